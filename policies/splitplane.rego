@@ -1,0 +1,80 @@
+# splitplane scope policy.
+#
+# Decides, from the verified identity in `input` and the directory in `data`,
+# what one admin may see: whether the request is allowed at all, the set of
+# locations in scope, and the sandbox tables with their allowed columns.
+#
+#   input: {"tenant_id": "12", "business_id": "628", "admin_id": "7042"}   (decimal strings)
+#   data.directory.admins[admin_id]: {"tenant_id", "business_id", "role", "active", "locations": [...]}
+#
+# Deny is the default: a missing admin, a tenant or business that does not
+# match the directory, an inactive admin or an unknown role all give
+# allow == false, no locations and no tables.
+package splitplane
+
+import rego.v1
+
+# Logical sandbox tables and the columns each role may see. Column names
+# here are those of the sandbox CTEs, not of the raw warehouse tables.
+role_tables := {
+	"brand_manager": {
+		"daily_sales": ["location_id", "business_date", "net_sales_amount", "order_count", "guest_count"],
+		"item_sales": ["location_id", "business_date", "item_id", "quantity", "net_amount"],
+		"locations": ["location_id", "name", "city", "state", "opened_on", "manager_email"],
+		"menu_items": ["item_id", "name", "category", "price", "unit_cost"],
+	},
+	"franchise_owner": {
+		"daily_sales": ["location_id", "business_date", "net_sales_amount", "order_count", "guest_count"],
+		"item_sales": ["location_id", "business_date", "item_id", "quantity", "net_amount"],
+		"locations": ["location_id", "name", "city", "state", "opened_on"],
+		"menu_items": ["item_id", "name", "category", "price"],
+	},
+}
+
+id_pattern := `^[1-9][0-9]{0,17}$`
+
+valid_input if {
+	is_string(input.tenant_id)
+	is_string(input.business_id)
+	is_string(input.admin_id)
+	regex.match(id_pattern, input.tenant_id)
+	regex.match(id_pattern, input.business_id)
+	regex.match(id_pattern, input.admin_id)
+}
+
+admin := data.directory.admins[input.admin_id] if valid_input
+
+default allow := false
+
+allow if {
+	admin.active == true
+	admin.tenant_id == input.tenant_id
+	admin.business_id == input.business_id
+	role_tables[admin.role]
+}
+
+# Location IDs (decimal strings) in scope, sorted. Empty unless allowed.
+default locations := []
+
+locations := sort({l | some l in admin.locations; regex.match(id_pattern, l)}) if allow
+
+default tables := {}
+
+tables := role_tables[admin.role] if allow
+
+default role := ""
+
+role := admin.role if allow
+
+# The single entrypoint the service evaluates.
+decision := {
+	"allow": allow,
+	"tenant_id": input.tenant_id,
+	"business_id": input.business_id,
+	"admin_id": input.admin_id,
+	"role": role,
+	"locations": locations,
+	"tables": tables,
+} if valid_input
+
+default decision := {"allow": false, "role": "", "locations": [], "tables": {}}

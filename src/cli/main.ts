@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+/**
+ * The splitplane CLI.
+ *
+ *   splitplane serve [--config FILE]
+ *   splitplane ask --tenant T --business B --admin A [--url URL] [--config FILE] [--json] "question"
+ *   splitplane demo generate [--path FILE] [--seed N]
+ *
+ * `ask` signs with the demo credential (or SPLITPLANE_ACCESS_KEY_ID and
+ * SPLITPLANE_SECRET_ACCESS_KEY) and sends the request through the full
+ * verification path: in process by default, or to a running server with --url.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfigFile, parseConfig, type Config } from '../config/config.js';
+import { DEMO_SEED, generateDemoWarehouse } from '../demo/generate.js';
+import { SplitplaneError } from '../errors.js';
+import { signRequest } from '../client/sign.js';
+import { buildApp } from '../server/app.js';
+import { createServices } from '../server/services.js';
+
+const USAGE = `usage:
+  splitplane serve [--config FILE]
+  splitplane ask --tenant T --business B --admin A [--url URL] [--config FILE] [--json] "question"
+  splitplane demo generate [--path FILE] [--seed N]
+
+The default config is config/demo.yaml when it exists (the embedded demo).`;
+
+const DEFAULT_CONFIG = 'config/demo.yaml';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'ask':
+      return ask(rest);
+    case 'demo':
+      if (rest[0] === 'generate') return demoGenerate(rest.slice(1));
+      break;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+  }
+  process.stderr.write(`unknown command: ${argv.join(' ')}\n${USAGE}\n`);
+  return 2;
+}
+
+function loadConfig(path: string | undefined): Config {
+  if (path !== undefined) return loadConfigFile(path);
+  try {
+    readFileSync(DEFAULT_CONFIG);
+  } catch {
+    return parseConfig({});
+  }
+  return loadConfigFile(DEFAULT_CONFIG);
+}
+
+async function serve(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({ args: [...args], options: { config: { type: 'string' } }, strict: true });
+  const config = loadConfig(values.config);
+  const services = await createServices(config);
+  const app = buildApp(services, {
+    logger: { level: process.env['LOG_LEVEL'] ?? 'info', redact: ['req.headers.authorization'] },
+  });
+  const shutdown = async (): Promise<void> => {
+    await app.close();
+    await services.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+  await app.listen({ host: config.server.host, port: config.server.port });
+  return -1; // keep running
+}
+
+/** The demo credential from the credentials file, unless overridden by env. */
+function clientCredential(config: Config): { accessKeyId: string; secretAccessKey: string } {
+  const id = process.env['SPLITPLANE_ACCESS_KEY_ID'];
+  const secret = process.env['SPLITPLANE_SECRET_ACCESS_KEY'];
+  if (id && secret) return { accessKeyId: id, secretAccessKey: secret };
+  const file = config.signing.credentialsFile;
+  if (!file) throw new Error('set SPLITPLANE_ACCESS_KEY_ID and SPLITPLANE_SECRET_ACCESS_KEY, or use a config with signing.credentialsFile');
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { credentials: { accessKeyId: string; secretAccessKey: string }[] };
+  const first = parsed.credentials[0];
+  if (!first) throw new Error(`no credential in ${file}`);
+  return first;
+}
+
+async function ask(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      tenant: { type: 'string' },
+      business: { type: 'string' },
+      admin: { type: 'string' },
+      url: { type: 'string' },
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (!values.tenant || !values.business || !values.admin || positionals.length === 0) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig(values.config);
+  const body = JSON.stringify({
+    tenantId: values.tenant,
+    businessId: values.business,
+    adminId: values.admin,
+    question: positionals.join(' '),
+  });
+  const cred = clientCredential(config);
+  const sign = (url: string): Promise<Record<string, string>> =>
+    signRequest({ url, body, ...cred, region: config.signing.region, service: config.signing.service });
+
+  let status: number;
+  let text: string;
+  if (values.url) {
+    const url = new URL('/v1/ask', values.url).toString();
+    const res = await fetch(url, { method: 'POST', headers: await sign(url), body });
+    status = res.status;
+    text = await res.text();
+  } else {
+    const services = await createServices(config);
+    const app = buildApp(services);
+    try {
+      const url = 'http://localhost/v1/ask';
+      const res = await app.inject({ method: 'POST', url: '/v1/ask', headers: await sign(url), payload: body });
+      status = res.statusCode;
+      text = res.body;
+    } finally {
+      await app.close();
+      await services.close();
+    }
+  }
+  if (values.json) {
+    process.stdout.write(`${text}\n`);
+  } else {
+    const r = JSON.parse(text) as Record<string, unknown>;
+    if (status !== 200) {
+      process.stdout.write(`denied (${status} ${String(r['code'])}): ${String(r['message'])}\n`);
+    } else {
+      process.stdout.write(`${String(r['answer'])}\n`);
+      for (const c of (r['choices'] as { label: string; question: string }[] | undefined) ?? []) {
+        process.stdout.write(`  - ${c.label}: ${c.question}\n`);
+      }
+      for (const m of (r['metrics'] as { label: string; description: string }[] | undefined) ?? []) {
+        process.stdout.write(`  - ${m.label}: ${m.description}\n`);
+      }
+      if (r['sql']) process.stdout.write(`\nSQL over your sandbox:\n  ${String(r['sql'])}\n`);
+    }
+  }
+  return status === 200 ? 0 : 1;
+}
+
+async function demoGenerate(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { path: { type: 'string' }, seed: { type: 'string' }, config: { type: 'string' } },
+    strict: true,
+  });
+  const path = values.path ?? loadConfig(values.config).warehouse.duckdb.path;
+  const seed = values.seed === undefined ? DEMO_SEED : Number(values.seed);
+  const r = await generateDemoWarehouse({ path, seed });
+  process.stdout.write(`demo warehouse written to ${r.path} in ${(r.ms / 1000).toFixed(1)} s (seed ${seed})\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    const msg = err instanceof SplitplaneError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`splitplane: ${msg}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,128 @@
+/**
+ * Service configuration: validated once at start-up against a strict schema
+ * (unknown keys are rejected), then deep-frozen. Relative paths are resolved
+ * against the working directory.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { SplitplaneError } from '../errors.js';
+import { deepFreeze } from '../util/freeze.js';
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+
+const ConfigSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        bodyLimitBytes: z.number().int().min(256).max(1_048_576).default(16_384),
+        /** Plain HTTP on a non-loopback address must be asked for explicitly. */
+        allowNonLoopback: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    signing: z
+      .object({
+        service: z.string().min(1).default('splitplane'),
+        region: z.string().min(1).default('us-east-1'),
+        maxSkewSeconds: z.number().int().min(1).max(900).default(300),
+        /** JSON file of credentials; SPLITPLANE_CREDENTIALS (JSON) overrides it. */
+        credentialsFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    clock: z
+      .object({
+        /** Pin "today" (demo and tests). Absent in production: the real clock is used. */
+        today: isoDate.optional(),
+      })
+      .strict()
+      .prefault({}),
+    warehouse: z
+      .object({
+        engine: z.literal('duckdb').default('duckdb'),
+        duckdb: z
+          .object({
+            path: z.string().min(1).default('var/demo.duckdb'),
+            threads: z.number().int().min(1).max(64).default(2),
+            memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/).default('1GB'),
+          })
+          .strict()
+          .prefault({}),
+        queryTimeoutMs: z.number().int().min(10).max(600_000).default(5_000),
+        rowCap: z.number().int().min(1).max(100_000).default(1_000),
+      })
+      .strict()
+      .prefault({}),
+    policy: z
+      .object({ wasmPath: z.string().min(1).default('policies/build/policy.wasm') })
+      .strict()
+      .prefault({}),
+    catalog: z.object({ path: z.string().min(1).default('catalog/metrics.yaml') }).strict().prefault({}),
+    audit: z.object({ file: z.string().min(1).default('var/audit.jsonl') }).strict().prefault({}),
+    demo: z
+      .object({
+        /** Generate the demo warehouse on start when the DuckDB file is absent. */
+        generateIfMissing: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** The validated, frozen configuration. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Validate a raw object (from YAML, JSON or a test) into a frozen Config. Throws SP_ERR_CONFIG. */
+export function parseConfig(raw: unknown, source = 'config'): Config {
+  const result = ConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: ${detail}` });
+  }
+  const c = result.data;
+  const resolved: Config = {
+    ...c,
+    signing: c.signing.credentialsFile
+      ? { ...c.signing, credentialsFile: resolve(c.signing.credentialsFile) }
+      : c.signing,
+    warehouse: { ...c.warehouse, duckdb: { ...c.warehouse.duckdb, path: resolvePath(c.warehouse.duckdb.path) } },
+    policy: { wasmPath: resolve(c.policy.wasmPath) },
+    catalog: { path: resolve(c.catalog.path) },
+    audit: { file: resolve(c.audit.file) },
+  };
+  if (!c.server.allowNonLoopback && !isLoopback(c.server.host)) {
+    throw new SplitplaneError('SP_ERR_CONFIG', {
+      detail: `${source}: server.host ${c.server.host} is not loopback; set server.allowNonLoopback to serve plain HTTP on it`,
+    });
+  }
+  return deepFreeze(resolved);
+}
+
+/** Load and validate a YAML or JSON configuration file. */
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `cannot read ${path}`, cause });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (cause) {
+    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${path} is not valid YAML/JSON`, cause });
+  }
+  return parseConfig(raw, path);
+}
+
+function resolvePath(p: string): string {
+  return p === ':memory:' ? p : resolve(p);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

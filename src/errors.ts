@@ -1,0 +1,142 @@
+/**
+ * The one error registry. Every error the service returns has a stable code,
+ * an HTTP status and a generic client message. Details that could help an
+ * attacker (which header failed, what the engine said) go to `cause` and the
+ * logs, never to the wire. `docs/errors.md` documents every code; a test
+ * pins this table and that document together.
+ */
+
+export const ERRORS = {
+  // request shape
+  SP_ERR_BAD_REQUEST: { status: 400, message: 'The request body is not valid.' },
+  SP_ERR_ID_FORMAT: {
+    status: 400,
+    message: 'tenantId, businessId and adminId must be strings of decimal digits without leading zeros.',
+  },
+  SP_ERR_DUPLICATE_KEY: { status: 400, message: 'The request body repeats a key.' },
+  SP_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be application/json.' },
+  SP_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  SP_ERR_NOT_FOUND: { status: 404, message: 'No such route.' },
+  // layer 1: signature
+  SP_ERR_AUTH_MISSING: { status: 401, message: 'The request is not signed.' },
+  SP_ERR_AUTH_MALFORMED: { status: 401, message: 'The Authorization header is not a valid SigV4 header.' },
+  SP_ERR_PRESIGNED_NOT_ALLOWED: { status: 401, message: 'Query-string (presigned) authentication is not accepted.' },
+  SP_ERR_UNSIGNED_PAYLOAD: { status: 401, message: 'The payload must be signed; UNSIGNED-PAYLOAD is not accepted.' },
+  SP_ERR_SIGNED_HEADERS: {
+    status: 401,
+    message: 'host, x-amz-date and x-amz-content-sha256 must be signed.',
+  },
+  SP_ERR_CREDENTIAL_SCOPE: { status: 401, message: 'The credential scope does not match this service.' },
+  SP_ERR_SIGNATURE_EXPIRED: { status: 401, message: 'The request time is too far from the server time.' },
+  SP_ERR_UNKNOWN_ACCESS_KEY: { status: 401, message: 'The access key is not known.' },
+  SP_ERR_BODY_HASH_MISMATCH: { status: 401, message: 'The payload hash does not match the body.' },
+  SP_ERR_SIGNATURE_MISMATCH: { status: 401, message: 'The request signature does not match.' },
+  SP_ERR_SIGNATURE_REPLAY: { status: 401, message: 'This signed request was already used.' },
+  // layer 1: principal
+  SP_ERR_TENANT_NOT_ALLOWED: { status: 403, message: 'This credential may not act for that tenant.' },
+  SP_ERR_UNKNOWN_PRINCIPAL: { status: 403, message: 'The tenant, business and admin do not name a registered admin.' },
+  // layer 2 (refusals that are answers are not errors; these are denials)
+  SP_ERR_OUT_OF_SCOPE_REFERENCE: {
+    status: 403,
+    message: 'The question refers to data outside your access. Access denied.',
+  },
+  // layer 3: policy and sandbox
+  SP_ERR_POLICY_DENIED: { status: 403, message: 'The access policy denies this request.' },
+  SP_ERR_POLICY_UNAVAILABLE: { status: 503, message: 'The access policy could not be evaluated.' },
+  SP_ERR_POLICY_INVALID: { status: 500, message: 'The access policy returned an invalid decision.' },
+  // layer 3: guard
+  SP_ERR_GUARD_TOO_LONG: { status: 422, message: 'The generated SQL is too long.' },
+  SP_ERR_GUARD_TOO_DEEP: { status: 422, message: 'The generated SQL is nested too deeply.' },
+  SP_ERR_GUARD_BAD_CHARACTER: { status: 422, message: 'The generated SQL contains a character that is not allowed.' },
+  SP_ERR_GUARD_PARSE: { status: 422, message: 'The generated SQL could not be parsed.' },
+  SP_ERR_GUARD_NOT_SELECT: { status: 422, message: 'Only a single read-only SELECT is allowed.' },
+  SP_ERR_GUARD_MULTIPLE_STATEMENTS: { status: 422, message: 'Only one statement is allowed.' },
+  SP_ERR_GUARD_SELECT_INTO: { status: 422, message: 'SELECT ... INTO is not allowed.' },
+  SP_ERR_GUARD_QUALIFIED_NAME: { status: 422, message: 'Qualified table names are not allowed.' },
+  SP_ERR_GUARD_UNKNOWN_RELATION: { status: 422, message: 'The SQL refers to a table outside the sandbox.' },
+  SP_ERR_GUARD_TABLE_FUNCTION: { status: 422, message: 'Table functions are not allowed.' },
+  SP_ERR_GUARD_FUNCTION_NOT_ALLOWED: { status: 422, message: 'The SQL calls a function that is not allowed.' },
+  SP_ERR_GUARD_CTE_SHADOW: { status: 422, message: 'The SQL redefines a sandbox table.' },
+  SP_ERR_GUARD_LITERAL: { status: 422, message: 'The SQL contains a literal that is not allowed.' },
+  SP_ERR_GUARD_UNSUPPORTED: { status: 422, message: 'The SQL uses a construct that is not allowed.' },
+  SP_ERR_GUARD_ENGINE_MISMATCH: {
+    status: 422,
+    message: 'The database reads the SQL differently from the guard; it was rejected.',
+  },
+  // layer 3: execution
+  SP_ERR_EXECUTION_TIMEOUT: { status: 504, message: 'The query took too long and was stopped.' },
+  SP_ERR_EXECUTION_FAILED: { status: 502, message: 'The query could not be run.' },
+  SP_ERR_WAREHOUSE_UNAVAILABLE: { status: 503, message: 'The warehouse is not available.' },
+  // audit and everything else
+  SP_ERR_AUDIT_UNAVAILABLE: { status: 503, message: 'The request could not be recorded, so it was not answered.' },
+  SP_ERR_CONFIG: { status: 500, message: 'The service configuration is invalid.' },
+  SP_ERR_INTERNAL: { status: 500, message: 'Internal error.' },
+} as const satisfies Record<string, { readonly status: number; readonly message: string }>;
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The wire body of every error response. */
+export interface ErrorBody {
+  readonly statusCode: number;
+  readonly code: ErrorCode;
+  readonly error: string;
+  readonly message: string;
+  readonly requestId?: string;
+}
+
+/** An error with a stable code. `cause` is for logs only and never reaches the client. */
+export class SplitplaneError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+
+  constructor(code: ErrorCode, options?: { readonly cause?: unknown; readonly detail?: string }) {
+    super(options?.detail ? `${ERRORS[code].message} (${options.detail})` : ERRORS[code].message, {
+      cause: options?.cause,
+    });
+    this.name = 'SplitplaneError';
+    this.code = code;
+    this.statusCode = ERRORS[code].status;
+  }
+
+  /** The generic body sent to clients: registry message only, never `detail` or `cause`. */
+  toBody(requestId?: string): ErrorBody {
+    return {
+      statusCode: this.statusCode,
+      code: this.code,
+      error: httpReason(this.statusCode),
+      message: ERRORS[this.code].message,
+      ...(requestId === undefined ? {} : { requestId }),
+    };
+  }
+}
+
+/** Narrow an unknown throw to a SplitplaneError, wrapping anything else as internal. */
+export function asSplitplaneError(err: unknown, fallback: ErrorCode = 'SP_ERR_INTERNAL'): SplitplaneError {
+  return err instanceof SplitplaneError ? err : new SplitplaneError(fallback, { cause: err });
+}
+
+/** True when the code is a guard rejection. */
+export function isGuardCode(code: ErrorCode): boolean {
+  return code.startsWith('SP_ERR_GUARD_');
+}
+
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** The HTTP reason phrase for a status. */
+export function httpReason(status: number): string {
+  return REASONS[status] ?? 'Error';
+}

@@ -1,0 +1,29 @@
+/**
+ * The generator port: turns a validated intent into candidate SQL over the
+ * sandbox description only. The deterministic catalog generator is here; a
+ * model-based one implements the same interface. Whatever it returns is only
+ * a candidate: the guard decides what runs.
+ */
+import type { MetricIntent } from '../intent/analyze.js';
+import type { SandboxDescription } from '../sandbox/sandbox.js';
+import type { Dialect } from '../warehouse/connector.js';
+
+/** What a generator is given: never raw table names, IDs of others, or the policy. */
+export interface GenerateInput {
+  readonly intent: MetricIntent;
+  readonly question: string;
+  readonly sandbox: SandboxDescription;
+  readonly dialect: Dialect;
+}
+
+/** A candidate for the guard. */
+export interface Candidate {
+  readonly sql: string;
+  readonly generator: string;
+}
+
+/** The generator port. */
+export interface Generator {
+  readonly name: string;
+  generate(input: GenerateInput, signal?: AbortSignal): Promise<Candidate>;
+}

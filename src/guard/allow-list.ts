@@ -1,0 +1,42 @@
+/**
+ * What candidate SQL may call. Anything not named here is rejected: table
+ * functions, file readers, functions that run SQL text or read settings and
+ * metadata, and anything that could allocate without bound.
+ */
+
+/** Scalar, aggregate and window functions allowed, by lower-case name, as both parsers spell them. */
+export const ALLOWED_FUNCTIONS: ReadonlySet<string> = new Set([
+  // aggregates
+  'sum', 'count', 'avg', 'min', 'max', 'median', 'stddev', 'stddev_samp', 'stddev_pop', 'variance', 'var_samp', 'var_pop',
+  'bool_and', 'bool_or', 'count_star',
+  // window
+  'row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead', 'first_value', 'last_value',
+  // numeric
+  'round', 'abs', 'ceil', 'ceiling', 'floor', 'trunc', 'greatest', 'least', 'nullif', 'coalesce', 'sign', 'sqrt', 'power', 'pow', 'ln', 'log', 'exp',
+  // dates
+  'date_trunc', 'date_part', 'extract', 'year', 'month', 'day', 'dayofweek', 'isodow', 'week', 'quarter', 'to_days', 'strftime', 'date_diff', 'datediff', 'last_day',
+  // text
+  'lower', 'upper', 'length', 'trim', 'ltrim', 'rtrim', 'concat', 'substring', 'substr', 'left', 'right', 'replace', 'starts_with', 'ends_with', 'contains',
+]);
+
+/** Binary operators in node-sql-parser's AST. */
+export const ALLOWED_BINARY_OPERATORS: ReadonlySet<string> = new Set([
+  '+', '-', '*', '/', '%', '||',
+  '=', '<>', '!=', '<', '>', '<=', '>=',
+  'AND', 'OR', 'IN', 'NOT IN', 'LIKE', 'NOT LIKE', 'ILIKE', 'NOT ILIKE', 'BETWEEN', 'NOT BETWEEN', 'IS', 'IS NOT',
+  'IS DISTINCT FROM', 'IS NOT DISTINCT FROM',
+]);
+
+/** Unary operators in node-sql-parser's AST. */
+export const ALLOWED_UNARY_OPERATORS: ReadonlySet<string> = new Set(['NOT', '-', '+', 'EXISTS', 'NOT EXISTS']);
+
+/** Operators DuckDB's serialised tree spells as functions. */
+export const ENGINE_OPERATOR_FUNCTIONS: ReadonlySet<string> = new Set([
+  '+', '-', '*', '/', '//', '%', '||', '~~', '!~~', '~~*', '!~~*',
+]);
+
+/** Target types a CAST may name. */
+export const ALLOWED_CAST_TYPES: ReadonlySet<string> = new Set([
+  'INT', 'INTEGER', 'BIGINT', 'SMALLINT', 'DECIMAL', 'NUMERIC', 'DOUBLE', 'DOUBLE PRECISION', 'FLOAT', 'REAL',
+  'VARCHAR', 'TEXT', 'DATE', 'TIMESTAMP', 'BOOLEAN', 'BOOL',
+]);

@@ -1,0 +1,169 @@
+/**
+ * The engine's parser has the last word. The exact text that will run is
+ * parsed by DuckDB (json_serialize_sql) and checked again, independently of
+ * node-sql-parser: one SELECT; the leading CTEs are exactly the sandbox CTEs
+ * as the sandbox builder wrote them; everywhere else every relation resolves,
+ * by DuckDB's own tree and strict CTE scoping, to a sandbox CTE or a
+ * candidate CTE; functions are allowed; no table functions, no parameters.
+ * Any disagreement rejects with SP_ERR_GUARD_ENGINE_MISMATCH.
+ */
+import { SplitplaneError } from '../errors.js';
+import { ALLOWED_FUNCTIONS, ENGINE_OPERATOR_FUNCTIONS } from './allow-list.js';
+
+type Node = Record<string, unknown>;
+
+const QUERY_NODES = new Set(['SELECT_NODE', 'SET_OPERATION_NODE']);
+const EXPRESSION_CLASSES = new Set([
+  'COLUMN_REF', 'CONSTANT', 'FUNCTION', 'WINDOW', 'OPERATOR', 'COMPARISON', 'CONJUNCTION', 'CASE', 'CAST', 'BETWEEN',
+  'STAR', 'SUBQUERY',
+]);
+
+function mismatch(detail: string): never {
+  throw new SplitplaneError('SP_ERR_GUARD_ENGINE_MISMATCH', { detail });
+}
+
+function isNode(v: unknown): v is Node {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Remove parse positions so two parses of the same text at different offsets compare equal. */
+export function withoutLocations(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutLocations);
+  if (!isNode(v)) return v;
+  const out: Node = {};
+  for (const [k, val] of Object.entries(v)) if (k !== 'query_location') out[k] = withoutLocations(val);
+  return out;
+}
+
+/** The sandbox CTE entries of a parse of `WITH <sandbox> SELECT 1`, location-free, in order. */
+export function sandboxCteEntries(tree: unknown): { key: string; value: string }[] {
+  const node = rootNode(tree);
+  return cteEntries(node).map((e) => ({ key: e.key, value: JSON.stringify(withoutLocations(e.value)) }));
+}
+
+/**
+ * Check the engine's parse of the final SQL. `sandbox` is the expected leading
+ * CTEs (from {@link sandboxCteEntries}), compared exactly.
+ */
+export function checkEngineTree(tree: unknown, sandbox: readonly { key: string; value: string }[]): void {
+  const root = rootNode(tree);
+  const entries = cteEntries(root);
+  if (entries.length < sandbox.length) mismatch('sandbox CTEs missing');
+  const scope = new Set<string>();
+  sandbox.forEach((expected, i) => {
+    const got = entries[i]!;
+    if (got.key.toLowerCase() !== expected.key || JSON.stringify(withoutLocations(got.value)) !== expected.value) {
+      mismatch(`sandbox CTE ${expected.key} differs`);
+    }
+    scope.add(expected.key);
+  });
+  const sandboxNames = new Set(sandbox.map((s) => s.key));
+  new EngineScope(sandboxNames).queryNode(root, scope, sandbox.length);
+}
+
+function rootNode(tree: unknown): Node {
+  if (!isNode(tree)) mismatch('no tree');
+  if (tree['error'] !== false) mismatch(`engine parse error: ${String(tree['error_message'] ?? '')}`);
+  const statements = tree['statements'];
+  if (!Array.isArray(statements) || statements.length !== 1) mismatch('not exactly one statement');
+  const node = isNode(statements[0]) ? statements[0]['node'] : undefined;
+  if (!isNode(node)) mismatch('no statement node');
+  return node;
+}
+
+function cteEntries(node: Node): { key: string; value: unknown }[] {
+  const map = isNode(node['cte_map']) ? node['cte_map']['map'] : undefined;
+  if (map === undefined) return [];
+  if (!Array.isArray(map)) mismatch('cte_map');
+  return map.map((e) => {
+    if (!isNode(e) || typeof e['key'] !== 'string') mismatch('cte entry');
+    return { key: e['key'], value: e['value'] };
+  });
+}
+
+class EngineScope {
+  constructor(private readonly sandboxNames: ReadonlySet<string>) {}
+
+  /** A query node; `skip` leading CTEs were already verified as the sandbox. */
+  queryNode(node: unknown, outer: ReadonlySet<string>, skip = 0): void {
+    if (!isNode(node) || !QUERY_NODES.has(String(node['type']))) mismatch(`query node ${String(isNode(node) ? node['type'] : node)}`);
+    const scope = new Set(outer);
+    cteEntries(node).forEach((entry, i) => {
+      if (i < skip) return;
+      const name = entry.key.toLowerCase();
+      if (this.sandboxNames.has(name) || scope.has(name) && !outer.has(name)) mismatch(`cte ${name} redefined`);
+      if (!isNode(entry.value) || !isNode(entry.value['query'])) mismatch('cte body');
+      this.queryNode(entry.value['query']['node'], scope);
+      scope.add(name);
+    });
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'cte_map' || k === 'type') continue;
+      if (k === 'left' || k === 'right') this.queryNode(v, scope);
+      else if (k === 'from_table') this.tableRef(v, scope);
+      else this.walk(v, scope);
+    }
+  }
+
+  tableRef(ref: unknown, scope: ReadonlySet<string>): void {
+    if (!isNode(ref)) mismatch('table ref');
+    if (ref['sample'] != null) mismatch('sample');
+    switch (ref['type']) {
+      case 'EMPTY':
+        return;
+      case 'BASE_TABLE': {
+        const name = String(ref['table_name']).toLowerCase();
+        if (ref['catalog_name'] !== '' || ref['schema_name'] !== '') mismatch(`qualified ${name}`);
+        if (ref['at_clause'] != null) mismatch('at clause');
+        if (!scope.has(name)) mismatch(`relation ${name} outside the sandbox`);
+        return;
+      }
+      case 'JOIN':
+        this.tableRef(ref['left'], scope);
+        this.tableRef(ref['right'], scope);
+        this.walk(ref['condition'], scope);
+        return;
+      case 'SUBQUERY': {
+        const sub = ref['subquery'];
+        if (!isNode(sub)) mismatch('subquery');
+        this.queryNode(sub['node'], scope);
+        return;
+      }
+      default:
+        mismatch(`table ref ${String(ref['type'])}`);
+    }
+  }
+
+  /** Expressions and modifiers: every child is visited. */
+  walk(v: unknown, scope: ReadonlySet<string>): void {
+    if (Array.isArray(v)) {
+      for (const x of v) this.walk(x, scope);
+      return;
+    }
+    if (!isNode(v)) return;
+    if (typeof v['class'] === 'string') this.expression(v);
+    if (typeof v['type'] === 'string' && QUERY_NODES.has(v['type']) && 'modifiers' in v) {
+      this.queryNode(v, scope);
+      return;
+    }
+    if ('from_table' in v || (typeof v['type'] === 'string' && v['type'].endsWith('_NODE'))) {
+      mismatch(`unexpected query shape ${String(v['type'])}`);
+    }
+    for (const [k, child] of Object.entries(v)) {
+      if (k === 'subquery' && isNode(child)) this.queryNode(child['node'], scope);
+      else this.walk(child, scope);
+    }
+  }
+
+  expression(e: Node): void {
+    const cls = String(e['class']);
+    if (!EXPRESSION_CLASSES.has(cls)) mismatch(`expression class ${cls}`);
+    if (cls === 'COLUMN_REF' && Array.isArray(e['column_names']) && e['column_names'].length > 2) mismatch('qualified column');
+    if (cls === 'FUNCTION' || cls === 'WINDOW') {
+      if ((e['schema'] ?? '') !== '' || (e['catalog'] ?? '') !== '') mismatch('qualified function');
+      const name = String(e['function_name']).toLowerCase();
+      if (!ALLOWED_FUNCTIONS.has(name) && !(e['is_operator'] === true && ENGINE_OPERATOR_FUNCTIONS.has(name)) && !ENGINE_OPERATOR_FUNCTIONS.has(name)) {
+        mismatch(`function ${name}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Layer 3 guard: turns a candidate SELECT (from any generator, the model
+ * included) into the final SQL, or rejects it with a stable code.
+ *
+ *   1. cheap limits before parsing: length, characters, nesting, first keyword
+ *   2. node-sql-parser parse; one statement; scope-aware allow-list check
+ *   3. assembly at the AST level: sandbox CTEs first, then the candidate's own
+ *      CTEs and body, each re-serialised from the AST
+ *   4. the engine parses the exact final text and it is checked again
+ *
+ * A parse failure is a rejection, never a fallback.
+ */
+import nodeSqlParser from 'node-sql-parser';
+import { SplitplaneError } from '../errors.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import type { WarehouseConnector } from '../warehouse/connector.js';
+import { checkEngineTree, sandboxCteEntries } from './engine-check-duckdb.js';
+import { checkStatement } from './sql-check.js';
+
+const parser = new nodeSqlParser.Parser();
+
+/** Limits applied before any parser sees the text. */
+export const GUARD_LIMITS = Object.freeze({ maxLength: 8_000, maxDepth: 24 });
+
+/** The guard's output. */
+export interface GuardedSql {
+  /** The exact text the engine will run. */
+  readonly sql: string;
+  /** The candidate as re-serialised from its AST, without the sandbox CTEs. */
+  readonly candidate: string;
+}
+
+/** Everything the guard needs about the request. */
+export interface GuardContext {
+  readonly sandbox: Sandbox;
+  readonly connector: Pick<WarehouseConnector, 'engineParse' | 'dialect'>;
+}
+
+/** Check, assemble and cross-check a candidate. Throws SP_ERR_GUARD_* on rejection. */
+export async function guardCandidate(candidate: string, ctx: GuardContext): Promise<GuardedSql> {
+  preCheck(candidate);
+  const ast = parseOne(candidate, ctx.connector.dialect.parserDatabase);
+  checkStatement(ast, ctx.sandbox.names);
+  const assembled = assemble(ast, ctx.sandbox, ctx.connector.dialect.parserDatabase);
+  await engineCheck(assembled.sql, ctx);
+  return assembled;
+}
+
+/** Step 1: limits that protect the parsers themselves. */
+export function preCheck(sql: string): void {
+  if (sql.length > GUARD_LIMITS.maxLength) throw new SplitplaneError('SP_ERR_GUARD_TOO_LONG');
+  // ASCII only: no look-alike letters, no exotic whitespace or quotes that two parsers might read differently.
+  if (/[^\t\n\r\x20-\x7e]/.test(sql)) throw new SplitplaneError('SP_ERR_GUARD_BAD_CHARACTER');
+  let depth = 0;
+  for (const ch of sql) {
+    if (ch === '(') {
+      depth++;
+      if (depth > GUARD_LIMITS.maxDepth) throw new SplitplaneError('SP_ERR_GUARD_TOO_DEEP');
+    } else if (ch === ')') depth--;
+  }
+  const head = sql.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/|\()*/, '').slice(0, 6).toUpperCase();
+  if (!head.startsWith('SELECT') && !head.startsWith('WITH')) throw new SplitplaneError('SP_ERR_GUARD_NOT_SELECT');
+}
+
+type Ast = Record<string, unknown>;
+
+function parseOne(sql: string, database: string): Ast {
+  let parsed: unknown;
+  try {
+    parsed = parser.astify(sql, { database });
+  } catch (cause) {
+    throw new SplitplaneError('SP_ERR_GUARD_PARSE', { cause });
+  }
+  const statements = (Array.isArray(parsed) ? parsed : [parsed]).filter((s) => s != null);
+  if (statements.length !== 1) throw new SplitplaneError('SP_ERR_GUARD_MULTIPLE_STATEMENTS');
+  const ast = statements[0] as Ast;
+  if (ast['type'] !== 'select') throw new SplitplaneError('SP_ERR_GUARD_NOT_SELECT', { detail: String(ast['type']) });
+  return ast;
+}
+
+/** Step 3: sandbox CTEs, then the candidate's CTEs, then its body, each serialised from the AST. */
+function assemble(ast: Ast, sandbox: Sandbox, database: string): GuardedSql {
+  const opt = { database };
+  const ctes = (ast['with'] as Ast[] | null) ?? [];
+  const body = parser.sqlify({ ...ast, with: null } as never, opt);
+  const cteTexts = ctes.map((cte) => {
+    const name = (cte['name'] as { value: string }).value;
+    const stmt = cte['stmt'] as Ast;
+    const inner = 'ast' in stmt ? (stmt['ast'] as Ast) : stmt;
+    return `${quote(name)} AS (${parser.sqlify(inner as never, opt)})`;
+  });
+  const candidate = cteTexts.length ? `WITH ${cteTexts.join(', ')} ${body}` : body;
+  const sql = `WITH ${[sandbox.cteSql, ...cteTexts].join(',\n     ')}\n${body}`;
+  return { sql, candidate };
+}
+
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Step 4: the engine's own parse of the exact text. */
+async function engineCheck(sql: string, ctx: GuardContext): Promise<void> {
+  const [finalTree, sandboxTree] = await Promise.all([
+    engineParse(ctx, sql),
+    engineParse(ctx, `WITH ${ctx.sandbox.cteSql} SELECT 1`),
+  ]);
+  checkEngineTree(finalTree, sandboxCteEntries(sandboxTree));
+}
+
+async function engineParse(ctx: GuardContext, sql: string): Promise<unknown> {
+  try {
+    return await ctx.connector.engineParse(sql);
+  } catch (cause) {
+    throw new SplitplaneError('SP_ERR_GUARD_ENGINE_MISMATCH', { detail: 'engine could not parse', cause });
+  }
+}

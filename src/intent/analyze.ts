@@ -1,0 +1,178 @@
+/**
+ * Layer 2: what is being asked. A deterministic analyzer maps a question to
+ * a catalog intent, or refuses before any data is touched: `clarification`
+ * when a word names more than one metric, `unsupported` (with the metric
+ * list) when no metric is named. It also extracts explicit references to
+ * businesses, tenants, locations and admins, so the pipeline can deny a
+ * question that points outside the caller's scope and record it.
+ */
+import type { Catalog, Dimension, Metric } from './catalog.js';
+import { defaultRange, parseTimeRange, type TimeRange } from './time-range.js';
+
+/** An entity the question names by ID. */
+export interface Reference {
+  readonly kind: 'tenant' | 'business' | 'location' | 'admin';
+  readonly id: string;
+}
+
+/** A question the catalog can answer. */
+export interface MetricIntent {
+  readonly kind: 'metric';
+  readonly metric: Metric;
+  readonly range: TimeRange;
+  readonly groupBy?: Dimension;
+  /** Top-N (desc) or bottom-N (asc) over the grouping. */
+  readonly rank?: { readonly order: 'desc' | 'asc'; readonly limit: number };
+  readonly references: readonly Reference[];
+}
+
+/** A metric the user can pick to re-ask. */
+export interface Choice {
+  readonly metric: string;
+  readonly label: string;
+  /** The question re-worded with this metric, ready to send. */
+  readonly question: string;
+}
+
+/** The question named more than one metric. */
+export interface Clarification {
+  readonly kind: 'clarification';
+  readonly message: string;
+  readonly choices: readonly Choice[];
+  readonly references: readonly Reference[];
+}
+
+/** The question named no supported metric (or an impossible combination). */
+export interface Unsupported {
+  readonly kind: 'unsupported';
+  readonly message: string;
+  readonly metrics: readonly { readonly id: string; readonly label: string; readonly description: string }[];
+  readonly references: readonly Reference[];
+}
+
+export type Intent = MetricIntent | Clarification | Unsupported;
+
+/** Normalise: lower case, plain quotes, punctuation to spaces (keeping dates and IDs intact). */
+export function normalise(question: string): string {
+  return question
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\u2018\u2019\u201c\u201d]/g, "'")
+    .replace(/[^a-z0-9#\- ]+/g, ' ')
+    .replace(/(?<!\d)-|-(?!\d)/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const REFERENCE_RE = /\b(tenant|business|location|store|restaurant|admin|user)(?:\s+(?:id|number|no))?\s*#?\s*(\d{1,18})\b/g;
+const KIND: Record<string, Reference['kind']> = {
+  tenant: 'tenant', business: 'business', location: 'location', store: 'location', restaurant: 'location', admin: 'admin', user: 'admin',
+};
+
+/** Analyse a question against the catalog; `todayIso` is the clock's date. */
+export function analyzeQuestion(question: string, catalog: Catalog, todayIso: string): Intent {
+  const text = normalise(question);
+  const references = [...text.matchAll(REFERENCE_RE)].map((m) => ({ kind: KIND[m[1]!]!, id: m[2]!.replace(/^0+(?=\d)/, '') }));
+  const unsupported = (message: string): Unsupported => ({
+    kind: 'unsupported',
+    message,
+    metrics: catalog.metrics.map((m) => ({ id: m.id, label: m.label, description: m.description })),
+    references,
+  });
+
+  const { matched, masked } = findMetrics(text, catalog);
+  if (matched.length > 1) {
+    return clarification(question, `Your question names several measures. Which one do you want?`, matched, references, undefined);
+  }
+  const metric = matched[0];
+  if (!metric) {
+    for (const a of catalog.ambiguous) {
+      if (hasPhrase(masked, a.term)) {
+        const choices = a.choices.map((id) => catalog.metrics.find((m) => m.id === id)!);
+        return clarification(question, a.question, choices, references, a.term);
+      }
+    }
+    return unsupported('I can answer questions about these metrics. Which one are you interested in?');
+  }
+
+  const range = parseTimeRange(text, todayIso) ?? defaultRange(catalog.defaultTimeRange, todayIso);
+  if ('invalid' in range) return unsupported(range.invalid);
+
+  const rank = /\b(top|best|highest|bottom|worst|lowest)\s+(\d{1,3})\b/.exec(masked);
+  const which = /\b(?:which|what)\s+(?:of\s+my\s+)?(\w+)\s+(?:had|has|did|was|were|sold|made|got)\b/.exec(masked);
+  let groupBy = findDimension(masked, catalog);
+  if (which && !groupBy) groupBy = dimensionFor(which[1]!, catalog);
+  if ((rank || which) && !groupBy) groupBy = catalog.dimensions.find((d) => d.id === 'location');
+  if (groupBy?.requires && groupBy.requires !== metric.table) {
+    return unsupported(`A breakdown by ${groupBy.label} is available only for item metrics.`);
+  }
+  const desc = /\b(most|highest|top|best|biggest|largest)\b/.test(masked);
+  const asc = /\b(least|lowest|bottom|worst|smallest|fewest)\b/.test(masked);
+  const intent: MetricIntent = {
+    kind: 'metric',
+    metric,
+    range,
+    ...(groupBy ? { groupBy } : {}),
+    ...(rank || which
+      ? { rank: { order: asc && !desc ? 'asc' : 'desc', limit: rank ? Math.max(1, Math.min(100, Number(rank[2]))) : 1 } as const }
+      : {}),
+    references,
+  };
+  return intent;
+}
+
+function findMetrics(text: string, catalog: Catalog): { matched: Metric[]; masked: string } {
+  const phrases = catalog.metrics
+    .flatMap((m) => m.synonyms.map((s) => ({ s, m })))
+    .sort((a, b) => b.s.length - a.s.length);
+  let masked = ` ${text} `;
+  const matched: Metric[] = [];
+  for (const { s, m } of phrases) {
+    const re = new RegExp(`(?<=\\s)${s.replace(/ /g, '\\s')}(?=\\s)`, 'g');
+    if (re.test(masked)) {
+      masked = masked.replace(re, (x) => '_'.repeat(x.length));
+      if (!matched.includes(m)) matched.push(m);
+    }
+  }
+  return { matched, masked: masked.trim() };
+}
+
+function hasPhrase(text: string, phrase: string): boolean {
+  return new RegExp(`\\b${phrase}\\b`).test(text);
+}
+
+function findDimension(text: string, catalog: Catalog): Dimension | undefined {
+  for (const d of catalog.dimensions) {
+    for (const s of d.synonyms) {
+      const word = s.replace(/ /g, '\\s');
+      if (new RegExp(`\\b(?:by|per|for\\s+each|each|across)\\s+(?:${word})s?\\b`).test(text)) return d;
+      if (/ly$/.test(s) && new RegExp(`\\b${word}\\b`).test(text)) return d;
+    }
+  }
+  return undefined;
+}
+
+function dimensionFor(word: string, catalog: Catalog): Dimension | undefined {
+  const singular = word.replace(/s$/, '');
+  return catalog.dimensions.find((d) => d.synonyms.includes(singular));
+}
+
+function clarification(
+  question: string,
+  message: string,
+  metrics: readonly Metric[],
+  references: readonly Reference[],
+  term: string | undefined,
+): Clarification {
+  const choices = metrics.map((m) => ({
+    metric: m.id,
+    label: m.label,
+    question: term ? reword(question, term, m.label) : `${question.replace(/[?.!\s]+$/, '')} (${m.label})?`,
+  }));
+  return { kind: 'clarification', message, choices, references };
+}
+
+function reword(question: string, term: string, label: string): string {
+  const re = new RegExp(`\\b${term}\\b`, 'i');
+  return re.test(question) ? question.replace(re, label) : `${question} (${label})`;
+}

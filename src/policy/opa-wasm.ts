@@ -1,0 +1,108 @@
+/**
+ * The PolicyEngine adapter for the Rego policy compiled to wasm (opa build -t
+ * wasm -e splitplane/decision). opa-wasm throws strings and returns loosely
+ * typed result sets; both stay inside this file: the decision is validated
+ * strictly and anything unexpected is a deny or a stable error.
+ */
+import { readFile } from 'node:fs/promises';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { z } from 'zod';
+import { SplitplaneError } from '../errors.js';
+import { ID_PATTERN } from '../identity/ask-body.js';
+import { directoryAsPolicyData, type Directory } from '../identity/directory.js';
+import type { Identity } from '../identity/identity.js';
+import { SANDBOX_TABLES } from '../sandbox/tables.js';
+import type { PolicyEngine, Scope } from './scope.js';
+
+type LoadedPolicy = Awaited<ReturnType<typeof loadPolicy>>;
+
+const Decision = z
+  .object({
+    allow: z.boolean(),
+    tenant_id: z.string().regex(ID_PATTERN).optional(),
+    business_id: z.string().regex(ID_PATTERN).optional(),
+    admin_id: z.string().regex(ID_PATTERN).optional(),
+    role: z.string(),
+    locations: z.array(z.string().regex(ID_PATTERN)),
+    tables: z.record(z.string(), z.array(z.string())),
+  })
+  .strict();
+
+/** A policy engine that can take a new directory snapshot. */
+export interface ReloadablePolicyEngine extends PolicyEngine {
+  setDirectory(directory: Directory): void;
+}
+
+/** Load the compiled policy from disk and give it the directory. */
+export async function loadOpaWasmPolicy(wasmPath: string, directory: Directory): Promise<ReloadablePolicyEngine> {
+  let policy: LoadedPolicy;
+  try {
+    const bytes = await readFile(wasmPath);
+    policy = await loadPolicy(bytes, { initial: 64 });
+  } catch (cause) {
+    throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: `cannot load ${wasmPath}`, cause: wrap(cause) });
+  }
+  if (!Object.values(policy.entrypoints as Record<string, number>).length || !('splitplane/decision' in policy.entrypoints)) {
+    throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'the wasm has no splitplane/decision entrypoint' });
+  }
+  const engine = new OpaWasmPolicy(policy);
+  engine.setDirectory(directory);
+  return engine;
+}
+
+class OpaWasmPolicy implements ReloadablePolicyEngine {
+  readonly #policy: LoadedPolicy;
+
+  constructor(policy: LoadedPolicy) {
+    this.#policy = policy;
+  }
+
+  setDirectory(directory: Directory): void {
+    try {
+      this.#policy.setData(directoryAsPolicyData(directory));
+    } catch (cause) {
+      throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'setData failed', cause: wrap(cause) });
+    }
+  }
+
+  async decide(identity: Identity): Promise<Scope> {
+    let resultSet: unknown;
+    try {
+      resultSet = this.#policy.evaluate(
+        { tenant_id: identity.tenantId, business_id: identity.businessId, admin_id: identity.adminId },
+        'splitplane/decision',
+      );
+    } catch (cause) {
+      throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'evaluation failed', cause: wrap(cause) });
+    }
+    const first = Array.isArray(resultSet) && resultSet.length === 1 ? (resultSet[0] as { result?: unknown }) : undefined;
+    const parsed = Decision.safeParse(first?.result);
+    if (!parsed.success) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: parsed.error.message });
+    const d = parsed.data;
+    if (!d.allow) throw new SplitplaneError('SP_ERR_POLICY_DENIED');
+    // An allow must be about exactly this identity and name only tables and columns the sandbox can build.
+    if (d.tenant_id !== identity.tenantId || d.business_id !== identity.businessId || d.admin_id !== identity.adminId) {
+      throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'decision is about another identity' });
+    }
+    for (const [table, columns] of Object.entries(d.tables)) {
+      const spec = SANDBOX_TABLES[table];
+      if (!spec) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown table ${table}` });
+      for (const c of columns) {
+        if (!(c in spec.columns)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown column ${table}.${c}` });
+      }
+    }
+    return Object.freeze({
+      tenantId: identity.tenantId,
+      businessId: identity.businessId,
+      adminId: identity.adminId,
+      role: d.role,
+      locations: Object.freeze([...new Set(d.locations)].sort()),
+      tables: Object.freeze(Object.fromEntries(Object.entries(d.tables).map(([t, c]) => [t, Object.freeze([...c])]))),
+    });
+  }
+}
+
+/** opa-wasm throws strings; give logs a real Error. */
+function wrap(cause: unknown): unknown {
+  return typeof cause === 'string' ? new Error(cause) : cause;
+}

@@ -1,0 +1,95 @@
+/**
+ * The HTTP surface (Fastify). POST /v1/ask runs the pipeline over the raw
+ * body bytes (the signature covers them); /healthz and /readyz for probes.
+ * Every error, Fastify's own included, leaves as {statusCode, code, error,
+ * message, requestId}.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { SplitplaneError, type ErrorCode } from '../errors.js';
+import { runAsk } from '../pipeline.js';
+import type { Services } from './services.js';
+
+/** Options for {@link buildApp}. */
+export interface AppOptions {
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** Build the Fastify app over started services. */
+export function buildApp(services: Services, opts: AppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: services.config.server.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+  });
+  const deps = {
+    ...services.deps,
+    log: (msg: string, detail: Record<string, unknown>) => {
+      services.deps.log(msg, detail);
+      app.log.warn(detail, msg);
+    },
+  };
+
+  app.removeAllContentTypeParsers();
+  // Keep the raw bytes: the signature and our own body hash are over them.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    reply.header('cache-control', 'no-store');
+    reply.header('x-content-type-options', 'nosniff');
+  });
+
+  app.post('/v1/ask', async (req, reply) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const result = await runAsk({ method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body }, req.id, deps);
+    return reply.code(result.statusCode).send(result.body);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (req, reply) => {
+    const checks: Record<string, 'ok' | 'failed'> = {};
+    const probe = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
+      try {
+        await fn();
+        checks[name] = 'ok';
+      } catch (err) {
+        checks[name] = 'failed';
+        req.log.warn({ check: name, err }, 'readiness check failed');
+      }
+    };
+    await probe('warehouse', () => services.connector.ping());
+    await probe('audit', () => services.deps.audit.check());
+    await probe('policy', () => services.policy.decide({ tenantId: '1', businessId: '1', adminId: '1', role: '', accessKeyId: '', sessionKey: '' }).catch((e: unknown) => {
+      // A deny for a made-up identity proves the policy evaluates.
+      if (e instanceof SplitplaneError && e.code === 'SP_ERR_POLICY_DENIED') return;
+      throw e;
+    }));
+    const ready = Object.values(checks).every((c) => c === 'ok');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  app.setNotFoundHandler(async (req, reply) => sendError(reply, 'SP_ERR_NOT_FOUND', req.id));
+
+  app.setErrorHandler(async (err: { code?: string; statusCode?: number }, req, reply) => {
+    const code: ErrorCode =
+      err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH'
+        ? 'SP_ERR_UNSUPPORTED_MEDIA_TYPE'
+        : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'SP_ERR_BODY_TOO_LARGE'
+          : err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500
+            ? 'SP_ERR_BAD_REQUEST'
+            : 'SP_ERR_INTERNAL';
+    if (code === 'SP_ERR_INTERNAL') req.log.error({ err }, 'unhandled error');
+    return sendError(reply, code, req.id);
+  });
+
+  return app;
+}
+
+function sendError(reply: import('fastify').FastifyReply, code: ErrorCode, requestId: string): import('fastify').FastifyReply {
+  const e = new SplitplaneError(code);
+  return reply.code(e.statusCode).send(e.toBody(requestId));
+}

@@ -1,0 +1,93 @@
+/**
+ * Start-up wiring: builds every port from the validated configuration, eagerly,
+ * so a bad file, a missing policy bundle or an unreadable warehouse fails the
+ * boot instead of the first request.
+ */
+import { existsSync } from 'node:fs';
+import { JsonlFileAuditSink, type AuditSink } from '../audit/audit.js';
+import type { Config } from '../config/config.js';
+import { generateDemoWarehouse } from '../demo/generate.js';
+import { catalogGenerator } from '../generate/catalog-generator.js';
+import type { Generator } from '../generate/generator.js';
+import { loadCredentialStore, type CredentialStore } from '../identity/credentials.js';
+import type { Directory } from '../identity/directory.js';
+import { MemoryReplayCache, type ReplayCache } from '../identity/replay-cache.js';
+import { loadCatalog } from '../intent/catalog.js';
+import { today } from '../intent/time-range.js';
+import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wasm.js';
+import type { PipelineDeps } from '../pipeline.js';
+import type { WarehouseConnector } from '../warehouse/connector.js';
+import { openDuckDb } from '../warehouse/duckdb-connector.js';
+
+/** The running service's parts. */
+export interface Services {
+  readonly config: Config;
+  readonly deps: PipelineDeps;
+  readonly connector: WarehouseConnector;
+  readonly policy: ReloadablePolicyEngine;
+  /** Re-read the directory from the warehouse and hand it to the policy. */
+  reloadDirectory(): Promise<Directory>;
+  close(): Promise<void>;
+}
+
+/** Overrides for tests: any port can be replaced. */
+export interface ServiceOverrides {
+  readonly credentials?: CredentialStore;
+  readonly replayCache?: ReplayCache;
+  readonly audit?: AuditSink;
+  readonly generator?: Generator;
+  readonly now?: () => number;
+  readonly log?: PipelineDeps['log'];
+}
+
+/** Build the services; generates the demo warehouse first when configured and absent. */
+export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
+  const dbPath = config.warehouse.duckdb.path;
+  if (config.demo.generateIfMissing && !existsSync(dbPath)) {
+    await generateDemoWarehouse({ path: dbPath });
+  }
+  const catalog = loadCatalog(config.catalog.path);
+  const credentials = overrides.credentials ?? loadCredentialStore(config.signing.credentialsFile);
+  const connector = await openDuckDb(config.warehouse.duckdb);
+  try {
+    let directory = await connector.loadDirectory();
+    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory);
+    const audit = overrides.audit ?? new JsonlFileAuditSink(config.audit.file);
+    await audit.check();
+    const deps: PipelineDeps = {
+      verifier: {
+        service: config.signing.service,
+        region: config.signing.region,
+        maxSkewSeconds: config.signing.maxSkewSeconds,
+        credentials,
+        replayCache: overrides.replayCache ?? new MemoryReplayCache(),
+        ...(overrides.now ? { now: overrides.now } : {}),
+      },
+      directory: () => directory,
+      catalog,
+      today: () => today(config.clock.today, overrides.now),
+      policy,
+      connector,
+      generator: overrides.generator ?? catalogGenerator,
+      audit,
+      limits: { timeoutMs: config.warehouse.queryTimeoutMs, rowCap: config.warehouse.rowCap },
+      log: overrides.log ?? (() => {}),
+    };
+    return {
+      config,
+      deps,
+      connector,
+      policy,
+      async reloadDirectory() {
+        const next = await connector.loadDirectory();
+        policy.setDirectory(next);
+        directory = next;
+        return next;
+      },
+      close: () => connector.close(),
+    };
+  } catch (err) {
+    await connector.close();
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The warehouse port. Each engine (DuckDB now; PostgreSQL and Databricks
+ * later) implements it, with a dialect object that says how the sandbox
+ * builder renders names and values for that engine.
+ */
+import type { DirectorySource } from '../identity/directory.js';
+
+/** A JSON-safe cell: numbers that may lose precision (DECIMAL, BIGINT) arrive as strings. */
+export type Cell = string | number | boolean | null;
+
+/** A result column. */
+export interface ResultColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** Rows of a query, capped. */
+export interface QueryResult {
+  readonly columns: readonly ResultColumn[];
+  readonly rows: readonly (readonly Cell[])[];
+  /** True when the engine had more rows than the cap; only the first `cap` are returned. */
+  readonly truncated: boolean;
+}
+
+/** Per-query limits, always enforced by the connector. */
+export interface ExecuteOptions {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs: number;
+  readonly rowCap: number;
+}
+
+/** How an engine spells what the sandbox builder and the generator render. */
+export interface Dialect {
+  readonly name: 'duckdb';
+  /** node-sql-parser's dialect closest to the engine. */
+  readonly parserDatabase: 'postgresql';
+  quoteIdent(name: string): string;
+  /** The fully qualified name of a raw warehouse table. */
+  rawTable(name: string): string;
+  /** An integer ID literal; the value must already match the ID pattern. */
+  idLiteral(id: string): string;
+  dateLiteral(isoDate: string): string;
+  /** The keyword between `name AS` and the CTE body that keeps the engine from pushing filters into it. */
+  readonly cteFence: string;
+}
+
+/** The warehouse port. */
+export interface WarehouseConnector extends DirectorySource {
+  readonly dialect: Dialect;
+  /** Run one read-only statement under the locked-down engine. */
+  execute(sql: string, opts: ExecuteOptions): Promise<QueryResult>;
+  /** The engine's own parse of `sql`, for the guard's cross-check; throws on a parse error. */
+  engineParse(sql: string): Promise<unknown>;
+  /** Throws when the warehouse cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

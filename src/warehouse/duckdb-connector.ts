@@ -1,0 +1,166 @@
+/**
+ * DuckDB, embedded. The database file is opened read-only with external
+ * access, extension loading and community extensions off, and then the
+ * configuration is locked, before any candidate SQL can run. Every query gets
+ * its own connection, a row cap (streamed, so the engine stops reading) and a
+ * timeout enforced with interrupt().
+ */
+import { existsSync } from 'node:fs';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { SplitplaneError } from '../errors.js';
+import type { Directory, DirectoryAdmin } from '../identity/directory.js';
+import type { Cell, ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
+import { duckdbDialect } from './duckdb-dialect.js';
+
+/** Options for {@link openDuckDb}. */
+export interface DuckDbOptions {
+  readonly path: string;
+  readonly threads: number;
+  readonly memoryLimit: string;
+}
+
+/** The settings that lock the engine down, applied in this order, then locked. */
+export const DUCKDB_LOCKDOWN: Readonly<Record<string, string>> = Object.freeze({
+  access_mode: 'READ_ONLY',
+  enable_external_access: 'false',
+  autoinstall_known_extensions: 'false',
+  autoload_known_extensions: 'false',
+  allow_community_extensions: 'false',
+  allow_unsigned_extensions: 'false',
+});
+
+/** Open the warehouse file locked down. Fails at start-up (not at the first request) when it cannot. */
+export async function openDuckDb(opts: DuckDbOptions): Promise<WarehouseConnector> {
+  if (!existsSync(opts.path)) {
+    throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `no DuckDB file at ${opts.path}` });
+  }
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(opts.path, {
+      ...DUCKDB_LOCKDOWN,
+      threads: String(opts.threads),
+      memory_limit: opts.memoryLimit,
+    });
+    const setup = await instance.connect();
+    try {
+      // lock_configuration last: after it, no statement can change a setting.
+      await setup.run('SET lock_configuration = true');
+    } finally {
+      setup.closeSync();
+    }
+  } catch (cause) {
+    throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `cannot open ${opts.path}`, cause });
+  }
+  return new DuckDbConnector(instance);
+}
+
+class DuckDbConnector implements WarehouseConnector {
+  readonly dialect = duckdbDialect;
+  readonly #instance: DuckDBInstance;
+  #closed = false;
+
+  constructor(instance: DuckDBInstance) {
+    this.#instance = instance;
+  }
+
+  async execute(sql: string, opts: ExecuteOptions): Promise<QueryResult> {
+    if (opts.signal?.aborted) throw new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: 'aborted before start' });
+    const conn = await this.#connect();
+    let timedOut = false;
+    const stop = (): void => {
+      timedOut = true;
+      conn.interrupt();
+    };
+    const timer = setTimeout(stop, opts.timeoutMs);
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      const reader = await conn.streamAndReadUntil(sql, opts.rowCap + 1);
+      const names = reader.columnNames();
+      const types = reader.columnTypes().map((t) => t.toString());
+      const all = reader.getRowsJson() as Cell[][];
+      if (timedOut) throw new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT');
+      return {
+        columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })),
+        rows: all.slice(0, opts.rowCap),
+        truncated: all.length > opts.rowCap,
+      };
+    } catch (cause) {
+      if (cause instanceof SplitplaneError) throw cause;
+      // Engine text can quote row values: it goes to `cause` (logs), never to the client.
+      throw new SplitplaneError(timedOut ? 'SP_ERR_EXECUTION_TIMEOUT' : 'SP_ERR_EXECUTION_FAILED', { cause });
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', stop);
+      conn.closeSync();
+    }
+  }
+
+  async engineParse(sql: string): Promise<unknown> {
+    const conn = await this.#connect();
+    try {
+      const reader = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS tree', [sql]);
+      const text = reader.getRows()[0]?.[0];
+      if (typeof text !== 'string') throw new Error('json_serialize_sql returned no text');
+      return JSON.parse(text) as unknown;
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  async loadDirectory(): Promise<Directory> {
+    const conn = await this.#connect();
+    try {
+      const reader = await conn.runAndReadAll(`
+        SELECT CAST(a.admin_id AS VARCHAR) AS admin_id, CAST(b.tenant_id AS VARCHAR) AS tenant_id,
+               CAST(a.business_id AS VARCHAR) AS business_id, a.role, a.active,
+               list(CAST(g.location_id AS VARCHAR) ORDER BY g.location_id) FILTER (WHERE l.location_id IS NOT NULL) AS locations
+        FROM main.dim_admins a
+        JOIN main.dim_businesses b ON b.business_id = a.business_id AND b.tenant_id = a.tenant_id
+        LEFT JOIN main.admin_location_grants g ON g.admin_id = a.admin_id
+        -- a grant counts only for a location of the admin's own business
+        LEFT JOIN main.dim_locations l ON l.location_id = g.location_id AND l.business_id = a.business_id
+        GROUP BY ALL`);
+      const admins = new Map<string, DirectoryAdmin>();
+      for (const row of reader.getRowObjectsJson()) {
+        const adminId = String(row['admin_id']);
+        if (admins.has(adminId)) throw new Error(`admin ${adminId} appears twice in the directory`);
+        admins.set(
+          adminId,
+          Object.freeze({
+            adminId,
+            tenantId: String(row['tenant_id']),
+            businessId: String(row['business_id']),
+            role: String(row['role']),
+            active: row['active'] === true,
+            locations: Object.freeze(((row['locations'] as string[] | null) ?? []).slice()),
+          }),
+        );
+      }
+      return Object.freeze({ admins, loadedAt: new Date() });
+    } catch (cause) {
+      throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'cannot load the directory', cause });
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  async ping(): Promise<void> {
+    const conn = await this.#connect();
+    try {
+      await conn.run('SELECT 1');
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#instance.closeSync();
+  }
+
+  async #connect(): Promise<DuckDBConnection> {
+    if (this.#closed) throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'connector closed' });
+    return this.#instance.connect();
+  }
+}

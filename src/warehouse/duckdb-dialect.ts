@@ -1,0 +1,31 @@
+/** The DuckDB dialect: double-quoted identifiers, main-schema raw tables, materialised sandbox CTEs. */
+import { ID_PATTERN } from '../identity/ask-body.js';
+import type { Dialect } from './connector.js';
+
+const IDENT = /^[a-z_][a-z0-9_]*$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export const duckdbDialect: Dialect = Object.freeze({
+  name: 'duckdb',
+  parserDatabase: 'postgresql',
+  quoteIdent(name: string): string {
+    if (!IDENT.test(name)) throw new Error(`refusing to render identifier ${JSON.stringify(name)}`);
+    return `"${name}"`;
+  },
+  rawTable(name: string): string {
+    return `"main".${duckdbDialect.quoteIdent(name)}`;
+  },
+  idLiteral(id: string): string {
+    if (!ID_PATTERN.test(id)) throw new Error('refusing to render an ID that is not a decimal string');
+    return id;
+  },
+  dateLiteral(isoDate: string): string {
+    if (!ISO_DATE.test(isoDate) || Number.isNaN(Date.parse(`${isoDate}T00:00:00Z`))) {
+      throw new Error('refusing to render an invalid date');
+    }
+    return `DATE '${isoDate}'`;
+  },
+  // MATERIALIZED: the sandbox rows are computed before any candidate predicate
+  // runs, so a failing cast in the candidate never sees an out-of-scope row.
+  cteFence: 'MATERIALIZED',
+} as const);
