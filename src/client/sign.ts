@@ -19,6 +19,8 @@ export interface SignOptions {
   readonly service?: string;
   readonly method?: string;
   readonly signingDate?: Date;
+  /** More headers to sign and send, e.g. a nonce so identical questions are not replays. */
+  readonly extraHeaders?: Readonly<Record<string, string>>;
 }
 
 /** Headers to send with the body, Authorization included. */
@@ -45,6 +47,7 @@ export async function signRequest(opts: SignOptions): Promise<Record<string, str
         host: url.host,
         'content-type': 'application/json',
         'x-amz-content-sha256': createHash('sha256').update(opts.body).digest('hex'),
+        ...opts.extraHeaders,
       },
       body: opts.body,
     }),
