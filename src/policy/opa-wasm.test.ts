@@ -1,0 +1,81 @@
+/** The compiled Rego policy through opa-wasm, over the directory read from the demo warehouse. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { SplitplaneError } from '../errors.js';
+import type { Directory } from '../identity/directory.js';
+import type { Identity } from '../identity/identity.js';
+import type { WarehouseConnector } from '../warehouse/connector.js';
+import { openDuckDb } from '../warehouse/duckdb-connector.js';
+import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from './opa-wasm.js';
+
+let connector: WarehouseConnector;
+let directory: Directory;
+let policy: ReloadablePolicyEngine;
+
+const who = (tenantId: string, businessId: string, adminId: string): Identity => ({
+  tenantId, businessId, adminId, role: '', accessKeyId: 'K', sessionKey: `${tenantId}/${businessId}/${adminId}`,
+});
+
+beforeAll(async () => {
+  connector = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '512MB' });
+  directory = await connector.loadDirectory();
+  policy = await loadOpaWasmPolicy('policies/build/policy.wasm', directory);
+});
+afterAll(async () => {
+  await connector.close();
+});
+
+describe('scope decisions', () => {
+  it('grants the franchise owner exactly the two Chicago stores, without cost or manager columns', async () => {
+    const scope = await policy.decide(who('12', '628', '7042'));
+    expect(scope).toEqual({
+      tenantId: '12',
+      businessId: '628',
+      adminId: '7042',
+      role: 'franchise_owner',
+      locations: ['628017', '628123'],
+      tables: {
+        daily_sales: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'],
+        item_sales: ['location_id', 'business_date', 'item_id', 'quantity', 'net_amount'],
+        locations: ['location_id', 'name', 'city', 'state', 'opened_on'],
+        menu_items: ['item_id', 'name', 'category', 'price'],
+      },
+    });
+  });
+
+  it('grants the brand manager all 200 stores and the cost columns', async () => {
+    const scope = await policy.decide(who('12', '628', '7001'));
+    expect(scope.locations).toHaveLength(200);
+    expect(scope.locations.every((l) => l.startsWith('628'))).toBe(true);
+    expect(scope.tables['menu_items']).toContain('unit_cost');
+  });
+
+  it.each([
+    ['a swapped tenant', who('31', '628', '7042')],
+    ['another business', who('12', '544', '7042')],
+    ['an unknown admin', who('12', '628', '999999')],
+    ['an admin of another tenant claiming business 628', who('12', '628', '5401')],
+  ])('denies %s', async (_n, identity) => {
+    await expect(policy.decide(identity)).rejects.toMatchObject({ code: 'SP_ERR_POLICY_DENIED' });
+  });
+
+  it('denies everyone when the directory is empty (deny by default)', async () => {
+    const empty = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins: new Map(), loadedAt: new Date() });
+    await expect(empty.decide(who('12', '628', '7042'))).rejects.toBeInstanceOf(SplitplaneError);
+  });
+
+  it('fails at load time, with a stable code, when the bundle is missing', async () => {
+    await expect(loadOpaWasmPolicy('policies/build/missing.wasm', directory)).rejects.toMatchObject({ code: 'SP_ERR_POLICY_UNAVAILABLE' });
+  });
+});
+
+describe('directory from the warehouse', () => {
+  it('holds the scenario admins with their grants', () => {
+    expect(directory.admins.get('7042')).toEqual({
+      adminId: '7042', tenantId: '12', businessId: '628', role: 'franchise_owner', active: true, locations: ['628017', '628123'],
+    });
+    expect(directory.admins.get('7001')?.locations).toHaveLength(200);
+    expect(directory.admins.get('7099')?.locations).toEqual([]);
+    expect(directory.admins.get('5401')).toMatchObject({ tenantId: '31', businessId: '544' });
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * Defence in depth at the engine: the guard is bypassed on purpose and the
+ * locked-down DuckDB connection alone must refuse to read files, attach,
+ * install or load extensions, change settings or write; a runaway query is
+ * interrupted; the row cap holds; engine text never reaches the error message.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { ERRORS, SplitplaneError } from '../errors.js';
+import type { WarehouseConnector } from './connector.js';
+import { openDuckDb } from './duckdb-connector.js';
+
+let db: WarehouseConnector;
+const secretDir = mkdtempSync(join(tmpdir(), 'splitplane-secret-'));
+const secretFile = join(secretDir, 'secret.csv');
+writeFileSync(secretFile, 'token\nTOP-SECRET-VALUE\n');
+
+beforeAll(async () => {
+  db = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '512MB' });
+});
+afterAll(async () => {
+  await db.close();
+});
+
+const run = (sql: string, timeoutMs = 3000) => db.execute(sql, { timeoutMs, rowCap: 100 });
+
+describe('locked-down DuckDB (guard bypassed)', () => {
+  it.each([
+    ['read a file with a table function', `SELECT * FROM read_csv('${secretFile}')`],
+    ['read a file by path', `SELECT * FROM '${secretFile}'`],
+    ['glob the file system', `SELECT * FROM glob('${secretDir}/*')`],
+    ['attach another database', `ATTACH '${join(secretDir, 'x.duckdb')}' AS x`],
+    ['install an extension', 'INSTALL httpfs'],
+    ['load an extension', 'LOAD httpfs'],
+    ['turn external access back on', 'SET enable_external_access = true'],
+    ['unlock the configuration', 'SET lock_configuration = false'],
+    ['change a setting', "SET memory_limit = '100GB'"],
+    ['write to the warehouse', 'CREATE TABLE stolen AS SELECT 1'],
+    ['delete from the warehouse', 'DELETE FROM customers'],
+    ['copy data out', `COPY customers TO '${join(secretDir, 'out.csv')}'`],
+  ])('refuses to %s', async (_n, sql) => {
+    await expect(run(sql)).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
+  });
+
+  it('never puts engine text (which can quote row values) in the error message', async () => {
+    const err = await run("SELECT CAST(name AS INTEGER) FROM dim_locations WHERE location_id = 544001").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SplitplaneError);
+    const e = err as SplitplaneError;
+    expect(e.toBody()).toEqual({ statusCode: 502, code: 'SP_ERR_EXECUTION_FAILED', error: 'Bad Gateway', message: ERRORS.SP_ERR_EXECUTION_FAILED.message });
+    expect(JSON.stringify(e.toBody())).not.toMatch(/#|Conversion|INT32/);
+    expect(String((e.cause as Error).message)).toMatch(/Conversion Error/); // kept for the logs only
+  });
+
+  it('interrupts a query that runs past its timeout and keeps serving', async () => {
+    const started = performance.now();
+    await expect(run('SELECT COUNT(*) FROM fact_daily_sales a, fact_daily_sales b', 200)).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_TIMEOUT' });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect((await run('SELECT 42')).rows).toEqual([[42]]);
+  });
+
+  it('stops an aborted query', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    await expect(db.execute('SELECT COUNT(*) FROM fact_daily_sales a, fact_daily_sales b', { timeoutMs: 30_000, rowCap: 10, signal: ac.signal })).rejects.toMatchObject({
+      code: 'SP_ERR_EXECUTION_TIMEOUT',
+    });
+  });
+
+  it('returns at most the row cap and says it truncated', async () => {
+    const r = await run('SELECT location_id FROM dim_locations');
+    expect(r.rows).toHaveLength(100);
+    expect(r.truncated).toBe(true);
+  });
+});
