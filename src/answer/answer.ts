@@ -28,7 +28,8 @@ function roundCents(frac: string): string {
 /** The answer sentence for a metric intent and its rows. */
 export function answerSentence(intent: MetricIntent, result: QueryResult, locationCount: number): string {
   const { metric, range, groupBy, rank } = intent;
-  const scope = `across your ${locationCount} location${locationCount === 1 ? '' : 's'}`;
+  const where = intent.filters.length ? `, in ${intent.filters.map((f) => f.value).join(', ')},` : '';
+  const scope = `across your ${locationCount} location${locationCount === 1 ? '' : 's'}${where}`;
   const period = `${range.label} (${range.from} to ${range.to})`;
   if (!groupBy) {
     const v = result.rows[0]?.[0] ?? null;

@@ -73,6 +73,13 @@ async function serve(args: readonly string[]): Promise<number> {
   };
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());
+  // SIGHUP re-reads the directory (admins and grants) from the warehouse without a restart.
+  process.on('SIGHUP', () => {
+    services.reloadDirectory().then(
+      (d) => app.log.info({ admins: d.admins.size }, 'directory reloaded'),
+      (err: unknown) => app.log.error({ err }, 'directory reload failed; keeping the previous one'),
+    );
+  });
   await app.listen({ host: config.server.host, port: config.server.port });
   return -1; // keep running
 }

@@ -19,18 +19,26 @@ export const catalogGenerator: Generator = {
     }
     const q = (s: string): string => dialect.quoteIdent(s);
     const from = [`${q(metric.table)} AS m`];
-    if (groupBy?.join) {
-      const joined = sandbox.tables.find((t) => t.name === groupBy.join);
-      const column = groupBy.column.split('.')[1];
+    const joins = new Set<string>();
+    const needs = (table: string, column: string, what: string): void => {
+      const joined = sandbox.tables.find((t) => t.name === table);
       if (!joined || !joined.columns.some((c) => c.name === column)) {
-        throw new SplitplaneError('SP_ERR_POLICY_DENIED', { detail: `dimension ${groupBy.id} not in the sandbox` });
+        throw new SplitplaneError('SP_ERR_POLICY_DENIED', { detail: `${what} not in the sandbox` });
       }
-      const key = JOIN_KEY[groupBy.join]!;
-      const alias = ALIAS[groupBy.join]!;
-      from.push(`JOIN ${q(groupBy.join)} AS ${alias} ON ${alias}.${q(key)} = m.${q(key)}`);
+      if (joins.has(table)) return;
+      joins.add(table);
+      const key = JOIN_KEY[table]!;
+      const alias = ALIAS[table]!;
+      from.push(`JOIN ${q(table)} AS ${alias} ON ${alias}.${q(key)} = m.${q(key)}`);
+    };
+    if (groupBy?.join) needs(groupBy.join, groupBy.column.split('.')[1]!, `dimension ${groupBy.id}`);
+    const conditions = [`m.business_date BETWEEN ${dialect.dateLiteral(range.from)} AND ${dialect.dateLiteral(range.to)}`];
+    for (const f of intent.filters) {
+      needs('locations', f.dimension, `filter on ${f.dimension}`);
+      conditions.push(`l.${q(f.dimension)} = ${dialect.textLiteral(f.value)}`);
     }
     const value = q(metric.id);
-    const where = `m.business_date BETWEEN ${dialect.dateLiteral(range.from)} AND ${dialect.dateLiteral(range.to)}`;
+    const where = conditions.join(' AND ');
     if (!groupBy) return { sql: `SELECT ${metric.sql} AS ${value} FROM ${from.join(' ')} WHERE ${where}`, generator: this.name };
     const dim = q(groupBy.id);
     const order = rank ? `ORDER BY ${value} ${rank.order === 'asc' ? 'ASC' : 'DESC'}, ${dim} ASC LIMIT ${rank.limit}` : `ORDER BY ${dim} ASC`;

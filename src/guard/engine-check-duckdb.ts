@@ -26,19 +26,13 @@ function isNode(v: unknown): v is Node {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Remove parse positions so two parses of the same text at different offsets compare equal. */
-export function withoutLocations(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(withoutLocations);
-  if (!isNode(v)) return v;
-  const out: Node = {};
-  for (const [k, val] of Object.entries(v)) if (k !== 'query_location') out[k] = withoutLocations(val);
-  return out;
-}
-
-/** The sandbox CTE entries of a parse of `WITH <sandbox> SELECT 1`, location-free, in order. */
+/**
+ * The sandbox CTE entries of a parse of `WITH <sandbox> SELECT 1`, in order. The final text starts
+ * with the same `WITH <sandbox>` prefix, so even the parse positions must match exactly.
+ */
 export function sandboxCteEntries(tree: unknown): { key: string; value: string }[] {
   const node = rootNode(tree);
-  return cteEntries(node).map((e) => ({ key: e.key, value: JSON.stringify(withoutLocations(e.value)) }));
+  return cteEntries(node).map((e) => ({ key: e.key, value: JSON.stringify(e.value) }));
 }
 
 /**
@@ -52,7 +46,7 @@ export function checkEngineTree(tree: unknown, sandbox: readonly { key: string; 
   const scope = new Set<string>();
   sandbox.forEach((expected, i) => {
     const got = entries[i]!;
-    if (got.key.toLowerCase() !== expected.key || JSON.stringify(withoutLocations(got.value)) !== expected.value) {
+    if (got.key.toLowerCase() !== expected.key || JSON.stringify(got.value) !== expected.value) {
       mismatch(`sandbox CTE ${expected.key} differs`);
     }
     scope.add(expected.key);

@@ -96,6 +96,16 @@ describe('analyzeQuestion', () => {
     expect(metric(analyzeQuestion('items sold by menu item last week', catalog, TODAY)).groupBy?.id).toBe('menu_item');
   });
 
+  it('finds city and state filters only as typed place names', () => {
+    expect(metric(analyzeQuestion('What was the sales amount in Chicago last week?', catalog, TODAY)).filters).toEqual([
+      { dimension: 'city', value: 'Chicago' },
+    ]);
+    expect(metric(analyzeQuestion('guest count in New York by day', catalog, TODAY)).filters).toEqual([{ dimension: 'city', value: 'New York' }]);
+    expect(metric(analyzeQuestion('orders in TX last month', catalog, TODAY)).filters).toEqual([{ dimension: 'state', value: 'TX' }]);
+    expect(metric(analyzeQuestion('revenue in October 2026', catalog, TODAY)).filters).toEqual([]);
+    expect(metric(analyzeQuestion("revenue in chicago'; drop table x", catalog, TODAY)).filters).toEqual([]);
+  });
+
   it('refuses a menu-item breakdown of a daily metric', () => {
     expect(analyzeQuestion('revenue by menu item last week', catalog, TODAY).kind).toBe('unsupported');
   });

@@ -15,12 +15,19 @@ export interface Reference {
   readonly id: string;
 }
 
+/** A filter on a location attribute, e.g. "in Chicago" or "in IL". Values are letters and spaces only. */
+export interface Filter {
+  readonly dimension: 'city' | 'state';
+  readonly value: string;
+}
+
 /** A question the catalog can answer. */
 export interface MetricIntent {
   readonly kind: 'metric';
   readonly metric: Metric;
   readonly range: TimeRange;
   readonly groupBy?: Dimension;
+  readonly filters: readonly Filter[];
   /** Top-N (desc) or bottom-N (asc) over the grouping. */
   readonly rank?: { readonly order: 'desc' | 'asc'; readonly limit: number };
   readonly references: readonly Reference[];
@@ -113,12 +120,32 @@ export function analyzeQuestion(question: string, catalog: Catalog, todayIso: st
     metric,
     range,
     ...(groupBy ? { groupBy } : {}),
+    filters: findFilters(question),
     ...(rank || which
       ? { rank: { order: asc && !desc ? 'asc' : 'desc', limit: rank ? Math.max(1, Math.min(100, Number(rank[2]))) : 1 } as const }
       : {}),
     references,
   };
   return intent;
+}
+
+const NOT_PLACES = new Set([
+  ...['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'],
+  ...['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday', 'Q1', 'Q2', 'Q3', 'Q4'],
+]);
+
+/**
+ * Location filters from the question as typed: a capitalised place after "in"/"at" is a city
+ * ("in Chicago", "in New York"), two capitals are a state code ("in IL"). Only letters and
+ * spaces are kept, so a filter value can never carry SQL.
+ */
+export function findFilters(question: string): Filter[] {
+  const filters: Filter[] = [];
+  const state = /\b(?:in|at)\s+(?:the\s+state\s+of\s+)?([A-Z]{2})\b/.exec(question);
+  if (state && !NOT_PLACES.has(state[1]!)) filters.push({ dimension: 'state', value: state[1]! });
+  const city = /\b(?:in|at)\s+(?:the\s+city\s+of\s+)?([A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2})\b/.exec(question);
+  if (city && !NOT_PLACES.has(city[1]!.split(' ')[0]!)) filters.push({ dimension: 'city', value: city[1]! });
+  return filters;
 }
 
 function findMetrics(text: string, catalog: Catalog): { matched: Metric[]; masked: string } {

@@ -5,7 +5,7 @@
  * message, requestId}.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SplitplaneError, type ErrorCode } from '../errors.js';
 import { runAsk } from '../pipeline.js';
 import type { Services } from './services.js';
@@ -71,11 +71,34 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
 
-  app.setNotFoundHandler(async (req, reply) => sendError(reply, 'SP_ERR_NOT_FOUND', req.id));
+  // Requests that never reach the pipeline (unknown route, wrong media type, body too large) are
+  // audited too: every request leaves one event.
+  const sendError = async (req: FastifyRequest, reply: FastifyReply, code: ErrorCode): Promise<FastifyReply> => {
+    const e = new SplitplaneError(code);
+    try {
+      await services.deps.audit.append({
+        time: new Date().toISOString(),
+        requestId: req.id,
+        identity: { verified: false },
+        layers: { identity: 'skipped' },
+        outcome: e.statusCode >= 500 ? 'error' : 'rejected',
+        statusCode: e.statusCode,
+        errorCode: code,
+        latencyMs: 0,
+      });
+    } catch (err) {
+      req.log.error({ err }, 'audit write failed');
+      const a = new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE');
+      return reply.code(a.statusCode).send(a.toBody(req.id));
+    }
+    return reply.code(e.statusCode).send(e.toBody(req.id));
+  };
+
+  app.setNotFoundHandler(async (req, reply) => sendError(req, reply, 'SP_ERR_NOT_FOUND'));
 
   app.setErrorHandler(async (err: { code?: string; statusCode?: number }, req, reply) => {
     const code: ErrorCode =
-      err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH'
+      err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
         ? 'SP_ERR_UNSUPPORTED_MEDIA_TYPE'
         : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
           ? 'SP_ERR_BODY_TOO_LARGE'
@@ -83,13 +106,8 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
             ? 'SP_ERR_BAD_REQUEST'
             : 'SP_ERR_INTERNAL';
     if (code === 'SP_ERR_INTERNAL') req.log.error({ err }, 'unhandled error');
-    return sendError(reply, code, req.id);
+    return sendError(req, reply, code);
   });
 
   return app;
-}
-
-function sendError(reply: import('fastify').FastifyReply, code: ErrorCode, requestId: string): import('fastify').FastifyReply {
-  const e = new SplitplaneError(code);
-  return reply.code(e.statusCode).send(e.toBody(requestId));
 }

@@ -40,6 +40,8 @@ export interface Dialect {
   /** An integer ID literal; the value must already match the ID pattern. */
   idLiteral(id: string): string;
   dateLiteral(isoDate: string): string;
+  /** A short text literal of letters, digits and spaces only (filter values). */
+  textLiteral(value: string): string;
   /** The keyword between `name AS` and the CTE body that keeps the engine from pushing filters into it. */
   readonly cteFence: string;
 }

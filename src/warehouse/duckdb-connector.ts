@@ -6,7 +6,7 @@
  * timeout enforced with interrupt().
  */
 import { existsSync } from 'node:fs';
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SplitplaneError } from '../errors.js';
 import type { Directory, DirectoryAdmin } from '../identity/directory.js';
 import type { Cell, ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
@@ -51,16 +51,31 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<WarehouseConnecto
   } catch (cause) {
     throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `cannot open ${opts.path}`, cause });
   }
-  return new DuckDbConnector(instance);
+  const parsers: Parser[] = [];
+  for (let i = 0; i < Math.max(1, opts.threads); i++) {
+    const conn = await instance.connect();
+    parsers.push({ conn, stmt: await conn.prepare('SELECT json_serialize_sql($1::VARCHAR)'), tail: Promise.resolve() });
+  }
+  return new DuckDbConnector(instance, parsers);
+}
+
+/** A connection kept for json_serialize_sql with its prepared statement; calls on it are serialised. */
+interface Parser {
+  readonly conn: DuckDBConnection;
+  readonly stmt: DuckDBPreparedStatement;
+  tail: Promise<unknown>;
 }
 
 class DuckDbConnector implements WarehouseConnector {
   readonly dialect = duckdbDialect;
   readonly #instance: DuckDBInstance;
+  readonly #parsers: readonly Parser[];
+  #next = 0;
   #closed = false;
 
-  constructor(instance: DuckDBInstance) {
+  constructor(instance: DuckDBInstance, parsers: readonly Parser[]) {
     this.#instance = instance;
+    this.#parsers = parsers;
   }
 
   async execute(sql: string, opts: ExecuteOptions): Promise<QueryResult> {
@@ -96,15 +111,18 @@ class DuckDbConnector implements WarehouseConnector {
   }
 
   async engineParse(sql: string): Promise<unknown> {
-    const conn = await this.#connect();
-    try {
-      const reader = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS tree', [sql]);
+    if (this.#closed) throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'connector closed' });
+    // json_serialize_sql only parses; a prepared statement on a kept connection saves a round trip.
+    const parser = this.#parsers[this.#next++ % this.#parsers.length]!;
+    const run = parser.tail.then(async () => {
+      parser.stmt.bindVarchar(1, sql);
+      const reader = await parser.stmt.runAndReadAll();
       const text = reader.getRows()[0]?.[0];
       if (typeof text !== 'string') throw new Error('json_serialize_sql returned no text');
       return JSON.parse(text) as unknown;
-    } finally {
-      conn.closeSync();
-    }
+    });
+    parser.tail = run.catch(() => undefined);
+    return run;
   }
 
   async loadDirectory(): Promise<Directory> {
@@ -156,6 +174,11 @@ class DuckDbConnector implements WarehouseConnector {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.all(this.#parsers.map((p) => p.tail));
+    for (const p of this.#parsers) {
+      p.stmt.destroySync();
+      p.conn.closeSync();
+    }
     this.#instance.closeSync();
   }
 

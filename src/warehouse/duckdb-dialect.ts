@@ -25,6 +25,10 @@ export const duckdbDialect: Dialect = Object.freeze({
     }
     return `DATE '${isoDate}'`;
   },
+  textLiteral(value: string): string {
+    if (!/^[A-Za-z0-9 ]{1,60}$/.test(value)) throw new Error('refusing to render a text literal outside [A-Za-z0-9 ]');
+    return `'${value}'`;
+  },
   // MATERIALIZED: the sandbox rows are computed before any candidate predicate
   // runs, so a failing cast in the candidate never sees an out-of-scope row.
   cteFence: 'MATERIALIZED',

@@ -70,6 +70,13 @@ describe('same question, two users, two correct numbers', () => {
     expect(res.body['rows']).toEqual([['Chicago', '84000.00']]);
   });
 
+  it('filters to a city: the brand manager asking about Chicago gets the two Chicago stores\' total', async () => {
+    const res = await ask(svc.app, BRAND_MANAGER, 'What was the sales amount in Chicago last week?');
+    expect(res.body['answer']).toBe(
+      'Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 200 locations, in Chicago, was $84,000.00.',
+    );
+  });
+
   it('answers top stores for the brand manager from 200 stores, never more', async () => {
     const res = await ask(svc.app, BRAND_MANAGER, 'top 3 stores by guest count last week');
     expect(res.statusCode).toBe(200);
@@ -325,9 +332,17 @@ describe('probes', () => {
     expect(res.json()).toEqual({ status: 'ready', checks: { warehouse: 'ok', audit: 'ok', policy: 'ok' } });
   });
 
-  it('answers unknown routes with the error body', async () => {
+  it('answers unknown routes with the error body, and audits them', async () => {
     const res = await svc.app.inject({ method: 'GET', url: '/nope' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({ statusCode: 404, code: 'SP_ERR_NOT_FOUND', error: 'Not Found', message: 'No such route.', requestId: expect.any(String) });
+    expect(svc.auditEvents().find((e) => e.requestId === res.json().requestId)).toMatchObject({ statusCode: 404, errorCode: 'SP_ERR_NOT_FOUND' });
+  });
+
+  it('refuses an over-large body with 413 before reading it', async () => {
+    const payload = JSON.stringify({ ...FRANCHISE_OWNER, question: 'x'.repeat(20_000) });
+    const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: { 'content-type': 'application/json' }, payload });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().code).toBe('SP_ERR_BODY_TOO_LARGE');
   });
 });

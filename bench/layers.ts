@@ -1,0 +1,109 @@
+/**
+ * Layer overhead, in process: p50/p99 microseconds of each security layer for
+ * the demo personas, beside the warehouse execution of the same final SQL in
+ * the same run (the baseline the layers are judged against).
+ *
+ *   npm run bench:layers -- [--n 10000] [--out bench/results/layers.json]
+ *
+ * Prints a table and writes a JSON report. Not a test: no assertion on time.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { signRequest } from '../src/client/sign.js';
+import { generateDemoWarehouse } from '../src/demo/generate.js';
+import { catalogGenerator } from '../src/generate/catalog-generator.js';
+import { guardCandidate } from '../src/guard/guard.js';
+import { parseAskBody } from '../src/identity/ask-body.js';
+import { credentialStoreFromJson } from '../src/identity/credentials.js';
+import { MemoryReplayCache } from '../src/identity/replay-cache.js';
+import { verifySigV4 } from '../src/identity/sigv4.js';
+import { analyzeQuestion, type MetricIntent } from '../src/intent/analyze.js';
+import { loadCatalog } from '../src/intent/catalog.js';
+import { loadOpaWasmPolicy } from '../src/policy/opa-wasm.js';
+import { buildSandbox, describeSandbox } from '../src/sandbox/sandbox.js';
+import { openDuckDb } from '../src/warehouse/duckdb-connector.js';
+
+const { values } = parseArgs({ options: { n: { type: 'string', default: '10000' }, out: { type: 'string', default: 'bench/results/layers.json' } } });
+const N = Number(values.n);
+const KEY = { accessKeyId: 'BENCHKEY00000000001', secretAccessKey: 'bench-secret-0123456789' };
+const NOW = Date.UTC(2026, 10, 18, 12);
+const QUESTION = 'What was the total sales amount last week?';
+const PERSONAS = [
+  { name: 'franchise owner 7042 (2 locations)', tenantId: '12', businessId: '628', adminId: '7042' },
+  { name: 'brand manager 7001 (200 locations)', tenantId: '12', businessId: '628', adminId: '7001' },
+];
+
+function stats(samples: number[]): { p50: number; p99: number; mean: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return { p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+
+async function time<T>(samples: number[], fn: () => Promise<T> | T): Promise<T> {
+  const t = process.hrtime.bigint();
+  const r = await fn();
+  samples.push(Number(process.hrtime.bigint() - t) / 1000);
+  return r;
+}
+
+const dbPath = join(tmpdir(), `splitplane-bench-${process.pid}.duckdb`);
+await generateDemoWarehouse({ path: dbPath });
+const connector = await openDuckDb({ path: dbPath, threads: 2, memoryLimit: '1GB' });
+const directory = await connector.loadDirectory();
+const policy = await loadOpaWasmPolicy('policies/build/policy.wasm', directory);
+const catalog = loadCatalog('catalog/metrics.yaml');
+const credentials = credentialStoreFromJson({ credentials: [{ ...KEY, tenants: ['*'] }] }, 'bench');
+
+const report: Record<string, unknown> = {
+  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version, duckdb: (await import('@duckdb/node-api')).version() },
+  n: N,
+  personas: {} as Record<string, unknown>,
+};
+const rows: string[] = [];
+
+for (const p of PERSONAS) {
+  const who = { tenantId: p.tenantId, businessId: p.businessId, adminId: p.adminId };
+  const body = JSON.stringify({ ...who, question: QUESTION });
+  const requests = await Promise.all(
+    Array.from({ length: N }, async (_, i) => {
+      const headers = await signRequest({ url: 'http://bench.local/v1/ask', body, ...KEY, signingDate: new Date(NOW), extraHeaders: { 'x-splitplane-nonce': String(i) } });
+      return { method: 'POST', url: '/v1/ask', headers, body: Buffer.from(body) };
+    }),
+  );
+  const verifier = { service: 'splitplane', region: 'us-east-1', maxSkewSeconds: 300, credentials, replayCache: new MemoryReplayCache(), now: () => NOW };
+  const t = { signature: [] as number[], identity: [] as number[], intent: [] as number[], policy: [] as number[], sandbox: [] as number[], generate: [] as number[], guard: [] as number[], total: [] as number[], execute: [] as number[] };
+  let finalSql = '';
+  for (let i = 0; i < N; i++) {
+    const req = requests[i]!;
+    const start = process.hrtime.bigint();
+    await time(t.signature, () => verifySigV4(req, verifier));
+    const identity = await time(t.identity, () => {
+      const b = parseAskBody(req.body);
+      const a = directory.admins.get(b.adminId)!;
+      return { tenantId: a.tenantId, businessId: a.businessId, adminId: a.adminId, role: a.role, accessKeyId: KEY.accessKeyId, sessionKey: '' };
+    });
+    const intent = (await time(t.intent, () => analyzeQuestion(QUESTION, catalog, '2026-11-18'))) as MetricIntent;
+    const scope = await time(t.policy, () => policy.decide(identity));
+    const sandbox = await time(t.sandbox, () => buildSandbox(scope, connector.dialect));
+    const candidate = await time(t.generate, () => catalogGenerator.generate({ intent, question: QUESTION, sandbox: describeSandbox(sandbox), dialect: connector.dialect }));
+    const guarded = await time(t.guard, () => guardCandidate(candidate.sql, { sandbox, connector }));
+    t.total.push(Number(process.hrtime.bigint() - start) / 1000);
+    finalSql = guarded.sql;
+    if (i % 10 === 0) await time(t.execute, () => connector.execute(guarded.sql, { timeoutMs: 10_000, rowCap: 1000 }));
+  }
+  const summary = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, stats(v)]));
+  (report['personas'] as Record<string, unknown>)[p.name] = { ...summary, finalSqlLength: finalSql.length };
+  rows.push(`\n${p.name}: ${N} requests (execute sampled every 10th)`);
+  rows.push('layer        p50 µs     p99 µs');
+  for (const [k, v] of Object.entries(summary)) rows.push(`${k.padEnd(10)} ${v.p50.toFixed(1).padStart(9)} ${v.p99.toFixed(1).padStart(10)}`);
+  const layers = summary['total']!;
+  const exec = summary['execute']!;
+  rows.push(`security layers p50 / warehouse execute p50 = ${(layers.p50 / exec.p50).toFixed(3)}`);
+}
+
+mkdirSync(dirname(values.out), { recursive: true });
+writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`machine: ${JSON.stringify(report['machine'])}${rows.join('\n')}\n\nreport: ${values.out}`);
+await connector.close();
