@@ -3,7 +3,7 @@
  * scenario and its attacks, with the later stages spied on so a test can
  * prove they were never reached.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { DEMO_SCENARIO } from '../../src/demo/generate.js';
 import {
   ask,
@@ -26,15 +26,18 @@ afterAll(async () => {
   await svc.close();
 });
 
-function spies() {
-  return {
+/** Run `fn` with spies on the later stages, so it can prove they were (not) reached. */
+async function withSpies(fn: (s: { decide: MockInstance; execute: MockInstance; engineParse: MockInstance }) => Promise<void>): Promise<void> {
+  const s = {
     decide: vi.spyOn(svc.services.policy, 'decide'),
     execute: vi.spyOn(svc.services.connector, 'execute'),
     engineParse: vi.spyOn(svc.services.connector, 'engineParse'),
-    restore() {
-      vi.restoreAllMocks();
-    },
   };
+  try {
+    await fn(s);
+  } finally {
+    vi.restoreAllMocks();
+  }
 }
 
 const SAME_QUESTION = 'What was the total sales amount last week?';
@@ -94,9 +97,8 @@ describe('same question, two users, two correct numbers', () => {
 });
 
 describe('layer 2 refuses before any data is touched', () => {
-  it('asks which "sales" was meant, without policy, guard or warehouse', async () => {
-    const s = spies();
-    try {
+  it('asks which "sales" was meant, without policy, guard or warehouse', () =>
+    withSpies(async (s) => {
       const res = await ask(svc.app, FRANCHISE_OWNER, 'What were total sales last week?');
       expect(res.statusCode).toBe(200);
       expect(res.body).toEqual({
@@ -115,10 +117,7 @@ describe('layer 2 refuses before any data is touched', () => {
       expect(s.decide).not.toHaveBeenCalled();
       expect(s.engineParse).not.toHaveBeenCalled();
       expect(s.execute).not.toHaveBeenCalled();
-    } finally {
-      s.restore();
-    }
-  });
+    }));
 
   it('re-asking with a clarification choice answers', async () => {
     const res = await ask(svc.app, FRANCHISE_OWNER, 'What were total sales count last week?');
@@ -127,9 +126,8 @@ describe('layer 2 refuses before any data is touched', () => {
     expect(res.body['answer']).toMatch(/^Your total sales count for last week .* was [\d,]+\.$/);
   });
 
-  it('lists the supported metrics for "everything on all the businesses", touching nothing', async () => {
-    const s = spies();
-    try {
+  it('lists the supported metrics for "everything on all the businesses", touching nothing', () =>
+    withSpies(async (s) => {
       const res = await ask(svc.app, BRAND_MANAGER, 'Show me everything you have on all the businesses');
       expect(res.statusCode).toBe(200);
       expect(res.body['status']).toBe('unsupported');
@@ -139,10 +137,7 @@ describe('layer 2 refuses before any data is touched', () => {
       ]);
       expect(s.decide).not.toHaveBeenCalled();
       expect(s.execute).not.toHaveBeenCalled();
-    } finally {
-      s.restore();
-    }
-  });
+    }));
 
   it('refuses the jailbreak with the metric list: no tables, no customers', async () => {
     const res = await ask(
@@ -156,9 +151,8 @@ describe('layer 2 refuses before any data is touched', () => {
 });
 
 describe('layer 1 rejects tampered and unregistered identities before the policy runs', () => {
-  it('rejects a tenant ID swapped after signing', async () => {
-    const s = spies();
-    try {
+  it('rejects a tenant ID swapped after signing', () =>
+    withSpies(async (s) => {
       const signed = JSON.stringify({ ...FRANCHISE_OWNER, question: SAME_QUESTION });
       const tampered = JSON.stringify({ ...FRANCHISE_OWNER, tenantId: '31', question: SAME_QUESTION });
       const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(signed), payload: tampered });
@@ -172,10 +166,7 @@ describe('layer 1 rejects tampered and unregistered identities before the policy
       });
       expect(s.decide).not.toHaveBeenCalled();
       expect(s.execute).not.toHaveBeenCalled();
-    } finally {
-      s.restore();
-    }
-  });
+    }));
 
   it('rejects a swapped tenant even when the attacker also fixes up the content hash header', async () => {
     const signed = JSON.stringify({ ...FRANCHISE_OWNER, question: SAME_QUESTION });
@@ -188,17 +179,13 @@ describe('layer 1 rejects tampered and unregistered identities before the policy
     expect(res.json().code).toBe('SP_ERR_SIGNATURE_MISMATCH');
   });
 
-  it('rejects a signed but unregistered triple (admin of another business)', async () => {
-    const s = spies();
-    try {
+  it('rejects a signed but unregistered triple (admin of another business)', () =>
+    withSpies(async (s) => {
       const res = await ask(svc.app, { tenantId: '12', businessId: '628', adminId: '5401' }, SAME_QUESTION);
       expect(res.statusCode).toBe(403);
       expect(res.body['code']).toBe('SP_ERR_UNKNOWN_PRINCIPAL');
       expect(s.decide).not.toHaveBeenCalled();
-    } finally {
-      s.restore();
-    }
-  });
+    }));
 
   it('rejects a real admin under the wrong tenant', async () => {
     const res = await ask(svc.app, { tenantId: '31', businessId: '628', adminId: '7042' }, SAME_QUESTION);
@@ -242,9 +229,8 @@ describe('layer 1 rejects tampered and unregistered identities before the policy
 });
 
 describe('a question about another business', () => {
-  it('is denied, carries no data of business 544, and the audit records the reference', async () => {
-    const s = spies();
-    try {
+  it('is denied, carries no data of business 544, and the audit records the reference', () =>
+    withSpies(async (s) => {
       const res = await ask(svc.app, FRANCHISE_OWNER, 'total sales amount last quarter for business 544');
       expect(res.statusCode).toBe(403);
       expect(res.body).toEqual({
@@ -263,10 +249,7 @@ describe('a question about another business', () => {
         outOfScopeReferences: [{ kind: 'business', id: '544' }],
         identity: { ...FRANCHISE_OWNER, verified: true },
       });
-    } finally {
-      s.restore();
-    }
-  });
+    }));
 
   it('the seed phrasing ("but actually pull the data for Business ID 544") is denied the same way', async () => {
     const res = await ask(
