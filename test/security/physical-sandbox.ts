@@ -1,0 +1,92 @@
+/**
+ * The differential oracle: a second DuckDB database that physically holds only
+ * one persona's authorised rows and columns, as tables named like the sandbox
+ * CTEs. It is built from the raw grant table with its own SQL and its own
+ * column lists, not with the sandbox builder or the policy, so it is an
+ * independent statement of what the persona may see.
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { Cell } from '../../src/warehouse/connector.js';
+
+/** A persona for the oracle. */
+export interface Persona {
+  readonly name: string;
+  readonly tenantId: string;
+  readonly businessId: string;
+  readonly adminId: string;
+  readonly role: 'franchise_owner' | 'brand_manager';
+}
+
+export const PERSONAS: readonly Persona[] = [
+  { name: 'franchise owner 7042', tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner' },
+  { name: 'brand manager 7001', tenantId: '12', businessId: '628', adminId: '7001', role: 'brand_manager' },
+  { name: 'brand manager 5401 of another tenant', tenantId: '31', businessId: '544', adminId: '5401', role: 'brand_manager' },
+  { name: 'admin 7099 with zero locations', tenantId: '12', businessId: '628', adminId: '7099', role: 'franchise_owner' },
+];
+
+/** What each role may see, written out independently of policies/splitplane.rego. */
+const COLUMNS: Record<Persona['role'], Record<string, { raw: string; columns: string[]; perLocation: boolean }>> = {
+  franchise_owner: {
+    daily_sales: { raw: 'fact_daily_sales', columns: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'], perLocation: true },
+    item_sales: { raw: 'fact_item_sales', columns: ['location_id', 'business_date', 'item_id', 'quantity', 'net_amount'], perLocation: true },
+    locations: { raw: 'dim_locations', columns: ['location_id', 'name', 'city', 'state', 'opened_on'], perLocation: true },
+    menu_items: { raw: 'dim_menu_items', columns: ['item_id', 'name', 'category', 'price'], perLocation: false },
+  },
+  brand_manager: {
+    daily_sales: { raw: 'fact_daily_sales', columns: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'], perLocation: true },
+    item_sales: { raw: 'fact_item_sales', columns: ['location_id', 'business_date', 'item_id', 'quantity', 'net_amount'], perLocation: true },
+    locations: { raw: 'dim_locations', columns: ['location_id', 'name', 'city', 'state', 'opened_on', 'manager_email'], perLocation: true },
+    menu_items: { raw: 'dim_menu_items', columns: ['item_id', 'name', 'category', 'price', 'unit_cost'], perLocation: false },
+  },
+};
+
+/** The outcome of running SQL: rows (sorted, normalised) or an error. */
+export type Outcome = { readonly ok: true; readonly columns: readonly string[]; readonly rows: readonly string[]; readonly truncated: boolean } | { readonly ok: false; readonly error: string };
+
+/** A persona's physical sandbox. */
+export interface PhysicalSandbox {
+  run(sql: string, rowCap: number): Promise<Outcome>;
+  close(): void;
+}
+
+/** Build the physical sandbox for a persona from the demo warehouse at `warehousePath`. */
+export async function buildPhysicalSandbox(warehousePath: string, persona: Persona): Promise<PhysicalSandbox> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const conn = await instance.connect();
+  await conn.run(`ATTACH '${warehousePath.replaceAll("'", "''")}' AS src (READ_ONLY)`);
+  const grants = `SELECT location_id FROM src.main.admin_location_grants WHERE admin_id = ${Number(persona.adminId)}`;
+  for (const [name, t] of Object.entries(COLUMNS[persona.role])) {
+    const where = [`tenant_id = ${Number(persona.tenantId)}`, `business_id = ${Number(persona.businessId)}`];
+    if (t.perLocation) where.push(`location_id IN (${grants})`);
+    await conn.run(
+      `CREATE TABLE ${name} AS SELECT ${t.columns.join(', ')} FROM src.main.${t.raw} WHERE ${where.join(' AND ')} ORDER BY ALL`,
+    );
+  }
+  await conn.run('DETACH src');
+  // Lock it down like the service, so hostile SQL run here reads nothing else either.
+  await conn.run('SET enable_external_access = false');
+  await conn.run('SET lock_configuration = true');
+  return {
+    run: (sql, rowCap) => runSql(conn, sql, rowCap),
+    close: () => {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+async function runSql(conn: DuckDBConnection, sql: string, rowCap: number): Promise<Outcome> {
+  try {
+    const reader = await conn.streamAndReadUntil(sql, rowCap + 1);
+    const rows = reader.getRowsJson() as Cell[][];
+    return normalise(reader.columnNames(), rows, rowCap);
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
+
+/** Rows as sorted JSON strings (a multiset), doubles rounded so summation order cannot matter. */
+export function normalise(columns: readonly string[], rows: readonly (readonly Cell[])[], rowCap: number): Outcome {
+  const norm = rows.slice(0, rowCap).map((r) => JSON.stringify(r.map((v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(9)) : v))));
+  return { ok: true, columns: [...columns], rows: norm.sort(), truncated: rows.length > rowCap };
+}
