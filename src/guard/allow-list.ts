@@ -15,8 +15,8 @@ export const ALLOWED_FUNCTIONS: ReadonlySet<string> = new Set([
   'round', 'abs', 'ceil', 'ceiling', 'floor', 'trunc', 'greatest', 'least', 'nullif', 'coalesce', 'sign', 'sqrt', 'power', 'pow', 'ln', 'log', 'exp',
   // dates
   'date_trunc', 'date_part', 'extract', 'year', 'month', 'day', 'dayofweek', 'isodow', 'week', 'quarter', 'to_days', 'strftime', 'date_diff', 'datediff', 'last_day',
-  // node-sql-parser spells EXISTS (subquery) as a function; the subquery itself is checked
-  'exists',
+  // node-sql-parser spells EXISTS (subquery) and NOT (expr) as functions; their arguments are checked
+  'exists', 'not',
   // text
   'lower', 'upper', 'length', 'trim', 'ltrim', 'rtrim', 'concat', 'substring', 'substr', 'left', 'right', 'replace', 'starts_with', 'ends_with', 'contains',
 ]);

@@ -23,8 +23,8 @@ const EXPRESSION_TYPES = new Set([
   'expr_list', 'expr', 'number', 'bigint', 'single_quote_string', 'string', 'bool', 'boolean', 'null', 'date', 'time',
   'timestamp', 'interval', 'star', 'default', 'double_quote_string', 'window', 'extract', 'origin', 'datatype',
   'window_frame',
-  // order-by items carry their direction in `type`
-  'ASC', 'DESC',
+  // order-by items carry their direction in `type`; SELECT DISTINCT [ON (...)] its kind
+  'ASC', 'DESC', 'DISTINCT', 'DISTINCT ON',
 ]);
 const STRING_LITERAL_TYPES = new Set(['single_quote_string', 'string']);
 /** Keys of a select node; one not listed with a non-empty value is rejected. */

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/**
+ * Mutation check for the security rules: disables each guard rule, engine
+ * check and lock-down setting in turn (in a scratch copy of the project, never
+ * in the working tree, and with no switch in the product itself), runs the
+ * security tests, and reports whether at least one test then fails ("killed").
+ * A rule whose removal no test notices is dead weight or an untested rule.
+ *
+ *   npm run test:mutation [-- --only ID] [-- --runs N]
+ *
+ * Writes test-artifacts/mutation.json and prints a table. Exits 1 if any
+ * mutation survives.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { only: { type: 'string' }, runs: { type: 'string', default: '300' } } });
+
+/** Each mutation: a unique piece of source replaced by a version without the rule. */
+const MUTATIONS = [
+  // guard: limits before parsing
+  ['pre-too-long', 'src/guard/guard.ts', "if (sql.length > GUARD_LIMITS.maxLength) throw new SplitplaneError('SP_ERR_GUARD_TOO_LONG');", ''],
+  ['pre-bad-character', 'src/guard/guard.ts', "if (/[^\\t\\n\\r\\x20-\\x7e]/.test(sql)) throw new SplitplaneError('SP_ERR_GUARD_BAD_CHARACTER');", ''],
+  ['pre-too-deep', 'src/guard/guard.ts', "if (depth > GUARD_LIMITS.maxDepth) throw new SplitplaneError('SP_ERR_GUARD_TOO_DEEP');", ''],
+  ['pre-first-keyword', 'src/guard/guard.ts', "if (!head.startsWith('SELECT') && !head.startsWith('WITH')) throw new SplitplaneError('SP_ERR_GUARD_NOT_SELECT');", ''],
+  ['one-statement', 'src/guard/guard.ts', "if (statements.length !== 1) throw new SplitplaneError('SP_ERR_GUARD_MULTIPLE_STATEMENTS');", ''],
+  ['select-only', 'src/guard/guard.ts', "if (ast['type'] !== 'select') throw new SplitplaneError('SP_ERR_GUARD_NOT_SELECT', { detail: String(ast['type']) });", ''],
+  ['engine-check-skipped', 'src/guard/guard.ts', '  await engineCheck(assembled.sql, ctx);', ''],
+  // guard: node-sql-parser AST check
+  ['ast-select-keys', 'src/guard/sql-check.ts', "if (!SELECT_KEYS.has(k) && v !== null && v !== undefined) reject('SP_ERR_GUARD_UNSUPPORTED', `select key ${k}`);", ''],
+  ['ast-select-into', 'src/guard/sql-check.ts', "if (isNode(into) && (into['position'] != null || into['expr'] != null)) reject('SP_ERR_GUARD_SELECT_INTO', 'into');", ''],
+  ['ast-cte-shadow', 'src/guard/sql-check.ts', "if (this.sandboxNames.has(name)) reject('SP_ERR_GUARD_CTE_SHADOW', name);", ''],
+  ['ast-recursive-cte', 'src/guard/sql-check.ts', "if (cte['recursive'] || cte['columns'] != null) reject('SP_ERR_GUARD_UNSUPPORTED', 'recursive cte or cte column list');", ''],
+  ['ast-strict-cte-order', 'src/guard/sql-check.ts', "        this.select(isNode(stmt) && 'ast' in stmt ? stmt['ast'] : stmt, scope);", "        this.select(isNode(stmt) && 'ast' in stmt ? stmt['ast'] : stmt, new Set([...scope, ...withList.map((c) => identName((c as Node)['name']).toLowerCase())]));"],
+  ['ast-table-function', 'src/guard/sql-check.ts', "        reject('SP_ERR_GUARD_TABLE_FUNCTION', identFunction(inner));", ''],
+  ['ast-qualified-table', 'src/guard/sql-check.ts', "if (item[q] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', `${String(item[q])}.${item['table']}`);", ''],
+  ['ast-unknown-relation', 'src/guard/sql-check.ts', "if (!scope.has(name)) reject('SP_ERR_GUARD_UNKNOWN_RELATION', name);", ''],
+  ['ast-expression-types', 'src/guard/sql-check.ts', "if (!EXPRESSION_TYPES.has(type)) reject('SP_ERR_GUARD_UNSUPPORTED', `expression ${type}`);", ''],
+  ['ast-qualified-column', 'src/guard/sql-check.ts', "for (const q of ['db', 'schema']) if (node[q] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', 'qualified column');", ''],
+  ['ast-function-allow-list', 'src/guard/sql-check.ts', "        const name = identFunction(node);\n        if (!ALLOWED_FUNCTIONS.has(name)) reject('SP_ERR_GUARD_FUNCTION_NOT_ALLOWED', name);", '        identFunction(node);'],
+  ['ast-aggregate-allow-list', 'src/guard/sql-check.ts', "        const name = String(node['name']).toLowerCase();\n        if (!ALLOWED_FUNCTIONS.has(name)) reject('SP_ERR_GUARD_FUNCTION_NOT_ALLOWED', name);", ''],
+  ['ast-binary-operators', 'src/guard/sql-check.ts', "        if (!ALLOWED_BINARY_OPERATORS.has(String(node['operator']).toUpperCase())) {", '        if (false) {'],
+  ['ast-cast-types', 'src/guard/sql-check.ts', "if (!ALLOWED_CAST_TYPES.has(dt)) reject('SP_ERR_GUARD_UNSUPPORTED', `cast to ${dt}`);", ''],
+  ['ast-backslash-literal', 'src/guard/sql-check.ts', "          reject('SP_ERR_GUARD_LITERAL', 'backslash in a string literal');", ''],
+  ['ast-qualified-function', 'src/guard/sql-check.ts', "if (name['name'].length !== 1 || name['schema'] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', 'qualified function');", ''],
+  // guard: the engine's own parse
+  ['engine-sandbox-equality', 'src/guard/engine-check-duckdb.ts', "    if (got.key.toLowerCase() !== expected.key || JSON.stringify(got.value) !== expected.value) {", '    if (got.key.toLowerCase() !== expected.key) {'],
+  ['engine-one-statement', 'src/guard/engine-check-duckdb.ts', "if (!Array.isArray(statements) || statements.length !== 1) mismatch('not exactly one statement');", ''],
+  ['engine-cte-redefined', 'src/guard/engine-check-duckdb.ts', "if (this.sandboxNames.has(name) || scope.has(name) && !outer.has(name)) mismatch(`cte ${name} redefined`);", ''],
+  ['engine-qualified-table', 'src/guard/engine-check-duckdb.ts', "if (ref['catalog_name'] !== '' || ref['schema_name'] !== '') mismatch(`qualified ${name}`);", ''],
+  ['engine-relation-scope', 'src/guard/engine-check-duckdb.ts', "if (!scope.has(name)) mismatch(`relation ${name} outside the sandbox`);", ''],
+  ['engine-table-ref-types', 'src/guard/engine-check-duckdb.ts', "        mismatch(`table ref ${String(ref['type'])}`);", ''],
+  ['engine-expression-classes', 'src/guard/engine-check-duckdb.ts', "if (!EXPRESSION_CLASSES.has(cls)) mismatch(`expression class ${cls}`);", ''],
+  ['engine-function-allow-list', 'src/guard/engine-check-duckdb.ts', "        mismatch(`function ${name}`);", ''],
+  // sandbox
+  ['sandbox-location-filter', 'src/sandbox/sandbox.ts', '    if (spec.scope.location !== undefined) {', '    if (false) {'],
+  ['sandbox-business-filter', 'src/sandbox/sandbox.ts', "      `${dialect.quoteIdent(spec.scope.business)} = ${dialect.idLiteral(scope.businessId)}`,", ''],
+  ['sandbox-fence', 'src/warehouse/duckdb-dialect.ts', "  cteFence: 'MATERIALIZED',", "  cteFence: '',"],
+  // engine lock-down
+  ['lock-read-only', 'src/warehouse/duckdb-connector.ts', "  access_mode: 'READ_ONLY',", ''],
+  ['lock-external-access', 'src/warehouse/duckdb-connector.ts', "  enable_external_access: 'false',", ''],
+  ['lock-autoinstall', 'src/warehouse/duckdb-connector.ts', "  autoinstall_known_extensions: 'false',", ''],
+  ['lock-autoload', 'src/warehouse/duckdb-connector.ts', "  autoload_known_extensions: 'false',", ''],
+  ['lock-configuration', 'src/warehouse/duckdb-connector.ts', "      await setup.run('SET lock_configuration = true');", ''],
+  ['timeout-interrupt', 'src/warehouse/duckdb-connector.ts', '      conn.interrupt();', ''],
+  ['row-cap', 'src/warehouse/duckdb-connector.ts', '        rows: all.slice(0, opts.rowCap),', '        rows: all,'],
+];
+
+const TESTS = [
+  'src/guard/guard.test.ts',
+  'src/sandbox/sandbox.test.ts',
+  'src/warehouse/duckdb-connector.test.ts',
+  'test/security/corpus.test.ts',
+  'test/security/differential-a.test.ts',
+  'test/e2e/ask.test.ts',
+];
+
+const root = process.cwd();
+const selected = MUTATIONS.filter(([id]) => !values.only || id === values.only);
+const results = [];
+for (const [id, file, find, replace] of selected) {
+  const source = readFileSync(join(root, file), 'utf8');
+  const count = source.split(find).length - 1;
+  if (count !== 1) {
+    results.push({ id, file, killed: false, error: `the text to mutate occurs ${count} times` });
+    console.log(`${id.padEnd(28)} ERROR: mutation text occurs ${count} times in ${file}`);
+    continue;
+  }
+  const scratch = mkdtempSync(join(tmpdir(), `splitplane-mutant-${id}-`));
+  for (const entry of ['src', 'test', 'policies', 'catalog', 'config', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
+    cpSync(join(root, entry), join(scratch, entry), { recursive: true });
+  }
+  symlinkSync(join(root, 'node_modules'), join(scratch, 'node_modules'));
+  writeFileSync(join(scratch, file), source.replace(find, replace));
+  const started = Date.now();
+  const run = spawnSync(join(root, 'node_modules/.bin/vitest'), ['run', ...TESTS], {
+    cwd: scratch,
+    env: { ...process.env, SPLITPLANE_PROPERTY_RUNS: values.runs, NO_COLOR: '1' },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  // eslint-disable-next-line no-control-regex
+  const out = `${run.stdout}\n${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  if (process.env.MUTATE_DEBUG) writeFileSync(join(root, 'test-artifacts', `mutant-${id}.log`), out);
+  const failed = [...new Set([...out.matchAll(/^ FAIL +(.+?)\s*$/gm)].map((m) => m[1].trim()))];
+  const killed = run.status !== 0;
+  results.push({ id, file, killed, failedTests: failed.length, examples: failed.slice(0, 3), seconds: (Date.now() - started) / 1000 });
+  console.log(`${id.padEnd(28)} ${killed ? 'killed  ' : 'SURVIVED'} ${String(failed.length).padStart(3)} failing tests  ${failed.slice(0, 2).join(' | ')}`);
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+const killed = results.filter((r) => r.killed).length;
+mkdirSync(join(root, 'test-artifacts'), { recursive: true });
+writeFileSync(join(root, 'test-artifacts/mutation.json'), `${JSON.stringify({ runs: Number(values.runs), results }, null, 2)}\n`);
+console.log(`\n${killed} of ${results.length} mutations killed; report: test-artifacts/mutation.json`);
+process.exit(killed === results.length ? 0 : 1);
