@@ -27,7 +27,7 @@ const MUTATIONS = [
   ['pre-too-deep', 'src/guard/guard.ts', "if (depth > GUARD_LIMITS.maxDepth) throw new SplitplaneError('SP_ERR_GUARD_TOO_DEEP');", ''],
   ['pre-first-keyword', 'src/guard/guard.ts', "if (!head.startsWith('SELECT') && !head.startsWith('WITH')) throw new SplitplaneError('SP_ERR_GUARD_NOT_SELECT');", ''],
   ['one-statement', 'src/guard/guard.ts', "if (statements.length !== 1) throw new SplitplaneError('SP_ERR_GUARD_MULTIPLE_STATEMENTS');", ''],
-  ['select-only', 'src/guard/guard.ts', "if (ast['type'] !== 'select') throw new SplitplaneError('SP_ERR_GUARD_NOT_SELECT', { detail: String(ast['type']) });", ''],
+  ['ast-select-only', 'src/guard/sql-check.ts', "if (!isNode(node) || node['type'] !== 'select') reject('SP_ERR_GUARD_NOT_SELECT', 'not a select');", "if (!isNode(node)) reject('SP_ERR_GUARD_NOT_SELECT', 'not a select');"],
   ['engine-check-skipped', 'src/guard/guard.ts', '  await engineCheck(assembled.sql, ctx);', ''],
   // guard: node-sql-parser AST check
   ['ast-select-keys', 'src/guard/sql-check.ts', "if (!SELECT_KEYS.has(k) && v !== null && v !== undefined) reject('SP_ERR_GUARD_UNSUPPORTED', `select key ${k}`);", ''],

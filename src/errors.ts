@@ -67,6 +67,14 @@ export const ERRORS = {
   SP_ERR_EXECUTION_TIMEOUT: { status: 504, message: 'The query took too long and was stopped.' },
   SP_ERR_EXECUTION_FAILED: { status: 502, message: 'The query could not be run.' },
   SP_ERR_WAREHOUSE_UNAVAILABLE: { status: 503, message: 'The warehouse is not available.' },
+  // the model (layer 3 generator, optional layer 2 classifier)
+  SP_ERR_LLM_UNAVAILABLE: { status: 503, message: 'The language model could not be reached.' },
+  SP_ERR_LLM_TIMEOUT: { status: 504, message: 'The language model took too long to answer.' },
+  SP_ERR_LLM_THROTTLED: { status: 503, message: 'The language model is busy; try again shortly.' },
+  SP_ERR_LLM_BAD_RESPONSE: { status: 502, message: 'The language model returned something that is not usable SQL.' },
+  // conversations
+  SP_ERR_CONVERSATION_UNKNOWN: { status: 404, message: 'No such conversation; start a new one without a conversationId.' },
+  SP_ERR_CONVERSATION_FORBIDDEN: { status: 403, message: 'That conversation belongs to another identity.' },
   // audit and everything else
   SP_ERR_AUDIT_UNAVAILABLE: { status: 503, message: 'The request could not be recorded, so it was not answered.' },
   SP_ERR_CONFIG: { status: 500, message: 'The service configuration is invalid.' },

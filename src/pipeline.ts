@@ -5,20 +5,24 @@
  * outcome into a response. Deny is the default: any throw ends the request
  * without data.
  */
+import { answerSentence, freeFormSentence, numbersComeFromRows } from './answer/answer.js';
 import type { AuditEvent, AuditSink, LayerOutcome } from './audit/audit.js';
-import { asSplitplaneError, SplitplaneError, type ErrorBody } from './errors.js';
-import type { Generator } from './generate/generator.js';
-import { guardCandidate } from './guard/guard.js';
-import { answerSentence } from './answer/answer.js';
+import type { ConversationStore } from './conversation/store.js';
+import { asSplitplaneError, isGuardCode, SplitplaneError, type ErrorBody } from './errors.js';
+import type { Candidate, GenerateInput, Generator } from './generate/generator.js';
+import { guardCandidate, type GuardedSql } from './guard/guard.js';
 import { ID_PATTERN } from './identity/ask-body.js';
 import type { Directory } from './identity/directory.js';
 import { authenticate, type Identity } from './identity/identity.js';
 import type { ReceivedRequest, VerifierOptions } from './identity/sigv4.js';
-import { analyzeQuestion, type Choice, type Reference } from './intent/analyze.js';
+import { analyzeQuestion, type Choice, type Clarification, type Reference, type Unsupported } from './intent/analyze.js';
 import type { Catalog } from './intent/catalog.js';
+import { classifyWithModel } from './intent/classify.js';
+import type { LlmClient } from './llm/llm-client.js';
+import { summaryPrompt } from './llm/prompt.js';
 import type { PolicyEngine, Scope } from './policy/scope.js';
-import { buildSandbox, describeSandbox } from './sandbox/sandbox.js';
-import type { ResultColumn, WarehouseConnector, Cell } from './warehouse/connector.js';
+import { buildSandbox, describeSandbox, type Sandbox } from './sandbox/sandbox.js';
+import type { Cell, QueryResult, ResultColumn, WarehouseConnector } from './warehouse/connector.js';
 
 /** Everything a request needs, built once at start-up. */
 export interface PipelineDeps {
@@ -28,7 +32,11 @@ export interface PipelineDeps {
   readonly today: () => string;
   readonly policy: PolicyEngine;
   readonly connector: WarehouseConnector;
+  /** The deterministic generator for catalog intents. */
   readonly generator: Generator;
+  /** The model, when one is configured: classifies off-catalog questions, writes their SQL, may word answers. */
+  readonly model?: { readonly llm: LlmClient; readonly generator: Generator; readonly maxTokens: number };
+  readonly conversations: ConversationStore;
   readonly audit: AuditSink;
   readonly limits: { readonly timeoutMs: number; readonly rowCap: number };
   /** Where engine errors and other details go (never the client). */
@@ -38,6 +46,7 @@ export interface PipelineDeps {
 /** A successful /v1/ask body. */
 export interface AskResponse {
   readonly requestId: string;
+  readonly conversationId: string;
   readonly status: 'answered' | 'clarification' | 'unsupported';
   readonly answer: string;
   readonly columns: readonly ResultColumn[];
@@ -55,27 +64,34 @@ export interface PipelineResult {
   readonly body: AskResponse | ErrorBody;
 }
 
+type MutableEvent = { -readonly [K in keyof AuditEvent]?: AuditEvent[K] };
+
 /** Run one /v1/ask request through every layer. */
 export async function runAsk(req: ReceivedRequest, requestId: string, deps: PipelineDeps): Promise<PipelineResult> {
   const started = performance.now();
   const layers: Record<string, LayerOutcome> = {};
-  const ev: { -readonly [K in keyof AuditEvent]?: AuditEvent[K] } = { requestId, identity: claimedIds(req.body) };
-  const signal = AbortSignal.timeout(deps.limits.timeoutMs + 1_000);
+  const ev: MutableEvent = { requestId, identity: claimedIds(req.body) };
+  const signal = AbortSignal.timeout(deps.limits.timeoutMs * 3 + 30_000);
   let result: PipelineResult;
   try {
     // 1 identity
     layers['identity'] = 'rejected';
-    const { identity, question } = await authenticate(req, deps.verifier, deps.directory());
+    const { identity, question, conversationId } = await authenticate(req, deps.verifier, deps.directory());
     layers['identity'] = 'ok';
     ev.identity = { ...pick(identity), accessKeyId: identity.accessKeyId, verified: true };
     ev.question = question;
+    const conversation = deps.conversations.open(conversationId, identity.sessionKey);
+    const previous = conversation.turns.findLast((t) => t.intent)?.intent;
 
-    // 2 intent (before any data is touched)
-    const intent = analyzeQuestion(question, deps.catalog, deps.today());
-    layers['intent'] = intent.kind === 'metric' ? 'ok' : intent.kind;
+    // 2 intent: deterministic first; the model only sees what the catalog could not place
+    let intent = analyzeQuestion(question, deps.catalog, deps.today(), previous);
     denyForeignReferences(intent.references, identity, undefined, ev);
-    if (intent.kind !== 'metric') {
-      result = refusal(requestId, intent);
+    if (intent.kind === 'unsupported' && deps.model) {
+      intent = await classifyWithModel(deps.model.llm, question, deps.catalog, intent, signal);
+    }
+    layers['intent'] = intent.kind === 'metric' || intent.kind === 'freeform' ? 'ok' : intent.kind;
+    if (intent.kind === 'clarification' || intent.kind === 'unsupported') {
+      result = refusal(requestId, conversation.id, intent, deps.model !== undefined);
     } else {
       // 3 policy -> scope
       layers['policy'] = 'rejected';
@@ -87,30 +103,22 @@ export async function runAsk(req: ReceivedRequest, requestId: string, deps: Pipe
       const sandbox = buildSandbox(scope, deps.connector.dialect);
       ev.scope = { locations: scope.locations.length, tables: sandbox.tables.map((t) => t.name) };
       layers['sandbox'] = 'ok';
-      // 5 generate (sees only the sandbox description)
-      const candidate = await deps.generator.generate(
-        { intent, question, sandbox: describeSandbox(sandbox), dialect: deps.connector.dialect },
-        signal,
-      );
-      ev.generator = candidate.generator;
-      layers['generate'] = 'ok';
-      // 6 guard
-      layers['guard'] = 'rejected';
-      const guarded = await guardCandidate(candidate.sql, { sandbox, connector: deps.connector });
-      layers['guard'] = 'ok';
-      ev.sql = guarded.sql;
-      // 7 execute
-      layers['execute'] = 'rejected';
-      const rows = await deps.connector.execute(guarded.sql, { signal, ...deps.limits });
-      layers['execute'] = 'ok';
+      // 5-7 generate (sees only the sandbox description), guard, execute; one repair round for a model
+      const generator = intent.kind === 'metric' ? deps.generator : deps.model!.generator;
+      const input: GenerateInput = { intent, question, sandbox: describeSandbox(sandbox), dialect: deps.connector.dialect, history: conversation.turns };
+      const { guarded, rows } = await generateGuardExecute(generator, input, sandbox, deps, layers, ev, signal);
       ev.rowCount = rows.rows.length;
       // 8 answer
+      const answer =
+        intent.kind === 'metric' ? answerSentence(intent, rows, scope.locations.length) : await freeFormAnswer(question, rows, deps, signal);
+      deps.conversations.record(conversation, { question, sql: guarded.candidate, ...(intent.kind === 'metric' ? { intent } : {}) });
       result = {
         statusCode: 200,
         body: {
           requestId,
+          conversationId: conversation.id,
           status: 'answered',
-          answer: answerSentence(intent, rows, scope.locations.length),
+          answer,
           columns: rows.columns,
           rows: rows.rows,
           sql: guarded.candidate,
@@ -129,8 +137,9 @@ export async function runAsk(req: ReceivedRequest, requestId: string, deps: Pipe
 
   const body = result.body;
   const event: AuditEvent = {
-    ...(ev as Pick<AuditEvent, 'requestId' | 'identity'>),
     ...ev,
+    requestId,
+    identity: ev.identity ?? { verified: false },
     time: new Date().toISOString(),
     layers,
     outcome: 'status' in body ? body.status : result.statusCode >= 500 ? 'error' : 'rejected',
@@ -147,12 +156,64 @@ export async function runAsk(req: ReceivedRequest, requestId: string, deps: Pipe
   return result;
 }
 
-function refusal(requestId: string, intent: Exclude<ReturnType<typeof analyzeQuestion>, { kind: 'metric' }>): PipelineResult {
-  const base = { requestId, status: intent.kind, answer: intent.message, columns: [], rows: [], sql: null, scope: null } as const;
-  return {
-    statusCode: 200,
-    body: intent.kind === 'clarification' ? { ...base, choices: intent.choices } : { ...base, metrics: intent.metrics },
-  };
+/**
+ * Layers 5-7. A model gets one repair round after a guard rejection or an engine error, told only
+ * the stable code (engine text can quote rows outside the sandbox); the catalog generator gets none.
+ */
+async function generateGuardExecute(
+  generator: Generator,
+  input: GenerateInput,
+  sandbox: Sandbox,
+  deps: PipelineDeps,
+  layers: Record<string, LayerOutcome>,
+  ev: MutableEvent,
+  signal: AbortSignal,
+): Promise<{ guarded: GuardedSql; rows: QueryResult }> {
+  const rounds = generator === deps.generator ? 1 : 2;
+  let previous: GenerateInput['previous'];
+  for (let round = 1; ; round++) {
+    layers['generate'] = 'rejected';
+    const candidate: Candidate = await generator.generate(previous ? { ...input, previous } : input, signal);
+    ev.generator = candidate.generator;
+    layers['generate'] = 'ok';
+    try {
+      layers['guard'] = 'rejected';
+      const guarded = await guardCandidate(candidate.sql, { sandbox, connector: deps.connector });
+      layers['guard'] = 'ok';
+      ev.sql = guarded.sql;
+      layers['execute'] = 'rejected';
+      const rows = await deps.connector.execute(guarded.sql, { signal, ...deps.limits });
+      layers['execute'] = 'ok';
+      return { guarded, rows };
+    } catch (err) {
+      const e = asSplitplaneError(err);
+      const repairable = isGuardCode(e.code) || e.code === 'SP_ERR_EXECUTION_FAILED';
+      if (!repairable || round >= rounds) throw e;
+      layers[`round${round}`] = e.code;
+      delete layers['execute'];
+      previous = { sql: candidate.sql, code: e.code };
+    }
+  }
+}
+
+/** A model may word the answer from in-scope rows; a sentence with a number not in the rows is discarded. */
+async function freeFormAnswer(question: string, rows: QueryResult, deps: PipelineDeps, signal: AbortSignal): Promise<string> {
+  const fallback = freeFormSentence(question, rows);
+  if (!deps.model || rows.rows.length === 0 || rows.rows.length > 50) return fallback;
+  try {
+    const res = await deps.model.llm.complete(summaryPrompt(question, rows.columns.map((c) => c.name), rows.rows, 200), signal);
+    const sentence = res.text.trim().split('\n')[0]!.slice(0, 500);
+    return sentence && numbersComeFromRows(sentence, rows) ? sentence : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function refusal(requestId: string, conversationId: string, intent: Clarification | Unsupported, haveModel: boolean): PipelineResult {
+  const base = { requestId, conversationId, status: intent.kind, columns: [], rows: [], sql: null, scope: null } as const;
+  if (intent.kind === 'clarification') return { statusCode: 200, body: { ...base, answer: intent.message, choices: intent.choices } };
+  const note = haveModel ? '' : ' Questions beyond these metrics need a language model, which this deployment does not have configured.';
+  return { statusCode: 200, body: { ...base, answer: `${intent.message}${note}`, metrics: intent.metrics } };
 }
 
 /** The policy's scope must be about the verified identity; anything else is a broken policy. */
@@ -163,12 +224,7 @@ function checkScope(scope: Scope, identity: Identity): void {
 }
 
 /** Deny a question that names a tenant, business, admin or (once the scope is known) location outside it. */
-function denyForeignReferences(
-  refs: readonly Reference[],
-  identity: Identity,
-  scope: Scope | undefined,
-  ev: { outOfScopeReferences?: AuditEvent['outOfScopeReferences'] },
-): void {
+function denyForeignReferences(refs: readonly Reference[], identity: Identity, scope: Scope | undefined, ev: MutableEvent): void {
   const foreign = refs.filter((r) => {
     if (r.kind === 'tenant') return r.id !== identity.tenantId;
     if (r.kind === 'business') return r.id !== identity.businessId;

@@ -53,3 +53,38 @@ export function answerSentence(intent: MetricIntent, result: QueryResult, locati
 function cap(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+/**
+ * True when every number in a model-written sentence is a value from the rows
+ * (as written there, or with thousands separators, a $ sign or rounded to
+ * cents), the row count, or part of a date that appears in the rows. A
+ * sentence that fails is replaced by the deterministic one.
+ */
+export function numbersComeFromRows(sentence: string, result: QueryResult): boolean {
+  const allowed = new Set<string>([String(result.rows.length)]);
+  for (const row of result.rows) {
+    for (const cell of row) {
+      if (cell === null) continue;
+      const text = String(cell);
+      for (const part of text.split(/[^0-9.\-]+/)) if (part) allowed.add(strip(part));
+      if (/^-?\d+(\.\d+)?$/.test(text)) {
+        allowed.add(strip(text));
+        allowed.add(strip(Number(text).toFixed(2)));
+        allowed.add(strip(String(Math.round(Number(text)))));
+      }
+    }
+  }
+  const numbers = sentence.match(/-?\$?\d[\d,]*(?:\.\d+)?/g) ?? [];
+  return numbers.every((n) => allowed.has(strip(n.replace(/[$,]/g, ''))));
+}
+
+function strip(n: string): string {
+  return n.includes('.') ? n.replace(/\.?0+$/, '') : n;
+}
+
+/** The deterministic sentence for a free-form answer. */
+export function freeFormSentence(question: string, result: QueryResult): string {
+  const n = result.rows.length;
+  if (n === 1 && result.columns.length === 1) return `${result.columns[0]!.name}: ${String(result.rows[0]![0])}.`;
+  return `Found ${n} row${n === 1 ? '' : 's'}${result.truncated ? ' (truncated)' : ''} for "${question.trim()}".`;
+}

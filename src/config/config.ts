@@ -63,6 +63,33 @@ const ConfigSchema = z
       .prefault({}),
     catalog: z.object({ path: z.string().min(1).default('catalog/metrics.yaml') }).strict().prefault({}),
     audit: z.object({ file: z.string().min(1).default('var/audit.jsonl') }).strict().prefault({}),
+    llm: z
+      .object({
+        /** none: catalog questions only. bedrock: Amazon Bedrock Converse. openai: an OpenAI-compatible server. */
+        provider: z.enum(['none', 'bedrock', 'openai']).default('none'),
+        timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
+        maxTokens: z.number().int().min(16).max(8_192).default(1_024),
+        maxRetries: z.number().int().min(0).max(5).default(2),
+        bedrock: z
+          .object({
+            modelId: z.string().min(1).default('anthropic.claude-sonnet-4-20250514-v1:0'),
+            region: z.string().min(1).default('us-east-1'),
+            endpoint: z.url().optional(),
+          })
+          .strict()
+          .prefault({}),
+        openai: z
+          .object({
+            baseUrl: z.url().default('https://api.openai.com/v1'),
+            model: z.string().min(1).default('gpt-4o-mini'),
+            /** Name of the environment variable that holds the API key (never the key itself). */
+            apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).default('OPENAI_API_KEY'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     demo: z
       .object({
         /** Generate the demo warehouse on start when the DuckDB file is absent. */

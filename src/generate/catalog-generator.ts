@@ -12,6 +12,7 @@ const JOIN_KEY: Readonly<Record<string, string>> = { locations: 'location_id', m
 export const catalogGenerator: Generator = {
   name: 'catalog',
   async generate({ intent, sandbox, dialect }: GenerateInput): Promise<Candidate> {
+    if (intent.kind !== 'metric') throw new SplitplaneError('SP_ERR_INTERNAL', { detail: 'the catalog generator takes catalog intents only' });
     const { metric, range, groupBy, rank } = intent;
     const fact = sandbox.tables.find((t) => t.name === metric.table);
     if (!fact || !fact.columns.some((c) => c.name === 'business_date')) {

@@ -4,16 +4,22 @@
  * model-based one implements the same interface. Whatever it returns is only
  * a candidate: the guard decides what runs.
  */
-import type { MetricIntent } from '../intent/analyze.js';
+import type { ErrorCode } from '../errors.js';
+import type { FreeFormIntent, MetricIntent } from '../intent/analyze.js';
+import type { Turn } from '../llm/prompt.js';
 import type { SandboxDescription } from '../sandbox/sandbox.js';
 import type { Dialect } from '../warehouse/connector.js';
 
 /** What a generator is given: never raw table names, IDs of others, or the policy. */
 export interface GenerateInput {
-  readonly intent: MetricIntent;
+  readonly intent: MetricIntent | FreeFormIntent;
   readonly question: string;
   readonly sandbox: SandboxDescription;
   readonly dialect: Dialect;
+  /** Earlier turns of this identity's conversation. */
+  readonly history?: readonly Turn[];
+  /** The repair round: the previous candidate and the stable code it failed with. */
+  readonly previous?: { readonly sql: string; readonly code: ErrorCode };
 }
 
 /** A candidate for the guard. */

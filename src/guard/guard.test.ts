@@ -12,6 +12,7 @@ import type { WarehouseConnector } from '../warehouse/connector.js';
 import { openDuckDb } from '../warehouse/duckdb-connector.js';
 import { checkEngineTree, sandboxCteEntries } from './engine-check-duckdb.js';
 import { guardCandidate } from './guard.js';
+import { checkStatement } from './sql-check.js';
 
 let connector: WarehouseConnector;
 let sandbox: Sandbox;
@@ -116,6 +117,27 @@ describe('rejects, with a stable code', () => {
     ['raw table in a correlated subquery', 'SELECT name FROM locations l WHERE EXISTS (SELECT 1 FROM dim_locations r WHERE r.location_id = l.location_id)', 'SP_ERR_GUARD_UNKNOWN_RELATION'],
   ])('%s', async (_name, sql, code) => {
     expect(await rejection(sql)).toBe(code);
+  });
+});
+
+describe('defence in depth inside the guard', () => {
+  it('the engine check still refuses what a mistaken first layer lets through', async () => {
+    // Simulate a first layer that wrongly believes `customers` is a sandbox table.
+    const confused = { ...sandbox, names: new Set([...sandbox.names, 'customers']) };
+    await expect(guardCandidate('SELECT email FROM customers', { sandbox: confused, connector })).rejects.toMatchObject({
+      code: 'SP_ERR_GUARD_ENGINE_MISMATCH',
+    });
+  });
+
+  it('refuses select-node keys it does not know (a parser upgrade must not open a hole)', () => {
+    const ast = { type: 'select', columns: [{ expr: { type: 'number', value: 1 }, as: null }], from: null, locking_read: { type: 'FOR UPDATE' } };
+    expect(() => checkStatement(ast, sandbox.names)).toThrowError(expect.objectContaining({ code: 'SP_ERR_GUARD_UNSUPPORTED' }));
+  });
+
+  it('refuses an AST that is not a select', () => {
+    expect(() => checkStatement({ type: 'delete', from: [{ table: 'daily_sales' }] }, sandbox.names)).toThrowError(
+      expect.objectContaining({ code: 'SP_ERR_GUARD_NOT_SELECT' }),
+    );
   });
 });
 

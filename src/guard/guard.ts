@@ -73,9 +73,8 @@ function parseOne(sql: string, database: string): Ast {
   }
   const statements = (Array.isArray(parsed) ? parsed : [parsed]).filter((s) => s != null);
   if (statements.length !== 1) throw new SplitplaneError('SP_ERR_GUARD_MULTIPLE_STATEMENTS');
-  const ast = statements[0] as Ast;
-  if (ast['type'] !== 'select') throw new SplitplaneError('SP_ERR_GUARD_NOT_SELECT', { detail: String(ast['type']) });
-  return ast;
+  // Whether it is a SELECT at all is checkStatement's first rule.
+  return statements[0] as Ast;
 }
 
 /** Step 3: sandbox CTEs, then the candidate's CTEs, then its body, each serialised from the AST. */

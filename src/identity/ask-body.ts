@@ -16,9 +16,12 @@ export interface AskBody {
   readonly businessId: string;
   readonly adminId: string;
   readonly question: string;
+  /** A conversation this identity started earlier (from a previous answer). */
+  readonly conversationId?: string;
 }
 
 const KEYS = ['adminId', 'businessId', 'question', 'tenantId'] as const;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Longest question accepted, in characters. */
 export const MAX_QUESTION_LENGTH = 2_000;
 
@@ -29,9 +32,13 @@ export function parseAskBody(raw: Buffer): AskBody {
     throw new SplitplaneError('SP_ERR_BAD_REQUEST', { detail: 'body is not a JSON object' });
   }
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).sort();
+  const keys = Object.keys(obj).filter((k) => k !== 'conversationId').sort();
   if (keys.join(',') !== KEYS.join(',')) {
-    throw new SplitplaneError('SP_ERR_BAD_REQUEST', { detail: `expected keys ${KEYS.join(', ')}` });
+    throw new SplitplaneError('SP_ERR_BAD_REQUEST', { detail: `expected keys ${KEYS.join(', ')} and optionally conversationId` });
+  }
+  const conversationId = obj['conversationId'];
+  if (conversationId !== undefined && (typeof conversationId !== 'string' || !UUID.test(conversationId))) {
+    throw new SplitplaneError('SP_ERR_BAD_REQUEST', { detail: 'conversationId must be a UUID from an earlier answer' });
   }
   for (const k of ['tenantId', 'businessId', 'adminId'] as const) {
     const v = obj[k];
@@ -46,6 +53,7 @@ export function parseAskBody(raw: Buffer): AskBody {
     businessId: obj['businessId'] as string,
     adminId: obj['adminId'] as string,
     question,
+    ...(conversationId === undefined ? {} : { conversationId }),
   });
 }
 

@@ -25,6 +25,7 @@ export interface Identity {
 export interface IdentityResult {
   readonly identity: Identity;
   readonly question: string;
+  readonly conversationId?: string;
 }
 
 /** Verify the request and resolve the principal; throws with a stable code on any failure. */
@@ -48,5 +49,5 @@ export async function authenticate(
     accessKeyId: caller.credential.accessKeyId,
     sessionKey: `${admin.tenantId}/${admin.businessId}/${admin.adminId}`,
   });
-  return { identity, question: body.question };
+  return { identity, question: body.question, ...(body.conversationId ? { conversationId: body.conversationId } : {}) };
 }

@@ -57,7 +57,14 @@ export interface Unsupported {
   readonly references: readonly Reference[];
 }
 
-export type Intent = MetricIntent | Clarification | Unsupported;
+/** A question outside the catalog that a model classified as answerable; only a model generator takes it. */
+export interface FreeFormIntent {
+  readonly kind: 'freeform';
+  readonly question: string;
+  readonly references: readonly Reference[];
+}
+
+export type Intent = MetricIntent | FreeFormIntent | Clarification | Unsupported;
 
 /** Normalise: lower case, plain quotes, punctuation to spaces (keeping dates and IDs intact). */
 export function normalise(question: string): string {
@@ -76,8 +83,12 @@ const KIND: Record<string, Reference['kind']> = {
   tenant: 'tenant', business: 'business', location: 'location', store: 'location', restaurant: 'location', admin: 'admin', user: 'admin',
 };
 
-/** Analyse a question against the catalog; `todayIso` is the clock's date. */
-export function analyzeQuestion(question: string, catalog: Catalog, todayIso: string): Intent {
+/**
+ * Analyse a question against the catalog; `todayIso` is the clock's date. `previous` is the last
+ * metric intent of the same conversation: a follow-up that names no metric ("and the week
+ * before?") reuses its metric and grouping.
+ */
+export function analyzeQuestion(question: string, catalog: Catalog, todayIso: string, previous?: MetricIntent): Intent {
   const text = normalise(question);
   const references = [...text.matchAll(REFERENCE_RE)].map((m) => ({ kind: KIND[m[1]!]!, id: m[2]!.replace(/^0+(?=\d)/, '') }));
   const unsupported = (message: string): Unsupported => ({
@@ -91,6 +102,8 @@ export function analyzeQuestion(question: string, catalog: Catalog, todayIso: st
   if (matched.length > 1) {
     return clarification(question, `Your question names several measures. Which one do you want?`, matched, references, undefined);
   }
+  const followUp = matched.length === 0 && previous ? followUpOf(text, previous, todayIso) : undefined;
+  if (followUp) return { ...followUp, references };
   const metric = matched[0];
   if (!metric) {
     for (const a of catalog.ambiguous) {
@@ -146,6 +159,34 @@ export function findFilters(question: string): Filter[] {
   const city = /\b(?:in|at)\s+(?:the\s+city\s+of\s+)?([A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2})\b/.exec(question);
   if (city && !NOT_PLACES.has(city[1]!.split(' ')[0]!)) filters.push({ dimension: 'city', value: city[1]! });
   return filters;
+}
+
+/** "and the week before?", "what about last month?", "by city?" after a metric question. */
+function followUpOf(text: string, previous: MetricIntent, todayIso: string): Omit<MetricIntent, 'references'> | undefined {
+  const before = /\b(?:the\s+)?(day|week|month)\s+before\b|\b(?:the\s+)?previous\s+(day|week|month)\b/.exec(text);
+  if (before) {
+    const unit = (before[1] ?? before[2]) as 'day' | 'week' | 'month';
+    return { ...previous, range: shiftRange(previous.range, unit) };
+  }
+  const range = parseTimeRange(text, todayIso);
+  const looksLikeFollowUp = /^(and|what about|how about|same|now)\b/.test(text) || text.split(' ').length <= 6;
+  if (range && !('invalid' in range) && looksLikeFollowUp) return { ...previous, range };
+  return undefined;
+}
+
+function shiftRange(r: TimeRange, unit: 'day' | 'week' | 'month'): TimeRange {
+  const DAY = 86_400_000;
+  const from = Date.parse(`${r.from}T00:00:00Z`);
+  const to = Date.parse(`${r.to}T00:00:00Z`);
+  const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+  if (unit === 'month') {
+    const f = new Date(from);
+    const start = Date.UTC(f.getUTCFullYear(), f.getUTCMonth() - 1, 1);
+    const end = Date.UTC(f.getUTCFullYear(), f.getUTCMonth(), 1) - DAY;
+    return { from: iso(start), to: iso(end), label: `the month before ${r.label}` };
+  }
+  const span = unit === 'day' ? DAY : 7 * DAY;
+  return { from: iso(from - span), to: iso(to - span), label: `the ${unit} before ${r.label}` };
 }
 
 function findMetrics(text: string, catalog: Catalog): { matched: Metric[]; masked: string } {

@@ -16,6 +16,12 @@ import { loadCatalog } from '../intent/catalog.js';
 import { today } from '../intent/time-range.js';
 import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wasm.js';
 import type { PipelineDeps } from '../pipeline.js';
+import { ConversationStore } from '../conversation/store.js';
+import { modelGenerator } from '../generate/model-generator.js';
+import { bedrockClient } from '../llm/bedrock.js';
+import type { LlmClient } from '../llm/llm-client.js';
+import { openAiCompatibleClient } from '../llm/openai-compatible.js';
+import { SplitplaneError } from '../errors.js';
 import type { WarehouseConnector } from '../warehouse/connector.js';
 import { openDuckDb } from '../warehouse/duckdb-connector.js';
 
@@ -36,6 +42,8 @@ export interface ServiceOverrides {
   readonly replayCache?: ReplayCache;
   readonly audit?: AuditSink;
   readonly generator?: Generator;
+  /** A model client (tests, or an embedding application); otherwise built from `llm` in the config. */
+  readonly llm?: LlmClient;
   readonly now?: () => number;
   readonly log?: PipelineDeps['log'];
 }
@@ -65,10 +73,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       },
       directory: () => directory,
       catalog,
-      today: () => today(config.clock.today, overrides.now),
+      today: () => today_(config, overrides),
       policy,
       connector,
       generator: overrides.generator ?? catalogGenerator,
+      ...modelDeps(config, overrides, catalog),
+      conversations: new ConversationStore(),
       audit,
       limits: { timeoutMs: config.warehouse.queryTimeoutMs, rowCap: config.warehouse.rowCap },
       log: overrides.log ?? (() => {}),
@@ -90,4 +100,47 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     await connector.close();
     throw err;
   }
+}
+
+/** The model client from configuration, or none. */
+export function llmFromConfig(config: Config, env: NodeJS.ProcessEnv = process.env): LlmClient | undefined {
+  const l = config.llm;
+  if (l.provider === 'bedrock') {
+    return bedrockClient({
+      modelId: l.bedrock.modelId,
+      region: l.bedrock.region,
+      maxAttempts: l.maxRetries + 1,
+      ...(l.bedrock.endpoint ? { endpoint: l.bedrock.endpoint } : {}),
+    });
+  }
+  if (l.provider === 'openai') {
+    const apiKey = env[l.openai.apiKeyEnv];
+    if (apiKey === undefined && !/^http:\/\/(127\.|localhost)/.test(l.openai.baseUrl)) {
+      throw new SplitplaneError('SP_ERR_CONFIG', { detail: `llm.openai: set ${l.openai.apiKeyEnv} (a local server may do without)` });
+    }
+    return openAiCompatibleClient({ baseUrl: l.openai.baseUrl, model: l.openai.model, maxRetries: l.maxRetries, ...(apiKey ? { apiKey } : {}) });
+  }
+  return undefined;
+}
+
+function modelDeps(config: Config, overrides: ServiceOverrides, catalog: PipelineDeps['catalog']): Pick<PipelineDeps, 'model'> {
+  const llm = overrides.llm ?? llmFromConfig(config);
+  if (!llm) return {};
+  const timed: LlmClient = {
+    name: llm.name,
+    // Every model call is bounded by llm.timeoutMs as well as by the request's own deadline.
+    complete: (req, signal) => llm.complete(req, AbortSignal.any([signal, AbortSignal.timeout(config.llm.timeoutMs)])),
+  };
+  const today = (): string => today_(config, overrides);
+  return {
+    model: {
+      llm: timed,
+      generator: modelGenerator({ llm: timed, catalog, today, maxTokens: config.llm.maxTokens }),
+      maxTokens: config.llm.maxTokens,
+    },
+  };
+}
+
+function today_(config: Config, overrides: ServiceOverrides): string {
+  return today(config.clock.today, overrides.now);
 }

@@ -48,6 +48,7 @@ describe('same question, two users, two correct numbers', () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toEqual({
       requestId: expect.any(String),
+      conversationId: expect.any(String),
       status: 'answered',
       answer: 'Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 2 locations was $84,000.00.',
       columns: [{ name: 'net_sales_amount', type: 'DECIMAL(38,2)' }],
@@ -103,6 +104,7 @@ describe('layer 2 refuses before any data is touched', () => {
       expect(res.statusCode).toBe(200);
       expect(res.body).toEqual({
         requestId: expect.any(String),
+        conversationId: expect.any(String),
         status: 'clarification',
         answer: 'By "sales", do you mean the sales amount (in dollars) or the sales count (number of orders)?',
         columns: [],
