@@ -66,7 +66,7 @@ export function numbersComeFromRows(sentence: string, result: QueryResult): bool
     for (const cell of row) {
       if (cell === null) continue;
       const text = String(cell);
-      for (const part of text.split(/[^0-9.\-]+/)) if (part) allowed.add(strip(part));
+      for (const part of text.split(/[^0-9.]+/)) if (part) allowed.add(strip(part));
       if (/^-?\d+(\.\d+)?$/.test(text)) {
         allowed.add(strip(text));
         allowed.add(strip(Number(text).toFixed(2)));
@@ -74,7 +74,8 @@ export function numbersComeFromRows(sentence: string, result: QueryResult): bool
       }
     }
   }
-  const numbers = sentence.match(/-?\$?\d[\d,]*(?:\.\d+)?/g) ?? [];
+  // A minus sign right after a digit is a date or range separator, not a sign.
+  const numbers = sentence.match(/(?<!\d)-?\$?\d[\d,]*(?:\.\d+)?/g) ?? [];
   return numbers.every((n) => allowed.has(strip(n.replace(/[$,]/g, ''))));
 }
 

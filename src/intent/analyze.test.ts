@@ -103,7 +103,19 @@ describe('analyzeQuestion', () => {
     expect(metric(analyzeQuestion('guest count in New York by day', catalog, TODAY)).filters).toEqual([{ dimension: 'city', value: 'New York' }]);
     expect(metric(analyzeQuestion('orders in TX last month', catalog, TODAY)).filters).toEqual([{ dimension: 'state', value: 'TX' }]);
     expect(metric(analyzeQuestion('revenue in October 2026', catalog, TODAY)).filters).toEqual([]);
-    expect(metric(analyzeQuestion("revenue in chicago'; drop table x", catalog, TODAY)).filters).toEqual([]);
+    expect(metric(analyzeQuestion("revenue in chicago'; delete from x", catalog, TODAY)).filters).toEqual([]);
+  });
+
+  it('hands comparisons and changes on (to a model, if any) instead of answering a different question', () => {
+    const u = analyzeQuestion('Which of my stores had the biggest drop in guests week over week?', catalog, TODAY);
+    expect(u.kind).toBe('unsupported');
+  });
+
+  it('reuses the previous metric for a follow-up, shifting the range', () => {
+    const first = metric(analyzeQuestion('What was the total sales amount last week?', catalog, TODAY));
+    expect(metric(analyzeQuestion('and the week before?', catalog, TODAY, first)).range).toMatchObject({ from: '2026-11-02', to: '2026-11-08' });
+    expect(metric(analyzeQuestion('what about last month?', catalog, TODAY, first))).toMatchObject({ metric: first.metric, range: { from: '2026-10-01' } });
+    expect(analyzeQuestion('and the week before?', catalog, TODAY).kind).toBe('unsupported');
   });
 
   it('refuses a menu-item breakdown of a daily metric', () => {

@@ -78,6 +78,9 @@ export function normalise(question: string): string {
     .trim();
 }
 
+const COMPARATIVE =
+  /\b(drop|drops|dropped|decline|declined|increase|increased|decrease|decreased|growth|grew|change|changed|compare|compared|comparison|versus|vs|over time|week over week|month over month|year over year|trend|difference|ratio|share|percent|percentage|correlat\w*)\b/;
+
 const REFERENCE_RE = /\b(tenant|business|location|store|restaurant|admin|user)(?:\s+(?:id|number|no))?\s*#?\s*(\d{1,18})\b/g;
 const KIND: Record<string, Reference['kind']> = {
   tenant: 'tenant', business: 'business', location: 'location', store: 'location', restaurant: 'location', admin: 'admin', user: 'admin',
@@ -101,6 +104,11 @@ export function analyzeQuestion(question: string, catalog: Catalog, todayIso: st
   const { matched, masked } = findMetrics(text, catalog);
   if (matched.length > 1) {
     return clarification(question, `Your question names several measures. Which one do you want?`, matched, references, undefined);
+  }
+  // Comparisons, changes and ratios are beyond the catalog's one-aggregate shape: answering
+  // "biggest drop in guests" with "most guests" would be a wrong number, so hand them on.
+  if (COMPARATIVE.test(text)) {
+    return unsupported('That question compares or relates measures, which the metric catalog cannot answer on its own.');
   }
   const followUp = matched.length === 0 && previous ? followUpOf(text, previous, todayIso) : undefined;
   if (followUp) return { ...followUp, references };

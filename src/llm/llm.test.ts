@@ -1,0 +1,72 @@
+/** Pieces of the model path that need no model: SQL extraction, the answer check, the router, conversations. */
+import { describe, expect, it } from 'vitest';
+import { numbersComeFromRows } from '../answer/answer.js';
+import { ConversationStore } from '../conversation/store.js';
+import { SplitplaneError } from '../errors.js';
+import { routeSchema } from '../generate/schema-router.js';
+import { buildSandbox, describeSandbox } from '../sandbox/sandbox.js';
+import { duckdbDialect } from '../warehouse/duckdb-dialect.js';
+import { extractSql } from './extract-sql.js';
+
+describe('extractSql', () => {
+  it.each([
+    ['a fenced sql block', 'Sure.\n```sql\nSELECT 1;\n```\nDone.', 'SELECT 1'],
+    ['an unlabelled fence', '```\nSELECT 2\n```', 'SELECT 2'],
+    ['JSON', '{"sql": "SELECT 3"}', 'SELECT 3'],
+    ['a bare SELECT', '  select 4 ', 'select 4'],
+    ['a bare WITH', 'WITH a AS (SELECT 1) SELECT * FROM a', 'WITH a AS (SELECT 1) SELECT * FROM a'],
+  ])('reads %s', (_n, text, sql) => {
+    expect(extractSql(text)).toBe(sql);
+  });
+
+  it('refuses prose without SQL', () => {
+    expect(() => extractSql('I would rather not.')).toThrowError(expect.objectContaining({ code: 'SP_ERR_LLM_BAD_RESPONSE' }));
+  });
+});
+
+describe('numbersComeFromRows', () => {
+  const result = { columns: [{ name: 'd', type: 'DATE' }, { name: 's', type: 'DECIMAL' }], rows: [['2026-11-09', '84000.00']], truncated: false };
+  it.each([
+    ['On 2026-11-09 you sold $84,000.00.', true],
+    ['You sold 84000 dollars on one day.', true],
+    ['You sold $84,500.00.', false],
+    ['You sold $84,000.00 across 3 stores.', false],
+  ])('%s -> %s', (sentence, ok) => {
+    expect(numbersComeFromRows(sentence, result)).toBe(ok);
+  });
+});
+
+describe('routeSchema', () => {
+  const all = describeSandbox(
+    buildSandbox(
+      {
+        tenantId: '12', businessId: '628', adminId: '7001', role: 'brand_manager', locations: ['628001'],
+        tables: { daily_sales: ['location_id', 'business_date', 'guest_count'], item_sales: ['location_id', 'item_id', 'quantity'], locations: ['location_id', 'name'], menu_items: ['item_id', 'name'] },
+      },
+      duckdbDialect,
+    ),
+  );
+  const names = (q: string): string[] => routeSchema(all, q).tables.map((t) => t.name);
+  it('keeps the tables a question is about, with their join partners', () => {
+    expect(names('Which of my stores had the biggest drop in guests week over week?')).toEqual(['daily_sales', 'locations']);
+    expect(names('Which menu items sold the most units?')).toEqual(['item_sales', 'locations', 'menu_items']);
+  });
+  it('keeps everything when nothing matches', () => {
+    expect(names('hello?')).toHaveLength(4);
+  });
+});
+
+describe('ConversationStore', () => {
+  it('binds a conversation to the identity that started it, and forgets idle ones', () => {
+    let now = 0;
+    const store = new ConversationStore(10, 3, 1000, () => now);
+    const c = store.open(undefined, '12/628/7042');
+    store.record(c, { question: 'q1', sql: 'SELECT 1' });
+    expect(store.open(c.id, '12/628/7042').turns).toHaveLength(1);
+    expect(() => store.open(c.id, '12/628/7001')).toThrowError(expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FORBIDDEN' }));
+    for (let i = 0; i < 5; i++) store.record(c, { question: `q${i}`, sql: null });
+    expect(store.open(c.id, '12/628/7042').turns).toHaveLength(3);
+    now = 5000;
+    expect(() => store.open(c.id, '12/628/7042')).toThrow(SplitplaneError);
+  });
+});
