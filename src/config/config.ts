@@ -94,6 +94,11 @@ const ConfigSchema = z
       .object({
         /** Generate the demo warehouse on start when the DuckDB file is absent. */
         generateIfMissing: z.boolean().default(false),
+        /**
+         * Demo mode: serve the web page at / and POST /demo/ask, which signs on the server with the
+         * demo credential. Off by default; a browser never holds a signing secret in production.
+         */
+        enabled: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

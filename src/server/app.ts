@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SplitplaneError, type ErrorCode } from '../errors.js';
 import { runAsk } from '../pipeline.js';
+import { registerDemoUi } from '../web/demo-ui.js';
 import type { Services } from './services.js';
 
 /** Options for {@link buildApp}. */
@@ -46,6 +47,17 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
     const result = await runAsk({ method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body }, req.id, deps);
     return reply.code(result.statusCode).send(result.body);
   });
+
+  if (services.config.demo.enabled) {
+    const { signing } = services.config;
+    void app.register(async (scoped) => {
+      scoped.addHook('onSend', async (_req, reply) => {
+        // The page loads only its own files; no inline script, no third-party origin.
+        reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'");
+      });
+      await registerDemoUi(scoped, { credentialsFile: signing.credentialsFile, region: signing.region, service: signing.service });
+    });
+  }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -1,0 +1,84 @@
+/**
+ * Demo mode only: the web page at / and POST /demo/ask. In production the
+ * SaaS back end signs requests and a browser never holds a SigV4 secret; in
+ * demo mode this endpoint signs on the server with the demo credential and
+ * sends the request through the full verification path (app.inject into
+ * /v1/ask), so the page exercises every layer. None of these routes exist
+ * unless `demo.enabled` is true.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { signRequest } from '../client/sign.js';
+import { SplitplaneError } from '../errors.js';
+import { parseStrictJson } from '../identity/ask-body.js';
+
+/** The personas the page offers. */
+export const DEMO_PERSONAS = [
+  { id: 'franchise-owner', label: 'Franchise owner (admin 7042, 2 Chicago stores)', tenantId: '12', businessId: '628', adminId: '7042' },
+  { id: 'brand-manager', label: 'Brand manager (admin 7001, 200 stores)', tenantId: '12', businessId: '628', adminId: '7001' },
+  { id: 'other-tenant', label: 'Brand manager of another tenant (admin 5401, business 544)', tenantId: '31', businessId: '544', adminId: '5401' },
+] as const;
+
+const DemoAsk = z
+  .object({
+    persona: z.enum(DEMO_PERSONAS.map((p) => p.id) as [string, ...string[]]),
+    question: z.string().min(1).max(2_000),
+    conversationId: z.string().uuid().optional(),
+  })
+  .strict();
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const staticDir = join(root, 'src/web/static');
+const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
+
+/** Register the page and the demo endpoint. `credentialsFile` holds the demo credential. */
+export async function registerDemoUi(app: FastifyInstance, opts: { credentialsFile: string | undefined; region: string; service: string }): Promise<void> {
+  const credential = demoCredential(opts.credentialsFile);
+  await app.register(fastifyStatic, { root: staticDir, prefix: '/', index: ['index.html'], wildcard: false });
+  app.get('/assets/chart.umd.js', (_req, reply) => reply.type('text/javascript').send(readFileSync(chartJs)));
+  app.get('/demo/personas', async () => DEMO_PERSONAS);
+  app.post('/demo/ask', async (req, reply) => {
+    let body: unknown;
+    try {
+      body = parseStrictJson(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    } catch {
+      body = undefined;
+    }
+    const parsed = DemoAsk.safeParse(body);
+    if (!parsed.success) {
+      const e = new SplitplaneError('SP_ERR_BAD_REQUEST');
+      return reply.code(e.statusCode).send(e.toBody(req.id));
+    }
+    const p = DEMO_PERSONAS.find((x) => x.id === parsed.data.persona)!;
+    const payload = JSON.stringify({
+      tenantId: p.tenantId,
+      businessId: p.businessId,
+      adminId: p.adminId,
+      question: parsed.data.question,
+      ...(parsed.data.conversationId ? { conversationId: parsed.data.conversationId } : {}),
+    });
+    const headers = await signRequest({
+      url: 'http://localhost/v1/ask',
+      body: payload,
+      ...credential,
+      region: opts.region,
+      service: opts.service,
+      extraHeaders: { 'x-splitplane-nonce': req.id },
+    });
+    const res = await app.inject({ method: 'POST', url: '/v1/ask', headers, payload });
+    return reply.code(res.statusCode).type('application/json').send(res.body);
+  });
+}
+
+function demoCredential(file: string | undefined): { accessKeyId: string; secretAccessKey: string } {
+  if (!file) throw new SplitplaneError('SP_ERR_CONFIG', { detail: 'demo mode needs signing.credentialsFile with a credential for every tenant' });
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { credentials: { accessKeyId: string; secretAccessKey: string; tenants: string[] }[] };
+  const c = parsed.credentials.find((x) => x.tenants.includes('*'));
+  if (!c) throw new SplitplaneError('SP_ERR_CONFIG', { detail: 'demo mode needs a credential whose tenants include "*"' });
+  return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
+}
