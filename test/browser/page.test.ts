@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The demo page in a real browser: Debian's Chromium driven by playwright-core.
  * Screenshots land in test-artifacts/browser/. Outside CI the suite skips, with

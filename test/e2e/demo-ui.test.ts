@@ -17,7 +17,11 @@ describe('demo mode off (the default)', () => {
     ['GET', '/demo/personas'],
     ['POST', '/demo/ask'],
   ] as const)('%s %s does not exist', async (method, url) => {
-    const res = await svc.app.inject({ method, url, headers: { 'content-type': 'application/json' }, payload: method === 'POST' ? '{"persona":"franchise-owner","question":"x"}' : undefined });
+    const res = await svc.app.inject(
+      method === 'POST'
+        ? { method, url, headers: { 'content-type': 'application/json' }, payload: '{"persona":"franchise-owner","question":"x"}' }
+        : { method, url },
+    );
     expect(res.statusCode).toBe(404);
     expect(res.json().code).toBe('SP_ERR_NOT_FOUND');
   });
