@@ -53,10 +53,12 @@ allow if {
 	role_tables[admin.role]
 }
 
-# Location IDs (decimal strings) in scope, sorted. Empty unless allowed.
+# Location IDs (decimal strings) in scope. Empty unless allowed. The service checks every ID
+# against the same pattern and refuses the whole decision if one does not match (no per-ID
+# regex here: in wasm it made a 10,000-location grant cost ~0.5 s per decision).
 default locations := []
 
-locations := sort({l | some l in admin.locations; regex.match(id_pattern, l)}) if allow
+locations := admin.locations if allow
 
 default tables := {}
 

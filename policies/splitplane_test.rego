@@ -98,8 +98,9 @@ test_no_directory_denied if {
 	d.allow == false
 }
 
-test_malformed_location_ids_dropped if {
-	dir := {"admins": {"7042": {"tenant_id": "12", "business_id": "628", "role": "franchise_owner", "active": true, "locations": ["628017", "1 OR 1=1", 5]}}}
+test_locations_are_the_directory_grant_as_given if {
+	# IDs are validated by the service, which refuses the whole decision on a malformed one.
+	dir := {"admins": {"7042": {"tenant_id": "12", "business_id": "628", "role": "franchise_owner", "active": true, "locations": ["628123", "628017"]}}}
 	d := splitplane.decision with input as franchise_owner with data.directory as dir
-	d.locations == ["628017"]
+	d.locations == ["628123", "628017"]
 }

@@ -64,6 +64,13 @@ describe('scope decisions', () => {
     await expect(empty.decide(who('12', '628', '7042'))).rejects.toBeInstanceOf(SplitplaneError);
   });
 
+  it('refuses the whole decision when the directory holds a malformed location ID (fail closed)', async () => {
+    const admins = new Map(directory.admins);
+    admins.set('7042', { ...directory.admins.get('7042')!, locations: ['628017', '1) OR (1=1'] });
+    const bad = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins, loadedAt: new Date() });
+    await expect(bad.decide(who('12', '628', '7042'))).rejects.toMatchObject({ code: 'SP_ERR_POLICY_INVALID' });
+  });
+
   it('fails at load time, with a stable code, when the bundle is missing', async () => {
     await expect(loadOpaWasmPolicy('policies/build/missing.wasm', directory)).rejects.toMatchObject({ code: 'SP_ERR_POLICY_UNAVAILABLE' });
   });
