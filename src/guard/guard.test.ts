@@ -176,6 +176,13 @@ describe('the engine parser has the last word', () => {
     ['metadata function', "SELECT current_setting('threads')"],
     ['raw table in a nested subquery', 'SELECT (SELECT COUNT(*) FROM customers) FROM daily_sales'],
     ['forward CTE reference', 'WITH a AS (SELECT * FROM customers), customers AS (SELECT 1) SELECT * FROM a'],
+    ['qualified sandbox name', 'SELECT * FROM main.daily_sales'],
+    ['a second statement', 'SELECT 1; SELECT 2'],
+    ['a candidate CTE redefining a sandbox CTE', 'WITH daily_sales AS (SELECT 1 AS x) SELECT * FROM daily_sales'],
+    ['a nested CTE redefining a sandbox CTE', 'SELECT * FROM (WITH locations AS (SELECT 1 AS x) SELECT * FROM locations) t'],
+    ['a table function posing as a sandbox name', "SELECT * FROM daily_sales, read_csv('x')"],
+    ['an unknown expression class (parameter)', 'SELECT $1 FROM daily_sales'],
+    ['a function not on the list', 'SELECT md5(name) FROM locations'],
   ])('rejects on its own: %s', async (_name, tail) => {
     const sandboxTree = await connector.engineParse(`WITH ${sandbox.cteSql} SELECT 1`);
     const tree = await connector.engineParse(tail.startsWith('WITH')

@@ -140,6 +140,14 @@ export const CANDIDATE_CASES: readonly CandidateCase[] = [
   { id: 'pragma-table-info-fn', category: 'sql-text-execution', sql: "SELECT * FROM pragma_table_info('customers')", expect: { reject: 'SP_ERR_GUARD_TABLE_FUNCTION' } },
   { id: 'error-function', category: 'sql-text-execution', sql: "SELECT error('x') AS e", expect: { reject: 'SP_ERR_GUARD_FUNCTION_NOT_ALLOWED' } },
 
+  // constructs each first-layer rule exists for (so removing a rule changes an outcome)
+  { id: 'bind-parameter', category: 'quoting-case-comment-escape', sql: 'SELECT $1 AS p FROM daily_sales', expect: { reject: 'SP_ERR_GUARD_UNSUPPORTED' } },
+  { id: 'schema-qualified-column', category: 'raw-and-qualified-names', sql: 'SELECT main.daily_sales.location_id FROM daily_sales', expect: { reject: 'SP_ERR_GUARD_QUALIFIED_NAME' } },
+  { id: 'aggregate-not-allowed', category: 'sql-text-execution', sql: 'SELECT array_agg(name) AS a FROM locations', expect: { reject: 'SP_ERR_GUARD_FUNCTION_NOT_ALLOWED' } },
+  { id: 'regex-operator', category: 'resource-exhaustion', sql: "SELECT name FROM locations WHERE name ~ '(a+)+$'", expect: { reject: 'SP_ERR_GUARD_UNSUPPORTED' } },
+  { id: 'cast-to-json', category: 'quoting-case-comment-escape', sql: 'SELECT name::JSON AS j FROM locations', expect: { reject: 'SP_ERR_GUARD_UNSUPPORTED' } },
+  { id: 'schema-qualified-function', category: 'system-catalogs-and-metadata', sql: 'SELECT pg_catalog.lower(name) AS n FROM locations', expect: { reject: 'SP_ERR_GUARD_QUALIFIED_NAME' } },
+
   // unicode look-alikes
   { id: 'cyrillic-a', category: 'unicode-look-alikes', sql: 'SELECT * FROM dаily_sales', expect: { reject: 'SP_ERR_GUARD_BAD_CHARACTER' } },
   { id: 'fullwidth-semicolon', category: 'unicode-look-alikes', sql: 'SELECT 1 AS x； SELECT * FROM customers', expect: { reject: 'SP_ERR_GUARD_BAD_CHARACTER' } },
