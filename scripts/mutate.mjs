@@ -6,7 +6,7 @@
  * security tests, and reports whether at least one test then fails ("killed").
  * A rule whose removal no test notices is dead weight or an untested rule.
  *
- *   npm run test:mutation [-- --only ID] [-- --runs N]
+ *   npm run test:mutation [-- --only ID[,ID...]] [-- --runs N]
  *
  * Writes test-artifacts/mutation.json and prints a table. Exits 1 if any
  * mutation survives.
@@ -79,7 +79,8 @@ const TESTS = [
 ];
 
 const root = process.cwd();
-const selected = MUTATIONS.filter(([id]) => !values.only || id === values.only);
+const only = values.only ? new Set(values.only.split(',')) : undefined;
+const selected = MUTATIONS.filter(([id]) => !only || only.has(id));
 const results = [];
 for (const [id, file, find, replace] of selected) {
   const source = readFileSync(join(root, file), 'utf8');

@@ -45,6 +45,21 @@ describe('locked-down DuckDB (guard bypassed)', () => {
     await expect(run(sql)).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
   });
 
+  // Autoinstall/autoload only matter when a query names a function of an extension that is not
+  // loaded, and with no network nothing could be installed here anyway: read the settings themselves.
+  it.each([
+    ['access_mode', 'read_only'],
+    ['enable_external_access', 'false'],
+    ['autoinstall_known_extensions', 'false'],
+    ['autoload_known_extensions', 'false'],
+    ['allow_community_extensions', 'false'],
+    ['allow_unsigned_extensions', 'false'],
+    ['lock_configuration', 'true'],
+  ])('runs with %s = %s', async (name, value) => {
+    const r = await run(`SELECT CAST(current_setting('${name}') AS VARCHAR) AS v`);
+    expect(String(r.rows[0]?.[0]).toLowerCase()).toBe(value);
+  });
+
   it('never puts engine text (which can quote row values) in the error message', async () => {
     const err = await run("SELECT CAST(name AS INTEGER) FROM dim_locations WHERE location_id = 544001").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SplitplaneError);
