@@ -4,7 +4,7 @@
  *
  *   splitplane serve [--config FILE]
  *   splitplane ask --tenant T --business B --admin A [--url URL] [--config FILE] [--json] "question"
- *   splitplane demo generate [--path FILE] [--seed N]
+ *   splitplane demo generate [--path FILE] [--seed N] [--scale N] [--layout sorted|random]
  *
  * `ask` signs with the demo credential (or SPLITPLANE_ACCESS_KEY_ID and
  * SPLITPLANE_SECRET_ACCESS_KEY) and sends the request through the full
@@ -22,7 +22,7 @@ import { createServices } from '../server/services.js';
 const USAGE = `usage:
   splitplane serve [--config FILE]
   splitplane ask --tenant T --business B --admin A [--url URL] [--config FILE] [--json] "question"
-  splitplane demo generate [--path FILE] [--seed N]
+  splitplane demo generate [--path FILE] [--seed N] [--scale N] [--layout sorted|random]
 
 The default config is config/demo.yaml when it exists (the embedded demo).`;
 
@@ -169,13 +169,22 @@ async function ask(args: readonly string[]): Promise<number> {
 async function demoGenerate(args: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...args],
-    options: { path: { type: 'string' }, seed: { type: 'string' }, config: { type: 'string' } },
+    options: {
+      path: { type: 'string' },
+      seed: { type: 'string' },
+      scale: { type: 'string' },
+      layout: { type: 'string' },
+      config: { type: 'string' },
+    },
     strict: true,
   });
   const path = values.path ?? loadConfig(values.config).warehouse.duckdb.path;
   const seed = values.seed === undefined ? DEMO_SEED : Number(values.seed);
-  const r = await generateDemoWarehouse({ path, seed });
-  process.stdout.write(`demo warehouse written to ${r.path} in ${(r.ms / 1000).toFixed(1)} s (seed ${seed})\n`);
+  const scale = values.scale === undefined ? 1 : Number(values.scale);
+  const layout = values.layout === 'random' ? 'random' : 'sorted';
+  if (values.layout !== undefined && values.layout !== 'random' && values.layout !== 'sorted') throw new Error('--layout is sorted or random');
+  const r = await generateDemoWarehouse({ path, seed, scale, layout });
+  process.stdout.write(`demo warehouse written to ${r.path} in ${(r.ms / 1000).toFixed(1)} s (seed ${seed}, scale ${scale}, ${layout})\n`);
   return 0;
 }
 

@@ -34,6 +34,13 @@ export interface GenerateOptions {
   readonly seed?: number;
   /** Days of daily sales, ending the day before DEMO_SCENARIO.today. */
   readonly days?: number;
+  /**
+   * Multiplies the number of locations of every business but 628 (whose scenario stays exact):
+   * 1 gives about 1.3 M daily rows, 40 about 50 M. Item sales are generated at scale 1 only.
+   */
+  readonly scale?: number;
+  /** Physical order of the fact tables: clustered by tenant, business, location, date (default) or shuffled. */
+  readonly layout?: 'sorted' | 'random';
 }
 
 /** Generate the demo warehouse into `path` (written to a temporary file, then renamed). */
@@ -41,6 +48,9 @@ export async function generateDemoWarehouse(opts: GenerateOptions): Promise<{ pa
   const started = performance.now();
   const seed = opts.seed ?? DEMO_SEED;
   const days = opts.days ?? 383;
+  const scale = opts.scale ?? 1;
+  const layout = opts.layout ?? 'sorted';
+  if (!Number.isInteger(scale) || scale < 1 || scale > 200) throw new Error('scale must be an integer 1..200');
   if (!Number.isInteger(seed) || seed < 0 || seed > 1_000_000) throw new Error('seed must be an integer 0..1000000');
   if (!Number.isInteger(days) || days < 60 || days > 5000) throw new Error('days must be an integer 60..5000');
   mkdirSync(dirname(opts.path), { recursive: true });
@@ -50,7 +60,7 @@ export async function generateDemoWarehouse(opts: GenerateOptions): Promise<{ pa
   const instance = await DuckDBInstance.create(tmp, { threads: '2' });
   const conn = await instance.connect();
   try {
-    for (const stmt of demoSql(seed, days)) await conn.run(stmt);
+    for (const stmt of demoSql(seed, days, scale, layout)) await conn.run(stmt);
     await conn.run('CHECKPOINT');
   } finally {
     conn.closeSync();
@@ -62,8 +72,9 @@ export async function generateDemoWarehouse(opts: GenerateOptions): Promise<{ pa
 }
 
 /** The generator's SQL, statement by statement. */
-export function demoSql(seed: number, days: number): string[] {
+export function demoSql(seed: number, days: number, scale = 1, layout: 'sorted' | 'random' = 'sorted'): string[] {
   const today = DEMO_SCENARIO.today;
+  const order = (keys: string): string => (layout === 'sorted' ? `ORDER BY ${keys}` : `ORDER BY hash(${keys}, ${seed})`);
   const { from: weekFrom, to: weekTo } = DEMO_SCENARIO.lastWeek;
   return [
     // h(a, b, c) -> [0, 1): integer hashing; no random(), so the output is identical on every run.
@@ -90,7 +101,7 @@ export function demoSql(seed: number, days: number): string[] {
                    ELSE 'Business ' || business_id END AS name
        FROM range(301, 651) r(business_id)`,
     `CREATE TEMP TABLE loc_counts AS
-       SELECT business_id, tenant_id, CASE business_id WHEN 628 THEN 200 ELSE 1 + (business_id * 7919) % 17 END AS n
+       SELECT business_id, tenant_id, CASE business_id WHEN 628 THEN 200 ELSE (1 + (business_id * 7919) % 17) * ${scale} END AS n
        FROM dim_businesses`,
     // Business 628: 200 stores, exactly two in Chicago (628017 and 628123); no other 628 store is in Chicago.
     `CREATE TABLE dim_locations AS
@@ -169,7 +180,7 @@ export function demoSql(seed: number, days: number): string[] {
               CAST(final_amt AS DECIMAL(12, 2)) AS net_sales_amount,
               CAST(greatest(1, round(final_amt / avg_check)) AS INTEGER) AS order_count,
               CAST(greatest(1, round(final_amt / avg_check * guests_per_order)) AS INTEGER) AS guest_count
-       FROM fixed ORDER BY tenant_id, business_id, location_id, business_date`,
+       FROM fixed ${order('tenant_id, business_id, location_id, business_date')}`,
     `CREATE TEMP TABLE item_names AS SELECT * FROM (VALUES
        (1, 'Classic Burger', 'Burgers', 9.50), (2, 'Double Cheeseburger', 'Burgers', 12.00), (3, 'Veggie Burger', 'Burgers', 10.50),
        (4, 'Chicken Sandwich', 'Sandwiches', 10.00), (5, 'Fish Tacos', 'Tacos', 11.00), (6, 'House Salad', 'Salads', 8.50),
@@ -188,7 +199,8 @@ export function demoSql(seed: number, days: number): string[] {
        FROM fact_daily_sales s JOIN dim_menu_items m USING (business_id)
        WHERE s.business_date >= DATE '${today}' - INTERVAL 120 DAY
          AND h(s.location_id, m.item_id, CAST(s.business_date - DATE '2000-01-01' AS BIGINT) + 11) < 0.42
-       ORDER BY s.tenant_id, s.business_id, s.location_id, s.business_date, m.item_id`,
+         AND ${scale} = 1
+       ${order('s.tenant_id, s.business_id, s.location_id, s.business_date, m.item_id')}`,
     `CREATE TEMP TABLE first_names AS SELECT * FROM (VALUES (0,'Ava'),(1,'Liam'),(2,'Maya'),(3,'Noah'),(4,'Zoe'),(5,'Ethan'),(6,'Iris'),(7,'Omar'),(8,'Lena'),(9,'Diego')) t(k, first_name)`,
     `CREATE TEMP TABLE last_names AS SELECT * FROM (VALUES (0,'Garcia'),(1,'Smith'),(2,'Chen'),(3,'Okafor'),(4,'Novak'),(5,'Patel'),(6,'Rossi'),(7,'Kim'),(8,'Silva'),(9,'Moreau')) t(k, last_name)`,
     // Loyalty members: personal data that no role's sandbox exposes.
