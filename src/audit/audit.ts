@@ -3,15 +3,22 @@
  * response is sent. If the write fails the request fails closed: no answer
  * leaves without its audit event. No secret, signature or credential is
  * ever put in an event.
+ *
+ * Events form a hash chain: each carries a sequence number, the hash of the
+ * previous event and its own hash (SHA-256 over the previous hash and the
+ * event's JSON without `hash`). `splitplane audit verify` recomputes the
+ * chain and names the first edited, missing or reordered event.
  */
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { SplitplaneError } from '../errors.js';
 
 /** Outcome of one layer: `ok`, `skipped`, or the stable code that stopped the request. */
 export type LayerOutcome = 'ok' | 'skipped' | 'clarification' | 'unsupported' | string;
 
-/** One audit event. */
+/** One audit event, as the pipeline describes it. */
 export interface AuditEvent {
   readonly time: string;
   readonly requestId: string;
@@ -36,6 +43,9 @@ export interface AuditEvent {
   readonly latencyMs: number;
 }
 
+/** An event as stored: with its place in the chain. */
+export type ChainedEvent = AuditEvent & { readonly seq: number; readonly prevHash: string; readonly hash: string };
+
 /** The audit port. `append` must reject when the event was not stored. */
 export interface AuditSink {
   append(event: AuditEvent): Promise<void>;
@@ -43,20 +53,99 @@ export interface AuditSink {
   check(): Promise<void>;
 }
 
-/** JSON lines, appended to a file (the default sink). */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The hash of an event given the previous hash: over the JSON of everything but `hash`. */
+export function eventHash(prevHash: string, withoutHash: Record<string, unknown>): string {
+  return createHash('sha256').update(prevHash).update('\n').update(JSON.stringify(withoutHash)).digest('hex');
+}
+
+/** JSON lines, appended to a file (the default sink), hash-chained. */
 export class JsonlFileAuditSink implements AuditSink {
   readonly #path: string;
+  #seq: number;
+  #prevHash: string;
+  #tail: Promise<void> = Promise.resolve();
 
   constructor(path: string) {
     this.#path = path;
     mkdirSync(dirname(path), { recursive: true });
+    const last = lastLine(path);
+    let prev: Partial<ChainedEvent> | undefined;
+    try {
+      prev = last ? (JSON.parse(last) as Partial<ChainedEvent>) : undefined;
+    } catch (cause) {
+      // Never start a new chain on top of a damaged one: refuse to boot, and say how to look.
+      throw new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', { detail: `the last line of ${path} is not JSON; run: splitplane audit verify --file ${path}`, cause });
+    }
+    this.#seq = typeof prev?.seq === 'number' ? prev.seq : 0;
+    this.#prevHash = typeof prev?.hash === 'string' ? prev.hash : GENESIS_HASH;
   }
 
-  async append(event: AuditEvent): Promise<void> {
-    await appendFile(this.#path, `${JSON.stringify(event)}\n`, { encoding: 'utf8', mode: 0o600 });
+  append(event: AuditEvent): Promise<void> {
+    // Appends are serialised so sequence numbers and hashes follow file order.
+    const run = this.#tail.then(async () => {
+      const body = { ...event, seq: this.#seq + 1, prevHash: this.#prevHash };
+      const hash = eventHash(this.#prevHash, body);
+      await appendFile(this.#path, `${JSON.stringify({ ...body, hash })}\n`, { encoding: 'utf8', mode: 0o600 });
+      this.#seq += 1;
+      this.#prevHash = hash;
+    });
+    this.#tail = run.catch(() => undefined);
+    return run;
   }
 
   async check(): Promise<void> {
     await appendFile(this.#path, '', { mode: 0o600 });
+  }
+}
+
+/** The result of verifying a chain. */
+export type VerifyResult =
+  | { readonly ok: true; readonly events: number; readonly lastHash: string }
+  | { readonly ok: false; readonly events: number; readonly line: number; readonly seq?: number; readonly problem: string };
+
+/** Verify a JSON-lines audit file: every line parses, seq runs 1, 2, 3..., each prevHash links, each hash recomputes. */
+export function verifyAuditFile(path: string): VerifyResult {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  let prevHash = GENESIS_HASH;
+  let expectedSeq = 1;
+  for (const [i, text] of lines.entries()) {
+    const line = i + 1;
+    let ev: Record<string, unknown>;
+    try {
+      ev = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return { ok: false, events: i, line, problem: 'not valid JSON (edited or truncated)' };
+    }
+    const { hash, ...rest } = ev;
+    const seq = typeof ev['seq'] === 'number' ? ev['seq'] : undefined;
+    if (seq !== expectedSeq) {
+      return { ok: false, events: i, line, ...(seq === undefined ? {} : { seq }), problem: `sequence ${String(seq)} where ${expectedSeq} was expected (an event is missing or out of order)` };
+    }
+    if (ev['prevHash'] !== prevHash) {
+      return { ok: false, events: i, line, seq, problem: 'previous-hash link broken (an event before it was removed, replaced or reordered)' };
+    }
+    if (hash !== eventHash(prevHash, rest)) return { ok: false, events: i, line, seq, problem: 'hash does not match the content (the event was edited)' };
+    prevHash = hash as string;
+    expectedSeq += 1;
+  }
+  return { ok: true, events: lines.length, lastHash: prevHash };
+}
+
+function lastLine(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  const size = statSync(path).size;
+  if (size === 0) return undefined;
+  const fd = openSync(path, 'r');
+  try {
+    const len = Math.min(size, 1 << 20);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    const lines = buf.toString('utf8').split('\n').filter(Boolean);
+    return lines.at(-1);
+  } finally {
+    closeSync(fd);
   }
 }

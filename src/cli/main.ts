@@ -5,6 +5,7 @@
  *   splitplane serve [--config FILE]
  *   splitplane ask --tenant T --business B --admin A [--url URL] [--config FILE] [--json] "question"
  *   splitplane demo generate [--path FILE] [--seed N] [--scale N] [--layout sorted|random]
+ *   splitplane audit verify [--file FILE | --config FILE]
  *
  * `ask` signs with the demo credential (or SPLITPLANE_ACCESS_KEY_ID and
  * SPLITPLANE_SECRET_ACCESS_KEY) and sends the request through the full
@@ -13,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile, parseConfig, type Config } from '../config/config.js';
+import { verifyAuditFile } from '../audit/audit.js';
 import { DEMO_SEED, generateDemoWarehouse } from '../demo/generate.js';
 import { SplitplaneError } from '../errors.js';
 import { signRequest } from '../client/sign.js';
@@ -23,6 +25,7 @@ const USAGE = `usage:
   splitplane serve [--config FILE]
   splitplane ask --tenant T --business B --admin A [--url URL] [--config FILE] [--json] "question"
   splitplane demo generate [--path FILE] [--seed N] [--scale N] [--layout sorted|random]
+  splitplane audit verify [--file FILE | --config FILE]
 
 The default config is config/demo.yaml when it exists (the embedded demo).`;
 
@@ -37,6 +40,9 @@ async function main(argv: readonly string[]): Promise<number> {
       return ask(rest);
     case 'demo':
       if (rest[0] === 'generate') return demoGenerate(rest.slice(1));
+      break;
+    case 'audit':
+      if (rest[0] === 'verify') return auditVerify(rest.slice(1));
       break;
     case undefined:
     case 'help':
@@ -164,6 +170,18 @@ async function ask(args: readonly string[]): Promise<number> {
     }
   }
   return status === 200 ? 0 : 1;
+}
+
+function auditVerify(args: readonly string[]): number {
+  const { values } = parseArgs({ args: [...args], options: { file: { type: 'string' }, config: { type: 'string' } }, strict: true });
+  const file = values.file ?? loadConfig(values.config).audit.file;
+  const r = verifyAuditFile(file);
+  if (r.ok) {
+    process.stdout.write(`audit chain intact: ${r.events} events, last hash ${r.lastHash}\n`);
+    return 0;
+  }
+  process.stdout.write(`audit chain BROKEN at line ${r.line}${r.seq === undefined ? '' : ` (seq ${r.seq})`}: ${r.problem}; ${r.events} events verified before it\n`);
+  return 1;
 }
 
 async function demoGenerate(args: readonly string[]): Promise<number> {

@@ -98,6 +98,11 @@ describe('the splitplane CLI', () => {
     expect(r.stdout).toContain('across your 2 locations was $84,000.00.');
   });
 
+  it('verifies the running service\'s audit chain', async () => {
+    const r = await cli(['audit', 'verify', '--file', svc.config.audit.file]);
+    expect(r.stdout).toMatch(/^audit chain intact: \d+ events, last hash [0-9a-f]{64}\n$/);
+  });
+
   it('prints the denial and exits non-zero for an unregistered triple', async () => {
     const r = await cli(['ask', '--config', configFile(), '--tenant', '12', '--business', '628', '--admin', '5401', 'sales amount last week']);
     expect(r.stdout).toContain('denied (403 SP_ERR_UNKNOWN_PRINCIPAL)');
