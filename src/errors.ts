@@ -75,6 +75,9 @@ export const ERRORS = {
   // conversations
   SP_ERR_CONVERSATION_UNKNOWN: { status: 404, message: 'No such conversation; start a new one without a conversationId.' },
   SP_ERR_CONVERSATION_FORBIDDEN: { status: 403, message: 'That conversation belongs to another identity.' },
+  // feedback
+  SP_ERR_FEEDBACK_UNKNOWN_REQUEST: { status: 404, message: 'No answered request with that id is known here.' },
+  SP_ERR_FEEDBACK_FORBIDDEN: { status: 403, message: 'Only the identity that asked may rate the answer.' },
   // audit and everything else
   SP_ERR_AUDIT_UNAVAILABLE: { status: 503, message: 'The request could not be recorded, so it was not answered.' },
   SP_ERR_CONFIG: { status: 500, message: 'The service configuration is invalid.' },

@@ -8,6 +8,7 @@
 import { answerSentence, freeFormSentence, numbersComeFromRows } from './answer/answer.js';
 import type { AuditEvent, AuditSink, LayerOutcome } from './audit/audit.js';
 import type { ConversationStore } from './conversation/store.js';
+import type { FeedbackStore } from './feedback/feedback.js';
 import { asSplitplaneError, isGuardCode, SplitplaneError, type ErrorBody } from './errors.js';
 import type { Candidate, GenerateInput, Generator } from './generate/generator.js';
 import { guardCandidate, type GuardedSql } from './guard/guard.js';
@@ -37,6 +38,7 @@ export interface PipelineDeps {
   /** The model, when one is configured: classifies off-catalog questions, writes their SQL, may word answers. */
   readonly model?: { readonly llm: LlmClient; readonly generator: Generator; readonly maxTokens: number };
   readonly conversations: ConversationStore;
+  readonly feedback: FeedbackStore;
   readonly audit: AuditSink;
   readonly limits: { readonly timeoutMs: number; readonly rowCap: number };
   /** Where engine errors and other details go (never the client). */
@@ -105,13 +107,21 @@ export async function runAsk(req: ReceivedRequest, requestId: string, deps: Pipe
       layers['sandbox'] = 'ok';
       // 5-7 generate (sees only the sandbox description), guard, execute; one repair round for a model
       const generator = intent.kind === 'metric' ? deps.generator : deps.model!.generator;
-      const input: GenerateInput = { intent, question, sandbox: describeSandbox(sandbox), dialect: deps.connector.dialect, history: conversation.turns };
+      const input: GenerateInput = {
+        intent,
+        question,
+        sandbox: describeSandbox(sandbox),
+        dialect: deps.connector.dialect,
+        history: conversation.turns,
+        examples: deps.feedback.examplesFor(scope),
+      };
       const { guarded, rows } = await generateGuardExecute(generator, input, sandbox, deps, layers, ev, signal);
       ev.rowCount = rows.rows.length;
       // 8 answer
       const answer =
         intent.kind === 'metric' ? answerSentence(intent, rows, scope.locations.length) : await freeFormAnswer(question, rows, deps, signal);
       deps.conversations.record(conversation, { question, sql: guarded.candidate, ...(intent.kind === 'metric' ? { intent } : {}) });
+      deps.feedback.remember(requestId, identity.sessionKey, scope, question, guarded.candidate);
       result = {
         statusCode: 200,
         body: {

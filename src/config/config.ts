@@ -63,6 +63,7 @@ const ConfigSchema = z
       .prefault({}),
     catalog: z.object({ path: z.string().min(1).default('catalog/metrics.yaml') }).strict().prefault({}),
     audit: z.object({ file: z.string().min(1).default('var/audit.jsonl') }).strict().prefault({}),
+    feedback: z.object({ file: z.string().min(1).default('var/feedback.jsonl') }).strict().prefault({}),
     llm: z
       .object({
         /** none: catalog questions only. bedrock: Amazon Bedrock Converse. openai: an OpenAI-compatible server. */
@@ -125,6 +126,7 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
     policy: { wasmPath: resolve(c.policy.wasmPath) },
     catalog: { path: resolve(c.catalog.path) },
     audit: { file: resolve(c.audit.file) },
+    feedback: { file: resolve(c.feedback.file) },
   };
   if (!c.server.allowNonLoopback && !isLoopback(c.server.host)) {
     throw new SplitplaneError('SP_ERR_CONFIG', {

@@ -18,6 +18,8 @@ export interface GenerateInput {
   readonly dialect: Dialect;
   /** Earlier turns of this identity's conversation. */
   readonly history?: readonly Turn[];
+  /** Well-rated question/SQL pairs from colleagues whose scope this one covers. */
+  readonly examples?: readonly { readonly question: string; readonly sql: string }[];
   /** The repair round: the previous candidate and the stable code it failed with. */
   readonly previous?: { readonly sql: string; readonly code: ErrorCode };
 }

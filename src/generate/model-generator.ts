@@ -31,6 +31,7 @@ export function modelGenerator(opts: ModelGeneratorOptions): Generator {
         dialect: input.dialect.name === 'duckdb' ? 'DuckDB' : input.dialect.name,
         today: opts.today(),
         history: input.history ?? [],
+        examples: input.examples ?? [],
         maxTokens: opts.maxTokens,
       });
       const messages: LlmMessage[] = [...request.messages];

@@ -34,8 +34,22 @@ export async function authenticate(
   verifier: VerifierOptions,
   directory: Directory,
 ): Promise<IdentityResult> {
+  const { identity, body } = await authenticateWith(req, verifier, directory, parseAskBody);
+  return { identity, question: body.question, ...(body.conversationId ? { conversationId: body.conversationId } : {}) };
+}
+
+/**
+ * Layer 1 for any signed route: the signature first, then the route's own strict body parser,
+ * then the (tenant, business, admin) in that body bound to a registered admin.
+ */
+export async function authenticateWith<B extends { readonly tenantId: string; readonly businessId: string; readonly adminId: string }>(
+  req: ReceivedRequest,
+  verifier: VerifierOptions,
+  directory: Directory,
+  parse: (raw: Buffer) => B,
+): Promise<{ identity: Identity; body: B }> {
   const caller = await verifySigV4(req, verifier);
-  const body = parseAskBody(req.body);
+  const body = parse(req.body);
   if (!mayActFor(caller.credential, body.tenantId)) throw new SplitplaneError('SP_ERR_TENANT_NOT_ALLOWED');
   const admin = directory.admins.get(body.adminId);
   if (!admin || !admin.active || admin.tenantId !== body.tenantId || admin.businessId !== body.businessId) {
@@ -49,5 +63,5 @@ export async function authenticate(
     accessKeyId: caller.credential.accessKeyId,
     sessionKey: `${admin.tenantId}/${admin.businessId}/${admin.adminId}`,
   });
-  return { identity, question: body.question, ...(body.conversationId ? { conversationId: body.conversationId } : {}) };
+  return { identity, body };
 }

@@ -23,6 +23,8 @@ export interface SqlPromptInput {
   readonly dialect: string;
   readonly today: string;
   readonly history: readonly Turn[];
+  /** Well-rated pairs from the same tenant and business, already filtered to this scope. */
+  readonly examples?: readonly { readonly question: string; readonly sql: string }[];
   readonly maxTokens: number;
 }
 
@@ -66,6 +68,9 @@ export function sqlPrompt(input: SqlPromptInput): LlmRequest {
     '',
     'Examples (dates are illustrations):',
     EXAMPLES,
+    ...(input.examples?.length
+      ? ['', 'Examples your colleagues rated helpful:', ...input.examples.map((e) => `Question: ${e.question}\n\`\`\`sql\n${e.sql}\n\`\`\``)]
+      : []),
   ].join('\n');
   const messages: LlmMessage[] = [];
   for (const t of input.history.slice(-5)) {

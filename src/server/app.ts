@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SplitplaneError, type ErrorCode } from '../errors.js';
+import { runFeedback } from '../feedback/feedback.js';
 import { runAsk } from '../pipeline.js';
 import { registerDemoUi } from '../web/demo-ui.js';
 import type { Services } from './services.js';
@@ -58,6 +59,12 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
       await registerDemoUi(scoped, { credentialsFile: signing.credentialsFile, region: signing.region, service: signing.service });
     });
   }
+
+  app.post('/v1/feedback', async (req, reply) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const result = await runFeedback({ method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body }, req.id, deps);
+    return reply.code(result.statusCode).send(result.body);
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

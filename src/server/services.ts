@@ -17,6 +17,7 @@ import { today } from '../intent/time-range.js';
 import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wasm.js';
 import type { PipelineDeps } from '../pipeline.js';
 import { ConversationStore } from '../conversation/store.js';
+import { FeedbackStore } from '../feedback/feedback.js';
 import { modelGenerator } from '../generate/model-generator.js';
 import { bedrockClient } from '../llm/bedrock.js';
 import type { LlmClient } from '../llm/llm-client.js';
@@ -79,6 +80,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       generator: overrides.generator ?? catalogGenerator,
       ...modelDeps(config, overrides, catalog),
       conversations: new ConversationStore(),
+      feedback: new FeedbackStore(config.feedback.file),
       audit,
       limits: { timeoutMs: config.warehouse.queryTimeoutMs, rowCap: config.warehouse.rowCap },
       log: overrides.log ?? (() => {}),

@@ -32,6 +32,14 @@ const DemoAsk = z
   })
   .strict();
 
+const DemoFeedback = z
+  .object({
+    persona: z.enum(DEMO_PERSONAS.map((p) => p.id) as [string, ...string[]]),
+    requestId: z.string().uuid(),
+    rating: z.enum(['up', 'down']),
+  })
+  .strict();
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const staticDir = join(root, 'src/web/static');
 const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
@@ -42,14 +50,30 @@ export async function registerDemoUi(app: FastifyInstance, opts: { credentialsFi
   await app.register(fastifyStatic, { root: staticDir, prefix: '/', index: ['index.html'], wildcard: false });
   app.get('/assets/chart.umd.js', (_req, reply) => reply.type('text/javascript').send(readFileSync(chartJs)));
   app.get('/demo/personas', async () => DEMO_PERSONAS);
-  app.post('/demo/ask', async (req, reply) => {
-    let body: unknown;
-    try {
-      body = parseStrictJson(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
-    } catch {
-      body = undefined;
+  const forward = async (route: '/v1/ask' | '/v1/feedback', payload: string, nonce: string) => {
+    const headers = await signRequest({
+      url: `http://localhost${route}`,
+      body: payload,
+      ...credential,
+      region: opts.region,
+      service: opts.service,
+      extraHeaders: { 'x-splitplane-nonce': nonce },
+    });
+    return app.inject({ method: 'POST', url: route, headers, payload });
+  };
+  app.post('/demo/feedback', async (req, reply) => {
+    const parsed = DemoFeedback.safeParse(readJson(req.body));
+    if (!parsed.success) {
+      const e = new SplitplaneError('SP_ERR_BAD_REQUEST');
+      return reply.code(e.statusCode).send(e.toBody(req.id));
     }
-    const parsed = DemoAsk.safeParse(body);
+    const p = DEMO_PERSONAS.find((x) => x.id === parsed.data.persona)!;
+    const payload = JSON.stringify({ tenantId: p.tenantId, businessId: p.businessId, adminId: p.adminId, requestId: parsed.data.requestId, rating: parsed.data.rating });
+    const res = await forward('/v1/feedback', payload, req.id);
+    return reply.code(res.statusCode).type('application/json').send(res.body);
+  });
+  app.post('/demo/ask', async (req, reply) => {
+    const parsed = DemoAsk.safeParse(readJson(req.body));
     if (!parsed.success) {
       const e = new SplitplaneError('SP_ERR_BAD_REQUEST');
       return reply.code(e.statusCode).send(e.toBody(req.id));
@@ -62,17 +86,17 @@ export async function registerDemoUi(app: FastifyInstance, opts: { credentialsFi
       question: parsed.data.question,
       ...(parsed.data.conversationId ? { conversationId: parsed.data.conversationId } : {}),
     });
-    const headers = await signRequest({
-      url: 'http://localhost/v1/ask',
-      body: payload,
-      ...credential,
-      region: opts.region,
-      service: opts.service,
-      extraHeaders: { 'x-splitplane-nonce': req.id },
-    });
-    const res = await app.inject({ method: 'POST', url: '/v1/ask', headers, payload });
+    const res = await forward('/v1/ask', payload, req.id);
     return reply.code(res.statusCode).type('application/json').send(res.body);
   });
+}
+
+function readJson(body: unknown): unknown {
+  try {
+    return parseStrictJson(Buffer.isBuffer(body) ? body : Buffer.alloc(0));
+  } catch {
+    return undefined;
+  }
 }
 
 function demoCredential(file: string | undefined): { accessKeyId: string; secretAccessKey: string } {

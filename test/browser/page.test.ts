@@ -56,6 +56,8 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     expect(await page.isVisible('#sql-box')).toBe(true);
     expect(await page.getAttribute('#sql-box', 'open')).toBeNull(); // the SQL is folded away
     await page.screenshot({ path: `${SHOTS}/franchise-owner.png`, fullPage: true });
+    await page.getByRole('button', { name: 'Yes, helpful' }).click();
+    await expect.poll(() => page.textContent('#feedback-status')).toBe('Thanks, recorded.');
   });
 
   it('the brand manager reads $9,200,000.00', async () => {

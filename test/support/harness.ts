@@ -79,11 +79,13 @@ export async function signedHeaders(
     service?: string;
     /** Sign a random nonce header (default true) so that asking the same question twice is not a replay. */
     nonce?: boolean;
+    /** The route signed for (default /v1/ask). */
+    path?: string;
   } = {},
 ): Promise<Record<string, string>> {
   const key = opts.key ?? DEMO_KEY;
   return signRequest({
-    url: `http://${opts.host ?? 'localhost:80'}/v1/ask`,
+    url: `http://${opts.host ?? 'localhost:80'}${opts.path ?? '/v1/ask'}`,
     body,
     ...key,
     ...(opts.region ? { region: opts.region } : {}),

@@ -11,6 +11,7 @@ const askButton = $('ask');
 const result = $('result');
 let chart = null;
 let conversation = { persona: null, id: null };
+let lastAnswered = null;
 
 const FRIENDLY = {
   SP_ERR_OUT_OF_SCOPE_REFERENCE: 'That question asks about data outside what you may see, so it was not answered.',
@@ -122,7 +123,9 @@ function renderChoices(title, items) {
 
 function render(status, body) {
   result.hidden = false;
-  for (const id of ['choices', 'chart-box', 'table-box', 'sql-box', 'error']) show(id, false);
+  for (const id of ['choices', 'chart-box', 'table-box', 'sql-box', 'error', 'feedback']) show(id, false);
+  $('feedback-status').textContent = '';
+  lastAnswered = null;
   $('headline').textContent = '';
   $('answer').textContent = '';
   $('scope').textContent = '';
@@ -141,6 +144,8 @@ function render(status, body) {
     renderChart(body);
     $('sql').textContent = body.sql;
     show('sql-box', true);
+    lastAnswered = { persona: persona.value, requestId: body.requestId };
+    show('feedback', true);
   } else if (body.status === 'clarification') {
     renderChoices('Choose what you meant:', body.choices);
   } else if (body.status === 'unsupported') {
@@ -172,6 +177,18 @@ async function ask() {
     result.focus();
   }
 }
+
+async function rate(rating) {
+  if (!lastAnswered) return;
+  const res = await fetch('/demo/feedback', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...lastAnswered, rating }),
+  });
+  $('feedback-status').textContent = res.ok ? 'Thanks, recorded.' : 'Sorry, the feedback could not be recorded.';
+}
+$('thumbs-up').addEventListener('click', () => rate('up'));
+$('thumbs-down').addEventListener('click', () => rate('down'));
 
 form.addEventListener('submit', (e) => {
   e.preventDefault();

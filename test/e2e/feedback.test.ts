@@ -1,0 +1,83 @@
+/**
+ * Feedback: only the identity that asked may rate; ratings are stored and
+ * audited; well-rated pairs reach the model only for users of the same tenant
+ * and business whose scope covers the example's.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bedrockClient } from '../../src/llm/bedrock.js';
+import { analystScript, startFakeBedrock, type FakeServer } from '../support/fake-llm.js';
+import { ask, BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, type TestService } from '../support/harness.js';
+
+let svc: TestService;
+let fake: FakeServer;
+const DROP = 'Which stores had the biggest drop in guests compared to the week before?';
+
+beforeAll(async () => {
+  fake = await startFakeBedrock(analystScript((q) => (/biggest drop/.test(q) ? 'SELECT COUNT(*) AS n FROM daily_sales' : undefined)));
+  svc = await startTestService({
+    llm: bedrockClient({ modelId: 'm', region: 'us-east-1', endpoint: fake.url, maxAttempts: 1, credentials: { accessKeyId: 'AKIDTEST00000000003', secretAccessKey: 's' } }),
+  });
+});
+afterAll(async () => {
+  await svc.close();
+  await fake.close();
+});
+
+async function rate(who: { tenantId: string; businessId: string; adminId: string }, requestId: string, rating: 'up' | 'down', comment?: string) {
+  const payload = JSON.stringify({ ...who, requestId, rating, ...(comment ? { comment } : {}) });
+  const res = await svc.app.inject({ method: 'POST', url: '/v1/feedback', headers: await signedHeaders(payload, { path: '/v1/feedback' }), payload });
+  return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
+}
+
+describe('POST /v1/feedback', () => {
+  it('records a rating from the identity that asked, and audits it', async () => {
+    const answer = await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?');
+    const res = await rate(FRANCHISE_OWNER, String(answer.body['requestId']), 'up', 'spot on');
+    expect(res).toEqual({ statusCode: 200, body: { requestId: expect.any(String), status: 'recorded' } });
+    const stored = readFileSync(svc.config.feedback.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(stored.at(-1)).toMatchObject({ requestId: answer.body['requestId'], sessionKey: '12/628/7042', rating: 'up', comment: 'spot on' });
+    expect(svc.auditEvents().find((e) => e.requestId === res.body['requestId'])).toMatchObject({ layers: { identity: 'ok', feedback: 'ok' }, statusCode: 200 });
+  });
+
+  it('refuses a rating from any other identity', async () => {
+    const answer = await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?');
+    const res = await rate(BRAND_MANAGER, String(answer.body['requestId']), 'down');
+    expect(res.statusCode).toBe(403);
+    expect(res.body['code']).toBe('SP_ERR_FEEDBACK_FORBIDDEN');
+  });
+
+  it('refuses unknown requests, bad ratings and unsigned calls', async () => {
+    expect((await rate(FRANCHISE_OWNER, '00000000-0000-4000-8000-000000000000', 'up')).body['code']).toBe('SP_ERR_FEEDBACK_UNKNOWN_REQUEST');
+    const payload = JSON.stringify({ ...FRANCHISE_OWNER, requestId: '00000000-0000-4000-8000-000000000000', rating: 'meh' });
+    const bad = await svc.app.inject({ method: 'POST', url: '/v1/feedback', headers: await signedHeaders(payload, { path: '/v1/feedback' }), payload });
+    expect(bad.json().code).toBe('SP_ERR_BAD_REQUEST');
+    const unsigned = await svc.app.inject({ method: 'POST', url: '/v1/feedback', headers: { 'content-type': 'application/json' }, payload });
+    expect(unsigned.json().code).toBe('SP_ERR_AUTH_MISSING');
+  });
+});
+
+describe('well-rated examples reach the model only where the scope covers them', () => {
+  const EXAMPLE_QUESTION = 'What was the sales amount in Chicago last week?';
+  const promptsFor = async (who: { tenantId: string; businessId: string; adminId: string }) => {
+    fake.requests.length = 0;
+    await ask(svc.app, who, DROP);
+    return fake.requests.filter((r) => !r.system.startsWith('You triage') && !r.system.startsWith('Answer the')).map((r) => r.system).join('\n');
+  };
+
+  it('an example rated by the franchise owner is offered to the brand manager (200 stores cover 2), not to another tenant', async () => {
+    const answer = await ask(svc.app, FRANCHISE_OWNER, EXAMPLE_QUESTION);
+    expect((await rate(FRANCHISE_OWNER, String(answer.body['requestId']), 'up')).statusCode).toBe(200);
+    expect(await promptsFor(BRAND_MANAGER)).toContain(EXAMPLE_QUESTION);
+    expect(await promptsFor(FRANCHISE_OWNER)).toContain(EXAMPLE_QUESTION);
+    expect(await promptsFor(OTHER_TENANT_ADMIN)).not.toContain(EXAMPLE_QUESTION);
+  });
+
+  it('an example rated by the brand manager is not offered to the franchise owner (2 stores do not cover 200)', async () => {
+    const q = 'What was the guest count by state last week?';
+    const answer = await ask(svc.app, BRAND_MANAGER, q);
+    expect((await rate(BRAND_MANAGER, String(answer.body['requestId']), 'up')).statusCode).toBe(200);
+    expect(await promptsFor(BRAND_MANAGER)).toContain(q);
+    expect(await promptsFor(FRANCHISE_OWNER)).not.toContain(q);
+  });
+});
