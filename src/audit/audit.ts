@@ -31,7 +31,9 @@ export interface AuditEvent {
   };
   readonly question?: string;
   readonly layers: Readonly<Record<string, LayerOutcome>>;
-  readonly outcome: 'answered' | 'clarification' | 'unsupported' | 'rejected' | 'error';
+  readonly outcome: 'answered' | 'clarification' | 'unsupported' | 'rejected' | 'error' | 'anomaly';
+  /** Set on events that report an anomaly rule hit about the request `requestId`. */
+  readonly anomaly?: { readonly rule: string; readonly detail: string };
   readonly statusCode: number;
   readonly errorCode?: string;
   /** IDs the question named that are outside the caller's scope. */

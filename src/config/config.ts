@@ -21,6 +21,8 @@ const ConfigSchema = z
         bodyLimitBytes: z.number().int().min(256).max(1_048_576).default(16_384),
         /** Plain HTTP on a non-loopback address must be asked for explicitly. */
         allowNonLoopback: z.boolean().default(false),
+        /** TLS (1.3 minimum) with certificate and key files; reloadable by restarting the listener. */
+        tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
       })
       .strict()
       .prefault({}),
@@ -91,6 +93,15 @@ const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    anomaly: z
+      .object({
+        guardRejections: z.number().int().min(1).default(5),
+        guardWindowMs: z.number().int().min(1_000).default(600_000),
+        scopeGrowthFactor: z.number().min(1.5).default(10),
+        requestsPerMinute: z.number().int().min(1).default(120),
+      })
+      .strict()
+      .prefault({}),
     demo: z
       .object({
         /** Generate the demo warehouse on start when the DuckDB file is absent. */
@@ -128,9 +139,9 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
     audit: { file: resolve(c.audit.file) },
     feedback: { file: resolve(c.feedback.file) },
   };
-  if (!c.server.allowNonLoopback && !isLoopback(c.server.host)) {
+  if (!c.server.allowNonLoopback && !c.server.tls && !isLoopback(c.server.host)) {
     throw new SplitplaneError('SP_ERR_CONFIG', {
-      detail: `${source}: server.host ${c.server.host} is not loopback; set server.allowNonLoopback to serve plain HTTP on it`,
+      detail: `${source}: server.host ${c.server.host} is not loopback; configure server.tls, or set server.allowNonLoopback to serve plain HTTP on it`,
     });
   }
   return deepFreeze(resolved);

@@ -5,6 +5,7 @@
  * message, requestId}.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SplitplaneError, type ErrorCode } from '../errors.js';
 import { runFeedback } from '../feedback/feedback.js';
@@ -19,7 +20,11 @@ export interface AppOptions {
 
 /** Build the Fastify app over started services. */
 export function buildApp(services: Services, opts: AppOptions = {}): FastifyInstance {
+  const tls = services.config.server.tls;
   const app = Fastify({
+    ...(tls
+      ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), minVersion: 'TLSv1.3' as const } }
+      : {}),
     logger: opts.logger ?? false,
     bodyLimit: services.config.server.bodyLimitBytes,
     genReqId: () => randomUUID(),
@@ -67,6 +72,10 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics()),
+  );
 
   app.get('/readyz', async (req, reply) => {
     const checks: Record<string, 'ok' | 'failed'> = {};

@@ -17,6 +17,8 @@ import { today } from '../intent/time-range.js';
 import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wasm.js';
 import type { PipelineDeps } from '../pipeline.js';
 import { ConversationStore } from '../conversation/store.js';
+import { AnomalyDetector } from '../observability/anomaly.js';
+import { Metrics, observedSink } from '../observability/metrics.js';
 import { FeedbackStore } from '../feedback/feedback.js';
 import { modelGenerator } from '../generate/model-generator.js';
 import { bedrockClient } from '../llm/bedrock.js';
@@ -32,6 +34,7 @@ export interface Services {
   readonly deps: PipelineDeps;
   readonly connector: WarehouseConnector;
   readonly policy: ReloadablePolicyEngine;
+  readonly metrics: Metrics;
   /** Re-read the directory from the warehouse and hand it to the policy. */
   reloadDirectory(): Promise<Directory>;
   close(): Promise<void>;
@@ -61,7 +64,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   try {
     let directory = await connector.loadDirectory();
     const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory);
-    const audit = overrides.audit ?? new JsonlFileAuditSink(config.audit.file);
+    const metrics = new Metrics();
+    const audit = observedSink(overrides.audit ?? new JsonlFileAuditSink(config.audit.file), metrics, new AnomalyDetector(config.anomaly, overrides.now));
     await audit.check();
     const deps: PipelineDeps = {
       verifier: {
@@ -90,6 +94,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       deps,
       connector,
       policy,
+      metrics,
       async reloadDirectory() {
         const next = await connector.loadDirectory();
         policy.setDirectory(next);
