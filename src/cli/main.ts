@@ -79,8 +79,15 @@ async function serve(args: readonly string[]): Promise<number> {
   };
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());
-  // SIGHUP re-reads the directory (admins and grants) from the warehouse without a restart.
+  // SIGHUP re-reads the signing credentials (rotation) and the directory (admins and grants)
+  // without a restart; a bad credentials file keeps the previous credentials.
   process.on('SIGHUP', () => {
+    try {
+      services.reloadCredentials();
+      app.log.info('signing credentials reloaded');
+    } catch (err) {
+      app.log.error({ err: err instanceof Error ? err.message : String(err) }, 'credentials reload failed; keeping the previous ones');
+    }
     services.reloadDirectory().then(
       (d) => app.log.info({ admins: d.admins.size }, 'directory reloaded'),
       (err: unknown) => app.log.error({ err }, 'directory reload failed; keeping the previous one'),

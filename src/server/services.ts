@@ -37,6 +37,8 @@ export interface Services {
   readonly metrics: Metrics;
   /** Re-read the directory from the warehouse and hand it to the policy. */
   reloadDirectory(): Promise<Directory>;
+  /** Re-read the signing credentials (file or SPLITPLANE_CREDENTIALS); a bad file keeps the old ones. */
+  reloadCredentials(): void;
   close(): Promise<void>;
 }
 
@@ -59,7 +61,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     await generateDemoWarehouse({ path: dbPath });
   }
   const catalog = loadCatalog(config.catalog.path);
-  const credentials = overrides.credentials ?? loadCredentialStore(config.signing.credentialsFile);
+  // Behind a stable object so a reload swaps the secrets without touching the verifier.
+  let credentialStore = overrides.credentials ?? loadCredentialStore(config.signing.credentialsFile);
+  const credentials: CredentialStore = { get: (id) => credentialStore.get(id) };
   const connector = await openDuckDb(config.warehouse.duckdb);
   try {
     let directory = await connector.loadDirectory();
@@ -95,6 +99,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       connector,
       policy,
       metrics,
+      reloadCredentials() {
+        if (overrides.credentials) return;
+        credentialStore = loadCredentialStore(config.signing.credentialsFile);
+      },
       async reloadDirectory() {
         const next = await connector.loadDirectory();
         policy.setDirectory(next);
