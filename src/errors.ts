@@ -32,6 +32,10 @@ export const ERRORS = {
   SP_ERR_BODY_HASH_MISMATCH: { status: 401, message: 'The payload hash does not match the body.' },
   SP_ERR_SIGNATURE_MISMATCH: { status: 401, message: 'The request signature does not match.' },
   SP_ERR_SIGNATURE_REPLAY: { status: 401, message: 'This signed request was already used.' },
+  SP_ERR_REPLAY_CACHE_UNAVAILABLE: { status: 503, message: 'The replay check is unavailable, so the request was refused.' },
+  // limits
+  SP_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the time in Retry-After.' },
+  SP_ERR_RATE_LIMIT_UNAVAILABLE: { status: 503, message: 'The rate limiter is unavailable, so the request was refused.' },
   // layer 1: principal
   SP_ERR_TENANT_NOT_ALLOWED: { status: 403, message: 'This credential may not act for that tenant.' },
   SP_ERR_UNKNOWN_PRINCIPAL: { status: 403, message: 'The tenant, business and admin do not name a registered admin.' },
@@ -100,14 +104,17 @@ export interface ErrorBody {
 export class SplitplaneError extends Error {
   readonly code: ErrorCode;
   readonly statusCode: number;
+  /** For SP_ERR_RATE_LIMITED: seconds until a retry may succeed (sent as Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, options?: { readonly cause?: unknown; readonly detail?: string }) {
+  constructor(code: ErrorCode, options?: { readonly cause?: unknown; readonly detail?: string; readonly retryAfterSeconds?: number }) {
     super(options?.detail ? `${ERRORS[code].message} (${options.detail})` : ERRORS[code].message, {
       cause: options?.cause,
     });
     this.name = 'SplitplaneError';
     this.code = code;
     this.statusCode = ERRORS[code].status;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   /** The generic body sent to clients: registry message only, never `detail` or `cause`. */

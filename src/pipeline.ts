@@ -60,16 +60,25 @@ export interface AskResponse {
   readonly metrics?: readonly { readonly id: string; readonly label: string; readonly description: string }[];
 }
 
-/** The pipeline's result: an HTTP status and a body. */
+/** The pipeline's result: an HTTP status, a body and any extra headers (Retry-After). */
 export interface PipelineResult {
   readonly statusCode: number;
   readonly body: AskResponse | ErrorBody;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 type MutableEvent = { -readonly [K in keyof AuditEvent]?: AuditEvent[K] };
 
-/** Run one /v1/ask request through every layer. */
-export async function runAsk(req: ReceivedRequest, requestId: string, deps: PipelineDeps): Promise<PipelineResult> {
+/**
+ * Run one /v1/ask request through every layer. `limit` runs right after layer 1 with the verified
+ * identity (rate limits keyed on who really asked).
+ */
+export async function runAsk(
+  req: ReceivedRequest,
+  requestId: string,
+  deps: PipelineDeps,
+  limit?: (identity: Identity) => Promise<void>,
+): Promise<PipelineResult> {
   const started = performance.now();
   const layers: Record<string, LayerOutcome> = {};
   const ev: MutableEvent = { requestId, identity: claimedIds(req.body) };
@@ -82,6 +91,9 @@ export async function runAsk(req: ReceivedRequest, requestId: string, deps: Pipe
     layers['identity'] = 'ok';
     ev.identity = { ...pick(identity), accessKeyId: identity.accessKeyId, verified: true };
     ev.question = question;
+    layers['limits'] = 'rejected';
+    await limit?.(identity);
+    layers['limits'] = 'ok';
     const conversation = deps.conversations.open(conversationId, identity.sessionKey);
     const previous = conversation.turns.findLast((t) => t.intent)?.intent;
 
@@ -142,7 +154,11 @@ export async function runAsk(req: ReceivedRequest, requestId: string, deps: Pipe
     for (const [k, v] of Object.entries(layers)) if (v === 'rejected') layers[k] = e.code;
     deps.log('request failed', { requestId, code: e.code, detail: e.message, cause: describeCause(e.cause) });
     ev.errorCode = e.code;
-    result = { statusCode: e.statusCode, body: e.toBody(requestId) };
+    result = {
+      statusCode: e.statusCode,
+      body: e.toBody(requestId),
+      ...(e.retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(e.retryAfterSeconds) } }),
+    };
   }
 
   const body = result.body;

@@ -93,6 +93,23 @@ const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    redis: z
+      .object({
+        /** e.g. redis://127.0.0.1:6379. When set: replay cache and rate-limit counters are shared by every replica. */
+        url: z.string().regex(/^rediss?:\/\//).optional(),
+        commandTimeoutMs: z.number().int().min(10).max(10_000).default(500),
+      })
+      .strict()
+      .prefault({}),
+    rateLimit: z
+      .object({
+        perAdmin: z.object({ max: z.number().int().min(1).default(60), windowMs: z.number().int().min(1_000).default(60_000) }).strict().prefault({}),
+        perTenant: z.object({ max: z.number().int().min(1).default(600), windowMs: z.number().int().min(1_000).default(60_000) }).strict().prefault({}),
+        /** When Redis is down: `open` lets requests through (replay checks still fail closed); `closed` refuses them. */
+        redisDown: z.enum(['open', 'closed']).default('open'),
+      })
+      .strict()
+      .prefault({}),
     anomaly: z
       .object({
         guardRejections: z.number().int().min(1).default(5),

@@ -11,6 +11,7 @@ import { SplitplaneError, type ErrorCode } from '../errors.js';
 import { runFeedback } from '../feedback/feedback.js';
 import { runAsk } from '../pipeline.js';
 import { registerDemoUi } from '../web/demo-ui.js';
+import { registerRateLimits } from './rate-limit.js';
 import type { Services } from './services.js';
 
 /** Options for {@link buildApp}. */
@@ -48,10 +49,12 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
     reply.header('x-content-type-options', 'nosniff');
   });
 
+  const checkLimits = registerRateLimits(app, services.config, services.redis);
   app.post('/v1/ask', async (req, reply) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const result = await runAsk({ method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body }, req.id, deps);
-    return reply.code(result.statusCode).send(result.body);
+    const received = { method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body };
+    const result = await runAsk(received, req.id, deps, (identity) => checkLimits(req, identity));
+    return reply.code(result.statusCode).headers(result.headers ?? {}).send(result.body);
   });
 
   if (services.config.demo.enabled) {

@@ -16,7 +16,9 @@ import { loadCatalog } from '../intent/catalog.js';
 import { today } from '../intent/time-range.js';
 import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wasm.js';
 import type { PipelineDeps } from '../pipeline.js';
+import { Redis } from 'ioredis';
 import { ConversationStore } from '../conversation/store.js';
+import { RedisReplayCache } from '../identity/redis-replay-cache.js';
 import { AnomalyDetector } from '../observability/anomaly.js';
 import { Metrics, observedSink } from '../observability/metrics.js';
 import { FeedbackStore } from '../feedback/feedback.js';
@@ -35,6 +37,8 @@ export interface Services {
   readonly connector: WarehouseConnector;
   readonly policy: ReloadablePolicyEngine;
   readonly metrics: Metrics;
+  /** The shared Redis, when configured (replay cache and rate-limit counters). */
+  readonly redis: Redis | undefined;
   /** Re-read the directory from the warehouse and hand it to the policy. */
   reloadDirectory(): Promise<Directory>;
   /** Re-read the signing credentials (file or SPLITPLANE_CREDENTIALS); a bad file keeps the old ones. */
@@ -64,6 +68,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // Behind a stable object so a reload swaps the secrets without touching the verifier.
   let credentialStore = overrides.credentials ?? loadCredentialStore(config.signing.credentialsFile);
   const credentials: CredentialStore = { get: (id) => credentialStore.get(id) };
+  const redis = config.redis.url ? redisClient(config.redis.url, config.redis.commandTimeoutMs) : undefined;
   const connector = await openDuckDb(config.warehouse.duckdb);
   try {
     let directory = await connector.loadDirectory();
@@ -77,7 +82,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         region: config.signing.region,
         maxSkewSeconds: config.signing.maxSkewSeconds,
         credentials,
-        replayCache: overrides.replayCache ?? new MemoryReplayCache(),
+        replayCache: overrides.replayCache ?? (redis ? new RedisReplayCache(redis) : new MemoryReplayCache()),
         ...(overrides.now ? { now: overrides.now } : {}),
       },
       directory: () => directory,
@@ -99,6 +104,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       connector,
       policy,
       metrics,
+      redis,
       reloadCredentials() {
         if (overrides.credentials) return;
         credentialStore = loadCredentialStore(config.signing.credentialsFile);
@@ -109,9 +115,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         directory = next;
         return next;
       },
-      close: () => connector.close(),
+      close: async () => {
+        redis?.disconnect();
+        await connector.close();
+      },
     };
   } catch (err) {
+    redis?.disconnect();
     await connector.close();
     throw err;
   }
@@ -158,4 +168,19 @@ function modelDeps(config: Config, overrides: ServiceOverrides, catalog: Pipelin
 
 function today_(config: Config, overrides: ServiceOverrides): string {
   return today(config.clock.today, overrides.now);
+}
+
+/** A Redis client that fails fast instead of queueing while the server is away. */
+function redisClient(url: string, commandTimeoutMs: number): Redis {
+  const r = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: commandTimeoutMs,
+    commandTimeout: commandTimeoutMs,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  r.on('error', () => {
+    // Connection errors surface on each command (and fail that request as configured); no crash here.
+  });
+  return r;
 }

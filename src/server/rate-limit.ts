@@ -1,0 +1,48 @@
+/**
+ * Rate limits per verified admin and per tenant, with @fastify/rate-limit
+ * (its Redis store when Redis is configured, so every replica shares the
+ * counters; in memory otherwise). They run right after layer 1, keyed on the
+ * verified identity: unsigned or forged requests cannot spend someone else's
+ * quota. When Redis is down they fail open or closed as configured.
+ */
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/config.js';
+import { SplitplaneError } from '../errors.js';
+import type { Identity } from '../identity/identity.js';
+
+/** Checks the limits for a request whose identity is verified; throws SP_ERR_RATE_LIMITED with Retry-After. */
+export type LimitCheck = (req: FastifyRequest, identity: Identity) => Promise<void>;
+
+type Limiter = (req: FastifyRequest) => Promise<{ isAllowed: boolean; isExceeded?: boolean; ttlInSeconds?: number }>;
+
+export function registerRateLimits(app: FastifyInstance, config: Config, redis: Redis | undefined): LimitCheck {
+  void app.register(rateLimit, {
+    global: false,
+    skipOnError: config.rateLimit.redisDown === 'open',
+    nameSpace: 'splitplane:rl:',
+    ...(redis ? { redis } : {}),
+  });
+  const who = new WeakMap<FastifyRequest, Identity>();
+  let limiters: [string, Limiter][] | undefined;
+  return async (req, identity) => {
+    const create = (app as unknown as { createRateLimit: (o: object) => Limiter }).createRateLimit;
+    limiters ??= [
+      ['tenant', create({ max: config.rateLimit.perTenant.max, timeWindow: config.rateLimit.perTenant.windowMs, keyGenerator: (r: FastifyRequest) => `tenant:${who.get(r)!.tenantId}` })],
+      ['admin', create({ max: config.rateLimit.perAdmin.max, timeWindow: config.rateLimit.perAdmin.windowMs, keyGenerator: (r: FastifyRequest) => `admin:${who.get(r)!.sessionKey}` })],
+    ];
+    who.set(req, identity);
+    for (const [name, limiter] of limiters) {
+      let r;
+      try {
+        r = await limiter(req);
+      } catch (cause) {
+        throw new SplitplaneError('SP_ERR_RATE_LIMIT_UNAVAILABLE', { cause });
+      }
+      if (!r.isAllowed && r.isExceeded) {
+        throw new SplitplaneError('SP_ERR_RATE_LIMITED', { detail: `per ${name}`, retryAfterSeconds: Math.max(1, r.ttlInSeconds ?? 1) });
+      }
+    }
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Several replicas against one Redis (127.0.0.1:6379, database 7): a request
+ * replayed to another replica is refused; rate limits are shared; and what
+ * happens when Redis is down (replay checks fail closed; rate limits fail
+ * open by default, closed when configured). Outside CI the suite skips when
+ * Redis is not running (start it with: redis-server --daemonize yes).
+ */
+import { createConnection } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryReplayCache } from '../../src/identity/replay-cache.js';
+import { BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, type TestService } from '../support/harness.js';
+
+const REDIS = 'redis://127.0.0.1:6379/7';
+const up = await new Promise<boolean>((resolve) => {
+  const s = createConnection({ host: '127.0.0.1', port: 6379 }, () => {
+    s.end();
+    resolve(true);
+  });
+  s.on('error', () => resolve(false));
+});
+if (!up && process.env['CI'] !== 'true') console.warn('SKIPPED Redis tests: nothing listens on 127.0.0.1:6379. Start Redis with: redis-server --daemonize yes');
+
+const QUESTION = 'What was the total sales amount last week?';
+async function send(svc: TestService, who: { tenantId: string; businessId: string; adminId: string }, headers?: Record<string, string>, payload?: string) {
+  const body = payload ?? JSON.stringify({ ...who, question: QUESTION });
+  const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: headers ?? (await signedHeaders(body)), payload: body });
+  return { statusCode: res.statusCode, code: (res.json() as { code?: string }).code, retryAfter: res.headers['retry-after'] };
+}
+
+describe.skipIf(!up && process.env['CI'] !== 'true')('replicas sharing Redis', () => {
+  let a: TestService;
+  let b: TestService;
+  beforeAll(async () => {
+    const admin = new Redis(REDIS);
+    await admin.flushdb();
+    admin.disconnect();
+    const config = { redis: { url: REDIS }, rateLimit: { perAdmin: { max: 3, windowMs: 60_000 }, perTenant: { max: 1000, windowMs: 60_000 } } };
+    a = await startTestService({}, config);
+    b = await startTestService({}, config);
+    // Two listening replicas on different ports, as behind a load balancer.
+    await a.app.listen({ host: '127.0.0.1', port: 0 });
+    await b.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('refuses at replica B a signed request already accepted by replica A', async () => {
+    const body = JSON.stringify({ ...FRANCHISE_OWNER, question: QUESTION });
+    const headers = await signedHeaders(body);
+    expect((await send(a, FRANCHISE_OWNER, headers, body)).statusCode).toBe(200);
+    expect(await send(b, FRANCHISE_OWNER, headers, body)).toMatchObject({ statusCode: 401, code: 'SP_ERR_SIGNATURE_REPLAY' });
+  });
+
+  it('counts one admin\'s requests across replicas and answers 429 with Retry-After', async () => {
+    expect((await send(a, BRAND_MANAGER)).statusCode).toBe(200);
+    expect((await send(b, BRAND_MANAGER)).statusCode).toBe(200);
+    expect((await send(a, BRAND_MANAGER)).statusCode).toBe(200);
+    const limited = await send(b, BRAND_MANAGER);
+    expect(limited).toMatchObject({ statusCode: 429, code: 'SP_ERR_RATE_LIMITED' });
+    expect(Number(limited.retryAfter)).toBeGreaterThan(0);
+    // Another admin is not affected.
+    expect((await send(b, OTHER_TENANT_ADMIN)).statusCode).toBe(200);
+  });
+});
+
+describe('a per-tenant limit (in memory, no Redis)', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService({}, { rateLimit: { perAdmin: { max: 100, windowMs: 60_000 }, perTenant: { max: 2, windowMs: 60_000 } } });
+  });
+  afterAll(async () => {
+    await svc?.close();
+  });
+
+  it('stops a tenant\'s third request whoever sends it, and leaves other tenants alone', async () => {
+    expect((await send(svc, FRANCHISE_OWNER)).statusCode).toBe(200);
+    expect((await send(svc, FRANCHISE_OWNER)).statusCode).toBe(200);
+    expect((await send(svc, BRAND_MANAGER)).code).toBe('SP_ERR_RATE_LIMITED');
+    expect((await send(svc, OTHER_TENANT_ADMIN)).statusCode).toBe(200);
+  });
+});
+
+describe('when Redis is down', () => {
+  const DOWN = { redis: { url: 'redis://127.0.0.1:1/0', commandTimeoutMs: 200 } };
+
+  it('replay checks fail closed', async () => {
+    const svc = await startTestService({}, DOWN);
+    try {
+      expect(await send(svc, FRANCHISE_OWNER)).toMatchObject({ statusCode: 503, code: 'SP_ERR_REPLAY_CACHE_UNAVAILABLE' });
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('rate limits fail open by default', async () => {
+    const svc = await startTestService({ replayCache: new MemoryReplayCache() }, DOWN);
+    try {
+      expect((await send(svc, FRANCHISE_OWNER)).statusCode).toBe(200);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('rate limits fail closed when configured so', async () => {
+    const svc = await startTestService({ replayCache: new MemoryReplayCache() }, { ...DOWN, rateLimit: { redisDown: 'closed' } });
+    try {
+      expect(await send(svc, FRANCHISE_OWNER)).toMatchObject({ statusCode: 503, code: 'SP_ERR_RATE_LIMIT_UNAVAILABLE' });
+    } finally {
+      await svc.close();
+    }
+  });
+});
