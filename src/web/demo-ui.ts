@@ -61,34 +61,25 @@ export async function registerDemoUi(app: FastifyInstance, opts: { credentialsFi
     });
     return app.inject({ method: 'POST', url: route, headers, payload });
   };
-  app.post('/demo/feedback', async (req, reply) => {
-    const parsed = DemoFeedback.safeParse(readJson(req.body));
-    if (!parsed.success) {
-      const e = new SplitplaneError('SP_ERR_BAD_REQUEST');
-      return reply.code(e.statusCode).send(e.toBody(req.id));
-    }
-    const p = DEMO_PERSONAS.find((x) => x.id === parsed.data.persona)!;
-    const payload = JSON.stringify({ tenantId: p.tenantId, businessId: p.businessId, adminId: p.adminId, requestId: parsed.data.requestId, rating: parsed.data.rating });
-    const res = await forward('/v1/feedback', payload, req.id);
-    return reply.code(res.statusCode).type('application/json').send(res.body);
-  });
-  app.post('/demo/ask', async (req, reply) => {
-    const parsed = DemoAsk.safeParse(readJson(req.body));
-    if (!parsed.success) {
-      const e = new SplitplaneError('SP_ERR_BAD_REQUEST');
-      return reply.code(e.statusCode).send(e.toBody(req.id));
-    }
-    const p = DEMO_PERSONAS.find((x) => x.id === parsed.data.persona)!;
-    const payload = JSON.stringify({
-      tenantId: p.tenantId,
-      businessId: p.businessId,
-      adminId: p.adminId,
-      question: parsed.data.question,
-      ...(parsed.data.conversationId ? { conversationId: parsed.data.conversationId } : {}),
+  /**
+   * One demo route: validate the browser's body, build the signed route's body for the chosen
+   * persona, sign it on the server and send it through the full verification path.
+   */
+  const demoRoute = <T extends { persona: string }>(path: string, schema: z.ZodType<T>, route: '/v1/ask' | '/v1/feedback', fields: (b: T) => object) => {
+    app.post(path, async (req, reply) => {
+      const parsed = schema.safeParse(readJson(req.body));
+      if (!parsed.success) {
+        const e = new SplitplaneError('SP_ERR_BAD_REQUEST');
+        return reply.code(e.statusCode).send(e.toBody(req.id));
+      }
+      const p = DEMO_PERSONAS.find((x) => x.id === parsed.data.persona)!;
+      const payload = JSON.stringify({ tenantId: p.tenantId, businessId: p.businessId, adminId: p.adminId, ...fields(parsed.data) });
+      const res = await forward(route, payload, req.id);
+      return reply.code(res.statusCode).type('application/json').send(res.body);
     });
-    const res = await forward('/v1/ask', payload, req.id);
-    return reply.code(res.statusCode).type('application/json').send(res.body);
-  });
+  };
+  demoRoute('/demo/ask', DemoAsk, '/v1/ask', (b) => ({ question: b.question, ...(b.conversationId ? { conversationId: b.conversationId } : {}) }));
+  demoRoute('/demo/feedback', DemoFeedback, '/v1/feedback', (b) => ({ requestId: b.requestId, rating: b.rating }));
 }
 
 function readJson(body: unknown): unknown {
