@@ -127,7 +127,7 @@ export async function runAsk(
         history: conversation.turns,
         examples: deps.feedback.examplesFor(scope),
       };
-      const { guarded, rows } = await generateGuardExecute(generator, input, sandbox, deps, layers, ev, signal);
+      const { guarded, rows } = await generateGuardExecute(generator, input, sandbox, scope, deps, layers, ev, signal);
       ev.rowCount = rows.rows.length;
       // 8 answer
       const answer =
@@ -190,6 +190,7 @@ async function generateGuardExecute(
   generator: Generator,
   input: GenerateInput,
   sandbox: Sandbox,
+  scope: Scope,
   deps: PipelineDeps,
   layers: Record<string, LayerOutcome>,
   ev: MutableEvent,
@@ -208,7 +209,8 @@ async function generateGuardExecute(
       layers['guard'] = 'ok';
       ev.sql = guarded.sql;
       layers['execute'] = 'rejected';
-      const rows = await deps.connector.execute(guarded.sql, { signal, ...deps.limits });
+      // The scope also goes to the engine, for engines that enforce it a second time (PostgreSQL RLS).
+      const rows = await deps.connector.execute(guarded.sql, { signal, ...deps.limits, scope });
       layers['execute'] = 'ok';
       return { guarded, rows };
     } catch (err) {

@@ -11,11 +11,12 @@
  * SPLITPLANE_SECRET_ACCESS_KEY) and sends the request through the full
  * verification path: in process by default, or to a running server with --url.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile, parseConfig, type Config } from '../config/config.js';
 import { verifyAuditFile } from '../audit/audit.js';
 import { DEMO_SEED, generateDemoWarehouse } from '../demo/generate.js';
+import { loadPostgres } from '../demo/load-postgres.js';
 import { SplitplaneError } from '../errors.js';
 import { signRequest } from '../client/sign.js';
 import { buildApp } from '../server/app.js';
@@ -25,6 +26,7 @@ const USAGE = `usage:
   splitplane serve [--config FILE]
   splitplane ask --tenant T --business B --admin A [--url URL] [--config FILE] [--json] "question"
   splitplane demo generate [--path FILE] [--seed N] [--scale N] [--layout sorted|random]
+  splitplane demo load-postgres [--url postgres://postgres@127.0.0.1:5432/test] [--path FILE]
   splitplane audit verify [--file FILE | --config FILE]
 
 The default config is config/demo.yaml when it exists (the embedded demo).`;
@@ -40,6 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return ask(rest);
     case 'demo':
       if (rest[0] === 'generate') return demoGenerate(rest.slice(1));
+      if (rest[0] === 'load-postgres') return demoLoadPostgres(rest.slice(1));
       break;
     case 'audit':
       if (rest[0] === 'verify') return auditVerify(rest.slice(1));
@@ -177,6 +180,19 @@ async function ask(args: readonly string[]): Promise<number> {
     }
   }
   return status === 200 ? 0 : 1;
+}
+
+async function demoLoadPostgres(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { url: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' }, path: { type: 'string' }, config: { type: 'string' } },
+    strict: true,
+  });
+  const path = values.path ?? loadConfig(values.config).warehouse.duckdb.path;
+  if (!existsSync(path)) await generateDemoWarehouse({ path });
+  const r = await loadPostgres(path, values.url);
+  process.stdout.write(`demo warehouse loaded into PostgreSQL in ${(r.ms / 1000).toFixed(1)} s\n  query role:     ${r.readerUrl}\n  directory role: ${r.directoryUrl}\nset warehouse.engine: postgres (see config/postgres.yaml)\n`);
+  return 0;
 }
 
 function auditVerify(args: readonly string[]): number {

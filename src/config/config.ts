@@ -45,7 +45,17 @@ const ConfigSchema = z
       .prefault({}),
     warehouse: z
       .object({
-        engine: z.literal('duckdb').default('duckdb'),
+        engine: z.enum(['duckdb', 'postgres']).default('duckdb'),
+        postgres: z
+          .object({
+            /** The query role (SELECT on the exposed tables only; RLS applies). */
+            url: z.string().regex(/^postgres(ql)?:\/\//).default('postgres://splitplane_reader@127.0.0.1:5432/test'),
+            /** The directory role (admins and grants). */
+            directoryUrl: z.string().regex(/^postgres(ql)?:\/\//).default('postgres://splitplane_directory@127.0.0.1:5432/test'),
+            poolSize: z.number().int().min(1).max(100).default(8),
+          })
+          .strict()
+          .prefault({}),
         duckdb: z
           .object({
             path: z.string().min(1).default('var/demo.duckdb'),

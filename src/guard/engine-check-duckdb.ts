@@ -161,3 +161,6 @@ class EngineScope {
     }
   }
 }
+
+/** The DuckDB half of the guard, as the connector exposes it. */
+export const duckdbEngineChecker = { sandboxEntries: sandboxCteEntries, check: checkEngineTree } as const;

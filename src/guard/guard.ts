@@ -14,7 +14,6 @@ import nodeSqlParser from 'node-sql-parser';
 import { SplitplaneError } from '../errors.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { WarehouseConnector } from '../warehouse/connector.js';
-import { checkEngineTree, sandboxCteEntries } from './engine-check-duckdb.js';
 import { checkStatement } from './sql-check.js';
 
 const parser = new nodeSqlParser.Parser();
@@ -33,7 +32,7 @@ export interface GuardedSql {
 /** Everything the guard needs about the request. */
 export interface GuardContext {
   readonly sandbox: Sandbox;
-  readonly connector: Pick<WarehouseConnector, 'engineParse' | 'dialect'>;
+  readonly connector: Pick<WarehouseConnector, 'engineParse' | 'dialect' | 'engineChecker'>;
 }
 
 /** Check, assemble and cross-check a candidate. Throws SP_ERR_GUARD_* on rejection. */
@@ -101,11 +100,11 @@ function quote(name: string): string {
  * The engine's reading of each sandbox, by its CTE text. The same admin asks again and again and
  * the text is deterministic, so the reference parse is cached (bounded, least recently used).
  */
-const sandboxParses = new Map<string, ReturnType<typeof sandboxCteEntries>>();
+const sandboxParses = new Map<string, { key: string; value: string }[]>();
 const SANDBOX_PARSE_CACHE = 1_000;
 
-async function expectedSandbox(ctx: GuardContext): Promise<ReturnType<typeof sandboxCteEntries>> {
-  const key = ctx.sandbox.cteSql;
+async function expectedSandbox(ctx: GuardContext): Promise<{ key: string; value: string }[]> {
+  const key = `${ctx.connector.dialect.name}\u0000${ctx.sandbox.cteSql}`;
   const hit = sandboxParses.get(key);
   if (hit) {
     sandboxParses.delete(key);
@@ -113,7 +112,7 @@ async function expectedSandbox(ctx: GuardContext): Promise<ReturnType<typeof san
     return hit;
   }
   // Same prefix as the final text (`WITH <sandbox>`), so parse positions line up too.
-  const entries = sandboxCteEntries(await engineParse(ctx, `WITH ${key} SELECT 1`));
+  const entries = ctx.connector.engineChecker.sandboxEntries(await engineParse(ctx, `WITH ${ctx.sandbox.cteSql} SELECT 1`));
   sandboxParses.set(key, entries);
   if (sandboxParses.size > SANDBOX_PARSE_CACHE) sandboxParses.delete(sandboxParses.keys().next().value as string);
   return entries;
@@ -122,7 +121,7 @@ async function expectedSandbox(ctx: GuardContext): Promise<ReturnType<typeof san
 /** Step 4: the engine's own parse of the exact text. */
 async function engineCheck(sql: string, ctx: GuardContext): Promise<void> {
   const [finalTree, expected] = await Promise.all([engineParse(ctx, sql), expectedSandbox(ctx)]);
-  checkEngineTree(finalTree, expected);
+  ctx.connector.engineChecker.check(finalTree, expected);
 }
 
 async function engineParse(ctx: GuardContext, sql: string): Promise<unknown> {

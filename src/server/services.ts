@@ -29,6 +29,7 @@ import { openAiCompatibleClient } from '../llm/openai-compatible.js';
 import { SplitplaneError } from '../errors.js';
 import type { WarehouseConnector } from '../warehouse/connector.js';
 import { openDuckDb } from '../warehouse/duckdb-connector.js';
+import { openPostgres } from '../warehouse/postgres-connector.js';
 
 /** The running service's parts. */
 export interface Services {
@@ -61,7 +62,7 @@ export interface ServiceOverrides {
 /** Build the services; generates the demo warehouse first when configured and absent. */
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
   const dbPath = config.warehouse.duckdb.path;
-  if (config.demo.generateIfMissing && !existsSync(dbPath)) {
+  if (config.demo.generateIfMissing && config.warehouse.engine === 'duckdb' && !existsSync(dbPath)) {
     await generateDemoWarehouse({ path: dbPath });
   }
   const catalog = loadCatalog(config.catalog.path);
@@ -69,7 +70,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   let credentialStore = overrides.credentials ?? loadCredentialStore(config.signing.credentialsFile);
   const credentials: CredentialStore = { get: (id) => credentialStore.get(id) };
   const redis = config.redis.url ? redisClient(config.redis.url, config.redis.commandTimeoutMs) : undefined;
-  const connector = await openDuckDb(config.warehouse.duckdb);
+  const connector = config.warehouse.engine === 'postgres' ? await openPostgres(config.warehouse.postgres) : await openDuckDb(config.warehouse.duckdb);
   try {
     let directory = await connector.loadDirectory();
     const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory);

@@ -27,11 +27,24 @@ export interface ExecuteOptions {
   readonly signal?: AbortSignal;
   readonly timeoutMs: number;
   readonly rowCap: number;
+  /**
+   * The verified scope, for engines that enforce it a second time (PostgreSQL row-level
+   * security reads it from transaction-local settings). Without it such an engine returns no rows.
+   */
+  readonly scope?: { readonly tenantId: string; readonly businessId: string; readonly locations: readonly string[] };
+}
+
+/** The engine-side half of the guard: reads the engine's own parse tree of the final SQL. */
+export interface EngineChecker {
+  /** The leading sandbox CTEs of a parse of `WITH <sandbox> SELECT 1`, serialised for exact comparison. */
+  sandboxEntries(tree: unknown): { key: string; value: string }[];
+  /** Throws SP_ERR_GUARD_ENGINE_MISMATCH unless the final tree starts with exactly those CTEs and reads nothing else. */
+  check(tree: unknown, sandbox: readonly { key: string; value: string }[]): void;
 }
 
 /** How an engine spells what the sandbox builder and the generator render. */
 export interface Dialect {
-  readonly name: 'duckdb';
+  readonly name: 'duckdb' | 'postgres';
   /** node-sql-parser's dialect closest to the engine. */
   readonly parserDatabase: 'postgresql';
   quoteIdent(name: string): string;
@@ -49,6 +62,7 @@ export interface Dialect {
 /** The warehouse port. */
 export interface WarehouseConnector extends DirectorySource {
   readonly dialect: Dialect;
+  readonly engineChecker: EngineChecker;
   /** Run one read-only statement under the locked-down engine. */
   execute(sql: string, opts: ExecuteOptions): Promise<QueryResult>;
   /** The engine's own parse of `sql`, for the guard's cross-check; throws on a parse error. */

@@ -11,6 +11,7 @@ import { SplitplaneError } from '../errors.js';
 import type { Directory, DirectoryAdmin } from '../identity/directory.js';
 import type { Cell, ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
 import { duckdbDialect } from './duckdb-dialect.js';
+import { duckdbEngineChecker } from '../guard/engine-check-duckdb.js';
 
 /** Options for {@link openDuckDb}. */
 export interface DuckDbOptions {
@@ -68,6 +69,7 @@ interface Parser {
 
 class DuckDbConnector implements WarehouseConnector {
   readonly dialect = duckdbDialect;
+  readonly engineChecker = duckdbEngineChecker;
   readonly #instance: DuckDBInstance;
   readonly #parsers: readonly Parser[];
   #next = 0;

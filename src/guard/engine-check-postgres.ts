@@ -1,0 +1,159 @@
+/**
+ * The PostgreSQL half of the guard: the exact final text is parsed by
+ * PostgreSQL's own parser (libpg-query) and checked on that reading. One
+ * SELECT; the leading CTEs equal the sandbox CTEs as built; every other
+ * relation is, by strict CTE scoping, a sandbox or candidate CTE (unqualified,
+ * case as PostgreSQL folds it); no table functions; functions and operators
+ * allow-listed; any node type not listed here is a mismatch.
+ */
+import { SplitplaneError } from '../errors.js';
+import { ALLOWED_FUNCTIONS } from './allow-list.js';
+
+type Node = Record<string, unknown>;
+
+function mismatch(detail: string): never {
+  throw new SplitplaneError('SP_ERR_GUARD_ENGINE_MISMATCH', { detail });
+}
+
+function isNode(v: unknown): v is Node {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Node types that may appear anywhere in a candidate's tree (besides those handled specially). */
+const ALLOWED_NODES = new Set([
+  'ResTarget', 'ColumnRef', 'A_Const', 'A_Expr', 'BoolExpr', 'FuncCall', 'TypeCast', 'TypeName', 'CaseExpr', 'CaseWhen',
+  'NullTest', 'BooleanTest', 'CoalesceExpr', 'MinMaxExpr', 'NullIfExpr', 'SortBy', 'WindowDef', 'A_Star', 'String', 'Integer',
+  'Float', 'Boolean', 'List', 'SubLink', 'JoinExpr', 'RangeSubselect', 'RangeVar', 'SelectStmt', 'WithClause',
+  'CommonTableExpr', 'Alias', 'SQLValueFunction', 'A_ArrayExpr', 'GroupingSet', 'RowExpr',
+]);
+const ALLOWED_OPERATORS = new Set(['+', '-', '*', '/', '%', '=', '<>', '!=', '<', '>', '<=', '>=', '||', '~~', '!~~', '~~*', '!~~*', 'BETWEEN', 'NOT BETWEEN']);
+
+/** The sandbox CTE entries of a parse of `WITH <sandbox> SELECT 1`, serialised (positions match: same prefix). */
+export function postgresSandboxEntries(tree: unknown): { key: string; value: string }[] {
+  return ctes(root(tree)).map((c) => ({ key: c.name, value: JSON.stringify(c.node) }));
+}
+
+/** Check PostgreSQL's parse of the final SQL against the expected sandbox CTEs. */
+export function checkPostgresTree(tree: unknown, sandbox: readonly { key: string; value: string }[]): void {
+  const select = root(tree);
+  const entries = ctes(select);
+  if (entries.length < sandbox.length) mismatch('sandbox CTEs missing');
+  const scope = new Set<string>();
+  sandbox.forEach((expected, i) => {
+    const got = entries[i]!;
+    if (got.name !== expected.key || JSON.stringify(got.node) !== expected.value) mismatch(`sandbox CTE ${expected.key} differs`);
+    scope.add(got.name);
+  });
+  new Walker(new Set(scope)).select(select, new Set(), sandbox.length);
+}
+
+function root(tree: unknown): Node {
+  if (!isNode(tree) || !Array.isArray(tree['stmts']) || tree['stmts'].length !== 1) mismatch('not exactly one statement');
+  const stmt = (tree['stmts'][0] as Node)['stmt'];
+  if (!isNode(stmt) || !isNode(stmt['SelectStmt'])) mismatch('not a SELECT');
+  return stmt['SelectStmt'];
+}
+
+function ctes(select: Node): { name: string; node: Node }[] {
+  const w = select['withClause'];
+  if (w === undefined) return [];
+  if (!isNode(w) || !Array.isArray(w['ctes'])) mismatch('with clause');
+  if (w['recursive']) mismatch('recursive CTE');
+  return w['ctes'].map((c) => {
+    const cte = isNode(c) ? c['CommonTableExpr'] : undefined;
+    if (!isNode(cte) || typeof cte['ctename'] !== 'string') mismatch('CTE');
+    return { name: cte['ctename'], node: cte };
+  });
+}
+
+class Walker {
+  constructor(private readonly sandboxNames: ReadonlySet<string>) {}
+
+  /** A SelectStmt; `skip` leading CTEs are the verified sandbox (already in `outer` via the caller). */
+  select(s: Node, outer: ReadonlySet<string>, skip = 0): void {
+    const scope = new Set(outer);
+    if (skip > 0) for (const n of this.sandboxNames) scope.add(n);
+    ctes(s).forEach((c, i) => {
+      if (i < skip) return;
+      if (this.sandboxNames.has(c.name) || (scope.has(c.name) && !outer.has(c.name))) mismatch(`CTE ${c.name} redefined`);
+      const q = c.node['ctequery'];
+      if (!isNode(q) || !isNode(q['SelectStmt'])) mismatch('CTE body is not a SELECT');
+      this.select(q['SelectStmt'], scope);
+      scope.add(c.name);
+    });
+    for (const [k, v] of Object.entries(s)) {
+      if (k === 'withClause') continue;
+      if (k === 'intoClause' || k === 'lockingClause') mismatch(k);
+      if (k === 'larg' || k === 'rarg') {
+        if (!isNode(v)) mismatch('set operation');
+        this.select(v, scope);
+      } else if (k === 'fromClause') {
+        for (const item of v as unknown[]) this.from(item, scope);
+      } else this.walk(v, scope);
+    }
+  }
+
+  from(item: unknown, scope: ReadonlySet<string>): void {
+    if (!isNode(item)) mismatch('from item');
+    const [type, body] = Object.entries(item)[0] ?? [];
+    if (!isNode(body)) mismatch('from item');
+    switch (type) {
+      case 'RangeVar':
+        if (body['schemaname'] !== undefined || body['catalogname'] !== undefined) mismatch(`qualified ${String(body['relname'])}`);
+        if (!scope.has(String(body['relname']))) mismatch(`relation ${String(body['relname'])} outside the sandbox`);
+        return;
+      case 'JoinExpr':
+        this.from(body['larg'], scope);
+        this.from(body['rarg'], scope);
+        this.walk(body['quals'], scope);
+        return;
+      case 'RangeSubselect': {
+        if (body['lateral']) mismatch('lateral');
+        const sub = body['subquery'];
+        if (!isNode(sub) || !isNode(sub['SelectStmt'])) mismatch('subquery');
+        this.select(sub['SelectStmt'], scope);
+        return;
+      }
+      default:
+        mismatch(`from ${String(type)}`);
+    }
+  }
+
+  walk(v: unknown, scope: ReadonlySet<string>): void {
+    if (Array.isArray(v)) {
+      for (const x of v) this.walk(x, scope);
+      return;
+    }
+    if (!isNode(v)) return;
+    for (const [type, body] of Object.entries(v)) {
+      // Keys starting with a capital letter are node types; the rest are fields of the parent node.
+      if (!/^[A-Z]/.test(type)) {
+        this.walk(body, scope);
+        continue;
+      }
+      if (!ALLOWED_NODES.has(type)) mismatch(`node ${type}`);
+      if (!isNode(body)) continue;
+      if (type === 'SelectStmt') {
+        this.select(body, scope);
+        continue;
+      }
+      if (type === 'RangeVar' || type === 'JoinExpr' || type === 'RangeSubselect') {
+        this.from({ [type]: body }, scope);
+        continue;
+      }
+      if (type === 'FuncCall') {
+        const names = (body['funcname'] as Node[]).map((n) => String((n['String'] as Node)['sval']));
+        if (names.length !== 1 || !ALLOWED_FUNCTIONS.has(names[0]!.toLowerCase())) mismatch(`function ${names.join('.')}`);
+      }
+      if (type === 'A_Expr') {
+        const names = ((body['name'] as Node[] | undefined) ?? []).map((n) => String((n['String'] as Node)['sval']));
+        if (names.length !== 1 || !ALLOWED_OPERATORS.has(names[0]!)) mismatch(`operator ${names.join('.')}`);
+      }
+      if (type === 'ColumnRef' && Array.isArray(body['fields']) && body['fields'].length > 2) mismatch('qualified column');
+      this.walk(body, scope);
+    }
+  }
+}
+
+/** The PostgreSQL half of the guard, as the connector exposes it. */
+export const postgresEngineChecker = { sandboxEntries: postgresSandboxEntries, check: checkPostgresTree } as const;

@@ -1,0 +1,147 @@
+/**
+ * PostgreSQL, with row-level security as a second wall. Queries run as a role
+ * with SELECT on the exposed raw tables only, inside a READ ONLY transaction
+ * with statement_timeout, after the verified scope is set transaction-locally
+ * (SET LOCAL). The raw tables carry FORCE'd RLS policies that
+ * read those settings: with no setting, a policy matches no row (never all
+ * rows). Every connection is rolled back and RESET ALL before it goes back
+ * to the pool, so nothing one request did can reach the next. The guard's
+ * engine check uses PostgreSQL's own parser (libpg-query).
+ */
+import { parse as pgParse } from 'libpg-query';
+import pg from 'pg';
+import { SplitplaneError } from '../errors.js';
+import { ID_PATTERN } from '../identity/ask-body.js';
+import { postgresEngineChecker } from '../guard/engine-check-postgres.js';
+import type { Directory, DirectoryAdmin } from '../identity/directory.js';
+import type { Cell, ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
+import { postgresDialect } from './postgres-dialect.js';
+
+/** Options for {@link openPostgres}. */
+export interface PostgresOptions {
+  /** The query role (SELECT on exposed raw tables only; RLS applies). */
+  readonly url: string;
+  /** The directory role (reads admins and grants at start-up and on reload). */
+  readonly directoryUrl: string;
+  readonly poolSize: number;
+}
+
+/** The names of the transaction-local settings the RLS policies read. */
+export const SCOPE_SETTINGS = { tenant: 'splitplane.tenant_id', business: 'splitplane.business_id', locations: 'splitplane.locations' } as const;
+
+export async function openPostgres(opts: PostgresOptions): Promise<WarehouseConnector> {
+  const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, types: KEEP_DATES });
+  pool.on('error', () => {
+    // An idle client died; the pool replaces it. Queries report their own errors.
+  });
+  try {
+    await pool.query('SELECT 1');
+  } catch (cause) {
+    await pool.end();
+    throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'cannot connect to PostgreSQL', cause });
+  }
+  return new PostgresConnector(pool, opts.directoryUrl);
+}
+
+class PostgresConnector implements WarehouseConnector {
+  readonly dialect = postgresDialect;
+  readonly engineChecker = postgresEngineChecker;
+
+  constructor(private readonly pool: pg.Pool, private readonly directoryUrl: string) {}
+
+  async execute(sql: string, opts: ExecuteOptions): Promise<QueryResult> {
+    if (opts.signal?.aborted) throw new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: 'aborted before start' });
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(opts.timeoutMs))}`);
+      if (opts.scope) {
+        // SET LOCAL, not set_config(): EXECUTE on set_config is revoked from the query role, so SQL that
+        // slipped past the guard cannot widen its own scope; a cursor (below) cannot run SET.
+        const ids = [opts.scope.tenantId, opts.scope.businessId, ...opts.scope.locations];
+        if (!ids.every((v) => ID_PATTERN.test(v))) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
+        await client.query(`SET LOCAL ${SCOPE_SETTINGS.tenant} = '${opts.scope.tenantId}'`);
+        await client.query(`SET LOCAL ${SCOPE_SETTINGS.business} = '${opts.scope.businessId}'`);
+        await client.query(`SET LOCAL ${SCOPE_SETTINGS.locations} = '${opts.scope.locations.join(',')}'`);
+      }
+      // A cursor reads at most cap + 1 rows, whatever the SQL would return.
+      await client.query(`DECLARE splitplane_rows NO SCROLL CURSOR FOR ${sql}`);
+      const res = await client.query({ text: `FETCH ${opts.rowCap + 1} FROM splitplane_rows`, rowMode: 'array' });
+      const rows = (res.rows as unknown[][]).map((r) => r.map(cell));
+      return {
+        columns: res.fields.map((f) => ({ name: f.name, type: pgTypeName(f.dataTypeID) })),
+        rows: rows.slice(0, opts.rowCap),
+        truncated: rows.length > opts.rowCap,
+      };
+    } catch (cause) {
+      const code = (cause as { code?: string }).code;
+      // Engine text can quote row values: it goes to `cause` (logs), never to the client.
+      throw new SplitplaneError(code === '57014' ? 'SP_ERR_EXECUTION_TIMEOUT' : 'SP_ERR_EXECUTION_FAILED', { cause });
+    } finally {
+      try {
+        await client.query('ROLLBACK');
+        await client.query('RESET ALL');
+      } catch {
+        broken = true;
+      }
+      client.release(broken);
+    }
+  }
+
+  async engineParse(sql: string): Promise<unknown> {
+    return pgParse(sql);
+  }
+
+  async loadDirectory(): Promise<Directory> {
+    const client = new pg.Client({ connectionString: this.directoryUrl });
+    try {
+      await client.connect();
+      const res = await client.query<{ admin_id: string; tenant_id: string; business_id: string; role: string; active: boolean; locations: string[] | null }>(`
+        SELECT a.admin_id::text AS admin_id, b.tenant_id::text AS tenant_id, a.business_id::text AS business_id, a.role, a.active,
+               array_agg(g.location_id::text ORDER BY g.location_id) FILTER (WHERE l.location_id IS NOT NULL) AS locations
+        FROM warehouse.dim_admins a
+        JOIN warehouse.dim_businesses b ON b.business_id = a.business_id AND b.tenant_id = a.tenant_id
+        LEFT JOIN warehouse.admin_location_grants g ON g.admin_id = a.admin_id
+        LEFT JOIN warehouse.dim_locations l ON l.location_id = g.location_id AND l.business_id = a.business_id
+        GROUP BY 1, 2, 3, 4, 5`);
+      const admins = new Map<string, DirectoryAdmin>();
+      for (const r of res.rows) {
+        admins.set(r.admin_id, Object.freeze({ adminId: r.admin_id, tenantId: r.tenant_id, businessId: r.business_id, role: r.role, active: r.active, locations: Object.freeze(r.locations ?? []) }));
+      }
+      return Object.freeze({ admins, loadedAt: new Date() });
+    } catch (cause) {
+      throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'cannot load the directory', cause });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** DATE stays the string PostgreSQL sent (a JS Date would shift with the process time zone). */
+const KEEP_DATES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 1082 ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** NUMERIC and BIGINT arrive as strings (no precision lost); dates as YYYY-MM-DD. */
+function cell(v: unknown): Cell {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  return String(v);
+}
+
+const PG_TYPES: Readonly<Record<number, string>> = { 16: 'BOOLEAN', 20: 'BIGINT', 21: 'SMALLINT', 23: 'INTEGER', 25: 'TEXT', 700: 'REAL', 701: 'DOUBLE', 1043: 'VARCHAR', 1082: 'DATE', 1700: 'NUMERIC' };
+
+function pgTypeName(oid: number): string {
+  return PG_TYPES[oid] ?? `OID ${oid}`;
+}

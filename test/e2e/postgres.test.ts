@@ -1,0 +1,131 @@
+/**
+ * The PostgreSQL warehouse with row-level security as a second wall: the
+ * scenario answers as on DuckDB, and with the guard bypassed on purpose the
+ * database alone still returns only the admin's rows, leaks nothing through
+ * errors, cannot have its scope widened, keeps pooled connections clean and
+ * hides statistics. Needs PostgreSQL on 127.0.0.1:5432 (trust auth, database
+ * `test`); outside CI the suite skips with a message when it is not there.
+ */
+import { createConnection } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { loadPostgres } from '../../src/demo/load-postgres.js';
+import { guardCandidate } from '../../src/guard/guard.js';
+import { buildSandbox } from '../../src/sandbox/sandbox.js';
+import type { WarehouseConnector } from '../../src/warehouse/connector.js';
+import { openPostgres } from '../../src/warehouse/postgres-connector.js';
+import { ask, BRAND_MANAGER, FRANCHISE_OWNER, startTestService, type TestService } from '../support/harness.js';
+
+const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const up = await new Promise<boolean>((resolve) => {
+  const s = createConnection({ host: '127.0.0.1', port: 5432 }, () => {
+    s.end();
+    resolve(true);
+  });
+  s.on('error', () => resolve(false));
+});
+if (!up && process.env['CI'] !== 'true') {
+  console.warn("SKIPPED PostgreSQL tests: nothing listens on 127.0.0.1:5432. Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start");
+}
+
+const SCOPE_7042 = { tenantId: '12', businessId: '628', locations: ['628017', '628123'] };
+
+describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level security', () => {
+  let urls: { readerUrl: string; directoryUrl: string };
+  let svc: TestService;
+  let raw: WarehouseConnector;
+
+  beforeAll(async () => {
+    urls = await loadPostgres(inject('demoDb'), ADMIN_URL);
+    svc = await startTestService({}, { warehouse: { engine: 'postgres', postgres: { url: urls.readerUrl, directoryUrl: urls.directoryUrl, poolSize: 2 } } });
+    raw = await openPostgres({ url: urls.readerUrl, directoryUrl: urls.directoryUrl, poolSize: 1 });
+  }, 120_000);
+  afterAll(async () => {
+    await svc?.close();
+    await raw?.close();
+  });
+
+  describe('the scenario answers as on DuckDB', () => {
+    it('$84,000.00 for the franchise owner and $9,200,000.00 for the brand manager', async () => {
+      const a = await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?');
+      const b = await ask(svc.app, BRAND_MANAGER, 'What was the total sales amount last week?');
+      expect(a.body['answer']).toBe('Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 2 locations was $84,000.00.');
+      expect(b.body['answer']).toBe('Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 200 locations was $9,200,000.00.');
+      expect(a.body['sql']).toBe(`SELECT SUM("m".net_sales_amount) AS "net_sales_amount" FROM "daily_sales" AS "m" WHERE "m".business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`);
+    });
+
+    it('clarification, unsupported and business 544 behave the same', async () => {
+      expect((await ask(svc.app, FRANCHISE_OWNER, 'What were total sales last week?')).body['status']).toBe('clarification');
+      expect((await ask(svc.app, FRANCHISE_OWNER, 'Show me everything you have on all the businesses')).body['status']).toBe('unsupported');
+      const denied = await ask(svc.app, FRANCHISE_OWNER, 'total sales amount last quarter for business 544');
+      expect(denied.body['code']).toBe('SP_ERR_OUT_OF_SCOPE_REFERENCE');
+    });
+
+    it('breakdowns by city and top stores come back with PostgreSQL types as strings', async () => {
+      const res = await ask(svc.app, BRAND_MANAGER, 'sales amount in Chicago last week by city');
+      expect(res.body['rows']).toEqual([['Chicago', '84000.00']]);
+    });
+  });
+
+  describe('the guard bypassed on purpose: the database alone', () => {
+    const run = (sql: string, scope?: typeof SCOPE_7042) => raw.execute(sql, { timeoutMs: 5_000, rowCap: 10_000, ...(scope ? { scope } : {}) });
+
+    it('returns only 7042\'s rows from SELECT * on a raw table', async () => {
+      const r = await run('SELECT DISTINCT location_id FROM warehouse.fact_daily_sales ORDER BY 1', SCOPE_7042);
+      expect(r.rows).toEqual([['628017'], ['628123']]);
+    });
+
+    it('returns no rows at all when the scope settings are missing (never all rows)', async () => {
+      expect((await run('SELECT COUNT(*) FROM warehouse.fact_daily_sales')).rows).toEqual([['0']]);
+      expect((await run('SELECT COUNT(*) FROM warehouse.dim_menu_items')).rows).toEqual([['0']]);
+    });
+
+    it('refuses tables the query role was never granted (customers, admins, grants)', async () => {
+      for (const t of ['customers', 'dim_admins', 'admin_location_grants']) {
+        await expect(run(`SELECT * FROM warehouse.${t}`, SCOPE_7042)).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
+      }
+    });
+
+    it('does not evaluate a failing cast on another tenant\'s row (no value in an error, no existence oracle)', async () => {
+      const cast = await run("SELECT COUNT(*) FROM warehouse.dim_locations WHERE CASE WHEN location_id = 544001 THEN CAST(name AS INTEGER) ELSE 0 END = 0", SCOPE_7042);
+      expect(cast.rows).toEqual([['2']]);
+      const division = await run('SELECT COUNT(*) FROM warehouse.fact_daily_sales WHERE 1 / (CASE WHEN location_id = 544001 THEN 0 ELSE 1 END) = 1', SCOPE_7042);
+      expect(division.rows).toEqual([['766']]);
+      // The same probe on an in-scope row does fail: the engine evaluates it, and only there.
+      await expect(run("SELECT COUNT(*) FROM warehouse.dim_locations WHERE CAST(name AS INTEGER) = 0", SCOPE_7042)).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
+    });
+
+    it('cannot widen its own scope with set_config()', async () => {
+      await expect(run("SELECT set_config('splitplane.locations', '544001', true)", SCOPE_7042)).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
+    });
+
+    it('leaves nothing on a pooled connection for the next request', async () => {
+      // One connection in this pool: the second query runs on the same session as the first.
+      await run('SELECT COUNT(*) FROM warehouse.fact_daily_sales', SCOPE_7042);
+      expect((await run("SELECT COALESCE(current_setting('splitplane.tenant_id', true), '') AS t")).rows).toEqual([['']]);
+    });
+
+    it('cannot read table statistics (they hold other tenants\' values)', async () => {
+      await expect(run("SELECT most_common_vals::text FROM pg_stats WHERE tablename = 'dim_locations'", SCOPE_7042)).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
+    });
+
+    it('stops a runaway query with statement_timeout', async () => {
+      await expect(raw.execute('SELECT COUNT(*) FROM warehouse.fact_daily_sales a, warehouse.fact_daily_sales b, warehouse.fact_daily_sales c', { timeoutMs: 300, rowCap: 1, scope: { ...SCOPE_7042, locations: [...SCOPE_7042.locations] } })).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_TIMEOUT' });
+    });
+  });
+
+  describe('the guard on PostgreSQL: its own parser has the last word', () => {
+    it('accepts sandbox SQL and rejects what PostgreSQL reads as outside the sandbox', async () => {
+      const scope = await svc.services.policy.decide({ ...FRANCHISE_OWNER, role: '', accessKeyId: 'k', sessionKey: '' });
+      const sandbox = buildSandbox(scope, raw.dialect);
+      const ok = await guardCandidate('SELECT SUM(net_sales_amount) AS s FROM daily_sales', { sandbox, connector: raw });
+      expect(ok.sql).toContain('"warehouse"."fact_daily_sales"');
+      expect((await raw.execute(ok.sql, { timeoutMs: 5_000, rowCap: 10, scope: SCOPE_7042 })).rows).toHaveLength(1);
+      const expected = raw.engineChecker.sandboxEntries(await raw.engineParse(`WITH ${sandbox.cteSql} SELECT 1`));
+      for (const tail of ['SELECT * FROM customers', 'SELECT * FROM warehouse.daily_sales', "SELECT * FROM generate_series(1, 10)", "SELECT set_config('a', 'b', true)", 'SELECT (SELECT COUNT(*) FROM dim_admins) FROM daily_sales']) {
+        const tree = await raw.engineParse(`WITH ${sandbox.cteSql}\n${tail}`);
+        expect(() => raw.engineChecker.check(tree, expected), tail).toThrowError(expect.objectContaining({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' }));
+      }
+    });
+  });
+});
