@@ -57,6 +57,13 @@ export interface AuditSink {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** The stored line for `event` at `seq` after `prevHash`: the same JSON in a file and in a table. */
+export function chainLine(event: AuditEvent, seq: number, prevHash: string): { line: string; hash: string } {
+  const body = { ...event, seq, prevHash };
+  const hash = eventHash(prevHash, body);
+  return { line: JSON.stringify({ ...body, hash }), hash };
+}
+
 /** The hash of an event given the previous hash: over the JSON of everything but `hash`. */
 export function eventHash(prevHash: string, withoutHash: Record<string, unknown>): string {
   return createHash('sha256').update(prevHash).update('\n').update(JSON.stringify(withoutHash)).digest('hex');
@@ -87,9 +94,8 @@ export class JsonlFileAuditSink implements AuditSink {
   append(event: AuditEvent): Promise<void> {
     // Appends are serialised so sequence numbers and hashes follow file order.
     const run = this.#tail.then(async () => {
-      const body = { ...event, seq: this.#seq + 1, prevHash: this.#prevHash };
-      const hash = eventHash(this.#prevHash, body);
-      await appendFile(this.#path, `${JSON.stringify({ ...body, hash })}\n`, { encoding: 'utf8', mode: 0o600 });
+      const { line, hash } = chainLine(event, this.#seq + 1, this.#prevHash);
+      await appendFile(this.#path, `${line}\n`, { encoding: 'utf8', mode: 0o600 });
       this.#seq += 1;
       this.#prevHash = hash;
     });
@@ -111,6 +117,11 @@ export type VerifyResult =
 export function verifyAuditFile(path: string): VerifyResult {
   const lines = readFileSync(path, 'utf8').split('\n');
   if (lines.at(-1) === '') lines.pop();
+  return verifyAuditLines(lines);
+}
+
+/** Verify stored audit lines in order (a file's lines, or a table's rows ordered by seq). */
+export function verifyAuditLines(lines: readonly string[]): VerifyResult {
   let prevHash = GENESIS_HASH;
   let expectedSeq = 1;
   for (const [i, text] of lines.entries()) {

@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile, parseConfig, type Config } from '../config/config.js';
 import { verifyAuditFile } from '../audit/audit.js';
+import { verifyPostgresAudit } from '../audit/postgres-sink.js';
 import { DEMO_SEED, generateDemoWarehouse } from '../demo/generate.js';
 import { loadPostgres } from '../demo/load-postgres.js';
 import { SplitplaneError } from '../errors.js';
@@ -27,7 +28,7 @@ const USAGE = `usage:
   splitplane ask --tenant T --business B --admin A [--url URL] [--config FILE] [--json] "question"
   splitplane demo generate [--path FILE] [--seed N] [--scale N] [--layout sorted|random]
   splitplane demo load-postgres [--url postgres://postgres@127.0.0.1:5432/test] [--path FILE]
-  splitplane audit verify [--file FILE | --config FILE]
+  splitplane audit verify [--file FILE | --postgres URL | --config FILE]
 
 The default config is config/demo.yaml when it exists (the embedded demo).`;
 
@@ -195,10 +196,14 @@ async function demoLoadPostgres(args: readonly string[]): Promise<number> {
   return 0;
 }
 
-function auditVerify(args: readonly string[]): number {
-  const { values } = parseArgs({ args: [...args], options: { file: { type: 'string' }, config: { type: 'string' } }, strict: true });
-  const file = values.file ?? loadConfig(values.config).audit.file;
-  const r = verifyAuditFile(file);
+async function auditVerify(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({ args: [...args], options: { file: { type: 'string' }, postgres: { type: 'string' }, config: { type: 'string' } }, strict: true });
+  let r;
+  if (values.postgres) r = await verifyPostgresAudit(values.postgres);
+  else {
+    const config = loadConfig(values.config);
+    r = config.audit.sink === 'postgres' && !values.file ? await verifyPostgresAudit(config.audit.postgresUrl) : verifyAuditFile(values.file ?? config.audit.file);
+  }
   if (r.ok) {
     process.stdout.write(`audit chain intact: ${r.events} events, last hash ${r.lastHash}\n`);
     return 0;

@@ -74,7 +74,15 @@ const ConfigSchema = z
       .strict()
       .prefault({}),
     catalog: z.object({ path: z.string().min(1).default('catalog/metrics.yaml') }).strict().prefault({}),
-    audit: z.object({ file: z.string().min(1).default('var/audit.jsonl') }).strict().prefault({}),
+    audit: z
+      .object({
+        /** file: JSON lines (default). postgres: the splitplane_audit table, one chain for every replica. */
+        sink: z.enum(['file', 'postgres']).default('file'),
+        file: z.string().min(1).default('var/audit.jsonl'),
+        postgresUrl: z.string().regex(/^postgres(ql)?:\/\//).default('postgres://splitplane_auditor@127.0.0.1:5432/test'),
+      })
+      .strict()
+      .prefault({}),
     feedback: z.object({ file: z.string().min(1).default('var/feedback.jsonl') }).strict().prefault({}),
     llm: z
       .object({
@@ -163,7 +171,7 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
     warehouse: { ...c.warehouse, duckdb: { ...c.warehouse.duckdb, path: resolvePath(c.warehouse.duckdb.path) } },
     policy: { wasmPath: resolve(c.policy.wasmPath) },
     catalog: { path: resolve(c.catalog.path) },
-    audit: { file: resolve(c.audit.file) },
+    audit: { ...c.audit, file: resolve(c.audit.file) },
     feedback: { file: resolve(c.feedback.file) },
   };
   if (!c.server.allowNonLoopback && !c.server.tls && !isLoopback(c.server.host)) {

@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { AUDIT_TABLE_DDL } from '../audit/postgres-sink.js';
 
 const TABLES: readonly { name: string; ddl: string; rls?: 'location' | 'business' }[] = [
   { name: 'dim_tenants', ddl: 'tenant_id BIGINT PRIMARY KEY, name TEXT' },
@@ -73,6 +74,10 @@ export async function loadPostgres(duckdbPath: string, adminUrl: string): Promis
     await client.query('CREATE POLICY directory_all ON warehouse.dim_locations FOR SELECT TO splitplane_directory USING (true)');
     // Statistics views show table-wide values (most common values, histograms) to anyone who may SELECT the table.
     for (const v of ['pg_stats', 'pg_stats_ext', 'pg_stats_ext_exprs']) await client.query(`REVOKE SELECT ON pg_catalog.${v} FROM PUBLIC`);
+    // The audit table: the auditor role may add and read events, never change or remove them.
+    await client.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'splitplane_auditor') THEN CREATE ROLE splitplane_auditor LOGIN NOSUPERUSER; END IF; END $$`);
+    await client.query(AUDIT_TABLE_DDL);
+    await client.query('GRANT SELECT, INSERT ON splitplane_audit TO splitplane_auditor');
     // SQL that slipped past the guard must not be able to widen its own scope from inside a SELECT.
     await client.query('REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC');
   } finally {

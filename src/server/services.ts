@@ -17,6 +17,7 @@ import { today } from '../intent/time-range.js';
 import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wasm.js';
 import type { PipelineDeps } from '../pipeline.js';
 import { Redis } from 'ioredis';
+import { PostgresAuditSink } from '../audit/postgres-sink.js';
 import { ConversationStore } from '../conversation/store.js';
 import { RedisReplayCache } from '../identity/redis-replay-cache.js';
 import { AnomalyDetector } from '../observability/anomaly.js';
@@ -75,7 +76,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     let directory = await connector.loadDirectory();
     const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory);
     const metrics = new Metrics();
-    const audit = observedSink(overrides.audit ?? new JsonlFileAuditSink(config.audit.file), metrics, new AnomalyDetector(config.anomaly, overrides.now));
+    const baseSink = overrides.audit ?? (config.audit.sink === 'postgres' ? new PostgresAuditSink(config.audit.postgresUrl) : new JsonlFileAuditSink(config.audit.file));
+    const audit = observedSink(baseSink, metrics, new AnomalyDetector(config.anomaly, overrides.now));
     await audit.check();
     const deps: PipelineDeps = {
       verifier: {
@@ -118,6 +120,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       },
       close: async () => {
         redis?.disconnect();
+        if (baseSink instanceof PostgresAuditSink) await baseSink.close();
         await connector.close();
       },
     };

@@ -9,6 +9,8 @@
 import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import pg from 'pg';
+import { verifyPostgresAudit } from '../../src/audit/postgres-sink.js';
 import { loadPostgres } from '../../src/demo/load-postgres.js';
 import { guardCandidate } from '../../src/guard/guard.js';
 import { buildSandbox } from '../../src/sandbox/sandbox.js';
@@ -111,6 +113,47 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
 
     it('stops a runaway query with statement_timeout', async () => {
       await expect(raw.execute('SELECT COUNT(*) FROM warehouse.fact_daily_sales a, warehouse.fact_daily_sales b, warehouse.fact_daily_sales c', { timeoutMs: 300, rowCap: 1, scope: { ...SCOPE_7042, locations: [...SCOPE_7042.locations] } })).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_TIMEOUT' });
+    });
+  });
+
+  describe('the audit trail in PostgreSQL', () => {
+    const AUDITOR = 'postgres://splitplane_auditor@127.0.0.1:5432/test';
+    const admin = async (sql: string) => {
+      const c = new pg.Client({ connectionString: ADMIN_URL });
+      await c.connect();
+      try {
+        return await c.query(sql);
+      } finally {
+        await c.end();
+      }
+    };
+
+    it('two replicas extend one chain; verify passes; the writer role cannot change it', async () => {
+      await admin('TRUNCATE splitplane_audit');
+      const a = await startTestService({}, { audit: { sink: 'postgres', postgresUrl: AUDITOR } });
+      const b = await startTestService({}, { audit: { sink: 'postgres', postgresUrl: AUDITOR } });
+      try {
+        await Promise.all([1, 2, 3].flatMap(() => [ask(a.app, FRANCHISE_OWNER, 'What was the total sales amount last week?'), ask(b.app, BRAND_MANAGER, 'What was the total sales amount last week?')]));
+      } finally {
+        await a.close();
+        await b.close();
+      }
+      expect(await verifyPostgresAudit(AUDITOR)).toMatchObject({ ok: true, events: 6 });
+      const writer = new pg.Client({ connectionString: AUDITOR });
+      await writer.connect();
+      try {
+        await expect(writer.query('UPDATE splitplane_audit SET line = line')).rejects.toThrow(/permission denied/);
+        await expect(writer.query('DELETE FROM splitplane_audit')).rejects.toThrow(/permission denied/);
+      } finally {
+        await writer.end();
+      }
+    });
+
+    it('names an edited row and a deleted row', async () => {
+      await admin(`UPDATE splitplane_audit SET line = replace(line, '"statusCode":200', '"statusCode":201') WHERE seq = 3`);
+      expect(await verifyPostgresAudit(AUDITOR)).toMatchObject({ ok: false, seq: 3, problem: expect.stringContaining('edited') });
+      await admin('DELETE FROM splitplane_audit WHERE seq = 3');
+      expect(await verifyPostgresAudit(AUDITOR)).toMatchObject({ ok: false, seq: 4, problem: expect.stringContaining('missing') });
     });
   });
 
