@@ -5,11 +5,13 @@
  * open by default, closed when configured). Outside CI the suite skips when
  * Redis is not running (start it with: redis-server --daemonize yes).
  */
+import { request as httpRequest } from 'node:http';
 import { createConnection } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryReplayCache } from '../../src/identity/replay-cache.js';
-import { BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, type TestService } from '../support/harness.js';
+import { signRequest } from '../../src/client/sign.js';
+import { BRAND_MANAGER, DEMO_KEY, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, type TestService } from '../support/harness.js';
 
 const REDIS = 'redis://127.0.0.1:6379/7';
 const up = await new Promise<boolean>((resolve) => {
@@ -22,8 +24,27 @@ const up = await new Promise<boolean>((resolve) => {
 if (!up && process.env['CI'] !== 'true') console.warn('SKIPPED Redis tests: nothing listens on 127.0.0.1:6379. Start Redis with: redis-server --daemonize yes');
 
 const QUESTION = 'What was the total sales amount last week?';
+const listening = new WeakMap<TestService, string>();
+
+/** Over real HTTP when the replica listens on a port, else through inject(). */
 async function send(svc: TestService, who: { tenantId: string; businessId: string; adminId: string }, headers?: Record<string, string>, payload?: string) {
   const body = payload ?? JSON.stringify({ ...who, question: QUESTION });
+  const base = listening.get(svc);
+  if (base) {
+    const url = `${base}/v1/ask`;
+    const h = headers ?? (await signRequest({ url, body, ...DEMO_KEY, extraHeaders: { 'x-splitplane-nonce': String(Math.random()) } }));
+    // node:http, not fetch: behind a load balancer every replica sees the same Host header, which
+    // fetch would not let us send.
+    return new Promise<{ statusCode: number; code: string | undefined; retryAfter: string | undefined }>((resolve, reject) => {
+      const req = httpRequest(url, { method: 'POST', headers: h }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, code: (JSON.parse(text) as { code?: string }).code, retryAfter: res.headers['retry-after'] as string | undefined }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
   const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: headers ?? (await signedHeaders(body)), payload: body });
   return { statusCode: res.statusCode, code: (res.json() as { code?: string }).code, retryAfter: res.headers['retry-after'] };
 }
@@ -39,8 +60,8 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('replicas sharing Redis', (
     a = await startTestService({}, config);
     b = await startTestService({}, config);
     // Two listening replicas on different ports, as behind a load balancer.
-    await a.app.listen({ host: '127.0.0.1', port: 0 });
-    await b.app.listen({ host: '127.0.0.1', port: 0 });
+    listening.set(a, await a.app.listen({ host: '127.0.0.1', port: 0 }));
+    listening.set(b, await b.app.listen({ host: '127.0.0.1', port: 0 }));
   });
   afterAll(async () => {
     await a?.close();
@@ -49,7 +70,8 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('replicas sharing Redis', (
 
   it('refuses at replica B a signed request already accepted by replica A', async () => {
     const body = JSON.stringify({ ...FRANCHISE_OWNER, question: QUESTION });
-    const headers = await signedHeaders(body);
+    // Both replicas sit behind one public name (the load balancer's Host); A and B listen on different ports.
+    const headers = await signRequest({ url: 'http://analytics.example.test/v1/ask', body, ...DEMO_KEY });
     expect((await send(a, FRANCHISE_OWNER, headers, body)).statusCode).toBe(200);
     expect(await send(b, FRANCHISE_OWNER, headers, body)).toMatchObject({ statusCode: 401, code: 'SP_ERR_SIGNATURE_REPLAY' });
   });
