@@ -50,7 +50,8 @@ export async function generateDemoWarehouse(opts: GenerateOptions): Promise<{ pa
   const days = opts.days ?? 383;
   const scale = opts.scale ?? 1;
   const layout = opts.layout ?? 'sorted';
-  if (!Number.isInteger(scale) || scale < 1 || scale > 200) throw new Error('scale must be an integer 1..200');
+  // Location IDs are business_id * 1000 + n (628017 must stay 628017): at most 17 * 58 = 986 per business.
+  if (!Number.isInteger(scale) || scale < 1 || scale > 58) throw new Error('scale must be an integer 1..58');
   if (!Number.isInteger(seed) || seed < 0 || seed > 1_000_000) throw new Error('seed must be an integer 0..1000000');
   if (!Number.isInteger(days) || days < 60 || days > 5000) throw new Error('days must be an integer 60..5000');
   mkdirSync(dirname(opts.path), { recursive: true });
@@ -74,6 +75,8 @@ export async function generateDemoWarehouse(opts: GenerateOptions): Promise<{ pa
 /** The generator's SQL, statement by statement. */
 export function demoSql(seed: number, days: number, scale = 1, layout: 'sorted' | 'random' = 'sorted'): string[] {
   const today = DEMO_SCENARIO.today;
+  // Generic admin IDs are business_id * stride + k; at scale > 1 a business has hundreds of franchise owners.
+  const adminStride = scale === 1 ? 100 : 10_000;
   const order = (keys: string): string => (layout === 'sorted' ? `ORDER BY ${keys}` : `ORDER BY hash(${keys}, ${seed})`);
   const { from: weekFrom, to: weekTo } = DEMO_SCENARIO.lastWeek;
   return [
@@ -117,10 +120,10 @@ export function demoSql(seed: number, days: number, scale = 1, layout: 'sorted' 
                ELSE 1 + (l.business_id * 31 + g.n * 17) % 32 END`,
     `CREATE TABLE dim_admins AS
        WITH generic AS (
-         SELECT b.business_id * 100 + 1 AS admin_id, b.tenant_id, b.business_id, 'brand_manager' AS role
+         SELECT b.business_id * ${adminStride} + 1 AS admin_id, b.tenant_id, b.business_id, 'brand_manager' AS role
          FROM dim_businesses b WHERE b.business_id NOT IN (628, 544)
          UNION ALL
-         SELECT b.business_id * 100 + 1 + k.k, b.tenant_id, b.business_id, 'franchise_owner'
+         SELECT b.business_id * ${adminStride} + 1 + k.k, b.tenant_id, b.business_id, 'franchise_owner'
          FROM loc_counts b, LATERAL range(1, CAST(ceil(b.n / 3.0) AS BIGINT) + 1) k(k)
          WHERE b.business_id NOT IN (628, 544)
        ), pinned AS (
@@ -148,7 +151,7 @@ export function demoSql(seed: number, days: number, scale = 1, layout: 'sorted' 
        UNION ALL -- generic franchise owners: groups of three stores
        SELECT a.admin_id, l.location_id FROM dim_admins a JOIN dim_locations l USING (business_id)
        WHERE a.role = 'franchise_owner' AND a.business_id NOT IN (628, 544)
-         AND (l.location_id % 1000 - 1) // 3 = a.admin_id - a.business_id * 100 - 2`,
+         AND (l.location_id % 1000 - 1) // 3 = a.admin_id - a.business_id * ${adminStride} - 2`,
     `CREATE TEMP TABLE raw_sales AS
        SELECT l.tenant_id, l.business_id, l.location_id, d.business_date,
               (3000 + 6000 * h(l.location_id, 0, 2))
