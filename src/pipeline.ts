@@ -210,7 +210,7 @@ async function generateGuardExecute(
       ev.sql = guarded.sql;
       layers['execute'] = 'rejected';
       // The scope also goes to the engine, for engines that enforce it a second time (PostgreSQL RLS).
-      const rows = await deps.connector.execute(guarded.sql, { signal, ...deps.limits, scope });
+      const rows = await deps.connector.execute(guarded.sql, { signal, ...deps.limits, scope, params: sandbox.params });
       layers['execute'] = 'ok';
       return { guarded, rows };
     } catch (err) {

@@ -45,7 +45,24 @@ const ConfigSchema = z
       .prefault({}),
     warehouse: z
       .object({
-        engine: z.enum(['duckdb', 'postgres']).default('duckdb'),
+        engine: z.enum(['duckdb', 'postgres', 'databricks']).default('duckdb'),
+        databricks: z
+          .object({
+            host: z.string().min(1).default('localhost'),
+            port: z.number().int().min(1).max(65535).optional(),
+            /** The SQL warehouse's HTTP path, e.g. /sql/1.0/warehouses/abc123. */
+            path: z.string().regex(/^\//).default('/sql/1.0/warehouses/unset'),
+            /** Environment variable holding the token (a personal access token or an OAuth M2M token). */
+            tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).default('DATABRICKS_TOKEN'),
+            /** Or a file holding it (a mounted secret); wins over tokenEnv. */
+            tokenFile: z.string().min(1).optional(),
+            catalog: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('main'),
+            schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('warehouse'),
+            /** Extra CA certificate (PEM file) for a private endpoint. */
+            customCaCertFile: z.string().min(1).optional(),
+          })
+          .strict()
+          .prefault({}),
         postgres: z
           .object({
             /** The query role (SELECT on the exposed tables only; RLS applies). */

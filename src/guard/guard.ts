@@ -37,10 +37,14 @@ export interface GuardContext {
 
 /** Check, assemble and cross-check a candidate. Throws SP_ERR_GUARD_* on rejection. */
 export async function guardCandidate(candidate: string, ctx: GuardContext): Promise<GuardedSql> {
+  const dialect = ctx.connector.dialect;
   preCheck(candidate);
-  const ast = parseOne(candidate, ctx.connector.dialect.parserDatabase);
+  if (dialect.refusedCandidateText?.test(candidate)) {
+    throw new SplitplaneError('SP_ERR_GUARD_BAD_CHARACTER', { detail: `refused on ${dialect.name}` });
+  }
+  const ast = parseOne(candidate, dialect.parserDatabase);
   checkStatement(ast, ctx.sandbox.names);
-  const assembled = assemble(ast, ctx.sandbox, ctx.connector.dialect.parserDatabase);
+  const assembled = assemble(ast, ctx.sandbox, dialect.sqlifyDatabase);
   await engineCheck(assembled.sql, ctx);
   return assembled;
 }
@@ -85,15 +89,15 @@ function assemble(ast: Ast, sandbox: Sandbox, database: string): GuardedSql {
     const name = (cte['name'] as { value: string }).value;
     const stmt = cte['stmt'] as Ast;
     const inner = 'ast' in stmt ? (stmt['ast'] as Ast) : stmt;
-    return `${quote(name)} AS (${parser.sqlify(inner as never, opt)})`;
+    return `${quote(name, database)} AS (${parser.sqlify(inner as never, opt)})`;
   });
   const candidate = cteTexts.length ? `WITH ${cteTexts.join(', ')} ${body}` : body;
   const sql = `WITH ${[sandbox.cteSql, ...cteTexts].join(',\n     ')}\n${body}`;
   return { sql, candidate };
 }
 
-function quote(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
+function quote(name: string, database: string): string {
+  return database === 'hive' ? `\`${name.replaceAll('`', '``')}\`` : `"${name.replaceAll('"', '""')}"`;
 }
 
 /**

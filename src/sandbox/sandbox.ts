@@ -34,6 +34,8 @@ export interface Sandbox {
   /** `WITH` list body: the CTE definitions joined by commas. */
   readonly cteSql: string;
   readonly locationCount: number;
+  /** Values of the placeholders in cteSql, for engines that bind parameters (empty otherwise). */
+  readonly params: Readonly<Record<string, string>>;
 }
 
 /** The only schema a generator or a model is given: names, types and descriptions of the CTEs. */
@@ -44,6 +46,14 @@ export interface SandboxDescription {
 /** Build the sandbox CTEs for a scope. */
 export function buildSandbox(scope: Scope, dialect: Dialect): Sandbox {
   const tables: SandboxTable[] = [];
+  const params: Record<string, string> = {};
+  // Bound as named parameters where the engine binds them, rendered as validated literals elsewhere.
+  const id = (name: string, value: string): string => {
+    const literal = dialect.idLiteral(value);
+    if (!dialect.placeholder) return literal;
+    params[name] = literal;
+    return dialect.placeholder(name);
+  };
   for (const name of Object.keys(scope.tables).sort()) {
     const spec = SANDBOX_TABLES[name];
     const allowed = scope.tables[name] ?? [];
@@ -54,19 +64,19 @@ export function buildSandbox(scope: Scope, dialect: Dialect): Sandbox {
       .map(([c, col]) => ({ name: c, type: col.type, description: col.description }));
     if (columns.length === 0) continue;
     const predicates = [
-      `${dialect.quoteIdent(spec.scope.tenant)} = ${dialect.idLiteral(scope.tenantId)}`,
-      `${dialect.quoteIdent(spec.scope.business)} = ${dialect.idLiteral(scope.businessId)}`,
+      `${dialect.quoteIdent(spec.scope.tenant)} = ${id('sp_tenant', scope.tenantId)}`,
+      `${dialect.quoteIdent(spec.scope.business)} = ${id('sp_business', scope.businessId)}`,
     ];
     if (spec.scope.location !== undefined) {
       predicates.push(
         scope.locations.length === 0
           ? 'FALSE'
-          : `${dialect.quoteIdent(spec.scope.location)} IN (${scope.locations.map((l) => dialect.idLiteral(l)).join(', ')})`,
+          : `${dialect.quoteIdent(spec.scope.location)} IN (${scope.locations.map((l, i) => id(`sp_loc${i}`, l)).join(', ')})`,
       );
     }
     const select = columns.map((c) => dialect.quoteIdent(c.name)).join(', ');
     const definition =
-      `${dialect.quoteIdent(name)} AS ${dialect.cteFence} (SELECT ${select} FROM ${dialect.rawTable(spec.raw)} ` +
+      `${dialect.quoteIdent(name)} AS ${dialect.cteFence}${dialect.cteFence ? ' ' : ''}(SELECT ${select} FROM ${dialect.rawTable(spec.raw)} ` +
       `WHERE ${predicates.join(' AND ')})`;
     tables.push(Object.freeze({ name, description: spec.description, columns: Object.freeze(columns), definition }));
   }
@@ -76,6 +86,7 @@ export function buildSandbox(scope: Scope, dialect: Dialect): Sandbox {
     names: new Set(tables.map((t) => t.name)),
     cteSql: tables.map((t) => t.definition).join(',\n     '),
     locationCount: scope.locations.length,
+    params: Object.freeze(params),
   });
 }
 

@@ -3,7 +3,7 @@
  * so a bad file, a missing policy bundle or an unreadable warehouse fails the
  * boot instead of the first request.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { JsonlFileAuditSink, type AuditSink } from '../audit/audit.js';
 import type { Config } from '../config/config.js';
 import { generateDemoWarehouse } from '../demo/generate.js';
@@ -31,6 +31,7 @@ import { SplitplaneError } from '../errors.js';
 import type { WarehouseConnector } from '../warehouse/connector.js';
 import { openDuckDb } from '../warehouse/duckdb-connector.js';
 import { openPostgres } from '../warehouse/postgres-connector.js';
+import { openDatabricks } from '../warehouse/databricks-connector.js';
 
 /** The running service's parts. */
 export interface Services {
@@ -71,7 +72,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   let credentialStore = overrides.credentials ?? loadCredentialStore(config.signing.credentialsFile);
   const credentials: CredentialStore = { get: (id) => credentialStore.get(id) };
   const redis = config.redis.url ? redisClient(config.redis.url, config.redis.commandTimeoutMs) : undefined;
-  const connector = config.warehouse.engine === 'postgres' ? await openPostgres(config.warehouse.postgres) : await openDuckDb(config.warehouse.duckdb);
+  const connector = await openWarehouse(config);
   try {
     let directory = await connector.loadDirectory();
     const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory);
@@ -187,4 +188,25 @@ function redisClient(url: string, commandTimeoutMs: number): Redis {
     // Connection errors surface on each command (and fail that request as configured); no crash here.
   });
   return r;
+}
+
+/** The configured warehouse. Secrets (the Databricks token) come from a file or the environment only. */
+async function openWarehouse(config: Config): Promise<WarehouseConnector> {
+  const w = config.warehouse;
+  if (w.engine === 'postgres') return openPostgres(w.postgres);
+  if (w.engine === 'databricks') {
+    const d = w.databricks;
+    const token = d.tokenFile ? readFileSync(d.tokenFile, 'utf8').trim() : process.env[d.tokenEnv];
+    if (!token) throw new SplitplaneError('SP_ERR_CONFIG', { detail: `warehouse.databricks: set ${d.tokenEnv} or tokenFile` });
+    return openDatabricks({
+      host: d.host,
+      path: d.path,
+      token,
+      catalog: d.catalog,
+      schema: d.schema,
+      ...(d.port ? { port: d.port } : {}),
+      ...(d.customCaCertFile ? { customCaCert: readFileSync(d.customCaCertFile) } : {}),
+    });
+  }
+  return openDuckDb(w.duckdb);
 }

@@ -32,6 +32,8 @@ export interface ExecuteOptions {
    * security reads it from transaction-local settings). Without it such an engine returns no rows.
    */
   readonly scope?: { readonly tenantId: string; readonly businessId: string; readonly locations: readonly string[] };
+  /** Named parameter values for placeholders the sandbox builder rendered. */
+  readonly params?: Readonly<Record<string, string>>;
 }
 
 /** The engine-side half of the guard: reads the engine's own parse tree of the final SQL. */
@@ -44,9 +46,18 @@ export interface EngineChecker {
 
 /** How an engine spells what the sandbox builder and the generator render. */
 export interface Dialect {
-  readonly name: 'duckdb' | 'postgres';
-  /** node-sql-parser's dialect closest to the engine. */
+  readonly name: 'duckdb' | 'postgres' | 'databricks';
+  /** node-sql-parser's grammar the guard reads candidates with. */
   readonly parserDatabase: 'postgresql';
+  /** node-sql-parser's grammar the guard writes the assembled SQL in (identifier quoting differs). */
+  readonly sqlifyDatabase: 'postgresql' | 'hive';
+  /**
+   * Engines that bind parameters: the sandbox builder renders each ID as a named placeholder
+   * (returned by this function) and hands the values to the connector.
+   */
+  readonly placeholder?: (name: string) => string;
+  /** Candidate characters refused on this engine before parsing, with why (stricter where no local parser exists). */
+  readonly refusedCandidateText?: RegExp;
   quoteIdent(name: string): string;
   /** The fully qualified name of a raw warehouse table. */
   rawTable(name: string): string;

@@ -8,6 +8,7 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 export const duckdbDialect: Dialect = Object.freeze({
   name: 'duckdb',
   parserDatabase: 'postgresql',
+  sqlifyDatabase: 'postgresql',
   quoteIdent(name: string): string {
     if (!IDENT.test(name)) throw new Error(`refusing to render identifier ${JSON.stringify(name)}`);
     return `"${name}"`;

@@ -1,0 +1,35 @@
+/**
+ * The Databricks SQL dialect. Raw tables are three-part names
+ * `catalog`.`schema`.`table`, only ever inside the sandbox CTEs; every ID the
+ * sandbox builder renders is a named parameter (:sp_tenant, :sp_business,
+ * :sp_loc0...). There is no Databricks parser to cross-check with locally, so
+ * candidates are held to a stricter text: no backticks, no double quotes
+ * (Databricks reads "x" as a string), no `$` (variable substitution), no `:`
+ * (parameter markers, `::` casts), no backslash, no three-part names.
+ */
+import type { Dialect } from './connector.js';
+import { duckdbDialect } from './duckdb-dialect.js';
+
+const IDENT = /^[a-z_][a-z0-9_]*$/;
+
+export function databricksDialect(catalog: string, schema: string): Dialect {
+  for (const part of [catalog, schema]) if (!IDENT.test(part)) throw new Error(`refusing catalog or schema name ${JSON.stringify(part)}`);
+  return Object.freeze({
+    ...duckdbDialect,
+    name: 'databricks',
+    sqlifyDatabase: 'hive',
+    // Validated lower-case identifiers need no quotes, and candidates may not contain backticks.
+    quoteIdent(name: string): string {
+      if (!IDENT.test(name)) throw new Error(`refusing to render identifier ${JSON.stringify(name)}`);
+      return name;
+    },
+    rawTable(name: string): string {
+      if (!IDENT.test(name)) throw new Error(`refusing to render identifier ${JSON.stringify(name)}`);
+      return `\`${catalog}\`.\`${schema}\`.\`${name}\``;
+    },
+    placeholder: (name: string) => `:${name}`,
+    // Spark SQL has no MATERIALIZED; the second wall on Databricks is grants and Unity Catalog row filters.
+    cteFence: '',
+    refusedCandidateText: /[`"$:\\]|\b[A-Za-z_]\w*\.[A-Za-z_]\w*\.[A-Za-z_]\w*\b/,
+  } as const);
+}
