@@ -34,6 +34,9 @@ export function testConfig(extra: Record<string, unknown> = {}): Config {
     clock: { today: '2026-11-18' },
     warehouse: { duckdb: { path: inject('demoDb') }, queryTimeoutMs: 3000, rowCap: 1000 },
     audit: { file: join(dir, 'audit.jsonl') },
+    feedback: { file: join(dir, 'feedback.jsonl') },
+    // Suites send hundreds of requests as one admin; the rate-limit tests set their own limits.
+    rateLimit: { perAdmin: { max: 1_000_000, windowMs: 60_000 }, perTenant: { max: 1_000_000, windowMs: 60_000 } },
     ...extra,
   });
 }
