@@ -6,7 +6,6 @@
  * hides statistics. Needs PostgreSQL on 127.0.0.1:5432 (trust auth, database
  * `test`); outside CI the suite skips with a message when it is not there.
  */
-import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import pg from 'pg';
@@ -16,16 +15,10 @@ import { guardCandidate } from '../../src/guard/guard.js';
 import { buildSandbox } from '../../src/sandbox/sandbox.js';
 import type { WarehouseConnector } from '../../src/warehouse/connector.js';
 import { openPostgres } from '../../src/warehouse/postgres-connector.js';
-import { ask, BRAND_MANAGER, FRANCHISE_OWNER, startTestService, type TestService } from '../support/harness.js';
+import { ask, BRAND_MANAGER, FRANCHISE_OWNER, startTestService, portOpen, type TestService } from '../support/harness.js';
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
-const up = await new Promise<boolean>((resolve) => {
-  const s = createConnection({ host: '127.0.0.1', port: 5432 }, () => {
-    s.end();
-    resolve(true);
-  });
-  s.on('error', () => resolve(false));
-});
+const up = await portOpen('127.0.0.1', 5432);
 if (!up && process.env['CI'] !== 'true') {
   console.warn("SKIPPED PostgreSQL tests: nothing listens on 127.0.0.1:5432. Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start");
 }

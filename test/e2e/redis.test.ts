@@ -6,21 +6,14 @@
  * Redis is not running (start it with: redis-server --daemonize yes).
  */
 import { request as httpRequest } from 'node:http';
-import { createConnection } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryReplayCache } from '../../src/identity/replay-cache.js';
 import { signRequest } from '../../src/client/sign.js';
-import { BRAND_MANAGER, DEMO_KEY, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, type TestService } from '../support/harness.js';
+import { BRAND_MANAGER, DEMO_KEY, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, portOpen, type TestService } from '../support/harness.js';
 
 const REDIS = 'redis://127.0.0.1:6379/7';
-const up = await new Promise<boolean>((resolve) => {
-  const s = createConnection({ host: '127.0.0.1', port: 6379 }, () => {
-    s.end();
-    resolve(true);
-  });
-  s.on('error', () => resolve(false));
-});
+const up = await portOpen('127.0.0.1', 6379);
 if (!up && process.env['CI'] !== 'true') console.warn('SKIPPED Redis tests: nothing listens on 127.0.0.1:6379. Start Redis with: redis-server --daemonize yes');
 
 const QUESTION = 'What was the total sales amount last week?';

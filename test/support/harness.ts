@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -107,4 +108,15 @@ export async function ask(
   const payload = JSON.stringify({ ...who, question });
   const res = await app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload), payload });
   return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
+}
+
+/** True when something listens on host:port (for suites that need PostgreSQL or Redis). */
+export function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host, port }, () => {
+      s.end();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
 }
