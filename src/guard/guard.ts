@@ -10,6 +10,7 @@
  *
  * A parse failure is a rejection, never a fallback.
  */
+import { createHash } from 'node:crypto';
 import nodeSqlParser from 'node-sql-parser';
 import { SplitplaneError } from '../errors.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
@@ -37,6 +38,27 @@ export interface GuardContext {
 
 /** Check, assemble and cross-check a candidate. Throws SP_ERR_GUARD_* on rejection. */
 export async function guardCandidate(candidate: string, ctx: GuardContext): Promise<GuardedSql> {
+  const dialect = ctx.connector.dialect;
+  const key = createHash('sha256')
+    .update(`${dialect.name}\u0000${ctx.sandbox.cteSql}\u0000${[...ctx.sandbox.names].join(',')}\u0000${candidate}`)
+    .digest('base64');
+  const hit = accepted.get(key);
+  if (hit) return hit;
+  const verdict = await decide(candidate, ctx);
+  accepted.set(key, verdict);
+  if (accepted.size > ACCEPTED_CACHE) accepted.delete(accepted.keys().next().value as string);
+  return verdict;
+}
+
+/**
+ * Accepted verdicts by (engine, sandbox CTE text, candidate text). The guard is a pure function of
+ * exactly these (the CTE text carries the whole scope), so an identical request, such as the same
+ * catalog question from the same admin, needs no second parse. Rejections are not cached.
+ */
+const accepted = new Map<string, GuardedSql>();
+const ACCEPTED_CACHE = 500;
+
+async function decide(candidate: string, ctx: GuardContext): Promise<GuardedSql> {
   const dialect = ctx.connector.dialect;
   preCheck(candidate);
   if (dialect.refusedCandidateText?.test(candidate)) {

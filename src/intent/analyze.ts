@@ -6,6 +6,7 @@
  * businesses, tenants, locations and admins, so the pipeline can deny a
  * question that points outside the caller's scope and record it.
  */
+import { deepFreeze } from '../util/freeze.js';
 import type { Catalog, Dimension, Metric } from './catalog.js';
 import { defaultRange, parseTimeRange, type TimeRange } from './time-range.js';
 
@@ -92,6 +93,22 @@ const KIND: Record<string, Reference['kind']> = {
  * before?") reuses its metric and grouping.
  */
 export function analyzeQuestion(question: string, catalog: Catalog, todayIso: string, previous?: MetricIntent): Intent {
+  if (previous) return analyze(question, catalog, todayIso, previous);
+  // A pure function of (catalog, day, question): repeated questions reuse the frozen result.
+  const perCatalog = analysed.get(catalog) ?? new Map<string, Intent>();
+  analysed.set(catalog, perCatalog);
+  const key = `${todayIso}\u0000${question}`;
+  const hit = perCatalog.get(key);
+  if (hit) return hit;
+  const intent = deepFreeze(analyze(question, catalog, todayIso, undefined));
+  perCatalog.set(key, intent);
+  if (perCatalog.size > 10_000) perCatalog.delete(perCatalog.keys().next().value as string);
+  return intent;
+}
+
+const analysed = new WeakMap<Catalog, Map<string, Intent>>();
+
+function analyze(question: string, catalog: Catalog, todayIso: string, previous: MetricIntent | undefined): Intent {
   const text = normalise(question);
   const references = [...text.matchAll(REFERENCE_RE)].map((m) => ({ kind: KIND[m[1]!]!, id: m[2]!.replace(/^0+(?=\d)/, '') }));
   const unsupported = (message: string): Unsupported => ({

@@ -63,9 +63,24 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
     } catch (cause) {
       throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'setData failed', cause: wrap(cause) });
     }
+    // A decision is a pure function of the identity and the directory: new directory, new decisions.
+    this.#decisions.clear();
   }
 
+  /** Allow decisions by identity, until the next directory (denials are recomputed, never cached). */
+  readonly #decisions = new Map<string, Scope>();
+
   async decide(identity: Identity): Promise<Scope> {
+    const key = `${identity.tenantId}/${identity.businessId}/${identity.adminId}`;
+    const hit = this.#decisions.get(key);
+    if (hit) return hit;
+    const scope = this.#evaluate(identity);
+    this.#decisions.set(key, scope);
+    if (this.#decisions.size > 100_000) this.#decisions.delete(this.#decisions.keys().next().value as string);
+    return scope;
+  }
+
+  #evaluate(identity: Identity): Scope {
     let resultSet: unknown;
     try {
       resultSet = this.#policy.evaluate(

@@ -43,8 +43,24 @@ export interface SandboxDescription {
   readonly tables: readonly { readonly name: string; readonly description: string; readonly columns: readonly SandboxColumn[] }[];
 }
 
+/**
+ * Sandboxes already built, per (frozen) scope object and dialect: the policy hands out the same
+ * Scope object for the same identity until the directory changes, and building is a pure function.
+ */
+const built = new WeakMap<Scope, Map<Dialect, Sandbox>>();
+
 /** Build the sandbox CTEs for a scope. */
 export function buildSandbox(scope: Scope, dialect: Dialect): Sandbox {
+  const perScope = built.get(scope) ?? new Map<Dialect, Sandbox>();
+  const hit = perScope.get(dialect);
+  if (hit) return hit;
+  const sandbox = build(scope, dialect);
+  perScope.set(dialect, sandbox);
+  if (Object.isFrozen(scope)) built.set(scope, perScope);
+  return sandbox;
+}
+
+function build(scope: Scope, dialect: Dialect): Sandbox {
   const tables: SandboxTable[] = [];
   const params: Record<string, string> = {};
   // Bound as named parameters where the engine binds them, rendered as validated literals elsewhere.
