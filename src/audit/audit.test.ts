@@ -33,6 +33,17 @@ describe('hash-chained audit', () => {
     expect(readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('keeps writing to the file by its name after it was moved away (rotation)', async () => {
+    const { file } = await chain(2);
+    const sink = new JsonlFileAuditSink(file);
+    await sink.append(event(3));
+    const { renameSync } = await import('node:fs');
+    renameSync(file, `${file}.1`);
+    await sink.append(event(4));
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(readFileSync(`${file}.1`, 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
   it('names an edited event', async () => {
     const { file, lines } = await chain(5);
     lines[2] = lines[2]!.replace('"rowCount":3', '"rowCount":300');
