@@ -47,7 +47,7 @@ const MUTATIONS = [
   ['ast-backslash-literal', 'src/guard/sql-check.ts', "          reject('SP_ERR_GUARD_LITERAL', 'backslash in a string literal');", ''],
   ['ast-qualified-function', 'src/guard/sql-check.ts', "if (name['name'].length !== 1 || name['schema'] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', 'qualified function');", ''],
   // guard: the engine's own parse
-  ['engine-sandbox-equality', 'src/guard/engine-check-duckdb.ts', "    if (got.key.toLowerCase() !== expected.key || JSON.stringify(got.value) !== expected.value) {", '    if (got.key.toLowerCase() !== expected.key) {'],
+  ['engine-sandbox-equality', 'src/guard/sandbox-prefix.ts', "if (g.name.toLowerCase() !== e.key || JSON.stringify(g.node) !== e.value) mismatch(`sandbox CTE ${e.key} differs`);", 'if (g.name.toLowerCase() !== e.key) mismatch(`sandbox CTE ${e.key} differs`);'],
   ['engine-one-statement', 'src/guard/engine-check-duckdb.ts', "if (!Array.isArray(statements) || statements.length !== 1) mismatch('not exactly one statement');", ''],
   ['engine-cte-redefined', 'src/guard/engine-check-duckdb.ts', "if (this.sandboxNames.has(name) || scope.has(name) && !outer.has(name)) mismatch(`cte ${name} redefined`);", ''],
   ['engine-qualified-table', 'src/guard/engine-check-duckdb.ts', "if (ref['catalog_name'] !== '' || ref['schema_name'] !== '') mismatch(`qualified ${name}`);", ''],

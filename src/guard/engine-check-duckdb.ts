@@ -7,8 +7,8 @@
  * candidate CTE; functions are allowed; no table functions, no parameters.
  * Any disagreement rejects with SP_ERR_GUARD_ENGINE_MISMATCH.
  */
-import { SplitplaneError } from '../errors.js';
 import { ALLOWED_FUNCTIONS, ENGINE_OPERATOR_FUNCTIONS } from './allow-list.js';
+import { mismatch, verifySandboxPrefix } from './sandbox-prefix.js';
 
 type Node = Record<string, unknown>;
 
@@ -17,10 +17,6 @@ const EXPRESSION_CLASSES = new Set([
   'COLUMN_REF', 'CONSTANT', 'FUNCTION', 'WINDOW', 'OPERATOR', 'COMPARISON', 'CONJUNCTION', 'CASE', 'CAST', 'BETWEEN',
   'STAR', 'SUBQUERY',
 ]);
-
-function mismatch(detail: string): never {
-  throw new SplitplaneError('SP_ERR_GUARD_ENGINE_MISMATCH', { detail });
-}
 
 function isNode(v: unknown): v is Node {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -41,18 +37,8 @@ export function sandboxCteEntries(tree: unknown): { key: string; value: string }
  */
 export function checkEngineTree(tree: unknown, sandbox: readonly { key: string; value: string }[]): void {
   const root = rootNode(tree);
-  const entries = cteEntries(root);
-  if (entries.length < sandbox.length) mismatch('sandbox CTEs missing');
-  const scope = new Set<string>();
-  sandbox.forEach((expected, i) => {
-    const got = entries[i]!;
-    if (got.key.toLowerCase() !== expected.key || JSON.stringify(got.value) !== expected.value) {
-      mismatch(`sandbox CTE ${expected.key} differs`);
-    }
-    scope.add(expected.key);
-  });
-  const sandboxNames = new Set(sandbox.map((s) => s.key));
-  new EngineScope(sandboxNames).queryNode(root, scope, sandbox.length);
+  const names = verifySandboxPrefix(cteEntries(root).map((e) => ({ name: e.key, node: e.value })), sandbox);
+  new EngineScope(names).queryNode(root, new Set(names), sandbox.length);
 }
 
 function rootNode(tree: unknown): Node {

@@ -6,14 +6,10 @@
  * case as PostgreSQL folds it); no table functions; functions and operators
  * allow-listed; any node type not listed here is a mismatch.
  */
-import { SplitplaneError } from '../errors.js';
 import { ALLOWED_FUNCTIONS } from './allow-list.js';
+import { mismatch, verifySandboxPrefix } from './sandbox-prefix.js';
 
 type Node = Record<string, unknown>;
-
-function mismatch(detail: string): never {
-  throw new SplitplaneError('SP_ERR_GUARD_ENGINE_MISMATCH', { detail });
-}
 
 function isNode(v: unknown): v is Node {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -36,15 +32,8 @@ export function postgresSandboxEntries(tree: unknown): { key: string; value: str
 /** Check PostgreSQL's parse of the final SQL against the expected sandbox CTEs. */
 export function checkPostgresTree(tree: unknown, sandbox: readonly { key: string; value: string }[]): void {
   const select = root(tree);
-  const entries = ctes(select);
-  if (entries.length < sandbox.length) mismatch('sandbox CTEs missing');
-  const scope = new Set<string>();
-  sandbox.forEach((expected, i) => {
-    const got = entries[i]!;
-    if (got.name !== expected.key || JSON.stringify(got.node) !== expected.value) mismatch(`sandbox CTE ${expected.key} differs`);
-    scope.add(got.name);
-  });
-  new Walker(new Set(scope)).select(select, new Set(), sandbox.length);
+  const names = verifySandboxPrefix(ctes(select), sandbox);
+  new Walker(names).select(select, new Set(), sandbox.length);
 }
 
 function root(tree: unknown): Node {
