@@ -57,7 +57,7 @@ const MUTATIONS = [
   ['engine-function-allow-list', 'src/guard/engine-check-duckdb.ts', "        mismatch(`function ${name}`);", ''],
   // sandbox
   ['sandbox-location-filter', 'src/sandbox/sandbox.ts', '    if (spec.scope.location !== undefined) {', '    if (false) {'],
-  ['sandbox-business-filter', 'src/sandbox/sandbox.ts', "      `${dialect.quoteIdent(spec.scope.business)} = ${dialect.idLiteral(scope.businessId)}`,", ''],
+  ['sandbox-business-filter', 'src/sandbox/sandbox.ts', "      `${dialect.quoteIdent(spec.scope.business)} = ${id('sp_business', scope.businessId)}`,", ''],
   ['sandbox-fence', 'src/warehouse/duckdb-dialect.ts', "  cteFence: 'MATERIALIZED',", "  cteFence: '',"],
   // engine lock-down
   ['lock-read-only', 'src/warehouse/duckdb-connector.ts', "  access_mode: 'READ_ONLY',", ''],
