@@ -6,7 +6,7 @@
  * without data.
  */
 import { answerSentence, freeFormSentence, numbersComeFromRows } from './answer/answer.js';
-import type { AuditEvent, AuditSink, LayerOutcome } from './audit/audit.js';
+import { markStoppedLayers, recordOrFailClosed, type AuditEvent, type AuditSink, type LayerOutcome } from './audit/audit.js';
 import type { ConversationStore } from './conversation/store.js';
 import type { FeedbackStore } from './feedback/feedback.js';
 import { asSplitplaneError, isGuardCode, SplitplaneError, type ErrorBody } from './errors.js';
@@ -151,7 +151,7 @@ export async function runAsk(
     }
   } catch (err) {
     const e = asSplitplaneError(err);
-    for (const [k, v] of Object.entries(layers)) if (v === 'rejected') layers[k] = e.code;
+    markStoppedLayers(layers, e.code);
     deps.log('request failed', { requestId, code: e.code, detail: e.message, cause: describeCause(e.cause) });
     ev.errorCode = e.code;
     result = {
@@ -172,14 +172,7 @@ export async function runAsk(
     statusCode: result.statusCode,
     latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
   };
-  try {
-    await deps.audit.append(event);
-  } catch (cause) {
-    deps.log('audit write failed', { requestId, cause: describeCause(cause) });
-    const e = new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', { cause });
-    return { statusCode: e.statusCode, body: e.toBody(requestId) };
-  }
-  return result;
+  return recordOrFailClosed(deps.audit, event, result, (cause) => deps.log('audit write failed', { requestId, cause: describeCause(cause) }));
 }
 
 /**

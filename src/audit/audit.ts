@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { appendFile, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { SplitplaneError } from '../errors.js';
+import { SplitplaneError, type ErrorBody } from '../errors.js';
 
 /** Outcome of one layer: `ok`, `skipped`, or the stable code that stopped the request. */
 export type LayerOutcome = 'ok' | 'skipped' | 'clarification' | 'unsupported' | string;
@@ -67,6 +67,31 @@ export function chainLine(event: AuditEvent, seq: number, prevHash: string): { l
 /** The hash of an event given the previous hash: over the JSON of everything but `hash`. */
 export function eventHash(prevHash: string, withoutHash: Record<string, unknown>): string {
   return createHash('sha256').update(prevHash).update('\n').update(JSON.stringify(withoutHash)).digest('hex');
+}
+
+/**
+ * Record a request's event before its answer leaves. If the event cannot be stored the request
+ * fails closed: the result becomes 503 SP_ERR_AUDIT_UNAVAILABLE. Every route goes through here.
+ */
+export async function recordOrFailClosed<R>(
+  audit: AuditSink,
+  event: AuditEvent,
+  result: R,
+  onFailure: (cause: unknown) => void,
+): Promise<R | { statusCode: number; body: ErrorBody }> {
+  try {
+    await audit.append(event);
+    return result;
+  } catch (cause) {
+    onFailure(cause);
+    const e = new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', { cause });
+    return { statusCode: e.statusCode, body: e.toBody(event.requestId) };
+  }
+}
+
+/** Mark every layer still "rejected" (the one that was running) with the code that stopped the request. */
+export function markStoppedLayers(layers: Record<string, LayerOutcome>, code: string): void {
+  for (const [k, v] of Object.entries(layers)) if (v === 'rejected') layers[k] = code;
 }
 
 /** JSON lines, appended to a file (the default sink), hash-chained. */

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import type { AuditEvent, AuditSink } from '../audit/audit.js';
+import { markStoppedLayers, recordOrFailClosed, type AuditEvent, type AuditSink } from '../audit/audit.js';
 import { asSplitplaneError, SplitplaneError, type ErrorBody } from '../errors.js';
 import { ID_PATTERN, parseStrictJson } from '../identity/ask-body.js';
 import type { Directory } from '../identity/directory.js';
@@ -121,11 +121,12 @@ export async function runFeedback(req: ReceivedRequest, requestId: string, deps:
     result = { statusCode: 200, body: { requestId, status: 'recorded' } };
   } catch (err) {
     const e = asSplitplaneError(err);
-    for (const [k, v] of Object.entries(layers)) if (v === 'rejected') layers[k] = e.code;
+    markStoppedLayers(layers, e.code);
     result = { statusCode: e.statusCode, body: e.toBody(requestId) };
   }
-  try {
-    await deps.audit.append({
+  return recordOrFailClosed(
+    deps.audit,
+    {
       time: new Date().toISOString(),
       requestId,
       identity,
@@ -134,10 +135,8 @@ export async function runFeedback(req: ReceivedRequest, requestId: string, deps:
       statusCode: result.statusCode,
       ...('code' in result.body ? { errorCode: result.body.code } : {}),
       latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-    });
-  } catch {
-    const e = new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE');
-    return { statusCode: e.statusCode, body: e.toBody(requestId) };
-  }
-  return result;
+    },
+    result,
+    () => {},
+  );
 }

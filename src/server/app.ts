@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SplitplaneError, type ErrorCode } from '../errors.js';
+import { recordOrFailClosed } from '../audit/audit.js';
 import { runFeedback } from '../feedback/feedback.js';
 import { runAsk } from '../pipeline.js';
 import { registerDemoUi } from '../web/demo-ui.js';
@@ -106,23 +107,20 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
   // audited too: every request leaves one event.
   const sendError = async (req: FastifyRequest, reply: FastifyReply, code: ErrorCode): Promise<FastifyReply> => {
     const e = new SplitplaneError(code);
-    try {
-      await services.deps.audit.append({
-        time: new Date().toISOString(),
-        requestId: req.id,
-        identity: { verified: false },
-        layers: { identity: 'skipped' },
-        outcome: e.statusCode >= 500 ? 'error' : 'rejected',
-        statusCode: e.statusCode,
-        errorCode: code,
-        latencyMs: 0,
-      });
-    } catch (err) {
-      req.log.error({ err }, 'audit write failed');
-      const a = new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE');
-      return reply.code(a.statusCode).send(a.toBody(req.id));
-    }
-    return reply.code(e.statusCode).send(e.toBody(req.id));
+    const event = {
+      time: new Date().toISOString(),
+      requestId: req.id,
+      identity: { verified: false },
+      layers: { identity: 'skipped' },
+      outcome: e.statusCode >= 500 ? ('error' as const) : ('rejected' as const),
+      statusCode: e.statusCode,
+      errorCode: code,
+      latencyMs: 0,
+    };
+    const result = await recordOrFailClosed(services.deps.audit, event, { statusCode: e.statusCode, body: e.toBody(req.id) }, (err) =>
+      req.log.error({ err }, 'audit write failed'),
+    );
+    return reply.code(result.statusCode).send(result.body);
   };
 
   app.setNotFoundHandler(async (req, reply) => sendError(req, reply, 'SP_ERR_NOT_FOUND'));
