@@ -67,10 +67,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   if (config.demo.generateIfMissing && config.warehouse.engine === 'duckdb' && !existsSync(dbPath)) {
     await generateDemoWarehouse({ path: dbPath });
   }
+  const clockToday = (): string => today(config.clock.today, overrides.now);
   const catalog = loadCatalog(config.catalog.path);
   // Behind a stable object so a reload swaps the secrets without touching the verifier.
   let credentialStore = overrides.credentials ?? loadCredentialStore(config.signing.credentialsFile);
-  const credentials: CredentialStore = { get: (id) => credentialStore.get(id) };
+  const credentials: CredentialStore = { get: (id) => credentialStore.get(id), list: () => credentialStore.list() };
   const redis = config.redis.url ? redisClient(config.redis.url, config.redis.commandTimeoutMs) : undefined;
   const connector = await openWarehouse(config);
   try {
@@ -91,11 +92,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       },
       directory: () => directory,
       catalog,
-      today: () => today_(config, overrides),
+      today: clockToday,
       policy,
       connector,
       generator: overrides.generator ?? catalogGenerator,
-      ...modelDeps(config, overrides, catalog),
+      ...modelDeps(config, overrides, catalog, clockToday),
       conversations: new ConversationStore(),
       feedback: new FeedbackStore(config.feedback.file),
       audit,
@@ -153,7 +154,7 @@ export function llmFromConfig(config: Config, env: NodeJS.ProcessEnv = process.e
   return undefined;
 }
 
-function modelDeps(config: Config, overrides: ServiceOverrides, catalog: PipelineDeps['catalog']): Pick<PipelineDeps, 'model'> {
+function modelDeps(config: Config, overrides: ServiceOverrides, catalog: PipelineDeps['catalog'], today: () => string): Pick<PipelineDeps, 'model'> {
   const llm = overrides.llm ?? llmFromConfig(config);
   if (!llm) return {};
   const timed: LlmClient = {
@@ -161,7 +162,6 @@ function modelDeps(config: Config, overrides: ServiceOverrides, catalog: Pipelin
     // Every model call is bounded by llm.timeoutMs as well as by the request's own deadline.
     complete: (req, signal) => llm.complete(req, AbortSignal.any([signal, AbortSignal.timeout(config.llm.timeoutMs)])),
   };
-  const today = (): string => today_(config, overrides);
   return {
     model: {
       llm: timed,
@@ -171,9 +171,6 @@ function modelDeps(config: Config, overrides: ServiceOverrides, catalog: Pipelin
   };
 }
 
-function today_(config: Config, overrides: ServiceOverrides): string {
-  return today(config.clock.today, overrides.now);
-}
 
 /** A Redis client that fails fast instead of queueing while the server is away. */
 function redisClient(url: string, commandTimeoutMs: number): Redis {
