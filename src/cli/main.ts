@@ -11,7 +11,7 @@
  * SPLITPLANE_SECRET_ACCESS_KEY) and sends the request through the full
  * verification path: in process by default, or to a running server with --url.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile, parseConfig, type Config } from '../config/config.js';
 import { verifyAuditFile } from '../audit/audit.js';
@@ -20,6 +20,7 @@ import { DEMO_SEED, generateDemoWarehouse } from '../demo/generate.js';
 import { loadPostgres } from '../demo/load-postgres.js';
 import { SplitplaneError } from '../errors.js';
 import { signRequest } from '../client/sign.js';
+import { credentialFor, loadCredentialStore } from '../identity/credentials.js';
 import { buildApp } from '../server/app.js';
 import { createServices } from '../server/services.js';
 
@@ -61,12 +62,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
 function loadConfig(path: string | undefined): Config {
   if (path !== undefined) return loadConfigFile(path);
-  try {
-    readFileSync(DEFAULT_CONFIG);
-  } catch {
-    return parseConfig({});
-  }
-  return loadConfigFile(DEFAULT_CONFIG);
+  return existsSync(DEFAULT_CONFIG) ? loadConfigFile(DEFAULT_CONFIG) : parseConfig({});
 }
 
 async function serve(args: readonly string[]): Promise<number> {
@@ -102,16 +98,11 @@ async function serve(args: readonly string[]): Promise<number> {
 }
 
 /** The demo credential from the credentials file, unless overridden by env. */
-function clientCredential(config: Config): { accessKeyId: string; secretAccessKey: string } {
+function clientCredential(config: Config, tenantId: string): { accessKeyId: string; secretAccessKey: string } {
   const id = process.env['SPLITPLANE_ACCESS_KEY_ID'];
   const secret = process.env['SPLITPLANE_SECRET_ACCESS_KEY'];
   if (id && secret) return { accessKeyId: id, secretAccessKey: secret };
-  const file = config.signing.credentialsFile;
-  if (!file) throw new Error('set SPLITPLANE_ACCESS_KEY_ID and SPLITPLANE_SECRET_ACCESS_KEY, or use a config with signing.credentialsFile');
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { credentials: { accessKeyId: string; secretAccessKey: string }[] };
-  const first = parsed.credentials[0];
-  if (!first) throw new Error(`no credential in ${file}`);
-  return first;
+  return credentialFor(loadCredentialStore(config.signing.credentialsFile), tenantId);
 }
 
 async function ask(args: readonly string[]): Promise<number> {
@@ -139,7 +130,7 @@ async function ask(args: readonly string[]): Promise<number> {
     adminId: values.admin,
     question: positionals.join(' '),
   });
-  const cred = clientCredential(config);
+  const cred = clientCredential(config, values.tenant);
   const sign = (url: string): Promise<Record<string, string>> =>
     signRequest({ url, body, ...cred, region: config.signing.region, service: config.signing.service });
 

@@ -35,6 +35,15 @@ export interface Credential {
 /** Looks up signing credentials by access key id. */
 export interface CredentialStore {
   get(accessKeyId: string): Credential | undefined;
+  /** Every credential, in file order (for a client that must pick one to sign with). */
+  list(): readonly Credential[];
+}
+
+/** The first credential that may act for `tenantId`: what a signing client (the CLI, the demo page) uses. */
+export function credentialFor(store: CredentialStore, tenantId: string): Credential {
+  const c = store.list().find((x) => mayActFor(x, tenantId));
+  if (!c) throw new SplitplaneError('SP_ERR_CONFIG', { detail: `no signing credential may act for tenant ${tenantId}` });
+  return c;
 }
 
 /** True when the credential may act for the tenant. */
@@ -57,7 +66,8 @@ export function credentialStoreFromJson(raw: unknown, source: string): Credentia
     }
     map.set(c.accessKeyId, Object.freeze({ accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, tenants: new Set(c.tenants) }));
   }
-  return { get: (id) => map.get(id) };
+  const all = Object.freeze([...map.values()]);
+  return { get: (id) => map.get(id), list: () => all };
 }
 
 /** Load credentials: SPLITPLANE_CREDENTIALS (JSON) wins over the file. */

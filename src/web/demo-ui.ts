@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { signRequest } from '../client/sign.js';
 import { SplitplaneError } from '../errors.js';
 import { parseStrictJson } from '../identity/ask-body.js';
+import { credentialFor, loadCredentialStore } from '../identity/credentials.js';
 
 /** The personas the page offers. */
 export const DEMO_PERSONAS = [
@@ -46,15 +47,20 @@ const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js'))
 
 /** Register the page and the demo endpoint. `credentialsFile` holds the demo credential. */
 export async function registerDemoUi(app: FastifyInstance, opts: { credentialsFile: string | undefined; region: string; service: string }): Promise<void> {
-  const credential = demoCredential(opts.credentialsFile);
+  // Resolved at start-up: a persona whose tenant no credential may act for fails the boot, not a request.
+  const store = loadCredentialStore(opts.credentialsFile);
+  const credentials = new Map<string, { accessKeyId: string; secretAccessKey: string }>(DEMO_PERSONAS.map((p) => [p.tenantId, credentialFor(store, p.tenantId)]));
   await app.register(fastifyStatic, { root: staticDir, prefix: '/', index: ['index.html'], wildcard: false });
-  app.get('/assets/chart.umd.js', (_req, reply) => reply.type('text/javascript').send(readFileSync(chartJs)));
+  const chart = readFileSync(chartJs);
+  app.get('/assets/chart.umd.js', (_req, reply) => reply.type('text/javascript').send(chart));
   app.get('/demo/personas', async () => DEMO_PERSONAS);
-  const forward = async (route: '/v1/ask' | '/v1/feedback', payload: string, nonce: string) => {
+  const forward = async (route: '/v1/ask' | '/v1/feedback', tenantId: string, payload: string, nonce: string) => {
+    const { accessKeyId, secretAccessKey } = credentials.get(tenantId)!;
     const headers = await signRequest({
       url: `http://localhost${route}`,
       body: payload,
-      ...credential,
+      accessKeyId,
+      secretAccessKey,
       region: opts.region,
       service: opts.service,
       extraHeaders: { 'x-splitplane-nonce': nonce },
@@ -74,7 +80,7 @@ export async function registerDemoUi(app: FastifyInstance, opts: { credentialsFi
       }
       const p = DEMO_PERSONAS.find((x) => x.id === parsed.data.persona)!;
       const payload = JSON.stringify({ tenantId: p.tenantId, businessId: p.businessId, adminId: p.adminId, ...fields(parsed.data) });
-      const res = await forward(route, payload, req.id);
+      const res = await forward(route, p.tenantId, payload, req.id);
       return reply.code(res.statusCode).type('application/json').send(res.body);
     });
   };
@@ -90,10 +96,3 @@ function readJson(body: unknown): unknown {
   }
 }
 
-function demoCredential(file: string | undefined): { accessKeyId: string; secretAccessKey: string } {
-  if (!file) throw new SplitplaneError('SP_ERR_CONFIG', { detail: 'demo mode needs signing.credentialsFile with a credential for every tenant' });
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { credentials: { accessKeyId: string; secretAccessKey: string; tenants: string[] }[] };
-  const c = parsed.credentials.find((x) => x.tenants.includes('*'));
-  if (!c) throw new SplitplaneError('SP_ERR_CONFIG', { detail: 'demo mode needs a credential whose tenants include "*"' });
-  return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
-}
