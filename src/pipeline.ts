@@ -5,7 +5,7 @@
  * outcome into a response. Deny is the default: any throw ends the request
  * without data.
  */
-import { answerSentence, freeFormSentence, numbersComeFromRows } from './answer/answer.js';
+import { answerFor, freeFormSentence, numbersComeFromRows } from './answer/answer.js';
 import { markStoppedLayers, recordOrFailClosed, type AuditEvent, type AuditSink, type LayerOutcome } from './audit/audit.js';
 import type { ConversationStore } from './conversation/store.js';
 import type { FeedbackStore } from './feedback/feedback.js';
@@ -16,12 +16,17 @@ import { ID_PATTERN } from './identity/ask-body.js';
 import type { Directory } from './identity/directory.js';
 import { authenticate, type Identity } from './identity/identity.js';
 import type { ReceivedRequest, VerifierOptions } from './identity/sigv4.js';
-import { analyzeQuestion, type Choice, type Clarification, type Reference, type Unsupported } from './intent/analyze.js';
-import type { Catalog } from './intent/catalog.js';
-import { classifyWithModel } from './intent/classify.js';
+import { needsValues, readQuestion, refuseEarly, understand, type Choice, type Clarification, type Intent, type Reference, type Unsupported } from './intent/analyze.js';
+import { fillWithModel } from './intent/model-fill.js';
+import type { Draft } from './intent/parse.js';
 import type { LlmClient } from './llm/llm-client.js';
 import { summaryPrompt } from './llm/prompt.js';
 import type { PolicyEngine, Scope } from './policy/scope.js';
+import type { Catalog } from './semantic/catalog.js';
+import { interpretationOf, type Interpretation } from './semantic/describe.js';
+import type { ValueLoader } from './semantic/value-loader.js';
+import type { ValueIndex } from './semantic/values.js';
+import type { SemanticQuery } from './semantic/query.js';
 import { buildSandbox, describeSandbox, type Sandbox } from './sandbox/sandbox.js';
 import type { Cell, QueryResult, ResultColumn, WarehouseConnector } from './warehouse/connector.js';
 
@@ -33,8 +38,10 @@ export interface PipelineDeps {
   readonly today: () => string;
   readonly policy: PolicyEngine;
   readonly connector: WarehouseConnector;
-  /** The deterministic generator for catalog intents. */
+  /** The deterministic generator for semantic queries (the compiler). */
   readonly generator: Generator;
+  /** The caller's nameable values (store names, cities, items), read through the guard, cached per scope. */
+  readonly values: ValueLoader;
   /** The model, when one is configured: classifies off-catalog questions, writes their SQL, may word answers. */
   readonly model?: { readonly llm: LlmClient; readonly generator: Generator; readonly maxTokens: number };
   readonly conversations: ConversationStore;
@@ -55,7 +62,13 @@ export interface AskResponse {
   readonly rows: readonly (readonly Cell[])[];
   readonly sql: string | null;
   readonly scope: { readonly businessId: string; readonly locations: number; readonly tables: readonly string[] } | null;
+  /** What the question was understood as: the semantic query (null for model SQL) and one readable line. */
+  readonly interpretation?: Interpretation;
+  /** The one figure to show in large type, when the answer is one number. */
+  readonly headline?: string | null;
   readonly truncated?: boolean;
+  /** Words of the question that could not be placed (clarifications). */
+  readonly unplaced?: readonly string[];
   readonly choices?: readonly Choice[];
   readonly metrics?: readonly { readonly id: string; readonly label: string; readonly description: string }[];
 }
@@ -95,59 +108,86 @@ export async function runAsk(
     await limit?.(identity);
     layers['limits'] = 'ok';
     const conversation = deps.conversations.open(conversationId, identity.sessionKey);
-    const previous = conversation.turns.findLast((t) => t.intent)?.intent;
+    const previous = conversation.turns.findLast((t) => t.query)?.query;
+    const today = deps.today();
 
-    // 2 intent: deterministic first; the model only sees what the catalog could not place
-    let intent = analyzeQuestion(question, deps.catalog, deps.today(), previous);
-    denyForeignReferences(intent.references, identity, undefined, ev);
-    if (intent.kind === 'unsupported' && deps.model) {
-      intent = await classifyWithModel(deps.model.llm, question, deps.catalog, intent, signal);
-    }
-    layers['intent'] = intent.kind === 'metric' || intent.kind === 'freeform' ? 'ok' : intent.kind;
-    if (intent.kind === 'clarification' || intent.kind === 'unsupported') {
-      result = refusal(requestId, conversation.id, intent, deps.model !== undefined);
+    // 2 intent, first pass: the catalog alone; refusals that need no data happen here
+    layers['intent'] = 'rejected';
+    const draft = readQuestion(question, deps.catalog, today);
+    denyForeignReferences(draft.references, identity, undefined, undefined, ev);
+    const early = refuseEarly(question, draft, deps.catalog, previous);
+    const askModel = early?.kind === 'unsupported' && deps.model !== undefined && !draft.time.invalid;
+    if (early && !askModel) {
+      layers['intent'] = early.kind;
+      deps.conversations.record(conversation, { question, sql: null });
+      result = refusal(requestId, conversation.id, early, deps.model !== undefined);
     } else {
+      layers['intent'] = 'ok';
       // 3 policy -> scope
       layers['policy'] = 'rejected';
       const scope = await deps.policy.decide(identity, signal);
       checkScope(scope, identity);
       layers['policy'] = 'ok';
-      denyForeignReferences(intent.references, identity, scope, ev);
       // 4 sandbox
       const sandbox = buildSandbox(scope, deps.connector.dialect);
       ev.scope = { locations: scope.locations.length, tables: sandbox.tables.map((t) => t.name) };
       layers['sandbox'] = 'ok';
-      // 5-7 generate (sees only the sandbox description), guard, execute; one repair round for a model
-      const generator = intent.kind === 'metric' ? deps.generator : deps.model!.generator;
-      const input: GenerateInput = {
-        intent,
-        question,
-        sandbox: describeSandbox(sandbox),
-        dialect: deps.connector.dialect,
-        history: conversation.turns,
-        examples: deps.feedback.examplesFor(scope),
-      };
-      const { guarded, rows } = await generateGuardExecute(generator, input, sandbox, scope, deps, layers, ev, signal);
-      ev.rowCount = rows.rows.length;
-      // 8 answer
-      const answer =
-        intent.kind === 'metric' ? answerSentence(intent, rows, scope.locations.length) : await freeFormAnswer(question, rows, deps, signal);
-      deps.conversations.record(conversation, { question, sql: guarded.candidate, ...(intent.kind === 'metric' ? { intent } : {}) });
-      deps.feedback.remember(requestId, identity.sessionKey, scope, question, guarded.candidate);
-      result = {
-        statusCode: 200,
-        body: {
-          requestId,
-          conversationId: conversation.id,
-          status: 'answered',
-          answer,
-          columns: rows.columns,
-          rows: rows.rows,
-          sql: guarded.candidate,
-          scope: { businessId: scope.businessId, locations: scope.locations.length, tables: sandbox.tables.map((t) => t.name) },
-          ...(rows.truncated ? { truncated: true } : {}),
-        },
-      };
+      const described = describeSandbox(sandbox);
+      // 2 intent, second pass: names in the question matched against the caller's own values
+      let values: ValueIndex | undefined;
+      if (needsValues(draft) || askModel) {
+        layers['values'] = 'rejected';
+        values = await deps.values(scope, described, (sql, rowCap) => runGuarded(sql, sandbox, scope, deps, signal, rowCap));
+        layers['values'] = 'ok';
+      }
+      denyForeignReferences(draft.references, identity, scope, values, ev);
+      const intent = await secondPass(question, draft, { deps, today, previous, values, signal, askModel });
+      layers['intent'] = intent.kind === 'query' || intent.kind === 'freeform' ? 'ok' : intent.kind;
+      if (intent.kind === 'clarification' || intent.kind === 'unsupported') {
+        deps.conversations.record(conversation, { question, sql: null });
+        result = refusal(requestId, conversation.id, intent, deps.model !== undefined);
+      } else {
+        // 5-7 generate (sees only the sandbox description), guard, execute; one repair round for a model
+        const generator = intent.kind === 'query' ? deps.generator : deps.model!.generator;
+        const input: GenerateInput = {
+          intent,
+          question,
+          sandbox: described,
+          dialect: deps.connector.dialect,
+          history: conversation.turns,
+          examples: deps.feedback.examplesFor(scope),
+        };
+        const { guarded, rows } = await generateGuardExecute(generator, input, sandbox, scope, deps, layers, ev, signal, intent.kind !== 'query');
+        ev.rowCount = rows.rows.length;
+        // 8 answer
+        const interpretation: Interpretation =
+          intent.kind === 'query'
+            ? interpretationOf(intent.query, deps.catalog, scope.locations.length)
+            : { query: null, text: `a query the language model wrote for your question · your ${scope.locations.length} location${scope.locations.length === 1 ? '' : 's'}` };
+        ev.interpretation = interpretation.text;
+        const spoken =
+          intent.kind === 'query'
+            ? answerFor(intent.query, rows, deps.catalog, scope.locations.length)
+            : { answer: await freeFormAnswer(question, rows, deps, signal), headline: null };
+        deps.conversations.record(conversation, { question, sql: guarded.candidate, ...(intent.kind === 'query' ? { query: intent.query } : {}) });
+        deps.feedback.remember(requestId, identity.sessionKey, scope, question, guarded.candidate);
+        result = {
+          statusCode: 200,
+          body: {
+            requestId,
+            conversationId: conversation.id,
+            status: 'answered',
+            answer: spoken.answer,
+            headline: spoken.headline,
+            interpretation,
+            columns: rows.columns,
+            rows: rows.rows,
+            sql: guarded.candidate,
+            scope: { businessId: scope.businessId, locations: scope.locations.length, tables: sandbox.tables.map((t) => t.name) },
+            ...(rows.truncated ? { truncated: true } : {}),
+          },
+        };
+      }
     }
   } catch (err) {
     const e = asSplitplaneError(err);
@@ -188,8 +228,9 @@ async function generateGuardExecute(
   layers: Record<string, LayerOutcome>,
   ev: MutableEvent,
   signal: AbortSignal,
+  repairable: boolean,
 ): Promise<{ guarded: GuardedSql; rows: QueryResult }> {
-  const rounds = generator === deps.generator ? 1 : 2;
+  const rounds = repairable ? 2 : 1;
   let previous: GenerateInput['previous'];
   for (let round = 1; ; round++) {
     layers['generate'] = 'rejected';
@@ -208,8 +249,8 @@ async function generateGuardExecute(
       return { guarded, rows };
     } catch (err) {
       const e = asSplitplaneError(err);
-      const repairable = isGuardCode(e.code) || e.code === 'SP_ERR_EXECUTION_FAILED';
-      if (!repairable || round >= rounds) throw e;
+      const canRepair = isGuardCode(e.code) || e.code === 'SP_ERR_EXECUTION_FAILED';
+      if (!canRepair || round >= rounds) throw e;
       layers[`round${round}`] = e.code;
       delete layers['execute'];
       previous = { sql: candidate.sql, code: e.code };
@@ -232,7 +273,9 @@ async function freeFormAnswer(question: string, rows: QueryResult, deps: Pipelin
 
 function refusal(requestId: string, conversationId: string, intent: Clarification | Unsupported, haveModel: boolean): PipelineResult {
   const base = { requestId, conversationId, status: intent.kind, columns: [], rows: [], sql: null, scope: null } as const;
-  if (intent.kind === 'clarification') return { statusCode: 200, body: { ...base, answer: intent.message, choices: intent.choices } };
+  if (intent.kind === 'clarification') {
+    return { statusCode: 200, body: { ...base, answer: intent.message, choices: intent.choices, ...(intent.unplaced ? { unplaced: intent.unplaced } : {}) } };
+  }
   const note = haveModel ? '' : ' Questions beyond these metrics need a language model, which this deployment does not have configured.';
   return { statusCode: 200, body: { ...base, answer: `${intent.message}${note}`, metrics: intent.metrics } };
 }
@@ -244,17 +287,54 @@ function checkScope(scope: Scope, identity: Identity): void {
   }
 }
 
-/** Deny a question that names a tenant, business, admin or (once the scope is known) location outside it. */
-function denyForeignReferences(refs: readonly Reference[], identity: Identity, scope: Scope | undefined, ev: MutableEvent): void {
+/**
+ * Deny a question that names a tenant, business, admin or (once the scope is known) location outside
+ * it. A location number is in scope when it is a granted location ID or the number of a granted
+ * store ("store 17" for "Chicago #17").
+ */
+function denyForeignReferences(refs: readonly Reference[], identity: Identity, scope: Scope | undefined, values: ValueIndex | undefined, ev: MutableEvent): void {
   const foreign = refs.filter((r) => {
     if (r.kind === 'tenant') return r.id !== identity.tenantId;
     if (r.kind === 'business') return r.id !== identity.businessId;
     if (r.kind === 'admin') return r.id !== identity.adminId;
-    return scope !== undefined && !scope.locations.includes(r.id);
+    return scope !== undefined && !scope.locations.includes(r.id) && (values?.numbered('location', r.id).length ?? 0) === 0;
   });
   if (foreign.length === 0) return;
   ev.outOfScopeReferences = foreign;
   throw new SplitplaneError('SP_ERR_OUT_OF_SCOPE_REFERENCE', { detail: foreign.map((r) => `${r.kind} ${r.id}`).join(', ') });
+}
+
+/** The second pass, and the model when the parser could not place every word. */
+async function secondPass(
+  question: string,
+  draft: Draft,
+  c: {
+    deps: PipelineDeps;
+    today: string;
+    previous: SemanticQuery | undefined;
+    values: ValueIndex | undefined;
+    signal: AbortSignal;
+    askModel: boolean;
+  },
+): Promise<Intent> {
+  const { deps } = c;
+  const parsed = c.askModel
+    ? undefined
+    : understand(question, draft, { catalog: deps.catalog, today: c.today, ...(c.values ? { values: c.values } : {}), ...(c.previous ? { previous: c.previous } : {}) });
+  const unplaced = parsed?.kind === 'clarification' && parsed.unplaced !== undefined;
+  if (!deps.model || !c.values || (parsed && !unplaced)) return parsed!;
+  return fillWithModel(
+    deps.model.llm,
+    question,
+    { catalog: deps.catalog, today: c.today, values: c.values, references: draft.references, maxTokens: deps.model.maxTokens, ...(c.previous ? { previous: c.previous } : {}) },
+    c.signal,
+  );
+}
+
+/** Guard and run one SQL of our own over the sandbox (the value index), with its own row cap. */
+async function runGuarded(sql: string, sandbox: Sandbox, scope: Scope, deps: PipelineDeps, signal: AbortSignal, rowCap: number): Promise<QueryResult> {
+  const guarded = await guardCandidate(sql, { sandbox, connector: deps.connector });
+  return deps.connector.execute(guarded.sql, { signal, timeoutMs: deps.limits.timeoutMs, rowCap, scope, params: sandbox.params });
 }
 
 function pick(i: Identity): { tenantId: string; businessId: string; adminId: string } {

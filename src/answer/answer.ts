@@ -3,11 +3,12 @@
  * result rows (which are already in scope); nothing is invented. Decimal
  * values arrive as strings and are formatted without going through floats.
  */
-import type { MetricIntent } from '../intent/analyze.js';
+import { dimensionById, metricById, type Catalog, type Metric } from '../semantic/catalog.js';
+import type { QueryFilter, SemanticQuery } from '../semantic/query.js';
 import type { Cell, QueryResult } from '../warehouse/connector.js';
 
 /** Format a value as the metric's format says. */
-export function formatValue(value: Cell, format: 'currency' | 'integer' | 'decimal'): string {
+export function formatValue(value: Cell, format: Metric['format']): string {
   if (value === null) return 'no data';
   const text = String(value);
   if (!/^-?\d+(\.\d+)?$/.test(text)) return text;
@@ -15,39 +16,115 @@ export function formatValue(value: Cell, format: 'currency' | 'integer' | 'decim
   const [intPart = '0', frac = ''] = text.replace('-', '').split('.');
   const grouped = intPart.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   const sign = negative ? '-' : '';
-  if (format === 'currency') return `${sign}$${grouped}.${roundCents(frac)}`;
+  if (format === 'currency') return `${sign}$${grouped}.${(frac + '00').slice(0, 2)}`;
   if (format === 'integer') return `${sign}${grouped}${frac && /[1-9]/.test(frac) ? `.${frac}` : ''}`;
+  if (format === 'percent') return `${sign}${grouped}${frac ? `.${frac}` : ''}%`;
   return `${sign}${grouped}${frac ? `.${frac}` : ''}`;
 }
 
-function roundCents(frac: string): string {
-  // DECIMAL(…,2) sums already have two places; pad or cut (never round through a float).
-  return (frac + '00').slice(0, 2);
+/** The sentence and the headline figure for a catalog answer. */
+export interface CatalogAnswer {
+  readonly answer: string;
+  /** The one number to show in large type, when the answer is one number; else null. */
+  readonly headline: string | null;
 }
 
-/** The answer sentence for a metric intent and its rows. */
-export function answerSentence(intent: MetricIntent, result: QueryResult, locationCount: number): string {
-  const { metric, range, groupBy, rank } = intent;
-  const where = intent.filters.length ? `, in ${intent.filters.map((f) => f.value).join(', ')},` : '';
+/** Measures whose "total" reads naturally (sums and counts, not ratios). */
+function isTotal(m: Metric): boolean {
+  return m.formula === undefined && (m.aggregate === 'sum' || m.aggregate === 'count');
+}
+
+/** The answer sentence for a query and its rows. */
+export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Catalog, locationCount: number): CatalogAnswer {
+  const measures = query.measures.map((id) => metricById(catalog, id)!);
+  const col = (name: string): number => result.columns.findIndex((c) => c.name === name);
+  const where = query.filters.length ? `, ${query.filters.map((f) => filterPhrase(f, catalog)).join(', ')},` : '';
   const scope = `across your ${locationCount} location${locationCount === 1 ? '' : 's'}${where}`;
-  const period = `${range.label} (${range.from} to ${range.to})`;
-  if (!groupBy) {
-    const v = result.rows[0]?.[0] ?? null;
-    if (v === null) return `There is no ${metric.label} data ${scope} for ${period}.`;
-    return `Your total ${metric.label} for ${period} ${scope} was ${formatValue(v, metric.format)}.`;
+  const period = `${query.time.label} (${query.time.from} to ${query.time.to})`;
+  const first = measures[0]!;
+  const fmt = (m: Metric, v: Cell | undefined): string => formatValue(v ?? null, m.format);
+  const dims = query.dimensions.map((id) => dimensionById(catalog, id)!);
+
+  if (dims.length === 0) {
+    const row = result.rows[0] ?? [];
+    if (measures.every((m) => (row[col(m.id)] ?? null) === null)) {
+      return { answer: `There is no ${measures.map((m) => m.label).join(' or ')} data ${scope} for ${period}.`, headline: null };
+    }
+    if (query.compare) {
+      const parts = measures.map((m) => {
+        const [cur, prev, change, pct] = ['', '_previous', '_change', '_change_pct'].map((s): Cell => row[col(`${m.id}${s}`)] ?? null) as [Cell, Cell, Cell, Cell];
+        const delta = change === null ? 'with nothing to compare' : `${changeWords(change, m)}${pct === null ? '' : ` (${signed(pct)}%)`} from ${fmt(m, prev)}`;
+        return `${m.label} ${fmt(m, cur)}, ${delta}`;
+      });
+      const cmp = `${query.compare.range.label} (${query.compare.range.from} to ${query.compare.range.to})`;
+      return { answer: `For ${period} ${scope}, compared with ${cmp}: ${parts.join('; ')}.`, headline: fmt(first, row[col(first.id)]) };
+    }
+    if (measures.length === 1) {
+      const lead = isTotal(first) ? `Your total ${first.label}` : `Your ${first.label}`;
+      return { answer: `${lead} for ${period} ${scope} was ${fmt(first, row[col(first.id)])}.`, headline: fmt(first, row[col(first.id)]) };
+    }
+    return { answer: `For ${period} ${scope}: ${measures.map((m) => `${m.label} ${fmt(m, row[col(m.id)])}`).join(', ')}.`, headline: null };
   }
-  if (result.rows.length === 0) return `There is no ${metric.label} data ${scope} for ${period}.`;
-  if (rank) {
-    const lead = result.rows
-      .map((r) => `${String(r[0])} (${formatValue(r[1] ?? null, metric.format)})`)
-      .join(', ');
-    const word = rank.order === 'asc' ? 'lowest' : 'highest';
-    return rank.limit === 1
-      ? `The ${groupBy.label} with the ${word} ${metric.label} for ${period} ${scope} was ${lead}.`
-      : `The ${rank.limit} ${groupBy.label}s with the ${word} ${metric.label} for ${period} ${scope}: ${lead}.`;
+
+  if (result.rows.length === 0) return { answer: `There is no ${first.label} data ${scope} for ${period}.`, headline: null };
+  const label = (row: readonly Cell[]): string => dims.map((d) => String(row[col(d.id)])).join(' / ');
+  const valueOf = (row: readonly Cell[], m: Metric): string => {
+    if (!query.compare) return fmt(m, row[col(m.id)]);
+    const change = row[col(`${m.id}_change`)] ?? null;
+    return `${fmt(m, row[col(m.id)])}, ${change === null ? 'nothing to compare' : changeWords(change, m)}`;
+  };
+  const listed = (rows: readonly (readonly Cell[])[]): string => rows.map((r) => `${label(r)} (${measures.map((m) => valueOf(r, m)).join('; ')})`).join(', ');
+  const cmp = query.compare ? `, compared with ${query.compare.range.label} (${query.compare.range.from} to ${query.compare.range.to})` : '';
+  if (query.order) {
+    const m = metricById(catalog, query.order.measure)!;
+    const d = dims[0]!;
+    const word =
+      query.order.by === 'value'
+        ? `the ${query.order.direction === 'asc' ? 'lowest' : 'highest'} ${m.label}`
+        : `the ${query.order.direction === 'asc' ? 'biggest fall' : 'biggest rise'} in ${m.label}${query.order.by === 'change_pct' ? ' in percent' : ''}`;
+    if (query.limit === 1) {
+      const row = result.rows[0]!;
+      return { answer: `The ${d.label} with ${word} for ${period}${cmp} ${scope} was ${listed([row])}.`, headline: fmt(m, row[col(m.id)]) };
+    }
+    const n = result.rows.length;
+    const head = query.limit === undefined ? `Your ${d.plural} ranked by ${m.label}` : `The ${n} ${n === 1 ? d.label : d.plural} with ${word}`;
+    return { answer: `${head} for ${period}${cmp} ${scope}: ${listed(result.rows.slice(0, 10))}${n > 10 ? `, and ${n - 10} more` : ''}.`, headline: null };
   }
-  const more = result.truncated ? ' (truncated)' : '';
-  return `${cap(metric.label)} by ${groupBy.label} for ${period} ${scope}: ${result.rows.length} row${result.rows.length === 1 ? '' : 's'}${more}.`;
+  const n = result.rows.length;
+  const by = `${cap(measures.map((m) => m.label).join(' and '))} by ${dims.map((d) => d.label).join(' and ')}`;
+  const rows = n <= 5 ? `: ${listed(result.rows)}` : `: ${n} rows${result.truncated ? ' (truncated)' : ''}`;
+  return { answer: `${by} for ${period}${cmp} ${scope}${rows}.`, headline: null };
+}
+
+/** A filter as the answer sentence says it: "in Chicago", "excluding Dallas", "at Chicago #17". */
+export function filterPhrase(f: QueryFilter, catalog: Catalog): string {
+  const d = dimensionById(catalog, f.dimension);
+  const list = listOf(f.values);
+  if (d?.kind === 'date') {
+    const y = (v: string): string => (/-01-01$|-12-31$/.test(v) ? v.slice(0, 4) : v);
+    const op = { gte: 'since', gt: 'after', lt: 'before', lte: 'until', between: 'in', eq: 'on', in: 'on', not_in: 'not on' }[f.op];
+    return `for stores opened ${op} ${f.op === 'between' && y(f.values[0]!) === y(f.values[1]!) ? y(f.values[0]!) : f.values.map(y).join(' to ')}`;
+  }
+  if (d?.kind === 'time') return `${f.op === 'not_in' ? 'excluding' : 'on'} ${listOf(f.values.map((v) => `${v}s`))}`;
+  if (f.op === 'not_in') return `excluding ${list}`;
+  if (d?.id === 'location') return `at ${list}`;
+  if (d?.kind === 'attribute' && d.table !== 'locations') return `for ${list}`;
+  return `in ${list}`;
+}
+
+function listOf(values: readonly string[]): string {
+  return values.length <= 1 ? (values[0] ?? '') : `${values.slice(0, -1).join(', ')} and ${values.at(-1)}`;
+}
+
+function changeWords(change: Cell, m: Metric): string {
+  const text = String(change);
+  if (/^-?0(\.0+)?$/.test(text)) return 'unchanged';
+  return text.startsWith('-') ? `down ${formatValue(text.slice(1), m.format)}` : `up ${formatValue(text, m.format)}`;
+}
+
+function signed(v: Cell): string {
+  const t = String(v);
+  return t.startsWith('-') ? t : `+${t}`;
 }
 
 function cap(s: string): string {

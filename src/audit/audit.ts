@@ -40,6 +40,8 @@ export interface AuditEvent {
   readonly outOfScopeReferences?: readonly { readonly kind: string; readonly id: string }[];
   readonly scope?: { readonly locations: number; readonly tables: readonly string[] };
   readonly generator?: string;
+  /** What the question was understood as, in one line. */
+  readonly interpretation?: string;
   readonly sql?: string;
   readonly rowCount?: number;
   readonly latencyMs: number;

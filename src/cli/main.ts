@@ -6,12 +6,19 @@
  *   splitplane ask --tenant T --business B --admin A [--url URL] [--config FILE] [--json] "question"
  *   splitplane demo generate [--path FILE] [--seed N] [--scale N] [--layout sorted|random]
  *   splitplane audit verify [--file FILE | --config FILE]
+ *   splitplane eval FILE [--url URL] [--config FILE] [--warehouse FILE] [--report FILE] [--verbose]
  *
  * `ask` signs with the demo credential (or SPLITPLANE_ACCESS_KEY_ID and
  * SPLITPLANE_SECRET_ACCESS_KEY) and sends the request through the full
  * verification path: in process by default, or to a running server with --url.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { httpAsker, inProcessAsker } from '../eval/askers.js';
+import { loadEvalFile } from '../eval/file.js';
+import { GoldDatabase } from '../eval/gold.js';
+import { runEval, type Asker, type EvalReport } from '../eval/run.js';
 import { parseArgs } from 'node:util';
 import { loadConfigFile, parseConfig, type Config } from '../config/config.js';
 import { verifyAuditFile } from '../audit/audit.js';
@@ -30,6 +37,7 @@ const USAGE = `usage:
   splitplane demo generate [--path FILE] [--seed N] [--scale N] [--layout sorted|random]
   splitplane demo load-postgres [--url postgres://postgres@127.0.0.1:5432/test] [--path FILE]
   splitplane audit verify [--file FILE | --postgres URL | --config FILE]
+  splitplane eval FILE [--url URL] [--config FILE] [--warehouse FILE] [--report FILE] [--verbose]
 
 The default config is config/demo.yaml when it exists (the embedded demo).`;
 
@@ -49,6 +57,8 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'audit':
       if (rest[0] === 'verify') return auditVerify(rest.slice(1));
       break;
+    case 'eval':
+      return evaluate(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -201,6 +211,78 @@ async function auditVerify(args: readonly string[]): Promise<number> {
   }
   process.stdout.write(`audit chain BROKEN at line ${r.line}${r.seq === undefined ? '' : ` (seq ${r.seq})`}: ${r.problem}; ${r.events} events verified before it\n`);
   return 1;
+}
+
+/**
+ * The accuracy evaluation. In process by default (the configured warehouse, the clock pinned to
+ * the file's "today", rate limits lifted, audit events in a temporary file so a running server's
+ * trail is not touched), or against a running server with --url. Exit 1 on any WRONG answer.
+ */
+async function evaluate(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      url: { type: 'string' },
+      config: { type: 'string' },
+      warehouse: { type: 'string' },
+      report: { type: 'string', default: 'var/eval-report.json' },
+      verbose: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) {
+    process.stderr.write(`eval needs one question file\n${USAGE}\n`);
+    return 2;
+  }
+  const file = loadEvalFile(positionals[0]!);
+  const config = loadConfig(values.config);
+  const warehouse = values.warehouse ?? config.warehouse.duckdb.path;
+  if (!values.url && config.demo.generateIfMissing && !existsSync(warehouse)) await generateDemoWarehouse({ path: warehouse });
+  const credential = (tenantId: string) => clientCredential(config, tenantId);
+  let asker: Asker;
+  if (values.url) {
+    if (config.clock.today !== file.today) process.stderr.write(`note: ${positionals[0]} is written for today = ${file.today}; the server answers with its own clock\n`);
+    asker = httpAsker(values.url, config, credential);
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'splitplane-eval-'));
+    const lifted = { max: 1_000_000, windowMs: 60_000 };
+    asker = await inProcessAsker(
+      {
+        ...config,
+        clock: { today: file.today },
+        audit: { ...config.audit, sink: 'file', file: join(dir, 'audit.jsonl') },
+        feedback: { file: join(dir, 'feedback.jsonl') },
+        rateLimit: { ...config.rateLimit, perAdmin: lifted, perTenant: lifted },
+        demo: { ...config.demo, generateIfMissing: false },
+      },
+      credential,
+    );
+    process.stderr.write(`in process over ${warehouse}; audit events of this run: ${join(dir, 'audit.jsonl')}\n`);
+  }
+  const gold = await GoldDatabase.open(warehouse, file.personas);
+  let report: EvalReport;
+  try {
+    report = await runEval(file, asker, gold, (r) => {
+      if (values.verbose || r.verdict !== 'right') {
+        process.stdout.write(`${r.verdict.padEnd(7)} ${`${r.id}${r.turn > 1 ? `#${r.turn}` : ''}`.padEnd(22)} ${r.question}\n`);
+        if (r.verdict !== 'right') process.stdout.write(`        expected ${r.expect}, got ${r.got}${r.detail ? `: ${r.detail}` : ''}\n`);
+        if (r.interpretation && r.verdict === 'WRONG') process.stdout.write(`        understood: ${r.interpretation}\n`);
+      }
+    });
+  } finally {
+    gold.close();
+    await asker.close();
+  }
+  mkdirSync(dirname(resolvePath(values.report!)), { recursive: true });
+  writeFileSync(values.report!, `${JSON.stringify(report, null, 2)}\n`);
+  const s = report.summary;
+  process.stdout.write(
+    `\n${s.questions} questions: ${s.right} right (${(100 * s.rightRate).toFixed(1)}%), ${s.refused} clarified or refused, ${s.wrong} WRONG\n`,
+  );
+  for (const [c, v] of Object.entries(report.byCategory)) process.stdout.write(`  ${c.padEnd(14)} right ${v.right}, refused ${v.refused}, WRONG ${v.wrong}\n`);
+  process.stdout.write(`report: ${values.report}\n`);
+  return s.wrong > 0 ? 1 : 0;
 }
 
 async function demoGenerate(args: readonly string[]): Promise<number> {

@@ -1,25 +1,32 @@
 /**
  * Conversations, for follow-up questions. A conversation belongs to the
  * verified composite key (tenant/business/admin) that started it; any other
- * identity presenting its id is refused. It holds questions, intents and the
- * candidate SQL, never result rows. In memory, bounded, with an idle expiry.
+ * identity presenting its id is refused. It holds questions, the understood
+ * queries and the candidate SQL, never result rows. In memory, bounded, with an idle expiry.
  */
 import { randomUUID } from 'node:crypto';
 import { SplitplaneError } from '../errors.js';
-import type { MetricIntent } from '../intent/analyze.js';
-import type { Turn } from '../llm/prompt.js';
+import type { SemanticQuery } from '../semantic/query.js';
+
+/** One turn of a conversation: the question, the SQL that answered it (if any) and what was understood. */
+export interface Turn {
+  readonly question: string;
+  readonly sql: string | null;
+  /** The query understood, for follow-ups; absent for clarifications and free-form answers. */
+  readonly query?: SemanticQuery;
+}
 
 /** What a conversation remembers. */
 export interface Conversation {
   readonly id: string;
   readonly owner: string;
-  readonly turns: readonly (Turn & { readonly intent?: MetricIntent })[];
+  readonly turns: readonly Turn[];
 }
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 export class ConversationStore {
-  readonly #items = new Map<string, { owner: string; turns: (Turn & { intent?: MetricIntent })[]; touched: number }>();
+  readonly #items = new Map<string, { owner: string; turns: Turn[]; touched: number }>();
 
   constructor(
     private readonly maxConversations = 100_000,
@@ -37,8 +44,11 @@ export class ConversationStore {
     return { id, owner, turns: [...c.turns] };
   }
 
-  /** Append a turn to the caller's conversation. */
-  record(conversation: Conversation, turn: Turn & { intent?: MetricIntent }): void {
+  /**
+   * Append a turn to the caller's conversation (clarifications too: the conversationId they hand
+   * out is one the chosen re-worded question can continue).
+   */
+  record(conversation: Conversation, turn: Turn): void {
     const c = this.#items.get(conversation.id) ?? { owner: conversation.owner, turns: [], touched: 0 };
     if (c.owner !== conversation.owner) throw new SplitplaneError('SP_ERR_CONVERSATION_FORBIDDEN');
     c.turns.push(turn);

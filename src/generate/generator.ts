@@ -5,14 +5,14 @@
  * a candidate: the guard decides what runs.
  */
 import type { ErrorCode } from '../errors.js';
-import type { FreeFormIntent, MetricIntent } from '../intent/analyze.js';
-import type { Turn } from '../llm/prompt.js';
+import type { FreeFormIntent, QueryIntent } from '../intent/analyze.js';
+import type { Turn } from '../conversation/store.js';
 import type { SandboxDescription } from '../sandbox/sandbox.js';
 import type { Dialect } from '../warehouse/connector.js';
 
 /** What a generator is given: never raw table names, IDs of others, or the policy. */
 export interface GenerateInput {
-  readonly intent: MetricIntent | FreeFormIntent;
+  readonly intent: QueryIntent | FreeFormIntent;
   readonly question: string;
   readonly sandbox: SandboxDescription;
   readonly dialect: Dialect;

@@ -5,7 +5,7 @@
  * engine error, told only the stable code.
  */
 import { ERRORS, SplitplaneError, type ErrorCode } from '../errors.js';
-import type { Catalog } from '../intent/catalog.js';
+import type { Catalog } from '../semantic/catalog.js';
 import { extractSql } from '../llm/extract-sql.js';
 import type { LlmClient, LlmMessage } from '../llm/llm-client.js';
 import { repairMessage, sqlPrompt } from '../llm/prompt.js';

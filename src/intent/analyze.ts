@@ -1,56 +1,62 @@
 /**
- * Layer 2: what is being asked. A deterministic analyzer maps a question to
- * a catalog intent, or refuses before any data is touched: `clarification`
- * when a word names more than one metric, `unsupported` (with the metric
- * list) when no metric is named. It also extracts explicit references to
- * businesses, tenants, locations and admins, so the pipeline can deny a
- * question that points outside the caller's scope and record it.
+ * Layer 2: what is being asked, as a SemanticQuery, or an honest refusal.
+ *
+ *   readQuestion   the first pass (src/intent/parse.ts): every word placed by
+ *                  the catalog alone, or kept as a mention; pure, cached
+ *   refuseEarly    what can be refused before any data is touched: no measure
+ *                  at all (unsupported, with the list), a word naming several
+ *                  measures (clarification), an unusable date
+ *   understand     mentions matched against the caller's own values, the
+ *                  follow-up rules, and the query assembled and checked
+ *
+ * The parser answers only when it placed every word. A word it could not
+ * place means a clarification naming it (or, with a model configured, the
+ * model is asked to fill the query); never an answer to the rest.
  */
 import { deepFreeze } from '../util/freeze.js';
-import type { Catalog, Dimension, Metric } from './catalog.js';
-import { defaultRange, parseTimeRange, type TimeRange } from './time-range.js';
+import { dimensionById, metricById, publicMetrics, type Catalog } from '../semantic/catalog.js';
+import { questionFor } from '../semantic/describe.js';
+import { checkQuery, MAX_DIMENSIONS, type Comparison, type QueryFilter, type SemanticQuery, type TimeRange } from '../semantic/query.js';
+import type { ValueIndex } from '../semantic/values.js';
+import { defaultRange, previousPeriod, previousYear, addDays, mondayOf, monthStart, quarterStart } from './calendar.js';
+import { draftQuestion, type Draft, type Reference } from './parse.js';
+import { resolveMentions } from './resolve.js';
 
-/** An entity the question names by ID. */
-export interface Reference {
-  readonly kind: 'tenant' | 'business' | 'location' | 'admin';
-  readonly id: string;
-}
+export type { Reference } from './parse.js';
 
-/** A filter on a location attribute, e.g. "in Chicago" or "in IL". Values are letters and spaces only. */
-export interface Filter {
-  readonly dimension: 'city' | 'state';
-  readonly value: string;
-}
-
-/** A question the catalog can answer. */
-export interface MetricIntent {
-  readonly kind: 'metric';
-  readonly metric: Metric;
-  readonly range: TimeRange;
-  readonly groupBy?: Dimension;
-  readonly filters: readonly Filter[];
-  /** Top-N (desc) or bottom-N (asc) over the grouping. */
-  readonly rank?: { readonly order: 'desc' | 'asc'; readonly limit: number };
+/** A question understood as a SemanticQuery. */
+export interface QueryIntent {
+  readonly kind: 'query';
+  readonly query: SemanticQuery;
   readonly references: readonly Reference[];
 }
 
-/** A metric the user can pick to re-ask. */
-export interface Choice {
-  readonly metric: string;
-  readonly label: string;
-  /** The question re-worded with this metric, ready to send. */
+/** A question no SemanticQuery can express, which a model classified as answerable: model SQL. */
+export interface FreeFormIntent {
+  readonly kind: 'freeform';
   readonly question: string;
+  readonly references: readonly Reference[];
 }
 
-/** The question named more than one metric. */
+/** A choice a clarification offers: a ready re-worded question. */
+export interface Choice {
+  readonly label: string;
+  readonly question: string;
+  /** The measure the choice picks, when the question was which measure. */
+  readonly metric?: string;
+}
+
+/** The system is not sure what was asked, and asks back. */
 export interface Clarification {
   readonly kind: 'clarification';
   readonly message: string;
   readonly choices: readonly Choice[];
   readonly references: readonly Reference[];
+  /** Words of the question nothing could place (a model, when configured, gets a try first). */
+  readonly unplaced?: readonly string[];
 }
 
-/** The question named no supported metric (or an impossible combination). */
+/** The question names nothing the catalog has. */
 export interface Unsupported {
   readonly kind: 'unsupported';
   readonly message: string;
@@ -58,214 +64,370 @@ export interface Unsupported {
   readonly references: readonly Reference[];
 }
 
-/** A question outside the catalog that a model classified as answerable; only a model generator takes it. */
-export interface FreeFormIntent {
-  readonly kind: 'freeform';
-  readonly question: string;
-  readonly references: readonly Reference[];
-}
+export type Intent = QueryIntent | FreeFormIntent | Clarification | Unsupported;
 
-export type Intent = MetricIntent | FreeFormIntent | Clarification | Unsupported;
+const drafts = new WeakMap<Catalog, Map<string, Draft>>();
 
-/** Normalise: lower case, plain quotes, punctuation to spaces (keeping dates and IDs intact). */
-export function normalise(question: string): string {
-  return question
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[\u2018\u2019\u201c\u201d]/g, "'")
-    .replace(/[^a-z0-9#\- ]+/g, ' ')
-    .replace(/(?<!\d)-|-(?!\d)/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
-const COMPARATIVE =
-  /\b(drop|drops|dropped|decline|declined|increase|increased|decrease|decreased|growth|grew|change|changed|compare|compared|comparison|versus|vs|over time|week over week|month over month|year over year|trend|difference|ratio|share|percent|percentage|correlat\w*)\b/;
-
-const REFERENCE_RE = /\b(tenant|business|location|store|restaurant|admin|user)(?:\s+(?:id|number|no))?\s*#?\s*(\d{1,18})\b/g;
-const KIND: Record<string, Reference['kind']> = {
-  tenant: 'tenant', business: 'business', location: 'location', store: 'location', restaurant: 'location', admin: 'admin', user: 'admin',
-};
-
-/**
- * Analyse a question against the catalog; `todayIso` is the clock's date. `previous` is the last
- * metric intent of the same conversation: a follow-up that names no metric ("and the week
- * before?") reuses its metric and grouping.
- */
-export function analyzeQuestion(question: string, catalog: Catalog, todayIso: string, previous?: MetricIntent): Intent {
-  if (previous) return analyze(question, catalog, todayIso, previous);
-  // A pure function of (catalog, day, question): repeated questions reuse the frozen result.
-  const perCatalog = analysed.get(catalog) ?? new Map<string, Intent>();
-  analysed.set(catalog, perCatalog);
+/** The first pass, cached per (catalog, day, question): a pure function of those. */
+export function readQuestion(question: string, catalog: Catalog, todayIso: string): Draft {
+  const perCatalog = drafts.get(catalog) ?? new Map<string, Draft>();
+  drafts.set(catalog, perCatalog);
   const key = `${todayIso}\u0000${question}`;
   const hit = perCatalog.get(key);
   if (hit) return hit;
-  const intent = deepFreeze(analyze(question, catalog, todayIso, undefined));
-  perCatalog.set(key, intent);
+  const draft = deepFreeze(draftQuestion(question, catalog, todayIso));
+  perCatalog.set(key, draft);
   if (perCatalog.size > 10_000) perCatalog.delete(perCatalog.keys().next().value as string);
-  return intent;
+  return draft;
 }
 
-const analysed = new WeakMap<Catalog, Map<string, Intent>>();
+/** True when the second pass needs the caller's values (the question has mentions). */
+export function needsValues(draft: Draft): boolean {
+  return draft.mentions.length > 0;
+}
 
-function analyze(question: string, catalog: Catalog, todayIso: string, previous: MetricIntent | undefined): Intent {
-  const text = normalise(question);
-  const references = [...text.matchAll(REFERENCE_RE)].map((m) => ({ kind: KIND[m[1]!]!, id: m[2]!.replace(/^0+(?=\d)/, '') }));
-  const unsupported = (message: string): Unsupported => ({
+/** The list of measures, for "unsupported" answers. */
+export function unsupported(catalog: Catalog, message: string, references: readonly Reference[]): Unsupported {
+  return {
     kind: 'unsupported',
     message,
-    metrics: catalog.metrics.map((m) => ({ id: m.id, label: m.label, description: m.description })),
-    references,
-  });
-
-  const { matched, masked } = findMetrics(text, catalog);
-  if (matched.length > 1) {
-    return clarification(question, `Your question names several measures. Which one do you want?`, matched, references, undefined);
-  }
-  // Comparisons, changes and ratios are beyond the catalog's one-aggregate shape: answering
-  // "biggest drop in guests" with "most guests" would be a wrong number, so hand them on.
-  if (COMPARATIVE.test(text)) {
-    return unsupported('That question compares or relates measures, which the metric catalog cannot answer on its own.');
-  }
-  const followUp = matched.length === 0 && previous ? followUpOf(text, previous, todayIso) : undefined;
-  if (followUp) return { ...followUp, references };
-  const metric = matched[0];
-  if (!metric) {
-    for (const a of catalog.ambiguous) {
-      if (hasPhrase(masked, a.term)) {
-        const choices = a.choices.map((id) => catalog.metrics.find((m) => m.id === id)!);
-        return clarification(question, a.question, choices, references, a.term);
-      }
-    }
-    return unsupported('I can answer questions about these metrics. Which one are you interested in?');
-  }
-
-  const range = parseTimeRange(text, todayIso) ?? defaultRange(catalog.defaultTimeRange, todayIso);
-  if ('invalid' in range) return unsupported(range.invalid);
-
-  const rank = /\b(top|best|highest|bottom|worst|lowest)\s+(\d{1,3})\b/.exec(masked);
-  const which = /\b(?:which|what)\s+(?:of\s+my\s+)?(\w+)\s+(?:had|has|did|was|were|sold|made|got)\b/.exec(masked);
-  let groupBy = findDimension(masked, catalog);
-  if (which && !groupBy) groupBy = dimensionFor(which[1]!, catalog);
-  if ((rank || which) && !groupBy) groupBy = catalog.dimensions.find((d) => d.id === 'location');
-  if (groupBy?.requires && groupBy.requires !== metric.table) {
-    return unsupported(`A breakdown by ${groupBy.label} is available only for item metrics.`);
-  }
-  const desc = /\b(most|highest|top|best|biggest|largest)\b/.test(masked);
-  const asc = /\b(least|lowest|bottom|worst|smallest|fewest)\b/.test(masked);
-  const intent: MetricIntent = {
-    kind: 'metric',
-    metric,
-    range,
-    ...(groupBy ? { groupBy } : {}),
-    filters: findFilters(question),
-    ...(rank || which
-      ? { rank: { order: asc && !desc ? 'asc' : 'desc', limit: rank ? Math.max(1, Math.min(100, Number(rank[2]))) : 1 } as const }
-      : {}),
+    metrics: publicMetrics(catalog).map((m) => ({ id: m.id, label: m.label, description: m.description })),
     references,
   };
-  return intent;
 }
 
-const NOT_PLACES = new Set([
-  ...['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'],
-  ...['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday', 'Q1', 'Q2', 'Q3', 'Q4'],
-]);
+/** Is this a follow-up of `previous` rather than a question of its own? */
+function isFollowUp(draft: Draft, previous: SemanticQuery | undefined): previous is SemanticQuery {
+  if (!previous) return false;
+  const namesMeasure = draft.measures.length > 0 || draft.implied !== undefined || draft.ambiguous.length > 0;
+  return draft.followUp || !namesMeasure;
+}
 
 /**
- * Location filters from the question as typed: a capitalised place after "in"/"at" is a city
- * ("in Chicago", "in New York"), two capitals are a state code ("in IL"). Only letters and
- * spaces are kept, so a filter value can never carry SQL.
+ * Refusals decidable from the first pass alone, before the policy, the sandbox or any data:
+ * an unusable time expression, no measure at all, or a word naming several measures.
  */
-export function findFilters(question: string): Filter[] {
-  const filters: Filter[] = [];
-  const state = /\b(?:in|at)\s+(?:the\s+state\s+of\s+)?([A-Z]{2})\b/.exec(question);
-  if (state && !NOT_PLACES.has(state[1]!)) filters.push({ dimension: 'state', value: state[1]! });
-  const city = /\b(?:in|at)\s+(?:the\s+city\s+of\s+)?([A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2})\b/.exec(question);
-  if (city && !NOT_PLACES.has(city[1]!.split(' ')[0]!)) filters.push({ dimension: 'city', value: city[1]! });
-  return filters;
-}
-
-/** "and the week before?", "what about last month?", "by city?" after a metric question. */
-function followUpOf(text: string, previous: MetricIntent, todayIso: string): Omit<MetricIntent, 'references'> | undefined {
-  const before = /\b(?:the\s+)?(day|week|month)\s+before\b|\b(?:the\s+)?previous\s+(day|week|month)\b/.exec(text);
-  if (before) {
-    const unit = (before[1] ?? before[2]) as 'day' | 'week' | 'month';
-    return { ...previous, range: shiftRange(previous.range, unit) };
-  }
-  const range = parseTimeRange(text, todayIso);
-  const looksLikeFollowUp = /^(and|what about|how about|same|now)\b/.test(text) || text.split(' ').length <= 6;
-  if (range && !('invalid' in range) && looksLikeFollowUp) return { ...previous, range };
-  return undefined;
-}
-
-function shiftRange(r: TimeRange, unit: 'day' | 'week' | 'month'): TimeRange {
-  const DAY = 86_400_000;
-  const from = Date.parse(`${r.from}T00:00:00Z`);
-  const to = Date.parse(`${r.to}T00:00:00Z`);
-  const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
-  if (unit === 'month') {
-    const f = new Date(from);
-    const start = Date.UTC(f.getUTCFullYear(), f.getUTCMonth() - 1, 1);
-    const end = Date.UTC(f.getUTCFullYear(), f.getUTCMonth(), 1) - DAY;
-    return { from: iso(start), to: iso(end), label: `the month before ${r.label}` };
-  }
-  const span = unit === 'day' ? DAY : 7 * DAY;
-  return { from: iso(from - span), to: iso(to - span), label: `the ${unit} before ${r.label}` };
-}
-
-function findMetrics(text: string, catalog: Catalog): { matched: Metric[]; masked: string } {
-  const phrases = catalog.metrics
-    .flatMap((m) => m.synonyms.map((s) => ({ s, m })))
-    .sort((a, b) => b.s.length - a.s.length);
-  let masked = ` ${text} `;
-  const matched: Metric[] = [];
-  for (const { s, m } of phrases) {
-    const re = new RegExp(`(?<=\\s)${s.replace(/ /g, '\\s')}(?=\\s)`, 'g');
-    if (re.test(masked)) {
-      masked = masked.replace(re, (x) => '_'.repeat(x.length));
-      if (!matched.includes(m)) matched.push(m);
+export function refuseEarly(question: string, draft: Draft, catalog: Catalog, previous?: SemanticQuery): Clarification | Unsupported | undefined {
+  const refs = draft.references;
+  if (draft.time.invalid) return unsupported(catalog, draft.time.invalid, refs);
+  if (isFollowUp(draft, previous)) return undefined;
+  if (draft.measures.length === 0 && draft.implied === undefined && draft.ambiguous.length === 0) {
+    if (previous === undefined && draft.time.relative && draft.mentions.length === 0 && draft.dimensions.length === 0) {
+      return unsupported(catalog, 'That looks like a follow-up, but there is no earlier question in this conversation to follow.', refs);
     }
-  }
-  return { matched, masked: masked.trim() };
-}
-
-function hasPhrase(text: string, phrase: string): boolean {
-  return new RegExp(`\\b${phrase}\\b`).test(text);
-}
-
-function findDimension(text: string, catalog: Catalog): Dimension | undefined {
-  for (const d of catalog.dimensions) {
-    for (const s of d.synonyms) {
-      const word = s.replace(/ /g, '\\s');
-      if (new RegExp(`\\b(?:by|per|for\\s+each|each|across)\\s+(?:${word})s?\\b`).test(text)) return d;
-      if (/ly$/.test(s) && new RegExp(`\\b${word}\\b`).test(text)) return d;
+    // "best day last week", "top stores": the shape of a question, without its measure.
+    if ((draft.rank || draft.dimensions.length) && draft.mentions.length === 0) {
+      const base = question.replace(/[?.!\s]+$/, '');
+      return {
+        kind: 'clarification',
+        message: draft.rank ? 'Best or worst by which measure?' : 'Which measure do you want?',
+        choices: ['net_sales_amount', 'order_count', 'guest_count'].map((id) => metricById(catalog, id)).filter((m) => m !== undefined).map((m) => ({
+          metric: m.id,
+          label: m.label,
+          question: `${base} by ${m.label}`,
+        })),
+        references: refs,
+      };
     }
+    return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
+  }
+  if (draft.ambiguous.length > 0 && draft.mentions.length === 0) {
+    const fitting = fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters);
+    if (fitting.length !== 1) return ambiguity(question, draft, catalog, (id) => fitting.includes(id));
   }
   return undefined;
 }
 
-function dimensionFor(word: string, catalog: Catalog): Dimension | undefined {
-  const singular = word.replace(/s$/, '');
-  return catalog.dimensions.find((d) => d.synonyms.includes(singular));
+/** The choices of the question's word naming several measures that the rest of the question fits. */
+function fittingChoices(draft: Draft, catalog: Catalog, measures: readonly string[], dims: readonly string[], filters: readonly QueryFilter[]): string[] {
+  const entry = catalog.ambiguous.find((x) => x.term === draft.ambiguous[0]!.term)!;
+  return entry.choices.filter((metricId) => {
+    const probe = { measures: [...measures, metricId], dimensions: dims, filters, time: { from: '2000-01-01', to: '2000-01-01', label: '' } };
+    const reach = reachable(catalog, metricId);
+    return checkQuery(probe, catalog) === undefined && draft.subjects.every((s) => dimOk(catalog, s, reach));
+  });
 }
 
-function clarification(
-  question: string,
-  message: string,
-  metrics: readonly Metric[],
-  references: readonly Reference[],
-  term: string | undefined,
-): Clarification {
-  const choices = metrics.map((m) => ({
-    metric: m.id,
-    label: m.label,
-    question: term ? reword(question, term, m.label) : `${question.replace(/[?.!\s]+$/, '')} (${m.label})?`,
-  }));
-  return { kind: 'clarification', message, choices, references };
+/** A word names several measures: ask, offering each choice (those the rest of the question fits). */
+function ambiguity(question: string, draft: Draft, catalog: Catalog, fits: ((metricId: string) => boolean) | undefined): Clarification | undefined {
+  const a = draft.ambiguous[0]!;
+  const entry = catalog.ambiguous.find((x) => x.term === a.term)!;
+  const choices = entry.choices.filter((c) => !fits || fits(c));
+  const offered = choices.length ? choices : entry.choices;
+  return {
+    kind: 'clarification',
+    message: entry.question,
+    choices: offered.map((id) => {
+      const m = metricById(catalog, id)!;
+      return { metric: id, label: m.label, question: reword(question, a.raw, m.label) };
+    }),
+    references: draft.references,
+  };
 }
 
+/** The question with `term` replaced by `label`, first occurrence, keeping the rest as typed. */
 function reword(question: string, term: string, label: string): string {
-  const re = new RegExp(`\\b${term}\\b`, 'i');
-  return re.test(question) ? question.replace(re, label) : `${question} (${label})`;
+  const i = question.toLowerCase().indexOf(term.toLowerCase());
+  return i < 0 ? `${question.replace(/[?.!\s]+$/, '')} (${label})?` : `${question.slice(0, i)}${label}${question.slice(i + term.length)}`;
+}
+
+/** Everything `understand` needs besides the question. */
+export interface UnderstandContext {
+  readonly catalog: Catalog;
+  readonly today: string;
+  /** The caller's own values, when the question has mentions. */
+  readonly values?: ValueIndex;
+  /** The last understood query of this conversation. */
+  readonly previous?: SemanticQuery;
+}
+
+/** The second pass: mentions, follow-up rules, assembly and the catalog check. */
+export function understand(question: string, draft: Draft, ctx: UnderstandContext): QueryIntent | Clarification | Unsupported {
+  const { catalog } = ctx;
+  const refs = draft.references;
+  const early = refuseEarly(question, draft, catalog, ctx.previous);
+  if (early) return early;
+  const clarify = (message: string, choices: readonly Choice[] = [], unplaced?: readonly string[]): Clarification => ({
+    kind: 'clarification',
+    message,
+    choices,
+    references: refs,
+    ...(unplaced ? { unplaced } : {}),
+  });
+
+  // Mentions: values of the caller's own data, or words nothing could place.
+  const resolution = draft.mentions.length && ctx.values ? resolveMentions(draft.mentions, catalog, ctx.values) : undefined;
+  if (draft.mentions.length && !ctx.values) return clarify('I could not read your data to match the names in the question.', [], draft.mentions.map((m) => m.text));
+  const unplaced = resolution?.unplaced ?? [];
+  if (unplaced.length) {
+    const names = unplaced.map((w) => `"${w}"`).join(', ');
+    const incomplete = ctx.values?.complete === false ? ' (your data has more names than I can match against)' : '';
+    return clarify(
+      `I'm not sure what ${names} means here: it is not a measure, a time, or a store, city, state, menu item or category of yours${incomplete}.`,
+      suggestions(draft, catalog, ctx),
+      unplaced,
+    );
+  }
+  if (resolution?.ambiguous) {
+    const { text, options } = resolution.ambiguous;
+    return clarify(
+      `"${text}" could mean ${options.map((o) => `the ${dimensionById(catalog, o.dimension)!.label} ${o.value}`).join(' or ')}. Which one?`,
+      options.map((o) => {
+        const label = dimensionById(catalog, o.dimension)!.label;
+        return { label: `${label} ${o.value}`, question: question.replace(text, `${text} ${label}`) };
+      }),
+    );
+  }
+  if (resolution?.mixed) {
+    return clarify(`"${resolution.mixed}" mixes different kinds of places or items; ask about one kind at a time (for example two cities, or two states).`);
+  }
+  let valueFilters = resolution?.filters ?? [];
+  // "Austin vs Dallas": a comparison of two values is a breakdown by what they are.
+  let valueDims: string[] = [];
+  const compareAt = draft.time.compare?.at;
+  if (compareAt !== undefined && resolution && draft.time.spans.length <= 1 && !draft.time.relative && !draft.time.compare?.unit) {
+    const before = resolution.matched.find((m) => m.mention.to <= compareAt && m.values.length);
+    const after = resolution.matched.find((m) => m.mention.from > compareAt && m.values.length);
+    if (before && after && before.values[0]!.dimension === after.values[0]!.dimension) {
+      const dim = before.values[0]!.dimension;
+      valueDims = [dim];
+      valueFilters = [
+        ...valueFilters.filter((f) => f.dimension !== dim || f.op === 'not_in'),
+        { dimension: dim, op: 'in', values: [...new Set([...before.values, ...after.values].map((v) => v.value))] },
+      ];
+    }
+  }
+
+  // Measures, and what a word naming several means given the rest of the question.
+  const follow = isFollowUp(draft, ctx.previous) ? ctx.previous : undefined;
+  const baseFilters = [...draft.filters, ...valueFilters];
+  const baseDims = [...new Set([...draft.dimensions.map((d) => d.id), ...valueDims])];
+  let measures = draft.measures.length ? [...draft.measures] : draft.implied ? [draft.implied] : [];
+  if (draft.ambiguous.length) {
+    const fitting = fittingChoices(draft, catalog, measures, baseDims, baseFilters);
+    if (fitting.length === 1 && draft.ambiguous.length === 1) measures = [...measures, fitting[0]!];
+    else return ambiguity(question, draft, catalog, (id) => fitting.includes(id))!;
+  }
+  if (measures.length === 0 && follow) measures = [...follow.measures];
+  if (measures.length === 0) return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
+
+  // Dimensions: new ones replace a follow-up's; a ranking over a group's value ranks its members.
+  let dims = baseDims.length ? baseDims : follow ? [...follow.dimensions] : [];
+  // Filters: a follow-up keeps the earlier ones except those on the same table as a new one.
+  let filters: QueryFilter[] = baseFilters;
+  if (follow) {
+    const tableOf = (id: string): string => {
+      const d = dimensionById(catalog, id);
+      return d && d.kind !== 'time' ? d.table : `time:${id}`;
+    };
+    const replaced = new Set(baseFilters.map((f) => tableOf(f.dimension)));
+    filters = [...follow.filters.filter((f) => !replaced.has(tableOf(f.dimension))), ...baseFilters];
+  }
+  if (draft.rank && dims.length === 0) {
+    const group = filters.map((f) => dimensionById(catalog, f.dimension)).find((d) => d?.kind === 'attribute' && d.members !== undefined);
+    if (group && group.kind === 'attribute') dims = [group.members!];
+  }
+  // A measure of another table, asked about menu items ("milkshake revenue"), means its alternate.
+  measures = measures.map((id) => {
+    const m = metricById(catalog, id)!;
+    const reach = reachable(catalog, id);
+    const tables = [...dims, ...filters.map((f) => f.dimension), ...draft.subjects]
+      .map((d) => dimensionById(catalog, d))
+      .filter((d) => d !== undefined && d.kind !== 'time')
+      .map((d) => (d as { table: string }).table);
+    const foreign = tables.find((t) => !reach.has(t));
+    return foreign && m.alternates[foreign] ? m.alternates[foreign]! : id;
+  });
+  measures = [...new Set(measures)];
+
+  // Time: the named period, a follow-up's period (or the one before it), or the default.
+  const time = timeOf(draft, ctx, follow);
+  if ('message' in time) return clarify(time.message);
+
+  // Ranking.
+  let order: SemanticQuery['order'];
+  let limit: number | undefined;
+  if (draft.rank) {
+    if (dims.length === 0) {
+      return clarify('What should be ranked: stores, cities, states, days, menu items or categories?', rankChoices(question, catalog));
+    }
+    const first = draft.dimensions.find((d) => d.id === dims[0]);
+    order = { measure: measures[0]!, by: draft.rank.by ?? 'value', direction: draft.rank.direction };
+    if (draft.rank.limit !== undefined) limit = draft.rank.limit;
+    else if (!draft.rank.all) {
+      if (first?.plural && !first.which) {
+        const label = dimensionById(catalog, dims[0]!)!.plural;
+        return clarify(`How many ${label} do you want?`, [3, 5, 10].map((n) => ({ label: `top ${n}`, question: `${question.replace(/[?.!\s]+$/, '')} (top ${n})` })));
+      }
+      limit = 1;
+    }
+    if (order.by !== 'value' && !time.compare) return clarify('Ranking by growth or decline needs a period to compare with, for example "week over week".');
+  } else if (follow?.order && dims.length > 0) {
+    // "top 5 cities ..." then "by state instead": the ranking carries over to the new breakdown.
+    order = { ...follow.order, measure: measures.includes(follow.order.measure) ? follow.order.measure : measures[0]! };
+    limit = follow.limit;
+  }
+  if (dims.length > MAX_DIMENSIONS) dims = dims.slice(0, MAX_DIMENSIONS + 1);
+
+  const query: SemanticQuery = {
+    measures,
+    dimensions: dims,
+    filters,
+    time: time.range,
+    ...(time.compare ? { compare: time.compare } : {}),
+    ...(order ? { order } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+  };
+  const problem = checkQuery(query, catalog);
+  if (problem) {
+    const choices = (problem.suggest ?? []).slice(0, 4).map((id) => {
+      const q2 = { ...query, measures: [id], order: query.order ? { ...query.order, measure: id } : undefined };
+      const m = metricById(catalog, id)!;
+      return { metric: id, label: m.label, question: questionFor(stripUndefined(q2), catalog) };
+    });
+    return clarify(problem.message, choices);
+  }
+  return { kind: 'query', query, references: refs };
+}
+
+function stripUndefined(q: Omit<SemanticQuery, 'order'> & { order?: SemanticQuery['order'] | undefined }): SemanticQuery {
+  const { order, ...rest } = q;
+  return order ? { ...rest, order } : rest;
+}
+
+/** Tables a measure's fact table reaches. */
+function reachable(catalog: Catalog, metricId: string): Set<string> {
+  const table = metricById(catalog, metricId)!.table;
+  return new Set([table, ...Object.keys(catalog.tables[table]?.joins ?? {})]);
+}
+
+function dimOk(catalog: Catalog, dimensionId: string, reach: ReadonlySet<string>): boolean {
+  const d = dimensionById(catalog, dimensionId);
+  return !d || d.kind === 'time' || reach.has(d.table);
+}
+
+/** The period and the comparison, from the first pass and the conversation. */
+function timeOf(
+  draft: Draft,
+  ctx: UnderstandContext,
+  follow: SemanticQuery | undefined,
+): { range: TimeRange; compare?: Comparison } | { message: string } {
+  const t = draft.time;
+  const spans = t.spans;
+  if (spans.length > 2) return { message: 'The question names more than two periods. Which one do you mean?' };
+  const connector = t.compare !== undefined && t.compare.unit === undefined;
+  if (spans.length === 2 && !connector && !t.relative) {
+    return { message: `You named two periods (${spans[0]!.range.label} and ${spans[1]!.range.label}). Do you want one of them, or the two compared ("${spans[0]!.range.label} vs ${spans[1]!.range.label}")?` };
+  }
+  let range: TimeRange;
+  if (spans.length) range = spans[0]!.range;
+  else if (follow && t.relative && !connector) {
+    // "and the week before?": the period before the one asked last.
+    const shifted = t.relative.kind === 'previous_year' ? previousYear(follow.time) : previousPeriod(follow.time);
+    range = { ...shifted, label: /^the \w+ before$/.test(shifted.label) ? `${shifted.label} ${follow.time.label}` : shifted.label };
+  } else if (follow) range = follow.time;
+  else if (t.compare?.unit) range = lastComplete(t.compare.unit, ctx.today);
+  else range = defaultRange(ctx.catalog.defaultTimeRange, ctx.today);
+
+  let compare: Comparison | undefined;
+  if (spans.length === 2) {
+    const second = spans[1]!.range;
+    const prev = previousPeriod(range);
+    if (/^last year/.test(second.label) && !/year/.test(range.label)) compare = { kind: 'previous_year', range: previousYear(range) };
+    else if (isUnitBefore(range, second)) compare = { kind: 'previous_period', range: prev };
+    else compare = { kind: 'range', range: second };
+  } else if (t.relative && (connector || !follow || spans.length === 1)) {
+    compare = t.relative.kind === 'previous_year' ? { kind: 'previous_year', range: previousYear(range) } : { kind: 'previous_period', range: previousPeriod(range) };
+  } else if (t.compare?.unit) {
+    compare = t.compare.yearOverYear ? { kind: 'previous_year', range: previousYear(range) } : { kind: 'previous_period', range: previousPeriod(range) };
+  } else if (connector && !t.relative && draft.mentions.length === 0) {
+    return { message: 'Compared with which period? For example "vs the week before" or "vs the same week last year".' };
+  } else if (follow?.compare && !spans.length && !t.relative) {
+    compare = follow.compare;
+  } else if (follow?.compare && follow.compare.kind !== 'range') {
+    compare = follow.compare.kind === 'previous_year' ? { kind: 'previous_year', range: previousYear(range) } : { kind: 'previous_period', range: previousPeriod(range) };
+  }
+  return compare ? { range, compare } : { range };
+}
+
+/**
+ * "this week vs last week", "this month vs last month": the second period is the unit before the
+ * first, so the comparison is like for like (the same days of it), not the whole of it.
+ */
+function isUnitBefore(first: TimeRange, second: TimeRange): boolean {
+  const expect = { 'this week': 'last week', 'this month': 'last month', 'this quarter': 'last quarter', 'last week': 'the week before last' } as Record<string, string>;
+  return expect[first.label] === second.label;
+}
+
+/** The last complete week, month, quarter or day, for "week over week" without a period. */
+function lastComplete(unit: 'week' | 'month' | 'quarter' | 'year' | 'day', todayIso: string): TimeRange {
+  if (unit === 'day') return { from: addDays(todayIso, -1), to: addDays(todayIso, -1), label: 'yesterday' };
+  if (unit === 'week') return { from: addDays(mondayOf(todayIso), -7), to: addDays(mondayOf(todayIso), -1), label: 'last week' };
+  if (unit === 'month') return { from: monthStart(todayIso, -1), to: addDays(monthStart(todayIso), -1), label: 'last month' };
+  if (unit === 'quarter') return { from: quarterStart(todayIso, -1), to: addDays(quarterStart(todayIso), -1), label: 'last quarter' };
+  return defaultRange('last_7_days', todayIso);
+}
+
+function rankChoices(question: string, catalog: Catalog): Choice[] {
+  const base = question.replace(/[?.!\s]+$/, '');
+  return ['location', 'day']
+    .map((id) => dimensionById(catalog, id))
+    .filter((d) => d !== undefined)
+    .map((d) => ({ label: d.plural, question: `${base} by ${d.label}` }));
+}
+
+/**
+ * Questions the parser can answer, offered when words could not be placed: what was understood
+ * without them, or the most common measures over the same period.
+ */
+function suggestions(draft: Draft, catalog: Catalog, ctx: UnderstandContext): Choice[] {
+  const time = draft.time.spans[0]?.range ?? defaultRange(catalog.defaultTimeRange, ctx.today);
+  const measures = draft.measures.length ? draft.measures : draft.implied ? [draft.implied] : [];
+  if (measures.length) {
+    const q: SemanticQuery = { measures: [...new Set(measures)], dimensions: [], filters: draft.filters, time };
+    if (checkQuery(q, catalog) === undefined) return [{ label: 'without the words I could not place', question: questionFor(q, catalog) }];
+  }
+  return publicMetrics(catalog)
+    .slice(0, 3)
+    .map((m) => ({ metric: m.id, label: m.label, question: questionFor({ measures: [m.id], dimensions: [], filters: [], time }, catalog) }));
 }

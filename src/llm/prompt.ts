@@ -5,15 +5,11 @@
  * dialect and a few examples. Never raw table names, schema-qualified names,
  * IDs of any tenant, business or location, the policy, or credentials.
  */
-import type { Catalog } from '../intent/catalog.js';
+import type { Turn } from '../conversation/store.js';
+import { publicMetrics, type Catalog } from '../semantic/catalog.js';
+import { definitionOf } from '../semantic/describe.js';
 import type { SandboxDescription } from '../sandbox/sandbox.js';
 import type { LlmMessage, LlmRequest } from './llm-client.js';
-
-/** A previous turn of the same conversation (same verified identity). */
-export interface Turn {
-  readonly question: string;
-  readonly sql: string | null;
-}
 
 /** What the SQL prompt is built from. */
 export interface SqlPromptInput {
@@ -36,9 +32,9 @@ export function describeTables(sandbox: SandboxDescription): string {
 
 function describeMetrics(catalog: Catalog, sandbox: SandboxDescription): string {
   const tables = new Set(sandbox.tables.map((t) => t.name));
-  return catalog.metrics
+  return publicMetrics(catalog)
     .filter((m) => tables.has(m.table))
-    .map((m) => `- ${m.label} (${m.unit}): ${m.sql} over ${m.table} AS m -- ${m.description}`)
+    .map((m) => `- ${m.label}: ${definitionOf(m.id, catalog)} over ${m.table} -- ${m.description}`)
     .join('\n');
 }
 

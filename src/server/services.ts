@@ -12,8 +12,9 @@ import type { Generator } from '../generate/generator.js';
 import { loadCredentialStore, type CredentialStore } from '../identity/credentials.js';
 import type { Directory } from '../identity/directory.js';
 import { MemoryReplayCache, type ReplayCache } from '../identity/replay-cache.js';
-import { loadCatalog } from '../intent/catalog.js';
-import { today } from '../intent/time-range.js';
+import { loadCatalog } from '../semantic/catalog.js';
+import { today } from '../intent/calendar.js';
+import { createValueLoader } from '../semantic/value-loader.js';
 import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wasm.js';
 import type { PipelineDeps } from '../pipeline.js';
 import { Redis } from 'ioredis';
@@ -95,7 +96,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       today: clockToday,
       policy,
       connector,
-      generator: overrides.generator ?? catalogGenerator,
+      generator: overrides.generator ?? catalogGenerator(catalog),
+      values: createValueLoader(catalog, (s) => connector.dialect.quoteIdent(s)),
       ...modelDeps(config, overrides, catalog, clockToday),
       conversations: new ConversationStore(),
       feedback: new FeedbackStore(config.feedback.file),

@@ -1,6 +1,5 @@
 /**
- * The warehouse port. Each engine (DuckDB now; PostgreSQL and Databricks
- * later) implements it, with a dialect object that says how the sandbox
+ * The warehouse port. Each engine (DuckDB, PostgreSQL, Databricks) implements it, with a dialect object that says how the sandbox
  * builder renders names and values for that engine.
  */
 import type { DirectorySource } from '../identity/directory.js';
@@ -64,8 +63,10 @@ export interface Dialect {
   /** An integer ID literal; the value must already match the ID pattern. */
   idLiteral(id: string): string;
   dateLiteral(isoDate: string): string;
-  /** A short text literal of letters, digits and spaces only (filter values). */
+  /** A text literal of printable ASCII without backslashes (filter values, labels); throws otherwise. */
   textLiteral(value: string): string;
+  /** The ISO day of the week (Monday 1 .. Sunday 7) of a date expression. */
+  isoWeekday(dateSql: string): string;
   /** The keyword between `name AS` and the CTE body that keeps the engine from pushing filters into it. */
   readonly cteFence: string;
 }

@@ -28,6 +28,12 @@ export function databricksDialect(catalog: string, schema: string): Dialect {
       return `\`${catalog}\`.\`${schema}\`.\`${name}\``;
     },
     placeholder: (name: string) => `:${name}`,
+    // Candidates may not carry quotes of any kind beyond plain strings here; keep literals plain.
+    textLiteral(value: string): string {
+      if (!/^[A-Za-z0-9 #&.,()/-]{1,100}$/.test(value)) throw new Error('refusing to render a text literal on Databricks');
+      return `'${value}'`;
+    },
+    isoWeekday: (dateSql: string) => `date_part('DAYOFWEEK_ISO', ${dateSql})`,
     // Spark SQL has no MATERIALIZED; the second wall on Databricks is grants and Unity Catalog row filters.
     cteFence: '',
     refusedCandidateText: /[`"$:\\]|\b[A-Za-z_]\w*\.[A-Za-z_]\w*\.[A-Za-z_]\w*\b/,

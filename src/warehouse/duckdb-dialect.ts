@@ -27,8 +27,12 @@ export const duckdbDialect: Dialect = Object.freeze({
     return `DATE '${isoDate}'`;
   },
   textLiteral(value: string): string {
-    if (!/^[A-Za-z0-9 ]{1,60}$/.test(value)) throw new Error('refusing to render a text literal outside [A-Za-z0-9 ]');
-    return `'${value}'`;
+    // The guard refuses non-ASCII text and backslashes (parsers disagree on them); so does this.
+    if (!/^[\x20-\x5b\x5d-\x7e]{1,100}$/.test(value)) throw new Error('refusing to render a text literal outside printable ASCII');
+    return `'${value.replaceAll("'", "''")}'`;
+  },
+  isoWeekday(dateSql: string): string {
+    return `date_part('isodow', ${dateSql})`;
   },
   // MATERIALIZED: the sandbox rows are computed before any candidate predicate
   // runs, so a failing cast in the candidate never sees an out-of-scope row.

@@ -1,0 +1,385 @@
+/**
+ * Layer 2, first pass: read a question against the catalog alone, placing
+ * every word. Recognisers run in a fixed order and each claims the words it
+ * understood: IDs, store opening dates, time, measures, ambiguous words,
+ * rankings, dimensions. Words nobody placed and that are not fillers become
+ * mentions: phrases that must turn out to be values of the caller's own data
+ * (a city, a store, a menu item) in the second pass, or the question is not
+ * answered as if it had been understood.
+ *
+ * Pure and deterministic: a function of (catalog, today, question).
+ */
+import { escapeRegExp } from '../util/regexp.js';
+import type { Catalog, DateDimension } from '../semantic/catalog.js';
+import type { QueryFilter } from '../semantic/query.js';
+import { FILLER, FOLLOW_UP_START, LIST_JOINERS, NEGATIVE_CUES, NUMBER, numberOf } from './lexicon.js';
+import { readTime, type TimeReading } from './time.js';
+import { Tokens } from './tokens.js';
+
+/** An entity the question names by ID. */
+export interface Reference {
+  readonly kind: 'tenant' | 'business' | 'location' | 'admin';
+  readonly id: string;
+}
+
+/** Words no recogniser placed: to be matched against the caller's own values. */
+export interface Mention {
+  /** As typed. */
+  readonly text: string;
+  /** Normalised words. */
+  readonly words: readonly string[];
+  /** After "excluding", "other than", ... */
+  readonly negated: boolean;
+  /** A dimension named next to it ("the city of X", "category X", "store 17"). */
+  readonly hint?: string;
+  /** A store number or location ID ("store 17", "location 628017"). */
+  readonly number?: string;
+  /** Token positions, for telling "Austin vs Dallas" from "this week vs last week". */
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A ranking: order, and how many rows when the question says. */
+export interface RankWords {
+  readonly direction: 'asc' | 'desc';
+  readonly limit?: number;
+  /** "rank my stores": every row, ordered. */
+  readonly all?: boolean;
+  /** "grew the most", "biggest drop": by the change against the comparison period. */
+  readonly by?: 'change' | 'change_pct';
+}
+
+/** What the first pass read. */
+export interface Draft {
+  readonly measures: readonly string[];
+  /** A measure implied by a verb ("grossing"), used only when none is named. */
+  readonly implied?: string;
+  readonly ambiguous: readonly { readonly term: string; readonly raw: string }[];
+  /** Dimensions named as the subject only ("my stores", "items"): they tell which measures fit. */
+  readonly subjects: readonly string[];
+  readonly dimensions: readonly { readonly id: string; readonly plural: boolean; readonly which: boolean }[];
+  readonly time: TimeReading;
+  readonly rank?: RankWords;
+  /** Filters the catalog alone can read: store opening dates, days of the week. */
+  readonly filters: readonly QueryFilter[];
+  readonly mentions: readonly Mention[];
+  readonly references: readonly Reference[];
+  /** Starts like a follow-up ("and ...", "what about ...", "now ...") or says "instead". */
+  readonly followUp: boolean;
+}
+
+const REFERENCE_KIND: Readonly<Record<string, Reference['kind']>> = {
+  tenant: 'tenant', business: 'business', company: 'business', admin: 'admin', user: 'admin',
+  location: 'location', store: 'location', restaurant: 'location', site: 'location', branch: 'location', shop: 'location', outlet: 'location', unit: 'location',
+};
+
+const DESC = new Set(['top', 'best', 'highest', 'biggest', 'largest', 'busiest', 'strongest', 'leading', 'greatest', 'most', 'more', 'max', 'maximum', 'peak']);
+const ASC = new Set(['bottom', 'worst', 'lowest', 'smallest', 'slowest', 'quietest', 'weakest', 'poorest', 'least', 'fewest', 'less', 'fewer', 'min', 'minimum']);
+const GROWTH = /^(grew|grow|growth|increase|increased|increases|gain|gains|gained|improved|improvement|rise|rose|up|jump|jumped)$/;
+const DECLINE = /^(drop|drops|dropped|decline|declined|declines|fell|fall|decrease|decreased|decreases|down|loss|losses|lost|shrank|slump)$/;
+
+/** First pass over one question. */
+export function draftQuestion(question: string, catalog: Catalog, todayIso: string): Draft {
+  const tokens = new Tokens(question);
+  const references: Reference[] = [];
+  const mentions: Mention[] = [];
+  const filters: QueryFilter[] = [];
+
+  // 1. IDs: "business 544", "store 17", "location id 628017".
+  const kinds = Object.keys(REFERENCE_KIND).join('|');
+  for (const m of tokens.find(new RegExp(`(${kinds})s?(?: (?:id|number|no|num|nr|code))?(?: #)? (#?\\d{1,18})`))) {
+    const kind = REFERENCE_KIND[m.groups[0]!]!;
+    const id = m.groups[1]!.replace(/^#/, '').replace(/^0+(?=\d)/, '');
+    references.push({ kind, id });
+    tokens.claim(m.from, m.to, 'reference');
+    if (kind === 'location') {
+      mentions.push({ text: tokens.raw(m.from, m.to), words: [id], negated: negatedBefore(tokens, m.from), hint: 'location', number: id, from: m.from, to: m.to });
+    }
+  }
+
+  // 2. Store opening dates: "stores opened since 2020", "opened before 2018".
+  for (const d of catalog.dimensions) {
+    if (d.kind !== 'date' || d.verbs.length === 0) continue;
+    const verbs = d.verbs.map(escapeRegExp).join('|');
+    const re = new RegExp(`(?:that |which |who )?(?:were |was |have |has )?(?:${verbs}) (since|after|before|in|during|from|prior to|on or after|on or before|until) (?:the )?(?:year )?((?:19|20)\\d\\d)`);
+    for (const m of tokens.find(re)) {
+      filters.push(openedFilter(d, m.groups[0]!, Number(m.groups[1])));
+      tokens.claim(m.from, m.to, 'filter');
+    }
+  }
+
+  // 3. Time.
+  const time = readTime(tokens, todayIso);
+  if (time.weekdays) {
+    filters.push({ dimension: weekdayDimension(catalog) ?? 'weekday', op: 'in', values: time.weekdays.map((n) => WEEKDAY_NAMES[n - 1]!) });
+  }
+
+  // 4. Measures, longest phrase first, and words that name several.
+  const measures: string[] = [];
+  for (const { re, id } of measurePatterns(catalog)) {
+    for (const m of tokens.find(re)) {
+      tokens.claim(m.from, m.to, 'measure');
+      if (!measures.includes(id)) measures.push(id);
+    }
+  }
+  let implied: string | undefined;
+  for (const i of catalog.implied) {
+    for (const m of tokens.find(new RegExp(i.words.map(phrasePattern).join('|')))) {
+      tokens.claim(m.from, m.to, 'measure');
+      implied ??= i.measure;
+    }
+  }
+  const ambiguous: { term: string; raw: string }[] = [];
+  for (const a of [...catalog.ambiguous].sort((x, y) => y.term.length - x.term.length)) {
+    for (const m of tokens.find(new RegExp(`${phrasePattern(a.term)}s?`))) {
+      tokens.claim(m.from, m.to, 'ambiguous');
+      // Explained by a measure already named ("the quantity of fries sold"), or only meant alone.
+      const explained = a.choices.some((c) => measures.includes(c)) || (a.whenAlone && measures.length > 0);
+      if (!explained) ambiguous.push({ term: a.term, raw: tokens.raw(m.from, m.to) });
+    }
+  }
+
+  // 5. Rankings.
+  let rank: { direction: 'asc' | 'desc'; limit?: number; all?: boolean; by?: 'change' | 'change_pct' } | undefined;
+  const superlatives = [...DESC, ...ASC].join('|');
+  for (const m of tokens.find(
+    new RegExp(`(?:the )?(?:(${NUMBER}) )?(${superlatives})(?: (${NUMBER}))?(?: (?:performing|performers?|selling|ones?))?`),
+  )) {
+    const word = m.groups[1]!;
+    const n = m.groups[0] ?? m.groups[2];
+    rank = { direction: ASC.has(word) ? 'asc' : 'desc', ...(n ? { limit: numberOf(n)! } : rank?.limit ? { limit: rank.limit } : {}) };
+    tokens.claim(m.from, m.to, 'rank');
+  }
+  for (const m of tokens.find(/(?:rank|ranked|ranking|rankings|sort|sorted|order|ordered|league table)(?: (?:by|on))?/)) {
+    rank ??= { direction: 'desc', all: true };
+    tokens.claim(m.from, m.to, 'rank');
+  }
+  for (const m of tokens.find(/ascending|lowest first|smallest first|descending|highest first|biggest first/)) {
+    if (rank) rank = { ...rank, direction: /ascending|lowest|smallest/.test(tokens.raw(m.from, m.to).toLowerCase()) ? 'asc' : 'desc' };
+    tokens.claim(m.from, m.to, 'rank');
+  }
+  // "grew the most", "the biggest drop": a ranking by change (only with a comparison period).
+  if (time.compare || time.relative) {
+    tokens.list.forEach((t, i) => {
+      if (!tokens.isFree(i)) return;
+      const grow = GROWTH.test(t.norm);
+      if (!grow && !DECLINE.test(t.norm)) return;
+      tokens.claim(i, i + 1, 'rank');
+      const pct = tokens.list.some((x) => x.norm === 'percent' || x.norm === 'percentage');
+      const direction = grow ? (rank?.direction ?? 'desc') : rank ? (rank.direction === 'desc' ? 'asc' : 'desc') : 'asc';
+      if (rank) rank = { ...rank, direction, by: pct ? 'change_pct' : 'change' };
+    });
+    for (const m of tokens.find(/percent|percentage|in percent|in percentage terms/)) {
+      if (rank?.by) tokens.claim(m.from, m.to, 'rank');
+    }
+  }
+
+  // 6. Dimensions: a breakdown ("by store", "per day", "for each city", "daily"), the thing ranked
+  // ("top 5 stores", "which city"), a hint next to a value ("the city of X"), or just the subject.
+  const dimensions: { id: string; plural: boolean; which: boolean }[] = [];
+  const subjects: string[] = [];
+  const hints: { at: number; dimension: string; side: 'before' | 'after' }[] = [];
+  const addDim = (id: string, plural: boolean, which: boolean): void => {
+    if (!dimensions.some((d) => d.id === id)) dimensions.push({ id, plural, which });
+  };
+  for (const m of tokens.find(/daily|weekly|monthly|quarterly|day by day|week by week|month by month|(?:each|every|per|by) day(?! of)/)) {
+    const w = tokens.list[m.from]!.norm;
+    const id = /^(daily|day|each|every|per|by)/.test(w) && !/week|month/.test(tokens.raw(m.from, m.to)) ? grainDimension(catalog, 'day')
+      : /^week/.test(w) ? grainDimension(catalog, 'week') : /^month/.test(w) ? grainDimension(catalog, 'month') : grainDimension(catalog, 'quarter');
+    if (!id) continue;
+    addDim(id, false, false);
+    tokens.claim(m.from, m.to, 'dimension');
+  }
+  for (const { re, id, plural } of dimensionPatterns(catalog)) {
+    for (const m of tokens.find(re)) {
+      const isPlural = m.groups[m.groups.length - 1] !== undefined || plural.has(tokens.raw(m.from, m.to).toLowerCase().split(' ').at(-1)!);
+      const cue = m.groups[0];
+      const which = m.groups[1] !== undefined;
+      const before = prevToken(tokens, m.from);
+      const after = m.to < tokens.length ? tokens.list[m.to]!.norm : '';
+      const ranked = before !== undefined && tokens.claimOf(before) === 'rank';
+      const withTheMost = after === 'with' || after === 'that' || after === 'where';
+      if (cue !== undefined || which || ranked || (withTheMost && rank)) {
+        addDim(id, isPlural, which);
+        if (which && m.groups[2]) rank = { ...(rank ?? { direction: 'desc' as const }), limit: numberOf(m.groups[2])! };
+        tokens.claim(m.from, m.to, 'dimension');
+        continue;
+      }
+      // Next to a word nobody placed: a hint for the value ("city of Austin", "Drinks category").
+      const nextFree = m.to < tokens.length && tokens.isFree(m.to) && !FILLER.has(tokens.list[m.to]!.norm);
+      const prevFree = m.from > 0 && tokens.isFree(m.from - 1) && !FILLER.has(tokens.list[m.from - 1]!.norm);
+      const ofFree = tokens.list[m.to]?.norm === 'of' && tokens.isFree(m.to + 1) && !FILLER.has(tokens.list[m.to + 1]?.norm ?? ',');
+      const namedFree = /^(named|called)$/.test(tokens.list[m.to]?.norm ?? '') && tokens.isFree(m.to + 1);
+      if (id !== 'location' && (nextFree || ofFree || namedFree)) hints.push({ at: m.to, dimension: id, side: 'before' });
+      else if (id === 'location' && (namedFree || (nextFree && !isPlural))) hints.push({ at: m.to, dimension: id, side: 'before' });
+      else if (id !== 'location' && prevFree) hints.push({ at: m.from - 1, dimension: id, side: 'after' });
+      const isHint = hints.some((h) => h.at === m.to || h.at === m.from - 1);
+      if (!isHint && !subjects.includes(id)) subjects.push(id);
+      tokens.claim(m.from, m.to, isHint ? 'hint' : 'subject');
+    }
+  }
+
+  // 7. Everything left: cue words, fillers, and mentions.
+  for (const m of tokens.find(new RegExp(NEGATIVE_CUES.source))) tokens.claim(m.from, m.to, 'cue');
+  for (const m of tokens.find(/named|called/)) tokens.claim(m.from, m.to, 'cue');
+  collectMentions(tokens, hints, mentions);
+  for (let i = 0; i < tokens.length; i++) if (tokens.isFree(i)) tokens.claim(i, i + 1, 'filler');
+
+  const start = tokens.list.map((t) => t.norm).join(' ');
+  return {
+    measures,
+    ...(implied ? { implied } : {}),
+    ambiguous,
+    subjects,
+    dimensions,
+    time,
+    ...(rank ? { rank } : {}),
+    filters,
+    mentions,
+    references,
+    followUp: (FOLLOW_UP_START.test(start) || /\binstead\b/.test(start)) && !NEW_QUESTION.test(start),
+  };
+}
+
+/** "different question", "new question": whatever follows is not a follow-up. */
+const NEW_QUESTION = /\b(?:different|new|another|separate|unrelated) question\b/;
+
+const WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+function openedFilter(d: DateDimension, word: string, year: number): QueryFilter {
+  switch (word) {
+    case 'since':
+    case 'from':
+    case 'on or after':
+      return { dimension: d.id, op: 'gte', values: [`${year}-01-01`] };
+    case 'after':
+      return { dimension: d.id, op: 'gte', values: [`${year + 1}-01-01`] };
+    case 'before':
+    case 'prior to':
+      return { dimension: d.id, op: 'lt', values: [`${year}-01-01`] };
+    case 'until':
+    case 'on or before':
+      return { dimension: d.id, op: 'lte', values: [`${year}-12-31`] };
+    default:
+      return { dimension: d.id, op: 'between', values: [`${year}-01-01`, `${year}-12-31`] };
+  }
+}
+
+function weekdayDimension(catalog: Catalog): string | undefined {
+  return catalog.dimensions.find((d) => d.kind === 'time' && d.grain === 'weekday')?.id;
+}
+
+function grainDimension(catalog: Catalog, grain: string): string | undefined {
+  return catalog.dimensions.find((d) => d.kind === 'time' && d.grain === grain)?.id;
+}
+
+/**
+ * The index of the closest token before `i` that is not a filler word or a measure ("the lowest
+ * revenue day": the ranking word stands before the measure), or undefined.
+ */
+function prevToken(tokens: Tokens, i: number): number | undefined {
+  for (let k = i - 1; k >= 0; k--) {
+    const c = tokens.claimOf(k);
+    if (c === undefined && FILLER.has(tokens.list[k]!.norm) && !/^\d/.test(tokens.list[k]!.norm)) continue;
+    if (c === 'measure') continue;
+    return k;
+  }
+  return undefined;
+}
+
+/** True when a negative cue ("excluding") stands right before token i (fillers between allowed). */
+function negatedBefore(tokens: Tokens, i: number): boolean {
+  for (let k = i - 1; k >= 0; k--) {
+    const c = tokens.claimOf(k);
+    if (c === 'cue') return true;
+    if (c === undefined && new RegExp(`^(?:${NEGATIVE_CUES.source})$`).test(tokens.list[k]!.norm)) return true;
+    if ((c === undefined && FILLER.has(tokens.list[k]!.norm)) || c === 'hint' || c === 'subject') continue;
+    return false;
+  }
+  return false;
+}
+
+/**
+ * Group free words into mentions: runs of words that are not fillers, joined across "and", "or",
+ * commas and "of" when more free words follow ("Chicago and Dallas", "House of Pies").
+ */
+function collectMentions(tokens: Tokens, hints: readonly { at: number; dimension: string; side: 'before' | 'after' }[], out: Mention[]): void {
+  const content = (i: number): boolean => tokens.isFree(i) && !FILLER.has(tokens.list[i]!.norm);
+  let i = 0;
+  while (i < tokens.length) {
+    if (!content(i)) {
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    for (;;) {
+      if (content(end)) {
+        end++;
+        continue;
+      }
+      // Interior joiners and small words, when more content follows.
+      let k = end;
+      while (k < tokens.length && tokens.isFree(k) && (LIST_JOINERS.has(tokens.list[k]!.norm) || /^(of|the|de|la|le|du|del|n|at|on)$/.test(tokens.list[k]!.norm))) k++;
+      if (k > end && content(k)) {
+        end = k + 1;
+        continue;
+      }
+      break;
+    }
+    const hint = hints.find((h) => (h.side === 'before' && (h.at === i || (tokens.list[h.at]?.norm === 'of' || /^(named|called)$/.test(tokens.list[h.at]?.norm ?? '')) && h.at + 1 === i)) || (h.side === 'after' && h.at === end - 1));
+    out.push({
+      text: tokens.raw(i, end),
+      words: tokens.list.slice(i, end).map((t) => t.norm),
+      negated: negatedBefore(tokens, i),
+      ...(hint ? { hint: hint.dimension } : {}),
+      from: i,
+      to: end,
+    });
+    tokens.claim(i, end, 'filter');
+    if (hint && tokens.list[hint.at]?.norm === 'of' && tokens.isFree(hint.at)) tokens.claim(hint.at, hint.at + 1, 'hint');
+    i = end;
+  }
+}
+
+const measureCache = new WeakMap<Catalog, { re: RegExp; id: string }[]>();
+
+/** One pattern per measure synonym, longest first, plurals allowed. */
+function measurePatterns(catalog: Catalog): { re: RegExp; id: string }[] {
+  const hit = measureCache.get(catalog);
+  if (hit) return hit;
+  const list = catalog.metrics
+    .filter((m) => !m.internal)
+    .flatMap((m) => m.synonyms.map((s) => ({ s, id: m.id })))
+    .sort((a, b) => b.s.length - a.s.length)
+    .map(({ s, id }) => ({ re: new RegExp(`${phrasePattern(s)}(?:s|es)?`), id }));
+  measureCache.set(catalog, list);
+  return list;
+}
+
+const dimensionCache = new WeakMap<Catalog, { re: RegExp; id: string; plural: ReadonlySet<string> }[]>();
+
+/**
+ * One pattern per dimension word (longest first), with what may stand before it: a grouping cue
+ * (group 1), or "which"/"what" with an optional number (groups 2-3); group 4 is a plural ending.
+ */
+function dimensionPatterns(catalog: Catalog): { re: RegExp; id: string; plural: ReadonlySet<string> }[] {
+  const hit = dimensionCache.get(catalog);
+  if (hit) return hit;
+  const cue =
+    '(by|per|for each|each|in each|broken down by|break(?:ing)? (?:it |that |them )?down by|breakdown by|split(?: out)? by|grouped by|group(?:ed)? by|by each|across(?! all| my| our| the))';
+  const list = catalog.dimensions
+    .filter((d) => d.kind !== 'date')
+    .flatMap((d) => [...d.synonyms, d.plural.toLowerCase(), d.label.toLowerCase()].map((s) => ({ s, d })))
+    .sort((a, b) => b.s.length - a.s.length)
+    .map(({ s, d }) => ({
+      re: new RegExp(`(?:${cue} (?:the |my |our |all )?|(which|what)(?: (${NUMBER}))?(?: of(?: my| our| the| all(?: my| our)?)?(?: ${NUMBER})?)? )?${phrasePattern(s)}(s|es)?`),
+      id: d.id,
+      plural: new Set([d.plural.toLowerCase().split(' ').at(-1)!]),
+    }));
+  dimensionCache.set(catalog, list);
+  return list;
+}
+
+function phrasePattern(s: string): string {
+  return s.split(' ').map((w) => escapeRegExp(w.replace(/'/g, '').replace('%', 'percent'))).join(' ');
+}

@@ -1,0 +1,317 @@
+/**
+ * Time in a question. Periods of the business calendar ("last week", "month
+ * to date", "the last 30 days", "Tuesday of last week", "Q3") are read by the
+ * rules below; absolute dates and ranges ("October 3rd", "Oct 3 through
+ * Oct 9", "11/03") by chrono-node, given the pinned "today" and corrected by
+ * the business rule that a date without a year is its most recent past
+ * occurrence. Comparison words ("vs", "week over week", "the same week last
+ * year") are read here too, because they name periods.
+ */
+import * as chrono from 'chrono-node';
+import type { TimeRange } from '../semantic/query.js';
+import {
+  addDays,
+  addYears,
+  dateOf,
+  isoWeekday,
+  mondayOf,
+  monthEnd,
+  monthStart,
+  quarterStart,
+  range,
+} from './calendar.js';
+import { MONTHS, NUMBER, numberOf, weekdayNumber, WEEKDAY_WORDS } from './lexicon.js';
+import type { Tokens } from './tokens.js';
+
+/** A period named in the question, where it stands. */
+export interface TimeSpan {
+  readonly from: number;
+  readonly to: number;
+  readonly range: TimeRange;
+}
+
+/** What the question says about time. */
+export interface TimeReading {
+  /** Absolute periods, in question order. */
+  readonly spans: readonly TimeSpan[];
+  /** "the week before", "the same week last year": a period relative to another one. */
+  readonly relative?: { readonly kind: 'previous_period' | 'previous_year'; readonly at: number };
+  /** A comparison word: "vs", "compared with", "week over week" (with its period unit when it has one). */
+  readonly compare?: { readonly at: number; readonly unit?: 'week' | 'month' | 'quarter' | 'year' | 'day'; readonly yearOverYear?: boolean };
+  /** Days of the week to keep: "on Tuesdays", "weekends". */
+  readonly weekdays?: readonly number[];
+  /** A time expression that is present but cannot be used. */
+  readonly invalid?: string;
+}
+
+const WD = `(?:${WEEKDAY_WORDS.join('|')}|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)`;
+const WEEK_REF = '(?:(?:the )?week before last|last weeks?|this weeks?|previous weeks?|prior weeks?|past weeks?|the previous week|the prior week)';
+const LAST = '(?:last|past|previous|prior|trailing)';
+
+type Period = { readonly from: string; readonly to: string; readonly label: string };
+
+/** Read every time expression of the question, claiming its tokens. */
+export function readTime(tokens: Tokens, todayIso: string): TimeReading {
+  const t = todayIso;
+  const yesterday = addDays(t, -1);
+  const spans: TimeSpan[] = [];
+  let invalid: string | undefined;
+  let relative: TimeReading['relative'];
+  let compare: TimeReading['compare'];
+  let weekdays: number[] | undefined;
+
+  const add = (from: number, to: number, r: Period | { invalid: string }): void => {
+    tokens.claim(from, to, 'time');
+    if ('invalid' in r) invalid ??= r.invalid;
+    else spans.push({ from, to, range: r });
+  };
+  const rule = (pattern: string, make: (g: (string | undefined)[]) => Period | { invalid: string } | undefined): void => {
+    for (const m of tokens.find(new RegExp(pattern))) {
+      const r = make(m.groups);
+      if (r) add(m.from, m.to, r);
+    }
+  };
+  const weekOf = (ref: string): { monday: string; label: string } => {
+    if (/before last/.test(ref)) return { monday: addDays(mondayOf(t), -14), label: 'the week before last' };
+    if (/^this/.test(ref)) return { monday: mondayOf(t), label: 'this week' };
+    return { monday: addDays(mondayOf(t), -7), label: 'last week' };
+  };
+  const day = (d: string, label: string): Period => ({ from: d, to: d, label: `${label} (${d})` });
+
+  // Comparison words first: they contain period words that are not periods of their own.
+  for (const m of tokens.find(/(week|month|quarter|year|day) (?:over|on) \1|wow|mom|qoq|yoy|dod|vs ly|vly/)) {
+    const text = tokens.list.slice(m.from, m.to).map((x) => x.norm).join(' ');
+    const unit = /^(week|wow)/.test(text) ? 'week' : /^(month|mom)/.test(text) ? 'month' : /^(quarter|qoq)/.test(text) ? 'quarter' : /^(day|dod)/.test(text) ? 'day' : 'year';
+    compare = { at: m.from, unit, ...(unit === 'year' ? { yearOverYear: true } : {}) };
+    tokens.claim(m.from, m.to, 'compare');
+  }
+  rule('(?:the )?week before last|(?:the )?week prior to last', () => ({ from: addDays(mondayOf(t), -14), to: addDays(mondayOf(t), -8), label: 'the week before last' }));
+  for (const m of tokens.find(
+    /(?:the )?same (?:week|month|quarter|day|days|period|time|weekend|dates?)(?: as| of| in)? (?:last year|a year ago|the (?:previous|prior) year|the year before|ly)|(?:the )?(?:same time|this time) last year|(?:a|one) year (?:ago|earlier|before)|(?:the )?year before|(?:the )?prior year|ly/,
+  )) {
+    relative = { kind: 'previous_year', at: m.from };
+    tokens.claim(m.from, m.to, 'compare');
+  }
+  for (const m of tokens.find(
+    new RegExp(`(?:the )?(?:day|week|month|quarter|period|one|weekend) (?:before|prior)(?: that| it)?|(?:the )?(?:previous|prior|preceding) (?:day|week|month|quarter|period|one|${NUMBER}(?: days| weeks| months)?)|(?:the )?period before|(?:the )?same (?:period|days|time|dates) (?:last|the previous|the prior|of last|of the previous) (?:week|month|quarter)`),
+  )) {
+    relative ??= { kind: 'previous_period', at: m.from };
+    tokens.claim(m.from, m.to, 'compare');
+  }
+  for (const m of tokens.find(/vs|versus|v|compared (?:to|with)|compare(?:d)?(?: to| with)?|comparison(?: to| with)?|against|relative to|stacks? up(?: against| to| with)?/)) {
+    compare ??= { at: m.from };
+    tokens.claim(m.from, m.to, 'compare');
+  }
+
+  // A day of a named week: "Tuesday of last week", "last week's Tuesday", "Tuesday last week".
+  const pickDay = (wd: string | undefined, ref: string | undefined): Period | undefined => {
+    const n = wd ? weekdayNumber(wd.slice(0, 3)) : undefined;
+    if (!n || !ref) return undefined;
+    const w = weekOf(ref);
+    const d = addDays(w.monday, n - 1);
+    return day(d, `${WEEKDAY_WORDS[n - 1]!.replace(/^./, (c) => c.toUpperCase())} of ${w.label}`);
+  };
+  rule(`(?:on )?(?:the )?(${WD}) (?:of |in |from )?(?:the )?(${WEEK_REF})`, (g) => pickDay(g[0], g[1]));
+  rule(`(${WEEK_REF}) (?:on )?(?:the )?(${WD})`, (g) => pickDay(g[1], g[0]));
+
+  // Periods of the business calendar.
+  rule(`(?:the )?${LAST} (${NUMBER}) (days?|weeks?|months?|years?)`, (g) => {
+    const n = numberOf(g[0]!)!;
+    const unit = g[1]!.replace(/s$/, '');
+    const days = unit === 'day' ? n : unit === 'week' ? 7 * n : unit === 'month' ? 30 * n : 365 * n;
+    if (n < 1) return { invalid: 'That time range is empty.' };
+    return range(addDays(t, -days), yesterday, `the last ${n} ${unit}${n === 1 ? '' : 's'}`);
+  });
+  rule('(?:the )?day before yesterday', () => day(addDays(t, -2), 'the day before yesterday'));
+  rule('yesterday|yesterdays|last night', () => day(yesterday, 'yesterday'));
+  rule('(?:so far )?today(?: so far)?|todays|tonight', () => day(t, 'today'));
+  rule(`(?:the )?${LAST} weeks?|(?:the )?${LAST} full week|(?:the )?last complete week`, () => ({ from: addDays(mondayOf(t), -7), to: addDays(mondayOf(t), -1), label: 'last week' }));
+  rule('(?:so far )?this weeks?(?: so far)?|(?:the )?current week|week to date|wtd|(?:the )?week so far', () => ({ from: mondayOf(t), to: t, label: 'this week' }));
+  rule(`(?:the )?${LAST} weekend`, () => ({ from: addDays(mondayOf(t), -2), to: addDays(mondayOf(t), -1), label: 'last weekend' }));
+  rule(`(?:the )?${LAST} months?`, () => ({ from: monthStart(t, -1), to: addDays(monthStart(t), -1), label: 'last month' }));
+  rule('(?:so far )?this months?(?: so far)?|(?:the )?current month|month to date|mtd|(?:the )?month so far', () => ({ from: monthStart(t), to: t, label: 'this month' }));
+  rule(`(?:the )?${LAST} quarters?`, () => ({ from: quarterStart(t, -1), to: addDays(quarterStart(t), -1), label: 'last quarter' }));
+  rule('(?:so far )?this quarters?(?: so far)?|(?:the )?current quarter|quarter to date|qtd|(?:the )?quarter so far', () => ({ from: quarterStart(t), to: t, label: 'this quarter' }));
+  rule('(?:so far )?this years?(?: so far)?|(?:the )?current year|year to date|ytd|(?:the )?year so far', () => ({ from: `${t.slice(0, 4)}-01-01`, to: t, label: 'year to date' }));
+  rule(`(?:the )?${LAST} years?`, () => {
+    const y = Number(t.slice(0, 4)) - 1;
+    return { from: `${y}-01-01`, to: `${y}-12-31`, label: `last year (${y})` };
+  });
+  const quarter = (q: number, year: number): Period => {
+    const from = `${year}-${String((q - 1) * 3 + 1).padStart(2, '0')}-01`;
+    return { from, to: addDays(quarterStart(from, 1), -1), label: `Q${q} ${year}` };
+  };
+  const pastYear = (from: string, y: number | undefined): number => (y !== undefined ? y : from <= t ? Number(t.slice(0, 4)) : Number(t.slice(0, 4)) - 1);
+  rule('q([1-4])(?: of)?(?: (20\\d\\d))?', (g) => {
+    const q = Number(g[0]);
+    const y = g[1] ? Number(g[1]) : pastYear(`${t.slice(0, 4)}-${String((q - 1) * 3 + 1).padStart(2, '0')}-01`, undefined);
+    return quarter(q, y);
+  });
+  rule('(?:the )?(first|second|third|fourth|1st|2nd|3rd|4th) quarter(?: of (20\\d\\d))?', (g) => {
+    const q = { first: 1, second: 2, third: 3, fourth: 4, '1st': 1, '2nd': 2, '3rd': 3, '4th': 4 }[g[0] as 'first']!;
+    const y = g[1] ? Number(g[1]) : pastYear(`${t.slice(0, 4)}-${String((q - 1) * 3 + 1).padStart(2, '0')}-01`, undefined);
+    return quarter(q, y);
+  });
+
+  // "between the 1st and the 12th of November", "from the 5th to the 11th of October".
+  const MONTH = `(${MONTHS.join('|')}|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)`;
+  rule(`(?:between|from) (?:the )?(\\d{1,2})(?:st|nd|rd|th)? (?:and|to|through|thru|until|till|-) (?:the )?(\\d{1,2})(?:st|nd|rd|th)? (?:of )?${MONTH}(?: (20\\d\\d))?`, (g) => {
+    const month = monthIndexOf(g[2]!);
+    return absoluteRange(Number(g[0]), Number(g[1]), month, g[3] ? Number(g[3]) : undefined, t);
+  });
+  rule(`(?:between|from) ${MONTH} (\\d{1,2})(?:st|nd|rd|th)? (?:and|to|through|thru|until|till|-) (?:the )?(\\d{1,2})(?:st|nd|rd|th)?(?: (20\\d\\d))?`, (g) => {
+    const month = monthIndexOf(g[0]!);
+    return absoluteRange(Number(g[1]), Number(g[2]), month, g[3] ? Number(g[3]) : undefined, t);
+  });
+  // "the week of Oct 12": the Monday-to-Sunday week holding that date.
+  rule(`(?:the )?week (?:of|starting|beginning|commencing) (?:the )?(?:${MONTH} (\\d{1,2})(?:st|nd|rd|th)?|(\\d{1,2})(?:st|nd|rd|th)? (?:of )?${MONTH})`, (g) => {
+    const month = monthIndexOf((g[0] ?? g[3])!);
+    const d = pastDate(Number(g[1] ?? g[2]), month, undefined, t);
+    if (!d) return { invalid: 'That date is not a real calendar date.' };
+    const monday = mondayOf(d);
+    return { from: monday, to: addDays(monday, 6), label: `the week of ${monday}` };
+  });
+  // "Saturday the 14th": the most recent past such date, which must be that weekday.
+  rule(`(${WD}) (?:the )?(\\d{1,2})(?:st|nd|rd|th)`, (g) => {
+    const n = Number(g[1]);
+    let d = dateOf(Number(t.slice(0, 4)), Number(t.slice(5, 7)) - 1, n);
+    if (!d || d >= t) d = dateOf(Number(monthStart(t, -1).slice(0, 4)), Number(monthStart(t, -1).slice(5, 7)) - 1, n);
+    const wd = weekdayNumber(g[0]!.slice(0, 3));
+    if (!d || (wd !== undefined && isoWeekday(d) !== wd)) return { invalid: `The ${n}th was not a ${g[0]}.` };
+    return day(d, `${g[0]!.replace(/^./, (c) => c.toUpperCase())} the ${n}th`);
+  });
+
+  // Absolute dates and ranges: chrono, on what no rule has read.
+  readChrono(tokens, t, add);
+
+  // Days of the week: "on Tuesdays" and "weekends" filter; "Tuesday" and "last Tuesday" name a date.
+  for (const m of tokens.find(/(?:on )?(?:the )?weekends?|(?:on )?(?:saturdays and sundays|sat and sun)/)) {
+    weekdays = [6, 7];
+    tokens.claim(m.from, m.to, 'filter');
+  }
+  for (const m of tokens.find(/(?:on )?weekdays|(?:on )?(?:the )?weekday days|monday to friday|mon-fri/)) {
+    weekdays = [1, 2, 3, 4, 5];
+    tokens.claim(m.from, m.to, 'filter');
+  }
+  for (const m of tokens.find(new RegExp(`(?:on |every )?(${WD}s|every ${WD})(?:(?: and| or|,) (?:on )?(${WD})s?)*`))) {
+    const words = tokens.list.slice(m.from, m.to).map((x) => x.norm).filter((w) => weekdayNumber(w.slice(0, 3)) !== undefined && /^[a-z]+$/.test(w));
+    weekdays = [...new Set([...(weekdays ?? []), ...words.map((w) => weekdayNumber(w.slice(0, 3))!)])].sort();
+    tokens.claim(m.from, m.to, 'filter');
+  }
+  rule(`(?:last|this past|the last|on last) (${WD})|(?:on )?(?:this )?(${WD})`, (g) => {
+    const n = weekdayNumber((g[0] ?? g[1])!.slice(0, 3))!;
+    // The most recent such day before today.
+    let d = addDays(t, -1);
+    while (isoWeekday(d) !== n) d = addDays(d, -1);
+    return day(d, `last ${WEEKDAY_WORDS[n - 1]!.replace(/^./, (c) => c.toUpperCase())}`);
+  });
+
+  // "since October 1st", "since Monday": from that date to yesterday.
+  for (const [i, s] of spans.entries()) {
+    if (s.from === 0 || tokens.claimOf(s.from - 1) !== undefined || tokens.list[s.from - 1]!.norm !== 'since') continue;
+    tokens.claim(s.from - 1, s.from, 'time');
+    const r = range(s.range.from, yesterday, `since ${s.range.label}`);
+    if ('invalid' in r) invalid ??= r.invalid;
+    else spans[i] = { from: s.from - 1, to: s.to, range: r };
+  }
+  // Bare years: "in 2025", "2025 revenue".
+  rule('(?:in |for |during |of )?(20\\d\\d)', (g) => {
+    const y = Number(g[0]);
+    return { from: `${y}-01-01`, to: `${y}-12-31`, label: String(y) };
+  });
+
+  // Two single dates joined by "and"/"to": one range ("between Oct 1 and Oct 15").
+  spans.sort((a, b) => a.from - b.from);
+  for (let i = 0; i + 1 < spans.length; i++) {
+    const a = spans[i]!;
+    const b = spans[i + 1]!;
+    const between = tokens.list.slice(a.to, b.from).map((x) => x.norm);
+    const joined = between.length === 1 && /^(and|to|through|thru|until|till|-)$/.test(between[0]!);
+    const lead = a.from > 0 ? tokens.list[a.from - 1]!.norm : '';
+    if (joined && a.range.from === a.range.to && b.range.from === b.range.to && (/^(between|from)$/.test(lead) || between[0] !== 'and')) {
+      const r = range(a.range.from, b.range.to, `${a.range.from} to ${b.range.to}`);
+      tokens.claim(a.to, b.from, 'time');
+      if (/^(between|from)$/.test(lead) && tokens.claimOf(a.from - 1) === undefined) tokens.claim(a.from - 1, a.from, 'time');
+      if ('invalid' in r) {
+        invalid ??= r.invalid;
+        spans.splice(i, 2);
+      } else spans.splice(i, 2, { from: a.from, to: b.to, range: r });
+      i--;
+    }
+  }
+  // "between"/"from" left before a range read as one piece.
+  for (const s of spans) {
+    if (s.from > 0 && tokens.claimOf(s.from - 1) === undefined && /^(between|from)$/.test(tokens.list[s.from - 1]!.norm)) tokens.claim(s.from - 1, s.from, 'time');
+  }
+  return {
+    spans,
+    ...(relative ? { relative } : {}),
+    ...(compare ? { compare } : {}),
+    ...(weekdays ? { weekdays } : {}),
+    ...(invalid ? { invalid } : {}),
+  };
+}
+
+function monthIndexOf(word: string): number {
+  const w = word.toLowerCase();
+  const full = MONTHS.findIndex((m) => m === w || m.startsWith(w.slice(0, 3)));
+  return full;
+}
+
+/** The most recent past occurrence of day/month (this year or last), or that year when given. */
+function pastDate(dayOfMonth: number, month0: number, year: number | undefined, todayIso: string): string | undefined {
+  if (year !== undefined) return dateOf(year, month0, dayOfMonth);
+  const y = Number(todayIso.slice(0, 4));
+  const d = dateOf(y, month0, dayOfMonth);
+  if (d && d <= todayIso) return d;
+  return dateOf(y - 1, month0, dayOfMonth);
+}
+
+function absoluteRange(a: number, b: number, month0: number, year: number | undefined, todayIso: string): Period | { invalid: string } {
+  const from = pastDate(a, month0, year, todayIso);
+  if (!from) return { invalid: 'That date is not a real calendar date.' };
+  const to = dateOf(Number(from.slice(0, 4)), month0, b);
+  if (!to) return { invalid: 'That date is not a real calendar date.' };
+  return range(from, to, `${from} to ${to}`);
+}
+
+/**
+ * chrono-node over the words no rule read. Kept only when what it read names a month, a numeric
+ * date or "N days ago" (chrono's own reading of weekdays and "last week" is not the business
+ * calendar's), and never a time of day.
+ */
+function readChrono(tokens: Tokens, todayIso: string, add: (from: number, to: number, r: Period | { invalid: string }) => void): void {
+  const text = tokens.unclaimedText();
+  if (!/[a-z0-9]/i.test(text)) return;
+  const reference = new Date(`${todayIso}T12:00:00Z`);
+  const results = chrono.casual.parse(text, { instant: reference, timezone: 'UTC' }, { forwardDate: false });
+  for (const r of results) {
+    const words = r.text.toLowerCase();
+    const named = /\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\d{1,2}\/\d{1,2}|\d{4}-\d{2}-\d{2}|\bago\b/.test(words);
+    if (!named || r.start.isCertain('hour')) continue;
+    const at = tokens.tokensAt(r.index, r.index + r.text.length);
+    if (!at) continue;
+    // "may" is a month only when it reads like one ("in May", "May 3").
+    const before = at.from > 0 ? tokens.list[at.from - 1]!.norm : '';
+    if (words === 'may' && !/^(in|for|during|of|since)$/.test(before)) continue;
+    const resolve = (c: chrono.ParsedComponents): string => {
+      const y = c.get('year')!;
+      const d = dateOf(y, c.get('month')! - 1, c.get('day')!) ?? `${y}-01-01`;
+      return d;
+    };
+    let from = resolve(r.start);
+    const monthOnly = !r.start.isCertain('day') && r.start.isCertain('month');
+    let to = r.end ? resolve(r.end) : monthOnly ? monthEnd(from) : from;
+    // The business rule: a date without a year is its most recent past occurrence.
+    if (!r.start.isCertain('year') && from > todayIso) {
+      from = addYears(from, -1);
+      to = monthOnly && !r.end ? monthEnd(from) : addYears(to, -1);
+    }
+    if (to < from && r.end && !r.end.isCertain('year')) to = addYears(to, 1);
+    const label = monthOnly && !r.end ? `${MONTHS[Number(from.slice(5, 7)) - 1]!.replace(/^./, (c) => c.toUpperCase())} ${from.slice(0, 4)}` : from === to ? from : `${from} to ${to}`;
+    add(at.from, at.to, range(from, to, label));
+  }
+}
+
+/** Exposed for tests: the start of the quarter holding a day. */
+export { quarterStart, monthStart, monthEnd };

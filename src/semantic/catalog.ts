@@ -1,0 +1,286 @@
+/**
+ * The semantic catalog (catalog/metrics.yaml): measures, dimensions, the
+ * words for them and how they map onto the sandbox tables. Validated strictly
+ * at start-up against the sandbox table registry: an unknown key, table or
+ * column, a formula over an unknown or cyclic measure, measures of two tables
+ * in one formula, or a word claimed twice all fail the boot.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { SplitplaneError } from '../errors.js';
+import { SANDBOX_TABLES } from '../sandbox/tables.js';
+import { deepFreeze } from '../util/freeze.js';
+import { namesIn, parseExpr, type Expr } from './expr.js';
+
+const phrase = z.string().min(2).max(60).regex(/^[a-z0-9][a-z0-9 %']*$/, 'words are lower case');
+const id = z.string().regex(/^[a-z][a-z0-9_]*$/);
+const format = z.enum(['currency', 'integer', 'decimal', 'percent']);
+
+const TableSchema = z
+  .object({ alias: z.string().regex(/^[a-z]$/), time: id.optional(), joins: z.record(id, id).default({}) })
+  .strict();
+
+const BaseMetricSchema = z
+  .object({
+    id,
+    label: z.string().min(1),
+    description: z.string().min(1),
+    table: id,
+    aggregate: z.enum(['sum', 'count', 'count_distinct', 'avg', 'min', 'max']),
+    expr: z.string().min(1).max(200),
+    decimals: z.number().int().min(0).max(6).optional(),
+    format,
+    synonyms: z.array(phrase).default([]),
+    internal: z.boolean().default(false),
+    alternates: z.record(id, id).optional(),
+  })
+  .strict();
+
+const DerivedMetricSchema = z
+  .object({
+    id,
+    label: z.string().min(1),
+    description: z.string().min(1),
+    formula: z.string().min(1).max(200),
+    decimals: z.number().int().min(0).max(6),
+    format,
+    synonyms: z.array(phrase).default([]),
+    internal: z.boolean().default(false),
+    alternates: z.record(id, id).optional(),
+  })
+  .strict();
+
+const common = { id, label: z.string().min(1), plural: z.string().min(1), synonyms: z.array(phrase).min(1) };
+const DimensionSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      ...common,
+      kind: z.literal('attribute'),
+      table: id,
+      column: id,
+      key: id.optional(),
+      values: z.literal('data').optional(),
+      members: id.optional(),
+      known: z.array(z.string().min(1).max(60)).optional(),
+      vocabulary: z.record(z.string().min(1).max(60), z.array(phrase).min(1)).optional(),
+    })
+    .strict(),
+  z.object({ ...common, kind: z.literal('time'), grain: z.enum(['day', 'week', 'month', 'quarter', 'year', 'weekday']) }).strict(),
+  z.object({ ...common, kind: z.literal('date'), table: id, column: id, verbs: z.array(phrase).default([]) }).strict(),
+]);
+
+const CatalogSchema = z
+  .object({
+    version: z.literal(2),
+    defaultTimeRange: z.enum(['last_7_days', 'last_week', 'last_30_days', 'last_month']),
+    tables: z.record(id, TableSchema),
+    metrics: z.array(z.union([BaseMetricSchema, DerivedMetricSchema])).min(1),
+    implied: z.array(z.object({ words: z.array(phrase).min(1), measure: id }).strict()).default([]),
+    ambiguous: z
+      .array(z.object({ term: phrase, choices: z.array(id).min(2), question: z.string().min(1), whenAlone: z.boolean().default(false) }).strict())
+      .default([]),
+    dimensions: z.array(DimensionSchema).default([]),
+  })
+  .strict();
+
+/** A measure, resolved: its fact table, and either an aggregate or a formula over other measures. */
+export interface Metric {
+  readonly id: string;
+  readonly label: string;
+  readonly description: string;
+  readonly format: 'currency' | 'integer' | 'decimal' | 'percent';
+  readonly decimals: number | undefined;
+  readonly synonyms: readonly string[];
+  readonly internal: boolean;
+  /** The fact table every row of this measure comes from. */
+  readonly table: string;
+  readonly aggregate?: 'sum' | 'count' | 'count_distinct' | 'avg' | 'min' | 'max';
+  readonly expr?: Expr;
+  readonly formula?: Expr;
+  /** Tables joined to the fact table to compute it (menu_items for food cost). */
+  readonly needs: readonly string[];
+  /** The measure this one means in a question about another table's dimension (menu items). */
+  readonly alternates: Readonly<Record<string, string>>;
+}
+
+/** A dimension, as declared. */
+export type Dimension = z.infer<typeof DimensionSchema>;
+export type AttributeDimension = Extract<Dimension, { kind: 'attribute' }>;
+export type TimeDimension = Extract<Dimension, { kind: 'time' }>;
+export type DateDimension = Extract<Dimension, { kind: 'date' }>;
+
+/** The validated, frozen catalog. */
+export interface Catalog {
+  readonly defaultTimeRange: 'last_7_days' | 'last_week' | 'last_30_days' | 'last_month';
+  readonly tables: Readonly<Record<string, { readonly alias: string; readonly time?: string | undefined; readonly joins: Readonly<Record<string, string>> }>>;
+  readonly metrics: readonly Metric[];
+  readonly implied: readonly { readonly words: readonly string[]; readonly measure: string }[];
+  readonly ambiguous: readonly { readonly term: string; readonly choices: readonly string[]; readonly question: string; readonly whenAlone: boolean }[];
+  readonly dimensions: readonly Dimension[];
+}
+
+/** The measure with this id, or undefined. */
+export function metricById(catalog: Catalog, metricId: string): Metric | undefined {
+  return catalog.metrics.find((m) => m.id === metricId);
+}
+
+/** The dimension with this id, or undefined. */
+export function dimensionById(catalog: Catalog, dimensionId: string): Dimension | undefined {
+  return catalog.dimensions.find((d) => d.id === dimensionId);
+}
+
+/** The measures a user may be offered (not internal ones). */
+export function publicMetrics(catalog: Catalog): readonly Metric[] {
+  return catalog.metrics.filter((m) => !m.internal);
+}
+
+/** Validate a catalog object; throws SP_ERR_CONFIG with every problem found. */
+export function parseCatalog(raw: unknown, source = 'catalog'): Catalog {
+  const r = CatalogSchema.safeParse(raw);
+  if (!r.success) {
+    const detail = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: ${detail}` });
+  }
+  const c = r.data;
+  const problems: string[] = [];
+  const column = (table: string, col: string): boolean => SANDBOX_TABLES[table]?.columns[col] !== undefined;
+
+  const aliases = new Map<string, string>();
+  for (const [name, t] of Object.entries(c.tables)) {
+    if (!SANDBOX_TABLES[name]) problems.push(`table ${name} is not a sandbox table`);
+    if (t.time !== undefined && !column(name, t.time)) problems.push(`table ${name}: no column ${t.time}`);
+    for (const [target, key] of Object.entries(t.joins)) {
+      if (!c.tables[target]) problems.push(`table ${name} joins unknown table ${target}`);
+      else if (!column(name, key) || !column(target, key)) problems.push(`join ${name} -> ${target}: ${key} is not a column of both`);
+    }
+    // Fact tables may share an alias (a query reads one); other tables may not.
+    const other = aliases.get(t.alias);
+    if (other && (t.time === undefined || c.tables[other]?.time === undefined)) problems.push(`tables ${other} and ${name} share alias ${t.alias}`);
+    aliases.set(t.alias, name);
+  }
+
+  const rawById = new Map<string, (typeof c.metrics)[number]>();
+  for (const m of c.metrics) {
+    if (rawById.has(m.id)) problems.push(`metric ${m.id} defined twice`);
+    rawById.set(m.id, m);
+  }
+  const resolved = new Map<string, Metric>();
+  const resolve = (metricId: string, path: readonly string[]): Metric | undefined => {
+    const done = resolved.get(metricId);
+    if (done) return done;
+    const m = rawById.get(metricId);
+    if (!m) return undefined;
+    if (path.includes(metricId)) {
+      problems.push(`metric ${metricId}: formula cycle ${[...path, metricId].join(' -> ')}`);
+      return undefined;
+    }
+    const base = {
+      id: m.id, label: m.label, description: m.description, format: m.format, decimals: m.decimals, synonyms: m.synonyms,
+      internal: m.internal, alternates: m.alternates ?? {},
+    };
+    let out: Metric | undefined;
+    if ('aggregate' in m) {
+      const table = c.tables[m.table];
+      let expr: Expr | undefined;
+      try {
+        expr = parseExpr(m.expr);
+      } catch (e) {
+        problems.push(`metric ${m.id}: expr ${(e as Error).message}`);
+      }
+      if (!table || table.time === undefined) problems.push(`metric ${m.id}: table ${m.table} is not a fact table of the catalog`);
+      const needs = new Set<string>();
+      for (const n of expr ? namesIn(expr) : []) {
+        if (n.table === undefined) {
+          if (!column(m.table, n.name)) problems.push(`metric ${m.id}: ${m.table} has no column ${n.name}`);
+        } else if (!table?.joins[n.table] || !column(n.table, n.name)) {
+          problems.push(`metric ${m.id}: ${n.table}.${n.name} is not a column of a table ${m.table} joins`);
+        } else needs.add(n.table);
+      }
+      if (expr) out = { ...base, table: m.table, aggregate: m.aggregate, expr, needs: [...needs] };
+    } else {
+      let formula: Expr | undefined;
+      try {
+        formula = parseExpr(m.formula);
+      } catch (e) {
+        problems.push(`metric ${m.id}: formula ${(e as Error).message}`);
+      }
+      const parts: Metric[] = [];
+      for (const n of formula ? namesIn(formula) : []) {
+        const part = n.table === undefined ? resolve(n.name, [...path, metricId]) : undefined;
+        if (!part) problems.push(`metric ${m.id}: formula names unknown metric ${n.table ? `${n.table}.` : ''}${n.name}`);
+        else parts.push(part);
+      }
+      const tables = new Set(parts.map((p) => p.table));
+      if (tables.size > 1) problems.push(`metric ${m.id}: formula mixes tables ${[...tables].join(', ')}`);
+      if (formula && parts.length > 0 && tables.size === 1) {
+        out = { ...base, table: parts[0]!.table, formula, needs: [...new Set(parts.flatMap((p) => p.needs))] };
+      }
+    }
+    if (out) resolved.set(metricId, out);
+    return out;
+  };
+  for (const m of c.metrics) resolve(m.id, []);
+
+  const claimed = new Map<string, string>();
+  const claim = (word: string, owner: string): void => {
+    const other = claimed.get(word);
+    if (other && other !== owner) problems.push(`"${word}" names both ${other} and ${owner}`);
+    claimed.set(word, owner);
+  };
+  for (const m of c.metrics) {
+    if (!m.internal && m.synonyms.length === 0) problems.push(`metric ${m.id} has no synonyms`);
+    for (const s of m.synonyms) claim(s, `metric ${m.id}`);
+  }
+  for (const i of c.implied) {
+    if (!resolved.has(i.measure)) problems.push(`implied words name unknown metric ${i.measure}`);
+    for (const w of i.words) claim(w, `implied ${i.measure}`);
+  }
+  for (const m of resolved.values()) {
+    for (const [table, alt] of Object.entries(m.alternates)) {
+      const a = resolved.get(alt);
+      if (!c.tables[table]) problems.push(`metric ${m.id}: alternates names unknown table ${table}`);
+      if (!a || (a.table !== table && !c.tables[a.table]?.joins[table])) problems.push(`metric ${m.id}: alternate ${alt} cannot reach ${table}`);
+    }
+  }
+  for (const a of c.ambiguous) {
+    claim(a.term, `ambiguous "${a.term}"`);
+    for (const choice of a.choices) if (!resolved.has(choice)) problems.push(`ambiguous "${a.term}" names unknown metric ${choice}`);
+  }
+  const dimIds = new Set<string>();
+  for (const d of c.dimensions) {
+    if (dimIds.has(d.id) || rawById.has(d.id)) problems.push(`dimension ${d.id} defined twice`);
+    dimIds.add(d.id);
+    for (const s of d.synonyms) claim(s, `dimension ${d.id}`);
+    if (d.kind !== 'time') {
+      if (!c.tables[d.table]) problems.push(`dimension ${d.id}: table ${d.table} is not in the catalog`);
+      if (!column(d.table, d.column)) problems.push(`dimension ${d.id}: ${d.table} has no column ${d.column}`);
+      if (d.kind === 'attribute' && d.key !== undefined && !column(d.table, d.key)) problems.push(`dimension ${d.id}: ${d.table} has no column ${d.key}`);
+    }
+  }
+  for (const d of c.dimensions) {
+    if (d.kind === 'attribute' && d.members !== undefined && !c.dimensions.some((x) => x.id === d.members && x.kind === 'attribute')) {
+      problems.push(`dimension ${d.id}: members names unknown dimension ${d.members}`);
+    }
+  }
+  if (problems.length) throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: ${problems.join('; ')}` });
+  return deepFreeze({
+    defaultTimeRange: c.defaultTimeRange,
+    tables: c.tables,
+    metrics: c.metrics.map((m) => resolved.get(m.id)!),
+    implied: c.implied,
+    ambiguous: c.ambiguous,
+    dimensions: c.dimensions,
+  });
+}
+
+/** Load and validate the catalog file. */
+export function loadCatalog(path: string): Catalog {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `cannot read catalog ${path}`, cause });
+  }
+  return parseCatalog(raw, path);
+}

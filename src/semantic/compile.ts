@@ -1,0 +1,212 @@
+/**
+ * The deterministic compiler: SemanticQuery -> SQL over the sandbox CTEs, per
+ * dialect. It is the only SQL the catalog path produces, and what it writes
+ * is still only a candidate for the guard. It refuses (SP_ERR_POLICY_DENIED)
+ * when the query needs a table or column the caller's sandbox does not expose,
+ * instead of writing SQL that would fail or answer something else.
+ *
+ * Shape: one fact table `m`, joined to the dimension tables it needs; the
+ * time range in WHERE; each measure aggregated (conditionally per period when
+ * there is a comparison, so one scan serves both periods); derived measures
+ * rendered from their formula and rounded; rows ordered by the ranking
+ * measure (ties by the dimensions ascending) or by the dimensions.
+ */
+import { SplitplaneError } from '../errors.js';
+import type { SandboxDescription } from '../sandbox/sandbox.js';
+import type { Dialect } from '../warehouse/connector.js';
+import { dimensionById, metricById, type Catalog, type Dimension, type Metric } from './catalog.js';
+import { renderExpr, type Expr } from './expr.js';
+import { checkQuery, WEEKDAYS, type SemanticQuery } from './query.js';
+
+/** What each result column is. */
+export interface CompiledColumn {
+  readonly name: string;
+  readonly role: 'dimension' | 'value' | 'previous' | 'change' | 'change_pct';
+  /** The dimension or measure id. */
+  readonly of: string;
+}
+
+/** A compiled query: candidate SQL and the meaning of its columns. */
+export interface CompiledQuery {
+  readonly sql: string;
+  readonly columns: readonly CompiledColumn[];
+}
+
+/** Compile a query for one sandbox and dialect. Throws SP_ERR_POLICY_DENIED (or SP_ERR_INTERNAL for a query that was not checked first). */
+export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: SandboxDescription, dialect: Dialect): CompiledQuery {
+  const problem = checkQuery(query, catalog);
+  if (problem) throw new SplitplaneError('SP_ERR_INTERNAL', { detail: `compiler given an unchecked query: ${problem.message}` });
+  const q = (s: string): string => dialect.quoteIdent(s);
+  const measures = query.measures.map((id) => metricById(catalog, id)!);
+  const factName = measures[0]!.table;
+  const fact = catalog.tables[factName]!;
+  const timeCol = fact.time!;
+
+  // Every table and column the query touches must be in this caller's sandbox.
+  const exposed = (table: string, column: string, what: string): void => {
+    const t = sandbox.tables.find((x) => x.name === table);
+    if (!t || !t.columns.some((c) => c.name === column)) {
+      throw new SplitplaneError('SP_ERR_POLICY_DENIED', { detail: `${what} needs ${table}.${column}, which this sandbox does not expose` });
+    }
+  };
+  exposed(factName, timeCol, 'the time range');
+  const joins = new Map<string, string>();
+  const alias = (table: string): string => (table === factName ? fact.alias : catalog.tables[table]!.alias);
+  const join = (table: string, what: string): void => {
+    if (table === factName || joins.has(table)) return;
+    const key = fact.joins[table]!;
+    exposed(factName, key, what);
+    exposed(table, key, what);
+    const a = alias(table);
+    joins.set(table, `JOIN ${q(table)} AS ${a} ON ${a}.${q(key)} = ${fact.alias}.${q(key)}`);
+  };
+  const col = (table: string, column: string, what: string): string => {
+    exposed(table, column, what);
+    join(table, what);
+    return `${alias(table)}.${q(column)}`;
+  };
+  const time = `${fact.alias}.${q(timeCol)}`;
+  const range = (r: { from: string; to: string }): string => `${time} BETWEEN ${dialect.dateLiteral(r.from)} AND ${dialect.dateLiteral(r.to)}`;
+
+  // Measures, conditional on a period when there is a comparison.
+  // `raw`: without the final rounding, for computing a change exactly.
+  const aggregate = (m: Metric, period: string | undefined, raw = false): string => {
+    let sql: string;
+    if (m.formula) {
+      sql = renderExpr(m.formula, (n) => aggregate(metricById(catalog, n.name)!, period, true));
+    } else {
+      const e = renderExpr(m.expr!, (n) => col(n.table ?? factName, n.name, `the measure ${m.label}`));
+      const arg = period ? `CASE WHEN ${period} THEN ${e} END` : e;
+      sql = m.aggregate === 'count_distinct' ? `COUNT(DISTINCT ${arg})` : `${m.aggregate!.toUpperCase()}(${arg})`;
+    }
+    return m.decimals === undefined || raw ? sql : rounded(sql, m.decimals);
+  };
+
+  // Dimensions: the selected expression, what it groups by, and how it sorts.
+  const dims = query.dimensions.map((id) => dimension(dimensionById(catalog, id)!, col, time, dialect));
+  const filters = query.filters.map((f) => {
+    const d = dimensionById(catalog, f.dimension)!;
+    const target =
+      d.kind === 'time' ? dialect.isoWeekday(time) : col(d.table, d.column, `the filter on ${d.label}`);
+    const render = (v: string): string =>
+      d.kind === 'date' ? dialect.dateLiteral(v) : d.kind === 'time' ? String(WEEKDAYS.indexOf(v) + 1) : dialect.textLiteral(v);
+    const values = f.values.map(render);
+    switch (f.op) {
+      case 'eq':
+        return `${target} = ${values[0]}`;
+      case 'in':
+        return `${target} IN (${values.join(', ')})`;
+      case 'not_in':
+        return `${target} NOT IN (${values.join(', ')})`;
+      case 'between':
+        return `${target} BETWEEN ${values[0]} AND ${values[1]}`;
+      default:
+        return `${target} ${{ lt: '<', lte: '<=', gt: '>', gte: '>=' }[f.op]} ${values[0]}`;
+    }
+  });
+
+  const columns: CompiledColumn[] = query.dimensions.map((id) => ({ name: id, role: 'dimension', of: id }));
+  const periods = query.compare ? [range(query.time), range(query.compare.range)] : undefined;
+  const where = [periods ? `(${periods.join(' OR ')})` : range(query.time), ...filters].join(' AND ');
+  // Rendering every measure first registers the joins they need (food cost reads menu_items).
+  for (const m of measures) aggregate(m, undefined);
+  const from = [`${q(factName)} AS ${fact.alias}`, ...joins.values()].join(' ');
+  const groupBy = dims.length ? ` GROUP BY ${dims.flatMap((d) => d.group).join(', ')}` : '';
+  const select = dims.map((d) => `${d.select} AS ${q(d.id)}`);
+
+  let sql: string;
+  if (!periods) {
+    for (const m of measures) {
+      select.push(`${aggregate(m, undefined)} AS ${q(m.id)}`);
+      columns.push({ name: m.id, role: 'value', of: m.id });
+    }
+    sql = `SELECT ${select.join(', ')} FROM ${from} WHERE ${where}${groupBy}`;
+  } else {
+    for (const m of measures) {
+      select.push(`${aggregate(m, periods[0])} AS ${q(m.id)}`, `${aggregate(m, periods[1])} AS ${q(`${m.id}_previous`)}`);
+      // A rounded measure's change is computed from its unrounded values, then rounded.
+      if (m.decimals !== undefined) {
+        select.push(`${aggregate(m, periods[0], true)} AS ${q(`${m.id}_raw`)}`, `${aggregate(m, periods[1], true)} AS ${q(`${m.id}_previous_raw`)}`);
+      }
+    }
+    const outer = dims.map((d) => `x.${q(d.id)}`);
+    for (const m of measures) {
+      const exact = m.decimals === undefined;
+      const [cur, prev] = [`x.${q(m.id)}`, `x.${q(`${m.id}_previous`)}`];
+      const [rawCur, rawPrev] = exact ? [cur, prev] : [`x.${q(`${m.id}_raw`)}`, `x.${q(`${m.id}_previous_raw`)}`];
+      const change = exact ? `${cur} - ${prev}` : rounded(`${rawCur} - ${rawPrev}`, m.decimals!);
+      outer.push(cur, prev, `${change} AS ${q(`${m.id}_change`)}`, `${rounded(`100 * (${rawCur} - ${rawPrev})`, 1, rawPrev)} AS ${q(`${m.id}_change_pct`)}`);
+      columns.push(
+        { name: m.id, role: 'value', of: m.id },
+        { name: `${m.id}_previous`, role: 'previous', of: m.id },
+        { name: `${m.id}_change`, role: 'change', of: m.id },
+        { name: `${m.id}_change_pct`, role: 'change_pct', of: m.id },
+      );
+    }
+    // Sort keys that are not columns (the weekday's number) ride along in the inner query.
+    dims.forEach((d, i) => {
+      if (d.sortKey) select.push(`${d.sortKey} AS ${q(`sort_${i}`)}`);
+    });
+    sql = `SELECT ${outer.join(', ')} FROM (SELECT ${select.join(', ')} FROM ${from} WHERE ${where}${groupBy}) AS x`;
+  }
+
+  // ORDER BY ordinals (every engine here reads them): the ranking column first, then the dimensions.
+  const position = (name: string): number => columns.findIndex((c) => c.name === name) + 1;
+  const dimOrder = dims.map((d, i) =>
+    d.sortKey ? (periods ? `x.${q(`sort_${i}`)} ASC` : `MIN(${d.sortKey}) ASC`) : `${position(d.id)} ASC`,
+  );
+  const order: string[] = [];
+  if (query.order) {
+    const suffix = query.order.by === 'value' ? '' : `_${query.order.by}`;
+    order.push(`${position(`${query.order.measure}${suffix}`)} ${query.order.direction === 'asc' ? 'ASC' : 'DESC'} NULLS LAST`);
+  }
+  order.push(...dimOrder);
+  if (order.length) sql += ` ORDER BY ${order.join(', ')}`;
+  if (query.limit !== undefined) sql += ` LIMIT ${query.limit}`;
+  return { sql, columns };
+}
+
+/** ROUND to `decimals` and fix the type, so every engine returns the same exact decimal text. */
+function rounded(sql: string, decimals: number, divisor?: string): string {
+  const inner = divisor ? `CAST(${sql} AS DECIMAL(38, 6)) / NULLIF(${divisor}, 0)` : sql;
+  return `CAST(ROUND(${inner}, ${decimals}) AS DECIMAL(18, ${decimals}))`;
+}
+
+interface DimensionSql {
+  readonly id: string;
+  readonly select: string;
+  readonly group: readonly string[];
+  /** An expression to sort by instead of the selected value (weekday: its ISO number). */
+  readonly sortKey?: string;
+}
+
+function dimension(
+  d: Dimension,
+  col: (table: string, column: string, what: string) => string,
+  time: string,
+  dialect: Dialect,
+): DimensionSql {
+  if (d.kind === 'attribute') {
+    const value = col(d.table, d.column, `the breakdown by ${d.label}`);
+    // Group by the key too: two stores with the same name stay two rows.
+    const key = d.key ? col(d.table, d.key, `the breakdown by ${d.label}`) : undefined;
+    return { id: d.id, select: value, group: key ? [key, value] : [value] };
+  }
+  if (d.kind === 'date') {
+    const value = col(d.table, d.column, `the breakdown by ${d.label}`);
+    return { id: d.id, select: value, group: [value] };
+  }
+  if (d.grain === 'day') return { id: d.id, select: time, group: [time] };
+  if (d.grain === 'weekday') {
+    const n = dialect.isoWeekday(time);
+    const name = `CASE ${n} ${WEEKDAYS.map((w, i) => `WHEN ${i + 1} THEN ${dialect.textLiteral(w)}`).join(' ')} END`;
+    return { id: d.id, select: name, group: [name], sortKey: n };
+  }
+  const truncated = `CAST(DATE_TRUNC(${dialect.textLiteral(d.grain)}, ${time}) AS DATE)`;
+  return { id: d.id, select: truncated, group: [truncated] };
+}
+
+/** For tests and the README: every name an expression uses, rendered as written. */
+export function exprText(e: Expr): string {
+  return renderExpr(e, (n) => (n.table ? `${n.table}.${n.name}` : n.name));
+}

@@ -1,0 +1,137 @@
+/**
+ * The SemanticQuery: the one contract between understanding a question and
+ * writing SQL. The deterministic parser and the model both produce one; the
+ * compiler is the only thing that turns one into SQL. Modelled on Cube's query
+ * format and MetricFlow's (measures, dimensions with time grains, filters,
+ * time range, order and limit), plus a comparison period.
+ */
+import { dimensionById, metricById, type Catalog, type Metric } from './catalog.js';
+
+/** An inclusive range of calendar dates and the words that name it. */
+export interface TimeRange {
+  readonly from: string;
+  readonly to: string;
+  readonly label: string;
+}
+
+/** Filter operators. Values of attribute dimensions are stored values, already resolved. */
+export type FilterOp = 'eq' | 'in' | 'not_in' | 'lt' | 'lte' | 'gt' | 'gte' | 'between';
+
+/** One filter: a dimension, an operator and its values. */
+export interface QueryFilter {
+  readonly dimension: string;
+  readonly op: FilterOp;
+  readonly values: readonly string[];
+}
+
+/** A comparison period: the same measures over another range, with absolute and percentage change. */
+export interface Comparison {
+  readonly kind: 'previous_period' | 'previous_year' | 'range';
+  readonly range: TimeRange;
+}
+
+/** Order of the rows: by a measure's value, or by its change against the comparison period. */
+export interface QueryOrder {
+  readonly measure: string;
+  readonly by: 'value' | 'change' | 'change_pct';
+  readonly direction: 'asc' | 'desc';
+}
+
+/** What a question asks for, in the catalog's terms. */
+export interface SemanticQuery {
+  readonly measures: readonly string[];
+  readonly dimensions: readonly string[];
+  readonly filters: readonly QueryFilter[];
+  readonly time: TimeRange;
+  readonly compare?: Comparison;
+  readonly order?: QueryOrder;
+  readonly limit?: number;
+}
+
+/** The most rows a ranking may ask for. */
+export const MAX_LIMIT = 100;
+/** The most dimensions one answer may be broken down by. */
+export const MAX_DIMENSIONS = 2;
+
+/** Why a query cannot be answered as it stands: a message for the user, and what to offer instead. */
+export interface QueryProblem {
+  readonly message: string;
+  /** Measure ids that would make it answerable (for example item measures for a menu-item breakdown). */
+  readonly suggest?: readonly string[];
+}
+
+/**
+ * Check a query against the catalog: known measures and dimensions of one fact table, dimensions
+ * that table can reach, filters whose values have the right shape, a sane range, order and limit.
+ * Returns the first problem, or undefined when the query can be compiled.
+ */
+export function checkQuery(q: SemanticQuery, catalog: Catalog): QueryProblem | undefined {
+  if (q.measures.length === 0) return { message: 'The question names no measure.' };
+  const measures: Metric[] = [];
+  for (const id of q.measures) {
+    const m = metricById(catalog, id);
+    if (!m || m.internal) return { message: `"${id}" is not a measure I know.` };
+    if (measures.includes(m)) return { message: `The measure ${m.label} is named twice.` };
+    measures.push(m);
+  }
+  const table = measures[0]!.table;
+  if (measures.some((m) => m.table !== table)) {
+    return { message: `I can't combine ${measures.map((m) => m.label).join(' and ')} in one answer; ask for them separately.` };
+  }
+  const reachable = new Set([table, ...Object.keys(catalog.tables[table]?.joins ?? {})]);
+  if (q.dimensions.length > MAX_DIMENSIONS) return { message: `I can break an answer down by at most ${MAX_DIMENSIONS} things at once.` };
+  if (new Set(q.dimensions).size !== q.dimensions.length) return { message: 'The same breakdown is named twice.' };
+  for (const id of [...q.dimensions, ...q.filters.map((f) => f.dimension)]) {
+    const d = dimensionById(catalog, id);
+    if (!d) return { message: `"${id}" is not something I can break down or filter by.` };
+    if (d.kind !== 'time' && !reachable.has(d.table)) {
+      const suggest = catalog.metrics.filter((m) => !m.internal && (m.table === d.table || catalog.tables[m.table]?.joins[d.table] !== undefined)).map((m) => m.id);
+      return { message: `${cap(measures[0]!.label)} can't be broken down or filtered by ${d.label}.`, suggest };
+    }
+  }
+  for (const f of q.filters) {
+    const d = dimensionById(catalog, f.dimension)!;
+    const n = f.values.length;
+    const arity = f.op === 'between' ? n === 2 : f.op === 'in' || f.op === 'not_in' ? n >= 1 && n <= 50 : n === 1;
+    if (!arity) return { message: `A filter on ${d.label} has the wrong number of values.` };
+    if (d.kind === 'attribute' && !['eq', 'in', 'not_in'].includes(f.op)) return { message: `A filter on ${d.label} must name values.` };
+    if (d.kind === 'date' && !f.values.every(isIsoDate)) return { message: `A filter on ${d.label} needs dates.` };
+    if (d.kind === 'time' && !(d.grain === 'weekday' && ['in', 'not_in', 'eq'].includes(f.op) && f.values.every((v) => WEEKDAYS.includes(v)))) {
+      return { message: `A filter on ${d.label} must name days of the week.` };
+    }
+    if (f.values.some((v) => v.length === 0 || v.length > 100)) return { message: `A filter on ${d.label} has an empty or oversized value.` };
+  }
+  if (!isIsoDate(q.time.from) || !isIsoDate(q.time.to) || q.time.from > q.time.to) return { message: 'The time range is not a valid range of dates.' };
+  if (q.compare) {
+    const r = q.compare.range;
+    if (!isIsoDate(r.from) || !isIsoDate(r.to) || r.from > r.to) return { message: 'The comparison period is not a valid range of dates.' };
+    if (q.dimensions.some((id) => dimensionById(catalog, id)?.kind === 'time' && dimensionById(catalog, id)?.id !== 'weekday')) {
+      return { message: 'I can compare totals or breakdowns by store, city, state or item with another period, not day by day.' };
+    }
+  }
+  if (q.order) {
+    if (!q.measures.includes(q.order.measure)) return { message: 'The ranking must be by one of the measures asked for.' };
+    if (q.order.by !== 'value' && !q.compare) return { message: 'Ranking by change needs a period to compare with.' };
+    if (q.dimensions.length === 0) return { message: 'A ranking needs something to rank: stores, cities, days or items.' };
+  }
+  if (q.limit !== undefined) {
+    if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_LIMIT) return { message: `A ranking may list 1 to ${MAX_LIMIT} rows.` };
+    if (!q.order) return { message: 'A row limit needs an order.' };
+  }
+  return undefined;
+}
+
+/** English names of the days of the week, Monday first (ISO day 1..7). */
+export const WEEKDAYS: readonly string[] = Object.freeze(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']);
+
+/** A real calendar date written YYYY-MM-DD. */
+export function isIsoDate(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const d = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!));
+  return d.toISOString().slice(0, 10) === s;
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
