@@ -1,58 +1,99 @@
-/** Layer 2: the deterministic analyzer and the time expressions, on the pinned demo clock. */
+/** Layer 2: the full-coverage parser, the business calendar and the follow-up rules, on the pinned demo clock. */
 import { describe, expect, it } from 'vitest';
-import { SplitplaneError } from '../errors.js';
-import { analyzeQuestion, type Intent } from './analyze.js';
-import { loadCatalog, parseCatalog } from './catalog.js';
-import { parseTimeRange } from './time-range.js';
+import { loadCatalog } from '../semantic/catalog.js';
+import type { SemanticQuery } from '../semantic/query.js';
+import { fixtureValues } from '../../test/support/values-fixture.js';
+import { readQuestion, understand, type Intent } from './analyze.js';
+import { previousPeriod, previousYear } from './calendar.js';
+import { Tokens } from './tokens.js';
+import { readTime } from './time.js';
 
 const catalog = loadCatalog('catalog/metrics.yaml');
 const TODAY = '2026-11-18'; // a Wednesday
 
-function metric(i: Intent) {
-  if (i.kind !== 'metric') throw new Error(`expected a metric intent, got ${i.kind}`);
-  return i;
+const values = fixtureValues();
+
+function ask(question: string, previous?: SemanticQuery): Intent {
+  return understand(question, readQuestion(question, catalog, TODAY), { catalog, today: TODAY, values, ...(previous ? { previous } : {}) });
 }
 
-describe('time expressions (weeks run Monday to Sunday)', () => {
+function query(question: string, previous?: SemanticQuery): SemanticQuery {
+  const i = ask(question, previous);
+  if (i.kind !== 'query') throw new Error(`expected a query for "${question}", got ${i.kind}: ${'message' in i ? i.message : ''}`);
+  return i.query;
+}
+
+const LAST_WEEK = { from: '2026-11-09', to: '2026-11-15' };
+
+describe('time on the business calendar', () => {
+  const range = (text: string) => {
+    const r = readTime(new Tokens(text), TODAY);
+    return r.spans.map((s) => ({ from: s.range.from, to: s.range.to }));
+  };
   it.each([
     ['last week', '2026-11-09', '2026-11-15'],
     ['the week before last', '2026-11-02', '2026-11-08'],
     ['this week', '2026-11-16', '2026-11-18'],
+    ['wtd', '2026-11-16', '2026-11-18'],
     ['yesterday', '2026-11-17', '2026-11-17'],
     ['last month', '2026-10-01', '2026-10-31'],
+    ['month to date', '2026-11-01', '2026-11-18'],
     ['last quarter', '2026-07-01', '2026-09-30'],
+    ['Q3', '2026-07-01', '2026-09-30'],
     ['this quarter', '2026-10-01', '2026-11-18'],
     ['year to date', '2026-01-01', '2026-11-18'],
     ['last year', '2025-01-01', '2025-12-31'],
-    ['last 7 days', '2026-11-11', '2026-11-17'],
+    ['in 2025', '2025-01-01', '2025-12-31'],
+    ['the last 7 days', '2026-11-11', '2026-11-17'],
+    ['past 2 weeks', '2026-11-04', '2026-11-17'],
+    ['on October 3rd', '2026-10-03', '2026-10-03'],
+    ['December 5th', '2025-12-05', '2025-12-05'],
+    ['Tuesday of last week', '2026-11-10', '2026-11-10'],
+    ["last week's Friday", '2026-11-13', '2026-11-13'],
+    ['last Tuesday', '2026-11-17', '2026-11-17'],
+    ['last Wednesday', '2026-11-11', '2026-11-11'],
+    ['between the 1st and the 12th of November', '2026-11-01', '2026-11-12'],
+    ['Oct 3 through Oct 9', '2026-10-03', '2026-10-09'],
+    ['between Oct 1 and Oct 15', '2026-10-01', '2026-10-15'],
+    ['the week of Oct 12', '2026-10-12', '2026-10-18'],
+    ['Saturday the 14th', '2026-11-14', '2026-11-14'],
+    ['in October', '2026-10-01', '2026-10-31'],
+    ['since January', '2026-01-01', '2026-11-17'],
     ['from 2026-11-01 to 2026-11-07', '2026-11-01', '2026-11-07'],
-    ['on 2026-11-03', '2026-11-03', '2026-11-03'],
-    ['in october 2026', '2026-10-01', '2026-10-31'],
+    ['on 11/03', '2026-11-03', '2026-11-03'],
   ])('%s', (text, from, to) => {
-    expect(parseTimeRange(text, TODAY)).toMatchObject({ from, to });
+    expect(range(text)).toEqual([{ from, to }]);
   });
 
-  it('refuses impossible and reversed dates', () => {
-    expect(parseTimeRange('on 2026-02-30', TODAY)).toEqual({ invalid: 'That date is not a real calendar date.' });
-    expect(parseTimeRange('from 2026-11-07 to 2026-11-01', TODAY)).toEqual({ invalid: 'The start date is after the end date.' });
+  it('previous periods are like for like', () => {
+    expect(previousPeriod({ from: '2026-11-09', to: '2026-11-15', label: 'last week' })).toMatchObject({ from: '2026-11-02', to: '2026-11-08' });
+    expect(previousPeriod({ from: '2026-11-16', to: '2026-11-18', label: 'this week' })).toMatchObject({ from: '2026-11-09', to: '2026-11-11' });
+    expect(previousPeriod({ from: '2026-10-01', to: '2026-10-31', label: 'last month' })).toMatchObject({ from: '2026-09-01', to: '2026-09-30' });
+    expect(previousPeriod({ from: '2026-11-01', to: '2026-11-18', label: 'this month' })).toMatchObject({ from: '2026-10-01', to: '2026-10-18' });
+    expect(previousPeriod({ from: '2026-03-01', to: '2026-03-31', label: 'March' })).toMatchObject({ from: '2026-02-01', to: '2026-02-28' });
+    expect(previousPeriod({ from: '2026-11-17', to: '2026-11-17', label: 'yesterday' })).toMatchObject({ from: '2026-11-16', to: '2026-11-16' });
+    expect(previousYear({ from: '2026-11-09', to: '2026-11-15', label: 'last week' })).toMatchObject({ from: '2025-11-10', to: '2025-11-16' });
+    expect(previousYear({ from: '2026-10-01', to: '2026-10-31', label: 'October' })).toMatchObject({ from: '2025-10-01', to: '2025-10-31' });
+    expect(previousYear({ from: '2024-02-29', to: '2024-02-29', label: 'leap day' })).toMatchObject({ from: '2023-02-28', to: '2023-02-28' });
   });
 
-  it('handles a Monday and a Sunday "today" at week boundaries', () => {
-    expect(parseTimeRange('last week', '2026-11-16')).toMatchObject({ from: '2026-11-09', to: '2026-11-15' });
-    expect(parseTimeRange('last week', '2026-11-22')).toMatchObject({ from: '2026-11-09', to: '2026-11-15' });
+  it('refuses impossible dates', () => {
+    expect(ask('sales amount between the 5th and the 1st of November').kind).toBe('unsupported');
   });
 });
 
-describe('analyzeQuestion', () => {
+describe('the seed scenarios', () => {
   it('maps the scenario question to the sales amount for last week', () => {
-    const i = metric(analyzeQuestion('What was the total sales amount last week?', catalog, TODAY));
-    expect(i.metric.id).toBe('net_sales_amount');
-    expect(i.range).toEqual({ from: '2026-11-09', to: '2026-11-15', label: 'last week' });
-    expect(i.groupBy).toBeUndefined();
+    expect(query('What was the total sales amount last week?')).toEqual({
+      measures: ['net_sales_amount'],
+      dimensions: [],
+      filters: [],
+      time: { ...LAST_WEEK, label: 'last week' },
+    });
   });
 
-  it('asks which metric "total sales" means, with both choices', () => {
-    expect(analyzeQuestion('What were total sales last week?', catalog, TODAY)).toEqual({
+  it('asks which "sales" was meant, with both choices worded as asked', () => {
+    expect(ask('What were total sales last week?')).toEqual({
       kind: 'clarification',
       message: 'By "sales", do you mean the sales amount (in dollars) or the sales count (number of orders)?',
       choices: [
@@ -63,80 +104,153 @@ describe('analyzeQuestion', () => {
     });
   });
 
-  it('every clarification choice, asked again, is answered', () => {
-    const c = analyzeQuestion('How were sales yesterday?', catalog, TODAY);
-    if (c.kind !== 'clarification') throw new Error('expected clarification');
-    for (const choice of c.choices) expect(metric(analyzeQuestion(choice.question, catalog, TODAY)).metric.id).toBe(choice.metric);
+  it('every clarification choice, asked again, is answered with that measure', () => {
+    const c = ask('How were sales yesterday?');
+    if (c.kind !== 'clarification') throw new Error('expected a clarification');
+    for (const choice of c.choices) expect(query(choice.question).measures).toEqual([choice.metric]);
   });
 
-  it('lists the supported metrics for an unsupported question', () => {
-    const u = analyzeQuestion('Show me everything you have on all the businesses', catalog, TODAY);
+  it('lists the measures for a question that names none', () => {
+    const u = ask('Show me everything you have on all the businesses');
     expect(u.kind).toBe('unsupported');
-    if (u.kind === 'unsupported') expect(u.metrics.map((m) => m.label)).toContain('sales amount');
+    if (u.kind === 'unsupported') expect(u.metrics.map((m) => m.id)).not.toContain('business_days');
   });
 
   it('extracts references to businesses, tenants, stores and admins', () => {
-    const i = analyzeQuestion('sales amount for Business ID 544 and tenant #31, store 628001, admin 7001', catalog, TODAY);
-    expect(i.references).toEqual([
+    expect(readQuestion('sales amount for Business ID 544 and tenant #31, store 628001, admin 7001', catalog, TODAY).references).toEqual([
       { kind: 'business', id: '544' },
       { kind: 'tenant', id: '31' },
       { kind: 'location', id: '628001' },
       { kind: 'admin', id: '7001' },
     ]);
   });
+});
 
-  it('understands groupings and rankings', () => {
-    expect(metric(analyzeQuestion('guest count by city last month', catalog, TODAY)).groupBy?.id).toBe('city');
-    expect(metric(analyzeQuestion('daily revenue this week', catalog, TODAY)).groupBy?.id).toBe('day');
-    const top = metric(analyzeQuestion('top 5 stores by revenue last week', catalog, TODAY));
-    expect(top.groupBy?.id).toBe('location');
-    expect(top.rank).toEqual({ order: 'desc', limit: 5 });
-    const which = metric(analyzeQuestion('which store had the lowest average check last week', catalog, TODAY));
-    expect(which.rank).toEqual({ order: 'asc', limit: 1 });
-    expect(metric(analyzeQuestion('items sold by menu item last week', catalog, TODAY)).groupBy?.id).toBe('menu_item');
+describe('full coverage: every word placed, or the question is not answered', () => {
+  it('names the words it could not place and offers what it can answer', () => {
+    const c = ask('total sales amount last week for my favourite customers');
+    expect(c).toMatchObject({ kind: 'clarification', unplaced: ['favourite customers'] });
+    if (c.kind !== 'clarification') return;
+    expect(c.message).toContain('"favourite customers"');
+    // The offered re-wording is answerable and is what was understood without those words.
+    expect(query(c.choices[0]!.question)).toMatchObject({ measures: ['net_sales_amount'], time: LAST_WEEK });
   });
 
-  it('finds city and state filters only as typed place names', () => {
-    expect(metric(analyzeQuestion('What was the sales amount in Chicago last week?', catalog, TODAY)).filters).toEqual([
-      { dimension: 'city', value: 'Chicago' },
-    ]);
-    expect(metric(analyzeQuestion('guest count in New York by day', catalog, TODAY)).filters).toEqual([{ dimension: 'city', value: 'New York' }]);
-    expect(metric(analyzeQuestion('orders in TX last month', catalog, TODAY)).filters).toEqual([{ dimension: 'state', value: 'TX' }]);
-    expect(metric(analyzeQuestion('revenue in October 2026', catalog, TODAY)).filters).toEqual([]);
-    expect(metric(analyzeQuestion("revenue in chicago'; delete from x", catalog, TODAY)).filters).toEqual([]);
+  it('keeps a non-ASCII name whole instead of cutting it', () => {
+    const c = ask('sales amount at Café Crème last week');
+    expect(c).toMatchObject({ kind: 'clarification', unplaced: ['Café Crème'] });
   });
 
-  it('hands comparisons and changes on (to a model, if any) instead of answering a different question', () => {
-    const u = analyzeQuestion('Which of my stores had the biggest drop in guests week over week?', catalog, TODAY);
-    expect(u.kind).toBe('unsupported');
+  it('matches a non-ASCII value of the caller, accents or not', () => {
+    expect(query('items sold of Crème Brûlée last week').filters).toEqual([{ dimension: 'menu_item', op: 'eq', values: ['Crème Brûlée'] }]);
+    expect(query('items sold of creme brulee last week').filters).toEqual([{ dimension: 'menu_item', op: 'eq', values: ['Crème Brûlée'] }]);
   });
 
-  it('reuses the previous metric for a follow-up, shifting the range', () => {
-    const first = metric(analyzeQuestion('What was the total sales amount last week?', catalog, TODAY));
-    expect(metric(analyzeQuestion('and the week before?', catalog, TODAY, first)).range).toMatchObject({ from: '2026-11-02', to: '2026-11-08' });
-    expect(metric(analyzeQuestion('what about last month?', catalog, TODAY, first))).toMatchObject({ metric: first.metric, range: { from: '2026-10-01' } });
-    expect(analyzeQuestion('and the week before?', catalog, TODAY).kind).toBe('unsupported');
-  });
-
-  it('refuses a menu-item breakdown of a daily metric', () => {
-    expect(analyzeQuestion('revenue by menu item last week', catalog, TODAY).kind).toBe('unsupported');
-  });
-
-  it('uses the catalog default range when none is named', () => {
-    expect(metric(analyzeQuestion('guest count', catalog, TODAY)).range).toMatchObject({ from: '2026-11-11', to: '2026-11-17' });
+  it('never answers comparisons or rankings as a plain total', () => {
+    expect(query('Which two locations had the highest revenue last quarter?')).toMatchObject({ dimensions: ['location'], order: { direction: 'desc' }, limit: 2 });
+    expect(ask('best day last week')).toMatchObject({ kind: 'clarification', message: 'Best or worst by which measure?' });
+    expect(query('best day last week by guest count')).toMatchObject({ dimensions: ['day'], limit: 1, time: LAST_WEEK });
+    expect(ask('top stores by guest count last week')).toMatchObject({ kind: 'clarification', message: 'How many stores do you want?' });
+    expect(query('guest count this week vs last week').compare).toEqual({ kind: 'previous_period', range: { from: '2026-11-09', to: '2026-11-11', label: 'the same days of the week before' } });
   });
 });
 
-describe('catalog validation', () => {
-  it('fails at start-up on unknown keys and conflicting synonyms', () => {
-    expect(() => parseCatalog({ version: 1, defaultTimeRange: 'last_week', metrics: [], extra: 1 })).toThrow(SplitplaneError);
-    const m = { label: 'x', description: 'x', table: 'daily_sales', sql: 'SUM(m.x)', unit: 'u', format: 'integer' };
-    expect(() =>
-      parseCatalog({
-        version: 1,
-        defaultTimeRange: 'last_week',
-        metrics: [{ ...m, id: 'a', synonyms: ['same'] }, { ...m, id: 'b', synonyms: ['same'] }],
-      }),
-    ).toThrow(/names both a and b/);
+describe('filters and values', () => {
+  it('maps a state written out to its stored code', () => {
+    expect(query('revenue in Texas last week').filters).toEqual([{ dimension: 'state', op: 'eq', values: ['TX'] }]);
+    expect(query('revenue in TX last week').filters).toEqual([{ dimension: 'state', op: 'eq', values: ['TX'] }]);
+  });
+
+  it('keeps every city named, and exclusions', () => {
+    expect(query('revenue in Chicago and Dallas last week').filters).toEqual([{ dimension: 'city', op: 'in', values: ['Chicago', 'Dallas'] }]);
+    expect(query('revenue last week excluding Chicago').filters).toEqual([{ dimension: 'city', op: 'not_in', values: ['Chicago'] }]);
+    expect(query('revenue last week leaving out Dallas').filters).toEqual([{ dimension: 'city', op: 'not_in', values: ['Dallas'] }]);
+    expect(query('guests everywhere but Austin yesterday').filters).toEqual([{ dimension: 'city', op: 'not_in', values: ['Austin'] }]);
+  });
+
+  it('a known city the caller has no store in is a filter (no data), not an unknown word', () => {
+    expect(query('revenue in Phoenix last week').filters).toEqual([{ dimension: 'city', op: 'eq', values: ['Phoenix'] }]);
+  });
+
+  it('names one store by name, number or location ID', () => {
+    const one = [{ dimension: 'location', op: 'eq', values: ['Chicago #17'] }];
+    expect(query('revenue at Chicago #17 last week').filters).toEqual(one);
+    expect(query('store 17 revenue last week').filters).toEqual(one);
+    expect(query('revenue for store #17 last week').filters).toEqual(one);
+    expect(query('revenue for location 628017 last week').filters).toEqual(one);
+  });
+
+  it('reads store opening dates', () => {
+    expect(query('revenue last month for stores opened since 2020').filters).toEqual([{ dimension: 'opened_on', op: 'gte', values: ['2020-01-01'] }]);
+    expect(query('guests last week for stores opened before 2018').filters).toEqual([{ dimension: 'opened_on', op: 'lt', values: ['2018-01-01'] }]);
+  });
+
+  it('asks when a name is several things', () => {
+    const c = ask('revenue in New York last week');
+    expect(c).toMatchObject({ kind: 'clarification' });
+    if (c.kind !== 'clarification') return;
+    expect(c.choices.map((x) => x.label)).toEqual(['city New York', 'state NY']);
+    expect(query(c.choices[0]!.question).filters).toEqual([{ dimension: 'city', op: 'eq', values: ['New York'] }]);
+    expect(query(c.choices[1]!.question).filters).toEqual([{ dimension: 'state', op: 'eq', values: ['NY'] }]);
+  });
+
+  it('days of the week', () => {
+    expect(query('revenue on weekends last month').filters).toEqual([{ dimension: 'weekday', op: 'in', values: ['Saturday', 'Sunday'] }]);
+    expect(query('guest count on Tuesdays in October').filters).toEqual([{ dimension: 'weekday', op: 'in', values: ['Tuesday'] }]);
+  });
+});
+
+describe('dimensions and measures', () => {
+  it('ranks menu items, not stores, when asked about items', () => {
+    expect(query('top 5 menu items by item sales last week')).toMatchObject({ measures: ['item_sales_amount'], dimensions: ['menu_item'], limit: 5 });
+    expect(query('items sold per category last week')).toMatchObject({ measures: ['items_sold'], dimensions: ['category'] });
+    expect(query('top 2 drinks by units sold last month')).toMatchObject({ dimensions: ['menu_item'], filters: [{ dimension: 'category', op: 'eq', values: ['Drinks'] }] });
+  });
+
+  it('reads derived measures', () => {
+    expect(query('average daily sales last month').measures).toEqual(['average_daily_sales']);
+    expect(query('sales per guest last week').measures).toEqual(['sales_per_guest']);
+    expect(query('food cost percentage last week').measures).toEqual(['food_cost_pct']);
+    expect(query('avg guests per day this week').measures).toEqual(['average_daily_guests']);
+  });
+
+  it('revenue of a menu item means item sales; guests by menu item is refused', () => {
+    expect(query('milkshake revenue in October')).toMatchObject({ measures: ['item_sales_amount'], filters: [{ dimension: 'menu_item', values: ['Milkshake'] }] });
+    expect(ask('guest count by menu item last week').kind).toBe('clarification');
+  });
+
+  it('picks the one measure a word can mean in context ("how many items did we sell")', () => {
+    expect(query('how many items did we sell last week').measures).toEqual(['items_sold']);
+    expect(query('quantity of fries sold at Chicago #17 last week').measures).toEqual(['items_sold']);
+  });
+});
+
+describe('conversations inherit only what the new question leaves open', () => {
+  const first = query('top 5 stores by guest count last week');
+
+  it('a follow-up shifts the period and keeps the rest', () => {
+    expect(query('and the week before?', first)).toMatchObject({ measures: ['guest_count'], dimensions: ['location'], limit: 5, time: { from: '2026-11-02', to: '2026-11-08', label: 'the week before last week' } });
+    expect(query('what about last month?', first)).toMatchObject({ measures: ['guest_count'], time: { from: '2026-10-01', to: '2026-10-31' } });
+    expect(query('by city instead', first)).toMatchObject({ dimensions: ['city'], limit: 5 });
+    expect(query('now average check', first)).toMatchObject({ measures: ['average_check'], dimensions: ['location'] });
+  });
+
+  it('a question with its own measure starts afresh', () => {
+    expect(query('What was the total sales amount yesterday?', first)).toEqual({
+      measures: ['net_sales_amount'],
+      dimensions: [],
+      filters: [],
+      time: { from: '2026-11-17', to: '2026-11-17', label: 'yesterday (2026-11-17)' },
+    });
+    expect(ask('What were total sales yesterday?', first).kind).toBe('clarification');
+  });
+
+  it('a new filter replaces the one on the same table', () => {
+    const chicago = query('how many guests in Chicago last week');
+    expect(query('and in Dallas?', chicago).filters).toEqual([{ dimension: 'city', op: 'eq', values: ['Dallas'] }]);
+  });
+
+  it('a follow-up without an earlier question is refused', () => {
+    expect(ask('and the week before?').kind).toBe('unsupported');
   });
 });

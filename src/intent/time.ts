@@ -189,7 +189,7 @@ export function readTime(tokens: Tokens, todayIso: string): TimeReading {
     weekdays = [6, 7];
     tokens.claim(m.from, m.to, 'filter');
   }
-  for (const m of tokens.find(/(?:on )?weekdays|(?:on )?(?:the )?weekday days|monday to friday|mon-fri/)) {
+  for (const m of tokens.find(/(?:on|during|over) (?:the )?weekdays|(?:on )?(?:the )?weekday days|monday to friday|mon-fri/)) {
     weekdays = [1, 2, 3, 4, 5];
     tokens.claim(m.from, m.to, 'filter');
   }

@@ -8,7 +8,7 @@
  */
 import { dimensionById, metricById, type Catalog } from './catalog.js';
 import type { Expr } from './expr.js';
-import type { QueryFilter, SemanticQuery } from './query.js';
+import type { QueryFilter, SemanticQuery, TimeRange } from './query.js';
 
 /** The interpretation carried by an answer. */
 export interface Interpretation {
@@ -29,8 +29,9 @@ export function interpretationOf(q: SemanticQuery, catalog: Catalog, locationCou
     parts.push(`by ${dims.map((d) => d!.label).join(' and ')}`);
   }
   for (const f of q.filters) parts.push(filterText(f, catalog));
-  parts.push(`${q.time.label}: ${rangeText(q.time)}`);
-  if (q.compare) parts.push(`vs ${q.compare.range.label}: ${rangeText(q.compare.range)}`);
+  const period = (r: TimeRange): string => (r.label === rangeText(r) || r.label.includes(rangeText(r)) ? r.label : `${r.label}: ${rangeText(r)}`);
+  parts.push(period(q.time));
+  if (q.compare) parts.push(`vs ${period(q.compare.range)}`);
   parts.push(`your ${locationCount} location${locationCount === 1 ? '' : 's'}`);
   return { query: q, text: parts.join(' · ') };
 }

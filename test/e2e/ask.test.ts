@@ -51,9 +51,14 @@ describe('same question, two users, two correct numbers', () => {
       conversationId: expect.any(String),
       status: 'answered',
       answer: 'Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 2 locations was $84,000.00.',
+      headline: '$84,000.00',
+      interpretation: {
+        query: { measures: ['net_sales_amount'], dimensions: [], filters: [], time: { from: '2026-11-09', to: '2026-11-15', label: 'last week' } },
+        text: 'sales amount · last week: 2026-11-09 to 2026-11-15 · your 2 locations',
+      },
       columns: [{ name: 'net_sales_amount', type: 'DECIMAL(38,2)' }],
       rows: [[DEMO_SCENARIO.franchiseOwner.lastWeekNetSales]],
-      sql: `SELECT SUM("m".net_sales_amount) AS "net_sales_amount" FROM "daily_sales" AS "m" WHERE "m".business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`,
+      sql: `SELECT SUM("m"."net_sales_amount") AS "net_sales_amount" FROM "daily_sales" AS "m" WHERE "m"."business_date" BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`,
       scope: { businessId: '628', locations: 2, tables: ['daily_sales', 'item_sales', 'locations', 'menu_items'] },
     });
   });
@@ -135,7 +140,8 @@ describe('layer 2 refuses before any data is touched', () => {
       expect(res.body['status']).toBe('unsupported');
       expect(res.body['rows']).toEqual([]);
       expect((res.body['metrics'] as { id: string }[]).map((m) => m.id)).toEqual([
-        'net_sales_amount', 'order_count', 'guest_count', 'average_check', 'items_sold', 'item_sales_amount',
+        'net_sales_amount', 'order_count', 'guest_count', 'average_check', 'sales_per_guest', 'average_daily_sales',
+        'average_daily_guests', 'average_daily_orders', 'items_sold', 'item_sales_amount', 'food_cost', 'food_cost_pct',
       ]);
       expect(s.decide).not.toHaveBeenCalled();
       expect(s.execute).not.toHaveBeenCalled();

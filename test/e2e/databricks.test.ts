@@ -28,7 +28,7 @@ const hostileOrCatalog: Generator = {
   async generate(input, signal) {
     if (candidate) return { sql: candidate, generator: 'hostile-model' };
     const { catalogGenerator } = await import('../../src/generate/catalog-generator.js');
-    return catalogGenerator.generate(input, signal);
+    return catalogGenerator(svc.services.deps.catalog).generate(input, signal);
   },
 };
 

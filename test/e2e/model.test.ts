@@ -11,11 +11,12 @@ import { bedrockClient } from '../../src/llm/bedrock.js';
 import { openAiCompatibleClient } from '../../src/llm/openai-compatible.js';
 import { RAW_TABLE_NAMES } from '../../src/sandbox/tables.js';
 import { ask, BRAND_MANAGER, DEMO_KEY, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, type TestService } from '../support/harness.js';
-import { analystScript, startFakeBedrock, startFakeOpenAi, type FakeServer } from '../support/fake-llm.js';
+import { analystScript, isFillPrompt, startFakeBedrock, startFakeOpenAi, type FakeServer } from '../support/fake-llm.js';
 import { CANDIDATE_CASES } from '../security/corpus.js';
 import { buildPhysicalSandbox, normalise, PERSONAS } from '../security/physical-sandbox.js';
 
-const DROP_QUESTION = 'Which three of my stores had the biggest drop in guests week over week?';
+// Words the parser cannot place ("swing", "halves"): the model is asked, says free-form, writes SQL.
+const DROP_QUESTION = 'Which three of my stores had the biggest swing in guests between the two halves of the fortnight?';
 const DROP_SQL = `WITH w AS (SELECT location_id,
   SUM(CASE WHEN business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15' THEN guest_count ELSE 0 END) AS last_week,
   SUM(CASE WHEN business_date BETWEEN DATE '2026-11-02' AND DATE '2026-11-08' THEN guest_count ELSE 0 END) AS week_before
@@ -24,7 +25,7 @@ SELECT l.name, w.week_before - w.last_week AS guest_drop FROM w JOIN locations l
 const BUSIEST_DAY_SQL = 'SELECT business_date, SUM(guest_count) AS guests FROM daily_sales GROUP BY business_date ORDER BY guests DESC, business_date LIMIT 1';
 
 const sqlFor = (q: string): string | undefined =>
-  /biggest drop in guests/i.test(q) ? DROP_SQL : /busiest day/i.test(q) ? BUSIEST_DAY_SQL : undefined;
+  /biggest swing in guests/i.test(q) ? DROP_SQL : /busiest day/i.test(q) ? BUSIEST_DAY_SQL : undefined;
 
 async function physicalAnswer(personaIndex: number, sql: string) {
   const physical = await buildPhysicalSandbox(inject('demoDb'), PERSONAS[personaIndex]!);
@@ -107,7 +108,7 @@ describe('Bedrock Converse through the real BedrockRuntimeClient', () => {
   it('repairs once after a guard rejection, telling the model only the code', async () => {
     let calls = 0;
     fake.script = (req) => {
-      if (req.system.startsWith('You triage')) return '{"kind":"supported"}';
+      if (isFillPrompt(req)) return '{"kind":"freeform"}';
       calls++;
       return calls === 1 ? '```sql\nSELECT SUM(guest_count) AS g FROM fact_daily_sales\n```' : '```sql\nSELECT SUM(guest_count) AS g FROM daily_sales\n```';
     };
@@ -124,7 +125,7 @@ describe('Bedrock Converse through the real BedrockRuntimeClient', () => {
   });
 
   it('gives up with the guard code after the one repair round', async () => {
-    fake.script = (req) => (req.system.startsWith('You triage') ? '{"kind":"supported"}' : '```sql\nSELECT * FROM customers\n```');
+    fake.script = (req) => (isFillPrompt(req) ? '{"kind":"freeform"}' : '```sql\nSELECT * FROM customers\n```');
     const res = await ask(svc.app, FRANCHISE_OWNER, 'Compare every customer please');
     expect(res.statusCode).toBe(422);
     expect(res.body['code']).toBe('SP_ERR_GUARD_UNKNOWN_RELATION');
@@ -133,7 +134,7 @@ describe('Bedrock Converse through the real BedrockRuntimeClient', () => {
 
   it('keeps a model-worded answer only when its numbers come from the rows', async () => {
     fake.script = (req) => {
-      if (req.system.startsWith('You triage')) return '{"kind":"supported"}';
+      if (isFillPrompt(req)) return '{"kind":"freeform"}';
       if (req.system.startsWith('Answer the question')) return 'Your stores served 999,999 guests, a record.';
       return `\`\`\`sql\n${BUSIEST_DAY_SQL}\n\`\`\``;
     };
@@ -141,7 +142,7 @@ describe('Bedrock Converse through the real BedrockRuntimeClient', () => {
     expect(wrong.body['answer']).toMatch(/^Found 1 row/);
     const [day, guests] = (wrong.body['rows'] as [string, string][])[0]!;
     fake.script = (req) => {
-      if (req.system.startsWith('You triage')) return '{"kind":"supported"}';
+      if (isFillPrompt(req)) return '{"kind":"freeform"}';
       if (req.system.startsWith('Answer the question')) return `Your busiest day was ${day} with ${Number(guests).toLocaleString('en-US')} guests.`;
       return `\`\`\`sql\n${BUSIEST_DAY_SQL}\n\`\`\``;
     };
@@ -155,7 +156,7 @@ describe('the deterministic layer 2 comes first and the model cannot override it
   let fake: FakeServer;
   let svc: TestService;
   beforeAll(async () => {
-    fake = await startFakeBedrock(() => '{"kind":"supported"}');
+    fake = await startFakeBedrock(() => '{"kind":"freeform"}');
     svc = await startTestService({
       llm: bedrockClient({ modelId: 'm', region: 'us-east-1', endpoint: fake.url, maxAttempts: 1, credentials: { accessKeyId: 'AKIDTEST00000000001', secretAccessKey: 's' } }),
     });
@@ -224,9 +225,9 @@ describe('OpenAI-compatible provider', () => {
   it.each([
     ['unreachable (500)', () => ({ status: 500 }), 'SP_ERR_LLM_UNAVAILABLE'],
     ['garbage', () => ({ status: 200, text: 'Sure! I love SQL.' }), 'SP_ERR_LLM_BAD_RESPONSE'],
-    ['slow', () => ({ status: 200, text: '{"kind":"supported"}', delayMs: 1_000 }), 'SP_ERR_LLM_TIMEOUT'],
+    ['slow', () => ({ status: 200, text: '{"kind":"freeform"}', delayMs: 1_000 }), 'SP_ERR_LLM_TIMEOUT'],
   ] as const)('fails with a stable code when the model is %s', async (_n, reply, code) => {
-    fake.script = (req) => (req.system.startsWith('You triage') && code !== 'SP_ERR_LLM_TIMEOUT' && code !== 'SP_ERR_LLM_UNAVAILABLE' ? '{"kind":"supported"}' : reply());
+    fake.script = (req) => (isFillPrompt(req) && code !== 'SP_ERR_LLM_TIMEOUT' && code !== 'SP_ERR_LLM_UNAVAILABLE' ? '{"kind":"freeform"}' : reply());
     const res = await ask(svc.app, FRANCHISE_OWNER, DROP_QUESTION);
     expect(res.body['code']).toBe(code);
     fake.script = analystScript(sqlFor);
@@ -239,8 +240,11 @@ describe('without a model', () => {
     try {
       expect((await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?')).body['rows']).toEqual([['84000.00']]);
       const res = await ask(svc.app, FRANCHISE_OWNER, DROP_QUESTION);
-      expect(res.body['status']).toBe('unsupported');
-      expect(res.body['answer']).toContain('need a language model, which this deployment does not have configured');
+      expect(res.body['status']).toBe('clarification');
+      expect(res.body['unplaced']).toEqual(['swing', 'two halves fortnight']);
+      expect(res.body['rows']).toEqual([]);
+      const none = await ask(svc.app, FRANCHISE_OWNER, 'Show me the weather please');
+      expect(none.body['answer']).toContain('need a language model, which this deployment does not have configured');
     } finally {
       await svc.close();
     }
@@ -254,7 +258,7 @@ describe('a compromised model', () => {
   beforeAll(async () => {
     let i = 0;
     // Says every question is supported, then answers every prompt with the next hostile SQL.
-    fake = await startFakeBedrock((req) => (req.system.startsWith('You triage') ? '{"kind":"supported"}' : `\`\`\`sql\n${hostile[i++ % hostile.length]}\n\`\`\``));
+    fake = await startFakeBedrock((req) => (isFillPrompt(req) ? '{"kind":"freeform"}' : `\`\`\`sql\n${hostile[i++ % hostile.length]}\n\`\`\``));
     svc = await startTestService(
       { llm: bedrockClient({ modelId: 'evil', region: 'us-east-1', endpoint: fake.url, maxAttempts: 1, credentials: { accessKeyId: 'AKIDTEST00000000002', secretAccessKey: 's' } }) },
       { warehouse: { duckdb: { path: inject('demoDb') }, queryTimeoutMs: 1000, rowCap: 1000 } },

@@ -46,7 +46,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
       const b = await ask(svc.app, BRAND_MANAGER, 'What was the total sales amount last week?');
       expect(a.body['answer']).toBe('Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 2 locations was $84,000.00.');
       expect(b.body['answer']).toBe('Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 200 locations was $9,200,000.00.');
-      expect(a.body['sql']).toBe(`SELECT SUM("m".net_sales_amount) AS "net_sales_amount" FROM "daily_sales" AS "m" WHERE "m".business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`);
+      expect(a.body['sql']).toBe(`SELECT SUM("m"."net_sales_amount") AS "net_sales_amount" FROM "daily_sales" AS "m" WHERE "m"."business_date" BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`);
     });
 
     it('clarification, unsupported and business 544 behave the same', async () => {

@@ -125,12 +125,23 @@ export async function startFakeOpenAi(script: Script): Promise<FakeServer> {
   });
 }
 
-/** A script that plays a sensible analyst: classifies, writes SQL for known questions, summarises. */
-export function analystScript(sqlFor: (question: string) => string | undefined): Script {
+/** True for the layer-2 prompt that asks the model to fill a SemanticQuery. */
+export function isFillPrompt(req: FakeRequest): boolean {
+  return req.system.startsWith('You translate');
+}
+
+/**
+ * A script that plays a sensible analyst: for the fill prompt it answers `fill(question)` (a JSON
+ * reply) or, for questions it has SQL for, "freeform"; writes that SQL; summarises.
+ */
+export function analystScript(sqlFor: (question: string) => string | undefined, fill?: (question: string) => unknown): Script {
   return (req) => {
     const last = req.messages.at(-1)?.text ?? '';
-    if (req.system.startsWith('You triage')) {
-      return JSON.stringify(sqlFor(last) ? { kind: 'supported' } : { kind: 'unsupported' });
+    if (isFillPrompt(req)) {
+      const first = req.messages.find((m) => m.role === 'user')?.text ?? last;
+      const filled = fill?.(first);
+      if (filled !== undefined) return JSON.stringify(filled);
+      return JSON.stringify(sqlFor(first) ? { kind: 'freeform' } : { kind: 'unsupported' });
     }
     if (req.system.startsWith('Answer the question')) return 'NO SUMMARY';
     const question = req.messages.filter((m) => m.role === 'user').at(-1)?.text ?? '';
