@@ -74,7 +74,7 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
     return `${fmt(m, row[col(m.id)])}, ${change === null ? 'nothing to compare' : changeWords(change, m)}`;
   };
   const listed = (rows: readonly (readonly Cell[])[]): string => rows.map((r) => `${label(r)} (${measures.map((m) => valueOf(r, m)).join('; ')})`).join(', ');
-  const cmp = query.compare ? `, compared with ${query.compare.range.label} (${query.compare.range.from} to ${query.compare.range.to})` : '';
+  const cmp = query.compare ? `, compared with ${query.compare.range.label} (${query.compare.range.from} to ${query.compare.range.to}),` : '';
   if (query.order) {
     const m = metricById(catalog, query.order.measure)!;
     const d = dims[0]!;

@@ -171,7 +171,12 @@ async function ask(args: readonly string[]): Promise<number> {
     if (status !== 200) {
       process.stdout.write(`denied (${status} ${String(r['code'])}): ${String(r['message'])}\n`);
     } else {
+      const understood = (r['interpretation'] as { text?: string } | undefined)?.text;
+      if (understood) process.stdout.write(`understood as: ${understood}\n`);
       process.stdout.write(`${String(r['answer'])}\n`);
+      const rows = (r['rows'] as unknown[][] | undefined) ?? [];
+      const columns = ((r['columns'] as { name: string }[] | undefined) ?? []).map((c) => c.name);
+      if (rows.length > 1) process.stdout.write(`\n${table(columns, rows)}\n`);
       for (const c of (r['choices'] as { label: string; question: string }[] | undefined) ?? []) {
         process.stdout.write(`  - ${c.label}: ${c.question}\n`);
       }
@@ -182,6 +187,16 @@ async function ask(args: readonly string[]): Promise<number> {
     }
   }
   return status === 200 ? 0 : 1;
+}
+
+/** Rows as an aligned text table (numbers right-aligned). */
+function table(columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const cells = [columns, ...rows.map((r) => r.map((v) => (v === null ? '-' : String(v))))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
+  const numeric = columns.map((_, i) => rows.every((r) => r[i] === null || /^-?\d+(\.\d+)?$/.test(String(r[i]))));
+  return cells
+    .map((r) => r.map((v, i) => (numeric[i] ? String(v).padStart(widths[i]!) : String(v).padEnd(widths[i]!))).join('  ').trimEnd())
+    .join('\n');
 }
 
 async function demoLoadPostgres(args: readonly string[]): Promise<number> {

@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 /** Version of the generated layout; bump when the schema or the data changes. */
-export const DEMO_DATA_VERSION = '1';
+export const DEMO_DATA_VERSION = '2';
 export const DEMO_SEED = 42;
 
 /** The scenario the demo data guarantees, used by tests and the README. */
@@ -188,7 +188,8 @@ export function demoSql(seed: number, days: number, scale = 1, layout: 'sorted' 
        (1, 'Classic Burger', 'Burgers', 9.50), (2, 'Double Cheeseburger', 'Burgers', 12.00), (3, 'Veggie Burger', 'Burgers', 10.50),
        (4, 'Chicken Sandwich', 'Sandwiches', 10.00), (5, 'Fish Tacos', 'Tacos', 11.00), (6, 'House Salad', 'Salads', 8.50),
        (7, 'Fries', 'Sides', 3.50), (8, 'Onion Rings', 'Sides', 4.50), (9, 'Milkshake', 'Drinks', 5.50),
-       (10, 'Fountain Soda', 'Drinks', 2.50), (11, 'Iced Coffee', 'Drinks', 3.75), (12, 'Brownie', 'Desserts', 4.00)
+       (10, 'Fountain Soda', 'Drinks', 2.50), (11, 'Iced Coffee', 'Drinks', 3.75), (12, 'Brownie', 'Desserts', 4.00),
+       (13, 'Crème Brûlée', 'Desserts', 6.50)
      ) t(n, name, category, price)`,
     `CREATE TABLE dim_menu_items AS
        SELECT b.business_id * 100 + i.n AS item_id, b.tenant_id, b.business_id, i.name, i.category,

@@ -87,7 +87,7 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
 
   // 1. IDs: "business 544", "store 17", "location id 628017".
   const kinds = Object.keys(REFERENCE_KIND).join('|');
-  for (const m of tokens.find(new RegExp(`(${kinds})s?(?: (?:id|number|no|num|nr|code))?(?: #)? (#?\\d{1,18})`))) {
+  for (const m of tokens.find(rx(`(${kinds})s?(?: (?:id|number|no|num|nr|code))?(?: #)? (#?\\d{1,18})`))) {
     const kind = REFERENCE_KIND[m.groups[0]!]!;
     const id = m.groups[1]!.replace(/^#/, '').replace(/^0+(?=\d)/, '');
     references.push({ kind, id });
@@ -116,22 +116,22 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
 
   // 4. Measures, longest phrase first, and words that name several.
   const measures: string[] = [];
-  for (const { re, id } of measurePatterns(catalog)) {
-    for (const m of tokens.find(re)) {
-      tokens.claim(m.from, m.to, 'measure');
-      if (!measures.includes(id)) measures.push(id);
-    }
+  const mp = measurePatterns(catalog);
+  for (const m of tokens.find(mp.re)) {
+    const id = mp.idOf(tokens.list.slice(m.from, m.to).map((t) => t.norm).join(' '));
+    tokens.claim(m.from, m.to, 'measure');
+    if (id && !measures.includes(id)) measures.push(id);
   }
   let implied: string | undefined;
   for (const i of catalog.implied) {
-    for (const m of tokens.find(new RegExp(i.words.map(phrasePattern).join('|')))) {
+    for (const m of tokens.find(rx(i.words.map(phrasePattern).join('|')))) {
       tokens.claim(m.from, m.to, 'measure');
       implied ??= i.measure;
     }
   }
   const ambiguous: { term: string; raw: string }[] = [];
   for (const a of [...catalog.ambiguous].sort((x, y) => y.term.length - x.term.length)) {
-    for (const m of tokens.find(new RegExp(`${phrasePattern(a.term)}s?`))) {
+    for (const m of tokens.find(rx(`${phrasePattern(a.term)}s?`))) {
       tokens.claim(m.from, m.to, 'ambiguous');
       // Explained by a measure already named ("the quantity of fries sold"), or only meant alone.
       const explained = a.choices.some((c) => measures.includes(c)) || (a.whenAlone && measures.length > 0);
@@ -220,7 +220,7 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
   }
 
   // 7. Everything left: cue words, fillers, and mentions.
-  for (const m of tokens.find(new RegExp(NEGATIVE_CUES.source))) tokens.claim(m.from, m.to, 'cue');
+  for (const m of tokens.find(rx(NEGATIVE_CUES.source))) tokens.claim(m.from, m.to, 'cue');
   for (const m of tokens.find(/named|called/)) tokens.claim(m.from, m.to, 'cue');
   collectMentions(tokens, hints, mentions);
   for (let i = 0; i < tokens.length; i++) if (tokens.isFree(i)) tokens.claim(i, i + 1, 'filler');
@@ -243,6 +243,17 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
 
 /** "different question", "new question": whatever follows is not a follow-up. */
 const NEW_QUESTION = /\b(?:different|new|another|separate|unrelated) question\b/;
+
+/** Patterns built from the catalog, compiled once per source text. */
+const patterns = new Map<string, RegExp>();
+function rx(source: string): RegExp {
+  let re = patterns.get(source);
+  if (!re) {
+    re = new RegExp(source);
+    if (patterns.size < 2_000) patterns.set(source, re);
+  }
+  return re;
+}
 
 const WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
@@ -341,19 +352,22 @@ function collectMentions(tokens: Tokens, hints: readonly { at: number; dimension
   }
 }
 
-const measureCache = new WeakMap<Catalog, { re: RegExp; id: string }[]>();
+const measureCache = new WeakMap<Catalog, { re: RegExp; idOf: (phrase: string) => string | undefined }>();
 
-/** One pattern per measure synonym, longest first, plurals allowed. */
-function measurePatterns(catalog: Catalog): { re: RegExp; id: string }[] {
+/**
+ * One pattern for every measure synonym (plurals allowed). Alternatives are tried longest first at
+ * each position, so "item sales amount" wins over "sales amount".
+ */
+function measurePatterns(catalog: Catalog): { re: RegExp; idOf: (phrase: string) => string | undefined } {
   const hit = measureCache.get(catalog);
   if (hit) return hit;
-  const list = catalog.metrics
-    .filter((m) => !m.internal)
-    .flatMap((m) => m.synonyms.map((s) => ({ s, id: m.id })))
-    .sort((a, b) => b.s.length - a.s.length)
-    .map(({ s, id }) => ({ re: new RegExp(`${phrasePattern(s)}(?:s|es)?`), id }));
-  measureCache.set(catalog, list);
-  return list;
+  const byPhrase = new Map<string, string>();
+  for (const m of catalog.metrics) if (!m.internal) for (const s of m.synonyms) byPhrase.set(s.replace(/'/g, '').replace('%', 'percent'), m.id);
+  const phrases = [...byPhrase.keys()].sort((a, b) => b.length - a.length);
+  const idOf = (phrase: string): string | undefined => byPhrase.get(phrase) ?? byPhrase.get(phrase.replace(/es$/, '')) ?? byPhrase.get(phrase.replace(/s$/, ''));
+  const out = { re: new RegExp(phrases.map((p) => `${phrasePattern(p)}(?:s|es)?`).join('|')), idOf };
+  measureCache.set(catalog, out);
+  return out;
 }
 
 const dimensionCache = new WeakMap<Catalog, { re: RegExp; id: string; plural: ReadonlySet<string> }[]>();

@@ -6,7 +6,7 @@
  * fillers between; anything left over is reported, never guessed.
  */
 import type { Catalog } from '../semantic/catalog.js';
-import type { QueryFilter } from '../semantic/query.js';
+import { isPlainText, type QueryFilter } from '../semantic/query.js';
 import { matchKey, type ValueIndex, type ValueMatch } from '../semantic/values.js';
 import { FILLER, LIST_JOINERS } from './lexicon.js';
 import type { Mention } from './parse.js';
@@ -59,11 +59,16 @@ export function resolveMentions(mentions: readonly Mention[], catalog: Catalog, 
   const order = catalog.dimensions.map((d) => d.id);
   const filters = [...groups.values()]
     .sort((a, b) => order.indexOf(a.dimension) - order.indexOf(b.dimension) || Number(a.negated) - Number(b.negated))
-    .map((g): QueryFilter => ({
-      dimension: g.dimension,
-      op: g.negated ? 'not_in' : g.values.length === 1 ? 'eq' : 'in',
-      values: g.values,
-    }));
+    .map((g): QueryFilter => {
+      // A name SQL text cannot carry (accents) is filtered by its keys, when the dimension has them.
+      const keys = g.values.every(isPlainText) ? undefined : g.values.flatMap((v) => index.keysOf(g.dimension, v));
+      return {
+        dimension: g.dimension,
+        op: g.negated ? 'not_in' : g.values.length === 1 ? 'eq' : 'in',
+        values: g.values,
+        ...(keys && keys.length ? { keys } : {}),
+      };
+    });
   return { filters, unplaced, ...(ambiguous ? { ambiguous } : {}), ...(mixed ? { mixed } : {}), matched };
 }
 

@@ -48,6 +48,13 @@ const WD = `(?:${WEEKDAY_WORDS.join('|')}|mon|tue|tues|wed|thu|thur|thurs|fri|sa
 const WEEK_REF = '(?:(?:the )?week before last|last weeks?|this weeks?|previous weeks?|prior weeks?|past weeks?|the previous week|the prior week)';
 const LAST = '(?:last|past|previous|prior|trailing)';
 
+const rules = new Map<string, RegExp>();
+function compiledRule(source: string): RegExp {
+  let re = rules.get(source);
+  if (!re) rules.set(source, (re = new RegExp(source)));
+  return re;
+}
+
 type Period = { readonly from: string; readonly to: string; readonly label: string };
 
 /** Read every time expression of the question, claiming its tokens. */
@@ -66,7 +73,7 @@ export function readTime(tokens: Tokens, todayIso: string): TimeReading {
     else spans.push({ from, to, range: r });
   };
   const rule = (pattern: string, make: (g: (string | undefined)[]) => Period | { invalid: string } | undefined): void => {
-    for (const m of tokens.find(new RegExp(pattern))) {
+    for (const m of tokens.find(compiledRule(pattern))) {
       const r = make(m.groups);
       if (r) add(m.from, m.to, r);
     }

@@ -61,6 +61,18 @@ export type Claim =
 
 const MARK = '\u00b7';
 
+/** Whole-word global versions of the recognisers' patterns, compiled once each. */
+const compiled = new Map<string, RegExp>();
+function wrapped(pattern: RegExp): RegExp {
+  let re = compiled.get(pattern.source);
+  if (!re) {
+    re = new RegExp(`(?<![^ ])(?:${pattern.source})(?![^ ])`, 'g');
+    if (compiled.size < 5_000) compiled.set(pattern.source, re);
+  }
+  re.lastIndex = 0;
+  return re;
+}
+
 /** The tokens of one question and their claims. */
 export class Tokens {
   readonly list: readonly Token[];
@@ -105,7 +117,7 @@ export class Tokens {
    */
   find(pattern: RegExp): { from: number; to: number; groups: (string | undefined)[] }[] {
     const { text, starts } = this.text();
-    const re = new RegExp(`(?<![^ ])(?:${pattern.source})(?![^ ])`, 'g');
+    const re = wrapped(pattern);
     const out: { from: number; to: number; groups: (string | undefined)[] }[] = [];
     for (const m of text.matchAll(re)) {
       if (m[0].length === 0) continue;

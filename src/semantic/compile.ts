@@ -86,11 +86,13 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   const dims = query.dimensions.map((id) => dimension(dimensionById(catalog, id)!, col, time, dialect));
   const filters = query.filters.map((f) => {
     const d = dimensionById(catalog, f.dimension)!;
+    const byKey = f.keys !== undefined && d.kind === 'attribute' && d.key !== undefined;
     const target =
-      d.kind === 'time' ? dialect.isoWeekday(time) : col(d.table, d.column, `the filter on ${d.label}`);
+      d.kind === 'time' ? dialect.isoWeekday(time) : byKey ? col(d.table, d.key!, `the filter on ${d.label}`) : col(d.table, d.column, `the filter on ${d.label}`);
     const render = (v: string): string =>
       d.kind === 'date' ? dialect.dateLiteral(v) : d.kind === 'time' ? String(WEEKDAYS.indexOf(v) + 1) : dialect.textLiteral(v);
-    const values = f.values.map(render);
+    const values = byKey ? f.keys!.map((k) => dialect.idLiteral(k)) : f.values.map(render);
+    if (byKey && f.op === 'eq' && values.length > 1) return `${target} IN (${values.join(', ')})`;
     switch (f.op) {
       case 'eq':
         return `${target} = ${values[0]}`;

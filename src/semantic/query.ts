@@ -22,6 +22,11 @@ export interface QueryFilter {
   readonly dimension: string;
   readonly op: FilterOp;
   readonly values: readonly string[];
+  /**
+   * The values' keys (item or location IDs), set only when a value cannot be written as SQL text
+   * (a name with accents: SQL text is ASCII only). The compiler then filters on the key column.
+   */
+  readonly keys?: readonly string[];
 }
 
 /** A comparison period: the same measures over another range, with absolute and percentage change. */
@@ -100,6 +105,12 @@ export function checkQuery(q: SemanticQuery, catalog: Catalog): QueryProblem | u
       return { message: `A filter on ${d.label} must name days of the week.` };
     }
     if (f.values.some((v) => v.length === 0 || v.length > 100)) return { message: `A filter on ${d.label} has an empty or oversized value.` };
+    if (f.keys !== undefined && (d.kind !== 'attribute' || d.key === undefined || f.keys.length === 0 || !f.keys.every((k) => /^[1-9]\d{0,17}$/.test(k)))) {
+      return { message: `A filter on ${d.label} has keys it cannot use.` };
+    }
+    if (f.keys === undefined && d.kind === 'attribute' && !f.values.every(isPlainText)) {
+      return { message: `I can't yet filter on a ${d.label} whose name has letters outside plain ASCII (${f.values.find((v) => !isPlainText(v))}).` };
+    }
   }
   if (!isIsoDate(q.time.from) || !isIsoDate(q.time.to) || q.time.from > q.time.to) return { message: 'The time range is not a valid range of dates.' };
   if (q.compare) {
@@ -123,6 +134,11 @@ export function checkQuery(q: SemanticQuery, catalog: Catalog): QueryProblem | u
 
 /** English names of the days of the week, Monday first (ISO day 1..7). */
 export const WEEKDAYS: readonly string[] = Object.freeze(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']);
+
+/** Text every engine's SQL can carry as a literal: printable ASCII without backslashes. */
+export function isPlainText(s: string): boolean {
+  return /^[\x20-\x5b\x5d-\x7e]+$/.test(s);
+}
 
 /** A real calendar date written YYYY-MM-DD. */
 export function isIsoDate(s: string): boolean {

@@ -44,6 +44,8 @@ export class ValueIndex {
   readonly #numbers = new Map<string, string[]>();
   /** `dimension\u0000key` -> value (location ID 628017 is "Chicago #17"). */
   readonly #keys = new Map<string, string>();
+  /** `dimension\u0000value` -> its keys (a name two stores share has two). */
+  readonly #valueKeys = new Map<string, string[]>();
   /** The longest phrase, in words: bounds the matcher's window. */
   maxWords = 1;
   /** False when a table had more rows than the index reads (answers then ask back rather than guess). */
@@ -66,7 +68,16 @@ export class ValueIndex {
       const k = `${dimension}\u0000${number}`;
       this.#numbers.set(k, [...new Set([...(this.#numbers.get(k) ?? []), value])]);
     }
-    if (key !== undefined) this.#keys.set(`${dimension}\u0000${key}`, value);
+    if (key !== undefined) {
+      this.#keys.set(`${dimension}\u0000${key}`, value);
+      const k = `${dimension}\u0000${value}`;
+      this.#valueKeys.set(k, [...new Set([...(this.#valueKeys.get(k) ?? []), key])]);
+    }
+  }
+
+  /** The keys of a value (the item IDs of "Crème Brûlée"), for filtering on what SQL text can carry. */
+  keysOf(dimension: string, value: string): readonly string[] {
+    return this.#valueKeys.get(`${dimension}\u0000${value}`) ?? [];
   }
 
   /** What a phrase can mean, on every dimension. */

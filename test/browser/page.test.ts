@@ -55,6 +55,11 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('result');
     expect(await page.isVisible('#sql-box')).toBe(true);
     expect(await page.getAttribute('#sql-box', 'open')).toBeNull(); // the SQL is folded away
+    // What was understood, as chips above the number.
+    expect(await page.locator('#chips li').allTextContents()).toEqual(['sales amount', 'last week: 2026-11-09 to 2026-11-15', 'your 2 locations']);
+    // The feedback buttons carry text and an inline SVG, not an emoji a machine may lack a font for.
+    expect((await page.textContent('#thumbs-up'))?.trim()).toBe('Yes');
+    expect(await page.locator('#thumbs-up svg').count()).toBe(1);
     await page.screenshot({ path: `${SHOTS}/franchise-owner.png`, fullPage: true });
     await page.getByRole('button', { name: 'Yes, helpful' }).click();
     await expect.poll(() => page.textContent('#feedback-status')).toBe('Thanks, recorded.');
@@ -71,8 +76,22 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     await askAs('franchise-owner', 'What were total sales last week?');
     await page.getByRole('button', { name: 'sales amount' }).waitFor();
     await page.screenshot({ path: `${SHOTS}/clarification.png`, fullPage: true });
+    const conversations: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/demo/ask')) conversations.push(String((JSON.parse(r.postData() ?? '{}') as { conversationId?: string }).conversationId));
+    });
     await page.getByRole('button', { name: 'sales amount' }).click();
     await expect.poll(() => page.textContent('#headline')).toBe('$84,000.00');
+    // The choice continued the clarification's conversation: one request, no retry.
+    expect(conversations).toHaveLength(1);
+    expect(conversations[0]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('a ranking shows its interpretation: top 3 stores, the period, the scope', async () => {
+    await askAs('brand-manager', 'Which 3 stores had the most guests last week?');
+    await expect.poll(() => page.locator('#chips li').allTextContents()).toEqual(['guest count', 'top 3 stores', 'last week: 2026-11-09 to 2026-11-15', 'your 200 locations']);
+    expect(await page.locator('#rows tbody tr').count()).toBe(3);
+    await page.screenshot({ path: `${SHOTS}/ranking.png`, fullPage: true });
   });
 
   it('an unsupported question shows the metrics as suggestions that ask', async () => {

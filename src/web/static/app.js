@@ -50,10 +50,22 @@ function grouped(text) {
   return int.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac === undefined ? '' : `.${frac}`);
 }
 
+// The server says which figure is the answer; the page never guesses it from the sentence.
 function headlineOf(body) {
-  if (body.rows.length !== 1) return '';
-  const figures = body.answer.match(/\$?\d[\d,]*(?:\.\d+)?/g);
-  return figures ? figures[figures.length - 1] : '';
+  return body.headline || '';
+}
+
+// "sales amount · top 3 stores · last week: ... · your 2 locations" as chips above the number.
+function renderUnderstood(body) {
+  const list = $('chips');
+  clear(list);
+  const text = body.interpretation && body.interpretation.text;
+  for (const part of text ? text.split(' · ') : []) {
+    const li = document.createElement('li');
+    li.textContent = part;
+    list.append(li);
+  }
+  show('understood', Boolean(text));
 }
 
 function renderTable(body) {
@@ -91,17 +103,21 @@ function renderChart(body) {
     chart = null;
   }
   const cols = body.columns.length;
-  const drawable = typeof Chart !== 'undefined' && cols >= 2 && body.rows.length > 1 && body.rows.every((r) => isNumeric(r[cols - 1]));
+  // Chart the first measure asked for (not, say, a comparison's percentage column), else the last column.
+  const measure = body.interpretation && body.interpretation.query ? body.interpretation.query.measures[0] : undefined;
+  const at = measure ? body.columns.findIndex((c) => c.name === measure) : -1;
+  const v = at > 0 ? at : cols - 1;
+  const drawable = typeof Chart !== 'undefined' && cols >= 2 && body.rows.length > 1 && body.rows.every((r) => isNumeric(r[v]));
   show('chart-box', drawable);
   if (!drawable) return;
   const labels = body.rows.map((r) => String(r[0]).slice(0, 40));
   const isTime = body.rows.every((r) => /^\d{4}-\d{2}-\d{2}/.test(String(r[0])));
   chart = new Chart($('chart'), {
     type: isTime ? 'line' : 'bar',
-    data: { labels, datasets: [{ label: body.columns[cols - 1].name, data: body.rows.map((r) => Number(r[cols - 1])), backgroundColor: '#0b5394', borderColor: '#0b5394' }] },
+    data: { labels, datasets: [{ label: body.columns[v].name, data: body.rows.map((r) => Number(r[v])), backgroundColor: '#0b5394', borderColor: '#0b5394' }] },
     options: { animation: false, responsive: true, plugins: { legend: { display: false } } },
   });
-  $('chart').setAttribute('aria-label', `${isTime ? 'Line' : 'Bar'} chart of ${body.columns[cols - 1].name} by ${body.columns[0].name}`);
+  $('chart').setAttribute('aria-label', `${isTime ? 'Line' : 'Bar'} chart of ${body.columns[v].name} by ${body.columns[0].name}`);
 }
 
 function renderChoices(title, items) {
@@ -121,9 +137,9 @@ function renderChoices(title, items) {
   show('choices', items.length > 0);
 }
 
-function render(status, body) {
+function render(status, body, note) {
   result.hidden = false;
-  for (const id of ['choices', 'chart-box', 'table-box', 'sql-box', 'error', 'feedback']) show(id, false);
+  for (const id of ['choices', 'chart-box', 'table-box', 'sql-box', 'error', 'feedback', 'understood']) show(id, false);
   $('feedback-status').textContent = '';
   lastAnswered = null;
   $('headline').textContent = '';
@@ -135,8 +151,9 @@ function render(status, body) {
     show('error', true);
     return;
   }
-  $('answer').textContent = body.answer;
+  $('answer').textContent = (note ? `${note} ` : '') + body.answer;
   if (body.status === 'answered') {
+    renderUnderstood(body);
     $('headline').textContent = headlineOf(body);
     const s = body.scope;
     $('scope').textContent = `Computed on ${s.locations} location${s.locations === 1 ? '' : 's'} in business ${s.businessId}.`;
@@ -163,13 +180,24 @@ async function ask() {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ persona: persona.value, question: question.value, ...(conversation.id ? { conversationId: conversation.id } : {}) }),
     });
-    const body = await res.json();
+    let body = await res.json();
+    let note = '';
     if (body.code === 'SP_ERR_CONVERSATION_UNKNOWN' && conversation.id) {
-      conversation.id = null; // expired: start afresh with the same question
-      return ask();
+      // The conversation expired on the server: say so, and ask the same question afresh.
+      conversation.id = null;
+      note = '(Your earlier conversation had expired, so this was asked as a new question.)';
+      const again = await fetch('/demo/ask', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ persona: persona.value, question: question.value }),
+      });
+      body = await again.json();
+      if (body.conversationId) conversation.id = body.conversationId;
+      render(again.status, body, note);
+      return;
     }
     if (body.conversationId) conversation.id = body.conversationId;
-    render(res.status, body);
+    render(res.status, body, note);
   } catch (err) {
     render(0, { message: `The service could not be reached (${err.message}).` });
   } finally {
