@@ -100,7 +100,7 @@ function isWholeYear(r: TimeRange): boolean {
  * anything else -> the range of the same length right before it.
  */
 export function previousPeriod(r: TimeRange): TimeRange {
-  const label = `the period before (${r.label})`;
+  const label = `the ${spanDays(r)} days before`;
   if (isWholeMonth(r)) return { from: monthStart(r.from, -1), to: addDays(r.from, -1), label: 'the month before' };
   if (isWholeQuarter(r)) return { from: quarterStart(r.from, -1), to: addDays(r.from, -1), label: 'the quarter before' };
   if (isWholeYear(r)) return { from: addYears(r.from, -1), to: addYears(r.to, -1), label: 'the year before' };

@@ -22,8 +22,9 @@ export function interpretationOf(q: SemanticQuery, catalog: Catalog, locationCou
   const dims = q.dimensions.map((d) => dimensionById(catalog, d));
   if (q.order && dims[0]) {
     const what = q.limit === 1 ? dims[0].label : dims[0].plural;
-    const word = q.order.by === 'value' ? (q.order.direction === 'desc' ? 'top' : 'bottom') : q.order.direction === 'desc' ? 'biggest rise' : 'biggest fall';
-    parts.push(q.limit === undefined ? `${dims[0].plural} ranked${q.order.direction === 'asc' ? ' lowest first' : ''}` : `${word} ${q.limit} ${what}`);
+    const word = q.order.direction === 'desc' ? 'top' : 'bottom';
+    const by = q.order.by === 'value' ? '' : ` by ${q.order.by === 'change' ? 'change' : 'change in %'}`;
+    parts.push(q.limit === undefined ? `${dims[0].plural} ranked${by}${q.order.direction === 'asc' ? ' lowest first' : ''}` : `${word} ${q.limit} ${what}${by}`);
     if (dims.length > 1) parts.push(`by ${dims.slice(1).map((d) => d!.label).join(' and ')}`);
   } else if (dims.length) {
     parts.push(`by ${dims.map((d) => d!.label).join(' and ')}`);
