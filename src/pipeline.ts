@@ -155,7 +155,7 @@ export async function runAsk(
           sandbox: described,
           dialect: deps.connector.dialect,
           history: conversation.turns,
-          examples: deps.feedback.examplesFor(scope),
+          examples: deps.feedback.examplesFor(identity.sessionKey, scope),
         };
         const { guarded, rows } = await generateGuardExecute(generator, input, sandbox, scope, deps, layers, ev, signal, intent.kind !== 'query');
         ev.rowCount = rows.rows.length;

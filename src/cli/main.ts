@@ -267,7 +267,7 @@ async function evaluate(args: readonly string[]): Promise<number> {
         ...config,
         clock: { today: file.today },
         audit: { ...config.audit, sink: 'file', file: join(dir, 'audit.jsonl') },
-        feedback: { file: join(dir, 'feedback.jsonl') },
+        feedback: { ...config.feedback, file: join(dir, 'feedback.jsonl') },
         rateLimit: { ...config.rateLimit, perAdmin: lifted, perTenant: lifted },
         demo: { ...config.demo, generateIfMissing: false },
       },

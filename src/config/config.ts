@@ -100,7 +100,7 @@ const ConfigSchema = z
       })
       .strict()
       .prefault({}),
-    feedback: z.object({ file: z.string().min(1).default('var/feedback.jsonl') }).strict().prefault({}),
+    feedback: z.object({ file: z.string().min(1).default('var/feedback.jsonl'), exampleRetentionDays: z.number().int().min(0).max(3_650).default(30) }).strict().prefault({}),
     llm: z
       .object({
         /** none: catalog questions only. bedrock: Amazon Bedrock Converse. openai: an OpenAI-compatible server. */
@@ -189,7 +189,7 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
     policy: { wasmPath: resolve(c.policy.wasmPath) },
     catalog: { path: resolve(c.catalog.path) },
     audit: { ...c.audit, file: resolve(c.audit.file) },
-    feedback: { file: resolve(c.feedback.file) },
+    feedback: { file: resolve(c.feedback.file), exampleRetentionDays: c.feedback.exampleRetentionDays },
   };
   if (!c.server.allowNonLoopback && !c.server.tls && !isLoopback(c.server.host)) {
     throw new SplitplaneError('SP_ERR_CONFIG', {

@@ -2,9 +2,11 @@
  * Feedback: POST /v1/feedback, signed like /v1/ask, with the same three IDs
  * plus {requestId, rating: "up"|"down", comment?}. It is accepted only from
  * the verified identity that made the request, and stored as JSON lines.
- * Well-rated question -> SQL pairs become examples for the model, offered only
- * to users of the same tenant and business whose scope covers the example's
- * (its author's locations are a subset of the asker's).
+ * Well-rated question -> SQL pairs become examples for the model. The words of
+ * a question are its asker's: an example is offered only back to the admin who
+ * asked and rated it, while their scope still covers the one it was answered
+ * in, with e-mail addresses and long numbers (IDs) scrubbed, and only for
+ * `retentionDays` after the rating.
  */
 import { mkdirSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
@@ -34,6 +36,7 @@ type FeedbackBody = z.infer<typeof FeedbackBody>;
 /** An answered request, remembered so its feedback can be checked and turned into an example. */
 interface Answered {
   readonly sessionKey: string;
+  readonly ratedAt?: number;
   readonly tenantId: string;
   readonly businessId: string;
   readonly locations: readonly string[];
@@ -49,12 +52,14 @@ export interface Example {
 
 export class FeedbackStore {
   readonly #answered = new Map<string, Answered>();
-  readonly #examples: (Answered & { readonly requestId: string })[] = [];
+  readonly #examples: (Answered & { readonly requestId: string; readonly ratedAt: number })[] = [];
 
   constructor(
     private readonly file: string,
     private readonly maxRemembered = 50_000,
     private readonly maxExamples = 1_000,
+    private readonly retentionDays = 30,
+    private readonly now: () => number = Date.now,
   ) {
     mkdirSync(dirname(file), { recursive: true });
   }
@@ -73,19 +78,34 @@ export class FeedbackStore {
     const record = { time: new Date().toISOString(), requestId: body.requestId, sessionKey, rating: body.rating, comment: body.comment ?? null, question: a.question, sql: a.sql };
     await appendFile(this.file, `${JSON.stringify(record)}\n`, { encoding: 'utf8', mode: 0o600 });
     if (body.rating === 'up' && !this.#examples.some((e) => e.requestId === body.requestId)) {
-      this.#examples.push({ ...a, requestId: body.requestId });
+      this.#examples.push({ ...a, requestId: body.requestId, ratedAt: this.now() });
       if (this.#examples.length > this.maxExamples) this.#examples.shift();
     }
   }
 
-  /** Examples for a scope: same tenant and business, and the author's locations all inside this scope. */
-  examplesFor(scope: Scope, limit = 3): Example[] {
+  /**
+   * Examples for the admin `sessionKey` in `scope`: their own, rated within the retention window,
+   * answered in a scope this one still covers (a grant taken away takes its examples with it).
+   */
+  examplesFor(sessionKey: string, scope: Scope, limit = 3): Example[] {
+    const oldest = this.now() - this.retentionDays * 86_400_000;
+    while (this.#examples.length > 0 && this.#examples[0]!.ratedAt < oldest) this.#examples.shift();
     const mine = new Set(scope.locations);
     return this.#examples
-      .filter((e) => e.tenantId === scope.tenantId && e.businessId === scope.businessId && e.locations.every((l) => mine.has(l)))
+      .filter((e) => e.sessionKey === sessionKey && e.tenantId === scope.tenantId && e.businessId === scope.businessId && e.locations.every((l) => mine.has(l)))
       .slice(-limit)
-      .map((e) => ({ question: e.question, sql: e.sql }));
+      .map((e) => ({ question: scrub(e.question), sql: scrubEmails(e.sql) }));
   }
+}
+
+/** E-mail addresses and numbers of five or more digits (IDs, phone numbers) out of an example's question. */
+export function scrub(text: string): string {
+  return scrubEmails(text).replace(/(?<![\w.])\d{5,}(?![\w.])/g, '[number]');
+}
+
+/** E-mail addresses out of an example's SQL (its numbers are the query's own and stay). */
+function scrubEmails(text: string): string {
+  return text.replace(/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, '[email]');
 }
 
 function parseFeedbackBody(raw: Buffer): FeedbackBody {

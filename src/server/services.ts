@@ -100,7 +100,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       values: createValueLoader(catalog, (s) => connector.dialect.quoteIdent(s)),
       ...modelDeps(config, overrides, catalog, clockToday),
       conversations: new ConversationStore(),
-      feedback: new FeedbackStore(config.feedback.file),
+      feedback: new FeedbackStore(config.feedback.file, undefined, undefined, config.feedback.exampleRetentionDays),
       audit,
       limits: { timeoutMs: config.warehouse.queryTimeoutMs, rowCap: config.warehouse.rowCap },
       log: overrides.log ?? (() => {}),

@@ -1,14 +1,20 @@
 /**
  * Feedback: only the identity that asked may rate; ratings are stored and
- * audited; well-rated pairs reach the model only for users of the same tenant
- * and business whose scope covers the example's.
+ * audited; well-rated pairs reach the model only for the admin who asked,
+ * scrubbed, within the retention window.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FeedbackStore } from '../../src/feedback/feedback.js';
 import { bedrockClient } from '../../src/llm/bedrock.js';
+import type { Scope } from '../../src/policy/scope.js';
 import { analystScript, isFillPrompt, startFakeBedrock, type FakeServer } from '../support/fake-llm.js';
 import { ask, BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, type TestService } from '../support/harness.js';
 
+const tmp = mkdtempSync(join(tmpdir(), 'sp-feedback-'));
 let svc: TestService;
 let fake: FakeServer;
 // Words the parser cannot place, so the model is asked (and says free-form SQL is needed).
@@ -58,7 +64,7 @@ describe('POST /v1/feedback', () => {
   });
 });
 
-describe('well-rated examples reach the model only where the scope covers them', () => {
+describe('well-rated examples reach only the model of the admin who asked, scrubbed', () => {
   const EXAMPLE_QUESTION = 'What was the sales amount in Chicago last week?';
   const promptsFor = async (who: { tenantId: string; businessId: string; adminId: string }) => {
     fake.requests.length = 0;
@@ -66,11 +72,11 @@ describe('well-rated examples reach the model only where the scope covers them',
     return fake.requests.filter((r) => !isFillPrompt(r) && !r.system.startsWith('Answer the')).map((r) => r.system).join('\n');
   };
 
-  it('an example rated by the franchise owner is offered to the brand manager (200 stores cover 2), not to another tenant', async () => {
+  it("an example rated by the franchise owner is offered back to them only: not to their brand manager, whose scope covers it, nor to another tenant", async () => {
     const answer = await ask(svc.app, FRANCHISE_OWNER, EXAMPLE_QUESTION);
     expect((await rate(FRANCHISE_OWNER, String(answer.body['requestId']), 'up')).statusCode).toBe(200);
-    expect(await promptsFor(BRAND_MANAGER)).toContain(EXAMPLE_QUESTION);
     expect(await promptsFor(FRANCHISE_OWNER)).toContain(EXAMPLE_QUESTION);
+    expect(await promptsFor(BRAND_MANAGER)).not.toContain(EXAMPLE_QUESTION);
     expect(await promptsFor(OTHER_TENANT_ADMIN)).not.toContain(EXAMPLE_QUESTION);
   });
 
@@ -80,5 +86,31 @@ describe('well-rated examples reach the model only where the scope covers them',
     expect((await rate(BRAND_MANAGER, String(answer.body['requestId']), 'up')).statusCode).toBe(200);
     expect(await promptsFor(BRAND_MANAGER)).toContain(q);
     expect(await promptsFor(FRANCHISE_OWNER)).not.toContain(q);
+  });
+});
+
+describe('the example store', () => {
+  const scope = { tenantId: '12', businessId: '628', adminId: '7042', locations: ['1', '2'] } as unknown as Scope;
+  const rated = async (store: FeedbackStore, requestId: string, question: string, sql = 'SELECT 1') => {
+    store.remember(requestId, '12/628/7042', scope, question, sql);
+    await store.rate('12/628/7042', { tenantId: '12', businessId: '628', adminId: '7042', requestId, rating: 'up' });
+  };
+
+  it('scrubs e-mail addresses and long numbers from the question, e-mail addresses from the SQL', async () => {
+    const store = new FeedbackStore(join(tmp, 'scrub.jsonl'));
+    await rated(store, randomUUID(), 'sales for store 104233 managed by ann.lee+ops@example.com', "SELECT 1 WHERE 'ann@example.com' <> '' AND 123456 > 0");
+    const [e] = store.examplesFor('12/628/7042', scope);
+    expect(e?.question).toBe('sales for store [number] managed by [email]');
+    expect(e?.sql).toBe("SELECT 1 WHERE '[email]' <> '' AND 123456 > 0");
+  });
+
+  it('forgets an example after the retention window, and offers none once the grant no longer covers it', async () => {
+    let now = Date.UTC(2026, 10, 1);
+    const store = new FeedbackStore(join(tmp, 'retention.jsonl'), 100, 100, 30, () => now);
+    await rated(store, randomUUID(), 'sales last week');
+    expect(store.examplesFor('12/628/7042', scope)).toHaveLength(1);
+    expect(store.examplesFor('12/628/7042', { ...scope, locations: ['1'] } as unknown as Scope)).toHaveLength(0);
+    now += 31 * 86_400_000;
+    expect(store.examplesFor('12/628/7042', scope)).toHaveLength(0);
   });
 });
