@@ -51,6 +51,7 @@ export const ERRORS = {
   // layer 3: guard
   SP_ERR_GUARD_TOO_LONG: { status: 422, message: 'The generated SQL is too long.' },
   SP_ERR_GUARD_TOO_DEEP: { status: 422, message: 'The generated SQL is nested too deeply.' },
+  SP_ERR_GUARD_TOO_COMPLEX: { status: 422, message: 'The generated SQL is too complex to run.' },
   SP_ERR_GUARD_BAD_CHARACTER: { status: 422, message: 'The generated SQL contains a character that is not allowed.' },
   SP_ERR_GUARD_PARSE: { status: 422, message: 'The generated SQL could not be parsed.' },
   SP_ERR_GUARD_NOT_SELECT: { status: 422, message: 'Only a single read-only SELECT is allowed.' },
@@ -62,6 +63,7 @@ export const ERRORS = {
   SP_ERR_GUARD_FUNCTION_NOT_ALLOWED: { status: 422, message: 'The SQL calls a function that is not allowed.' },
   SP_ERR_GUARD_CTE_SHADOW: { status: 422, message: 'The SQL redefines a sandbox table.' },
   SP_ERR_GUARD_LITERAL: { status: 422, message: 'The SQL contains a literal that is not allowed.' },
+  SP_ERR_GUARD_KEYWORD_IDENTIFIER: { status: 422, message: 'The SQL names a keyword the database would answer with its own metadata.' },
   SP_ERR_GUARD_UNSUPPORTED: { status: 422, message: 'The SQL uses a construct that is not allowed.' },
   SP_ERR_GUARD_ENGINE_MISMATCH: {
     status: 422,

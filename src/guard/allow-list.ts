@@ -42,3 +42,24 @@ export const ALLOWED_CAST_TYPES: ReadonlySet<string> = new Set([
   'INT', 'INTEGER', 'BIGINT', 'SMALLINT', 'DECIMAL', 'NUMERIC', 'DOUBLE', 'DOUBLE PRECISION', 'FLOAT', 'REAL',
   'VARCHAR', 'TEXT', 'DATE', 'TIMESTAMP', 'BOOLEAN', 'BOOL',
 ]);
+
+/**
+ * SQL value functions: keywords that DuckDB's binder turns into calls (current_catalog, user...)
+ * when no column of that name exists, so that a function allow-list never sees them. As column
+ * names they are refused on every engine.
+ */
+export const SQL_VALUE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'current_catalog', 'current_date', 'current_role', 'current_schema', 'current_time', 'current_timestamp',
+  'current_user', 'localtime', 'localtimestamp', 'session_user', 'user',
+]);
+
+/** Allowed functions that can make a string longer than their arguments; their nesting is bounded. */
+export const STRING_GROWING: ReadonlySet<string> = new Set(['concat', 'replace']);
+
+/** Cast target types as the engines name them in their own trees (DuckDB cast_type.id, PostgreSQL TypeName). */
+export const ENGINE_CAST_TYPES: ReadonlySet<string> = new Set([
+  // DuckDB
+  'INTEGER', 'BIGINT', 'SMALLINT', 'DECIMAL', 'DOUBLE', 'FLOAT', 'VARCHAR', 'DATE', 'TIMESTAMP', 'BOOLEAN',
+  // PostgreSQL (pg_catalog names)
+  'int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'varchar', 'text', 'date', 'timestamp', 'bool',
+]);

@@ -7,7 +7,7 @@
  * candidate CTE; functions are allowed; no table functions, no parameters.
  * Any disagreement rejects with SP_ERR_GUARD_ENGINE_MISMATCH.
  */
-import { ALLOWED_FUNCTIONS, ENGINE_OPERATOR_FUNCTIONS } from './allow-list.js';
+import { ALLOWED_FUNCTIONS, ENGINE_CAST_TYPES, ENGINE_OPERATOR_FUNCTIONS, SQL_VALUE_FUNCTIONS } from './allow-list.js';
 import { mismatch, verifySandboxPrefix } from './sandbox-prefix.js';
 
 type Node = Record<string, unknown>;
@@ -137,7 +137,16 @@ class EngineScope {
   expression(e: Node): void {
     const cls = String(e['class']);
     if (!EXPRESSION_CLASSES.has(cls)) mismatch(`expression class ${cls}`);
-    if (cls === 'COLUMN_REF' && Array.isArray(e['column_names']) && e['column_names'].length > 2) mismatch('qualified column');
+    if (cls === 'COLUMN_REF' && Array.isArray(e['column_names'])) {
+      if (e['column_names'].length > 2) mismatch('qualified column');
+      // The binder would answer an unresolved `current_catalog`, `user`... with the engine's metadata.
+      const last = String(e['column_names'][e['column_names'].length - 1]).toLowerCase();
+      if (SQL_VALUE_FUNCTIONS.has(last)) mismatch(`keyword-like column ${last}`);
+    }
+    if (cls === 'CAST') {
+      const id = isNode(e['cast_type']) ? String(e['cast_type']['id']) : '';
+      if (!ENGINE_CAST_TYPES.has(id)) mismatch(`cast to ${id}`);
+    }
     if (cls === 'FUNCTION' || cls === 'WINDOW') {
       if ((e['schema'] ?? '') !== '' || (e['catalog'] ?? '') !== '') mismatch('qualified function');
       const name = String(e['function_name']).toLowerCase();

@@ -6,7 +6,7 @@
  * case as PostgreSQL folds it); no table functions; functions and operators
  * allow-listed; any node type not listed here is a mismatch.
  */
-import { ALLOWED_FUNCTIONS } from './allow-list.js';
+import { ALLOWED_FUNCTIONS, ENGINE_CAST_TYPES, SQL_VALUE_FUNCTIONS } from './allow-list.js';
 import { mismatch, verifySandboxPrefix } from './sandbox-prefix.js';
 
 type Node = Record<string, unknown>;
@@ -20,7 +20,7 @@ const ALLOWED_NODES = new Set([
   'ResTarget', 'ColumnRef', 'A_Const', 'A_Expr', 'BoolExpr', 'FuncCall', 'TypeCast', 'TypeName', 'CaseExpr', 'CaseWhen',
   'NullTest', 'BooleanTest', 'CoalesceExpr', 'MinMaxExpr', 'NullIfExpr', 'SortBy', 'WindowDef', 'A_Star', 'String', 'Integer',
   'Float', 'Boolean', 'List', 'SubLink', 'JoinExpr', 'RangeSubselect', 'RangeVar', 'SelectStmt', 'WithClause',
-  'CommonTableExpr', 'Alias', 'SQLValueFunction', 'A_ArrayExpr', 'GroupingSet', 'RowExpr',
+  'CommonTableExpr', 'Alias', 'A_ArrayExpr', 'GroupingSet', 'RowExpr',
 ]);
 const ALLOWED_OPERATORS = new Set(['+', '-', '*', '/', '%', '=', '<>', '!=', '<', '>', '<=', '>=', '||', '~~', '!~~', '~~*', '!~~*', 'BETWEEN', 'NOT BETWEEN']);
 
@@ -138,7 +138,17 @@ class Walker {
         const names = ((body['name'] as Node[] | undefined) ?? []).map((n) => String((n['String'] as Node)['sval']));
         if (names.length !== 1 || !ALLOWED_OPERATORS.has(names[0]!)) mismatch(`operator ${names.join('.')}`);
       }
-      if (type === 'ColumnRef' && Array.isArray(body['fields']) && body['fields'].length > 2) mismatch('qualified column');
+      if (type === 'ColumnRef' && Array.isArray(body['fields'])) {
+        if (body['fields'].length > 2) mismatch('qualified column');
+        const last = body['fields'][body['fields'].length - 1] as Node;
+        const name = isNode(last) && isNode(last['String']) ? String(last['String']['sval']).toLowerCase() : '';
+        if (SQL_VALUE_FUNCTIONS.has(name)) mismatch(`keyword-like column ${name}`);
+      }
+      if (type === 'TypeName') {
+        const names = ((body['names'] as Node[] | undefined) ?? []).map((n) => String((n['String'] as Node)['sval']));
+        const last = names[names.length - 1] ?? '';
+        if (names.length > 2 || (names.length === 2 && names[0] !== 'pg_catalog') || !ENGINE_CAST_TYPES.has(last)) mismatch(`cast to ${names.join('.')}`);
+      }
       this.walk(body, scope);
     }
   }

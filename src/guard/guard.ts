@@ -2,10 +2,11 @@
  * Layer 3 guard: turns a candidate SELECT (from any generator, the model
  * included) into the final SQL, or rejects it with a stable code.
  *
- *   1. cheap limits before parsing: length, characters, nesting, first keyword
- *   2. node-sql-parser parse; one statement; scope-aware allow-list check
+ *   1. cheap limits before parsing: length, characters, nesting, word runs, first keyword
+ *   2. node-sql-parser parse; one statement; scope-aware allow-list check with
+ *      complexity limits (limits.ts)
  *   3. assembly at the AST level: sandbox CTEs first, then the candidate's own
- *      CTEs and body, each re-serialised from the AST
+ *      CTEs and body, each re-serialised from the AST, every literal as written
  *   4. the engine parses the exact final text and it is checked again
  *
  * A parse failure is a rejection, never a fallback.
@@ -15,6 +16,7 @@ import nodeSqlParser from 'node-sql-parser';
 import { SplitplaneError } from '../errors.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { WarehouseConnector } from '../warehouse/connector.js';
+import { checkLiteralsKept, checkWords } from './limits.js';
 import { checkStatement } from './sql-check.js';
 
 const parser = new nodeSqlParser.Parser();
@@ -64,9 +66,17 @@ async function decide(candidate: string, ctx: GuardContext): Promise<GuardedSql>
   if (dialect.refusedCandidateText?.test(candidate)) {
     throw new SplitplaneError('SP_ERR_GUARD_BAD_CHARACTER', { detail: `refused on ${dialect.name}` });
   }
-  const ast = parseOne(candidate, dialect.parserDatabase);
-  checkStatement(ast, ctx.sandbox.names);
-  const assembled = assemble(ast, ctx.sandbox, dialect.sqlifyDatabase);
+  let assembled: GuardedSql;
+  try {
+    const ast = parseOne(candidate, dialect.parserDatabase);
+    checkStatement(ast, ctx.sandbox.names);
+    assembled = assemble(ast, ctx.sandbox, dialect.sqlifyDatabase);
+  } catch (err) {
+    // The limits keep recursion shallow; should a parser still overflow its stack, that is a refusal, not a 500.
+    if (err instanceof RangeError) throw new SplitplaneError('SP_ERR_GUARD_TOO_COMPLEX', { detail: 'recursion limit', cause: err });
+    throw err;
+  }
+  checkLiteralsKept(candidate, assembled.candidate);
   await engineCheck(assembled.sql, ctx);
   return assembled;
 }
@@ -83,6 +93,7 @@ export function preCheck(sql: string): void {
       if (depth > GUARD_LIMITS.maxDepth) throw new SplitplaneError('SP_ERR_GUARD_TOO_DEEP');
     } else if (ch === ')') depth--;
   }
+  checkWords(sql);
   const head = sql.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/|\()*/, '').slice(0, 6).toUpperCase();
   if (!head.startsWith('SELECT') && !head.startsWith('WITH')) throw new SplitplaneError('SP_ERR_GUARD_NOT_SELECT');
 }

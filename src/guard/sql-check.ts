@@ -13,7 +13,10 @@ import {
   ALLOWED_CAST_TYPES,
   ALLOWED_FUNCTIONS,
   ALLOWED_UNARY_OPERATORS,
+  SQL_VALUE_FUNCTIONS,
+  STRING_GROWING,
 } from './allow-list.js';
+import { AST_LIMITS } from './limits.js';
 
 type Node = Record<string, unknown>;
 
@@ -55,12 +58,25 @@ export function checkStatement(ast: Node, sandboxNames: ReadonlySet<string>): vo
   new ScopeChecker(sandboxNames).select(ast, new Set(sandboxNames));
 }
 
+function tooComplex(detail: string): never {
+  return reject('SP_ERR_GUARD_TOO_COMPLEX', detail);
+}
+
 class ScopeChecker {
+  #nodes = 0;
+  #selects = 0;
+
   constructor(private readonly sandboxNames: ReadonlySet<string>) {}
 
   /** A select node (possibly the head of a set operation) under the visible names `outer`. */
-  select(node: unknown, outer: ReadonlySet<string>): void {
+  select(node: unknown, outer: ReadonlySet<string>, depth = 0): void {
     if (!isNode(node) || node['type'] !== 'select') reject('SP_ERR_GUARD_NOT_SELECT', 'not a select');
+    if (++this.#selects > AST_LIMITS.maxSubqueries + 1) tooComplex(`more than ${AST_LIMITS.maxSubqueries} subqueries`);
+    if (depth > AST_LIMITS.maxExpressionDepth) tooComplex('nested too deeply');
+    const columns = node['columns'];
+    if (Array.isArray(columns) && columns.length > AST_LIMITS.maxSelectItems) tooComplex(`more than ${AST_LIMITS.maxSelectItems} select items`);
+    const fromList = node['from'];
+    if (Array.isArray(fromList) && fromList.length > AST_LIMITS.maxJoins + 1) tooComplex(`more than ${AST_LIMITS.maxJoins} joins`);
     for (const [k, v] of Object.entries(node)) {
       if (!SELECT_KEYS.has(k) && v !== null && v !== undefined) reject('SP_ERR_GUARD_UNSUPPORTED', `select key ${k}`);
     }
@@ -85,7 +101,7 @@ class ScopeChecker {
         }
         // A CTE sees only the CTEs before it (and outer ones): strict, so no engine can read more into it.
         const stmt = cte['stmt'];
-        this.select(isNode(stmt) && 'ast' in stmt ? stmt['ast'] : stmt, scope);
+        this.select(isNode(stmt) && 'ast' in stmt ? stmt['ast'] : stmt, scope, depth + 1);
         declared.add(name);
         scope.add(name);
       }
@@ -94,16 +110,16 @@ class ScopeChecker {
     const from = node['from'];
     if (from != null) {
       if (!Array.isArray(from)) reject('SP_ERR_GUARD_UNSUPPORTED', 'from');
-      for (const item of from) this.fromItem(item, scope);
+      for (const item of from) this.fromItem(item, scope, depth + 1);
     }
     for (const key of ['columns', 'where', 'groupby', 'having', 'orderby', 'limit', 'window', 'distinct', 'qualify', 'collate']) {
-      this.expr(node[key], scope);
+      this.expr(node[key], scope, depth + 1, 0);
     }
     // The WITH of the head of a set operation covers every branch, as in the engine.
-    if (node['_next'] != null) this.select(node['_next'], scope);
+    if (node['_next'] != null) this.select(node['_next'], scope, depth + 1);
   }
 
-  fromItem(item: unknown, scope: ReadonlySet<string>): void {
+  fromItem(item: unknown, scope: ReadonlySet<string>, depth: number): void {
     if (!isNode(item)) reject('SP_ERR_GUARD_UNSUPPORTED', 'from item');
     if (item['prefix'] != null) reject('SP_ERR_GUARD_UNSUPPORTED', 'lateral or prefixed from item');
     if (item['type'] === 'expr' || item['type'] === 'dual' || item['type'] === 'values') {
@@ -120,49 +136,65 @@ class ScopeChecker {
       const name = item['table'].toLowerCase();
       if (!scope.has(name)) reject('SP_ERR_GUARD_UNKNOWN_RELATION', name);
     } else if (isNode(item['expr']) && 'ast' in item['expr']) {
-      this.select(item['expr']['ast'], scope);
+      this.select(item['expr']['ast'], scope, depth + 1);
     } else {
       reject('SP_ERR_GUARD_UNSUPPORTED', 'from item shape');
     }
     for (const [k, v] of Object.entries(item)) {
       if (['table', 'db', 'schema', 'catalog', 'server', 'as', 'join', 'expr', 'prefix', 'type', 'surround', 'loc'].includes(k)) continue;
-      if (k === 'on' || k === 'using') this.expr(v, scope);
+      if (k === 'on' || k === 'using') this.expr(v, scope, depth + 1, 0);
       else if (v != null) reject('SP_ERR_GUARD_UNSUPPORTED', `from item key ${k}`);
     }
   }
 
-  /** Any expression position: walks every child, so a subquery cannot hide anywhere. */
-  expr(value: unknown, scope: ReadonlySet<string>): void {
+  /**
+   * Any expression position: walks every child, so a subquery cannot hide anywhere. `depth` counts
+   * the expressions and queries above this one, `growth` the string-growing functions.
+   */
+  expr(value: unknown, scope: ReadonlySet<string>, depth: number, growth: number): void {
     if (value === null || value === undefined || typeof value !== 'object') return;
     if (Array.isArray(value)) {
-      for (const v of value) this.expr(v, scope);
+      if (value.length > AST_LIMITS.maxInList) tooComplex(`a list of more than ${AST_LIMITS.maxInList} items`);
+      for (const v of value) this.expr(v, scope, depth, growth);
       return;
     }
     const node = value as Node;
+    if (++this.#nodes > AST_LIMITS.maxNodes) tooComplex(`more than ${AST_LIMITS.maxNodes} nodes`);
     if ('ast' in node) {
       const ast = node['ast'];
       if (Array.isArray(ast)) reject('SP_ERR_GUARD_MULTIPLE_STATEMENTS', 'subquery with several statements');
-      this.select(ast, scope);
+      this.select(ast, scope, depth + 1);
       return;
     }
     const type = node['type'];
     if (type === 'select') {
-      this.select(node, scope);
+      this.select(node, scope, depth + 1);
       return;
     }
-    if (typeof type === 'string') this.typed(node, type);
+    let below = depth;
+    let grown = growth;
+    if (typeof type === 'string') {
+      this.typed(node, type);
+      if (++below > AST_LIMITS.maxExpressionDepth) tooComplex(`expressions nested more than ${AST_LIMITS.maxExpressionDepth} deep`);
+      if (growsString(node, type) && ++grown > AST_LIMITS.maxStringGrowth) tooComplex('string functions nested too deeply');
+    }
     for (const [k, v] of Object.entries(node)) {
       if (k === 'type' || k === 'loc') continue;
-      this.expr(v, scope);
+      this.expr(v, scope, below, grown);
     }
   }
 
   typed(node: Node, type: string): void {
     if (!EXPRESSION_TYPES.has(type)) reject('SP_ERR_GUARD_UNSUPPORTED', `expression ${type}`);
     switch (type) {
-      case 'column_ref':
+      case 'column_ref': {
         for (const q of ['db', 'schema']) if (node[q] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', 'qualified column');
+        // DuckDB's binder answers an unresolved `current_catalog`, `user`... with the engine's own metadata.
+        const column = node['column'];
+        const name = typeof column === 'string' ? column : isNode(column) && isNode(column['expr']) ? column['expr']['value'] : undefined;
+        if (typeof name === 'string' && SQL_VALUE_FUNCTIONS.has(name.toLowerCase())) reject('SP_ERR_GUARD_KEYWORD_IDENTIFIER', name);
         return;
+      }
       case 'function': {
         const name = identFunction(node);
         if (!ALLOWED_FUNCTIONS.has(name)) reject('SP_ERR_GUARD_FUNCTION_NOT_ALLOWED', name);
@@ -174,11 +206,19 @@ class ScopeChecker {
         if (!ALLOWED_FUNCTIONS.has(name)) reject('SP_ERR_GUARD_FUNCTION_NOT_ALLOWED', name);
         return;
       }
-      case 'binary_expr':
-        if (!ALLOWED_BINARY_OPERATORS.has(String(node['operator']).toUpperCase())) {
-          reject('SP_ERR_GUARD_UNSUPPORTED', `operator ${String(node['operator'])}`);
+      case 'binary_expr': {
+        const op = String(node['operator']).toUpperCase();
+        if (!ALLOWED_BINARY_OPERATORS.has(op)) reject('SP_ERR_GUARD_UNSUPPORTED', `operator ${String(node['operator'])}`);
+        if (op.endsWith('LIKE')) {
+          const pattern = node['right'];
+          if (!isNode(pattern) || !STRING_LITERAL_TYPES.has(String(pattern['type'])) || typeof pattern['value'] !== 'string') {
+            tooComplex('a LIKE pattern that is not a string literal');
+          }
+          const wildcards = (pattern['value'] as string).replace(/[^%_]/g, '').length;
+          if (wildcards > AST_LIMITS.maxLikeWildcards) tooComplex(`a LIKE pattern with more than ${AST_LIMITS.maxLikeWildcards} wildcards`);
         }
         return;
+      }
       case 'unary_expr':
         if (!ALLOWED_UNARY_OPERATORS.has(String(node['operator']).toUpperCase())) {
           reject('SP_ERR_GUARD_UNSUPPORTED', `operator ${String(node['operator'])}`);
@@ -189,6 +229,9 @@ class ScopeChecker {
         for (const t of targets) {
           const dt = isNode(t) ? String(t['dataType']).toUpperCase() : '';
           if (!ALLOWED_CAST_TYPES.has(dt)) reject('SP_ERR_GUARD_UNSUPPORTED', `cast to ${dt}`);
+          // `TIMESTAMP WITH TIME ZONE` reads as TIMESTAMP plus a suffix: refused (it reads the server's zone).
+          const suffix = isNode(t) ? t['suffix'] : undefined;
+          if (Array.isArray(suffix) && suffix.length > 0) reject('SP_ERR_GUARD_UNSUPPORTED', `cast to ${dt} ${suffix.join(' ')}`);
         }
         return;
       }
@@ -199,6 +242,11 @@ class ScopeChecker {
         }
     }
   }
+}
+
+function growsString(node: Node, type: string): boolean {
+  if (type === 'binary_expr') return node['operator'] === '||';
+  return type === 'function' && STRING_GROWING.has(identFunction(node));
 }
 
 function identFunction(node: Node): string {

@@ -28,6 +28,9 @@ export const DUCKDB_LOCKDOWN: Readonly<Record<string, string>> = Object.freeze({
   autoload_known_extensions: 'false',
   allow_community_extensions: 'false',
   allow_unsigned_extensions: 'false',
+  // The engine's own bound on expression depth (default 1000), second to the guard's (src/guard/limits.ts):
+  // planning cost grows steeply with depth, and the guard already refuses more than 48.
+  max_expression_depth: '200',
 });
 
 /** Open the warehouse file locked down. Fails at start-up (not at the first request) when it cannot. */
