@@ -72,6 +72,14 @@ describe('time on the business calendar', () => {
     expect(previousPeriod({ from: '2026-11-01', to: '2026-11-18', label: 'this month' })).toMatchObject({ from: '2026-10-01', to: '2026-10-18' });
     expect(previousPeriod({ from: '2026-03-01', to: '2026-03-31', label: 'March' })).toMatchObject({ from: '2026-02-01', to: '2026-02-28' });
     expect(previousPeriod({ from: '2026-11-17', to: '2026-11-17', label: 'yesterday' })).toMatchObject({ from: '2026-11-16', to: '2026-11-16' });
+    // a to-date period one day long is still the start of its unit
+    expect(previousPeriod({ from: '2026-11-01', to: '2026-11-01', label: 'this month' })).toMatchObject({ from: '2026-10-01', to: '2026-10-01' });
+    expect(previousPeriod({ from: '2026-11-16', to: '2026-11-16', label: 'this week' })).toMatchObject({ from: '2026-11-09', to: '2026-11-09' });
+    expect(previousPeriod({ from: '2028-03-01', to: '2028-03-01', label: 'this month' })).toMatchObject({ from: '2028-02-01', to: '2028-02-01' });
+    // quarter and year to date: the same days of the previous quarter / year
+    expect(previousPeriod({ from: '2026-10-01', to: '2026-11-17', label: 'this quarter' })).toMatchObject({ from: '2026-07-01', to: '2026-08-17' });
+    expect(previousPeriod({ from: '2026-10-01', to: '2026-10-10', label: 'this quarter' })).toMatchObject({ from: '2026-07-01', to: '2026-07-10' });
+    expect(previousPeriod({ from: '2026-01-01', to: '2026-11-17', label: 'year to date' })).toMatchObject({ from: '2025-01-01', to: '2025-11-17' });
     expect(previousYear({ from: '2026-11-09', to: '2026-11-15', label: 'last week' })).toMatchObject({ from: '2025-11-10', to: '2025-11-16' });
     expect(previousYear({ from: '2026-10-01', to: '2026-10-31', label: 'October' })).toMatchObject({ from: '2025-10-01', to: '2025-10-31' });
     expect(previousYear({ from: '2024-02-29', to: '2024-02-29', label: 'leap day' })).toMatchObject({ from: '2023-02-28', to: '2023-02-28' });
@@ -152,7 +160,19 @@ describe('full coverage: every word placed, or the question is not answered', ()
     expect(ask('best day last week')).toMatchObject({ kind: 'clarification', message: 'Best or worst by which measure?' });
     expect(query('best day last week by guest count')).toMatchObject({ dimensions: ['day'], limit: 1, time: LAST_WEEK });
     expect(ask('top stores by guest count last week')).toMatchObject({ kind: 'clarification', message: 'How many stores do you want?' });
-    expect(query('guest count this week vs last week').compare).toEqual({ kind: 'previous_period', range: { from: '2026-11-09', to: '2026-11-11', label: 'the same days of the week before' } });
+    // Today is still trading: this week so far is Monday and Tuesday, against Monday and Tuesday.
+    const q = query('guest count this week vs last week');
+    expect(q.time).toMatchObject({ from: '2026-11-16', to: '2026-11-17' });
+    expect(q.compare).toEqual({ kind: 'previous_period', range: { from: '2026-11-09', to: '2026-11-10', label: 'the same days of the week before' } });
+  });
+
+  it('a follow-up keeps what the new question leaves open (second reader\'s cases)', () => {
+    const texas = query('sales amount in Texas last week');
+    expect(query('and excluding Austin?', texas).filters).toEqual(expect.arrayContaining([...texas.filters, expect.objectContaining({ dimension: 'city', op: 'not_in' })]));
+    const chicago = query('sales amount in Chicago last week');
+    expect(query('and Dallas too', chicago).filters).toEqual([{ dimension: 'city', op: 'in', values: ['Chicago', 'Dallas'] }]);
+    expect(query('and Dallas', chicago).filters).toEqual([expect.objectContaining({ dimension: 'city', values: ['Dallas'] })]);
+    expect(ask('how many stores do I have?', query('sales amount last week')).kind).not.toBe('query');
   });
 });
 

@@ -97,9 +97,11 @@ export function unsupported(catalog: Catalog, message: string, references: reado
 }
 
 /** Is this a follow-up of `previous` rather than a question of its own? */
-function isFollowUp(draft: Draft, previous: SemanticQuery | undefined): previous is SemanticQuery {
+function isFollowUp(question: string, draft: Draft, previous: SemanticQuery | undefined): previous is SemanticQuery {
   if (!previous) return false;
   const namesMeasure = draft.measures.length > 0 || draft.implied !== undefined || draft.ambiguous.length > 0;
+  // "how many stores do I have?" asks a count of its own: not the previous measure again.
+  if (!draft.followUp && /^\s*how many\b/i.test(question)) return false;
   return draft.followUp || !namesMeasure;
 }
 
@@ -110,7 +112,7 @@ function isFollowUp(draft: Draft, previous: SemanticQuery | undefined): previous
 export function refuseEarly(question: string, draft: Draft, catalog: Catalog, previous?: SemanticQuery): Clarification | Unsupported | undefined {
   const refs = draft.references;
   if (draft.time.invalid) return unsupported(catalog, draft.time.invalid, refs);
-  if (isFollowUp(draft, previous)) return undefined;
+  if (isFollowUp(question, draft, previous)) return undefined;
   if (draft.measures.length === 0 && draft.implied === undefined && draft.ambiguous.length === 0) {
     if (previous === undefined && draft.time.relative && draft.mentions.length === 0 && draft.dimensions.length === 0) {
       return unsupported(catalog, 'That looks like a follow-up, but there is no earlier question in this conversation to follow.', refs);
@@ -239,7 +241,7 @@ export function understand(question: string, draft: Draft, ctx: UnderstandContex
   }
 
   // Measures, and what a word naming several means given the rest of the question.
-  const follow = isFollowUp(draft, ctx.previous) ? ctx.previous : undefined;
+  const follow = isFollowUp(question, draft, ctx.previous) ? ctx.previous : undefined;
   const baseFilters = [...draft.filters, ...valueFilters];
   const baseDims = [...new Set([...draft.dimensions.map((d) => d.id), ...valueDims])];
   let measures = draft.measures.length ? [...draft.measures] : draft.implied ? [draft.implied] : [];
@@ -260,8 +262,22 @@ export function understand(question: string, draft: Draft, ctx: UnderstandContex
       const d = dimensionById(catalog, id);
       return d && d.kind !== 'time' ? d.table : `time:${id}`;
     };
-    const replaced = new Set(baseFilters.map((f) => tableOf(f.dimension)));
-    filters = [...follow.filters.filter((f) => !replaced.has(tableOf(f.dimension))), ...baseFilters];
+    // A new filter replaces an earlier one on the same dimension (or time), not on the whole table:
+    // "in Texas" then "and excluding Austin" keeps Texas. An exclusion adds to what was there, and
+    // "and Dallas too" adds Dallas to Chicago.
+    const adds = /\b(too|also|as well|plus)\b/i.test(question);
+    const merged: QueryFilter[] = [];
+    const kept = follow.filters.filter((old) => {
+      const same = baseFilters.find((f) => tableOf(f.dimension) === tableOf(old.dimension) && (f.dimension === old.dimension || tableOf(f.dimension).startsWith('time:')));
+      if (!same) return true;
+      if (same.op === 'not_in' && old.op !== 'not_in') return true;
+      if (adds && (same.op === 'eq' || same.op === 'in') && (old.op === 'eq' || old.op === 'in') && same.keys === undefined && old.keys === undefined) {
+        merged.push({ dimension: same.dimension, op: 'in', values: [...new Set([...old.values, ...same.values])] });
+      }
+      return false;
+    });
+    const fresh = baseFilters.filter((f) => !merged.some((m) => m.dimension === f.dimension));
+    filters = [...kept, ...merged, ...fresh];
   }
   if (draft.rank && dims.length === 0) {
     const group = filters.map((f) => dimensionById(catalog, f.dimension)).find((d) => d?.kind === 'attribute' && d.members !== undefined);
@@ -386,6 +402,11 @@ function timeOf(
     compare = follow.compare;
   } else if (follow?.compare && follow.compare.kind !== 'range') {
     compare = follow.compare.kind === 'previous_year' ? { kind: 'previous_year', range: previousYear(range) } : { kind: 'previous_period', range: previousPeriod(range) };
+  }
+  if (compare && compare.kind !== 'range' && range.to === ctx.today && range.from < ctx.today) {
+    // Today is still trading: a to-date comparison runs over the closed days, like for like.
+    range = { ...range, to: addDays(ctx.today, -1) };
+    compare = compare.kind === 'previous_year' ? { kind: 'previous_year', range: previousYear(range) } : { kind: 'previous_period', range: previousPeriod(range) };
   }
   return compare ? { range, compare } : { range };
 }

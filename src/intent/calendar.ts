@@ -105,7 +105,18 @@ export function previousPeriod(r: TimeRange): TimeRange {
   if (isWholeQuarter(r)) return { from: quarterStart(r.from, -1), to: addDays(r.from, -1), label: 'the quarter before' };
   if (isWholeYear(r)) return { from: addYears(r.from, -1), to: addYears(r.to, -1), label: 'the year before' };
   const days = spanDays(r);
-  if (days === 1) return { from: addDays(r.from, -1), to: addDays(r.from, -1), label: 'the day before' };
+  // A to-date period one day long (the 1st of a month, a Monday) is still the start of its unit.
+  const toDate = ['this week', 'this month', 'this quarter', 'year to date'].includes(r.label);
+  if (days === 1 && !toDate) return { from: addDays(r.from, -1), to: addDays(r.from, -1), label: 'the day before' };
+  if (r.from.endsWith('-01-01') && r.to.slice(0, 4) === r.from.slice(0, 4)) {
+    return { from: addYears(r.from, -1), to: addYears(r.to, -1), label: 'the same days of the year before' };
+  }
+  if (r.from === quarterStart(r.from) && r.to < quarterStart(r.from, 1)) {
+    const from = quarterStart(r.from, -1);
+    const last = addDays(r.from, -1);
+    const to = addDays(from, days - 1) < last ? addDays(from, days - 1) : last;
+    if (r.label === 'this quarter' || r.to > monthEnd(r.from)) return { from, to, label: 'the same days of the quarter before' };
+  }
   if (r.from === monthStart(r.from) && r.to <= monthEnd(r.from)) {
     const from = monthStart(r.from, -1);
     const to = addDays(from, Math.min(days, spanDays({ from, to: monthEnd(from) })) - 1);
