@@ -147,7 +147,7 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
     }
     // Sort keys that are not columns (the weekday's number) ride along in the inner query.
     dims.forEach((d, i) => {
-      if (d.sortKey) select.push(`${d.sortKey} AS ${q(`sort_${i}`)}`);
+      if (d.sortKey) select.push(`MIN(${d.sortKey}) AS ${q(`sort_${i}`)}`);
     });
     sql = `SELECT ${outer.join(', ')} FROM (SELECT ${select.join(', ')} FROM ${from} WHERE ${where}${groupBy}) AS x`;
   }
