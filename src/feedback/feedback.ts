@@ -36,7 +36,6 @@ type FeedbackBody = z.infer<typeof FeedbackBody>;
 /** An answered request, remembered so its feedback can be checked and turned into an example. */
 interface Answered {
   readonly sessionKey: string;
-  readonly ratedAt?: number;
   readonly tenantId: string;
   readonly businessId: string;
   readonly locations: readonly string[];

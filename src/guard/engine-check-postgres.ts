@@ -131,11 +131,11 @@ class Walker {
         continue;
       }
       if (type === 'FuncCall') {
-        const names = (body['funcname'] as Node[]).map((n) => String((n['String'] as Node)['sval']));
+        const names = svals(body['funcname']);
         if (names.length !== 1 || !ALLOWED_FUNCTIONS.has(names[0]!.toLowerCase())) mismatch(`function ${names.join('.')}`);
       }
       if (type === 'A_Expr') {
-        const names = ((body['name'] as Node[] | undefined) ?? []).map((n) => String((n['String'] as Node)['sval']));
+        const names = svals(body['name']);
         if (names.length !== 1 || !ALLOWED_OPERATORS.has(names[0]!)) mismatch(`operator ${names.join('.')}`);
       }
       if (type === 'ColumnRef' && Array.isArray(body['fields'])) {
@@ -145,13 +145,18 @@ class Walker {
         if (SQL_VALUE_FUNCTIONS.has(name)) mismatch(`keyword-like column ${name}`);
       }
       if (type === 'TypeName') {
-        const names = ((body['names'] as Node[] | undefined) ?? []).map((n) => String((n['String'] as Node)['sval']));
+        const names = svals(body['names']);
         const last = names[names.length - 1] ?? '';
         if (names.length > 2 || (names.length === 2 && names[0] !== 'pg_catalog') || !ENGINE_CAST_TYPES.has(last)) mismatch(`cast to ${names.join('.')}`);
       }
       this.walk(body, scope);
     }
   }
+}
+
+/** The names of a list of String nodes (function, operator and type names). */
+function svals(list: unknown): string[] {
+  return ((list as Node[] | undefined) ?? []).map((n) => String((n['String'] as Node)['sval']));
 }
 
 /** The PostgreSQL half of the guard, as the connector exposes it. */

@@ -4,7 +4,7 @@
  * quadratic on long runs of identifier characters) and on the AST (to protect
  * the engine's planner, whose cost grows steeply with expression depth).
  * Every limit has a stable error code; the figures leave headroom over what
- * the catalog compiler and the eval questions produce (see README, "Guard limits").
+ * the catalog compiler and the eval questions produce (docs/errors.md lists them).
  */
 import { SplitplaneError } from '../errors.js';
 
@@ -23,14 +23,17 @@ export const AST_LIMITS = Object.freeze({
   maxInList: 500,
   /** Wildcards (% and _) of one LIKE pattern; the pattern must be a string literal. */
   maxLikeWildcards: 16,
-  /** Nesting of functions that can grow a string (replace, concat, ||, lpad...). */
+  /** Nesting of functions that can grow a string (replace, concat, ||). */
   maxStringGrowth: 3,
 });
 
 /** Longest run of identifier characters (letters, digits, _, $, -) outside quotes. */
 export const MAX_WORD = 128;
 
-const TOKENS = /'(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|--[^\n]*|\/\*[\s\S]*?\*\/|([A-Za-z0-9_$-]+(?:\.[0-9]+(?:[eE][+-]?[0-9]+)?)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)/g;
+/** Quoted strings and names and comments: skipped by both scans below. */
+const QUOTED = String.raw`'(?:[^']|'')*'|"(?:[^"]|"")*"|\`(?:[^\`]|\`\`)*\`|--[^\n]*|\/\*[\s\S]*?\*\/`;
+const NUMBER_TAIL = String.raw`\.[0-9]+(?:[eE][+-]?[0-9]+)?`;
+const TOKENS = new RegExp(String.raw`${QUOTED}|([A-Za-z0-9_$-]+(?:${NUMBER_TAIL})?|${NUMBER_TAIL})`, 'g');
 
 /** Refuse text whose words would make the parser itself slow (runs such as `a-a-a-...`). */
 export function checkWords(sql: string): void {
@@ -41,7 +44,7 @@ export function checkWords(sql: string): void {
   }
 }
 
-const LITERALS = /'(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|--[^\n]*|\/\*[\s\S]*?\*\/|[A-Za-z_$][A-Za-z0-9_$]*|([0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)/g;
+const LITERALS = new RegExp(String.raw`${QUOTED}|[A-Za-z_$][A-Za-z0-9_$]*|([0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|${NUMBER_TAIL})`, 'g');
 
 /**
  * The numeric and string literals of a text, in order: numbers as written, string literals with
