@@ -275,3 +275,53 @@ describe('conversations inherit only what the new question leaves open', () => {
     expect(ask('and the week before?').kind).toBe('unsupported');
   });
 });
+
+describe('words that used to be dropped (each answered a different question before)', () => {
+  it('a list after a grouping cue groups by every item', () => {
+    expect(query('sales amount by store and weekday last week').dimensions).toEqual(['location', 'weekday']);
+    expect(query('guests by state, city last month').dimensions).toEqual(['state', 'city']);
+    // Without a cue, a second dimension word is still only the subject.
+    expect(query('net sales for my stores last week').dimensions).toEqual([]);
+  });
+
+  it('symbols: "!=", "≠", "<>" and a leading "-" exclude; other operators are asked about', () => {
+    const out = [{ dimension: 'city', op: 'not_in', values: ['Chicago'] }];
+    for (const q of ['net sales last week != Chicago', 'net sales last week ≠ Chicago', 'net sales last week <> Chicago', 'net sales last week -Chicago', 'net sales city!=Chicago last week']) {
+      expect(query(q).filters, q).toEqual(out);
+    }
+    const c = ask('net sales last week > 1000');
+    expect(c).toMatchObject({ kind: 'clarification', unplaced: ['> 1000'] });
+    // A dash inside a word or between words is not an exclusion.
+    expect(query('net sales year-over-year').compare?.kind).toBe('previous_year');
+    expect(query('net sales last week - Chicago').filters).toEqual([{ dimension: 'city', op: 'eq', values: ['Chicago'] }]);
+  });
+
+  it('"since 2024" runs to yesterday; "the last N months/years" are calendar months and years', () => {
+    expect(query('net sales since 2024').time).toMatchObject({ from: '2024-01-01', to: '2026-11-17' });
+    expect(query('revenue in 2024').time).toMatchObject({ from: '2024-01-01', to: '2024-12-31' });
+    expect(query('revenue for the last 12 months').time).toMatchObject({ from: '2025-11-18', to: '2026-11-17' });
+    expect(query('revenue for the last 3 months').time).toMatchObject({ from: '2026-08-18', to: '2026-11-17' });
+    expect(query('revenue for the last 2 years').time).toMatchObject({ from: '2024-11-18', to: '2026-11-17' });
+    expect(query('revenue for the last 30 days').time).toMatchObject({ from: '2026-10-19', to: '2026-11-17' });
+  });
+
+  it('"average sales" is asked about; "average sale" is the average check', () => {
+    const c = ask('average sales amount last week');
+    expect(c).toMatchObject({ kind: 'clarification' });
+    if (c.kind !== 'clarification') return;
+    expect(c.choices.map((x) => x.metric)).toEqual(['average_daily_sales', 'average_check']);
+    expect(query(c.choices[0]!.question).measures).toEqual(['average_daily_sales']);
+    expect(query(c.choices[1]!.question).measures).toEqual(['average_check']);
+    expect(query('average sale last week').measures).toEqual(['average_check']);
+    expect(query('average sales per day last week').measures).toEqual(['average_daily_sales']);
+  });
+
+  it('"the bottom ones" after a top 3 keeps 3; "the worst one" is one; "the worst ones" after one asks', () => {
+    const top3 = query('top 3 stores by net sales last week');
+    expect(query('what about the bottom ones?', top3)).toMatchObject({ order: { direction: 'asc' }, limit: 3 });
+    expect(query('and the worst?', top3)).toMatchObject({ order: { direction: 'asc' }, limit: 3 });
+    expect(query('and the worst one?', top3)).toMatchObject({ order: { direction: 'asc' }, limit: 1 });
+    const best = query('best store by revenue last week');
+    expect(ask('what about the worst ones?', best)).toMatchObject({ kind: 'clarification', message: 'How many stores do you want?' });
+  });
+});

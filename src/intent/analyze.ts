@@ -310,8 +310,12 @@ export function understand(question: string, draft: Draft, ctx: UnderstandContex
     const first = draft.dimensions.find((d) => d.id === dims[0]);
     order = { measure: measures[0]!, by: draft.rank.by ?? 'value', direction: draft.rank.direction };
     if (draft.rank.limit !== undefined) limit = draft.rank.limit;
-    else if (!draft.rank.all) {
-      if (first?.plural && !first.which) {
+    else if (!draft.rank.all && follow?.limit !== undefined && baseDims.length === 0 && draft.rank.plural !== false && (follow.limit > 1 || draft.rank.plural === undefined)) {
+      // "top 3 stores ..." then "what about the bottom ones?" (or "and the worst?"): as many as
+      // before, from the other end. "the worst one" is one; "the worst ones" after one asks how many.
+      limit = follow.limit;
+    } else if (!draft.rank.all) {
+      if ((first?.plural && !first.which) || draft.rank.plural === true) {
         const label = dimensionById(catalog, dims[0]!)!.plural;
         return clarify(`How many ${label} do you want?`, [3, 5, 10].map((n) => ({ label: `top ${n}`, question: `${question.replace(/[?.!\s]+$/, '')} (top ${n})` })));
       }

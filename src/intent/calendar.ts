@@ -55,6 +55,13 @@ export function quarterStart(day: string, offset = 0): string {
   return iso(Date.UTC(d.getUTCFullYear(), Math.floor(d.getUTCMonth() / 3) * 3 + offset * 3, 1));
 }
 
+/** A date `months` calendar months away; a day past the target month's end becomes its last day. */
+export function addMonths(day: string, months: number): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const last = new Date(Date.UTC(y, m - 1 + months + 1, 0)).getUTCDate();
+  return iso(Date.UTC(y, m - 1 + months, Math.min(d, last)));
+}
+
 /** A date `years` calendar years away; 29 February becomes 28 February. */
 export function addYears(day: string, years: number): string {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];

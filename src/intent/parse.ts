@@ -47,6 +47,8 @@ export interface RankWords {
   readonly all?: boolean;
   /** "grew the most", "biggest drop": by the change against the comparison period. */
   readonly by?: 'change' | 'change_pct';
+  /** "the bottom ones", "the best performers": several rows (true); "the worst one": one (false). */
+  readonly plural?: boolean;
 }
 
 /** What the first pass read. */
@@ -114,13 +116,20 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
     filters.push({ dimension: weekdayDimension(catalog) ?? 'weekday', op: 'in', values: time.weekdays.map((n) => WEEKDAY_NAMES[n - 1]!) });
   }
 
-  // 4. Measures, longest phrase first, and words that name several.
+  // 4. Measures and words that name several ("sales", "average sales"), in one pass, longest
+  // phrase first at each position: "average sales" is not "average sale" with a plural.
   const measures: string[] = [];
+  const ambiguousHits: { term: string; raw: string }[] = [];
   const mp = measurePatterns(catalog);
   for (const m of tokens.find(mp.re)) {
-    const id = mp.idOf(tokens.list.slice(m.from, m.to).map((t) => t.norm).join(' '));
+    const hit = mp.idOf(tokens.list.slice(m.from, m.to).map((t) => t.norm).join(' '));
+    if (hit?.ambiguous) {
+      tokens.claim(m.from, m.to, 'ambiguous');
+      ambiguousHits.push({ term: hit.ambiguous, raw: tokens.raw(m.from, m.to) });
+      continue;
+    }
     tokens.claim(m.from, m.to, 'measure');
-    if (id && !measures.includes(id)) measures.push(id);
+    if (hit?.measure && !measures.includes(hit.measure)) measures.push(hit.measure);
   }
   let implied: string | undefined;
   for (const i of catalog.implied) {
@@ -129,25 +138,23 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
       implied ??= i.measure;
     }
   }
-  const ambiguous: { term: string; raw: string }[] = [];
-  for (const a of [...catalog.ambiguous].sort((x, y) => y.term.length - x.term.length)) {
-    for (const m of tokens.find(rx(`${phrasePattern(a.term)}s?`))) {
-      tokens.claim(m.from, m.to, 'ambiguous');
-      // Explained by a measure already named ("the quantity of fries sold"), or only meant alone.
-      const explained = a.choices.some((c) => measures.includes(c)) || (a.whenAlone && measures.length > 0);
-      if (!explained) ambiguous.push({ term: a.term, raw: tokens.raw(m.from, m.to) });
-    }
-  }
+  // Explained by a measure named anywhere in the question ("the quantity of fries sold"), or only meant alone.
+  const ambiguous = ambiguousHits.filter((h) => {
+    const a = catalog.ambiguous.find((x) => x.term === h.term)!;
+    return !(a.choices.some((c) => measures.includes(c)) || (a.whenAlone && measures.length > 0));
+  });
 
   // 5. Rankings.
-  let rank: { direction: 'asc' | 'desc'; limit?: number; all?: boolean; by?: 'change' | 'change_pct' } | undefined;
+  let rank: { -readonly [K in keyof RankWords]: RankWords[K] } | undefined;
   const superlatives = [...DESC, ...ASC].join('|');
   for (const m of tokens.find(
     new RegExp(`(?:the )?(?:(${NUMBER}) )?(${superlatives})(?: (${NUMBER}))?(?: (?:performing|performers?|selling|ones?))?`),
   )) {
     const word = m.groups[1]!;
     const n = m.groups[0] ?? m.groups[2];
-    rank = { direction: ASC.has(word) ? 'asc' : 'desc', ...(n ? { limit: numberOf(n)! } : rank?.limit ? { limit: rank.limit } : {}) };
+    const noun = /(ones|performers|one|performer)$/.exec(tokens.raw(m.from, m.to).toLowerCase())?.[1];
+    const plural = noun === undefined ? undefined : noun.endsWith('s');
+    rank = { direction: ASC.has(word) ? 'asc' : 'desc', ...(n ? { limit: numberOf(n)! } : rank?.limit ? { limit: rank.limit } : {}), ...(plural !== undefined ? { plural } : {}) };
     tokens.claim(m.from, m.to, 'rank');
   }
   for (const m of tokens.find(/(?:rank|ranked|ranking|rankings|sort|sorted|order|ordered|league table)(?: (?:by|on))?/)) {
@@ -178,6 +185,7 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
   // ("top 5 stores", "which city"), a hint next to a value ("the city of X"), or just the subject.
   const dimensions: { id: string; plural: boolean; which: boolean }[] = [];
   const subjects: string[] = [];
+  const subjectsAt: { id: string; from: number; to: number; plural: boolean }[] = [];
   const hints: { at: number; dimension: string; side: 'before' | 'after' }[] = [];
   const addDim = (id: string, plural: boolean, which: boolean): void => {
     if (!dimensions.some((d) => d.id === id)) dimensions.push({ id, plural, which });
@@ -214,10 +222,24 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
       else if (id === 'location' && (namedFree || (nextFree && !isPlural))) hints.push({ at: m.to, dimension: id, side: 'before' });
       else if (id !== 'location' && prevFree) hints.push({ at: m.from - 1, dimension: id, side: 'after' });
       const isHint = hints.some((h) => h.at === m.to || h.at === m.from - 1);
-      if (!isHint && !subjects.includes(id)) subjects.push(id);
+      if (!isHint) subjectsAt.push({ id, from: m.from, to: m.to, plural: isPlural });
       tokens.claim(m.from, m.to, isHint ? 'hint' : 'subject');
     }
   }
+  // "by store and weekday", "by city, state and category": a list after a grouping cue groups by
+  // every item, not only the first.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const s of subjectsAt) {
+      if (tokens.claimOf(s.from) !== 'subject') continue;
+      const joiner = s.from - 1;
+      if (joiner < 1 || !tokens.isFree(joiner) || !LIST_JOINERS.has(tokens.list[joiner]!.norm) || tokens.claimOf(joiner - 1) !== 'dimension') continue;
+      addDim(s.id, s.plural, false);
+      tokens.claim(joiner, s.to, 'dimension');
+      changed = true;
+    }
+  }
+  for (const s of subjectsAt) if (tokens.claimOf(s.from) === 'subject' && !subjects.includes(s.id)) subjects.push(s.id);
 
   // 7. Everything left: cue words, fillers, and mentions.
   for (const m of tokens.find(rx(NEGATIVE_CUES.source))) tokens.claim(m.from, m.to, 'cue');
@@ -352,19 +374,22 @@ function collectMentions(tokens: Tokens, hints: readonly { at: number; dimension
   }
 }
 
-const measureCache = new WeakMap<Catalog, { re: RegExp; idOf: (phrase: string) => string | undefined }>();
+type MeasureHit = { readonly measure?: string; readonly ambiguous?: string };
+const measureCache = new WeakMap<Catalog, { re: RegExp; idOf: (phrase: string) => MeasureHit | undefined }>();
 
 /**
- * One pattern for every measure synonym (plurals allowed). Alternatives are tried longest first at
- * each position, so "item sales amount" wins over "sales amount".
+ * One pattern for every measure synonym and every word naming several measures (plurals allowed).
+ * Alternatives are tried longest first at each position, so "item sales amount" wins over "sales
+ * amount", and "average sales" (several measures) over "average sale" (one).
  */
-function measurePatterns(catalog: Catalog): { re: RegExp; idOf: (phrase: string) => string | undefined } {
+function measurePatterns(catalog: Catalog): { re: RegExp; idOf: (phrase: string) => MeasureHit | undefined } {
   const hit = measureCache.get(catalog);
   if (hit) return hit;
-  const byPhrase = new Map<string, string>();
-  for (const m of catalog.metrics) if (!m.internal) for (const s of m.synonyms) byPhrase.set(s.replace(/'/g, '').replace('%', 'percent'), m.id);
+  const byPhrase = new Map<string, MeasureHit>();
+  for (const m of catalog.metrics) if (!m.internal) for (const s of m.synonyms) byPhrase.set(s.replace(/'/g, '').replace('%', 'percent'), { measure: m.id });
+  for (const a of catalog.ambiguous) byPhrase.set(a.term.replace(/'/g, '').replace('%', 'percent'), { ambiguous: a.term });
   const phrases = [...byPhrase.keys()].sort((a, b) => b.length - a.length);
-  const idOf = (phrase: string): string | undefined => byPhrase.get(phrase) ?? byPhrase.get(phrase.replace(/es$/, '')) ?? byPhrase.get(phrase.replace(/s$/, ''));
+  const idOf = (phrase: string): MeasureHit | undefined => byPhrase.get(phrase) ?? byPhrase.get(phrase.replace(/es$/, '')) ?? byPhrase.get(phrase.replace(/s$/, ''));
   const out = { re: new RegExp(phrases.map((p) => `${phrasePattern(p)}(?:s|es)?`).join('|')), idOf };
   measureCache.set(catalog, out);
   return out;

@@ -11,6 +11,7 @@ import * as chrono from 'chrono-node';
 import type { TimeRange } from '../semantic/query.js';
 import {
   addDays,
+  addMonths,
   addYears,
   dateOf,
   isoWeekday,
@@ -125,9 +126,11 @@ export function readTime(tokens: Tokens, todayIso: string): TimeReading {
   rule(`(?:the )?${LAST} (${NUMBER}) (days?|weeks?|months?|years?)`, (g) => {
     const n = numberOf(g[0]!)!;
     const unit = g[1]!.replace(/s$/, '');
-    const days = unit === 'day' ? n : unit === 'week' ? 7 * n : unit === 'month' ? 30 * n : 365 * n;
     if (n < 1) return { invalid: 'That time range is empty.' };
-    return range(addDays(t, -days), yesterday, `the last ${n} ${unit}${n === 1 ? '' : 's'}`);
+    // Days and weeks count days; months and years are calendar months and years back from today
+    // ("the last 12 months" on 2026-11-18 is 2025-11-18 to 2026-11-17, not 360 days).
+    const from = unit === 'day' ? addDays(t, -n) : unit === 'week' ? addDays(t, -7 * n) : unit === 'month' ? addMonths(t, -n) : addYears(t, -n);
+    return range(from, yesterday, `the last ${n} ${unit}${n === 1 ? '' : 's'}`);
   });
   rule('(?:the )?day before yesterday', () => day(addDays(t, -2), 'the day before yesterday'));
   rule('yesterday|yesterdays|last night', () => day(yesterday, 'yesterday'));
@@ -196,7 +199,7 @@ export function readTime(tokens: Tokens, todayIso: string): TimeReading {
     weekdays = [6, 7];
     tokens.claim(m.from, m.to, 'filter');
   }
-  for (const m of tokens.find(/(?:on|during|over) (?:the )?weekdays|(?:on )?(?:the )?weekday days|monday to friday|mon-fri/)) {
+  for (const m of tokens.find(/(?:on|during|over) (?:the )?weekdays|(?:on )?(?:the )?weekday days|monday to friday|mon(?:day)? (?:to |thru |through )?fri(?:day)?/)) {
     weekdays = [1, 2, 3, 4, 5];
     tokens.claim(m.from, m.to, 'filter');
   }
@@ -213,7 +216,13 @@ export function readTime(tokens: Tokens, todayIso: string): TimeReading {
     return day(d, `last ${WEEKDAY_WORDS[n - 1]!.replace(/^./, (c) => c.toUpperCase())}`);
   });
 
-  // "since October 1st", "since Monday": from that date to yesterday.
+  // Bare years: "in 2025", "2025 revenue".
+  rule('(?:in |for |during |of )?(20\\d\\d)', (g) => {
+    const y = Number(g[0]);
+    return { from: `${y}-01-01`, to: `${y}-12-31`, label: String(y) };
+  });
+
+  // "since October 1st", "since Monday", "since 2024": from the start of that date or year to yesterday (after the bare years, so "since 2024" is not the year 2024 alone).
   for (const [i, s] of spans.entries()) {
     if (s.from === 0 || tokens.claimOf(s.from - 1) !== undefined || tokens.list[s.from - 1]!.norm !== 'since') continue;
     tokens.claim(s.from - 1, s.from, 'time');
@@ -221,12 +230,6 @@ export function readTime(tokens: Tokens, todayIso: string): TimeReading {
     if ('invalid' in r) invalid ??= r.invalid;
     else spans[i] = { from: s.from - 1, to: s.to, range: r };
   }
-  // Bare years: "in 2025", "2025 revenue".
-  rule('(?:in |for |during |of )?(20\\d\\d)', (g) => {
-    const y = Number(g[0]);
-    return { from: `${y}-01-01`, to: `${y}-12-31`, label: String(y) };
-  });
-
   // Two single dates joined by "and"/"to": one range ("between Oct 1 and Oct 15").
   spans.sort((a, b) => a.from - b.from);
   for (let i = 0; i + 1 < spans.length; i++) {

@@ -20,9 +20,12 @@ export interface Token {
 }
 
 const TOKEN =
-  /(\d{4}-\d{1,2}-\d{1,2})|(\d{1,2}\/\d{1,2}(?:\/\d{2,4})?)|(#\s?\d+)|(\$?\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th|k)?%?)|([\p{L}\p{M}][\p{L}\p{M}\p{N}]*(?:['\u2019][\p{L}\p{M}]+)*)|(%|&|,|\+)/gu;
+  /(\d{4}-\d{1,2}-\d{1,2})|(\d{1,2}\/\d{1,2}(?:\/\d{2,4})?)|(#\s?\d+)|(\$?\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th|k)?%?)|([\p{L}\p{M}][\p{L}\p{M}\p{N}]*(?:['\u2019][\p{L}\p{M}]+)*)|(%|&|,|\+)|(!=|<>|\u2260|(?<![\p{L}\p{N}])-(?=\p{L}))|([<>=~^*|\\]+)/gu;
 
-/** Split a question into tokens. Other punctuation separates tokens and is dropped. */
+/**
+ * Split a question into tokens. Sentence punctuation (. ? ! : ; quotes, brackets, a dash between
+ * words) separates tokens and is dropped; operator symbols are kept as tokens.
+ */
 export function tokenize(question: string): Token[] {
   const text = question.normalize('NFKC');
   const out: Token[] = [];
@@ -34,6 +37,11 @@ export function tokenize(question: string): Token[] {
     else if (m[4] !== undefined) norm = raw.replace(/[$,]/g, '').toLowerCase();
     else if (raw === '%') norm = 'percent';
     else if (raw === '&' || raw === '+') norm = 'and';
+    // "!= Chicago", "≠ Chicago", "-Chicago": an exclusion, read as the word "excluding" would be.
+    else if (m[7] !== undefined) norm = 'excluding';
+    // Other operators ("> 1000", "= Chicago", "<= 5") are kept as words nothing places, so the
+    // question is asked back instead of being answered without them.
+    else if (m[8] !== undefined) norm = raw;
     norm = ABBREVIATIONS[norm] ?? norm;
     out.push({ raw, norm, start, end: start + raw.length });
   }
