@@ -326,7 +326,7 @@ async function secondPass(
   return fillWithModel(
     deps.model.llm,
     question,
-    { catalog: deps.catalog, today: c.today, values: c.values, references: draft.references, maxTokens: deps.model.maxTokens, ...(c.previous ? { previous: c.previous } : {}) },
+    { catalog: deps.catalog, today: c.today, values: c.values, references: draft.references, maxTokens: deps.model.maxTokens, draft, ...(c.previous ? { previous: c.previous } : {}) },
     c.signal,
   );
 }

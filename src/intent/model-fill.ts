@@ -19,6 +19,8 @@ import { checkQuery, isIsoDate, isPlainText, MAX_LIMIT, WEEKDAYS, type QueryFilt
 import type { ValueIndex } from '../semantic/values.js';
 import { defaultRange, MAX_RANGE_DAYS, previousPeriod, previousYear, spanDays } from './calendar.js';
 import { unsupported, type Clarification, type FreeFormIntent, type QueryIntent, type Reference, type Unsupported } from './analyze.js';
+import type { Draft } from './parse.js';
+import { resolveMentions } from './resolve.js';
 
 const Filter = z.object({
   dimension: z.string().max(40),
@@ -51,6 +53,8 @@ export interface FillContext {
   readonly previous?: SemanticQuery;
   readonly references: readonly Reference[];
   readonly maxTokens: number;
+  /** What the parser did read: the model fills what is missing but may not drop or change it. */
+  readonly draft?: Draft;
 }
 
 /** Ask the model to fill a SemanticQuery for `question`; validate, repair once, or refuse. */
@@ -144,7 +148,66 @@ export function toQuery(raw: z.infer<typeof QueryJson>, ctx: FillContext): { que
     ...(raw.limit ? { limit: raw.limit } : {}),
   };
   const problem = checkQuery(query, catalog);
-  return problem ? { problem: problem.message } : { query };
+  if (problem) return { problem: problem.message };
+  const dropped = ctx.draft ? droppedReading(query, ctx.draft, ctx) : undefined;
+  return dropped ? { problem: dropped } : { query };
+}
+
+/**
+ * What the parser read that the model's query drops or changes, as a sentence for the repair
+ * round, or undefined. The model is asked only because some words could not be placed; the words
+ * that were placed (a period, a store, an exclusion, a weekday, a ranking, a breakdown, a measure)
+ * must stay in the answer, or the number answers a different question.
+ */
+export function droppedReading(query: SemanticQuery, draft: Draft, ctx: Pick<FillContext, 'catalog' | 'values' | 'today' | 'previous'>): string | undefined {
+  const { catalog } = ctx;
+  const span = draft.time.spans[0]?.range;
+  if (span) {
+    // A to-date period compared with another runs over the closed days (to yesterday).
+    const closed = span.to === ctx.today && query.compare !== undefined;
+    const toOk = query.time.to === span.to || (closed && query.time.to < span.to && query.time.to >= span.from);
+    if (query.time.from !== span.from || !toOk) return `The question names ${span.label} (${span.from} to ${span.to}); use exactly that time range.`;
+  }
+  if ((draft.time.relative || draft.time.compare || draft.time.spans.length === 2) && !query.compare) {
+    return 'The question asks for a comparison with another period; keep "compare".';
+  }
+  for (const m of draft.measures) {
+    const metric = metricById(catalog, m);
+    const alternates = metric ? Object.values(metric.alternates) : [];
+    if (!query.measures.includes(m) && !alternates.some((a) => query.measures.includes(a))) {
+      return `The question names the measure ${metric?.label ?? m} (${m}); keep it.`;
+    }
+  }
+  for (const d of draft.dimensions) {
+    if (!query.dimensions.includes(d.id)) return `The question asks for a breakdown by ${dimensionById(catalog, d.id)?.label ?? d.id} (${d.id}); keep it in "dimensions".`;
+  }
+  const sameValues = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((v) => b.includes(v));
+  for (const f of draft.filters) {
+    if (!query.filters.some((g) => g.dimension === f.dimension && g.op === f.op && sameValues(g.values, f.values))) {
+      return `The question filters ${dimensionById(catalog, f.dimension)?.label ?? f.dimension} ${f.op} ${f.values.join(', ')}; keep that filter.`;
+    }
+  }
+  if (draft.mentions.length) {
+    const read = resolveMentions(draft.mentions, catalog, ctx.values);
+    for (const { mention, values } of read.matched) {
+      for (const v of values) {
+        const kept = query.filters.some(
+          (g) => g.dimension === v.dimension && g.values.includes(v.value) && (mention.negated ? g.op === 'not_in' : g.op === 'eq' || g.op === 'in'),
+        );
+        // "Austin vs Dallas" may also be read as a breakdown by city over both.
+        const broken = !mention.negated && query.dimensions.includes(v.dimension) && query.filters.some((g) => g.dimension === v.dimension && g.op === 'in' && g.values.includes(v.value));
+        if (!kept && !broken) {
+          const label = dimensionById(catalog, v.dimension)?.label ?? v.dimension;
+          return `The question ${mention.negated ? 'excludes' : 'is about'} the ${label} "${mention.text}"; keep a ${v.dimension} filter ${mention.negated ? 'not_in' : 'eq'} that value.`;
+        }
+      }
+    }
+  }
+  if (draft.rank) {
+    if (!query.order || query.order.direction !== draft.rank.direction) return `The question asks for a ranking, ${draft.rank.direction === 'desc' ? 'highest' : 'lowest'} first; keep "order" with direction ${draft.rank.direction}.`;
+    if (draft.rank.limit !== undefined && query.limit !== draft.rank.limit) return `The question asks for ${draft.rank.limit} rows; use limit ${draft.rank.limit}.`;
+  }
+  return undefined;
 }
 
 /** The system prompt: the catalog and the rules, nothing from the data. */

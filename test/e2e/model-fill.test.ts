@@ -102,6 +102,20 @@ for (const provider of ['bedrock', 'openai'] as const) {
       expect(event.layers['intent']).toBe('clarification');
     });
 
+    it('a reply that drops the store the parser read is repaired; dropped twice, it is refused', async () => {
+      fake.requests.length = 0;
+      const dropped = query({ measures: ['net_sales_amount'], time: LAST_WEEK });
+      replies = [dropped, query({ measures: ['net_sales_amount'], filters: [{ dimension: 'location', op: 'eq', values: ['Chicago #17'] }], time: LAST_WEEK })];
+      const res = await ask(svc.app, FRANCHISE_OWNER, CHICAGO_17);
+      expect(res.body['status']).toBe('answered');
+      expect(res.body['sql']).toContain('"l"."name" = \'Chicago #17\'');
+      // The repair names the user's own words, never the stored value or its ID.
+      expect(fills(fake)[1]!.messages.at(-1)!.text).toBe('That was rejected: The question is about the store "Chicago #17 hero"; keep a location filter eq that value. Reply with corrected JSON only.');
+      replies = [dropped, dropped];
+      const twice = await ask(svc.app, FRANCHISE_OWNER, CHICAGO_17);
+      expect(twice.body).toMatchObject({ status: 'clarification', rows: [], sql: null });
+    });
+
     it('a reply that is not JSON, twice, is a clarification, not a guess', async () => {
       replies = ['Sure! Revenue was great.', 'SELECT * FROM customers'];
       const res = await ask(svc.app, FRANCHISE_OWNER, CHICAGO_17);
