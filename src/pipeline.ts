@@ -24,9 +24,10 @@ import { summaryPrompt } from './llm/prompt.js';
 import type { PolicyEngine, Scope } from './policy/scope.js';
 import type { Catalog } from './semantic/catalog.js';
 import { interpretationOf, type Interpretation } from './semantic/describe.js';
-import type { ValueLoader } from './semantic/value-loader.js';
+import { checkCoverage } from './semantic/coverage.js';
+import type { CoverageLoader, ValueLoader } from './semantic/value-loader.js';
 import type { ValueIndex } from './semantic/values.js';
-import type { SemanticQuery } from './semantic/query.js';
+import { unwritableFilter, type SemanticQuery } from './semantic/query.js';
 import { buildSandbox, describeSandbox, type Sandbox } from './sandbox/sandbox.js';
 import type { Cell, QueryResult, ResultColumn, WarehouseConnector } from './warehouse/connector.js';
 
@@ -42,6 +43,8 @@ export interface PipelineDeps {
   readonly generator: Generator;
   /** The caller's nameable values (store names, cities, items), read through the guard, cached per scope. */
   readonly values: ValueLoader;
+  /** The first and last day of the caller's data per fact table, cached per scope. */
+  readonly coverage: CoverageLoader;
   /** The model, when one is configured: classifies off-catalog questions, writes their SQL, may word answers. */
   readonly model?: { readonly llm: LlmClient; readonly generator: Generator; readonly maxTokens: number };
   readonly conversations: ConversationStore;
@@ -67,6 +70,8 @@ export interface AskResponse {
   /** The one figure to show in large type, when the answer is one number. */
   readonly headline?: string | null;
   readonly truncated?: boolean;
+  /** What the figures cover when the period starts before the caller's data does (also appended to `answer`). */
+  readonly notes?: readonly string[];
   /** Words of the question that could not be placed (clarifications). */
   readonly unplaced?: readonly string[];
   readonly choices?: readonly Choice[];
@@ -141,7 +146,18 @@ export async function runAsk(
         layers['values'] = 'ok';
       }
       denyForeignReferences(draft.references, identity, scope, values, ev);
-      const intent = await secondPass(question, draft, { deps, today, previous, values, signal, askModel });
+      let intent = await secondPass(question, draft, { deps, today, previous, values, signal, askModel });
+      // A value the engine cannot write is asked about; so is a comparison against days the caller
+      // has no data for; a period starting before the data is answered with a note saying so.
+      let coverageNote: string | undefined;
+      const unwritable = intent.kind === 'query' ? unwritableFilter(intent.query, deps.catalog, (v) => deps.connector.dialect.writesText(v)) : undefined;
+      if (unwritable) intent = { kind: 'clarification', message: unwritable.message, choices: [], references: intent.references };
+      else if (intent.kind === 'query') {
+        const coverage = await deps.coverage(scope, described, (sql, rowCap) => runGuarded(sql, sandbox, scope, deps, signal, rowCap));
+        const verdict = checkCoverage(intent.query, deps.catalog, coverage);
+        if (verdict.kind === 'refuse') intent = { kind: 'clarification', message: verdict.message, choices: verdict.choices, references: intent.references };
+        else if (verdict.kind === 'note') coverageNote = verdict.note;
+      }
       layers['intent'] = intent.kind === 'query' || intent.kind === 'freeform' ? 'ok' : intent.kind;
       if (intent.kind === 'clarification' || intent.kind === 'unsupported') {
         deps.conversations.record(conversation, { question, sql: null });
@@ -165,10 +181,11 @@ export async function runAsk(
             ? interpretationOf(intent.query, deps.catalog, scope.locations.length)
             : { query: null, text: `a query the language model wrote for your question · your ${scope.locations.length} location${scope.locations.length === 1 ? '' : 's'}` };
         ev.interpretation = interpretation.text;
-        const spoken =
+        const said =
           intent.kind === 'query'
             ? answerFor(intent.query, rows, deps.catalog, scope.locations.length)
             : { answer: await freeFormAnswer(question, rows, deps, signal), headline: null };
+        const spoken = coverageNote ? { ...said, answer: `${said.answer} ${coverageNote}` } : said;
         deps.conversations.record(conversation, { question, sql: guarded.candidate, ...(intent.kind === 'query' ? { query: intent.query } : {}) });
         deps.feedback.remember(requestId, identity.sessionKey, scope, question, guarded.candidate);
         result = {
@@ -180,6 +197,7 @@ export async function runAsk(
             answer: spoken.answer,
             headline: spoken.headline,
             interpretation,
+            ...(coverageNote ? { notes: [coverageNote] } : {}),
             columns: rows.columns,
             rows: rows.rows,
             sql: guarded.candidate,

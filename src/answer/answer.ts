@@ -53,7 +53,7 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
     if (query.compare) {
       const parts = measures.map((m) => {
         const [cur, prev, change, pct] = ['', '_previous', '_change', '_change_pct'].map((s): Cell => row[col(`${m.id}${s}`)] ?? null) as [Cell, Cell, Cell, Cell];
-        const delta = change === null ? 'with nothing to compare' : `${changeWords(change, m)}${pct === null ? '' : ` (${signed(pct)}%)`} from ${fmt(m, prev)}`;
+        const delta = change === null ? 'with nothing to compare' : `${changeWords(change, m)}${pct === null ? '' : ` (${percentWords(pct, change)})`} from ${fmt(m, prev)}`;
         return `${m.label} ${fmt(m, cur)}, ${delta}`;
       });
       const cmp = `${query.compare.range.label} (${query.compare.range.from} to ${query.compare.range.to})`;
@@ -122,9 +122,11 @@ function changeWords(change: Cell, m: Metric): string {
   return text.startsWith('-') ? `down ${formatValue(text.slice(1), m.format)}` : `up ${formatValue(text, m.format)}`;
 }
 
-function signed(v: Cell): string {
-  const t = String(v);
-  return t.startsWith('-') ? t : `+${t}`;
+/** The change in percent, signed; a change that rounds to 0.0 % but is not zero says so instead of "+0.0%". */
+function percentWords(pct: Cell, change: Cell): string {
+  const t = String(pct);
+  if (/^-?0(\.0+)?$/.test(t)) return /^-?0(\.0+)?$/.test(String(change)) ? '0.0%' : 'less than 0.1%';
+  return t.startsWith('-') ? `${t}%` : `+${t}%`;
 }
 
 function cap(s: string): string {

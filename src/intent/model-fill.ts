@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import type { LlmClient, LlmMessage } from '../llm/llm-client.js';
 import { dimensionById, metricById, publicMetrics, type Catalog } from '../semantic/catalog.js';
-import { checkQuery, isIsoDate, isPlainText, MAX_LIMIT, WEEKDAYS, type QueryFilter, type SemanticQuery } from '../semantic/query.js';
+import { checkQuery, isIsoDate, MAX_LIMIT, WEEKDAYS, type QueryFilter, type SemanticQuery } from '../semantic/query.js';
 import type { ValueIndex } from '../semantic/values.js';
 import { defaultRange, MAX_RANGE_DAYS, previousPeriod, previousYear, spanDays } from './calendar.js';
 import { unsupported, type Clarification, type FreeFormIntent, type QueryIntent, type Reference, type Unsupported } from './analyze.js';
@@ -120,7 +120,7 @@ export function toQuery(raw: z.infer<typeof QueryJson>, ctx: FillContext): { que
         if (hits.length !== 1) return { problem: `"${v}" is not a ${d.label} in this user's data.` };
         stored.push(hits[0]!);
       }
-      const keys = stored.every(isPlainText) ? undefined : stored.flatMap((v) => ctx.values.keysOf(d.id, v));
+      const keys = stored.every(ctx.values.writesText) ? undefined : stored.flatMap((v) => ctx.values.keysOf(d.id, v));
       filters.push({ dimension: d.id, op: f.op, values: stored, ...(keys && keys.length ? { keys } : {}) });
     } else if (d.kind === 'time') {
       const days = f.values.map((v) => WEEKDAYS.find((w) => w.toLowerCase() === v.toLowerCase()));

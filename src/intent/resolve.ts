@@ -6,7 +6,7 @@
  * fillers between; anything left over is reported, never guessed.
  */
 import type { Catalog } from '../semantic/catalog.js';
-import { isPlainText, type QueryFilter } from '../semantic/query.js';
+import type { QueryFilter } from '../semantic/query.js';
 import { matchKey, type ValueIndex, type ValueMatch } from '../semantic/values.js';
 import { FILLER, LIST_JOINERS } from './lexicon.js';
 import type { Mention } from './parse.js';
@@ -60,8 +60,9 @@ export function resolveMentions(mentions: readonly Mention[], catalog: Catalog, 
   const filters = [...groups.values()]
     .sort((a, b) => order.indexOf(a.dimension) - order.indexOf(b.dimension) || Number(a.negated) - Number(b.negated))
     .map((g): QueryFilter => {
-      // A name SQL text cannot carry (accents) is filtered by its keys, when the dimension has them.
-      const keys = g.values.every(isPlainText) ? undefined : g.values.flatMap((v) => index.keysOf(g.dimension, v));
+      // A name the engine's SQL text cannot carry (accents; an apostrophe on Databricks) is filtered
+      // by its keys, when the dimension has them.
+      const keys = g.values.every(index.writesText) ? undefined : g.values.flatMap((v) => index.keysOf(g.dimension, v));
       return {
         dimension: g.dimension,
         op: g.negated ? 'not_in' : g.values.length === 1 ? 'eq' : 'in',

@@ -132,6 +132,20 @@ export function checkQuery(q: SemanticQuery, catalog: Catalog): QueryProblem | u
   return undefined;
 }
 
+/**
+ * A filter value this engine's SQL cannot carry as text and that has no keys to filter by
+ * instead (a city with an apostrophe on Databricks): a problem to tell the user, not an error.
+ */
+export function unwritableFilter(q: SemanticQuery, catalog: Catalog, writesText: (value: string) => boolean): QueryProblem | undefined {
+  for (const f of q.filters) {
+    const d = dimensionById(catalog, f.dimension);
+    if (d?.kind !== 'attribute' || f.keys !== undefined) continue;
+    const v = f.values.find((x) => !writesText(x));
+    if (v !== undefined) return { message: `I can't filter on the ${d.label} "${v}" on this warehouse yet: its name has characters its SQL text cannot carry.` };
+  }
+  return undefined;
+}
+
 /** English names of the days of the week, Monday first (ISO day 1..7). */
 export const WEEKDAYS: readonly string[] = Object.freeze(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']);
 

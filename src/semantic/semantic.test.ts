@@ -10,7 +10,9 @@ import { postgresDialect } from '../warehouse/postgres-dialect.js';
 import { loadCatalog, parseCatalog } from './catalog.js';
 import { compileQuery } from './compile.js';
 import { interpretationOf, questionFor } from './describe.js';
-import { checkQuery, type SemanticQuery } from './query.js';
+import { checkQuery, unwritableFilter, type SemanticQuery } from './query.js';
+import { buildValueIndex, valueQueries } from './values.js';
+import { databricksDialect } from '../warehouse/databricks-dialect.js';
 
 const catalog = loadCatalog('catalog/metrics.yaml');
 const full = {
@@ -106,6 +108,47 @@ describe('the compiler', () => {
     expect(() =>
       compileQuery({ measures: ['guest_count'], dimensions: [], filters: [{ dimension: 'city', op: 'eq', values: ['a\\b'] }], time: LAST_WEEK }, catalog, full, duckdbDialect),
     ).toThrow(/unchecked query/);
+  });
+});
+
+describe('values an engine cannot write as text', () => {
+  // Spark SQL has no escape the candidate text allows, so Databricks writes plain words only.
+  const dbx = databricksDialect('demo', 'main');
+  const index = (writesText: (v: string) => boolean) =>
+    buildValueIndex(
+      catalog,
+      valueQueries(catalog, () => true, (s) => `"${s}"`).map((query) => ({
+        query,
+        rows:
+          query.table === 'locations'
+            ? { columns: ['location_id', 'name', 'city', 'state'].map((name) => ({ name, type: 'VARCHAR' })), rows: [['628021', "Joe's #21", "Coeur d'Alene", 'ID'], ['628017', 'Chicago #17', 'Chicago', 'IL']], truncated: false }
+            : { columns: ['item_id', 'name', 'category'].map((name) => ({ name, type: 'VARCHAR' })), rows: [['62807', 'Fries', 'Sides']], truncated: false },
+      })),
+      writesText,
+    );
+  const filtersOf = (question: string, values: ReturnType<typeof index>) => {
+    const i = understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values });
+    if (i.kind !== 'query') throw new Error(`expected a query, got ${i.kind}`);
+    return i.query.filters;
+  };
+
+  it('filters a store whose name has an apostrophe by its key on Databricks, by its name elsewhere', () => {
+    expect(filtersOf("guests at Joe's #21 last week", index((v) => dbx.writesText(v)))).toEqual([{ dimension: 'location', op: 'eq', values: ["Joe's #21"], keys: ['628021'] }]);
+    expect(filtersOf("guests at Joe's #21 last week", index((v) => duckdbDialect.writesText(v)))).toEqual([{ dimension: 'location', op: 'eq', values: ["Joe's #21"] }]);
+    const q = { measures: ['guest_count'], dimensions: [], filters: [{ dimension: 'location', op: 'eq' as const, values: ["Joe's #21"], keys: ['628021'] }], time: LAST_WEEK };
+    const sql = compileQuery(q, catalog, full, dbx).sql;
+    expect(sql).toContain('628021');
+    expect(sql).not.toContain('Joe');
+    expect(sql).not.toMatch(dbx.refusedCandidateText!);
+    expect(unwritableFilter(q, catalog, (v) => dbx.writesText(v))).toBeUndefined();
+  });
+
+  it('names a value with no key the engine cannot write, instead of failing with an internal error', () => {
+    const q: SemanticQuery = { measures: ['guest_count'], dimensions: [], filters: [{ dimension: 'city', op: 'eq', values: ["Coeur d'Alene"] }], time: LAST_WEEK };
+    expect(unwritableFilter(q, catalog, (v) => dbx.writesText(v))?.message).toBe(`I can't filter on the city "Coeur d'Alene" on this warehouse yet: its name has characters its SQL text cannot carry.`);
+    expect(unwritableFilter(q, catalog, (v) => duckdbDialect.writesText(v))).toBeUndefined();
+    expect(compileQuery(q, catalog, full, duckdbDialect).sql).toContain(`'Coeur d''Alene'`);
+    expect(() => dbx.textLiteral("Coeur d'Alene")).toThrow();
   });
 });
 

@@ -7,6 +7,7 @@
  */
 import type { QueryResult } from '../warehouse/connector.js';
 import type { AttributeDimension, Catalog } from './catalog.js';
+import { isPlainText } from './query.js';
 
 /** A value a phrase can mean. */
 export interface ValueMatch {
@@ -50,6 +51,9 @@ export class ValueIndex {
   maxWords = 1;
   /** False when a table had more rows than the index reads (answers then ask back rather than guess). */
   complete = true;
+
+  /** @param writesText whether the engine's SQL can carry a value as text (else it is filtered by key). */
+  constructor(readonly writesText: (value: string) => boolean = isPlainText) {}
 
   /** Add a phrase for a value. */
   add(phrase: string, match: ValueMatch): void {
@@ -141,8 +145,12 @@ export function valueQueries(catalog: Catalog, exposed: (table: string, column: 
 }
 
 /** Build the index from the results of {@link valueQueries}, plus the catalog's vocabularies. */
-export function buildValueIndex(catalog: Catalog, results: readonly { readonly query: ValueQuery; readonly rows: QueryResult }[]): ValueIndex {
-  const index = new ValueIndex();
+export function buildValueIndex(
+  catalog: Catalog,
+  results: readonly { readonly query: ValueQuery; readonly rows: QueryResult }[],
+  writesText: (value: string) => boolean = isPlainText,
+): ValueIndex {
+  const index = new ValueIndex((v) => isPlainText(v) && writesText(v));
   for (const { query, rows } of results) {
     if (rows.truncated) index.complete = false;
     const at = (name: string): number => rows.columns.findIndex((c) => c.name === name);

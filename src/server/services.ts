@@ -14,7 +14,7 @@ import type { Directory } from '../identity/directory.js';
 import { MemoryReplayCache, type ReplayCache } from '../identity/replay-cache.js';
 import { loadCatalog } from '../semantic/catalog.js';
 import { today } from '../intent/calendar.js';
-import { createValueLoader } from '../semantic/value-loader.js';
+import { createCoverageLoader, createValueLoader } from '../semantic/value-loader.js';
 import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wasm.js';
 import type { PipelineDeps } from '../pipeline.js';
 import { Redis } from 'ioredis';
@@ -97,7 +97,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       policy,
       connector,
       generator: overrides.generator ?? catalogGenerator(catalog),
-      values: createValueLoader(catalog, (s) => connector.dialect.quoteIdent(s)),
+      values: createValueLoader(catalog, (s) => connector.dialect.quoteIdent(s), (v) => connector.dialect.writesText(v)),
+      coverage: createCoverageLoader(catalog, (s) => connector.dialect.quoteIdent(s)),
       ...modelDeps(config, overrides, catalog, clockToday),
       conversations: new ConversationStore(),
       feedback: new FeedbackStore(config.feedback.file, undefined, undefined, config.feedback.exampleRetentionDays),

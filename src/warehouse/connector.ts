@@ -63,7 +63,9 @@ export interface Dialect {
   /** An integer ID literal; the value must already match the ID pattern. */
   idLiteral(id: string): string;
   dateLiteral(isoDate: string): string;
-  /** A text literal of printable ASCII without backslashes (filter values, labels); throws otherwise. */
+  /** Whether textLiteral can write this value on this engine (else filter by its key, or refuse). */
+  writesText(value: string): boolean;
+  /** A text literal (filter values, labels) of a value `writesText` accepts; throws otherwise. */
   textLiteral(value: string): string;
   /** The ISO day of the week (Monday 1 .. Sunday 7) of a date expression. */
   isoWeekday(dateSql: string): string;

@@ -28,7 +28,9 @@ export function databricksDialect(catalog: string, schema: string): Dialect {
       return `\`${catalog}\`.\`${schema}\`.\`${name}\``;
     },
     placeholder: (name: string) => `:${name}`,
-    // Candidates may not carry quotes of any kind beyond plain strings here; keep literals plain.
+    // Spark SQL has no escape that the candidate text allows ('' would be two adjacent literals,
+    // concatenated; a backslash is refused): literals are plain words, other values go by key.
+    writesText: (value: string): boolean => /^[A-Za-z0-9 #&.,()/-]{1,100}$/.test(value),
     textLiteral(value: string): string {
       if (!/^[A-Za-z0-9 #&.,()/-]{1,100}$/.test(value)) throw new Error('refusing to render a text literal on Databricks');
       return `'${value}'`;

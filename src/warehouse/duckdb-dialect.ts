@@ -26,9 +26,10 @@ export const duckdbDialect: Dialect = Object.freeze({
     }
     return `DATE '${isoDate}'`;
   },
+  // The guard refuses non-ASCII text and backslashes (parsers disagree on them); so does this.
+  writesText: (value: string): boolean => /^[\x20-\x5b\x5d-\x7e]{1,100}$/.test(value),
   textLiteral(value: string): string {
-    // The guard refuses non-ASCII text and backslashes (parsers disagree on them); so does this.
-    if (!/^[\x20-\x5b\x5d-\x7e]{1,100}$/.test(value)) throw new Error('refusing to render a text literal outside printable ASCII');
+    if (!duckdbDialect.writesText(value)) throw new Error('refusing to render a text literal outside printable ASCII');
     return `'${value.replaceAll("'", "''")}'`;
   },
   isoWeekday(dateSql: string): string {

@@ -102,6 +102,36 @@ describe('same question, two users, two correct numbers', () => {
   });
 });
 
+describe('the data\'s own coverage', () => {
+  it('refuses a comparison against a year the data does not cover, and offers the period alone', async () => {
+    const res = await ask(svc.app, FRANCHISE_OWNER, 'item sales this year vs last year');
+    expect(res.statusCode).toBe(200);
+    expect(res.body['status']).toBe('clarification');
+    expect(res.body['rows'] ?? []).toEqual([]);
+    expect(res.body['answer']).toMatch(/Your data for item sales amount starts on \d{4}-\d{2}-\d{2}, so last year \(2025\), 2025-01-01 to 2025-12-31, is not covered/);
+    const choices = res.body['choices'] as { label: string; question: string }[];
+    expect(choices).toHaveLength(1);
+    const again = await ask(svc.app, FRANCHISE_OWNER, choices[0]!.question);
+    expect(again.body['status']).toBe('answered');
+    expect(again.body['notes']).toEqual([expect.stringMatching(/^Your data for item sales amount starts on/)]);
+  });
+
+  it('answers a period that starts before the data with a note saying what the figure covers', async () => {
+    const res = await ask(svc.app, FRANCHISE_OWNER, 'how many items did we sell since january');
+    expect(res.body['status']).toBe('answered');
+    const notes = res.body['notes'] as string[];
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^Your data for items sold starts on (\d{4}-\d{2}-\d{2}): this covers \1 to 2026-11-17, not from 2026-01-01\.$/);
+    expect(res.body['answer']).toMatch(new RegExp(`${notes[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  });
+
+  it('adds no note when the data covers the period', async () => {
+    const res = await ask(svc.app, FRANCHISE_OWNER, 'items sold last week');
+    expect(res.body['status']).toBe('answered');
+    expect(res.body['notes']).toBeUndefined();
+  });
+});
+
 describe('layer 2 refuses before any data is touched', () => {
   it('asks which "sales" was meant, without policy, guard or warehouse', () =>
     withSpies(async (s) => {

@@ -1,0 +1,31 @@
+/** The deterministic answer sentence for comparisons: the sign of the percentage agrees with the change. */
+import { describe, expect, it } from 'vitest';
+import { loadCatalog } from '../semantic/catalog.js';
+import type { SemanticQuery } from '../semantic/query.js';
+import { answerFor } from './answer.js';
+
+const catalog = loadCatalog('catalog/metrics.yaml');
+const q: SemanticQuery = {
+  measures: ['net_sales_amount'],
+  dimensions: [],
+  filters: [],
+  time: { from: '2026-11-09', to: '2026-11-15', label: 'last week' },
+  compare: { kind: 'previous_period', range: { from: '2026-11-02', to: '2026-11-08', label: 'the week before' } },
+};
+const rows = (cur: string, prev: string, change: string, pct: string) => ({
+  columns: ['net_sales_amount', 'net_sales_amount_previous', 'net_sales_amount_change', 'net_sales_amount_change_pct'].map((name) => ({ name, type: 'DECIMAL(18,2)' })),
+  rows: [[cur, prev, change, pct]],
+  truncated: false,
+});
+
+describe('comparison wording', () => {
+  it.each([
+    ['a rise', rows('110.00', '100.00', '10.00', '10.0'), 'up $10.00 (+10.0%) from $100.00'],
+    ['a fall', rows('90.00', '100.00', '-10.00', '-10.0'), 'down $10.00 (-10.0%) from $100.00'],
+    ['a fall that rounds to 0.0 %', rows('99995.00', '100000.00', '-5.00', '0.0'), 'down $5.00 (less than 0.1%) from $100,000.00'],
+    ['a rise that rounds to 0.0 %', rows('100005.00', '100000.00', '5.00', '0.0'), 'up $5.00 (less than 0.1%) from $100,000.00'],
+    ['no change', rows('100.00', '100.00', '0.00', '0.0'), 'unchanged (0.0%) from $100.00'],
+  ])('%s', (_name, result, words) => {
+    expect(answerFor(q, result, catalog, 2).answer).toContain(words);
+  });
+});
