@@ -90,3 +90,30 @@ describe('locked-down DuckDB (guard bypassed)', () => {
     expect(r.truncated).toBe(true);
   });
 });
+
+describe('functions the warehouse file defines', () => {
+  const make = async (name: string, sql: string): Promise<string> => {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const path = join(secretDir, `${name}.duckdb`);
+    const inst = await DuckDBInstance.create(path);
+    const c = await inst.connect();
+    await c.run(sql);
+    c.closeSync();
+    inst.closeSync();
+    return path;
+  };
+
+  it('refuses to start on a macro named like an allowed function (DuckDB would run it instead of the built-in)', async () => {
+    const path = await make('shadow', "CREATE MACRO lower(x) AS 'not the built-in'");
+    const err = await openDuckDb({ path, threads: 1, memoryLimit: '256MB' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SplitplaneError);
+    expect((err as SplitplaneError).code).toBe('SP_ERR_CONFIG');
+    expect((err as Error).message).toContain('shadow.main.lower, named like functions the guard allows');
+  });
+
+  it('starts with a macro the guard never allows a candidate to call', async () => {
+    const path = await make('harmless', 'CREATE MACRO splitplane_test_add_one(x) AS x + 1');
+    const conn = await openDuckDb({ path, threads: 1, memoryLimit: '256MB' });
+    await conn.close();
+  });
+});

@@ -12,6 +12,7 @@ import type { Directory, DirectoryAdmin } from '../identity/directory.js';
 import type { Cell, ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
 import { duckdbDialect } from './duckdb-dialect.js';
 import { duckdbEngineChecker } from '../guard/engine-check-duckdb.js';
+import { ALLOWED_FUNCTIONS, ENGINE_OPERATOR_FUNCTIONS, SQL_VALUE_FUNCTIONS } from '../guard/allow-list.js';
 
 /** Options for {@link openDuckDb}. */
 export interface DuckDbOptions {
@@ -39,6 +40,7 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<WarehouseConnecto
     throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `no DuckDB file at ${opts.path}` });
   }
   let instance: DuckDBInstance;
+  let shadowing: string[];
   try {
     instance = await DuckDBInstance.create(opts.path, {
       ...DUCKDB_LOCKDOWN,
@@ -49,11 +51,18 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<WarehouseConnecto
     try {
       // lock_configuration last: after it, no statement can change a setting.
       await setup.run('SET lock_configuration = true');
+      shadowing = await shadowingFunctions(setup);
     } finally {
       setup.closeSync();
     }
   } catch (cause) {
     throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `cannot open ${opts.path}`, cause });
+  }
+  if (shadowing.length) {
+    instance.closeSync();
+    throw new SplitplaneError('SP_ERR_CONFIG', {
+      detail: `${opts.path} defines ${shadowing.join(', ')}, named like functions the guard allows; DuckDB would run them instead of the built-ins. Drop or rename them, or serve a copy without them.`,
+    });
   }
   const parsers: Parser[] = [];
   for (let i = 0; i < Math.max(1, opts.threads); i++) {
@@ -61,6 +70,23 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<WarehouseConnecto
     parsers.push({ conn, stmt: await conn.prepare('SELECT json_serialize_sql($1::VARCHAR)'), tail: Promise.resolve() });
   }
   return new DuckDbConnector(instance, parsers);
+}
+
+/**
+ * Functions and macros the warehouse file defines (not built-in) whose names the guard allows:
+ * DuckDB looks a function up in the database's own schema before the built-ins, so a macro
+ * `lower` in the file would run where the guard approved the built-in `lower`.
+ */
+async function shadowingFunctions(conn: DuckDBConnection): Promise<string[]> {
+  const reader = await conn.runAndReadAll('SELECT DISTINCT database_name, schema_name, function_name FROM duckdb_functions() WHERE NOT internal ORDER BY ALL');
+  const allowed = (name: string): boolean => {
+    const n = name.toLowerCase();
+    return ALLOWED_FUNCTIONS.has(n) || ENGINE_OPERATOR_FUNCTIONS.has(n) || SQL_VALUE_FUNCTIONS.has(n);
+  };
+  return reader
+    .getRows()
+    .filter((r) => allowed(String(r[2])))
+    .map((r) => `${String(r[0])}.${String(r[1])}.${String(r[2])}`);
 }
 
 /** A connection kept for json_serialize_sql with its prepared statement; calls on it are serialised. */

@@ -56,6 +56,9 @@ class PostgresConnector implements WarehouseConnector {
     try {
       await client.query('BEGIN READ ONLY');
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(opts.timeoutMs))}`);
+      // Functions, operators and types resolve in pg_catalog only: a schema on the role's search_path
+      // (public, "$user") could hold a better-matching overload of an allowed name (upper(varchar)).
+      await client.query('SET LOCAL search_path = pg_catalog, pg_temp');
       if (opts.scope) {
         // SET LOCAL, not set_config(): EXECUTE on set_config is revoked from the query role, so SQL that
         // slipped past the guard cannot widen its own scope; a cursor (below) cannot run SET.

@@ -104,6 +104,21 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
       await expect(run("SELECT most_common_vals::text FROM pg_stats WHERE tablename = 'dim_locations'", SCOPE_7042)).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
     });
 
+    it('resolves functions in pg_catalog only: an overload on the reader\'s search_path does not run', async () => {
+      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      try {
+        // "$user" is first on the default search_path: a schema named after the reader role.
+        await admin.query('CREATE SCHEMA IF NOT EXISTS splitplane_reader');
+        await admin.query('GRANT USAGE ON SCHEMA splitplane_reader TO splitplane_reader');
+        await admin.query("CREATE OR REPLACE FUNCTION splitplane_reader.upper(character varying) RETURNS text LANGUAGE sql AS $$ SELECT 'shadowed'::text $$");
+        expect((await run("SELECT upper(CAST('a' AS varchar)) AS u", SCOPE_7042)).rows).toEqual([['A']]);
+      } finally {
+        await admin.query('DROP SCHEMA IF EXISTS splitplane_reader CASCADE');
+        await admin.end();
+      }
+    });
+
     it('stops a runaway query with statement_timeout', async () => {
       await expect(raw.execute('SELECT COUNT(*) FROM warehouse.fact_daily_sales a, warehouse.fact_daily_sales b, warehouse.fact_daily_sales c', { timeoutMs: 300, rowCap: 1, scope: { ...SCOPE_7042, locations: [...SCOPE_7042.locations] } })).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_TIMEOUT' });
     });
