@@ -353,6 +353,17 @@ describe('probes', () => {
     expect(res.json()).toEqual({ status: 'ready', checks: { warehouse: 'ok', audit: 'ok', policy: 'ok' } });
   });
 
+  it('answers not ready within its deadline when the warehouse does not answer (the probe never hangs with it)', async () => {
+    const ping = vi.spyOn(svc.services.connector, 'ping').mockReturnValue(new Promise(() => {}));
+    try {
+      const res = await svc.app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'not ready', checks: { warehouse: 'timeout', audit: 'ok', policy: 'ok' } });
+    } finally {
+      ping.mockRestore();
+    }
+  });
+
   it('answers unknown routes with the error body, and audits them', async () => {
     const res = await svc.app.inject({ method: 'GET', url: '/nope' });
     expect(res.statusCode).toBe(404);
