@@ -56,7 +56,8 @@ export async function checkPersona(
         }
         throw e;
       }
-      const oracle = await deps.physical.run(guarded.candidate, ROW_CAP);
+      // The model's own text on the physical sandbox: what the guard re-serialised must mean the same.
+      const oracle = await deps.physical.run(sql, ROW_CAP);
       let got;
       try {
         const r = await deps.connector.execute(guarded.sql, { timeoutMs: 10_000, rowCap: ROW_CAP });

@@ -1,9 +1,10 @@
 /**
  * A fast-check grammar of SELECTs over the sandbox description: joins,
  * subqueries (correlated too), own CTEs, aggregates, window functions, set
- * operations, CASE, casts and literals that include out-of-scope IDs; with a
- * small share of forbidden relations and functions so the guard's refusals
- * are exercised as well. Results are kept deterministic (row shapes are
+ * operations, CASE, casts and literals that include out-of-scope IDs, long
+ * operator chains, deep nesting and literals a re-serialiser could change;
+ * with a small share of forbidden relations, functions and keyword-like
+ * identifiers so the guard's refusals are exercised as well. Results are kept deterministic (row shapes are
  * ordered by every output column before a LIMIT) so two engines can be
  * compared exactly.
  */
@@ -58,6 +59,10 @@ const FORBIDDEN_EXPR = ["current_setting('threads')", "md5('x')", "getenv('HOME'
 const IDS = ['628017', '628123', '628001', '628200', '544001', '544002', '62801', '12', '31', '628', '544', '7042', '0', '-1'];
 const TEXTS = ["'Chicago'", "'New York'", "'IL'", "'CA'", "'Burgers'", "'Fries'", "'Chicago #17'", "''"];
 const LIKES = ["'C%'", "'%#1%'", "'%a%'", "'_%'"];
+// Literals a re-serialiser could change (past 2^53, more digits than a double, exponents, leading zeros).
+const EXOTIC_NUMBERS = ['9007199254740993', '1.00000000000000000001', '0.1', '1e3', '00012', '2.50', '123456789012345678', '0.000000000000000000001'];
+/** Keywords DuckDB's binder would answer with its own metadata when read as column names. */
+const KEYWORD_IDENTIFIERS = ['current_catalog', 'current_schema', 'current_user', 'current_role', 'session_user', 'user', 'localtimestamp'];
 const DATES = ["DATE '2026-11-09'", "DATE '2026-11-15'", "DATE '2025-12-31'", "DATE '2026-07-01'", "DATE '2020-01-01'"];
 
 type Scope = readonly { alias: string; table: string }[];
@@ -79,7 +84,7 @@ function literal(kind: Kind): fc.Arbitrary<string> {
     case 'text':
       return pick(TEXTS);
     case 'int':
-      return fc.integer({ min: -5, max: 2000 }).map(String);
+      return fc.oneof({ weight: 9, arbitrary: fc.integer({ min: -5, max: 2000 }).map(String) }, { weight: 1, arbitrary: pick(EXOTIC_NUMBERS) });
     case 'num':
       return fc.integer({ min: 0, max: 20000 }).map((n) => `${n}.50`);
   }
@@ -106,6 +111,9 @@ function numeric(scope: Scope, depth: number): fc.Arbitrary<string> {
     { weight: 1, arbitrary: column(scope, ['text']).map((c) => `LENGTH(${c.ref})`) },
     { weight: 1, arbitrary: column(scope, ['date']).map((c) => `YEAR(${c.ref})`) },
     { weight: 1, arbitrary: column(scope, ['text']).map((c) => `CAST(${c.ref} AS INTEGER)`) }, // an engine error on text rows: must match
+    // long operator chains and deep nesting: inside the guard's limits they must answer exactly, past them be refused
+    { weight: 1, arbitrary: fc.tuple(col, fc.integer({ min: 2, max: 70 })).map(([c, n]) => `(${Array.from({ length: n }, () => c).join(' + ')})`) },
+    { weight: 1, arbitrary: fc.tuple(col, fc.integer({ min: 1, max: 60 })).map(([c, n]) => `${'COALESCE('.repeat(n)}${c}${', 0)'.repeat(n)}`) },
   );
 }
 
@@ -149,6 +157,7 @@ function predicate(scope: Scope, depth: number): fc.Arbitrary<string> {
       }),
     },
     { weight: 1, arbitrary: pick(FORBIDDEN_EXPR).map((f) => `${f} IS NOT NULL`) },
+    { weight: 1, arbitrary: pick(KEYWORD_IDENTIFIERS).map((k) => `${k} LIKE 'a%'`) },
   );
 }
 
