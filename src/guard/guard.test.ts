@@ -193,3 +193,24 @@ describe('the engine parser has the last word', () => {
     );
   });
 });
+
+describe('each cost limit refuses on its own (the detail names the limit that fired)', () => {
+  const detail = async (sql: string): Promise<string> => {
+    try {
+      await guardCandidate(sql, { sandbox, connector });
+      return 'accepted';
+    } catch (e) {
+      if (e instanceof SplitplaneError) return `${e.code}: ${e.message}`;
+      throw e;
+    }
+  };
+  it('a long run of identifier characters is refused before the parser sees it (it is quadratic on a-a-a-...)', async () => {
+    expect(await detail(`SELECT ${'a'.repeat(200)} FROM daily_sales`)).toMatch(/^SP_ERR_GUARD_TOO_COMPLEX: .*a run of 200 identifier characters/);
+  });
+  it('a shallow query of more than 3,000 nodes (seven IN lists of 450 values)', async () => {
+    const list = Array.from({ length: 450 }, () => '1').join(',');
+    const sql = `SELECT COUNT(*) FROM daily_sales WHERE ${Array.from({ length: 7 }, () => `guest_count IN (${list})`).join(' AND ')}`;
+    expect(sql.length).toBeLessThan(8000);
+    expect(await detail(sql)).toMatch(/^SP_ERR_GUARD_TOO_COMPLEX: .*more than 3000 nodes/);
+  });
+});

@@ -117,3 +117,12 @@ describe('functions the warehouse file defines', () => {
     await conn.close();
   });
 });
+
+describe("the engine's own bound on expression depth", () => {
+  it('is set (200) and refuses a deeper expression even with the guard bypassed', async () => {
+    expect((await run("SELECT current_setting('max_expression_depth') AS d")).rows).toEqual([['200']]);
+    const deep = `SELECT ${'abs('.repeat(250)}1${')'.repeat(250)} AS x`;
+    await expect(run(deep)).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
+    expect((await run(`SELECT ${'abs('.repeat(100)}1${')'.repeat(100)} AS x`)).rows).toEqual([[1]]);
+  });
+});
