@@ -325,3 +325,29 @@ describe('words that used to be dropped (each answered a different question befo
     expect(ask('what about the worst ones?', best)).toMatchObject({ kind: 'clarification', message: 'How many stores do you want?' });
   });
 });
+
+describe('wrong numbers found by a fresh reader (each was answered as something else)', () => {
+  it('"the same day last week" is the same weekday 7 days earlier, not the whole of last week', () => {
+    expect(query('guest count yesterday vs the same day last week?').compare).toEqual({ kind: 'range', range: { from: '2026-11-10', to: '2026-11-10', label: 'the same day last week (2026-11-10)' } });
+    expect(query('net sales this week vs the same days last week').compare?.range).toMatchObject({ from: '2026-11-09', to: '2026-11-10' });
+  });
+
+  it('"for each Seattle store" and "every Texas city" group by the dimension and keep the value as a filter', () => {
+    const q = query('avg daily sales for each chicago store last month?');
+    expect(q.dimensions).toEqual(['location']);
+    expect(q.filters).toEqual([{ dimension: 'city', op: 'eq', values: ['Chicago'] }]);
+    expect(query('guests for every texas city last week')).toMatchObject({ dimensions: ['city'], filters: [{ dimension: 'state', op: 'eq', values: ['TX'] }] });
+  });
+
+  it('"both stores together" after a store drops the store filter', () => {
+    const prev = query('what about #123?', query('how many guests did chicago #17 have last week?'));
+    expect(prev.filters).toEqual([{ dimension: 'location', op: 'eq', values: ['Chicago #123'] }]);
+    expect(query('ok and both stores together?', prev).filters).toEqual([]);
+  });
+
+  it('a follow-up with nothing answered before is refused, not answered with the default period', () => {
+    for (const q of ['how many orders was that?', 'and guests?', 'what about dallas?']) expect(ask(q).kind).toBe('unsupported');
+    // with an earlier answer, "was that" keeps its period
+    expect(query('how many orders was that?', query('guests last week')).time).toMatchObject({ from: '2026-11-09', to: '2026-11-15' });
+  });
+});

@@ -18,7 +18,7 @@ import { dimensionById, metricById, publicMetrics, type Catalog } from '../seman
 import { questionFor } from '../semantic/describe.js';
 import { checkQuery, MAX_DIMENSIONS, type Comparison, type QueryFilter, type SemanticQuery, type TimeRange } from '../semantic/query.js';
 import type { ValueIndex } from '../semantic/values.js';
-import { defaultRange, previousPeriod, previousYear, addDays, mondayOf, monthStart, quarterStart } from './calendar.js';
+import { defaultRange, previousPeriod, previousWeek, previousYear, addDays, mondayOf, monthStart, quarterStart } from './calendar.js';
 import { draftQuestion, type Draft, type Reference } from './parse.js';
 import { resolveMentions } from './resolve.js';
 
@@ -96,9 +96,13 @@ export function unsupported(catalog: Catalog, message: string, references: reado
   };
 }
 
+/** A question that leans on an earlier answer: "and ...", "what about ...", "was that", "those stores". */
+const LEANS_ON_EARLIER = /^(?:and|what about|how about|same|instead|but|what if)\b|\b(?:was|were|is|are) (?:that|those|it|them)\b|\b(?:that|those) (?:days?|weeks?|months?|periods?|time|stores?|locations?|items?)\b|\b(?:same|that) period\b/i;
+
 /** Is this a follow-up of `previous` rather than a question of its own? */
 function isFollowUp(question: string, draft: Draft, previous: SemanticQuery | undefined): previous is SemanticQuery {
   if (!previous) return false;
+  if (LEANS_ON_EARLIER.test(question.trim())) return true;
   const namesMeasure = draft.measures.length > 0 || draft.implied !== undefined || draft.ambiguous.length > 0;
   // "how many stores do I have?" asks a count of its own: not the previous measure again.
   if (!draft.followUp && /^\s*how many\b/i.test(question)) return false;
@@ -113,6 +117,11 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
   const refs = draft.references;
   if (draft.time.invalid) return unsupported(catalog, draft.time.invalid, refs);
   if (isFollowUp(question, draft, previous)) return undefined;
+  // "and guests?", "how many orders was that?" with nothing answered before: answering with the
+  // default period would be a number for a question nobody asked.
+  if (previous === undefined && draft.time.spans.length === 0 && !draft.time.compare && LEANS_ON_EARLIER.test(question.trim())) {
+    return unsupported(catalog, 'That looks like a follow-up, but there is no earlier question in this conversation to follow.', refs);
+  }
   if (draft.measures.length === 0 && draft.implied === undefined && draft.ambiguous.length === 0) {
     if (previous === undefined && draft.time.relative && draft.mentions.length === 0 && draft.dimensions.length === 0) {
       return unsupported(catalog, 'That looks like a follow-up, but there is no earlier question in this conversation to follow.', refs);
@@ -266,8 +275,13 @@ export function understand(question: string, draft: Draft, ctx: UnderstandContex
     // "in Texas" then "and excluding Austin" keeps Texas. An exclusion adds to what was there, and
     // "and Dallas too" adds Dallas to Chicago.
     const adds = /\b(too|also|as well|plus)\b/i.test(question);
+    // "both stores together", "all my stores": the earlier filters on what is named go.
+    const whole = /\b(both|all|every|together|combined|altogether)\b/i.test(question)
+      ? new Set(draft.subjects.map((id) => tableOf(id)).filter((t) => !t.startsWith('time:')))
+      : new Set<string>();
     const merged: QueryFilter[] = [];
     const kept = follow.filters.filter((old) => {
+      if (whole.has(tableOf(old.dimension)) && !baseFilters.some((f) => tableOf(f.dimension) === tableOf(old.dimension))) return false;
       const same = baseFilters.find((f) => tableOf(f.dimension) === tableOf(old.dimension) && (f.dimension === old.dimension || tableOf(f.dimension).startsWith('time:')));
       if (!same) return true;
       if (same.op === 'not_in' && old.op !== 'not_in') return true;
@@ -366,6 +380,13 @@ function dimOk(catalog: Catalog, dimensionId: string, reach: ReadonlySet<string>
   return !d || d.kind === 'time' || reach.has(d.table);
 }
 
+/** The comparison a relative phrase names for a range. */
+function relativeTo(kind: 'previous_period' | 'previous_year' | 'previous_week', range: TimeRange): Comparison {
+  if (kind === 'previous_year') return { kind: 'previous_year', range: previousYear(range) };
+  if (kind === 'previous_week') return { kind: 'range', range: previousWeek(range) };
+  return { kind: 'previous_period', range: previousPeriod(range) };
+}
+
 /** The period and the comparison, from the first pass and the conversation. */
 function timeOf(
   draft: Draft,
@@ -383,7 +404,7 @@ function timeOf(
   if (spans.length) range = spans[0]!.range;
   else if (follow && t.relative && !connector) {
     // "and the week before?": the period before the one asked last.
-    const shifted = t.relative.kind === 'previous_year' ? previousYear(follow.time) : previousPeriod(follow.time);
+    const shifted = t.relative.kind === 'previous_year' ? previousYear(follow.time) : t.relative.kind === 'previous_week' ? previousWeek(follow.time) : previousPeriod(follow.time);
     range = { ...shifted, label: /^the \w+ before$/.test(shifted.label) ? `${shifted.label} ${follow.time.label}` : shifted.label };
   } else if (follow) range = follow.time;
   else if (t.compare?.unit) range = lastComplete(t.compare.unit, ctx.today);
@@ -397,7 +418,7 @@ function timeOf(
     else if (isUnitBefore(range, second)) compare = { kind: 'previous_period', range: prev };
     else compare = { kind: 'range', range: second };
   } else if (t.relative && (connector || !follow || spans.length === 1)) {
-    compare = t.relative.kind === 'previous_year' ? { kind: 'previous_year', range: previousYear(range) } : { kind: 'previous_period', range: previousPeriod(range) };
+    compare = relativeTo(t.relative.kind, range);
   } else if (t.compare?.unit) {
     compare = t.compare.yearOverYear ? { kind: 'previous_year', range: previousYear(range) } : { kind: 'previous_period', range: previousPeriod(range) };
   } else if (connector && !t.relative && draft.mentions.length === 0) {
@@ -407,10 +428,11 @@ function timeOf(
   } else if (follow?.compare && follow.compare.kind !== 'range') {
     compare = follow.compare.kind === 'previous_year' ? { kind: 'previous_year', range: previousYear(range) } : { kind: 'previous_period', range: previousPeriod(range) };
   }
-  if (compare && compare.kind !== 'range' && range.to === ctx.today && range.from < ctx.today) {
+  const weekEarlier = t.relative?.kind === 'previous_week' && compare !== undefined;
+  if (compare && (compare.kind !== 'range' || weekEarlier) && range.to === ctx.today && range.from < ctx.today) {
     // Today is still trading: a to-date comparison runs over the closed days, like for like.
     range = { ...range, to: addDays(ctx.today, -1) };
-    compare = compare.kind === 'previous_year' ? { kind: 'previous_year', range: previousYear(range) } : { kind: 'previous_period', range: previousPeriod(range) };
+    compare = relativeTo(weekEarlier ? 'previous_week' : compare.kind === 'previous_year' ? 'previous_year' : 'previous_period', range);
   }
   return compare ? { range, compare } : { range };
 }

@@ -133,6 +133,12 @@ export function previousPeriod(r: TimeRange): TimeRange {
   return { from: addDays(r.from, -days), to: addDays(r.from, -1), label };
 }
 
+/** The same days a week earlier: "yesterday vs the same day last week" is Tuesday against Tuesday. */
+export function previousWeek(r: TimeRange): TimeRange {
+  const from = addDays(r.from, -7);
+  return { from, to: addDays(r.to, -7), label: r.from === r.to ? `the same day last week (${from})` : 'the same days a week earlier' };
+}
+
 /**
  * The same period a year earlier: Monday-aligned ranges move 364 days (the same weekdays); whole
  * months, quarters and years and any other range move one calendar year.

@@ -213,6 +213,15 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
         tokens.claim(m.from, m.to, 'dimension');
         continue;
       }
+      // "for each Seattle store", "every Texas city": a grouping word a few names before the
+      // dimension still groups by it; the words between stay free, to be matched as values.
+      const each = eachBefore(tokens, m.from);
+      if (each !== undefined) {
+        addDim(id, isPlural, false);
+        tokens.claim(m.from, m.to, 'dimension');
+        tokens.claim(each, each + 1, 'dimension'); // not 'cue': that claim means an exclusion
+        continue;
+      }
       // Next to a word nobody placed: a hint for the value ("city of Austin", "Drinks category").
       const nextFree = m.to < tokens.length && tokens.isFree(m.to) && !FILLER.has(tokens.list[m.to]!.norm);
       const prevFree = m.from > 0 && tokens.isFree(m.from - 1) && !FILLER.has(tokens.list[m.from - 1]!.norm);
@@ -321,6 +330,15 @@ function prevToken(tokens: Tokens, i: number): number | undefined {
 }
 
 /** True when a negative cue ("excluding") stands right before token i (fillers between allowed). */
+/** The position of "each"/"every" one to four free words before `at`, if there is one. */
+function eachBefore(tokens: Tokens, at: number): number | undefined {
+  for (let k = at - 1; k >= Math.max(0, at - 5); k--) {
+    if (!tokens.isFree(k)) return undefined;
+    if (/^(each|every)$/.test(tokens.list[k]!.norm)) return k < at - 1 ? k : undefined;
+  }
+  return undefined;
+}
+
 function negatedBefore(tokens: Tokens, i: number): boolean {
   for (let k = i - 1; k >= 0; k--) {
     const c = tokens.claimOf(k);

@@ -36,7 +36,7 @@ export interface TimeReading {
   /** Absolute periods, in question order. */
   readonly spans: readonly TimeSpan[];
   /** "the week before", "the same week last year": a period relative to another one. */
-  readonly relative?: { readonly kind: 'previous_period' | 'previous_year'; readonly at: number };
+  readonly relative?: { readonly kind: 'previous_period' | 'previous_year' | 'previous_week'; readonly at: number };
   /** A comparison word: "vs", "compared with", "week over week" (with its period unit when it has one). */
   readonly compare?: { readonly at: number; readonly unit?: 'week' | 'month' | 'quarter' | 'year' | 'day'; readonly yearOverYear?: boolean };
   /** Days of the week to keep: "on Tuesdays", "weekends". */
@@ -98,6 +98,13 @@ export function readTime(tokens: Tokens, todayIso: string): TimeReading {
     /(?:the )?same (?:week|month|quarter|day|days|period|time|weekend|dates?)(?: as| of| in)? (?:last year|a year ago|the (?:previous|prior) year|the year before|ly)|(?:the )?(?:same time|this time) last year|(?:a|one) year (?:ago|earlier|before)|(?:the )?year before|(?:the )?prior year|ly/,
   )) {
     relative = { kind: 'previous_year', at: m.from };
+    tokens.claim(m.from, m.to, 'compare');
+  }
+  // "the same day last week": the same weekday a week earlier, whatever the period's length.
+  for (const m of tokens.find(
+    /(?:the )?same (?:day|weekday|days|time)(?: of| as| on)? (?:last week|the (?:previous|prior) week|the week before|a week (?:ago|earlier|before))|(?:this|that) day last week/,
+  )) {
+    relative ??= { kind: 'previous_week', at: m.from };
     tokens.claim(m.from, m.to, 'compare');
   }
   for (const m of tokens.find(
