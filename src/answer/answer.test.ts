@@ -29,3 +29,12 @@ describe('comparison wording', () => {
     expect(answerFor(q, result, catalog, 2).answer).toContain(words);
   });
 });
+
+describe('period wording', () => {
+  it('a period named from its start reads "since ...", not "for since ..."', () => {
+    const since: SemanticQuery = { measures: ['items_sold'], dimensions: [], filters: [], time: { from: '2026-01-01', to: '2026-11-17', label: 'since January 2026' } };
+    const r = { columns: [{ name: 'items_sold', type: 'BIGINT' }], rows: [['49240']], truncated: false };
+    expect(answerFor(since, r, catalog, 2).answer).toBe('Your total items sold since January 2026 (2026-01-01 to 2026-11-17) across your 2 locations was 49,240.');
+    expect(answerFor({ ...since, time: { ...since.time, label: 'last week' } }, r, catalog, 2).answer).toContain('for last week (');
+  });
+});

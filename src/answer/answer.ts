@@ -41,6 +41,8 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
   const where = query.filters.length ? `, ${query.filters.map((f) => filterPhrase(f, catalog)).join(', ')},` : '';
   const scope = `across your ${locationCount} location${locationCount === 1 ? '' : 's'}${where}`;
   const period = `${query.time.label} (${query.time.from} to ${query.time.to})`;
+  // "for since January 2026" reads badly: a period named from its start takes no "for".
+  const forPeriod = /^since\b/.test(query.time.label) ? period : `for ${period}`;
   const first = measures[0]!;
   const fmt = (m: Metric, v: Cell | undefined): string => formatValue(v ?? null, m.format);
   const dims = query.dimensions.map((id) => dimensionById(catalog, id)!);
@@ -48,7 +50,7 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
   if (dims.length === 0) {
     const row = result.rows[0] ?? [];
     if (measures.every((m) => (row[col(m.id)] ?? null) === null)) {
-      return { answer: `There is no ${measures.map((m) => m.label).join(' or ')} data ${scope} for ${period}.`, headline: null };
+      return { answer: `There is no ${measures.map((m) => m.label).join(' or ')} data ${scope} ${forPeriod}.`, headline: null };
     }
     if (query.compare) {
       const parts = measures.map((m) => {
@@ -61,12 +63,12 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
     }
     if (measures.length === 1) {
       const lead = isTotal(first) ? `Your total ${first.label}` : `Your ${first.label}`;
-      return { answer: `${lead} for ${period} ${scope} was ${fmt(first, row[col(first.id)])}.`, headline: fmt(first, row[col(first.id)]) };
+      return { answer: `${lead} ${forPeriod} ${scope} was ${fmt(first, row[col(first.id)])}.`, headline: fmt(first, row[col(first.id)]) };
     }
     return { answer: `For ${period} ${scope}: ${measures.map((m) => `${m.label} ${fmt(m, row[col(m.id)])}`).join(', ')}.`, headline: null };
   }
 
-  if (result.rows.length === 0) return { answer: `There is no ${first.label} data ${scope} for ${period}.`, headline: null };
+  if (result.rows.length === 0) return { answer: `There is no ${first.label} data ${scope} ${forPeriod}.`, headline: null };
   const label = (row: readonly Cell[]): string => dims.map((d) => String(row[col(d.id)])).join(' / ');
   const valueOf = (row: readonly Cell[], m: Metric): string => {
     if (!query.compare) return fmt(m, row[col(m.id)]);
@@ -84,16 +86,16 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
         : `the ${query.order.direction === 'asc' ? 'biggest fall' : 'biggest rise'} in ${m.label}${query.order.by === 'change_pct' ? ' in percent' : ''}`;
     if (query.limit === 1) {
       const row = result.rows[0]!;
-      return { answer: `The ${d.label} with ${word} for ${period}${cmp} ${scope} was ${listed([row])}.`, headline: fmt(m, row[col(m.id)]) };
+      return { answer: `The ${d.label} with ${word} ${forPeriod}${cmp} ${scope} was ${listed([row])}.`, headline: fmt(m, row[col(m.id)]) };
     }
     const n = result.rows.length;
     const head = query.limit === undefined ? `Your ${d.plural} ranked by ${m.label}` : `The ${n} ${n === 1 ? d.label : d.plural} with ${word}`;
-    return { answer: `${head} for ${period}${cmp} ${scope}: ${listed(result.rows.slice(0, 10))}${n > 10 ? `, and ${n - 10} more` : ''}.`, headline: null };
+    return { answer: `${head} ${forPeriod}${cmp} ${scope}: ${listed(result.rows.slice(0, 10))}${n > 10 ? `, and ${n - 10} more` : ''}.`, headline: null };
   }
   const n = result.rows.length;
   const by = `${cap(measures.map((m) => m.label).join(' and '))} by ${dims.map((d) => d.label).join(' and ')}`;
   const rows = n <= 5 ? `: ${listed(result.rows)}` : `: ${n} rows${result.truncated ? ' (truncated)' : ''}`;
-  return { answer: `${by} for ${period}${cmp} ${scope}${rows}.`, headline: null };
+  return { answer: `${by} ${forPeriod}${cmp} ${scope}${rows}.`, headline: null };
 }
 
 /** A filter as the answer sentence says it: "in Chicago", "excluding Dallas", "at Chicago #17". */
