@@ -351,3 +351,11 @@ describe('wrong numbers found by a fresh reader (each was answered as something 
     expect(query('how many orders was that?', query('guests last week')).time).toMatchObject({ from: '2026-11-09', to: '2026-11-15' });
   });
 });
+
+describe('wordings a fresh reader used that were asked about', () => {
+  it('"the 7 days before that" is the previous period; "who", "money" and "make" are read', () => {
+    expect(query('orders in the last 7 days vs the 7 days before that?').compare).toEqual({ kind: 'previous_period', range: { from: '2026-11-04', to: '2026-11-10', label: 'the 7 days before' } });
+    expect(query('who were the top 5 stores by net sales last week?')).toMatchObject({ dimensions: ['location'], limit: 5 });
+    expect(query('how much money did we make yesterday')).toMatchObject({ measures: ['net_sales_amount'], time: { from: '2026-11-17', to: '2026-11-17' } });
+  });
+});

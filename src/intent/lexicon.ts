@@ -12,13 +12,13 @@
  */
 export const FILLER: ReadonlySet<string> = new Set([
   // questions and requests
-  'what', 'whats', 'which', 'how', 'much', 'many', 'show', 'give', 'tell', 'list', 'get', 'find', 'display', 'see', 'pull',
+  'what', 'whats', 'which', 'who', 'how', 'much', 'many', 'show', 'give', 'tell', 'list', 'get', 'find', 'display', 'see', 'pull',
   'let', 'know', 'please', 'pls', 'can', 'could', 'would', 'will', 'you', 'me', 'us', 'i', 'we', 'hi', 'hey', 'thanks', 'thank',
   'need', 'want', 'like', 'look', 'looking', 'check', 'quick', 'up',
   // being and doing
   'is', 'are', 'was', 'were', 'be', 'been', 'being', 'do', 'did', 'does', 'done', 'doing', 'have', 'has', 'had', 'got', 'get',
   'ring', 'rang', 'rung', 'serve', 'served', 'generate', 'generated', 'come', 'came', 'saw', 'move', 'moved', 'gets', 'run',
-  'ran', 'record', 'recorded',
+  'ran', 'record', 'recorded', 'make', 'made', 'making',
   // articles, pronouns, prepositions, conjunctions
   'the', 'a', 'an', 'my', 'our', 'your', 'its', 'it', 'their', 'that', 'this', 'these', 'those', 'there', 'here', 'of', 'for',
   'on', 'at', 'to', 'and', 'with', 'from', 'during', 'over', 'within', 'throughout', 'about', 'as', 'so', 'far', 'than', 'then',

@@ -108,7 +108,7 @@ export function readTime(tokens: Tokens, todayIso: string): TimeReading {
     tokens.claim(m.from, m.to, 'compare');
   }
   for (const m of tokens.find(
-    new RegExp(`(?:the )?(?:day|week|month|quarter|period|one|weekend) (?:before|prior)(?: that| it)?|(?:the )?(?:previous|prior|preceding) (?:day|week|month|quarter|period|one|${NUMBER}(?: days| weeks| months)?)|(?:the )?period before|(?:the )?same (?:period|days|time|dates) (?:last|the previous|the prior|of last|of the previous) (?:week|month|quarter)`),
+    new RegExp(`(?:the )?(?:day|week|month|quarter|period|one|weekend|${NUMBER} (?:days|weeks|months)) (?:before|prior)(?: that| it)?|(?:the )?(?:previous|prior|preceding) (?:day|week|month|quarter|period|one|${NUMBER}(?: days| weeks| months)?)|(?:the )?period before|(?:the )?same (?:period|days|time|dates) (?:last|the previous|the prior|of last|of the previous) (?:week|month|quarter)`),
   )) {
     relative ??= { kind: 'previous_period', at: m.from };
     tokens.claim(m.from, m.to, 'compare');
