@@ -96,6 +96,8 @@ export function unsupported(catalog: Catalog, message: string, references: reado
   };
 }
 
+const NO_EARLIER = 'That looks like a follow-up, but there is no earlier question in this conversation to follow.';
+
 /** A question that leans on an earlier answer: "and ...", "what about ...", "was that", "those stores". */
 const LEANS_ON_EARLIER = /^(?:and|what about|how about|same|instead|but|what if)\b|\b(?:was|were|is|are) (?:that|those|it|them)\b|\b(?:that|those) (?:days?|weeks?|months?|periods?|time|stores?|locations?|items?)\b|\b(?:same|that) period\b/i;
 
@@ -120,11 +122,11 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
   // "and guests?", "how many orders was that?" with nothing answered before: answering with the
   // default period would be a number for a question nobody asked.
   if (previous === undefined && draft.time.spans.length === 0 && !draft.time.compare && LEANS_ON_EARLIER.test(question.trim())) {
-    return unsupported(catalog, 'That looks like a follow-up, but there is no earlier question in this conversation to follow.', refs);
+    return unsupported(catalog, NO_EARLIER, refs);
   }
   if (draft.measures.length === 0 && draft.implied === undefined && draft.ambiguous.length === 0) {
     if (previous === undefined && draft.time.relative && draft.mentions.length === 0 && draft.dimensions.length === 0) {
-      return unsupported(catalog, 'That looks like a follow-up, but there is no earlier question in this conversation to follow.', refs);
+      return unsupported(catalog, NO_EARLIER, refs);
     }
     // "best day last week", "top stores": the shape of a question, without its measure.
     if ((draft.rank || draft.dimensions.length) && draft.mentions.length === 0) {
@@ -380,11 +382,12 @@ function dimOk(catalog: Catalog, dimensionId: string, reach: ReadonlySet<string>
   return !d || d.kind === 'time' || reach.has(d.table);
 }
 
-/** The comparison a relative phrase names for a range. */
-function relativeTo(kind: 'previous_period' | 'previous_year' | 'previous_week', range: TimeRange): Comparison {
-  if (kind === 'previous_year') return { kind: 'previous_year', range: previousYear(range) };
-  if (kind === 'previous_week') return { kind: 'range', range: previousWeek(range) };
-  return { kind: 'previous_period', range: previousPeriod(range) };
+/** The period each relative phrase names, from the period it is relative to. */
+const SHIFT = { previous_period: previousPeriod, previous_year: previousYear, previous_week: previousWeek } as const;
+
+/** The comparison a relative phrase names for a range ("the same day last week" is a plain range). */
+function relativeTo(kind: keyof typeof SHIFT, range: TimeRange): Comparison {
+  return { kind: kind === 'previous_week' ? 'range' : kind, range: SHIFT[kind](range) };
 }
 
 /** The period and the comparison, from the first pass and the conversation. */
@@ -404,7 +407,7 @@ function timeOf(
   if (spans.length) range = spans[0]!.range;
   else if (follow && t.relative && !connector) {
     // "and the week before?": the period before the one asked last.
-    const shifted = t.relative.kind === 'previous_year' ? previousYear(follow.time) : t.relative.kind === 'previous_week' ? previousWeek(follow.time) : previousPeriod(follow.time);
+    const shifted = SHIFT[t.relative.kind](follow.time);
     range = { ...shifted, label: /^the \w+ before$/.test(shifted.label) ? `${shifted.label} ${follow.time.label}` : shifted.label };
   } else if (follow) range = follow.time;
   else if (t.compare?.unit) range = lastComplete(t.compare.unit, ctx.today);
@@ -420,13 +423,13 @@ function timeOf(
   } else if (t.relative && (connector || !follow || spans.length === 1)) {
     compare = relativeTo(t.relative.kind, range);
   } else if (t.compare?.unit) {
-    compare = t.compare.yearOverYear ? { kind: 'previous_year', range: previousYear(range) } : { kind: 'previous_period', range: previousPeriod(range) };
+    compare = relativeTo(t.compare.yearOverYear ? 'previous_year' : 'previous_period', range);
   } else if (connector && !t.relative && draft.mentions.length === 0) {
     return { message: 'Compared with which period? For example "vs the week before" or "vs the same week last year".' };
   } else if (follow?.compare && !spans.length && !t.relative) {
     compare = follow.compare;
   } else if (follow?.compare && follow.compare.kind !== 'range') {
-    compare = follow.compare.kind === 'previous_year' ? { kind: 'previous_year', range: previousYear(range) } : { kind: 'previous_period', range: previousPeriod(range) };
+    compare = relativeTo(follow.compare.kind, range);
   }
   const weekEarlier = t.relative?.kind === 'previous_week' && compare !== undefined;
   if (compare && (compare.kind !== 'range' || weekEarlier) && range.to === ctx.today && range.from < ctx.today) {

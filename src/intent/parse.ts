@@ -329,7 +329,6 @@ function prevToken(tokens: Tokens, i: number): number | undefined {
   return undefined;
 }
 
-/** True when a negative cue ("excluding") stands right before token i (fillers between allowed). */
 /** The position of "each"/"every" one to four free words before `at`, if there is one. */
 function eachBefore(tokens: Tokens, at: number): number | undefined {
   for (let k = at - 1; k >= Math.max(0, at - 5); k--) {
@@ -339,6 +338,7 @@ function eachBefore(tokens: Tokens, at: number): number | undefined {
   return undefined;
 }
 
+/** True when a negative cue ("excluding") stands right before token i (fillers between allowed). */
 function negatedBefore(tokens: Tokens, i: number): boolean {
   for (let k = i - 1; k >= 0; k--) {
     const c = tokens.claimOf(k);

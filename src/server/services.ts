@@ -75,6 +75,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const credentials: CredentialStore = { get: (id) => credentialStore.get(id), list: () => credentialStore.list() };
   const redis = config.redis.url ? redisClient(config.redis.url, config.redis.commandTimeoutMs) : undefined;
   const connector = await openWarehouse(config);
+  const quote = (s: string): string => connector.dialect.quoteIdent(s);
   try {
     let directory = await connector.loadDirectory();
     const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory);
@@ -97,8 +98,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       policy,
       connector,
       generator: overrides.generator ?? catalogGenerator(catalog),
-      values: createValueLoader(catalog, (s) => connector.dialect.quoteIdent(s), (v) => connector.dialect.writesText(v)),
-      coverage: createCoverageLoader(catalog, (s) => connector.dialect.quoteIdent(s)),
+      values: createValueLoader(catalog, quote, (v) => connector.dialect.writesText(v)),
+      coverage: createCoverageLoader(catalog, quote),
       ...modelDeps(config, overrides, catalog, clockToday),
       conversations: new ConversationStore(),
       feedback: new FeedbackStore(config.feedback.file, undefined, undefined, config.feedback.exampleRetentionDays),

@@ -11,6 +11,8 @@ import type { Dialect } from './connector.js';
 import { duckdbDialect } from './duckdb-dialect.js';
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
+/** Text a Databricks literal may carry (see writesText). */
+const PLAIN_TEXT = /^[A-Za-z0-9 #&.,()/-]{1,100}$/;
 
 export function databricksDialect(catalog: string, schema: string): Dialect {
   for (const part of [catalog, schema]) if (!IDENT.test(part)) throw new Error(`refusing catalog or schema name ${JSON.stringify(part)}`);
@@ -30,9 +32,9 @@ export function databricksDialect(catalog: string, schema: string): Dialect {
     placeholder: (name: string) => `:${name}`,
     // Spark SQL has no escape that the candidate text allows ('' would be two adjacent literals,
     // concatenated; a backslash is refused): literals are plain words, other values go by key.
-    writesText: (value: string): boolean => /^[A-Za-z0-9 #&.,()/-]{1,100}$/.test(value),
+    writesText: (value: string): boolean => PLAIN_TEXT.test(value),
     textLiteral(value: string): string {
-      if (!/^[A-Za-z0-9 #&.,()/-]{1,100}$/.test(value)) throw new Error('refusing to render a text literal on Databricks');
+      if (!PLAIN_TEXT.test(value)) throw new Error('refusing to render a text literal on Databricks');
       return `'${value}'`;
     },
     isoWeekday: (dateSql: string) => `date_part('DAYOFWEEK_ISO', ${dateSql})`,
