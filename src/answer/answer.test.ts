@@ -38,3 +38,23 @@ describe('period wording', () => {
     expect(answerFor({ ...since, time: { ...since.time, label: 'last week' } }, r, catalog, 2).answer).toContain('for last week (');
   });
 });
+
+describe('a single day named with its date', () => {
+  it('says the date once, for the period and the comparison', () => {
+    const day: SemanticQuery = {
+      measures: ['guest_count'],
+      dimensions: [],
+      filters: [],
+      time: { from: '2026-11-17', to: '2026-11-17', label: 'yesterday (2026-11-17)' },
+      compare: { kind: 'range', range: { from: '2026-11-10', to: '2026-11-10', label: 'the same day last week (2026-11-10)' } },
+    };
+    const r = {
+      columns: ['guest_count', 'guest_count_previous', 'guest_count_change', 'guest_count_change_pct'].map((name) => ({ name, type: 'BIGINT' })),
+      rows: [['1192', '834', '358', '42.9']],
+      truncated: false,
+    };
+    expect(answerFor(day, r, catalog, 2).answer).toBe(
+      'For yesterday (2026-11-17) across your 2 locations, compared with the same day last week (2026-11-10): guest count 1,192, up 358 (+42.9%) from 834.',
+    );
+  });
+});

@@ -4,7 +4,7 @@
  * values arrive as strings and are formatted without going through floats.
  */
 import { dimensionById, metricById, type Catalog, type Metric } from '../semantic/catalog.js';
-import type { QueryFilter, SemanticQuery } from '../semantic/query.js';
+import type { QueryFilter, SemanticQuery, TimeRange } from '../semantic/query.js';
 import type { Cell, QueryResult } from '../warehouse/connector.js';
 
 /** Format a value as the metric's format says. */
@@ -40,7 +40,7 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
   const col = (name: string): number => result.columns.findIndex((c) => c.name === name);
   const where = query.filters.length ? `, ${query.filters.map((f) => filterPhrase(f, catalog)).join(', ')},` : '';
   const scope = `across your ${locationCount} location${locationCount === 1 ? '' : 's'}${where}`;
-  const period = `${query.time.label} (${query.time.from} to ${query.time.to})`;
+  const period = spanText(query.time);
   // "for since January 2026" reads badly: a period named from its start takes no "for".
   const forPeriod = /^since\b/.test(query.time.label) ? period : `for ${period}`;
   const first = measures[0]!;
@@ -58,7 +58,7 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
         const delta = change === null ? 'with nothing to compare' : `${changeWords(change, m)}${pct === null ? '' : ` (${percentWords(pct, change)})`} from ${fmt(m, prev)}`;
         return `${m.label} ${fmt(m, cur)}, ${delta}`;
       });
-      const cmp = `${query.compare.range.label} (${query.compare.range.from} to ${query.compare.range.to})`;
+      const cmp = spanText(query.compare.range);
       return { answer: `For ${period} ${scope}, compared with ${cmp}: ${parts.join('; ')}.`, headline: fmt(first, row[col(first.id)]) };
     }
     if (measures.length === 1) {
@@ -76,7 +76,7 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
     return `${fmt(m, row[col(m.id)])}, ${change === null ? 'nothing to compare' : changeWords(change, m)}`;
   };
   const listed = (rows: readonly (readonly Cell[])[]): string => rows.map((r) => `${label(r)} (${measures.map((m) => valueOf(r, m)).join('; ')})`).join(', ');
-  const cmp = query.compare ? `, compared with ${query.compare.range.label} (${query.compare.range.from} to ${query.compare.range.to}),` : '';
+  const cmp = query.compare ? `, compared with ${spanText(query.compare.range)},` : '';
   if (query.order) {
     const m = metricById(catalog, query.order.measure)!;
     const d = dims[0]!;
@@ -129,6 +129,11 @@ function percentWords(pct: Cell, change: Cell): string {
   const t = String(pct);
   if (/^-?0(\.0+)?$/.test(t)) return /^-?0(\.0+)?$/.test(String(change)) ? '0.0%' : 'less than 0.1%';
   return t.startsWith('-') ? `${t}%` : `+${t}%`;
+}
+
+/** A period as the sentence says it: its label and dates, once ("yesterday (2026-11-17)", not "... (2026-11-17) (2026-11-17 to 2026-11-17)"). */
+function spanText(r: TimeRange): string {
+  return r.from === r.to && r.label.endsWith(`(${r.from})`) ? r.label : `${r.label} (${r.from} to ${r.to})`;
 }
 
 function cap(s: string): string {
