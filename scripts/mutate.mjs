@@ -22,11 +22,11 @@ const { values } = parseArgs({ options: { only: { type: 'string' }, runs: { type
 /** Each mutation: a unique piece of source replaced by a version without the rule. */
 const MUTATIONS = [
   // guard: limits before parsing
-  ['pre-too-long', 'src/guard/guard.ts', "if (sql.length > GUARD_LIMITS.maxLength) throw new SplitplaneError('SP_ERR_GUARD_TOO_LONG');", ''],
-  ['pre-bad-character', 'src/guard/guard.ts', "if (/[^\\t\\n\\r\\x20-\\x7e]/.test(sql)) throw new SplitplaneError('SP_ERR_GUARD_BAD_CHARACTER');", ''],
-  ['pre-too-deep', 'src/guard/guard.ts', "if (depth > GUARD_LIMITS.maxDepth) throw new SplitplaneError('SP_ERR_GUARD_TOO_DEEP');", ''],
-  ['pre-first-keyword', 'src/guard/guard.ts', "if (!head.startsWith('SELECT') && !head.startsWith('WITH')) throw new SplitplaneError('SP_ERR_GUARD_NOT_SELECT');", ''],
-  ['one-statement', 'src/guard/guard.ts', "if (statements.length !== 1) throw new SplitplaneError('SP_ERR_GUARD_MULTIPLE_STATEMENTS');", ''],
+  ['pre-too-long', 'src/guard/first-layer.ts', "if (sql.length > GUARD_LIMITS.maxLength) throw new SplitplaneError('SP_ERR_GUARD_TOO_LONG');", ''],
+  ['pre-bad-character', 'src/guard/first-layer.ts', "if (/[^\\t\\n\\r\\x20-\\x7e]/.test(sql)) throw new SplitplaneError('SP_ERR_GUARD_BAD_CHARACTER');", ''],
+  ['pre-too-deep', 'src/guard/first-layer.ts', "if (depth > GUARD_LIMITS.maxDepth) throw new SplitplaneError('SP_ERR_GUARD_TOO_DEEP');", ''],
+  ['pre-first-keyword', 'src/guard/first-layer.ts', "if (!head.startsWith('SELECT') && !head.startsWith('WITH')) throw new SplitplaneError('SP_ERR_GUARD_NOT_SELECT');", ''],
+  ['one-statement', 'src/guard/first-layer.ts', "if (statements.length !== 1) throw new SplitplaneError('SP_ERR_GUARD_MULTIPLE_STATEMENTS');", ''],
   ['ast-select-only', 'src/guard/sql-check.ts', "if (!isNode(node) || node['type'] !== 'select') reject('SP_ERR_GUARD_NOT_SELECT', 'not a select');", "if (!isNode(node)) reject('SP_ERR_GUARD_NOT_SELECT', 'not a select');"],
   ['engine-check-skipped', 'src/guard/guard.ts', '  await engineCheck(assembled.sql, ctx);', ''],
   // guard: node-sql-parser AST check
@@ -66,7 +66,7 @@ const MUTATIONS = [
   ['ast-like-wildcards', 'src/guard/sql-check.ts', "if (wildcards > AST_LIMITS.maxLikeWildcards) tooComplex(`a LIKE pattern with more than ${AST_LIMITS.maxLikeWildcards} wildcards`);", ''],
   ['ast-string-growth', 'src/guard/sql-check.ts', "if (growsString(node, type) && ++grown > AST_LIMITS.maxStringGrowth) tooComplex('string functions nested too deeply');", ''],
   ['ast-keyword-identifier', 'src/guard/sql-check.ts', "if (typeof name === 'string' && SQL_VALUE_FUNCTIONS.has(name.toLowerCase())) reject('SP_ERR_GUARD_KEYWORD_IDENTIFIER', name);", ''],
-  ['literals-kept', 'src/guard/guard.ts', '  checkLiteralsKept(candidate, assembled.candidate);', ''],
+  ['literals-kept', 'src/guard/first-layer.ts', '  checkLiteralsKept(candidate, assembled.candidate);', ''],
   ['engine-keyword-identifier', 'src/guard/engine-check-duckdb.ts', "if (SQL_VALUE_FUNCTIONS.has(last)) mismatch(`keyword-like column ${last}`);", ''],
   ['engine-cast-types', 'src/guard/engine-check-duckdb.ts', "if (!ENGINE_CAST_TYPES.has(id)) mismatch(`cast to ${id}`);", ''],
   ['lock-expression-depth', 'src/warehouse/duckdb-connector.ts', "  max_expression_depth: '200',", ''],

@@ -108,6 +108,8 @@ export class SplitplaneError extends Error {
   readonly statusCode: number;
   /** For SP_ERR_RATE_LIMITED: seconds until a retry may succeed (sent as Retry-After). */
   readonly retryAfterSeconds: number | undefined;
+  /** What happened, for logs (already part of `message`); never sent to clients. */
+  readonly detail: string | undefined;
 
   constructor(code: ErrorCode, options?: { readonly cause?: unknown; readonly detail?: string; readonly retryAfterSeconds?: number }) {
     super(options?.detail ? `${ERRORS[code].message} (${options.detail})` : ERRORS[code].message, {
@@ -117,6 +119,7 @@ export class SplitplaneError extends Error {
     this.code = code;
     this.statusCode = ERRORS[code].status;
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.detail = options?.detail;
   }
 
   /** The generic body sent to clients: registry message only, never `detail` or `cause`. */

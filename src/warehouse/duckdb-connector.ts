@@ -1,24 +1,39 @@
 /**
  * DuckDB, embedded. The database file is opened read-only with external
  * access, extension loading and community extensions off, and then the
- * configuration is locked, before any candidate SQL can run. Every query gets
- * its own connection, a row cap (streamed, so the engine stops reading) and a
- * timeout enforced with interrupt().
+ * configuration is locked, before any candidate SQL can run.
+ *
+ * Queries run in supervised worker processes (duckdb-pool.ts), each with the
+ * same lockdown, a row cap (streamed, so the engine stops reading) and a
+ * deadline that holds even while the engine plans: a worker that does not
+ * stop is killed. This process keeps its own instance only for the guard's
+ * engine parse (json_serialize_sql), the directory and readiness, so those
+ * never wait behind a user's query.
  */
 import { existsSync } from 'node:fs';
 import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SplitplaneError } from '../errors.js';
 import type { Directory, DirectoryAdmin } from '../identity/directory.js';
-import type { Cell, ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
+import type { ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
 import { duckdbDialect } from './duckdb-dialect.js';
+import { EnginePool } from './duckdb-pool.js';
 import { duckdbEngineChecker } from '../guard/engine-check-duckdb.js';
+import { DUCKDB_PLAN_POLICY } from '../guard/plan-check-duckdb.js';
 import { ALLOWED_FUNCTIONS, ENGINE_OPERATOR_FUNCTIONS, SQL_VALUE_FUNCTIONS } from '../guard/allow-list.js';
 
 /** Options for {@link openDuckDb}. */
 export interface DuckDbOptions {
   readonly path: string;
+  /** DuckDB threads of each engine worker. */
   readonly threads: number;
+  /** Memory limit of each engine worker. */
   readonly memoryLimit: string;
+  /** Most engine worker processes at once (default 4). */
+  readonly workers?: number;
+  /** Most engine workers one tenant may hold at once (default half of `workers`, rounded up). */
+  readonly workersPerTenant?: number | undefined;
+  /** Engine workers started at open and kept running (default 1; the rest start on demand). */
+  readonly workersWarm?: number;
 }
 
 /** The settings that lock the engine down, applied in this order, then locked. */
@@ -69,8 +84,32 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<WarehouseConnecto
     const conn = await instance.connect();
     parsers.push({ conn, stmt: await conn.prepare('SELECT json_serialize_sql($1::VARCHAR)'), tail: Promise.resolve() });
   }
-  return new DuckDbConnector(instance, parsers);
+  const workers = opts.workers ?? 4;
+  const pool = new EnginePool({
+    path: opts.path,
+    settings: { ...DUCKDB_LOCKDOWN, threads: String(opts.threads), memory_limit: opts.memoryLimit },
+    size: workers,
+    perTenant: Math.min(workers, opts.workersPerTenant ?? Math.ceil(workers / 2)),
+    warm: Math.min(workers, opts.workersWarm ?? 1),
+    graceMs: KILL_GRACE_MS,
+    planPolicy: DUCKDB_PLAN_POLICY,
+  });
+  try {
+    await pool.start();
+  } catch (err) {
+    await pool.close();
+    for (const p of parsers) {
+      p.stmt.destroySync();
+      p.conn.closeSync();
+    }
+    instance.closeSync();
+    throw err;
+  }
+  return new DuckDbConnector(instance, parsers, pool);
 }
+
+/** How long an engine worker may take to stop after an interrupt before it is killed and replaced. */
+export const KILL_GRACE_MS = 250;
 
 /**
  * Functions and macros the warehouse file defines (not built-in) whose names the guard allows:
@@ -101,44 +140,26 @@ class DuckDbConnector implements WarehouseConnector {
   readonly engineChecker = duckdbEngineChecker;
   readonly #instance: DuckDBInstance;
   readonly #parsers: readonly Parser[];
+  /** Where user queries run (this process never runs them). */
+  readonly pool: EnginePool;
   #next = 0;
   #closed = false;
 
-  constructor(instance: DuckDBInstance, parsers: readonly Parser[]) {
+  constructor(instance: DuckDBInstance, parsers: readonly Parser[], pool: EnginePool) {
     this.#instance = instance;
     this.#parsers = parsers;
+    this.pool = pool;
   }
 
   async execute(sql: string, opts: ExecuteOptions): Promise<QueryResult> {
-    if (opts.signal?.aborted) throw new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: 'aborted before start' });
-    const conn = await this.#connect();
-    let timedOut = false;
-    const stop = (): void => {
-      timedOut = true;
-      conn.interrupt();
-    };
-    const timer = setTimeout(stop, opts.timeoutMs);
-    opts.signal?.addEventListener('abort', stop, { once: true });
-    try {
-      const reader = await conn.streamAndReadUntil(sql, opts.rowCap + 1);
-      const names = reader.columnNames();
-      const types = reader.columnTypes().map((t) => t.toString());
-      const all = reader.getRowsJson() as Cell[][];
-      if (timedOut) throw new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT');
-      return {
-        columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })),
-        rows: all.slice(0, opts.rowCap),
-        truncated: all.length > opts.rowCap,
-      };
-    } catch (cause) {
-      if (cause instanceof SplitplaneError) throw cause;
-      // Engine text can quote row values: it goes to `cause` (logs), never to the client.
-      throw new SplitplaneError(timedOut ? 'SP_ERR_EXECUTION_TIMEOUT' : 'SP_ERR_EXECUTION_FAILED', { cause });
-    } finally {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', stop);
-      conn.closeSync();
-    }
+    if (this.#closed) throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'connector closed' });
+    return this.pool.run({
+      sql,
+      rowCap: opts.rowCap,
+      timeoutMs: opts.timeoutMs,
+      tenant: opts.scope?.tenantId ?? '',
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   }
 
   async engineParse(sql: string): Promise<unknown> {
@@ -193,6 +214,7 @@ class DuckDbConnector implements WarehouseConnector {
     }
   }
 
+  /** The file still answers here, and an engine worker is ready (one is started if none is). */
   async ping(): Promise<void> {
     const conn = await this.#connect();
     try {
@@ -200,11 +222,13 @@ class DuckDbConnector implements WarehouseConnector {
     } finally {
       conn.closeSync();
     }
+    await this.pool.ping();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.pool.close();
     await Promise.all(this.#parsers.map((p) => p.tail));
     for (const p of this.#parsers) {
       p.stmt.destroySync();

@@ -143,6 +143,44 @@ describe('nothing the engine binds behind the guard', () => {
       await expect((await engineCheck('SELECT CAST(guest_count AS BIGINT), CAST(business_date AS VARCHAR) FROM daily_sales'))()).resolves.toBeUndefined();
     });
   });
+
+  describe('the DuckDB bound plan alone (both parse layers bypassed, SQL sent straight to the engine worker)', () => {
+    let conn: WarehouseConnector;
+    beforeAll(async () => {
+      conn = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '256MB' });
+    });
+    afterAll(async () => {
+      await conn.close();
+    });
+    const run = (sql: string) => conn.execute(sql, { timeoutMs: 5000, rowCap: 10 });
+
+    it.each([
+      ['a keyword the binder turns into current_database()', 'SELECT current_catalog AS c FROM main.dim_locations'],
+      ['the role through "user"', 'SELECT "user" AS u FROM main.dim_locations'],
+      ['a metadata oracle in WHERE', "SELECT COUNT(*) AS n FROM main.fact_daily_sales WHERE current_schema LIKE 'm%'"],
+      ["the server's real clock", 'SELECT today() AS t'],
+      ['a function outside the allow-list', "SELECT repeat('a', 3) AS r"],
+      ['a table function', 'SELECT * FROM range(3)'],
+      ['a raw table no policy exposes', 'SELECT * FROM main.dim_admins'],
+      ['the role through current_user, which the binder folds into a constant', 'SELECT current_user AS u'],
+      ['a quoted keyword in WHERE', `SELECT COUNT(*) AS n FROM main.dim_locations WHERE "current_role" = 'duckdb'`],
+    ])('refuses %s before it runs', async (_what, sql) => {
+      const err = (await run(sql).catch((e: unknown) => e)) as { code?: string; message?: string };
+      expect(err.code, sql).toBe('SP_ERR_GUARD_ENGINE_MISMATCH');
+      expect(String(err.message)).toMatch(/bound plan/);
+    });
+
+    it('runs what the allow-list allows, through the same check', async () => {
+      const res = await run(
+        "SELECT lower(name) AS n, COUNT(*) OVER () AS c, row_number() OVER (ORDER BY location_id) AS r FROM main.dim_locations WHERE name ILIKE '%a%' AND CAST(location_id AS VARCHAR) LIKE '6%' ORDER BY location_id LIMIT 2",
+      );
+      expect(res.rows).toHaveLength(2);
+    });
+
+    it('a query the binder rejects fails as it would have run (SP_ERR_EXECUTION_FAILED), not as a refusal', async () => {
+      await expect(run('SELECT no_such_column FROM main.dim_locations')).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
+    });
+  });
 });
 
 describe('literals run exactly as the model wrote them', () => {

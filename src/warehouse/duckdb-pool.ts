@@ -1,0 +1,328 @@
+/**
+ * A supervised pool of DuckDB engine worker processes (duckdb-worker.ts).
+ *
+ * Why processes: DuckDB's interrupt() only acts once execution starts, so a
+ * query that is expensive to plan, or one long function call, runs on past
+ * any timeout and holds one of Node's four shared libuv threads (the ones the
+ * guard's engine parse, the readiness ping and file I/O also use). Here the
+ * deadline holds whatever the engine is doing:
+ *
+ *   - at the deadline the caller gets SP_ERR_EXECUTION_TIMEOUT at once and the
+ *     worker is sent an interrupt; a worker still busy `graceMs` later is
+ *     killed (SIGKILL) and replaced;
+ *   - the deadline counts from the call, so time spent waiting for a free
+ *     worker is inside it too;
+ *   - one tenant holds at most `perTenant` workers at a time (a worker counts
+ *     until it is free again or dead, not until its caller gave up), so one
+ *     tenant's slow queries cannot take every worker from the others.
+ *
+ * `warm` workers start with the pool and are replaced as soon as one exits, so
+ * a killed worker does not leave the next caller waiting for a start; more
+ * start on demand up to `size`.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SplitplaneError } from '../errors.js';
+import type { PlanPolicy } from '../guard/plan-check-duckdb.js';
+import type { Cell, QueryResult, ResultColumn } from './connector.js';
+
+/** Parent to worker. */
+export type ToWorker =
+  | { readonly type: 'init'; readonly path: string; readonly settings: Record<string, string>; readonly planPolicy?: PlanPolicy | undefined }
+  | { readonly type: 'run'; readonly id: number; readonly sql: string; readonly rowCap: number }
+  | { readonly type: 'interrupt'; readonly id: number };
+
+/** Worker to parent. */
+export type ToParent =
+  | { readonly type: 'ready' }
+  | { readonly type: 'fatal'; readonly message: string }
+  | { readonly type: 'result'; readonly id: number; readonly columns: ResultColumn[]; readonly rows: Cell[][]; readonly truncated: boolean }
+  | { readonly type: 'error'; readonly id: number; readonly message: string }
+  | { readonly type: 'refused'; readonly id: number; readonly reason: string };
+
+/** Options for {@link EnginePool}. */
+export interface EnginePoolOptions {
+  readonly path: string;
+  /** DuckDB settings for each worker's instance (the lockdown among them). */
+  readonly settings: Readonly<Record<string, string>>;
+  /** Most worker processes at once. */
+  readonly size: number;
+  /** Most workers one tenant may hold at once. */
+  readonly perTenant: number;
+  /** Workers started by {@link EnginePool.start} and replaced as soon as one exits (0: all on demand). */
+  readonly warm: number;
+  /** How long a worker may take to stop after an interrupt before it is killed. */
+  readonly graceMs: number;
+  /** What each query's bound plan may contain, checked in the worker before it runs (none: not checked). */
+  readonly planPolicy?: PlanPolicy;
+}
+
+/** One query as the pool runs it. */
+export interface PoolRun {
+  readonly sql: string;
+  readonly rowCap: number;
+  readonly timeoutMs: number;
+  /** Whose query (for the per-tenant share). */
+  readonly tenant: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Counters, for metrics and tests. */
+export interface PoolStats {
+  spawned: number;
+  killed: number;
+  exited: number;
+  timedOut: number;
+}
+
+interface Worker {
+  readonly child: ChildProcess;
+  ready: boolean;
+  /** The job it is running, until the worker answers it or dies (even after the caller gave up). */
+  job: Job | undefined;
+}
+
+interface Job {
+  readonly id: number;
+  readonly run: PoolRun;
+  settled: boolean;
+  resolve(r: QueryResult): void;
+  reject(e: unknown): void;
+  /** Called once when the job stops holding a worker (answered or worker dead). */
+  release(): void;
+}
+
+/**
+ * An idle worker must not keep the service's process alive (a CLI run ends when its work does);
+ * one that is starting or running a query must.
+ */
+function hold(worker: Worker, busy: boolean): void {
+  const channel = worker.child.channel as { ref(): void; unref(): void } | null | undefined;
+  if (busy) {
+    worker.child.ref();
+    channel?.ref();
+  } else {
+    worker.child.unref();
+    channel?.unref();
+  }
+}
+
+const here = fileURLToPath(import.meta.url);
+// From source (tests, tsx) the worker is TypeScript and needs the same loader; from dist it is plain JS.
+const WORKER_FILE = join(dirname(here), `duckdb-worker${here.endsWith('.ts') ? '.ts' : '.js'}`);
+const WORKER_EXEC_ARGV = here.endsWith('.ts') ? ['--import', 'tsx'] : [];
+
+export class EnginePool {
+  readonly stats: PoolStats = { spawned: 0, killed: 0, exited: 0, timedOut: 0 };
+  readonly #opts: EnginePoolOptions;
+  readonly #workers = new Set<Worker>();
+  readonly #queue: Job[] = [];
+  readonly #held = new Map<string, number>();
+  #nextId = 1;
+  #closed = false;
+  /** Why the last worker failed to start, while no worker has started since. */
+  #startError: string | undefined;
+
+  constructor(opts: EnginePoolOptions) {
+    if (opts.size < 1 || opts.perTenant < 1) throw new RangeError('pool size and perTenant must be at least 1');
+    this.#opts = opts;
+  }
+
+  /** Run one query under the deadline. */
+  run(run: PoolRun): Promise<QueryResult> {
+    if (this.#closed) return Promise.reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'connector closed' }));
+    if (run.signal?.aborted) return Promise.reject(new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: 'aborted before start' }));
+    return new Promise<QueryResult>((resolve, reject) => {
+      let released = false;
+      const job: Job = {
+        id: this.#nextId++,
+        run,
+        settled: false,
+        resolve: (r) => settle(() => resolve(r)),
+        reject: (e) => settle(() => reject(e)),
+        release: () => {
+          if (released) return;
+          released = true;
+          const n = (this.#held.get(run.tenant) ?? 1) - 1;
+          if (n > 0) this.#held.set(run.tenant, n);
+          else this.#held.delete(run.tenant);
+        },
+      };
+      const timer = setTimeout(() => this.#expire(job, 'deadline'), run.timeoutMs);
+      const onAbort = (): void => this.#expire(job, 'aborted');
+      run.signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (f: () => void): void => {
+        if (job.settled) return;
+        job.settled = true;
+        clearTimeout(timer);
+        run.signal?.removeEventListener('abort', onAbort);
+        f();
+      };
+      this.#queue.push(job);
+      this.#dispatch();
+    });
+  }
+
+  /** Start the warm workers; throws SP_ERR_WAREHOUSE_UNAVAILABLE when one cannot open the file. */
+  async start(timeoutMs = 30_000): Promise<void> {
+    const starting = Array.from({ length: Math.max(0, this.#opts.warm - this.#workers.size) }, () => this.#spawn());
+    await Promise.all(starting.map((w) => this.#ready(w, timeoutMs)));
+  }
+
+  /** Resolves when a worker is ready to take a query (starting one if none is), else throws. */
+  async ping(timeoutMs = 10_000): Promise<void> {
+    if (this.#closed) throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'connector closed' });
+    if ([...this.#workers].some((w) => w.ready)) return;
+    await this.#ready([...this.#workers][0] ?? this.#spawn(), timeoutMs);
+  }
+
+  #ready(worker: Worker, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'engine worker did not start in time' })), timeoutMs);
+      const done = (): void => {
+        clearTimeout(t);
+        worker.child.off('message', onMessage);
+        worker.child.off('exit', onExit);
+      };
+      const onMessage = (m: ToParent): void => {
+        if (m.type === 'ready') {
+          done();
+          resolve();
+        }
+      };
+      const onExit = (): void => {
+        done();
+        reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `engine worker failed to start: ${this.#startError ?? 'exited'}` }));
+      };
+      if (worker.ready) {
+        done();
+        resolve();
+        return;
+      }
+      worker.child.on('message', onMessage);
+      worker.child.on('exit', onExit);
+    });
+  }
+
+  /** Workers alive, ready, busy, and queries waiting (for metrics and tests). */
+  get load(): { workers: number; ready: number; busy: number; queued: number } {
+    const all = [...this.#workers];
+    return { workers: all.length, ready: all.filter((w) => w.ready).length, busy: all.filter((w) => w.job).length, queued: this.#queue.length };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) job.reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'connector closed' }));
+    const exits = [...this.#workers].map((w) => new Promise<void>((resolve) => {
+      if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
+      w.child.once('exit', () => resolve());
+      hold(w, true); // an unreferenced child's exit would not keep the loop alive until it is seen
+      w.child.kill('SIGKILL');
+    }));
+    await Promise.all(exits);
+  }
+
+  /** Give queued jobs to free workers, in order, within each tenant's share; start workers as needed. */
+  #dispatch(): void {
+    if (this.#closed) return;
+    for (let i = 0; i < this.#queue.length; ) {
+      const job = this.#queue[i]!;
+      if ((this.#held.get(job.run.tenant) ?? 0) >= this.#opts.perTenant) {
+        i++;
+        continue;
+      }
+      const worker = [...this.#workers].find((w) => w.ready && !w.job);
+      if (!worker) {
+        const starting = [...this.#workers].filter((w) => !w.ready).length;
+        const waiting = this.#queue.length;
+        if (this.#workers.size < this.#opts.size && starting < waiting) this.#spawn();
+        return;
+      }
+      this.#queue.splice(i, 1);
+      this.#held.set(job.run.tenant, (this.#held.get(job.run.tenant) ?? 0) + 1);
+      worker.job = job;
+      hold(worker, true);
+      worker.child.send({ type: 'run', id: job.id, sql: job.run.sql, rowCap: job.run.rowCap } satisfies ToWorker);
+    }
+  }
+
+  #spawn(): Worker {
+    const child = fork(WORKER_FILE, [], { execArgv: WORKER_EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    const worker: Worker = { child, ready: false, job: undefined };
+    this.#workers.add(worker);
+    this.stats.spawned++;
+    child.on('message', (m: ToParent) => this.#onMessage(worker, m));
+    child.on('error', () => undefined); // 'exit' follows and does the bookkeeping
+    child.once('exit', () => this.#onExit(worker));
+    child.send({ type: 'init', path: this.#opts.path, settings: { ...this.#opts.settings }, planPolicy: this.#opts.planPolicy } satisfies ToWorker);
+    return worker;
+  }
+
+  #onMessage(worker: Worker, m: ToParent): void {
+    if (m.type === 'ready') {
+      worker.ready = true;
+      hold(worker, false);
+      this.#startError = undefined;
+      this.#dispatch();
+      return;
+    }
+    if (m.type === 'fatal') {
+      this.#startError = m.message;
+      return; // the worker exits; #onExit fails what waits
+    }
+    const job = worker.job;
+    if (!job || job.id !== m.id) return;
+    worker.job = undefined;
+    hold(worker, false);
+    job.release();
+    if (m.type === 'result') job.resolve({ columns: m.columns, rows: m.rows, truncated: m.truncated });
+    else if (m.type === 'refused') {
+      if (process.env['SP_DEBUG_PLAN']) console.error('PLANREFUSED', m.reason, job.run.sql.slice(-300).replace(/\s+/g, ' '));
+      job.reject(new SplitplaneError('SP_ERR_GUARD_ENGINE_MISMATCH', { detail: `bound plan: ${m.reason}` }));
+    } else job.reject(new SplitplaneError(job.settled ? 'SP_ERR_EXECUTION_TIMEOUT' : 'SP_ERR_EXECUTION_FAILED', { cause: new Error(m.message) }));
+    this.#dispatch();
+  }
+
+  #onExit(worker: Worker): void {
+    this.#workers.delete(worker);
+    this.stats.exited++;
+    const job = worker.job;
+    worker.job = undefined;
+    if (job) {
+      job.release();
+      job.reject(new SplitplaneError('SP_ERR_EXECUTION_FAILED', { detail: 'engine worker exited' }));
+    }
+    if (!worker.ready && this.#startError !== undefined) {
+      // Nothing can start a worker: fail what waits rather than let it run into its deadline.
+      for (const waiting of this.#queue.splice(0)) {
+        waiting.reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `engine worker failed to start: ${this.#startError}` }));
+      }
+      return;
+    }
+    if (!this.#closed && this.#workers.size < this.#opts.warm) this.#spawn();
+    this.#dispatch();
+  }
+
+  /** The deadline passed (or the caller gave up): answer now, stop the engine, kill it if it will not stop. */
+  #expire(job: Job, why: 'deadline' | 'aborted'): void {
+    if (job.settled) return;
+    this.stats.timedOut++;
+    job.reject(new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: why }));
+    const queued = this.#queue.indexOf(job);
+    if (queued >= 0) {
+      this.#queue.splice(queued, 1);
+      return;
+    }
+    const worker = [...this.#workers].find((w) => w.job === job);
+    if (!worker) return;
+    worker.child.send({ type: 'interrupt', id: job.id } satisfies ToWorker);
+    setTimeout(() => {
+      if (worker.job === job && this.#workers.has(worker)) {
+        this.stats.killed++;
+        worker.child.kill('SIGKILL');
+      }
+    }, this.#opts.graceMs).unref();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * One DuckDB engine worker: a child process of the service that opens the
+ * warehouse file locked down and runs one query at a time for the parent's
+ * pool (duckdb-pool.ts). It exists so that a query the engine cannot stop
+ * (planning ignores interrupt()) can be ended by killing this process, and
+ * so that query work never occupies the service's own thread pool.
+ *
+ * Protocol (IPC, JSON): the parent sends `init` once, then `run` and
+ * `interrupt`; the worker answers `ready` or `fatal`, then `result` or
+ * `error` for each run. Engine error text may quote row values: it goes
+ * back to the parent for its logs, never to a client.
+ */
+import { createHash } from 'node:crypto';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { bindError, planViolation, type PlanPolicy } from '../guard/plan-check-duckdb.js';
+import type { ToParent, ToWorker } from './duckdb-pool.js';
+
+let instance: DuckDBInstance | undefined;
+let planPolicy: PlanPolicy | undefined;
+/**
+ * Texts whose bound plan passed. The file is read-only and the policy fixed for the life of this
+ * process, so the same text binds the same way: a repeated question is not bound twice.
+ */
+const planPassed = new Set<string>();
+const PLAN_CACHE = 1_000;
+let current: { id: number; conn: DuckDBConnection } | undefined;
+
+function send(msg: ToParent): void {
+  process.send?.(msg);
+}
+
+async function init(path: string, settings: Record<string, string>, policy: PlanPolicy | undefined): Promise<void> {
+  planPolicy = policy;
+  try {
+    instance = await DuckDBInstance.create(path, settings);
+    const setup = await instance.connect();
+    try {
+      await setup.run('SET lock_configuration = true');
+    } finally {
+      setup.closeSync();
+    }
+    send({ type: 'ready' });
+  } catch (err) {
+    send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  }
+}
+
+async function run(id: number, sql: string, rowCap: number): Promise<void> {
+  if (!instance) {
+    send({ type: 'error', id, message: 'worker not initialised' });
+    return;
+  }
+  const conn = await instance.connect();
+  current = { id, conn };
+  try {
+    const key = planPolicy ? createHash('sha256').update(sql).digest('base64') : '';
+    if (planPolicy && !planPassed.has(key)) {
+      // Binding is planning: it runs inside the deadline too, where this process can be killed.
+      const plan = await conn.prepare('SELECT json_serialize_plan($1::VARCHAR)');
+      plan.bindVarchar(1, sql);
+      const text = (await plan.runAndReadAll()).getRows()[0]?.[0];
+      plan.destroySync();
+      const serialised: unknown = typeof text === 'string' ? JSON.parse(text) : undefined;
+      const failed = bindError(serialised);
+      if (failed !== undefined) {
+        send({ type: 'error', id, message: failed });
+        return;
+      }
+      const why = planViolation(serialised, planPolicy, sql);
+      if (why !== undefined) {
+        send({ type: 'refused', id, reason: why });
+        return;
+      }
+      planPassed.add(key);
+      if (planPassed.size > PLAN_CACHE) planPassed.delete(planPassed.values().next().value as string);
+    }
+    const reader = await conn.streamAndReadUntil(sql, rowCap + 1);
+    const names = reader.columnNames();
+    const types = reader.columnTypes().map((t) => t.toString());
+    const all = reader.getRowsJson() as (string | number | boolean | null)[][];
+    send({
+      type: 'result',
+      id,
+      columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })),
+      rows: all.slice(0, rowCap),
+      truncated: all.length > rowCap,
+    });
+  } catch (err) {
+    send({ type: 'error', id, message: err instanceof Error ? err.message : String(err) });
+  } finally {
+    current = undefined;
+    conn.closeSync();
+  }
+}
+
+process.on('message', (msg: ToWorker) => {
+  if (msg.type === 'init') void init(msg.path, msg.settings, msg.planPolicy);
+  else if (msg.type === 'run') void run(msg.id, msg.sql, msg.rowCap);
+  else if (msg.type === 'interrupt' && current?.id === msg.id) current.conn.interrupt();
+});
+// The service is gone (or closed the channel): nothing is left to answer for.
+process.on('disconnect', () => process.exit(0));
