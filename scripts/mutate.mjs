@@ -80,9 +80,19 @@ const MUTATIONS = [
   ['lock-external-access', 'src/warehouse/duckdb-connector.ts', "  enable_external_access: 'false',", ''],
   ['lock-autoinstall', 'src/warehouse/duckdb-connector.ts', "  autoinstall_known_extensions: 'false',", ''],
   ['lock-autoload', 'src/warehouse/duckdb-connector.ts', "  autoload_known_extensions: 'false',", ''],
-  ['lock-configuration', 'src/warehouse/duckdb-connector.ts', "      await setup.run('SET lock_configuration = true');", ''],
-  ['timeout-interrupt', 'src/warehouse/duckdb-connector.ts', '      conn.interrupt();', ''],
-  ['row-cap', 'src/warehouse/duckdb-connector.ts', '        rows: all.slice(0, opts.rowCap),', '        rows: all,'],
+  ['lock-configuration', 'src/warehouse/duckdb-worker.ts', "      await setup.run('SET lock_configuration = true');", ''],
+  ['row-cap', 'src/warehouse/duckdb-worker.ts', '      rows: all.slice(0, rowCap),', '      rows: all,'],
+  // the deadline and the worker pool (the interrupt alone is not a rule: the kill backs it up)
+  ['deadline-kill', 'src/warehouse/duckdb-pool.ts', "        worker.child.kill('SIGKILL');", ''],
+  ['tenant-share', 'src/warehouse/duckdb-pool.ts', '      if ((this.#held.get(job.run.tenant) ?? 0) >= this.#opts.perTenant) {', '      if (false) {'],
+  ['parse-budget', 'src/guard/parse-pool.ts', '      call.timer = setTimeout(() => this.#overrun(slot, call), this.#budgetMs);', ''],
+  // the DuckDB bound plan
+  ['plan-operators', 'src/guard/plan-check-duckdb.ts', "!READ_OPERATORS.has(v['type'])) return", "!READ_OPERATORS.has(v['type']) && false) return"],
+  ['plan-table-function', 'src/guard/plan-check-duckdb.ts', "      if (v['name'] !== 'seq_scan') return", "      if (false) return"],
+  ['plan-tables', 'src/guard/plan-check-duckdb.ts', "      if (data['schema'] !== 'main' || !tables.has(String(data['table']))) return", '      if (false) return'],
+  ['plan-constants', 'src/guard/plan-check-duckdb.ts', "      if (word !== undefined && !LITERAL_WORDS.has(word.toUpperCase())) return", '      if (false) return'],
+  ['plan-functions', 'src/guard/plan-check-duckdb.ts', '      if (!functions.has(name)) return', '      if (false) return'],
+  ['plan-windows', 'src/guard/plan-check-duckdb.ts', "      if (!windows.has(String(v['type']))) return", '      if (false) return'],
 ];
 
 const TESTS = [
@@ -91,6 +101,8 @@ const TESTS = [
   'src/warehouse/duckdb-connector.test.ts',
   'test/security/corpus.test.ts',
   'test/security/cost-and-binding.test.ts',
+  'test/security/stall.test.ts',
+  'src/guard/parse-pool.test.ts',
   'test/security/differential-a.test.ts',
   'test/e2e/ask.test.ts',
 ];

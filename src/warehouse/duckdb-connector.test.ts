@@ -1,6 +1,7 @@
 /**
- * Defence in depth at the engine: the guard is bypassed on purpose and the
- * locked-down DuckDB connection alone must refuse to read files, attach,
+ * Defence in depth at the engine: the guard and the bound-plan check are
+ * bypassed on purpose (an engine worker pool with the connector's settings
+ * and no plan policy) and the locked-down DuckDB alone must refuse to read files, attach,
  * install or load extensions, change settings or write; a runaway query is
  * interrupted; the row cap holds; engine text never reaches the error message.
  */
@@ -11,21 +12,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { ERRORS, SplitplaneError } from '../errors.js';
 import type { WarehouseConnector } from './connector.js';
-import { openDuckDb } from './duckdb-connector.js';
+import { KILL_GRACE_MS, openDuckDb, workerSettings } from './duckdb-connector.js';
+import { EnginePool } from './duckdb-pool.js';
 
 let db: WarehouseConnector;
+let engine: EnginePool;
 const secretDir = mkdtempSync(join(tmpdir(), 'splitplane-secret-'));
 const secretFile = join(secretDir, 'secret.csv');
 writeFileSync(secretFile, 'token\nTOP-SECRET-VALUE\n');
 
 beforeAll(async () => {
   db = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '512MB' });
+  engine = new EnginePool({ path: inject('demoDb'), settings: workerSettings({ threads: 1, memoryLimit: '512MB' }), size: 1, perTenant: 1, warm: 1, graceMs: KILL_GRACE_MS });
+  await engine.start();
 });
 afterAll(async () => {
   await db.close();
+  await engine.close();
 });
 
-const run = (sql: string, timeoutMs = 3000) => db.execute(sql, { timeoutMs, rowCap: 100 });
+/** The engine alone: no plan check in front of it. */
+const run = (sql: string, timeoutMs = 3000) => engine.run({ sql, timeoutMs, rowCap: 100, tenant: '' });
 
 describe('locked-down DuckDB (guard bypassed)', () => {
   it.each([
@@ -61,7 +68,7 @@ describe('locked-down DuckDB (guard bypassed)', () => {
   });
 
   it('never puts engine text (which can quote row values) in the error message', async () => {
-    const err = await run("SELECT CAST(name AS INTEGER) FROM dim_locations WHERE location_id = 544001").catch((e: unknown) => e);
+    const err = await db.execute("SELECT CAST(name AS INTEGER) FROM dim_locations WHERE location_id = 544001", { timeoutMs: 3000, rowCap: 100 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SplitplaneError);
     const e = err as SplitplaneError;
     expect(e.toBody()).toEqual({ statusCode: 502, code: 'SP_ERR_EXECUTION_FAILED', error: 'Bad Gateway', message: ERRORS.SP_ERR_EXECUTION_FAILED.message });

@@ -87,7 +87,7 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<WarehouseConnecto
   const workers = opts.workers ?? 4;
   const pool = new EnginePool({
     path: opts.path,
-    settings: { ...DUCKDB_LOCKDOWN, threads: String(opts.threads), memory_limit: opts.memoryLimit },
+    settings: workerSettings(opts),
     size: workers,
     perTenant: Math.min(workers, opts.workersPerTenant ?? Math.ceil(workers / 2)),
     warm: Math.min(workers, opts.workersWarm ?? 1),
@@ -106,6 +106,11 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<WarehouseConnecto
     throw err;
   }
   return new DuckDbConnector(instance, parsers, pool);
+}
+
+/** The settings each engine worker opens the file with: the lockdown, then its share of threads and memory. */
+export function workerSettings(opts: Pick<DuckDbOptions, 'threads' | 'memoryLimit'>): Record<string, string> {
+  return { ...DUCKDB_LOCKDOWN, threads: String(opts.threads), memory_limit: opts.memoryLimit };
 }
 
 /** How long an engine worker may take to stop after an interrupt before it is killed and replaced. */

@@ -162,6 +162,8 @@ describe('nothing the engine binds behind the guard', () => {
       ['a function outside the allow-list', "SELECT repeat('a', 3) AS r"],
       ['a table function', 'SELECT * FROM range(3)'],
       ['a raw table no policy exposes', 'SELECT * FROM main.dim_admins'],
+      ['a write to an exposed table', 'DELETE FROM main.fact_daily_sales'],
+      ['a window function outside the allow-list', 'SELECT nth_value(location_id, 2) OVER (ORDER BY location_id) AS n FROM main.dim_locations'],
       ['the role through current_user, which the binder folds into a constant', 'SELECT current_user AS u'],
       ['a quoted keyword in WHERE', `SELECT COUNT(*) AS n FROM main.dim_locations WHERE "current_role" = 'duckdb'`],
     ])('refuses %s before it runs', async (_what, sql) => {
