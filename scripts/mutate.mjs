@@ -85,11 +85,11 @@ const MUTATIONS = [
   // the deadline and the worker pool (the interrupt alone is not a rule: the kill backs it up)
   ['deadline-kill', 'src/warehouse/duckdb-pool.ts', "        worker.child.kill('SIGKILL');", ''],
   ['tenant-share', 'src/warehouse/duckdb-pool.ts', '      if ((this.#held.get(job.run.tenant) ?? 0) >= this.#opts.perTenant) {', '      if (false) {'],
+  ['slow-yields-cpu', 'src/warehouse/duckdb-pool.ts', '        renice(worker.child.pid, 19);', ''],
   ['parse-budget', 'src/guard/parse-pool.ts', '      call.timer = setTimeout(() => this.#overrun(slot, call), this.#budgetMs);', ''],
   // the DuckDB bound plan
   ['plan-operators', 'src/guard/plan-check-duckdb.ts', "!READ_OPERATORS.has(v['type'])) return", "!READ_OPERATORS.has(v['type']) && false) return"],
-  ['plan-table-function', 'src/guard/plan-check-duckdb.ts', "      if (v['name'] !== 'seq_scan') return", "      if (false) return"],
-  ['plan-tables', 'src/guard/plan-check-duckdb.ts', "      if (data['schema'] !== 'main' || !tables.has(String(data['table']))) return", '      if (false) return'],
+  ['plan-scans', 'src/guard/plan-check-duckdb.ts', "      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || !tables.has(String(data['table']))) {", '      if (false) {'],
   ['plan-constants', 'src/guard/plan-check-duckdb.ts', "      if (word !== undefined && !LITERAL_WORDS.has(word.toUpperCase())) return", '      if (false) return'],
   ['plan-functions', 'src/guard/plan-check-duckdb.ts', '      if (!functions.has(name)) return', '      if (false) return'],
   ['plan-windows', 'src/guard/plan-check-duckdb.ts', "      if (!windows.has(String(v['type']))) return", '      if (false) return'],

@@ -72,8 +72,10 @@ export function planViolation(serialised: unknown, policy: PlanPolicy, sql: stri
     if (typeof v['type'] === 'string' && v['type'].startsWith('LOGICAL_') && !READ_OPERATORS.has(v['type'])) return `operator ${v['type']}`;
     if (v['type'] === 'LOGICAL_GET') {
       const data = isNode(v['function_data']) ? v['function_data'] : {};
-      if (v['name'] !== 'seq_scan') return `table function ${String(v['name'])}`;
-      if (data['schema'] !== 'main' || !tables.has(String(data['table']))) return `scan of ${String(data['schema'])}.${String(data['table'])}`;
+      // A table function (range, read_csv, duckdb_tables...) is a LOGICAL_GET under another name.
+      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || !tables.has(String(data['table']))) {
+        return `scan ${String(v['name'])} of ${String(data['schema'])}.${String(data['table'])}`;
+      }
     }
     const cls = v['expression_class'];
     // NULL constants are left alone: the binder makes its own (with the location of a nearby token).

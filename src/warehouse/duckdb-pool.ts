@@ -14,13 +14,17 @@
  *     worker is inside it too;
  *   - one tenant holds at most `perTenant` workers at a time (a worker counts
  *     until it is free again or dead, not until its caller gave up), so one
- *     tenant's slow queries cannot take every worker from the others.
+ *     tenant's slow queries cannot take every worker from the others;
+ *   - a query still running after SLOW_AFTER_MS drops its worker to the lowest
+ *     CPU priority, so the others' short queries are not slowed by it.
  *
  * `warm` workers start with the pool and are replaced as soon as one exits, so
  * a killed worker does not leave the next caller waiting for a start; more
  * start on demand up to `size`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SplitplaneError } from '../errors.js';
@@ -79,6 +83,8 @@ export interface PoolStats {
 interface Worker {
   readonly child: ChildProcess;
   ready: boolean;
+  /** Running at the lowest CPU priority since its current (or last) query ran long. */
+  demoted: boolean;
   /** The job it is running, until the worker answers it or dies (even after the caller gave up). */
   job: Job | undefined;
 }
@@ -107,6 +113,29 @@ function hold(worker: Worker, busy: boolean): void {
     channel?.unref();
   }
 }
+
+/**
+ * Set the CPU priority of every thread of a process: on Linux a priority belongs to a thread, and the
+ * engine runs its query on threads other than the main one. Elsewhere, only the process's own.
+ */
+function renice(pid: number, priority: number): void {
+  let tids: number[] = [pid];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch {
+    // no /proc: the process alone
+  }
+  for (const tid of tids) {
+    try {
+      setPriority(tid, priority);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ESRCH') throw err; // a thread that just ended
+    }
+  }
+}
+
+/** When a running query counts as slow and yields the CPU to the others (see #watchSlow). */
+export const SLOW_AFTER_MS = 200;
 
 const here = fileURLToPath(import.meta.url);
 // From source (tests, tsx) the worker is TypeScript and needs the same loader; from dist it is plain JS.
@@ -211,6 +240,11 @@ export class EnginePool {
     return { workers: all.length, ready: all.filter((w) => w.ready).length, busy: all.filter((w) => w.job).length, queued: this.#queue.length };
   }
 
+  /** Process IDs of the workers, with whether each is demoted (for tests and diagnostics). */
+  workers(): { pid: number; demoted: boolean; busy: boolean }[] {
+    return [...this.#workers].filter((w) => w.child.pid !== undefined).map((w) => ({ pid: w.child.pid!, demoted: w.demoted, busy: w.job !== undefined }));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -244,13 +278,14 @@ export class EnginePool {
       this.#held.set(job.run.tenant, (this.#held.get(job.run.tenant) ?? 0) + 1);
       worker.job = job;
       hold(worker, true);
+      this.#watchSlow(worker, job);
       worker.child.send({ type: 'run', id: job.id, sql: job.run.sql, rowCap: job.run.rowCap } satisfies ToWorker);
     }
   }
 
   #spawn(): Worker {
     const child = fork(WORKER_FILE, [], { execArgv: WORKER_EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
-    const worker: Worker = { child, ready: false, job: undefined };
+    const worker: Worker = { child, ready: false, demoted: false, job: undefined };
     this.#workers.add(worker);
     this.stats.spawned++;
     child.on('message', (m: ToParent) => this.#onMessage(worker, m));
@@ -277,6 +312,7 @@ export class EnginePool {
     worker.job = undefined;
     hold(worker, false);
     job.release();
+    if (worker.demoted && !this.#restore(worker)) return; // replaced: its exit does the rest
     if (m.type === 'result') job.resolve({ columns: m.columns, rows: m.rows, truncated: m.truncated });
     else if (m.type === 'refused') {
       if (process.env['SP_DEBUG_PLAN']) console.error('PLANREFUSED', m.reason, job.run.sql.slice(-300).replace(/\s+/g, ' '));
@@ -303,6 +339,34 @@ export class EnginePool {
     }
     if (!this.#closed && this.#workers.size < this.#opts.warm) this.#spawn();
     this.#dispatch();
+  }
+
+  /**
+   * A query still running after SLOW_AFTER_MS gets the lowest CPU priority, so that on a busy machine
+   * the short queries of everyone else are scheduled before it (most answers take a few ms).
+   */
+  #watchSlow(worker: Worker, job: Job): void {
+    setTimeout(() => {
+      if (worker.job !== job || !this.#workers.has(worker) || worker.child.pid === undefined) return;
+      try {
+        renice(worker.child.pid, 19);
+        worker.demoted = true;
+      } catch {
+        // not permitted here: it keeps its priority
+      }
+    }, SLOW_AFTER_MS).unref();
+  }
+
+  /** Back to normal priority after a slow query; when that is not permitted, replace the worker. */
+  #restore(worker: Worker): boolean {
+    try {
+      renice(worker.child.pid!, 0);
+      worker.demoted = false;
+      return true;
+    } catch {
+      worker.child.kill('SIGKILL');
+      return false;
+    }
   }
 
   /** The deadline passed (or the caller gave up): answer now, stop the engine, kill it if it will not stop. */

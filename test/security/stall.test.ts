@@ -10,6 +10,8 @@
  * answer and /readyz arrive while the slow queries still hold the engine),
  * and bench/stall.ts prints the latencies as ratios.
  */
+import { readdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Generator } from '../../src/generate/generator.js';
@@ -46,6 +48,7 @@ describe('the engine worker pool (every layer before it bypassed: SQL the engine
       pool.run({ sql, timeoutMs: o.timeoutMs, rowCap: o.rowCap, tenant: o.scope?.tenantId ?? '' }),
     ping: () => pool.ping(),
   };
+  // (Linux: the test reads thread priorities from /proc; the pool falls back to the process elsewhere.)
 
   beforeAll(async () => {
     pool = new EnginePool({
@@ -98,6 +101,17 @@ describe('the engine worker pool (every layer before it bypassed: SQL the engine
     expect(await waiting).toBe('SP_ERR_EXECUTION_TIMEOUT');
     expect(await Promise.all(running)).toEqual(['SP_ERR_EXECUTION_TIMEOUT', 'SP_ERR_EXECUTION_TIMEOUT']);
     await waitFor(() => conn.pool.stats.spawned >= spawned + 2);
+  });
+
+  it('a query that runs long yields the CPU: every thread of its worker at the lowest priority while slow, back to normal after', async () => {
+    const niceOf = (pid: number) => readdirSync(`/proc/${pid}/task`).map((tid) => getPriority(Number(tid)));
+    const long = conn.execute('SELECT sum(i) AS s FROM range(3000000000) t(i)', { timeoutMs: 20_000, rowCap: 10, scope: scopeOf('99') });
+    await waitFor(() => conn.pool.workers().some((w) => w.busy && w.demoted));
+    const slow = conn.pool.workers().find((w) => w.busy && w.demoted)!;
+    expect(new Set(niceOf(slow.pid))).toEqual(new Set([19]));
+    expect(Number((await long).rows[0]![0])).toBeGreaterThan(0);
+    expect(new Set(niceOf(slow.pid))).toEqual(new Set([0]));
+    expect(conn.pool.workers().find((w) => w.pid === slow.pid)?.demoted).toBe(false);
   });
 
   it('an engine error is SP_ERR_EXECUTION_FAILED with the engine text kept out of the message', async () => {
