@@ -89,8 +89,9 @@ const MUTATIONS = [
   ['parse-budget', 'src/guard/parse-pool.ts', '      call.timer = setTimeout(() => this.#overrun(slot, call), this.#budgetMs);', ''],
   // the DuckDB bound plan
   ['plan-operators', 'src/guard/plan-check-duckdb.ts', "!READ_OPERATORS.has(v['type'])) return", "!READ_OPERATORS.has(v['type']) && false) return"],
-  ['plan-scans', 'src/guard/plan-check-duckdb.ts', "      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || !tables.has(String(data['table']))) {", '      if (false) {'],
-  ['plan-constants', 'src/guard/plan-check-duckdb.ts', "      if (word !== undefined && !LITERAL_WORDS.has(word.toUpperCase())) return", '      if (false) return'],
+  ['plan-scans', 'src/guard/plan-check-duckdb.ts', "      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || scannable === undefined || data['table'] !== scannable) {", '      if (false) {'],
+  ['plan-scans-in-sandbox', 'src/guard/plan-check-duckdb.ts', " || scannable === undefined || data['table'] !== scannable) {", ') {'],
+  ['plan-constants', 'src/guard/plan-check-duckdb.ts', "      if (word !== undefined && !constantOfWord(word, v['value'], sql)) return", '      if (false) return'],
   ['plan-functions', 'src/guard/plan-check-duckdb.ts', '      if (!functions.has(name)) return', '      if (false) return'],
   ['plan-windows', 'src/guard/plan-check-duckdb.ts', "      if (!windows.has(String(v['type']))) return", '      if (false) return'],
 ];

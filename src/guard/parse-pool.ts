@@ -54,9 +54,15 @@ const ENTRY = join(dirname(here), `parse-worker${fromSource ? '.ts' : '.js'}`);
 function startWorker(): Worker {
   // From source (tests, tsx) the entry is TypeScript: register tsx's loader in the thread first.
   return fromSource
-    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(ENTRY).href)}); })`, { eval: true })
-    : new Worker(ENTRY);
+    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(ENTRY).href)}); })`, { eval: true, resourceLimits: LIMITS })
+    : new Worker(ENTRY, { resourceLimits: LIMITS });
 }
+
+/** A candidate that makes the parser allocate without bound ends its thread, not the service. */
+const LIMITS = { maxOldGenerationSizeMb: 256 };
+
+/** How long a worker thread may take to start. */
+const START_TIMEOUT_MS = 30_000;
 
 export class ParsePool {
   /** Calls that overran the budget (their workers were terminated). */
@@ -81,8 +87,15 @@ export class ParsePool {
 
   /** Terminate every worker (tests, shutdown); later calls start new ones. */
   async close(): Promise<void> {
+    for (const call of this.#queue.splice(0)) call.reject(new Error('guard parse pool closed'));
     const slots = [...this.#slots];
     this.#slots.clear();
+    for (const slot of slots) {
+      const call = slot.call;
+      if (!call) continue;
+      this.#free(slot, call);
+      call.reject(new Error('guard parse pool closed'));
+    }
     await Promise.all(
       slots.map((s) => {
         s.worker.ref(); // see the exit through
@@ -110,10 +123,17 @@ export class ParsePool {
     const worker = startWorker();
     const slot: Slot = { worker, ready: false, call: undefined };
     this.#slots.add(slot);
-    worker.unref();
+    // Referenced while it starts (a call may be waiting for it), unreferenced once idle.
+    const startTimer = setTimeout(() => {
+      void worker.terminate();
+      this.#lost(slot, new Error(`guard worker did not start within ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    startTimer.unref();
     worker.on('message', (m: ParseReply | { ready: true }) => {
       if ('ready' in m) {
+        clearTimeout(startTimer);
         slot.ready = true;
+        worker.unref();
         this.#dispatch();
         return;
       }
@@ -150,8 +170,9 @@ export class ParsePool {
     if (!this.#slots.delete(slot)) return;
     const call = slot.call;
     if (call) {
+      // It died on this candidate (out of memory, a crash in the parser): a refusal of the candidate.
       this.#free(slot, call);
-      call.reject(err);
+      call.reject(new SplitplaneError('SP_ERR_GUARD_TOO_COMPLEX', { detail: 'the parser thread died on it', cause: err }));
     }
     if (!slot.ready) {
       // Its start failed: the next would too. Fail what waits instead of looping.

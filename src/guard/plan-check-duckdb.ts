@@ -1,18 +1,28 @@
 /**
- * The bound plan has the last word on DuckDB. The parse-level checks see
- * what the SQL says; the binder decides what it means: it turns a column
- * name it cannot resolve (`current_catalog`, `user`) into a function call,
- * resolves function names through the warehouse's own schema first, and
- * expands macros. So before a query runs, its bound (unoptimised) logical
- * plan, from json_serialize_plan, is walked in the engine worker:
+ * A third look on DuckDB, after the guard's parse and the engine's parse:
+ * the bound plan. The parse-level checks see what the SQL says; the binder
+ * decides what it means: it turns a column name it cannot resolve
+ * (`current_catalog`) into a function call and folds others (`user`) into a
+ * constant, resolves function names, and expands macros. So before a query
+ * runs, its bound (unoptimised) logical plan, from json_serialize_plan, is
+ * walked in the engine worker:
  *
  *   - every operator is a read (projection, filter, join, aggregate, ...);
- *   - every scan is a plain table scan (`seq_scan`) of an exposed raw table
- *     in the `main` schema; no table function;
+ *   - every scan is a plain table scan (`seq_scan`) inside the definition of
+ *     a sandbox CTE, of that CTE's own raw table; no table function, and no
+ *     raw table read anywhere else;
  *   - every scalar, aggregate and window function has an allowed name;
- *   - every constant stands where the text has a literal: the binder folds
- *     some names (`user`, `current_user`) straight into a constant such as
- *     the engine's role, which no function check would see.
+ *   - a constant that stands where the text has a word is the word itself
+ *     (EXTRACT(YEAR ...)), or the word is an alias the text declares for a
+ *     literal the text writes; anything else is a name the binder folded
+ *     into a value. (Declaring `'duckdb' AS "user"` in one scope and naming
+ *     `user` in another would pass here, as a guess confirmed: the two parse
+ *     checks refuse such names before this one runs.)
+ *
+ * What it cannot see: the binder evaluates some expressions while binding
+ * (LIMIT and OFFSET, a join condition that reads no column, a GROUP BY
+ * ordinal's target), and only their value reaches the plan. Those are left to
+ * the two parse-level checks, which see every function and name in them.
  *
  * A query the binder rejects (a type error, an unknown name) fails as it
  * would have when run: nothing of it executes. Anything else the check does
@@ -28,8 +38,8 @@ export interface PlanPolicy {
   readonly functions: readonly string[];
   /** Window kinds without a function name (`WINDOW_ROW_NUMBER`...). */
   readonly windows: readonly string[];
-  /** Raw tables a scan may read, in schema `main`. */
-  readonly tables: readonly string[];
+  /** Sandbox CTE name -> the raw table (schema `main`) its definition may scan. */
+  readonly sandboxTables: Readonly<Record<string, string>>;
 }
 
 type Node = Record<string, unknown>;
@@ -41,8 +51,6 @@ export function bindError(serialised: unknown): string | undefined {
   return isNode(serialised) && serialised['error'] === true && typeof serialised['error_message'] === 'string' ? serialised['error_message'] : undefined;
 }
 
-const isNull = (value: unknown): boolean => isNode(value) && value['is_null'] === true;
-
 /** Logical operators a read-only analytics query is made of. */
 const READ_OPERATORS: ReadonlySet<string> = new Set([
   'LOGICAL_PROJECTION', 'LOGICAL_FILTER', 'LOGICAL_AGGREGATE_AND_GROUP_BY', 'LOGICAL_WINDOW', 'LOGICAL_LIMIT', 'LOGICAL_ORDER_BY',
@@ -51,8 +59,10 @@ const READ_OPERATORS: ReadonlySet<string> = new Set([
   'LOGICAL_EXPRESSION_GET', 'LOGICAL_MATERIALIZED_CTE', 'LOGICAL_CTE_REF', 'LOGICAL_DELIM_GET', 'LOGICAL_EMPTY_RESULT',
 ]);
 
-/** Words a literal may start with (DATE '2026-01-01', INTERVAL 7 DAY, TRUE...). */
-const LITERAL_WORDS: ReadonlySet<string> = new Set(['TRUE', 'FALSE', 'NULL', 'DATE', 'TIMESTAMP', 'TIME', 'INTERVAL']);
+const isNull = (value: unknown): boolean => isNode(value) && value['is_null'] === true;
+
+/** Where a query location is none (2^64 - 1 as serialised). */
+const NO_LOCATION = 2 ** 63;
 
 /** Why the plan is refused, or undefined when it passes. */
 export function planViolation(serialised: unknown, policy: PlanPolicy, sql: string): string | undefined {
@@ -60,28 +70,37 @@ export function planViolation(serialised: unknown, policy: PlanPolicy, sql: stri
   if (!Array.isArray(serialised['plans']) || serialised['plans'].length !== 1) return 'not exactly one plan';
   const functions = new Set(policy.functions);
   const windows = new Set(policy.windows);
-  const tables = new Set(policy.tables);
-  const stack: unknown[] = [serialised['plans'][0]];
+  // Query locations are byte offsets.
+  const text = Buffer.from(sql, 'utf8');
+  // Each entry: a value, and the raw table a scan under it may read (inside a sandbox CTE's definition).
+  const stack: [unknown, string | undefined][] = [[serialised['plans'][0], undefined]];
   while (stack.length) {
-    const v = stack.pop();
+    const [v, scannable] = stack.pop()!;
     if (Array.isArray(v)) {
-      stack.push(...v);
+      for (const x of v) stack.push([x, scannable]);
       continue;
     }
     if (!isNode(v)) continue;
-    if (typeof v['type'] === 'string' && v['type'].startsWith('LOGICAL_') && !READ_OPERATORS.has(v['type'])) return `operator ${v['type']}`;
-    if (v['type'] === 'LOGICAL_GET') {
+    const type = v['type'];
+    if (typeof type === 'string' && type.startsWith('LOGICAL_') && !READ_OPERATORS.has(type)) return `operator ${type}`;
+    if (type === 'LOGICAL_MATERIALIZED_CTE' && Array.isArray(v['children']) && v['children'].length === 2) {
+      const raw = Object.hasOwn(policy.sandboxTables, String(v['ctename'])) ? policy.sandboxTables[String(v['ctename'])] : undefined;
+      stack.push([v['children'][0], raw], [v['children'][1], undefined]);
+      for (const [k, child] of Object.entries(v)) if (k !== 'children') stack.push([child, undefined]);
+      continue;
+    }
+    if (type === 'LOGICAL_GET') {
       const data = isNode(v['function_data']) ? v['function_data'] : {};
       // A table function (range, read_csv, duckdb_tables...) is a LOGICAL_GET under another name.
-      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || !tables.has(String(data['table']))) {
-        return `scan ${String(v['name'])} of ${String(data['schema'])}.${String(data['table'])}`;
+      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || scannable === undefined || data['table'] !== scannable) {
+        return `scan ${String(v['name'])} of ${String(data['schema'])}.${String(data['table'])}${scannable ? '' : ' outside a sandbox CTE'}`;
       }
     }
     const cls = v['expression_class'];
-    // NULL constants are left alone: the binder makes its own (with the location of a nearby token).
-    if (cls === 'BOUND_CONSTANT' && typeof v['query_location'] === 'number' && v['query_location'] < sql.length && !isNull(v['value'])) {
-      const word = /^[A-Za-z_"`][A-Za-z0-9_$"`]*/.exec(sql.slice(v['query_location']))?.[0];
-      if (word !== undefined && !LITERAL_WORDS.has(word.toUpperCase())) return `the name ${word.slice(0, 40)} bound as a constant`;
+    const at = v['query_location'];
+    if (cls === 'BOUND_CONSTANT' && typeof at === 'number' && at < NO_LOCATION && !isNull(v['value'])) {
+      const word = /^[A-Za-z_"`][A-Za-z0-9_$"`]*/.exec(text.subarray(at, at + 200).toString('latin1'))?.[0];
+      if (word !== undefined && !constantOfWord(word, v['value'], sql)) return `the name ${word.slice(0, 40)} bound as a constant`;
     }
     if (cls === 'BOUND_FUNCTION' || cls === 'BOUND_AGGREGATE' || (cls === 'BOUND_WINDOW' && typeof v['name'] === 'string')) {
       // Macros are expanded by the binder and never appear here; the ones that could shadow an
@@ -91,16 +110,37 @@ export function planViolation(serialised: unknown, policy: PlanPolicy, sql: stri
     } else if (cls === 'BOUND_WINDOW') {
       if (!windows.has(String(v['type']))) return `window ${String(v['type'])}`;
     }
-    stack.push(...Object.values(v));
+    for (const child of Object.values(v)) stack.push([child, scannable]);
   }
   return undefined;
 }
 
+/** Words a literal may start with (DATE '2026-01-01', INTERVAL 7 DAY, TRUE...). */
+const LITERAL_WORDS: ReadonlySet<string> = new Set(['TRUE', 'FALSE', 'NULL', 'DATE', 'TIMESTAMP', 'TIME', 'INTERVAL']);
+
+/**
+ * Whether a constant found where the text has `word` is honest: a literal's keyword, the word itself
+ * (a date part), or a value the text writes as a literal (a constant select item named by its alias).
+ */
+function constantOfWord(word: string, value: unknown, sql: string): boolean {
+  if (LITERAL_WORDS.has(word.toUpperCase())) return true;
+  const raw = isNode(value) ? value['value'] : undefined;
+  if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') return false;
+  const s = String(raw);
+  if (s.toLowerCase() === word.replaceAll('"', '').toLowerCase()) return true;
+  // An alias the text declares, for a value the text writes: `'all' AS region ... GROUP BY region`.
+  const name = word.replaceAll('"', '');
+  const declared = new RegExp(`\\bAS\\s+"?${name.replace(/[^A-Za-z0-9_]/g, '')}"?(?![A-Za-z0-9_])`, 'i').test(sql);
+  const literal = typeof raw === 'string' ? `'${s.replaceAll("'", "''")}'` : s;
+  return declared && s !== '' && sql.includes(literal);
+}
+
 /**
  * Names the binder writes for constructs the first layer allows under other spellings:
- * `count(*)`, `extract(...)`, `LIKE`/`ILIKE`, date arithmetic, ...
+ * `count(*)`, `extract(...)`, `LIKE`/`ILIKE`, date arithmetic, and the `error()` it adds to a
+ * uncorrelated scalar subquery (`first` of its rows, `error` on more than one).
  */
-const BINDER_SPELLINGS = ['count_star', 'date_part', 'to_days', '~~', '!~~', '~~*', '!~~*'];
+const BINDER_SPELLINGS = ['count_star', 'date_part', 'to_days', '~~', '!~~', '~~*', '!~~*', 'first', 'error'];
 
 /** Window kinds, by the functions the allow-list names. */
 const WINDOW_KINDS: Readonly<Record<string, string>> = {
@@ -109,9 +149,9 @@ const WINDOW_KINDS: Readonly<Record<string, string>> = {
   first_value: 'WINDOW_FIRST_VALUE', last_value: 'WINDOW_LAST_VALUE',
 };
 
-/** The DuckDB plan policy: the guard's allow-lists and the exposed raw tables. */
+/** The DuckDB plan policy: the guard's allow-lists and the sandbox tables. */
 export const DUCKDB_PLAN_POLICY: PlanPolicy = Object.freeze({
   functions: Object.freeze([...ALLOWED_FUNCTIONS, ...ENGINE_OPERATOR_FUNCTIONS, ...BINDER_SPELLINGS]),
   windows: Object.freeze([...ALLOWED_FUNCTIONS].filter((f) => f in WINDOW_KINDS).map((f) => WINDOW_KINDS[f]!)),
-  tables: Object.freeze(Object.values(SANDBOX_TABLES).map((t) => t.raw)),
+  sandboxTables: Object.freeze(Object.fromEntries(Object.entries(SANDBOX_TABLES).map(([name, t]) => [name, t.raw]))),
 });

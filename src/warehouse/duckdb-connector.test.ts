@@ -68,7 +68,7 @@ describe('locked-down DuckDB (guard bypassed)', () => {
   });
 
   it('never puts engine text (which can quote row values) in the error message', async () => {
-    const err = await db.execute("SELECT CAST(name AS INTEGER) FROM dim_locations WHERE location_id = 544001", { timeoutMs: 3000, rowCap: 100 }).catch((e: unknown) => e);
+    const err = await run("SELECT CAST(name AS INTEGER) FROM dim_locations WHERE location_id = 544001").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SplitplaneError);
     const e = err as SplitplaneError;
     expect(e.toBody()).toEqual({ statusCode: 502, code: 'SP_ERR_EXECUTION_FAILED', error: 'Bad Gateway', message: ERRORS.SP_ERR_EXECUTION_FAILED.message });
@@ -86,7 +86,7 @@ describe('locked-down DuckDB (guard bypassed)', () => {
   it('stops an aborted query', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
-    await expect(db.execute('SELECT COUNT(*) FROM fact_daily_sales a, fact_daily_sales b', { timeoutMs: 30_000, rowCap: 10, signal: ac.signal })).rejects.toMatchObject({
+    await expect(engine.run({ sql: 'SELECT COUNT(*) FROM fact_daily_sales a, fact_daily_sales b', timeoutMs: 30_000, rowCap: 10, tenant: '', signal: ac.signal })).rejects.toMatchObject({
       code: 'SP_ERR_EXECUTION_TIMEOUT',
     });
   });

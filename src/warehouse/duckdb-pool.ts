@@ -208,7 +208,11 @@ export class EnginePool {
 
   #ready(worker: Worker, timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'engine worker did not start in time' })), timeoutMs);
+      const t = setTimeout(() => {
+        done();
+        worker.child.kill('SIGKILL'); // hung while starting: its exit does the bookkeeping
+        reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'engine worker did not start in time' }));
+      }, timeoutMs);
       const done = (): void => {
         clearTimeout(t);
         worker.child.off('message', onMessage);
@@ -289,8 +293,13 @@ export class EnginePool {
     this.#workers.add(worker);
     this.stats.spawned++;
     child.on('message', (m: ToParent) => this.#onMessage(worker, m));
-    child.on('error', () => undefined); // 'exit' follows and does the bookkeeping
-    child.once('exit', () => this.#onExit(worker));
+    // 'exit' normally follows 'error'; a process that never started (fork failed) has no pid and no exit.
+    child.on('error', () => {
+      if (child.pid === undefined && this.#workers.has(worker)) this.#onExit(worker);
+    });
+    child.once('exit', () => {
+      if (this.#workers.has(worker)) this.#onExit(worker);
+    });
     child.send({ type: 'init', path: this.#opts.path, settings: { ...this.#opts.settings }, planPolicy: this.#opts.planPolicy } satisfies ToWorker);
     return worker;
   }
@@ -330,10 +339,14 @@ export class EnginePool {
       job.release();
       job.reject(new SplitplaneError('SP_ERR_EXECUTION_FAILED', { detail: 'engine worker exited' }));
     }
-    if (!worker.ready && this.#startError !== undefined) {
-      // Nothing can start a worker: fail what waits rather than let it run into its deadline.
-      for (const waiting of this.#queue.splice(0)) {
-        waiting.reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `engine worker failed to start: ${this.#startError}` }));
+    if (!worker.ready) {
+      // It died starting: do not start another at once (that could loop forever). With no worker
+      // left that can serve, fail what waits rather than let it run into its deadline.
+      this.#startError ??= `exited before it was ready (code ${String(worker.child.exitCode)}, signal ${String(worker.child.signalCode)})`;
+      if (![...this.#workers].some((w) => w.ready)) {
+        for (const waiting of this.#queue.splice(0)) {
+          waiting.reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `engine worker failed to start: ${this.#startError}` }));
+        }
       }
       return;
     }

@@ -41,8 +41,8 @@ async function init(path: string, settings: Record<string, string>, policy: Plan
     }
     send({ type: 'ready' });
   } catch (err) {
-    send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
-    process.exit(1);
+    // Exit once the message is on its way, so the parent learns why.
+    process.send?.({ type: 'fatal', message: err instanceof Error ? err.message : String(err) } satisfies ToParent, () => process.exit(1));
   }
 }
 

@@ -146,41 +146,58 @@ describe('nothing the engine binds behind the guard', () => {
 
   describe('the DuckDB bound plan alone (both parse layers bypassed, SQL sent straight to the engine worker)', () => {
     let conn: WarehouseConnector;
+    let cteSql = '';
     beforeAll(async () => {
       conn = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '256MB' });
+      cteSql = buildSandbox(
+        {
+          tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', locations: ['628017', '628123'],
+          tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount'], locations: ['location_id', 'name', 'city'] },
+        },
+        conn.dialect,
+      ).cteSql;
     });
     afterAll(async () => {
       await conn.close();
     });
-    const run = (sql: string) => conn.execute(sql, { timeoutMs: 5000, rowCap: 10 });
+    /** A body over the sandbox CTEs, as the guard would assemble it, or raw SQL. */
+    const run = (body: string, raw = false) => conn.execute(raw ? body : `WITH ${cteSql}\n${body}`, { timeoutMs: 5000, rowCap: 10 });
 
     it.each([
-      ['a keyword the binder turns into current_database()', 'SELECT current_catalog AS c FROM main.dim_locations'],
-      ['the role through "user"', 'SELECT "user" AS u FROM main.dim_locations'],
-      ['a metadata oracle in WHERE', "SELECT COUNT(*) AS n FROM main.fact_daily_sales WHERE current_schema LIKE 'm%'"],
-      ["the server's real clock", 'SELECT today() AS t'],
-      ['a function outside the allow-list', "SELECT repeat('a', 3) AS r"],
-      ['a table function', 'SELECT * FROM range(3)'],
-      ['a raw table no policy exposes', 'SELECT * FROM main.dim_admins'],
-      ['a write to an exposed table', 'DELETE FROM main.fact_daily_sales'],
-      ['a window function outside the allow-list', 'SELECT nth_value(location_id, 2) OVER (ORDER BY location_id) AS n FROM main.dim_locations'],
-      ['the role through current_user, which the binder folds into a constant', 'SELECT current_user AS u'],
-      ['a quoted keyword in WHERE', `SELECT COUNT(*) AS n FROM main.dim_locations WHERE "current_role" = 'duckdb'`],
-    ])('refuses %s before it runs', async (_what, sql) => {
-      const err = (await run(sql).catch((e: unknown) => e)) as { code?: string; message?: string };
+      ['a keyword the binder turns into current_database()', 'SELECT current_catalog AS c FROM locations', false],
+      ['the role through "user"', 'SELECT "user" AS u FROM locations', false],
+      ['a metadata oracle in WHERE', "SELECT COUNT(*) AS n FROM daily_sales WHERE current_schema LIKE 'm%'", false],
+      ['the role through current_user, which the binder folds into a constant', 'SELECT current_user AS u', false],
+      ['a quoted keyword in WHERE', `SELECT COUNT(*) AS n FROM locations WHERE "current_role" LIKE 'd%'`, false],
+      ["the server's real clock", 'SELECT today() AS t', false],
+      ['a function outside the allow-list', "SELECT repeat('a', 3) AS r", false],
+      ['a table function', 'SELECT * FROM range(3)', false],
+      ['a raw table no policy exposes', 'SELECT * FROM main.dim_admins', false],
+      ['an exposed raw table read outside its sandbox CTE', 'SELECT COUNT(*) AS n FROM main.fact_daily_sales', false],
+      ['the same with no sandbox at all', 'SELECT COUNT(*) AS n FROM main.fact_daily_sales', true],
+      ['a write to an exposed table', 'DELETE FROM main.fact_daily_sales', true],
+      ['a window function outside the allow-list', 'SELECT nth_value(location_id, 2) OVER (ORDER BY location_id) AS n FROM locations', false],
+    ])('refuses %s before it runs', async (_what, sql, raw) => {
+      const err = (await run(sql, raw).catch((e: unknown) => e)) as { code?: string; message?: string };
       expect(err.code, sql).toBe('SP_ERR_GUARD_ENGINE_MISMATCH');
       expect(String(err.message)).toMatch(/bound plan/);
     });
 
-    it('runs what the allow-list allows, through the same check', async () => {
+    it('runs what the allow-list allows, through the same check (EXTRACT, a scalar subquery, a constant named by its alias)', async () => {
       const res = await run(
-        "SELECT lower(name) AS n, COUNT(*) OVER () AS c, row_number() OVER (ORDER BY location_id) AS r FROM main.dim_locations WHERE name ILIKE '%a%' AND CAST(location_id AS VARCHAR) LIKE '6%' ORDER BY location_id LIMIT 2",
+        "SELECT lower(name) AS n, COUNT(*) OVER () AS c, row_number() OVER (ORDER BY location_id) AS r FROM locations WHERE name ILIKE '%a%' AND CAST(location_id AS VARCHAR) LIKE '6%' ORDER BY location_id LIMIT 2",
       );
       expect(res.rows).toHaveLength(2);
+      const year = await run('SELECT EXTRACT(YEAR FROM business_date) AS y, COUNT(*) AS n FROM daily_sales GROUP BY 1 ORDER BY 1');
+      expect(year.rows.length).toBeGreaterThan(0);
+      const above = await run('SELECT COUNT(*) AS n FROM daily_sales WHERE net_sales_amount > (SELECT AVG(net_sales_amount) FROM daily_sales)');
+      expect(Number(above.rows[0]![0])).toBeGreaterThan(0);
+      const region = await run("SELECT 'all' AS region, SUM(net_sales_amount) AS s FROM daily_sales GROUP BY region");
+      expect(region.rows[0]![0]).toBe('all');
     });
 
     it('a query the binder rejects fails as it would have run (SP_ERR_EXECUTION_FAILED), not as a refusal', async () => {
-      await expect(run('SELECT no_such_column FROM main.dim_locations')).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
+      await expect(run('SELECT no_such_column FROM locations')).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
     });
   });
 });

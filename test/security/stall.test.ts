@@ -10,8 +10,9 @@
  * answer and /readyz arrive while the slow queries still hold the engine),
  * and bench/stall.ts prints the latencies as ratios.
  */
-import { readdirSync } from 'node:fs';
-import { getPriority } from 'node:os';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Generator } from '../../src/generate/generator.js';
@@ -127,6 +128,28 @@ describe('the engine worker pool (every layer before it bypassed: SQL the engine
     const res = await conn.execute('SELECT * FROM range(50)', { timeoutMs: 5000, rowCap: 7 });
     expect(res.rows).toHaveLength(7);
     expect(res.truncated).toBe(true);
+  });
+});
+
+describe('an engine worker that cannot start', () => {
+  it('fails start() with SP_ERR_WAREHOUSE_UNAVAILABLE and the engine\'s reason, fails what waits, and does not restart in a loop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'splitplane-badfile-'));
+    const path = join(dir, 'not-a-database.duckdb');
+    writeFileSync(path, 'this is not a DuckDB file');
+    const pool = new EnginePool({ path, settings: { ...DUCKDB_LOCKDOWN, threads: '1' }, size: 2, perTenant: 1, warm: 1, graceMs: KILL_GRACE_MS });
+    try {
+      const err = (await pool.start().catch((e: unknown) => e)) as { code?: string; message?: string };
+      expect(err.code).toBe('SP_ERR_WAREHOUSE_UNAVAILABLE');
+      expect(err.message).toMatch(/engine worker failed to start: .+/);
+      await waitFor(() => pool.load.workers === 0);
+      await expect(pool.run({ sql: 'SELECT 1', rowCap: 1, timeoutMs: 60_000, tenant: 't' })).rejects.toMatchObject({ code: 'SP_ERR_WAREHOUSE_UNAVAILABLE' });
+      await waitFor(() => pool.load.workers === 0);
+      // One start for start(), one for the query: no restarts of their own.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(pool.stats.spawned).toBe(2);
+    } finally {
+      await pool.close();
+    }
   });
 });
 
