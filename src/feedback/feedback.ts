@@ -6,9 +6,10 @@
  * a question are its asker's: an example is offered only back to the admin who
  * asked and rated it, while their scope still covers the one it was answered
  * in, with e-mail addresses and long numbers (IDs) scrubbed, and only for
- * `retentionDays` after the rating.
+ * `retentionDays` after the rating. The file keeps the same window: records
+ * older than it are dropped when the store opens.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
@@ -61,6 +62,7 @@ export class FeedbackStore {
     private readonly now: () => number = Date.now,
   ) {
     mkdirSync(dirname(file), { recursive: true });
+    pruneFeedbackFile(file, this.now() - retentionDays * 86_400_000);
   }
 
   /** Called by the pipeline for every answered request. */
@@ -95,6 +97,27 @@ export class FeedbackStore {
       .slice(-limit)
       .map((e) => ({ question: scrub(e.question), sql: scrubEmails(e.sql) }));
   }
+}
+
+/**
+ * Drop records rated before `oldestMs` from the feedback file (written to a temporary file, then
+ * renamed over it, so a crash leaves the old file or the new one). A line that cannot be dated is kept.
+ */
+export function pruneFeedbackFile(file: string, oldestMs: number): void {
+  if (!existsSync(file)) return;
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const kept = lines.filter((line) => {
+    try {
+      const t = Date.parse(String((JSON.parse(line) as { time?: unknown }).time));
+      return Number.isNaN(t) || t >= oldestMs;
+    } catch {
+      return true;
+    }
+  });
+  if (kept.length === lines.length) return;
+  const tmp = `${file}.prune-${process.pid}`;
+  writeFileSync(tmp, kept.map((l) => `${l}\n`).join(''), { encoding: 'utf8', mode: 0o600 });
+  renameSync(tmp, file);
 }
 
 /** E-mail addresses and numbers of five or more digits (IDs, phone numbers) out of an example's question. */
