@@ -83,12 +83,12 @@ const MUTATIONS = [
   ['lock-configuration', 'src/warehouse/duckdb-worker.ts', "      await setup.run('SET lock_configuration = true');", ''],
   ['row-cap', 'src/warehouse/duckdb-worker.ts', '      rows: all.slice(0, rowCap),', '      rows: all,'],
   // the deadline and the worker pool (the interrupt alone is not a rule: the kill backs it up)
-  ['deadline-kill', 'src/warehouse/duckdb-pool.ts', "        worker.child.kill('SIGKILL');", ''],
+  ['deadline-kill', 'src/warehouse/duckdb-pool.ts', "        this.stats.killed++;\n        worker.child.kill('SIGKILL');", '        this.stats.killed++;'],
   ['tenant-share', 'src/warehouse/duckdb-pool.ts', '      if ((this.#held.get(job.run.tenant) ?? 0) >= this.#opts.perTenant) {', '      if (false) {'],
   ['slow-yields-cpu', 'src/warehouse/duckdb-pool.ts', '        renice(worker.child.pid, 19);', ''],
   ['parse-budget', 'src/guard/parse-pool.ts', '      call.timer = setTimeout(() => this.#overrun(slot, call), this.#budgetMs);', ''],
   // the DuckDB bound plan
-  ['plan-operators', 'src/guard/plan-check-duckdb.ts', "!READ_OPERATORS.has(v['type'])) return", "!READ_OPERATORS.has(v['type']) && false) return"],
+  ['plan-operators', 'src/guard/plan-check-duckdb.ts', '!READ_OPERATORS.has(type)) return', '!READ_OPERATORS.has(type) && false) return'],
   ['plan-scans', 'src/guard/plan-check-duckdb.ts', "      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || scannable === undefined || data['table'] !== scannable) {", '      if (false) {'],
   ['plan-scans-in-sandbox', 'src/guard/plan-check-duckdb.ts', " || scannable === undefined || data['table'] !== scannable) {", ') {'],
   ['plan-constants', 'src/guard/plan-check-duckdb.ts', "      if (word !== undefined && !constantOfWord(word, v['value'], sql)) return", '      if (false) return'],

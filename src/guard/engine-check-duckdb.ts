@@ -18,7 +18,8 @@ const EXPRESSION_CLASSES = new Set([
   'STAR', 'SUBQUERY',
 ]);
 
-function isNode(v: unknown): v is Node {
+/** A JSON object (not an array): the shape of every node in DuckDB's serialised trees and plans. */
+export function isNode(v: unknown): v is Node {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -19,7 +19,7 @@ import type { WarehouseConnector } from '../warehouse/connector.js';
 import type { GuardedSql } from './first-layer.js';
 import { parsePool } from './parse-pool.js';
 
-export { GUARD_LIMITS, preCheck, type GuardedSql } from './first-layer.js';
+export type { GuardedSql } from './first-layer.js';
 
 /** Everything the guard needs about the request. */
 export interface GuardContext {

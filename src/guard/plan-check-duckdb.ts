@@ -31,6 +31,7 @@
  */
 import { SANDBOX_TABLES } from '../sandbox/tables.js';
 import { ALLOWED_FUNCTIONS, ENGINE_OPERATOR_FUNCTIONS } from './allow-list.js';
+import { isNode } from './engine-check-duckdb.js';
 
 /** What a bound plan may contain (plain data: it is sent to the worker). */
 export interface PlanPolicy {
@@ -42,9 +43,6 @@ export interface PlanPolicy {
   readonly sandboxTables: Readonly<Record<string, string>>;
 }
 
-type Node = Record<string, unknown>;
-
-const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The binder's own error for a query it could not bind, if that is what the serialised plan says. */
 export function bindError(serialised: unknown): string | undefined {

@@ -157,7 +157,7 @@ class DuckDbConnector implements WarehouseConnector {
   }
 
   async execute(sql: string, opts: ExecuteOptions): Promise<QueryResult> {
-    if (this.#closed) throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'connector closed' });
+    // A closed connector has closed its pool, which refuses the run.
     return this.pool.run({
       sql,
       rowCap: opts.rowCap,

@@ -321,12 +321,11 @@ export class EnginePool {
     worker.job = undefined;
     hold(worker, false);
     job.release();
-    if (worker.demoted && !this.#restore(worker)) return; // replaced: its exit does the rest
+    // (A job whose caller already had its timeout ignores the answer: settling twice is a no-op.)
     if (m.type === 'result') job.resolve({ columns: m.columns, rows: m.rows, truncated: m.truncated });
-    else if (m.type === 'refused') {
-      if (process.env['SP_DEBUG_PLAN']) console.error('PLANREFUSED', m.reason, job.run.sql.slice(-300).replace(/\s+/g, ' '));
-      job.reject(new SplitplaneError('SP_ERR_GUARD_ENGINE_MISMATCH', { detail: `bound plan: ${m.reason}` }));
-    } else job.reject(new SplitplaneError(job.settled ? 'SP_ERR_EXECUTION_TIMEOUT' : 'SP_ERR_EXECUTION_FAILED', { cause: new Error(m.message) }));
+    else if (m.type === 'refused') job.reject(new SplitplaneError('SP_ERR_GUARD_ENGINE_MISMATCH', { detail: `bound plan: ${m.reason}` }));
+    else job.reject(new SplitplaneError('SP_ERR_EXECUTION_FAILED', { cause: new Error(m.message) }));
+    if (worker.demoted) this.#restore(worker);
     this.#dispatch();
   }
 
@@ -371,14 +370,14 @@ export class EnginePool {
   }
 
   /** Back to normal priority after a slow query; when that is not permitted, replace the worker. */
-  #restore(worker: Worker): boolean {
+  #restore(worker: Worker): void {
     try {
       renice(worker.child.pid!, 0);
       worker.demoted = false;
-      return true;
     } catch {
+      // Out of the pool now, so it takes no further query; its 'exit' is then ignored.
+      this.#onExit(worker);
       worker.child.kill('SIGKILL');
-      return false;
     }
   }
 
