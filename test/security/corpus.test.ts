@@ -23,7 +23,15 @@ const bodies: string[] = [];
 const QUESTION = 'What was the total sales amount last week?';
 const ROW_CAP = 1000;
 
-const hostile: Generator = { name: 'hostile-model', generate: async () => ({ sql: candidate, generator: 'hostile-model' }) };
+/** Called with each candidate as the generator hands it out (lets a test know which request took which). */
+let handedOut: ((sql: string) => void) | undefined;
+const hostile: Generator = {
+  name: 'hostile-model',
+  generate: async () => {
+    handedOut?.(candidate);
+    return { sql: candidate, generator: 'hostile-model' };
+  },
+};
 
 beforeAll(async () => {
   mkdirSync(dirname(CANARY.path), { recursive: true });
@@ -94,7 +102,14 @@ describe('attack corpus: hostile candidates', () => {
 
   it('a runaway query times out while other requests are answered', async () => {
     candidate = 'SELECT SUM(a.net_sales_amount * b.order_count - c.guest_count) AS n FROM daily_sales a, daily_sales b, daily_sales c';
+    // The heavy request must have taken the heavy candidate before the light one is set: how long
+    // it takes to get there depends on the machine (a fixed sleep here was a race).
+    const heavyTaken = new Promise<void>((resolve) => {
+      handedOut = () => resolve();
+    });
     const heavy = ask(svc.app, FRANCHISE_OWNER, QUESTION);
+    await heavyTaken;
+    handedOut = undefined;
     await new Promise((r) => setTimeout(r, 50));
     candidate = `SELECT SUM(net_sales_amount) AS s FROM daily_sales WHERE business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`;
     const light = await ask(svc.app, FRANCHISE_OWNER, QUESTION);

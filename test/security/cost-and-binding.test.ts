@@ -176,6 +176,7 @@ describe('nothing the engine binds behind the guard', () => {
       ['an exposed raw table read outside its sandbox CTE', 'SELECT COUNT(*) AS n FROM main.fact_daily_sales', false],
       ['the same with no sandbox at all', 'SELECT COUNT(*) AS n FROM main.fact_daily_sales', true],
       ['a write to an exposed table', 'DELETE FROM main.fact_daily_sales', true],
+      ['a write that reads no table (only the operator rule sees it)', 'CREATE TABLE stolen AS SELECT 1 AS x', true],
       ['a window function outside the allow-list', 'SELECT nth_value(location_id, 2) OVER (ORDER BY location_id) AS n FROM locations', false],
     ])('refuses %s before it runs', async (_what, sql, raw) => {
       const err = (await run(sql, raw).catch((e: unknown) => e)) as { code?: string; message?: string };
