@@ -393,6 +393,16 @@ export class EnginePool {
     }
     const worker = [...this.#workers].find((w) => w.job === job);
     if (!worker) return;
+    // A demoted worker gets its CPU back to stop: at the lowest priority on a busy machine it could
+    // not wind down within the grace period, and would be killed and restarted for nothing.
+    if (worker.demoted) {
+      try {
+        renice(worker.child.pid!, 0);
+        worker.demoted = false;
+      } catch {
+        // not permitted: the kill below still ends it
+      }
+    }
     worker.child.send({ type: 'interrupt', id: job.id } satisfies ToWorker);
     setTimeout(() => {
       if (worker.job === job && this.#workers.has(worker)) {
