@@ -262,7 +262,7 @@ async function generateGuardExecute(
       ev.sql = guarded.sql;
       layers['execute'] = 'rejected';
       // The scope also goes to the engine, for engines that enforce it a second time (PostgreSQL RLS).
-      const rows = await deps.connector.execute(guarded.sql, { signal, ...deps.limits, scope, params: sandbox.params });
+      const rows = await deps.connector.execute(guarded.sql, { signal, ...deps.limits, scope, bindings: sandbox.bindings });
       layers['execute'] = 'ok';
       return { guarded, rows };
     } catch (err) {
@@ -352,7 +352,7 @@ async function secondPass(
 /** Guard and run one SQL of our own over the sandbox (the value index), with its own row cap. */
 async function runGuarded(sql: string, sandbox: Sandbox, scope: Scope, deps: PipelineDeps, signal: AbortSignal, rowCap: number): Promise<QueryResult> {
   const guarded = await guardCandidate(sql, { sandbox, connector: deps.connector });
-  return deps.connector.execute(guarded.sql, { signal, timeoutMs: deps.limits.timeoutMs, rowCap, scope, params: sandbox.params });
+  return deps.connector.execute(guarded.sql, { signal, timeoutMs: deps.limits.timeoutMs, rowCap, scope, bindings: sandbox.bindings });
 }
 
 function pick(i: Identity): { tenantId: string; businessId: string; adminId: string } {

@@ -68,9 +68,9 @@ describe('accepts SELECTs over the sandbox', () => {
     expect(out.candidate).toBe('SELECT SUM(order_count) AS "n" FROM "daily_sales"');
     expect(out.sql).toBe(
       'WITH "daily_sales" AS MATERIALIZED (SELECT "location_id", "business_date", "net_sales_amount", "order_count", "guest_count" ' +
-        'FROM "main"."fact_daily_sales" WHERE "tenant_id" = 12 AND "business_id" = 628 AND "location_id" IN (628017, 628123)),\n' +
+        'FROM "main"."fact_daily_sales" WHERE "tenant_id" = $sp_tenant AND "business_id" = $sp_business AND list_contains($sp_locations, "location_id")),\n' +
         '     "locations" AS MATERIALIZED (SELECT "location_id", "name", "city", "state" FROM "main"."dim_locations" ' +
-        'WHERE "tenant_id" = 12 AND "business_id" = 628 AND "location_id" IN (628017, 628123))\n' +
+        'WHERE "tenant_id" = $sp_tenant AND "business_id" = $sp_business AND list_contains($sp_locations, "location_id"))\n' +
         'SELECT SUM(order_count) AS "n" FROM "daily_sales"',
     );
   });
@@ -154,9 +154,32 @@ describe('the engine parser has the last word', () => {
     );
   });
 
+  it('rejects a parameter anywhere after the sandbox CTEs (the scope is bound only where the builder wrote it)', async () => {
+    const sandboxTree = await connector.engineParse(`WITH ${sandbox.cteSql} SELECT 1`);
+    for (const tail of ['SELECT $sp_locations AS l', 'SELECT COUNT(*) FROM daily_sales WHERE location_id = $sp_tenant', 'SELECT $1']) {
+      const tree = await connector.engineParse(`WITH ${sandbox.cteSql}\n${tail}`);
+      expect(() => checkEngineTree(tree, sandboxCteEntries(sandboxTree)), tail).toThrowError(expect.objectContaining({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' }));
+    }
+    expect(await rejection('SELECT COUNT(*) FROM daily_sales WHERE location_id = $sp_tenant')).toBe('SP_ERR_GUARD_UNSUPPORTED');
+  });
+
+  it('shares one verdict among all users of one scope shape: the second owner of other stores costs no engine parse', async () => {
+    let parses = 0;
+    const counting = { ...connector, dialect: connector.dialect, engineChecker: connector.engineChecker, engineParse: (sql: string) => (parses++, connector.engineParse(sql)) };
+    const candidate = 'SELECT COUNT(*) AS n FROM daily_sales WHERE order_count > 4242';
+    const mine = await guardCandidate(candidate, { sandbox, connector: counting });
+    const before = parses;
+    expect(before).toBeGreaterThan(0);
+    const theirs = buildSandbox({ tenantId: '31', businessId: '544', adminId: '5401', role: 'franchise_owner', locations: ['544001', '544002', '544003'], tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'], locations: ['location_id', 'name', 'city', 'state'] } }, connector.dialect);
+    const shared = await guardCandidate(candidate, { sandbox: theirs, connector: counting });
+    expect(shared.sql).toBe(mine.sql);
+    expect(parses).toBe(before);
+  });
+
   it('rejects a final text whose sandbox CTE was altered', async () => {
     const sandboxTree = await connector.engineParse(`WITH ${sandbox.cteSql} SELECT 1`);
-    const widened = sandbox.cteSql.replace('"location_id" IN (628017, 628123)', 'TRUE');
+    const widened = sandbox.cteSql.replace('list_contains($sp_locations, "location_id")', 'TRUE');
+    expect(widened).not.toBe(sandbox.cteSql);
     const tree = await connector.engineParse(`WITH ${widened} SELECT SUM(net_sales_amount) FROM daily_sales`);
     expect(() => checkEngineTree(tree, sandboxCteEntries(sandboxTree))).toThrowError(
       expect.objectContaining({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' }),

@@ -11,7 +11,8 @@
  *   - every scan is a plain table scan (`seq_scan`) inside the definition of
  *     a sandbox CTE, of that CTE's own raw table; no table function, and no
  *     raw table read anywhere else;
- *   - every scalar, aggregate and window function has an allowed name;
+ *   - every scalar, aggregate and window function has an allowed name (a
+ *     sandbox CTE's definition may also test the bound location list);
  *   - a constant that stands where the text has a word is the word itself
  *     (EXTRACT(YEAR ...)), or the word is an alias the text declares for a
  *     literal the text writes; anything else is a name the binder folded
@@ -39,6 +40,8 @@ export interface PlanPolicy {
   readonly functions: readonly string[];
   /** Window kinds without a function name (`WINDOW_ROW_NUMBER`...). */
   readonly windows: readonly string[];
+  /** Functions a sandbox CTE's own definition may call besides those (the bound location list's test). */
+  readonly sandboxFunctions: readonly string[];
   /** Sandbox CTE name -> the raw table (schema `main`) its definition may scan. */
   readonly sandboxTables: Readonly<Record<string, string>>;
 }
@@ -67,6 +70,7 @@ export function planViolation(serialised: unknown, policy: PlanPolicy, sql: stri
   if (!isNode(serialised) || serialised['error'] !== false) return 'no plan';
   if (!Array.isArray(serialised['plans']) || serialised['plans'].length !== 1) return 'not exactly one plan';
   const functions = new Set(policy.functions);
+  const inSandbox = new Set([...policy.functions, ...policy.sandboxFunctions]);
   const windows = new Set(policy.windows);
   // Query locations are byte offsets.
   const text = Buffer.from(sql, 'utf8');
@@ -104,7 +108,7 @@ export function planViolation(serialised: unknown, policy: PlanPolicy, sql: stri
       // Macros are expanded by the binder and never appear here; the ones that could shadow an
       // allowed name are refused when the file is opened (duckdb-connector.ts).
       const name = String(v['name']);
-      if (!functions.has(name)) return `function ${name}`;
+      if (!(scannable === undefined ? functions : inSandbox).has(name)) return `function ${name}`;
     } else if (cls === 'BOUND_WINDOW') {
       if (!windows.has(String(v['type']))) return `window ${String(v['type'])}`;
     }
@@ -151,5 +155,7 @@ const WINDOW_KINDS: Readonly<Record<string, string>> = {
 export const DUCKDB_PLAN_POLICY: PlanPolicy = Object.freeze({
   functions: Object.freeze([...ALLOWED_FUNCTIONS, ...ENGINE_OPERATOR_FUNCTIONS, ...BINDER_SPELLINGS]),
   windows: Object.freeze([...ALLOWED_FUNCTIONS].filter((f) => f in WINDOW_KINDS).map((f) => WINDOW_KINDS[f]!)),
+  // duckdbDialect.inBoundList: `list_contains($sp_locations, "location_id")`, never callable by a candidate.
+  sandboxFunctions: Object.freeze(['list_contains']),
   sandboxTables: Object.freeze(Object.fromEntries(Object.entries(SANDBOX_TABLES).map(([name, t]) => [name, t.raw]))),
 });

@@ -1,7 +1,10 @@
 /** Sandbox CTEs, compared as exact strings. */
 import { describe, expect, it } from 'vitest';
 import type { Scope } from '../policy/scope.js';
+import { bindScope } from '../warehouse/bindings.js';
+import { databricksDialect } from '../warehouse/databricks-dialect.js';
 import { duckdbDialect } from '../warehouse/duckdb-dialect.js';
+import { postgresDialect } from '../warehouse/postgres-dialect.js';
 import { buildSandbox, describeSandbox } from './sandbox.js';
 import { RAW_TABLE_NAMES } from './tables.js';
 
@@ -13,26 +16,51 @@ const scope: Scope = {
   locations: ['628017', '628123'],
   tables: { daily_sales: ['net_sales_amount', 'location_id', 'business_date'], menu_items: ['name', 'item_id'] },
 };
+const DIALECTS = [duckdbDialect, postgresDialect, databricksDialect('main', 'analytics')];
 
 describe('buildSandbox', () => {
-  it('renders one materialised CTE per table: allowed columns only, rows of this tenant, business and locations', () => {
+  it('renders one materialised CTE per table: allowed columns only, rows of the bound tenant, business and locations', () => {
     const sb = buildSandbox(scope, duckdbDialect);
     expect(sb.cteSql).toBe(
       '"daily_sales" AS MATERIALIZED (SELECT "location_id", "business_date", "net_sales_amount" FROM "main"."fact_daily_sales" ' +
-        'WHERE "tenant_id" = 12 AND "business_id" = 628 AND "location_id" IN (628017, 628123)),\n' +
-        '     "menu_items" AS MATERIALIZED (SELECT "item_id", "name" FROM "main"."dim_menu_items" WHERE "tenant_id" = 12 AND "business_id" = 628)',
+        'WHERE "tenant_id" = $sp_tenant AND "business_id" = $sp_business AND list_contains($sp_locations, "location_id")),\n' +
+        '     "menu_items" AS MATERIALIZED (SELECT "item_id", "name" FROM "main"."dim_menu_items" WHERE "tenant_id" = $sp_tenant AND "business_id" = $sp_business)',
     );
     expect([...sb.names]).toEqual(['daily_sales', 'menu_items']);
+    expect(sb.bindings).toEqual(['sp_tenant', 'sp_business', 'sp_locations']);
   });
 
-  it('renders an empty location grant as FALSE, never as "all locations"', () => {
+  it('numbers positional parameters in order of first use (PostgreSQL), and names them on Databricks', () => {
+    expect(buildSandbox(scope, postgresDialect).cteSql).toContain(
+      'WHERE "tenant_id" = $1::bigint AND "business_id" = $2::bigint AND "location_id" = ANY($3::bigint[]))',
+    );
+    const perBusiness = buildSandbox({ ...scope, tables: { menu_items: ['name'] } }, postgresDialect);
+    expect(perBusiness.cteSql).toContain('"tenant_id" = $1::bigint AND "business_id" = $2::bigint)');
+    expect(perBusiness.bindings).toEqual(['sp_tenant', 'sp_business']);
+    expect(buildSandbox(scope, databricksDialect('main', 'analytics')).cteSql).toContain(
+      "WHERE tenant_id = :sp_tenant AND business_id = :sp_business AND array_contains(from_json(:sp_locations, 'ARRAY<BIGINT>'), location_id))",
+    );
+  });
+
+  it('writes no ID: the text is the same for every scope of one shape, whatever its size', () => {
+    for (const d of DIALECTS) {
+      const two = buildSandbox(scope, d);
+      const many = buildSandbox({ ...scope, tenantId: '31', businessId: '544', locations: Array.from({ length: 10_000 }, (_, i) => String(10_000_000 + i)) }, d);
+      expect(many.cteSql).toBe(two.cteSql);
+      for (const id of ['628017', '628123', '628', '544', '10000000']) expect(two.cteSql + many.cteSql).not.toContain(id);
+      expect(many.locationCount).toBe(10_000);
+    }
+  });
+
+  it('renders an empty location grant as FALSE, never as "all locations", with nothing to bind for it', () => {
     const sb = buildSandbox({ ...scope, locations: [] }, duckdbDialect);
-    expect(sb.tables[0]?.definition).toContain('AND "business_id" = 628 AND FALSE)');
+    expect(sb.tables[0]?.definition).toContain('AND "business_id" = $sp_business AND FALSE)');
+    expect(sb.bindings).toEqual(['sp_tenant', 'sp_business']);
   });
 
-  it('refuses values that are not decimal IDs', () => {
-    expect(() => buildSandbox({ ...scope, businessId: '628 OR 1=1' }, duckdbDialect)).toThrow(/refusing/);
-    expect(() => buildSandbox({ ...scope, locations: ['1) OR (1=1'] }, duckdbDialect)).toThrow(/refusing/);
+  it('refuses a scope whose values are not decimal IDs', () => {
+    expect(() => buildSandbox({ ...scope, businessId: '628 OR 1=1' }, duckdbDialect)).toThrow(/SP_ERR_POLICY_INVALID|scope IDs/);
+    expect(() => buildSandbox({ ...scope, locations: ['1) OR (1=1'] }, duckdbDialect)).toThrow(/SP_ERR_POLICY_INVALID|scope IDs/);
   });
 
   it('refuses a table the registry does not know', () => {
@@ -43,5 +71,23 @@ describe('buildSandbox', () => {
     const text = JSON.stringify(describeSandbox(buildSandbox(scope, duckdbDialect)));
     for (const raw of RAW_TABLE_NAMES) expect(text).not.toContain(raw);
     for (const id of ['628017', '628123', '"12"', '628']) expect(text).not.toContain(id);
+  });
+});
+
+describe('bindScope', () => {
+  const verified = { tenantId: '12', businessId: '628', locations: ['628017', '628123'] };
+  it('takes every value from the verified scope, in the order the text asks for them', () => {
+    expect(bindScope(['sp_tenant', 'sp_business', 'sp_locations'], verified)).toEqual([
+      { name: 'sp_tenant', value: '12' },
+      { name: 'sp_business', value: '628' },
+      { name: 'sp_locations', value: ['628017', '628123'] },
+    ]);
+    expect(bindScope(undefined, undefined)).toEqual([]);
+  });
+  it('refuses bound text without a scope, a name outside the scope, a name twice and a value that is not an ID', () => {
+    expect(() => bindScope(['sp_tenant'], undefined)).toThrow(/without a verified scope/);
+    expect(() => bindScope(['sp_admin'], verified)).toThrow(/not part of the scope/);
+    expect(() => bindScope(['sp_tenant', 'sp_tenant'], verified)).toThrow(/twice/);
+    expect(() => bindScope(['sp_locations'], { ...verified, locations: ['1 OR 1=1'] })).toThrow(/scope IDs/);
   });
 });

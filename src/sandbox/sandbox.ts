@@ -1,12 +1,19 @@
 /**
  * Layer 3a: the sandbox. From the policy's Scope, one CTE per exposed table
  * holding only the allowed columns and only the rows of this tenant, business
- * and (where the table has locations) the granted locations. Every value is a
- * validated ID rendered by the dialect; nothing from the request body reaches
- * this stage except through the verified Scope.
+ * and (where the table has locations) the granted locations. The IDs are not
+ * in the text: it names them by placeholder (tenant, business, the location
+ * list), and the connector binds the values from the verified Scope
+ * (warehouse/bindings.ts). So the text depends on the shape of the scope
+ * (which tables and columns, whether any location is granted), never on its
+ * size: every user of one shape shares one text, one engine parse and one
+ * cached guard verdict. Nothing from the request body reaches this stage
+ * except through the verified Scope.
  */
 import { SplitplaneError } from '../errors.js';
+import { ID_PATTERN } from '../identity/ask-body.js';
 import type { Scope } from '../policy/scope.js';
+import type { ScopeParam } from '../warehouse/bindings.js';
 import type { Dialect } from '../warehouse/connector.js';
 import { SANDBOX_TABLES } from './tables.js';
 
@@ -34,8 +41,8 @@ export interface Sandbox {
   /** `WITH` list body: the CTE definitions joined by commas. */
   readonly cteSql: string;
   readonly locationCount: number;
-  /** Values of the placeholders in cteSql, for engines that bind parameters (empty otherwise). */
-  readonly params: Readonly<Record<string, string>>;
+  /** The scope parameters cteSql asks for, in placeholder order; the connector binds them from the scope. */
+  readonly bindings: readonly ScopeParam[];
 }
 
 /** The only schema a generator or a model is given: names, types and descriptions of the CTEs. */
@@ -61,14 +68,16 @@ export function buildSandbox(scope: Scope, dialect: Dialect): Sandbox {
 }
 
 function build(scope: Scope, dialect: Dialect): Sandbox {
+  // The IDs are bound, not written, but a scope that holds anything else is a broken policy: refuse it here.
+  if (![scope.tenantId, scope.businessId, ...scope.locations].every((v) => ID_PATTERN.test(v))) {
+    throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
+  }
   const tables: SandboxTable[] = [];
-  const params: Record<string, string> = {};
-  // Bound as named parameters where the engine binds them, rendered as validated literals elsewhere.
-  const id = (name: string, value: string): string => {
-    const literal = dialect.idLiteral(value);
-    if (!dialect.placeholder) return literal;
-    params[name] = literal;
-    return dialect.placeholder(name);
+  const bindings: ScopeParam[] = [];
+  // Positions in order of first use (positional engines number them; named ones ignore it).
+  const param = (name: ScopeParam): string => {
+    if (!bindings.includes(name)) bindings.push(name);
+    return dialect.scopeParam(name, bindings.indexOf(name) + 1);
   };
   for (const name of Object.keys(scope.tables).sort()) {
     const spec = SANDBOX_TABLES[name];
@@ -80,15 +89,12 @@ function build(scope: Scope, dialect: Dialect): Sandbox {
       .map(([c, col]) => ({ name: c, type: col.type, description: col.description }));
     if (columns.length === 0) continue;
     const predicates = [
-      `${dialect.quoteIdent(spec.scope.tenant)} = ${id('sp_tenant', scope.tenantId)}`,
-      `${dialect.quoteIdent(spec.scope.business)} = ${id('sp_business', scope.businessId)}`,
+      `${dialect.quoteIdent(spec.scope.tenant)} = ${param('sp_tenant')}`,
+      `${dialect.quoteIdent(spec.scope.business)} = ${param('sp_business')}`,
     ];
     if (spec.scope.location !== undefined) {
-      predicates.push(
-        scope.locations.length === 0
-          ? 'FALSE'
-          : `${dialect.quoteIdent(spec.scope.location)} IN (${scope.locations.map((l, i) => id(`sp_loc${i}`, l)).join(', ')})`,
-      );
+      // No granted location is its own shape: nothing to bind, no row.
+      predicates.push(scope.locations.length === 0 ? 'FALSE' : dialect.inBoundList(dialect.quoteIdent(spec.scope.location), param('sp_locations')));
     }
     const select = columns.map((c) => dialect.quoteIdent(c.name)).join(', ');
     const definition =
@@ -102,7 +108,7 @@ function build(scope: Scope, dialect: Dialect): Sandbox {
     names: new Set(tables.map((t) => t.name)),
     cteSql: tables.map((t) => t.definition).join(',\n     '),
     locationCount: scope.locations.length,
-    params: Object.freeze(params),
+    bindings: Object.freeze(bindings),
   });
 }
 

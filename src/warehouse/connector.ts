@@ -3,6 +3,7 @@
  * builder renders names and values for that engine.
  */
 import type { DirectorySource } from '../identity/directory.js';
+import type { ScopeParam } from './bindings.js';
 
 /** A JSON-safe cell: numbers that may lose precision (DECIMAL, BIGINT) arrive as strings. */
 export type Cell = string | number | boolean | null;
@@ -31,8 +32,11 @@ export interface ExecuteOptions {
    * security reads it from transaction-local settings). Without it such an engine returns no rows.
    */
   readonly scope?: { readonly tenantId: string; readonly businessId: string; readonly locations: readonly string[] };
-  /** Named parameter values for placeholders the sandbox builder rendered. */
-  readonly params?: Readonly<Record<string, string>>;
+  /**
+   * The scope parameters the text asks for, in placeholder order (Sandbox.bindings). Their values
+   * come from `scope` and nowhere else (bindings.ts); bound text without a scope is refused.
+   */
+  readonly bindings?: readonly ScopeParam[];
 }
 
 /** The engine-side half of the guard: reads the engine's own parse tree of the final SQL. */
@@ -51,10 +55,12 @@ export interface Dialect {
   /** node-sql-parser's grammar the guard writes the assembled SQL in (identifier quoting differs). */
   readonly sqlifyDatabase: 'postgresql' | 'hive';
   /**
-   * Engines that bind parameters: the sandbox builder renders each ID as a named placeholder
-   * (returned by this function) and hands the values to the connector.
+   * The placeholder of a scope ID the connector binds (`position`: 1-based, in order of first use),
+   * so the sandbox text carries no ID and depends only on the shape of the scope.
    */
-  readonly placeholder?: (name: string) => string;
+  scopeParam(name: ScopeParam, position: number): string;
+  /** `column` is one of the bound list of location IDs (`list`: a scopeParam placeholder). */
+  inBoundList(column: string, list: string): string;
   /** Candidate characters refused on this engine before parsing, with why (stricter where no local parser exists). */
   readonly refusedCandidateText?: RegExp;
   quoteIdent(name: string): string;

@@ -12,6 +12,7 @@ import type { DatabricksText } from '../guard/engine-check-databricks.js';
 import { databricksEngineChecker } from '../guard/engine-check-databricks.js';
 import type { Directory, DirectoryAdmin } from '../identity/directory.js';
 import type { Cell, ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
+import { bindScope, type Binding } from './bindings.js';
 import { databricksDialect } from './databricks-dialect.js';
 
 /** Options for {@link openDatabricks}. */
@@ -64,15 +65,17 @@ class DatabricksConnector implements WarehouseConnector {
     return this.#session;
   }
 
-  async #run(sql: string, params: Readonly<Record<string, string>>, timeoutMs: number, rowCap: number, signal?: AbortSignal) {
+  async #run(sql: string, bindings: readonly Binding[], timeoutMs: number, rowCap: number, signal?: AbortSignal) {
     const session = await this.#openSession();
     let op: Awaited<ReturnType<Session['executeStatement']>>;
     try {
       op = await session.executeStatement(sql, {
         queryTimeout: Math.max(1, Math.ceil(timeoutMs / 1000)),
         maxRows: rowCap + 1,
-        // Every value the sandbox rendered is bound, typed as BIGINT: none is spliced into the text.
-        namedParameters: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, BigInt(v)])),
+        // Every scope value is bound, none spliced into the text: IDs as BIGINT, the location list
+        // (the client binds no arrays) as a JSON array in a STRING, read back by from_json in the text;
+        // the IDs are decimal strings (bindScope checks), written as JSON numbers without a float in between.
+        namedParameters: Object.fromEntries(bindings.map((b) => [b.name, typeof b.value === 'string' ? BigInt(b.value) : `[${b.value.join(',')}]`])),
       } as Parameters<Session['executeStatement']>[1]);
     } catch (cause) {
       this.#session = undefined;
@@ -95,7 +98,7 @@ class DatabricksConnector implements WarehouseConnector {
   async execute(sql: string, opts: ExecuteOptions): Promise<QueryResult> {
     if (opts.signal?.aborted) throw new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: 'aborted before start' });
     try {
-      const { rows, columns } = await this.#run(sql, opts.params ?? {}, opts.timeoutMs, opts.rowCap, opts.signal);
+      const { rows, columns } = await this.#run(sql, bindScope(opts.bindings, opts.scope), opts.timeoutMs, opts.rowCap, opts.signal);
       const cells = rows.map((r) => columns.map((c) => cell(r[c])));
       return { columns: columns.map((name) => ({ name, type: 'UNKNOWN' })), rows: cells.slice(0, opts.rowCap), truncated: cells.length > opts.rowCap };
     } catch (cause) {
@@ -120,7 +123,7 @@ class DatabricksConnector implements WarehouseConnector {
          LEFT JOIN ${t('admin_location_grants')} g ON g.admin_id = a.admin_id
          LEFT JOIN ${t('dim_locations')} l ON l.location_id = g.location_id AND l.business_id = a.business_id
          WHERE g.location_id IS NULL OR l.location_id IS NOT NULL`,
-        {},
+        [],
         60_000,
         10_000_000,
       );
@@ -145,7 +148,7 @@ class DatabricksConnector implements WarehouseConnector {
   }
 
   async ping(): Promise<void> {
-    await this.#run('SELECT 1 AS ok', {}, 10_000, 1);
+    await this.#run('SELECT 1 AS ok', [], 10_000, 1);
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,8 @@
  * The Databricks SQL dialect. Raw tables are three-part names
  * `catalog`.`schema`.`table`, only ever inside the sandbox CTEs; every ID the
  * sandbox builder renders is a named parameter (:sp_tenant, :sp_business,
- * :sp_loc0...). There is no Databricks parser to cross-check with locally, so
+ * :sp_locations, the last a JSON array as text, since the client binds no
+ * arrays). There is no Databricks parser to cross-check with locally, so
  * candidates are held to a stricter text: no backticks, no double quotes
  * (Databricks reads "x" as a string), no `$` (variable substitution), no `:`
  * (parameter markers, `::` casts), no backslash, no three-part names.
@@ -29,7 +30,9 @@ export function databricksDialect(catalog: string, schema: string): Dialect {
       if (!IDENT.test(name)) throw new Error(`refusing to render identifier ${JSON.stringify(name)}`);
       return `\`${catalog}\`.\`${schema}\`.\`${name}\``;
     },
-    placeholder: (name: string) => `:${name}`,
+    scopeParam: (name: string) => `:${name}`,
+    // The client binds no arrays: the location list is one STRING parameter holding a JSON array of IDs.
+    inBoundList: (column: string, list: string) => `array_contains(from_json(${list}, 'ARRAY<BIGINT>'), ${column})`,
     // Spark SQL has no escape that the candidate text allows ('' would be two adjacent literals,
     // concatenated; a backslash is refused): literals are plain words, other values go by key.
     writesText: (value: string): boolean => PLAIN_TEXT.test(value),

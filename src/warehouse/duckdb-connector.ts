@@ -15,6 +15,7 @@ import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from '
 import { SplitplaneError } from '../errors.js';
 import type { Directory, DirectoryAdmin } from '../identity/directory.js';
 import type { ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
+import { bindScope } from './bindings.js';
 import { duckdbDialect } from './duckdb-dialect.js';
 import { EnginePool } from './duckdb-pool.js';
 import { duckdbEngineChecker } from '../guard/engine-check-duckdb.js';
@@ -163,6 +164,7 @@ class DuckDbConnector implements WarehouseConnector {
       rowCap: opts.rowCap,
       timeoutMs: opts.timeoutMs,
       tenant: opts.scope?.tenantId ?? '',
+      bindings: bindScope(opts.bindings, opts.scope),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
   }

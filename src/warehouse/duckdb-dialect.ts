@@ -16,6 +16,9 @@ export const duckdbDialect: Dialect = Object.freeze({
   rawTable(name: string): string {
     return `"main".${duckdbDialect.quoteIdent(name)}`;
   },
+  // Named parameters; the location list is one LIST(BIGINT) parameter.
+  scopeParam: (name: string) => `$${name}`,
+  inBoundList: (column: string, list: string) => `list_contains(${list}, ${column})`,
   idLiteral(id: string): string {
     if (!ID_PATTERN.test(id)) throw new Error('refusing to render an ID that is not a decimal string');
     return id;

@@ -29,12 +29,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SplitplaneError } from '../errors.js';
 import type { PlanPolicy } from '../guard/plan-check-duckdb.js';
+import type { Binding } from './bindings.js';
 import type { Cell, QueryResult, ResultColumn } from './connector.js';
 
 /** Parent to worker. */
 export type ToWorker =
   | { readonly type: 'init'; readonly path: string; readonly settings: Record<string, string>; readonly planPolicy?: PlanPolicy | undefined }
-  | { readonly type: 'run'; readonly id: number; readonly sql: string; readonly rowCap: number }
+  | { readonly type: 'run'; readonly id: number; readonly sql: string; readonly rowCap: number; readonly bindings: readonly Binding[] }
   | { readonly type: 'interrupt'; readonly id: number };
 
 /** Worker to parent. */
@@ -67,6 +68,8 @@ export interface PoolRun {
   readonly sql: string;
   readonly rowCap: number;
   readonly timeoutMs: number;
+  /** The scope values the text's parameters take (bindings.ts); the text may ask for no other. */
+  readonly bindings?: readonly Binding[];
   /** Whose query (for the per-tenant share). */
   readonly tenant: string;
   readonly signal?: AbortSignal;
@@ -283,7 +286,7 @@ export class EnginePool {
       worker.job = job;
       hold(worker, true);
       this.#watchSlow(worker, job);
-      worker.child.send({ type: 'run', id: job.id, sql: job.run.sql, rowCap: job.run.rowCap } satisfies ToWorker);
+      worker.child.send({ type: 'run', id: job.id, sql: job.run.sql, rowCap: job.run.rowCap, bindings: job.run.bindings ?? [] } satisfies ToWorker);
     }
   }
 

@@ -11,8 +11,9 @@
  * back to the parent for its logs, never to a client.
  */
 import { createHash } from 'node:crypto';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { BIGINT, DuckDBInstance, LIST, listValue, type DuckDBConnection, type DuckDBResultReader, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { bindError, planViolation, type PlanPolicy } from '../guard/plan-check-duckdb.js';
+import type { Binding } from './bindings.js';
 import type { ToParent, ToWorker } from './duckdb-pool.js';
 
 let instance: DuckDBInstance | undefined;
@@ -46,7 +47,7 @@ async function init(path: string, settings: Record<string, string>, policy: Plan
   }
 }
 
-async function run(id: number, sql: string, rowCap: number): Promise<void> {
+async function run(id: number, sql: string, rowCap: number, bindings: readonly Binding[]): Promise<void> {
   if (!instance) {
     send({ type: 'error', id, message: 'worker not initialised' });
     return;
@@ -75,17 +76,28 @@ async function run(id: number, sql: string, rowCap: number): Promise<void> {
       planPassed.add(key);
       if (planPassed.size > PLAN_CACHE) planPassed.delete(planPassed.values().next().value as string);
     }
-    const reader = await conn.streamAndReadUntil(sql, rowCap + 1);
-    const names = reader.columnNames();
-    const types = reader.columnTypes().map((t) => t.toString());
-    const all = reader.getRowsJson() as (string | number | boolean | null)[][];
-    send({
-      type: 'result',
-      id,
-      columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })),
-      rows: all.slice(0, rowCap),
-      truncated: all.length > rowCap,
-    });
+    const stmt = await conn.prepare(sql);
+    try {
+      // The text asks for exactly the scope parameters it was built with, no fewer and no other.
+      const asked = Array.from({ length: stmt.parameterCount }, (_, i) => stmt.parameterName(i + 1)).sort();
+      const given = bindings.map((b) => b.name).sort();
+      if (asked.join(',') !== given.join(',')) {
+        send({ type: 'refused', id, reason: `parameters [${asked.join(', ')}] where the scope binds [${given.join(', ')}]` });
+        return;
+      }
+      if (bindings.length) {
+        const values: Record<string, DuckDBValue> = {};
+        const types: Record<string, DuckDBType> = {};
+        for (const b of bindings) {
+          values[b.name] = typeof b.value === 'string' ? BigInt(b.value) : listValue(b.value.map((v) => BigInt(v)));
+          types[b.name] = typeof b.value === 'string' ? BIGINT : LIST(BIGINT);
+        }
+        stmt.bind(values, types);
+      }
+      read(id, await stmt.streamAndReadUntil(rowCap + 1), rowCap);
+    } finally {
+      stmt.destroySync();
+    }
   } catch (err) {
     send({ type: 'error', id, message: err instanceof Error ? err.message : String(err) });
   } finally {
@@ -94,9 +106,22 @@ async function run(id: number, sql: string, rowCap: number): Promise<void> {
   }
 }
 
+function read(id: number, reader: DuckDBResultReader, rowCap: number): void {
+  const names = reader.columnNames();
+  const types = reader.columnTypes().map((t) => t.toString());
+  const all = reader.getRowsJson() as (string | number | boolean | null)[][];
+  send({
+    type: 'result',
+    id,
+    columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })),
+    rows: all.slice(0, rowCap),
+    truncated: all.length > rowCap,
+  });
+}
+
 process.on('message', (msg: ToWorker) => {
   if (msg.type === 'init') void init(msg.path, msg.settings, msg.planPolicy);
-  else if (msg.type === 'run') void run(msg.id, msg.sql, msg.rowCap);
+  else if (msg.type === 'run') void run(msg.id, msg.sql, msg.rowCap, msg.bindings);
   else if (msg.type === 'interrupt' && current?.id === msg.id) current.conn.interrupt();
 });
 // The service is gone (or closed the channel): nothing is left to answer for.

@@ -15,6 +15,7 @@ import { ID_PATTERN } from '../identity/ask-body.js';
 import { postgresEngineChecker } from '../guard/engine-check-postgres.js';
 import type { Directory, DirectoryAdmin } from '../identity/directory.js';
 import type { Cell, ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
+import { bindScope } from './bindings.js';
 import { postgresDialect } from './postgres-dialect.js';
 
 /** Options for {@link openPostgres}. */
@@ -51,6 +52,8 @@ class PostgresConnector implements WarehouseConnector {
 
   async execute(sql: string, opts: ExecuteOptions): Promise<QueryResult> {
     if (opts.signal?.aborted) throw new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: 'aborted before start' });
+    // $1, $2... in placeholder order, every value from the verified scope (the location list as bigint[]).
+    const values = bindScope(opts.bindings, opts.scope).map((b) => (typeof b.value === 'string' ? b.value : [...b.value]));
     const client = await this.pool.connect();
     let broken = false;
     try {
@@ -69,7 +72,7 @@ class PostgresConnector implements WarehouseConnector {
         await client.query(`SET LOCAL ${SCOPE_SETTINGS.locations} = '${opts.scope.locations.join(',')}'`);
       }
       // A cursor reads at most cap + 1 rows, whatever the SQL would return.
-      await client.query(`DECLARE splitplane_rows NO SCROLL CURSOR FOR ${sql}`);
+      await client.query(`DECLARE splitplane_rows NO SCROLL CURSOR FOR ${sql}`, values);
       const res = await client.query({ text: `FETCH ${opts.rowCap + 1} FROM splitplane_rows`, rowMode: 'array' });
       const rows = (res.rows as unknown[][]).map((r) => r.map(cell));
       return {

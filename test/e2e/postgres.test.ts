@@ -171,7 +171,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
       const sandbox = buildSandbox(scope, raw.dialect);
       const ok = await guardCandidate('SELECT SUM(net_sales_amount) AS s FROM daily_sales', { sandbox, connector: raw });
       expect(ok.sql).toContain('"warehouse"."fact_daily_sales"');
-      expect((await raw.execute(ok.sql, { timeoutMs: 5_000, rowCap: 10, scope: SCOPE_7042 })).rows).toHaveLength(1);
+      expect((await raw.execute(ok.sql, { timeoutMs: 5_000, rowCap: 10, scope: SCOPE_7042, bindings: sandbox.bindings })).rows).toHaveLength(1);
       const expected = raw.engineChecker.sandboxEntries(await raw.engineParse(`WITH ${sandbox.cteSql} SELECT 1`));
       for (const tail of ['SELECT * FROM customers', 'SELECT * FROM warehouse.daily_sales', "SELECT * FROM generate_series(1, 10)", "SELECT set_config('a', 'b', true)", 'SELECT (SELECT COUNT(*) FROM dim_admins) FROM daily_sales']) {
         const tree = await raw.engineParse(`WITH ${sandbox.cteSql}\n${tail}`);

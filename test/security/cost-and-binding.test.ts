@@ -13,6 +13,7 @@ import { AST_LIMITS, checkLiteralsKept, literalsOf } from '../../src/guard/limit
 import { buildSandbox } from '../../src/sandbox/sandbox.js';
 import { openDuckDb } from '../../src/warehouse/duckdb-connector.js';
 import type { WarehouseConnector } from '../../src/warehouse/connector.js';
+import type { ScopeParam } from '../../src/warehouse/bindings.js';
 import { ask, FRANCHISE_OWNER, startTestService, type TestService } from '../support/harness.js';
 import { buildPhysicalSandbox, normalise, PERSONAS, type PhysicalSandbox } from './physical-sandbox.js';
 
@@ -147,21 +148,21 @@ describe('nothing the engine binds behind the guard', () => {
   describe('the DuckDB bound plan alone (both parse layers bypassed, SQL sent straight to the engine worker)', () => {
     let conn: WarehouseConnector;
     let cteSql = '';
+    let bindings: readonly ScopeParam[] = [];
+    const scope = {
+      tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', locations: ['628017', '628123'],
+      tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount'], locations: ['location_id', 'name', 'city'] },
+    };
     beforeAll(async () => {
       conn = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '256MB' });
-      cteSql = buildSandbox(
-        {
-          tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', locations: ['628017', '628123'],
-          tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount'], locations: ['location_id', 'name', 'city'] },
-        },
-        conn.dialect,
-      ).cteSql;
+      ({ cteSql, bindings } = buildSandbox(scope, conn.dialect));
     });
     afterAll(async () => {
       await conn.close();
     });
     /** A body over the sandbox CTEs, as the guard would assemble it, or raw SQL. */
-    const run = (body: string, raw = false) => conn.execute(raw ? body : `WITH ${cteSql}\n${body}`, { timeoutMs: 5000, rowCap: 10 });
+    const run = (body: string, raw = false) =>
+      conn.execute(raw ? body : `WITH ${cteSql}\n${body}`, { timeoutMs: 5000, rowCap: 10, scope, ...(raw ? {} : { bindings }) });
 
     it.each([
       ['a keyword the binder turns into current_database()', 'SELECT current_catalog AS c FROM locations', false],
@@ -199,6 +200,32 @@ describe('nothing the engine binds behind the guard', () => {
 
     it('a query the binder rejects fails as it would have run (SP_ERR_EXECUTION_FAILED), not as a refusal', async () => {
       await expect(run('SELECT no_such_column FROM locations')).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
+    });
+
+    it('binds the scope from the verified scope only: a text that asks for any other parameter, or bound text run without its bindings, is refused', async () => {
+      // The franchise owner's two stores, bound from `scope` (no ID is in the text).
+      expect(Number((await run('SELECT COUNT(*) AS n FROM locations')).rows[0]![0])).toBe(2);
+      // A parameter whose type the binder cannot tell, or a positional one beside the named, fails binding (nothing runs); one it can type is refused by name.
+      for (const untyped of ['SELECT $sp_admin AS a FROM locations', 'SELECT $1 AS a FROM locations', 'SELECT COUNT(*) AS n FROM locations WHERE location_id = $1']) {
+        expect(((await run(untyped).catch((e: unknown) => e)) as { code?: string }).code, untyped).toBe('SP_ERR_EXECUTION_FAILED');
+      }
+      for (const extra of ['SELECT COUNT(*) AS n FROM locations WHERE location_id = $x', 'SELECT COUNT(*) AS n FROM locations WHERE location_id IN ($sp_tenant, $sp_other)']) {
+        const err = (await run(extra).catch((e: unknown) => e)) as { code?: string; message?: string };
+        expect(err.code, extra).toBe('SP_ERR_GUARD_ENGINE_MISMATCH');
+        expect(String(err.message)).toMatch(/parameters/);
+      }
+      const unbound = (await conn.execute(`WITH ${cteSql}\nSELECT COUNT(*) AS n FROM locations`, { timeoutMs: 5000, rowCap: 10, scope }).catch((e: unknown) => e)) as { code?: string };
+      expect(unbound.code).toBe('SP_ERR_GUARD_ENGINE_MISMATCH');
+      const noScope = (await conn.execute(`WITH ${cteSql}\nSELECT COUNT(*) AS n FROM locations`, { timeoutMs: 5000, rowCap: 10, bindings }).catch((e: unknown) => e)) as { code?: string };
+      expect(noScope.code).toBe('SP_ERR_POLICY_INVALID');
+    });
+
+    it('one text for every scope of the same shape: another owner of two stores gets their own rows from the same text', async () => {
+      const other = { ...scope, locations: ['628001', '628002', '628003'] };
+      const same = buildSandbox(other, conn.dialect);
+      expect(same.cteSql).toBe(cteSql);
+      const got = await conn.execute(`WITH ${cteSql}\nSELECT location_id FROM locations ORDER BY 1`, { timeoutMs: 5000, rowCap: 10, scope: other, bindings });
+      expect(got.rows.map((r) => String(r[0]))).toEqual(['628001', '628002', '628003']);
     });
   });
 });

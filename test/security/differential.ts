@@ -60,7 +60,7 @@ export async function checkPersona(
       const oracle = await deps.physical.run(sql, ROW_CAP);
       let got;
       try {
-        const r = await deps.connector.execute(guarded.sql, { timeoutMs: 10_000, rowCap: ROW_CAP });
+        const r = await deps.connector.execute(guarded.sql, { timeoutMs: 10_000, rowCap: ROW_CAP, scope, bindings: sandbox.bindings });
         got = normalise(r.columns.map((c) => c.name), r.rows, ROW_CAP);
       } catch (e) {
         if (e instanceof SplitplaneError && e.code === 'SP_ERR_EXECUTION_TIMEOUT') {

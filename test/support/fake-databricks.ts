@@ -122,7 +122,11 @@ async function runOnDuckDb(instance: DuckDBInstance, sql: string, params: readon
     // Databricks named parameters (:name) become DuckDB's ($name), values bound as text and cast by the SQL.
     const values: Record<string, string> = {};
     for (const p of params) if (p.name !== undefined && p.value !== undefined) values[p.name] = p.value;
-    const duck = sql.replace(/(?<![:\w]):([A-Za-z_]\w*)/g, (_m, n: string) => `$${n}`).replace(/`/g, '"');
+    // Spark's from_json(:list, 'ARRAY<BIGINT>') over a JSON array text is DuckDB's cast of that text to BIGINT[].
+    const duck = sql
+      .replace(/from_json\(:([A-Za-z_]\w*), 'ARRAY<BIGINT>'\)/g, (_m, n: string) => `CAST(:${n} AS BIGINT[])`)
+      .replace(/(?<![:\w]):([A-Za-z_]\w*)/g, (_m, n: string) => `$${n}`)
+      .replace(/`/g, '"');
     const reader = await conn.runAndReadAll(duck, values);
     return { columns: reader.columnNames(), types: reader.columnTypes().map((t) => t.toString()), rows: reader.getRowsJson() as unknown[][], sent: false };
   } catch (e) {
