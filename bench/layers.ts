@@ -1,11 +1,17 @@
 /**
  * Layer overhead, in process: p50/p99 microseconds of each security layer for
- * the demo personas, beside the warehouse execution of the same final SQL in
- * the same run (the baseline the layers are judged against).
+ * scopes of 2, 200 and 10,000 locations (the demo's franchise owner and brand
+ * manager, and a bench-only admin of business 628 granted 10,000 locations),
+ * beside two baselines measured in the same run: the warehouse execution of
+ * the same final SQL, and the floor of the work no design can skip on SQL it
+ * has not seen: one SigV4 verification, one engine parse of the final SQL and
+ * one policy evaluation (opa-wasm, uncached).
  *
  *   npm run bench:layers -- [--n 10000] [--out bench/results/layers.json]
  *
- * Prints a table and writes a JSON report. Not a test: no assertion on time.
+ * Prints a table and writes a JSON report whose `scopes` hold, per scope size,
+ * guardFirstSightP50Us, guardFirstSightP99Us, layersFirstSightP99Us and
+ * floorP50Us. Not a test: no assertion on time.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -19,7 +25,10 @@ import { parseAskBody } from '../src/identity/ask-body.js';
 import { credentialStoreFromJson } from '../src/identity/credentials.js';
 import { MemoryReplayCache } from '../src/identity/replay-cache.js';
 import { verifySigV4 } from '../src/identity/sigv4.js';
+import { directoryAsPolicyData, type DirectoryAdmin } from '../src/identity/directory.js';
 import { readQuestion, understand } from '../src/intent/analyze.js';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { readFile } from 'node:fs/promises';
 import { loadCatalog } from '../src/semantic/catalog.js';
 import { loadOpaWasmPolicy } from '../src/policy/opa-wasm.js';
 import { buildSandbox, describeSandbox } from '../src/sandbox/sandbox.js';
@@ -31,8 +40,9 @@ const KEY = { accessKeyId: 'BENCHKEY00000000001', secretAccessKey: 'bench-secret
 const NOW = Date.UTC(2026, 10, 18, 12);
 const QUESTION = 'What was the total sales amount last week?';
 const PERSONAS = [
-  { name: 'franchise owner 7042 (2 locations)', tenantId: '12', businessId: '628', adminId: '7042' },
-  { name: 'brand manager 7001 (200 locations)', tenantId: '12', businessId: '628', adminId: '7001' },
+  { name: 'franchise owner 7042 (2 locations)', tenantId: '12', businessId: '628', adminId: '7042', locations: 2 },
+  { name: 'brand manager 7001 (200 locations)', tenantId: '12', businessId: '628', adminId: '7001', locations: 200 },
+  { name: 'bench-only admin 7990 (10,000 locations)', tenantId: '12', businessId: '628', adminId: '7990', locations: 10_000 },
 ];
 
 function stats(samples: number[]): { p50: number; p99: number; mean: number } {
@@ -51,8 +61,14 @@ async function time<T>(samples: number[], fn: () => Promise<T> | T): Promise<T> 
 const dbPath = join(tmpdir(), `splitplane-bench-${process.pid}.duckdb`);
 await generateDemoWarehouse({ path: dbPath });
 const connector = await openDuckDb({ path: dbPath, threads: 2, memoryLimit: '1GB' });
-const directory = await connector.loadDirectory();
+const loaded = await connector.loadDirectory();
+// The bench-only tenant-wide grant: the brand manager's role over 10,000 location IDs (200 of them real).
+const wide: DirectoryAdmin = { ...loaded.admins.get('7001')!, adminId: '7990', locations: Array.from({ length: 10_000 }, (_, k) => String(628_001 + k)) };
+const directory = { admins: new Map([...loaded.admins, ['7990', wide]]), loadedAt: loaded.loadedAt };
 const policy = await loadOpaWasmPolicy('policies/build/policy.wasm', directory);
+// The floor's policy evaluation: the same wasm and data, evaluated afresh (the engine above caches decisions).
+const rawPolicy = await loadPolicy(await readFile('policies/build/policy.wasm'), { initial: 64 });
+rawPolicy.setData(directoryAsPolicyData(directory));
 const catalog = loadCatalog('catalog/metrics.yaml');
 const compiler = catalogGenerator(catalog);
 const credentials = credentialStoreFromJson({ credentials: [{ ...KEY, tenants: ['*'] }] }, 'bench');
@@ -61,6 +77,7 @@ const report: Record<string, unknown> = {
   machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version, duckdb: (await import('@duckdb/node-api')).version() },
   n: N,
   personas: {} as Record<string, unknown>,
+  scopes: {} as Record<string, unknown>,
 };
 const rows: string[] = [];
 
@@ -68,13 +85,14 @@ for (const p of PERSONAS) {
   const who = { tenantId: p.tenantId, businessId: p.businessId, adminId: p.adminId };
   const body = JSON.stringify({ ...who, question: QUESTION });
   const requests = await Promise.all(
-    Array.from({ length: N }, async (_, i) => {
+    Array.from({ length: N + Math.ceil(N / 10) }, async (_, i) => {
       const headers = await signRequest({ url: 'http://bench.local/v1/ask', body, ...KEY, signingDate: new Date(NOW), extraHeaders: { 'x-splitplane-nonce': String(i) } });
       return { method: 'POST', url: '/v1/ask', headers, body: Buffer.from(body) };
     }),
   );
   const verifier = { service: 'splitplane', region: 'us-east-1', maxSkewSeconds: 300, credentials, replayCache: new MemoryReplayCache(), now: () => NOW };
-  const t = { signature: [] as number[], identity: [] as number[], intent: [] as number[], intentFirstSight: [] as number[], policy: [] as number[], sandbox: [] as number[], generate: [] as number[], guard: [] as number[], total: [] as number[], guardFirstSight: [] as number[], execute: [] as number[] };
+  const t = { signature: [] as number[], identity: [] as number[], intent: [] as number[], intentFirstSight: [] as number[], policy: [] as number[], sandbox: [] as number[], generate: [] as number[], guard: [] as number[], total: [] as number[], guardFirstSight: [] as number[], layersFirstSight: [] as number[], execute: [] as number[], floor: [] as number[] };
+  let floorRequest = N;
   let finalSql = '';
   for (let i = 0; i < N; i++) {
     const req = requests[i]!;
@@ -99,13 +117,32 @@ for (const p of PERSONAS) {
     const guarded = await time(t.guard, () => guardCandidate(candidate.sql, { sandbox, connector }));
     t.total.push(Number(process.hrtime.bigint() - start) / 1000);
     finalSql = guarded.sql;
-    if (i % 10 === 0) await time(t.execute, () => connector.execute(guarded.sql, { timeoutMs: 10_000, rowCap: 1000 }));
+    if (i % 10 === 0) await time(t.execute, () => connector.execute(guarded.sql, { timeoutMs: 10_000, rowCap: 1000, scope, bindings: sandbox.bindings }));
     // The guard caches accepted verdicts: `guard` above is a repeated question (a cache hit after the
     // first); this is the same work for SQL it has never seen (a distinct LIMIT makes it new).
-    if (i % 10 === 0) await time(t.guardFirstSight, () => guardCandidate(`${candidate.sql} LIMIT ${100_000 + i}`, { sandbox, connector }));
+    if (i % 10 === 0) {
+      const total = t.total.at(-1)! - t.guard.at(-1)!;
+      const fresh = await time(t.guardFirstSight, () => guardCandidate(`${candidate.sql} LIMIT ${100_000 + i}`, { sandbox, connector }));
+      t.layersFirstSight.push(total + t.guardFirstSight.at(-1)!);
+      // The floor: a signature never seen, the engine's parse of this final text, one uncached policy evaluation.
+      const extra = requests[floorRequest++]!;
+      const f0 = process.hrtime.bigint();
+      await verifySigV4(extra, verifier);
+      await connector.engineParse(fresh.sql);
+      rawPolicy.evaluate({ tenant_id: p.tenantId, business_id: p.businessId, admin_id: p.adminId }, 'splitplane/decision');
+      t.floor.push(Number(process.hrtime.bigint() - f0) / 1000);
+    }
   }
   const summary = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, stats(v)]));
   (report['personas'] as Record<string, unknown>)[p.name] = { ...summary, finalSqlLength: finalSql.length };
+  (report['scopes'] as Record<string, unknown>)[String(p.locations)] = {
+    persona: p.name,
+    guardFirstSightP50Us: summary['guardFirstSight']!.p50,
+    guardFirstSightP99Us: summary['guardFirstSight']!.p99,
+    layersFirstSightP99Us: summary['layersFirstSight']!.p99,
+    floorP50Us: summary['floor']!.p50,
+    finalSqlLength: finalSql.length,
+  };
   rows.push(`\n${p.name}: ${N} requests (execute sampled every 10th)`);
   rows.push('layer        p50 µs     p99 µs');
   for (const [k, v] of Object.entries(summary)) rows.push(`${k.padEnd(10)} ${v.p50.toFixed(1).padStart(9)} ${v.p99.toFixed(1).padStart(10)}`);
@@ -115,8 +152,11 @@ for (const p of PERSONAS) {
   const cold = summary['guardFirstSight']!;
   const coldTotal = layers.p50 - summary['guard']!.p50 + cold.p50;
   rows.push(`with the guard on first-seen SQL: layers p50 ≈ ${coldTotal.toFixed(0)} µs, / execute p50 = ${(coldTotal / exec.p50).toFixed(3)}`);
+  rows.push(`first-seen SQL: layers p99 / floor p50 = ${(summary['layersFirstSight']!.p99 / summary['floor']!.p50).toFixed(2)}; final SQL ${finalSql.length} characters`);
 }
 
+const scopes = report['scopes'] as Record<string, { guardFirstSightP50Us: number }>;
+rows.push(`\nguard on first-seen SQL, p50: 10,000 locations / 2 locations = ${(scopes['10000']!.guardFirstSightP50Us / scopes['2']!.guardFirstSightP50Us).toFixed(2)}`);
 mkdirSync(dirname(values.out), { recursive: true });
 writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`machine: ${JSON.stringify(report['machine'])}${rows.join('\n')}\n\nreport: ${values.out}`);

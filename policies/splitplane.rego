@@ -1,15 +1,16 @@
 # splitplane scope policy.
 #
 # Decides, from the verified identity in `input` and the directory in `data`,
-# what one admin may see: whether the request is allowed at all, the set of
-# locations in scope, and the sandbox tables with their allowed columns.
+# what one admin may see: whether the request is allowed at all, the
+# locations in scope (locations_granted: the admin's directory grant; or an
+# explicit "locations" list), and the sandbox tables with their allowed columns.
 #
 #   input: {"tenant_id": "12", "business_id": "628", "admin_id": "7042"}   (decimal strings)
 #   data.directory.admins[admin_id]: {"tenant_id", "business_id", "role", "active", "locations": [...]}
 #
 # Deny is the default: a missing admin, a tenant or business that does not
 # match the directory, an inactive admin or an unknown role all give
-# allow == false, no locations and no tables.
+# allow == false, locations_granted == false and no tables.
 package splitplane
 
 import rego.v1
@@ -56,9 +57,14 @@ allow if {
 # Location IDs (decimal strings) in scope. Empty unless allowed. The service checks every ID
 # against the same pattern and refuses the whole decision if one does not match (no per-ID
 # regex here: in wasm it made a 10,000-location grant cost ~0.5 s per decision).
-default locations := []
 
-locations := admin.locations if allow
+# The admin's whole grant, as the directory holds it. The decision says so
+# (locations_granted) instead of copying the list: the service reads the list
+# from the same directory snapshot it gave this policy, so a 10,000-location
+# grant costs a decision no more than a 2-location one. A policy that narrows
+# the grant returns "locations": [...] instead (the service accepts either,
+# never both).
+locations_granted := allow
 
 default tables := {}
 
@@ -75,8 +81,8 @@ decision := {
 	"business_id": input.business_id,
 	"admin_id": input.admin_id,
 	"role": role,
-	"locations": locations,
+	"locations_granted": locations_granted,
 	"tables": tables,
 } if valid_input
 
-default decision := {"allow": false, "role": "", "locations": [], "tables": {}}
+default decision := {"allow": false, "role": "", "locations_granted": false, "tables": {}}

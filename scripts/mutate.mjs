@@ -73,7 +73,10 @@ const MUTATIONS = [
   ['builtins-only', 'src/warehouse/duckdb-connector.ts', '  if (shadowing.length) {', '  if (false) {'],
   // sandbox
   ['sandbox-location-filter', 'src/sandbox/sandbox.ts', '    if (spec.scope.location !== undefined) {', '    if (false) {'],
-  ['sandbox-business-filter', 'src/sandbox/sandbox.ts', "      `${dialect.quoteIdent(spec.scope.business)} = ${id('sp_business', scope.businessId)}`,", ''],
+  ['sandbox-business-filter', 'src/sandbox/sandbox.ts', "      `${dialect.quoteIdent(spec.scope.business)} = ${param('sp_business')}`,", ''],
+  // the bound scope: values only from the verified scope, and only the parameters the text was built with
+  ['bind-needs-scope', 'src/warehouse/bindings.ts', "  if (!scope) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'bound sandbox text without a verified scope' });", '  if (!scope) return [];'],
+  ['worker-parameter-names', 'src/warehouse/duckdb-worker.ts', "      if (asked.join(',') !== given.join(',')) {", '      if (false) {'],
   ['sandbox-fence', 'src/warehouse/duckdb-dialect.ts', "  cteFence: 'MATERIALIZED',", "  cteFence: '',"],
   // engine lock-down
   ['lock-read-only', 'src/warehouse/duckdb-connector.ts', "  access_mode: 'READ_ONLY',", ''],
@@ -92,7 +95,8 @@ const MUTATIONS = [
   ['plan-scans', 'src/guard/plan-check-duckdb.ts', "      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || scannable === undefined || data['table'] !== scannable) {", '      if (false) {'],
   ['plan-scans-in-sandbox', 'src/guard/plan-check-duckdb.ts', " || scannable === undefined || data['table'] !== scannable) {", ') {'],
   ['plan-constants', 'src/guard/plan-check-duckdb.ts', "      if (word !== undefined && !constantOfWord(word, v['value'], sql)) return", '      if (false) return'],
-  ['plan-functions', 'src/guard/plan-check-duckdb.ts', '      if (!functions.has(name)) return', '      if (false) return'],
+  ['plan-functions', 'src/guard/plan-check-duckdb.ts', '      if (!(scannable === undefined ? functions : inSandbox).has(name)) return', '      if (false) return'],
+  ['plan-sandbox-functions', 'src/guard/plan-check-duckdb.ts', '(scannable === undefined ? functions : inSandbox).has(name)', 'inSandbox.has(name)'],
   ['plan-windows', 'src/guard/plan-check-duckdb.ts', "      if (!windows.has(String(v['type']))) return", '      if (false) return'],
 ];
 

@@ -6,7 +6,7 @@ import type { Directory } from '../identity/directory.js';
 import type { Identity } from '../identity/identity.js';
 import type { WarehouseConnector } from '../warehouse/connector.js';
 import { openDuckDb } from '../warehouse/duckdb-connector.js';
-import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from './opa-wasm.js';
+import { ascendingUnique, loadOpaWasmPolicy, type ReloadablePolicyEngine } from './opa-wasm.js';
 
 let connector: WarehouseConnector;
 let directory: Directory;
@@ -69,6 +69,18 @@ describe('scope decisions', () => {
     admins.set('7042', { ...directory.admins.get('7042')!, locations: ['628017', '1) OR (1=1'] });
     const bad = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins, loadedAt: new Date() });
     await expect(bad.decide(who('12', '628', '7042'))).rejects.toMatchObject({ code: 'SP_ERR_POLICY_INVALID' });
+    // Only that admin: the others' grants are well-formed.
+    expect((await bad.decide(who('12', '628', '7001'))).locations).toHaveLength(200);
+  });
+
+  it("reads a granted admin's locations from the directory snapshot it was given, and a reload replaces them", async () => {
+    const admins = new Map(directory.admins);
+    const wide = Array.from({ length: 10_000 }, (_, k) => String(628_001 + k));
+    admins.set('7042', { ...directory.admins.get('7042')!, locations: wide });
+    const reloaded = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins, loadedAt: new Date() });
+    expect((await reloaded.decide(who('12', '628', '7042'))).locations).toEqual(wide);
+    reloaded.setDirectory(directory);
+    expect((await reloaded.decide(who('12', '628', '7042'))).locations).toEqual(['628017', '628123']);
   });
 
   it('fails at load time, with a stable code, when the bundle is missing', async () => {
@@ -84,5 +96,14 @@ describe('directory from the warehouse', () => {
     expect(directory.admins.get('7001')?.locations).toHaveLength(200);
     expect(directory.admins.get('7099')?.locations).toEqual([]);
     expect(directory.admins.get('5401')).toMatchObject({ tenantId: '31', businessId: '544' });
+  });
+});
+
+describe('ascendingUnique', () => {
+  it('keeps an ascending list as it is and orders anything else numerically, without repeats', () => {
+    expect(ascendingUnique(['9', '10', '628017'])).toEqual(['9', '10', '628017']);
+    expect(ascendingUnique(['10', '9', '628017', '9'])).toEqual(['9', '10', '628017']);
+    expect(ascendingUnique(['5', '5'])).toEqual(['5']);
+    expect(ascendingUnique([])).toEqual([]);
   });
 });

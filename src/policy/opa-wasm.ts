@@ -23,7 +23,9 @@ const Decision = z
     business_id: z.string().regex(ID_PATTERN).optional(),
     admin_id: z.string().regex(ID_PATTERN).optional(),
     role: z.string(),
-    locations: z.array(z.string().regex(ID_PATTERN)),
+    // Either the admin's whole directory grant, or an explicit list (a policy that narrows it); never both.
+    locations_granted: z.boolean().optional(),
+    locations: z.array(z.string().regex(ID_PATTERN)).optional(),
     tables: z.record(z.string(), z.array(z.string())),
   })
   .strict();
@@ -34,7 +36,11 @@ export interface ReloadablePolicyEngine extends PolicyEngine {
 }
 
 /** Load the compiled policy from disk and give it the directory. */
-export async function loadOpaWasmPolicy(wasmPath: string, directory: Directory): Promise<ReloadablePolicyEngine> {
+export async function loadOpaWasmPolicy(
+  wasmPath: string,
+  directory: Directory,
+  opts: { readonly cacheDecisions?: boolean } = {},
+): Promise<ReloadablePolicyEngine> {
   let policy: LoadedPolicy;
   try {
     const bytes = await readFile(wasmPath);
@@ -45,25 +51,38 @@ export async function loadOpaWasmPolicy(wasmPath: string, directory: Directory):
   if (!Object.values(policy.entrypoints as Record<string, number>).length || !('splitplane/decision' in policy.entrypoints)) {
     throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'the wasm has no splitplane/decision entrypoint' });
   }
-  const engine = new OpaWasmPolicy(policy);
+  const engine = new OpaWasmPolicy(policy, opts.cacheDecisions ?? true);
   engine.setDirectory(directory);
   return engine;
 }
 
 class OpaWasmPolicy implements ReloadablePolicyEngine {
   readonly #policy: LoadedPolicy;
+  /** Off only to measure a decision's own cost (bench/policy-scaling.ts). */
+  readonly #cache: boolean;
 
-  constructor(policy: LoadedPolicy) {
+  constructor(policy: LoadedPolicy, cache: boolean) {
     this.#policy = policy;
+    this.#cache = cache;
   }
 
+  /** The snapshot the policy holds as data: where a `locations_granted` decision reads the grant. */
+  #directory: Directory | undefined;
+  /** Admins of that snapshot whose grant holds a malformed ID: their allow decisions are refused. */
+  #malformed = new Set<string>();
+
   setDirectory(directory: Directory): void {
+    // Validated once per snapshot, so a decision for a large grant does not test every ID again.
+    const malformed = new Set<string>();
+    for (const a of directory.admins.values()) if (!a.locations.every((l) => ID_PATTERN.test(l))) malformed.add(a.adminId);
     try {
       this.#policy.setData(directoryAsPolicyData(directory));
     } catch (cause) {
       throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'setData failed', cause: wrap(cause) });
     }
     // A decision is a pure function of the identity and the directory: new directory, new decisions.
+    this.#directory = directory;
+    this.#malformed = malformed;
     this.#decisions.clear();
   }
 
@@ -75,6 +94,7 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
     const hit = this.#decisions.get(key);
     if (hit) return hit;
     const scope = this.#evaluate(identity);
+    if (!this.#cache) return scope;
     this.#decisions.set(key, scope);
     if (this.#decisions.size > 100_000) this.#decisions.delete(this.#decisions.keys().next().value as string);
     return scope;
@@ -95,6 +115,11 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
     if (!parsed.success) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: parsed.error.message });
     const d = parsed.data;
     if (!d.allow) throw new SplitplaneError('SP_ERR_POLICY_DENIED');
+    if ((d.locations_granted === true) === (d.locations !== undefined)) {
+      throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'an allow decision names its locations either as the grant or as a list' });
+    }
+    const locations = d.locations ?? (this.#malformed.has(identity.adminId) ? undefined : this.#directory?.admins.get(identity.adminId)?.locations);
+    if (!locations) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'no well-formed grant for this admin in the directory' });
     // An allow must be about exactly this identity and name only tables and columns the sandbox can build.
     if (d.tenant_id !== identity.tenantId || d.business_id !== identity.businessId || d.admin_id !== identity.adminId) {
       throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'decision is about another identity' });
@@ -111,10 +136,23 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
       businessId: identity.businessId,
       adminId: identity.adminId,
       role: d.role,
-      locations: Object.freeze([...new Set(d.locations)].sort()),
+      locations: Object.freeze(ascendingUnique(locations)),
       tables: Object.freeze(Object.fromEntries(Object.entries(d.tables).map(([t, c]) => [t, Object.freeze([...c])]))),
     });
   }
+}
+
+/**
+ * IDs in ascending numeric order without repeats. The directory hands the policy each grant in that
+ * order already, so a linear check usually suffices: sorting 10,000 strings cost more than the rest
+ * of the decision.
+ */
+export function ascendingUnique(ids: readonly string[]): string[] {
+  const before = (a: string, b: string): boolean => a.length < b.length || (a.length === b.length && a < b);
+  for (let i = 1; i < ids.length; i++) {
+    if (!before(ids[i - 1]!, ids[i]!)) return [...new Set(ids)].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+  }
+  return [...ids];
 }
 
 /** opa-wasm throws strings; give logs a real Error. */

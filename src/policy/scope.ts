@@ -10,7 +10,7 @@ export interface Scope {
   readonly businessId: string;
   readonly adminId: string;
   readonly role: string;
-  /** Location IDs in scope (decimal strings), sorted; may be empty. */
+  /** Location IDs in scope (decimal strings), in ascending numeric order without repeats; may be empty. */
   readonly locations: readonly string[];
   /** Logical table -> allowed columns. */
   readonly tables: Readonly<Record<string, readonly string[]>>;

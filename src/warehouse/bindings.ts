@@ -40,9 +40,18 @@ export function bindScope(names: readonly string[] | undefined, scope: BoundScop
     const value =
       name === 'sp_tenant' ? scope.tenantId : name === 'sp_business' ? scope.businessId : name === 'sp_locations' ? scope.locations : undefined;
     if (value === undefined) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'a parameter that is not part of the scope' });
-    const ids = typeof value === 'string' ? [value] : value;
-    if (!ids.every((v) => ID_PATTERN.test(v))) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
-    out.push({ name: name as ScopeParam, value: typeof value === 'string' ? value : Object.freeze([...value]) });
+    if (typeof value === 'string' ? !ID_PATTERN.test(value) : !wellFormed(value)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
+    out.push({ name: name as ScopeParam, value });
   }
   return out;
+}
+
+/** Frozen lists already checked: a cached scope's 10,000 IDs are tested once, not on every query. */
+const checked = new WeakSet<readonly string[]>();
+
+function wellFormed(list: readonly string[]): boolean {
+  if (checked.has(list)) return true;
+  if (!list.every((v) => ID_PATTERN.test(v))) return false;
+  if (Object.isFrozen(list)) checked.add(list);
+  return true;
 }
