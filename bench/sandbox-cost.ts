@@ -47,16 +47,21 @@ const PERSONAS = [
   { name: 'brand manager 7001', tenantId: '12', businessId: '628', adminId: '7001' },
 ];
 
-async function median(fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  const xs: number[] = [];
+/**
+ * Medians of several timings, taken round-robin (one of each per round, after a warm-up round), so
+ * that the page cache, the machine's load and the order of measurement weigh on all of them alike.
+ */
+async function medians(fns: readonly (() => Promise<unknown>)[]): Promise<number[]> {
+  for (const fn of fns) await fn();
+  const xs: number[][] = fns.map(() => []);
   for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    await fn();
-    xs.push(performance.now() - t);
+    for (const [k, fn] of fns.entries()) {
+      const t = performance.now();
+      await fn();
+      xs[k]!.push(performance.now() - t);
+    }
   }
-  xs.sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)]!;
+  return xs.map((x) => x.sort((a, b) => a - b)[Math.floor(x.length / 2)]!);
 }
 
 const rows: Record<string, unknown>[] = [];
@@ -75,12 +80,9 @@ for (const scale of [1, Number(values.scale)]) {
       const scope = await policy.decide({ ...p, role: '', accessKeyId: 'bench', sessionKey: '' });
       const sandbox = buildSandbox(scope, connector.dialect);
       const guarded = await guardCandidate(CANDIDATE, { sandbox, connector });
-      const serviceMs = await median(() => connector.execute(guarded.sql, { timeoutMs: 60_000, rowCap: 10, scope, bindings: sandbox.bindings }));
       const values = { sp_tenant: BigInt(scope.tenantId), sp_business: BigInt(scope.businessId), sp_locations: listValue(scope.locations.map((l) => BigInt(l))) };
       const types = { sp_tenant: BIGINT, sp_business: BIGINT, sp_locations: LIST(BIGINT) };
-      const sandboxMs = await median(() => lc.runAndReadAll(guarded.sql, values, types));
       const inlineSql = inline(scope.tenantId, scope.businessId, scope.locations);
-      const inlineMs = await median(() => lc.runAndReadAll(inlineSql));
       const same = JSON.stringify((await lc.runAndReadAll(guarded.sql, values, types)).getRowsJson()) === JSON.stringify((await lc.runAndReadAll(inlineSql)).getRowsJson());
       if (!same) throw new Error(`the sandbox and the inline filter disagree for ${p.name}`);
       // The physical table: only this user's rows, in the same layout as the source.
@@ -91,7 +93,12 @@ for (const scale of [1, Number(values.scale)]) {
         `CREATE TABLE daily_sales AS SELECT location_id, business_date, net_sales_amount, order_count, guest_count FROM src.main.fact_daily_sales
          WHERE tenant_id = ${p.tenantId} AND business_id = ${p.businessId} AND location_id IN (${scope.locations.join(', ')})`,
       );
-      const physicalMs = await median(() => conn.run(CANDIDATE));
+      const [serviceMs, sandboxMs, inlineMs, physicalMs] = (await medians([
+        () => connector.execute(guarded.sql, { timeoutMs: 60_000, rowCap: 10, scope, bindings: sandbox.bindings }),
+        () => lc.runAndReadAll(guarded.sql, values, types),
+        () => lc.runAndReadAll(inlineSql),
+        () => conn.run(CANDIDATE),
+      ])) as [number, number, number, number];
       conn.closeSync();
       phys.closeSync();
       const row = {
