@@ -84,7 +84,7 @@ const MUTATIONS = [
   ['lock-autoinstall', 'src/warehouse/duckdb-connector.ts', "  autoinstall_known_extensions: 'false',", ''],
   ['lock-autoload', 'src/warehouse/duckdb-connector.ts', "  autoload_known_extensions: 'false',", ''],
   ['lock-configuration', 'src/warehouse/duckdb-worker.ts', "      await setup.run('SET lock_configuration = true');", ''],
-  ['row-cap', 'src/warehouse/duckdb-worker.ts', '      rows: all.slice(0, rowCap),', '      rows: all,'],
+  ['row-cap', 'src/warehouse/duckdb-worker.ts', '    rows: all.slice(0, rowCap),', '    rows: all,'],
   // the deadline and the worker pool (the interrupt alone is not a rule: the kill backs it up)
   ['deadline-kill', 'src/warehouse/duckdb-pool.ts', "        this.stats.killed++;\n        worker.child.kill('SIGKILL');", '        this.stats.killed++;'],
   ['tenant-share', 'src/warehouse/duckdb-pool.ts', '      if ((this.#held.get(job.run.tenant) ?? 0) >= this.#opts.perTenant) {', '      if (false) {'],

@@ -12,7 +12,6 @@ import { ID_PATTERN } from '../identity/ask-body.js';
 
 /** The scope values a sandbox text may ask for. */
 export type ScopeParam = 'sp_tenant' | 'sp_business' | 'sp_locations';
-export const SCOPE_PARAMS: readonly ScopeParam[] = Object.freeze(['sp_tenant', 'sp_business', 'sp_locations']);
 
 /** The part of the verified scope the connector binds. */
 export interface BoundScope {

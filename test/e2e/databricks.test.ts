@@ -100,7 +100,7 @@ describe('the stricter guard on Databricks (no local Databricks parser)', () => 
     ['information_schema', 'SELECT * FROM information_schema.tables', 'SP_ERR_GUARD_QUALIFIED_NAME'],
     ['system.* tables', 'SELECT * FROM system.access.audit', 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['double-quoted identifier (a string in Databricks)', 'SELECT "name" FROM locations', 'SP_ERR_GUARD_BAD_CHARACTER'],
-    ['parameter marker', 'SELECT * FROM daily_sales WHERE location_id = :sp_loc0', 'SP_ERR_GUARD_BAD_CHARACTER'],
+    ['parameter marker', 'SELECT * FROM daily_sales WHERE array_contains(from_json(:sp_locations, \'ARRAY<BIGINT>\'), location_id)', 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['variable substitution', 'SELECT * FROM daily_sales WHERE location_id = ${loc}', 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['backslash', "SELECT 'a\\' AS x", 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['raw table', 'SELECT * FROM fact_daily_sales', 'SP_ERR_GUARD_UNKNOWN_RELATION'],
