@@ -29,6 +29,7 @@ import type { CoverageLoader, ValueLoader } from './semantic/value-loader.js';
 import type { ValueIndex } from './semantic/values.js';
 import { unwritableFilter, type SemanticQuery } from './semantic/query.js';
 import { buildSandbox, describeSandbox, type Sandbox } from './sandbox/sandbox.js';
+import { locationsDigest } from './warehouse/bindings.js';
 import type { Cell, QueryResult, ResultColumn, WarehouseConnector } from './warehouse/connector.js';
 
 /** Everything a request needs, built once at start-up. */
@@ -135,7 +136,7 @@ export async function runAsk(
       layers['policy'] = 'ok';
       // 4 sandbox
       const sandbox = buildSandbox(scope, deps.connector.dialect);
-      ev.scope = { locations: scope.locations.length, tables: sandbox.tables.map((t) => t.name) };
+      ev.scope = { locations: scope.locations.length, locationsDigest: locationsDigest(scope.locations), tables: sandbox.tables.map((t) => t.name) };
       layers['sandbox'] = 'ok';
       const described = describeSandbox(sandbox);
       // 2 intent, second pass: names in the question matched against the caller's own values

@@ -38,7 +38,8 @@ export interface AuditEvent {
   readonly errorCode?: string;
   /** IDs the question named that are outside the caller's scope. */
   readonly outOfScopeReferences?: readonly { readonly kind: string; readonly id: string }[];
-  readonly scope?: { readonly locations: number; readonly tables: readonly string[] };
+  /** `locationsDigest`: SHA-256 (hex) of the bound location IDs joined by commas: the text names them only by placeholder. */
+  readonly scope?: { readonly locations: number; readonly locationsDigest?: string; readonly tables: readonly string[] };
   readonly generator?: string;
   /** What the question was understood as, in one line. */
   readonly interpretation?: string;

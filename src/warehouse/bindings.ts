@@ -7,6 +7,7 @@
  * asks for a parameter outside this list, or bound text run without a
  * scope, is refused before the engine sees it.
  */
+import { createHash } from 'node:crypto';
 import { SplitplaneError } from '../errors.js';
 import { ID_PATTERN } from '../identity/ask-body.js';
 
@@ -44,6 +45,19 @@ export function bindScope(names: readonly string[] | undefined, scope: BoundScop
   }
   return out;
 }
+
+/**
+ * SHA-256 (hex) of the location IDs joined by commas, for the audit trail: the SQL it records names
+ * the list only by placeholder. Cached per frozen list (a scope is reused until the directory changes).
+ */
+export function locationsDigest(list: readonly string[]): string {
+  const hit = digests.get(list);
+  if (hit) return hit;
+  const digest = createHash('sha256').update(list.join(',')).digest('hex');
+  if (Object.isFrozen(list)) digests.set(list, digest);
+  return digest;
+}
+const digests = new WeakMap<readonly string[], string>();
 
 /** Frozen lists already checked: a cached scope's 10,000 IDs are tested once, not on every query. */
 const checked = new WeakSet<readonly string[]>();

@@ -3,6 +3,7 @@
  * scenario and its attacks, with the later stages spied on so a test can
  * prove they were never reached.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { DEMO_SCENARIO } from '../../src/demo/generate.js';
 import {
@@ -328,6 +329,8 @@ describe('audit', () => {
     // The scope is bound, not written: the audited text names the location list by its placeholder.
     expect(e.sql).toContain('list_contains($sp_locations, "location_id")');
     expect(e.sql).not.toMatch(/628017|628123/);
+    // ...and the audit says which list was bound: the SHA-256 of the IDs joined by commas.
+    expect(e.scope?.locationsDigest).toBe(createHash('sha256').update('628017,628123').digest('hex'));
     expect(typeof e.latencyMs).toBe('number');
     const raw = JSON.stringify(events);
     expect(raw).not.toContain('splitplane-demo-secret');
