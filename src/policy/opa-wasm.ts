@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { z } from 'zod';
 import { SplitplaneError } from '../errors.js';
-import { ID_PATTERN } from '../identity/ask-body.js';
+import { ID_PATTERN, idsWellFormed } from '../identity/ask-body.js';
 import { directoryAsPolicyData, type Directory } from '../identity/directory.js';
 import type { Identity } from '../identity/identity.js';
 import { SANDBOX_TABLES } from '../sandbox/tables.js';
@@ -74,7 +74,7 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
   setDirectory(directory: Directory): void {
     // Validated once per snapshot, so a decision for a large grant does not test every ID again.
     const malformed = new Set<string>();
-    for (const a of directory.admins.values()) if (!a.locations.every((l) => ID_PATTERN.test(l))) malformed.add(a.adminId);
+    for (const a of directory.admins.values()) if (!idsWellFormed(a.locations)) malformed.add(a.adminId);
     try {
       this.#policy.setData(directoryAsPolicyData(directory));
     } catch (cause) {
@@ -144,15 +144,15 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
 
 /**
  * IDs in ascending numeric order without repeats. The directory hands the policy each grant in that
- * order already, so a linear check usually suffices: sorting 10,000 strings cost more than the rest
- * of the decision.
+ * order already, so a linear check usually suffices (sorting 10,000 strings cost more than the rest
+ * of the decision), and a frozen list in order is returned as it is, not copied.
  */
-export function ascendingUnique(ids: readonly string[]): string[] {
+export function ascendingUnique(ids: readonly string[]): readonly string[] {
   const before = (a: string, b: string): boolean => a.length < b.length || (a.length === b.length && a < b);
   for (let i = 1; i < ids.length; i++) {
     if (!before(ids[i - 1]!, ids[i]!)) return [...new Set(ids)].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
   }
-  return [...ids];
+  return Object.isFrozen(ids) ? ids : [...ids];
 }
 
 /** opa-wasm throws strings; give logs a real Error. */

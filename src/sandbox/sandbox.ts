@@ -11,9 +11,8 @@
  * except through the verified Scope.
  */
 import { SplitplaneError } from '../errors.js';
-import { ID_PATTERN } from '../identity/ask-body.js';
 import type { Scope } from '../policy/scope.js';
-import type { ScopeParam } from '../warehouse/bindings.js';
+import { scopeIdsWellFormed, type ScopeParam } from '../warehouse/bindings.js';
 import type { Dialect } from '../warehouse/connector.js';
 import { SANDBOX_TABLES } from './tables.js';
 
@@ -69,7 +68,7 @@ export function buildSandbox(scope: Scope, dialect: Dialect): Sandbox {
 
 function build(scope: Scope, dialect: Dialect): Sandbox {
   // The IDs are bound, not written, but a scope that holds anything else is a broken policy: refuse it here.
-  if (![scope.tenantId, scope.businessId, ...scope.locations].every((v) => ID_PATTERN.test(v))) {
+  if (!scopeIdsWellFormed(scope)) {
     throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
   }
   const tables: SandboxTable[] = [];

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SplitplaneError } from '../errors.js';
-import { ID_PATTERN } from '../identity/ask-body.js';
+import { ID_PATTERN, idsWellFormed } from '../identity/ask-body.js';
 
 /** The scope values a sandbox text may ask for. */
 export type ScopeParam = 'sp_tenant' | 'sp_business' | 'sp_locations';
@@ -40,10 +40,15 @@ export function bindScope(names: readonly string[] | undefined, scope: BoundScop
     const value =
       name === 'sp_tenant' ? scope.tenantId : name === 'sp_business' ? scope.businessId : name === 'sp_locations' ? scope.locations : undefined;
     if (value === undefined) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'a parameter that is not part of the scope' });
-    if (typeof value === 'string' ? !ID_PATTERN.test(value) : !wellFormed(value)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
+    if (typeof value === 'string' ? !ID_PATTERN.test(value) : !idsWellFormed(value)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
     out.push({ name: name as ScopeParam, value });
   }
   return out;
+}
+
+/** Whether the scope's tenant, business and every location are IDs (ID_PATTERN). */
+export function scopeIdsWellFormed(scope: BoundScope): boolean {
+  return ID_PATTERN.test(scope.tenantId) && ID_PATTERN.test(scope.businessId) && idsWellFormed(scope.locations);
 }
 
 /**
@@ -58,13 +63,3 @@ export function locationsDigest(list: readonly string[]): string {
   return digest;
 }
 const digests = new WeakMap<readonly string[], string>();
-
-/** Frozen lists already checked: a cached scope's 10,000 IDs are tested once, not on every query. */
-const checked = new WeakSet<readonly string[]>();
-
-function wellFormed(list: readonly string[]): boolean {
-  if (checked.has(list)) return true;
-  if (!list.every((v) => ID_PATTERN.test(v))) return false;
-  if (Object.isFrozen(list)) checked.add(list);
-  return true;
-}

@@ -11,11 +11,10 @@
 import { parse as pgParse } from 'libpg-query';
 import pg from 'pg';
 import { SplitplaneError } from '../errors.js';
-import { ID_PATTERN } from '../identity/ask-body.js';
 import { postgresEngineChecker } from '../guard/engine-check-postgres.js';
 import type { Directory, DirectoryAdmin } from '../identity/directory.js';
 import type { Cell, ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
-import { bindScope } from './bindings.js';
+import { bindScope, scopeIdsWellFormed } from './bindings.js';
 import { postgresDialect } from './postgres-dialect.js';
 
 /** Options for {@link openPostgres}. */
@@ -65,8 +64,7 @@ class PostgresConnector implements WarehouseConnector {
       if (opts.scope) {
         // SET LOCAL, not set_config(): EXECUTE on set_config is revoked from the query role, so SQL that
         // slipped past the guard cannot widen its own scope; a cursor (below) cannot run SET.
-        const ids = [opts.scope.tenantId, opts.scope.businessId, ...opts.scope.locations];
-        if (!ids.every((v) => ID_PATTERN.test(v))) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
+        if (!scopeIdsWellFormed(opts.scope)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
         await client.query(`SET LOCAL ${SCOPE_SETTINGS.tenant} = '${opts.scope.tenantId}'`);
         await client.query(`SET LOCAL ${SCOPE_SETTINGS.business} = '${opts.scope.businessId}'`);
         await client.query(`SET LOCAL ${SCOPE_SETTINGS.locations} = '${opts.scope.locations.join(',')}'`);
