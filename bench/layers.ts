@@ -32,7 +32,8 @@ import { readFile } from 'node:fs/promises';
 import { loadCatalog } from '../src/semantic/catalog.js';
 import { loadOpaWasmPolicy } from '../src/policy/opa-wasm.js';
 import { buildSandbox, describeSandbox } from '../src/sandbox/sandbox.js';
-import { openDuckDb } from '../src/warehouse/duckdb-connector.js';
+import { openDuckDb } from '../src/engines/duckdb/connector.js';
+import { loadDirectory } from '../src/warehouse/directory-query.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '10000' }, out: { type: 'string', default: 'bench/results/layers.json' } } });
 const N = Number(values.n);
@@ -61,7 +62,7 @@ async function time<T>(samples: number[], fn: () => Promise<T> | T): Promise<T> 
 const dbPath = join(tmpdir(), `splitplane-bench-${process.pid}.duckdb`);
 await generateDemoWarehouse({ path: dbPath });
 const connector = await openDuckDb({ path: dbPath, threads: 2, memoryLimit: '1GB' });
-const loaded = await connector.loadDirectory();
+const loaded = await loadDirectory(connector);
 // The bench-only tenant-wide grant: the brand manager's role over 10,000 location IDs (200 of them real).
 const wide: DirectoryAdmin = { ...loaded.admins.get('7001')!, adminId: '7990', locations: Array.from({ length: 10_000 }, (_, k) => String(628_001 + k)) };
 const directory = { admins: new Map([...loaded.admins, ['7990', wide]]), loadedAt: loaded.loadedAt };
@@ -114,7 +115,7 @@ for (const p of PERSONAS) {
     const scope = await time(t.policy, () => policy.decide(identity));
     const sandbox = await time(t.sandbox, () => buildSandbox(scope, connector.dialect));
     const candidate = await time(t.generate, () => compiler.generate({ intent, question: QUESTION, sandbox: describeSandbox(sandbox), dialect: connector.dialect }));
-    const guarded = await time(t.guard, () => guardCandidate(candidate.sql, { sandbox, connector }));
+    const guarded = await time(t.guard, () => guardCandidate(candidate.sql, { sandbox, engine: connector.check }));
     t.total.push(Number(process.hrtime.bigint() - start) / 1000);
     finalSql = guarded.sql;
     if (i % 10 === 0) await time(t.execute, () => connector.execute(guarded.sql, { timeoutMs: 10_000, rowCap: 1000, scope, bindings: sandbox.bindings }));
@@ -122,7 +123,7 @@ for (const p of PERSONAS) {
     // first); this is the same work for SQL it has never seen (a distinct LIMIT makes it new).
     if (i % 10 === 0) {
       const total = t.total.at(-1)! - t.guard.at(-1)!;
-      const fresh = await time(t.guardFirstSight, () => guardCandidate(`${candidate.sql} LIMIT ${100_000 + i}`, { sandbox, connector }));
+      const fresh = await time(t.guardFirstSight, () => guardCandidate(`${candidate.sql} LIMIT ${100_000 + i}`, { sandbox, engine: connector.check }));
       t.layersFirstSight.push(total + t.guardFirstSight.at(-1)!);
       // The floor: a signature never seen, the engine's parse of this final text, one uncached policy evaluation.
       const extra = requests[floorRequest++]!;

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import type { Directory, DirectoryAdmin } from '../src/identity/directory.js';
 import { loadOpaWasmPolicy } from '../src/policy/opa-wasm.js';
 import { buildSandbox } from '../src/sandbox/sandbox.js';
-import { duckdbDialect } from '../src/warehouse/duckdb-dialect.js';
+import { duckdbDialect } from '../src/engines/duckdb/dialect.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'bench/results/policy-scaling.json' } } });
 

@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateDemoWarehouse } from '../src/demo/generate.js';
-import { DUCKDB_LOCKDOWN, KILL_GRACE_MS } from '../src/warehouse/duckdb-connector.js';
-import { EnginePool } from '../src/warehouse/duckdb-pool.js';
+import { DUCKDB_LOCKDOWN, KILL_GRACE_MS } from '../src/engines/duckdb/connector.js';
+import { EnginePool } from '../src/engines/duckdb/pool.js';
 
 const { values } = parseArgs({
   options: { n: { type: 'string', default: '40' }, timeout: { type: 'string', default: '3000' }, out: { type: 'string', default: 'bench/results/stall.json' } },

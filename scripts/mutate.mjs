@@ -6,7 +6,10 @@
  * security tests, and reports whether at least one test then fails ("killed").
  * A rule whose removal no test notices is dead weight or an untested rule.
  *
- *   npm run test:mutation [-- --only ID[,ID...]] [-- --runs N]
+ *   npm run test:mutation [-- --only ID[,ID...]] [-- --runs N] [-- --bail]
+ *
+ * --bail stops each mutant's run at its first failing test: the verdict (killed or not) is the
+ * same, only the count of failing tests is then 1, and a run takes a fraction of the time.
  *
  * Writes test-artifacts/mutation.json and prints a table. Exits 1 if any
  * mutation survives.
@@ -17,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, runs: { type: 'string', default: '300' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, runs: { type: 'string', default: '300' }, bail: { type: 'boolean', default: false } } });
 
 /** Each mutation: a unique piece of source replaced by a version without the rule. */
 const MUTATIONS = [
@@ -28,7 +31,7 @@ const MUTATIONS = [
   ['pre-first-keyword', 'src/guard/first-layer.ts', "if (!head.startsWith('SELECT') && !head.startsWith('WITH')) throw new SplitplaneError('SP_ERR_GUARD_NOT_SELECT');", ''],
   ['one-statement', 'src/guard/first-layer.ts', "if (statements.length !== 1) throw new SplitplaneError('SP_ERR_GUARD_MULTIPLE_STATEMENTS');", ''],
   ['ast-select-only', 'src/guard/sql-check.ts', "if (!isNode(node) || node['type'] !== 'select') reject('SP_ERR_GUARD_NOT_SELECT', 'not a select');", "if (!isNode(node)) reject('SP_ERR_GUARD_NOT_SELECT', 'not a select');"],
-  ['engine-check-skipped', 'src/guard/guard.ts', '  await engineCheck(assembled.sql, ctx);', ''],
+  ['engine-check-skipped', 'src/guard/guard.ts', '  await engineCheck(assembled, ctx);', ''],
   // guard: node-sql-parser AST check
   ['ast-select-keys', 'src/guard/sql-check.ts', "if (!SELECT_KEYS.has(k) && v !== null && v !== undefined) reject('SP_ERR_GUARD_UNSUPPORTED', `select key ${k}`);", ''],
   ['ast-select-into', 'src/guard/sql-check.ts', "if (isNode(into) && (into['position'] != null || into['expr'] != null)) reject('SP_ERR_GUARD_SELECT_INTO', 'into');", ''],
@@ -47,14 +50,14 @@ const MUTATIONS = [
   ['ast-backslash-literal', 'src/guard/sql-check.ts', "          reject('SP_ERR_GUARD_LITERAL', 'backslash in a string literal');", ''],
   ['ast-qualified-function', 'src/guard/sql-check.ts', "if (name['name'].length !== 1 || name['schema'] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', 'qualified function');", ''],
   // guard: the engine's own parse
-  ['engine-sandbox-equality', 'src/guard/sandbox-prefix.ts', "if (g.name.toLowerCase() !== e.key || JSON.stringify(g.node) !== e.value) mismatch(`sandbox CTE ${e.key} differs`);", 'if (g.name.toLowerCase() !== e.key) mismatch(`sandbox CTE ${e.key} differs`);'],
-  ['engine-one-statement', 'src/guard/engine-check-duckdb.ts', "if (!Array.isArray(statements) || statements.length !== 1) mismatch('not exactly one statement');", ''],
-  ['engine-cte-redefined', 'src/guard/engine-check-duckdb.ts', "if (this.sandboxNames.has(name) || scope.has(name) && !outer.has(name)) mismatch(`cte ${name} redefined`);", ''],
-  ['engine-qualified-table', 'src/guard/engine-check-duckdb.ts', "if (ref['catalog_name'] !== '' || ref['schema_name'] !== '') mismatch(`qualified ${name}`);", ''],
-  ['engine-relation-scope', 'src/guard/engine-check-duckdb.ts', "if (!scope.has(name)) mismatch(`relation ${name} outside the sandbox`);", ''],
-  ['engine-table-ref-types', 'src/guard/engine-check-duckdb.ts', "        mismatch(`table ref ${String(ref['type'])}`);", ''],
-  ['engine-expression-classes', 'src/guard/engine-check-duckdb.ts', "if (!EXPRESSION_CLASSES.has(cls)) mismatch(`expression class ${cls}`);", ''],
-  ['engine-function-allow-list', 'src/guard/engine-check-duckdb.ts', "        mismatch(`function ${name}`);", ''],
+  ['engine-sandbox-equality', 'src/guard/engine-check.ts', "if (g.name.toLowerCase() !== e.key || JSON.stringify(g.node) !== e.value) mismatch(`sandbox CTE ${e.key} differs`);", 'if (g.name.toLowerCase() !== e.key) mismatch(`sandbox CTE ${e.key} differs`);'],
+  ['engine-one-statement', 'src/engines/duckdb/engine-check.ts', "if (!Array.isArray(statements) || statements.length !== 1) mismatch('not exactly one statement');", ''],
+  ['engine-cte-redefined', 'src/engines/duckdb/engine-check.ts', "if (this.sandboxNames.has(name) || scope.has(name) && !outer.has(name)) mismatch(`cte ${name} redefined`);", ''],
+  ['engine-qualified-table', 'src/engines/duckdb/engine-check.ts', "if (ref['catalog_name'] !== '' || ref['schema_name'] !== '') mismatch(`qualified ${name}`);", ''],
+  ['engine-relation-scope', 'src/engines/duckdb/engine-check.ts', "if (!scope.has(name)) mismatch(`relation ${name} outside the sandbox`);", ''],
+  ['engine-table-ref-types', 'src/engines/duckdb/engine-check.ts', "        mismatch(`table ref ${String(ref['type'])}`);", ''],
+  ['engine-expression-classes', 'src/engines/duckdb/engine-check.ts', "if (!EXPRESSION_CLASSES.has(cls)) mismatch(`expression class ${cls}`);", ''],
+  ['engine-function-allow-list', 'src/engines/duckdb/engine-check.ts', "        mismatch(`function ${name}`);", ''],
   // guard: cost limits, binder keywords, exact literals
   ['pre-word-length', 'src/guard/limits.ts', "    if (m[1] !== undefined && m[1].length > MAX_WORD) {", '    if (false) {'],
   ['ast-expression-depth', 'src/guard/sql-check.ts', "if (++below > AST_LIMITS.maxExpressionDepth) tooComplex(`expressions nested more than ${AST_LIMITS.maxExpressionDepth} deep`);", '++below;'],
@@ -67,43 +70,43 @@ const MUTATIONS = [
   ['ast-string-growth', 'src/guard/sql-check.ts', "if (growsString(node, type) && ++grown > AST_LIMITS.maxStringGrowth) tooComplex('string functions nested too deeply');", ''],
   ['ast-keyword-identifier', 'src/guard/sql-check.ts', "if (typeof name === 'string' && SQL_VALUE_FUNCTIONS.has(name.toLowerCase())) reject('SP_ERR_GUARD_KEYWORD_IDENTIFIER', name);", ''],
   ['literals-kept', 'src/guard/first-layer.ts', '  checkLiteralsKept(candidate, assembled.candidate);', ''],
-  ['engine-keyword-identifier', 'src/guard/engine-check-duckdb.ts', "if (SQL_VALUE_FUNCTIONS.has(last)) mismatch(`keyword-like column ${last}`);", ''],
-  ['engine-cast-types', 'src/guard/engine-check-duckdb.ts', "if (!ENGINE_CAST_TYPES.has(id)) mismatch(`cast to ${id}`);", ''],
-  ['lock-expression-depth', 'src/warehouse/duckdb-connector.ts', "  max_expression_depth: '200',", ''],
-  ['builtins-only', 'src/warehouse/duckdb-connector.ts', '  if (shadowing.length) {', '  if (false) {'],
+  ['engine-keyword-identifier', 'src/engines/duckdb/engine-check.ts', "if (SQL_VALUE_FUNCTIONS.has(last)) mismatch(`keyword-like column ${last}`);", ''],
+  ['engine-cast-types', 'src/engines/duckdb/engine-check.ts', "if (!DUCKDB_CAST_TYPES.has(id)) mismatch(`cast to ${id}`);", ''],
+  ['lock-expression-depth', 'src/engines/duckdb/connector.ts', "  max_expression_depth: '200',", ''],
+  ['builtins-only', 'src/engines/duckdb/connector.ts', '  if (shadowing.length) {', '  if (false) {'],
   // sandbox
   ['sandbox-location-filter', 'src/sandbox/sandbox.ts', '    if (spec.scope.location !== undefined) {', '    if (false) {'],
   ['sandbox-business-filter', 'src/sandbox/sandbox.ts', "      `${dialect.quoteIdent(spec.scope.business)} = ${param('sp_business')}`,", ''],
   // the bound scope: values only from the verified scope, and only the parameters the text was built with
   ['bind-needs-scope', 'src/warehouse/bindings.ts', "  if (!scope) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'bound sandbox text without a verified scope' });", '  if (!scope) return [];'],
-  ['worker-parameter-names', 'src/warehouse/duckdb-worker.ts', "      if (asked.join(',') !== given.join(',')) {", '      if (false) {'],
-  ['sandbox-fence', 'src/warehouse/duckdb-dialect.ts', "  cteFence: 'MATERIALIZED',", "  cteFence: '',"],
+  ['worker-parameter-names', 'src/engines/duckdb/worker.ts', "      if (asked.join(',') !== given.join(',')) {", '      if (false) {'],
+  ['sandbox-fence', 'src/warehouse/standard-dialect.ts', "  cteFence: 'MATERIALIZED',", "  cteFence: '',"],
   // engine lock-down
-  ['lock-read-only', 'src/warehouse/duckdb-connector.ts', "  access_mode: 'READ_ONLY',", ''],
-  ['lock-external-access', 'src/warehouse/duckdb-connector.ts', "  enable_external_access: 'false',", ''],
-  ['lock-autoinstall', 'src/warehouse/duckdb-connector.ts', "  autoinstall_known_extensions: 'false',", ''],
-  ['lock-autoload', 'src/warehouse/duckdb-connector.ts', "  autoload_known_extensions: 'false',", ''],
-  ['lock-configuration', 'src/warehouse/duckdb-worker.ts', "      await setup.run('SET lock_configuration = true');", ''],
-  ['row-cap', 'src/warehouse/duckdb-worker.ts', '    rows: all.slice(0, rowCap),', '    rows: all,'],
+  ['lock-read-only', 'src/engines/duckdb/connector.ts', "  access_mode: 'READ_ONLY',", ''],
+  ['lock-external-access', 'src/engines/duckdb/connector.ts', "  enable_external_access: 'false',", ''],
+  ['lock-autoinstall', 'src/engines/duckdb/connector.ts', "  autoinstall_known_extensions: 'false',", ''],
+  ['lock-autoload', 'src/engines/duckdb/connector.ts', "  autoload_known_extensions: 'false',", ''],
+  ['lock-configuration', 'src/engines/duckdb/worker.ts', "      await setup.run('SET lock_configuration = true');", ''],
+  ['row-cap', 'src/engines/duckdb/worker.ts', '    rows: all.slice(0, rowCap),', '    rows: all,'],
   // the deadline and the worker pool (the interrupt alone is not a rule: the kill backs it up)
-  ['deadline-kill', 'src/warehouse/duckdb-pool.ts', "        this.stats.killed++;\n        worker.child.kill('SIGKILL');", '        this.stats.killed++;'],
-  ['tenant-share', 'src/warehouse/duckdb-pool.ts', '      if ((this.#held.get(job.run.tenant) ?? 0) >= this.#opts.perTenant) {', '      if (false) {'],
-  ['slow-yields-cpu', 'src/warehouse/duckdb-pool.ts', '        renice(worker.child.pid, 19);', ''],
+  ['deadline-kill', 'src/engines/duckdb/pool.ts', "        this.stats.killed++;\n        worker.child.kill('SIGKILL');", '        this.stats.killed++;'],
+  ['tenant-share', 'src/engines/duckdb/pool.ts', '      if ((this.#held.get(job.run.tenant) ?? 0) >= this.#opts.perTenant) {', '      if (false) {'],
+  ['slow-yields-cpu', 'src/engines/duckdb/pool.ts', '        renice(worker.child.pid, 19);', ''],
   ['parse-budget', 'src/guard/parse-pool.ts', '      call.timer = setTimeout(() => this.#overrun(slot, call), this.#budgetMs);', ''],
   // the DuckDB bound plan
-  ['plan-operators', 'src/guard/plan-check-duckdb.ts', '!READ_OPERATORS.has(type)) return', '!READ_OPERATORS.has(type) && false) return'],
-  ['plan-scans', 'src/guard/plan-check-duckdb.ts', "      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || scannable === undefined || data['table'] !== scannable) {", '      if (false) {'],
-  ['plan-scans-in-sandbox', 'src/guard/plan-check-duckdb.ts', " || scannable === undefined || data['table'] !== scannable) {", ') {'],
-  ['plan-constants', 'src/guard/plan-check-duckdb.ts', "      if (word !== undefined && !constantOfWord(word, v['value'], sql)) return", '      if (false) return'],
-  ['plan-functions', 'src/guard/plan-check-duckdb.ts', '      if (!(scannable === undefined ? functions : inSandbox).has(name)) return', '      if (false) return'],
-  ['plan-sandbox-functions', 'src/guard/plan-check-duckdb.ts', '(scannable === undefined ? functions : inSandbox).has(name)', 'inSandbox.has(name)'],
-  ['plan-windows', 'src/guard/plan-check-duckdb.ts', "      if (!windows.has(String(v['type']))) return", '      if (false) return'],
+  ['plan-operators', 'src/engines/duckdb/plan-check.ts', '!READ_OPERATORS.has(type)) return', '!READ_OPERATORS.has(type) && false) return'],
+  ['plan-scans', 'src/engines/duckdb/plan-check.ts', "      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || scannable === undefined || data['table'] !== scannable) {", '      if (false) {'],
+  ['plan-scans-in-sandbox', 'src/engines/duckdb/plan-check.ts', " || scannable === undefined || data['table'] !== scannable) {", ') {'],
+  ['plan-constants', 'src/engines/duckdb/plan-check.ts', "      if (word !== undefined && !constantOfWord(word, v['value'], sql)) return", '      if (false) return'],
+  ['plan-functions', 'src/engines/duckdb/plan-check.ts', '      if (!(scannable === undefined ? functions : inSandbox).has(name)) return', '      if (false) return'],
+  ['plan-sandbox-functions', 'src/engines/duckdb/plan-check.ts', '(scannable === undefined ? functions : inSandbox).has(name)', 'inSandbox.has(name)'],
+  ['plan-windows', 'src/engines/duckdb/plan-check.ts', "      if (!windows.has(String(v['type']))) return", '      if (false) return'],
 ];
 
 const TESTS = [
   'src/guard/guard.test.ts',
   'src/sandbox/sandbox.test.ts',
-  'src/warehouse/duckdb-connector.test.ts',
+  'src/engines/duckdb/connector.test.ts',
   'test/security/corpus.test.ts',
   'test/security/cost-and-binding.test.ts',
   'test/security/stall.test.ts',
@@ -131,7 +134,7 @@ for (const [id, file, find, replace] of selected) {
   symlinkSync(join(root, 'node_modules'), join(scratch, 'node_modules'));
   writeFileSync(join(scratch, file), source.replace(find, replace));
   const started = Date.now();
-  const run = spawnSync(join(root, 'node_modules/.bin/vitest'), ['run', ...TESTS], {
+  const run = spawnSync(join(root, 'node_modules/.bin/vitest'), ['run', ...(values.bail ? ['--bail=1'] : []), ...TESTS], {
     cwd: scratch,
     env: { ...process.env, SPLITPLANE_PROPERTY_RUNS: values.runs, NO_COLOR: '1' },
     encoding: 'utf8',

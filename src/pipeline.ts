@@ -12,7 +12,7 @@ import type { FeedbackStore } from './feedback/feedback.js';
 import { asSplitplaneError, isGuardCode, SplitplaneError, type ErrorBody } from './errors.js';
 import type { Candidate, GenerateInput, Generator } from './generate/generator.js';
 import { guardCandidate, type GuardedSql } from './guard/guard.js';
-import { ID_PATTERN } from './identity/ask-body.js';
+import { ID_PATTERN } from './ids.js';
 import type { Directory } from './identity/directory.js';
 import { authenticate, type Identity } from './identity/identity.js';
 import type { ReceivedRequest, VerifierOptions } from './identity/sigv4.js';
@@ -30,7 +30,8 @@ import type { ValueIndex } from './semantic/values.js';
 import { unwritableFilter, type SemanticQuery } from './semantic/query.js';
 import { buildSandbox, describeSandbox, type Sandbox } from './sandbox/sandbox.js';
 import { locationsDigest } from './warehouse/bindings.js';
-import type { Cell, QueryResult, ResultColumn, WarehouseConnector } from './warehouse/connector.js';
+import type { EngineConnector } from './engines/engine.js';
+import type { Cell, QueryResult, ResultColumn } from './warehouse/connector.js';
 
 /** Everything a request needs, built once at start-up. */
 export interface PipelineDeps {
@@ -39,7 +40,7 @@ export interface PipelineDeps {
   readonly catalog: Catalog;
   readonly today: () => string;
   readonly policy: PolicyEngine;
-  readonly connector: WarehouseConnector;
+  readonly connector: EngineConnector;
   /** The deterministic generator for semantic queries (the compiler). */
   readonly generator: Generator;
   /** The caller's nameable values (store names, cities, items), read through the guard, cached per scope. */
@@ -258,7 +259,7 @@ async function generateGuardExecute(
     layers['generate'] = 'ok';
     try {
       layers['guard'] = 'rejected';
-      const guarded = await guardCandidate(candidate.sql, { sandbox, connector: deps.connector });
+      const guarded = await guardCandidate(candidate.sql, { sandbox, engine: deps.connector.check });
       layers['guard'] = 'ok';
       ev.sql = guarded.sql;
       layers['execute'] = 'rejected';
@@ -352,7 +353,7 @@ async function secondPass(
 
 /** Guard and run one SQL of our own over the sandbox (the value index), with its own row cap. */
 async function runGuarded(sql: string, sandbox: Sandbox, scope: Scope, deps: PipelineDeps, signal: AbortSignal, rowCap: number): Promise<QueryResult> {
-  const guarded = await guardCandidate(sql, { sandbox, connector: deps.connector });
+  const guarded = await guardCandidate(sql, { sandbox, engine: deps.connector.check });
   return deps.connector.execute(guarded.sql, { signal, timeoutMs: deps.limits.timeoutMs, rowCap, scope, bindings: sandbox.bindings });
 }
 

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SplitplaneError } from '../errors.js';
+import { engine, ENGINE_NAMES, ENGINE_SECTIONS } from '../engine-registry.js';
 import { deepFreeze } from '../util/freeze.js';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
@@ -45,50 +46,9 @@ const ConfigSchema = z
       .prefault({}),
     warehouse: z
       .object({
-        engine: z.enum(['duckdb', 'postgres', 'databricks']).default('duckdb'),
-        databricks: z
-          .object({
-            host: z.string().min(1).default('localhost'),
-            port: z.number().int().min(1).max(65535).optional(),
-            /** The SQL warehouse's HTTP path, e.g. /sql/1.0/warehouses/abc123. */
-            path: z.string().regex(/^\//).default('/sql/1.0/warehouses/unset'),
-            /** Environment variable holding the token (a personal access token or an OAuth M2M token). */
-            tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).default('DATABRICKS_TOKEN'),
-            /** Or a file holding it (a mounted secret); wins over tokenEnv. */
-            tokenFile: z.string().min(1).optional(),
-            catalog: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('main'),
-            schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('warehouse'),
-            /** Extra CA certificate (PEM file) for a private endpoint. */
-            customCaCertFile: z.string().min(1).optional(),
-          })
-          .strict()
-          .prefault({}),
-        postgres: z
-          .object({
-            /** The query role (SELECT on the exposed tables only; RLS applies). */
-            url: z.string().regex(/^postgres(ql)?:\/\//).default('postgres://splitplane_reader@127.0.0.1:5432/test'),
-            /** The directory role (admins and grants). */
-            directoryUrl: z.string().regex(/^postgres(ql)?:\/\//).default('postgres://splitplane_directory@127.0.0.1:5432/test'),
-            poolSize: z.number().int().min(1).max(100).default(8),
-          })
-          .strict()
-          .prefault({}),
-        duckdb: z
-          .object({
-            path: z.string().min(1).default('var/demo.duckdb'),
-            /** DuckDB threads of each engine worker process. */
-            threads: z.number().int().min(1).max(64).default(2),
-            /** Memory limit of each engine worker process. */
-            memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/).default('1GB'),
-            /** Most engine worker processes (queries run in them, killed at the deadline). */
-            workers: z.number().int().min(1).max(64).default(4),
-            /** Most workers one tenant may hold at once (default: half of workers, rounded up). */
-            workersPerTenant: z.number().int().min(1).max(64).optional(),
-            /** Workers started with the service and replaced at once when one is killed. */
-            workersWarm: z.number().int().min(0).max(64).default(2),
-          })
-          .strict()
-          .prefault({}),
+        engine: z.enum(ENGINE_NAMES).default(ENGINE_NAMES[0]),
+        // One section per engine of the registry (src/engines/<name>/index.ts owns its keys).
+        ...ENGINE_SECTIONS,
         queryTimeoutMs: z.number().int().min(10).max(600_000).default(5_000),
         rowCap: z.number().int().min(1).max(100_000).default(1_000),
       })
@@ -193,7 +153,7 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
     signing: c.signing.credentialsFile
       ? { ...c.signing, credentialsFile: resolve(c.signing.credentialsFile) }
       : c.signing,
-    warehouse: { ...c.warehouse, duckdb: { ...c.warehouse.duckdb, path: resolvePath(c.warehouse.duckdb.path) } },
+    warehouse: withResolvedEnginePaths(c.warehouse),
     policy: { wasmPath: resolve(c.policy.wasmPath) },
     catalog: { path: resolve(c.catalog.path) },
     audit: { ...c.audit, file: resolve(c.audit.file) },
@@ -224,8 +184,14 @@ export function loadConfigFile(path: string): Config {
   return parseConfig(raw, path);
 }
 
-function resolvePath(p: string): string {
-  return p === ':memory:' ? p : resolve(p);
+/** Each engine's section with its paths made absolute, by the engine's own rule. */
+function withResolvedEnginePaths<W extends { readonly [K in (typeof ENGINE_NAMES)[number]]: unknown }>(w: W): W {
+  const out: Record<string, unknown> = { ...w };
+  for (const name of ENGINE_NAMES) {
+    const e = engine(name);
+    if (e.resolvePaths) out[name] = e.resolvePaths(w[name], (p) => resolve(p));
+  }
+  return out as W;
 }
 
 function isLoopback(host: string): boolean {

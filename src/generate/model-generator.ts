@@ -28,7 +28,7 @@ export function modelGenerator(opts: ModelGeneratorOptions): Generator {
         sandbox: routeSchema(input.sandbox, input.question),
         catalog: opts.catalog,
         question: input.question,
-        dialect: input.dialect.name === 'duckdb' ? 'DuckDB' : input.dialect.name,
+        dialect: input.dialect.displayName,
         today: opts.today(),
         history: input.history ?? [],
         examples: input.examples ?? [],

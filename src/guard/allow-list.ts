@@ -4,7 +4,11 @@
  * metadata, and anything that could allocate without bound.
  */
 
-/** Scalar, aggregate and window functions allowed, by lower-case name, as both parsers spell them. */
+/**
+ * Scalar, aggregate and window functions allowed, by lower-case name, as node-sql-parser spells them.
+ * Every engine's own check reads the same names in its own tree; where an engine spells something
+ * else (an operator as a function, a cast type), its folder says so (src/engines/<name>/functions.ts).
+ */
 export const ALLOWED_FUNCTIONS: ReadonlySet<string> = new Set([
   // aggregates
   'sum', 'count', 'avg', 'min', 'max', 'median', 'stddev', 'stddev_samp', 'stddev_pop', 'variance', 'var_samp', 'var_pop',
@@ -32,11 +36,6 @@ export const ALLOWED_BINARY_OPERATORS: ReadonlySet<string> = new Set([
 /** Unary operators in node-sql-parser's AST. */
 export const ALLOWED_UNARY_OPERATORS: ReadonlySet<string> = new Set(['NOT', '-', '+', 'EXISTS', 'NOT EXISTS']);
 
-/** Operators DuckDB's serialised tree spells as functions. */
-export const ENGINE_OPERATOR_FUNCTIONS: ReadonlySet<string> = new Set([
-  '+', '-', '*', '/', '//', '%', '||', '~~', '!~~', '~~*', '!~~*',
-]);
-
 /** Target types a CAST may name. */
 export const ALLOWED_CAST_TYPES: ReadonlySet<string> = new Set([
   'INT', 'INTEGER', 'BIGINT', 'SMALLINT', 'DECIMAL', 'NUMERIC', 'DOUBLE', 'DOUBLE PRECISION', 'FLOAT', 'REAL',
@@ -55,11 +54,3 @@ export const SQL_VALUE_FUNCTIONS: ReadonlySet<string> = new Set([
 
 /** Allowed functions that can make a string longer than their arguments; their nesting is bounded. */
 export const STRING_GROWING: ReadonlySet<string> = new Set(['concat', 'replace']);
-
-/** Cast target types as the engines name them in their own trees (DuckDB cast_type.id, PostgreSQL TypeName). */
-export const ENGINE_CAST_TYPES: ReadonlySet<string> = new Set([
-  // DuckDB
-  'INTEGER', 'BIGINT', 'SMALLINT', 'DECIMAL', 'DOUBLE', 'FLOAT', 'VARCHAR', 'DATE', 'TIMESTAMP', 'BOOLEAN',
-  // PostgreSQL (pg_catalog names)
-  'int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'varchar', 'text', 'date', 'timestamp', 'bool',
-]);

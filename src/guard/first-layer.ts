@@ -6,6 +6,8 @@
  */
 import nodeSqlParser from 'node-sql-parser';
 import { SplitplaneError } from '../errors.js';
+import { assembleStatement } from '../sandbox/statement.js';
+import type { AssembledStatement, Grammar, SandboxSpec } from './engine-check.js';
 import { checkLiteralsKept, checkWords } from './limits.js';
 import { checkStatement } from './sql-check.js';
 
@@ -14,30 +16,14 @@ const parser = new nodeSqlParser.Parser();
 /** Limits applied before any parser sees the text. */
 export const GUARD_LIMITS = Object.freeze({ maxLength: 8_000, maxDepth: 24 });
 
-/** The guard's output. */
-export interface GuardedSql {
-  /** The exact text the engine will run. */
-  readonly sql: string;
+/** The guard's output: the statement that runs, in its parts, and the candidate alone. */
+export interface GuardedSql extends AssembledStatement {
   /** The candidate as re-serialised from its AST, without the sandbox CTEs. */
   readonly candidate: string;
 }
 
-/** What the first layer needs of the engine's dialect (plain data: it crosses a thread boundary). */
-export interface GrammarSpec {
-  readonly name: string;
-  readonly parserDatabase: string;
-  readonly sqlifyDatabase: string;
-  readonly refusedCandidateText?: RegExp | undefined;
-}
-
-/** What the first layer needs of the sandbox. */
-export interface SandboxSpec {
-  readonly cteSql: string;
-  readonly names: readonly string[];
-}
-
 /** Steps 1 to 3: limits, parse and check, assembly. Throws SP_ERR_GUARD_* on rejection. */
-export function firstLayer(candidate: string, grammar: GrammarSpec, sandbox: SandboxSpec): GuardedSql {
+export function firstLayer(candidate: string, grammar: Grammar, sandbox: SandboxSpec): GuardedSql {
   preCheck(candidate);
   if (grammar.refusedCandidateText?.test(candidate)) {
     throw new SplitplaneError('SP_ERR_GUARD_BAD_CHARACTER', { detail: `refused on ${grammar.name}` });
@@ -46,7 +32,7 @@ export function firstLayer(candidate: string, grammar: GrammarSpec, sandbox: San
   try {
     const ast = parseOne(candidate, grammar.parserDatabase);
     checkStatement(ast, new Set(sandbox.names));
-    assembled = assemble(ast, sandbox.cteSql, grammar.sqlifyDatabase);
+    assembled = assemble(ast, sandbox.cteSql, grammar);
   } catch (err) {
     // The limits keep recursion shallow; should a parser still overflow its stack, that is a refusal, not a 500.
     if (err instanceof RangeError) throw new SplitplaneError('SP_ERR_GUARD_TOO_COMPLEX', { detail: 'recursion limit', cause: err });
@@ -89,21 +75,17 @@ function parseOne(sql: string, database: string): Ast {
 }
 
 /** Step 3: sandbox CTEs, then the candidate's CTEs, then its body, each serialised from the AST. */
-function assemble(ast: Ast, sandboxCteSql: string, database: string): GuardedSql {
-  const opt = { database };
+function assemble(ast: Ast, sandboxCteSql: string, grammar: Grammar): GuardedSql {
+  const opt = { database: grammar.sqlifyDatabase };
+  const q = grammar.identQuote;
   const ctes = (ast['with'] as Ast[] | null) ?? [];
   const body = parser.sqlify({ ...ast, with: null } as never, opt);
-  const cteTexts = ctes.map((cte) => {
+  const candidateCtes = ctes.map((cte) => {
     const name = (cte['name'] as { value: string }).value;
     const stmt = cte['stmt'] as Ast;
     const inner = 'ast' in stmt ? (stmt['ast'] as Ast) : stmt;
-    return `${quote(name, database)} AS (${parser.sqlify(inner as never, opt)})`;
+    return `${q}${name.replaceAll(q, q + q)}${q} AS (${parser.sqlify(inner as never, opt)})`;
   });
-  const candidate = cteTexts.length ? `WITH ${cteTexts.join(', ')} ${body}` : body;
-  const sql = `WITH ${[sandboxCteSql, ...cteTexts].join(',\n     ')}\n${body}`;
-  return { sql, candidate };
-}
-
-function quote(name: string, database: string): string {
-  return database === 'hive' ? `\`${name.replaceAll('`', '``')}\`` : `"${name.replaceAll('"', '""')}"`;
+  const candidate = candidateCtes.length ? `WITH ${candidateCtes.join(', ')} ${body}` : body;
+  return { sql: assembleStatement(sandboxCteSql, candidateCtes, body), candidateCtes, body, candidate };
 }

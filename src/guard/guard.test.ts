@@ -8,13 +8,13 @@ import { inject } from 'vitest';
 import type { ErrorCode } from '../errors.js';
 import { SplitplaneError } from '../errors.js';
 import { buildSandbox, type Sandbox } from '../sandbox/sandbox.js';
-import type { WarehouseConnector } from '../warehouse/connector.js';
-import { openDuckDb } from '../warehouse/duckdb-connector.js';
-import { checkEngineTree, sandboxCteEntries } from './engine-check-duckdb.js';
+import type { EngineConnector } from '../engines/engine.js';
+import { openDuckDb } from '../engines/duckdb/connector.js';
+import { checkEngineTree, sandboxCteEntries } from '../engines/duckdb/engine-check.js';
 import { guardCandidate } from './guard.js';
 import { checkStatement } from './sql-check.js';
 
-let connector: WarehouseConnector;
+let connector: EngineConnector;
 let sandbox: Sandbox;
 
 beforeAll(async () => {
@@ -40,7 +40,7 @@ afterAll(async () => {
 
 async function rejection(sql: string): Promise<ErrorCode | 'accepted'> {
   try {
-    await guardCandidate(sql, { sandbox, connector });
+    await guardCandidate(sql, { sandbox, engine: connector.check });
     return 'accepted';
   } catch (e) {
     if (e instanceof SplitplaneError) return e.code;
@@ -64,7 +64,7 @@ describe('accepts SELECTs over the sandbox', () => {
   });
 
   it('assembles the sandbox CTEs first and re-serialises the candidate from its AST', async () => {
-    const out = await guardCandidate('select   sum(order_count) n from daily_sales -- a comment', { sandbox, connector });
+    const out = await guardCandidate('select   sum(order_count) n from daily_sales -- a comment', { sandbox, engine: connector.check });
     expect(out.candidate).toBe('SELECT SUM(order_count) AS "n" FROM "daily_sales"');
     expect(out.sql).toBe(
       'WITH "daily_sales" AS MATERIALIZED (SELECT "location_id", "business_date", "net_sales_amount", "order_count", "guest_count" ' +
@@ -124,7 +124,7 @@ describe('defence in depth inside the guard', () => {
   it('the engine check still refuses what a mistaken first layer lets through', async () => {
     // Simulate a first layer that wrongly believes `customers` is a sandbox table.
     const confused = { ...sandbox, names: new Set([...sandbox.names, 'customers']) };
-    await expect(guardCandidate('SELECT email FROM customers', { sandbox: confused, connector })).rejects.toMatchObject({
+    await expect(guardCandidate('SELECT email FROM customers', { sandbox: confused, engine: connector.check })).rejects.toMatchObject({
       code: 'SP_ERR_GUARD_ENGINE_MISMATCH',
     });
   });
@@ -165,13 +165,13 @@ describe('the engine parser has the last word', () => {
 
   it('shares one verdict among all users of one scope shape: the second owner of other stores costs no engine parse', async () => {
     let parses = 0;
-    const counting = { ...connector, dialect: connector.dialect, engineChecker: connector.engineChecker, engineParse: (sql: string) => (parses++, connector.engineParse(sql)) };
+    const counting = { ...connector.check, parse: (sql: string) => (parses++, connector.check.parse(sql)) };
     const candidate = 'SELECT COUNT(*) AS n FROM daily_sales WHERE order_count > 4242';
-    const mine = await guardCandidate(candidate, { sandbox, connector: counting });
+    const mine = await guardCandidate(candidate, { sandbox, engine: counting });
     const before = parses;
     expect(before).toBeGreaterThan(0);
     const theirs = buildSandbox({ tenantId: '31', businessId: '544', adminId: '5401', role: 'franchise_owner', locations: ['544001', '544002', '544003'], tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'], locations: ['location_id', 'name', 'city', 'state'] } }, connector.dialect);
-    const shared = await guardCandidate(candidate, { sandbox: theirs, connector: counting });
+    const shared = await guardCandidate(candidate, { sandbox: theirs, engine: counting });
     expect(shared.sql).toBe(mine.sql);
     expect(parses).toBe(before);
   });
@@ -220,7 +220,7 @@ describe('the engine parser has the last word', () => {
 describe('each cost limit refuses on its own (the detail names the limit that fired)', () => {
   const detail = async (sql: string): Promise<string> => {
     try {
-      await guardCandidate(sql, { sandbox, connector });
+      await guardCandidate(sql, { sandbox, engine: connector.check });
       return 'accepted';
     } catch (e) {
       if (e instanceof SplitplaneError) return `${e.code}: ${e.message}`;

@@ -15,23 +15,24 @@
 import { createHash } from 'node:crypto';
 import { SplitplaneError } from '../errors.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
-import type { WarehouseConnector } from '../warehouse/connector.js';
+import { sandboxProbe } from '../sandbox/statement.js';
+import type { EngineCheck } from './engine-check.js';
 import type { GuardedSql } from './first-layer.js';
 import { parsePool } from './parse-pool.js';
 
+export type { EngineCheck } from './engine-check.js';
 export type { GuardedSql } from './first-layer.js';
 
-/** Everything the guard needs about the request. */
+/** Everything the guard needs about the request: the sandbox, and the engine's side of the check. */
 export interface GuardContext {
   readonly sandbox: Sandbox;
-  readonly connector: Pick<WarehouseConnector, 'engineParse' | 'dialect' | 'engineChecker'>;
+  readonly engine: EngineCheck;
 }
 
 /** Check, assemble and cross-check a candidate. Throws SP_ERR_GUARD_* on rejection. */
 export async function guardCandidate(candidate: string, ctx: GuardContext): Promise<GuardedSql> {
-  const dialect = ctx.connector.dialect;
   const key = createHash('sha256')
-    .update(`${dialect.name}\u0000${ctx.sandbox.cteSql}\u0000${[...ctx.sandbox.names].join(',')}\u0000${candidate}`)
+    .update(`${ctx.engine.grammar.name}\u0000${ctx.sandbox.cteSql}\u0000${[...ctx.sandbox.names].join(',')}\u0000${candidate}`)
     .digest('base64');
   const hit = accepted.get(key);
   if (hit) return hit;
@@ -50,14 +51,9 @@ const accepted = new Map<string, GuardedSql>();
 const ACCEPTED_CACHE = 500;
 
 async function decide(candidate: string, ctx: GuardContext): Promise<GuardedSql> {
-  const d = ctx.connector.dialect;
   // Steps 1-3 in a worker thread under a time budget (first-layer.ts, parse-pool.ts).
-  const assembled = await parsePool.run(
-    candidate,
-    { name: d.name, parserDatabase: d.parserDatabase, sqlifyDatabase: d.sqlifyDatabase, refusedCandidateText: d.refusedCandidateText },
-    { cteSql: ctx.sandbox.cteSql, names: [...ctx.sandbox.names] },
-  );
-  await engineCheck(assembled.sql, ctx);
+  const assembled = await parsePool.run(candidate, ctx.engine.grammar, sandboxSpec(ctx.sandbox));
+  await engineCheck(assembled, ctx);
   return assembled;
 }
 
@@ -65,33 +61,37 @@ async function decide(candidate: string, ctx: GuardContext): Promise<GuardedSql>
  * The engine's reading of each sandbox, by its CTE text. The same admin asks again and again and
  * the text is deterministic, so the reference parse is cached (bounded, least recently used).
  */
-const sandboxParses = new Map<string, { key: string; value: string }[]>();
+const sandboxReadings = new Map<string, unknown>();
 const SANDBOX_PARSE_CACHE = 1_000;
 
-async function expectedSandbox(ctx: GuardContext): Promise<{ key: string; value: string }[]> {
-  const key = `${ctx.connector.dialect.name}\u0000${ctx.sandbox.cteSql}`;
-  const hit = sandboxParses.get(key);
-  if (hit) {
-    sandboxParses.delete(key);
-    sandboxParses.set(key, hit);
+async function expectedSandbox(ctx: GuardContext): Promise<unknown> {
+  const key = `${ctx.engine.grammar.name}\u0000${ctx.sandbox.cteSql}`;
+  if (sandboxReadings.has(key)) {
+    const hit = sandboxReadings.get(key);
+    sandboxReadings.delete(key);
+    sandboxReadings.set(key, hit);
     return hit;
   }
-  // Same prefix as the final text (`WITH <sandbox>`), so parse positions line up too.
-  const entries = ctx.connector.engineChecker.sandboxEntries(await engineParse(ctx, `WITH ${ctx.sandbox.cteSql} SELECT 1`));
-  sandboxParses.set(key, entries);
-  if (sandboxParses.size > SANDBOX_PARSE_CACHE) sandboxParses.delete(sandboxParses.keys().next().value as string);
-  return entries;
+  // The probe has the same prefix as the final text (sandbox/statement.ts), so parse positions line up too.
+  const reading = ctx.engine.readSandbox(await engineParse(ctx, sandboxProbe(ctx.sandbox.cteSql)), sandboxSpec(ctx.sandbox));
+  sandboxReadings.set(key, reading);
+  if (sandboxReadings.size > SANDBOX_PARSE_CACHE) sandboxReadings.delete(sandboxReadings.keys().next().value as string);
+  return reading;
 }
 
 /** Step 4: the engine's own parse of the exact text. */
-async function engineCheck(sql: string, ctx: GuardContext): Promise<void> {
-  const [finalTree, expected] = await Promise.all([engineParse(ctx, sql), expectedSandbox(ctx)]);
-  ctx.connector.engineChecker.check(finalTree, expected);
+async function engineCheck(statement: GuardedSql, ctx: GuardContext): Promise<void> {
+  const [finalTree, expected] = await Promise.all([engineParse(ctx, statement.sql), expectedSandbox(ctx)]);
+  ctx.engine.check(finalTree, statement, expected);
+}
+
+function sandboxSpec(sandbox: Sandbox): { cteSql: string; names: string[] } {
+  return { cteSql: sandbox.cteSql, names: [...sandbox.names] };
 }
 
 async function engineParse(ctx: GuardContext, sql: string): Promise<unknown> {
   try {
-    return await ctx.connector.engineParse(sql);
+    return await ctx.engine.parse(sql);
   } catch (cause) {
     throw new SplitplaneError('SP_ERR_GUARD_ENGINE_MISMATCH', { detail: 'engine could not parse', cause });
   }

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ParsePool } from './parse-pool.js';
 
-const grammar = { name: 'duckdb', parserDatabase: 'postgresql', sqlifyDatabase: 'postgresql' } as const;
+const grammar = { name: 'duckdb', parserDatabase: 'postgresql', sqlifyDatabase: 'postgresql', identQuote: '"' } as const;
 const sandbox = { cteSql: '"daily_sales" AS MATERIALIZED (SELECT 1 AS location_id)', names: ['daily_sales'] };
 // Legal and long: about 7 KB, many milliseconds of parsing, far more than a 1 ms budget.
 const LONG = `SELECT ${Array.from({ length: 110 }, (_, i) => `SUM(location_id) AS s${i}`).join(', ')} FROM daily_sales WHERE ${Array.from({ length: 40 }, (_, i) => `location_id <> ${i}`).join(' AND ')}`;

@@ -15,13 +15,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SplitplaneError, type ErrorCode } from '../errors.js';
-import type { GrammarSpec, GuardedSql, SandboxSpec } from './first-layer.js';
+import type { Grammar, SandboxSpec } from './engine-check.js';
+import type { GuardedSql } from './first-layer.js';
 
 /** One call, main thread to worker. */
 export interface ParseRequest {
   readonly id: number;
   readonly candidate: string;
-  readonly grammar: GrammarSpec;
+  readonly grammar: Grammar;
   readonly sandbox: SandboxSpec;
 }
 
@@ -78,7 +79,7 @@ export class ParsePool {
     this.#budgetMs = budgetMs;
   }
 
-  run(candidate: string, grammar: GrammarSpec, sandbox: SandboxSpec): Promise<GuardedSql> {
+  run(candidate: string, grammar: Grammar, sandbox: SandboxSpec): Promise<GuardedSql> {
     return new Promise<GuardedSql>((resolve, reject) => {
       this.#queue.push({ req: { id: this.#nextId++, candidate, grammar, sandbox }, resolve, reject });
       this.#dispatch();

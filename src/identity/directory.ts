@@ -21,11 +21,6 @@ export interface Directory {
   readonly loadedAt: Date;
 }
 
-/** Where the directory comes from (the warehouse connector implements it). */
-export interface DirectorySource {
-  loadDirectory(signal?: AbortSignal): Promise<Directory>;
-}
-
 /** The directory in the shape the Rego policy reads as `data.directory`. */
 export function directoryAsPolicyData(dir: Directory): { directory: { admins: Record<string, unknown> } } {
   const admins: Record<string, unknown> = {};

@@ -5,7 +5,7 @@ import { ConversationStore } from '../conversation/store.js';
 import { SplitplaneError } from '../errors.js';
 import { routeSchema } from '../generate/schema-router.js';
 import { buildSandbox, describeSandbox } from '../sandbox/sandbox.js';
-import { duckdbDialect } from '../warehouse/duckdb-dialect.js';
+import { duckdbDialect } from '../engines/duckdb/dialect.js';
 import { extractSql } from './extract-sql.js';
 
 describe('extractSql', () => {

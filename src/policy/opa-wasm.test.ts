@@ -4,11 +4,12 @@ import { inject } from 'vitest';
 import { SplitplaneError } from '../errors.js';
 import type { Directory } from '../identity/directory.js';
 import type { Identity } from '../identity/identity.js';
-import type { WarehouseConnector } from '../warehouse/connector.js';
-import { openDuckDb } from '../warehouse/duckdb-connector.js';
+import type { EngineConnector } from '../engines/engine.js';
+import { openDuckDb } from '../engines/duckdb/connector.js';
 import { ascendingUnique, loadOpaWasmPolicy, type ReloadablePolicyEngine } from './opa-wasm.js';
+import { loadDirectory } from '../warehouse/directory-query.js';
 
-let connector: WarehouseConnector;
+let connector: EngineConnector;
 let directory: Directory;
 let policy: ReloadablePolicyEngine;
 
@@ -18,7 +19,7 @@ const who = (tenantId: string, businessId: string, adminId: string): Identity =>
 
 beforeAll(async () => {
   connector = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '512MB' });
-  directory = await connector.loadDirectory();
+  directory = await loadDirectory(connector);
   policy = await loadOpaWasmPolicy('policies/build/policy.wasm', directory);
 });
 afterAll(async () => {

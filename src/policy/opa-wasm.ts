@@ -8,10 +8,10 @@ import { readFile } from 'node:fs/promises';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { z } from 'zod';
 import { SplitplaneError } from '../errors.js';
-import { ID_PATTERN, idsWellFormed } from '../identity/ask-body.js';
+import { ID_PATTERN, idsWellFormed } from '../ids.js';
 import { directoryAsPolicyData, type Directory } from '../identity/directory.js';
 import type { Identity } from '../identity/identity.js';
-import { SANDBOX_TABLES } from '../sandbox/tables.js';
+import { SANDBOX_TABLES } from '../schema/tables.js';
 import type { PolicyEngine, Scope } from './scope.js';
 
 type LoadedPolicy = Awaited<ReturnType<typeof loadPolicy>>;

@@ -2,11 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Scope } from '../policy/scope.js';
 import { bindScope } from '../warehouse/bindings.js';
-import { databricksDialect } from '../warehouse/databricks-dialect.js';
-import { duckdbDialect } from '../warehouse/duckdb-dialect.js';
-import { postgresDialect } from '../warehouse/postgres-dialect.js';
+import { databricksDialect } from '../engines/databricks/dialect.js';
+import { duckdbDialect } from '../engines/duckdb/dialect.js';
+import { postgresDialect } from '../engines/postgres/dialect.js';
 import { buildSandbox, describeSandbox } from './sandbox.js';
-import { RAW_TABLE_NAMES } from './tables.js';
+import { RAW_TABLE_NAMES } from '../schema/tables.js';
 
 const scope: Scope = {
   tenantId: '12',

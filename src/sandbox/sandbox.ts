@@ -14,7 +14,8 @@ import { SplitplaneError } from '../errors.js';
 import type { Scope } from '../policy/scope.js';
 import { scopeIdsWellFormed, type ScopeParam } from '../warehouse/bindings.js';
 import type { Dialect } from '../warehouse/connector.js';
-import { SANDBOX_TABLES } from './tables.js';
+import { SANDBOX_TABLES } from '../schema/tables.js';
+import { sandboxCteList } from './statement.js';
 
 /** A column as generators see it. */
 export interface SandboxColumn {
@@ -105,7 +106,7 @@ function build(scope: Scope, dialect: Dialect): Sandbox {
   return Object.freeze({
     tables: Object.freeze(tables),
     names: new Set(tables.map((t) => t.name)),
-    cteSql: tables.map((t) => t.definition).join(',\n     '),
+    cteSql: sandboxCteList(tables.map((t) => t.definition)),
     locationCount: scope.locations.length,
     bindings: Object.freeze(bindings),
   });

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SplitplaneError } from '../errors.js';
-import { SANDBOX_TABLES } from '../sandbox/tables.js';
+import { SANDBOX_TABLES } from '../schema/tables.js';
 import { deepFreeze } from '../util/freeze.js';
 import { namesIn, parseExpr, type Expr } from './expr.js';
 

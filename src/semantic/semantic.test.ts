@@ -4,15 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { SplitplaneError } from '../errors.js';
 import { readQuestion, understand } from '../intent/analyze.js';
 import { fixtureValues } from '../../test/support/values-fixture.js';
-import { SANDBOX_TABLES } from '../sandbox/tables.js';
-import { duckdbDialect } from '../warehouse/duckdb-dialect.js';
-import { postgresDialect } from '../warehouse/postgres-dialect.js';
+import { SANDBOX_TABLES } from '../schema/tables.js';
+import { duckdbDialect } from '../engines/duckdb/dialect.js';
+import { postgresDialect } from '../engines/postgres/dialect.js';
 import { loadCatalog, parseCatalog } from './catalog.js';
 import { compileQuery } from './compile.js';
 import { interpretationOf, questionFor } from './describe.js';
 import { checkQuery, unwritableFilter, type SemanticQuery } from './query.js';
 import { buildValueIndex, valueQueries } from './values.js';
-import { databricksDialect } from '../warehouse/databricks-dialect.js';
+import { databricksDialect } from '../engines/databricks/dialect.js';
+import { DATABRICKS_GRAMMAR } from '../engines/databricks/engine-check.js';
 
 const catalog = loadCatalog('catalog/metrics.yaml');
 const full = {
@@ -139,7 +140,7 @@ describe('values an engine cannot write as text', () => {
     const sql = compileQuery(q, catalog, full, dbx).sql;
     expect(sql).toContain('628021');
     expect(sql).not.toContain('Joe');
-    expect(sql).not.toMatch(dbx.refusedCandidateText!);
+    expect(sql).not.toMatch(DATABRICKS_GRAMMAR.refusedCandidateText);
     expect(unwritableFilter(q, catalog, (v) => dbx.writesText(v))).toBeUndefined();
   });
 

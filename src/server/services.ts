@@ -29,16 +29,14 @@ import { bedrockClient } from '../llm/bedrock.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import { openAiCompatibleClient } from '../llm/openai-compatible.js';
 import { SplitplaneError } from '../errors.js';
-import type { WarehouseConnector } from '../warehouse/connector.js';
-import { openDuckDb } from '../warehouse/duckdb-connector.js';
-import { openPostgres } from '../warehouse/postgres-connector.js';
-import { openDatabricks } from '../warehouse/databricks-connector.js';
+import { engine, openEngine, type EngineConnector } from '../engine-registry.js';
+import { loadDirectory } from '../warehouse/directory-query.js';
 
 /** The running service's parts. */
 export interface Services {
   readonly config: Config;
   readonly deps: PipelineDeps;
-  readonly connector: WarehouseConnector;
+  readonly connector: EngineConnector;
   readonly policy: ReloadablePolicyEngine;
   readonly metrics: Metrics;
   /** The shared Redis, when configured (replay cache and rate-limit counters). */
@@ -64,9 +62,9 @@ export interface ServiceOverrides {
 
 /** Build the services; generates the demo warehouse first when configured and absent. */
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
-  const dbPath = config.warehouse.duckdb.path;
-  if (config.demo.generateIfMissing && config.warehouse.engine === 'duckdb' && !existsSync(dbPath)) {
-    await generateDemoWarehouse({ path: dbPath });
+  const demoFile = engine(config.warehouse.engine).demoFile?.(config.warehouse[config.warehouse.engine]);
+  if (config.demo.generateIfMissing && demoFile !== undefined && !existsSync(demoFile)) {
+    await generateDemoWarehouse({ path: demoFile });
   }
   const clockToday = (): string => today(config.clock.today, overrides.now);
   const catalog = loadCatalog(config.catalog.path);
@@ -74,10 +72,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   let credentialStore = overrides.credentials ?? loadCredentialStore(config.signing.credentialsFile);
   const credentials: CredentialStore = { get: (id) => credentialStore.get(id), list: () => credentialStore.list() };
   const redis = config.redis.url ? redisClient(config.redis.url, config.redis.commandTimeoutMs) : undefined;
-  const connector = await openWarehouse(config);
+  const connector = await openEngine(config.warehouse);
   const quote = (s: string): string => connector.dialect.quoteIdent(s);
   try {
-    let directory = await connector.loadDirectory();
+    let directory = await loadDirectory(connector);
     const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory);
     const metrics = new Metrics();
     const baseSink = overrides.audit ?? (config.audit.sink === 'postgres' ? new PostgresAuditSink(config.audit.postgresUrl) : new JsonlFileAuditSink(config.audit.file));
@@ -119,7 +117,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         credentialStore = loadCredentialStore(config.signing.credentialsFile);
       },
       async reloadDirectory() {
-        const next = await connector.loadDirectory();
+        const next = await loadDirectory(connector);
         policy.setDirectory(next);
         directory = next;
         return next;
@@ -189,25 +187,4 @@ function redisClient(url: string, commandTimeoutMs: number): Redis {
     // Connection errors surface on each command (and fail that request as configured); no crash here.
   });
   return r;
-}
-
-/** The configured warehouse. Secrets (the Databricks token) come from a file or the environment only. */
-async function openWarehouse(config: Config): Promise<WarehouseConnector> {
-  const w = config.warehouse;
-  if (w.engine === 'postgres') return openPostgres(w.postgres);
-  if (w.engine === 'databricks') {
-    const d = w.databricks;
-    const token = d.tokenFile ? readFileSync(d.tokenFile, 'utf8').trim() : process.env[d.tokenEnv];
-    if (!token) throw new SplitplaneError('SP_ERR_CONFIG', { detail: `warehouse.databricks: set ${d.tokenEnv} or tokenFile` });
-    return openDatabricks({
-      host: d.host,
-      path: d.path,
-      token,
-      catalog: d.catalog,
-      schema: d.schema,
-      ...(d.port ? { port: d.port } : {}),
-      ...(d.customCaCertFile ? { customCaCert: readFileSync(d.customCaCertFile) } : {}),
-    });
-  }
-  return openDuckDb(w.duckdb);
 }

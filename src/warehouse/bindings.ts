@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SplitplaneError } from '../errors.js';
-import { ID_PATTERN, idsWellFormed } from '../identity/ask-body.js';
+import { ID_PATTERN, idsWellFormed } from '../ids.js';
 
 /** The scope values a sandbox text may ask for. */
 export type ScopeParam = 'sp_tenant' | 'sp_business' | 'sp_locations';

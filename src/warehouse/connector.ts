@@ -1,8 +1,7 @@
 /**
- * The warehouse port. Each engine (DuckDB, PostgreSQL, Databricks) implements it, with a dialect object that says how the sandbox
- * builder renders names and values for that engine.
+ * The warehouse port. Each engine (src/engines/<name>/) implements it, with a dialect object that says how the sandbox
+ * builder and the generators render names and values for that engine. Nothing here names an engine.
  */
-import type { DirectorySource } from '../identity/directory.js';
 import type { ScopeParam } from './bindings.js';
 
 /** A JSON-safe cell: numbers that may lose precision (DECIMAL, BIGINT) arrive as strings. */
@@ -39,21 +38,12 @@ export interface ExecuteOptions {
   readonly bindings?: readonly ScopeParam[];
 }
 
-/** The engine-side half of the guard: reads the engine's own parse tree of the final SQL. */
-export interface EngineChecker {
-  /** The leading sandbox CTEs of a parse of `WITH <sandbox> SELECT 1`, serialised for exact comparison. */
-  sandboxEntries(tree: unknown): { key: string; value: string }[];
-  /** Throws SP_ERR_GUARD_ENGINE_MISMATCH unless the final tree starts with exactly those CTEs and reads nothing else. */
-  check(tree: unknown, sandbox: readonly { key: string; value: string }[]): void;
-}
-
 /** How an engine spells what the sandbox builder and the generator render. */
 export interface Dialect {
-  readonly name: 'duckdb' | 'postgres' | 'databricks';
-  /** node-sql-parser's grammar the guard reads candidates with. */
-  readonly parserDatabase: 'postgresql';
-  /** node-sql-parser's grammar the guard writes the assembled SQL in (identifier quoting differs). */
-  readonly sqlifyDatabase: 'postgresql' | 'hive';
+  /** The engine's registry name (src/engines/index.ts). */
+  readonly name: string;
+  /** How the engine is named to a model writing SQL for it. */
+  readonly displayName: string;
   /**
    * The placeholder of a scope ID the connector binds (`position`: 1-based, in order of first use),
    * so the sandbox text carries no ID and depends only on the shape of the scope.
@@ -61,8 +51,6 @@ export interface Dialect {
   scopeParam(name: ScopeParam, position: number): string;
   /** `column` is one of the bound list of location IDs (`list`: a scopeParam placeholder). */
   inBoundList(column: string, list: string): string;
-  /** Candidate characters refused on this engine before parsing, with why (stricter where no local parser exists). */
-  readonly refusedCandidateText?: RegExp;
   quoteIdent(name: string): string;
   /** The fully qualified name of a raw warehouse table. */
   rawTable(name: string): string;
@@ -75,18 +63,24 @@ export interface Dialect {
   textLiteral(value: string): string;
   /** The ISO day of the week (Monday 1 .. Sunday 7) of a date expression. */
   isoWeekday(dateSql: string): string;
+  /** The type a CAST to text names (the directory reads IDs as text). */
+  readonly textType: string;
   /** The keyword between `name AS` and the CTE body that keeps the engine from pushing filters into it. */
   readonly cteFence: string;
 }
 
 /** The warehouse port. */
-export interface WarehouseConnector extends DirectorySource {
+export interface WarehouseConnector {
   readonly dialect: Dialect;
-  readonly engineChecker: EngineChecker;
   /** Run one read-only statement under the locked-down engine. */
   execute(sql: string, opts: ExecuteOptions): Promise<QueryResult>;
   /** The engine's own parse of `sql`, for the guard's cross-check; throws on a parse error. */
   engineParse(sql: string): Promise<unknown>;
+  /**
+   * Run the directory query (warehouse/directory-query.ts) with the connector's directory access and
+   * return its rows as objects; the rules that turn them into the directory are not the connector's.
+   */
+  readDirectory(sql: string): Promise<readonly Readonly<Record<string, unknown>>[]>;
   /** Throws when the warehouse cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

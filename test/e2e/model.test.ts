@@ -9,11 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { bedrockClient } from '../../src/llm/bedrock.js';
 import { openAiCompatibleClient } from '../../src/llm/openai-compatible.js';
-import { RAW_TABLE_NAMES } from '../../src/sandbox/tables.js';
+import { RAW_TABLE_NAMES } from '../../src/schema/tables.js';
 import { ask, BRAND_MANAGER, DEMO_KEY, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, type TestService } from '../support/harness.js';
 import { analystScript, isFillPrompt, startFakeBedrock, startFakeOpenAi, type FakeServer } from '../support/fake-llm.js';
 import { CANDIDATE_CASES } from '../security/corpus.js';
 import { buildPhysicalSandbox, normalise, PERSONAS } from '../security/physical-sandbox.js';
+import { loadDirectory } from '../../src/warehouse/directory-query.js';
 
 // Words the parser cannot place ("swing", "halves"): the model is asked, says free-form, writes SQL.
 const DROP_QUESTION = 'Which three of my stores had the biggest swing in guests between the two halves of the fortnight?';
@@ -87,7 +88,7 @@ describe('Bedrock Converse through the real BedrockRuntimeClient', () => {
       await ask(svc.app, who, DROP_QUESTION);
       await ask(svc.app, who, 'What was the busiest day for guests compared to other days?');
     }
-    const dir = await svc.services.connector.loadDirectory();
+    const dir = await loadDirectory(svc.services.connector);
     const ids = new Set<string>();
     for (const a of dir.admins.values()) {
       ids.add(a.adminId);

@@ -13,9 +13,10 @@ import { verifyPostgresAudit } from '../../src/audit/postgres-sink.js';
 import { loadPostgres } from '../../src/demo/load-postgres.js';
 import { guardCandidate } from '../../src/guard/guard.js';
 import { buildSandbox } from '../../src/sandbox/sandbox.js';
-import type { WarehouseConnector } from '../../src/warehouse/connector.js';
-import { openPostgres } from '../../src/warehouse/postgres-connector.js';
+import type { EngineConnector } from '../../src/engines/engine.js';
+import { openPostgres } from '../../src/engines/postgres/connector.js';
 import { ask, BRAND_MANAGER, FRANCHISE_OWNER, startTestService, portOpen, type TestService } from '../support/harness.js';
+import { sandboxProbe } from '../../src/sandbox/statement.js';
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const up = await portOpen('127.0.0.1', 5432);
@@ -28,7 +29,7 @@ const SCOPE_7042 = { tenantId: '12', businessId: '628', locations: ['628017', '6
 describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level security', () => {
   let urls: { readerUrl: string; directoryUrl: string };
   let svc: TestService;
-  let raw: WarehouseConnector;
+  let raw: EngineConnector;
 
   beforeAll(async () => {
     urls = await loadPostgres(inject('demoDb'), ADMIN_URL);
@@ -169,13 +170,14 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
     it('accepts sandbox SQL and rejects what PostgreSQL reads as outside the sandbox', async () => {
       const scope = await svc.services.policy.decide({ ...FRANCHISE_OWNER, role: '', accessKeyId: 'k', sessionKey: '' });
       const sandbox = buildSandbox(scope, raw.dialect);
-      const ok = await guardCandidate('SELECT SUM(net_sales_amount) AS s FROM daily_sales', { sandbox, connector: raw });
+      const ok = await guardCandidate('SELECT SUM(net_sales_amount) AS s FROM daily_sales', { sandbox, engine: raw.check });
       expect(ok.sql).toContain('"warehouse"."fact_daily_sales"');
       expect((await raw.execute(ok.sql, { timeoutMs: 5_000, rowCap: 10, scope: SCOPE_7042, bindings: sandbox.bindings })).rows).toHaveLength(1);
-      const expected = raw.engineChecker.sandboxEntries(await raw.engineParse(`WITH ${sandbox.cteSql} SELECT 1`));
+      const spec = { cteSql: sandbox.cteSql, names: [...sandbox.names] };
+      const expected = raw.check.readSandbox(await raw.engineParse(sandboxProbe(sandbox.cteSql)), spec);
       for (const tail of ['SELECT * FROM customers', 'SELECT * FROM warehouse.daily_sales', "SELECT * FROM generate_series(1, 10)", "SELECT set_config('a', 'b', true)", 'SELECT (SELECT COUNT(*) FROM dim_admins) FROM daily_sales']) {
         const tree = await raw.engineParse(`WITH ${sandbox.cteSql}\n${tail}`);
-        expect(() => raw.engineChecker.check(tree, expected), tail).toThrowError(expect.objectContaining({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' }));
+        expect(() => raw.check.check(tree, { sql: '', candidateCtes: [], body: tail }, expected), tail).toThrowError(expect.objectContaining({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' }));
       }
     });
   });

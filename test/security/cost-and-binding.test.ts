@@ -8,10 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import type { Generator } from '../../src/generate/generator.js';
-import { checkEngineTree, sandboxCteEntries } from '../../src/guard/engine-check-duckdb.js';
+import { checkEngineTree, sandboxCteEntries } from '../../src/engines/duckdb/engine-check.js';
 import { AST_LIMITS, checkLiteralsKept, literalsOf } from '../../src/guard/limits.js';
 import { buildSandbox } from '../../src/sandbox/sandbox.js';
-import { openDuckDb } from '../../src/warehouse/duckdb-connector.js';
+import { openDuckDb } from '../../src/engines/duckdb/connector.js';
 import type { WarehouseConnector } from '../../src/warehouse/connector.js';
 import type { ScopeParam } from '../../src/warehouse/bindings.js';
 import { ask, FRANCHISE_OWNER, startTestService, type TestService } from '../support/harness.js';
@@ -62,8 +62,8 @@ describe('cost is bounded before the engine plans', () => {
       expect(res.statusCode).toBe(422);
       expect(res.body['code']).toBe('SP_ERR_GUARD_TOO_COMPLEX');
       // Refused before the engine parses or plans it (where it cost seconds to minutes): the only
-      // SQL the engine saw in this request is the service's own (the coverage read, the sandbox probe).
-      const own = (text: unknown) => String(text).includes('"first_day"') || String(text).endsWith(') SELECT 1');
+      // SQL the engine saw in this request is the service's own (the coverage read, the sandbox probe of src/sandbox/statement.ts).
+      const own = (text: unknown) => String(text).includes('"first_day"') || String(text).endsWith(')\nSELECT 1');
       expect(engineParse.mock.calls.filter((c) => !own(c[0]))).toEqual([]);
       expect(execute.mock.calls.filter((c) => !own(c[0]))).toEqual([]);
     } finally {

@@ -16,8 +16,9 @@ import { guardCandidate } from '../../src/guard/guard.js';
 import { loadOpaWasmPolicy } from '../../src/policy/opa-wasm.js';
 import type { PolicyEngine } from '../../src/policy/scope.js';
 import { buildSandbox } from '../../src/sandbox/sandbox.js';
-import type { WarehouseConnector } from '../../src/warehouse/connector.js';
-import { openDuckDb } from '../../src/warehouse/duckdb-connector.js';
+import type { EngineConnector } from '../../src/engines/engine.js';
+import { loadDirectory } from '../../src/warehouse/directory-query.js';
+import { openDuckDb } from '../../src/engines/duckdb/connector.js';
 import { buildPhysicalSandbox, normalise, PERSONAS, type PhysicalSandbox, type Persona } from './physical-sandbox.js';
 import { candidateSql } from './sql-arbitrary.js';
 
@@ -37,7 +38,7 @@ export interface Tally {
 
 export async function checkPersona(
   persona: Persona,
-  deps: { policy: PolicyEngine; connector: WarehouseConnector; physical: PhysicalSandbox },
+  deps: { policy: PolicyEngine; connector: EngineConnector; physical: PhysicalSandbox },
   seed: number,
 ): Promise<Tally> {
   const scope = await deps.policy.decide({ ...persona, role: '', accessKeyId: 'test', sessionKey: '' });
@@ -47,7 +48,7 @@ export async function checkPersona(
     fc.asyncProperty(candidateSql, async (sql) => {
       let guarded;
       try {
-        guarded = await guardCandidate(sql, { sandbox, connector: deps.connector });
+        guarded = await guardCandidate(sql, { sandbox, engine: deps.connector.check });
       } catch (e) {
         if (e instanceof SplitplaneError && isGuardCode(e.code)) {
           tally.rejected++;
@@ -91,11 +92,11 @@ export function seedFor(index: number): number {
 
 /** The suite for PERSONAS[from..to): split over two files so both test workers run. */
 export function differentialSuite(from: number, to: number): void {
-  let connector: WarehouseConnector;
+  let connector: EngineConnector;
   let policy: PolicyEngine;
   beforeAll(async () => {
     connector = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '1GB' });
-    policy = await loadOpaWasmPolicy('policies/build/policy.wasm', await connector.loadDirectory());
+    policy = await loadOpaWasmPolicy('policies/build/policy.wasm', await loadDirectory(connector));
   });
   afterAll(async () => {
     await connector.close();

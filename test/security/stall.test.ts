@@ -1,6 +1,6 @@
 /**
  * A query that overruns must not hold what other tenants need. Queries run in
- * supervised engine worker processes (src/warehouse/duckdb-pool.ts): at the
+ * supervised engine worker processes (src/engines/duckdb/pool.ts): at the
  * deadline the caller gets SP_ERR_EXECUTION_TIMEOUT, a worker that will not
  * stop is killed and replaced, one tenant holds at most its share of the
  * workers, and the readiness ping and the guard's engine parse never wait
@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Generator } from '../../src/generate/generator.js';
-import { DUCKDB_LOCKDOWN, KILL_GRACE_MS } from '../../src/warehouse/duckdb-connector.js';
-import { EnginePool } from '../../src/warehouse/duckdb-pool.js';
+import { DUCKDB_LOCKDOWN, KILL_GRACE_MS } from '../../src/engines/duckdb/connector.js';
+import { EnginePool } from '../../src/engines/duckdb/pool.js';
 import { ask, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, startTestService, type TestService } from '../support/harness.js';
 
 /**

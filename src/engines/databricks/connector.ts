@@ -7,13 +7,13 @@
  * (SELECT on the exposed tables only) and Unity Catalog row filters.
  */
 import { DBSQLClient, DBSQLLogger, LogLevel } from '@databricks/sql';
-import { SplitplaneError } from '../errors.js';
-import type { DatabricksText } from '../guard/engine-check-databricks.js';
-import { databricksEngineChecker } from '../guard/engine-check-databricks.js';
-import type { Directory, DirectoryAdmin } from '../identity/directory.js';
-import type { Cell, ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
-import { bindScope, type Binding } from './bindings.js';
-import { databricksDialect } from './databricks-dialect.js';
+import { SplitplaneError } from '../../errors.js';
+import { bindScope, type Binding } from '../../warehouse/bindings.js';
+import { toCell } from '../../warehouse/cells.js';
+import type { ExecuteOptions, QueryResult } from '../../warehouse/connector.js';
+import type { EngineConnector } from '../engine.js';
+import { databricksDialect } from './dialect.js';
+import { databricksEngineCheck, type DatabricksText } from './engine-check.js';
 
 /** Options for {@link openDatabricks}. */
 export interface DatabricksOptions {
@@ -30,7 +30,7 @@ export interface DatabricksOptions {
 
 type Session = Awaited<ReturnType<DBSQLClient['openSession']>>;
 
-export async function openDatabricks(opts: DatabricksOptions): Promise<WarehouseConnector> {
+export async function openDatabricks(opts: DatabricksOptions): Promise<EngineConnector> {
   // The driver's own logger prints informational lines to stdout; keep only its errors.
   const client = new DBSQLClient({ logger: new DBSQLLogger({ level: LogLevel.error }) });
   try {
@@ -48,9 +48,9 @@ export async function openDatabricks(opts: DatabricksOptions): Promise<Warehouse
   return new DatabricksConnector(client, opts);
 }
 
-class DatabricksConnector implements WarehouseConnector {
+class DatabricksConnector implements EngineConnector {
   readonly dialect;
-  readonly engineChecker = databricksEngineChecker;
+  readonly check = databricksEngineCheck;
   #session: Promise<Session> | undefined;
 
   constructor(private readonly client: DBSQLClient, private readonly opts: DatabricksOptions) {
@@ -99,7 +99,7 @@ class DatabricksConnector implements WarehouseConnector {
     if (opts.signal?.aborted) throw new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: 'aborted before start' });
     try {
       const { rows, columns } = await this.#run(sql, bindScope(opts.bindings, opts.scope), opts.timeoutMs, opts.rowCap, opts.signal);
-      const cells = rows.map((r) => columns.map((c) => cell(r[c])));
+      const cells = rows.map((r) => columns.map((c) => toCell(r[c])));
       return { columns: columns.map((name) => ({ name, type: 'UNKNOWN' })), rows: cells.slice(0, opts.rowCap), truncated: cells.length > opts.rowCap };
     } catch (cause) {
       if (cause instanceof SplitplaneError) throw cause;
@@ -112,39 +112,8 @@ class DatabricksConnector implements WarehouseConnector {
     return { text: sql };
   }
 
-  async loadDirectory(): Promise<Directory> {
-    const t = (n: string): string => this.dialect.rawTable(n);
-    try {
-      const { rows } = await this.#run(
-        `SELECT CAST(a.admin_id AS STRING) AS admin_id, CAST(b.tenant_id AS STRING) AS tenant_id, CAST(a.business_id AS STRING) AS business_id,
-                a.role, a.active, CAST(g.location_id AS STRING) AS location_id
-         FROM ${t('dim_admins')} a
-         JOIN ${t('dim_businesses')} b ON b.business_id = a.business_id AND b.tenant_id = a.tenant_id
-         LEFT JOIN ${t('admin_location_grants')} g ON g.admin_id = a.admin_id
-         LEFT JOIN ${t('dim_locations')} l ON l.location_id = g.location_id AND l.business_id = a.business_id
-         WHERE g.location_id IS NULL OR l.location_id IS NOT NULL`,
-        [],
-        60_000,
-        10_000_000,
-      );
-      const byAdmin = new Map<string, { a: Record<string, unknown>; locations: string[] }>();
-      for (const r of rows) {
-        const id = String(r['admin_id']);
-        const entry = byAdmin.get(id) ?? { a: r, locations: [] };
-        if (r['location_id'] !== null && r['location_id'] !== undefined) entry.locations.push(String(r['location_id']));
-        byAdmin.set(id, entry);
-      }
-      const admins = new Map<string, DirectoryAdmin>();
-      for (const [id, { a, locations }] of byAdmin) {
-        admins.set(id, Object.freeze({
-          adminId: id, tenantId: String(a['tenant_id']), businessId: String(a['business_id']), role: String(a['role']),
-          active: a['active'] === true || a['active'] === 'true', locations: Object.freeze([...new Set(locations)].sort()),
-        }));
-      }
-      return Object.freeze({ admins, loadedAt: new Date() });
-    } catch (cause) {
-      throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'cannot load the directory', cause });
-    }
+  async readDirectory(sql: string): Promise<readonly Record<string, unknown>[]> {
+    return (await this.#run(sql, [], 60_000, 10_000_000)).rows;
   }
 
   async ping(): Promise<void> {
@@ -156,11 +125,4 @@ class DatabricksConnector implements WarehouseConnector {
     await s?.close().catch(() => undefined);
     await this.client.close();
   }
-}
-
-function cell(v: unknown): Cell {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
-  return String(v);
 }

@@ -1,7 +1,7 @@
 /**
  * One DuckDB engine worker: a child process of the service that opens the
  * warehouse file locked down and runs one query at a time for the parent's
- * pool (duckdb-pool.ts). It exists so that a query the engine cannot stop
+ * pool (pool.ts). It exists so that a query the engine cannot stop
  * (planning ignores interrupt()) can be ended by killing this process, and
  * so that query work never occupies the service's own thread pool.
  *
@@ -12,9 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import { BIGINT, DuckDBInstance, LIST, listValue, type DuckDBConnection, type DuckDBResultReader, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
-import { bindError, planViolation, type PlanPolicy } from '../guard/plan-check-duckdb.js';
-import type { Binding } from './bindings.js';
-import type { ToParent, ToWorker } from './duckdb-pool.js';
+import { bindError, planViolation, type PlanPolicy } from './plan-check.js';
+import type { Binding } from '../../warehouse/bindings.js';
+import type { ToParent, ToWorker } from './pool.js';
 
 let instance: DuckDBInstance | undefined;
 let planPolicy: PlanPolicy | undefined;

@@ -3,7 +3,7 @@
  * access, extension loading and community extensions off, and then the
  * configuration is locked, before any candidate SQL can run.
  *
- * Queries run in supervised worker processes (duckdb-pool.ts), each with the
+ * Queries run in supervised worker processes (pool.ts), each with the
  * same lockdown, a row cap (streamed, so the engine stops reading) and a
  * deadline that holds even while the engine plans: a worker that does not
  * stop is killed. This process keeps its own instance only for the guard's
@@ -12,15 +12,16 @@
  */
 import { existsSync } from 'node:fs';
 import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
-import { SplitplaneError } from '../errors.js';
-import type { Directory, DirectoryAdmin } from '../identity/directory.js';
-import type { ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
-import { bindScope } from './bindings.js';
-import { duckdbDialect } from './duckdb-dialect.js';
-import { EnginePool } from './duckdb-pool.js';
-import { duckdbEngineChecker } from '../guard/engine-check-duckdb.js';
-import { DUCKDB_PLAN_POLICY } from '../guard/plan-check-duckdb.js';
-import { ALLOWED_FUNCTIONS, ENGINE_OPERATOR_FUNCTIONS, SQL_VALUE_FUNCTIONS } from '../guard/allow-list.js';
+import { SplitplaneError } from '../../errors.js';
+import { ALLOWED_FUNCTIONS, SQL_VALUE_FUNCTIONS } from '../../guard/allow-list.js';
+import { bindScope } from '../../warehouse/bindings.js';
+import type { ExecuteOptions, QueryResult } from '../../warehouse/connector.js';
+import type { EngineConnector } from '../engine.js';
+import { duckdbDialect } from './dialect.js';
+import { duckdbEngineCheck } from './engine-check.js';
+import { DUCKDB_OPERATOR_FUNCTIONS } from './functions.js';
+import { DUCKDB_PLAN_POLICY } from './plan-check.js';
+import { EnginePool } from './pool.js';
 
 /** Options for {@link openDuckDb}. */
 export interface DuckDbOptions {
@@ -51,7 +52,7 @@ export const DUCKDB_LOCKDOWN: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** Open the warehouse file locked down. Fails at start-up (not at the first request) when it cannot. */
-export async function openDuckDb(opts: DuckDbOptions): Promise<WarehouseConnector> {
+export async function openDuckDb(opts: DuckDbOptions): Promise<EngineConnector> {
   if (!existsSync(opts.path)) {
     throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `no DuckDB file at ${opts.path}` });
   }
@@ -126,7 +127,7 @@ async function shadowingFunctions(conn: DuckDBConnection): Promise<string[]> {
   const reader = await conn.runAndReadAll('SELECT DISTINCT database_name, schema_name, function_name FROM duckdb_functions() WHERE NOT internal ORDER BY ALL');
   const allowed = (name: string): boolean => {
     const n = name.toLowerCase();
-    return ALLOWED_FUNCTIONS.has(n) || ENGINE_OPERATOR_FUNCTIONS.has(n) || SQL_VALUE_FUNCTIONS.has(n);
+    return ALLOWED_FUNCTIONS.has(n) || DUCKDB_OPERATOR_FUNCTIONS.has(n) || SQL_VALUE_FUNCTIONS.has(n);
   };
   return reader
     .getRows()
@@ -141,9 +142,9 @@ interface Parser {
   tail: Promise<unknown>;
 }
 
-class DuckDbConnector implements WarehouseConnector {
+class DuckDbConnector implements EngineConnector {
   readonly dialect = duckdbDialect;
-  readonly engineChecker = duckdbEngineChecker;
+  readonly check = duckdbEngineCheck(this);
   readonly #instance: DuckDBInstance;
   readonly #parsers: readonly Parser[];
   /** Where user queries run (this process never runs them). */
@@ -184,38 +185,10 @@ class DuckDbConnector implements WarehouseConnector {
     return run;
   }
 
-  async loadDirectory(): Promise<Directory> {
+  async readDirectory(sql: string): Promise<readonly Record<string, unknown>[]> {
     const conn = await this.#connect();
     try {
-      const reader = await conn.runAndReadAll(`
-        SELECT CAST(a.admin_id AS VARCHAR) AS admin_id, CAST(b.tenant_id AS VARCHAR) AS tenant_id,
-               CAST(a.business_id AS VARCHAR) AS business_id, a.role, a.active,
-               list(CAST(g.location_id AS VARCHAR) ORDER BY g.location_id) FILTER (WHERE l.location_id IS NOT NULL) AS locations
-        FROM main.dim_admins a
-        JOIN main.dim_businesses b ON b.business_id = a.business_id AND b.tenant_id = a.tenant_id
-        LEFT JOIN main.admin_location_grants g ON g.admin_id = a.admin_id
-        -- a grant counts only for a location of the admin's own business
-        LEFT JOIN main.dim_locations l ON l.location_id = g.location_id AND l.business_id = a.business_id
-        GROUP BY ALL`);
-      const admins = new Map<string, DirectoryAdmin>();
-      for (const row of reader.getRowObjectsJson()) {
-        const adminId = String(row['admin_id']);
-        if (admins.has(adminId)) throw new Error(`admin ${adminId} appears twice in the directory`);
-        admins.set(
-          adminId,
-          Object.freeze({
-            adminId,
-            tenantId: String(row['tenant_id']),
-            businessId: String(row['business_id']),
-            role: String(row['role']),
-            active: row['active'] === true,
-            locations: Object.freeze(((row['locations'] as string[] | null) ?? []).slice()),
-          }),
-        );
-      }
-      return Object.freeze({ admins, loadedAt: new Date() });
-    } catch (cause) {
-      throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'cannot load the directory', cause });
+      return (await conn.runAndReadAll(sql)).getRowObjectsJson();
     } finally {
       conn.closeSync();
     }

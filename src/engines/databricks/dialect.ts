@@ -8,28 +8,21 @@
  * (Databricks reads "x" as a string), no `$` (variable substitution), no `:`
  * (parameter markers, `::` casts), no backslash, no three-part names.
  */
-import type { Dialect } from './connector.js';
-import { duckdbDialect } from './duckdb-dialect.js';
+import type { Dialect } from '../../warehouse/connector.js';
+import { plainIdent, standardDialect } from '../../warehouse/standard-dialect.js';
 
-const IDENT = /^[a-z_][a-z0-9_]*$/;
 /** Text a Databricks literal may carry (see writesText). */
 const PLAIN_TEXT = /^[A-Za-z0-9 #&.,()/-]{1,100}$/;
 
 export function databricksDialect(catalog: string, schema: string): Dialect {
-  for (const part of [catalog, schema]) if (!IDENT.test(part)) throw new Error(`refusing catalog or schema name ${JSON.stringify(part)}`);
+  for (const part of [catalog, schema]) plainIdent(part);
   return Object.freeze({
-    ...duckdbDialect,
+    ...standardDialect,
     name: 'databricks',
-    sqlifyDatabase: 'hive',
+    displayName: 'Databricks SQL',
     // Validated lower-case identifiers need no quotes, and candidates may not contain backticks.
-    quoteIdent(name: string): string {
-      if (!IDENT.test(name)) throw new Error(`refusing to render identifier ${JSON.stringify(name)}`);
-      return name;
-    },
-    rawTable(name: string): string {
-      if (!IDENT.test(name)) throw new Error(`refusing to render identifier ${JSON.stringify(name)}`);
-      return `\`${catalog}\`.\`${schema}\`.\`${name}\``;
-    },
+    quoteIdent: plainIdent,
+    rawTable: (name: string): string => `\`${catalog}\`.\`${schema}\`.\`${plainIdent(name)}\``,
     scopeParam: (name: string) => `:${name}`,
     // The client binds no arrays: the location list is one STRING parameter holding a JSON array of IDs.
     inBoundList: (column: string, list: string) => `array_contains(from_json(${list}, 'ARRAY<BIGINT>'), ${column})`,
@@ -43,6 +36,6 @@ export function databricksDialect(catalog: string, schema: string): Dialect {
     isoWeekday: (dateSql: string) => `date_part('DAYOFWEEK_ISO', ${dateSql})`,
     // Spark SQL has no MATERIALIZED; the second wall on Databricks is grants and Unity Catalog row filters.
     cteFence: '',
-    refusedCandidateText: /[`"$:\\]|\b[A-Za-z_]\w*\.[A-Za-z_]\w*\.[A-Za-z_]\w*\b/,
-  } as const);
+    textType: 'STRING',
+  });
 }

@@ -7,8 +7,9 @@
  * candidate CTE; functions are allowed; no table functions, no parameters.
  * Any disagreement rejects with SP_ERR_GUARD_ENGINE_MISMATCH.
  */
-import { ALLOWED_FUNCTIONS, ENGINE_CAST_TYPES, ENGINE_OPERATOR_FUNCTIONS, SQL_VALUE_FUNCTIONS } from './allow-list.js';
-import { mismatch, verifySandboxPrefix } from './sandbox-prefix.js';
+import { ALLOWED_FUNCTIONS, SQL_VALUE_FUNCTIONS } from '../../guard/allow-list.js';
+import { mismatch, verifySandboxPrefix, type EngineCheck } from '../../guard/engine-check.js';
+import { DUCKDB_CAST_TYPES, DUCKDB_OPERATOR_FUNCTIONS } from './functions.js';
 
 type Node = Record<string, unknown>;
 
@@ -24,8 +25,8 @@ export function isNode(v: unknown): v is Node {
 }
 
 /**
- * The sandbox CTE entries of a parse of `WITH <sandbox> SELECT 1`, in order. The final text starts
- * with the same `WITH <sandbox>` prefix, so even the parse positions must match exactly.
+ * The sandbox CTE entries of a parse of the sandbox probe (src/sandbox/statement.ts), in order. The
+ * final text starts with the same `WITH <sandbox>` prefix, so even the parse positions must match exactly.
  */
 export function sandboxCteEntries(tree: unknown): { key: string; value: string }[] {
   const node = rootNode(tree);
@@ -146,17 +147,27 @@ class EngineScope {
     }
     if (cls === 'CAST') {
       const id = isNode(e['cast_type']) ? String(e['cast_type']['id']) : '';
-      if (!ENGINE_CAST_TYPES.has(id)) mismatch(`cast to ${id}`);
+      if (!DUCKDB_CAST_TYPES.has(id)) mismatch(`cast to ${id}`);
     }
     if (cls === 'FUNCTION' || cls === 'WINDOW') {
       if ((e['schema'] ?? '') !== '' || (e['catalog'] ?? '') !== '') mismatch('qualified function');
       const name = String(e['function_name']).toLowerCase();
-      if (!ALLOWED_FUNCTIONS.has(name) && !(e['is_operator'] === true && ENGINE_OPERATOR_FUNCTIONS.has(name)) && !ENGINE_OPERATOR_FUNCTIONS.has(name)) {
+      if (!ALLOWED_FUNCTIONS.has(name) && !(e['is_operator'] === true && DUCKDB_OPERATOR_FUNCTIONS.has(name)) && !DUCKDB_OPERATOR_FUNCTIONS.has(name)) {
         mismatch(`function ${name}`);
       }
     }
   }
 }
 
-/** The DuckDB half of the guard, as the connector exposes it. */
-export const duckdbEngineChecker = { sandboxEntries: sandboxCteEntries, check: checkEngineTree } as const;
+/** DuckDB's grammar for the guard's first layer: node-sql-parser's PostgreSQL grammar both ways. */
+export const DUCKDB_GRAMMAR = Object.freeze({ name: 'duckdb', parserDatabase: 'postgresql', sqlifyDatabase: 'postgresql', identQuote: '"' } as const);
+
+/** The DuckDB side of the guard: its parse is json_serialize_sql (`source.engineParse`, read at each call). */
+export function duckdbEngineCheck(source: { engineParse(sql: string): Promise<unknown> }): EngineCheck {
+  return {
+    grammar: DUCKDB_GRAMMAR,
+    parse: (sql) => source.engineParse(sql),
+    readSandbox: (probe) => sandboxCteEntries(probe),
+    check: (tree, _statement, sandbox) => checkEngineTree(tree, sandbox as readonly { key: string; value: string }[]),
+  };
+}

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { ERRORS, SplitplaneError } from '../errors.js';
-import type { WarehouseConnector } from './connector.js';
-import { KILL_GRACE_MS, openDuckDb, workerSettings } from './duckdb-connector.js';
-import { EnginePool } from './duckdb-pool.js';
+import { ERRORS, SplitplaneError } from '../../errors.js';
+import type { WarehouseConnector } from '../../warehouse/connector.js';
+import { KILL_GRACE_MS, openDuckDb, workerSettings } from './connector.js';
+import { EnginePool } from './pool.js';
 
 let db: WarehouseConnector;
 let engine: EnginePool;

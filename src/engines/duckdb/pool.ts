@@ -1,5 +1,5 @@
 /**
- * A supervised pool of DuckDB engine worker processes (duckdb-worker.ts).
+ * A supervised pool of DuckDB engine worker processes (worker.ts).
  *
  * Why processes: DuckDB's interrupt() only acts once execution starts, so a
  * query that is expensive to plan, or one long function call, runs on past
@@ -27,10 +27,10 @@ import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SplitplaneError } from '../errors.js';
-import type { PlanPolicy } from '../guard/plan-check-duckdb.js';
-import type { Binding } from './bindings.js';
-import type { Cell, QueryResult, ResultColumn } from './connector.js';
+import { SplitplaneError } from '../../errors.js';
+import type { PlanPolicy } from './plan-check.js';
+import type { Binding } from '../../warehouse/bindings.js';
+import type { Cell, QueryResult, ResultColumn } from '../../warehouse/connector.js';
 
 /** Parent to worker. */
 export type ToWorker =
@@ -142,7 +142,7 @@ export const SLOW_AFTER_MS = 200;
 
 const here = fileURLToPath(import.meta.url);
 // From source (tests, tsx) the worker is TypeScript and needs the same loader; from dist it is plain JS.
-const WORKER_FILE = join(dirname(here), `duckdb-worker${here.endsWith('.ts') ? '.ts' : '.js'}`);
+const WORKER_FILE = join(dirname(here), `worker${here.endsWith('.ts') ? '.ts' : '.js'}`);
 const WORKER_EXEC_ARGV = here.endsWith('.ts') ? ['--import', 'tsx'] : [];
 
 export class EnginePool {

@@ -10,12 +10,13 @@
  */
 import { parse as pgParse } from 'libpg-query';
 import pg from 'pg';
-import { SplitplaneError } from '../errors.js';
-import { postgresEngineChecker } from '../guard/engine-check-postgres.js';
-import type { Directory, DirectoryAdmin } from '../identity/directory.js';
-import type { Cell, ExecuteOptions, QueryResult, WarehouseConnector } from './connector.js';
-import { bindScope, scopeIdsWellFormed } from './bindings.js';
-import { postgresDialect } from './postgres-dialect.js';
+import { SplitplaneError } from '../../errors.js';
+import { bindScope, scopeIdsWellFormed } from '../../warehouse/bindings.js';
+import { toCell } from '../../warehouse/cells.js';
+import type { ExecuteOptions, QueryResult } from '../../warehouse/connector.js';
+import type { EngineConnector } from '../engine.js';
+import { postgresDialect } from './dialect.js';
+import { postgresEngineCheck } from './engine-check.js';
 
 /** Options for {@link openPostgres}. */
 export interface PostgresOptions {
@@ -29,7 +30,7 @@ export interface PostgresOptions {
 /** The names of the transaction-local settings the RLS policies read. */
 export const SCOPE_SETTINGS = { tenant: 'splitplane.tenant_id', business: 'splitplane.business_id', locations: 'splitplane.locations' } as const;
 
-export async function openPostgres(opts: PostgresOptions): Promise<WarehouseConnector> {
+export async function openPostgres(opts: PostgresOptions): Promise<EngineConnector> {
   const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, types: KEEP_DATES });
   pool.on('error', () => {
     // An idle client died; the pool replaces it. Queries report their own errors.
@@ -43,9 +44,9 @@ export async function openPostgres(opts: PostgresOptions): Promise<WarehouseConn
   return new PostgresConnector(pool, opts.directoryUrl);
 }
 
-class PostgresConnector implements WarehouseConnector {
+class PostgresConnector implements EngineConnector {
   readonly dialect = postgresDialect;
-  readonly engineChecker = postgresEngineChecker;
+  readonly check = postgresEngineCheck(this);
 
   constructor(private readonly pool: pg.Pool, private readonly directoryUrl: string) {}
 
@@ -72,7 +73,7 @@ class PostgresConnector implements WarehouseConnector {
       // A cursor reads at most cap + 1 rows, whatever the SQL would return.
       await client.query(`DECLARE splitplane_rows NO SCROLL CURSOR FOR ${sql}`, values);
       const res = await client.query({ text: `FETCH ${opts.rowCap + 1} FROM splitplane_rows`, rowMode: 'array' });
-      const rows = (res.rows as unknown[][]).map((r) => r.map(cell));
+      const rows = (res.rows as unknown[][]).map((r) => r.map(toCell));
       return {
         columns: res.fields.map((f) => ({ name: f.name, type: pgTypeName(f.dataTypeID) })),
         rows: rows.slice(0, opts.rowCap),
@@ -97,25 +98,12 @@ class PostgresConnector implements WarehouseConnector {
     return pgParse(sql);
   }
 
-  async loadDirectory(): Promise<Directory> {
+  /** As the directory role, on a connection of its own (the query role cannot read the grant tables). */
+  async readDirectory(sql: string): Promise<readonly Record<string, unknown>[]> {
     const client = new pg.Client({ connectionString: this.directoryUrl });
     try {
       await client.connect();
-      const res = await client.query<{ admin_id: string; tenant_id: string; business_id: string; role: string; active: boolean; locations: string[] | null }>(`
-        SELECT a.admin_id::text AS admin_id, b.tenant_id::text AS tenant_id, a.business_id::text AS business_id, a.role, a.active,
-               array_agg(g.location_id::text ORDER BY g.location_id) FILTER (WHERE l.location_id IS NOT NULL) AS locations
-        FROM warehouse.dim_admins a
-        JOIN warehouse.dim_businesses b ON b.business_id = a.business_id AND b.tenant_id = a.tenant_id
-        LEFT JOIN warehouse.admin_location_grants g ON g.admin_id = a.admin_id
-        LEFT JOIN warehouse.dim_locations l ON l.location_id = g.location_id AND l.business_id = a.business_id
-        GROUP BY 1, 2, 3, 4, 5`);
-      const admins = new Map<string, DirectoryAdmin>();
-      for (const r of res.rows) {
-        admins.set(r.admin_id, Object.freeze({ adminId: r.admin_id, tenantId: r.tenant_id, businessId: r.business_id, role: r.role, active: r.active, locations: Object.freeze(r.locations ?? []) }));
-      }
-      return Object.freeze({ admins, loadedAt: new Date() });
-    } catch (cause) {
-      throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'cannot load the directory', cause });
+      return (await client.query<Record<string, unknown>>(sql)).rows;
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -135,14 +123,6 @@ const KEEP_DATES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === 1082 ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
-
-/** NUMERIC and BIGINT arrive as strings (no precision lost); dates as YYYY-MM-DD. */
-function cell(v: unknown): Cell {
-  if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v.toISOString().slice(0, 10);
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
-  return String(v);
-}
 
 const PG_TYPES: Readonly<Record<number, string>> = { 16: 'BOOLEAN', 20: 'BIGINT', 21: 'SMALLINT', 23: 'INTEGER', 25: 'TEXT', 700: 'REAL', 701: 'DOUBLE', 1043: 'VARCHAR', 1082: 'DATE', 1700: 'NUMERIC' };
 

@@ -6,8 +6,9 @@
  * case as PostgreSQL folds it); no table functions; functions and operators
  * allow-listed; any node type not listed here is a mismatch.
  */
-import { ALLOWED_FUNCTIONS, ENGINE_CAST_TYPES, SQL_VALUE_FUNCTIONS } from './allow-list.js';
-import { mismatch, verifySandboxPrefix } from './sandbox-prefix.js';
+import { ALLOWED_FUNCTIONS, SQL_VALUE_FUNCTIONS } from '../../guard/allow-list.js';
+import { mismatch, verifySandboxPrefix, type EngineCheck } from '../../guard/engine-check.js';
+import { POSTGRES_CAST_TYPES } from './functions.js';
 
 type Node = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ const ALLOWED_NODES = new Set([
 ]);
 const ALLOWED_OPERATORS = new Set(['+', '-', '*', '/', '%', '=', '<>', '!=', '<', '>', '<=', '>=', '||', '~~', '!~~', '~~*', '!~~*', 'BETWEEN', 'NOT BETWEEN']);
 
-/** The sandbox CTE entries of a parse of `WITH <sandbox> SELECT 1`, serialised (positions match: same prefix). */
+/** The sandbox CTE entries of a parse of the sandbox probe, serialised (positions match: same prefix). */
 export function postgresSandboxEntries(tree: unknown): { key: string; value: string }[] {
   return ctes(root(tree)).map((c) => ({ key: c.name, value: JSON.stringify(c.node) }));
 }
@@ -147,7 +148,7 @@ class Walker {
       if (type === 'TypeName') {
         const names = svals(body['names']);
         const last = names[names.length - 1] ?? '';
-        if (names.length > 2 || (names.length === 2 && names[0] !== 'pg_catalog') || !ENGINE_CAST_TYPES.has(last)) mismatch(`cast to ${names.join('.')}`);
+        if (names.length > 2 || (names.length === 2 && names[0] !== 'pg_catalog') || !POSTGRES_CAST_TYPES.has(last)) mismatch(`cast to ${names.join('.')}`);
       }
       this.walk(body, scope);
     }
@@ -159,5 +160,12 @@ function svals(list: unknown): string[] {
   return ((list as Node[] | undefined) ?? []).map((n) => String((n['String'] as Node)['sval']));
 }
 
-/** The PostgreSQL half of the guard, as the connector exposes it. */
-export const postgresEngineChecker = { sandboxEntries: postgresSandboxEntries, check: checkPostgresTree } as const;
+/** The PostgreSQL side of the guard: its parse is PostgreSQL's own parser (libpg-query, `source.engineParse`). */
+export function postgresEngineCheck(source: { engineParse(sql: string): Promise<unknown> }): EngineCheck {
+  return {
+    grammar: Object.freeze({ name: 'postgres', parserDatabase: 'postgresql', sqlifyDatabase: 'postgresql', identQuote: '"' }),
+    parse: (sql) => source.engineParse(sql),
+    readSandbox: (probe) => postgresSandboxEntries(probe),
+    check: (tree, _statement, sandbox) => checkPostgresTree(tree, sandbox as readonly { key: string; value: string }[]),
+  };
+}

@@ -30,9 +30,10 @@
  * not recognise is refused. The check runs inside the deadline, in the
  * worker that can be killed.
  */
-import { SANDBOX_TABLES } from '../sandbox/tables.js';
-import { ALLOWED_FUNCTIONS, ENGINE_OPERATOR_FUNCTIONS } from './allow-list.js';
-import { isNode } from './engine-check-duckdb.js';
+import { ALLOWED_FUNCTIONS } from '../../guard/allow-list.js';
+import { SANDBOX_TABLES } from '../../schema/tables.js';
+import { isNode } from './engine-check.js';
+import { DUCKDB_OPERATOR_FUNCTIONS } from './functions.js';
 
 /** What a bound plan may contain (plain data: it is sent to the worker). */
 export interface PlanPolicy {
@@ -106,7 +107,7 @@ export function planViolation(serialised: unknown, policy: PlanPolicy, sql: stri
     }
     if (cls === 'BOUND_FUNCTION' || cls === 'BOUND_AGGREGATE' || (cls === 'BOUND_WINDOW' && typeof v['name'] === 'string')) {
       // Macros are expanded by the binder and never appear here; the ones that could shadow an
-      // allowed name are refused when the file is opened (duckdb-connector.ts).
+      // allowed name are refused when the file is opened (connector.ts).
       const name = String(v['name']);
       if (!(scannable === undefined ? functions : inSandbox).has(name)) return `function ${name}`;
     } else if (cls === 'BOUND_WINDOW') {
@@ -153,7 +154,7 @@ const WINDOW_KINDS: Readonly<Record<string, string>> = {
 
 /** The DuckDB plan policy: the guard's allow-lists and the sandbox tables. */
 export const DUCKDB_PLAN_POLICY: PlanPolicy = Object.freeze({
-  functions: Object.freeze([...ALLOWED_FUNCTIONS, ...ENGINE_OPERATOR_FUNCTIONS, ...BINDER_SPELLINGS]),
+  functions: Object.freeze([...ALLOWED_FUNCTIONS, ...DUCKDB_OPERATOR_FUNCTIONS, ...BINDER_SPELLINGS]),
   windows: Object.freeze([...ALLOWED_FUNCTIONS].filter((f) => f in WINDOW_KINDS).map((f) => WINDOW_KINDS[f]!)),
   // duckdbDialect.inBoundList: `list_contains($sp_locations, "location_id")`, never callable by a candidate.
   sandboxFunctions: Object.freeze(['list_contains']),
