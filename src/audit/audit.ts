@@ -31,6 +31,8 @@ export interface AuditEvent {
   };
   readonly question?: string;
   readonly layers: Readonly<Record<string, LayerOutcome>>;
+  /** Milliseconds spent in each stage (src/audit/trace.ts), summed over rounds. */
+  readonly stageMs?: Readonly<Record<string, number>>;
   readonly outcome: 'answered' | 'clarification' | 'unsupported' | 'rejected' | 'error' | 'anomaly';
   /** Set on events that report an anomaly rule hit about the request `requestId`. */
   readonly anomaly?: { readonly rule: string; readonly detail: string };
@@ -90,11 +92,6 @@ export async function recordOrFailClosed<R>(
     const e = new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', { cause });
     return { statusCode: e.statusCode, body: e.toBody(event.requestId) };
   }
-}
-
-/** Mark every layer still "rejected" (the one that was running) with the code that stopped the request. */
-export function markStoppedLayers(layers: Record<string, LayerOutcome>, code: string): void {
-  for (const [k, v] of Object.entries(layers)) if (v === 'rejected') layers[k] = code;
 }
 
 /** JSON lines, appended to a file (the default sink), hash-chained. */

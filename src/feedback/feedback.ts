@@ -13,7 +13,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { markStoppedLayers, recordOrFailClosed, type AuditEvent, type AuditSink } from '../audit/audit.js';
+import type { AuditSink } from '../audit/audit.js';
+import { RequestTrace } from '../audit/trace.js';
 import { asSplitplaneError, SplitplaneError, type ErrorBody } from '../errors.js';
 import { ID_PATTERN } from '../ids.js';
 import { parseStrictJson } from '../identity/ask-body.js';
@@ -150,36 +151,17 @@ export interface FeedbackDeps {
 
 /** Handle one /v1/feedback request: layer 1, the ownership check, the store, and its audit event. */
 export async function runFeedback(req: ReceivedRequest, requestId: string, deps: FeedbackDeps): Promise<{ statusCode: number; body: { requestId: string; status: 'recorded' } | ErrorBody }> {
-  const started = performance.now();
-  let identity: AuditEvent['identity'] = { verified: false };
+  const trace = new RequestTrace(requestId);
   let result: { statusCode: number; body: { requestId: string; status: 'recorded' } | ErrorBody };
-  const layers: Record<string, string> = { identity: 'rejected' };
   try {
-    const auth = await authenticateWith(req, deps.verifier, deps.directory(), parseFeedbackBody);
-    layers['identity'] = 'ok';
-    identity = { tenantId: auth.identity.tenantId, businessId: auth.identity.businessId, adminId: auth.identity.adminId, accessKeyId: auth.identity.accessKeyId, verified: true };
-    layers['feedback'] = 'rejected';
-    await deps.feedback.rate(auth.identity.sessionKey, auth.body);
-    layers['feedback'] = 'ok';
+    const auth = await trace.stage('identity', () => authenticateWith(req, deps.verifier, deps.directory(), parseFeedbackBody));
+    const i = auth.identity;
+    trace.note({ identity: { tenantId: i.tenantId, businessId: i.businessId, adminId: i.adminId, accessKeyId: i.accessKeyId, verified: true } });
+    await trace.stage('feedback', () => deps.feedback.rate(i.sessionKey, auth.body));
     result = { statusCode: 200, body: { requestId, status: 'recorded' } };
   } catch (err) {
     const e = asSplitplaneError(err);
-    markStoppedLayers(layers, e.code);
     result = { statusCode: e.statusCode, body: e.toBody(requestId) };
   }
-  return recordOrFailClosed(
-    deps.audit,
-    {
-      time: new Date().toISOString(),
-      requestId,
-      identity,
-      layers,
-      outcome: result.statusCode === 200 ? 'answered' : result.statusCode >= 500 ? 'error' : 'rejected',
-      statusCode: result.statusCode,
-      ...('code' in result.body ? { errorCode: result.body.code } : {}),
-      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-    },
-    result,
-    () => {},
-  );
+  return trace.finish(result, deps.audit, () => {});
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SplitplaneError, type ErrorCode } from '../errors.js';
-import { recordOrFailClosed } from '../audit/audit.js';
+import { RequestTrace } from '../audit/trace.js';
 import { runFeedback } from '../feedback/feedback.js';
 import { runAsk } from '../pipeline.js';
 import { registerDemoUi } from '../web/demo-ui.js';
@@ -117,19 +117,9 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
   // audited too: every request leaves one event.
   const sendError = async (req: FastifyRequest, reply: FastifyReply, code: ErrorCode): Promise<FastifyReply> => {
     const e = new SplitplaneError(code);
-    const event = {
-      time: new Date().toISOString(),
-      requestId: req.id,
-      identity: { verified: false },
-      layers: { identity: 'skipped' },
-      outcome: e.statusCode >= 500 ? ('error' as const) : ('rejected' as const),
-      statusCode: e.statusCode,
-      errorCode: code,
-      latencyMs: 0,
-    };
-    const result = await recordOrFailClosed(services.deps.audit, event, { statusCode: e.statusCode, body: e.toBody(req.id) }, (err) =>
-      req.log.error({ err }, 'audit write failed'),
-    );
+    const trace = new RequestTrace(req.id);
+    trace.mark('identity', 'skipped');
+    const result = await trace.finish({ statusCode: e.statusCode, body: e.toBody(req.id) }, services.deps.audit, (err) => req.log.error({ err }, 'audit write failed'));
     return reply.code(result.statusCode).send(result.body);
   };
 

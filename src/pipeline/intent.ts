@@ -1,0 +1,65 @@
+/** Layer 2 in the pipeline: the first pass on the catalog alone, the second with the caller's own data. */
+import type { RequestTrace } from '../audit/trace.js';
+import type { Identity } from '../identity/identity.js';
+import { readQuestion, refuseEarly, understand, type Clarification, type Intent, type Unsupported } from '../intent/analyze.js';
+import { fillWithModel } from '../intent/model-fill.js';
+import type { Draft } from '../intent/parse.js';
+import type { Scope } from '../policy/scope.js';
+import type { SandboxDescription } from '../sandbox/sandbox.js';
+import { checkCoverage } from '../semantic/coverage.js';
+import { unwritableFilter, type SemanticQuery } from '../semantic/query.js';
+import type { ValueIndex } from '../semantic/values.js';
+import type { QueryResult } from '../warehouse/connector.js';
+import { denyForeignReferences } from './checks.js';
+import type { PipelineDeps } from './deps.js';
+
+/** What the question is so far. */
+export interface Context {
+  readonly question: string;
+  readonly identity: Identity;
+  readonly today: string;
+  /** The conversation's last query, for follow-ups ("and the week before?"). */
+  readonly previous: SemanticQuery | undefined;
+}
+
+/**
+ * The first pass: the catalog alone. A refusal that needs no data (a clarification, an unsupported
+ * question with no model to ask) is the answer; IDs of another tenant, business or admin are denied.
+ */
+export function firstPass(c: Context, deps: PipelineDeps, trace: RequestTrace): { draft: Draft; askModel: boolean; refusal?: Clarification | Unsupported } {
+  const draft = readQuestion(c.question, deps.catalog, c.today);
+  denyForeignReferences(draft.references, c.identity, trace);
+  const early = refuseEarly(c.question, draft, deps.catalog, c.previous);
+  const askModel = early?.kind === 'unsupported' && deps.model !== undefined && !draft.time.invalid;
+  return early && !askModel ? { draft, askModel, refusal: early } : { draft, askModel };
+}
+
+/**
+ * The second pass, with the caller's values: the parser, and the model when the parser could not
+ * place every word. Then what the engine and the data allow: a value the engine cannot write is
+ * asked about; so is a comparison against days the caller has no data for; a period starting
+ * before the data is answered with a note saying so.
+ */
+export async function secondPass(
+  c: Context,
+  draft: Draft,
+  x: { readonly deps: PipelineDeps; readonly scope: Scope; readonly sandbox: SandboxDescription; readonly values: ValueIndex | undefined; readonly askModel: boolean; readonly read: (sql: string, rowCap: number) => Promise<QueryResult>; readonly signal: AbortSignal },
+): Promise<{ intent: Intent; coverageNote?: string }> {
+  const { deps } = x;
+  const intent = await understood(c, draft, x);
+  if (intent.kind !== 'query') return { intent };
+  const unwritable = unwritableFilter(intent.query, deps.catalog, (v) => deps.connector.dialect.writesText(v));
+  if (unwritable) return { intent: { kind: 'clarification', message: unwritable.message, choices: [], references: intent.references } };
+  const verdict = checkCoverage(intent.query, deps.catalog, await deps.coverage(x.scope, x.sandbox, x.read));
+  if (verdict.kind === 'refuse') return { intent: { kind: 'clarification', message: verdict.message, choices: verdict.choices, references: intent.references } };
+  return verdict.kind === 'note' ? { intent, coverageNote: verdict.note } : { intent };
+}
+
+async function understood(c: Context, draft: Draft, x: { readonly deps: PipelineDeps; readonly values: ValueIndex | undefined; readonly askModel: boolean; readonly signal: AbortSignal }): Promise<Intent> {
+  const { deps, values } = x;
+  const previous = c.previous ? { previous: c.previous } : {};
+  const parsed = x.askModel ? undefined : understand(c.question, draft, { catalog: deps.catalog, today: c.today, ...(values ? { values } : {}), ...previous });
+  const unplaced = parsed?.kind === 'clarification' && parsed.unplaced !== undefined;
+  if (!deps.model || !values || (parsed && !unplaced)) return parsed!;
+  return fillWithModel(deps.model.llm, c.question, { catalog: deps.catalog, today: c.today, values, references: draft.references, maxTokens: deps.model.maxTokens, draft, ...previous }, x.signal);
+}
