@@ -1,18 +1,19 @@
 /**
- * The HTTP surface (Fastify). POST /v1/ask runs the pipeline over the raw
- * body bytes (the signature covers them); /healthz and /readyz for probes.
- * Every error, Fastify's own included, leaves as {statusCode, code, error,
- * message, requestId}.
+ * The HTTP surface (Fastify): the server's own rules (TLS, raw bodies, headers,
+ * rate limits, errors), then the routes, each in src/server/routes/. Every
+ * error, Fastify's own included, leaves as {statusCode, code, error, message,
+ * requestId}, and is audited like any request.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SplitplaneError, type ErrorCode } from '../errors.js';
 import { RequestTrace } from '../audit/trace.js';
-import { runFeedback } from '../feedback/feedback.js';
-import { runAsk } from '../pipeline.js';
-import { registerDemoUi } from '../web/demo-ui.js';
 import { registerRateLimits } from './rate-limit.js';
+import { askRoute } from './routes/ask.js';
+import { demoRoutes } from './routes/demo.js';
+import { feedbackRoute } from './routes/feedback.js';
+import { probeRoutes } from './routes/probes.js';
 import type { Services } from './services.js';
 
 /** Options for {@link buildApp}. */
@@ -53,65 +54,13 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
   });
 
   const checkLimits = registerRateLimits(app, services.config, services.redis);
-  app.post('/v1/ask', async (req, reply) => {
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const received = { method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body };
-    const result = await runAsk(received, req.id, deps, (identity) => checkLimits(req, identity));
-    return reply.code(result.statusCode).headers(result.headers ?? {}).send(result.body);
-  });
-
+  askRoute(app, deps, checkLimits);
+  feedbackRoute(app, deps);
+  probeRoutes(app, services, opts.readinessTimeoutMs ?? 1000);
   if (services.config.demo.enabled) {
     const { signing } = services.config;
-    void app.register(async (scoped) => {
-      scoped.addHook('onSend', async (_req, reply) => {
-        // The page loads only its own files; no inline script, no third-party origin.
-        reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'");
-      });
-      await registerDemoUi(scoped, { credentialsFile: signing.credentialsFile, region: signing.region, service: signing.service });
-    });
+    void app.register(async (scoped) => demoRoutes(scoped, { credentialsFile: signing.credentialsFile, region: signing.region, service: signing.service }));
   }
-
-  app.post('/v1/feedback', async (req, reply) => {
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const result = await runFeedback({ method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body }, req.id, deps);
-    return reply.code(result.statusCode).send(result.body);
-  });
-
-  app.get('/healthz', async () => ({ status: 'ok' }));
-
-  app.get('/metrics', async (_req, reply) =>
-    reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics()),
-  );
-
-  app.get('/readyz', async (req, reply) => {
-    const checks: Record<string, 'ok' | 'failed' | 'timeout'> = {};
-    // The probes run at once, each with a deadline: a warehouse busy with long queries makes the
-    // answer "not ready" within the deadline, never a probe that hangs with it.
-    const probe = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), opts.readinessTimeoutMs ?? 1000)));
-      try {
-        checks[name] = (await Promise.race([fn().then(() => 'ok' as const), deadline])) === 'timeout' ? 'timeout' : 'ok';
-        if (checks[name] === 'timeout') req.log.warn({ check: name }, 'readiness check timed out');
-      } catch (err) {
-        checks[name] = 'failed';
-        req.log.warn({ check: name, err }, 'readiness check failed');
-      } finally {
-        clearTimeout(timer);
-      }
-    };
-    await Promise.all([
-      probe('warehouse', () => services.connector.ping()),
-      probe('audit', () => services.deps.audit.check()),
-      probe('policy', () => services.policy.decide({ tenantId: '1', businessId: '1', adminId: '1', role: '', accessKeyId: '', sessionKey: '' }).catch((e: unknown) => {
-        // A deny for a made-up identity proves the policy evaluates.
-        if (e instanceof SplitplaneError && e.code === 'SP_ERR_POLICY_DENIED') return;
-        throw e;
-      })),
-    ]);
-    const ready = Object.values(checks).every((c) => c === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
-  });
 
   // Requests that never reach the pipeline (unknown route, wrong media type, body too large) are
   // audited too: every request leaves one event.

@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { signRequest } from '../client/sign.js';
-import { SplitplaneError } from '../errors.js';
-import { parseStrictJson } from '../identity/ask-body.js';
-import { credentialFor, loadCredentialStore } from '../identity/credentials.js';
+import { signRequest } from '../../client/sign.js';
+import { SplitplaneError } from '../../errors.js';
+import { parseStrictJson } from '../../identity/ask-body.js';
+import { credentialFor, loadCredentialStore } from '../../identity/credentials.js';
 
 /** The personas the page offers. */
 export const DEMO_PERSONAS = [
@@ -41,12 +41,16 @@ const DemoFeedback = z
   })
   .strict();
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const staticDir = join(root, 'src/web/static');
 const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
 
-/** Register the page and the demo endpoint. `credentialsFile` holds the demo credential. */
-export async function registerDemoUi(app: FastifyInstance, opts: { credentialsFile: string | undefined; region: string; service: string }): Promise<void> {
+/** Register the page (src/web/static/) and the demo endpoints. `credentialsFile` holds the demo credential. */
+export async function demoRoutes(app: FastifyInstance, opts: { credentialsFile: string | undefined; region: string; service: string }): Promise<void> {
+  app.addHook('onSend', async (_req, reply) => {
+    // The page loads only its own files; no inline script, no third-party origin.
+    reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'");
+  });
   // Resolved at start-up: a persona whose tenant no credential may act for fails the boot, not a request.
   const store = loadCredentialStore(opts.credentialsFile);
   const credentials = new Map<string, { accessKeyId: string; secretAccessKey: string }>(DEMO_PERSONAS.map((p) => [p.tenantId, credentialFor(store, p.tenantId)]));
