@@ -3,11 +3,12 @@
  * an HTTP status and a generic client message. Details that could help an
  * attacker (which header failed, what the engine said) go to `cause` and the
  * logs, never to the wire. `docs/errors.md` documents every code; a test
- * pins this table and that document together.
+ * pins this table and that document together. Codes are grouped by the layer
+ * and stage (src/audit/trace.ts, STAGES) that raises them.
  */
 
 export const ERRORS = {
-  // request shape
+  // request shape (before any stage: the route and the body's framing)
   SP_ERR_BAD_REQUEST: { status: 400, message: 'The request body is not valid.' },
   SP_ERR_ID_FORMAT: {
     status: 400,
@@ -17,7 +18,7 @@ export const ERRORS = {
   SP_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be application/json.' },
   SP_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   SP_ERR_NOT_FOUND: { status: 404, message: 'No such route.' },
-  // layer 1: signature
+  // layer 1, stage identity: the signature
   SP_ERR_AUTH_MISSING: { status: 401, message: 'The request is not signed.' },
   SP_ERR_AUTH_MALFORMED: { status: 401, message: 'The Authorization header is not a valid SigV4 header.' },
   SP_ERR_PRESIGNED_NOT_ALLOWED: { status: 401, message: 'Query-string (presigned) authentication is not accepted.' },
@@ -33,22 +34,22 @@ export const ERRORS = {
   SP_ERR_SIGNATURE_MISMATCH: { status: 401, message: 'The request signature does not match.' },
   SP_ERR_SIGNATURE_REPLAY: { status: 401, message: 'This signed request was already used.' },
   SP_ERR_REPLAY_CACHE_UNAVAILABLE: { status: 503, message: 'The replay check is unavailable, so the request was refused.' },
-  // limits
+  // layer 1, stage limits
   SP_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the time in Retry-After.' },
   SP_ERR_RATE_LIMIT_UNAVAILABLE: { status: 503, message: 'The rate limiter is unavailable, so the request was refused.' },
-  // layer 1: principal
+  // layer 1, stage identity: the registered admin
   SP_ERR_TENANT_NOT_ALLOWED: { status: 403, message: 'This credential may not act for that tenant.' },
   SP_ERR_UNKNOWN_PRINCIPAL: { status: 403, message: 'The tenant, business and admin do not name a registered admin.' },
-  // layer 2 (refusals that are answers are not errors; these are denials)
+  // layer 2, stage intent (refusals that are answers are not errors; these are denials)
   SP_ERR_OUT_OF_SCOPE_REFERENCE: {
     status: 403,
     message: 'The question refers to data outside your access. Access denied.',
   },
-  // layer 3: policy and sandbox
+  // layer 3, stages policy and sandbox
   SP_ERR_POLICY_DENIED: { status: 403, message: 'The access policy denies this request.' },
   SP_ERR_POLICY_UNAVAILABLE: { status: 503, message: 'The access policy could not be evaluated.' },
   SP_ERR_POLICY_INVALID: { status: 500, message: 'The access policy returned an invalid decision.' },
-  // layer 3: guard
+  // layer 3, stage guard
   SP_ERR_GUARD_TOO_LONG: { status: 422, message: 'The generated SQL is too long.' },
   SP_ERR_GUARD_TOO_DEEP: { status: 422, message: 'The generated SQL is nested too deeply.' },
   SP_ERR_GUARD_TOO_COMPLEX: { status: 422, message: 'The generated SQL is too complex to run.' },
@@ -69,11 +70,11 @@ export const ERRORS = {
     status: 422,
     message: 'The database reads the SQL differently from the guard; it was rejected.',
   },
-  // layer 3: execution
+  // layer 3, stage execute
   SP_ERR_EXECUTION_TIMEOUT: { status: 504, message: 'The query took too long and was stopped.' },
   SP_ERR_EXECUTION_FAILED: { status: 502, message: 'The query could not be run.' },
   SP_ERR_WAREHOUSE_UNAVAILABLE: { status: 503, message: 'The warehouse is not available.' },
-  // the model (layer 3 generator, optional layer 2 classifier)
+  // the model (layer 3 stage generate; layer 2 stage intent when it fills a query)
   SP_ERR_LLM_UNAVAILABLE: { status: 503, message: 'The language model could not be reached.' },
   SP_ERR_LLM_TIMEOUT: { status: 504, message: 'The language model took too long to answer.' },
   SP_ERR_LLM_THROTTLED: { status: 503, message: 'The language model is busy; try again shortly.' },
@@ -81,7 +82,7 @@ export const ERRORS = {
   // conversations
   SP_ERR_CONVERSATION_UNKNOWN: { status: 404, message: 'No such conversation; start a new one without a conversationId.' },
   SP_ERR_CONVERSATION_FORBIDDEN: { status: 403, message: 'That conversation belongs to another identity.' },
-  // feedback
+  // feedback (stage feedback)
   SP_ERR_FEEDBACK_UNKNOWN_REQUEST: { status: 404, message: 'No answered request with that id is known here.' },
   SP_ERR_FEEDBACK_FORBIDDEN: { status: 403, message: 'Only the identity that asked may rate the answer.' },
   // audit and everything else

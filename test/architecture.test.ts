@@ -110,4 +110,12 @@ describe('architecture', () => {
     const listed = [...registry.matchAll(/^import \{ (\w+) \} from '\.\/engines\/(\w+)\/index\.js';$/gm)].map((m) => m[2]!).sort();
     expect(listed).toEqual(folders);
   });
+
+  it('has every folder of src/ named in the README and in docs/architecture.md', () => {
+    const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    for (const doc of ['README.md', 'docs/architecture.md']) {
+      const text = readFileSync(doc, 'utf8');
+      expect(folders.filter((f) => !text.includes(`\`${f}/`) && !text.includes(`src/${f}/`)), doc).toEqual([]);
+    }
+  });
 });

@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile, parseConfig, type Config } from '../config/config.js';
 import { verifyAuditFile } from '../audit/audit.js';
 import { verifyPostgresAudit } from '../audit/postgres-sink.js';
-import { DEMO_SEED, generateDemoWarehouse } from '../demo/generate.js';
+import { DEMO_SEED, ensureDemoWarehouse, generateDemoWarehouse } from '../demo/generate.js';
 import { loadPostgres } from '../demo/load-postgres.js';
 import { SplitplaneError } from '../errors.js';
 import { signRequest } from '../client/sign.js';
@@ -78,6 +78,7 @@ function loadConfig(path: string | undefined): Config {
 async function serve(args: readonly string[]): Promise<number> {
   const { values } = parseArgs({ args: [...args], options: { config: { type: 'string' } }, strict: true });
   const config = loadConfig(values.config);
+  await ensureDemoWarehouse(config);
   const services = await createServices(config);
   const app = buildApp(services, {
     logger: { level: process.env['LOG_LEVEL'] ?? 'info', redact: ['req.headers.authorization'] },
@@ -152,6 +153,7 @@ async function ask(args: readonly string[]): Promise<number> {
     status = res.status;
     text = await res.text();
   } else {
+    await ensureDemoWarehouse(config);
     const services = await createServices(config);
     const app = buildApp(services);
     try {

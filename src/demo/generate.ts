@@ -13,6 +13,8 @@
 import { mkdirSync, renameSync, rmSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { Config } from '../config/config.js';
+import { engine } from '../engine-registry.js';
 
 /** Version of the generated layout; bump when the schema or the data changes. */
 export const DEMO_DATA_VERSION = '2';
@@ -217,4 +219,14 @@ export function demoSql(seed: number, days: number, scale = 1, layout: 'sorted' 
        FROM dim_businesses b, range(1, 21) g(n), first_names f, last_names l
        WHERE f.k = (b.business_id + g.n) % 10 AND l.k = (b.business_id * 3 + g.n * 7) % 10`,
   ];
+}
+
+/**
+ * Start-up for the demo: when `demo.generateIfMissing` is set and the configured engine is an
+ * embedded one whose file is absent, generate the demo warehouse there. The CLI calls this before
+ * it starts the services; the services themselves never generate data.
+ */
+export async function ensureDemoWarehouse(config: Config): Promise<void> {
+  const demoFile = engine(config.warehouse.engine).demoFile?.(config.warehouse[config.warehouse.engine]);
+  if (config.demo.generateIfMissing && demoFile !== undefined && !existsSync(demoFile)) await generateDemoWarehouse({ path: demoFile });
 }

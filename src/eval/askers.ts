@@ -9,6 +9,7 @@ import { buildApp } from '../server/app.js';
 import { createServices } from '../server/services.js';
 import type { Persona } from './file.js';
 import type { Asker } from './run.js';
+import { ensureDemoWarehouse } from '../demo/generate.js';
 
 type Credential = { readonly accessKeyId: string; readonly secretAccessKey: string };
 
@@ -18,6 +19,7 @@ function body(persona: Persona, question: string, conversationId: string | undef
 
 /** In process, over the configured warehouse. */
 export async function inProcessAsker(config: Config, credential: (tenantId: string) => Credential): Promise<Asker> {
+  await ensureDemoWarehouse(config);
   const services = await createServices(config);
   const app = buildApp(services);
   await app.ready();

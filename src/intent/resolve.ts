@@ -60,7 +60,7 @@ export function resolveMentions(mentions: readonly Mention[], catalog: Catalog, 
   const filters = [...groups.values()]
     .sort((a, b) => order.indexOf(a.dimension) - order.indexOf(b.dimension) || Number(a.negated) - Number(b.negated))
     .map((g): QueryFilter => {
-      // A name the engine's SQL text cannot carry (accents; an apostrophe on Databricks) is filtered
+      // A name the engine's SQL text cannot carry (accents; an apostrophe where the dialect writes no quote) is filtered
       // by its keys, when the dimension has them.
       const keys = g.values.every(index.writesText) ? undefined : g.values.flatMap((v) => index.keysOf(g.dimension, v));
       return {

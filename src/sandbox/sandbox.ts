@@ -1,5 +1,5 @@
 /**
- * Layer 3a: the sandbox. From the policy's Scope, one CTE per exposed table
+ * Layer 3, the sandbox stage. From the policy's Scope, one CTE per exposed table
  * holding only the allowed columns and only the rows of this tenant, business
  * and (where the table has locations) the granted locations. The IDs are not
  * in the text: it names them by placeholder (tenant, business, the location

@@ -19,6 +19,10 @@ export interface SandboxTableSpec {
   /** Raw columns that carry the scope. `location` is absent for tables scoped per business. */
   readonly scope: { readonly tenant: string; readonly business: string; readonly location?: string };
   readonly columns: Readonly<Record<string, SandboxColumnSpec>>;
+  /** Words of a question that point at this table when its name is not used (src/generate/schema-router.ts). */
+  readonly words: readonly string[];
+  /** Tables this one needs beside it to be useful to a model (its join partners). */
+  readonly partners: readonly string[];
 }
 
 export const SANDBOX_TABLES: Readonly<Record<string, SandboxTableSpec>> = Object.freeze({
@@ -33,6 +37,8 @@ export const SANDBOX_TABLES: Readonly<Record<string, SandboxTableSpec>> = Object
       order_count: { type: 'INTEGER', description: 'Number of orders (checks).' },
       guest_count: { type: 'INTEGER', description: 'Number of guests served.' },
     },
+    words: ['sales', 'revenue', 'orders', 'guests', 'guest', 'covers', 'check', 'checks', 'traffic', 'day', 'week', 'month'],
+    partners: ['locations'],
   },
   item_sales: {
     raw: 'fact_item_sales',
@@ -45,6 +51,8 @@ export const SANDBOX_TABLES: Readonly<Record<string, SandboxTableSpec>> = Object
       quantity: { type: 'INTEGER', description: 'Units sold.' },
       net_amount: { type: 'DECIMAL(12,2)', description: 'Net sales of the item in US dollars.' },
     },
+    words: ['item', 'items', 'menu', 'dish', 'dishes', 'product', 'products', 'units', 'quantity', 'sold'],
+    partners: ['menu_items', 'locations'],
   },
   locations: {
     raw: 'dim_locations',
@@ -58,6 +66,8 @@ export const SANDBOX_TABLES: Readonly<Record<string, SandboxTableSpec>> = Object
       opened_on: { type: 'DATE', description: 'Opening date.' },
       manager_email: { type: 'VARCHAR', description: 'Store manager e-mail.' },
     },
+    words: ['store', 'stores', 'location', 'locations', 'restaurant', 'restaurants', 'city', 'cities', 'state', 'states', 'site', 'branch'],
+    partners: [],
   },
   menu_items: {
     raw: 'dim_menu_items',
@@ -70,6 +80,8 @@ export const SANDBOX_TABLES: Readonly<Record<string, SandboxTableSpec>> = Object
       price: { type: 'DECIMAL(8,2)', description: 'List price in US dollars.' },
       unit_cost: { type: 'DECIMAL(8,2)', description: 'Cost of goods per unit in US dollars.' },
     },
+    words: ['item', 'items', 'menu', 'dish', 'dishes', 'product', 'products', 'category', 'categories', 'price'],
+    partners: [],
   },
 });
 

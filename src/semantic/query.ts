@@ -134,7 +134,7 @@ export function checkQuery(q: SemanticQuery, catalog: Catalog): QueryProblem | u
 
 /**
  * A filter value this engine's SQL cannot carry as text and that has no keys to filter by
- * instead (a city with an apostrophe on Databricks): a problem to tell the user, not an error.
+ * instead (a city with an apostrophe, where the dialect writes no quote in a literal): a problem to tell the user, not an error.
  */
 export function unwritableFilter(q: SemanticQuery, catalog: Catalog, writesText: (value: string) => boolean): QueryProblem | undefined {
   for (const f of q.filters) {

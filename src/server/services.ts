@@ -3,10 +3,8 @@
  * so a bad file, a missing policy bundle or an unreadable warehouse fails the
  * boot instead of the first request.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { JsonlFileAuditSink, type AuditSink } from '../audit/audit.js';
 import type { Config } from '../config/config.js';
-import { generateDemoWarehouse } from '../demo/generate.js';
 import { catalogGenerator } from '../generate/catalog-generator.js';
 import type { Generator } from '../generate/generator.js';
 import { loadCredentialStore, type CredentialStore } from '../identity/credentials.js';
@@ -29,7 +27,7 @@ import { bedrockClient } from '../llm/bedrock.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import { openAiCompatibleClient } from '../llm/openai-compatible.js';
 import { SplitplaneError } from '../errors.js';
-import { engine, openEngine, type EngineConnector } from '../engine-registry.js';
+import { openEngine, type EngineConnector } from '../engine-registry.js';
 import { loadDirectory } from '../warehouse/directory-query.js';
 
 /** The running service's parts. */
@@ -60,12 +58,8 @@ export interface ServiceOverrides {
   readonly log?: PipelineDeps['log'];
 }
 
-/** Build the services; generates the demo warehouse first when configured and absent. */
+/** Build the services over an existing warehouse (the CLI generates the demo one first: demo/generate.ts). */
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
-  const demoFile = engine(config.warehouse.engine).demoFile?.(config.warehouse[config.warehouse.engine]);
-  if (config.demo.generateIfMissing && demoFile !== undefined && !existsSync(demoFile)) {
-    await generateDemoWarehouse({ path: demoFile });
-  }
   const clockToday = (): string => today(config.clock.today, overrides.now);
   const catalog = loadCatalog(config.catalog.path);
   // Behind a stable object so a reload swaps the secrets without touching the verifier.

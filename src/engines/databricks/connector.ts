@@ -53,7 +53,7 @@ class DatabricksConnector implements EngineConnector {
   readonly check = databricksEngineCheck;
   #session: Promise<Session> | undefined;
 
-  constructor(private readonly client: DBSQLClient, private readonly opts: DatabricksOptions) {
+  constructor(private readonly client: DBSQLClient, opts: DatabricksOptions) {
     this.dialect = databricksDialect(opts.catalog, opts.schema);
   }
 
