@@ -1,7 +1,8 @@
 /** The hash-chained audit file: written, resumed after a restart, and every kind of tampering named. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JsonlFileAuditSink, verifyAuditFile, type AuditEvent } from './audit.js';
 
@@ -75,6 +76,30 @@ describe('hash-chained audit', () => {
     lines[1] = JSON.stringify(ev);
     writeFileSync(file, `${lines.join('\n')}\n`);
     expect(verifyAuditFile(file)).toMatchObject({ ok: false, line: 3, problem: expect.stringContaining('previous-hash link broken') });
+  });
+
+  it('continues the chain in the new file after a rotation, across a restart too (the head file)', async () => {
+    const { file } = await chain(2);
+    renameSync(file, `${file}.1`);
+    await new JsonlFileAuditSink(file).append(event(3));
+    const all = join(dirname(file), 'all.jsonl');
+    writeFileSync(all, readFileSync(`${file}.1`, 'utf8') + readFileSync(file, 'utf8'));
+    expect(verifyAuditFile(all)).toMatchObject({ ok: true, events: 3 });
+  });
+
+  it('keeps one chain with two processes appending at once (nothing lost, nothing forked)', async () => {
+    const { file } = await chain(1);
+    const writer = (tag: string) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/audit-writer.ts', file, '150', tag], { stdio: 'inherit' });
+        child.on('exit', resolve);
+      });
+    const [a, b] = await Promise.all([writer('a'), writer('b'), Promise.all(Array.from({ length: 50 }, (_, i) => new JsonlFileAuditSink(file).append(event(i))))]);
+    expect([a, b]).toEqual([0, 0]);
+    expect(verifyAuditFile(file)).toMatchObject({ ok: true, events: 351 });
+    const ids = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { requestId: string }).requestId);
+    expect(ids.filter((id) => id.startsWith('a-'))).toHaveLength(150);
+    expect(ids.filter((id) => id.startsWith('b-'))).toHaveLength(150);
   });
 
   it('refuses to start a new chain on top of a damaged last line', async () => {

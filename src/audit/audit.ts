@@ -10,8 +10,9 @@
  * chain and names the first edited, missing or reordered event.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { appendFile, open, stat, type FileHandle } from 'node:fs/promises';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { lock } from 'proper-lockfile';
 import { dirname } from 'node:path';
 import { SplitplaneError, type ErrorBody } from '../errors.js';
 
@@ -94,54 +95,40 @@ export async function recordOrFailClosed<R>(
   }
 }
 
-/** JSON lines, appended to a file (the default sink), hash-chained. */
+/**
+ * JSON lines, appended to a file (the default sink), hash-chained. Safe with several writers (the
+ * service, an in-process `splitplane ask`, a second replica on the same disk): every append takes
+ * an exclusive lock (proper-lockfile: a `<file>.lock` directory, stale after 10 s), reads where
+ * the chain stands (the file's last line; after a rotation, the head file `<file>.head`), appends
+ * one line and moves the head on, then releases. One chain per file, whoever writes.
+ */
 export class JsonlFileAuditSink implements AuditSink {
   readonly #path: string;
-  #seq: number;
-  #prevHash: string;
+  readonly #headPath: string;
   #tail: Promise<void> = Promise.resolve();
-  /** Kept open between appends (opening the file per event cost ~0.5 ms); reopened after an error. */
-  #handle: FileHandle | undefined;
-  #ino = 0;
 
   constructor(path: string) {
     this.#path = path;
+    this.#headPath = `${path}.head`;
     mkdirSync(dirname(path), { recursive: true });
-    const last = lastLine(path);
-    let prev: Partial<ChainedEvent> | undefined;
-    try {
-      prev = last ? (JSON.parse(last) as Partial<ChainedEvent>) : undefined;
-    } catch (cause) {
-      // Never start a new chain on top of a damaged one: refuse to boot, and say how to look.
-      throw new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', { detail: `the last line of ${path} is not JSON; run: splitplane audit verify --file ${path}`, cause });
-    }
-    this.#seq = typeof prev?.seq === 'number' ? prev.seq : 0;
-    this.#prevHash = typeof prev?.hash === 'string' ? prev.hash : GENESIS_HASH;
+    // Never start a new chain on top of a damaged one: refuse to boot, and say how to look.
+    chainHead(path, this.#headPath);
   }
 
   append(event: AuditEvent): Promise<void> {
-    // Appends are serialised so sequence numbers and hashes follow file order.
+    // Serialised in this process too, so one process never waits on its own lock.
     const run = this.#tail.then(async () => {
-      const { line, hash } = chainLine(event, this.#seq + 1, this.#prevHash);
+      if (!existsSync(this.#path)) await appendFile(this.#path, '', { mode: 0o600 });
+      const release = await lock(this.#path, LOCK);
       try {
-        // A rotated or removed file gets a new inode: reopen, so events never go to an unlinked file.
-        const onDisk = await stat(this.#path).catch(() => undefined);
-        if (this.#handle && (!onDisk || onDisk.ino !== this.#ino)) {
-          await this.#handle.close().catch(() => undefined);
-          this.#handle = undefined;
-        }
-        if (!this.#handle) {
-          this.#handle = await open(this.#path, 'a', 0o600);
-          this.#ino = (await this.#handle.stat()).ino;
-        }
-        await this.#handle.appendFile(`${line}\n`, 'utf8');
-      } catch (err) {
-        await this.#handle?.close().catch(() => undefined);
-        this.#handle = undefined;
-        throw err;
+        const head = chainHead(this.#path, this.#headPath);
+        const { line, hash } = chainLine(event, head.seq + 1, head.hash);
+        await appendFile(this.#path, `${line}\n`, { encoding: 'utf8', mode: 0o600 });
+        // The head outlives a rotation (the file moved away): the next file continues the chain.
+        writeFileSync(this.#headPath, JSON.stringify({ seq: head.seq + 1, hash }), { mode: 0o600 });
+      } finally {
+        await release();
       }
-      this.#seq += 1;
-      this.#prevHash = hash;
     });
     this.#tail = run.catch(() => undefined);
     return run;
@@ -150,6 +137,28 @@ export class JsonlFileAuditSink implements AuditSink {
   async check(): Promise<void> {
     await appendFile(this.#path, '', { mode: 0o600 });
   }
+}
+
+/** How long a writer waits for the lock (it is held for one append, about a millisecond). */
+const LOCK = { stale: 10_000, realpath: false, retries: { retries: 200, factor: 1.2, minTimeout: 2, maxTimeout: 50 } } as const;
+
+/**
+ * Where the chain stands: the last line of the file when it has one (it is the truth), else the head
+ * file a writer left before the file was rotated, else the genesis. A last line that is not JSON
+ * refuses: a new chain is never started on top of a damaged one.
+ */
+function chainHead(path: string, headPath: string): { seq: number; hash: string } {
+  const last = lastLine(path);
+  const source = last ?? (existsSync(headPath) ? readFileSync(headPath, 'utf8') : undefined);
+  if (source === undefined) return { seq: 0, hash: GENESIS_HASH };
+  let prev: Partial<ChainedEvent>;
+  try {
+    prev = JSON.parse(source) as Partial<ChainedEvent>;
+  } catch (cause) {
+    const where = last !== undefined ? `the last line of ${path}` : headPath;
+    throw new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', { detail: `${where} is not JSON; run: splitplane audit verify --file ${path}`, cause });
+  }
+  return { seq: typeof prev.seq === 'number' ? prev.seq : 0, hash: typeof prev.hash === 'string' ? prev.hash : GENESIS_HASH };
 }
 
 /** The result of verifying a chain. */
@@ -197,11 +206,16 @@ function lastLine(path: string): string | undefined {
   if (size === 0) return undefined;
   const fd = openSync(path, 'r');
   try {
-    const len = Math.min(size, 1 << 20);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    const lines = buf.toString('utf8').split('\n').filter(Boolean);
-    return lines.at(-1);
+    // The tail is enough for any event (the guard caps SQL at 8,000 characters); a longer last line
+    // (an edited file) is read whole, up to 1 MiB, so it is judged, not cut.
+    for (const want of [64 * 1024, 1 << 20]) {
+      const len = Math.min(size, want);
+      const buf = Buffer.alloc(len);
+      readSync(fd, buf, 0, len, size - len);
+      const lines = buf.toString('utf8').split('\n').filter(Boolean);
+      if (lines.length > 1 || len === size || want === 1 << 20) return lines.at(-1);
+    }
+    return undefined;
   } finally {
     closeSync(fd);
   }
