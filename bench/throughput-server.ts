@@ -17,6 +17,7 @@ const [dbPath, finalSql] = process.argv.slice(2) as [string, string];
 const dir = mkdtempSync(join(tmpdir(), 'splitplane-bench-srv-'));
 const config = parseConfig({
   signing: { credentialsFile: 'config/demo-credentials.json' },
+  mode: 'demo',
   clock: { today: '2026-11-18' },
   // One tenant sends every request here: lift its share of the engine workers as the limits are lifted below.
   warehouse: { duckdb: { path: dbPath, threads: 2, workers: 4, workersPerTenant: 4 }, queryTimeoutMs: 10_000 },

@@ -105,6 +105,11 @@ async function serve(args: readonly string[]): Promise<number> {
     );
   });
   await app.listen({ host: config.server.host, port: config.server.port });
+  app.log.info({ engine: config.warehouse.engine, mode: config.mode, audit: config.audit.sink }, 'splitplane started');
+  if (config.mode === 'demo') {
+    const settings = [config.clock.today ? `clock pinned to ${config.clock.today}` : '', config.demo.enabled ? 'the demo page signs with the demo credential' : '', 'the public demo credentials are accepted'].filter(Boolean);
+    app.log.warn({ settings }, `demo mode: ${settings.join('; ')}; never in production`);
+  }
   return -1; // keep running
 }
 
@@ -267,6 +272,7 @@ async function evaluate(args: readonly string[]): Promise<number> {
     asker = await inProcessAsker(
       {
         ...config,
+        mode: 'demo',
         clock: { today: file.today },
         audit: { ...config.audit, sink: 'file', file: join(dir, 'audit.jsonl') },
         feedback: { ...config.feedback, file: join(dir, 'feedback.jsonl') },

@@ -27,6 +27,11 @@ const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * production (default): demo settings (a pinned clock, the demo page, generated data, the public
+     * demo credentials) refuse to start. demo: they are allowed, and named in a log line at start.
+     */
+    mode: z.enum(['production', 'demo']).default('production'),
     signing: z
       .object({
         service: z.string().min(1).default('splitplane'),
@@ -159,6 +164,17 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
     audit: { ...c.audit, file: resolve(c.audit.file) },
     feedback: { file: resolve(c.feedback.file), exampleRetentionDays: c.feedback.exampleRetentionDays },
   };
+  const demoOnly = [
+    c.clock.today !== undefined ? `clock.today (the date pinned to ${c.clock.today})` : '',
+    c.demo.enabled ? 'demo.enabled (a page that signs requests with the demo credential)' : '',
+    c.demo.generateIfMissing ? 'demo.generateIfMissing (generated demo data)' : '',
+  ].filter(Boolean);
+  if (c.mode !== 'demo' && demoOnly.length) {
+    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: ${demoOnly.join('; ')}: demo settings, allowed only with mode: demo` });
+  }
+  if (c.demo.enabled && !isLoopback(c.server.host)) {
+    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: demo.enabled on ${c.server.host}: the demo page signs with a credential for every demo tenant, so it is served on loopback only` });
+  }
   if (!c.server.allowNonLoopback && !c.server.tls && !isLoopback(c.server.host)) {
     throw new SplitplaneError('SP_ERR_CONFIG', {
       detail: `${source}: server.host ${c.server.host} is not loopback; configure server.tls, or set server.allowNonLoopback to serve plain HTTP on it`,

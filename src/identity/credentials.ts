@@ -97,3 +97,20 @@ function parseJson(text: string, source: string): unknown {
     throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source} is not valid JSON` });
   }
 }
+
+/** The access keys of the public demo credentials shipped in config/demo-credentials.json start with this. */
+export const DEMO_ACCESS_KEY_PREFIX = 'SPDEMOKEY';
+
+/**
+ * Refuse a store that holds a public demo credential (its secret is in the repository) unless the
+ * configuration says it is a demo. Names every such key; says nothing of any secret.
+ */
+export function refuseDemoCredentials(store: CredentialStore, mode: 'production' | 'demo'): CredentialStore {
+  const demo = store.list().filter((c) => c.accessKeyId.startsWith(DEMO_ACCESS_KEY_PREFIX)).map((c) => c.accessKeyId);
+  if (mode !== 'demo' && demo.length) {
+    throw new SplitplaneError('SP_ERR_CONFIG', {
+      detail: `signing credentials hold the public demo key${demo.length > 1 ? 's' : ''} ${demo.join(', ')} (their secrets are in the repository); use them only with mode: demo`,
+    });
+  }
+  return store;
+}

@@ -7,7 +7,7 @@ import { JsonlFileAuditSink, type AuditSink } from '../audit/audit.js';
 import type { Config } from '../config/config.js';
 import { catalogGenerator } from '../generate/catalog-generator.js';
 import type { Generator } from '../generate/generator.js';
-import { loadCredentialStore, type CredentialStore } from '../identity/credentials.js';
+import { loadCredentialStore, refuseDemoCredentials, type CredentialStore } from '../identity/credentials.js';
 import type { Directory } from '../identity/directory.js';
 import { MemoryReplayCache, type ReplayCache } from '../identity/replay-cache.js';
 import { loadCatalog } from '../semantic/catalog.js';
@@ -63,7 +63,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const clockToday = (): string => today(config.clock.today, overrides.now);
   const catalog = loadCatalog(config.catalog.path);
   // Behind a stable object so a reload swaps the secrets without touching the verifier.
-  let credentialStore = overrides.credentials ?? loadCredentialStore(config.signing.credentialsFile);
+  let credentialStore = overrides.credentials ?? refuseDemoCredentials(loadCredentialStore(config.signing.credentialsFile), config.mode);
   const credentials: CredentialStore = { get: (id) => credentialStore.get(id), list: () => credentialStore.list() };
   const redis = config.redis.url ? redisClient(config.redis.url, config.redis.commandTimeoutMs) : undefined;
   const connector = await openEngine(config.warehouse);
@@ -108,7 +108,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       redis,
       reloadCredentials() {
         if (overrides.credentials) return;
-        credentialStore = loadCredentialStore(config.signing.credentialsFile);
+        credentialStore = refuseDemoCredentials(loadCredentialStore(config.signing.credentialsFile), config.mode);
       },
       async reloadDirectory() {
         const next = await loadDirectory(connector);

@@ -78,6 +78,7 @@ describe('the splitplane CLI', () => {
     writeFileSync(
       file,
       [
+        'mode: demo',
         'signing: { credentialsFile: config/demo-credentials.json }',
         'clock: { today: "2026-11-18" }',
         `warehouse: { duckdb: { path: ${JSON.stringify(inject('demoDb'))} } }`,

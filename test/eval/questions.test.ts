@@ -20,6 +20,7 @@ it('eval/questions.yaml: no wrong number, at least 90% right', { timeout: 240_00
   const lifted = { max: 1_000_000, windowMs: 60_000 };
   const config = parseConfig({
     signing: { credentialsFile: 'config/demo-credentials.json' },
+    mode: 'demo',
     clock: { today: file.today },
     warehouse: { duckdb: { path: inject('demoDb') } },
     audit: { file: join(dir, 'audit.jsonl') },

@@ -31,6 +31,7 @@ export const ZERO_LOCATIONS = { tenantId: '12', businessId: '628', adminId: '709
 export function testConfig(extra: Record<string, unknown> = {}): Config {
   const dir = mkdtempSync(join(tmpdir(), 'splitplane-svc-'));
   return parseConfig({
+    mode: 'demo',
     signing: { credentialsFile: 'config/demo-credentials.json' },
     clock: { today: '2026-11-18' },
     warehouse: { duckdb: { path: inject('demoDb') }, queryTimeoutMs: 3000, rowCap: 1000 },
