@@ -54,6 +54,7 @@ describe('error registry', () => {
         "SP_ERR_RATE_LIMITED": 429,
         "SP_ERR_RATE_LIMIT_UNAVAILABLE": 503,
         "SP_ERR_REPLAY_CACHE_UNAVAILABLE": 503,
+        "SP_ERR_SHUTTING_DOWN": 503,
         "SP_ERR_SIGNATURE_EXPIRED": 401,
         "SP_ERR_SIGNATURE_MISMATCH": 401,
         "SP_ERR_SIGNATURE_REPLAY": 401,

@@ -87,6 +87,7 @@ export const ERRORS = {
   SP_ERR_FEEDBACK_FORBIDDEN: { status: 403, message: 'Only the identity that asked may rate the answer.' },
   // audit and everything else
   SP_ERR_AUDIT_UNAVAILABLE: { status: 503, message: 'The request could not be recorded, so it was not answered.' },
+  SP_ERR_SHUTTING_DOWN: { status: 503, message: 'The service is shutting down; retry after the time in Retry-After.' },
   SP_ERR_CONFIG: { status: 500, message: 'The service configuration is invalid.' },
   SP_ERR_INTERNAL: { status: 500, message: 'Internal error.' },
 } as const satisfies Record<string, { readonly status: number; readonly message: string }>;

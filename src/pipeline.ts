@@ -32,7 +32,7 @@ export type { AskResponse, PipelineDeps, PipelineResult } from './pipeline/deps.
  * identity (rate limits keyed on who really asked).
  */
 export async function runAsk(req: ReceivedRequest, requestId: string, deps: PipelineDeps, limit?: (identity: Identity) => Promise<void>): Promise<PipelineResult> {
-  const trace = new RequestTrace(requestId, claimedIds(req.body));
+  const trace = new RequestTrace(requestId, claimedIds(req.body), req);
   let result: PipelineResult;
   try {
     result = await ask(req, requestId, deps, trace, limit);

@@ -10,8 +10,8 @@
  * chain and names the first edited, missing or reordered event.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
-import { appendFile } from 'node:fs/promises';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { lock } from 'proper-lockfile';
 import { dirname } from 'node:path';
 import { SplitplaneError, type ErrorBody } from '../errors.js';
@@ -30,6 +30,9 @@ export interface AuditEvent {
     readonly accessKeyId?: string;
     readonly verified: boolean;
   };
+  /** The route asked (path only), and the peer's address: set for requests that reached identity. */
+  readonly path?: string;
+  readonly clientAddress?: string;
   readonly question?: string;
   readonly layers: Readonly<Record<string, LayerOutcome>>;
   /** Milliseconds spent in each stage (src/audit/trace.ts), summed over rounds. */
@@ -100,12 +103,15 @@ export async function recordOrFailClosed<R>(
  * service, an in-process `splitplane ask`, a second replica on the same disk): every append takes
  * an exclusive lock (proper-lockfile: a `<file>.lock` directory, stale after 10 s), reads where
  * the chain stands (the file's last line; after a rotation, the head file `<file>.head`), appends
- * one line and moves the head on, then releases. One chain per file, whoever writes.
+ * and moves the head on, then releases. Events that arrive while a write is under way go together
+ * in the next one (one lock for many events under load). One chain per file, whoever writes.
  */
 export class JsonlFileAuditSink implements AuditSink {
   readonly #path: string;
   readonly #headPath: string;
-  #tail: Promise<void> = Promise.resolve();
+  /** Events waiting for the next write; one lock, one read of the head and one append serve them all. */
+  #pending: { readonly event: AuditEvent; resolve(): void; reject(e: unknown): void }[] = [];
+  #writing = false;
 
   constructor(path: string) {
     this.#path = path;
@@ -115,23 +121,47 @@ export class JsonlFileAuditSink implements AuditSink {
     chainHead(path, this.#headPath);
   }
 
+  /** Resolves once the event is in the file. */
   append(event: AuditEvent): Promise<void> {
-    // Serialised in this process too, so one process never waits on its own lock.
-    const run = this.#tail.then(async () => {
-      if (!existsSync(this.#path)) await appendFile(this.#path, '', { mode: 0o600 });
-      const release = await lock(this.#path, LOCK);
-      try {
-        const head = chainHead(this.#path, this.#headPath);
-        const { line, hash } = chainLine(event, head.seq + 1, head.hash);
-        await appendFile(this.#path, `${line}\n`, { encoding: 'utf8', mode: 0o600 });
-        // The head outlives a rotation (the file moved away): the next file continues the chain.
-        writeFileSync(this.#headPath, JSON.stringify({ seq: head.seq + 1, hash }), { mode: 0o600 });
-      } finally {
-        await release();
-      }
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ event, resolve, reject });
+      if (!this.#writing) void this.#drain();
     });
-    this.#tail = run.catch(() => undefined);
-    return run;
+  }
+
+  /** Write what is pending, in arrival order, until nothing is; a failed write fails only its own events. */
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    while (this.#pending.length) {
+      const batch = this.#pending;
+      this.#pending = [];
+      try {
+        await this.#write(batch.map((p) => p.event));
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.#writing = false;
+  }
+
+  async #write(events: readonly AuditEvent[]): Promise<void> {
+    if (!existsSync(this.#path)) await appendFile(this.#path, '', { mode: 0o600 });
+    const release = await lock(this.#path, LOCK);
+    try {
+      let head = chainHead(this.#path, this.#headPath);
+      let text = '';
+      for (const event of events) {
+        const { line, hash } = chainLine(event, head.seq + 1, head.hash);
+        text += `${line}\n`;
+        head = { seq: head.seq + 1, hash };
+      }
+      await appendFile(this.#path, text, { encoding: 'utf8', mode: 0o600 });
+      // The head outlives a rotation (the file moved away): the next file continues the chain.
+      await writeFile(this.#headPath, JSON.stringify(head), { mode: 0o600 });
+    } finally {
+      await release();
+    }
   }
 
   async check(): Promise<void> {
@@ -206,9 +236,9 @@ function lastLine(path: string): string | undefined {
   if (size === 0) return undefined;
   const fd = openSync(path, 'r');
   try {
-    // The tail is enough for any event (the guard caps SQL at 8,000 characters); a longer last line
-    // (an edited file) is read whole, up to 1 MiB, so it is judged, not cut.
-    for (const want of [64 * 1024, 1 << 20]) {
+    // The tail is enough for an event (most are under 4 KiB; the guard caps SQL at 8,000 characters);
+    // a longer last line (an edited file) is read whole, up to 1 MiB, so it is judged, not cut.
+    for (const want of [16 * 1024, 1 << 20]) {
       const len = Math.min(size, want);
       const buf = Buffer.alloc(len);
       readSync(fd, buf, 0, len, size - len);

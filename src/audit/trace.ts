@@ -52,9 +52,13 @@ export class RequestTrace {
   readonly #stageMs: Record<string, number> = {};
   #facts: EventFacts;
 
-  constructor(requestId: string, identity: AuditEvent['identity'] = { verified: false }) {
+  constructor(requestId: string, identity: AuditEvent['identity'] = { verified: false }, request?: { readonly url: string; readonly clientAddress?: string | undefined }) {
     this.requestId = requestId;
-    this.#facts = { identity };
+    this.#facts = {
+      identity,
+      ...(request ? { path: request.url.split('?')[0]! } : {}),
+      ...(request?.clientAddress ? { clientAddress: request.clientAddress } : {}),
+    };
   }
 
   /**

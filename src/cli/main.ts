@@ -28,7 +28,7 @@ import { loadPostgres } from '../demo/load-postgres.js';
 import { SplitplaneError } from '../errors.js';
 import { signRequest } from '../client/sign.js';
 import { credentialFor, loadCredentialStore } from '../identity/credentials.js';
-import { buildApp } from '../server/app.js';
+import { buildApp, closeGracefully } from '../server/app.js';
 import { createServices } from '../server/services.js';
 
 const USAGE = `usage:
@@ -75,6 +75,9 @@ function loadConfig(path: string | undefined): Config {
   return existsSync(DEFAULT_CONFIG) ? loadConfigFile(DEFAULT_CONFIG) : parseConfig({});
 }
 
+/** How long shutdown waits for running requests. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 async function serve(args: readonly string[]): Promise<number> {
   const { values } = parseArgs({ args: [...args], options: { config: { type: 'string' } }, strict: true });
   const config = loadConfig(values.config);
@@ -83,13 +86,24 @@ async function serve(args: readonly string[]): Promise<number> {
   const app = buildApp(services, {
     logger: { level: process.env['LOG_LEVEL'] ?? 'info', redact: ['req.headers.authorization'] },
   });
-  const shutdown = async (): Promise<void> => {
-    await app.close();
+  // Stop accepting, let running requests finish (at most SHUTDOWN_GRACE_MS) and be audited, answer
+  // late arrivals with SP_ERR_SHUTTING_DOWN, then close the warehouse, Redis and the audit sink.
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'splitplane stopping');
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS)));
+    const closed = await Promise.race([closeGracefully(app).then(() => 'closed' as const), grace]);
+    clearTimeout(timer);
+    if (closed === 'timeout') app.log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still running at the end of the grace period');
     await services.close();
+    app.log.info('splitplane stopped');
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
   // SIGHUP re-reads the signing credentials (rotation) and the directory (admins and grants)
   // without a restart; a bad credentials file keeps the previous credentials.
   process.on('SIGHUP', () => {

@@ -113,6 +113,8 @@ const ConfigSchema = z
       .object({
         perAdmin: z.object({ max: z.number().int().min(1).default(60), windowMs: z.number().int().min(1_000).default(60_000) }).strict().prefault({}),
         perTenant: z.object({ max: z.number().int().min(1).default(600), windowMs: z.number().int().min(1_000).default(60_000) }).strict().prefault({}),
+        /** Failed authentications (401) one client address may have per window; over it, its requests get 429 unverified and unaudited. */
+        perAddressFailures: z.object({ max: z.number().int().min(1).default(30), windowMs: z.number().int().min(1_000).default(60_000) }).strict().prefault({}),
         /** When Redis is down: `open` lets requests through (replay checks still fail closed); `closed` refuses them. */
         redisDown: z.enum(['open', 'closed']).default('open'),
       })

@@ -151,7 +151,7 @@ export interface FeedbackDeps {
 
 /** Handle one /v1/feedback request: layer 1, the ownership check, the store, and its audit event. */
 export async function runFeedback(req: ReceivedRequest, requestId: string, deps: FeedbackDeps): Promise<{ statusCode: number; body: { requestId: string; status: 'recorded' } | ErrorBody }> {
-  const trace = new RequestTrace(requestId);
+  const trace = new RequestTrace(requestId, { verified: false }, req);
   let result: { statusCode: number; body: { requestId: string; status: 'recorded' } | ErrorBody };
   try {
     const auth = await trace.stage('identity', () => authenticateWith(req, deps.verifier, deps.directory(), parseFeedbackBody));

@@ -20,6 +20,8 @@ export interface ReceivedRequest {
   readonly url: string;
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   readonly body: Buffer;
+  /** The peer's address, for the audit event and per-address limits (never part of what is signed). */
+  readonly clientAddress?: string;
 }
 
 /** Options fixed at start-up. */

@@ -34,6 +34,14 @@ export function bedrockClient(opts: BedrockOptions): LlmClient {
   const client = new BedrockRuntimeClient(config);
   return {
     name: `bedrock:${opts.modelId}`,
+    // The SDK's own credential chain, resolved without calling Bedrock (a completion costs money).
+    async check(): Promise<void> {
+      try {
+        await client.config.credentials();
+      } catch (cause) {
+        throw new SplitplaneError('SP_ERR_CONFIG', { detail: `llm.bedrock: no AWS credentials for ${opts.region} (environment, profile or instance role)`, cause });
+      }
+    },
     async complete(req: LlmRequest, signal: AbortSignal): Promise<LlmResponse> {
       let out;
       try {

@@ -29,4 +29,11 @@ export interface LlmClient {
   /** Provider and model, for the audit trail. */
   readonly name: string;
   complete(req: LlmRequest, signal: AbortSignal): Promise<LlmResponse>;
+  /**
+   * A cheap check that the model can be reached with the credentials given, never a paid completion:
+   * readiness runs it at start-up and on a schedule. Throws SP_ERR_CONFIG for credentials the
+   * provider refuses or cannot find (the service should not start), SP_ERR_LLM_UNAVAILABLE for an
+   * endpoint that does not answer (not ready, may recover); messages name the host, never a key.
+   */
+  check?(signal: AbortSignal): Promise<void>;
 }

@@ -26,9 +26,23 @@ const Completion = z.object({
 });
 
 export function openAiCompatibleClient(opts: OpenAiOptions): LlmClient {
-  const url = `${opts.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+  const base = opts.baseUrl.replace(/\/+$/, '');
+  const url = `${base}/chat/completions`;
+  const host = new URL(base).host;
   return {
     name: `openai:${opts.model}`,
+    // GET /models: free on OpenAI and on the common compatible servers; 401/403 means the key is refused.
+    async check(signal: AbortSignal): Promise<void> {
+      let res: Response;
+      try {
+        res = await fetch(`${base}/models`, { headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}, signal });
+      } catch (cause) {
+        throw new SplitplaneError('SP_ERR_LLM_UNAVAILABLE', { detail: `the model endpoint ${host} does not answer`, cause });
+      }
+      await res.body?.cancel();
+      if (res.status === 401 || res.status === 403) throw new SplitplaneError('SP_ERR_CONFIG', { detail: `llm.openai: ${host} refuses the API key (HTTP ${res.status})` });
+      if (res.status >= 500) throw new SplitplaneError('SP_ERR_LLM_UNAVAILABLE', { detail: `the model endpoint ${host} answers HTTP ${res.status}` });
+    },
     async complete(req: LlmRequest, signal: AbortSignal): Promise<LlmResponse> {
       const body = JSON.stringify({
         model: opts.model,
@@ -46,7 +60,7 @@ export function openAiCompatibleClient(opts: OpenAiOptions): LlmClient {
             signal,
           });
         } catch (cause) {
-          throw new SplitplaneError(signal.aborted ? 'SP_ERR_LLM_TIMEOUT' : 'SP_ERR_LLM_UNAVAILABLE', { cause });
+          throw new SplitplaneError(signal.aborted ? 'SP_ERR_LLM_TIMEOUT' : 'SP_ERR_LLM_UNAVAILABLE', { detail: `no answer from ${host}`, cause });
         }
         if ((res.status === 429 || res.status >= 500) && attempt < opts.maxRetries) {
           await res.body?.cancel();

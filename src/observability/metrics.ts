@@ -20,6 +20,12 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly unaudited = new Counter({
+    name: 'splitplane_unaudited_total',
+    help: 'Requests refused before identity (unknown route, bad media type, body too large, an address over its failure limit): logged and counted, not in the audit chain.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
   readonly anomalies = new Counter({ name: 'splitplane_anomalies_total', help: 'Anomaly rule hits.', labelNames: ['rule'] as const, registers: [this.registry] });
 
   constructor() {
@@ -36,9 +42,10 @@ export function observedSink(inner: AuditSink, metrics: Metrics, detector: Anoma
       if (event.outcome === 'anomaly') return;
       metrics.requests.inc({ outcome: event.outcome, status: String(event.statusCode) });
       metrics.latency.observe({ outcome: event.outcome }, event.latencyMs / 1000);
-      for (const [layer, result] of Object.entries(event.layers)) {
-        if (result.startsWith('SP_ERR_')) metrics.rejections.inc({ layer, code: result });
-      }
+      const stopped = Object.entries(event.layers).filter(([, result]) => result.startsWith('SP_ERR_'));
+      for (const [layer, result] of stopped) metrics.rejections.inc({ layer, code: result });
+      // A denial between stages (a question naming another's store) is counted too.
+      if (event.errorCode && !stopped.some(([, r]) => r === event.errorCode)) metrics.rejections.inc({ layer: 'request', code: event.errorCode });
       for (const a of detector.observe(event)) {
         metrics.anomalies.inc({ rule: a.rule });
         await inner.append({

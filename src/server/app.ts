@@ -8,11 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SplitplaneError, type ErrorCode } from '../errors.js';
-import { RequestTrace } from '../audit/trace.js';
 import { registerRateLimits } from './rate-limit.js';
 import { askRoute } from './routes/ask.js';
 import { demoRoutes } from './routes/demo.js';
 import { feedbackRoute } from './routes/feedback.js';
+import { refuseUnaudited } from './routes/received.js';
 import { probeRoutes } from './routes/probes.js';
 import type { Services } from './services.js';
 
@@ -21,6 +21,18 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** How long each /readyz probe may take before it counts as not ready (default 1 s). */
   readonly readinessTimeoutMs?: number;
+}
+
+const shutdownStates = new WeakMap<FastifyInstance, { closing: boolean }>();
+
+/**
+ * Stop accepting: refuse new requests with the documented SP_ERR_SHUTTING_DOWN body at once (Fastify's
+ * own close flag is set only after other close hooks ran), then close, which waits for running requests.
+ */
+export function closeGracefully(app: FastifyInstance): Promise<void> {
+  const state = shutdownStates.get(app);
+  if (state) state.closing = true;
+  return app.close();
 }
 
 /** Build the Fastify app over started services. */
@@ -34,6 +46,21 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
     bodyLimit: services.config.server.bodyLimitBytes,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // Late arrivals during close get the documented body (below), not Fastify's plain 503.
+    return503OnClosing: false,
+  });
+  // Graceful shutdown (closeGracefully): from then on new requests are refused with
+  // SP_ERR_SHUTTING_DOWN while those already running finish (app.close() waits for them) and are audited.
+  const state = { closing: false };
+  shutdownStates.set(app, state);
+  app.addHook('preClose', async () => {
+    state.closing = true;
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (state.closing) {
+      void reply.header('connection', 'close');
+      return refuseUnaudited(req, reply, services.metrics, 'SP_ERR_SHUTTING_DOWN', 1);
+    }
   });
   const deps = {
     ...services.deps,
@@ -48,29 +75,25 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.addHook('onSend', async (req, reply) => {
+    // A response finished during shutdown closes its connection, so close() need not wait for keep-alive.
+    if (state.closing) reply.header('connection', 'close');
     reply.header('x-request-id', req.id);
     reply.header('cache-control', 'no-store');
     reply.header('x-content-type-options', 'nosniff');
   });
 
-  const checkLimits = registerRateLimits(app, services.config, services.redis);
-  askRoute(app, deps, checkLimits);
-  feedbackRoute(app, deps);
+  const { check, failures } = registerRateLimits(app, services.config, services.redis);
+  askRoute(app, deps, { check, failures, metrics: services.metrics });
+  feedbackRoute(app, deps, { failures, metrics: services.metrics });
   probeRoutes(app, services, opts.readinessTimeoutMs ?? 1000);
   if (services.config.demo.enabled) {
     const { signing } = services.config;
     void app.register(async (scoped) => demoRoutes(scoped, { credentialsFile: signing.credentialsFile, region: signing.region, service: signing.service }));
   }
 
-  // Requests that never reach the pipeline (unknown route, wrong media type, body too large) are
-  // audited too: every request leaves one event.
-  const sendError = async (req: FastifyRequest, reply: FastifyReply, code: ErrorCode): Promise<FastifyReply> => {
-    const e = new SplitplaneError(code);
-    const trace = new RequestTrace(req.id);
-    trace.mark('identity', 'skipped');
-    const result = await trace.finish({ statusCode: e.statusCode, body: e.toBody(req.id) }, services.deps.audit, (err) => req.log.error({ err }, 'audit write failed'));
-    return reply.code(result.statusCode).send(result.body);
-  };
+  // Requests that never reach identity (unknown route, wrong media type, body too large) are
+  // logged and counted, not chained: anyone could otherwise grow the audit trail at line rate.
+  const sendError = async (req: FastifyRequest, reply: FastifyReply, code: ErrorCode): Promise<FastifyReply> => refuseUnaudited(req, reply, services.metrics, code);
 
   app.setNotFoundHandler(async (req, reply) => sendError(req, reply, 'SP_ERR_NOT_FOUND'));
 

@@ -17,7 +17,15 @@ export type LimitCheck = (req: FastifyRequest, identity: Identity) => Promise<vo
 
 type Limiter = (req: FastifyRequest) => Promise<{ isAllowed: boolean; isExceeded?: boolean; ttlInSeconds?: number }>;
 
-export function registerRateLimits(app: FastifyInstance, config: Config, redis: Redis | undefined): LimitCheck {
+/** Failed authentications per client address: counted after a 401, refused up front once over the limit. */
+export interface AddressFailures {
+  /** Seconds until the request's address may try again, when it is over its limit; else undefined. */
+  blocked(req: FastifyRequest): number | undefined;
+  /** Count one failed authentication from the request's address. */
+  record(req: FastifyRequest): Promise<void>;
+}
+
+export function registerRateLimits(app: FastifyInstance, config: Config, redis: Redis | undefined): { check: LimitCheck; failures: AddressFailures } {
   void app.register(rateLimit, {
     global: false,
     skipOnError: config.rateLimit.redisDown === 'open',
@@ -26,8 +34,8 @@ export function registerRateLimits(app: FastifyInstance, config: Config, redis: 
   });
   const who = new WeakMap<FastifyRequest, Identity>();
   let limiters: [string, Limiter][] | undefined;
-  return async (req, identity) => {
-    const create = (app as unknown as { createRateLimit: (o: object) => Limiter }).createRateLimit;
+  const create = (o: object): Limiter => (app as unknown as { createRateLimit: (o: object) => Limiter }).createRateLimit(o);
+  const check: LimitCheck = async (req, identity) => {
     limiters ??= [
       ['tenant', create({ max: config.rateLimit.perTenant.max, timeWindow: config.rateLimit.perTenant.windowMs, keyGenerator: (r: FastifyRequest) => `tenant:${who.get(r)!.tenantId}` })],
       ['admin', create({ max: config.rateLimit.perAdmin.max, timeWindow: config.rateLimit.perAdmin.windowMs, keyGenerator: (r: FastifyRequest) => `admin:${who.get(r)!.sessionKey}` })],
@@ -45,4 +53,29 @@ export function registerRateLimits(app: FastifyInstance, config: Config, redis: 
       }
     }
   };
+
+  // The count is shared through Redis like the others; the block it triggers is kept per replica.
+  const until = new Map<string, number>();
+  let failuresLimiter: Limiter | undefined;
+  const failures: AddressFailures = {
+    blocked(req) {
+      const t = until.get(req.ip);
+      if (t === undefined) return undefined;
+      if (t <= Date.now()) {
+        until.delete(req.ip);
+        return undefined;
+      }
+      return Math.max(1, Math.ceil((t - Date.now()) / 1000));
+    },
+    async record(req) {
+      const { max, windowMs } = config.rateLimit.perAddressFailures;
+      failuresLimiter ??= create({ max, timeWindow: windowMs, keyGenerator: (r: FastifyRequest) => `address-failures:${r.ip}` });
+      const r = await failuresLimiter(req).catch(() => undefined);
+      if (r?.isExceeded) {
+        until.set(req.ip, Date.now() + Math.max(1, r.ttlInSeconds ?? 1) * 1000);
+        if (until.size > 100_000) until.delete(until.keys().next().value as string);
+      }
+    },
+  };
+  return { check, failures };
 }

@@ -25,6 +25,7 @@ import { FeedbackStore } from '../feedback/feedback.js';
 import { modelGenerator } from '../generate/model-generator.js';
 import { bedrockClient } from '../llm/bedrock.js';
 import type { LlmClient } from '../llm/llm-client.js';
+import { startModelHealth } from './model-health.js';
 import { openAiCompatibleClient } from '../llm/openai-compatible.js';
 import { SplitplaneError } from '../errors.js';
 import { openEngine, type EngineConnector } from '../engine-registry.js';
@@ -39,6 +40,12 @@ export interface Services {
   readonly metrics: Metrics;
   /** The shared Redis, when configured (replay cache and rate-limit counters). */
   readonly redis: Redis | undefined;
+  /**
+   * What /readyz probes: every dependency the request path needs, each a cheap call (the warehouse,
+   * the audit sink, the policy; Redis and the model when configured, the model from its last
+   * scheduled check).
+   */
+  readonly readiness: Readonly<Record<string, () => Promise<unknown>>>;
   /** Re-read the directory from the warehouse and hand it to the policy. */
   reloadDirectory(): Promise<Directory>;
   /** Re-read the signing credentials (file or SPLITPLANE_CREDENTIALS); a bad file keeps the old ones. */
@@ -99,7 +106,19 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       limits: { timeoutMs: config.warehouse.queryTimeoutMs, rowCap: config.warehouse.rowCap },
       log: overrides.log ?? (() => {}),
     };
+    const modelHealth = deps.model ? await startModelHealth(deps.model.llm, { everyMs: 60_000, timeoutMs: Math.min(5_000, config.llm.timeoutMs) }) : undefined;
+    const readiness: Record<string, () => Promise<unknown>> = {
+      warehouse: () => connector.ping(),
+      audit: () => audit.check(),
+      // A deny for a made-up identity proves the policy evaluates.
+      policy: () => policy.decide({ tenantId: '1', businessId: '1', adminId: '1', role: '', accessKeyId: '', sessionKey: '' }).catch((e: unknown) => {
+        if (!(e instanceof SplitplaneError && e.code === 'SP_ERR_POLICY_DENIED')) throw e;
+      }),
+      ...(redis ? { redis: () => redis.ping() } : {}),
+      ...(modelHealth ? { model: () => modelHealth.current() } : {}),
+    };
     return {
+      readiness,
       config,
       deps,
       connector,
@@ -117,6 +136,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         return next;
       },
       close: async () => {
+        modelHealth?.stop();
         redis?.disconnect();
         if (baseSink instanceof PostgresAuditSink) await baseSink.close();
         await connector.close();
@@ -157,6 +177,7 @@ function modelDeps(config: Config, overrides: ServiceOverrides, catalog: Pipelin
     name: llm.name,
     // Every model call is bounded by llm.timeoutMs as well as by the request's own deadline.
     complete: (req, signal) => llm.complete(req, AbortSignal.any([signal, AbortSignal.timeout(config.llm.timeoutMs)])),
+    ...(llm.check ? { check: (signal: AbortSignal) => llm.check!(signal) } : {}),
   };
   return {
     model: {

@@ -332,6 +332,8 @@ describe('audit', () => {
     // ...and the audit says which list was bound: the SHA-256 of the IDs joined by commas.
     expect(e.scope?.locationsDigest).toBe(createHash('sha256').update('628017,628123').digest('hex'));
     expect(typeof e.latencyMs).toBe('number');
+    // Requests that reached identity are chained with the route and the peer's address.
+    expect(e).toMatchObject({ path: '/v1/ask', clientAddress: '127.0.0.1' });
     const raw = JSON.stringify(events);
     expect(raw).not.toContain('splitplane-demo-secret');
     expect(raw).not.toMatch(/Signature=|AWS4-HMAC-SHA256/);
@@ -369,11 +371,13 @@ describe('probes', () => {
     }
   });
 
-  it('answers unknown routes with the error body, and audits them', async () => {
-    const res = await svc.app.inject({ method: 'GET', url: '/nope' });
+  it('answers unknown routes with the error body; counts and logs them, and keeps them out of the audit chain', async () => {
+    const before = svc.auditEvents().length;
+    const res = await svc.app.inject({ method: 'GET', url: '/favicon.ico' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({ statusCode: 404, code: 'SP_ERR_NOT_FOUND', error: 'Not Found', message: 'No such route.', requestId: expect.any(String) });
-    expect(svc.auditEvents().find((e) => e.requestId === res.json().requestId)).toMatchObject({ statusCode: 404, errorCode: 'SP_ERR_NOT_FOUND' });
+    expect(svc.auditEvents()).toHaveLength(before);
+    expect(await svc.services.metrics.registry.getSingleMetricAsString('splitplane_unaudited_total')).toMatch(/splitplane_unaudited_total\{code="SP_ERR_NOT_FOUND"\} [1-9]/);
   });
 
   it('refuses an over-large body with 413 before reading it', async () => {
@@ -381,5 +385,30 @@ describe('probes', () => {
     const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: { 'content-type': 'application/json' }, payload });
     expect(res.statusCode).toBe(413);
     expect(res.json().code).toBe('SP_ERR_BODY_TOO_LARGE');
+  });
+});
+
+describe('failed authentications per client address', () => {
+  let limited: Awaited<ReturnType<typeof startTestService>>;
+  beforeAll(async () => {
+    limited = await startTestService({}, { rateLimit: { perAddressFailures: { max: 3, windowMs: 60_000 } } });
+  });
+  afterAll(async () => {
+    await limited.close();
+  });
+
+  it('are chained while under the limit; over it the address gets 429 unverified and unaudited, other addresses do not', async () => {
+    const unsigned = (remoteAddress: string) =>
+      limited.app.inject({ method: 'POST', url: '/v1/ask', remoteAddress, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ ...FRANCHISE_OWNER, question: 'x' }) });
+    for (let i = 0; i < 4; i++) expect((await unsigned('203.0.113.7')).statusCode).toBe(401);
+    expect(limited.auditEvents().filter((e) => e.clientAddress === '203.0.113.7')).toHaveLength(4);
+    const over = await unsigned('203.0.113.7');
+    expect(over.statusCode).toBe(429);
+    expect(over.json()).toMatchObject({ code: 'SP_ERR_RATE_LIMITED' });
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.auditEvents().filter((e) => e.clientAddress === '203.0.113.7')).toHaveLength(4);
+    expect((await unsigned('203.0.113.8')).statusCode).toBe(401);
+    // A signed request from another address still answers.
+    expect((await ask(limited.app, FRANCHISE_OWNER, SAME_QUESTION)).statusCode).toBe(200);
   });
 });

@@ -10,7 +10,7 @@
  * engine parse (json_serialize_sql), the directory and readiness, so those
  * never wait behind a user's query.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SplitplaneError } from '../../errors.js';
 import { ALLOWED_FUNCTIONS, SQL_VALUE_FUNCTIONS } from '../../guard/allow-list.js';
@@ -107,7 +107,17 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<EngineConnector> 
     instance.closeSync();
     throw err;
   }
-  return new DuckDbConnector(instance, parsers, pool);
+  return new DuckDbConnector(instance, parsers, pool, opts.path, fileIdentity(opts.path));
+}
+
+/** The file's device and inode: a file deleted or replaced under the running service has another (or none). */
+function fileIdentity(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The settings each engine worker opens the file with: the lockdown, then its share of threads and memory. */
@@ -152,10 +162,15 @@ class DuckDbConnector implements EngineConnector {
   #next = 0;
   #closed = false;
 
-  constructor(instance: DuckDBInstance, parsers: readonly Parser[], pool: EnginePool) {
+  readonly #path: string;
+  readonly #identity: string | undefined;
+
+  constructor(instance: DuckDBInstance, parsers: readonly Parser[], pool: EnginePool, path: string, identity: string | undefined) {
     this.#instance = instance;
     this.#parsers = parsers;
     this.pool = pool;
+    this.#path = path;
+    this.#identity = identity;
   }
 
   async execute(sql: string, opts: ExecuteOptions): Promise<QueryResult> {
@@ -194,8 +209,15 @@ class DuckDbConnector implements EngineConnector {
     }
   }
 
-  /** The file still answers here, and an engine worker is ready (one is started if none is). */
+  /**
+   * The file at the configured path is still the one opened (not deleted or replaced: the service
+   * would go on answering from the old one), it answers, and an engine worker is ready (one is
+   * started if none is).
+   */
   async ping(): Promise<void> {
+    if (fileIdentity(this.#path) !== this.#identity) {
+      throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `${this.#path} was deleted or replaced since the service opened it; restart to serve the new file` });
+    }
     const conn = await this.#connect();
     try {
       await conn.run('SELECT 1');

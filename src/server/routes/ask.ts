@@ -1,12 +1,14 @@
 /** POST /v1/ask: the raw body bytes (the signature covers them) through the pipeline. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Identity } from '../../identity/identity.js';
+import type { FastifyInstance } from 'fastify';
+import type { Metrics } from '../../observability/metrics.js';
 import { runAsk, type PipelineDeps } from '../../pipeline.js';
-import { received } from './received.js';
+import type { AddressFailures, LimitCheck } from '../rate-limit.js';
+import { limitingFailures, received } from './received.js';
 
-export function askRoute(app: FastifyInstance, deps: PipelineDeps, checkLimits: (req: FastifyRequest, identity: Identity) => Promise<void>): void {
+export function askRoute(app: FastifyInstance, deps: PipelineDeps, limits: { readonly check: LimitCheck; readonly failures: AddressFailures; readonly metrics: Metrics }): void {
   app.post('/v1/ask', async (req, reply) => {
-    const result = await runAsk(received(req), req.id, deps, (identity) => checkLimits(req, identity));
-    return reply.code(result.statusCode).headers(result.headers ?? {}).send(result.body);
+    const r = await limitingFailures(req, reply, limits, () => runAsk(received(req), req.id, deps, (identity) => limits.check(req, identity)));
+    if (!r) return reply;
+    return reply.code(r.statusCode).headers(r.headers ?? {}).send(r.body);
   });
 }

@@ -1,11 +1,14 @@
 /** POST /v1/feedback: a rating of one's own answer, signed like /v1/ask. */
 import type { FastifyInstance } from 'fastify';
 import { runFeedback, type FeedbackDeps } from '../../feedback/feedback.js';
-import { received } from './received.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { AddressFailures } from '../rate-limit.js';
+import { limitingFailures, received } from './received.js';
 
-export function feedbackRoute(app: FastifyInstance, deps: FeedbackDeps): void {
+export function feedbackRoute(app: FastifyInstance, deps: FeedbackDeps, limits: { readonly failures: AddressFailures; readonly metrics: Metrics }): void {
   app.post('/v1/feedback', async (req, reply) => {
-    const result = await runFeedback(received(req), req.id, deps);
-    return reply.code(result.statusCode).send(result.body);
+    const r = await limitingFailures(req, reply, limits, () => runFeedback(received(req), req.id, deps));
+    if (!r) return reply;
+    return reply.code(r.statusCode).send(r.body);
   });
 }
