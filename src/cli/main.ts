@@ -1,25 +1,31 @@
 #!/usr/bin/env node
 /**
- * The splitplane CLI.
+ * The splitplane CLI (commander: sub-commands, --help on each, --version).
  *
  *   splitplane serve [--config FILE]
  *   splitplane ask --tenant T --business B --admin A [--url URL] [--config FILE] [--json] "question"
  *   splitplane demo generate [--path FILE] [--seed N] [--scale N] [--layout sorted|random]
- *   splitplane audit verify [--file FILE | --config FILE]
+ *   splitplane demo load-postgres [--url URL] [--path FILE]
+ *   splitplane audit verify [--file FILE | --postgres URL | --config FILE]
  *   splitplane eval FILE [--url URL] [--config FILE] [--warehouse FILE] [--report FILE] [--verbose]
+ *
+ * Exit codes: 0 answered (or done), 1 refused or denied (a clarification, an unsupported question,
+ * a 4xx; a broken audit chain; a WRONG eval answer), 2 usage, 3 service unavailable (a 5xx, or the
+ * server cannot be reached). Results go to stdout, errors and denials to stderr.
  *
  * `ask` signs with the demo credential (or SPLITPLANE_ACCESS_KEY_ID and
  * SPLITPLANE_SECRET_ACCESS_KEY) and sends the request through the full
  * verification path: in process by default, or to a running server with --url.
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { httpAsker, inProcessAsker } from '../eval/askers.js';
 import { loadEvalFile } from '../eval/file.js';
 import { GoldDatabase } from '../eval/gold.js';
 import { runEval, type Asker, type EvalReport } from '../eval/run.js';
-import { parseArgs } from 'node:util';
 import { loadConfigFile, parseConfig, type Config } from '../config/config.js';
 import { verifyAuditFile } from '../audit/audit.js';
 import { verifyPostgresAudit } from '../audit/postgres-sink.js';
@@ -31,55 +37,129 @@ import { credentialFor, loadCredentialStore } from '../identity/credentials.js';
 import { buildApp, closeGracefully } from '../server/app.js';
 import { createServices } from '../server/services.js';
 
-const USAGE = `usage:
-  splitplane serve [--config FILE]
-  splitplane ask --tenant T --business B --admin A [--url URL] [--config FILE] [--json] "question"
-  splitplane demo generate [--path FILE] [--seed N] [--scale N] [--layout sorted|random]
-  splitplane demo load-postgres [--url postgres://postgres@127.0.0.1:5432/test] [--path FILE]
-  splitplane audit verify [--file FILE | --postgres URL | --config FILE]
-  splitplane eval FILE [--url URL] [--config FILE] [--warehouse FILE] [--report FILE] [--verbose]
+/** Exit codes, documented in the README. */
+export const EXIT = Object.freeze({ ok: 0, refused: 1, usage: 2, unavailable: 3 });
 
-The default config is config/demo.yaml when it exists (the embedded demo).`;
-
+/** The project this CLI belongs to: its default config is found here from any working directory. */
+const PROJECT_ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_CONFIG = 'config/demo.yaml';
 
-async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'serve':
-      return serve(rest);
-    case 'ask':
-      return ask(rest);
-    case 'demo':
-      if (rest[0] === 'generate') return demoGenerate(rest.slice(1));
-      if (rest[0] === 'load-postgres') return demoLoadPostgres(rest.slice(1));
-      break;
-    case 'audit':
-      if (rest[0] === 'verify') return auditVerify(rest.slice(1));
-      break;
-    case 'eval':
-      return evaluate(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
-  }
-  process.stderr.write(`unknown command: ${argv.join(' ')}\n${USAGE}\n`);
-  return 2;
-}
-
+/**
+ * --config FILE, or config/demo.yaml in the working directory, or the project's own (its relative
+ * paths, such as the demo credentials, then resolve against the project root), or the defaults.
+ */
 function loadConfig(path: string | undefined): Config {
   if (path !== undefined) return loadConfigFile(path);
-  return existsSync(DEFAULT_CONFIG) ? loadConfigFile(DEFAULT_CONFIG) : parseConfig({});
+  if (existsSync(DEFAULT_CONFIG)) return loadConfigFile(DEFAULT_CONFIG);
+  const own = join(PROJECT_ROOT, DEFAULT_CONFIG);
+  return existsSync(own) ? loadConfigFile(own, PROJECT_ROOT) : parseConfig({});
+}
+
+function integer(name: string): (v: string) => number {
+  return (v) => {
+    if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
+    return Number(v);
+  };
+}
+
+function program(): Command {
+  const version = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const cli = new Command('splitplane')
+    .description('Plain-English analytics over a shared warehouse, each answer computed only from rows the asker may see.')
+    .version(version, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (t) => process.stderr.write(t), writeOut: (t) => process.stdout.write(t) })
+    .exitOverride();
+  cli
+    .command('serve')
+    .description('run the service (config/demo.yaml by default: the embedded DuckDB demo)')
+    .option('--config <file>', 'configuration file (YAML or JSON)')
+    .action((o: { config?: string }) => serve(o));
+  cli
+    .command('ask')
+    .description('ask a question as (tenant, business, admin), signed, through every layer')
+    .requiredOption('--tenant <id>', 'tenant ID')
+    .requiredOption('--business <id>', 'business ID')
+    .requiredOption('--admin <id>', 'admin ID')
+    .option('--url <url>', 'a running server (default: in process, over the configured warehouse)')
+    .option('--config <file>', 'configuration file')
+    .option('--json', 'print the response body as JSON', false)
+    .argument('<question...>', 'the question, in plain English')
+    .action((question: string[], o: AskOptions) => ask(question.join(' '), o));
+  const demo = cli.command('demo').description('demo data');
+  demo
+    .command('generate')
+    .description('write the demo warehouse (DuckDB)')
+    .option('--path <file>', 'where (default: warehouse.duckdb.path of the config)')
+    .option('--seed <n>', 'random seed', integer('--seed'))
+    .option('--scale <n>', 'size factor', integer('--scale'))
+    .option('--layout <layout>', 'sorted or random', (v) => {
+      if (v !== 'sorted' && v !== 'random') throw new InvalidArgumentError('--layout is sorted or random');
+      return v;
+    })
+    .option('--config <file>', 'configuration file')
+    .action((o: { path?: string; seed?: number; scale?: number; layout?: 'sorted' | 'random'; config?: string }) => demoGenerate(o));
+  demo
+    .command('load-postgres')
+    .description('copy the demo warehouse into PostgreSQL with row-level security')
+    .option('--url <url>', 'an owner connection', 'postgres://postgres@127.0.0.1:5432/test')
+    .option('--path <file>', 'the DuckDB demo file (generated when absent)')
+    .option('--config <file>', 'configuration file')
+    .action((o: { url: string; path?: string; config?: string }) => demoLoadPostgres(o));
+  cli
+    .command('audit')
+    .description('the audit trail')
+    .command('verify')
+    .description('recompute the hash chain; name the first edited, missing or reordered event')
+    .option('--file <file>', 'a JSON-lines audit file')
+    .option('--postgres <url>', 'the splitplane_audit table at this PostgreSQL URL')
+    .option('--config <file>', 'configuration file (its audit sink)')
+    .action((o: { file?: string; postgres?: string; config?: string }) => auditVerify(o));
+  cli
+    .command('eval')
+    .description('the accuracy evaluation: questions with gold answers computed from the raw tables')
+    .argument('<file>', 'question file (YAML)')
+    .option('--url <url>', 'a running server (default: in process)')
+    .option('--config <file>', 'configuration file')
+    .option('--warehouse <file>', 'the DuckDB file gold answers are computed from')
+    .option('--report <file>', 'where the JSON report goes', 'var/eval-report.json')
+    .option('--verbose', 'print every answer, not only the ones that are not right', false)
+    .action((file: string, o: EvalOptions) => evaluate(file, o));
+  return cli;
+}
+
+/** Runs the CLI; resolves with the exit code (-1: keep running, the service). */
+async function main(argv: readonly string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const cli = program();
+  for (const c of allCommands(cli)) c.exitOverride().configureOutput({ writeErr: (t) => process.stderr.write(t) });
+  try {
+    await cli.parseAsync([...argv], { from: 'user' });
+    code = lastCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; a bad or missing argument is a usage error (2).
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    throw err;
+  }
+  return code;
+}
+
+function allCommands(c: Command): Command[] {
+  return [c, ...c.commands.flatMap((x) => allCommands(x))];
+}
+
+/** The exit code of the action that ran (commander's actions return nothing it keeps). */
+let lastCode: number = EXIT.ok;
+function done(code: number): void {
+  lastCode = code;
 }
 
 /** How long shutdown waits for running requests. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-async function serve(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...args], options: { config: { type: 'string' } }, strict: true });
+async function serve(values: { config?: string }): Promise<void> {
   const config = loadConfig(values.config);
   await ensureDemoWarehouse(config);
   const services = await createServices(config);
@@ -124,7 +204,7 @@ async function serve(args: readonly string[]): Promise<number> {
     const settings = [config.clock.today ? `clock pinned to ${config.clock.today}` : '', config.demo.enabled ? 'the demo page signs with the demo credential' : '', 'the public demo credentials are accepted'].filter(Boolean);
     app.log.warn({ settings }, `demo mode: ${settings.join('; ')}; never in production`);
   }
-  return -1; // keep running
+  done(-1); // keep running
 }
 
 /** The demo credential from the credentials file, unless overridden by env. */
@@ -135,30 +215,22 @@ function clientCredential(config: Config, tenantId: string): { accessKeyId: stri
   return credentialFor(loadCredentialStore(config.signing.credentialsFile), tenantId);
 }
 
-async function ask(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: {
-      tenant: { type: 'string' },
-      business: { type: 'string' },
-      admin: { type: 'string' },
-      url: { type: 'string' },
-      config: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (!values.tenant || !values.business || !values.admin || positionals.length === 0) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
+interface AskOptions {
+  readonly tenant: string;
+  readonly business: string;
+  readonly admin: string;
+  readonly url?: string;
+  readonly config?: string;
+  readonly json: boolean;
+}
+
+async function ask(question: string, values: AskOptions): Promise<void> {
   const config = loadConfig(values.config);
   const body = JSON.stringify({
     tenantId: values.tenant,
     businessId: values.business,
     adminId: values.admin,
-    question: positionals.join(' '),
+    question,
   });
   const cred = clientCredential(config, values.tenant);
   const sign = (url: string): Promise<Record<string, string>> =>
@@ -168,7 +240,13 @@ async function ask(args: readonly string[]): Promise<number> {
   let text: string;
   if (values.url) {
     const url = new URL('/v1/ask', values.url).toString();
-    const res = await fetch(url, { method: 'POST', headers: await sign(url), body });
+    let res: Response;
+    try {
+      res = await fetch(url, { method: 'POST', headers: await sign(url), body });
+    } catch (err) {
+      process.stderr.write(`splitplane: cannot reach ${url}: ${networkCause(err)}\n`);
+      return done(EXIT.unavailable);
+    }
     status = res.status;
     text = await res.text();
   } else {
@@ -185,12 +263,14 @@ async function ask(args: readonly string[]): Promise<number> {
       await services.close();
     }
   }
+  const r = JSON.parse(text) as Record<string, unknown>;
+  const code = status >= 500 ? EXIT.unavailable : status !== 200 || r['status'] !== 'answered' ? EXIT.refused : EXIT.ok;
   if (values.json) {
     process.stdout.write(`${text}\n`);
   } else {
-    const r = JSON.parse(text) as Record<string, unknown>;
     if (status !== 200) {
-      process.stdout.write(`denied (${status} ${String(r['code'])}): ${String(r['message'])}\n`);
+      const what = status >= 500 ? 'unavailable' : 'denied';
+      process.stderr.write(`${what} (${status} ${String(r['code'])}): ${String(r['message'])} [request ${String(r['requestId'])}]\n`);
     } else {
       const understood = (r['interpretation'] as { text?: string } | undefined)?.text;
       if (understood) process.stdout.write(`understood as: ${understood}\n`);
@@ -207,7 +287,16 @@ async function ask(args: readonly string[]): Promise<number> {
       if (r['sql']) process.stdout.write(`\nSQL over your sandbox:\n  ${String(r['sql'])}\n`);
     }
   }
-  return status === 200 ? 0 : 1;
+  return done(code);
+}
+
+/** Why a request to the server failed, in words an operator can act on (the cause fetch hides). */
+function networkCause(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? '';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return `${code}: the server's certificate is not trusted (for a private CA, set NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`;
+  if (code === 'ECONNREFUSED') return 'connection refused (is the service running on that address?)';
+  return [code, cause?.message ?? (err instanceof Error ? err.message : String(err))].filter(Boolean).join(': ');
 }
 
 /** Rows as an aligned text table (numbers right-aligned). */
@@ -220,21 +309,15 @@ function table(columns: readonly string[], rows: readonly (readonly unknown[])[]
     .join('\n');
 }
 
-async function demoLoadPostgres(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: { url: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' }, path: { type: 'string' }, config: { type: 'string' } },
-    strict: true,
-  });
+async function demoLoadPostgres(values: { url: string; path?: string; config?: string }): Promise<void> {
   const path = values.path ?? loadConfig(values.config).warehouse.duckdb.path;
   if (!existsSync(path)) await generateDemoWarehouse({ path });
   const r = await loadPostgres(path, values.url);
   process.stdout.write(`demo warehouse loaded into PostgreSQL in ${(r.ms / 1000).toFixed(1)} s\n  query role:     ${r.readerUrl}\n  directory role: ${r.directoryUrl}\nset warehouse.engine: postgres (see config/postgres.yaml)\n`);
-  return 0;
+  done(EXIT.ok);
 }
 
-async function auditVerify(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...args], options: { file: { type: 'string' }, postgres: { type: 'string' }, config: { type: 'string' } }, strict: true });
+async function auditVerify(values: { file?: string; postgres?: string; config?: string }): Promise<void> {
   let r;
   if (values.postgres) r = await verifyPostgresAudit(values.postgres);
   else {
@@ -243,10 +326,10 @@ async function auditVerify(args: readonly string[]): Promise<number> {
   }
   if (r.ok) {
     process.stdout.write(`audit chain intact: ${r.events} events, last hash ${r.lastHash}\n`);
-    return 0;
+    return done(EXIT.ok);
   }
-  process.stdout.write(`audit chain BROKEN at line ${r.line}${r.seq === undefined ? '' : ` (seq ${r.seq})`}: ${r.problem}; ${r.events} events verified before it\n`);
-  return 1;
+  process.stderr.write(`audit chain BROKEN at line ${r.line}${r.seq === undefined ? '' : ` (seq ${r.seq})`}: ${r.problem}; ${r.events} events verified before it\n`);
+  done(EXIT.refused);
 }
 
 /**
@@ -254,31 +337,23 @@ async function auditVerify(args: readonly string[]): Promise<number> {
  * the file's "today", rate limits lifted, audit events in a temporary file so a running server's
  * trail is not touched), or against a running server with --url. Exit 1 on any WRONG answer.
  */
-async function evaluate(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: {
-      url: { type: 'string' },
-      config: { type: 'string' },
-      warehouse: { type: 'string' },
-      report: { type: 'string', default: 'var/eval-report.json' },
-      verbose: { type: 'boolean', default: false },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (positionals.length !== 1) {
-    process.stderr.write(`eval needs one question file\n${USAGE}\n`);
-    return 2;
-  }
-  const file = loadEvalFile(positionals[0]!);
+interface EvalOptions {
+  readonly url?: string;
+  readonly config?: string;
+  readonly warehouse?: string;
+  readonly report: string;
+  readonly verbose: boolean;
+}
+
+async function evaluate(path: string, values: EvalOptions): Promise<void> {
+  const file = loadEvalFile(path);
   const config = loadConfig(values.config);
   const warehouse = values.warehouse ?? config.warehouse.duckdb.path;
   if (!values.url && config.demo.generateIfMissing && !existsSync(warehouse)) await generateDemoWarehouse({ path: warehouse });
   const credential = (tenantId: string) => clientCredential(config, tenantId);
   let asker: Asker;
   if (values.url) {
-    if (config.clock.today !== file.today) process.stderr.write(`note: ${positionals[0]} is written for today = ${file.today}; the server answers with its own clock\n`);
+    if (config.clock.today !== file.today) process.stderr.write(`note: ${path} is written for today = ${file.today}; the server answers with its own clock\n`);
     asker = httpAsker(values.url, config, credential);
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'splitplane-eval-'));
@@ -311,37 +386,25 @@ async function evaluate(args: readonly string[]): Promise<number> {
     gold.close();
     await asker.close();
   }
-  mkdirSync(dirname(resolvePath(values.report!)), { recursive: true });
-  writeFileSync(values.report!, `${JSON.stringify(report, null, 2)}\n`);
+  mkdirSync(dirname(resolvePath(values.report)), { recursive: true });
+  writeFileSync(values.report, `${JSON.stringify(report, null, 2)}\n`);
   const s = report.summary;
   process.stdout.write(
     `\n${s.questions} questions: ${s.right} right (${(100 * s.rightRate).toFixed(1)}%), ${s.refused} clarified or refused, ${s.wrong} WRONG\n`,
   );
   for (const [c, v] of Object.entries(report.byCategory)) process.stdout.write(`  ${c.padEnd(14)} right ${v.right}, refused ${v.refused}, WRONG ${v.wrong}\n`);
   process.stdout.write(`report: ${values.report}\n`);
-  return s.wrong > 0 ? 1 : 0;
+  done(s.wrong > 0 ? EXIT.refused : EXIT.ok);
 }
 
-async function demoGenerate(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      path: { type: 'string' },
-      seed: { type: 'string' },
-      scale: { type: 'string' },
-      layout: { type: 'string' },
-      config: { type: 'string' },
-    },
-    strict: true,
-  });
+async function demoGenerate(values: { path?: string; seed?: number; scale?: number; layout?: 'sorted' | 'random'; config?: string }): Promise<void> {
   const path = values.path ?? loadConfig(values.config).warehouse.duckdb.path;
-  const seed = values.seed === undefined ? DEMO_SEED : Number(values.seed);
-  const scale = values.scale === undefined ? 1 : Number(values.scale);
-  const layout = values.layout === 'random' ? 'random' : 'sorted';
-  if (values.layout !== undefined && values.layout !== 'random' && values.layout !== 'sorted') throw new Error('--layout is sorted or random');
+  const seed = values.seed ?? DEMO_SEED;
+  const scale = values.scale ?? 1;
+  const layout = values.layout ?? 'sorted';
   const r = await generateDemoWarehouse({ path, seed, scale, layout });
   process.stdout.write(`demo warehouse written to ${r.path} in ${(r.ms / 1000).toFixed(1)} s (seed ${seed}, scale ${scale}, ${layout})\n`);
-  return 0;
+  done(EXIT.ok);
 }
 
 main(process.argv.slice(2)).then(
@@ -349,8 +412,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    const msg = err instanceof SplitplaneError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+    const msg = err instanceof SplitplaneError ? `${err.code}: ${err.detail ?? err.message}` : err instanceof Error ? err.message : String(err);
     process.stderr.write(`splitplane: ${msg}\n`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof SplitplaneError && (err.code === 'SP_ERR_WAREHOUSE_UNAVAILABLE' || err.code === 'SP_ERR_AUDIT_UNAVAILABLE') ? EXIT.unavailable : EXIT.refused;
   },
 );

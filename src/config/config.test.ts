@@ -1,8 +1,8 @@
 /** The example configurations a new user runs, in the README's order. */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCredentialStore, refuseDemoCredentials } from '../identity/credentials.js';
-import { loadConfigFile, parseConfig } from './config.js';
+import { ConfigSchema, loadConfigFile, parseConfig } from './config.js';
 
 const examples = readdirSync('config').filter((f) => f.endsWith('.yaml')).map((f) => `config/${f}`);
 
@@ -48,5 +48,43 @@ describe('production guard rails', () => {
       for (const c of store.list()) expect(JSON.stringify(e) + String((e as Error).message) + String((e as { detail?: string }).detail)).not.toContain(c.secretAccessKey);
     }
     expect(refuseDemoCredentials(store, 'demo')).toBe(store);
+  });
+});
+
+describe('the README configuration table', () => {
+  /** Every leaf key of a zod object schema, as dotted paths (objects under optional/default/prefault unwrapped). */
+  function leafKeys(schema: unknown, prefix = ''): string[] {
+    let s = schema as { def?: { type?: string; innerType?: unknown; shape?: Record<string, unknown> }; shape?: Record<string, unknown> };
+    while (s.def && s.def.innerType && s.def.type !== 'object') s = s.def.innerType as typeof s;
+    const shape = s.def?.type === 'object' ? (s.shape ?? s.def.shape) : undefined;
+    if (!shape) return [prefix];
+    return Object.entries(shape).flatMap(([k, v]) => leafKeys(v, prefix ? `${prefix}.${k}` : k));
+  }
+
+  /** The keys the README's table names: `a.b.c`, then `.d` for a sibling of the key before it. */
+  function documented(): Set<string> {
+    const readme = readFileSync('README.md', 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5));
+    const keys = new Set<string>();
+    for (const row of table.split('\n').filter((l) => l.startsWith('| `'))) {
+      let parent = '';
+      for (const m of row.split(' | ')[0]!.matchAll(/`([.\w]+)`/g)) {
+        const k = m[1]!.startsWith('.') ? `${parent}${m[1]}` : m[1]!;
+        parent = k.slice(0, k.lastIndexOf('.'));
+        keys.add(k);
+      }
+    }
+    return keys;
+  }
+
+  it('names every configuration key (a key counts when it or an object holding it is in the table)', () => {
+    const keys = leafKeys(ConfigSchema);
+    expect(keys.length).toBeGreaterThan(40);
+    const doc = documented();
+    const missing = keys.filter((k) => !k.split('.').some((_, i, parts) => doc.has(parts.slice(0, i + 1).join('.'))));
+    expect(missing).toEqual([]);
+    // And names no key the schema does not have.
+    const unknown = [...doc].filter((d) => !keys.some((k) => k === d || k.startsWith(`${d}.`)));
+    expect(unknown).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * against the working directory.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { resolve as resolveFrom } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SplitplaneError } from '../errors.js';
@@ -13,7 +13,7 @@ import { deepFreeze } from '../util/freeze.js';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 
-const ConfigSchema = z
+export const ConfigSchema = z
   .object({
     server: z
       .object({
@@ -148,7 +148,9 @@ const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** Validate a raw object (from YAML, JSON or a test) into a frozen Config. Throws SP_ERR_CONFIG. */
-export function parseConfig(raw: unknown, source = 'config'): Config {
+/** `baseDir`: what relative paths resolve against (the working directory unless given). */
+export function parseConfig(raw: unknown, source = 'config', baseDir = process.cwd()): Config {
+  const resolve = (p: string): string => resolveFrom(baseDir, p);
   const result = ConfigSchema.safeParse(raw ?? {});
   if (!result.success) {
     const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -160,7 +162,7 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
     signing: c.signing.credentialsFile
       ? { ...c.signing, credentialsFile: resolve(c.signing.credentialsFile) }
       : c.signing,
-    warehouse: withResolvedEnginePaths(c.warehouse),
+    warehouse: withResolvedEnginePaths(c.warehouse, resolve),
     policy: { wasmPath: resolve(c.policy.wasmPath) },
     catalog: { path: resolve(c.catalog.path) },
     audit: { ...c.audit, file: resolve(c.audit.file) },
@@ -186,7 +188,7 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
 }
 
 /** Load and validate a YAML or JSON configuration file. */
-export function loadConfigFile(path: string): Config {
+export function loadConfigFile(path: string, baseDir?: string): Config {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -199,15 +201,15 @@ export function loadConfigFile(path: string): Config {
   } catch (cause) {
     throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${path} is not valid YAML/JSON`, cause });
   }
-  return parseConfig(raw, path);
+  return parseConfig(raw, path, baseDir);
 }
 
 /** Each engine's section with its paths made absolute, by the engine's own rule. */
-function withResolvedEnginePaths<W extends { readonly [K in (typeof ENGINE_NAMES)[number]]: unknown }>(w: W): W {
+function withResolvedEnginePaths<W extends { readonly [K in (typeof ENGINE_NAMES)[number]]: unknown }>(w: W, resolve: (p: string) => string): W {
   const out: Record<string, unknown> = { ...w };
   for (const name of ENGINE_NAMES) {
     const e = engine(name);
-    if (e.resolvePaths) out[name] = e.resolvePaths(w[name], (p) => resolve(p));
+    if (e.resolvePaths) out[name] = e.resolvePaths(w[name], resolve);
   }
   return out as W;
 }

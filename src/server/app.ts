@@ -46,6 +46,8 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
     bodyLimit: services.config.server.bodyLimitBytes,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // One name for the request id in every log line (Fastify's own lines say reqId otherwise).
+    requestIdLogLabel: 'requestId',
     // Late arrivals during close get the documented body (below), not Fastify's plain 503.
     return503OnClosing: false,
   });

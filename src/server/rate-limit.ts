@@ -5,12 +5,41 @@
  * verified identity: unsigned or forged requests cannot spend someone else's
  * quota. When Redis is down they fail open or closed as configured.
  */
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+// The plugin's own Redis store (CommonJS, no types), wrapped below only to name its keys.
+// @ts-expect-error no declaration file for the store module
+import RedisStore from '@fastify/rate-limit/store/RedisStore.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { SplitplaneError } from '../errors.js';
 import type { Identity } from '../identity/identity.js';
+
+const NAMESPACE = 'splitplane:rl:';
+
+/**
+ * The plugin's Redis store, with keys named by what is counted (`splitplane:rl:tenant:12`,
+ * `splitplane:rl:admin:<session>`, `splitplane:rl:address-failures:<ip>`): its own child store
+ * prefixes a route's method and URL, which a limiter made outside a route does not have
+ * (`splitplane:rl:undefinedundefined-admin:...`).
+ */
+function namedRedisStore(redis: Redis): FastifyRateLimitStoreCtor {
+  type Store = { incr(key: string, cb: unknown, timeWindow: number, max: number): void };
+  type Options = { continueExceeding?: boolean; exponentialBackoff?: boolean; routeInfo?: { method?: string; url?: string } };
+  const make = (o: Options, key: string): Store => new (RedisStore as unknown as new (...a: unknown[]) => Store)(o.continueExceeding, o.exponentialBackoff, redis, key);
+  return class NamedRedisStore {
+    readonly #inner: Store;
+    constructor(params: Options) {
+      this.#inner = make(params, NAMESPACE);
+    }
+    incr(key: string, cb: unknown, timeWindow: number, max: number): void {
+      this.#inner.incr(key, cb, timeWindow, max);
+    }
+    child(o: Options): Store {
+      return make(o, o.routeInfo?.url ? `${NAMESPACE}${o.routeInfo.method ?? ''}${o.routeInfo.url}-` : NAMESPACE);
+    }
+  } as unknown as FastifyRateLimitStoreCtor;
+}
 
 /** Checks the limits for a request whose identity is verified; throws SP_ERR_RATE_LIMITED with Retry-After. */
 export type LimitCheck = (req: FastifyRequest, identity: Identity) => Promise<void>;
@@ -29,8 +58,8 @@ export function registerRateLimits(app: FastifyInstance, config: Config, redis: 
   void app.register(rateLimit, {
     global: false,
     skipOnError: config.rateLimit.redisDown === 'open',
-    nameSpace: 'splitplane:rl:',
-    ...(redis ? { redis } : {}),
+    nameSpace: NAMESPACE,
+    ...(redis ? { redis, store: namedRedisStore(redis) } : {}),
   });
   const who = new WeakMap<FastifyRequest, Identity>();
   let limiters: [string, Limiter][] | undefined;

@@ -4,8 +4,9 @@
  * splitplane CLI both in process and with --url.
  */
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -87,7 +88,8 @@ describe('the splitplane CLI', () => {
     );
     return file;
   };
-  const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]).catch((e: { stdout: string; code: number }) => e);
+  type Out = { stdout: string; stderr: string; code?: number };
+  const cli = (args: string[]): Promise<Out> => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]).catch((e: Out) => e);
 
   it('asks in process through the full verification path', async () => {
     const r = await cli(['ask', '--config', configFile(), '--tenant', '12', '--business', '628', '--admin', '7001', 'What was the total sales amount last week?']);
@@ -104,9 +106,52 @@ describe('the splitplane CLI', () => {
     expect(r.stdout).toMatch(/^audit chain intact: \d+ events, last hash [0-9a-f]{64}\n$/);
   });
 
-  it('prints the denial and exits non-zero for an unregistered triple', async () => {
-    const r = await cli(['ask', '--config', configFile(), '--tenant', '12', '--business', '628', '--admin', '5401', 'sales amount last week']);
-    expect(r.stdout).toContain('denied (403 SP_ERR_UNKNOWN_PRINCIPAL)');
-    expect((r as { code?: number }).code).toBe(1);
+  it('prints the denial on stderr and exits 1 for an unregistered triple', async () => {
+    const r = (await cli(['ask', '--config', configFile(), '--tenant', '12', '--business', '628', '--admin', '5401', 'sales amount last week'])) as Out;
+    expect(r.stderr).toContain('denied (403 SP_ERR_UNKNOWN_PRINCIPAL)');
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(1);
+  });
+
+  it('prints a breakdown as a table of its rows', async () => {
+    const r = await cli(['ask', '--config', configFile(), '--url', base, '--tenant', '12', '--business', '628', '--admin', '7042', 'sales amount by store last week']);
+    expect(r.stdout).toMatch(/\n(store|location|name)\s+.*\n.*Chicago.*\d[\d.]*\n.*Chicago.*\d/is);
+  });
+
+  it('follows conventions: --help on every command, --version, usage errors naming the argument (exit 2)', async () => {
+    for (const args of [['--help'], ['ask', '--help'], ['serve', '--help'], ['audit', 'verify', '--help'], ['demo', 'generate', '--help'], ['eval', '--help']]) {
+      const r = (await cli(args)) as Out;
+      expect(r.code ?? 0, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).toMatch(/^Usage: splitplane/);
+    }
+    const version = (await cli(['--version'])) as Out;
+    expect(version.stdout.trim()).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
+    const missing = (await cli(['ask', '--business', '628', '--admin', '7042', 'x'])) as Out;
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("required option '--tenant <id>' not specified");
+    const unknown = (await cli(['frobnicate'])) as Out;
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    const bare = (await cli(['demo'])) as Out;
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('generate');
+  });
+
+  it('says why a server cannot be reached and exits 3', async () => {
+    // A port nothing listens on: taken from the system, then released.
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const r = (await cli(['ask', '--config', configFile(), '--url', `http://127.0.0.1:${port}`, '--tenant', '12', '--business', '628', '--admin', '7042', 'x'])) as Out;
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`cannot reach http://127.0.0.1:${port}/v1/ask: connection refused`);
+  });
+
+  it('finds the project\'s demo config and credentials from a sub-directory', async () => {
+    const r = await run(process.execPath, ['--import', 'tsx', '../src/cli/main.ts', 'ask', '--url', base, '--tenant', '12', '--business', '628', '--admin', '7042', 'What was our sales amount last week?'], { cwd: 'docs' });
+    expect(r.stdout).toContain('across your 2 locations was $84,000.00.');
   });
 });

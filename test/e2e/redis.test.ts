@@ -78,6 +78,13 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('replicas sharing Redis', (
     expect(Number(limited.retryAfter)).toBeGreaterThan(0);
     // Another admin is not affected.
     expect((await send(b, OTHER_TENANT_ADMIN)).statusCode).toBe(200);
+    // The counters are named by what they count.
+    const admin = new Redis(REDIS);
+    const keys = await admin.keys('splitplane:rl:*');
+    admin.disconnect();
+    expect(keys).toContain('splitplane:rl:tenant:12');
+    expect(keys.some((k) => k.startsWith('splitplane:rl:admin:'))).toBe(true);
+    expect(keys.filter((k) => k.includes('undefined'))).toEqual([]);
   });
 });
 
