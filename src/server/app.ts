@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SplitplaneError, type ErrorCode } from '../errors.js';
 import { registerRateLimits } from './rate-limit.js';
 import { askRoute } from './routes/ask.js';
@@ -47,7 +47,7 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     // One name for the request id in every log line (Fastify's own lines say reqId otherwise).
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     // Late arrivals during close get the documented body (below), not Fastify's plain 503.
     return503OnClosing: false,
   });
