@@ -21,6 +21,10 @@ export const ERRORS = {
   // layer 1, stage identity: the signature
   SP_ERR_AUTH_MISSING: { status: 401, message: 'The request is not signed.' },
   SP_ERR_AUTH_MALFORMED: { status: 401, message: 'The Authorization header is not a valid SigV4 header.' },
+  SP_ERR_TOKEN_INVALID: { status: 401, message: 'The bearer token is not valid here.' },
+  SP_ERR_TOKEN_EXPIRED: { status: 401, message: 'The bearer token has expired.' },
+  SP_ERR_TOKEN_KEYS_UNAVAILABLE: { status: 503, message: "The identity provider's keys could not be fetched, so the token was not accepted." },
+  SP_ERR_TOKEN_IDENTITY_MISMATCH: { status: 403, message: 'The body names another identity than the token.' },
   SP_ERR_PRESIGNED_NOT_ALLOWED: { status: 401, message: 'Query-string (presigned) authentication is not accepted.' },
   SP_ERR_UNSIGNED_PAYLOAD: { status: 401, message: 'The payload must be signed; UNSIGNED-PAYLOAD is not accepted.' },
   SP_ERR_SIGNED_HEADERS: {

@@ -14,10 +14,10 @@
  */
 import { RequestTrace } from './audit/trace.js';
 import type { GenerateInput } from './generate/generator.js';
-import { authenticate, type Identity } from './identity/identity.js';
+import { authenticate, verifiedIdentity, type Identity } from './identity/identity.js';
 import type { ReceivedRequest } from './identity/sigv4.js';
 import { needsValues } from './intent/analyze.js';
-import { checkScope, claimedIds, denyForeignReferences, describeCause, verifiedIdentity } from './pipeline/checks.js';
+import { checkScope, claimedIds, denyForeignReferences, describeCause } from './pipeline/checks.js';
 import type { PipelineDeps, PipelineResult } from './pipeline/deps.js';
 import { firstPass, secondPass } from './pipeline/intent.js';
 import { answered, failure, refusal } from './pipeline/respond.js';

@@ -28,6 +28,10 @@ export interface AuditEvent {
     readonly businessId?: string;
     readonly adminId?: string;
     readonly accessKeyId?: string;
+    /** Which front door verified the caller, and for a bearer token its issuer and subject. */
+    readonly frontDoor?: 'sigv4' | 'oidc';
+    readonly issuer?: string;
+    readonly subject?: string;
     readonly verified: boolean;
   };
   /** The route asked (path only), and the peer's address: set for requests that reached identity. */

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SplitplaneError } from '../errors.js';
 import { engine, ENGINE_NAMES, ENGINE_SECTIONS } from '../engine-registry.js';
+import { OIDC_ALGORITHMS } from '../identity/oidc.js';
 import { deepFreeze } from '../util/freeze.js';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
@@ -109,6 +110,22 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The OIDC/JWT front door beside SigV4 (off by default): bearer tokens from one issuer. */
+    oidc: z
+      .object({
+        enabled: z.boolean().default(false),
+        issuer: z.url().optional(),
+        audience: z.string().min(1).optional(),
+        jwksUrl: z.url().optional(),
+        algorithms: z.array(z.enum(OIDC_ALGORITHMS)).min(1).default(['RS256', 'ES256']),
+        clockToleranceSeconds: z.number().int().min(0).max(300).default(60),
+        claims: z
+          .object({ tenant: z.string().min(1).default('tenant_id'), business: z.string().min(1).default('business_id'), admin: z.string().min(1).default('admin_id') })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     rateLimit: z
       .object({
         perAdmin: z.object({ max: z.number().int().min(1).default(60), windowMs: z.number().int().min(1_000).default(60_000) }).strict().prefault({}),
@@ -175,6 +192,9 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
   ].filter(Boolean);
   if (c.mode !== 'demo' && demoOnly.length) {
     throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: ${demoOnly.join('; ')}: demo settings, allowed only with mode: demo` });
+  }
+  if (c.oidc.enabled && (!c.oidc.issuer || !c.oidc.audience || !c.oidc.jwksUrl)) {
+    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: oidc.enabled needs oidc.issuer, oidc.audience and oidc.jwksUrl` });
   }
   if (c.demo.enabled && !isLoopback(c.server.host)) {
     throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: demo.enabled on ${c.server.host}: the demo page signs with a credential for every demo tenant, so it is served on loopback only` });

@@ -19,7 +19,7 @@ import { asSplitplaneError, SplitplaneError, type ErrorBody } from '../errors.js
 import { ID_PATTERN } from '../ids.js';
 import { parseStrictJson } from '../identity/ask-body.js';
 import type { Directory } from '../identity/directory.js';
-import { authenticateWith } from '../identity/identity.js';
+import { authenticateWith, verifiedIdentity } from '../identity/identity.js';
 import type { ReceivedRequest, VerifierOptions } from '../identity/sigv4.js';
 import type { Scope } from '../policy/scope.js';
 
@@ -156,7 +156,7 @@ export async function runFeedback(req: ReceivedRequest, requestId: string, deps:
   try {
     const auth = await trace.stage('identity', () => authenticateWith(req, deps.verifier, deps.directory(), parseFeedbackBody));
     const i = auth.identity;
-    trace.note({ identity: { tenantId: i.tenantId, businessId: i.businessId, adminId: i.adminId, accessKeyId: i.accessKeyId, verified: true } });
+    trace.note({ identity: verifiedIdentity(i) });
     await trace.stage('feedback', () => deps.feedback.rate(i.sessionKey, auth.body));
     result = { statusCode: 200, body: { requestId, status: 'recorded' } };
   } catch (err) {

@@ -1,13 +1,16 @@
 /**
- * Layer 1: who is asking. Verifies the SigV4 signature over the raw request,
- * then parses the body and binds (tenant, business, admin) to a registered
- * admin that the signing credential may act for. Nothing after this stage
+ * Layer 1: who is asking. Verifies the SigV4 signature over the raw request
+ * (or, when the OIDC front door is enabled, a bearer token: oidc.ts), then
+ * parses the body and binds (tenant, business, admin) to a registered admin
+ * that the signing credential may act for (or that the token names). Nothing after this stage
  * reads the IDs from anywhere but the Identity it returns.
  */
+import type { AuditEvent } from '../audit/audit.js';
 import { SplitplaneError } from '../errors.js';
 import { parseAskBody } from './ask-body.js';
 import { mayActFor } from './credentials.js';
 import type { Directory } from './directory.js';
+import type { TokenIdentity } from './oidc.js';
 import { verifySigV4, type ReceivedRequest, type VerifierOptions } from './sigv4.js';
 
 /** The verified identity every later stage works from. */
@@ -16,7 +19,12 @@ export interface Identity {
   readonly businessId: string;
   readonly adminId: string;
   readonly role: string;
+  /** The SigV4 access key that signed (empty for a bearer token). */
   readonly accessKeyId: string;
+  /** Which front door verified the caller (absent for identities made in process: probes, tools). */
+  readonly frontDoor?: 'sigv4' | 'oidc';
+  /** For a bearer token: the issuer and subject it was issued to. */
+  readonly token?: { readonly issuer: string; readonly subject: string };
   /** The composite session key: tenant/business/admin. */
   readonly sessionKey: string;
 }
@@ -48,9 +56,23 @@ export async function authenticateWith<B extends { readonly tenantId: string; re
   directory: Directory,
   parse: (raw: Buffer) => B,
 ): Promise<{ identity: Identity; body: B }> {
-  const caller = await verifySigV4(req, verifier);
-  const body = parse(req.body);
-  if (!mayActFor(caller.credential, body.tenantId)) throw new SplitplaneError('SP_ERR_TENANT_NOT_ALLOWED');
+  const bearer = bearerToken(req);
+  let caller: { frontDoor: 'sigv4'; accessKeyId: string } | { frontDoor: 'oidc'; token: TokenIdentity };
+  let body: B;
+  if (bearer !== undefined && verifier.oidc) {
+    const token = await verifier.oidc.verify(bearer);
+    body = parse(req.body);
+    // The token says who is asking; the body may only repeat it.
+    if (body.tenantId !== token.tenantId || body.businessId !== token.businessId || body.adminId !== token.adminId) {
+      throw new SplitplaneError('SP_ERR_TOKEN_IDENTITY_MISMATCH');
+    }
+    caller = { frontDoor: 'oidc', token };
+  } else {
+    const signed = await verifySigV4(req, verifier);
+    body = parse(req.body);
+    if (!mayActFor(signed.credential, body.tenantId)) throw new SplitplaneError('SP_ERR_TENANT_NOT_ALLOWED');
+    caller = { frontDoor: 'sigv4', accessKeyId: signed.credential.accessKeyId };
+  }
   const admin = directory.admins.get(body.adminId);
   if (!admin || !admin.active || admin.tenantId !== body.tenantId || admin.businessId !== body.businessId) {
     throw new SplitplaneError('SP_ERR_UNKNOWN_PRINCIPAL');
@@ -60,8 +82,29 @@ export async function authenticateWith<B extends { readonly tenantId: string; re
     businessId: admin.businessId,
     adminId: admin.adminId,
     role: admin.role,
-    accessKeyId: caller.credential.accessKeyId,
+    accessKeyId: caller.frontDoor === 'sigv4' ? caller.accessKeyId : '',
+    frontDoor: caller.frontDoor,
+    ...(caller.frontDoor === 'oidc' ? { token: { issuer: caller.token.issuer, subject: caller.token.subject } } : {}),
     sessionKey: `${admin.tenantId}/${admin.businessId}/${admin.adminId}`,
   });
   return { identity, body };
+}
+
+/** The token of `Authorization: Bearer <token>`, or undefined for any other header. */
+function bearerToken(req: ReceivedRequest): string | undefined {
+  const h = req.headers['authorization'];
+  const v = Array.isArray(h) ? undefined : (h as string | undefined);
+  const m = v === undefined ? null : /^Bearer ([A-Za-z0-9_.~+/=-]+)$/.exec(v);
+  return m?.[1];
+}
+
+/** The verified identity as the audit event records it. */
+export function verifiedIdentity(i: Identity): AuditEvent['identity'] {
+  return {
+    tenantId: i.tenantId,
+    businessId: i.businessId,
+    adminId: i.adminId,
+    ...(i.token ? { frontDoor: 'oidc' as const, issuer: i.token.issuer, subject: i.token.subject } : { frontDoor: 'sigv4' as const, accessKeyId: i.accessKeyId }),
+    verified: true,
+  };
 }

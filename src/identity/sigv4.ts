@@ -10,6 +10,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { SplitplaneError } from '../errors.js';
+import type { OidcVerifier } from './oidc.js';
 import type { Credential, CredentialStore } from './credentials.js';
 import type { ReplayCache } from './replay-cache.js';
 
@@ -33,6 +34,8 @@ export interface VerifierOptions {
   readonly replayCache: ReplayCache;
   /** Milliseconds since the epoch; the real clock, injectable for tests. */
   readonly now?: () => number;
+  /** The OIDC/JWT front door, when enabled: a bearer token instead of a signature (oidc.ts). */
+  readonly oidc?: OidcVerifier;
 }
 
 /** A request whose signature verified. */

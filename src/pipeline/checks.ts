@@ -33,11 +33,6 @@ export function denyForeignReferences(refs: readonly Reference[], identity: Iden
   throw new SplitplaneError('SP_ERR_OUT_OF_SCOPE_REFERENCE', { detail: foreign.map((r) => `${r.kind} ${r.id}`).join(', ') });
 }
 
-/** The verified identity as the audit event records it. */
-export function verifiedIdentity(i: Identity): AuditEvent['identity'] {
-  return { tenantId: i.tenantId, businessId: i.businessId, adminId: i.adminId, accessKeyId: i.accessKeyId, verified: true };
-}
-
 /** The IDs a rejected request claimed, for forensics: only well-formed IDs, marked unverified. */
 export function claimedIds(body: Buffer): AuditEvent['identity'] {
   try {

@@ -18,6 +18,7 @@ import type { PipelineDeps } from '../pipeline.js';
 import { Redis } from 'ioredis';
 import { PostgresAuditSink } from '../audit/postgres-sink.js';
 import { ConversationStore } from '../conversation/store.js';
+import { oidcVerifier } from '../identity/oidc.js';
 import { RedisReplayCache } from '../identity/redis-replay-cache.js';
 import { AnomalyDetector } from '../observability/anomaly.js';
 import { Metrics, observedSink } from '../observability/metrics.js';
@@ -89,6 +90,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         maxSkewSeconds: config.signing.maxSkewSeconds,
         credentials,
         replayCache: overrides.replayCache ?? (redis ? new RedisReplayCache(redis) : new MemoryReplayCache()),
+        ...(config.oidc.enabled ? { oidc: oidcVerifier({ ...config.oidc, issuer: config.oidc.issuer!, audience: config.oidc.audience!, jwksUrl: config.oidc.jwksUrl! }) } : {}),
         ...(overrides.now ? { now: overrides.now } : {}),
       },
       directory: () => directory,

@@ -54,7 +54,7 @@ describe('demo mode on', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().rows).toEqual([['84000.00']]);
     const event = svc.auditEvents().find((e) => e.requestId === res.json().requestId);
-    expect(event?.identity).toEqual({ tenantId: '12', businessId: '628', adminId: '7042', accessKeyId: 'SPDEMOKEY0000000001', verified: true });
+    expect(event?.identity).toEqual({ tenantId: '12', businessId: '628', adminId: '7042', accessKeyId: 'SPDEMOKEY0000000001', frontDoor: 'sigv4', verified: true });
   });
 
   it('accepts only the listed personas, never arbitrary IDs', async () => {

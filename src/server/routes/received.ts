@@ -38,6 +38,11 @@ export async function limitingFailures<R extends { readonly statusCode: number }
     return undefined;
   }
   const result = await run();
-  if (result.statusCode === 401) await c.failures.record(req);
+  if (result.statusCode === 401) {
+    await c.failures.record(req);
+    // RFC 6750: a refused bearer token says so (SigV4 callers ignore the header).
+    const code = (result as { body?: { code?: string } }).body?.code ?? '';
+    if (code.startsWith('SP_ERR_TOKEN_')) void reply.header('www-authenticate', `Bearer realm="splitplane", error="invalid_token"`);
+  }
   return result;
 }

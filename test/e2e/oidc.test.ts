@@ -1,0 +1,140 @@
+/**
+ * The OIDC/JWT front door: tokens from a local issuer (keys made here with jose, JWKS served on
+ * loopback), through the same layers as SigV4. Every refused token is refused before the policy
+ * runs, with a stable code and WWW-Authenticate.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, startTestService, type TestService } from '../support/harness.js';
+
+const ISSUER = 'https://idp.example.test/';
+const AUDIENCE = 'splitplane-api';
+const QUESTION = 'What was the total sales amount last week?';
+
+let jwks: Server;
+let svc: TestService;
+let plain: TestService;
+let key: CryptoKey;
+let publicJwk: JWK;
+let otherKey: CryptoKey;
+
+beforeAll(async () => {
+  const pair = await generateKeyPair('ES256');
+  key = pair.privateKey;
+  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  otherKey = (await generateKeyPair('ES256')).privateKey;
+  jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicJwk] })));
+  await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
+  const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`;
+  svc = await startTestService({}, { oidc: { enabled: true, issuer: ISSUER, audience: AUDIENCE, jwksUrl, algorithms: ['ES256'], clockToleranceSeconds: 30 } });
+  plain = await startTestService();
+});
+afterAll(async () => {
+  await svc?.close();
+  await plain?.close();
+  jwks?.close();
+});
+
+type Who = { tenantId: string; businessId: string; adminId: string };
+const claims = (w: Who) => ({ tenant_id: w.tenantId, business_id: w.businessId, admin_id: w.adminId });
+
+function token(w: Who, o: { key?: CryptoKey; iss?: string; aud?: string; exp?: string | number; sub?: string } = {}): Promise<string> {
+  return new SignJWT(claims(w))
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+    .setIssuer(o.iss ?? ISSUER)
+    .setAudience(o.aud ?? AUDIENCE)
+    .setSubject(o.sub ?? `user-${w.adminId}`)
+    .setIssuedAt()
+    .setExpirationTime(o.exp ?? '5m')
+    .sign(o.key ?? key);
+}
+
+async function ask(s: TestService, bearer: string, body: Who, question = QUESTION) {
+  const res = await s.app.inject({ method: 'POST', url: '/v1/ask', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, payload: JSON.stringify({ ...body, question }) });
+  return { statusCode: res.statusCode, body: res.json() as Record<string, unknown>, www: res.headers['www-authenticate'] };
+}
+
+describe('OIDC/JWT front door', () => {
+  it('answers each person with their own number, and audits which door verified them', async () => {
+    const mine = await ask(svc, await token(FRANCHISE_OWNER), FRANCHISE_OWNER);
+    expect(mine.statusCode).toBe(200);
+    expect(mine.body['answer']).toContain('$84,000.00');
+    const chain = await ask(svc, await token(BRAND_MANAGER), BRAND_MANAGER);
+    expect(chain.body['answer']).toContain('$9,200,000.00');
+    const event = svc.auditEvents().find((e) => e.requestId === mine.body['requestId']);
+    expect(event?.identity).toMatchObject({ ...FRANCHISE_OWNER, frontDoor: 'oidc', issuer: ISSUER, subject: 'user-7042', verified: true });
+  });
+
+  it('never lets a token for another tenant\'s admin reach 628\'s rows: the body may only repeat the token', async () => {
+    const theirs = await token(OTHER_TENANT_ADMIN);
+    const crossed = await ask(svc, theirs, FRANCHISE_OWNER);
+    expect(crossed).toMatchObject({ statusCode: 403, body: { code: 'SP_ERR_TOKEN_IDENTITY_MISMATCH' } });
+    const event = svc.auditEvents().find((e) => e.requestId === crossed.body['requestId']);
+    expect(event?.layers).toEqual({ identity: 'SP_ERR_TOKEN_IDENTITY_MISMATCH' });
+    // Their own question is answered over their own business only.
+    const own = await ask(svc, theirs, OTHER_TENANT_ADMIN);
+    expect(own.statusCode).toBe(200);
+    expect(own.body['scope']).toMatchObject({ businessId: '544' });
+    expect(JSON.stringify(own.body)).not.toContain('84,000.00');
+  });
+
+  it('refuses an admin the token names but the directory does not register', async () => {
+    const ghost = { tenantId: '12', businessId: '628', adminId: '5401' };
+    expect(await ask(svc, await token(ghost), ghost)).toMatchObject({ statusCode: 403, body: { code: 'SP_ERR_UNKNOWN_PRINCIPAL' } });
+  });
+
+  it.each([
+    ['expired', () => token(FRANCHISE_OWNER, { exp: Math.floor(Date.now() / 1000) - 120 }), 'SP_ERR_TOKEN_EXPIRED'],
+    ['for another audience', () => token(FRANCHISE_OWNER, { aud: 'someone-else' }), 'SP_ERR_TOKEN_INVALID'],
+    ['from another issuer', () => token(FRANCHISE_OWNER, { iss: 'https://evil.example.test/' }), 'SP_ERR_TOKEN_INVALID'],
+    ['signed by a key not in the JWKS', () => token(FRANCHISE_OWNER, { key: otherKey }), 'SP_ERR_TOKEN_INVALID'],
+    ['unsigned (alg: none)', async () => new UnsecuredJWT(claims(FRANCHISE_OWNER)).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('x').setExpirationTime('5m').encode(), 'SP_ERR_TOKEN_INVALID'],
+    [
+      'HMAC-signed with the public key (key confusion)',
+      async () => {
+        const secret = new TextEncoder().encode(JSON.stringify(publicJwk));
+        return new SignJWT(claims(FRANCHISE_OWNER)).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('x').setExpirationTime('5m').sign(secret);
+      },
+      'SP_ERR_TOKEN_INVALID',
+    ],
+    [
+      'tampered (the admin claim changed after signing)',
+      async () => {
+        const [h, p, sig] = (await token(FRANCHISE_OWNER)).split('.');
+        const payload = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;
+        return [h, Buffer.from(JSON.stringify({ ...payload, admin_id: '7001' })).toString('base64url'), sig].join('.');
+      },
+      'SP_ERR_TOKEN_INVALID',
+    ],
+  ])('refuses a token %s, before the policy runs, with WWW-Authenticate', async (_name, make, code) => {
+    const before = svc.auditEvents().length;
+    const res = await ask(svc, await make(), FRANCHISE_OWNER);
+    expect(res).toMatchObject({ statusCode: 401, body: { code } });
+    expect(res.www).toBe('Bearer realm="splitplane", error="invalid_token"');
+    expect(JSON.stringify(res.body)).not.toContain('84,000');
+    const event = svc.auditEvents().slice(before).find((e) => e.requestId === res.body['requestId']);
+    expect(event?.layers).toEqual({ identity: code });
+  });
+
+  it('rates an answer on /v1/feedback with the same token, and refuses another person\'s token for it', async () => {
+    const answered = await ask(svc, await token(FRANCHISE_OWNER), FRANCHISE_OWNER);
+    const rate = async (bearer: string, who: Who) =>
+      svc.app.inject({ method: 'POST', url: '/v1/feedback', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, payload: JSON.stringify({ ...who, requestId: answered.body['requestId'], rating: 'up' }) });
+    const other = await rate(await token(BRAND_MANAGER), BRAND_MANAGER);
+    expect(other.statusCode).toBe(403);
+    const mine = await rate(await token(FRANCHISE_OWNER), FRANCHISE_OWNER);
+    expect(mine.statusCode).toBe(200);
+    expect(mine.json()).toMatchObject({ status: 'recorded' });
+  });
+
+  it('is off by default: a bearer token is not a signature', async () => {
+    expect(await ask(plain, await token(FRANCHISE_OWNER), FRANCHISE_OWNER)).toMatchObject({ statusCode: 401, body: { code: 'SP_ERR_AUTH_MALFORMED' } });
+  });
+
+  it('keeps SigV4 working beside it', async () => {
+    const { ask: signedAsk } = await import('../support/harness.js');
+    expect((await signedAsk(svc.app, FRANCHISE_OWNER, QUESTION)).body['answer']).toContain('$84,000.00');
+  });
+});
