@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { SplitplaneError, type ErrorCode } from '../errors.js';
+import swagger from '@fastify/swagger';
 import { registerRateLimits } from './rate-limit.js';
+import { OPENAPI } from './routes/schemas.js';
 import { askRoute } from './routes/ask.js';
 import { demoRoutes } from './routes/demo.js';
 import { feedbackRoute } from './routes/feedback.js';
@@ -22,6 +24,8 @@ export interface AppOptions {
   /** How long each /readyz probe may take before it counts as not ready (default 1 s). */
   readonly readinessTimeoutMs?: number;
 }
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const shutdownStates = new WeakMap<FastifyInstance, { closing: boolean }>();
 
@@ -85,9 +89,14 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
   });
 
   const { check, failures } = registerRateLimits(app, services.config, services.redis);
-  askRoute(app, deps, { check, failures, metrics: services.metrics });
-  feedbackRoute(app, deps, { failures, metrics: services.metrics });
-  probeRoutes(app, services, opts.readinessTimeoutMs ?? 1000);
+  // The OpenAPI document is generated from the routes' schemas, so the routes register after it.
+  void app.register(swagger, { openapi: { ...OPENAPI.openapi, info: { ...OPENAPI.openapi.info, version: VERSION } } });
+  void app.register(async (api) => {
+    askRoute(api, deps, { check, failures, metrics: services.metrics });
+    feedbackRoute(api, deps, { failures, metrics: services.metrics });
+    probeRoutes(api, services, opts.readinessTimeoutMs ?? 1000);
+    api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
+  });
   if (services.config.demo.enabled) {
     const { signing } = services.config;
     void app.register(async (scoped) => demoRoutes(scoped, { credentialsFile: signing.credentialsFile, region: signing.region, service: signing.service }));

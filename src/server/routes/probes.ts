@@ -1,15 +1,16 @@
 /** Probes: /healthz (the process answers), /readyz (every dependency answers, each within a deadline), /metrics. */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
+import { documented, HEALTHZ_SCHEMA, METRICS_SCHEMA, READYZ_SCHEMA } from './schemas.js';
 
 export function probeRoutes(app: FastifyInstance, services: Services, timeoutMs: number): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', documented(HEALTHZ_SCHEMA), async () => ({ status: 'ok' }));
 
-  app.get('/metrics', async (_req, reply) =>
+  app.get('/metrics', documented(METRICS_SCHEMA), async (_req, reply) =>
     reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics()),
   );
 
-  app.get('/readyz', async (req, reply) => {
+  app.get('/readyz', documented(READYZ_SCHEMA), async (req, reply) => {
     const checks: Record<string, 'ok' | 'failed' | 'timeout'> = {};
     // The probes run at once, each with a deadline: a warehouse busy with long queries makes the
     // answer "not ready" within the deadline, never a probe that hangs with it.

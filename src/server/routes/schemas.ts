@@ -1,0 +1,98 @@
+/**
+ * The HTTP API as JSON Schema, for the OpenAPI document (/openapi.json, @fastify/swagger) that
+ * client teams generate clients from. The signed routes read their raw bytes (the signature covers
+ * them) with their own strict parsers, so these schemas document and never validate or reshape:
+ * the routes that carry them turn Fastify's validation and response serialisation off.
+ */
+import type { FastifySchema, RouteShorthandOptions } from 'fastify';
+
+const ID = { type: 'string', pattern: '^[1-9][0-9]{0,17}$', description: 'A decimal ID, as a string.' } as const;
+
+export const ERROR_BODY = {
+  type: 'object',
+  description: 'Every error: a stable code (docs/errors.md), a generic message, the request id.',
+  required: ['statusCode', 'code', 'error', 'message', 'requestId'],
+  properties: { statusCode: { type: 'integer' }, code: { type: 'string', pattern: '^SP_ERR_' }, error: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string', format: 'uuid' } },
+} as const;
+
+const errors = Object.fromEntries([400, 401, 403, 404, 413, 415, 422, 429, 500, 503, 504].map((s) => [s, { ...ERROR_BODY, description: `Error (${s}): see docs/errors.md` }]));
+
+const signed = [{ sigv4: [] }, { oidc: [] }];
+
+export const ASK_SCHEMA = {
+  summary: 'Ask a question in plain English',
+  description: 'Answered only from rows the verified caller may see. Signed with SigV4 over the raw body, or a bearer token when the deployment enables OIDC.',
+  security: signed,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['tenantId', 'businessId', 'adminId', 'question'],
+    properties: { tenantId: ID, businessId: ID, adminId: ID, question: { type: 'string', minLength: 1, maxLength: 2000 }, conversationId: { type: 'string', format: 'uuid' } },
+  },
+  response: {
+    200: {
+      type: 'object',
+      description: 'An answer, a clarifying question (with choices) or the list of supported metrics.',
+      required: ['requestId', 'conversationId', 'status', 'answer', 'columns', 'rows', 'sql', 'scope'],
+      properties: {
+        requestId: { type: 'string', format: 'uuid' },
+        conversationId: { type: 'string', format: 'uuid' },
+        status: { type: 'string', enum: ['answered', 'clarification', 'unsupported'] },
+        answer: { type: 'string' },
+        headline: { type: ['string', 'null'] },
+        interpretation: { type: 'object', properties: { text: { type: 'string' } } },
+        columns: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' } } } },
+        rows: { type: 'array', items: { type: 'array', items: { type: ['string', 'number', 'boolean', 'null'] } } },
+        sql: { type: ['string', 'null'] },
+        scope: { type: ['object', 'null'], properties: { businessId: { type: 'string' }, locations: { type: 'integer' }, tables: { type: 'array', items: { type: 'string' } } } },
+        truncated: { type: 'boolean' },
+        notes: { type: 'array', items: { type: 'string' } },
+        unplaced: { type: 'array', items: { type: 'string' } },
+        choices: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, question: { type: 'string' } } } },
+        metrics: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, label: { type: 'string' }, description: { type: 'string' } } } },
+      },
+    },
+    ...errors,
+  },
+} as const;
+
+export const FEEDBACK_SCHEMA = {
+  summary: "Rate one's own answer",
+  security: signed,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['tenantId', 'businessId', 'adminId', 'requestId', 'rating'],
+    properties: { tenantId: ID, businessId: ID, adminId: ID, requestId: { type: 'string', format: 'uuid' }, rating: { type: 'string', enum: ['up', 'down'] }, comment: { type: 'string', maxLength: 500 } },
+  },
+  response: { 200: { type: 'object', required: ['requestId', 'status'], properties: { requestId: { type: 'string', format: 'uuid' }, status: { type: 'string', enum: ['recorded'] } } }, ...errors },
+} as const;
+
+export const HEALTHZ_SCHEMA = { summary: 'The process answers', response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } } } as const;
+export const READYZ_SCHEMA = {
+  summary: 'Every dependency the request path needs answers',
+  response: {
+    200: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'failed', 'timeout'] } } } },
+    503: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'failed', 'timeout'] } } } },
+  },
+} as const;
+export const METRICS_SCHEMA = { summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } as const;
+
+/** Route options that document with `schema` but neither validate nor reshape. */
+export function documented(schema: object): RouteShorthandOptions {
+  return { schema: schema as FastifySchema, validatorCompiler: () => () => true, serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
+}
+
+/** The document's frame: the API, its two ways to authenticate. */
+export const OPENAPI = {
+  openapi: {
+    openapi: '3.1.0',
+    info: { title: 'splitplane', description: 'Plain-English analytics over a shared warehouse, each answer computed only from rows the asker may see.', version: '0.1.0' },
+    components: {
+      securitySchemes: {
+        sigv4: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'AWS Signature Version 4 over the raw body (service and region from signing.*); x-amz-date and x-amz-content-sha256 signed.' },
+        oidc: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT from the configured OIDC issuer, when oidc.enabled.' },
+      },
+    },
+  },
+} as const;
