@@ -38,6 +38,8 @@ export interface AuditEvent {
   readonly path?: string;
   readonly clientAddress?: string;
   readonly question?: string;
+  /** The MCP tool called, for events of /mcp calls other than `ask`. */
+  readonly tool?: string;
   readonly layers: Readonly<Record<string, LayerOutcome>>;
   /** Milliseconds spent in each stage (src/audit/trace.ts), summed over rounds. */
   readonly stageMs?: Readonly<Record<string, number>>;

@@ -14,6 +14,7 @@ import { OPENAPI } from './routes/schemas.js';
 import { askRoute } from './routes/ask.js';
 import { demoRoutes } from './routes/demo.js';
 import { feedbackRoute } from './routes/feedback.js';
+import { mcpRoute } from './routes/mcp.js';
 import { refuseUnaudited } from './routes/received.js';
 import { probeRoutes } from './routes/probes.js';
 import type { Services } from './services.js';
@@ -95,6 +96,7 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
     askRoute(api, deps, { check, failures, metrics: services.metrics });
     feedbackRoute(api, deps, { failures, metrics: services.metrics });
     probeRoutes(api, services, opts.readinessTimeoutMs ?? 1000);
+    mcpRoute(api, deps, { check, failures, metrics: services.metrics }, VERSION);
     api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
   });
   if (services.config.demo.enabled) {
