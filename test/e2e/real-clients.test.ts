@@ -119,23 +119,23 @@ describe('the splitplane CLI', () => {
   });
 
   it('follows conventions: --help on every command, --version, usage errors naming the argument (exit 2)', async () => {
-    for (const args of [['--help'], ['ask', '--help'], ['serve', '--help'], ['audit', 'verify', '--help'], ['demo', 'generate', '--help'], ['eval', '--help']]) {
-      const r = (await cli(args)) as Out;
-      expect(r.code ?? 0, args.join(' ')).toBe(0);
-      expect(r.stdout, args.join(' ')).toMatch(/^Usage: splitplane/);
-    }
-    const version = (await cli(['--version'])) as Out;
-    expect(version.stdout.trim()).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
-    const missing = (await cli(['ask', '--business', '628', '--admin', '7042', 'x'])) as Out;
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("required option '--tenant <id>' not specified");
-    const unknown = (await cli(['frobnicate'])) as Out;
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
-    const bare = (await cli(['demo'])) as Out;
-    expect(bare.code).toBe(2);
-    expect(bare.stderr).toContain('generate');
-  });
+    // Each is a process of its own (about 2 s to start under a loaded CI machine): run them together.
+    const helps = [['--help'], ['ask', '--help'], ['serve', '--help'], ['audit', 'verify', '--help'], ['demo', 'generate', '--help'], ['eval', '--help']];
+    const [version, missing, unknown, bare, ...helped] = (await Promise.all(
+      [['--version'], ['ask', '--business', '628', '--admin', '7042', 'x'], ['frobnicate'], ['demo'], ...helps].map((a) => cli(a)),
+    )) as Out[];
+    helped.forEach((r, i) => {
+      expect(r!.code ?? 0, helps[i]!.join(' ')).toBe(0);
+      expect(r!.stdout, helps[i]!.join(' ')).toMatch(/^Usage: splitplane/);
+    });
+    expect(version!.stdout.trim()).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
+    expect(missing!.code).toBe(2);
+    expect(missing!.stderr).toContain("required option '--tenant <id>' not specified");
+    expect(unknown!.code).toBe(2);
+    expect(unknown!.stderr).toContain("unknown command 'frobnicate'");
+    expect(bare!.code).toBe(2);
+    expect(bare!.stderr).toContain('generate');
+  }, 120_000);
 
   it('says why a server cannot be reached and exits 3', async () => {
     // A port nothing listens on: taken from the system, then released.
