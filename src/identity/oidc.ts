@@ -34,12 +34,15 @@ export interface TokenIdentity {
 }
 
 export interface OidcVerifier {
+  /** The pinned issuer (the resource's authorization server, for its metadata). */
+  readonly issuer: string;
   verify(token: string): Promise<TokenIdentity>;
 }
 
 /** A verifier for one issuer; `keys` defaults to its JWKS, fetched and cached by jose. */
 export function oidcVerifier(opts: OidcOptions, keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(opts.jwksUrl), { timeoutDuration: 2_000, cooldownDuration: 30_000 })): OidcVerifier {
   return {
+    issuer: opts.issuer,
     async verify(token) {
       let payload;
       try {

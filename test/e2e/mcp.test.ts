@@ -53,7 +53,7 @@ describe('MCP server', () => {
   it('lists its tools and answers each person with their own number through the same layers', async () => {
     const owner = await connect(await token(FRANCHISE_OWNER));
     try {
-      expect((await owner.listTools()).tools.map((t) => t.name).sort()).toEqual(['ask', 'list_metrics']);
+      expect((await owner.listTools()).tools.map((t) => t.name).sort()).toEqual(['ask', 'describe_data', 'list_metrics']);
       const r = await owner.callTool({ name: 'ask', arguments: { question: 'What was the total sales amount last week?' } });
       expect(text(r)).toContain('$84,000.00');
       const answer = JSON.parse(text(r)) as { requestId: string };
@@ -90,6 +90,27 @@ describe('MCP server', () => {
     } finally {
       await owner.close();
     }
+  });
+
+  it('describes the person\'s own sandbox: names, types and descriptions, never raw names or IDs', async () => {
+    const owner = await connect(await token(FRANCHISE_OWNER));
+    try {
+      const r = text(await owner.callTool({ name: 'describe_data', arguments: {} }));
+      const d = JSON.parse(r) as { tables: { name: string; columns: { name: string; type: string }[] }[] };
+      expect(d.tables.map((t) => t.name).sort()).toEqual(['daily_sales', 'item_sales', 'locations', 'menu_items']);
+      expect(r).not.toMatch(/fact_|dim_|admin_location_grants|628017|628123|tenant_id|business_id/);
+      const e = svc.auditEvents().find((x) => x.tool === 'describe_data');
+      expect(e).toMatchObject({ path: '/mcp', identity: { adminId: '7042', frontDoor: 'oidc' }, layers: { identity: 'ok', policy: 'ok', sandbox: 'ok' } });
+    } finally {
+      await owner.close();
+    }
+  });
+
+  it('publishes its protected-resource metadata, and a refused call points at it', async () => {
+    const meta = (await (await fetch(`${base}/.well-known/oauth-protected-resource`)).json()) as { resource: string; authorization_servers: string[] };
+    expect(meta).toMatchObject({ resource: `${base}/mcp`, authorization_servers: [ISSUER] });
+    const none = await fetch(`${base}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(none.headers.get('www-authenticate')).toBe(`Bearer realm="splitplane", resource_metadata="${base}/.well-known/oauth-protected-resource"`);
   });
 
   it('refuses a call without a token, and an expired token, before any tool runs', async () => {

@@ -5,8 +5,11 @@
  * /v1/ask with that token, so the same three layers, rate limits and audit apply, and the token,
  * not the agent, says who is asking. Off unless `oidc.enabled` (there is no other way in).
  *
- * Tools: `ask` (a plain-English question, answered as /v1/ask answers it) and `list_metrics` (the
- * catalog's metrics and dimensions). Not built: describe_data, run_query.
+ * Tools: `ask` (a plain-English question, answered as /v1/ask answers it), `list_metrics` (the
+ * catalog's metrics and dimensions) and `describe_data` (the caller's own sandbox: table and column
+ * names, types and descriptions, as a generator sees them; never raw names or IDs). Not built:
+ * run_query. GET /.well-known/oauth-protected-resource is the resource's metadata (RFC 9728), and
+ * a refused call's WWW-Authenticate points at it.
  */
 import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -18,10 +21,18 @@ import { asSplitplaneError, SplitplaneError } from '../../errors.js';
 import { verifiedIdentity, type Identity } from '../../identity/identity.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { runAsk, type PipelineDeps } from '../../pipeline.js';
+import { buildSandbox, describeSandbox } from '../../sandbox/sandbox.js';
 import { publicMetrics } from '../../semantic/catalog.js';
 import type { AddressFailures, LimitCheck } from '../rate-limit.js';
 
 export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: { readonly check: LimitCheck; readonly failures: AddressFailures; readonly metrics: Metrics }, version: string): void {
+  // RFC 9728: where an agent learns which authorization server issues tokens for this resource.
+  app.get('/.well-known/oauth-protected-resource', { schema: { hide: true } }, async (req, reply) => {
+    const o = deps.verifier.oidc;
+    if (!o) return refuse(req, reply, new SplitplaneError('SP_ERR_NOT_FOUND'));
+    return { resource: `${origin(req)}/mcp`, authorization_servers: [o.issuer], bearer_methods_supported: ['header'], resource_name: 'splitplane' };
+  });
+
   app.post('/mcp', { schema: { hide: true } }, async (req, reply) => {
     const oidc = deps.verifier.oidc;
     const bearer = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/.exec(String(req.headers['authorization'] ?? ''))?.[1];
@@ -51,22 +62,47 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: { rea
         return { content: [{ type: 'text' as const, text: JSON.stringify(result.body) }], isError: result.statusCode !== 200 };
       },
     );
-    server.registerTool('list_metrics', { description: "The catalog's metrics and dimensions: what can be asked." }, async () => {
+    /** A tool other than ask: the registered admin the token names, then `run`; one audit event with the tool's name. */
+    const tool = (name: string, run: (identity: Identity, trace: RequestTrace) => Promise<object>) => async () => {
       const trace = new RequestTrace(randomUUID(), { verified: false }, { url: '/mcp', clientAddress: req.ip });
-      trace.note({ tool: 'list_metrics' });
-      const listed = await trace.stage('identity', async () => {
-        const admin = deps.directory().admins.get(person.adminId);
-        if (!admin?.active || admin.tenantId !== person.tenantId || admin.businessId !== person.businessId) throw new SplitplaneError('SP_ERR_UNKNOWN_PRINCIPAL');
-        trace.note({ identity: verifiedIdentity({ ...person, role: admin.role, accessKeyId: '', sessionKey: '', token: { issuer: person.issuer, subject: person.subject } }) });
-        return {
-          metrics: publicMetrics(deps.catalog).map((m) => ({ id: m.id, label: m.label, description: m.description })),
-          dimensions: deps.catalog.dimensions.map((d) => ({ id: d.id, kind: d.kind })),
-        };
-      }).catch((e: unknown) => e as SplitplaneError);
-      const ok = !(listed instanceof SplitplaneError);
-      await trace.finish({ statusCode: ok ? 200 : listed.statusCode, body: ok ? { status: 'answered' } : listed.toBody(trace.requestId) }, deps.audit, () => {});
-      return { content: [{ type: 'text' as const, text: JSON.stringify(ok ? listed : listed.toBody(trace.requestId)) }], isError: !ok };
-    });
+      trace.note({ tool: name });
+      let out: object;
+      let statusCode = 200;
+      try {
+        const identity = await trace.stage('identity', () => {
+          const admin = deps.directory().admins.get(person.adminId);
+          if (!admin?.active || admin.tenantId !== person.tenantId || admin.businessId !== person.businessId) throw new SplitplaneError('SP_ERR_UNKNOWN_PRINCIPAL');
+          const i: Identity = { ...person, role: admin.role, accessKeyId: '', frontDoor: 'oidc', sessionKey: `${admin.tenantId}/${admin.businessId}/${admin.adminId}`, token: { issuer: person.issuer, subject: person.subject } };
+          trace.note({ identity: verifiedIdentity(i) });
+          return i;
+        });
+        out = await run(identity, trace);
+      } catch (err) {
+        const e = asSplitplaneError(err);
+        statusCode = e.statusCode;
+        out = e.toBody(trace.requestId);
+      }
+      const recorded = await trace.finish({ statusCode, body: statusCode === 200 ? { status: 'answered' } : out }, deps.audit, () => {});
+      const failed = recorded.statusCode !== 200;
+      return { content: [{ type: 'text' as const, text: JSON.stringify(failed && statusCode === 200 ? recorded.body : out) }], isError: failed };
+    };
+    server.registerTool(
+      'list_metrics',
+      { description: "The catalog's metrics and dimensions: what can be asked." },
+      tool('list_metrics', async () => ({
+        metrics: publicMetrics(deps.catalog).map((m) => ({ id: m.id, label: m.label, description: m.description })),
+        dimensions: deps.catalog.dimensions.map((d) => ({ id: d.id, kind: d.kind })),
+      })),
+    );
+    server.registerTool(
+      'describe_data',
+      { description: 'The tables and columns the signed-in person may query (their own sandbox), with types and descriptions.' },
+      tool('describe_data', async (identity, trace) => {
+        const scope = await trace.stage('policy', () => deps.policy.decide(identity));
+        const sandbox = await trace.stage('sandbox', () => buildSandbox(scope, deps.connector.dialect));
+        return describeSandbox(sandbox);
+      }),
+    );
     // No sessionIdGenerator: stateless, every request stands on its own token.
     const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true });
     reply.hijack();
@@ -81,6 +117,11 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: { rea
 }
 
 function refuse(req: FastifyRequest, reply: FastifyReply, e: SplitplaneError): FastifyReply {
-  if (e.statusCode === 401) void reply.header('www-authenticate', 'Bearer realm="splitplane"');
+  if (e.statusCode === 401) void reply.header('www-authenticate', `Bearer realm="splitplane", resource_metadata="${origin(req)}/.well-known/oauth-protected-resource"`);
   return reply.code(e.statusCode).send(e.toBody(req.id));
+}
+
+/** This service's origin as the caller reached it. */
+function origin(req: FastifyRequest): string {
+  return `${req.protocol}://${req.host}`;
 }
