@@ -152,7 +152,7 @@ export class JsonlFileAuditSink implements AuditSink {
   }
 
   async #write(events: readonly AuditEvent[]): Promise<void> {
-    if (!existsSync(this.#path)) await appendFile(this.#path, '', { mode: 0o600 });
+    // The lock is a directory beside the file (realpath off), so the file need not exist yet: the append creates it.
     const release = await lock(this.#path, LOCK);
     try {
       let head = chainHead(this.#path, this.#headPath);

@@ -56,7 +56,7 @@ export async function authenticateWith<B extends { readonly tenantId: string; re
   directory: Directory,
   parse: (raw: Buffer) => B,
 ): Promise<{ identity: Identity; body: B }> {
-  const bearer = bearerToken(req);
+  const bearer = bearerToken(req.headers);
   let caller: { frontDoor: 'sigv4'; accessKeyId: string } | { frontDoor: 'oidc'; token: TokenIdentity };
   let body: B;
   if (bearer !== undefined && verifier.oidc) {
@@ -73,11 +73,23 @@ export async function authenticateWith<B extends { readonly tenantId: string; re
     if (!mayActFor(signed.credential, body.tenantId)) throw new SplitplaneError('SP_ERR_TENANT_NOT_ALLOWED');
     caller = { frontDoor: 'sigv4', accessKeyId: signed.credential.accessKeyId };
   }
-  const admin = directory.admins.get(body.adminId);
-  if (!admin || !admin.active || admin.tenantId !== body.tenantId || admin.businessId !== body.businessId) {
+  return { identity: registeredIdentity(directory, body, caller), body };
+}
+
+/**
+ * The (tenant, business, admin) a verified caller names, bound to a registered, active admin of that
+ * business in that tenant; anything else is SP_ERR_UNKNOWN_PRINCIPAL.
+ */
+export function registeredIdentity(
+  directory: Directory,
+  ids: { readonly tenantId: string; readonly businessId: string; readonly adminId: string },
+  caller: { readonly frontDoor: 'sigv4'; readonly accessKeyId: string } | { readonly frontDoor: 'oidc'; readonly token: TokenIdentity },
+): Identity {
+  const admin = directory.admins.get(ids.adminId);
+  if (!admin || !admin.active || admin.tenantId !== ids.tenantId || admin.businessId !== ids.businessId) {
     throw new SplitplaneError('SP_ERR_UNKNOWN_PRINCIPAL');
   }
-  const identity: Identity = Object.freeze({
+  return Object.freeze({
     tenantId: admin.tenantId,
     businessId: admin.businessId,
     adminId: admin.adminId,
@@ -87,12 +99,11 @@ export async function authenticateWith<B extends { readonly tenantId: string; re
     ...(caller.frontDoor === 'oidc' ? { token: { issuer: caller.token.issuer, subject: caller.token.subject } } : {}),
     sessionKey: `${admin.tenantId}/${admin.businessId}/${admin.adminId}`,
   });
-  return { identity, body };
 }
 
 /** The token of `Authorization: Bearer <token>`, or undefined for any other header. */
-function bearerToken(req: ReceivedRequest): string | undefined {
-  const h = req.headers['authorization'];
+export function bearerToken(headers: ReceivedRequest['headers']): string | undefined {
+  const h = headers['authorization'];
   const v = Array.isArray(h) ? undefined : (h as string | undefined);
   const m = v === undefined ? null : /^Bearer ([A-Za-z0-9_.~+/=-]+)$/.exec(v);
   return m?.[1];

@@ -18,7 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { RequestTrace } from '../../audit/trace.js';
 import { asSplitplaneError, SplitplaneError } from '../../errors.js';
-import { verifiedIdentity, type Identity } from '../../identity/identity.js';
+import { bearerToken, registeredIdentity, verifiedIdentity, type Identity } from '../../identity/identity.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { runAsk, type PipelineDeps } from '../../pipeline.js';
 import { buildSandbox, describeSandbox } from '../../sandbox/sandbox.js';
@@ -35,7 +35,7 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: { rea
 
   app.post('/mcp', { schema: { hide: true } }, async (req, reply) => {
     const oidc = deps.verifier.oidc;
-    const bearer = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/.exec(String(req.headers['authorization'] ?? ''))?.[1];
+    const bearer = bearerToken(req.headers);
     if (!oidc || bearer === undefined) return refuse(req, reply, new SplitplaneError(oidc ? 'SP_ERR_AUTH_MISSING' : 'SP_ERR_NOT_FOUND'));
     let person;
     try {
@@ -69,13 +69,8 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: { rea
       let out: object;
       let statusCode = 200;
       try {
-        const identity = await trace.stage('identity', () => {
-          const admin = deps.directory().admins.get(person.adminId);
-          if (!admin?.active || admin.tenantId !== person.tenantId || admin.businessId !== person.businessId) throw new SplitplaneError('SP_ERR_UNKNOWN_PRINCIPAL');
-          const i: Identity = { ...person, role: admin.role, accessKeyId: '', frontDoor: 'oidc', sessionKey: `${admin.tenantId}/${admin.businessId}/${admin.adminId}`, token: { issuer: person.issuer, subject: person.subject } };
-          trace.note({ identity: verifiedIdentity(i) });
-          return i;
-        });
+        const identity = await trace.stage('identity', () => registeredIdentity(deps.directory(), person, { frontDoor: 'oidc', token: person }));
+        trace.note({ identity: verifiedIdentity(identity) });
         out = await run(identity, trace);
       } catch (err) {
         const e = asSplitplaneError(err);
