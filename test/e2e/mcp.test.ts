@@ -2,30 +2,17 @@
  * The MCP server, through the SDK's own Client and StreamableHTTPClientTransport against the
  * listening service, with tokens from a local issuer: agents act as the signed-in person.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, startTestService, type TestService } from '../support/harness.js';
+import { AUDIENCE, ISSUER, startIssuer, type LocalIssuer, type Who } from '../support/issuer.js';
 
-const ISSUER = 'https://idp.example.test/';
-const AUDIENCE = 'splitplane-api';
-let jwks: Server;
+let issuer: LocalIssuer;
 let svc: TestService;
 let base: string;
-let key: CryptoKey;
 
-type Who = { tenantId: string; businessId: string; adminId: string };
-const token = (w: Who, exp: string | number = '5m') =>
-  new SignJWT({ tenant_id: w.tenantId, business_id: w.businessId, admin_id: w.adminId })
-    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setSubject(`user-${w.adminId}`)
-    .setExpirationTime(exp)
-    .sign(key);
+const token = (w: Who, exp: string | number = '5m') => issuer.token(w, { exp });
 
 async function connect(bearer: string): Promise<Client> {
   const client = new Client({ name: 'test-agent', version: '1.0.0' });
@@ -36,17 +23,13 @@ async function connect(bearer: string): Promise<Client> {
 const text = (r: unknown): string => ((r as { content: { text: string }[] }).content[0]?.text ?? '');
 
 beforeAll(async () => {
-  const pair = await generateKeyPair('ES256');
-  key = pair.privateKey;
-  const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' };
-  jwks = createServer((_q, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
-  await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
-  svc = await startTestService({}, { oidc: { enabled: true, issuer: ISSUER, audience: AUDIENCE, jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/`, algorithms: ['ES256'] } });
+  issuer = await startIssuer();
+  svc = await startTestService({}, { oidc: { enabled: true, issuer: ISSUER, audience: AUDIENCE, jwksUrl: issuer.jwksUrl, algorithms: ['ES256'] } });
   base = await svc.app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
   await svc?.close();
-  jwks?.close();
+  issuer?.close();
 });
 
 describe('MCP server', () => {

@@ -3,53 +3,33 @@
  * loopback), through the same layers as SigV4. Every refused token is refused before the policy
  * runs, with a stable code and WWW-Authenticate.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from 'jose';
+import { generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, startTestService, type TestService } from '../support/harness.js';
+import { AUDIENCE, claims, ISSUER, startIssuer, type LocalIssuer, type Who } from '../support/issuer.js';
 
-const ISSUER = 'https://idp.example.test/';
-const AUDIENCE = 'splitplane-api';
 const QUESTION = 'What was the total sales amount last week?';
 
-let jwks: Server;
+let issuer: LocalIssuer;
 let svc: TestService;
 let plain: TestService;
-let key: CryptoKey;
 let publicJwk: JWK;
 let otherKey: CryptoKey;
 
 beforeAll(async () => {
-  const pair = await generateKeyPair('ES256');
-  key = pair.privateKey;
-  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  issuer = await startIssuer();
+  publicJwk = issuer.publicJwk;
   otherKey = (await generateKeyPair('ES256')).privateKey;
-  jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicJwk] })));
-  await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
-  const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`;
-  svc = await startTestService({}, { oidc: { enabled: true, issuer: ISSUER, audience: AUDIENCE, jwksUrl, algorithms: ['ES256'], clockToleranceSeconds: 30 } });
+  svc = await startTestService({}, { oidc: { enabled: true, issuer: ISSUER, audience: AUDIENCE, jwksUrl: issuer.jwksUrl, algorithms: ['ES256'], clockToleranceSeconds: 30 } });
   plain = await startTestService();
 });
 afterAll(async () => {
   await svc?.close();
   await plain?.close();
-  jwks?.close();
+  issuer?.close();
 });
 
-type Who = { tenantId: string; businessId: string; adminId: string };
-const claims = (w: Who) => ({ tenant_id: w.tenantId, business_id: w.businessId, admin_id: w.adminId });
-
-function token(w: Who, o: { key?: CryptoKey; iss?: string; aud?: string; exp?: string | number; sub?: string } = {}): Promise<string> {
-  return new SignJWT(claims(w))
-    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-    .setIssuer(o.iss ?? ISSUER)
-    .setAudience(o.aud ?? AUDIENCE)
-    .setSubject(o.sub ?? `user-${w.adminId}`)
-    .setIssuedAt()
-    .setExpirationTime(o.exp ?? '5m')
-    .sign(o.key ?? key);
-}
+const token = (w: Who, o?: Parameters<LocalIssuer['token']>[1]) => issuer.token(w, o);
 
 async function ask(s: TestService, bearer: string, body: Who, question = QUESTION) {
   const res = await s.app.inject({ method: 'POST', url: '/v1/ask', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, payload: JSON.stringify({ ...body, question }) });
