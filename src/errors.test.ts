@@ -40,6 +40,7 @@ describe('error registry', () => {
         "SP_ERR_GUARD_UNKNOWN_RELATION": 422,
         "SP_ERR_GUARD_UNSUPPORTED": 422,
         "SP_ERR_ID_FORMAT": 400,
+        "SP_ERR_ID_HEADERS": 401,
         "SP_ERR_INTERNAL": 500,
         "SP_ERR_LLM_BAD_RESPONSE": 502,
         "SP_ERR_LLM_THROTTLED": 503,

@@ -31,6 +31,10 @@ export const ERRORS = {
     status: 401,
     message: 'host, x-amz-date and x-amz-content-sha256 must be signed.',
   },
+  SP_ERR_ID_HEADERS: {
+    status: 401,
+    message: 'A signed /mcp request must sign x-splitplane-tenant-id, x-splitplane-business-id and x-splitplane-admin-id.',
+  },
   SP_ERR_CREDENTIAL_SCOPE: { status: 401, message: 'The credential scope does not match this service.' },
   SP_ERR_SIGNATURE_EXPIRED: { status: 401, message: 'The request time is too far from the server time.' },
   SP_ERR_UNKNOWN_ACCESS_KEY: { status: 401, message: 'The access key is not known.' },

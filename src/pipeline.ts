@@ -12,42 +12,53 @@
  *   layer 3  generate, guard, execute   SQL over the sandbox only, checked, run locked down
  *            answer                     the sentence and headline from the rows
  */
-import { RequestTrace } from './audit/trace.js';
+import { RequestTrace, type EventFacts } from './audit/trace.js';
 import type { GenerateInput } from './generate/generator.js';
-import { authenticate, verifiedIdentity, type Identity } from './identity/identity.js';
+import { authenticate, verifiedIdentity, type Identity, type IdentityResult } from './identity/identity.js';
 import type { ReceivedRequest } from './identity/sigv4.js';
 import { needsValues } from './intent/analyze.js';
-import { checkScope, claimedIds, denyForeignReferences, describeCause } from './pipeline/checks.js';
+import { claimedIds, denyForeignReferences, describeCause } from './pipeline/checks.js';
 import type { PipelineDeps, PipelineResult } from './pipeline/deps.js';
 import { firstPass, secondPass } from './pipeline/intent.js';
 import { answered, failure, refusal } from './pipeline/respond.js';
-import { generateGuardExecute, guardedReader } from './pipeline/sql.js';
-import { buildSandbox, describeSandbox } from './sandbox/sandbox.js';
-import { locationsDigest } from './warehouse/bindings.js';
+import { generateGuardExecute, guardedReader, scopeAndSandbox } from './pipeline/sql.js';
+import { describeSandbox } from './sandbox/sandbox.js';
 
 export type { AskResponse, PipelineDeps, PipelineResult } from './pipeline/deps.js';
 
-/**
- * Run one /v1/ask request through every layer. `limit` runs right after layer 1 with the verified
- * identity (rate limits keyed on who really asked).
- */
-export async function runAsk(req: ReceivedRequest, requestId: string, deps: PipelineDeps, limit?: (identity: Identity) => Promise<void>): Promise<PipelineResult> {
+/** How a route runs a question through the pipeline. */
+export interface AskOptions {
+  /** Runs right after layer 1 with the verified identity (rate limits keyed on who really asked). */
+  readonly limit?: (identity: Identity) => Promise<void>;
+  /**
+   * Layer 1 for a caller verified at the route's own door (an MCP call: the token or signature was
+   * verified for the HTTP request, the question comes from the tool's input); still a stage, still
+   * bound to a registered admin at the time of the call. Default: the signed /v1/ask body.
+   */
+  readonly identify?: () => IdentityResult | Promise<IdentityResult>;
+  /** Facts the route adds to the event (the MCP tool's name). */
+  readonly facts?: EventFacts;
+}
+
+/** Run one question through every layer; one audit event whatever happens. */
+export async function runAsk(req: ReceivedRequest, requestId: string, deps: PipelineDeps, o: AskOptions = {}): Promise<PipelineResult> {
   const trace = new RequestTrace(requestId, claimedIds(req.body), req);
+  if (o.facts) trace.note(o.facts);
   let result: PipelineResult;
   try {
-    result = await ask(req, requestId, deps, trace, limit);
+    result = await ask(req, requestId, deps, trace, o);
   } catch (err) {
     result = failure(err, requestId, deps);
   }
   return trace.finish(result, deps.audit, (cause) => deps.log('audit write failed', { requestId, cause: describeCause(cause) }));
 }
 
-async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, trace: RequestTrace, limit?: (identity: Identity) => Promise<void>): Promise<PipelineResult> {
+async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, trace: RequestTrace, o: AskOptions): Promise<PipelineResult> {
   const signal = AbortSignal.timeout(deps.limits.timeoutMs * 3 + 30_000);
   // layer 1
-  const { identity, question, conversationId } = await trace.stage('identity', () => authenticate(req, deps.verifier, deps.directory()));
+  const { identity, question, conversationId } = await trace.stage('identity', () => (o.identify ? o.identify() : authenticate(req, deps.verifier, deps.directory())));
   trace.note({ identity: verifiedIdentity(identity), question });
-  await trace.stage('limits', () => limit?.(identity));
+  await trace.stage('limits', () => o.limit?.(identity));
   const conversation = deps.conversations.open(conversationId, identity.sessionKey);
   const context = { question, identity, today: deps.today(), previous: conversation.turns.findLast((t) => t.query)?.query };
   const refuse = (intent: Parameters<typeof refusal>[2]): PipelineResult => {
@@ -60,9 +71,7 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   if (first.refusal) return refuse(first.refusal);
 
   // layer 3: the scope, and the sandbox built from it
-  const scope = await trace.stage('policy', async () => checkScope(await deps.policy.decide(identity, signal), identity));
-  const sandbox = await trace.stage('sandbox', () => buildSandbox(scope, deps.connector.dialect));
-  trace.note({ scope: { locations: scope.locations.length, locationsDigest: locationsDigest(scope.locations), tables: sandbox.tables.map((t) => t.name) } });
+  const { scope, sandbox } = await scopeAndSandbox(identity, deps, trace, signal);
   const described = describeSandbox(sandbox);
   const read = guardedReader(sandbox, scope, deps, signal);
 

@@ -126,6 +126,15 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The MCP server at POST /mcp (the same identity, scope, guard, limits and audit as /v1/ask). */
+    mcp: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** The run_query tool: the agent's own SQL over the caller's sandbox, through the guard. Off unless set. */
+        runQuery: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     rateLimit: z
       .object({
         perAdmin: z.object({ max: z.number().int().min(1).default(60), windowMs: z.number().int().min(1_000).default(60_000) }).strict().prefault({}),

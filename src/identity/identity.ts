@@ -7,6 +7,7 @@
  */
 import type { AuditEvent } from '../audit/audit.js';
 import { SplitplaneError } from '../errors.js';
+import { ID_PATTERN } from '../ids.js';
 import { parseAskBody } from './ask-body.js';
 import { mayActFor } from './credentials.js';
 import type { Directory } from './directory.js';
@@ -57,7 +58,7 @@ export async function authenticateWith<B extends { readonly tenantId: string; re
   parse: (raw: Buffer) => B,
 ): Promise<{ identity: Identity; body: B }> {
   const bearer = bearerToken(req.headers);
-  let caller: { frontDoor: 'sigv4'; accessKeyId: string } | { frontDoor: 'oidc'; token: TokenIdentity };
+  let caller: Door;
   let body: B;
   if (bearer !== undefined && verifier.oidc) {
     const token = await verifier.oidc.verify(bearer);
@@ -76,6 +77,42 @@ export async function authenticateWith<B extends { readonly tenantId: string; re
   return { identity: registeredIdentity(directory, body, caller), body };
 }
 
+/** How a caller was verified, and by whom (the access key, or the token's issuer and subject). */
+export type Door = { readonly frontDoor: 'sigv4'; readonly accessKeyId: string } | { readonly frontDoor: 'oidc'; readonly token: TokenIdentity };
+
+/** A caller verified at the door of a route whose body does not carry the IDs (MCP): who, and how. */
+export interface Caller {
+  readonly ids: { readonly tenantId: string; readonly businessId: string; readonly adminId: string };
+  readonly door: Door;
+}
+
+/** The signed headers that carry the IDs of a SigV4 caller on such a route. */
+export const ID_HEADERS = { tenantId: 'x-splitplane-tenant-id', businessId: 'x-splitplane-business-id', adminId: 'x-splitplane-admin-id' } as const;
+
+/**
+ * Layer 1 at the door of such a route: a bearer token (when the OIDC front door is enabled) names
+ * the IDs in its claims; a SigV4 signature must cover the three ID headers, and its credential must
+ * be allowed the tenant. Binding to a registered admin is left to each call (`registeredIdentity`),
+ * so an admin deactivated between two calls of one session is refused at the second.
+ */
+export async function verifyCaller(req: ReceivedRequest, verifier: VerifierOptions): Promise<Caller> {
+  const bearer = bearerToken(req.headers);
+  if (bearer !== undefined && verifier.oidc) {
+    const token = await verifier.oidc.verify(bearer);
+    return { ids: { tenantId: token.tenantId, businessId: token.businessId, adminId: token.adminId }, door: { frontDoor: 'oidc', token } };
+  }
+  const signed = await verifySigV4(req, verifier);
+  const header = (name: string): string => {
+    const v = req.headers[name];
+    if (!signed.signedHeaders.includes(name) || typeof v !== 'string') throw new SplitplaneError('SP_ERR_ID_HEADERS', { detail: `${name} missing or not signed` });
+    if (!ID_PATTERN.test(v)) throw new SplitplaneError('SP_ERR_ID_FORMAT', { detail: name });
+    return v;
+  };
+  const ids = { tenantId: header(ID_HEADERS.tenantId), businessId: header(ID_HEADERS.businessId), adminId: header(ID_HEADERS.adminId) };
+  if (!mayActFor(signed.credential, ids.tenantId)) throw new SplitplaneError('SP_ERR_TENANT_NOT_ALLOWED');
+  return { ids, door: { frontDoor: 'sigv4', accessKeyId: signed.credential.accessKeyId } };
+}
+
 /**
  * The (tenant, business, admin) a verified caller names, bound to a registered, active admin of that
  * business in that tenant; anything else is SP_ERR_UNKNOWN_PRINCIPAL.
@@ -83,7 +120,7 @@ export async function authenticateWith<B extends { readonly tenantId: string; re
 export function registeredIdentity(
   directory: Directory,
   ids: { readonly tenantId: string; readonly businessId: string; readonly adminId: string },
-  caller: { readonly frontDoor: 'sigv4'; readonly accessKeyId: string } | { readonly frontDoor: 'oidc'; readonly token: TokenIdentity },
+  caller: Door,
 ): Identity {
   const admin = directory.admins.get(ids.adminId);
   if (!admin || !admin.active || admin.tenantId !== ids.tenantId || admin.businessId !== ids.businessId) {

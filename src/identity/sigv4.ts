@@ -42,6 +42,8 @@ export interface VerifierOptions {
 export interface VerifiedCaller {
   readonly credential: Credential;
   readonly signingTime: Date;
+  /** The header names the signature covers (lower-case, sorted). */
+  readonly signedHeaders: readonly string[];
 }
 
 const REQUIRED_SIGNED = ['host', 'x-amz-content-sha256', 'x-amz-date'] as const;
@@ -143,7 +145,7 @@ export async function verifySigV4(req: ReceivedRequest, opts: VerifierOptions): 
   if (!(await opts.replayCache.remember(`${accessKeyId}:${signature}`, ttlMs, now))) {
     throw new SplitplaneError('SP_ERR_SIGNATURE_REPLAY');
   }
-  return { credential, signingTime };
+  return { credential, signingTime, signedHeaders: Object.freeze(signedHeaders) };
 }
 
 function single(v: string | readonly string[] | undefined): string | undefined {

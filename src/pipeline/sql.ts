@@ -1,12 +1,32 @@
-/** Layer 3 after the sandbox: generate, guard, execute; and the pipeline's own guarded reads. */
+/** Layer 3: the scope and its sandbox; generate, guard, execute; and the pipeline's own guarded reads. */
 import type { RequestTrace } from '../audit/trace.js';
 import { asSplitplaneError, isGuardCode } from '../errors.js';
 import type { GenerateInput, Generator } from '../generate/generator.js';
 import { guardCandidate, type GuardedSql } from '../guard/guard.js';
+import type { Identity } from '../identity/identity.js';
 import type { Scope } from '../policy/scope.js';
-import type { Sandbox } from '../sandbox/sandbox.js';
+import { buildSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { locationsDigest } from '../warehouse/bindings.js';
 import type { QueryResult } from '../warehouse/connector.js';
+import { checkScope } from './checks.js';
 import type { PipelineDeps } from './deps.js';
+
+/** What the SQL stages work with: the caller's sandbox and scope, the services, the trace, the request's deadline. */
+export interface SqlContext {
+  readonly sandbox: Sandbox;
+  readonly scope: Scope;
+  readonly deps: PipelineDeps;
+  readonly trace: RequestTrace;
+  readonly signal: AbortSignal;
+}
+
+/** The policy's decision for the verified identity (about that identity, or denied) and the CTEs pre-filtered to it. */
+export async function scopeAndSandbox(identity: Identity, deps: PipelineDeps, trace: RequestTrace, signal: AbortSignal): Promise<{ scope: Scope; sandbox: Sandbox }> {
+  const scope = await trace.stage('policy', async () => checkScope(await deps.policy.decide(identity, signal), identity));
+  const sandbox = await trace.stage('sandbox', () => buildSandbox(scope, deps.connector.dialect));
+  trace.note({ scope: { locations: scope.locations.length, locationsDigest: locationsDigest(scope.locations), tables: sandbox.tables.map((t) => t.name) } });
+  return { scope, sandbox };
+}
 
 /**
  * Generate, guard and execute. A model gets one repair round after a guard rejection or an engine
@@ -16,19 +36,15 @@ import type { PipelineDeps } from './deps.js';
 export async function generateGuardExecute(
   generator: Generator,
   input: GenerateInput,
-  c: { readonly sandbox: Sandbox; readonly scope: Scope; readonly deps: PipelineDeps; readonly trace: RequestTrace; readonly signal: AbortSignal; readonly repairable: boolean },
+  c: SqlContext & { readonly repairable: boolean },
 ): Promise<{ guarded: GuardedSql; rows: QueryResult }> {
-  const { sandbox, scope, deps, trace, signal } = c;
+  const { deps, trace, signal } = c;
   let previous: GenerateInput['previous'];
   for (let round = 1; ; round++) {
     const candidate = await trace.stage('generate', () => generator.generate(previous ? { ...input, previous } : input, signal));
     trace.note({ generator: candidate.generator });
     try {
-      const guarded = await trace.stage('guard', () => guardCandidate(candidate.sql, { sandbox, engine: deps.connector.check }));
-      trace.note({ sql: guarded.sql });
-      // The scope also goes to the engine, for engines that enforce it a second time (PostgreSQL RLS).
-      const rows = await trace.stage('execute', () => deps.connector.execute(guarded.sql, { signal, ...deps.limits, scope, bindings: sandbox.bindings }));
-      return { guarded, rows };
+      return await guardExecute(candidate.sql, c);
     } catch (err) {
       const e = asSplitplaneError(err);
       const canRepair = isGuardCode(e.code) || e.code === 'SP_ERR_EXECUTION_FAILED';
@@ -38,6 +54,19 @@ export async function generateGuardExecute(
       previous = { sql: candidate.sql, code: e.code };
     }
   }
+}
+
+/** Guard one SQL over the sandbox and run it locked down, with the deployment's row cap and timeout. */
+export async function guardExecute(
+  sql: string,
+  c: SqlContext,
+): Promise<{ guarded: GuardedSql; rows: QueryResult }> {
+  const { sandbox, scope, deps, trace, signal } = c;
+  const guarded = await trace.stage('guard', () => guardCandidate(sql, { sandbox, engine: deps.connector.check }));
+  trace.note({ sql: guarded.sql });
+  // The scope also goes to the engine, for engines that enforce it a second time (PostgreSQL RLS).
+  const rows = await trace.stage('execute', () => deps.connector.execute(guarded.sql, { signal, ...deps.limits, scope, bindings: sandbox.bindings }));
+  return { guarded, rows };
 }
 
 /** Guard and run one SQL of our own over the sandbox (the value index, the coverage), with its own row cap. */

@@ -96,7 +96,7 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
     askRoute(api, deps, { check, failures, metrics: services.metrics });
     feedbackRoute(api, deps, { failures, metrics: services.metrics });
     probeRoutes(api, services, opts.readinessTimeoutMs ?? 1000);
-    mcpRoute(api, deps, { check, failures, metrics: services.metrics }, VERSION);
+    if (services.config.mcp.enabled) mcpRoute(api, deps, { check, failures, metrics: services.metrics }, { runQuery: services.config.mcp.runQuery, version: VERSION });
     api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
   });
   if (services.config.demo.enabled) {

@@ -1,35 +1,61 @@
 /**
  * The MCP server, through the SDK's own Client and StreamableHTTPClientTransport against the
- * listening service, with tokens from a local issuer: agents act as the signed-in person.
+ * listening service, with tokens from a local issuer and SigV4 signatures (the SDK's transport with
+ * our signing fetch): agents act as the signed-in person.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, startTestService, type TestService } from '../support/harness.js';
-import { AUDIENCE, ISSUER, startIssuer, type LocalIssuer, type Who } from '../support/issuer.js';
+import { sigv4McpFetch } from '../../src/client/mcp-fetch.js';
+import { signRequest } from '../../src/client/sign.js';
+import { BRAND_MANAGER, DEMO_KEY, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, startTestService, TENANT12_KEY, type TestService } from '../support/harness.js';
+import { AUDIENCE, hostileTokens, ISSUER, startIssuer, type LocalIssuer, type Who } from '../support/issuer.js';
 
-let issuer: LocalIssuer;
+// Started while the file is collected: the hostile-token cases are made from it.
+const issuer: LocalIssuer = await startIssuer();
+const HOSTILE_TOKENS = await hostileTokens(issuer, FRANCHISE_OWNER);
 let svc: TestService;
 let base: string;
+const QUESTION = 'What was the total sales amount last week?';
+const OIDC = { enabled: true, issuer: ISSUER, audience: AUDIENCE, jwksUrl: issuer.jwksUrl, algorithms: ['ES256'] };
 
 const token = (w: Who, exp: string | number = '5m') => issuer.token(w, { exp });
 
-async function connect(bearer: string): Promise<Client> {
+async function connect(bearer: string, at = base): Promise<Client> {
   const client = new Client({ name: 'test-agent', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${bearer}` } } }));
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${at}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${bearer}` } } }));
   return client;
 }
+
+/** A back end's agent: every request SigV4-signed with the person's IDs in signed headers. */
+async function connectSigned(key: { accessKeyId: string; secretAccessKey: string }, ids: Who): Promise<Client> {
+  const client = new Client({ name: 'backend-agent', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { fetch: sigv4McpFetch({ ...key, ids }) }));
+  return client;
+}
+
+const LIST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+const MCP_HEADERS = { accept: 'application/json, text/event-stream' };
+
+/** One raw POST /mcp; `sign` may change the headers after signing. */
+async function post(headers: Record<string, string>, body = LIST): Promise<{ status: number; code: string | undefined; requestId: string | undefined; www: string | null }> {
+  const res = await fetch(`${base}/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, 'content-type': 'application/json', ...headers }, body });
+  const json = (await res.json().catch(() => ({}))) as { code?: string; requestId?: string };
+  return { status: res.status, code: json.code, requestId: json.requestId, www: res.headers.get('www-authenticate') };
+}
+
+const sign = (extraHeaders: Record<string, string>, key = DEMO_KEY, body = LIST) => signRequest({ url: `${base}/mcp`, body, ...key, extraHeaders: { 'x-splitplane-nonce': crypto.randomUUID(), ...extraHeaders } });
+const idHeaders = (w: Who) => ({ 'x-splitplane-tenant-id': w.tenantId, 'x-splitplane-business-id': w.businessId, 'x-splitplane-admin-id': w.adminId });
 
 const text = (r: unknown): string => ((r as { content: { text: string }[] }).content[0]?.text ?? '');
 
 beforeAll(async () => {
-  issuer = await startIssuer();
-  svc = await startTestService({}, { oidc: { enabled: true, issuer: ISSUER, audience: AUDIENCE, jwksUrl: issuer.jwksUrl, algorithms: ['ES256'] } });
+  svc = await startTestService({}, { oidc: OIDC });
   base = await svc.app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
   await svc?.close();
-  issuer?.close();
+  issuer.close();
 });
 
 describe('MCP server', () => {
@@ -101,5 +127,130 @@ describe('MCP server', () => {
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toContain('Bearer');
     await expect(connect(await token(FRANCHISE_OWNER, Math.floor(Date.now() / 1000) - 300))).rejects.toThrow();
+  });
+
+  it.each(HOSTILE_TOKENS)('refuses a token %s at the door, audited, before any tool runs', async (_name, make, code) => {
+    const res = await post({ authorization: `Bearer ${await make()}` });
+    expect(res).toMatchObject({ status: 401, code });
+    expect(res.www).toContain('resource_metadata=');
+    const event = svc.auditEvents().find((e) => e.requestId === res.requestId);
+    expect(event).toMatchObject({ path: '/mcp', layers: { identity: code }, identity: { verified: false } });
+    expect(event?.layers).toEqual({ identity: code });
+  });
+
+  it('does not serve run_query unless configured: not listed, and calling it runs nothing', async () => {
+    const owner = await connect(await token(FRANCHISE_OWNER));
+    try {
+      expect((await owner.listTools()).tools.map((t) => t.name)).not.toContain('run_query');
+      const before = svc.auditEvents().length;
+      const r = await owner.callTool({ name: 'run_query', arguments: { sql: 'SELECT SUM(net_sales_amount) FROM daily_sales' } }).catch((e: unknown) => ({ isError: true, content: [{ text: String(e) }] }));
+      expect(r.isError).toBe(true);
+      expect(text(r)).not.toMatch(/\d{2,},\d{3}/);
+      expect(svc.auditEvents().slice(before).filter((e) => e.tool === 'run_query' || e.layers['execute'])).toEqual([]);
+    } finally {
+      await owner.close();
+    }
+  });
+});
+
+describe('MCP server over SigV4, for back ends', () => {
+  it('answers a signed agent as the person its signed ID headers name', async () => {
+    const owner = await connectSigned(DEMO_KEY, FRANCHISE_OWNER);
+    try {
+      const answer = JSON.parse(text(await owner.callTool({ name: 'ask', arguments: { question: QUESTION } }))) as { answer: string; requestId: string };
+      expect(answer.answer).toContain('$84,000.00');
+      expect(svc.auditEvents().find((e) => e.requestId === answer.requestId)).toMatchObject({
+        path: '/mcp',
+        tool: 'ask',
+        identity: { ...FRANCHISE_OWNER, frontDoor: 'sigv4', accessKeyId: DEMO_KEY.accessKeyId, verified: true },
+      });
+    } finally {
+      await owner.close();
+    }
+    const chain = await connectSigned(TENANT12_KEY, BRAND_MANAGER);
+    try {
+      expect(text(await chain.callTool({ name: 'ask', arguments: { question: QUESTION } }))).toContain('$9,200,000.00');
+    } finally {
+      await chain.close();
+    }
+  });
+
+  it.each([
+    ['no ID headers', async () => sign({}), 'SP_ERR_ID_HEADERS', 401],
+    [
+      'an ID header sent but not signed',
+      async () => {
+        const { 'x-splitplane-admin-id': admin, ...rest } = idHeaders(FRANCHISE_OWNER);
+        return { ...(await sign(rest)), 'x-splitplane-admin-id': admin };
+      },
+      'SP_ERR_ID_HEADERS',
+      401,
+    ],
+    ['an ID header changed after signing', async () => ({ ...(await sign(idHeaders(FRANCHISE_OWNER))), 'x-splitplane-admin-id': '7001' }), 'SP_ERR_SIGNATURE_MISMATCH', 401],
+    ['an ID that is not a decimal string', async () => sign({ ...idHeaders(FRANCHISE_OWNER), 'x-splitplane-business-id': '628 OR 1=1' }), 'SP_ERR_ID_FORMAT', 400],
+    ['a tenant-12 key acting for tenant 31', async () => sign(idHeaders(OTHER_TENANT_ADMIN), TENANT12_KEY), 'SP_ERR_TENANT_NOT_ALLOWED', 403],
+  ] as const)('refuses %s at the door, audited', async (_name, make, code, status) => {
+    const res = await post(await make());
+    expect(res).toMatchObject({ status, code });
+    expect(svc.auditEvents().find((e) => e.requestId === res.requestId)?.layers).toEqual({ identity: code });
+  });
+
+  it('refuses a replayed signed request', async () => {
+    const headers = await sign(idHeaders(FRANCHISE_OWNER));
+    expect((await post(headers)).status).toBe(200);
+    expect(await post(headers)).toMatchObject({ status: 401, code: 'SP_ERR_SIGNATURE_REPLAY' });
+  });
+
+  it('binds the signed IDs to a registered admin at each call', async () => {
+    const ghost = await connectSigned(DEMO_KEY, { tenantId: '12', businessId: '628', adminId: '7777' });
+    try {
+      const r = await ghost.callTool({ name: 'ask', arguments: { question: QUESTION } });
+      expect(r.isError).toBe(true);
+      expect(JSON.parse(text(r))).toMatchObject({ code: 'SP_ERR_UNKNOWN_PRINCIPAL' });
+    } finally {
+      await ghost.close();
+    }
+  });
+});
+
+describe('MCP rate limits', () => {
+  let limited: TestService;
+  let at: string;
+  beforeAll(async () => {
+    limited = await startTestService({}, { oidc: OIDC, mcp: { runQuery: true }, rateLimit: { perAdmin: { max: 4, windowMs: 60_000 }, perTenant: { max: 1_000, windowMs: 60_000 } } });
+    at = await limited.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => limited?.close());
+
+  it('stop an agent looping on one identity, whichever tool it loops on, and leave other people served', async () => {
+    const agent = await connect(await token(FRANCHISE_OWNER), at);
+    const codes: (string | undefined)[] = [];
+    try {
+      const calls = [
+        { name: 'ask', arguments: { question: QUESTION } },
+        { name: 'list_metrics', arguments: {} },
+        { name: 'describe_data', arguments: {} },
+        { name: 'run_query', arguments: { sql: 'SELECT COUNT(*) AS n FROM locations' } },
+        { name: 'run_query', arguments: { sql: 'SELECT COUNT(*) AS n FROM locations' } },
+        { name: 'ask', arguments: { question: QUESTION } },
+        { name: 'list_metrics', arguments: {} },
+      ];
+      for (const c of calls) {
+        const r = await agent.callTool(c);
+        codes.push(r.isError ? (JSON.parse(text(r)) as { code?: string }).code : 'ok');
+      }
+    } finally {
+      await agent.close();
+    }
+    expect(codes).toEqual(['ok', 'ok', 'ok', 'ok', 'SP_ERR_RATE_LIMITED', 'SP_ERR_RATE_LIMITED', 'SP_ERR_RATE_LIMITED']);
+    const limitedEvents = limited.auditEvents().filter((e) => e.layers['limits'] === 'SP_ERR_RATE_LIMITED');
+    expect(limitedEvents).toHaveLength(3);
+    expect(limitedEvents.every((e) => e.identity.adminId === '7042' && e.layers['policy'] === undefined)).toBe(true);
+    const other = await connect(await token(BRAND_MANAGER), at);
+    try {
+      expect(text(await other.callTool({ name: 'ask', arguments: { question: QUESTION } }))).toContain('$9,200,000.00');
+    } finally {
+      await other.close();
+    }
   });
 });

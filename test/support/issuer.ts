@@ -1,7 +1,7 @@
 /** A local OIDC issuer for tests: an ES256 key made with jose, its JWKS served on loopback, and signed tokens. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from 'jose';
 
 export const ISSUER = 'https://idp.example.test/';
 export const AUDIENCE = 'splitplane-api';
@@ -39,4 +39,36 @@ export async function startIssuer(): Promise<LocalIssuer> {
         .sign(o.key ?? pair.privateKey),
     close: () => server.close(),
   };
+}
+
+/**
+ * Tokens a door must refuse, each with the code it must answer: expired, another audience, another
+ * issuer, a key not in the JWKS, unsigned, HMAC with the public key as secret, a claim changed after signing.
+ */
+export async function hostileTokens(issuer: LocalIssuer, w: Who): Promise<[name: string, make: () => Promise<string>, code: string][]> {
+  const otherKey = (await generateKeyPair('ES256')).privateKey;
+  return [
+    ['expired', () => issuer.token(w, { exp: Math.floor(Date.now() / 1000) - 120 }), 'SP_ERR_TOKEN_EXPIRED'],
+    ['for another audience', () => issuer.token(w, { aud: 'someone-else' }), 'SP_ERR_TOKEN_INVALID'],
+    ['from another issuer', () => issuer.token(w, { iss: 'https://evil.example.test/' }), 'SP_ERR_TOKEN_INVALID'],
+    ['signed by a key not in the JWKS', () => issuer.token(w, { key: otherKey }), 'SP_ERR_TOKEN_INVALID'],
+    ['unsigned (alg: none)', async () => new UnsecuredJWT(claims(w)).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('x').setExpirationTime('5m').encode(), 'SP_ERR_TOKEN_INVALID'],
+    [
+      'HMAC-signed with the public key (key confusion)',
+      async () => {
+        const secret = new TextEncoder().encode(JSON.stringify(issuer.publicJwk));
+        return new SignJWT(claims(w)).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('x').setExpirationTime('5m').sign(secret);
+      },
+      'SP_ERR_TOKEN_INVALID',
+    ],
+    [
+      'tampered (the admin claim changed after signing)',
+      async () => {
+        const [h, p, sig] = (await issuer.token(w)).split('.');
+        const payload = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;
+        return [h, Buffer.from(JSON.stringify({ ...payload, admin_id: '7001' })).toString('base64url'), sig].join('.');
+      },
+      'SP_ERR_TOKEN_INVALID',
+    ],
+  ];
 }
