@@ -30,7 +30,47 @@ role_tables := {
 		"locations": ["location_id", "name", "city", "state", "opened_on"],
 		"menu_items": ["item_id", "name", "category", "price"],
 	},
+	# Every store of the business in two states (a location filter narrows the grant).
+	"regional_director": {
+		"daily_sales": ["location_id", "business_date", "net_sales_amount", "order_count", "guest_count"],
+		"item_sales": ["location_id", "business_date", "item_id", "quantity", "net_amount"],
+		"locations": ["location_id", "name", "city", "state", "opened_on", "manager_email"],
+		"menu_items": ["item_id", "name", "category", "price", "unit_cost"],
+	},
+	# Store operations: sees the store managers' e-mails masked, and menu costs rounded to dollars.
+	"operations_analyst": {
+		"daily_sales": ["location_id", "business_date", "net_sales_amount", "order_count", "guest_count"],
+		"locations": ["location_id", "name", "city", "state", "opened_on", "manager_email"],
+		"menu_items": ["item_id", "name", "category", "price", "unit_cost"],
+	},
+	# An outside contractor: sales of the last 90 days only.
+	"contractor": {
+		"daily_sales": ["location_id", "business_date", "net_sales_amount", "order_count", "guest_count"],
+		"item_sales": ["location_id", "business_date", "item_id", "quantity", "net_amount"],
+		"locations": ["location_id", "name", "city", "state"],
+		"menu_items": ["item_id", "name", "category", "price"],
+	},
 }
+
+# Row filters, location filters and masks per role: structured, never SQL. The service checks each
+# column, operator, value and mask kind against its table registry and refuses the decision
+# (SP_ERR_POLICY_INVALID) on anything it does not know. Operators: eq, ne, in, not_in, gte, lte,
+# between, within_last_days (a date column: the last N days before the service's today). Masks:
+# null, fixed (value), hash (keyed with the deployment's key), partial_email, round (digits),
+# bucket (width).
+role_row_filters := {
+	"contractor": {
+		"daily_sales": [{"column": "business_date", "op": "within_last_days", "values": [90]}],
+		"item_sales": [{"column": "business_date", "op": "within_last_days", "values": [90]}],
+	},
+}
+
+role_location_filters := {"regional_director": [{"column": "state", "op": "in", "values": ["IL", "WI"]}]}
+
+role_masks := {"operations_analyst": {
+	"locations": {"manager_email": {"kind": "partial_email"}},
+	"menu_items": {"unit_cost": {"kind": "round", "digits": 0}},
+}}
 
 id_pattern := `^[1-9][0-9]{0,17}$`
 
@@ -74,6 +114,18 @@ default role := ""
 
 role := admin.role if allow
 
+default row_filters := {}
+
+row_filters := object.get(role_row_filters, admin.role, {}) if allow
+
+default location_filters := []
+
+location_filters := object.get(role_location_filters, admin.role, []) if allow
+
+default masks := {}
+
+masks := object.get(role_masks, admin.role, {}) if allow
+
 # The single entrypoint the service evaluates.
 decision := {
 	"allow": allow,
@@ -83,6 +135,9 @@ decision := {
 	"role": role,
 	"locations_granted": locations_granted,
 	"tables": tables,
+	"row_filters": row_filters,
+	"location_filters": location_filters,
+	"masks": masks,
 } if valid_input
 
 default decision := {"allow": false, "role": "", "locations_granted": false, "tables": {}}

@@ -11,6 +11,9 @@ directory := {"admins": {
 	"7050": {"tenant_id": "12", "business_id": "628", "role": "franchise_owner", "active": false, "locations": ["628001"]},
 	"7060": {"tenant_id": "12", "business_id": "628", "role": "intern", "active": true, "locations": ["628001"]},
 	"5401": {"tenant_id": "31", "business_id": "544", "role": "brand_manager", "active": true, "locations": ["544001"]},
+	"7101": {"tenant_id": "12", "business_id": "628", "role": "regional_director", "active": true, "locations": ["628001", "628017"]},
+	"7102": {"tenant_id": "12", "business_id": "628", "role": "operations_analyst", "active": true, "locations": ["628001"]},
+	"7103": {"tenant_id": "12", "business_id": "628", "role": "contractor", "active": true, "locations": ["628001"]},
 }}
 
 franchise_owner := {"tenant_id": "12", "business_id": "628", "admin_id": "7042"}
@@ -103,4 +106,60 @@ test_the_decision_names_the_grant_and_never_copies_it if {
 	d := splitplane.decision with input as franchise_owner with data.directory as directory
 	d.locations_granted == true
 	not "locations" in object.keys(d)
+}
+
+decide(admin_id) := d if {
+	d := splitplane.decision with input as {"tenant_id": "12", "business_id": "628", "admin_id": admin_id} with data.directory as directory
+}
+
+test_regional_director_is_narrowed_to_two_states if {
+	d := decide("7101")
+	d.allow == true
+	d.locations_granted == true
+	d.location_filters == [{"column": "state", "op": "in", "values": ["IL", "WI"]}]
+	d.row_filters == {}
+	d.masks == {}
+}
+
+test_operations_analyst_sees_emails_masked_and_costs_rounded if {
+	d := decide("7102")
+	d.allow == true
+	"manager_email" in d.tables.locations
+	d.masks.locations.manager_email == {"kind": "partial_email"}
+	d.masks.menu_items.unit_cost == {"kind": "round", "digits": 0}
+	not "item_sales" in object.keys(d.tables)
+}
+
+test_contractor_limited_to_the_last_90_days if {
+	d := decide("7103")
+	d.allow == true
+	d.row_filters.daily_sales == [{"column": "business_date", "op": "within_last_days", "values": [90]}]
+	d.row_filters.item_sales == [{"column": "business_date", "op": "within_last_days", "values": [90]}]
+	not "opened_on" in d.tables.locations
+}
+
+test_existing_roles_have_no_filters_or_masks if {
+	every id in ["7042", "7001"] {
+		d := decide(id)
+		d.row_filters == {}
+		d.location_filters == []
+		d.masks == {}
+	}
+}
+
+test_a_denied_decision_carries_no_filters_or_masks if {
+	d := splitplane.decision with input as {"tenant_id": "31", "business_id": "628", "admin_id": "7101"} with data.directory as directory
+	d.allow == false
+	d.tables == {}
+	not d.masks.locations
+}
+
+test_every_mask_is_on_a_column_the_role_exposes if {
+	every role, tables in splitplane.role_masks {
+		every table, cols in tables {
+			every col, _ in cols {
+				col in splitplane.role_tables[role][table]
+			}
+		}
+	}
 }

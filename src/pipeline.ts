@@ -21,7 +21,7 @@ import { claimedIds, denyForeignReferences, describeCause } from './pipeline/che
 import type { PipelineDeps, PipelineResult } from './pipeline/deps.js';
 import { firstPass, secondPass } from './pipeline/intent.js';
 import { answered, failure, refusal } from './pipeline/respond.js';
-import { generateGuardExecute, guardedReader, scopeAndSandbox } from './pipeline/sql.js';
+import { generateGuardExecute, guardedReader, locationsInScope, scopeAndSandbox } from './pipeline/sql.js';
 import { describeSandbox } from './sandbox/sandbox.js';
 
 export type { AskResponse, PipelineDeps, PipelineResult } from './pipeline/deps.js';
@@ -99,7 +99,8 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   const ran = await generateGuardExecute(generator, input, { sandbox, scope, deps, trace, signal, repairable: intent.kind !== 'query' });
 
   // the answer, from the rows
-  const result = await answered(question, intent, { ...ran, coverageNote }, { requestId, conversationId: conversation.id, scope, sandbox, deps, trace, signal });
+  const locations = await locationsInScope(scope, sandbox, deps, signal);
+  const result = await answered(question, intent, { ...ran, coverageNote }, { requestId, conversationId: conversation.id, scope, sandbox, locations, deps, trace, signal });
   deps.conversations.record(conversation, { question, sql: ran.guarded.candidate, ...(intent.kind === 'query' ? { query: intent.query } : {}) });
   deps.feedback.remember(requestId, identity.sessionKey, scope, question, ran.guarded.candidate);
   return result;

@@ -17,7 +17,7 @@ import type { Config } from '../config/config.js';
 import { engine } from '../engine-registry.js';
 
 /** Version of the generated layout; bump when the schema or the data changes. */
-export const DEMO_DATA_VERSION = '2';
+export const DEMO_DATA_VERSION = '3';
 export const DEMO_SEED = 42;
 
 /** The scenario the demo data guarantees, used by tests and the README. */
@@ -131,7 +131,9 @@ export function demoSql(seed: number, days: number, scale = 1, layout: 'sorted' 
        ), pinned AS (
          SELECT * FROM (VALUES (7001, 12, 628, 'brand_manager'), (7042, 12, 628, 'franchise_owner'),
                                (7099, 12, 628, 'franchise_owner'),
-                               (5401, 31, 544, 'brand_manager'), (5402, 31, 544, 'franchise_owner')) t(admin_id, tenant_id, business_id, role)
+                               (5401, 31, 544, 'brand_manager'), (5402, 31, 544, 'franchise_owner'),
+                               (7101, 12, 628, 'regional_director'), (7102, 12, 628, 'operations_analyst'),
+                               (7103, 12, 628, 'contractor')) t(admin_id, tenant_id, business_id, role)
          UNION ALL
          SELECT 7042 + k, 12, 628, 'franchise_owner' FROM range(1, 41) r(k)
        )
@@ -140,7 +142,7 @@ export function demoSql(seed: number, days: number, scale = 1, layout: 'sorted' 
        FROM (SELECT * FROM generic UNION ALL SELECT * FROM pinned)`,
     `CREATE TABLE admin_location_grants AS
        SELECT a.admin_id, l.location_id FROM dim_admins a JOIN dim_locations l USING (business_id)
-       WHERE a.role = 'brand_manager'
+       WHERE a.role IN ('brand_manager', 'regional_director', 'operations_analyst', 'contractor') -- the last three: 7101..7103, every 628 store
        UNION ALL
        SELECT 7042, location_id FROM dim_locations WHERE location_id IN (628017, 628123)
        UNION ALL -- franchise owners 7043..7082 of 628: five non-Chicago stores each

@@ -1,6 +1,6 @@
 /** Layer 3: the scope and its sandbox; generate, guard, execute; and the pipeline's own guarded reads. */
 import type { RequestTrace } from '../audit/trace.js';
-import { asSplitplaneError, isGuardCode } from '../errors.js';
+import { asSplitplaneError, isGuardCode, SplitplaneError } from '../errors.js';
 import type { GenerateInput, Generator } from '../generate/generator.js';
 import { guardCandidate, type GuardedSql } from '../guard/guard.js';
 import type { Identity } from '../identity/identity.js';
@@ -67,6 +67,26 @@ export async function guardExecute(
   // The scope also goes to the engine, for engines that enforce it a second time (PostgreSQL RLS).
   const rows = await trace.stage('execute', () => deps.connector.execute(guarded.sql, { signal, ...deps.limits, scope, bindings: sandbox.bindings }));
   return { guarded, rows };
+}
+
+/** Location counts of sandboxes whose decision filters the locations (a sandbox lives until the directory changes). */
+const counted = new WeakMap<Sandbox, number>();
+
+/**
+ * How many locations the caller's sandbox holds: the grant's size, or, when the decision's location
+ * filters narrow the grant, the locations that remain, counted over the sandbox itself (an answer
+ * must not say "your 200 locations" of a sandbox that holds 8).
+ */
+export async function locationsInScope(scope: Scope, sandbox: Sandbox, deps: PipelineDeps, signal: AbortSignal): Promise<number> {
+  if (!scope.locationFilters?.length) return scope.locations.length;
+  const hit = counted.get(sandbox);
+  if (hit !== undefined) return hit;
+  const table = ['locations', 'daily_sales', 'item_sales'].find((t) => sandbox.tables.some((x) => x.name === t && x.columns.some((c) => c.name === 'location_id')));
+  if (!table) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'location filters on a sandbox without location IDs' });
+  const r = await guardedReader(sandbox, scope, deps, signal)(`SELECT COUNT(DISTINCT location_id) AS n FROM ${table}`, 1);
+  const n = Number(r.rows[0]?.[0] ?? 0);
+  counted.set(sandbox, n);
+  return n;
 }
 
 /** Guard and run one SQL of our own over the sandbox (the value index, the coverage), with its own row cap. */

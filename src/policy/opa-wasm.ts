@@ -12,6 +12,7 @@ import { ID_PATTERN, idsWellFormed } from '../ids.js';
 import { directoryAsPolicyData, type Directory } from '../identity/directory.js';
 import type { Identity } from '../identity/identity.js';
 import { SANDBOX_TABLES } from '../schema/tables.js';
+import { RefinementFields, refinementsOf } from './refinements.js';
 import type { PolicyEngine, Scope } from './scope.js';
 
 type LoadedPolicy = Awaited<ReturnType<typeof loadPolicy>>;
@@ -27,6 +28,7 @@ const Decision = z
     locations_granted: z.boolean().optional(),
     locations: z.array(z.string().regex(ID_PATTERN)).optional(),
     tables: z.record(z.string(), z.array(z.string())),
+    ...RefinementFields,
   })
   .strict();
 
@@ -39,7 +41,7 @@ export interface ReloadablePolicyEngine extends PolicyEngine {
 export async function loadOpaWasmPolicy(
   wasmPath: string,
   directory: Directory,
-  opts: { readonly cacheDecisions?: boolean } = {},
+  opts: { readonly cacheDecisions?: boolean; readonly today?: () => string; readonly maskKey?: string } = {},
 ): Promise<ReloadablePolicyEngine> {
   let policy: LoadedPolicy;
   try {
@@ -51,7 +53,7 @@ export async function loadOpaWasmPolicy(
   if (!Object.values(policy.entrypoints as Record<string, number>).length || !('splitplane/decision' in policy.entrypoints)) {
     throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'the wasm has no splitplane/decision entrypoint' });
   }
-  const engine = new OpaWasmPolicy(policy, opts.cacheDecisions ?? true);
+  const engine = new OpaWasmPolicy(policy, opts.cacheDecisions ?? true, opts.today ?? (() => new Date().toISOString().slice(0, 10)), opts.maskKey);
   engine.setDirectory(directory);
   return engine;
 }
@@ -60,10 +62,17 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
   readonly #policy: LoadedPolicy;
   /** Off only to measure a decision's own cost (bench/policy-scaling.ts). */
   readonly #cache: boolean;
+  /** The service's date (YYYY-MM-DD): a relative date window in a decision is resolved against it. */
+  readonly #today: () => string;
 
-  constructor(policy: LoadedPolicy, cache: boolean) {
+  /** The key of keyed-hash masks (never in a decision, never in SQL text). */
+  readonly #maskKey: string | undefined;
+
+  constructor(policy: LoadedPolicy, cache: boolean, today: () => string, maskKey: string | undefined) {
     this.#policy = policy;
     this.#cache = cache;
+    this.#today = today;
+    this.#maskKey = maskKey;
   }
 
   /** The snapshot the policy holds as data: where a `locations_granted` decision reads the grant. */
@@ -90,17 +99,19 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
   readonly #decisions = new Map<string, Scope>();
 
   async decide(identity: Identity): Promise<Scope> {
-    const key = `${identity.tenantId}/${identity.businessId}/${identity.adminId}`;
+    // The date is part of the key: a decision with a relative window changes with it.
+    const today = this.#today();
+    const key = `${identity.tenantId}/${identity.businessId}/${identity.adminId}@${today}`;
     const hit = this.#decisions.get(key);
     if (hit) return hit;
-    const scope = this.#evaluate(identity);
+    const scope = this.#evaluate(identity, today);
     if (!this.#cache) return scope;
     this.#decisions.set(key, scope);
     if (this.#decisions.size > 100_000) this.#decisions.delete(this.#decisions.keys().next().value as string);
     return scope;
   }
 
-  #evaluate(identity: Identity): Scope {
+  #evaluate(identity: Identity, today: string): Scope {
     let resultSet: unknown;
     try {
       resultSet = this.#policy.evaluate(
@@ -131,13 +142,15 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
         if (!(c in spec.columns)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown column ${table}.${c}` });
       }
     }
+    const tables = Object.freeze(Object.fromEntries(Object.entries(d.tables).map(([t, c]) => [t, Object.freeze([...c])])));
     return Object.freeze({
       tenantId: identity.tenantId,
       businessId: identity.businessId,
       adminId: identity.adminId,
       role: d.role,
       locations: Object.freeze(ascendingUnique(locations)),
-      tables: Object.freeze(Object.fromEntries(Object.entries(d.tables).map(([t, c]) => [t, Object.freeze([...c])]))),
+      tables,
+      ...refinementsOf(d, tables, today, this.#maskKey),
     });
   }
 }

@@ -14,7 +14,39 @@ export interface Scope {
   readonly locations: readonly string[];
   /** Logical table -> allowed columns. */
   readonly tables: Readonly<Record<string, readonly string[]>>;
+  /** Logical table -> row filters over its own columns (all must hold). */
+  readonly filters?: Readonly<Record<string, readonly RowFilter[]>>;
+  /** Filters over the locations dimension: narrow every table that has locations to the locations they keep. */
+  readonly locationFilters?: readonly RowFilter[];
+  /** Logical table -> column -> how the column is masked (an exposed column only). */
+  readonly masks?: Readonly<Record<string, Readonly<Record<string, Mask>>>>;
 }
+
+/** Comparison operators a row filter may use; a relative date window is resolved to `gte` when decided. */
+export const FILTER_OPS = ['eq', 'ne', 'in', 'not_in', 'gte', 'lte', 'between'] as const;
+export type FilterOp = (typeof FILTER_OPS)[number];
+
+/** A value of a filter or mask: text, a date (YYYY-MM-DD) or a number, as the column's type requires. */
+export type DecisionScalar = string | number;
+
+/** One structured predicate: `column op values` (one value, two for between, one or more for in and not_in). */
+export interface RowFilter {
+  readonly column: string;
+  readonly op: FilterOp;
+  readonly values: readonly DecisionScalar[];
+}
+
+/** How a column's values are replaced in the sandbox. */
+export type Mask =
+  | { readonly kind: 'null' }
+  | { readonly kind: 'fixed'; readonly value: string }
+  /** A keyed SHA-256 (hex) of the value: equal values stay equal (joinable); the key is the deployment's (SPLITPLANE_MASK_KEY), bound, never in the text. */
+  | { readonly kind: 'hash'; readonly key: string }
+  /** `m•••@example.com`: the first character, and the domain. */
+  | { readonly kind: 'partial_email' }
+  | { readonly kind: 'round'; readonly digits: number }
+  | { readonly kind: 'bucket'; readonly width: number };
+export const MASK_KINDS = ['null', 'fixed', 'hash', 'partial_email', 'round', 'bucket'] as const;
 
 /** The policy port. Throws SP_ERR_POLICY_DENIED when the decision is deny. */
 export interface PolicyEngine {

@@ -78,11 +78,25 @@ describe('bindScope', () => {
   const verified = { tenantId: '12', businessId: '628', locations: ['628017', '628123'] };
   it('takes every value from the verified scope, in the order the text asks for them', () => {
     expect(bindScope(['sp_tenant', 'sp_business', 'sp_locations'], verified)).toEqual([
-      { name: 'sp_tenant', value: '12' },
-      { name: 'sp_business', value: '628' },
-      { name: 'sp_locations', value: ['628017', '628123'] },
+      { name: 'sp_tenant', type: 'bigint', value: '12' },
+      { name: 'sp_business', type: 'bigint', value: '628' },
+      { name: 'sp_locations', type: 'bigint[]', value: ['628017', '628123'] },
     ]);
     expect(bindScope(undefined, undefined)).toEqual([]);
+  });
+  it('passes a decision value on only when its name, type and value agree', () => {
+    expect(bindScope(['sp_tenant', { name: 'sp_v1', type: 'text[]', value: ['IL', 'WI'] }], verified)).toEqual([
+      { name: 'sp_tenant', type: 'bigint', value: '12' },
+      { name: 'sp_v1', type: 'text[]', value: ['IL', 'WI'] },
+    ]);
+    for (const bad of [
+      { name: 'sp_v1', type: 'date', value: 'yesterday' },
+      { name: 'sp_v1', type: 'number', value: '5' },
+      { name: 'sp_v1', type: 'text[]', value: [] },
+      { name: 'sp_tenant2', type: 'text', value: 'x' },
+    ] as const) {
+      expect(() => bindScope([bad], verified), JSON.stringify(bad)).toThrow(/decision value/);
+    }
   });
   it('refuses bound text without a scope, a name outside the scope, a name twice and a value that is not an ID', () => {
     expect(() => bindScope(['sp_tenant'], undefined)).toThrow(/without a verified scope/);

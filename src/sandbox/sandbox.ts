@@ -12,9 +12,10 @@
  */
 import { SplitplaneError } from '../errors.js';
 import type { Scope } from '../policy/scope.js';
-import { scopeIdsWellFormed, type ScopeParam } from '../warehouse/bindings.js';
+import { scopeIdsWellFormed, type SandboxParam, type ScopeParam } from '../warehouse/bindings.js';
 import type { Dialect } from '../warehouse/connector.js';
 import { SANDBOX_TABLES } from '../schema/tables.js';
+import { filterSql, maskSql, refineDialect, type BindValue } from './refine.js';
 import { sandboxCteList } from './statement.js';
 
 /** A column as generators see it. */
@@ -41,8 +42,11 @@ export interface Sandbox {
   /** `WITH` list body: the CTE definitions joined by commas. */
   readonly cteSql: string;
   readonly locationCount: number;
-  /** The scope parameters cteSql asks for, in placeholder order; the connector binds them from the scope. */
-  readonly bindings: readonly ScopeParam[];
+  /**
+   * The parameters cteSql asks for, in placeholder order: scope values by name (the connector binds
+   * them from the scope), and the decision's filter and mask values, typed.
+   */
+  readonly bindings: readonly SandboxParam[];
 }
 
 /** The only schema a generator or a model is given: names, types and descriptions of the CTEs. */
@@ -73,32 +77,58 @@ function build(scope: Scope, dialect: Dialect): Sandbox {
     throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
   }
   const tables: SandboxTable[] = [];
-  const bindings: ScopeParam[] = [];
+  const bindings: SandboxParam[] = [];
   // Positions in order of first use (positional engines number them; named ones ignore it).
   const param = (name: ScopeParam): string => {
     if (!bindings.includes(name)) bindings.push(name);
     return dialect.scopeParam(name, bindings.indexOf(name) + 1);
   };
+  let values = 0;
+  const bind: BindValue = (type, value) => {
+    const name = `sp_v${++values}`;
+    bindings.push(Object.freeze({ name, type, value }));
+    return refineDialect(dialect).valueParam(name, bindings.length, type);
+  };
+  const q = (c: string): string => dialect.quoteIdent(c);
+  // The decision's filters over the locations dimension, as a predicate on its raw columns.
+  const locationFilters = (scope.locationFilters ?? []).map((f) => ({ f, spec: SANDBOX_TABLES['locations']!.columns[f.column]! }));
   for (const name of Object.keys(scope.tables).sort()) {
     const spec = SANDBOX_TABLES[name];
     const allowed = scope.tables[name] ?? [];
     if (!spec) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `no sandbox spec for ${name}` });
+    const masks = scope.masks?.[name] ?? {};
     // Registry order, not policy order, so the same scope always renders the same SQL.
-    const columns = Object.entries(spec.columns)
-      .filter(([c]) => allowed.includes(c))
-      .map(([c, col]) => ({ name: c, type: col.type, description: col.description }));
-    if (columns.length === 0) continue;
-    const predicates = [
-      `${dialect.quoteIdent(spec.scope.tenant)} = ${param('sp_tenant')}`,
-      `${dialect.quoteIdent(spec.scope.business)} = ${param('sp_business')}`,
-    ];
+    const exposed = Object.entries(spec.columns).filter(([c]) => allowed.includes(c));
+    if (exposed.length === 0) continue;
+    const predicates = [`${q(spec.scope.tenant)} = ${param('sp_tenant')}`, `${q(spec.scope.business)} = ${param('sp_business')}`];
     if (spec.scope.location !== undefined) {
       // No granted location is its own shape: nothing to bind, no row.
-      predicates.push(scope.locations.length === 0 ? 'FALSE' : dialect.inBoundList(dialect.quoteIdent(spec.scope.location), param('sp_locations')));
+      predicates.push(scope.locations.length === 0 ? 'FALSE' : dialect.inBoundList(q(spec.scope.location), param('sp_locations')));
     }
-    const select = columns.map((c) => dialect.quoteIdent(c.name)).join(', ');
+    const items: string[] = [];
+    const columns = exposed.map(([c, col]) => {
+      const mask = masks[c];
+      if (!mask) {
+        items.push(q(c));
+        return { name: c, type: col.type, description: col.description };
+      }
+      const m = maskSql(mask, q(c), col, bind, refineDialect(dialect), dialect.textType);
+      items.push(`${m.sql} AS ${q(c)}`);
+      return { name: c, type: m.type, description: `${col.description} (${m.note})` };
+    });
+    for (const f of scope.filters?.[name] ?? []) predicates.push(filterSql(f, q(f.column), spec.columns[f.column]!, bind, refineDialect(dialect)));
+    if (locationFilters.length && spec.scope.location !== undefined) {
+      const kept = locationFilters.map(({ f, spec: col }) => filterSql(f, q(f.column), col, bind, refineDialect(dialect)));
+      if (spec.raw === SANDBOX_TABLES['locations']!.raw) predicates.push(...kept);
+      else {
+        // Rows of the locations the filters keep: a semi-join on the raw locations of this business.
+        const dim = SANDBOX_TABLES['locations']!;
+        const own = [`${q(dim.scope.tenant)} = ${param('sp_tenant')}`, `${q(dim.scope.business)} = ${param('sp_business')}`, ...kept];
+        predicates.push(`${q(spec.scope.location)} IN (SELECT ${q(dim.scope.location!)} FROM ${dialect.rawTable(dim.raw)} WHERE ${own.join(' AND ')})`);
+      }
+    }
     const definition =
-      `${dialect.quoteIdent(name)} AS ${dialect.cteFence}${dialect.cteFence ? ' ' : ''}(SELECT ${select} FROM ${dialect.rawTable(spec.raw)} ` +
+      `${q(name)} AS ${dialect.cteFence}${dialect.cteFence ? ' ' : ''}(SELECT ${items.join(', ')} FROM ${dialect.rawTable(spec.raw)} ` +
       `WHERE ${predicates.join(' AND ')})`;
     tables.push(Object.freeze({ name, description: spec.description, columns: Object.freeze(columns), definition }));
   }

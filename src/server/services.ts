@@ -78,7 +78,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const quote = (s: string): string => connector.dialect.quoteIdent(s);
   try {
     let directory = await loadDirectory(connector);
-    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory);
+    // The key of keyed-hash masks comes from the environment only (a secret: never in the config file or a decision).
+    const maskKey = process.env['SPLITPLANE_MASK_KEY'] || (config.mode === 'demo' ? 'splitplane-demo-mask-key' : undefined);
+    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, { today: clockToday, ...(maskKey ? { maskKey } : {}) });
     const metrics = new Metrics();
     const baseSink = overrides.audit ?? (config.audit.sink === 'postgres' ? new PostgresAuditSink(config.audit.postgresUrl) : new JsonlFileAuditSink(config.audit.file));
     const audit = observedSink(baseSink, metrics, new AnomalyDetector(config.anomaly, overrides.now));

@@ -2,7 +2,7 @@
  * The warehouse port. Each engine (src/engines/<name>/) implements it, with a dialect object that says how the sandbox
  * builder and the generators render names and values for that engine. Nothing here names an engine.
  */
-import type { ScopeParam } from './bindings.js';
+import type { SandboxParam, ScopeParam, ValueType } from './bindings.js';
 
 /** A JSON-safe cell: numbers that may lose precision (DECIMAL, BIGINT) arrive as strings. */
 export type Cell = string | number | boolean | null;
@@ -32,10 +32,11 @@ export interface ExecuteOptions {
    */
   readonly scope?: { readonly tenantId: string; readonly businessId: string; readonly locations: readonly string[] };
   /**
-   * The scope parameters the text asks for, in placeholder order (Sandbox.bindings). Their values
-   * come from `scope` and nowhere else (bindings.ts); bound text without a scope is refused.
+   * The parameters the text asks for, in placeholder order (Sandbox.bindings): scope values, whose
+   * values come from `scope` and nowhere else, and the decision's values, typed, from the sandbox
+   * built from that scope (bindings.ts); bound text without a scope is refused.
    */
-  readonly bindings?: readonly ScopeParam[];
+  readonly bindings?: readonly SandboxParam[];
 }
 
 /** How an engine spells what the sandbox builder and the generator render. */
@@ -67,6 +68,22 @@ export interface Dialect {
   readonly textType: string;
   /** The keyword between `name AS` and the CTE body that keeps the engine from pushing filters into it. */
   readonly cteFence: string;
+  /** How the engine binds the decision's row-filter and mask values; absent where they are not supported (refused). */
+  readonly refine?: RefineDialect;
+}
+
+/** What the sandbox builder needs to compile row filters and masks on an engine. */
+export interface RefineDialect {
+  /** The placeholder of a decision value (`position`: 1-based, shared with scopeParam), read as its type. */
+  valueParam(name: string, position: number, type: ValueType): string;
+  /** `expr` is one of the values of a bound list (a valueParam placeholder). */
+  inList(expr: string, list: string): string;
+  /** Hex SHA-256 of the key (a valueParam placeholder) followed by `expr` as text. */
+  keyedHash(expr: string, key: string): string;
+  /** `expr` rounded to a bound number of decimal places (a valueParam placeholder of type number). */
+  round(expr: string, digits: string): string;
+  /** The type a bucketed number is computed in. */
+  readonly doubleType: string;
 }
 
 /** The warehouse port. */

@@ -13,7 +13,7 @@ import { AST_LIMITS, checkLiteralsKept, literalsOf } from '../../src/guard/limit
 import { buildSandbox } from '../../src/sandbox/sandbox.js';
 import { openDuckDb } from '../../src/engines/duckdb/connector.js';
 import type { WarehouseConnector } from '../../src/warehouse/connector.js';
-import type { ScopeParam } from '../../src/warehouse/bindings.js';
+import type { SandboxParam } from '../../src/warehouse/bindings.js';
 import { ask, FRANCHISE_OWNER, startTestService, type TestService } from '../support/harness.js';
 import { buildPhysicalSandbox, normalise, PERSONAS, type PhysicalSandbox } from './physical-sandbox.js';
 
@@ -148,7 +148,7 @@ describe('nothing the engine binds behind the guard', () => {
   describe('the DuckDB bound plan alone (both parse layers bypassed, SQL sent straight to the engine worker)', () => {
     let conn: WarehouseConnector;
     let cteSql = '';
-    let bindings: readonly ScopeParam[] = [];
+    let bindings: readonly SandboxParam[] = [];
     const scope = {
       tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', locations: ['628017', '628123'],
       tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount'], locations: ['location_id', 'name', 'city'] },

@@ -19,7 +19,7 @@ import { buildSandbox } from '../../src/sandbox/sandbox.js';
 import type { EngineConnector } from '../../src/engines/engine.js';
 import { loadDirectory } from '../../src/warehouse/directory-query.js';
 import { openDuckDb } from '../../src/engines/duckdb/connector.js';
-import { buildPhysicalSandbox, normalise, PERSONAS, type PhysicalSandbox, type Persona } from './physical-sandbox.js';
+import { buildPhysicalSandbox, normalise, ORACLE_TODAY, PERSONAS, type PhysicalSandbox, type Persona } from './physical-sandbox.js';
 import { candidateSql } from './sql-arbitrary.js';
 
 export const DEEP = process.env['SPLITPLANE_DEEP'] === '1';
@@ -96,7 +96,7 @@ export function differentialSuite(from: number, to: number): void {
   let policy: PolicyEngine;
   beforeAll(async () => {
     connector = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '1GB' });
-    policy = await loadOpaWasmPolicy('policies/build/policy.wasm', await loadDirectory(connector));
+    policy = await loadOpaWasmPolicy('policies/build/policy.wasm', await loadDirectory(connector), { today: () => ORACLE_TODAY });
   });
   afterAll(async () => {
     await connector.close();
@@ -114,7 +114,8 @@ export function differentialSuite(from: number, to: number): void {
           const total = tally.rejected + tally.equalRows + tally.bothErrored + tally.timedOut;
           expect(total).toBe(CASES_PER_PERSONA);
           // Not vacuous: most cases ran and were compared, and the guard refused some.
-          expect(tally.equalRows).toBeGreaterThan(CASES_PER_PERSONA * 0.4);
+          // (The operations analyst has no item_sales: a third of the candidates name it and are refused.)
+          expect(tally.equalRows).toBeGreaterThan(CASES_PER_PERSONA * (persona.role === 'operations_analyst' ? 0.3 : 0.4));
           expect(tally.rejected).toBeGreaterThan(0);
         } finally {
           physical.close();

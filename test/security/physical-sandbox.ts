@@ -3,7 +3,11 @@
  * one persona's authorised rows and columns, as tables named like the sandbox
  * CTEs. It is built from the raw grant table with its own SQL and its own
  * column lists, not with the sandbox builder or the policy, so it is an
- * independent statement of what the persona may see.
+ * independent statement of what the persona may see. The row filters and
+ * masks of the newer roles are written here too, in this file's own SQL (a
+ * regular expression for the partial e-mail, a state list for the regional
+ * director, the date window from the demo's today), not taken from the
+ * decision or the sandbox builder.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Cell } from '../../src/warehouse/connector.js';
@@ -14,18 +18,32 @@ export interface Persona {
   readonly tenantId: string;
   readonly businessId: string;
   readonly adminId: string;
-  readonly role: 'franchise_owner' | 'brand_manager';
+  readonly role: 'franchise_owner' | 'brand_manager' | 'regional_director' | 'operations_analyst' | 'contractor';
 }
+
+/** The demo's today (config/demo.yaml's clock): the contractor's window is the 90 days before it. */
+export const ORACLE_TODAY = '2026-11-18';
 
 export const PERSONAS: readonly Persona[] = [
   { name: 'franchise owner 7042', tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner' },
   { name: 'brand manager 7001', tenantId: '12', businessId: '628', adminId: '7001', role: 'brand_manager' },
   { name: 'brand manager 5401 of another tenant', tenantId: '31', businessId: '544', adminId: '5401', role: 'brand_manager' },
   { name: 'admin 7099 with zero locations', tenantId: '12', businessId: '628', adminId: '7099', role: 'franchise_owner' },
+  { name: 'regional director 7101 (IL and WI stores)', tenantId: '12', businessId: '628', adminId: '7101', role: 'regional_director' },
+  { name: 'operations analyst 7102 (e-mails masked)', tenantId: '12', businessId: '628', adminId: '7102', role: 'operations_analyst' },
+  { name: 'contractor 7103 (last 90 days)', tenantId: '12', businessId: '628', adminId: '7103', role: 'contractor' },
 ];
 
+/** A table as the oracle builds it: select items (a mask is an expression AS the column), and extra row conditions. */
+type OracleTable = { raw: string; columns: string[]; perLocation: boolean; where?: string[] };
+
+const SALES = ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'];
+const ITEM_SALES = ['location_id', 'business_date', 'item_id', 'quantity', 'net_amount'];
+const IL_WI = `location_id IN (SELECT location_id FROM src.main.dim_locations WHERE business_id = 628 AND state IN ('IL', 'WI'))`;
+const LAST_90_DAYS = `business_date >= DATE '${ORACLE_TODAY}' - INTERVAL 90 DAY`;
+
 /** What each role may see, written out independently of policies/splitplane.rego. */
-const COLUMNS: Record<Persona['role'], Record<string, { raw: string; columns: string[]; perLocation: boolean }>> = {
+const COLUMNS: Record<Persona['role'], Record<string, OracleTable>> = {
   franchise_owner: {
     daily_sales: { raw: 'fact_daily_sales', columns: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'], perLocation: true },
     item_sales: { raw: 'fact_item_sales', columns: ['location_id', 'business_date', 'item_id', 'quantity', 'net_amount'], perLocation: true },
@@ -37,6 +55,27 @@ const COLUMNS: Record<Persona['role'], Record<string, { raw: string; columns: st
     item_sales: { raw: 'fact_item_sales', columns: ['location_id', 'business_date', 'item_id', 'quantity', 'net_amount'], perLocation: true },
     locations: { raw: 'dim_locations', columns: ['location_id', 'name', 'city', 'state', 'opened_on', 'manager_email'], perLocation: true },
     menu_items: { raw: 'dim_menu_items', columns: ['item_id', 'name', 'category', 'price', 'unit_cost'], perLocation: false },
+  },
+  regional_director: {
+    daily_sales: { raw: 'fact_daily_sales', columns: SALES, perLocation: true, where: [IL_WI] },
+    item_sales: { raw: 'fact_item_sales', columns: ITEM_SALES, perLocation: true, where: [IL_WI] },
+    locations: { raw: 'dim_locations', columns: ['location_id', 'name', 'city', 'state', 'opened_on', 'manager_email'], perLocation: true, where: [`state IN ('IL', 'WI')`] },
+    menu_items: { raw: 'dim_menu_items', columns: ['item_id', 'name', 'category', 'price', 'unit_cost'], perLocation: false },
+  },
+  operations_analyst: {
+    daily_sales: { raw: 'fact_daily_sales', columns: SALES, perLocation: true },
+    locations: {
+      raw: 'dim_locations',
+      columns: ['location_id', 'name', 'city', 'state', 'opened_on', `regexp_replace(manager_email, '^(.)[^@]*(@.*)$', '\\1***\\2') AS manager_email`],
+      perLocation: true,
+    },
+    menu_items: { raw: 'dim_menu_items', columns: ['item_id', 'name', 'category', 'price', 'round(CAST(unit_cost AS DOUBLE), 0) AS unit_cost'], perLocation: false },
+  },
+  contractor: {
+    daily_sales: { raw: 'fact_daily_sales', columns: SALES, perLocation: true, where: [LAST_90_DAYS] },
+    item_sales: { raw: 'fact_item_sales', columns: ITEM_SALES, perLocation: true, where: [LAST_90_DAYS] },
+    locations: { raw: 'dim_locations', columns: ['location_id', 'name', 'city', 'state'], perLocation: true },
+    menu_items: { raw: 'dim_menu_items', columns: ['item_id', 'name', 'category', 'price'], perLocation: false },
   },
 };
 
@@ -58,6 +97,7 @@ export async function buildPhysicalSandbox(warehousePath: string, persona: Perso
   for (const [name, t] of Object.entries(COLUMNS[persona.role])) {
     const where = [`tenant_id = ${Number(persona.tenantId)}`, `business_id = ${Number(persona.businessId)}`];
     if (t.perLocation) where.push(`location_id IN (${grants})`);
+    where.push(...(t.where ?? []));
     await conn.run(
       `CREATE TABLE ${name} AS SELECT ${t.columns.join(', ')} FROM src.main.${t.raw} WHERE ${where.join(' AND ')} ORDER BY ALL`,
     );

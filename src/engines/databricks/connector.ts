@@ -75,7 +75,7 @@ class DatabricksConnector implements EngineConnector {
         // Every scope value is bound, none spliced into the text: IDs as BIGINT, the location list
         // (the client binds no arrays) as a JSON array in a STRING, read back by from_json in the text;
         // the IDs are decimal strings (bindScope checks), written as JSON numbers without a float in between.
-        namedParameters: Object.fromEntries(bindings.map((b) => [b.name, typeof b.value === 'string' ? BigInt(b.value) : `[${b.value.join(',')}]`])),
+        namedParameters: Object.fromEntries(bindings.map((b) => [b.name, b.type === 'bigint' ? BigInt(b.value as string) : `[${(b.value as readonly string[]).join(',')}]`])),
       } as Parameters<Session['executeStatement']>[1]);
     } catch (cause) {
       this.#session = undefined;

@@ -9,8 +9,9 @@
  *
  *   - every operator is a read (projection, filter, join, aggregate, ...);
  *   - every scan is a plain table scan (`seq_scan`) inside the definition of
- *     a sandbox CTE, of that CTE's own raw table; no table function, and no
- *     raw table read anywhere else;
+ *     a sandbox CTE, of that CTE's own raw table (or, in a table that has
+ *     locations, of the raw locations: a policy's location filter is a
+ *     semi-join on them); no table function, and no raw table read anywhere else;
  *   - every scalar, aggregate and window function has an allowed name (a
  *     sandbox CTE's definition may also test the bound location list);
  *   - a constant that stands where the text has a word is the word itself
@@ -43,8 +44,8 @@ export interface PlanPolicy {
   readonly windows: readonly string[];
   /** Functions a sandbox CTE's own definition may call besides those (the bound location list's test). */
   readonly sandboxFunctions: readonly string[];
-  /** Sandbox CTE name -> the raw table (schema `main`) its definition may scan. */
-  readonly sandboxTables: Readonly<Record<string, string>>;
+  /** Sandbox CTE name -> the raw tables (schema `main`) its definition may scan. */
+  readonly sandboxTables: Readonly<Record<string, readonly string[]>>;
 }
 
 
@@ -75,8 +76,8 @@ export function planViolation(serialised: unknown, policy: PlanPolicy, sql: stri
   const windows = new Set(policy.windows);
   // Query locations are byte offsets.
   const text = Buffer.from(sql, 'utf8');
-  // Each entry: a value, and the raw table a scan under it may read (inside a sandbox CTE's definition).
-  const stack: [unknown, string | undefined][] = [[serialised['plans'][0], undefined]];
+  // Each entry: a value, and the raw tables a scan under it may read (inside a sandbox CTE's definition).
+  const stack: [unknown, readonly string[] | undefined][] = [[serialised['plans'][0], undefined]];
   while (stack.length) {
     const [v, scannable] = stack.pop()!;
     if (Array.isArray(v)) {
@@ -95,7 +96,7 @@ export function planViolation(serialised: unknown, policy: PlanPolicy, sql: stri
     if (type === 'LOGICAL_GET') {
       const data = isNode(v['function_data']) ? v['function_data'] : {};
       // A table function (range, read_csv, duckdb_tables...) is a LOGICAL_GET under another name.
-      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || scannable === undefined || data['table'] !== scannable) {
+      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || scannable === undefined || !scannable.includes(String(data['table']))) {
         return `scan ${String(v['name'])} of ${String(data['schema'])}.${String(data['table'])}${scannable ? '' : ' outside a sandbox CTE'}`;
       }
     }
@@ -152,11 +153,19 @@ const WINDOW_KINDS: Readonly<Record<string, string>> = {
   first_value: 'WINDOW_FIRST_VALUE', last_value: 'WINDOW_LAST_VALUE',
 };
 
+/** Functions the binder writes for the masks a sandbox CTE may apply (sandbox/refine.ts, duckdbDialect.refine). */
+const SANDBOX_MASK_FUNCTIONS = ['sha256', 'concat', 'substring', 'position', 'instr', 'strpos', 'round', 'floor', '/', '*', 'list_contains'];
+
 /** The DuckDB plan policy: the guard's allow-lists and the sandbox tables. */
 export const DUCKDB_PLAN_POLICY: PlanPolicy = Object.freeze({
   functions: Object.freeze([...ALLOWED_FUNCTIONS, ...DUCKDB_OPERATOR_FUNCTIONS, ...BINDER_SPELLINGS]),
   windows: Object.freeze([...ALLOWED_FUNCTIONS].filter((f) => f in WINDOW_KINDS).map((f) => WINDOW_KINDS[f]!)),
-  // duckdbDialect.inBoundList: `list_contains($sp_locations, "location_id")`, never callable by a candidate.
-  sandboxFunctions: Object.freeze(['list_contains']),
-  sandboxTables: Object.freeze(Object.fromEntries(Object.entries(SANDBOX_TABLES).map(([name, t]) => [name, t.raw]))),
+  // duckdbDialect.inBoundList: `list_contains($sp_locations, "location_id")`, and the mask functions of
+  // sandbox/refine.ts; never callable by a candidate.
+  sandboxFunctions: Object.freeze(['list_contains', ...SANDBOX_MASK_FUNCTIONS]),
+  sandboxTables: Object.freeze(
+    Object.fromEntries(
+      Object.entries(SANDBOX_TABLES).map(([name, t]) => [name, Object.freeze(t.scope.location !== undefined ? [t.raw, SANDBOX_TABLES['locations']!.raw] : [t.raw])]),
+    ),
+  ),
 });

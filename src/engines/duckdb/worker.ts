@@ -11,7 +11,7 @@
  * back to the parent for its logs, never to a client.
  */
 import { createHash } from 'node:crypto';
-import { BIGINT, DuckDBInstance, LIST, listValue, type DuckDBConnection, type DuckDBResultReader, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBResultReader, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { bindError, planViolation, type PlanPolicy } from './plan-check.js';
 import type { Binding } from '../../warehouse/bindings.js';
 import type { ToParent, ToWorker } from './pool.js';
@@ -45,6 +45,17 @@ async function init(path: string, settings: Record<string, string>, policy: Plan
     // Exit once the message is on its way, so the parent learns why.
     process.send?.({ type: 'fatal', message: err instanceof Error ? err.message : String(err) } satisfies ToParent, () => process.exit(1));
   }
+}
+
+/**
+ * A binding as DuckDB takes it: IDs as BIGINT, numbers as DOUBLE, text and dates as VARCHAR (the
+ * dialect's placeholder casts a date: duckdbDialect.refine), lists as LISTs of those.
+ */
+function duckValue(b: Binding): [DuckDBValue, DuckDBType] {
+  const element = b.type.replace('[]', '');
+  const type = element === 'bigint' ? BIGINT : element === 'number' ? DOUBLE : VARCHAR;
+  const one = (v: string | number): DuckDBValue => (element === 'bigint' ? BigInt(v) : element === 'number' ? Number(v) : String(v));
+  return Array.isArray(b.value) ? [listValue(b.value.map(one)), LIST(type)] : [one(b.value as string | number), type];
 }
 
 async function run(id: number, sql: string, rowCap: number, bindings: readonly Binding[]): Promise<void> {
@@ -88,10 +99,7 @@ async function run(id: number, sql: string, rowCap: number, bindings: readonly B
       if (bindings.length) {
         const values: Record<string, DuckDBValue> = {};
         const types: Record<string, DuckDBType> = {};
-        for (const b of bindings) {
-          values[b.name] = typeof b.value === 'string' ? BigInt(b.value) : listValue(b.value.map((v) => BigInt(v)));
-          types[b.name] = typeof b.value === 'string' ? BIGINT : LIST(BIGINT);
-        }
+        for (const b of bindings) [values[b.name], types[b.name]] = duckValue(b);
         stmt.bind(values, types);
       }
       read(id, await stmt.streamAndReadUntil(rowCap + 1), rowCap);

@@ -53,7 +53,7 @@ class PostgresConnector implements EngineConnector {
   async execute(sql: string, opts: ExecuteOptions): Promise<QueryResult> {
     if (opts.signal?.aborted) throw new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: 'aborted before start' });
     // $1, $2... in placeholder order, every value from the verified scope (the location list as bigint[]).
-    const values = bindScope(opts.bindings, opts.scope).map((b) => (typeof b.value === 'string' ? b.value : [...b.value]));
+    const values = bindScope(opts.bindings, opts.scope).map((b) => (Array.isArray(b.value) ? [...(b.value as readonly (string | number)[])] : b.value));
     const client = await this.pool.connect();
     let broken = false;
     try {

@@ -24,7 +24,7 @@ import { asSplitplaneError, SplitplaneError } from '../../errors.js';
 import { registeredIdentity, verifiedIdentity, verifyCaller, type Caller, type Identity } from '../../identity/identity.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { runAsk, type PipelineDeps } from '../../pipeline.js';
-import { guardExecute, scopeAndSandbox } from '../../pipeline/sql.js';
+import { guardExecute, locationsInScope, scopeAndSandbox } from '../../pipeline/sql.js';
 import { describeSandbox } from '../../sandbox/sandbox.js';
 import { publicMetrics } from '../../semantic/catalog.js';
 import type { AddressFailures, LimitCheck } from '../rate-limit.js';
@@ -135,7 +135,7 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
             rows: rows.rows,
             ...(rows.truncated ? { truncated: true } : {}),
             sql: guarded.candidate,
-            scope: { businessId: scope.businessId, locations: scope.locations.length, tables: sandbox.tables.map((t) => t.name) },
+            scope: { businessId: scope.businessId, locations: await locationsInScope(scope, sandbox, deps, signal), tables: sandbox.tables.map((t) => t.name) },
           };
         }),
       );

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { duckdbDialect } from '../engines/duckdb/dialect.js';
+import { postgresDialect } from '../engines/postgres/dialect.js';
+import { databricksDialect } from '../engines/databricks/dialect.js';
+import { SplitplaneError } from '../errors.js';
+import { buildSandbox } from '../sandbox/sandbox.js';
+import { refinementsOf } from './refinements.js';
+import type { Scope } from './scope.js';
+
+const TABLES = { daily_sales: ['location_id', 'business_date', 'net_sales_amount'], locations: ['location_id', 'name', 'state', 'manager_email'], menu_items: ['item_id', 'price'] };
+const TODAY = '2026-11-18';
+
+const code = (f: () => unknown): string | undefined => {
+  try {
+    f();
+    return undefined;
+  } catch (e) {
+    return e instanceof SplitplaneError ? e.code : String(e);
+  }
+};
+
+describe('decision refinements fail closed', () => {
+  it.each([
+    ['an unknown column', { row_filters: { daily_sales: [{ column: 'tenant_secret', op: 'eq', values: [1] }] } }],
+    ['a filter on a table the decision does not expose', { row_filters: { item_sales: [{ column: 'quantity', op: 'gte', values: [1] }] } }],
+    ['a text value for a number column', { row_filters: { daily_sales: [{ column: 'net_sales_amount', op: 'gte', values: ['100'] }] } }],
+    ['a number for a date column', { row_filters: { daily_sales: [{ column: 'business_date', op: 'gte', values: [20260101] }] } }],
+    ['a malformed date', { row_filters: { daily_sales: [{ column: 'business_date', op: 'gte', values: ['2026-13-45'] }] } }],
+    ['between with one value', { row_filters: { daily_sales: [{ column: 'business_date', op: 'between', values: ['2026-01-01'] }] } }],
+    ['eq with two values', { location_filters: [{ column: 'state', op: 'eq', values: ['IL', 'WI'] }] }],
+    ['a relative window on a text column', { location_filters: [{ column: 'state', op: 'within_last_days', values: [30] }] }],
+    ['a relative window of zero days', { row_filters: { daily_sales: [{ column: 'business_date', op: 'within_last_days', values: [0] }] } }],
+    ['a mask on a column the decision does not expose', { masks: { locations: { city: { kind: 'null' } } } }],
+    ['partial_email on a number', { masks: { menu_items: { price: { kind: 'partial_email' } } } }],
+    ['round on text', { masks: { locations: { name: { kind: 'round', digits: 0 } } } }],
+    ['round without digits', { masks: { menu_items: { price: { kind: 'round' } } } }],
+    ['fixed with a digits field', { masks: { locations: { name: { kind: 'fixed', value: 'x', digits: 1 } } } }],
+    ['a keyed hash without a key', { masks: { locations: { name: { kind: 'hash' } } } }],
+  ])('refuses %s', (_name, d) => {
+    expect(code(() => refinementsOf(d as never, TABLES, TODAY))).toBe('SP_ERR_POLICY_INVALID');
+  });
+
+  it('resolves a relative window against the service date and keeps the rest as given', () => {
+    const r = refinementsOf(
+      { row_filters: { daily_sales: [{ column: 'business_date', op: 'within_last_days', values: [90] }] }, location_filters: [{ column: 'state', op: 'in', values: ['IL', 'WI'] }], masks: { locations: { manager_email: { kind: 'partial_email' } } } },
+      TABLES,
+      TODAY,
+    );
+    expect(r).toEqual({
+      filters: { daily_sales: [{ column: 'business_date', op: 'gte', values: ['2026-08-20'] }] },
+      locationFilters: [{ column: 'state', op: 'in', values: ['IL', 'WI'] }],
+      masks: { locations: { manager_email: { kind: 'partial_email' } } },
+    });
+  });
+});
+
+describe('the sandbox compiles filters and masks with every value bound', () => {
+  const scope = Object.freeze({
+    tenantId: '12',
+    businessId: '628',
+    adminId: '7101',
+    role: 'regional_director',
+    locations: Object.freeze(['628017', '628028']),
+    tables: TABLES,
+    filters: { daily_sales: [{ column: 'business_date', op: 'between', values: ['2026-01-01', '2026-06-30'] }] },
+    locationFilters: [{ column: 'state', op: 'in', values: ['IL', 'WI'] }],
+    masks: { locations: { manager_email: { kind: 'hash', key: 'k3y-that-must-stay-out-of-the-text' } }, menu_items: { price: { kind: 'bucket', width: 5 } } },
+  } as const satisfies Scope);
+
+  it.each([duckdbDialect, postgresDialect])('on %s: no value of the decision is in the text', (dialect) => {
+    const s = buildSandbox(scope, dialect);
+    for (const v of ['IL', 'WI', '2026-01-01', '2026-06-30', 'k3y-that-must-stay-out-of-the-text', '628017']) expect(s.cteSql).not.toContain(v);
+    const values = s.bindings.filter((b) => typeof b !== 'string');
+    expect(values.map((b) => (typeof b === 'string' ? b : b.value))).toEqual(expect.arrayContaining([['IL', 'WI'], '2026-01-01', '2026-06-30', 'k3y-that-must-stay-out-of-the-text', 5]));
+    // The masked columns keep their names; a generator is told they are masked.
+    const described = s.tables.find((t) => t.name === 'locations')!.columns.find((c) => c.name === 'manager_email')!;
+    expect(described.description).toContain('masked');
+  });
+
+  it('refuses filters and masks on an engine that cannot bind them (Databricks), instead of dropping them', () => {
+    expect(code(() => buildSandbox(scope, databricksDialect('main', 'demo')))).toBe('SP_ERR_POLICY_INVALID');
+  });
+});

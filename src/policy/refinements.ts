@@ -1,0 +1,122 @@
+/**
+ * The parts of a decision beyond tables and locations: row filters (per table, and over the
+ * locations dimension) and column masks. Rego returns them as structured data, never SQL; this file
+ * checks every part against the table registry (the column exists, the operator and the values fit
+ * its type, a mask fits the column and the column is exposed) and resolves a relative date window
+ * against the service's clock; a keyed-hash mask takes the deployment's key. Anything it does not know is SP_ERR_POLICY_INVALID: fail closed.
+ *
+ *   row_filters:      {"daily_sales": [{"column": "business_date", "op": "within_last_days", "values": [90]}]}
+ *   location_filters: [{"column": "state", "op": "in", "values": ["IL", "WI"]}]
+ *   masks:            {"locations": {"manager_email": {"kind": "partial_email"}}}
+ */
+import { z } from 'zod';
+import { SplitplaneError } from '../errors.js';
+import { SANDBOX_TABLES } from '../schema/tables.js';
+import { FILTER_OPS, MASK_KINDS, type Mask, type RowFilter, type Scope } from './scope.js';
+
+const Scalar = z.union([z.string().max(200), z.number().finite()]);
+const FilterShape = z
+  .object({ column: z.string(), op: z.enum([...FILTER_OPS, 'within_last_days']), values: z.array(Scalar).min(1).max(1_000) })
+  .strict();
+const MaskShape = z
+  .object({ kind: z.enum(MASK_KINDS), value: z.string().max(200).optional(), digits: z.number().int().min(-6).max(6).optional(), width: z.number().positive().finite().optional() })
+  .strict();
+
+/** The optional decision fields, as Rego returns them (checked for shape only). */
+export const RefinementFields = {
+  row_filters: z.record(z.string(), z.array(FilterShape).max(50)).optional(),
+  location_filters: z.array(FilterShape).max(50).optional(),
+  masks: z.record(z.string(), z.record(z.string(), MaskShape)).optional(),
+};
+
+type Shape = { row_filters?: Record<string, z.infer<typeof FilterShape>[]> | undefined; location_filters?: z.infer<typeof FilterShape>[] | undefined; masks?: Record<string, Record<string, z.infer<typeof MaskShape>>> | undefined };
+
+/** What a column's type makes of a value: text, a date or a number. */
+export type ValueKind = 'text' | 'date' | 'number';
+
+export function kindOf(sqlType: string): ValueKind {
+  if (sqlType === 'DATE') return 'date';
+  if (sqlType === 'VARCHAR') return 'text';
+  return 'number';
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function invalid(detail: string): never {
+  throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail });
+}
+
+/** Check and resolve one filter over `table`'s columns (`today`: YYYY-MM-DD, for a relative window). */
+function filterOf(table: string, f: z.infer<typeof FilterShape>, today: string): RowFilter {
+  const spec = SANDBOX_TABLES[table]?.columns[f.column];
+  if (!spec) invalid(`filter on unknown column ${table}.${f.column}`);
+  const kind = kindOf(spec.type);
+  if (f.op === 'within_last_days') {
+    const days = f.values[0];
+    if (kind !== 'date' || f.values.length !== 1 || typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 36_500) invalid(`within_last_days on ${table}.${f.column}`);
+    const from = new Date(`${today}T00:00:00Z`);
+    from.setUTCDate(from.getUTCDate() - days);
+    return Object.freeze({ column: f.column, op: 'gte', values: Object.freeze([from.toISOString().slice(0, 10)]) });
+  }
+  const arity = f.op === 'between' ? f.values.length === 2 : f.op === 'in' || f.op === 'not_in' ? f.values.length >= 1 : f.values.length === 1;
+  if (!arity) invalid(`${f.op} on ${table}.${f.column} with ${f.values.length} values`);
+  for (const v of f.values) {
+    const fits = kind === 'number' ? typeof v === 'number' : typeof v === 'string' && (kind === 'text' || (DATE.test(v) && !Number.isNaN(Date.parse(v))));
+    if (!fits) invalid(`a value of ${table}.${f.column} that is not ${kind}`);
+  }
+  return Object.freeze({ column: f.column, op: f.op, values: Object.freeze([...f.values]) });
+}
+
+function maskOf(table: string, column: string, m: z.infer<typeof MaskShape>, exposed: readonly string[], maskKey: string | undefined): Mask {
+  const spec = SANDBOX_TABLES[table]?.columns[column];
+  if (!spec || !exposed.includes(column)) invalid(`mask on ${table}.${column}, which the decision does not expose`);
+  const kind = kindOf(spec.type);
+  const extra = Object.keys(m).filter((k) => k !== 'kind');
+  const only = (...keys: string[]) => extra.every((k) => keys.includes(k)) && keys.every((k) => k in m);
+  switch (m.kind) {
+    case 'null':
+      if (only()) return Object.freeze({ kind: 'null' });
+      break;
+    case 'hash':
+      if (!maskKey) invalid(`hash mask on ${table}.${column} without a mask key (SPLITPLANE_MASK_KEY)`);
+      if (only()) return Object.freeze({ kind: 'hash', key: maskKey });
+      break;
+    case 'fixed':
+      if (kind === 'text' && only('value')) return Object.freeze({ kind: 'fixed', value: m.value! });
+      break;
+    case 'partial_email':
+      if (kind === 'text' && only()) return Object.freeze({ kind: 'partial_email' });
+      break;
+    case 'round':
+      if (kind === 'number' && only('digits')) return Object.freeze({ kind: 'round', digits: m.digits! });
+      break;
+    case 'bucket':
+      if (kind === 'number' && only('width')) return Object.freeze({ kind: 'bucket', width: m.width! });
+      break;
+  }
+  return invalid(`mask ${m.kind} does not fit ${table}.${column}`);
+}
+
+/**
+ * The row filters, location filters and masks of a decision, checked against the registry and the
+ * tables it exposes; relative windows resolved against `today`.
+ */
+export function refinementsOf(d: Shape, tables: Readonly<Record<string, readonly string[]>>, today: string, maskKey?: string): Pick<Scope, 'filters' | 'locationFilters' | 'masks'> {
+  const filters: Record<string, readonly RowFilter[]> = {};
+  for (const [table, list] of Object.entries(d.row_filters ?? {})) {
+    if (!tables[table]) invalid(`row filters on ${table}, which the decision does not expose`);
+    if (list.length) filters[table] = Object.freeze(list.map((f) => filterOf(table, f, today)));
+  }
+  const locationFilters = (d.location_filters ?? []).map((f) => filterOf('locations', f, today));
+  const masks: Record<string, Readonly<Record<string, Mask>>> = {};
+  for (const [table, cols] of Object.entries(d.masks ?? {})) {
+    const exposed = tables[table] ?? invalid(`masks on ${table}, which the decision does not expose`);
+    const m = Object.fromEntries(Object.entries(cols).map(([c, mask]) => [c, maskOf(table, c, mask, exposed, maskKey)]));
+    if (Object.keys(m).length) masks[table] = Object.freeze(m);
+  }
+  return {
+    ...(Object.keys(filters).length ? { filters: Object.freeze(filters) } : {}),
+    ...(locationFilters.length ? { locationFilters: Object.freeze(locationFilters) } : {}),
+    ...(Object.keys(masks).length ? { masks: Object.freeze(masks) } : {}),
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Row filters and column masks, compiled into a sandbox CTE's text. The decision says them as
+ * structured data (policy/refinements.ts checked every column, operator, value and mask kind); this
+ * renders each as SQL over the raw table, with every value a bound parameter (`sp_v<n>`), so no
+ * value of a decision is ever written into the text.
+ */
+import { SplitplaneError } from '../errors.js';
+import { kindOf } from '../policy/refinements.js';
+import type { Mask, RowFilter } from '../policy/scope.js';
+import type { SandboxColumnSpec } from '../schema/tables.js';
+import type { DecisionParam, ValueType } from '../warehouse/bindings.js';
+import type { Dialect, RefineDialect } from '../warehouse/connector.js';
+
+/** Adds a decision value to the text's parameters and gives back its placeholder. */
+export type BindValue = (type: ValueType, value: DecisionParam['value']) => string;
+
+/** The engine's way of binding decision values, or a refusal where it has none (fail closed). */
+export function refineDialect(dialect: Dialect): RefineDialect {
+  if (!dialect.refine) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `row filters and masks are not supported on ${dialect.name}` });
+  return dialect.refine;
+}
+
+/** One filter as a predicate over `columnSql` (a quoted raw column of type `spec`). */
+export function filterSql(f: RowFilter, columnSql: string, spec: SandboxColumnSpec, bind: BindValue, r: RefineDialect): string {
+  const kind = kindOf(spec.type);
+  const one = (v: string | number) => bind(kind, v);
+  switch (f.op) {
+    case 'eq':
+      return `${columnSql} = ${one(f.values[0]!)}`;
+    case 'ne':
+      return `${columnSql} <> ${one(f.values[0]!)}`;
+    case 'gte':
+      return `${columnSql} >= ${one(f.values[0]!)}`;
+    case 'lte':
+      return `${columnSql} <= ${one(f.values[0]!)}`;
+    case 'between':
+      return `${columnSql} BETWEEN ${one(f.values[0]!)} AND ${one(f.values[1]!)}`;
+    case 'in':
+      return r.inList(columnSql, bind(`${kind}[]`, f.values));
+    case 'not_in':
+      return `NOT ${r.inList(columnSql, bind(`${kind}[]`, f.values))}`;
+  }
+}
+
+/** A masked column's select item (`expr AS "name"`) and the type a generator is told. */
+export function maskSql(m: Mask, columnSql: string, spec: SandboxColumnSpec, bind: BindValue, r: RefineDialect, textType: string): { sql: string; type: string; note: string } {
+  switch (m.kind) {
+    case 'null':
+      return { sql: `CAST(NULL AS ${spec.type})`, type: spec.type, note: 'masked: always null' };
+    case 'fixed':
+      return { sql: `CAST(${bind('text', m.value)} AS ${textType})`, type: 'VARCHAR', note: 'masked: a fixed text' };
+    case 'hash':
+      return { sql: r.keyedHash(columnSql, bind('text', m.key)), type: 'VARCHAR', note: 'masked: a keyed hash (equal values hash alike)' };
+    case 'partial_email':
+      // The first character and the domain; a value without an @ after its first character shows nothing.
+      return {
+        sql: `CASE WHEN ${columnSql} IS NULL THEN NULL WHEN POSITION('@' IN ${columnSql}) > 1 THEN CONCAT(SUBSTRING(${columnSql}, 1, 1), '***', SUBSTRING(${columnSql}, POSITION('@' IN ${columnSql}))) ELSE '***' END`,
+        type: 'VARCHAR',
+        note: 'masked: first character and domain only',
+      };
+    case 'round':
+      return { sql: r.round(columnSql, bind('number', m.digits)), type: 'DOUBLE', note: `masked: rounded to ${m.digits} decimal places` };
+    case 'bucket':
+      return { sql: `FLOOR(CAST(${columnSql} AS ${r.doubleType}) / ${bind('number', m.width)}) * ${bind('number', m.width)}`, type: 'DOUBLE', note: `masked: rounded down to a multiple of ${m.width}` };
+  }
+}
