@@ -7,6 +7,8 @@
  *   splitplane demo generate [--path FILE] [--seed N] [--scale N] [--layout sorted|random]
  *   splitplane demo load-postgres [--url URL] [--path FILE]
  *   splitplane audit verify [--file FILE | --postgres URL | --config FILE]
+ *   splitplane policy explain --tenant T --business B --admin A [--config FILE] [--json]
+ *   splitplane policy test [--config FILE]
  *   splitplane eval FILE [--url URL] [--config FILE] [--warehouse FILE] [--report FILE] [--verbose]
  *
  * Exit codes: 0 answered (or done), 1 refused or denied (a clarification, an unsupported question,
@@ -36,6 +38,7 @@ import { signRequest } from '../client/sign.js';
 import { credentialFor, loadCredentialStore } from '../identity/credentials.js';
 import { buildApp, closeGracefully } from '../server/app.js';
 import { createServices } from '../server/services.js';
+import { policyExplain, policyTest } from './policy.js';
 
 /** Exit codes, documented in the README. */
 export const EXIT = Object.freeze({ ok: 0, refused: 1, usage: 2, unavailable: 3 });
@@ -115,6 +118,29 @@ function program(): Command {
     .option('--postgres <url>', 'the splitplane_audit table at this PostgreSQL URL')
     .option('--config <file>', 'configuration file (its audit sink)')
     .action((o: { file?: string; postgres?: string; config?: string }) => auditVerify(o));
+  const policy = cli.command('policy').description('the access policy, for policy authors');
+  policy
+    .command('explain')
+    .description("print an admin's decision, scope and sandbox CTEs (with their parameters) exactly as they would run")
+    .requiredOption('--tenant <id>', 'tenant ID')
+    .requiredOption('--business <id>', 'business ID')
+    .requiredOption('--admin <id>', 'admin ID')
+    .option('--config <file>', 'configuration file')
+    .option('--json', 'print JSON', false)
+    .action(async (o: { tenant: string; business: string; admin: string; config?: string; json: boolean }) => {
+      const config = loadConfig(o.config);
+      await ensureDemoWarehouse(config);
+      done(await policyExplain(config, { tenantId: o.tenant, businessId: o.business, adminId: o.admin }, o.json, (l) => process.stdout.write(`${l}\n`)));
+    });
+  policy
+    .command('test')
+    .description("run the policy's opa tests, then compile every registered admin's decision into a sandbox")
+    .option('--config <file>', 'configuration file')
+    .action(async (o: { config?: string }) => {
+      const config = loadConfig(o.config);
+      await ensureDemoWarehouse(config);
+      done(await policyTest(config, PROJECT_ROOT, (l) => process.stdout.write(`${l}\n`)));
+    });
   cli
     .command('eval')
     .description('the accuracy evaluation: questions with gold answers computed from the raw tables')

@@ -35,6 +35,8 @@ const Decision = z
 /** A policy engine that can take a new directory snapshot. */
 export interface ReloadablePolicyEngine extends PolicyEngine {
   setDirectory(directory: Directory): void;
+  /** The decision exactly as the policy returned it, before any check (for `splitplane policy explain`). */
+  rawDecision(identity: Pick<Identity, 'tenantId' | 'businessId' | 'adminId'>): unknown;
 }
 
 /** Load the compiled policy from disk and give it the directory. */
@@ -111,7 +113,7 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
     return scope;
   }
 
-  #evaluate(identity: Identity, today: string): Scope {
+  rawDecision(identity: Pick<Identity, 'tenantId' | 'businessId' | 'adminId'>): unknown {
     let resultSet: unknown;
     try {
       resultSet = this.#policy.evaluate(
@@ -122,7 +124,11 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
       throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'evaluation failed', cause: wrap(cause) });
     }
     const first = Array.isArray(resultSet) && resultSet.length === 1 ? (resultSet[0] as { result?: unknown }) : undefined;
-    const parsed = Decision.safeParse(first?.result);
+    return first?.result;
+  }
+
+  #evaluate(identity: Identity, today: string): Scope {
+    const parsed = Decision.safeParse(this.rawDecision(identity));
     if (!parsed.success) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: parsed.error.message });
     const d = parsed.data;
     if (!d.allow) throw new SplitplaneError('SP_ERR_POLICY_DENIED');

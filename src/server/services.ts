@@ -66,6 +66,16 @@ export interface ServiceOverrides {
   readonly log?: PipelineDeps['log'];
 }
 
+/**
+ * What the policy adapter takes from the deployment: the service's date (a relative window in a
+ * decision is resolved against it) and the key of keyed-hash masks, from the environment only (a
+ * secret: never in the config file or a decision; demo mode has a public one).
+ */
+export function policyOptions(config: Config, now?: () => number): { today: () => string; maskKey?: string } {
+  const maskKey = process.env['SPLITPLANE_MASK_KEY'] || (config.mode === 'demo' ? 'splitplane-demo-mask-key' : undefined);
+  return { today: () => today(config.clock.today, now), ...(maskKey ? { maskKey } : {}) };
+}
+
 /** Build the services over an existing warehouse (the CLI generates the demo one first: demo/generate.ts). */
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
   const clockToday = (): string => today(config.clock.today, overrides.now);
@@ -78,9 +88,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const quote = (s: string): string => connector.dialect.quoteIdent(s);
   try {
     let directory = await loadDirectory(connector);
-    // The key of keyed-hash masks comes from the environment only (a secret: never in the config file or a decision).
-    const maskKey = process.env['SPLITPLANE_MASK_KEY'] || (config.mode === 'demo' ? 'splitplane-demo-mask-key' : undefined);
-    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, { today: clockToday, ...(maskKey ? { maskKey } : {}) });
+    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, policyOptions(config, overrides.now));
     const metrics = new Metrics();
     const baseSink = overrides.audit ?? (config.audit.sink === 'postgres' ? new PostgresAuditSink(config.audit.postgresUrl) : new JsonlFileAuditSink(config.audit.file));
     const audit = observedSink(baseSink, metrics, new AnomalyDetector(config.anomaly, overrides.now));
