@@ -1,26 +1,42 @@
 /**
  * A compromised agent: the whole attack corpus sent through the MCP `run_query` tool, with the SDK's
- * own client and the franchise owner's token. Every case must end exactly as it does when a
- * compromised model writes it (corpus.test.ts): the guard's code, the engine's code, or rows equal
- * to the persona's physical sandbox; no result carries the canary file or data outside the scope;
- * every call is audited with the verified identity and the tool's name.
+ * own client and a person's token, for the franchise owner and for the three personas whose
+ * decisions carry row filters and masks. Every case must end exactly as it does when a compromised
+ * model writes it (corpus.test.ts): the guard's code, the engine's code, or rows equal to the
+ * persona's physical sandbox; no result carries the canary file or data outside the scope; every
+ * call is audited with the verified identity and the tool's name. For the masked persona, queries
+ * that try to recover a masked value through a predicate on it must count what the physical
+ * sandbox (which holds only masked values) counts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { FRANCHISE_OWNER, startTestService, type TestService } from '../support/harness.js';
+import { startTestService, type TestService } from '../support/harness.js';
 import { AUDIENCE, ISSUER, startIssuer, type LocalIssuer } from '../support/issuer.js';
 import { CANARY, CANDIDATE_CASES, type CandidateCase } from './corpus.js';
-import { buildPhysicalSandbox, normalise, PERSONAS, type PhysicalSandbox } from './physical-sandbox.js';
+import { buildPhysicalSandbox, normalise, PERSONAS, type Persona, type PhysicalSandbox } from './physical-sandbox.js';
 
 const ROW_CAP = 1000;
 let issuer: LocalIssuer;
 let svc: TestService;
-let physical: PhysicalSandbox;
-let agent: Client;
-const texts: string[] = [];
+let base: string;
+
+/** Attempts to read a masked e-mail back through predicates on the masked column. */
+const MASK_RECOVERY: readonly CandidateCase[] = [
+  "SELECT COUNT(*) AS n FROM locations WHERE manager_email LIKE 'manager.628%'",
+  "SELECT COUNT(*) AS n FROM locations WHERE manager_email LIKE 'm%'",
+  "SELECT COUNT(*) AS n FROM locations WHERE manager_email = 'manager.628017@example.com'",
+  "SELECT COUNT(*) AS n FROM locations WHERE length(manager_email) > 20",
+  "SELECT location_id FROM locations WHERE manager_email LIKE '%628017%'",
+  'SELECT MIN(manager_email) AS lo, MAX(manager_email) AS hi, COUNT(DISTINCT manager_email) AS d FROM locations',
+  "SELECT COUNT(*) AS n FROM daily_sales d WHERE d.business_date = DATE '2026-11-15' AND EXISTS (SELECT 1 FROM locations l WHERE l.location_id = d.location_id AND l.manager_email LIKE 'manager.%')",
+  'SELECT COUNT(*) AS n FROM menu_items WHERE unit_cost <> round(unit_cost, 0)',
+].map((sql, i) => ({ id: `mask-recovery-${i + 1}`, category: 'correlated-subqueries', sql, expect: { inScope: true } }) as const);
+
+/** The franchise owner, and the personas with row filters, location filters and masks. */
+const AGENT_PERSONAS = [PERSONAS[0]!, ...PERSONAS.filter((p) => ['regional_director', 'operations_analyst', 'contractor'].includes(p.role))];
 
 beforeAll(async () => {
   mkdirSync(dirname(CANARY.path), { recursive: true });
@@ -34,38 +50,50 @@ beforeAll(async () => {
       mcp: { runQuery: true },
     },
   );
-  const base = await svc.app.listen({ host: '127.0.0.1', port: 0 });
-  physical = await buildPhysicalSandbox(inject('demoDb'), PERSONAS[0]!);
-  agent = new Client({ name: 'compromised-agent', version: '1.0.0' });
-  // A long-lived token: the corpus takes a while on a loaded machine.
-  const bearer = await issuer.token(FRANCHISE_OWNER, { exp: '30m' });
-  await agent.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${bearer}` } } }));
+  base = await svc.app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
-  await agent?.close();
-  physical?.close();
   await svc?.close();
   issuer?.close();
 });
 
 type QueryAnswer = { requestId?: string; code?: string; columns?: { name: string }[]; rows?: never; sql?: string };
 
-async function runQuery(sql: string): Promise<{ isError: boolean; body: QueryAnswer }> {
-  const r = (await agent.callTool({ name: 'run_query', arguments: { sql } })) as { isError?: boolean; content: { text: string }[] };
-  const text = r.content[0]?.text ?? '';
-  texts.push(text.replace(/"requestId":"[^"]+"/, ''));
-  return { isError: r.isError === true, body: JSON.parse(text) as QueryAnswer };
-}
+describe.each(AGENT_PERSONAS.map((p) => [p.name, p] as const))('compromised agent acting for %s: the attack corpus through run_query', (_name, persona: Persona) => {
+  const who = { tenantId: persona.tenantId, businessId: persona.businessId, adminId: persona.adminId };
+  let physical: PhysicalSandbox;
+  let agent: Client;
+  const texts: string[] = [];
+  beforeAll(async () => {
+    physical = await buildPhysicalSandbox(inject('demoDb'), persona);
+    agent = new Client({ name: 'compromised-agent', version: '1.0.0' });
+    // A long-lived token: the corpus takes a while on a loaded machine.
+    const bearer = await issuer.token(who, { exp: '30m' });
+    await agent.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${bearer}` } } }));
+  });
+  afterAll(async () => {
+    await agent?.close();
+    physical?.close();
+  });
 
-describe('compromised agent: the attack corpus through run_query', () => {
+  async function runQuery(sql: string): Promise<{ isError: boolean; body: QueryAnswer }> {
+    const r = (await agent.callTool({ name: 'run_query', arguments: { sql } })) as { isError?: boolean; content: { text: string }[] };
+    const text = r.content[0]?.text ?? '';
+    // What came back from the data: not the request ID, not the agent's own SQL echoed back.
+    const { requestId: _r, sql: _s, ...rest } = JSON.parse(text) as Record<string, unknown>;
+    texts.push(JSON.stringify(rest));
+    return { isError: r.isError === true, body: JSON.parse(text) as QueryAnswer };
+  }
+
   it('lists run_query when the configuration enables it', async () => {
     expect((await agent.listTools()).tools.map((t) => t.name)).toContain('run_query');
   });
 
-  it.each(CANDIDATE_CASES.map((c) => [c.category, c.id, c] as const))('%s: %s', async (_cat, _id, c: CandidateCase) => {
+  const cases = persona.role === 'operations_analyst' ? [...CANDIDATE_CASES, ...MASK_RECOVERY] : CANDIDATE_CASES;
+  it.each(cases.map((c) => [c.category, c.id, c] as const))('%s: %s', async (_cat, _id, c: CandidateCase) => {
     const { isError, body } = await runQuery(c.sql);
     const audit = svc.auditEvents().find((e) => e.requestId === body.requestId);
-    expect(audit).toMatchObject({ path: '/mcp', tool: 'run_query', identity: { ...FRANCHISE_OWNER, frontDoor: 'oidc', verified: true } });
+    expect(audit).toMatchObject({ path: '/mcp', tool: 'run_query', identity: { ...who, frontDoor: 'oidc', verified: true } });
     if ('reject' in c.expect) {
       expect(isError).toBe(true);
       expect(body.code).toBe(c.expect.reject);
@@ -80,22 +108,27 @@ describe('compromised agent: the attack corpus through run_query', () => {
         expect(isError).toBe(true);
         expect(body.code).toBe('SP_ERR_EXECUTION_FAILED');
       } else {
-        expect(isError).toBe(false);
+        expect(isError, JSON.stringify(body)).toBe(false);
         expect(normalise(body.columns!.map((x) => x.name), body.rows!, ROW_CAP)).toEqual(oracle);
         expect(audit).toMatchObject({ generator: 'agent', layers: { identity: 'ok', limits: 'ok', policy: 'ok', sandbox: 'ok', guard: 'ok', execute: 'ok' } });
       }
     }
   });
 
-  it('no result carried the canary file, another tenant, or personal data', () => {
+  // An unmasked address has letters or digits right before the @; a masked one has ***@.
+  it('no result carried the canary file, another tenant, or an unmasked address', () => {
     expect(texts.length).toBeGreaterThanOrEqual(CANDIDATE_CASES.length);
     const all = texts.join('\n');
     expect(all).not.toContain(CANARY.token);
-    expect(all).not.toMatch(/@example\.com|Harbor Noodle/);
+    expect(all).not.toMatch(/[A-Za-z0-9]@example\.com|Harbor Noodle/);
+    if (persona.role === 'operations_analyst') expect(all).toContain('m***@example.com');
   });
 
-  it('still answers the franchise owner correctly afterwards', async () => {
-    const { body } = await runQuery(`SELECT SUM(net_sales_amount) AS s FROM daily_sales WHERE business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`);
-    expect(body.rows).toEqual([['84000.00']]);
+  it('still answers last week correctly afterwards (gold from the physical sandbox)', async () => {
+    const sql = `SELECT SUM(net_sales_amount) AS s FROM daily_sales WHERE business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`;
+    const { body } = await runQuery(sql);
+    const gold = await physical.run(sql, 1);
+    expect(gold.ok && normalise(body.columns!.map((x) => x.name), body.rows!, 1)).toEqual(gold);
+    if (persona.adminId === '7042') expect(body.rows).toEqual([['84000.00']]);
   });
 });
