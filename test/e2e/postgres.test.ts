@@ -17,6 +17,7 @@ import type { EngineConnector } from '../../src/engines/engine.js';
 import { openPostgres } from '../../src/engines/postgres/connector.js';
 import { ask, BRAND_MANAGER, FRANCHISE_OWNER, startTestService, portOpen, type TestService } from '../support/harness.js';
 import { sandboxProbe } from '../../src/sandbox/statement.js';
+import { buildPhysicalSandbox, normalise, PERSONAS } from '../security/physical-sandbox.js';
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const up = await portOpen('127.0.0.1', 5432);
@@ -57,6 +58,35 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
       expect(denied.body['code']).toBe('SP_ERR_OUT_OF_SCOPE_REFERENCE');
     });
 
+    it.each([
+      ['regional director 7101', '7101'],
+      ['operations analyst 7102', '7102'],
+      ['contractor 7103', '7103'],
+    ])('applies the row filters and masks of %s as on DuckDB, with every value bound (gold: the physical sandbox)', async (_name, adminId) => {
+      const persona = PERSONAS.find((p) => p.adminId === adminId)!;
+      const physical = await buildPhysicalSandbox(inject('demoDb'), persona);
+      const { policy, connector } = svc.services.deps;
+      try {
+        const scope = await policy.decide({ tenantId: '12', businessId: '628', adminId, role: '', accessKeyId: '', sessionKey: '' });
+        const sandbox = buildSandbox(scope, connector.dialect);
+        expect(sandbox.cteSql).not.toMatch(/'IL'|'WI'|2026-08-20/);
+        const queries = [
+          `SELECT CAST(SUM(net_sales_amount) AS VARCHAR) AS s, COUNT(DISTINCT location_id) AS n FROM daily_sales WHERE business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`,
+          'SELECT CAST(MIN(business_date) AS VARCHAR) AS first_day, COUNT(*) AS n FROM daily_sales',
+          'SELECT state, COUNT(*) AS n FROM locations GROUP BY state ORDER BY state',
+          ...(adminId === '7102' ? ['SELECT DISTINCT manager_email FROM locations', 'SELECT SUM(unit_cost) AS c, COUNT(DISTINCT unit_cost) AS d FROM menu_items'] : []),
+        ];
+        for (const sql of queries) {
+          const guarded = await guardCandidate(sql, { sandbox, engine: connector.check });
+          const got = await connector.execute(guarded.sql, { timeoutMs: 10_000, rowCap: 1_000, scope, bindings: sandbox.bindings });
+          const gold = await physical.run(sql, 1_000);
+          expect(normalise(got.columns.map((c) => c.name), got.rows, 1_000), sql).toEqual(gold);
+        }
+      } finally {
+        physical.close();
+      }
+    });
+
     it('breakdowns by city and top stores come back with PostgreSQL types as strings', async () => {
       const res = await ask(svc.app, BRAND_MANAGER, 'sales amount in Chicago last week by city');
       expect(res.body['rows']).toEqual([['Chicago', '84000.00']]);
@@ -69,6 +99,12 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
     it('returns only 7042\'s rows from SELECT * on a raw table', async () => {
       const r = await run('SELECT DISTINCT location_id FROM warehouse.fact_daily_sales ORDER BY 1', SCOPE_7042);
       expect(r.rows).toEqual([['628017'], ['628123']]);
+    });
+
+    it('enforces the grant, not the policy\'s finer filters: those are the sandbox\'s alone (README: the second wall)', async () => {
+      // 7101 is granted all 200 stores and narrowed to IL and WI by a location filter in the sandbox.
+      const all = await raw.execute('SELECT COUNT(*) FROM warehouse.dim_locations', { timeoutMs: 5_000, rowCap: 10, scope: { tenantId: '12', businessId: '628', locations: svc.services.deps.directory().admins.get('7101')!.locations } });
+      expect(all.rows).toEqual([['200']]);
     });
 
     it('returns no rows at all when the scope settings are missing (never all rows)', async () => {
