@@ -14,7 +14,8 @@ import { ensureDemoWarehouse } from '../demo/generate.js';
 type Credential = { readonly accessKeyId: string; readonly secretAccessKey: string };
 
 function body(persona: Persona, question: string, conversationId: string | undefined): string {
-  return JSON.stringify({ ...persona, question, ...(conversationId ? { conversationId } : {}) });
+  // The three IDs only: the persona's other fields are the evaluator's (gold.ts), never the request's.
+  return JSON.stringify({ tenantId: persona.tenantId, businessId: persona.businessId, adminId: persona.adminId, question, ...(conversationId ? { conversationId } : {}) });
 }
 
 /** In process, over the configured warehouse. */

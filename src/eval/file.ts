@@ -40,7 +40,19 @@ const EvalSchema = z
   .object({
     version: z.literal(1),
     today: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-    personas: z.record(z.string(), z.object({ tenantId: id, businessId: id, adminId: id }).strict()),
+    personas: z.record(
+      z.string(),
+      z
+        .object({
+          tenantId: id,
+          businessId: id,
+          adminId: id,
+          // What the persona's access rules narrow, in the evaluator's own terms (gold.ts applies them with its own SQL).
+          states: z.array(z.string().regex(/^[A-Z]{2}$/)).min(1).optional(),
+          salesFrom: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+        })
+        .strict(),
+    ),
     questions: z.array(Entry).min(1),
   })
   .strict();
@@ -67,6 +79,10 @@ export interface Persona {
   readonly tenantId: string;
   readonly businessId: string;
   readonly adminId: string;
+  /** Only stores in these states (a regional director's rule). */
+  readonly states?: readonly string[] | undefined;
+  /** Only sales rows on or after this date (a contractor's window). */
+  readonly salesFrom?: string | undefined;
 }
 
 export interface EvalFile {

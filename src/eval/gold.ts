@@ -3,7 +3,9 @@
  * scoped per persona with the evaluator's own SQL over the grant table (never
  * the sandbox builder, never the policy). Gold SQL names the raw tables
  * (fact_daily_sales, fact_item_sales, dim_locations, dim_menu_items); for each
- * persona they are views holding only that persona's rows.
+ * persona they are views holding only that persona's rows. A persona of the
+ * file may name what its access rules narrow (`states`, `salesFrom`); those
+ * are applied here with this file's own SQL too, not read from the policy.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Persona } from './file.js';
@@ -31,11 +33,13 @@ export class GoldDatabase {
         SELECT l.* FROM raw.dim_locations l
         WHERE l.tenant_id = ${t} AND l.business_id = ${b}
           AND l.location_id IN (SELECT g.location_id FROM raw.admin_location_grants g JOIN raw.dim_admins ad ON ad.admin_id = g.admin_id
-                                WHERE g.admin_id = ${a} AND ad.tenant_id = ${t} AND ad.business_id = ${b} AND ad.active)`);
+                                WHERE g.admin_id = ${a} AND ad.tenant_id = ${t} AND ad.business_id = ${b} AND ad.active)
+          ${p.states ? `AND l.state IN (${p.states.map((x) => `'${x}'`).join(', ')})` : ''}`);
       for (const fact of ['fact_daily_sales', 'fact_item_sales']) {
         await conn.run(`CREATE OR REPLACE VIEW ${s}.${fact} AS
           SELECT f.* FROM raw.${fact} f
-          WHERE f.tenant_id = ${t} AND f.business_id = ${b} AND f.location_id IN (SELECT location_id FROM ${s}.dim_locations)`);
+          WHERE f.tenant_id = ${t} AND f.business_id = ${b} AND f.location_id IN (SELECT location_id FROM ${s}.dim_locations)
+            ${p.salesFrom ? `AND f.business_date >= DATE '${p.salesFrom}'` : ''}`);
       }
       await conn.run(`CREATE OR REPLACE VIEW ${s}.dim_menu_items AS SELECT m.* FROM raw.dim_menu_items m WHERE m.tenant_id = ${t} AND m.business_id = ${b}`);
     }

@@ -72,6 +72,12 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     await page.screenshot({ path: `${SHOTS}/brand-manager.png`, fullPage: true });
   });
 
+  it('the regional director reads the IL and WI stores only ($338,876.31 on 8 locations; gold: eval rd-plain-001)', async () => {
+    await askAs('regional-director', 'What was the total sales amount last week?');
+    await expect.poll(() => page.textContent('#headline')).toBe('$338,876.31');
+    expect(await page.textContent('#scope')).toBe('Computed on 8 locations in business 628.');
+  });
+
   it('"What were total sales last week?" offers choices, and a click answers', async () => {
     await askAs('franchise-owner', 'What were total sales last week?');
     await page.getByRole('button', { name: 'sales amount' }).waitFor();
