@@ -76,7 +76,16 @@ const MUTATIONS = [
   ['builtins-only', 'src/engines/duckdb/connector.ts', '  if (shadowing.length) {', '  if (false) {'],
   // sandbox
   ['sandbox-location-filter', 'src/sandbox/sandbox.ts', '    if (spec.scope.location !== undefined) {', '    if (false) {'],
-  ['sandbox-business-filter', 'src/sandbox/sandbox.ts', "      `${dialect.quoteIdent(spec.scope.business)} = ${param('sp_business')}`,", ''],
+  ['sandbox-business-filter', 'src/sandbox/sandbox.ts', "const predicates = [`${q(spec.scope.tenant)} = ${param('sp_tenant')}`, `${q(spec.scope.business)} = ${param('sp_business')}`];", "const predicates = [`${q(spec.scope.tenant)} = ${param('sp_tenant')}`];"],
+  // the decision's row filters, location filters and masks (policy/refinements.ts, sandbox/refine.ts)
+  ['sandbox-row-filters', 'src/sandbox/sandbox.ts', 'for (const f of scope.filters?.[name] ?? []) predicates.push(', 'for (const f of []) predicates.push('],
+  ['sandbox-location-filters', 'src/sandbox/sandbox.ts', '    if (locationFilters.length && spec.scope.location !== undefined) {', '    if (false) {'],
+  ['sandbox-masks', 'src/sandbox/sandbox.ts', '      const mask = masks[c];', '      const mask = undefined;'],
+  ['refine-unknown-column', 'src/policy/refinements.ts', '  if (!spec) invalid(`filter on unknown column ${table}.${f.column}`);', ''],
+  ['refine-value-types', 'src/policy/refinements.ts', "    if (!fits) invalid(`a value of ${table}.${f.column} that is not ${kind}`);", ''],
+  ['refine-mask-exposed', 'src/policy/refinements.ts', '  if (!spec || !exposed.includes(column)) invalid(', '  if (!spec) invalid('],
+  ['refine-unexposed-table', 'src/policy/refinements.ts', "    if (!tables[table]) invalid(`row filters on ${table}, which the decision does not expose`);", ''],
+  ['bind-decision-values', 'src/warehouse/bindings.ts', "  if (!ok) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `decision value ${p.name}` });", ''],
   // the bound scope: values only from the verified scope, and only the parameters the text was built with
   ['bind-needs-scope', 'src/warehouse/bindings.ts', "  if (!scope) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'bound sandbox text without a verified scope' });", '  if (!scope) return [];'],
   ['worker-parameter-names', 'src/engines/duckdb/worker.ts', "      if (asked.join(',') !== given.join(',')) {", '      if (false) {'],
@@ -95,8 +104,8 @@ const MUTATIONS = [
   ['parse-budget', 'src/guard/parse-pool.ts', '      call.timer = setTimeout(() => this.#overrun(slot, call), this.#budgetMs);', ''],
   // the DuckDB bound plan
   ['plan-operators', 'src/engines/duckdb/plan-check.ts', '!READ_OPERATORS.has(type)) return', '!READ_OPERATORS.has(type) && false) return'],
-  ['plan-scans', 'src/engines/duckdb/plan-check.ts', "      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || scannable === undefined || data['table'] !== scannable) {", '      if (false) {'],
-  ['plan-scans-in-sandbox', 'src/engines/duckdb/plan-check.ts', " || scannable === undefined || data['table'] !== scannable) {", ') {'],
+  ['plan-scans', 'src/engines/duckdb/plan-check.ts', "      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || scannable === undefined || !scannable.includes(String(data['table']))) {", '      if (false) {'],
+  ['plan-scans-in-sandbox', 'src/engines/duckdb/plan-check.ts', " || scannable === undefined || !scannable.includes(String(data['table']))) {", ') {'],
   ['plan-constants', 'src/engines/duckdb/plan-check.ts', "      if (word !== undefined && !constantOfWord(word, v['value'], sql)) return", '      if (false) return'],
   ['plan-functions', 'src/engines/duckdb/plan-check.ts', '      if (!(scannable === undefined ? functions : inSandbox).has(name)) return', '      if (false) return'],
   ['plan-sandbox-functions', 'src/engines/duckdb/plan-check.ts', '(scannable === undefined ? functions : inSandbox).has(name)', 'inSandbox.has(name)'],
@@ -112,6 +121,9 @@ const TESTS = [
   'test/security/stall.test.ts',
   'src/guard/parse-pool.test.ts',
   'test/security/differential-a.test.ts',
+  'test/security/differential-c.test.ts',
+  'src/policy/refinements.test.ts',
+  'test/e2e/masks.test.ts',
   'test/e2e/ask.test.ts',
 ];
 
