@@ -84,6 +84,18 @@ describe('scope decisions', () => {
     expect((await reloaded.decide(who('12', '628', '7042'))).locations).toEqual(['628017', '628123']);
   });
 
+  it.each([
+    ['a table named after a prototype property', (t: Record<string, string[]>) => ({ ...t, constructor: [] })],
+    ['a column named after a prototype property', (t: Record<string, string[]>) => ({ ...t, locations: [...t['locations']!, 'constructor'] })],
+    ['the column __proto__', (t: Record<string, string[]>) => ({ ...t, menu_items: [...t['menu_items']!, '__proto__'] })],
+  ])('refuses a decision that names %s, with the policy error code', async (_name, edit) => {
+    const p = await loadOpaWasmPolicy('policies/build/policy.wasm', directory);
+    const real = p.rawDecision(who('12', '628', '7042')) as { tables: Record<string, string[]> };
+    // The policy as a compromised bundle could answer: the real decision with one more name.
+    Object.assign(p, { rawDecision: () => ({ ...real, tables: edit(real.tables) }) });
+    await expect(p.decide(who('12', '628', '7042'))).rejects.toMatchObject({ code: 'SP_ERR_POLICY_INVALID' });
+  });
+
   it('fails at load time, with a stable code, when the bundle is missing', async () => {
     await expect(loadOpaWasmPolicy('policies/build/missing.wasm', directory)).rejects.toMatchObject({ code: 'SP_ERR_POLICY_UNAVAILABLE' });
   });

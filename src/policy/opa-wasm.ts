@@ -11,7 +11,7 @@ import { SplitplaneError } from '../errors.js';
 import { ID_PATTERN, idsWellFormed } from '../ids.js';
 import { directoryAsPolicyData, type Directory } from '../identity/directory.js';
 import type { Identity } from '../identity/identity.js';
-import { SANDBOX_TABLES } from '../schema/tables.js';
+import { sandboxColumn, sandboxTable } from '../schema/tables.js';
 import { RefinementFields, refinementsOf } from './refinements.js';
 import type { PolicyEngine, Scope } from './scope.js';
 
@@ -142,10 +142,9 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
       throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'decision is about another identity' });
     }
     for (const [table, columns] of Object.entries(d.tables)) {
-      const spec = SANDBOX_TABLES[table];
-      if (!spec) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown table ${table}` });
+      if (!sandboxTable(table)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown table ${table}` });
       for (const c of columns) {
-        if (!(c in spec.columns)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown column ${table}.${c}` });
+        if (!sandboxColumn(table, c)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown column ${table}.${c}` });
       }
     }
     const tables = Object.freeze(Object.fromEntries(Object.entries(d.tables).map(([t, c]) => [t, Object.freeze([...c])])));

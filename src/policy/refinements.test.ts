@@ -33,11 +33,36 @@ describe('decision refinements fail closed', () => {
     ['a mask on a column the decision does not expose', { masks: { locations: { city: { kind: 'null' } } } }],
     ['partial_email on a number', { masks: { menu_items: { price: { kind: 'partial_email' } } } }],
     ['round on text', { masks: { locations: { name: { kind: 'round', digits: 0 } } } }],
+    // price is DECIMAL(8,2): rounding to cents or buckets of a cent change nothing.
+    ['a rounding that keeps every digit', { masks: { menu_items: { price: { kind: 'round', digits: 2 } } } }],
+    ['a bucket no wider than a cent', { masks: { menu_items: { price: { kind: 'bucket', width: 0.01 } } } }],
+    ['rounding an integer ID to units', { masks: { menu_items: { item_id: { kind: 'round', digits: 0 } } } }],
     ['round without digits', { masks: { menu_items: { price: { kind: 'round' } } } }],
     ['fixed with a digits field', { masks: { locations: { name: { kind: 'fixed', value: 'x', digits: 1 } } } }],
     ['a keyed hash without a key', { masks: { locations: { name: { kind: 'hash' } } } }],
+    // A date Date.parse would roll over (to 2026-03-03), not refuse.
+    ['a day past the end of its month', { row_filters: { daily_sales: [{ column: 'business_date', op: 'lte', values: ['2026-02-31'] }] } }],
+    ['the 29th of February of a common year', { row_filters: { daily_sales: [{ column: 'business_date', op: 'between', values: ['2025-01-01', '2025-02-29'] }] } }],
+    // IDs bind as doubles: above 2^53 two IDs would compare equal, so such a filter could match a neighbour's rows.
+    ['an ID above 2^53', { row_filters: { daily_sales: [{ column: 'location_id', op: 'in', values: [9007199254740993] }] } }],
+    ['a fractional ID', { location_filters: [{ column: 'location_id', op: 'eq', values: [1.5] }] }],
+    // Names that exist on every object's prototype are not tables or columns.
+    ['a filter on the table "constructor"', { row_filters: { constructor: [{ column: 'name', op: 'eq', values: ['x'] }] } }],
+    ['a filter on the column "constructor"', { location_filters: [{ column: 'constructor', op: 'eq', values: [1] }] }],
+    ['a filter on the column "__proto__"', { row_filters: { daily_sales: [{ column: '__proto__', op: 'eq', values: [1] }] } }],
+    ['masks on the table "toString"', { masks: { toString: { name: { kind: 'null' } } } }],
+    ['a mask on the column "hasOwnProperty"', { masks: { locations: { hasOwnProperty: { kind: 'null' } } } }],
   ])('refuses %s', (_name, d) => {
     expect(code(() => refinementsOf(d as never, TABLES, TODAY))).toBe('SP_ERR_POLICY_INVALID');
+  });
+
+  it('keeps an ID a double holds exactly and a real leap day', () => {
+    const r = refinementsOf(
+      { row_filters: { daily_sales: [{ column: 'location_id', op: 'in', values: [9007199254740991, 3001] }, { column: 'business_date', op: 'lte', values: ['2024-02-29'] }] } },
+      TABLES,
+      TODAY,
+    );
+    expect(r.filters?.['daily_sales']?.map((f) => f.values)).toEqual([[9007199254740991, 3001], ['2024-02-29']]);
   });
 
   it('resolves a relative window against the service date and keeps the rest as given', () => {

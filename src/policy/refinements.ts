@@ -11,7 +11,8 @@
  */
 import { z } from 'zod';
 import { SplitplaneError } from '../errors.js';
-import { SANDBOX_TABLES } from '../schema/tables.js';
+import { sandboxColumn } from '../schema/tables.js';
+import { isCalendarDate } from '../util/calendar-date.js';
 import { FILTER_OPS, MASK_KINDS, type Mask, type RowFilter, type Scope } from './scope.js';
 
 const Scalar = z.union([z.string().max(200), z.number().finite()]);
@@ -40,7 +41,9 @@ export function kindOf(sqlType: string): ValueKind {
   return 'number';
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Integer column types: a value must be an integer a double holds exactly (|v| <= 2^53 - 1), or two IDs could compare equal. */
+const INTEGER_TYPES = new Set(['BIGINT', 'INTEGER', 'SMALLINT']);
 
 function invalid(detail: string): never {
   throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail });
@@ -48,7 +51,7 @@ function invalid(detail: string): never {
 
 /** Check and resolve one filter over `table`'s columns (`today`: YYYY-MM-DD, for a relative window). */
 function filterOf(table: string, f: z.infer<typeof FilterShape>, today: string): RowFilter {
-  const spec = SANDBOX_TABLES[table]?.columns[f.column];
+  const spec = sandboxColumn(table, f.column);
   if (!spec) invalid(`filter on unknown column ${table}.${f.column}`);
   const kind = kindOf(spec.type);
   if (f.op === 'within_last_days') {
@@ -61,14 +64,24 @@ function filterOf(table: string, f: z.infer<typeof FilterShape>, today: string):
   const arity = f.op === 'between' ? f.values.length === 2 : f.op === 'in' || f.op === 'not_in' ? f.values.length >= 1 : f.values.length === 1;
   if (!arity) invalid(`${f.op} on ${table}.${f.column} with ${f.values.length} values`);
   for (const v of f.values) {
-    const fits = kind === 'number' ? typeof v === 'number' : typeof v === 'string' && (kind === 'text' || (DATE.test(v) && !Number.isNaN(Date.parse(v))));
+    const fits =
+      kind === 'number'
+        ? typeof v === 'number' && (!INTEGER_TYPES.has(spec.type) || Number.isSafeInteger(v))
+        : typeof v === 'string' && (kind === 'text' || isCalendarDate(v));
     if (!fits) invalid(`a value of ${table}.${f.column} that is not ${kind}`);
   }
   return Object.freeze({ column: f.column, op: f.op, values: Object.freeze([...f.values]) });
 }
 
+/** Decimal places a number column holds: DECIMAL(p,s) holds s, an integer none, a double (undefined) any. */
+function scaleOf(sqlType: string): number | undefined {
+  if (INTEGER_TYPES.has(sqlType)) return 0;
+  const m = /^DECIMAL\(\d+,(\d+)\)$/.exec(sqlType);
+  return m ? Number(m[1]) : undefined;
+}
+
 function maskOf(table: string, column: string, m: z.infer<typeof MaskShape>, exposed: readonly string[], maskKey: string | undefined): Mask {
-  const spec = SANDBOX_TABLES[table]?.columns[column];
+  const spec = sandboxColumn(table, column);
   if (!spec || !exposed.includes(column)) invalid(`mask on ${table}.${column}, which the decision does not expose`);
   const kind = kindOf(spec.type);
   const extra = Object.keys(m).filter((k) => k !== 'kind');
@@ -87,12 +100,18 @@ function maskOf(table: string, column: string, m: z.infer<typeof MaskShape>, exp
     case 'partial_email':
       if (kind === 'text' && only()) return Object.freeze({ kind: 'partial_email' });
       break;
-    case 'round':
-      if (kind === 'number' && only('digits')) return Object.freeze({ kind: 'round', digits: m.digits! });
+    // A rounding or bucketing that changes no value masks nothing: refused, as a policy mistake
+    // that would otherwise show the raw column under the name of a mask.
+    case 'round': {
+      const scale = scaleOf(spec.type);
+      if (kind === 'number' && only('digits') && (scale === undefined || m.digits! < scale)) return Object.freeze({ kind: 'round', digits: m.digits! });
       break;
-    case 'bucket':
-      if (kind === 'number' && only('width')) return Object.freeze({ kind: 'bucket', width: m.width! });
+    }
+    case 'bucket': {
+      const scale = scaleOf(spec.type);
+      if (kind === 'number' && only('width') && (scale === undefined || m.width! > 10 ** -scale)) return Object.freeze({ kind: 'bucket', width: m.width! });
       break;
+    }
   }
   return invalid(`mask ${m.kind} does not fit ${table}.${column}`);
 }
@@ -104,13 +123,13 @@ function maskOf(table: string, column: string, m: z.infer<typeof MaskShape>, exp
 export function refinementsOf(d: Shape, tables: Readonly<Record<string, readonly string[]>>, today: string, maskKey?: string): Pick<Scope, 'filters' | 'locationFilters' | 'masks'> {
   const filters: Record<string, readonly RowFilter[]> = {};
   for (const [table, list] of Object.entries(d.row_filters ?? {})) {
-    if (!tables[table]) invalid(`row filters on ${table}, which the decision does not expose`);
+    if (!Object.hasOwn(tables, table)) invalid(`row filters on ${table}, which the decision does not expose`);
     if (list.length) filters[table] = Object.freeze(list.map((f) => filterOf(table, f, today)));
   }
   const locationFilters = (d.location_filters ?? []).map((f) => filterOf('locations', f, today));
   const masks: Record<string, Readonly<Record<string, Mask>>> = {};
   for (const [table, cols] of Object.entries(d.masks ?? {})) {
-    const exposed = tables[table] ?? invalid(`masks on ${table}, which the decision does not expose`);
+    const exposed = Object.hasOwn(tables, table) ? tables[table]! : invalid(`masks on ${table}, which the decision does not expose`);
     const m = Object.fromEntries(Object.entries(cols).map(([c, mask]) => [c, maskOf(table, c, mask, exposed, maskKey)]));
     if (Object.keys(m).length) masks[table] = Object.freeze(m);
   }

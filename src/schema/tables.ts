@@ -85,6 +85,20 @@ export const SANDBOX_TABLES: Readonly<Record<string, SandboxTableSpec>> = Object
   },
 });
 
+/**
+ * A sandbox table by name, or undefined: own entries only, so a name a decision or a catalog
+ * supplies (`constructor`, `__proto__`) never reaches the prototype chain.
+ */
+export function sandboxTable(name: string): SandboxTableSpec | undefined {
+  return Object.hasOwn(SANDBOX_TABLES, name) ? SANDBOX_TABLES[name] : undefined;
+}
+
+/** A column of a sandbox table by name, or undefined (own entries only, as sandboxTable). */
+export function sandboxColumn(table: string, column: string): SandboxColumnSpec | undefined {
+  const t = sandboxTable(table);
+  return t && Object.hasOwn(t.columns, column) ? t.columns[column] : undefined;
+}
+
 /** Every raw table name in the warehouse, exposed or not (for forbidden-name checks). */
 export const RAW_TABLE_NAMES: readonly string[] = Object.freeze([
   'dim_tenants',

@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { SplitplaneError } from '../errors.js';
 import { ID_PATTERN, idsWellFormed } from '../ids.js';
+import { isCalendarDate } from '../util/calendar-date.js';
 
 /** The scope values a sandbox text may ask for. */
 export type ScopeParam = 'sp_tenant' | 'sp_business' | 'sp_locations';
@@ -47,9 +48,8 @@ export interface Binding {
 }
 
 const DECISION_PARAM = /^sp_v[1-9][0-9]{0,3}$/;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const fits = (type: string, v: unknown): boolean =>
-  type === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === 'string' && v.length <= 200 && (type !== 'date' || DATE.test(v));
+  type === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === 'string' && v.length <= 200 && (type !== 'date' || isCalendarDate(v));
 
 /** A decision value whose name, type and value agree; anything else is a broken sandbox. */
 function decisionBinding(p: DecisionParam): Binding {
