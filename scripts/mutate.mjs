@@ -84,7 +84,11 @@ const MUTATIONS = [
   ['refine-unknown-column', 'src/policy/refinements.ts', '  if (!spec) invalid(`filter on unknown column ${table}.${f.column}`);', ''],
   ['refine-value-types', 'src/policy/refinements.ts', "    if (!fits) invalid(`a value of ${table}.${f.column} that is not ${kind}`);", ''],
   ['refine-mask-exposed', 'src/policy/refinements.ts', '  if (!spec || !exposed.includes(column)) invalid(', '  if (!spec) invalid('],
-  ['refine-unexposed-table', 'src/policy/refinements.ts', "    if (!tables[table]) invalid(`row filters on ${table}, which the decision does not expose`);", ''],
+  ['refine-unexposed-table', 'src/policy/refinements.ts', "    if (!Object.hasOwn(tables, table)) invalid(`row filters on ${table}, which the decision does not expose`);", ''],
+  ['refine-safe-integers', 'src/policy/refinements.ts', '(!INTEGER_TYPES.has(spec.type) || Number.isSafeInteger(v))', 'true'],
+  ['refine-calendar-dates', 'src/util/calendar-date.ts', "d.toISOString().slice(0, 10) === v", 'true'],
+  ['registry-own-columns', 'src/schema/tables.ts', 't && Object.hasOwn(t.columns, column) ? t.columns[column] : undefined', 't?.columns[column]'],
+  ['refine-round-changes', 'src/policy/refinements.ts', "(scale === undefined || m.digits! < scale)", 'true'],
   ['bind-decision-values', 'src/warehouse/bindings.ts', "  if (!ok) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `decision value ${p.name}` });", ''],
   // the bound scope: values only from the verified scope, and only the parameters the text was built with
   ['bind-needs-scope', 'src/warehouse/bindings.ts', "  if (!scope) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'bound sandbox text without a verified scope' });", '  if (!scope) return [];'],
