@@ -134,6 +134,38 @@ const TESTS = [
 const root = process.cwd();
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 const selected = MUTATIONS.filter(([id]) => !only || only.has(id));
+/** Runs the suites in a scratch copy of the project, with `file` changed to `text` when given. */
+function runIn(id, file, text) {
+  const scratch = mkdtempSync(join(tmpdir(), `splitplane-mutant-${id}-`));
+  for (const entry of ['src', 'test', 'policies', 'catalog', 'config', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
+    cpSync(join(root, entry), join(scratch, entry), { recursive: true });
+  }
+  symlinkSync(join(root, 'node_modules'), join(scratch, 'node_modules'));
+  if (file) writeFileSync(join(scratch, file), text);
+  const run = spawnSync(join(root, 'node_modules/.bin/vitest'), ['run', ...(values.bail ? ['--bail=1'] : []), ...TESTS], {
+    cwd: scratch,
+    env: { ...process.env, SPLITPLANE_PROPERTY_RUNS: values.runs, NO_COLOR: '1' },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  rmSync(scratch, { recursive: true, force: true });
+  // eslint-disable-next-line no-control-regex
+  const out = `${run.stdout}\n${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  if (process.env.MUTATE_DEBUG) writeFileSync(join(root, 'test-artifacts', `mutant-${id}.log`), out);
+  return { status: run.status, failed: [...new Set([...out.matchAll(/^ FAIL +(.+?)\s*$/gm)].map((m) => m[1].trim()))] };
+}
+
+mkdirSync(join(root, 'test-artifacts'), { recursive: true });
+// The unmutated code must pass the same suites with the same options first: a test that fails on
+// its own would count every mutant as killed.
+const baseline = runIn('baseline');
+if (baseline.status !== 0) {
+  console.log(`baseline FAILED with no mutation (${baseline.failed.length} failing tests): ${baseline.failed.slice(0, 3).join(' | ')}`);
+  console.log('fix the suites before reading any mutant as killed');
+  process.exit(2);
+}
+console.log('baseline                     passes');
+
 const results = [];
 for (const [id, file, find, replace] of selected) {
   const source = readFileSync(join(root, file), 'utf8');
@@ -143,31 +175,15 @@ for (const [id, file, find, replace] of selected) {
     console.log(`${id.padEnd(28)} ERROR: mutation text occurs ${count} times in ${file}`);
     continue;
   }
-  const scratch = mkdtempSync(join(tmpdir(), `splitplane-mutant-${id}-`));
-  for (const entry of ['src', 'test', 'policies', 'catalog', 'config', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
-    cpSync(join(root, entry), join(scratch, entry), { recursive: true });
-  }
-  symlinkSync(join(root, 'node_modules'), join(scratch, 'node_modules'));
-  writeFileSync(join(scratch, file), source.replace(find, replace));
   const started = Date.now();
-  const run = spawnSync(join(root, 'node_modules/.bin/vitest'), ['run', ...(values.bail ? ['--bail=1'] : []), ...TESTS], {
-    cwd: scratch,
-    env: { ...process.env, SPLITPLANE_PROPERTY_RUNS: values.runs, NO_COLOR: '1' },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  // eslint-disable-next-line no-control-regex
-  const out = `${run.stdout}\n${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
-  if (process.env.MUTATE_DEBUG) writeFileSync(join(root, 'test-artifacts', `mutant-${id}.log`), out);
-  const failed = [...new Set([...out.matchAll(/^ FAIL +(.+?)\s*$/gm)].map((m) => m[1].trim()))];
+  const run = runIn(id, file, source.replace(find, replace));
+  const failed = run.failed;
   const killed = run.status !== 0;
   results.push({ id, file, killed, failedTests: failed.length, examples: failed.slice(0, 3), seconds: (Date.now() - started) / 1000 });
   console.log(`${id.padEnd(28)} ${killed ? 'killed  ' : 'SURVIVED'} ${String(failed.length).padStart(3)} failing tests  ${failed.slice(0, 2).join(' | ')}`);
-  rmSync(scratch, { recursive: true, force: true });
 }
 
 const killed = results.filter((r) => r.killed).length;
-mkdirSync(join(root, 'test-artifacts'), { recursive: true });
 writeFileSync(join(root, 'test-artifacts/mutation.json'), `${JSON.stringify({ runs: Number(values.runs), results }, null, 2)}\n`);
 console.log(`\n${killed} of ${results.length} mutations killed; report: test-artifacts/mutation.json`);
 process.exit(killed === results.length ? 0 : 1);
