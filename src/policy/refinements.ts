@@ -41,7 +41,6 @@ export function kindOf(sqlType: string): ValueKind {
   return 'number';
 }
 
-
 /** Integer column types: a value must be an integer a double holds exactly (|v| <= 2^53 - 1), or two IDs could compare equal. */
 const INTEGER_TYPES = new Set(['BIGINT', 'INTEGER', 'SMALLINT']);
 
@@ -84,6 +83,7 @@ function maskOf(table: string, column: string, m: z.infer<typeof MaskShape>, exp
   const spec = sandboxColumn(table, column);
   if (!spec || !exposed.includes(column)) invalid(`mask on ${table}.${column}, which the decision does not expose`);
   const kind = kindOf(spec.type);
+  const scale = scaleOf(spec.type);
   const extra = Object.keys(m).filter((k) => k !== 'kind');
   const only = (...keys: string[]) => extra.every((k) => keys.includes(k)) && keys.every((k) => k in m);
   switch (m.kind) {
@@ -102,16 +102,12 @@ function maskOf(table: string, column: string, m: z.infer<typeof MaskShape>, exp
       break;
     // A rounding or bucketing that changes no value masks nothing: refused, as a policy mistake
     // that would otherwise show the raw column under the name of a mask.
-    case 'round': {
-      const scale = scaleOf(spec.type);
+    case 'round':
       if (kind === 'number' && only('digits') && (scale === undefined || m.digits! < scale)) return Object.freeze({ kind: 'round', digits: m.digits! });
       break;
-    }
-    case 'bucket': {
-      const scale = scaleOf(spec.type);
+    case 'bucket':
       if (kind === 'number' && only('width') && (scale === undefined || m.width! > 10 ** -scale)) return Object.freeze({ kind: 'bucket', width: m.width! });
       break;
-    }
   }
   return invalid(`mask ${m.kind} does not fit ${table}.${column}`);
 }

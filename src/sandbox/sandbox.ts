@@ -14,7 +14,7 @@ import { SplitplaneError } from '../errors.js';
 import type { Scope } from '../policy/scope.js';
 import { scopeIdsWellFormed, type SandboxParam, type ScopeParam } from '../warehouse/bindings.js';
 import type { Dialect } from '../warehouse/connector.js';
-import { SANDBOX_TABLES } from '../schema/tables.js';
+import { SANDBOX_TABLES, sandboxColumn, sandboxTable } from '../schema/tables.js';
 import { filterSql, maskSql, refineDialect, type BindValue } from './refine.js';
 import { sandboxCteList } from './statement.js';
 
@@ -91,9 +91,9 @@ function build(scope: Scope, dialect: Dialect): Sandbox {
   };
   const q = (c: string): string => dialect.quoteIdent(c);
   // The decision's filters over the locations dimension, as a predicate on its raw columns.
-  const locationFilters = (scope.locationFilters ?? []).map((f) => ({ f, spec: SANDBOX_TABLES['locations']!.columns[f.column]! }));
+  const locationFilters = (scope.locationFilters ?? []).map((f) => ({ f, spec: sandboxColumn('locations', f.column)! }));
   for (const name of Object.keys(scope.tables).sort()) {
-    const spec = SANDBOX_TABLES[name];
+    const spec = sandboxTable(name);
     const allowed = scope.tables[name] ?? [];
     if (!spec) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `no sandbox spec for ${name}` });
     const masks = scope.masks?.[name] ?? {};

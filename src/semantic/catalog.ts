@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SplitplaneError } from '../errors.js';
-import { SANDBOX_TABLES } from '../schema/tables.js';
+import { sandboxColumn, sandboxTable } from '../schema/tables.js';
 import { deepFreeze } from '../util/freeze.js';
 import { namesIn, parseExpr, type Expr } from './expr.js';
 
@@ -144,11 +144,11 @@ export function parseCatalog(raw: unknown, source = 'catalog'): Catalog {
   }
   const c = r.data;
   const problems: string[] = [];
-  const column = (table: string, col: string): boolean => SANDBOX_TABLES[table]?.columns[col] !== undefined;
+  const column = (table: string, col: string): boolean => sandboxColumn(table, col) !== undefined;
 
   const aliases = new Map<string, string>();
   for (const [name, t] of Object.entries(c.tables)) {
-    if (!SANDBOX_TABLES[name]) problems.push(`table ${name} is not a sandbox table`);
+    if (!sandboxTable(name)) problems.push(`table ${name} is not a sandbox table`);
     if (t.time !== undefined && !column(name, t.time)) problems.push(`table ${name}: no column ${t.time}`);
     for (const [target, key] of Object.entries(t.joins)) {
       if (!c.tables[target]) problems.push(`table ${name} joins unknown table ${target}`);
