@@ -4,6 +4,7 @@ import type { RequestTrace } from '../audit/trace.js';
 import { SplitplaneError } from '../errors.js';
 import type { Identity } from '../identity/identity.js';
 import { ID_PATTERN } from '../ids.js';
+import { redactSecrets } from '../util/redact.js';
 import type { Reference } from '../intent/analyze.js';
 import type { Scope } from '../policy/scope.js';
 import type { ValueIndex } from '../semantic/values.js';
@@ -45,8 +46,17 @@ export function claimedIds(body: Buffer): AuditEvent['identity'] {
   }
 }
 
-/** An error's cause, for the log (never the client). */
+/**
+ * An error's cause, for the log (never the client): every link of its cause chain (the audit
+ * sink's own cause, a database's duplicate key, a refused connection), with passwords in URLs
+ * replaced.
+ */
 export function describeCause(cause: unknown): string | undefined {
   if (cause === undefined) return undefined;
-  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  const links: string[] = [];
+  for (let c: unknown = cause, depth = 0; c !== undefined && c !== null && depth < 5; depth++) {
+    links.push(c instanceof Error ? `${c.name}: ${c.message}` : String(c));
+    c = c instanceof Error ? c.cause : undefined;
+  }
+  return redactSecrets(links.join(' <- '));
 }

@@ -24,6 +24,7 @@ import { asSplitplaneError, SplitplaneError } from '../../errors.js';
 import { registeredIdentity, verifiedIdentity, verifyCaller, type Caller, type Identity } from '../../identity/identity.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { runAsk, type PipelineDeps } from '../../pipeline.js';
+import { describeCause } from '../../pipeline/checks.js';
 import { guardExecute, locationsInScope, scopeAndSandbox } from '../../pipeline/sql.js';
 import { describeSandbox } from '../../sandbox/sandbox.js';
 import { publicMetrics } from '../../semantic/catalog.js';
@@ -59,7 +60,7 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
     } catch (err) {
       const e = asSplitplaneError(err);
       if (e.statusCode === 401) await limits.failures.record(req);
-      const recorded = await door.finish({ statusCode: e.statusCode, body: e.toBody(req.id) }, deps.audit, (cause) => deps.log('audit write failed', { requestId: req.id, cause: String(cause) }));
+      const recorded = await door.finish({ statusCode: e.statusCode, body: e.toBody(req.id) }, deps.audit, (cause) => deps.log('audit write failed', { requestId: req.id, cause: describeCause(cause) }));
       return refuse(req, reply, deps, recorded.statusCode === e.statusCode ? e : new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE'));
     }
     const server = new McpServer({ name: 'splitplane', version: o.version });
@@ -98,7 +99,7 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
         out = e.toBody(trace.requestId);
         if (statusCode >= 500) deps.log('tool failed', { requestId: trace.requestId, tool: name, code: e.code, detail: e.message });
       }
-      const recorded = await trace.finish({ statusCode, body: statusCode === 200 ? { status: 'answered' } : out }, deps.audit, (cause) => deps.log('audit write failed', { requestId: trace.requestId, cause: String(cause) }));
+      const recorded = await trace.finish({ statusCode, body: statusCode === 200 ? { status: 'answered' } : out }, deps.audit, (cause) => deps.log('audit write failed', { requestId: trace.requestId, cause: describeCause(cause) }));
       const failed = recorded.statusCode !== 200;
       return toolResult(failed && statusCode === 200 ? recorded.body : out, failed);
     };
