@@ -5,13 +5,16 @@
  * beside two baselines measured in the same run: the warehouse execution of
  * the same final SQL, and the floor of the work no design can skip on SQL it
  * has not seen: one SigV4 verification, one engine parse of the final SQL and
- * one policy evaluation (opa-wasm, uncached).
+ * one policy evaluation (opa-wasm, uncached). Also the cost of the warehouse
+ * file identity check (fileIdentity: one statSync with bigint, made before
+ * and after every execution and directory read) against the execute p50.
  *
  *   npm run bench:layers -- [--n 10000] [--out bench/results/layers.json]
  *
  * Prints a table and writes a JSON report whose `scopes` hold, per scope size,
  * guardFirstSightP50Us, guardFirstSightP99Us, layersFirstSightP99Us and
- * floorP50Us. Not a test: no assertion on time.
+ * floorP50Us, and `identityCheck` its p50/p99 and ratio to execute. Not a
+ * test: no assertion on time.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -33,6 +36,7 @@ import { loadCatalog } from '../src/semantic/catalog.js';
 import { loadOpaWasmPolicy } from '../src/policy/opa-wasm.js';
 import { buildSandbox, describeSandbox } from '../src/sandbox/sandbox.js';
 import { openDuckDb } from '../src/engines/duckdb/connector.js';
+import { fileIdentity } from '../src/engines/duckdb/pool.js';
 import { loadDirectory } from '../src/warehouse/directory-query.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '10000' }, out: { type: 'string', default: 'bench/results/layers.json' } } });
@@ -158,6 +162,39 @@ for (const p of PERSONAS) {
 
 const scopes = report['scopes'] as Record<string, { guardFirstSightP50Us: number }>;
 rows.push(`\nguard on first-seen SQL, p50: 10,000 locations / 2 locations = ${(scopes['10000']!.guardFirstSightP50Us / scopes['2']!.guardFirstSightP50Us).toFixed(2)}`);
+
+// The warehouse file identity check (connector.ts: the connector is latched to the file it opened), as
+// the connector makes it: statSync(path, {bigint: true}) and the identity string, on the demo file.
+// Every execution makes it twice (before and after); compared with each persona's execute p50 above
+// (which already includes those two checks).
+const ITERATIONS = 20 * N;
+const opened = fileIdentity(dbPath);
+const identitySamples: number[] = [];
+for (let i = 0; i < ITERATIONS; i++) {
+  const t0 = process.hrtime.bigint();
+  const id = fileIdentity(dbPath);
+  identitySamples.push(Number(process.hrtime.bigint() - t0) / 1000);
+  if (id !== opened) throw new Error('the bench file changed under the bench');
+}
+const identity = stats(identitySamples);
+const executeP50 = Object.fromEntries(
+  Object.entries(report['personas'] as Record<string, { execute: { p50: number } }>).map(([name, v]) => [name, v.execute.p50]),
+);
+const fastestExecute = Math.min(...Object.values(executeP50));
+report['identityCheck'] = {
+  iterations: ITERATIONS,
+  p50Us: identity.p50,
+  p99Us: identity.p99,
+  perExecution: 2,
+  executeP50Us: executeP50,
+  twoChecksOverFastestExecuteP50: (2 * identity.p50) / fastestExecute,
+};
+rows.push(`\nwarehouse file identity check (statSync bigint, ${ITERATIONS} iterations)`);
+rows.push('check        p50 µs     p99 µs');
+rows.push(`${'fileIdentity'.padEnd(10)} ${identity.p50.toFixed(1).padStart(9)} ${identity.p99.toFixed(1).padStart(10)}`);
+for (const [name, exec] of Object.entries(executeP50)) {
+  rows.push(`fileIdentity p50 / execute p50 (${name}, ${exec.toFixed(0)} µs) = ${(identity.p50 / exec).toFixed(4)}; 2 checks per execution = ${((2 * identity.p50) / exec).toFixed(4)}`);
+}
 mkdirSync(dirname(values.out), { recursive: true });
 writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`machine: ${JSON.stringify(report['machine'])}${rows.join('\n')}\n\nreport: ${values.out}`);

@@ -3,12 +3,14 @@
  * (its Redis store when Redis is configured, so every replica shares the
  * counters; in memory otherwise). They run right after layer 1, keyed on the
  * verified identity: unsigned or forged requests cannot spend someone else's
- * quota. When Redis is down they fail open or closed as configured.
+ * quota. When Redis is down they refuse (redis.whenDown: closed) or count in this replica's memory (open).
  */
 import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 // The plugin's own Redis store (CommonJS, no types), wrapped below only to name its keys.
 // @ts-expect-error no declaration file for the store module
 import RedisStore from '@fastify/rate-limit/store/RedisStore.js';
+// @ts-expect-error no declaration file for the store module
+import LocalStore from '@fastify/rate-limit/store/LocalStore.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
@@ -21,18 +23,28 @@ const NAMESPACE = 'splitplane:rl:';
  * The plugin's Redis store, with keys named by what is counted (`splitplane:rl:tenant:12`,
  * `splitplane:rl:admin:<session>`, `splitplane:rl:address-failures:<ip>`): its own child store
  * prefixes a route's method and URL, which a limiter made outside a route does not have
- * (`splitplane:rl:undefinedundefined-admin:...`).
+ * (`splitplane:rl:undefinedundefined-admin:...`). With `localWhenDown` (redis.whenDown: open), a
+ * count Redis cannot take is taken by the plugin's own in-memory store instead: while Redis is away
+ * each replica enforces the limits on what it sees itself.
  */
-function namedRedisStore(redis: Redis): FastifyRateLimitStoreCtor {
-  type Store = { incr(key: string, cb: unknown, timeWindow: number, max: number): void };
+function namedRedisStore(redis: Redis, localWhenDown: boolean): FastifyRateLimitStoreCtor {
+  type Incr = (key: string, cb: (err: unknown, res?: unknown) => void, timeWindow: number, max: number) => void;
+  type Store = { incr: Incr };
   type Options = { continueExceeding?: boolean; exponentialBackoff?: boolean; routeInfo?: { method?: string; url?: string } };
-  const make = (o: Options, key: string): Store => new (RedisStore as unknown as new (...a: unknown[]) => Store)(o.continueExceeding, o.exponentialBackoff, redis, key);
+  const make = (o: Options, key: string): Store => {
+    const shared = new (RedisStore as unknown as new (...a: unknown[]) => Store)(o.continueExceeding, o.exponentialBackoff, redis, key);
+    if (!localWhenDown) return shared;
+    const local = new (LocalStore as unknown as new (...a: unknown[]) => Store)(o.continueExceeding, o.exponentialBackoff);
+    return {
+      incr: (k, cb, timeWindow, max) => shared.incr(k, (err, res) => (err ? local.incr(`${key}${k}`, cb, timeWindow, max) : cb(null, res)), timeWindow, max),
+    };
+  };
   return class NamedRedisStore {
     readonly #inner: Store;
     constructor(params: Options) {
       this.#inner = make(params, NAMESPACE);
     }
-    incr(key: string, cb: unknown, timeWindow: number, max: number): void {
+    incr(key: string, cb: (err: unknown, res?: unknown) => void, timeWindow: number, max: number): void {
       this.#inner.incr(key, cb, timeWindow, max);
     }
     child(o: Options): Store {
@@ -57,9 +69,9 @@ export interface AddressFailures {
 export function registerRateLimits(app: FastifyInstance, config: Config, redis: Redis | undefined): { check: LimitCheck; failures: AddressFailures } {
   void app.register(rateLimit, {
     global: false,
-    skipOnError: config.rateLimit.redisDown === 'open',
+    skipOnError: false,
     nameSpace: NAMESPACE,
-    ...(redis ? { redis, store: namedRedisStore(redis) } : {}),
+    ...(redis ? { redis, store: namedRedisStore(redis, config.redis.whenDown === 'open') } : {}),
   });
   const who = new WeakMap<FastifyRequest, Identity>();
   let limiters: [string, Limiter][] | undefined;

@@ -1,8 +1,8 @@
 /**
  * Several replicas against one Redis (127.0.0.1:6379, database 7): a request
  * replayed to another replica is refused; rate limits are shared; and what
- * happens when Redis is down (replay checks fail closed; rate limits fail
- * open by default, closed when configured). Outside CI the suite skips when
+ * happens when Redis is down (redis.whenDown: closed refuses, open falls
+ * back to each replica's memory). Outside CI the suite skips when
  * Redis is not running (start it with: redis-server --daemonize yes).
  */
 import { request as httpRequest } from 'node:http';
@@ -107,8 +107,9 @@ describe('a per-tenant limit (in memory, no Redis)', () => {
 
 describe('when Redis is down', () => {
   const DOWN = { redis: { url: 'redis://127.0.0.1:1/0', commandTimeoutMs: 200 } };
+  const OPEN = { redis: { ...DOWN.redis, whenDown: 'open' }, rateLimit: { perAdmin: { max: 3, windowMs: 60_000 } } };
 
-  it('replay checks fail closed', async () => {
+  it('closed (the default): replay checks refuse every signed request', async () => {
     const svc = await startTestService({}, DOWN);
     try {
       expect(await send(svc, FRANCHISE_OWNER)).toMatchObject({ statusCode: 503, code: 'SP_ERR_REPLAY_CACHE_UNAVAILABLE' });
@@ -117,21 +118,32 @@ describe('when Redis is down', () => {
     }
   });
 
-  it('rate limits fail open by default', async () => {
+  it('closed (the default): rate limits refuse too, whatever checks replays', async () => {
     const svc = await startTestService({ replayCache: new MemoryReplayCache() }, DOWN);
-    try {
-      expect((await send(svc, FRANCHISE_OWNER)).statusCode).toBe(200);
-    } finally {
-      await svc.close();
-    }
-  });
-
-  it('rate limits fail closed when configured so', async () => {
-    const svc = await startTestService({ replayCache: new MemoryReplayCache() }, { ...DOWN, rateLimit: { redisDown: 'closed' } });
     try {
       expect(await send(svc, FRANCHISE_OWNER)).toMatchObject({ statusCode: 503, code: 'SP_ERR_RATE_LIMIT_UNAVAILABLE' });
     } finally {
       await svc.close();
     }
+  });
+
+  it("open: answers from this replica's memory: a replay to it is still refused, and its own limits still count", async () => {
+    const svc = await startTestService({}, OPEN);
+    try {
+      const body = JSON.stringify({ ...FRANCHISE_OWNER, question: QUESTION });
+      const headers = await signedHeaders(body);
+      expect((await send(svc, FRANCHISE_OWNER, headers, body)).statusCode).toBe(200);
+      expect(await send(svc, FRANCHISE_OWNER, headers, body)).toMatchObject({ statusCode: 401, code: 'SP_ERR_SIGNATURE_REPLAY' });
+      expect((await send(svc, FRANCHISE_OWNER)).statusCode).toBe(200);
+      expect((await send(svc, FRANCHISE_OWNER)).statusCode).toBe(200);
+      expect(await send(svc, FRANCHISE_OWNER)).toMatchObject({ statusCode: 429, code: 'SP_ERR_RATE_LIMITED' });
+      expect((await send(svc, BRAND_MANAGER)).statusCode).toBe(200);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('refuses the setting it replaced, with a message naming the new one', async () => {
+    await expect(startTestService({}, { ...DOWN, rateLimit: { redisDown: 'closed' } })).rejects.toMatchObject({ code: 'SP_ERR_CONFIG', message: expect.stringContaining('redis.whenDown') });
   });
 });

@@ -9,8 +9,18 @@
  * stop is killed. This process keeps its own instance only for the guard's
  * engine parse (json_serialize_sql), the directory and readiness, so those
  * never wait behind a user's query.
+ *
+ * The connector is latched to the file it opened. Its identity (device,
+ * inode, size, modification time: fileIdentity) is recorded once, at open;
+ * every engine worker must find that same file or refuse to start (worker.ts),
+ * and every execution and directory read checks the file at the path before
+ * and after it runs. Once the file there was deleted, or another renamed or
+ * copied over it, each fails SP_ERR_WAREHOUSE_UNAVAILABLE (503), and so does
+ * readiness. There is no hot reload, on purpose: the directory (admins and
+ * grants) was read from the opened file, so serving rows from a new one would
+ * answer under a scope read from another file. The remedy is a restart, which
+ * opens the new file and reads its directory together.
  */
-import { existsSync, statSync } from 'node:fs';
 import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SplitplaneError } from '../../errors.js';
 import { ALLOWED_FUNCTIONS, SQL_VALUE_FUNCTIONS } from '../../guard/allow-list.js';
@@ -21,7 +31,7 @@ import { duckdbDialect } from './dialect.js';
 import { duckdbEngineCheck } from './engine-check.js';
 import { DUCKDB_OPERATOR_FUNCTIONS } from './functions.js';
 import { DUCKDB_PLAN_POLICY } from './plan-check.js';
-import { EnginePool } from './pool.js';
+import { EnginePool, fileIdentity } from './pool.js';
 
 /** Options for {@link openDuckDb}. */
 export interface DuckDbOptions {
@@ -53,7 +63,9 @@ export const DUCKDB_LOCKDOWN: Readonly<Record<string, string>> = Object.freeze({
 
 /** Open the warehouse file locked down. Fails at start-up (not at the first request) when it cannot. */
 export async function openDuckDb(opts: DuckDbOptions): Promise<EngineConnector> {
-  if (!existsSync(opts.path)) {
+  // The file this service serves, for its whole life (see the top of this file).
+  const identity = fileIdentity(opts.path);
+  if (identity === undefined) {
     throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `no DuckDB file at ${opts.path}` });
   }
   let instance: DuckDBInstance;
@@ -75,6 +87,10 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<EngineConnector> 
   } catch (cause) {
     throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `cannot open ${opts.path}`, cause });
   }
+  if (fileIdentity(opts.path) !== identity) {
+    instance.closeSync();
+    throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `${opts.path} was replaced or deleted while the service opened it` });
+  }
   if (shadowing.length) {
     instance.closeSync();
     throw new SplitplaneError('SP_ERR_CONFIG', {
@@ -89,6 +105,7 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<EngineConnector> 
   const workers = opts.workers ?? 4;
   const pool = new EnginePool({
     path: opts.path,
+    identity,
     settings: workerSettings(opts),
     size: workers,
     perTenant: Math.min(workers, opts.workersPerTenant ?? Math.ceil(workers / 2)),
@@ -107,17 +124,7 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<EngineConnector> 
     instance.closeSync();
     throw err;
   }
-  return new DuckDbConnector(instance, parsers, pool, opts.path, fileIdentity(opts.path));
-}
-
-/** The file's device and inode: a file deleted or replaced under the running service has another (or none). */
-function fileIdentity(path: string): string | undefined {
-  try {
-    const s = statSync(path);
-    return `${s.dev}:${s.ino}`;
-  } catch {
-    return undefined;
-  }
+  return new DuckDbConnector(instance, parsers, pool, opts.path, identity);
 }
 
 /** The settings each engine worker opens the file with: the lockdown, then its share of threads and memory. */
@@ -163,9 +170,10 @@ class DuckDbConnector implements EngineConnector {
   #closed = false;
 
   readonly #path: string;
-  readonly #identity: string | undefined;
+  /** The fileIdentity of the file opened: the only file this connector ever answers from. */
+  readonly #identity: string;
 
-  constructor(instance: DuckDBInstance, parsers: readonly Parser[], pool: EnginePool, path: string, identity: string | undefined) {
+  constructor(instance: DuckDBInstance, parsers: readonly Parser[], pool: EnginePool, path: string, identity: string) {
     this.#instance = instance;
     this.#parsers = parsers;
     this.pool = pool;
@@ -174,15 +182,24 @@ class DuckDbConnector implements EngineConnector {
   }
 
   async execute(sql: string, opts: ExecuteOptions): Promise<QueryResult> {
+    this.#sameFile();
     // A closed connector has closed its pool, which refuses the run.
-    return this.pool.run({
-      sql,
-      rowCap: opts.rowCap,
-      timeoutMs: opts.timeoutMs,
-      tenant: opts.scope?.tenantId ?? '',
-      bindings: bindScope(opts.bindings, opts.scope),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    const result = await this.pool
+      .run({
+        sql,
+        rowCap: opts.rowCap,
+        timeoutMs: opts.timeoutMs,
+        tenant: opts.scope?.tenantId ?? '',
+        bindings: bindScope(opts.bindings, opts.scope),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      })
+      .catch((err: unknown) => {
+        this.#sameFile(err); // a failure because the file changed under the run is that, not an engine error
+        throw err;
+      });
+    // Copied over while it ran, a worker's open file may have changed under the query: no such rows.
+    this.#sameFile();
+    return result;
   }
 
   async engineParse(sql: string): Promise<unknown> {
@@ -201,9 +218,13 @@ class DuckDbConnector implements EngineConnector {
   }
 
   async readDirectory(sql: string): Promise<readonly Record<string, unknown>[]> {
+    // A reload (SIGHUP) must not read admins and grants from a file other than the one served.
+    this.#sameFile();
     const conn = await this.#connect();
     try {
-      return (await conn.runAndReadAll(sql)).getRowObjectsJson();
+      const rows = (await conn.runAndReadAll(sql)).getRowObjectsJson();
+      this.#sameFile();
+      return rows;
     } finally {
       conn.closeSync();
     }
@@ -215,9 +236,7 @@ class DuckDbConnector implements EngineConnector {
    * started if none is).
    */
   async ping(): Promise<void> {
-    if (fileIdentity(this.#path) !== this.#identity) {
-      throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `${this.#path} was deleted or replaced since the service opened it; restart to serve the new file` });
-    }
+    this.#sameFile();
     const conn = await this.#connect();
     try {
       await conn.run('SELECT 1');
@@ -237,6 +256,15 @@ class DuckDbConnector implements EngineConnector {
       p.conn.closeSync();
     }
     this.#instance.closeSync();
+  }
+
+  /** Throws SP_ERR_WAREHOUSE_UNAVAILABLE unless the file at the path is still the one opened. */
+  #sameFile(cause?: unknown): void {
+    if (fileIdentity(this.#path) === this.#identity) return;
+    throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', {
+      detail: `${this.#path} was deleted or replaced since the service opened it; restart the service to serve the new file`,
+      ...(cause === undefined ? {} : { cause }),
+    });
   }
 
   async #connect(): Promise<DuckDBConnection> {

@@ -21,9 +21,17 @@
  * `warm` workers start with the pool and are replaced as soon as one exits, so
  * a killed worker does not leave the next caller waiting for a start; more
  * start on demand up to `size`.
+ *
+ * Every worker opens the file the pool was made for and no other: the pool
+ * sends the file's identity (fileIdentity: device, inode, size, modification
+ * time) with `init`, and a worker that finds another file at the path (the
+ * warehouse was renamed or copied over, or deleted) refuses to start. A worker
+ * that fails to start is not replaced at once (the next query or readiness
+ * check tries again), so a file that stays wrong costs one start per demand,
+ * never a respawn loop; what waited for it fails SP_ERR_WAREHOUSE_UNAVAILABLE.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +42,14 @@ import type { Cell, QueryResult, ResultColumn } from '../../warehouse/connector.
 
 /** Parent to worker. */
 export type ToWorker =
-  | { readonly type: 'init'; readonly path: string; readonly settings: Record<string, string>; readonly planPolicy?: PlanPolicy | undefined }
+  | {
+      readonly type: 'init';
+      readonly path: string;
+      /** The {@link fileIdentity} of the file the parent opened: the worker opens that file or refuses to start. */
+      readonly identity: string;
+      readonly settings: Record<string, string>;
+      readonly planPolicy?: PlanPolicy | undefined;
+    }
   | { readonly type: 'run'; readonly id: number; readonly sql: string; readonly rowCap: number; readonly bindings: readonly Binding[] }
   | { readonly type: 'interrupt'; readonly id: number };
 
@@ -46,9 +61,28 @@ export type ToParent =
   | { readonly type: 'error'; readonly id: number; readonly message: string }
   | { readonly type: 'refused'; readonly id: number; readonly reason: string };
 
+/**
+ * Which file is at `path`: device, inode, size and modification time (ns), or undefined when there
+ * is none. Renaming another file over it changes the inode; copying over it keeps the inode but
+ * changes the modification time (and mostly the size); deleting it leaves none.
+ */
+export function fileIdentity(path: string): string | undefined {
+  try {
+    const s = statSync(path, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Options for {@link EnginePool}. */
 export interface EnginePoolOptions {
   readonly path: string;
+  /**
+   * The {@link fileIdentity} of the file the workers must open (the one the caller opened itself);
+   * default: the file at `path` when the pool is made.
+   */
+  readonly identity?: string | undefined;
   /** DuckDB settings for each worker's instance (the lockdown among them). */
   readonly settings: Readonly<Record<string, string>>;
   /** Most worker processes at once. */
@@ -148,6 +182,8 @@ const WORKER_EXEC_ARGV = here.endsWith('.ts') ? ['--import', 'tsx'] : [];
 export class EnginePool {
   readonly stats: PoolStats = { spawned: 0, killed: 0, exited: 0, timedOut: 0 };
   readonly #opts: EnginePoolOptions;
+  /** The file every worker must open (no file: none can start). */
+  readonly #identity: string;
   readonly #workers = new Set<Worker>();
   readonly #queue: Job[] = [];
   readonly #held = new Map<string, number>();
@@ -159,6 +195,7 @@ export class EnginePool {
   constructor(opts: EnginePoolOptions) {
     if (opts.size < 1 || opts.perTenant < 1) throw new RangeError('pool size and perTenant must be at least 1');
     this.#opts = opts;
+    this.#identity = opts.identity ?? fileIdentity(opts.path) ?? 'missing';
   }
 
   /** Run one query under the deadline. */
@@ -303,7 +340,7 @@ export class EnginePool {
     child.once('exit', () => {
       if (this.#workers.has(worker)) this.#onExit(worker);
     });
-    child.send({ type: 'init', path: this.#opts.path, settings: { ...this.#opts.settings }, planPolicy: this.#opts.planPolicy } satisfies ToWorker);
+    child.send({ type: 'init', path: this.#opts.path, identity: this.#identity, settings: { ...this.#opts.settings }, planPolicy: this.#opts.planPolicy } satisfies ToWorker);
     return worker;
   }
 

@@ -9,12 +9,18 @@
  * `interrupt`; the worker answers `ready` or `fatal`, then `result` or
  * `error` for each run. Engine error text may quote row values: it goes
  * back to the parent for its logs, never to a client.
+ *
+ * `init` carries the identity of the file the parent opened; the worker
+ * checks the file at the path before and after opening it and answers
+ * `fatal` (it never becomes ready) when either differs, so a warehouse
+ * renamed or copied over, or deleted, after the service started is never
+ * served by a worker started since.
  */
 import { createHash } from 'node:crypto';
 import { BIGINT, DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBResultReader, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { bindError, planViolation, type PlanPolicy } from './plan-check.js';
 import type { Binding } from '../../warehouse/bindings.js';
-import type { ToParent, ToWorker } from './pool.js';
+import { fileIdentity, type ToParent, type ToWorker } from './pool.js';
 
 let instance: DuckDBInstance | undefined;
 let planPolicy: PlanPolicy | undefined;
@@ -30,10 +36,22 @@ function send(msg: ToParent): void {
   process.send?.(msg);
 }
 
-async function init(path: string, settings: Record<string, string>, policy: PlanPolicy | undefined): Promise<void> {
+/** Throws unless the file at `path` is the one the parent opened. */
+function expectFile(path: string, identity: string, when: string): void {
+  const found = fileIdentity(path);
+  if (found !== identity) {
+    throw new Error(`${path} is not the file the service opened (${when}: ${found === undefined ? 'no file' : `identity ${found}`}, expected ${identity}); it was deleted or replaced`);
+  }
+}
+
+async function init(path: string, identity: string, settings: Record<string, string>, policy: PlanPolicy | undefined): Promise<void> {
   planPolicy = policy;
   try {
+    // Before: do not open another file. After: the file opened is the one that was checked (not one
+    // renamed or copied over it in between).
+    expectFile(path, identity, 'before opening');
     instance = await DuckDBInstance.create(path, settings);
+    expectFile(path, identity, 'after opening');
     const setup = await instance.connect();
     try {
       await setup.run('SET lock_configuration = true');
@@ -42,6 +60,12 @@ async function init(path: string, settings: Record<string, string>, policy: Plan
     }
     send({ type: 'ready' });
   } catch (err) {
+    try {
+      instance?.closeSync();
+    } catch {
+      // exiting anyway
+    }
+    instance = undefined;
     // Exit once the message is on its way, so the parent learns why.
     process.send?.({ type: 'fatal', message: err instanceof Error ? err.message : String(err) } satisfies ToParent, () => process.exit(1));
   }
@@ -128,7 +152,7 @@ function read(id: number, reader: DuckDBResultReader, rowCap: number): void {
 }
 
 process.on('message', (msg: ToWorker) => {
-  if (msg.type === 'init') void init(msg.path, msg.settings, msg.planPolicy);
+  if (msg.type === 'init') void init(msg.path, msg.identity, msg.settings, msg.planPolicy);
   else if (msg.type === 'run') void run(msg.id, msg.sql, msg.rowCap, msg.bindings);
   else if (msg.type === 'interrupt' && current?.id === msg.id) current.conn.interrupt();
 });
