@@ -17,6 +17,7 @@ export const ERRORS = {
   SP_ERR_DUPLICATE_KEY: { status: 400, message: 'The request body repeats a key.' },
   SP_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be application/json.' },
   SP_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  SP_ERR_REQUEST_TIMEOUT: { status: 408, message: 'The request was not received in time.' },
   SP_ERR_NOT_FOUND: { status: 404, message: 'No such route.' },
   // layer 1, stage identity: the signature
   SP_ERR_AUTH_MISSING: { status: 401, message: 'The request is not signed.' },
@@ -90,6 +91,8 @@ export const ERRORS = {
   // conversations
   SP_ERR_CONVERSATION_UNKNOWN: { status: 404, message: 'No such conversation; start a new one without a conversationId.' },
   SP_ERR_CONVERSATION_FORBIDDEN: { status: 403, message: 'That conversation belongs to another identity.' },
+  SP_ERR_CONVERSATION_EXPIRED: { status: 410, message: 'This conversation expired after an hour without questions; start a new one without a conversationId.' },
+  SP_ERR_CONVERSATION_FULL: { status: 409, message: 'This conversation reached its limit of questions; start a new one without a conversationId.' },
   // feedback (stage feedback)
   SP_ERR_FEEDBACK_UNKNOWN_REQUEST: { status: 404, message: 'No answered request with that id is known here.' },
   SP_ERR_FEEDBACK_FORBIDDEN: { status: 403, message: 'Only the identity that asked may rate the answer.' },
@@ -159,6 +162,9 @@ const REASONS: Readonly<Record<number, string>> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',

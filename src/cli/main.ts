@@ -36,7 +36,7 @@ import { loadPostgres } from '../demo/load-postgres.js';
 import { SplitplaneError } from '../errors.js';
 import { signRequest } from '../client/sign.js';
 import { credentialFor, loadCredentialStore } from '../identity/credentials.js';
-import { buildApp, closeGracefully } from '../server/app.js';
+import { buildApp, drainAndClose } from '../server/app.js';
 import { createServices } from '../server/services.js';
 import { policyExplain, policyTest } from './policy.js';
 
@@ -182,8 +182,8 @@ function done(code: number): void {
   lastCode = code;
 }
 
-/** How long shutdown waits for running requests. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/** How long shutdown waits, once the listener is closed, for requests still running. */
+const DRAIN_LIMIT_MS = 10_000;
 
 async function serve(values: { config?: string }): Promise<void> {
   const config = loadConfig(values.config);
@@ -192,18 +192,22 @@ async function serve(values: { config?: string }): Promise<void> {
   const app = buildApp(services, {
     logger: { level: process.env['LOG_LEVEL'] ?? 'info', redact: ['req.headers.authorization'] },
   });
-  // Stop accepting, let running requests finish (at most SHUTDOWN_GRACE_MS) and be audited, answer
-  // late arrivals with SP_ERR_SHUTTING_DOWN, then close the warehouse, Redis and the audit sink.
-  let stopping = false;
+  // On the signal: /readyz turns 503 and new requests get SP_ERR_SHUTTING_DOWN with Connection: close
+  // while the service keeps listening for server.shutdownGraceMs; then stop listening, let running
+  // requests finish (at most DRAIN_LIMIT_MS) and be audited, and close the warehouse, Redis and the
+  // audit sink. A second signal skips what is left of the grace period.
+  let stopping: AbortController | undefined;
   const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info({ signal }, 'splitplane stopping');
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS)));
-    const closed = await Promise.race([closeGracefully(app).then(() => 'closed' as const), grace]);
-    clearTimeout(timer);
-    if (closed === 'timeout') app.log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still running at the end of the grace period');
+    if (stopping) {
+      if (!stopping.signal.aborted) app.log.info({ signal }, 'second signal: closing the listener now');
+      stopping.abort();
+      return;
+    }
+    stopping = new AbortController();
+    const graceMs = config.server.shutdownGraceMs;
+    app.log.info({ signal, graceMs }, 'splitplane stopping');
+    const drained = await drainAndClose(app, { graceMs, drainMs: DRAIN_LIMIT_MS, signal: stopping.signal });
+    if (drained === 'timeout') app.log.warn({ drainMs: DRAIN_LIMIT_MS }, 'requests still running at the end of the drain limit');
     await services.close();
     app.log.info('splitplane stopped');
     process.exit(0);

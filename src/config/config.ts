@@ -25,6 +25,18 @@ export const ConfigSchema = z
         allowNonLoopback: z.boolean().default(false),
         /** TLS (1.3 minimum) with certificate and key files; reloadable by restarting the listener. */
         tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
+        /**
+         * On SIGTERM/SIGINT: how long the service keeps listening while /readyz answers 503 and every new
+         * request (a kept-alive connection's included) gets 503 SP_ERR_SHUTTING_DOWN with Connection: close,
+         * before it stops listening and waits (at most 10 s) for the requests still running.
+         */
+        shutdownGraceMs: z.number().int().min(0).max(120_000).default(5_000),
+        /** The whole request, headers and body, must be received within this (Node's requestTimeout; headers too). */
+        requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+        /** The body must be received within this from when the headers arrived; else 408 and the connection is closed. */
+        bodyTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+        /** An idle kept-alive connection is closed after this (Node's keepAliveTimeout). */
+        keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(5_000),
       })
       .strict()
       .prefault({}),
@@ -107,6 +119,12 @@ export const ConfigSchema = z
         /** e.g. redis://127.0.0.1:6379. When set: replay cache and rate-limit counters are shared by every replica. */
         url: z.string().regex(/^rediss?:\/\//).optional(),
         commandTimeoutMs: z.number().int().min(10).max(10_000).default(500),
+        /**
+         * While Redis does not answer: `closed` refuses every signed request (503: replay checks and
+         * rate limits need it); `open` falls back to this replica's own memory for both (a replay to
+         * another replica, and each replica's own share of a limit, are not caught during the outage).
+         */
+        whenDown: z.enum(['closed', 'open']).default('closed'),
       })
       .strict()
       .prefault({}),
@@ -141,8 +159,8 @@ export const ConfigSchema = z
         perTenant: z.object({ max: z.number().int().min(1).default(600), windowMs: z.number().int().min(1_000).default(60_000) }).strict().prefault({}),
         /** Failed authentications (401) one client address may have per window; over it, its requests get 429 unverified and unaudited. */
         perAddressFailures: z.object({ max: z.number().int().min(1).default(30), windowMs: z.number().int().min(1_000).default(60_000) }).strict().prefault({}),
-        /** When Redis is down: `open` lets requests through (replay checks still fail closed); `closed` refuses them. */
-        redisDown: z.enum(['open', 'closed']).default('open'),
+        /** Replaced by redis.whenDown (it governs the replay cache too); named here only to refuse it with a clear message. */
+        redisDown: z.unknown().optional(),
       })
       .strict()
       .prefault({}),
@@ -201,6 +219,9 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
   ].filter(Boolean);
   if (c.mode !== 'demo' && demoOnly.length) {
     throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: ${demoOnly.join('; ')}: demo settings, allowed only with mode: demo` });
+  }
+  if (c.rateLimit.redisDown !== undefined) {
+    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: rateLimit.redisDown was replaced by redis.whenDown (closed or open), which governs replay checks and rate limits together` });
   }
   if (c.oidc.enabled && (!c.oidc.issuer || !c.oidc.audience || !c.oidc.jwksUrl)) {
     throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: oidc.enabled needs oidc.issuer, oidc.audience and oidc.jwksUrl` });

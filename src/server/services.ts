@@ -99,7 +99,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         region: config.signing.region,
         maxSkewSeconds: config.signing.maxSkewSeconds,
         credentials,
-        replayCache: overrides.replayCache ?? (redis ? new RedisReplayCache(redis) : new MemoryReplayCache()),
+        replayCache: overrides.replayCache ?? (redis ? new RedisReplayCache(redis, undefined, config.redis.whenDown === 'open' ? new MemoryReplayCache() : undefined) : new MemoryReplayCache()),
         ...(config.oidc.enabled ? { oidc: oidcVerifier({ ...config.oidc, issuer: config.oidc.issuer!, audience: config.oidc.audience!, jwksUrl: config.oidc.jwksUrl! }) } : {}),
         ...(overrides.now ? { now: overrides.now } : {}),
       },

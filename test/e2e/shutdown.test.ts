@@ -1,14 +1,15 @@
 /**
- * Graceful shutdown: requests already running when close begins finish and are audited; requests
- * that arrive after it get the documented error body (SP_ERR_SHUTTING_DOWN with Retry-After), never
- * Fastify's plain 503.
+ * Graceful shutdown (drainAndClose, as the CLI runs it on SIGTERM): requests already running when
+ * close begins finish and are audited; requests that arrive after it get the documented error body
+ * (SP_ERR_SHUTTING_DOWN with Retry-After), never Fastify's plain 503, and /readyz answers 503.
+ * test/e2e/shutdown-signal.test.ts does the same with a real signal to a real process.
  */
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { catalogGenerator } from '../../src/generate/catalog-generator.js';
 import type { Generator } from '../../src/generate/generator.js';
 import { loadCatalog } from '../../src/semantic/catalog.js';
-import { closeGracefully } from '../../src/server/app.js';
+import { drainAndClose } from '../../src/server/app.js';
 import { ask, FRANCHISE_OWNER, signedHeaders, startTestService } from '../support/harness.js';
 
 describe('shutdown', () => {
@@ -34,10 +35,13 @@ describe('shutdown', () => {
     });
     for (let i = 0; generating < 3 && i < 500; i++) await new Promise((r) => setTimeout(r, 10));
     expect(generating).toBe(3);
-    const closing = closeGracefully(svc.app);
+    const closing = drainAndClose(svc.app, { graceMs: 300 });
     const late = await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?');
+    const readyz = await svc.app.inject({ method: 'GET', url: '/readyz' });
     const answered = await Promise.all(inFlight);
-    await closing;
+    expect(await closing).toBe('closed');
+
+    expect([readyz.statusCode, readyz.json()]).toEqual([503, { status: 'shutting down', checks: {} }]);
 
     expect(answered.map((a) => [a.status, a.body.status])).toEqual([[200, 'answered'], [200, 'answered'], [200, 'answered']]);
     const audited = new Set(svc.auditEvents().map((e) => e.requestId));

@@ -1,9 +1,12 @@
-/** Probes: /healthz (the process answers), /readyz (every dependency answers, each within a deadline), /metrics. */
+/**
+ * Probes: /healthz (the process answers), /readyz (every dependency answers, each within a deadline;
+ * 503 from the moment shutdown begins), /metrics.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
 import { documented, HEALTHZ_SCHEMA, METRICS_SCHEMA, READYZ_SCHEMA } from './schemas.js';
 
-export function probeRoutes(app: FastifyInstance, services: Services, timeoutMs: number): void {
+export function probeRoutes(app: FastifyInstance, services: Services, timeoutMs: number, closing: () => boolean = () => false): void {
   app.get('/healthz', documented(HEALTHZ_SCHEMA), async () => ({ status: 'ok' }));
 
   app.get('/metrics', documented(METRICS_SCHEMA), async (_req, reply) =>
@@ -11,6 +14,8 @@ export function probeRoutes(app: FastifyInstance, services: Services, timeoutMs:
   );
 
   app.get('/readyz', documented(READYZ_SCHEMA), async (req, reply) => {
+    // Shutting down: not ready, whatever the dependencies say, so no new traffic is routed here.
+    if (closing()) return reply.code(503).send({ status: 'shutting down', checks: {} });
     const checks: Record<string, 'ok' | 'failed' | 'timeout'> = {};
     // The probes run at once, each with a deadline: a warehouse busy with long queries makes the
     // answer "not ready" within the deadline, never a probe that hangs with it.
