@@ -14,9 +14,12 @@
  */
 import { RequestTrace, type EventFacts } from './audit/trace.js';
 import type { GenerateInput } from './generate/generator.js';
+import type { PendingClarification } from './conversation/store.js';
 import { authenticate, verifiedIdentity, type Identity, type IdentityResult } from './identity/identity.js';
 import type { ReceivedRequest } from './identity/sigv4.js';
 import { needsValues } from './intent/analyze.js';
+import { completeClarification } from './intent/clarification.js';
+import { leansOnEarlier, rankedMembers } from './intent/follow-up.js';
 import { claimedIds, denyForeignReferences, describeCause } from './pipeline/checks.js';
 import type { PipelineDeps, PipelineResult } from './pipeline/deps.js';
 import { firstPass, secondPass } from './pipeline/intent.js';
@@ -60,14 +63,32 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   trace.note({ identity: verifiedIdentity(identity), question });
   await trace.stage('limits', () => o.limit?.(identity));
   const conversation = deps.conversations.open(conversationId, identity.sessionKey);
-  const context = { question, identity, today: deps.today(), previous: conversation.turns.findLast((t) => t.query)?.query };
-  const refuse = (intent: Parameters<typeof refusal>[2]): PipelineResult => {
-    deps.conversations.record(conversation, { question, sql: null });
+  const today = deps.today();
+  // A reply to a clarification completes the question it asked about (src/intent/clarification.ts).
+  const pending = conversation.turns.at(-1)?.pending;
+  const completed = pending && completeClarification(question, pending, deps.catalog, today);
+  const understood = completed || question;
+  // A follow-up builds on the last turn only if it was answered (a completed clarification: on the turn before it).
+  const base = completed ? conversation.turns.at(-2) : conversation.turns.at(-1);
+  const history = conversation.turns.flatMap((t) => (t.query ? [t.query] : []));
+  const context = { question: understood, identity, today, previous: base?.query, history, lastUnanswered: base !== undefined && base.sql === null, members: base?.members };
+  let term: string | undefined;
+  const refuse = (intent: Parameters<typeof refusal>[2], still?: PendingClarification): PipelineResult => {
+    const asks = intent.kind === 'clarification' && intent.choices.length > 0;
+    const waiting = still ?? (asks ? { question: understood, message: intent.message, choices: intent.choices, ...(term ? { term } : {}) } : undefined);
+    deps.conversations.record(conversation, { question: understood, sql: null, ...(waiting ? { pending: waiting } : {}) });
     return refusal(requestId, conversation.id, intent, deps.model !== undefined);
   };
 
+  // "how many guests did that store have?" after a clarification nobody answered: that store is
+  // not known yet, so the clarification is asked again rather than guessed.
+  if (pending && !completed && leansOnEarlier(question)) {
+    return refuse({ kind: 'clarification', message: `Your earlier question is still open. ${pending.message}`, choices: pending.choices, references: [] }, pending);
+  }
+
   // layer 2, first pass: refusals that need no data end here
   const first = await trace.stage('intent', () => firstPass(context, deps, trace), (f) => f.refusal?.kind ?? 'ok');
+  term = first.draft.ambiguous[0]?.raw;
   if (first.refusal) return refuse(first.refusal);
 
   // layer 3: the scope, and the sandbox built from it
@@ -89,7 +110,7 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   // layer 3: SQL over the sandbox only (the compiler, or the model), guarded, run
   const input: GenerateInput = {
     intent,
-    question,
+    question: understood,
     sandbox: described,
     dialect: deps.connector.dialect,
     history: conversation.turns,
@@ -100,8 +121,9 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
 
   // the answer, from the rows
   const locations = await locationsInScope(scope, sandbox, deps, signal);
-  const result = await answered(question, intent, { ...ran, coverageNote }, { requestId, conversationId: conversation.id, scope, sandbox, locations, deps, trace, signal });
-  deps.conversations.record(conversation, { question, sql: ran.guarded.candidate, ...(intent.kind === 'query' ? { query: intent.query } : {}) });
-  deps.feedback.remember(requestId, identity.sessionKey, scope, question, ran.guarded.candidate);
+  const result = await answered(understood, intent, { ...ran, coverageNote }, { requestId, conversationId: conversation.id, scope, sandbox, locations, deps, trace, signal });
+  const members = intent.kind === 'query' ? rankedMembers(intent.query, ran.rows, deps.catalog) : undefined;
+  deps.conversations.record(conversation, { question: understood, sql: ran.guarded.candidate, ...(intent.kind === 'query' ? { query: intent.query } : {}), ...(members ? { members } : {}) });
+  deps.feedback.remember(requestId, identity.sessionKey, scope, understood, ran.guarded.candidate);
   return result;
 }

@@ -339,10 +339,14 @@ describe('wrong numbers found by a fresh reader (each was answered as something 
     expect(query('guests for every texas city last week')).toMatchObject({ dimensions: ['city'], filters: [{ dimension: 'state', op: 'eq', values: ['TX'] }] });
   });
 
-  it('"both stores together" after a store drops the store filter', () => {
-    const prev = query('what about #123?', query('how many guests did chicago #17 have last week?'));
+  it('"both stores together" after two stores is the two of them as one (the combine rule); "all my stores" drops the filter', () => {
+    const first = query('how many guests did chicago #17 have last week?');
+    const prev = query('what about #123?', first);
     expect(prev.filters).toEqual([{ dimension: 'location', op: 'eq', values: ['Chicago #123'] }]);
-    expect(query('ok and both stores together?', prev).filters).toEqual([]);
+    const both = understand('ok and both stores together?', readQuestion('ok and both stores together?', catalog, TODAY), { catalog, today: TODAY, values, previous: prev, history: [first, prev] });
+    expect(both).toMatchObject({ kind: 'query', query: { filters: [{ dimension: 'location', op: 'in', values: ['Chicago #123', 'Chicago #17'] }] } });
+    expect(query('ok and all my stores?', prev).filters).toEqual([]);
+    expect(query('both my stores together?', prev).filters).toEqual([]);
   });
 
   it('a follow-up with nothing answered before is refused, not answered with the default period', () => {

@@ -18,9 +18,12 @@ import { dimensionById, metricById, publicMetrics, type Catalog } from '../seman
 import { questionFor } from '../semantic/describe.js';
 import { checkQuery, MAX_DIMENSIONS, type Comparison, type QueryFilter, type SemanticQuery, type TimeRange } from '../semantic/query.js';
 import type { ValueIndex } from '../semantic/values.js';
-import { defaultRange, previousPeriod, previousWeek, previousYear, addDays, mondayOf, monthStart, quarterStart } from './calendar.js';
+import { defaultRange, nextPeriod, nextWeek, previousPeriod, previousWeek, previousYear, addDays, mondayOf, monthStart, quarterStart } from './calendar.js';
 import { draftQuestion, type Draft, type Reference } from './parse.js';
 import { resolveMentions } from './resolve.js';
+import { applyFollowUp, isFollowUp, LEANS_ON_EARLIER, withoutFollowUpWords, type Inherited } from './follow-up.js';
+import { outsideHistory } from './tense.js';
+import type { RankedMembers } from '../conversation/store.js';
 
 export type { Reference } from './parse.js';
 
@@ -29,6 +32,8 @@ export interface QueryIntent {
   readonly kind: 'query';
   readonly query: SemanticQuery;
   readonly references: readonly Reference[];
+  /** For a follow-up: the slots taken from the conversation (the interpretation says so). */
+  readonly inherited?: Inherited;
 }
 
 /** A question no SemanticQuery can express, which a model classified as answerable: model SQL. */
@@ -98,26 +103,15 @@ export function unsupported(catalog: Catalog, message: string, references: reado
 
 const NO_EARLIER = 'That looks like a follow-up, but there is no earlier question in this conversation to follow.';
 
-/** A question that leans on an earlier answer: "and ...", "what about ...", "was that", "those stores". */
-const LEANS_ON_EARLIER = /^(?:and|what about|how about|same|instead|but|what if)\b|\b(?:was|were|is|are) (?:that|those|it|them)\b|\b(?:that|those) (?:days?|weeks?|months?|periods?|time|stores?|locations?|items?)\b|\b(?:same|that) period\b/i;
-
-/** Is this a follow-up of `previous` rather than a question of its own? */
-function isFollowUp(question: string, draft: Draft, previous: SemanticQuery | undefined): previous is SemanticQuery {
-  if (!previous) return false;
-  if (LEANS_ON_EARLIER.test(question.trim())) return true;
-  const namesMeasure = draft.measures.length > 0 || draft.implied !== undefined || draft.ambiguous.length > 0;
-  // "how many stores do I have?" asks a count of its own: not the previous measure again.
-  if (!draft.followUp && /^\s*how many\b/i.test(question)) return false;
-  return draft.followUp || !namesMeasure;
-}
-
 /**
  * Refusals decidable from the first pass alone, before the policy, the sandbox or any data:
  * an unusable time expression, no measure at all, or a word naming several measures.
  */
-export function refuseEarly(question: string, draft: Draft, catalog: Catalog, previous?: SemanticQuery): Clarification | Unsupported | undefined {
+export function refuseEarly(question: string, draft: Draft, catalog: Catalog, previous: SemanticQuery | undefined, todayIso: string): Clarification | Unsupported | undefined {
   const refs = draft.references;
   if (draft.time.invalid) return unsupported(catalog, draft.time.invalid, refs);
+  const notHistory = outsideHistory(question, todayIso);
+  if (notHistory) return { ...unsupported(catalog, notHistory, refs), metrics: [] };
   if (isFollowUp(question, draft, previous)) return undefined;
   // "and guests?", "how many orders was that?" with nothing answered before: answering with the
   // default period would be a number for a question nobody asked.
@@ -192,13 +186,18 @@ export interface UnderstandContext {
   readonly values?: ValueIndex;
   /** The last understood query of this conversation. */
   readonly previous?: SemanticQuery;
+  /** The conversation's answered queries, oldest first (the last is `previous`): "both cities together" reads them. */
+  readonly history?: readonly SemanticQuery[];
+  /** The members the last answer ranked ("that store" means its top one). */
+  readonly members?: RankedMembers;
 }
 
 /** The second pass: mentions, follow-up rules, assembly and the catalog check. */
-export function understand(question: string, draft: Draft, ctx: UnderstandContext): QueryIntent | Clarification | Unsupported {
+export function understand(question: string, firstDraft: Draft, ctx: UnderstandContext): QueryIntent | Clarification | Unsupported {
   const { catalog } = ctx;
+  const draft = ctx.previous ? withoutFollowUpWords(firstDraft) : firstDraft;
   const refs = draft.references;
-  const early = refuseEarly(question, draft, catalog, ctx.previous);
+  const early = refuseEarly(question, draft, catalog, ctx.previous, ctx.today);
   if (early) return early;
   const clarify = (message: string, choices: readonly Choice[] = [], unplaced?: readonly string[]): Clarification => ({
     kind: 'clarification',
@@ -261,39 +260,21 @@ export function understand(question: string, draft: Draft, ctx: UnderstandContex
     if (fitting.length === 1 && draft.ambiguous.length === 1) measures = [...measures, fitting[0]!];
     else return ambiguity(question, draft, catalog, (id) => fitting.includes(id))!;
   }
-  if (measures.length === 0 && follow) measures = [...follow.measures];
-  if (measures.length === 0) return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
+  if (measures.length === 0 && !follow) return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
 
-  // Dimensions: new ones replace a follow-up's; a ranking over a group's value ranks its members.
-  let dims = baseDims.length ? baseDims : follow ? [...follow.dimensions] : [];
-  // Filters: a follow-up keeps the earlier ones except those on the same table as a new one.
+  // A follow-up: the last query with what this question changes, one row of FOLLOW_UP_RULES each.
+  let dims: string[] = baseDims;
   let filters: QueryFilter[] = baseFilters;
+  let inherited: Inherited | undefined;
+  let keepRanking = false;
   if (follow) {
-    const tableOf = (id: string): string => {
-      const d = dimensionById(catalog, id);
-      return d && d.kind !== 'time' ? d.table : `time:${id}`;
-    };
-    // A new filter replaces an earlier one on the same dimension (or time), not on the whole table:
-    // "in Texas" then "and excluding Austin" keeps Texas. An exclusion adds to what was there, and
-    // "and Dallas too" adds Dallas to Chicago.
-    const adds = /\b(too|also|as well|plus)\b/i.test(question);
-    // "both stores together", "all my stores": the earlier filters on what is named go.
-    const whole = /\b(both|all|every|together|combined|altogether)\b/i.test(question)
-      ? new Set(draft.subjects.map((id) => tableOf(id)).filter((t) => !t.startsWith('time:')))
-      : new Set<string>();
-    const merged: QueryFilter[] = [];
-    const kept = follow.filters.filter((old) => {
-      if (whole.has(tableOf(old.dimension)) && !baseFilters.some((f) => tableOf(f.dimension) === tableOf(old.dimension))) return false;
-      const same = baseFilters.find((f) => tableOf(f.dimension) === tableOf(old.dimension) && (f.dimension === old.dimension || tableOf(f.dimension).startsWith('time:')));
-      if (!same) return true;
-      if (same.op === 'not_in' && old.op !== 'not_in') return true;
-      if (adds && (same.op === 'eq' || same.op === 'in') && (old.op === 'eq' || old.op === 'in') && same.keys === undefined && old.keys === undefined) {
-        merged.push({ dimension: same.dimension, op: 'in', values: [...new Set([...old.values, ...same.values])] });
-      }
-      return false;
-    });
-    const fresh = baseFilters.filter((f) => !merged.some((m) => m.dimension === f.dimension));
-    filters = [...kept, ...merged, ...fresh];
+    const merged = applyFollowUp(question, draft, { measures, dimensions: baseDims, filters: baseFilters }, follow, ctx.history ?? [follow], catalog, ctx.members);
+    if ('message' in merged) return clarify(merged.message);
+    measures = [...merged.measures];
+    dims = [...merged.dimensions];
+    filters = [...merged.filters];
+    inherited = merged.inherited;
+    keepRanking = merged.keepRanking;
   }
   if (draft.rank && dims.length === 0) {
     const group = filters.map((f) => dimensionById(catalog, f.dimension)).find((d) => d?.kind === 'attribute' && d.members !== undefined);
@@ -319,7 +300,11 @@ export function understand(question: string, draft: Draft, ctx: UnderstandContex
   // Ranking.
   let order: SemanticQuery['order'];
   let limit: number | undefined;
-  if (draft.rank) {
+  if (keepRanking && follow?.order) {
+    // "how many guests did that store have?": the same ranking, the new measure beside the ranked one.
+    order = follow.order;
+    limit = follow.limit;
+  } else if (draft.rank) {
     if (dims.length === 0) {
       return clarify('What should be ranked: stores, cities, states, days, menu items or categories?', rankChoices(question, catalog));
     }
@@ -363,7 +348,7 @@ export function understand(question: string, draft: Draft, ctx: UnderstandContex
     });
     return clarify(problem.message, choices);
   }
-  return { kind: 'query', query, references: refs };
+  return { kind: 'query', query, references: refs, ...(inherited && Object.keys(inherited).length ? { inherited } : {}) };
 }
 
 function stripUndefined(q: Omit<SemanticQuery, 'order'> & { order?: SemanticQuery['order'] | undefined }): SemanticQuery {
@@ -383,11 +368,11 @@ function dimOk(catalog: Catalog, dimensionId: string, reach: ReadonlySet<string>
 }
 
 /** The period each relative phrase names, from the period it is relative to. */
-const SHIFT = { previous_period: previousPeriod, previous_year: previousYear, previous_week: previousWeek } as const;
+const SHIFT = { previous_period: previousPeriod, previous_year: previousYear, previous_week: previousWeek, next_period: nextPeriod, next_week: nextWeek } as const;
 
 /** The comparison a relative phrase names for a range ("the same day last week" is a plain range). */
 function relativeTo(kind: keyof typeof SHIFT, range: TimeRange): Comparison {
-  return { kind: kind === 'previous_week' ? 'range' : kind, range: SHIFT[kind](range) };
+  return { kind: kind === 'previous_period' || kind === 'previous_year' ? kind : 'range', range: SHIFT[kind](range) };
 }
 
 /** The period and the comparison, from the first pass and the conversation. */
@@ -408,7 +393,10 @@ function timeOf(
   else if (follow && t.relative && !connector) {
     // "and the week before?": the period before the one asked last.
     const shifted = SHIFT[t.relative.kind](follow.time);
-    range = { ...shifted, label: /^the \w+ before$/.test(shifted.label) ? `${shifted.label} ${follow.time.label}` : shifted.label };
+    range = { ...shifted, label: /^the \w+ (?:before|after)$/.test(shifted.label) ? `${shifted.label} ${follow.time.label}` : shifted.label };
+    // "the week after" a recent week: only the days that have happened, and nothing still to come.
+    if (range.from > ctx.today) return { message: `${range.label} (from ${range.from}) has not happened yet: I can only answer about days that have.` };
+    if (range.to > ctx.today) range = { ...range, to: ctx.today, label: `${range.label}, to date` };
   } else if (follow) range = follow.time;
   else if (t.compare?.unit) range = lastComplete(t.compare.unit, ctx.today);
   else range = defaultRange(ctx.catalog.defaultTimeRange, ctx.today);

@@ -133,6 +133,27 @@ export function previousPeriod(r: TimeRange): TimeRange {
   return { from: addDays(r.from, -days), to: addDays(r.from, -1), label };
 }
 
+/**
+ * The period right after, like for like (the mirror of previousPeriod): a whole month, quarter or
+ * year -> the next one; one day -> the next day; a Monday-aligned week -> the next week; anything
+ * else -> the range of the same length right after it. The caller refuses one that has not begun.
+ */
+export function nextPeriod(r: TimeRange): TimeRange {
+  if (isWholeMonth(r)) return { from: monthStart(r.from, 1), to: monthEnd(monthStart(r.from, 1)), label: 'the month after' };
+  if (isWholeQuarter(r)) return { from: quarterStart(r.from, 1), to: addDays(quarterStart(r.from, 2), -1), label: 'the quarter after' };
+  if (isWholeYear(r)) return { from: addYears(r.from, 1), to: addYears(r.to, 1), label: 'the year after' };
+  const days = spanDays(r);
+  if (days === 1) return { from: addDays(r.from, 1), to: addDays(r.from, 1), label: 'the day after' };
+  if (isoWeekday(r.from) === 1 && days === 7) return { from: addDays(r.from, 7), to: addDays(r.to, 7), label: 'the week after' };
+  return { from: addDays(r.to, 1), to: addDays(r.to, days), label: `the ${days} days after` };
+}
+
+/** The same days a week later ("the Saturday after"). */
+export function nextWeek(r: TimeRange): TimeRange {
+  const from = addDays(r.from, 7);
+  return { from, to: addDays(r.to, 7), label: r.from === r.to ? `the same day a week later (${from})` : 'the same days a week later' };
+}
+
 /** The same days a week earlier: "yesterday vs the same day last week" is Tuesday against Tuesday. */
 export function previousWeek(r: TimeRange): TimeRange {
   const from = addDays(r.from, -7);

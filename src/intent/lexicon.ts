@@ -30,6 +30,8 @@ export const FILLER: ReadonlySet<string> = new Set([
   'again', 'please', 'too', 'well', 'instead', 'same', 'thing', 'one', 'ones', 'how', 'about', 'kind', 'sort', 'approx',
   'approximately', 'around', 'between', 'since', 's', 'system', 'systemwide', 'network', 'portfolio', 'everywhere',
   'different', 'question', 'another', 'separate', 'unrelated', ',', '?',
+  // acknowledgements that open a next question ("fine, total revenue last week")
+  'fine', 'great', 'cool', 'perfect', 'nice', 'awesome', 'alright', 'sure', 'yes', 'yeah',
 ]);
 
 /** Words that open a follow-up: "and the week before?", "what about Dallas?", "now guests". */

@@ -111,7 +111,7 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
   }
 
   // 3. Time.
-  const time = readTime(tokens, todayIso);
+  const time = readTime(tokens, todayIso, catalog.namedDays);
   if (time.weekdays) {
     filters.push({ dimension: weekdayDimension(catalog) ?? 'weekday', op: 'in', values: time.weekdays.map((n) => WEEKDAY_NAMES[n - 1]!) });
   }
@@ -423,7 +423,7 @@ function dimensionPatterns(catalog: Catalog): { re: RegExp; id: string; plural: 
   const hit = dimensionCache.get(catalog);
   if (hit) return hit;
   const cue =
-    '(by|per|for each|each|in each|broken down by|break(?:ing)? (?:it |that |them )?down by|breakdown by|split(?: out)? by|grouped by|group(?:ed)? by|by each|across(?! all| my| our| the))';
+    '(by|per|for each|each|in each|broken down by|(?:break|breaking|broke|broken) (?:it |that |this |them )?(?:down|out|up) by|breakdown by|split(?: out| up)? by|grouped by|group(?:ed)? by|by each|across(?! all| my| our| the))';
   const list = catalog.dimensions
     .filter((d) => d.kind !== 'date')
     .flatMap((d) => [...d.synonyms, d.plural.toLowerCase(), d.label.toLowerCase()].map((s) => ({ s, d })))

@@ -31,7 +31,10 @@ export function resolveMentions(mentions: readonly Mention[], catalog: Catalog, 
   let ambiguous: Resolution['ambiguous'];
   let mixed: string | undefined;
   for (const m of mentions) {
-    const r = resolveOne(m, index);
+    // "Kansas City", "Oklahoma City": the dimension's own word is part of the name. The phrase with it
+    // is tried first, so the hint's dimension is not lost to another reading ("Kansas": the state).
+    const named = m.hint !== undefined && m.number === undefined ? withDimensionWord(m, catalog, index) : undefined;
+    const r = named ? { values: [named], unplaced: [] } : resolveOne(m, index);
     unplaced.push(...r.unplaced);
     if (r.values.length === 0) continue;
     // A value that is several things at once: a hint picks one, or the caller is asked.
@@ -133,4 +136,17 @@ function rawWords(text: string, words: readonly string[]): string {
   const typed = text.split(/\s+/);
   const out = words.map((w) => typed.find((t) => matchKey(t) === matchKey(w)) ?? w);
   return out.join(' ');
+}
+
+/** The mention's text joined with its hint dimension's own words, when that names a value of the dimension. */
+function withDimensionWord(m: Mention, catalog: Catalog, index: ValueIndex): ValueMatch[] | undefined {
+  const d = catalog.dimensions.find((x) => x.id === m.hint);
+  if (!d) return undefined;
+  for (const w of new Set([d.label.toLowerCase(), ...d.synonyms])) {
+    for (const phrase of [`${m.text} ${w}`, `${w} ${m.text}`]) {
+      const hits = index.lookup(phrase).filter((v) => v.dimension === d.id);
+      if (hits.length) return [...hits];
+    }
+  }
+  return undefined;
 }

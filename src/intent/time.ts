@@ -8,7 +8,9 @@
  * year") are read here too, because they name periods.
  */
 import * as chrono from 'chrono-node';
+import type { NamedDay } from '../semantic/catalog.js';
 import type { TimeRange } from '../semantic/query.js';
+import { escapeRegExp } from '../util/regexp.js';
 import {
   addDays,
   addMonths,
@@ -36,7 +38,7 @@ export interface TimeReading {
   /** Absolute periods, in question order. */
   readonly spans: readonly TimeSpan[];
   /** "the week before", "the same week last year": a period relative to another one. */
-  readonly relative?: { readonly kind: 'previous_period' | 'previous_year' | 'previous_week'; readonly at: number };
+  readonly relative?: { readonly kind: 'previous_period' | 'previous_year' | 'previous_week' | 'next_period' | 'next_week'; readonly at: number };
   /** A comparison word: "vs", "compared with", "week over week" (with its period unit when it has one). */
   readonly compare?: { readonly at: number; readonly unit?: 'week' | 'month' | 'quarter' | 'year' | 'day'; readonly yearOverYear?: boolean };
   /** Days of the week to keep: "on Tuesdays", "weekends". */
@@ -59,7 +61,7 @@ function compiledRule(source: string): RegExp {
 type Period = { readonly from: string; readonly to: string; readonly label: string };
 
 /** Read every time expression of the question, claiming its tokens. */
-export function readTime(tokens: Tokens, todayIso: string): TimeReading {
+export function readTime(tokens: Tokens, todayIso: string, namedDays: readonly NamedDay[] = []): TimeReading {
   const t = todayIso;
   const yesterday = addDays(t, -1);
   const spans: TimeSpan[] = [];
@@ -111,6 +113,17 @@ export function readTime(tokens: Tokens, todayIso: string): TimeReading {
     new RegExp(`(?:the )?(?:day|week|month|quarter|period|one|weekend|${NUMBER} (?:days|weeks|months)) (?:before|prior)(?: that| it)?|(?:the )?(?:previous|prior|preceding) (?:day|week|month|quarter|period|one|${NUMBER}(?: days| weeks| months)?)|(?:the )?period before|(?:the )?same (?:period|days|time|dates) (?:last|the previous|the prior|of last|of the previous) (?:week|month|quarter)`),
   )) {
     relative ??= { kind: 'previous_period', at: m.from };
+    tokens.claim(m.from, m.to, 'compare');
+  }
+  // "the Saturday before", "the thurs before that": the same weekday a week earlier; "... after": a week later.
+  const weekday = '(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?|wednesday|saturday|tuesday|thursday';
+  for (const m of tokens.find(new RegExp(`(?:the )?(?:${weekday}) (before|prior|after)(?: that| it| then)?`))) {
+    relative ??= { kind: m.groups[0] === 'after' ? 'next_week' : 'previous_week', at: m.from };
+    tokens.claim(m.from, m.to, 'compare');
+  }
+  // "the day after", "the week after that", "the following month": the period right after the last one.
+  for (const m of tokens.find(new RegExp(`(?:the )?(?:day|week|month|quarter|period|weekend|${NUMBER} (?:days|weeks|months)) after(?: that| it| then)?|(?:the )?following (?:day|week|month|quarter|period)`))) {
+    relative ??= { kind: 'next_period', at: m.from };
     tokens.claim(m.from, m.to, 'compare');
   }
   for (const m of tokens.find(/vs|versus|v|compared (?:to|with)|compare(?:d)?(?: to| with)?|comparison(?: to| with)?|against|relative to|stacks? up(?: against| to| with)?/)) {
@@ -199,7 +212,42 @@ export function readTime(tokens: Tokens, todayIso: string): TimeReading {
   });
 
   // Absolute dates and ranges: chrono, on what no rule has read.
+  // Named days of the catalog's calendar ("black friday", "thanksgiving"): the most recent one that
+  // has happened, or the one of the year named. Before chrono, which would read "friday" alone.
+  for (const nd of namedDays) {
+    const words = nd.words.map((w) => w.split(' ').map(escapeRegExp).join(' ')).join('|');
+    for (const m of tokens.find(new RegExp(`(?:on |for )?(?:${words})(?: (20\\d\\d))?`))) {
+      const year = m.groups[0];
+      const past = [...nd.dates].sort().filter((d) => d <= t && (!year || d.startsWith(year)));
+      const when = past.at(-1);
+      const name = tokens.raw(m.from, m.to).replace(/^(?:on|for) /i, '');
+      add(m.from, m.to, when ? day(when, name) : { invalid: `I do not have a date for ${name}${year ? '' : ' that has already happened'}.` });
+    }
+  }
   readChrono(tokens, t, add);
+  // Half-years: "H1", "the first half of 2026", "2H 2025"; without a year, the most recent one that has begun.
+  rule('(?:the )?(?:(first|second|1st|2nd) half|h([12])|([12])h)(?: of)?(?: (20\\d\\d))?', (g) => {
+    const h = g[1] ?? g[2] ?? (/^(first|1st)$/.test(g[0] ?? '') ? '1' : '2');
+    const thisYear = Number(t.slice(0, 4));
+    const year = g[3] ? Number(g[3]) : h === '2' && t < `${thisYear}-07-01` ? thisYear - 1 : thisYear;
+    const from = `${year}-${h === '1' ? '01' : '07'}-01`;
+    const end = `${year}-${h === '1' ? '06-30' : '12-31'}`;
+    if (from > t) return { invalid: `H${h} ${year} has not begun yet.` };
+    return { from, to: end < t ? end : t, label: `H${h} ${year}${end < t ? '' : ' to date'}` };
+  });
+  // A month alone ("aug", "last december", "this nov"): its most recent occurrence that has begun
+  // (the current month runs to today). "may" alone is a verb more often than a month: not read here.
+  rule('(?:(last|this|in|for|during) )?(january|february|march|april|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)(?: (20\\d\\d))?', (g) => {
+    const month0 = monthIndexOf(g[1]!);
+    const thisYear = Number(t.slice(0, 4));
+    let year = g[2] ? Number(g[2]) : month0 <= Number(t.slice(5, 7)) - 1 ? thisYear : thisYear - 1;
+    if (!g[2] && g[0] === 'last' && month0 === Number(t.slice(5, 7)) - 1) year = thisYear - 1;
+    const from = `${year}-${String(month0 + 1).padStart(2, '0')}-01`;
+    if (from > t) return { invalid: `${MONTHS[month0]} ${year} has not begun yet.` };
+    const end = monthEnd(from);
+    const name = `${MONTHS[month0]![0]!.toUpperCase()}${MONTHS[month0]!.slice(1)} ${year}`;
+    return { from, to: end < t ? end : t, label: end < t ? name : `${name} to date` };
+  });
 
   // Days of the week: "on Tuesdays" and "weekends" filter; "Tuesday" and "last Tuesday" name a date.
   for (const m of tokens.find(/(?:on )?(?:the )?weekends?|(?:on )?(?:saturdays and sundays|sat and sun)/)) {

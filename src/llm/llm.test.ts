@@ -64,9 +64,14 @@ describe('ConversationStore', () => {
     store.record(c, { question: 'q1', sql: 'SELECT 1' });
     expect(store.open(c.id, '12/628/7042').turns).toHaveLength(1);
     expect(() => store.open(c.id, '12/628/7001')).toThrowError(expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FORBIDDEN' }));
-    for (let i = 0; i < 5; i++) store.record(c, { question: `q${i}`, sql: null });
-    expect(store.open(c.id, '12/628/7042').turns).toHaveLength(3);
+    for (let i = 0; i < 2; i++) store.record(c, { question: `q${i}`, sql: null });
+    // At its limit a conversation ends with its own error: its oldest turns are never dropped silently.
+    expect(() => store.open(c.id, '12/628/7042')).toThrowError(expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FULL' }));
+    expect(() => store.record(c, { question: 'q9', sql: null })).toThrowError(expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FULL' }));
+    const d = store.open(undefined, '12/628/7042');
+    store.record(d, { question: 'q1', sql: null });
     now = 5000;
-    expect(() => store.open(c.id, '12/628/7042')).toThrow(SplitplaneError);
+    expect(() => store.open(d.id, '12/628/7042')).toThrowError(expect.objectContaining({ code: 'SP_ERR_CONVERSATION_EXPIRED' }));
+    expect(() => store.open(d.id, '12/628/7042')).toThrowError(expect.objectContaining({ code: 'SP_ERR_CONVERSATION_UNKNOWN' }));
   });
 });

@@ -1,8 +1,11 @@
 /** Layer 2 in the pipeline: the first pass on the catalog alone, the second with the caller's own data. */
 import type { RequestTrace } from '../audit/trace.js';
+import type { RankedMembers } from '../conversation/store.js';
 import type { Identity } from '../identity/identity.js';
 import { readQuestion, refuseEarly, understand, type Clarification, type Intent, type Unsupported } from '../intent/analyze.js';
+import { wouldFollowUp } from '../intent/follow-up.js';
 import { fillWithModel } from '../intent/model-fill.js';
+import { outsideHistory } from '../intent/tense.js';
 import type { Draft } from '../intent/parse.js';
 import type { Scope } from '../policy/scope.js';
 import type { SandboxDescription } from '../sandbox/sandbox.js';
@@ -20,7 +23,15 @@ export interface Context {
   readonly today: string;
   /** The conversation's last query, for follow-ups ("and the week before?"). */
   readonly previous: SemanticQuery | undefined;
+  /** Every answered query of the conversation, oldest first ("both cities together" reads them). */
+  readonly history: readonly SemanticQuery[];
+  /** The conversation's last turn was not answered (a refusal, or a clarification this turn did not answer). */
+  readonly lastUnanswered: boolean;
+  /** The members the last answer ranked, for "that store". */
+  readonly members: RankedMembers | undefined;
 }
+
+const UNANSWERED = 'Your last question was not answered, so I cannot tell what this one builds on. Please ask it in full, with the measure and the period.';
 
 /**
  * The first pass: the catalog alone. A refusal that needs no data (a clarification, an unsupported
@@ -29,7 +40,11 @@ export interface Context {
 export function firstPass(c: Context, deps: PipelineDeps, trace: RequestTrace): { draft: Draft; askModel: boolean; refusal?: Clarification | Unsupported } {
   const draft = readQuestion(c.question, deps.catalog, c.today);
   denyForeignReferences(draft.references, c.identity, trace);
-  const early = refuseEarly(c.question, draft, deps.catalog, c.previous);
+  // After an unanswered turn, a follow-up would build on a question the person did not see answered.
+  if (c.lastUnanswered && wouldFollowUp(c.question, draft) && !outsideHistory(c.question, c.today)) {
+    return { draft, askModel: false, refusal: { kind: 'clarification', message: UNANSWERED, choices: [], references: draft.references } };
+  }
+  const early = refuseEarly(c.question, draft, deps.catalog, c.previous, c.today);
   const askModel = early?.kind === 'unsupported' && deps.model !== undefined && !draft.time.invalid;
   return early && !askModel ? { draft, askModel, refusal: early } : { draft, askModel };
 }
@@ -58,7 +73,7 @@ export async function secondPass(
 async function understood(c: Context, draft: Draft, x: { readonly deps: PipelineDeps; readonly values: ValueIndex | undefined; readonly askModel: boolean; readonly signal: AbortSignal }): Promise<Intent> {
   const { deps, values } = x;
   const previous = c.previous ? { previous: c.previous } : {};
-  const parsed = x.askModel ? undefined : understand(c.question, draft, { catalog: deps.catalog, today: c.today, ...(values ? { values } : {}), ...previous });
+  const parsed = x.askModel ? undefined : understand(c.question, draft, { catalog: deps.catalog, today: c.today, ...(values ? { values } : {}), ...previous, history: c.history, ...(c.members ? { members: c.members } : {}) });
   const unplaced = parsed?.kind === 'clarification' && parsed.unplaced !== undefined;
   if (!deps.model || !values || (parsed && !unplaced)) return parsed!;
   return fillWithModel(deps.model.llm, c.question, { catalog: deps.catalog, today: c.today, values, references: draft.references, maxTokens: deps.model.maxTokens, draft, ...previous }, x.signal);

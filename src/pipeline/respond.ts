@@ -23,7 +23,7 @@ export async function answered(
   const n = c.locations;
   const interpretation: Interpretation =
     intent.kind === 'query'
-      ? interpretationOf(intent.query, c.deps.catalog, n)
+      ? interpretationOf(intent.query, c.deps.catalog, n, intent.inherited)
       : { query: null, text: `a query the language model wrote for your question · your ${n} location${n === 1 ? '' : 's'}` };
   c.trace.note({ rowCount: rows.rows.length, interpretation: interpretation.text });
   const said = intent.kind === 'query' ? answerFor(intent.query, rows, c.deps.catalog, n) : { answer: await freeFormAnswer(question, rows, c.deps, c.signal), headline: null };

@@ -81,6 +81,10 @@ const CatalogSchema = z
       .array(z.object({ term: phrase, choices: z.array(id).min(2), question: z.string().min(1), whenAlone: z.boolean().default(false) }).strict())
       .default([]),
     dimensions: z.array(DimensionSchema).default([]),
+    /** Named days of the business calendar ("black friday"), with their dates: a name means its most recent past date. */
+    namedDays: z
+      .array(z.object({ words: z.array(phrase).min(1), dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')).min(1) }).strict())
+      .default([]),
   })
   .strict();
 
@@ -118,6 +122,13 @@ export interface Catalog {
   readonly implied: readonly { readonly words: readonly string[]; readonly measure: string }[];
   readonly ambiguous: readonly { readonly term: string; readonly choices: readonly string[]; readonly question: string; readonly whenAlone: boolean }[];
   readonly dimensions: readonly Dimension[];
+  readonly namedDays: readonly NamedDay[];
+}
+
+/** A named day of the business calendar and its dates, one per year. */
+export interface NamedDay {
+  readonly words: readonly string[];
+  readonly dates: readonly string[];
 }
 
 /** The measure with this id, or undefined. */
@@ -271,6 +282,7 @@ export function parseCatalog(raw: unknown, source = 'catalog'): Catalog {
     implied: c.implied,
     ambiguous: c.ambiguous,
     dimensions: c.dimensions,
+    namedDays: c.namedDays,
   });
 }
 

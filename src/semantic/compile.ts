@@ -160,7 +160,13 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   const order: string[] = [];
   if (query.order) {
     const suffix = query.order.by === 'value' ? '' : `_${query.order.by}`;
-    order.push(`${position(`${query.order.measure}${suffix}`)} ${query.order.direction === 'asc' ? 'ASC' : 'DESC'} NULLS LAST`);
+    const dir = query.order.direction === 'asc' ? 'ASC' : 'DESC';
+    order.push(`${position(`${query.order.measure}${suffix}`)} ${dir} NULLS LAST`);
+    // A rounded measure ranks by its exact value: two stores shown at $24.94 are not a tie broken by name.
+    const ranked = measures.find((m) => m.id === query.order!.measure);
+    if (ranked?.decimals !== undefined && query.order.by === 'value') {
+      order.push(`${periods ? `x.${q(`${ranked.id}_raw`)}` : aggregate(ranked, undefined, true)} ${dir} NULLS LAST`);
+    }
   }
   order.push(...dimOrder);
   if (order.length) sql += ` ORDER BY ${order.join(', ')}`;

@@ -16,8 +16,17 @@ export interface Interpretation {
   readonly text: string;
 }
 
-/** One readable line for a query. */
-export function interpretationOf(q: SemanticQuery, catalog: Catalog, locationCount: number): Interpretation {
+/** The slots a follow-up kept from the conversation (src/intent/follow-up.ts), said in the line. */
+export interface KeptFromEarlier {
+  readonly measures?: true;
+  readonly period?: true;
+  readonly dimensions?: true;
+  readonly filters?: readonly string[];
+  readonly ranking?: true;
+}
+
+/** One readable line for a query; a follow-up's line ends by naming what it kept from the earlier question. */
+export function interpretationOf(q: SemanticQuery, catalog: Catalog, locationCount: number, kept?: KeptFromEarlier): Interpretation {
   const parts: string[] = [q.measures.map((m) => metricById(catalog, m)?.label ?? m).join(' and ')];
   const dims = q.dimensions.map((d) => dimensionById(catalog, d));
   if (q.order && dims[0]) {
@@ -34,6 +43,16 @@ export function interpretationOf(q: SemanticQuery, catalog: Catalog, locationCou
   parts.push(period(q.time));
   if (q.compare) parts.push(`vs ${period(q.compare.range)}`);
   parts.push(`your ${locationCount} location${locationCount === 1 ? '' : 's'}`);
+  if (kept) {
+    const said = [
+      kept.measures ? `the measure (${q.measures.map((m) => metricById(catalog, m)?.label ?? m).join(' and ')})` : '',
+      kept.period ? `the period (${q.time.label})` : '',
+      kept.dimensions ? `the breakdown (by ${q.dimensions.map((d) => dimensionById(catalog, d)?.label ?? d).join(' and ')})` : '',
+      ...q.filters.filter((f) => kept.filters?.includes(f.dimension)).map((f) => filterText(f, catalog)),
+      kept.ranking ? 'the ranking' : '',
+    ].filter(Boolean);
+    if (said.length) parts.push(`kept from your earlier question: ${said.join(', ')}`);
+  }
   return { query: q, text: parts.join(' · ') };
 }
 

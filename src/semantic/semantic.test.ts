@@ -57,7 +57,7 @@ describe('the compiler', () => {
     );
   });
 
-  it('ranks with ties broken by the dimension, joins what it needs, filters by value', () => {
+  it('ranks a rounded measure by its exact value, ties broken by the dimension, joins what it needs, filters by value', () => {
     const q: SemanticQuery = {
       measures: ['average_check'],
       dimensions: ['location'],
@@ -70,7 +70,7 @@ describe('the compiler', () => {
       `SELECT l."name" AS "location", CAST(ROUND(CAST(SUM(m."net_sales_amount") AS DECIMAL(38, 6)) / NULLIF(SUM(m."order_count"), 0), 2) AS DECIMAL(18, 2)) AS "average_check" ` +
         `FROM "daily_sales" AS m JOIN "locations" AS l ON l."location_id" = m."location_id" ` +
         `WHERE m."business_date" BETWEEN DATE '2026-11-09' AND DATE '2026-11-15' AND l."city" NOT IN ('O''Hare') ` +
-        `GROUP BY l."location_id", l."name" ORDER BY 2 ASC NULLS LAST, 1 ASC LIMIT 3`,
+        `GROUP BY l."location_id", l."name" ORDER BY 2 ASC NULLS LAST, CAST(SUM(m."net_sales_amount") AS DECIMAL(38, 6)) / NULLIF(SUM(m."order_count"), 0) ASC NULLS LAST, 1 ASC LIMIT 3`,
     );
   });
 
