@@ -18,7 +18,7 @@ import type { PendingClarification } from './conversation/store.js';
 import { authenticate, verifiedIdentity, type Identity, type IdentityResult } from './identity/identity.js';
 import type { ReceivedRequest } from './identity/sigv4.js';
 import { needsValues } from './intent/analyze.js';
-import { completeClarification } from './intent/clarification.js';
+import { completeClarification, otherChoice } from './intent/clarification.js';
 import { leansOnEarlier, rankedMembers } from './intent/follow-up.js';
 import { claimedIds, denyForeignReferences, describeCause } from './pipeline/checks.js';
 import type { PipelineDeps, PipelineResult } from './pipeline/deps.js';
@@ -67,7 +67,9 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   // A reply to a clarification completes the question it asked about (src/intent/clarification.ts).
   const pending = conversation.turns.at(-1)?.pending;
   const completed = pending && completeClarification(question, pending, deps.catalog, today);
-  const understood = completed || question;
+  // "and the count?" after an answer that chose "the amount": the other choice, as a follow-up.
+  const alternatives = conversation.turns.at(-1)?.alternatives;
+  const understood = completed || (alternatives && otherChoice(question, alternatives, deps.catalog, today)) || question;
   // A follow-up builds on the last turn only if it was answered (a completed clarification: on the turn before it).
   const base = completed ? conversation.turns.at(-2) : conversation.turns.at(-1);
   const history = conversation.turns.flatMap((t) => (t.query ? [t.query] : []));
@@ -123,7 +125,13 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   const locations = await locationsInScope(scope, sandbox, deps, signal);
   const result = await answered(understood, intent, { ...ran, coverageNote }, { requestId, conversationId: conversation.id, scope, sandbox, locations, deps, trace, signal });
   const members = intent.kind === 'query' ? rankedMembers(intent.query, ran.rows, deps.catalog) : undefined;
-  deps.conversations.record(conversation, { question: understood, sql: ran.guarded.candidate, ...(intent.kind === 'query' ? { query: intent.query } : {}), ...(members ? { members } : {}) });
+  deps.conversations.record(conversation, {
+    question: understood,
+    sql: ran.guarded.candidate,
+    ...(intent.kind === 'query' ? { query: intent.query } : {}),
+    ...(members ? { members } : {}),
+    ...(completed && pending ? { alternatives: pending.choices } : {}),
+  });
   deps.feedback.remember(requestId, identity.sessionKey, scope, understood, ran.guarded.candidate);
   return result;
 }

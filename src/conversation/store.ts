@@ -35,6 +35,8 @@ export interface Turn {
    * same identity was just shown; never other rows.
    */
   readonly members?: RankedMembers;
+  /** For a turn that completed a clarification: the choices it offered ("and the count?" then picks another). */
+  readonly alternatives?: PendingClarification['choices'];
 }
 
 /** The values of a ranking's first dimension, in rank order. */

@@ -33,7 +33,11 @@ export function sameValue(answer: Value, gold: Value): boolean {
 export function sameRows(answer: readonly (readonly Value[])[], gold: readonly (readonly Value[])[], ordered: boolean): boolean {
   if (answer.length !== gold.length) return false;
   const width = gold[0]?.length ?? 0;
-  if (answer.some((r) => r.length !== width) && gold.length > 0) return false;
+  // The answer may carry label columns beyond gold's (the name of the one store a follow-up narrowed
+  // to, beside its number), never fewer columns and never an extra figure: every gold column must be
+  // found among them, row by row.
+  const answerWidth = answer[0]?.length ?? 0;
+  if (answer.some((r) => r.length !== answerWidth || r.length < width) && gold.length > 0) return false;
   if (gold.length === 0) return true;
   // Candidate answer columns for each gold column: same values in the same order (ordered) or as a multiset.
   const column = (rows: readonly (readonly Value[])[], i: number): Value[] => rows.map((r) => r[i] ?? null);
@@ -48,7 +52,7 @@ export function sameRows(answer: readonly (readonly Value[])[], gold: readonly (
     });
   };
   const candidates = Array.from({ length: width }, (_, g) =>
-    Array.from({ length: width }, (_, a) => a).filter((a) => fits(column(answer, a), column(gold, g))),
+    Array.from({ length: answerWidth }, (_, a) => a).filter((a) => fits(column(answer, a), column(gold, g))),
   );
   const used = new Set<number>();
   const map: number[] = [];
@@ -63,8 +67,13 @@ export function sameRows(answer: readonly (readonly Value[])[], gold: readonly (
       return true;
     });
   };
+  // Columns the answer has beyond gold may only be labels (text that is not a number): a name, never a figure.
+  const extraAreLabels = (): boolean =>
+    Array.from({ length: answerWidth }, (_, a) => a)
+      .filter((a) => !used.has(a))
+      .every((a) => answer.every((r) => typeof r[a] === 'string' && !/^-?\d+(?:\.\d+)?$/.test(r[a] as string)));
   const assign = (g: number): boolean => {
-    if (g === width) return rowsMatch();
+    if (g === width) return rowsMatch() && extraAreLabels();
     for (const a of candidates[g]!) {
       if (used.has(a)) continue;
       used.add(a);

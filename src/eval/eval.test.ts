@@ -16,6 +16,11 @@ describe('comparing an answer with gold', () => {
 
   it('rows: columns matched by value, order only when ranked', () => {
     expect(sameRows([['Chicago', '1'], ['Dallas', '2']], [['2', 'Dallas'], ['1', 'Chicago']], false)).toBe(true);
+    // A label beside the number (the one store a follow-up narrowed to) is right; a missing or different number is not.
+    expect(sameRows([['Chicago #17', '28675']], [['28675']], false)).toBe(true);
+    expect(sameRows([['Chicago #17', '28676']], [['28675']], false)).toBe(false);
+    expect(sameRows([['28675']], [['Chicago #17', '28675']], false)).toBe(false);
+    expect(sameRows([['Chicago', '1'], ['Dallas', '2']], [['3']], false)).toBe(false);
     expect(sameRows([['Chicago', '1'], ['Dallas', '2']], [['Dallas', '2'], ['Chicago', '1']], true)).toBe(false);
     expect(sameRows([['Chicago', '1'], ['Dallas', '2']], [['Chicago', '2'], ['Dallas', '1']], false)).toBe(false);
     expect(sameRows([['1']], [['1'], ['2']], false)).toBe(false);

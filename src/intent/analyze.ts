@@ -118,7 +118,9 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
   if (previous === undefined && draft.time.spans.length === 0 && !draft.time.compare && LEANS_ON_EARLIER.test(question.trim())) {
     return unsupported(catalog, NO_EARLIER, refs);
   }
-  if (draft.measures.length === 0 && draft.implied === undefined && draft.ambiguous.length === 0) {
+  // "how many burgers": the measure follows once the names are matched (second pass).
+  const mayImply = draft.impliedIfAbout !== undefined && (draft.mentions.length > 0 || draft.subjects.some((d) => draft.impliedIfAbout!.about.includes(d)) || draft.dimensions.some((d) => draft.impliedIfAbout!.about.includes(d.id)));
+  if (draft.measures.length === 0 && draft.implied === undefined && draft.ambiguous.length === 0 && !mayImply) {
     if (previous === undefined && draft.time.relative && draft.mentions.length === 0 && draft.dimensions.length === 0) {
       return unsupported(catalog, NO_EARLIER, refs);
     }
@@ -140,7 +142,7 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
   }
   if (draft.ambiguous.length > 0 && draft.mentions.length === 0) {
     const fitting = fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters);
-    if (fitting.length !== 1) return ambiguity(question, draft, catalog, (id) => fitting.includes(id));
+    if (!decided(question, fitting, catalog)) return ambiguity(question, draft, catalog, fitting.length > 1 ? (id) => fitting.includes(id) : undefined);
   }
   return undefined;
 }
@@ -153,6 +155,15 @@ function fittingChoices(draft: Draft, catalog: Catalog, measures: readonly strin
     const reach = reachable(catalog, metricId);
     return checkQuery(probe, catalog) === undefined && draft.subjects.every((s) => dimOk(catalog, s, reach));
   });
+}
+
+/**
+ * The rest of the question leaves one choice for a word naming several measures. "How much" asks
+ * an amount: a count that fits alone is still asked about ("how much fries did we sell").
+ */
+function decided(question: string, fitting: readonly string[], catalog: Catalog): boolean {
+  if (fitting.length !== 1) return false;
+  return !(/\bhow much\b/i.test(question) && metricById(catalog, fitting[0]!)?.format === 'integer');
 }
 
 /** A word names several measures: ask, offering each choice (those the rest of the question fits). */
@@ -211,6 +222,11 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
   const resolution = draft.mentions.length && ctx.values ? resolveMentions(draft.mentions, catalog, ctx.values) : undefined;
   if (draft.mentions.length && !ctx.values) return clarify('I could not read your data to match the names in the question.', [], draft.mentions.map((m) => m.text));
   const unplaced = resolution?.unplaced ?? [];
+  const namesNoMeasure = draft.measures.length === 0 && draft.implied === undefined && draft.ambiguous.length === 0 && !isFollowUp(question, draft, ctx.previous);
+  if (namesNoMeasure && draft.impliedIfAbout && !impliedAbout(draft, resolution?.filters ?? [], draft.dimensions.map((d) => d.id))) {
+    // "how many labor hours": no measure, and not about menu items after all.
+    return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
+  }
   if (unplaced.length) {
     const names = unplaced.map((w) => `"${w}"`).join(', ');
     const incomplete = ctx.values?.complete === false ? ' (your data has more names than I can match against)' : '';
@@ -243,9 +259,11 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
     if (before && after && before.values[0]!.dimension === after.values[0]!.dimension) {
       const dim = before.values[0]!.dimension;
       valueDims = [dim];
+      // "Dallas vs Houston vs Austin": every value of that kind the question names, not the first two.
+      const named = resolution.matched.filter((m) => !m.mention.negated).flatMap((m) => m.values).filter((v) => v.dimension === dim);
       valueFilters = [
         ...valueFilters.filter((f) => f.dimension !== dim || f.op === 'not_in'),
-        { dimension: dim, op: 'in', values: [...new Set([...before.values, ...after.values].map((v) => v.value))] },
+        { dimension: dim, op: 'in', values: [...new Set(named.map((v) => v.value))] },
       ];
     }
   }
@@ -257,9 +275,10 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
   let measures = draft.measures.length ? [...draft.measures] : draft.implied ? [draft.implied] : [];
   if (draft.ambiguous.length) {
     const fitting = fittingChoices(draft, catalog, measures, baseDims, baseFilters);
-    if (fitting.length === 1 && draft.ambiguous.length === 1) measures = [...measures, fitting[0]!];
-    else return ambiguity(question, draft, catalog, (id) => fitting.includes(id))!;
+    if (decided(question, fitting, catalog) && draft.ambiguous.length === 1) measures = [...measures, fitting[0]!];
+    else return ambiguity(question, draft, catalog, fitting.length > 1 ? (id) => fitting.includes(id) : undefined)!;
   }
+  if (measures.length === 0 && impliedAbout(draft, baseFilters, baseDims)) measures = [draft.impliedIfAbout!.measure];
   if (measures.length === 0 && !follow) return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
 
   // A follow-up: the last query with what this question changes, one row of FOLLOW_UP_RULES each.
@@ -267,6 +286,7 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
   let filters: QueryFilter[] = baseFilters;
   let inherited: Inherited | undefined;
   let keepRanking = false;
+  let narrowed = false;
   if (follow) {
     const merged = applyFollowUp(question, draft, { measures, dimensions: baseDims, filters: baseFilters }, follow, ctx.history ?? [follow], catalog, ctx.members);
     if ('message' in merged) return clarify(merged.message);
@@ -275,6 +295,7 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
     filters = [...merged.filters];
     inherited = merged.inherited;
     keepRanking = merged.keepRanking;
+    narrowed = merged.narrowed;
   }
   if (draft.rank && dims.length === 0) {
     const group = filters.map((f) => dimensionById(catalog, f.dimension)).find((d) => d?.kind === 'attribute' && d.members !== undefined);
@@ -323,7 +344,7 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
       limit = 1;
     }
     if (order.by !== 'value' && !time.compare) return clarify('Ranking by growth or decline needs a period to compare with, for example "week over week".');
-  } else if (follow?.order && dims.length > 0) {
+  } else if (follow?.order && dims.length > 0 && !narrowed) {
     // "top 5 cities ..." then "by state instead": the ranking carries over to the new breakdown.
     order = { ...follow.order, measure: measures.includes(follow.order.measure) ? follow.order.measure : measures[0]! };
     limit = follow.limit;
@@ -468,4 +489,10 @@ function suggestions(draft: Draft, catalog: Catalog, ctx: UnderstandContext): Ch
   return publicMetrics(catalog)
     .slice(0, 3)
     .map((m) => ({ metric: m.id, label: m.label, question: questionFor({ measures: [m.id], dimensions: [], filters: [], time }, catalog) }));
+}
+
+/** Does a measure implied only about some dimensions ("how many" of menu items) apply to this question? */
+function impliedAbout(draft: Draft, filters: readonly QueryFilter[], dims: readonly string[]): boolean {
+  const about = draft.impliedIfAbout;
+  return about !== undefined && [...filters.map((f) => f.dimension), ...dims, ...draft.subjects].some((d) => about.about.includes(d));
 }

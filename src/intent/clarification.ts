@@ -27,9 +27,15 @@ export function completeClarification(reply: string, pending: PendingClarificati
   // Words of one choice's label only ("amount", "the count", "5", "top 5", "the city").
   const words = r.split(' ').map((w) => String(numberOf(w) ?? w)).filter((w) => !REPLY_FILLER.has(w));
   if (words.length > 0) {
+    // A choice's label, and for a measure its synonyms ("per day": average daily sales; "dollars": sales amount).
     const fits = pending.choices.filter((c) => {
       const label = new Set(norm(c.label).split(' '));
-      return words.every((w) => label.has(w));
+      if (words.every((w) => label.has(w))) return true;
+      const m = c.metric ? metricById(catalog, c.metric) : undefined;
+      return m !== undefined && m.synonyms.some((syn) => {
+        const own = new Set(norm(syn).split(' '));
+        return words.every((w) => own.has(w));
+      });
     });
     if (fits.length === 1) return fits[0]!.question;
   }
@@ -59,4 +65,20 @@ export function completeClarification(reply: string, pending: PendingClarificati
     return `${base} by ${label}`;
   }
   return undefined;
+}
+
+/** A follow-up opener: "and", "what about", "now", "how about". */
+const OPENER = /^\s*(?:and|what about|how about|now|ok|okay|then)\b[\s,]*/i;
+
+/**
+ * "and the count?" right after an answer that completed a clarification: the other measure it
+ * offered, as a follow-up the parser reads ("and sales count"); undefined when it names none.
+ */
+export function otherChoice(question: string, alternatives: PendingClarification['choices'], catalog: Catalog, todayIso: string): string | undefined {
+  if (!OPENER.test(question)) return undefined;
+  const rest = question.replace(OPENER, '');
+  const picked = completeClarification(rest, { question: '', message: '', choices: alternatives }, catalog, todayIso);
+  const chosen = alternatives.find((c) => c.question === picked && c.metric !== undefined);
+  const label = chosen?.metric ? metricById(catalog, chosen.metric)?.label : undefined;
+  return label ? `and ${label}?` : undefined;
 }

@@ -75,7 +75,7 @@ const DROPS = /\b(?:all|every|any|everywhere|overall|unfiltered)\b|\bboth (?:of 
 /** Words that drop every filter, with nothing named. */
 const DROPS_ALL = /\b(?:everywhere|overall|unfiltered)\b|\b(?:drop|remove|clear) (?:the |that |all |any )?(?:filters?|conditions?)\b|\b(?:no|without (?:the|any)) filters?\b/i;
 /** "that store", "that one", "it": the member a ranking of one found. */
-const NARROWS = /\b(?:that|this|the same) (?:one|store|location|restaurant|site|item|city|state|category|day|week|month|member)\b|\b(?:did|does|was|is) it\b|\bit (?:do|did|have|had|make|made|sell|sold)\b/i;
+const NARROWS = /\b(?:that|the same) (?:one|store|location|restaurant|site|item|city|state|category|member)\b|\b(?:that|this) one\b|\b(?:did|does|was|is) it\b|\bit (?:do|did|have|had|make|made|sell|sold)\b/i;
 
 /** Does the question lean on an earlier answer ("that store", "and guests?", "top 3 of those")? */
 export function leansOnEarlier(question: string): boolean {
@@ -85,7 +85,7 @@ export function leansOnEarlier(question: string): boolean {
 /** Is this a follow-up of `previous` rather than a question of its own? */
 export function isFollowUp(question: string, draft: Draft, previous: SemanticQuery | undefined): previous is SemanticQuery {
   if (!previous) return false;
-  if (LEANS_ON_EARLIER.test(question.trim())) return true;
+  if (LEANS_ON_EARLIER.test(question.trim()) || NARROWS.test(question)) return true;
   const t = draft.time;
   if (LEANS_UNLESS_DATED.test(question) && t.spans.length === 0) return true;
   if (draft.followUp) return true;
@@ -126,8 +126,10 @@ export interface Merged {
   readonly measures: readonly string[];
   readonly dimensions: readonly string[];
   readonly filters: readonly QueryFilter[];
-  /** Keep the last ranking as it was (narrow: "how many guests did that store have?"). */
+  /** Keep the last ranking as it was (narrow: "how many guests did that store have?" with no member known). */
   readonly keepRanking: boolean;
+  /** Narrowed to the members a ranking answered with: the ranking is done, not carried over. */
+  readonly narrowed: boolean;
   readonly inherited: Inherited;
 }
 
@@ -185,17 +187,29 @@ export function applyFollowUp(
   filters = [...kept, ...merged, ...filters.filter((f) => !merged.some((m) => m.dimension === f.dimension && (m.op === 'not_in') === (f.op === 'not_in')))];
 
   // "both cities together": the values the conversation named on that dimension, as one filter.
+  let combinedAway: string | undefined;
   if (COMBINES.test(question) && !ALL_OF_MINE.test(question) && positive.length === 0) {
     const dim = combinedDimension(draft, previous, catalog);
-    if (!dim) return { message: 'Which values do you want together? Name them, for example "Dallas and Houston together".' };
-    const values: string[] = [];
-    for (const q of [...history].reverse()) {
-      for (const f of q.filters) if (f.dimension === dim && (f.op === 'eq' || f.op === 'in') && f.keys === undefined) for (const v of f.values) if (!values.includes(v)) values.push(v);
+    const complement = complementOf(previous, history, catalog, dim);
+    if (complement) {
+      // "#123", then "the other store", then "both together": a value and everything but it is everything.
+      filters = filters.filter((f) => f.dimension !== complement);
+      kinds.push('combine');
+    } else if (dim && previous.dimensions.includes(dim) && !previous.filters.some((f) => f.dimension === dim && f.op !== 'not_in')) {
+      // "for each of my stores", then "both stores combined": one number instead of one per store.
+      combinedAway = dim;
+      kinds.push('combine');
+    } else {
+      if (!dim) return { message: 'Which values do you want together? Name them, for example "Dallas and Houston together".' };
+      const values: string[] = [];
+      for (const q of [...history].reverse()) {
+        for (const f of q.filters) if (f.dimension === dim && (f.op === 'eq' || f.op === 'in') && f.keys === undefined) for (const v of f.values) if (!values.includes(v)) values.push(v);
+      }
+      const label = dimensionById(catalog, dim)!;
+      if (values.length < 2) return { message: `Which ${label.plural} do you want together? So far this conversation named ${values.length ? `only ${values[0]}` : 'none'}.` };
+      filters = [...filters.filter((f) => f.dimension !== dim || f.op === 'not_in'), { dimension: dim, op: 'in', values }];
+      kinds.push('combine');
     }
-    const label = dimensionById(catalog, dim)!;
-    if (values.length < 2) return { message: `Which ${label.plural} do you want together? So far this conversation named ${values.length ? `only ${values[0]}` : 'none'}.` };
-    filters = [...filters.filter((f) => f.dimension !== dim || f.op === 'not_in'), { dimension: dim, op: values.length === 1 ? 'eq' : 'in', values }];
-    kinds.push('combine');
   } else if (DROPS.test(question) && positive.length === 0 && !draft.rank?.all) {
     // "all my stores": the filters on what is named go; "drop the filter", "everywhere": every one.
     const named = new Set(draft.subjects.map(tableOf).filter((x) => !x.startsWith('time:')));
@@ -207,20 +221,26 @@ export function applyFollowUp(
 
   // "the other store", "the rest": everything the last filter on that dimension left out.
   if (OTHERS.test(question) && positive.length === 0 && !kinds.includes('combine') && !kinds.includes('drop_filter')) {
-    const named = [...draft.subjects, ...stated.dimensions];
-    const last = [...filters].reverse().find((f) => (f.op === 'eq' || f.op === 'in') && dimensionById(catalog, f.dimension)?.kind === 'attribute' && (named.length === 0 || named.includes(f.dimension)));
-    if (!last) return { message: 'Other than which? Name what to leave out, for example "excluding Dallas".' };
-    filters = [...filters.filter((f) => f !== last), { dimension: last.dimension, op: 'not_in', values: last.values, ...(last.keys ? { keys: last.keys } : {}) }];
+    // "the other stores" after two cities: the stores outside them (a city is a group of stores: the same table).
+    const named = new Set([...draft.subjects, ...stated.dimensions].map(tableOf));
+    const about = (f: QueryFilter): boolean => named.size === 0 || named.has(tableOf(f.dimension));
+    const last = [...filters].reverse().find((f) => (f.op === 'eq' || f.op === 'in') && dimensionById(catalog, f.dimension)?.kind === 'attribute' && about(f));
+    // "bottom 3 of what's left" after "leave out Texas": the exclusion already is the rest.
+    const excluded = filters.some((f) => f.op === 'not_in' && about(f));
+    if (!last && !excluded) return { message: 'Other than which? Name what to leave out, for example "excluding Dallas".' };
+    if (last) filters = [...filters.filter((f) => f !== last), { dimension: last.dimension, op: 'not_in', values: last.values, ...(last.keys ? { keys: last.keys } : {}) }];
     kinds.push('others');
   }
 
   // "that store", "those": the members the last ranking answered with, as a filter.
   let keepRanking = false;
+  let narrowed = false;
   if (previous.order !== undefined && previous.limit !== undefined && NARROWS.test(question) && !draft.rank && stated.dimensions.length === 0 && positive.length === 0) {
     const one = !/\b(?:those|these|them|they)\b/i.test(question);
     if (members && members.values.length && members.dimension === previous.dimensions[0]) {
       const values = one ? members.values.slice(0, 1) : [...members.values];
       filters = [...filters.filter((f) => f.dimension !== members.dimension || f.op === 'not_in'), { dimension: members.dimension, op: values.length === 1 ? 'eq' : 'in', values }];
+      narrowed = true;
     } else if (t.spans.length === 0 && !t.relative) {
       keepRanking = true; // the same ranking answers "that one" when nothing else changed
     } else {
@@ -229,17 +249,17 @@ export function applyFollowUp(
     kinds.push('narrow');
   }
 
-  if (kinds.length === 0) {
-    return { message: 'I could not tell what to change from your last question. Name what is different: a measure, a period, a place, or a breakdown.' };
-  }
-
   // "and separately?": the values of the last multi-value filter, one row each.
-  let dimensions = stated.dimensions.length ? [...stated.dimensions] : [...previous.dimensions];
+  let dimensions = stated.dimensions.length ? [...stated.dimensions] : previous.dimensions.filter((d) => d !== combinedAway);
   if (SEPARATELY.test(question) && stated.dimensions.length === 0) {
     const several = [...filters].reverse().find((f) => f.op === 'in' && f.values.length > 1 && dimensionById(catalog, f.dimension)?.kind === 'attribute');
     if (!several) return { message: 'Separately by what? Name the breakdown, for example "by city".' };
     if (!dimensions.includes(several.dimension)) dimensions = [several.dimension, ...dimensions];
     kinds.push('breakdown');
+  }
+
+  if (kinds.length === 0) {
+    return { message: 'I could not tell what to change from your last question. Name what is different: a measure, a period, a place, or a breakdown.' };
   }
 
   const measures = keepRanking
@@ -253,7 +273,7 @@ export function applyFollowUp(
     ...(inheritedFilters.length ? { filters: inheritedFilters } : {}),
     ...(keepRanking ? { ranking: true as const } : {}),
   };
-  return { kinds, measures, dimensions, filters, keepRanking, inherited };
+  return { kinds, measures, dimensions, filters, keepRanking, narrowed, inherited };
 }
 
 /** The dimension "both"/"together" is about: the one named ("both cities"), else the last query's single filter. */
@@ -267,10 +287,28 @@ function combinedDimension(draft: Draft, previous: SemanticQuery, catalog: Catal
 /** Words only a follow-up places ("drop the filter"): with an earlier question, not values to look up. */
 const FOLLOW_UP_WORDS: ReadonlySet<string> = new Set(['drop', 'remove', 'clear', 'filter', 'filters', 'condition', 'conditions', 'unfiltered', 'other', 'others', 'rest', 'remaining', 'left', 'whats', 'separately', 'separate', 'individually', 'split']);
 
-/** The draft without mentions made only of follow-up words, for a turn that has an earlier question. */
+/** Words that open a value a follow-up adds ("add Georgia", "include San Antonio"). */
+const ADDING_WORDS: ReadonlySet<string> = new Set(['add', 'adding', 'include', 'plus']);
+
+/**
+ * The draft without what only a follow-up places, for a turn that has an earlier question: mentions
+ * made only of follow-up words ("drop the filter"), and the word before an added value ("add Georgia").
+ */
 export function withoutFollowUpWords(draft: Draft): Draft {
-  const mentions = draft.mentions.filter((m) => !m.words.every((w) => FOLLOW_UP_WORDS.has(w) || FILLER.has(w)));
-  return mentions.length === draft.mentions.length ? draft : { ...draft, mentions };
+  let changed = false;
+  const mentions = draft.mentions.flatMap((m) => {
+    if (m.words.every((w) => FOLLOW_UP_WORDS.has(w) || FILLER.has(w))) {
+      changed = true;
+      return [];
+    }
+    let k = 0;
+    while (k < m.words.length - 1 && (ADDING_WORDS.has(m.words[k]!) || FILLER.has(m.words[k]!))) k++;
+    if (k === 0 || !m.words.slice(0, k).some((w) => ADDING_WORDS.has(w))) return [m];
+    changed = true;
+    const words = m.words.slice(k);
+    return [{ ...m, words, text: m.text.split(/\s+/).slice(-words.length).join(' '), from: m.from + k }];
+  });
+  return changed ? { ...draft, mentions } : draft;
 }
 
 /** The members a ranked answer named (its first dimension's values, in rank order), for "that store" next. */
@@ -279,4 +317,16 @@ export function rankedMembers(query: SemanticQuery, rows: QueryResult, catalog: 
   if (!query.order || query.limit === undefined || !dim || dimensionById(catalog, dim)?.kind !== 'attribute') return undefined;
   const values = rows.rows.slice(0, Math.min(query.limit, 20)).map((r) => r[0]).filter((v): v is string => typeof v === 'string');
   return values.length ? { dimension: dim, values } : undefined;
+}
+
+/**
+ * The dimension whose filter the conversation turned into its complement ("#123", then "the other
+ * store"): combining the two is every value, so the filter goes. Undefined when there is none.
+ */
+function complementOf(previous: SemanticQuery, history: readonly SemanticQuery[], catalog: Catalog, dim: string | undefined): string | undefined {
+  const out = previous.filters.find((f) => f.op === 'not_in' && (dim === undefined || f.dimension === dim) && dimensionById(catalog, f.dimension)?.kind === 'attribute');
+  if (!out) return undefined;
+  const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((v) => b.includes(v));
+  const earlier = history.slice(0, -1).some((q) => q.filters.some((f) => f.dimension === out.dimension && (f.op === 'eq' || f.op === 'in') && same(f.values, out.values)));
+  return earlier ? out.dimension : undefined;
 }

@@ -32,6 +32,8 @@ export const FILLER: ReadonlySet<string> = new Set([
   'different', 'question', 'another', 'separate', 'unrelated', ',', '?',
   // acknowledgements that open a next question ("fine, total revenue last week")
   'fine', 'great', 'cool', 'perfect', 'nice', 'awesome', 'alright', 'sure', 'yes', 'yeah',
+  // ownership said twice ("my own stores")
+  'own',
 ]);
 
 /** Words that open a follow-up: "and the week before?", "what about Dallas?", "now guests". */

@@ -56,6 +56,8 @@ export interface Draft {
   readonly measures: readonly string[];
   /** A measure implied by a verb ("grossing"), used only when none is named. */
   readonly implied?: string;
+  /** A measure implied only in a question about these dimensions ("how many burgers": items sold), checked once values are matched. */
+  readonly impliedIfAbout?: { readonly measure: string; readonly about: readonly string[] };
   readonly ambiguous: readonly { readonly term: string; readonly raw: string }[];
   /** Dimensions named as the subject only ("my stores", "items"): they tell which measures fit. */
   readonly subjects: readonly string[];
@@ -75,8 +77,8 @@ const REFERENCE_KIND: Readonly<Record<string, Reference['kind']>> = {
   location: 'location', store: 'location', restaurant: 'location', site: 'location', branch: 'location', shop: 'location', outlet: 'location', unit: 'location',
 };
 
-const DESC = new Set(['top', 'best', 'highest', 'biggest', 'largest', 'busiest', 'strongest', 'leading', 'greatest', 'most', 'more', 'max', 'maximum', 'peak']);
-const ASC = new Set(['bottom', 'worst', 'lowest', 'smallest', 'slowest', 'quietest', 'weakest', 'poorest', 'least', 'fewest', 'less', 'fewer', 'min', 'minimum']);
+const DESC = new Set(['top', 'best', 'highest', 'biggest', 'largest', 'busiest', 'strongest', 'leading', 'greatest', 'most', 'more', 'max', 'maximum', 'peak', 'higher', 'bigger', 'larger', 'better', 'busier']);
+const ASC = new Set(['bottom', 'worst', 'lowest', 'smallest', 'slowest', 'quietest', 'weakest', 'poorest', 'least', 'fewest', 'less', 'fewer', 'min', 'minimum', 'lower', 'smaller', 'worse', 'quieter']);
 const GROWTH = /^(grew|grow|growth|increase|increased|increases|gain|gains|gained|improved|improvement|rise|rose|up|jump|jumped)$/;
 const DECLINE = /^(drop|drops|dropped|decline|declined|declines|fell|fall|decrease|decreased|decreases|down|loss|losses|lost|shrank|slump)$/;
 
@@ -103,9 +105,12 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
   for (const d of catalog.dimensions) {
     if (d.kind !== 'date' || d.verbs.length === 0) continue;
     const verbs = d.verbs.map(escapeRegExp).join('|');
-    const re = new RegExp(`(?:that |which |who )?(?:were |was |have |has )?(?:${verbs}) (since|after|before|in|during|from|prior to|on or after|on or before|until) (?:the )?(?:year )?((?:19|20)\\d\\d)`);
+    const re = new RegExp(`(?:that |which |who )?(?:were |was |have |has )?(?:${verbs}) (since|after|before|in|during|from|prior to|on or after|on or before|until) (?:the )?(?:year )?((?:19|20)\\d\\d)(?: (or later|or after|or since|or earlier|or before))?`);
     for (const m of tokens.find(re)) {
-      filters.push(openedFilter(d, m.groups[0]!, Number(m.groups[1])));
+      // "opened in 2024 or later": from that year on; "in 2019 or earlier": up to its end.
+      const open = m.groups[2];
+      const word = open === undefined ? m.groups[0]! : /later|after|since/.test(open) ? 'since' : 'until';
+      filters.push(openedFilter(d, word, Number(m.groups[1])));
       tokens.claim(m.from, m.to, 'filter');
     }
   }
@@ -132,7 +137,15 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
     if (hit?.measure && !measures.includes(hit.measure)) measures.push(hit.measure);
   }
   let implied: string | undefined;
+  let impliedIfAbout: { measure: string; about: readonly string[] } | undefined;
   for (const i of catalog.implied) {
+    if (i.about) {
+      for (const m of tokens.find(rx(i.words.map(phrasePattern).join('|')))) {
+        tokens.claim(m.from, m.to, 'measure');
+        impliedIfAbout ??= { measure: i.measure, about: i.about };
+      }
+      continue;
+    }
     for (const m of tokens.find(rx(i.words.map(phrasePattern).join('|')))) {
       tokens.claim(m.from, m.to, 'measure');
       implied ??= i.measure;
@@ -205,6 +218,12 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
       const which = m.groups[1] !== undefined;
       const before = prevToken(tokens, m.from);
       const after = m.to < tokens.length ? tokens.list[m.to]!.norm : '';
+      // "that week", "this month": the period already named, not a breakdown by it.
+      const pointed = m.from > 0 && /^(that|this|same)$/.test(tokens.list[m.from - 1]!.norm) && catalog.dimensions.find((x) => x.id === id)?.kind === 'time';
+      if (pointed && cue === undefined && !which) {
+        tokens.claim(m.from, m.to, 'filler');
+        continue;
+      }
       const ranked = before !== undefined && tokens.claimOf(before) === 'rank';
       const withTheMost = after === 'with' || after === 'that' || after === 'where';
       if (cue !== undefined || which || ranked || (withTheMost && rank)) {
@@ -249,6 +268,12 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
     }
   }
   for (const s of subjectsAt) if (tokens.claimOf(s.from) === 'subject' && !subjects.includes(s.id)) subjects.push(s.id);
+  // "my two stores", "the two stores", "both of my 5 locations": a count of what the caller has, not a ranking or a value.
+  for (const s of subjectsAt) {
+    const n = s.from - 1;
+    const owner = tokens.list[n - 1]?.norm ?? '';
+    if (n >= 1 && tokens.isFree(n) && numberOf(tokens.list[n]!.norm) !== undefined && /^(my|our|the|both|all)$/.test(owner)) tokens.claim(n, n + 1, 'filler');
+  }
 
   // 7. Everything left: cue words, fillers, and mentions.
   for (const m of tokens.find(rx(NEGATIVE_CUES.source))) tokens.claim(m.from, m.to, 'cue');
@@ -260,6 +285,7 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
   return {
     measures,
     ...(implied ? { implied } : {}),
+    ...(impliedIfAbout ? { impliedIfAbout } : {}),
     ambiguous,
     subjects,
     dimensions,

@@ -254,7 +254,7 @@ export function readTime(tokens: Tokens, todayIso: string, namedDays: readonly N
     weekdays = [6, 7];
     tokens.claim(m.from, m.to, 'filter');
   }
-  for (const m of tokens.find(/(?:on|during|over) (?:the )?weekdays|(?:on )?(?:the )?weekday days|monday to friday|mon(?:day)? (?:to |thru |through )?fri(?:day)?/)) {
+  for (const m of tokens.find(/(?:on|during|over|and|just|only|about) (?:the )?weekdays(?! by)|(?:on )?(?:the )?weekday days|monday to friday|mon(?:day)? (?:to |thru |through )?fri(?:day)?/)) {
     weekdays = [1, 2, 3, 4, 5];
     tokens.claim(m.from, m.to, 'filter');
   }

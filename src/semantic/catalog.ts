@@ -76,7 +76,7 @@ const CatalogSchema = z
     defaultTimeRange: z.enum(['last_7_days', 'last_week', 'last_30_days', 'last_month']),
     tables: z.record(id, TableSchema),
     metrics: z.array(z.union([BaseMetricSchema, DerivedMetricSchema])).min(1),
-    implied: z.array(z.object({ words: z.array(phrase).min(1), measure: id }).strict()).default([]),
+    implied: z.array(z.object({ words: z.array(phrase).min(1), measure: id, about: z.array(id).min(1).optional() }).strict()).default([]),
     ambiguous: z
       .array(z.object({ term: phrase, choices: z.array(id).min(2), question: z.string().min(1), whenAlone: z.boolean().default(false) }).strict())
       .default([]),
@@ -119,7 +119,8 @@ export interface Catalog {
   readonly defaultTimeRange: 'last_7_days' | 'last_week' | 'last_30_days' | 'last_month';
   readonly tables: Readonly<Record<string, { readonly alias: string; readonly time?: string | undefined; readonly joins: Readonly<Record<string, string>> }>>;
   readonly metrics: readonly Metric[];
-  readonly implied: readonly { readonly words: readonly string[]; readonly measure: string }[];
+  /** `about`: the words imply the measure only in a question about one of these dimensions ("how many burgers"). */
+  readonly implied: readonly { readonly words: readonly string[]; readonly measure: string; readonly about?: readonly string[] | undefined }[];
   readonly ambiguous: readonly { readonly term: string; readonly choices: readonly string[]; readonly question: string; readonly whenAlone: boolean }[];
   readonly dimensions: readonly Dimension[];
   readonly namedDays: readonly NamedDay[];
@@ -245,6 +246,7 @@ export function parseCatalog(raw: unknown, source = 'catalog'): Catalog {
   }
   for (const i of c.implied) {
     if (!resolved.has(i.measure)) problems.push(`implied words name unknown metric ${i.measure}`);
+    for (const d of i.about ?? []) if (!c.dimensions.some((x) => x.id === d)) problems.push(`implied words for ${i.measure} are about unknown dimension ${d}`);
     for (const w of i.words) claim(w, `implied ${i.measure}`);
   }
   for (const m of resolved.values()) {

@@ -112,7 +112,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       values: createValueLoader(catalog, quote, (v) => connector.dialect.writesText(v)),
       coverage: createCoverageLoader(catalog, quote),
       ...modelDeps(config, overrides, catalog, clockToday),
-      conversations: new ConversationStore(),
+      conversations: new ConversationStore(undefined, undefined, undefined, overrides.now),
       feedback: new FeedbackStore(config.feedback.file, undefined, undefined, config.feedback.exampleRetentionDays),
       audit,
       limits: { timeoutMs: config.warehouse.queryTimeoutMs, rowCap: config.warehouse.rowCap },
