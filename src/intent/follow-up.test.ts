@@ -3,6 +3,7 @@
  * exercises it, and the query the last turn must become (the slots it changes, and the ones it
  * keeps). A row without an example fails the suite, so the table and the tests cannot drift apart.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fixtureValues } from '../../test/support/values-fixture.js';
 import { loadCatalog } from '../semantic/catalog.js';
@@ -122,8 +123,10 @@ const EXAMPLES: Record<FollowUpRule['kind'], () => void> = {
 };
 
 describe('FOLLOW_UP_RULES, one row at a time', () => {
-  it('every row has an example here', () => {
+  it('every row has an example here, and is in the README table as written in the code', () => {
     expect(FOLLOW_UP_RULES.map((r) => r.kind).filter((k) => !(k in EXAMPLES))).toEqual([]);
+    const readme = readFileSync('README.md', 'utf8');
+    for (const r of FOLLOW_UP_RULES) expect(readme).toContain(`| \`${r.kind}\` | ${r.recognised} | ${r.changes} | ${r.keeps} |`);
   });
   it.each(FOLLOW_UP_RULES.map((r) => [r.kind, r] as const))('%s', (kind) => {
     EXAMPLES[kind]();
