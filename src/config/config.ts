@@ -37,6 +37,12 @@ export const ConfigSchema = z
         bodyTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
         /** An idle kept-alive connection is closed after this (Node's keepAliveTimeout). */
         keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(5_000),
+        /**
+         * The service's public origin (scheme, host and port as clients reach it, no path), for the
+         * addresses it writes into answers (the MCP protected-resource metadata): never taken from a
+         * request's Host header. Required when OIDC or MCP is on outside demo mode.
+         */
+        publicOrigin: z.url().regex(/^https?:\/\/[^/?#]+$/, 'scheme, host and port only (no path)').optional(),
       })
       .strict()
       .prefault({}),
@@ -137,6 +143,8 @@ export const ConfigSchema = z
         jwksUrl: z.url().optional(),
         algorithms: z.array(z.enum(OIDC_ALGORITHMS)).min(1).default(['RS256', 'ES256']),
         clockToleranceSeconds: z.number().int().min(0).max(300).default(60),
+        /** A token issued (`iat`) longer ago than this is refused, whatever its `exp` says. */
+        maxTokenAgeSeconds: z.number().int().min(60).max(2_592_000).default(86_400),
         claims: z
           .object({ tenant: z.string().min(1).default('tenant_id'), business: z.string().min(1).default('business_id'), admin: z.string().min(1).default('admin_id') })
           .strict()
@@ -266,4 +274,17 @@ function withResolvedEnginePaths<W extends { readonly [K in (typeof ENGINE_NAMES
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The origin the service writes into answers (the MCP protected-resource metadata): the configured
+ * one; in demo mode, the listen address. Never a request's Host header. Throws SP_ERR_CONFIG outside
+ * demo mode when OIDC or MCP is on and none is configured (checked when the service starts).
+ */
+export function publicOrigin(c: Config): string {
+  if (c.server.publicOrigin) return c.server.publicOrigin;
+  if (c.mode === 'demo') return `${c.server.tls ? 'https' : 'http'}://${c.server.host.includes(':') ? `[${c.server.host}]` : c.server.host}:${c.server.port}`;
+  throw new SplitplaneError('SP_ERR_CONFIG', {
+    detail: `server.publicOrigin is required when ${c.oidc.enabled ? 'oidc' : 'mcp'} is enabled (the origin clients reach, such as https://analytics.example.com); it is never taken from a request's Host header`,
+  });
 }

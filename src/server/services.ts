@@ -4,7 +4,7 @@
  * boot instead of the first request.
  */
 import { JsonlFileAuditSink, type AuditSink } from '../audit/audit.js';
-import type { Config } from '../config/config.js';
+import { publicOrigin, type Config } from '../config/config.js';
 import { catalogGenerator } from '../generate/catalog-generator.js';
 import type { Generator } from '../generate/generator.js';
 import { loadCredentialStore, refuseDemoCredentials, type CredentialStore } from '../identity/credentials.js';
@@ -78,6 +78,8 @@ export function policyOptions(config: Config, now?: () => number): { today: () =
 
 /** Build the services over an existing warehouse (the CLI generates the demo one first: demo/generate.ts). */
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
+  // The public origin is checked before anything is opened: a service that would write a guessed address never starts.
+  if (config.oidc.enabled || config.mcp.enabled) publicOrigin(config);
   const clockToday = (): string => today(config.clock.today, overrides.now);
   const catalog = loadCatalog(config.catalog.path);
   // Behind a stable object so a reload swaps the secrets without touching the verifier.
