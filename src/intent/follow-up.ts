@@ -67,7 +67,7 @@ const COMBINES = /\b(?:both|together|combined|altogether)\b/i;
 /** "and separately?", "one by one": the values of a combined filter, one row each. */
 const SEPARATELY = /\b(?:separately|individually|one by one|each separately|split (?:out|up))\b/i;
 /** "the other store", "the others", "the rest", "what's left": what the last filter left out. */
-const OTHERS = /\b(?:other|others|rest|remaining)\b|\bwhat(?:'?s| is) left\b/i;
+const OTHERS = /\b(?:other|others|rest|remaining)\b(?! than)|\bwhat(?:'?s| is) left\b/i;
 /** "both my stores", "all of my stores": every one the caller has, not the ones named so far. */
 const ALL_OF_MINE = /\b(?:both|all)(?: of)? (?:my|our)\b/i;
 /** "all my stores", "every city", "everywhere", "drop the filter": the filter goes. */
@@ -285,7 +285,7 @@ function combinedDimension(draft: Draft, previous: SemanticQuery, catalog: Catal
 }
 
 /** Words only a follow-up places ("drop the filter"): with an earlier question, not values to look up. */
-const FOLLOW_UP_WORDS: ReadonlySet<string> = new Set(['drop', 'remove', 'clear', 'filter', 'filters', 'condition', 'conditions', 'unfiltered', 'other', 'others', 'rest', 'remaining', 'left', 'whats', 'separately', 'separate', 'individually', 'split']);
+const FOLLOW_UP_WORDS: ReadonlySet<string> = new Set(['drop', 'remove', 'clear', 'filter', 'filters', 'condition', 'conditions', 'unfiltered', 'other', 'others', 'rest', 'remaining', 'left', 'whats', 'separately', 'separate', 'individually', 'split', 'no', 'combine']);
 
 /** Words that open a value a follow-up adds ("add Georgia", "include San Antonio"). */
 const ADDING_WORDS: ReadonlySet<string> = new Set(['add', 'adding', 'include', 'plus']);

@@ -20,7 +20,7 @@ export const FILLER: ReadonlySet<string> = new Set([
   'ring', 'rang', 'rung', 'serve', 'served', 'generate', 'generated', 'come', 'came', 'saw', 'move', 'moved', 'gets', 'run',
   'ran', 'record', 'recorded', 'make', 'made', 'making',
   // articles, pronouns, prepositions, conjunctions
-  'the', 'a', 'an', 'my', 'our', 'your', 'its', 'it', 'their', 'that', 'this', 'these', 'those', 'there', 'here', 'of', 'for',
+  'the', 'a', 'an', 'my', 'our', 'your', 'its', 'it', 'their', 'that', 'this', 'these', 'those', 'them', 'they', 'there', 'here', 'of', 'for',
   'on', 'at', 'to', 'and', 'with', 'from', 'during', 'over', 'within', 'throughout', 'about', 'as', 'so', 'far', 'than', 'then',
   'now', 'also', 'ok', 'okay', 'just', 'only', 'please', 'by', 'per',
   // quantity words that do not change the aggregate
@@ -42,7 +42,7 @@ export const FOLLOW_UP_START = /^(?:and|what about|how about|same|now|also|inste
 /** Cue words before a value that keep it ("in Chicago") or exclude it ("excluding Chicago"). */
 export const POSITIVE_CUES = /(?:in|at|for|from|within|of|only|just|to)/;
 export const NEGATIVE_CUES =
-  /(?:excluding|exclude|excludes|except(?: for)?|without|not including|other than|but not|apart from|aside from|leaving out|leave out|minus|outside(?: of)?|not in|not at|ex|excl|besides|not counting|but)/;
+  /(?:excluding|exclude|excludes|except(?: for)?|without|not including|other than|but not|apart from|aside from|leaving out|leave out|minus|outside(?: of)?|not in|not at|ex|excl|besides|not counting|but|not)/;
 
 /** Words joining values in a list: "Chicago and Dallas", "Austin, Dallas or Houston". */
 export const LIST_JOINERS: ReadonlySet<string> = new Set(['and', 'or', ',', 'nor', 'plus', 'also']);

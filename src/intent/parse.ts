@@ -170,6 +170,13 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
     rank = { direction: ASC.has(word) ? 'asc' : 'desc', ...(n ? { limit: numberOf(n)! } : rank?.limit ? { limit: rank.limit } : {}), ...(plural !== undefined ? { plural } : {}) };
     tokens.claim(m.from, m.to, 'rank');
   }
+  // "which 4 of those were highest", "top 3 of them": how many, said before the ranking word.
+  for (const m of tokens.find(new RegExp(`(?:which|what|top|bottom) (${NUMBER}) of (?:those|them|these|the|my|our)`))) {
+    const n = numberOf(m.groups[0]!)!;
+    const bottom = tokens.list[m.from]!.norm === 'bottom';
+    rank = { ...(rank ?? { direction: bottom ? 'asc' as const : 'desc' as const }), limit: n };
+    tokens.claim(m.from, m.to, 'rank');
+  }
   for (const m of tokens.find(/(?:rank|ranked|ranking|rankings|sort|sorted|order|ordered|league table)(?: (?:by|on))?/)) {
     rank ??= { direction: 'desc', all: true };
     tokens.claim(m.from, m.to, 'rank');
@@ -203,7 +210,7 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
   const addDim = (id: string, plural: boolean, which: boolean): void => {
     if (!dimensions.some((d) => d.id === id)) dimensions.push({ id, plural, which });
   };
-  for (const m of tokens.find(/daily|weekly|monthly|quarterly|day by day|week by week|month by month|(?:each|every|per|by) day(?! of)/)) {
+  for (const m of tokens.find(/daily|weekly|monthly|quarterly|day by day|week by week|month by month|(?:(?:broken|broke|break|breaking|split) (?:it |that |this |them )?(?:down |out |up )?)?(?:each|every|per|by) day(?! of)/)) {
     const w = tokens.list[m.from]!.norm;
     const id = /^(daily|day|each|every|per|by)/.test(w) && !/week|month/.test(tokens.raw(m.from, m.to)) ? grainDimension(catalog, 'day')
       : /^week/.test(w) ? grainDimension(catalog, 'week') : /^month/.test(w) ? grainDimension(catalog, 'month') : grainDimension(catalog, 'quarter');
