@@ -167,7 +167,7 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
     askRoute(api, deps, { check, failures, metrics: services.metrics });
     feedbackRoute(api, deps, { failures, metrics: services.metrics });
     probeRoutes(api, services, opts.readinessTimeoutMs ?? 1000, () => state.closing);
-    if (services.config.mcp.enabled) mcpRoute(api, deps, { check, failures, metrics: services.metrics }, { runQuery: services.config.mcp.runQuery, version: VERSION });
+    if (services.config.mcp.enabled) mcpRoute(api, deps, { check, failures, metrics: services.metrics }, { runQuery: services.config.mcp.runQuery, version: VERSION, ...(services.config.server.publicOrigin ? { publicOrigin: services.config.server.publicOrigin } : {}) });
     api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
   });
   if (services.config.demo.enabled) {

@@ -50,7 +50,8 @@ const idHeaders = (w: Who) => ({ 'x-splitplane-tenant-id': w.tenantId, 'x-splitp
 const text = (r: unknown): string => ((r as { content: { text: string }[] }).content[0]?.text ?? '');
 
 beforeAll(async () => {
-  svc = await startTestService({}, { oidc: OIDC });
+  // Demo mode on port 0: the origin written into answers is the address actually listened on.
+  svc = await startTestService({}, { oidc: OIDC, server: { port: 0 } });
   base = await svc.app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
@@ -209,6 +210,131 @@ describe('MCP server over SigV4, for back ends', () => {
       expect(JSON.parse(text(r))).toMatchObject({ code: 'SP_ERR_UNKNOWN_PRINCIPAL' });
     } finally {
       await ghost.close();
+    }
+  });
+});
+
+describe('MCP addresses: never taken from the Host header', () => {
+  const EVIL = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' };
+  const PUBLIC = 'https://analytics.example.test';
+  let configured: TestService;
+  beforeAll(async () => {
+    configured = await startTestService({}, { oidc: OIDC, server: { publicOrigin: PUBLIC } });
+  });
+  afterAll(async () => configured?.close());
+
+  async function addresses(s: TestService) {
+    const meta = await s.app.inject({ method: 'GET', url: '/.well-known/oauth-protected-resource', headers: EVIL });
+    const refused = await s.app.inject({ method: 'POST', url: '/mcp', headers: { ...EVIL, ...MCP_HEADERS, 'content-type': 'application/json' }, payload: LIST });
+    expect(refused.statusCode).toBe(401);
+    return { status: meta.statusCode, meta: meta.body, resource: (meta.json() as { resource?: string }).resource, www: String(refused.headers['www-authenticate']) };
+  }
+
+  it('writes the configured server.publicOrigin into the metadata and WWW-Authenticate, whatever Host says', async () => {
+    const a = await addresses(configured);
+    expect(a.status).toBe(200);
+    expect(a.resource).toBe(`${PUBLIC}/mcp`);
+    expect(a.www).toBe(`Bearer realm="splitplane", resource_metadata="${PUBLIC}/.well-known/oauth-protected-resource"`);
+    expect(a.meta + a.www).not.toContain('evil.example');
+  });
+
+  it('in demo mode on port 0, writes the address it listens on, whatever Host says', async () => {
+    const a = await addresses(svc);
+    expect(a.resource).toBe(`${base}/mcp`);
+    expect(a.www).toContain(`resource_metadata="${base}/.well-known/oauth-protected-resource"`);
+    expect(a.meta + a.www).not.toContain('evil.example');
+  });
+});
+
+describe('MCP transport rules', () => {
+  it('answers GET and DELETE /mcp with 405 and Allow: POST, and the SDK client takes that as "no event stream"', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const res = await fetch(`${base}/mcp`, { method, headers: { accept: 'text/event-stream' } });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST');
+      expect(await res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 }, id: null });
+    }
+    // After initialize the SDK's transport opens GET /mcp for server-sent events: 405 means none, 404 was an error.
+    let getStatus!: (n: number) => void;
+    const got = new Promise<number>((r) => (getStatus = r));
+    const errors: unknown[] = [];
+    const client = new Client({ name: 'test-agent', version: '1.0.0' });
+    client.onerror = (e) => errors.push(e);
+    const seeing: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (init?.method === 'GET') getStatus(res.status);
+      return res;
+    };
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { fetch: seeing, requestInit: { headers: { Authorization: `Bearer ${await token(FRANCHISE_OWNER)}` } } }));
+    try {
+      expect(await got).toBe(405);
+      await client.listTools();
+      expect(errors).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('declares only the tools capability, without listChanged (its tool list never changes)', async () => {
+    const client = await connect(await token(FRANCHISE_OWNER));
+    try {
+      const caps = client.getServerCapabilities();
+      expect(Object.keys(caps ?? {})).toEqual(['tools']);
+      expect(caps?.tools?.listChanged).not.toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('MCP batches and run_query limits', () => {
+  let queries: TestService;
+  let at: string;
+  beforeAll(async () => {
+    queries = await startTestService({}, { oidc: OIDC, mcp: { runQuery: true } });
+    at = await queries.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => queries?.close());
+
+  it('refuses a JSON-RPC batch of 50 run_query calls with 400 SP_ERR_BAD_REQUEST, before any of them runs', async () => {
+    const call = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'run_query', arguments: { sql: 'SELECT COUNT(*) AS n FROM locations' } } });
+    const before = queries.auditEvents().length;
+    const res = await fetch(`${at}/mcp`, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, 'content-type': 'application/json', authorization: `Bearer ${await token(FRANCHISE_OWNER)}` },
+      body: JSON.stringify(Array.from({ length: 50 }, (_, i) => call(i + 1))),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { code?: string; requestId?: string };
+    expect(body).toMatchObject({ statusCode: 400, code: 'SP_ERR_BAD_REQUEST', error: 'Bad Request' });
+    const events = queries.auditEvents().slice(before);
+    // One event, for the refused request at the door; no tool ran, no query reached the engine.
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ requestId: body.requestId, path: '/mcp', statusCode: 400, errorCode: 'SP_ERR_BAD_REQUEST' });
+    expect(events.filter((e) => e.tool === 'run_query' || e.layers['execute'] !== undefined)).toEqual([]);
+    // A batch of one is a batch too.
+    const one = await fetch(`${at}/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, 'content-type': 'application/json', authorization: `Bearer ${await token(FRANCHISE_OWNER)}` }, body: JSON.stringify([call(1)]) });
+    expect(one.status).toBe(400);
+  });
+
+  it('declares the guard\'s 8,000-character maximum for run_query SQL, which fits the body limit; longer SQL is refused by the guard, audited', async () => {
+    const agent = await connect(await token(FRANCHISE_OWNER), at);
+    try {
+      const runQuery = (await agent.listTools()).tools.find((t) => t.name === 'run_query');
+      const sql = (runQuery?.inputSchema.properties as Record<string, { maxLength?: number }>)['sql'];
+      expect(sql?.maxLength).toBe(8_000);
+      // The longest SQL the schema allows fits in one request under server.bodyLimitBytes.
+      const longest = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'run_query', arguments: { sql: `SELECT COUNT(*) AS n FROM locations -- ${'x'.repeat(8_000)}`.slice(0, 8_000) } } });
+      expect(Buffer.byteLength(longest)).toBeLessThan(queries.config.server.bodyLimitBytes);
+      const ok = await agent.callTool({ name: 'run_query', arguments: { sql: `SELECT COUNT(*) AS n FROM locations ${' '.repeat(7_900)}` } });
+      expect(ok.isError).toBe(false);
+      const long = await agent.callTool({ name: 'run_query', arguments: { sql: `SELECT COUNT(*) AS n FROM locations ${' '.repeat(8_000)}` } });
+      expect(long.isError).toBe(true);
+      const refused = JSON.parse(text(long)) as { code: string; requestId: string };
+      expect(refused.code).toBe('SP_ERR_GUARD_TOO_LONG');
+      expect(queries.auditEvents().find((e) => e.requestId === refused.requestId)).toMatchObject({ tool: 'run_query', layers: { guard: 'SP_ERR_GUARD_TOO_LONG' } });
+    } finally {
+      await agent.close();
     }
   });
 });

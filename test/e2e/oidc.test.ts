@@ -12,18 +12,25 @@ const QUESTION = 'What was the total sales amount last week?';
 // Started while the file is collected: the hostile-token cases are made from it.
 const issuer: LocalIssuer = await startIssuer();
 const HOSTILE_TOKENS = await hostileTokens(issuer, FRANCHISE_OWNER);
+const OIDC = { enabled: true, issuer: ISSUER, audience: AUDIENCE, jwksUrl: issuer.jwksUrl, algorithms: ['ES256'], clockToleranceSeconds: 30 };
 let svc: TestService;
 let plain: TestService;
+/** Configured with a key server that answers every request with HTTP 500. */
+let keyless: TestService;
 
 beforeAll(async () => {
-  svc = await startTestService({}, { oidc: { enabled: true, issuer: ISSUER, audience: AUDIENCE, jwksUrl: issuer.jwksUrl, algorithms: ['ES256'], clockToleranceSeconds: 30 } });
+  svc = await startTestService({}, { oidc: OIDC });
   plain = await startTestService();
+  keyless = await startTestService({}, { oidc: { ...OIDC, jwksUrl: issuer.failingJwksUrl } });
 });
 afterAll(async () => {
   await svc?.close();
   await plain?.close();
+  await keyless?.close();
   issuer.close();
 });
+
+const now = (): number => Math.floor(Date.now() / 1000);
 
 const token = (w: Who, o?: Parameters<LocalIssuer['token']>[1]) => issuer.token(w, o);
 
@@ -69,6 +76,39 @@ describe('OIDC/JWT front door', () => {
     expect(JSON.stringify(res.body)).not.toContain('84,000');
     const event = svc.auditEvents().slice(before).find((e) => e.requestId === res.body['requestId']);
     expect(event?.layers).toEqual({ identity: code });
+  });
+
+  it('bounds the issue time: within the clock tolerance of now, and younger than oidc.maxTokenAgeSeconds', async () => {
+    const at = async (iat: number) => (await ask(svc, await token(FRANCHISE_OWNER, { iat, exp: iat + 600 }), FRANCHISE_OWNER)).statusCode;
+    // clockToleranceSeconds is 30 here; maxTokenAgeSeconds is the default, a day.
+    expect(await at(now() + 10)).toBe(200);
+    expect(await ask(svc, await token(FRANCHISE_OWNER, { iat: now() + 120, exp: now() + 600 }), FRANCHISE_OWNER)).toMatchObject({ statusCode: 401, body: { code: 'SP_ERR_TOKEN_INVALID' } });
+    expect((await ask(svc, await token(FRANCHISE_OWNER, { iat: now() - 86_400 + 120, exp: now() + 300 }), FRANCHISE_OWNER)).statusCode).toBe(200);
+    expect(await ask(svc, await token(FRANCHISE_OWNER, { iat: now() - 86_400 - 120, exp: now() + 300 }), FRANCHISE_OWNER)).toMatchObject({ statusCode: 401, body: { code: 'SP_ERR_TOKEN_EXPIRED' } });
+  });
+
+  it('names the token\'s own subject in the audit event, and refuses a blank one instead of auditing nobody', async () => {
+    const named = await ask(svc, await token(FRANCHISE_OWNER, { sub: 'alice@example.test' }), FRANCHISE_OWNER);
+    expect(named.statusCode).toBe(200);
+    expect(svc.auditEvents().find((e) => e.requestId === named.body['requestId'])?.identity).toMatchObject({ subject: 'alice@example.test' });
+    for (const sub of ['', ' ', '\t\n']) {
+      const res = await ask(svc, await token(FRANCHISE_OWNER, { sub }), FRANCHISE_OWNER);
+      expect(res, JSON.stringify(sub)).toMatchObject({ statusCode: 401, body: { code: 'SP_ERR_TOKEN_INVALID' } });
+      expect(svc.auditEvents().find((e) => e.requestId === res.body['requestId'])?.layers).toEqual({ identity: 'SP_ERR_TOKEN_INVALID' });
+    }
+  });
+
+  it('answers 503 SP_ERR_TOKEN_KEYS_UNAVAILABLE, not a refused token, when the key server answers HTTP 500', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await ask(keyless, await token(FRANCHISE_OWNER), FRANCHISE_OWNER);
+      expect(res).toMatchObject({ statusCode: 503, body: { code: 'SP_ERR_TOKEN_KEYS_UNAVAILABLE' } });
+      expect(res.www).toBeUndefined();
+      expect(JSON.stringify(res.body)).not.toContain('84,000');
+      expect(keyless.auditEvents().find((e) => e.requestId === res.body['requestId'])?.layers).toEqual({ identity: 'SP_ERR_TOKEN_KEYS_UNAVAILABLE' });
+    }
+    // SigV4 beside it is untouched by the identity provider's outage.
+    const { ask: signedAsk } = await import('../support/harness.js');
+    expect((await signedAsk(keyless.app, FRANCHISE_OWNER, QUESTION)).statusCode).toBe(200);
   });
 
   it('rates an answer on /v1/feedback with the same token, and refuses another person\'s token for it', async () => {

@@ -18,7 +18,7 @@ describe('/openapi.json', () => {
     const doc = res.json() as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown>; security?: unknown }>>; components: { securitySchemes: Record<string, unknown> } };
     await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/ask', '/v1/feedback']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/mcp', '/metrics', '/readyz', '/v1/ask', '/v1/feedback']);
     const askOp = doc.paths['/v1/ask']!['post']!;
     expect(JSON.stringify(askOp.requestBody)).toContain('"question"');
     expect(Object.keys(askOp.responses)).toEqual(expect.arrayContaining(['200', '401', '403', '422', '503']));

@@ -13,37 +13,49 @@ export const claims = (w: Who) => ({ tenant_id: w.tenantId, business_id: w.busin
 
 export interface LocalIssuer {
   readonly jwksUrl: string;
+  /** A key server that answers every request with HTTP 500. */
+  readonly failingJwksUrl: string;
   readonly key: CryptoKey;
   readonly publicJwk: JWK;
-  token(w: Who, o?: { key?: CryptoKey; iss?: string; aud?: string; exp?: string | number; sub?: string }): Promise<string>;
+  /** `iat`: seconds since the epoch, or null for a token without one (default: now). */
+  token(w: Who, o?: { key?: CryptoKey; iss?: string; aud?: string; exp?: string | number; sub?: string; iat?: number | null }): Promise<string>;
   close(): void;
 }
 
 export async function startIssuer(): Promise<LocalIssuer> {
   const pair = await generateKeyPair('ES256');
   const publicJwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-  const server: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicJwk] })));
+  const server: Server = createServer((req, res) =>
+    req.url === '/failing/jwks'
+      ? res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error')
+      : res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicJwk] })),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const at = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    jwksUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`,
+    jwksUrl: `${at}/jwks`,
+    failingJwksUrl: `${at}/failing/jwks`,
     key: pair.privateKey,
     publicJwk,
-    token: (w, o = {}) =>
-      new SignJWT(claims(w))
+    token: (w, o = {}) => {
+      const jwt = new SignJWT(claims(w))
         .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
         .setIssuer(o.iss ?? ISSUER)
         .setAudience(o.aud ?? AUDIENCE)
         .setSubject(o.sub ?? `user-${w.adminId}`)
-        .setIssuedAt()
-        .setExpirationTime(o.exp ?? '5m')
-        .sign(o.key ?? pair.privateKey),
+        .setExpirationTime(o.exp ?? '5m');
+      if (o.iat !== null) jwt.setIssuedAt(o.iat);
+      return jwt.sign(o.key ?? pair.privateKey);
+    },
     close: () => server.close(),
   };
 }
 
 /**
  * Tokens a door must refuse, each with the code it must answer: expired, another audience, another
- * issuer, a key not in the JWKS, unsigned, HMAC with the public key as secret, a claim changed after signing.
+ * issuer, a key not in the JWKS, unsigned, HMAC with the public key as secret, a claim changed after
+ * signing, issued an hour in the future, issued longer ago than the default oidc.maxTokenAgeSeconds
+ * (a day) though not expired, without an issue time, with an empty or a blank subject.
  */
 export async function hostileTokens(issuer: LocalIssuer, w: Who): Promise<[name: string, make: () => Promise<string>, code: string][]> {
   const otherKey = (await generateKeyPair('ES256')).privateKey;
@@ -70,5 +82,12 @@ export async function hostileTokens(issuer: LocalIssuer, w: Who): Promise<[name:
       },
       'SP_ERR_TOKEN_INVALID',
     ],
+    ['issued an hour in the future', () => issuer.token(w, { iat: now() + 3_600, exp: now() + 3_900 }), 'SP_ERR_TOKEN_INVALID'],
+    ['issued two days ago, though its exp is still ahead', () => issuer.token(w, { iat: now() - 2 * 86_400, exp: now() + 300 }), 'SP_ERR_TOKEN_EXPIRED'],
+    ['without an issue time (iat)', () => issuer.token(w, { iat: null }), 'SP_ERR_TOKEN_INVALID'],
+    ['with an empty subject', () => issuer.token(w, { sub: '' }), 'SP_ERR_TOKEN_INVALID'],
+    ['with a blank subject', () => issuer.token(w, { sub: ' \t ' }), 'SP_ERR_TOKEN_INVALID'],
   ];
 }
+
+const now = (): number => Math.floor(Date.now() / 1000);

@@ -12,15 +12,24 @@
  * only when `mcp.runQuery` is set, `run_query` (the agent's own SQL over that sandbox, through the
  * same guard, locked-down engine, row cap and audit as model SQL). GET
  * /.well-known/oauth-protected-resource is the resource's metadata (RFC 9728) when the OIDC front
- * door is enabled, and a refused call's WWW-Authenticate points at it.
+ * door is enabled, and a refused call's WWW-Authenticate points at it; both write the configured
+ * public origin (server.publicOrigin), never a request's Host header.
+ *
+ * One JSON-RPC message per POST: a batch (a JSON array) is refused with SP_ERR_BAD_REQUEST before any
+ * tool runs (MCP dropped JSON-RPC batching in its 2025-06-18 revision; one call per request also means
+ * each call meets the rate limits before it starts). GET (there is no server-sent event stream) and
+ * DELETE (there is no session to end) answer 405 with `Allow: POST`. The server declares only the tools capability, without listChanged: the tool list
+ * is fixed for the life of the process, so it never sends a list-changed notification.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { RequestTrace } from '../../audit/trace.js';
 import { asSplitplaneError, SplitplaneError } from '../../errors.js';
+import { GUARD_LIMITS } from '../../guard/first-layer.js';
 import { registeredIdentity, verifiedIdentity, verifyCaller, type Caller, type Identity } from '../../identity/identity.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { runAsk, type PipelineDeps } from '../../pipeline.js';
@@ -30,24 +39,54 @@ import { describeSandbox } from '../../sandbox/sandbox.js';
 import { publicMetrics } from '../../semantic/catalog.js';
 import type { AddressFailures, LimitCheck } from '../rate-limit.js';
 import { received, refuseUnaudited } from './received.js';
+import { documented, MCP_SCHEMA, PROTECTED_RESOURCE_SCHEMA } from './schemas.js';
 
 export interface McpOptions {
   /** Serve the run_query tool (off unless configured). */
   readonly runQuery: boolean;
   readonly version: string;
+  /**
+   * The origin written into the protected-resource metadata and WWW-Authenticate: publicOrigin(config)
+   * (server.publicOrigin, or in demo mode the configured listen address). When it names port 0, or is
+   * not given, the address the server actually listens on is written. Never a request's Host header.
+   */
+  readonly publicOrigin?: string;
 }
 
 type Limits = { readonly check: LimitCheck; readonly failures: AddressFailures; readonly metrics: Metrics };
 
 export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limits, o: McpOptions): void {
+  const origin = (): string | undefined => serviceOrigin(app, o.publicOrigin);
+  const refuse = (req: FastifyRequest, reply: FastifyReply, e: SplitplaneError): FastifyReply => {
+    if (e.statusCode === 401) {
+      const at = deps.verifier.oidc ? origin() : undefined;
+      void reply.header('www-authenticate', `Bearer realm="splitplane"${at === undefined ? '' : `, resource_metadata="${at}/.well-known/oauth-protected-resource"`}`);
+    }
+    return reply.code(e.statusCode).send(e.toBody(req.id));
+  };
+
   // RFC 9728: where an agent learns which authorization server issues tokens for this resource.
-  app.get('/.well-known/oauth-protected-resource', { schema: { hide: true } }, async (req, reply) => {
+  // Documented only when the OIDC front door is on (otherwise it answers 404).
+  app.get('/.well-known/oauth-protected-resource', documented({ ...PROTECTED_RESOURCE_SCHEMA, hide: !deps.verifier.oidc }), async (req, reply) => {
     const oidc = deps.verifier.oidc;
-    if (!oidc) return refuse(req, reply, deps, new SplitplaneError('SP_ERR_NOT_FOUND'));
-    return { resource: `${origin(req)}/mcp`, authorization_servers: [oidc.issuer], bearer_methods_supported: ['header'], resource_name: 'splitplane' };
+    if (!oidc) return refuse(req, reply, new SplitplaneError('SP_ERR_NOT_FOUND'));
+    const at = origin();
+    if (at === undefined) return refuse(req, reply, new SplitplaneError('SP_ERR_CONFIG', { detail: 'no public origin for the protected-resource metadata' }));
+    return { resource: `${at}/mcp`, authorization_servers: [oidc.issuer], bearer_methods_supported: ['header'], resource_name: 'splitplane' };
   });
 
-  app.post('/mcp', { schema: { hide: true } }, async (req, reply) => {
+  // Streamable HTTP lets a server refuse GET (no server-sent event stream) and DELETE (no session) with 405.
+  app.route({
+    method: ['GET', 'DELETE'],
+    url: '/mcp',
+    schema: { hide: true },
+    handler: async (req, reply) => {
+      req.log.info({ requestId: req.id, method: req.method, path: '/mcp', clientAddress: req.ip }, 'refused before identity: method not allowed');
+      return reply.code(405).header('allow', 'POST').send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
+    },
+  });
+
+  app.post('/mcp', documented(MCP_SCHEMA), async (req, reply) => {
     const retry = limits.failures.blocked(req);
     if (retry !== undefined) return refuseUnaudited(req, reply, limits.metrics, 'SP_ERR_RATE_LIMITED', retry);
     // The door: one audited event for a caller refused here, as /v1/ask records a refused signature.
@@ -61,9 +100,9 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
       const e = asSplitplaneError(err);
       if (e.statusCode === 401) await limits.failures.record(req);
       const recorded = await door.finish({ statusCode: e.statusCode, body: e.toBody(req.id) }, deps.audit, (cause) => deps.log('audit write failed', { requestId: req.id, cause: describeCause(cause) }));
-      return refuse(req, reply, deps, recorded.statusCode === e.statusCode ? e : new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE'));
+      return refuse(req, reply, recorded.statusCode === e.statusCode ? e : new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE'));
     }
-    const server = new McpServer({ name: 'splitplane', version: o.version });
+    const server = new McpServer({ name: 'splitplane', version: o.version }, { capabilities: { tools: { listChanged: false } } });
     const bind = () => registeredIdentity(deps.directory(), caller.ids, caller.door);
 
     server.registerTool(
@@ -121,8 +160,10 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
         'run_query',
         {
           description:
-            "Run one read-only SELECT over the signed-in person's own tables (see describe_data). It is checked by the same guard as generated SQL and runs with a row cap and a time limit; anything else is refused with a stable code.",
-          inputSchema: { sql: z.string().min(1).max(100_000) },
+            "Run one read-only SELECT over the signed-in person's own tables (see describe_data). It is checked by the same guard as generated SQL and runs with a row cap and a time limit; anything else is refused with a stable code. At most 8,000 characters (the guard refuses longer SQL with SP_ERR_GUARD_TOO_LONG), in a request of at most the server's body limit (16 KiB by default).",
+          // The declared maximum is the guard's. Longer SQL is not refused by the schema: it reaches the
+          // guard, so its refusal is rate-limited and audited with the guard's code like any other.
+          inputSchema: { sql: z.string().min(1).meta({ maxLength: GUARD_LIMITS.maxLength }) },
         },
         tool('run_query', async ({ sql }: { sql: string }, identity, trace) => {
           const signal = deadline(deps);
@@ -141,6 +182,8 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
         }),
       );
     }
+    // registerTool declares `tools: { listChanged: true }`; the tool list never changes, so say so.
+    server.server.registerCapabilities({ tools: { listChanged: false } });
     // No sessionIdGenerator: stateless, every request stands on its own token or signature.
     const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true });
     reply.hijack();
@@ -158,13 +201,17 @@ function toolResult(body: object, isError: boolean) {
   return { content: [{ type: 'text' as const, text: JSON.stringify(body) }], isError };
 }
 
-/** The body as JSON (the raw bytes were what the signature covered). */
+/** The body as one JSON-RPC message (the raw bytes were what the signature covered); a batch is refused. */
 function parseMessage(body: unknown): unknown {
+  let message: unknown;
   try {
-    return JSON.parse((body as Buffer).toString('utf8')) as unknown;
+    message = JSON.parse((body as Buffer).toString('utf8')) as unknown;
   } catch (cause) {
     throw new SplitplaneError('SP_ERR_BAD_REQUEST', { cause });
   }
+  // One call per request, so every call meets the rate limits before it starts (MCP has had no batches since 2025-06-18).
+  if (Array.isArray(message)) throw new SplitplaneError('SP_ERR_BAD_REQUEST', { detail: `a JSON-RPC batch of ${message.length} messages` });
+  return message;
 }
 
 /** A tool call's deadline: the engine's own timeout, with room for the policy and the guard. */
@@ -172,15 +219,17 @@ function deadline(deps: PipelineDeps): AbortSignal {
   return AbortSignal.timeout(deps.limits.timeoutMs * 2 + 10_000);
 }
 
-function refuse(req: FastifyRequest, reply: FastifyReply, deps: PipelineDeps, e: SplitplaneError): FastifyReply {
-  if (e.statusCode === 401) {
-    const metadata = deps.verifier.oidc ? `, resource_metadata="${origin(req)}/.well-known/oauth-protected-resource"` : '';
-    void reply.header('www-authenticate', `Bearer realm="splitplane"${metadata}`);
-  }
-  return reply.code(e.statusCode).send(e.toBody(req.id));
-}
-
-/** This service's origin as the caller reached it. */
-function origin(req: FastifyRequest): string {
-  return `${req.protocol}://${req.host}`;
+/**
+ * The origin this service writes into answers: the configured one; when that names port 0 (demo mode
+ * listening on a port the system picks), or none was given, the address the server listens on;
+ * undefined when there is neither. Never anything a request says.
+ */
+function serviceOrigin(app: FastifyInstance, configured: string | undefined): string | undefined {
+  const url = configured === undefined ? undefined : new URL(configured);
+  if (url !== undefined && url.port !== '0') return configured;
+  const listening = app.server.address();
+  if (listening === null || typeof listening === 'string') return undefined;
+  const { address, port } = listening as AddressInfo;
+  const scheme = url ? url.protocol.slice(0, -1) : app.initialConfig.https ? 'https' : 'http';
+  return `${scheme}://${address.includes(':') ? `[${address}]` : address}:${port}`;
 }

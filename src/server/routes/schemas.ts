@@ -78,6 +78,65 @@ export const READYZ_SCHEMA = {
 } as const;
 export const METRICS_SCHEMA = { summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } as const;
 
+/** A JSON-RPC 2.0 error, as the MCP transport answers a message it cannot take. */
+const JSON_RPC_ERROR = {
+  type: 'object',
+  description: 'A JSON-RPC 2.0 error response.',
+  required: ['jsonrpc', 'error'],
+  properties: {
+    jsonrpc: { type: 'string', enum: ['2.0'] },
+    id: { type: ['string', 'integer', 'null'] },
+    error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'integer' }, message: { type: 'string' }, data: {} } },
+  },
+} as const;
+
+export const MCP_SCHEMA = {
+  operationId: 'mcp',
+  summary: 'Model Context Protocol endpoint for agents (Streamable HTTP, stateless, JSON responses)',
+  description:
+    'One JSON-RPC 2.0 message per request (initialize, tools/list, tools/call, notifications); a batch (a JSON array) is refused with SP_ERR_BAD_REQUEST. ' +
+    'Send `Accept: application/json, text/event-stream`. Tools: ask, list_metrics, describe_data and, when mcp.runQuery is set, run_query; each call is bound to a registered admin, rate-limited and audited. ' +
+    'Authenticated by a bearer token (when oidc.enabled; a 401 names the protected-resource metadata in WWW-Authenticate) or a SigV4 signature covering x-splitplane-tenant-id, x-splitplane-business-id and x-splitplane-admin-id. GET and DELETE answer 405 (Allow: POST).',
+  security: signed,
+  body: {
+    type: 'object',
+    description: 'One JSON-RPC 2.0 request or notification (MCP).',
+    required: ['jsonrpc', 'method'],
+    properties: { jsonrpc: { type: 'string', enum: ['2.0'] }, id: { type: ['string', 'integer'] }, method: { type: 'string' }, params: { type: 'object' } },
+  },
+  response: {
+    200: {
+      type: 'object',
+      description: 'The JSON-RPC response; a refused tool call is a result with isError and the stable error body as its text.',
+      required: ['jsonrpc'],
+      properties: { jsonrpc: { type: 'string', enum: ['2.0'] }, id: { type: ['string', 'integer'] }, result: { type: 'object' }, error: JSON_RPC_ERROR.properties.error },
+    },
+    202: { type: 'null', description: 'A notification was accepted (no body).' },
+    ...errors,
+    400: { description: 'Error (400): SP_ERR_BAD_REQUEST (not JSON, or a batch), or a JSON-RPC error from the MCP transport', anyOf: [ERROR_BODY, JSON_RPC_ERROR] },
+    406: { ...JSON_RPC_ERROR, description: 'The Accept header does not name both application/json and text/event-stream.' },
+  },
+} as const;
+
+export const PROTECTED_RESOURCE_SCHEMA = {
+  operationId: 'getProtectedResourceMetadata',
+  summary: 'OAuth protected-resource metadata for /mcp (RFC 9728)',
+  description: 'Which authorization server issues tokens for the MCP endpoint. Served when oidc.enabled; `resource` is written from server.publicOrigin, never from the request.',
+  response: {
+    200: {
+      type: 'object',
+      required: ['resource', 'authorization_servers'],
+      properties: {
+        resource: { type: 'string', format: 'uri' },
+        authorization_servers: { type: 'array', items: { type: 'string', format: 'uri' } },
+        bearer_methods_supported: { type: 'array', items: { type: 'string', enum: ['header'] } },
+        resource_name: { type: 'string' },
+      },
+    },
+    404: { ...ERROR_BODY, description: 'Error (404): the OIDC front door is not enabled' },
+  },
+} as const;
+
 /** Route options that document with `schema` but neither validate nor reshape. */
 export function documented(schema: object): RouteShorthandOptions {
   return { schema: schema as FastifySchema, validatorCompiler: () => () => true, serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
