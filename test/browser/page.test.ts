@@ -6,6 +6,8 @@
  * under CI=true it runs or fails.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../support/harness.js';
@@ -17,16 +19,84 @@ if (!available && process.env['CI'] !== 'true') {
 }
 const SHOTS = 'test-artifacts/browser';
 
+/** The parts of the answer card that belong to one answer: none may show under a later response that is not that answer. */
+const ANSWER_PARTS = ['#understood', '#chips li', '#chart-box', '#table-box', '#rows tbody tr', '#feedback', '#thumbs-up', '#thumbs-down', '#sql-box'];
+
+/** Which of ANSWER_PARTS the person can see (`hidden` overridden by a CSS display rule counts as seen). */
+function visibleParts(p: Page): Promise<string[]> {
+  return p.evaluate((sels) => sels.filter((s) => Array.from(document.querySelectorAll(s)).some((e) => e.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true }))), ANSWER_PARTS);
+}
+
+/** The ids (or tags) of the elements that show `needle` on screen: a text node rendered with a box, in a visible element. */
+function visibleTextWith(p: Page, needle: string): Promise<string[]> {
+  return p.evaluate((n) => {
+    const out: string[] = [];
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+      const el = t.parentElement;
+      if (!t.nodeValue?.includes(n) || !el?.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true })) continue;
+      const range = document.createRange();
+      range.selectNodeContents(t);
+      if (range.getClientRects().length > 0) out.push(el.id || el.tagName.toLowerCase());
+    }
+    return out;
+  }, needle);
+}
+
+/** The right edge of the text `needle` inside `selector`, and the right edge of the result card's content box. */
+function rightEdges(p: Page, selector: string, needle: string): Promise<{ text: number; card: number }> {
+  return p.evaluate(
+    ([sel, n]) => {
+      const walk = document.createTreeWalker(document.querySelector(sel!)!, NodeFilter.SHOW_TEXT);
+      let text = -1;
+      for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+        const at = t.nodeValue!.indexOf(n!);
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(t, at);
+        range.setEnd(t, at + n!.length);
+        for (const r of Array.from(range.getClientRects())) text = Math.max(text, r.right);
+      }
+      const card = document.getElementById('result')!;
+      const style = getComputedStyle(card);
+      return { text, card: card.getBoundingClientRect().right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight) };
+    },
+    [selector, needle],
+  );
+}
+
+/** An HTTP proxy in front of the service that records every request and the status it got: the browser's own favicon request included, which playwright does not report. */
+function recordingProxy(target: string): Promise<{ url: string; seen: { method: string; path: string; status: number }[]; server: Server }> {
+  const to = new URL(target);
+  const seen: { method: string; path: string; status: number }[] = [];
+  const server = createServer((req, res) => {
+    const up = request({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      seen.push({ method: req.method ?? '', path: req.url ?? '', status: r.statusCode ?? 0 });
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server })));
+}
+
 describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Chromium', () => {
   let svc: TestService;
+  /** The same service with a limit of one question per admin, for a real 429 with Retry-After. */
+  let limited: TestService;
   let browser: Browser;
   let page: Page;
   let base: string;
+  let limitedBase: string;
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
+    // One after the other: two engine pools starting at once can outwait a worker's start-up on a 2-core machine.
     svc = await startTestService({}, { demo: { enabled: true } });
+    limited = await startTestService({}, { demo: { enabled: true }, rateLimit: { perAdmin: { max: 1, windowMs: 60_000 } } });
     base = await svc.app.listen({ host: '127.0.0.1', port: 0 });
+    limitedBase = await limited.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -39,13 +109,22 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
   afterAll(async () => {
     await browser?.close();
     await svc?.close();
+    await limited?.close();
   });
 
-  async function askAs(persona: string, question: string): Promise<void> {
-    await page.selectOption('#persona', persona);
-    await page.fill('#question', question);
-    await page.press('#question', 'Enter');
-    await page.waitForFunction(() => !(document.getElementById('ask') as HTMLButtonElement).disabled && !document.getElementById('result')!.hidden);
+  async function askAs(persona: string, question: string, on: Page = page): Promise<void> {
+    await on.selectOption('#persona', persona);
+    await on.fill('#question', question);
+    await on.press('#question', 'Enter');
+    await on.waitForFunction(() => !(document.getElementById('ask') as HTMLButtonElement).disabled && !document.getElementById('result')!.hidden);
+  }
+
+  /** A fresh page of `url` at `width` px, personas loaded. */
+  async function openPage(url: string, width: number): Promise<Page> {
+    const p = await browser.newPage({ viewport: { width, height: 900 } });
+    await p.goto(url);
+    await p.locator('#persona option').first().waitFor({ state: 'attached' });
+    return p;
   }
 
   it('the franchise owner reads $84,000.00, and focus moves to the answer', async () => {
@@ -121,5 +200,191 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     const error = await page.textContent('#error');
     expect(error).toMatch(/^That question asks about data outside what you may see, so it was not answered\. \(request [0-9a-f-]{36}, SP_ERR_OUT_OF_SCOPE_REFERENCE\)$/);
     await page.screenshot({ path: `${SHOTS}/denied.png`, fullPage: true });
+  });
+
+  // Issue 36 item 7: `.understood{display:flex}` and `.feedback{display:flex}` beat the `hidden` attribute, so the brand
+  // manager's chips ("your 200 locations") and feedback buttons showed under the franchise owner's denial.
+  it('shows nothing of an earlier answer (another persona\'s chips, feedback, rows) under a later denial, clarification or error', async () => {
+    const brandManagerAnswers = async () => {
+      await askAs('brand-manager', 'Which 3 stores had the most guests last week?');
+      await expect.poll(() => page.locator('#chips li').allTextContents()).toContain('your 200 locations');
+      // The checks below see an answer when there is one.
+      expect(await visibleParts(page)).toEqual(expect.arrayContaining(['#understood', '#chips li', '#rows tbody tr', '#feedback', '#thumbs-up', '#sql-box']));
+      expect(await visibleTextWith(page, '200 locations')).not.toEqual([]);
+    };
+    const nothingOfIt = async (what: string) => {
+      expect(await visibleParts(page), what).toEqual([]);
+      expect(await visibleTextWith(page, '200 locations'), what).toEqual([]);
+      expect(await page.textContent('#headline'), what).toBe('');
+      expect(await page.textContent('#scope'), what).toBe('');
+    };
+
+    await brandManagerAnswers();
+    await askAs('franchise-owner', 'total sales amount last quarter for business 544');
+    expect(await page.textContent('#error')).toMatch(/SP_ERR_OUT_OF_SCOPE_REFERENCE\)$/);
+    await page.screenshot({ path: `${SHOTS}/denied-after-answer.png`, fullPage: true });
+    await nothingOfIt('after the franchise owner\'s denial');
+
+    await brandManagerAnswers();
+    await askAs('franchise-owner', 'What were total sales last week?');
+    await page.getByRole('button', { name: 'sales amount' }).waitFor();
+    await nothingOfIt('after a clarification');
+
+    await brandManagerAnswers();
+    await page.route('**/demo/ask', (route) => route.abort('connectionrefused'));
+    try {
+      await askAs('franchise-owner', 'What was the total sales amount last week?');
+    } finally {
+      await page.unroute('**/demo/ask');
+    }
+    expect(await page.textContent('#error')).toMatch(/^The service could not be reached/);
+    await nothingOfIt('after an error');
+  });
+
+  it('says the wait from Retry-After in seconds on a 429', async () => {
+    const p = await openPage(limitedBase, 1100);
+    try {
+      await askAs('franchise-owner', 'What was the total sales amount last week?', p);
+      await expect.poll(() => p.textContent('#headline')).toBe('$84,000.00');
+      const [res] = await Promise.all([p.waitForResponse((r) => r.url().endsWith('/demo/ask')), askAs('franchise-owner', 'What was the total sales amount last week?', p)]);
+      expect(res.status()).toBe(429);
+      // The demo route passes the signed route's Retry-After on.
+      const retryAfter = Number(res.headers()['retry-after']);
+      expect(retryAfter).toBeGreaterThan(0);
+      const error = await p.textContent('#error');
+      expect(error).toMatch(/^Too many questions; try again in \d+ seconds?\. \(request [0-9a-f-]{36}, SP_ERR_RATE_LIMITED\)$/);
+      expect(Number(/in (\d+) second/.exec(error!)![1])).toBe(retryAfter);
+      expect(error).not.toContain('Retry-After');
+      expect(await visibleParts(p)).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('keeps the error code and request id inside the card at 375 px', async () => {
+    const p = await openPage(base, 375);
+    try {
+      await askAs('franchise-owner', 'total sales amount last quarter for business 544', p);
+      await p.screenshot({ path: `${SHOTS}/denied-375.png`, fullPage: true });
+      const requestId = /request ([0-9a-f-]{36})/.exec((await p.textContent('#error'))!)![1]!;
+      for (const text of ['SP_ERR_OUT_OF_SCOPE_REFERENCE', requestId]) {
+        const edge = await rightEdges(p, '#error', text);
+        expect(edge.text, text).toBeGreaterThan(0);
+        expect(edge.text, text).toBeLessThanOrEqual(edge.card + 0.5);
+      }
+      // Nothing makes the page itself scroll sideways.
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('fits a comparison table by store in its card at 1280 px, and scrolls it within its box at 375 px', async () => {
+    const p = await openPage(base, 1280);
+    try {
+      const measure = () =>
+        p.evaluate(() => {
+          const box = document.getElementById('table-box')!;
+          const card = document.getElementById('result')!.getBoundingClientRect();
+          return {
+            scrollWidth: box.scrollWidth,
+            clientWidth: box.clientWidth,
+            overflowX: getComputedStyle(box).overflowX,
+            boxRight: box.getBoundingClientRect().right,
+            tableRight: document.getElementById('rows')!.getBoundingClientRect().right,
+            cardRight: card.right,
+            pageWidth: document.documentElement.scrollWidth,
+            headers: Array.from(document.querySelectorAll('#rows th')).map((th) => th.textContent),
+          };
+        });
+      await askAs('brand-manager', 'net sales by store, last week vs the week before', p);
+      const wide = await measure();
+      expect(wide.headers).toEqual(['location', 'net_sales_amount', 'net_sales_amount_previous', 'net_sales_amount_change', 'net_sales_amount_change_pct']);
+      await p.screenshot({ path: `${SHOTS}/comparison-1280.png`, fullPage: true });
+      expect(wide.scrollWidth).toBeLessThanOrEqual(wide.clientWidth); // every column in view, nothing cut
+      expect(wide.tableRight).toBeLessThanOrEqual(wide.boxRight + 0.5);
+      expect(wide.boxRight).toBeLessThanOrEqual(wide.cardRight);
+      expect(wide.pageWidth).toBeLessThanOrEqual(1280);
+
+      await p.setViewportSize({ width: 375, height: 900 });
+      // The chart redraws for the new width a frame or more later; nothing may widen the page meanwhile or after.
+      await expect.poll(async () => (await measure()).pageWidth).toBeLessThanOrEqual(375);
+      const narrow = await measure();
+      await p.screenshot({ path: `${SHOTS}/comparison-375.png`, fullPage: true });
+      expect(narrow.boxRight).toBeLessThanOrEqual(narrow.cardRight);
+      // Wider than the phone: the box scrolls sideways, so the last column is reachable.
+      if (narrow.scrollWidth > narrow.clientWidth) expect(['auto', 'scroll']).toContain(narrow.overflowX);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('loading the page makes no request that answers 404 (no favicon request)', async () => {
+    const proxy = await recordingProxy(base);
+    try {
+      const p = await openPage(proxy.url, 1100);
+      await p.waitForLoadState('networkidle');
+      await p.waitForTimeout(1_500); // the browser asks for /favicon.ico after the load, outside the page's own requests
+      await p.close();
+      expect(proxy.seen.map((r) => r.path)).toContain('/app.js');
+      expect(proxy.seen.filter((r) => r.status >= 400)).toEqual([]);
+      expect(proxy.seen.map((r) => r.path)).not.toContain('/favicon.ico'); // the page names an inline icon
+    } finally {
+      proxy.server.close();
+    }
+    // A browser that asks anyway (a JSON URL opened in a tab) gets no 404 either.
+    expect((await svc.app.inject({ method: 'GET', url: '/favicon.ico' })).statusCode).toBe(204);
+  });
+
+  it('shows markup in an answer, a clarification or an error as text, never as HTML', async () => {
+    const IMG = '<img src=x onerror="document.title=\'xss\'">';
+    const SCRIPT = '<script>document.title="xss"</script>';
+    const p = await openPage(base, 1100);
+    const answers: { status: number; body: object }[] = [
+      {
+        status: 200,
+        body: {
+          status: 'answered',
+          requestId: '00000000-0000-4000-8000-000000000001',
+          answer: `Answer ${IMG} ${SCRIPT}`,
+          headline: IMG,
+          interpretation: { text: `${SCRIPT} · ${IMG}` },
+          scope: { locations: 2, businessId: IMG },
+          columns: [{ name: IMG }, { name: SCRIPT }],
+          rows: [[IMG, '1'], [SCRIPT, '2']],
+          sql: `SELECT '${SCRIPT}'`,
+        },
+      },
+      { status: 200, body: { status: 'clarification', requestId: '00000000-0000-4000-8000-000000000002', answer: `Which one? ${IMG}`, choices: [{ label: SCRIPT, question: 'q' }, { label: IMG, question: 'q' }] } },
+      { status: 500, body: { code: IMG, message: SCRIPT, requestId: SCRIPT } },
+    ];
+    let next = 0;
+    await p.route('**/demo/ask', (route) => route.fulfill({ status: answers[next]!.status, contentType: 'application/json', body: JSON.stringify(answers[next++]!.body) }));
+    const noMarkup = async () => {
+      expect(await p.locator('#result img, #result script, #result [onerror]').count()).toBe(0);
+      expect(await p.title()).not.toBe('xss');
+    };
+    try {
+      await askAs('franchise-owner', 'anything', p);
+      expect(await p.textContent('#answer')).toBe(`Answer ${IMG} ${SCRIPT}`);
+      expect(await p.textContent('#headline')).toBe(IMG);
+      expect(await p.locator('#chips li').allTextContents()).toEqual([SCRIPT, IMG]);
+      expect(await p.locator('#rows th').allTextContents()).toEqual([IMG, SCRIPT]);
+      expect(await p.locator('#rows tbody td').allTextContents()).toEqual([IMG, '1', SCRIPT, '2']);
+      expect(await p.textContent('#sql')).toBe(`SELECT '${SCRIPT}'`);
+      expect(await p.textContent('#scope')).toBe(`Computed on 2 locations in business ${IMG}.`);
+      await noMarkup();
+
+      await askAs('franchise-owner', 'anything', p);
+      expect(await p.textContent('#answer')).toBe(`Which one? ${IMG}`);
+      expect(await p.locator('#choice-buttons button').allTextContents()).toEqual([SCRIPT, IMG]);
+      await noMarkup();
+
+      await askAs('franchise-owner', 'anything', p);
+      expect(await p.textContent('#error')).toBe(`${SCRIPT} (request ${SCRIPT}, ${IMG})`);
+      await noMarkup();
+    } finally {
+      await p.close();
+    }
   });
 });

@@ -61,6 +61,8 @@ export async function demoRoutes(app: FastifyInstance, opts: { credentialsFile: 
   const chart = readFileSync(chartJs);
   app.get('/assets/chart.umd.js', (_req, reply) => reply.type('text/javascript').send(chart));
   app.get('/demo/personas', async () => DEMO_PERSONAS);
+  // The page names an empty icon inline; this answers a browser that asks anyway (a JSON URL opened in a tab), instead of a 404.
+  app.get('/favicon.ico', (_req, reply) => reply.code(204).send());
   const forward = async (route: '/v1/ask' | '/v1/feedback', tenantId: string, payload: string, nonce: string) => {
     const { accessKeyId, secretAccessKey } = credentials.get(tenantId)!;
     const headers = await signRequest({
@@ -88,6 +90,9 @@ export async function demoRoutes(app: FastifyInstance, opts: { credentialsFile: 
       const p = DEMO_PERSONAS.find((x) => x.id === parsed.data.persona)!;
       const payload = JSON.stringify({ tenantId: p.tenantId, businessId: p.businessId, adminId: p.adminId, ...fields(parsed.data) });
       const res = await forward(route, p.tenantId, payload, req.id);
+      // Retry-After (429, 503) is how long to wait; the page says it in seconds.
+      const retryAfter = res.headers['retry-after'];
+      if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
       return reply.code(res.statusCode).type('application/json').send(res.body);
     });
   };

@@ -12,6 +12,8 @@ const result = $('result');
 let chart = null;
 let conversation = { persona: null, id: null };
 let lastAnswered = null;
+// Each request's number: a response that is not the latest one asked is dropped, never shown.
+let asked = 0;
 
 const FRIENDLY = {
   SP_ERR_OUT_OF_SCOPE_REFERENCE: 'That question asks about data outside what you may see, so it was not answered.',
@@ -20,6 +22,21 @@ const FRIENDLY = {
   SP_ERR_EXECUTION_TIMEOUT: 'The question took too long to answer. Try a shorter time range.',
   SP_ERR_LLM_UNAVAILABLE: 'The language model is not reachable right now.',
 };
+
+// Errors that come with a Retry-After: the page says the wait in seconds, not the header's name.
+const RETRY = {
+  SP_ERR_RATE_LIMITED: (wait) => `Too many questions; try again ${wait}.`,
+  SP_ERR_SHUTTING_DOWN: (wait) => `The service is restarting; try again ${wait}.`,
+};
+
+// Retry-After is seconds ("12") or an HTTP date; either way, say "in 12 seconds".
+function waitOf(retryAfter) {
+  if (retryAfter === null || retryAfter === undefined || retryAfter === '') return 'in a moment';
+  let seconds = /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter.trim()) : Math.ceil((Date.parse(retryAfter) - Date.now()) / 1000);
+  if (Number.isNaN(seconds)) return 'in a moment';
+  seconds = Math.max(1, seconds);
+  return `in ${seconds} second${seconds === 1 ? '' : 's'}`;
+}
 
 async function loadPersonas() {
   const res = await fetch('/demo/personas');
@@ -68,6 +85,14 @@ function renderUnderstood(body) {
   show('understood', Boolean(text));
 }
 
+// "net_sales_amount_change_pct" may wrap after each underscore: text nodes and <wbr>, never HTML.
+function appendBreakable(node, text) {
+  text.split(/(?<=_)/).forEach((part, i) => {
+    if (i > 0) node.append(document.createElement('wbr'));
+    node.append(document.createTextNode(part));
+  });
+}
+
 function renderTable(body) {
   const table = $('rows');
   const thead = table.querySelector('thead');
@@ -79,7 +104,7 @@ function renderTable(body) {
   body.columns.forEach((c, i) => {
     const th = document.createElement('th');
     th.scope = 'col';
-    th.textContent = c.name;
+    appendBreakable(th, String(c.name));
     if (numeric[i]) th.className = 'num';
     head.append(th);
   });
@@ -97,11 +122,8 @@ function renderTable(body) {
   show('table-box', body.rows.length > 0);
 }
 
+// reset() has destroyed any earlier chart.
 function renderChart(body) {
-  if (chart) {
-    chart.destroy();
-    chart = null;
-  }
   const cols = body.columns.length;
   // Chart the first measure asked for (not, say, a comparison's percentage column), else the last column.
   const measure = body.interpretation && body.interpretation.query ? body.interpretation.query.measures[0] : undefined;
@@ -137,18 +159,45 @@ function renderChoices(title, items) {
   show('choices', items.length > 0);
 }
 
-function render(status, body, note) {
-  result.hidden = false;
-  for (const id of ['choices', 'chart-box', 'table-box', 'sql-box', 'error', 'feedback', 'understood']) show(id, false);
-  $('feedback-status').textContent = '';
+// Empty every part of the answer card, so nothing of an earlier answer (its chips, rows, chart,
+// SQL, feedback buttons, choices or error) can show under a later one.
+function reset() {
+  for (const id of ['understood', 'choices', 'chart-box', 'table-box', 'sql-box', 'error', 'feedback']) show(id, false);
+  for (const id of ['chips', 'choice-buttons', 'error']) clear($(id));
+  for (const part of $('rows').querySelectorAll('thead, tbody')) clear(part);
+  if (chart) {
+    chart.destroy();
+    chart = null;
+  }
+  for (const id of ['headline', 'answer', 'scope', 'choices-title', 'sql', 'feedback-status']) $(id).textContent = '';
+  $('sql-box').open = false;
   lastAnswered = null;
-  $('headline').textContent = '';
-  $('answer').textContent = '';
-  $('scope').textContent = '';
+}
+
+function code(id, text) {
+  const c = document.createElement('code');
+  c.id = id;
+  c.textContent = text;
+  return c;
+}
+
+// "<message> (request <id>, <code>)": every part set as text.
+function renderError(status, body, retryAfter) {
+  const retry = RETRY[body.code];
+  const msg = retry ? retry(waitOf(retryAfter)) : FRIENDLY[body.code] || body.message || 'Something went wrong.';
+  const box = $('error');
+  const message = document.createElement('span');
+  message.textContent = msg;
+  box.append(message, ' (request ', code('error-request', String(body.requestId || 'unknown')), ', ', code('error-code', String(body.code || status)), ')');
+  show('error', true);
+}
+
+// `who` is the persona that asked: feedback goes to that person, whoever is selected by now.
+function render(status, body, note, who, retryAfter) {
+  result.hidden = false;
+  reset();
   if (status !== 200) {
-    const msg = FRIENDLY[body.code] || body.message || 'Something went wrong.';
-    $('error').textContent = `${msg} (request ${body.requestId || 'unknown'}, ${body.code || status})`;
-    show('error', true);
+    renderError(status, body, retryAfter);
     return;
   }
   $('answer').textContent = (note ? `${note} ` : '') + body.answer;
@@ -161,7 +210,7 @@ function render(status, body, note) {
     renderChart(body);
     $('sql').textContent = body.sql;
     show('sql-box', true);
-    lastAnswered = { persona: persona.value, requestId: body.requestId };
+    lastAnswered = { persona: who, requestId: body.requestId };
     show('feedback', true);
   } else if (body.status === 'clarification') {
     renderChoices('Choose what you meant:', body.choices);
@@ -172,48 +221,60 @@ function render(status, body, note) {
 
 async function ask() {
   if (!question.value.trim()) return;
+  const mine = ++asked;
+  const who = persona.value;
+  const text = question.value;
   askButton.disabled = true;
-  if (conversation.persona !== persona.value) conversation = { persona: persona.value, id: null };
-  try {
-    const res = await fetch('/demo/ask', {
+  if (conversation.persona !== who) conversation = { persona: who, id: null };
+  const send = (conversationId) =>
+    fetch('/demo/ask', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ persona: persona.value, question: question.value, ...(conversation.id ? { conversationId: conversation.id } : {}) }),
+      body: JSON.stringify({ persona: who, question: text, ...(conversationId ? { conversationId } : {}) }),
     });
-    let body = await res.json();
+  // A body that is not JSON (a proxy's error page) shows as the status alone.
+  const read = (res) => res.json().catch(() => ({}));
+  try {
+    let res = await send(conversation.id);
+    let body = await read(res);
     let note = '';
     if (body.code === 'SP_ERR_CONVERSATION_UNKNOWN' && conversation.id) {
       // The conversation expired on the server: say so, and ask the same question afresh.
       conversation.id = null;
       note = '(Your earlier conversation had expired, so this was asked as a new question.)';
-      const again = await fetch('/demo/ask', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ persona: persona.value, question: question.value }),
-      });
-      body = await again.json();
-      if (body.conversationId) conversation.id = body.conversationId;
-      render(again.status, body, note);
-      return;
+      res = await send(null);
+      body = await read(res);
     }
-    if (body.conversationId) conversation.id = body.conversationId;
-    render(res.status, body, note);
+    if (mine !== asked) return; // a later question was asked meanwhile; its answer is the one to show
+    if (body.conversationId && conversation.persona === who) conversation.id = body.conversationId;
+    render(res.status, body, note, who, res.headers.get('retry-after'));
   } catch (err) {
-    render(0, { message: `The service could not be reached (${err.message}).` });
+    if (mine === asked) render(0, { message: `The service could not be reached (${err.message}).` }, '', who, null);
   } finally {
-    askButton.disabled = false;
-    result.focus();
+    if (mine === asked) {
+      askButton.disabled = false;
+      result.focus();
+    }
   }
 }
 
 async function rate(rating) {
-  if (!lastAnswered) return;
-  const res = await fetch('/demo/feedback', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ...lastAnswered, rating }),
-  });
-  $('feedback-status').textContent = res.ok ? 'Thanks, recorded.' : 'Sorry, the feedback could not be recorded.';
+  const answer = lastAnswered;
+  if (!answer) return;
+  let ok = false;
+  try {
+    const res = await fetch('/demo/feedback', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...answer, rating }),
+    });
+    ok = res.ok;
+  } catch {
+    ok = false;
+  }
+  // The status belongs to the answer rated: say nothing if another answer is shown by now.
+  if (lastAnswered !== answer) return;
+  $('feedback-status').textContent = ok ? 'Thanks, recorded.' : 'Sorry, the feedback could not be recorded.';
 }
 $('thumbs-up').addEventListener('click', () => rate('up'));
 $('thumbs-down').addEventListener('click', () => rate('down'));
