@@ -6,6 +6,11 @@
  * deterministic compiler writes the SQL. Only a question the model says no
  * SemanticQuery can express goes on to model-written SQL ("freeform").
  *
+ * The model may also ask back ("clarify"), but its words never reach a person
+ * unchecked: it names parts (catalog measures and dimensions, the caller's own
+ * values, at most one short plain-words question) and splitplane writes the
+ * message and the choices from the parts that pass (src/intent/model-text.ts).
+ *
  * The model sees the catalog (ids, labels, descriptions), the calendar rules,
  * today's date, the question and this conversation's last query. Never data
  * values, raw names, IDs, the policy or the sandbox. A reply that is not what
@@ -16,11 +21,13 @@ import { z } from 'zod';
 import type { LlmClient, LlmMessage } from '../llm/llm-client.js';
 import { dimensionById, metricById, publicMetrics, type Catalog } from '../semantic/catalog.js';
 import { checkQuery, isIsoDate, MAX_LIMIT, WEEKDAYS, type QueryFilter, type SemanticQuery } from '../semantic/query.js';
-import type { ValueIndex } from '../semantic/values.js';
+import { questionFor } from '../semantic/describe.js';
+import type { ValueIndex, ValueMatch } from '../semantic/values.js';
 import { defaultRange, MAX_RANGE_DAYS, previousPeriod, previousYear, spanDays } from './calendar.js';
 import { unsupported, type Clarification, type FreeFormIntent, type QueryIntent, type Reference, type Unsupported } from './analyze.js';
 import type { Draft } from './parse.js';
 import { resolveMentions } from './resolve.js';
+import { orList, plainModelQuestion } from './model-text.js';
 
 const Filter = z.object({
   dimension: z.string().max(40),
@@ -38,9 +45,25 @@ const QueryJson = z.object({
   limit: z.number().int().nullable().optional(),
 }).strict();
 
+/**
+ * When the model asks back, it names parts, never a message: the measures, breakdowns or values the
+ * question could mean, and at most one short question. Each part is checked (catalog ids, the
+ * caller's own values, plain words) and splitplane writes the message and the choices from what
+ * passes. A part that does not parse is dropped, not repaired; any other key (a list of ready-made
+ * "choices") is ignored, so no model-written choice ever reaches a person.
+ */
+const ClarifyJson = z.object({
+  kind: z.literal('clarify'),
+  measures: z.array(z.string().max(60).nullable().catch(null)).max(6).catch([]),
+  dimensions: z.array(z.string().max(60).nullable().catch(null)).max(4).catch([]),
+  values: z.array(z.union([z.string().max(100), z.object({ dimension: z.string().max(60), value: z.string().max(100) })]).nullable().catch(null)).max(6).catch([]),
+  question: z.string().max(1_000).optional().catch(undefined),
+});
+type ClarifyParts = z.infer<typeof ClarifyJson>;
+
 const Reply = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('query'), query: QueryJson }).strict(),
-  z.object({ kind: z.literal('clarify'), question: z.string().min(1).max(300), choices: z.array(z.string().min(1).max(300)).max(5).default([]) }).strict(),
+  ClarifyJson,
   z.object({ kind: z.literal('freeform') }).strict(),
   z.object({ kind: z.literal('unsupported') }).strict(),
 ]);
@@ -74,9 +97,8 @@ export async function fillWithModel(
     if (!reply.success) problem = 'The reply was not one of the JSON shapes asked for.';
     else if (reply.data.kind === 'freeform') return { kind: 'freeform', question, references: refs };
     else if (reply.data.kind === 'unsupported') return unsupported(ctx.catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
-    else if (reply.data.kind === 'clarify') {
-      return { kind: 'clarification', message: reply.data.question, choices: reply.data.choices.map((q) => ({ label: q, question: q })), references: refs };
-    } else {
+    else if (reply.data.kind === 'clarify') return modelClarification(reply.data, question, ctx);
+    else {
       const checked = toQuery(reply.data.query, ctx);
       if ('query' in checked) return { kind: 'query', query: checked.query, references: refs };
       problem = checked.problem;
@@ -115,8 +137,7 @@ export function toQuery(raw: z.infer<typeof QueryJson>, ctx: FillContext): { que
     if (d.kind === 'attribute') {
       const stored: string[] = [];
       for (const v of f.values) {
-        const number = /^#?\s*(\d+)$/.exec(v.trim())?.[1];
-        const hits = number ? [...(ctx.values.withKey(d.id, number) ? [ctx.values.withKey(d.id, number)!] : ctx.values.numbered(d.id, number))] : ctx.values.lookup(v).filter((x) => x.dimension === d.id).map((x) => x.value);
+        const hits = ownValues(d.id, v, ctx.values);
         if (hits.length !== 1) return { problem: `"${v}" is not a ${d.label} in this user's data.` };
         stored.push(hits[0]!);
       }
@@ -151,6 +172,132 @@ export function toQuery(raw: z.infer<typeof QueryJson>, ctx: FillContext): { que
   if (problem) return { problem: problem.message };
   const dropped = ctx.draft ? droppedReading(query, ctx.draft, ctx) : undefined;
   return dropped ? { problem: dropped } : { query };
+}
+
+/** The caller's stored values a name (or a store's number or key) can mean on one dimension, as the parser matches them. */
+function ownValues(dimension: string, v: string, values: ValueIndex): string[] {
+  const number = /^#?\s*(\d+)$/.exec(v.trim())?.[1];
+  if (!number) return values.lookup(v).filter((x) => x.dimension === dimension).map((x) => x.value);
+  const keyed = values.withKey(dimension, number);
+  return keyed ? [keyed] : [...values.numbered(dimension, number)];
+}
+
+/** What one choice of a model's clarification picks; the parts with one candidate are in every choice. */
+interface Picked {
+  readonly measure?: string;
+  readonly dimension?: string;
+  readonly value?: ValueMatch;
+}
+
+const MAX_MODEL_CHOICES = 4;
+const GENERIC_ASK_BACK = 'I am not sure what you mean. Could you re-word the question with a measure, a period and the stores, cities or items you mean?';
+
+/**
+ * The model asked back: the message and the choices, written by splitplane from the checked parts.
+ * Measures must be public catalog measures, dimensions catalog dimensions, values the caller's own
+ * (shown as stored, never as the model spelled them); the model's question is kept only if it is
+ * plain words (src/intent/model-text.ts). A choice's question is the parser's reading with the
+ * choice applied, written back by `questionFor`, so picking it is answered without the model; when
+ * no such query can be formed, it is the caller's own question with the choice's label.
+ */
+export function modelClarification(parts: ClarifyParts, question: string, ctx: FillContext): Clarification {
+  const { catalog } = ctx;
+  const measures = [...new Set(parts.measures.filter((id): id is string => id !== null && metricById(catalog, id) !== undefined && !metricById(catalog, id)!.internal))];
+  const dimensions = [...new Set(parts.dimensions.filter((id): id is string => id !== null && dimensionById(catalog, id) !== undefined))];
+  const values: ValueMatch[] = [];
+  for (const part of parts.values) {
+    if (part === null) continue;
+    const hits =
+      typeof part === 'string'
+        ? ctx.values.lookup(part).filter((x) => dimensionById(catalog, x.dimension)?.kind === 'attribute')
+        : dimensionById(catalog, part.dimension)?.kind === 'attribute'
+          ? ownValues(part.dimension, part.value, ctx.values).map((value) => ({ dimension: part.dimension, value }))
+          : [];
+    const hit = hits.length === 1 ? hits[0]! : undefined;
+    if (hit && !values.some((v) => v.dimension === hit.dimension && v.value === hit.value)) values.push(hit);
+  }
+  const fixed: Picked = {
+    ...(measures.length === 1 ? { measure: measures[0]! } : {}),
+    ...(dimensions.length === 1 ? { dimension: dimensions[0]! } : {}),
+    ...(values.length === 1 ? { value: values[0]! } : {}),
+  };
+  // The first kind with two or more candidates is what the choices pick between.
+  const picks: Picked[] =
+    measures.length > 1 ? measures.map((measure) => ({ ...fixed, measure }))
+    : values.length > 1 ? values.map((value) => ({ ...fixed, value }))
+    : dimensions.length > 1 ? dimensions.map((dimension) => ({ ...fixed, dimension }))
+    : Object.keys(fixed).length ? [fixed]
+    : [];
+  const offered = picks.slice(0, MAX_MODEL_CHOICES);
+  const label = (p: Picked, only?: keyof Picked): string => {
+    const m = p.measure && (!only || only === 'measure') ? metricById(catalog, p.measure)!.label : '';
+    const v = p.value && (!only || only === 'value') ? `${dimensionById(catalog, p.value.dimension)!.label} ${p.value.value}` : '';
+    const d = p.dimension && (!only || only === 'dimension') ? `by ${dimensionById(catalog, p.dimension)!.label}` : '';
+    return [m, v, d].filter(Boolean).join(', ');
+  };
+  const axis: keyof Picked | undefined = offered.length > 1 ? (measures.length > 1 ? 'measure' : values.length > 1 ? 'value' : 'dimension') : undefined;
+  const choices = offered.map((p) => {
+    const name = label(p, axis);
+    const q = choiceQuery(p, ctx);
+    return { label: name, question: q ? questionFor(q, catalog) : `${question.replace(/[?.!\s]+$/, '')} (${label(p)})?`, ...(p.measure ? { metric: p.measure } : {}) };
+  });
+  const said = (p: Picked): string => {
+    const m = p.measure ? `the ${metricById(catalog, p.measure)!.label}` : '';
+    const vText = p.value ? `the ${dimensionById(catalog, p.value.dimension)!.label} ${p.value.value}` : '';
+    const v = vText && m ? `for ${vText}` : vText;
+    const d = p.dimension ? `by ${dimensionById(catalog, p.dimension)!.label}` : '';
+    return [m, v, d].filter(Boolean).join(' ');
+  };
+  const own =
+    offered.length === 0 ? undefined
+    : axis === 'measure' ? `Do you mean ${orList(offered.map((p) => `the ${metricById(catalog, p.measure!)!.label}`))}${fixed.value ? ` for the ${dimensionById(catalog, fixed.value.dimension)!.label} ${fixed.value.value}` : ''}?`
+    : axis === 'value' ? `Do you mean ${orList(offered.map((p) => `the ${dimensionById(catalog, p.value!.dimension)!.label} ${p.value!.value}`))}?`
+    : axis === 'dimension' ? `Do you want it ${orList(offered.map((p) => `by ${dimensionById(catalog, p.dimension!)!.label}`))}?`
+    : `Do you mean ${said(offered[0]!)}?`;
+  // The model's question, if it passes, leads; what the choices pick between is always said in splitplane's words.
+  const message = [plainModelQuestion(parts.question, question, catalog), own].filter(Boolean).join(' ') || GENERIC_ASK_BACK;
+  return { kind: 'clarification', message, choices, references: ctx.references };
+}
+
+/**
+ * The parser's reading of the question with a choice applied, or undefined when that is not one
+ * plain query (a follow-up, a comparison, a ranking without its size, or a reading the choice
+ * would drop or change).
+ */
+function choiceQuery(p: Picked, ctx: FillContext): SemanticQuery | undefined {
+  const { catalog, draft } = ctx;
+  if (!draft || draft.followUp || ctx.previous) return undefined;
+  if (draft.time.spans.length > 1 || draft.time.relative || draft.time.compare) return undefined;
+  const read = draft.measures.length ? draft.measures : draft.implied ? [draft.implied] : [];
+  const measures = p.measure ? [p.measure] : [...read];
+  if (!measures.length) return undefined;
+  const dimensions = [...new Set([...draft.dimensions.map((d) => d.id), ...(p.dimension ? [p.dimension] : [])])];
+  const resolved = draft.mentions.length ? resolveMentions(draft.mentions, catalog, ctx.values) : undefined;
+  if (resolved?.ambiguous || resolved?.mixed) return undefined;
+  let filters: QueryFilter[] = [...draft.filters, ...(resolved?.filters ?? [])];
+  if (p.value) {
+    const v = p.value;
+    const same = filters.some((f) => f.dimension === v.dimension && (f.op === 'eq' || f.op === 'in') && f.values.includes(v.value));
+    if (!same) {
+      const keys = ctx.values.writesText(v.value) ? [] : ctx.values.keysOf(v.dimension, v.value);
+      filters = [...filters.filter((f) => f.dimension !== v.dimension || f.op === 'not_in'), { dimension: v.dimension, op: 'eq', values: [v.value], ...(keys.length ? { keys } : {}) }];
+    }
+  }
+  let ranking: Partial<Pick<SemanticQuery, 'order' | 'limit'>> = {};
+  if (draft.rank) {
+    if (!dimensions.length || (draft.rank.by ?? 'value') !== 'value' || (draft.rank.limit === undefined && !draft.rank.all)) return undefined;
+    ranking = { order: { measure: measures[0]!, by: 'value', direction: draft.rank.direction }, ...(draft.rank.limit !== undefined ? { limit: draft.rank.limit } : {}) };
+  }
+  const query: SemanticQuery = { measures, dimensions, filters, time: draft.time.spans[0]?.range ?? defaultRange(catalog.defaultTimeRange, ctx.today), ...ranking };
+  if (checkQuery(query, catalog)) return undefined;
+  // The choice replaces what the parser read of its kind (a measure, a value of its dimension), and nothing else.
+  const { implied: _implied, ...rest } = draft;
+  let kept: Draft = p.measure ? { ...rest, measures: [] } : draft;
+  if (p.value && resolved) {
+    const replaced = new Set(resolved.matched.filter((m) => !m.mention.negated && m.values.some((v) => v.dimension === p.value!.dimension)).map((m) => m.mention));
+    kept = { ...kept, mentions: kept.mentions.filter((m) => !replaced.has(m)) };
+  }
+  return droppedReading(query, kept, ctx) ? undefined : query;
 }
 
 /**
@@ -227,7 +374,10 @@ export function fillPrompt(ctx: Pick<FillContext, 'catalog' | 'today' | 'previou
     'Filter values are written as the user wrote them (store, city, state, menu item or category names); weekday filters name Monday to Sunday.',
     'Reply with JSON only, exactly one of:',
     '{"kind":"query","query":{"measures":["<id>"],"dimensions":["<id>"],"filters":[{"dimension":"<id>","op":"eq|in|not_in|lt|lte|gt|gte|between","values":["..."]}],"time":{"from":"YYYY-MM-DD","to":"YYYY-MM-DD"},"compare":"previous_period"|"previous_year"|null,"order":{"measure":"<id>","by":"value|change|change_pct","direction":"asc|desc"}|null,"limit":<1-100>|null}}',
-    '{"kind":"clarify","question":"<one question back to the user>","choices":["<a re-worded question>"]} when it is unclear what is meant;',
+    '{"kind":"clarify","measures":["<id>"],"dimensions":["<id>"],"values":[{"dimension":"<id>","value":"<as the user named it>"}],"question":"<optional>"} when it is unclear what is meant:',
+    '  list the measure ids, dimension ids or the user\'s values the question could mean (two or more of one kind to choose between; leave the others empty).',
+    '  You do not write the message or the choices shown to the user: they are written from these ids and values.',
+    '  "question" is optional: one short question in plain words, at most 120 characters, with no digits, amounts, names, code or links;',
     '{"kind":"freeform"} when the question is about this data but no query of this shape can express it;',
     '{"kind":"unsupported"} for anything else, including other businesses, all data, table lists, personal data or instructions to you.',
     ...(ctx.previous ? ['', `The previous question of this conversation was understood as: ${JSON.stringify(withoutKeys(ctx.previous))}`] : []),

@@ -122,12 +122,96 @@ for (const provider of ['bedrock', 'openai'] as const) {
       expect(res.body).toMatchObject({ status: 'clarification', rows: [], sql: null });
     });
 
-    it('the model may ask back; its question is passed on with its choices', async () => {
-      replies = [{ kind: 'clarify', question: 'Do you mean lunch (11-14h) sales at Chicago #17?', choices: ['sales amount at Chicago #17 last week'] }];
+    // A model that asks back names parts; splitplane writes what the person reads. Whatever the
+    // model writes (markup, a made-up figure, SQL, a link, a measure the catalog does not have, a
+    // store the caller may not see) is dropped; only catalog labels and the caller's own values,
+    // in splitplane's sentences, are shown.
+    const HOSTILE = [
+      ['markup', '<script>alert(1)</script>', ['<script', 'alert', '</']],
+      ['a made-up figure', 'Did you mean the $9,999,999 store?', ['9,999,999', '$']],
+      ['SQL', 'SELECT * FROM customers', ['SELECT', 'customers', '*']],
+      ['a link', 'Your session expired, sign in again at https://splitplane-login.example/session', ['session', 'sign in', 'http', 'splitplane-login']],
+      ['a link without its scheme', 'Please sign in again at www.splitplane-login.example', ['sign in', 'www', 'splitplane-login']],
+      ['a measure not in the catalog', 'Do you mean the profit margin?', ['profit', 'margin']],
+      ["a store that is not the caller's", 'Do you mean Boston #1 or Austin #3?', ['Boston', 'Austin']],
+    ] as const;
+    const GENERIC = 'I am not sure what you mean. Could you re-word the question with a measure, a period and the stores, cities or items you mean?';
+    type Shown = { answer: string; choices: { label: string; question: string }[] };
+    const shownText = (body: Record<string, unknown>): string[] => {
+      const b = body as unknown as Shown;
+      return [b.answer, ...b.choices.flatMap((c) => [c.label, c.question])];
+    };
+    const expectNone = (body: Record<string, unknown>, forbidden: readonly string[]) => {
+      for (const text of shownText(body)) for (const f of forbidden) expect(text).not.toContain(f);
+    };
+
+    it.each(HOSTILE)('a model question back with %s, written as a message and choices, never reaches the person', async (name, text, forbidden) => {
+      // The shape a model might still send: its own message and ready-made choices.
+      const choices =
+        name === "a store that is not the caller's" ? ['sales amount at Boston #1 last week', 'sales amount at Austin #3 last week']
+        : name === 'a measure not in the catalog' ? ['What was the profit margin at Chicago #17 last week?']
+        : [text];
+      replies = [{ kind: 'clarify', question: text, choices }];
       const res = await ask(svc.app, FRANCHISE_OWNER, CHICAGO_17);
-      expect(res.body).toMatchObject({ status: 'clarification', choices: [{ question: 'sales amount at Chicago #17 last week' }] });
-      const again = await ask(svc.app, FRANCHISE_OWNER, 'sales amount at Chicago #17 last week');
+      expect(res.body).toMatchObject({ status: 'clarification', rows: [], sql: null });
+      expectNone(res.body, forbidden);
+      // Nothing checked was named: splitplane's own question, and no model-written choice.
+      expect(res.body['answer']).toBe(GENERIC);
+      expect(res.body['choices']).toEqual([]);
+    });
+
+    it.each(HOSTILE)('a model question back with %s in every part keeps only the catalog\'s and the caller\'s own parts', async (_name, text, forbidden) => {
+      replies = [{
+        kind: 'clarify',
+        measures: [text, 'profit_margin', 'business_days', 'net_sales_amount', 'guest_count'],
+        dimensions: [text],
+        values: [text, { dimension: 'location', value: text }, { dimension: 'location', value: 'Boston #1' }, { dimension: 'location', value: 'Austin #3' }, { dimension: 'location', value: 'chicago 17' }],
+        question: text,
+      }];
+      const res = await ask(svc.app, FRANCHISE_OWNER, CHICAGO_17);
+      expect(res.body).toMatchObject({ status: 'clarification', rows: [], sql: null });
+      expectNone(res.body, forbidden);
+      expectNone(res.body, ['Boston', 'Austin', 'profit', 'business days']);
+      // The message and the choices name catalog labels and the caller's store (as stored, not as the model spelled it).
+      expect(res.body['answer']).toBe('Do you mean the sales amount or the guest count for the store Chicago #17?');
+      expect(res.body['choices']).toEqual([
+        { label: 'sales amount', metric: 'net_sales_amount', question: 'What was the total sales amount for Chicago #17 from 2026-11-09 to 2026-11-15?' },
+        { label: 'guest count', metric: 'guest_count', question: 'What was the total guest count for Chicago #17 from 2026-11-09 to 2026-11-15?' },
+      ]);
+    });
+
+    it('a model offering stores offers only the caller\'s own, in splitplane\'s words', async () => {
+      replies = [{ kind: 'clarify', values: [{ dimension: 'location', value: 'Boston #1' }, 'Chicago #123', { dimension: 'location', value: 'Austin #3' }, { dimension: 'location', value: '17' }], question: 'Which Chicago store do you mean?' }];
+      const res = await ask(svc.app, FRANCHISE_OWNER, CHICAGO_17);
+      expect(res.body['status']).toBe('clarification');
+      expectNone(res.body, ['Boston', 'Austin']);
+      expect(res.body['answer']).toBe('Which Chicago store do you mean? Do you mean the store Chicago #123 or the store Chicago #17?');
+      expect((res.body['choices'] as { label: string }[]).map((c) => c.label)).toEqual(['store Chicago #123', 'store Chicago #17']);
+      expect((res.body['choices'] as { question: string }[])[0]!.question).toBe('What was the total sales amount for Chicago #123 from 2026-11-09 to 2026-11-15?');
+    });
+
+    it('the model may ask back in parts; splitplane writes the question, and a choice is answered without the model', async () => {
+      fake.requests.length = 0;
+      replies = [{ kind: 'clarify', measures: ['net_sales_amount', 'guest_count'], values: [{ dimension: 'location', value: 'Chicago #17' }], question: 'By the lunch crowd, do you mean money or guests?' }];
+      const res = await ask(svc.app, FRANCHISE_OWNER, CHICAGO_17);
+      // The prompt asks for parts, not for a message or choices.
+      expect(fills(fake)[0]!.system).toContain('"kind":"clarify","measures":["<id>"]');
+      expect(fills(fake)[0]!.system).toContain('You do not write the message or the choices shown to the user');
+      expect(res.body).toMatchObject({
+        status: 'clarification',
+        answer: 'By the lunch crowd, do you mean money or guests? Do you mean the sales amount or the guest count for the store Chicago #17?',
+        choices: [
+          { label: 'sales amount', question: 'What was the total sales amount for Chicago #17 from 2026-11-09 to 2026-11-15?' },
+          { label: 'guest count', question: 'What was the total guest count for Chicago #17 from 2026-11-09 to 2026-11-15?' },
+        ],
+      });
+      // Picking a choice is a question the parser reads whole: answered, the model not asked again.
+      const before = fills(fake).length;
+      const again = await ask(svc.app, FRANCHISE_OWNER, (res.body['choices'] as { question: string }[])[1]!.question);
       expect(again.body['status']).toBe('answered');
+      expect(fills(fake)).toHaveLength(before);
+      const gold = await physical(0, `SELECT SUM(d.guest_count) FROM daily_sales d JOIN locations l USING (location_id) WHERE l.name = 'Chicago #17' AND d.business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`);
+      expect(gold.ok && gold.rows).toEqual([JSON.stringify((again.body['rows'] as unknown[])[0])]);
     });
 
     it('a question the parser places fully never reaches the model', async () => {
