@@ -16,6 +16,9 @@ import type { RowFilter, Scope } from '../policy/scope.js';
 import { buildSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { policyOptions } from '../server/services.js';
 import { loadDirectory } from '../warehouse/directory-query.js';
+import { ensureDemoWarehouse } from '../demo/generate.js';
+import { PROJECT_ROOT } from './common.js';
+import { loadConfig } from './load-config.js';
 
 type Out = (line: string) => void;
 
@@ -144,4 +147,20 @@ export async function policyTest(config: Config, projectRoot: string, out: Out):
   } finally {
     await close();
   }
+}
+
+const stdoutLine: Out = (l) => process.stdout.write(`${l}\n`);
+
+/** `splitplane policy explain`: resolves with the exit code. */
+export async function explainCommand(o: { tenant: string; business: string; admin: string; config?: string; json: boolean }): Promise<number> {
+  const config = loadConfig(o.config);
+  await ensureDemoWarehouse(config);
+  return policyExplain(config, { tenantId: o.tenant, businessId: o.business, adminId: o.admin }, o.json, stdoutLine);
+}
+
+/** `splitplane policy test`: resolves with the exit code. */
+export async function testCommand(o: { config?: string }): Promise<number> {
+  const config = loadConfig(o.config);
+  await ensureDemoWarehouse(config);
+  return policyTest(config, PROJECT_ROOT, stdoutLine);
 }

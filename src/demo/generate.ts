@@ -43,6 +43,8 @@ export interface GenerateOptions {
   readonly scale?: number;
   /** Physical order of the fact tables: clustered by tenant, business, location, date (default) or shuffled. */
   readonly layout?: 'sorted' | 'random';
+  /** Called with a line per stage (each table written, then the checkpoint), for a log; silent when absent. */
+  readonly progress?: (line: string) => void;
 }
 
 /** Generate the demo warehouse into `path` (written to a temporary file, then renamed). */
@@ -62,8 +64,19 @@ export async function generateDemoWarehouse(opts: GenerateOptions): Promise<{ pa
   rmSync(`${tmp}.wal`, { force: true });
   const instance = await DuckDBInstance.create(tmp, { threads: '2' });
   const conn = await instance.connect();
+  const say = opts.progress ?? ((): void => {});
+  const seconds = (): string => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  const statements = demoSql(seed, days, scale, layout);
+  const tables = statements.map((stmt) => /^CREATE TABLE (\w+)/.exec(stmt)?.[1]);
+  const total = tables.filter((t) => t !== undefined).length;
+  let written = 0;
+  say(`generating the demo warehouse at ${opts.path} (seed ${seed}, scale ${scale}, ${layout}): ${total} tables`);
   try {
-    for (const stmt of demoSql(seed, days, scale, layout)) await conn.run(stmt);
+    for (const [i, stmt] of statements.entries()) {
+      await conn.run(stmt);
+      const table = tables[i];
+      if (table !== undefined) say(`generating the demo warehouse: tables ${++written}/${total} (${table}, ${seconds()})`);
+    }
     await conn.run('CHECKPOINT');
   } finally {
     conn.closeSync();
@@ -71,6 +84,7 @@ export async function generateDemoWarehouse(opts: GenerateOptions): Promise<{ pa
   }
   renameSync(tmp, opts.path);
   if (existsSync(`${tmp}.wal`)) rmSync(`${tmp}.wal`);
+  say(`generating the demo warehouse: done in ${seconds()}`);
   return { path: opts.path, ms: performance.now() - started };
 }
 
@@ -226,9 +240,15 @@ export function demoSql(seed: number, days: number, scale = 1, layout: 'sorted' 
 /**
  * Start-up for the demo: when `demo.generateIfMissing` is set and the configured engine is an
  * embedded one whose file is absent, generate the demo warehouse there. The CLI calls this before
- * it starts the services; the services themselves never generate data.
+ * it starts the services; the services themselves never generate data. A line per stage goes to
+ * `progress` (stderr by default): on a first start the generation takes a while.
  */
-export async function ensureDemoWarehouse(config: Config): Promise<void> {
+export async function ensureDemoWarehouse(config: Config, progress: (line: string) => void = stderrLine): Promise<void> {
   const demoFile = engine(config.warehouse.engine).demoFile?.(config.warehouse[config.warehouse.engine]);
-  if (config.demo.generateIfMissing && demoFile !== undefined && !existsSync(demoFile)) await generateDemoWarehouse({ path: demoFile });
+  if (config.demo.generateIfMissing && demoFile !== undefined && !existsSync(demoFile)) await generateDemoWarehouse({ path: demoFile, progress });
+}
+
+/** Progress of a first start on stderr (stdout carries serve's JSON log and the CLI's results). */
+function stderrLine(line: string): void {
+  process.stderr.write(`splitplane: ${line}\n`);
 }
