@@ -67,7 +67,7 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
   /** The service's date (YYYY-MM-DD): a relative date window in a decision is resolved against it. */
   readonly #today: () => string;
 
-  /** The key of keyed-hash masks (never in a decision, never in SQL text). */
+  /** The deployment's secret for keyed-hash masks: only a key derived from it per (tenant, business) leaves this adapter (never in a decision, never in SQL text). */
   readonly #maskKey: string | undefined;
 
   constructor(policy: LoadedPolicy, cache: boolean, today: () => string, maskKey: string | undefined) {
@@ -155,7 +155,7 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
       role: d.role,
       locations: Object.freeze(ascendingUnique(locations)),
       tables,
-      ...refinementsOf(d, tables, today, this.#maskKey),
+      ...refinementsOf(d, tables, today, this.#maskKey === undefined ? undefined : { secret: this.#maskKey, tenantId: identity.tenantId, businessId: identity.businessId }),
     });
   }
 }

@@ -3,12 +3,14 @@
  * locations dimension) and column masks. Rego returns them as structured data, never SQL; this file
  * checks every part against the table registry (the column exists, the operator and the values fit
  * its type, a mask fits the column and the column is exposed) and resolves a relative date window
- * against the service's clock; a keyed-hash mask takes the deployment's key. Anything it does not know is SP_ERR_POLICY_INVALID: fail closed.
+ * against the service's clock; a keyed-hash mask takes a key derived from the deployment's secret for
+ * the decision's tenant and business (scopeMaskKey). Anything it does not know is SP_ERR_POLICY_INVALID: fail closed.
  *
  *   row_filters:      {"daily_sales": [{"column": "business_date", "op": "within_last_days", "values": [90]}]}
  *   location_filters: [{"column": "state", "op": "in", "values": ["IL", "WI"]}]
  *   masks:            {"locations": {"manager_email": {"kind": "partial_email"}}}
  */
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { SplitplaneError } from '../errors.js';
 import { sandboxColumn } from '../schema/tables.js';
@@ -79,7 +81,35 @@ function scaleOf(sqlType: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function maskOf(table: string, column: string, m: z.infer<typeof MaskShape>, exposed: readonly string[], maskKey: string | undefined): Mask {
+/**
+ * The longest SPLITPLANE_MASK_KEY accepted (UTF-16 code units, as String#length counts them). It is
+ * the longest text value the connectors bind (warehouse/bindings.ts), which is what used to refuse a
+ * longer key, at the first masked query. Since the engine binds a derived key of 64 hex digits
+ * (scopeMaskKey), the limit is the configuration's contract, checked at start-up
+ * (server/services.ts, policyOptions).
+ */
+export const MASK_KEY_MAX_LENGTH = 200;
+
+/** The deployment's secret (SPLITPLANE_MASK_KEY) and the scope a keyed-hash mask is keyed for. */
+export interface MaskKeySource {
+  readonly secret: string;
+  readonly tenantId: string;
+  readonly businessId: string;
+}
+
+/**
+ * The key of keyed-hash masks for one (tenant, business): HMAC-SHA256 of the two IDs under the
+ * deployment's secret, hex. Equal values hash alike within the business (they still join and group)
+ * and differently in any other, so masked values cannot be linked across tenants; the secret itself
+ * never leaves the policy adapter (only this key is bound, never written into SQL text). The IDs are
+ * decimal strings (the decision was checked against the identity first), so the separator cannot
+ * occur in them. Changing this changes every hash a deployment shows (a test pins one value).
+ */
+export function scopeMaskKey(secret: string, tenantId: string, businessId: string): string {
+  return createHmac('sha256', secret).update(`splitplane/mask-key/v1:${tenantId}:${businessId}`).digest('hex');
+}
+
+function maskOf(table: string, column: string, m: z.infer<typeof MaskShape>, exposed: readonly string[], maskKey: () => string | undefined): Mask {
   const spec = sandboxColumn(table, column);
   if (!spec || !exposed.includes(column)) invalid(`mask on ${table}.${column}, which the decision does not expose`);
   const kind = kindOf(spec.type);
@@ -90,10 +120,12 @@ function maskOf(table: string, column: string, m: z.infer<typeof MaskShape>, exp
     case 'null':
       if (only()) return Object.freeze({ kind: 'null' });
       break;
-    case 'hash':
-      if (!maskKey) invalid(`hash mask on ${table}.${column} without a mask key (SPLITPLANE_MASK_KEY)`);
-      if (only()) return Object.freeze({ kind: 'hash', key: maskKey });
+    case 'hash': {
+      const key = maskKey();
+      if (!key) invalid(`hash mask on ${table}.${column} without a mask key (SPLITPLANE_MASK_KEY)`);
+      if (only()) return Object.freeze({ kind: 'hash', key });
       break;
+    }
     case 'fixed':
       if (kind === 'text' && only('value')) return Object.freeze({ kind: 'fixed', value: m.value! });
       break;
@@ -114,9 +146,12 @@ function maskOf(table: string, column: string, m: z.infer<typeof MaskShape>, exp
 
 /**
  * The row filters, location filters and masks of a decision, checked against the registry and the
- * tables it exposes; relative windows resolved against `today`.
+ * tables it exposes; relative windows resolved against `today`; a keyed-hash mask keyed with
+ * scopeMaskKey of `maskKey` (derived once per decision, only when one is asked for).
  */
-export function refinementsOf(d: Shape, tables: Readonly<Record<string, readonly string[]>>, today: string, maskKey?: string): Pick<Scope, 'filters' | 'locationFilters' | 'masks'> {
+export function refinementsOf(d: Shape, tables: Readonly<Record<string, readonly string[]>>, today: string, maskKey?: MaskKeySource): Pick<Scope, 'filters' | 'locationFilters' | 'masks'> {
+  let derived: string | undefined;
+  const keyFor = (): string | undefined => (maskKey ? (derived ??= scopeMaskKey(maskKey.secret, maskKey.tenantId, maskKey.businessId)) : undefined);
   const filters: Record<string, readonly RowFilter[]> = {};
   for (const [table, list] of Object.entries(d.row_filters ?? {})) {
     if (!Object.hasOwn(tables, table)) invalid(`row filters on ${table}, which the decision does not expose`);
@@ -126,7 +161,7 @@ export function refinementsOf(d: Shape, tables: Readonly<Record<string, readonly
   const masks: Record<string, Readonly<Record<string, Mask>>> = {};
   for (const [table, cols] of Object.entries(d.masks ?? {})) {
     const exposed = Object.hasOwn(tables, table) ? tables[table]! : invalid(`masks on ${table}, which the decision does not expose`);
-    const m = Object.fromEntries(Object.entries(cols).map(([c, mask]) => [c, maskOf(table, c, mask, exposed, maskKey)]));
+    const m = Object.fromEntries(Object.entries(cols).map(([c, mask]) => [c, maskOf(table, c, mask, exposed, keyFor)]));
     if (Object.keys(m).length) masks[table] = Object.freeze(m);
   }
   return {

@@ -40,7 +40,12 @@ export interface RowFilter {
 export type Mask =
   | { readonly kind: 'null' }
   | { readonly kind: 'fixed'; readonly value: string }
-  /** A keyed SHA-256 (hex) of the value: equal values stay equal (joinable); the key is the deployment's (SPLITPLANE_MASK_KEY), bound, never in the text. */
+  /**
+   * A keyed SHA-256 (hex) of the value: equal values stay equal (joinable) within the scope's tenant and
+   * business. The key is derived from the deployment's secret (SPLITPLANE_MASK_KEY) for that tenant and
+   * business (policy/refinements.ts, scopeMaskKey), so equal values hash differently in another one;
+   * it is bound, never in the text.
+   */
   | { readonly kind: 'hash'; readonly key: string }
   /** `m•••@example.com`: the first character, and the domain. */
   | { readonly kind: 'partial_email' }

@@ -50,7 +50,10 @@ export function maskSql(m: Mask, columnSql: string, spec: SandboxColumnSpec, bin
     case 'fixed':
       return { sql: `CAST(${bind('text', m.value)} AS ${textType})`, type: 'VARCHAR', note: 'masked: a fixed text' };
     case 'hash':
-      return { sql: r.keyedHash(columnSql, bind('text', m.key)), type: 'VARCHAR', note: 'masked: a keyed hash (equal values hash alike)' };
+      // The key is the scope's own (derived per tenant and business: policy/refinements.ts), bound and
+      // typed: DuckDB's plan check cannot serialise an untyped parameter inside concat() (an internal
+      // error, so every query over the sandbox failed), as with the fixed text above.
+      return { sql: r.keyedHash(columnSql, `CAST(${bind('text', m.key)} AS ${textType})`), type: 'VARCHAR', note: 'masked: a keyed hash (equal values hash alike within the business)' };
     case 'partial_email':
       // The first character and the domain; a value without an @ after its first character shows nothing.
       return {

@@ -14,6 +14,7 @@ import { loadCatalog } from '../semantic/catalog.js';
 import { today } from '../intent/calendar.js';
 import { createCoverageLoader, createValueLoader } from '../semantic/value-loader.js';
 import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wasm.js';
+import { MASK_KEY_MAX_LENGTH } from '../policy/refinements.js';
 import type { PipelineDeps } from '../pipeline.js';
 import { Redis } from 'ioredis';
 import { PostgresAuditSink } from '../audit/postgres-sink.js';
@@ -68,11 +69,16 @@ export interface ServiceOverrides {
 
 /**
  * What the policy adapter takes from the deployment: the service's date (a relative window in a
- * decision is resolved against it) and the key of keyed-hash masks, from the environment only (a
- * secret: never in the config file or a decision; demo mode has a public one).
+ * decision is resolved against it) and the secret keyed-hash masks derive their per-business keys
+ * from, from the environment only (a secret: never in the config file or a decision; demo mode has a
+ * public one). A secret longer than MASK_KEY_MAX_LENGTH is SP_ERR_CONFIG here, at start-up; the
+ * message names the variable and the limit, never the key.
  */
 export function policyOptions(config: Config, now?: () => number): { today: () => string; maskKey?: string } {
   const maskKey = process.env['SPLITPLANE_MASK_KEY'] || (config.mode === 'demo' ? 'splitplane-demo-mask-key' : undefined);
+  if (maskKey !== undefined && maskKey.length > MASK_KEY_MAX_LENGTH) {
+    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `SPLITPLANE_MASK_KEY is longer than ${MASK_KEY_MAX_LENGTH} characters` });
+  }
   return { today: () => today(config.clock.today, now), ...(maskKey ? { maskKey } : {}) };
 }
 
@@ -80,6 +86,8 @@ export function policyOptions(config: Config, now?: () => number): { today: () =
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
   // The public origin is checked before anything is opened: a service that would write a guessed address never starts.
   if (config.oidc.enabled || config.mcp.enabled) publicOrigin(config);
+  // So is the mask key (policyOptions refuses one that is too long).
+  const policyOpts = policyOptions(config, overrides.now);
   const clockToday = (): string => today(config.clock.today, overrides.now);
   const catalog = loadCatalog(config.catalog.path);
   // Behind a stable object so a reload swaps the secrets without touching the verifier.
@@ -90,7 +98,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const quote = (s: string): string => connector.dialect.quoteIdent(s);
   try {
     let directory = await loadDirectory(connector);
-    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, policyOptions(config, overrides.now));
+    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, policyOpts);
     const metrics = new Metrics();
     const baseSink = overrides.audit ?? (config.audit.sink === 'postgres' ? new PostgresAuditSink(config.audit.postgresUrl) : new JsonlFileAuditSink(config.audit.file));
     const audit = observedSink(baseSink, metrics, new AnomalyDetector(config.anomaly, overrides.now));

@@ -5,19 +5,30 @@
  * errors, cannot have its scope widened, keeps pooled connections clean and
  * hides statistics. Needs PostgreSQL on 127.0.0.1:5432 (trust auth, database
  * `test`); outside CI the suite skips with a message when it is not there.
+ *
+ * The security corpora run here too, on the one loaded warehouse (loadPostgres drops and recreates
+ * the `warehouse` schema, so a second test file loading it at the same time would pull it from under
+ * this one): the MCP run_query attack corpus (test/security/agent-corpus.ts) for the franchise owner
+ * and the filtered and masked personas, and the differential property for 7101, 7102 and 7103 (fewer
+ * cases than on DuckDB: test/security/differential.ts), both against the PostgreSQL form of the
+ * physical sandbox; and keyed-hash masks, keyed per tenant and business.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import pg from 'pg';
 import { verifyPostgresAudit } from '../../src/audit/postgres-sink.js';
 import { loadPostgres } from '../../src/demo/load-postgres.js';
 import { guardCandidate } from '../../src/guard/guard.js';
+import { loadOpaWasmPolicy } from '../../src/policy/opa-wasm.js';
 import { buildSandbox } from '../../src/sandbox/sandbox.js';
 import type { EngineConnector } from '../../src/engines/engine.js';
 import { openPostgres } from '../../src/engines/postgres/connector.js';
-import { ask, BRAND_MANAGER, FRANCHISE_OWNER, startTestService, portOpen, type TestService } from '../support/harness.js';
+import { ask, BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, startTestService, portOpen, type TestService } from '../support/harness.js';
 import { sandboxProbe } from '../../src/sandbox/statement.js';
-import { buildPhysicalSandbox, normalise, PERSONAS } from '../security/physical-sandbox.js';
+import { agentCorpusSuite } from '../security/agent-corpus.js';
+import { CASES_PER_PERSONA, checkPersona, DEEP, seedFor } from '../security/differential.js';
+import { buildPhysicalSandbox, buildPostgresPhysicalSandbox, normalise, PERSONAS } from '../security/physical-sandbox.js';
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const up = await portOpen('127.0.0.1', 5432);
@@ -26,6 +37,12 @@ if (!up && process.env['CI'] !== 'true') {
 }
 
 const SCOPE_7042 = { tenantId: '12', businessId: '628', locations: ['628017', '628123'] };
+/**
+ * Generated candidates per filtered or masked persona on PostgreSQL: fewer than on DuckDB (each one
+ * materialises the persona's sandbox under row-level security), the same fixed seeds; deep mode and
+ * SPLITPLANE_PROPERTY_RUNS as on DuckDB.
+ */
+const PG_CASES_PER_PERSONA = DEEP ? CASES_PER_PERSONA : Math.min(CASES_PER_PERSONA, 100);
 
 describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level security', () => {
   let urls: { readerUrl: string; directoryUrl: string };
@@ -83,7 +100,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
           expect(normalise(got.columns.map((c) => c.name), got.rows, 1_000), sql).toEqual(gold);
         }
       } finally {
-        physical.close();
+        await physical.close();
       }
     });
 
@@ -216,5 +233,77 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
         expect(() => raw.check.check(tree, { sql: '', candidateCtes: [], body: tail }, expected), tail).toThrowError(expect.objectContaining({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' }));
       }
     });
+  });
+  describe('keyed-hash masks on PostgreSQL: one key per tenant and business', () => {
+    it("hashes a Brownie's category (Desserts in both tenants) differently for another tenant, alike within one business, as SHA-256 of the scope's key and the value", async () => {
+      const SECRET = 'pg-mask-secret-5b2e7c-that-must-never-be-seen';
+      const { connector } = svc.services;
+      const policy = await loadOpaWasmPolicy(svc.config.policy.wasmPath, svc.services.deps.directory(), { today: () => '2026-11-18', maskKey: SECRET });
+      // No demo role has a keyed hash: every decision that exposes menu_items.category gets one, before the adapter checks it.
+      const rawDecision = policy.rawDecision.bind(policy);
+      policy.rawDecision = (identity) => {
+        const d = rawDecision(identity) as { tables?: Record<string, string[]>; masks?: Record<string, unknown> };
+        return d.tables?.['menu_items']?.includes('category') ? { ...d, masks: { ...d.masks, menu_items: { category: { kind: 'hash' } } } } : d;
+      };
+      const hashOf = async (who: { tenantId: string; businessId: string; adminId: string }): Promise<{ hash: unknown; key: string }> => {
+        const scope = await policy.decide({ ...who, role: '', accessKeyId: '', sessionKey: '' });
+        const mask = scope.masks?.['menu_items']?.['category'];
+        const key = mask?.kind === 'hash' ? mask.key : '';
+        const sandbox = buildSandbox(scope, connector.dialect);
+        expect(sandbox.cteSql).not.toContain(key);
+        expect(sandbox.cteSql).not.toContain(SECRET);
+        const guarded = await guardCandidate("SELECT category FROM menu_items WHERE name = 'Brownie'", { sandbox, engine: connector.check });
+        const r = await connector.execute(guarded.sql, { timeoutMs: 10_000, rowCap: 10, scope, bindings: sandbox.bindings });
+        expect(r.rows).toHaveLength(1);
+        return { hash: r.rows[0]![0], key };
+      };
+      const owner = await hashOf(FRANCHISE_OWNER); // 12/628
+      const manager = await hashOf(BRAND_MANAGER); // 12/628
+      const other = await hashOf(OTHER_TENANT_ADMIN); // 31/544
+      const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+      expect(owner.hash).toBe(sha256(`${owner.key}Desserts`));
+      expect(other.hash).toBe(sha256(`${other.key}Desserts`));
+      expect(manager.hash).toBe(owner.hash);
+      expect(other.hash).not.toBe(owner.hash);
+      expect([owner.key, other.key]).not.toContain(SECRET);
+    });
+  });
+
+  describe('a compromised agent on PostgreSQL: the attack corpus through run_query', () => {
+    agentCorpusSuite({
+      warehouse: () => ({ engine: 'postgres', postgres: { url: urls.readerUrl, directoryUrl: urls.directoryUrl, poolSize: 2 } }),
+      physical: (persona) => buildPostgresPhysicalSandbox(ADMIN_URL, persona),
+      differs: {
+        'quoted-sandbox-case': {
+          expect: { reject: 'SP_ERR_GUARD_ENGINE_MISMATCH' },
+          why: 'PostgreSQL folds only unquoted names: "DAILY_SALES" names no sandbox table, and the guard\'s check with its parser refuses it (DuckDB reads it as daily_sales)',
+        },
+      },
+      mayTimeOut: {
+        'correlated-scalar': 'PostgreSQL runs the correlated subquery once per store over the materialised sandbox (200 stores x 76,600 rows for 7102): seconds on a loaded machine, past the corpus\'s 1 s limit',
+        'correlated-in': 'the same: the correlated IN is checked once per row of daily_sales (76,600 for 7102) over the materialised locations',
+      },
+    });
+  });
+
+  describe('the differential property on PostgreSQL: no SQL returns more than the physical sandbox holds', () => {
+    for (const [i, persona] of PERSONAS.entries()) {
+      if (!['regional_director', 'operations_analyst', 'contractor'].includes(persona.role)) continue;
+      it(`${persona.name}: ${PG_CASES_PER_PERSONA} generated candidates`, { timeout: 3_600_000 }, async () => {
+        const physical = await buildPostgresPhysicalSandbox(ADMIN_URL, persona);
+        try {
+          const started = performance.now();
+          const { policy, connector } = svc.services.deps;
+          const tally = await checkPersona(persona, { policy, connector, physical }, seedFor(i), PG_CASES_PER_PERSONA);
+          console.log(`PostgreSQL, ${persona.name}: ${JSON.stringify(tally)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+          expect(tally.rejected + tally.equalRows + tally.bothErrored + tally.timedOut).toBe(PG_CASES_PER_PERSONA);
+          // Not vacuous, with the DuckDB suite's bounds (differential.ts).
+          expect(tally.equalRows).toBeGreaterThan(PG_CASES_PER_PERSONA * (persona.role === 'regional_director' ? 0.4 : 0.3));
+          expect(tally.rejected).toBeGreaterThan(0);
+        } finally {
+          await physical.close();
+        }
+      });
+    }
   });
 });

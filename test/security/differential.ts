@@ -40,6 +40,7 @@ export async function checkPersona(
   persona: Persona,
   deps: { policy: PolicyEngine; connector: EngineConnector; physical: PhysicalSandbox },
   seed: number,
+  runs: number = CASES_PER_PERSONA,
 ): Promise<Tally> {
   const scope = await deps.policy.decide({ ...persona, role: '', accessKeyId: 'test', sessionKey: '' });
   const sandbox = buildSandbox(scope, deps.connector.dialect);
@@ -78,7 +79,7 @@ export async function checkPersona(
       expect(got, sql).toEqual(oracle);
       tally.equalRows++;
     }),
-    { seed, numRuns: CASES_PER_PERSONA, endOnFailure: true },
+    { seed, numRuns: runs, endOnFailure: true },
   );
   return tally;
 }
@@ -120,7 +121,7 @@ export function differentialSuite(from: number, to: number): void {
           expect(tally.equalRows).toBeGreaterThan(CASES_PER_PERSONA * (persona.role === 'operations_analyst' || persona.role === 'contractor' ? 0.3 : 0.4));
           expect(tally.rejected).toBeGreaterThan(0);
         } finally {
-          physical.close();
+          await physical.close();
         }
       });
     }
