@@ -57,12 +57,17 @@ export function buildDirectory(rows: readonly DirectoryRow[], loadedAt = new Dat
   return Object.freeze({ admins, loadedAt });
 }
 
-/** Load the directory through a connector; any failure is SP_ERR_WAREHOUSE_UNAVAILABLE (the service keeps its last one). */
+/**
+ * Load the directory through a connector; any failure is SP_ERR_WAREHOUSE_UNAVAILABLE (the service keeps its last one).
+ * A connector's own SP_ERR_WAREHOUSE_UNAVAILABLE keeps its detail (why: host unreachable, token refused, ...), which
+ * the CLI prints at start-up.
+ */
 export async function loadDirectory(connector: Pick<WarehouseConnector, 'dialect' | 'readDirectory'>): Promise<Directory> {
   try {
     return buildDirectory(await connector.readDirectory(directorySql(connector.dialect)));
   } catch (cause) {
-    throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'cannot load the directory', cause });
+    const why = cause instanceof SplitplaneError && cause.code === 'SP_ERR_WAREHOUSE_UNAVAILABLE' && cause.detail ? `: ${cause.detail}` : '';
+    throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `cannot load the directory${why}`, cause });
   }
 }
 

@@ -6,14 +6,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import type { ErrorCode } from '../../src/errors.js';
+import { SplitplaneError, type ErrorCode } from '../../src/errors.js';
 import type { Generator } from '../../src/generate/generator.js';
+import { createServices } from '../../src/server/services.js';
 import { startFakeDatabricks, type FakeDatabricks } from '../support/fake-databricks.js';
-import { ask, BRAND_MANAGER, FRANCHISE_OWNER, startTestService, type TestService } from '../support/harness.js';
+import { ask, BRAND_MANAGER, FRANCHISE_OWNER, startTestService, testConfig, type TestService } from '../support/harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'splitplane-dbx-'));
 execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
@@ -124,5 +126,93 @@ describe('the stricter guard on Databricks (no local Databricks parser)', () => 
     } finally {
       candidate = '';
     }
+  });
+});
+
+/**
+ * Start-up against a warehouse that cannot serve: the error the CLI prints (`code: detail`) names the
+ * cause, host unreachable, token refused or warehouse not running, and never the token.
+ */
+describe('a start-up failure names its cause', () => {
+  const WRONG = 'dapi-splitplane-wrong-token-0123456789';
+  writeFileSync(join(dir, 'wrong-token'), WRONG);
+  const warehouse = (databricks: Record<string, unknown>) => ({
+    warehouse: {
+      engine: 'databricks',
+      databricks: { host: fake.host, port: fake.port, path: fake.path, tokenFile: join(dir, 'token'), catalog: basename(inject('demoDb'), '.duckdb'), schema: 'main', customCaCertFile: join(dir, 'cert.pem'), ...databricks },
+    },
+  });
+  /** The start-up error, checked to be SP_ERR_WAREHOUSE_UNAVAILABLE with no token anywhere in its text or its causes' messages. */
+  async function startUpError(extra: Record<string, unknown>): Promise<SplitplaneError> {
+    const err = await createServices(testConfig(extra)).then(
+      async (s) => {
+        await s.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SplitplaneError);
+    const e = err as SplitplaneError;
+    expect(e.code).toBe('SP_ERR_WAREHOUSE_UNAVAILABLE');
+    for (let c: unknown = e; c !== undefined && c !== null; c = (c as { cause?: unknown }).cause) {
+      const text = `${(c as { message?: unknown }).message} ${(c as { stack?: unknown }).stack}`;
+      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain(WRONG);
+    }
+    return e;
+  }
+
+  it('host unreachable: nothing listens on the port', async () => {
+    const probe = createServer();
+    await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+    const closed = (probe.address() as AddressInfo).port;
+    await new Promise<void>((done) => probe.close(() => done()));
+    const e = await startUpError(warehouse({ port: closed }));
+    expect(e.detail).toBe(
+      `cannot load the directory: cannot open a Databricks session: host unreachable: 127.0.0.1:${closed} refused the connection (ECONNREFUSED); check warehouse.databricks.host and port, and the network path to it`,
+    );
+  });
+
+  it('token refused: a token the workspace does not know is HTTP 403', async () => {
+    const e = await startUpError(warehouse({ tokenFile: join(dir, 'wrong-token') }));
+    expect(e.detail).toMatch(/^cannot load the directory: cannot open a Databricks session: token refused: 127\.0\.0\.1:\d+ answered HTTP 403 Forbidden; check the token from tokenFile \S+wrong-token \(expired, revoked/);
+  });
+
+  it('token refused: a revoked or expired token is HTTP 401, and the message names the variable it came from', async () => {
+    process.env['SPLITPLANE_TEST_DATABRICKS_TOKEN'] = TOKEN;
+    fake.refuseTokens = 401;
+    try {
+      const { tokenFile: _file, ...rest } = warehouse({}).warehouse.databricks;
+      const e = await startUpError({ warehouse: { engine: 'databricks', databricks: { ...rest, tokenEnv: 'SPLITPLANE_TEST_DATABRICKS_TOKEN' } } });
+      expect(e.detail).toMatch(/token refused: 127\.0\.0\.1:\d+ answered HTTP 401 Unauthorized; check the token from SPLITPLANE_TEST_DATABRICKS_TOKEN \(/);
+    } finally {
+      fake.refuseTokens = undefined;
+      delete process.env['SPLITPLANE_TEST_DATABRICKS_TOKEN'];
+    }
+  });
+
+  it('warehouse not running: a stopped warehouse answers 503 TEMPORARILY_UNAVAILABLE', async () => {
+    fake.warehouse = 'STOPPED';
+    try {
+      const e = await startUpError(warehouse({}));
+      expect(e.detail).toMatch(
+        /^cannot load the directory: cannot open a Databricks session: warehouse not running: 127\.0\.0\.1:\d+ answered HTTP 503 TEMPORARILY_UNAVAILABLE; the SQL warehouse \/sql\/1\.0\/warehouses\/splitplane-fake is stopped or still starting/,
+      );
+    } finally {
+      fake.warehouse = 'RUNNING';
+    }
+  });
+
+  it('a running service whose warehouse stops answers 503 SP_ERR_WAREHOUSE_UNAVAILABLE, not a failed query, and recovers when it runs again', async () => {
+    fake.warehouse = 'STOPPED';
+    try {
+      const res = await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?');
+      expect(res.statusCode).toBe(503);
+      expect(res.body['code']).toBe('SP_ERR_WAREHOUSE_UNAVAILABLE');
+      expect(JSON.stringify(res.body)).not.toMatch(/TEMPORARILY_UNAVAILABLE|splitplane-fake|127\.0\.0\.1/);
+    } finally {
+      fake.warehouse = 'RUNNING';
+    }
+    expect((await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?')).body['answer']).toContain('$84,000.00');
   });
 });

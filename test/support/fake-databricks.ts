@@ -7,10 +7,20 @@
  * Known needs of the client: 16 random bytes for session and operation GUIDs;
  * GetResultSetMetadata reports COLUMN_BASED_SET and a schema; ExecuteStatement
  * says it has a result set; the fetch after the last rows returns empty
- * columns; 2.x verifies TLS (the test passes its certificate as customCaCert).
+ * columns. The test passes its certificate as customCaCert, but 2.0.0 verifies nothing: its
+ * HTTPS agent sets rejectUnauthorized: false and never receives the CA (HttpConnection.js).
+ *
+ * Refusals are answered as the real endpoint answers them, before any Thrift: a request without a
+ * bearer token is HTTP 401, a token it does not know (or every token, with `refuseTokens`: a
+ * revoked or expired one) 401 or 403 ("Invalid access token."), and while `warehouse` is
+ * "STOPPED" every request is HTTP 503 with the reason in `x-thriftserver-error-message`
+ * (TEMPORARILY_UNAVAILABLE) and a Retry-After, as while a stopped SQL warehouse starts. The client
+ * turns each into a THTTPException carrying the status and the response; OpenSession and
+ * ExecuteStatement are not retried, so a start-up fails at once.
  */
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DuckDBInstance } from '@duckdb/node-api';
 
@@ -33,6 +43,10 @@ export interface FakeDatabricks {
   readonly port: number;
   readonly path: string;
   readonly statements: ReceivedStatement[];
+  /** The warehouse's state: while STOPPED, every request is answered 503 TEMPORARILY_UNAVAILABLE. */
+  warehouse: 'RUNNING' | 'STOPPED';
+  /** Refuse every token, the configured one too, with this status (a revoked or expired token). */
+  refuseTokens: 401 | 403 | undefined;
   close(): Promise<void>;
 }
 
@@ -99,21 +113,42 @@ export async function startFakeDatabricks(opts: { duckdbPath: string; cert: stri
     tls: { cert: opts.cert, key: opts.key },
     services: { [path]: { transport: thrift.TBufferedTransport, protocol: thrift.TBinaryProtocol, processor: TCLIService, handler } },
   });
-  server.prependListener('request', (req) => {
-    if (req.headers['authorization'] !== `Bearer ${opts.token}`) req.destroy();
+  // The gateway in front of the Thrift service: authentication first, then the warehouse's state.
+  const thriftListeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const auth = req.headers['authorization'];
+    const refusal: [number, Record<string, string>, string] | undefined =
+      auth === undefined || !auth.startsWith('Bearer ')
+        ? [401, {}, 'Credential was not sent or was of an unsupported type for this API.']
+        : fake.refuseTokens !== undefined || auth !== `Bearer ${opts.token}`
+          ? [fake.refuseTokens ?? 403, { 'x-databricks-reason-phrase': 'Invalid access token.' }, 'Invalid access token.']
+          : fake.warehouse === 'STOPPED'
+            ? [503, { 'retry-after': '30', 'x-thriftserver-error-message': `TEMPORARILY_UNAVAILABLE: Cluster ${path.split('/').at(-1)} is temporarily unavailable.` }, 'TEMPORARILY_UNAVAILABLE']
+            : undefined;
+    if (!refusal) {
+      for (const listener of thriftListeners) listener.call(server, req, res);
+      return;
+    }
+    const [status, headers, body] = refusal;
+    req.resume();
+    req.on('end', () => res.writeHead(status, { 'content-type': 'text/plain', ...headers }).end(body));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
-  return {
+  const fake: FakeDatabricks = {
     host: '127.0.0.1',
     port,
     path,
     statements,
+    warehouse: 'RUNNING',
+    refuseTokens: undefined,
     close: async () => {
       await new Promise<void>((done) => server.close(() => done()));
       instance.closeSync();
     },
   };
+  return fake;
 }
 
 async function runOnDuckDb(instance: DuckDBInstance, sql: string, params: readonly { name?: string; value?: string }[]): Promise<Op | Error> {

@@ -14,6 +14,7 @@ import type { ExecuteOptions, QueryResult } from '../../warehouse/connector.js';
 import type { EngineConnector } from '../engine.js';
 import { databricksDialect } from './dialect.js';
 import { databricksEngineCheck, type DatabricksText } from './engine-check.js';
+import { databricksFailure, describeDatabricksFailure, type DatabricksEndpoint } from './failure.js';
 
 /** Options for {@link openDatabricks}. */
 export interface DatabricksOptions {
@@ -26,6 +27,8 @@ export interface DatabricksOptions {
   readonly schema: string;
   /** Extra CA certificate (PEM), for a private or test endpoint. */
   readonly customCaCert?: Buffer;
+  /** Where the token came from, named in errors (e.g. "DATABRICKS_TOKEN"); never the token itself. */
+  readonly tokenSource?: string;
 }
 
 type Session = Awaited<ReturnType<DBSQLClient['openSession']>>;
@@ -43,24 +46,41 @@ export async function openDatabricks(opts: DatabricksOptions): Promise<EngineCon
       telemetryEnabled: false,
     } as Parameters<DBSQLClient['connect']>[0]);
   } catch (cause) {
-    throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'cannot connect to Databricks', cause });
+    throw unavailable('cannot connect to Databricks', cause, endpoint(opts), opts.token);
   }
   return new DatabricksConnector(client, opts);
+}
+
+/**
+ * SP_ERR_WAREHOUSE_UNAVAILABLE whose detail says why (host unreachable, token refused, warehouse not
+ * running: src/engines/databricks/failure.ts), never with the token or the engine's own text.
+ */
+function unavailable(what: string, cause: unknown, at: DatabricksEndpoint, token: string): SplitplaneError {
+  return new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `${what}: ${describeDatabricksFailure(cause, at, token)}`, cause });
+}
+
+function endpoint(opts: DatabricksOptions): DatabricksEndpoint {
+  return { host: opts.host, path: opts.path, ...(opts.port ? { port: opts.port } : {}), ...(opts.tokenSource ? { tokenSource: opts.tokenSource } : {}) };
 }
 
 class DatabricksConnector implements EngineConnector {
   readonly dialect;
   readonly check = databricksEngineCheck;
   #session: Promise<Session> | undefined;
+  /** Where it points and the token, only to name a failure (and keep the token out of its text); private, never logged. */
+  readonly #at: DatabricksEndpoint;
+  readonly #token: string;
 
   constructor(private readonly client: DBSQLClient, opts: DatabricksOptions) {
     this.dialect = databricksDialect(opts.catalog, opts.schema);
+    this.#at = endpoint(opts);
+    this.#token = opts.token;
   }
 
   #openSession(): Promise<Session> {
     this.#session ??= this.client.openSession().catch((cause: unknown) => {
       this.#session = undefined;
-      throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'cannot open a Databricks session', cause });
+      throw unavailable('cannot open a Databricks session', cause, this.#at, this.#token);
     });
     return this.#session;
   }
@@ -79,6 +99,8 @@ class DatabricksConnector implements EngineConnector {
       } as Parameters<Session['executeStatement']>[1]);
     } catch (cause) {
       this.#session = undefined;
+      // The warehouse itself gone (unreachable, token revoked, stopped) is not a failed query.
+      if (databricksFailure(cause, this.#at)) throw unavailable('cannot run a statement on Databricks', cause, this.#at, this.#token);
       throw cause;
     }
     const cancel = (): void => void op.cancel();

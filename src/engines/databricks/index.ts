@@ -33,6 +33,8 @@ export const databricks = defineEngine({
       token,
       catalog: d.catalog,
       schema: d.schema,
+      // Named in a start-up error (which variable or file to check), never the token itself.
+      tokenSource: d.tokenFile ? `tokenFile ${d.tokenFile}` : d.tokenEnv,
       ...(d.port ? { port: d.port } : {}),
       ...(d.customCaCertFile ? { customCaCert: readFileSync(d.customCaCertFile) } : {}),
     });

@@ -59,10 +59,11 @@ export async function demoRoutes(app: FastifyInstance, opts: { credentialsFile: 
   const credentials = new Map<string, { accessKeyId: string; secretAccessKey: string }>(DEMO_PERSONAS.map((p) => [p.tenantId, credentialFor(store, p.tenantId)]));
   await app.register(fastifyStatic, { root: staticDir, prefix: '/', index: ['index.html'], wildcard: false });
   const chart = readFileSync(chartJs);
-  app.get('/assets/chart.umd.js', (_req, reply) => reply.type('text/javascript').send(chart));
-  app.get('/demo/personas', async () => DEMO_PERSONAS);
+  // The page's own routes are not part of the API: none is in /openapi.json (the static files are hidden by @fastify/static's schemaHide).
+  app.get('/assets/chart.umd.js', { schema: { hide: true } }, (_req, reply) => reply.type('text/javascript').send(chart));
+  app.get('/demo/personas', { schema: { hide: true } }, async () => DEMO_PERSONAS);
   // The page names an empty icon inline; this answers a browser that asks anyway (a JSON URL opened in a tab), instead of a 404.
-  app.get('/favicon.ico', (_req, reply) => reply.code(204).send());
+  app.get('/favicon.ico', { schema: { hide: true } }, (_req, reply) => reply.code(204).send());
   const forward = async (route: '/v1/ask' | '/v1/feedback', tenantId: string, payload: string, nonce: string) => {
     const { accessKeyId, secretAccessKey } = credentials.get(tenantId)!;
     const headers = await signRequest({
@@ -81,7 +82,7 @@ export async function demoRoutes(app: FastifyInstance, opts: { credentialsFile: 
    * persona, sign it on the server and send it through the full verification path.
    */
   const demoRoute = <T extends { persona: string }>(path: string, schema: z.ZodType<T>, route: '/v1/ask' | '/v1/feedback', fields: (b: T) => object) => {
-    app.post(path, async (req, reply) => {
+    app.post(path, { schema: { hide: true } }, async (req, reply) => {
       const parsed = schema.safeParse(readJson(req.body));
       if (!parsed.success) {
         const e = new SplitplaneError('SP_ERR_BAD_REQUEST');

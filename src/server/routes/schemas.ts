@@ -20,6 +20,7 @@ const errors = Object.fromEntries([400, 401, 403, 404, 413, 415, 422, 429, 500, 
 const signed = [{ sigv4: [] }, { oidc: [] }];
 
 export const ASK_SCHEMA = {
+  operationId: 'ask',
   summary: 'Ask a question in plain English',
   description: 'Answered only from rows the verified caller may see. Signed with SigV4 over the raw body, or a bearer token when the deployment enables OIDC.',
   security: signed,
@@ -57,6 +58,7 @@ export const ASK_SCHEMA = {
 } as const;
 
 export const FEEDBACK_SCHEMA = {
+  operationId: 'sendFeedback',
   summary: "Rate one's own answer",
   security: signed,
   body: {
@@ -68,15 +70,16 @@ export const FEEDBACK_SCHEMA = {
   response: { 200: { type: 'object', required: ['requestId', 'status'], properties: { requestId: { type: 'string', format: 'uuid' }, status: { type: 'string', enum: ['recorded'] } } }, ...errors },
 } as const;
 
-export const HEALTHZ_SCHEMA = { summary: 'The process answers', response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } } } as const;
+export const HEALTHZ_SCHEMA = { operationId: 'getHealth', summary: 'The process answers', response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } } } as const;
 export const READYZ_SCHEMA = {
+  operationId: 'getReadiness',
   summary: 'Every dependency the request path needs answers',
   response: {
     200: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'failed', 'timeout'] } } } },
     503: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'failed', 'timeout'] } } } },
   },
 } as const;
-export const METRICS_SCHEMA = { summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } as const;
+export const METRICS_SCHEMA = { operationId: 'getMetrics', summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } as const;
 
 /** A JSON-RPC 2.0 error, as the MCP transport answers a message it cannot take. */
 const JSON_RPC_ERROR = {
