@@ -38,6 +38,7 @@ import { buildSandbox, describeSandbox } from '../src/sandbox/sandbox.js';
 import { openDuckDb } from '../src/engines/duckdb/connector.js';
 import { fileIdentity } from '../src/engines/duckdb/pool.js';
 import { loadDirectory } from '../src/warehouse/directory-query.js';
+import { DEMO_REGISTRY } from '../test/support/demo-catalog.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '10000' }, out: { type: 'string', default: 'bench/results/layers.json' } } });
 const N = Number(values.n);
@@ -65,15 +66,15 @@ async function time<T>(samples: number[], fn: () => Promise<T> | T): Promise<T> 
 
 const dbPath = join(tmpdir(), `splitplane-bench-${process.pid}.duckdb`);
 await generateDemoWarehouse({ path: dbPath });
-const connector = await openDuckDb({ path: dbPath, threads: 2, memoryLimit: '1GB' });
-const loaded = await loadDirectory(connector);
+const connector = await openDuckDb({ registry: DEMO_REGISTRY, path: dbPath, threads: 2, memoryLimit: '1GB' });
+const loaded = await loadDirectory(connector, DEMO_REGISTRY);
 // The bench-only tenant-wide grant: the brand manager's role over 10,000 location IDs (200 of them real).
 const wide: DirectoryAdmin = { ...loaded.admins.get('7001')!, adminId: '7990', locations: Array.from({ length: 10_000 }, (_, k) => String(628_001 + k)) };
 const directory = { admins: new Map([...loaded.admins, ['7990', wide]]), loadedAt: loaded.loadedAt };
-const policy = await loadOpaWasmPolicy('policies/build/policy.wasm', directory);
+const policy = await loadOpaWasmPolicy('policies/build/policy.wasm', directory, DEMO_REGISTRY);
 // The floor's policy evaluation: the same wasm and data, evaluated afresh (the engine above caches decisions).
 const rawPolicy = await loadPolicy(await readFile('policies/build/policy.wasm'), { initial: 64 });
-rawPolicy.setData(directoryAsPolicyData(directory));
+rawPolicy.setData(directoryAsPolicyData(directory, DEMO_REGISTRY.grantUnit.plural));
 const catalog = loadCatalog('catalog/metrics.yaml');
 const compiler = catalogGenerator(catalog);
 /** A follow-up turn of the bench question's conversation: the period shifted back, the rest kept. */
@@ -119,7 +120,7 @@ for (const p of PERSONAS) {
       await time(t.intentFirstSight, () => understand(fresh, readQuestion(fresh, catalog, '2026-11-18'), { catalog, today: '2026-11-18' }));
     }
     const scope = await time(t.policy, () => policy.decide(identity));
-    const sandbox = await time(t.sandbox, () => buildSandbox(scope, connector.dialect));
+    const sandbox = await time(t.sandbox, () => buildSandbox(scope, connector.dialect, DEMO_REGISTRY));
     // Intent and compile together, for the first question and for a follow-up turn of its conversation
     // (the follow-up rules merge the last query with what the turn changes; first pass cached as in the pipeline).
     const described = describeSandbox(sandbox);

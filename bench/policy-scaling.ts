@@ -15,6 +15,7 @@ import type { Directory, DirectoryAdmin } from '../src/identity/directory.js';
 import { loadOpaWasmPolicy } from '../src/policy/opa-wasm.js';
 import { buildSandbox } from '../src/sandbox/sandbox.js';
 import { duckdbDialect } from '../src/engines/duckdb/dialect.js';
+import { DEMO_REGISTRY } from '../test/support/demo-catalog.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'bench/results/policy-scaling.json' } } });
 
@@ -42,7 +43,7 @@ for (const admins of [1_000, 10_000, 100_000]) {
   for (const grant of [10, 100, 1_000, 10_000]) {
     const dir = directory(admins, grant);
     const t0 = performance.now();
-    const policy = await loadOpaWasmPolicy('policies/build/policy.wasm', dir, { cacheDecisions: false });
+    const policy = await loadOpaWasmPolicy('policies/build/policy.wasm', dir, DEMO_REGISTRY, { cacheDecisions: false });
     const setDataMs = performance.now() - t0;
     const decide: number[] = [];
     const sandbox: number[] = [];
@@ -52,7 +53,7 @@ for (const admins of [1_000, 10_000, 100_000]) {
       const a = performance.now();
       const scope = await policy.decide(identity);
       const b = performance.now();
-      const sb = buildSandbox(scope, duckdbDialect);
+      const sb = buildSandbox(scope, duckdbDialect, DEMO_REGISTRY);
       const c = performance.now();
       decide.push((b - a) * 1000);
       sandbox.push((c - b) * 1000);

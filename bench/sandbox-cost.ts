@@ -28,6 +28,7 @@ import { loadOpaWasmPolicy } from '../src/policy/opa-wasm.js';
 import { buildSandbox } from '../src/sandbox/sandbox.js';
 import { openDuckDb } from '../src/engines/duckdb/connector.js';
 import { loadDirectory } from '../src/warehouse/directory-query.js';
+import { DEMO_REGISTRY } from '../test/support/demo-catalog.js';
 
 const { values } = parseArgs({
   options: {
@@ -71,15 +72,15 @@ for (const scale of [1, Number(values.scale)]) {
   for (const layout of ['sorted', 'random'] as const) {
     const path = join(tmpdir(), `splitplane-cost-${scale}-${layout}-v${DEMO_DATA_VERSION}${values.keep ? '' : `-${process.pid}`}.duckdb`);
     const gen = values.keep && existsSync(path) ? { ms: 0 } : await generateDemoWarehouse({ path, scale, layout });
-    const connector = await openDuckDb({ path, threads: availableParallelism(), memoryLimit: '4GB' });
-    const policy = await loadOpaWasmPolicy('policies/build/policy.wasm', await loadDirectory(connector));
+    const connector = await openDuckDb({ registry: DEMO_REGISTRY, path, threads: availableParallelism(), memoryLimit: '4GB' });
+    const policy = await loadOpaWasmPolicy('policies/build/policy.wasm', await loadDirectory(connector, DEMO_REGISTRY), DEMO_REGISTRY);
     // The bench-local engine: the same file, read-only, as many threads as an engine worker.
     const local = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY', threads: String(availableParallelism()) });
     const lc = await local.connect();
     const count = (await lc.runAndReadAll('SELECT COUNT(*) FROM fact_daily_sales')).getRows()[0]![0];
     for (const p of PERSONAS) {
       const scope = await policy.decide({ ...p, role: '', accessKeyId: 'bench', sessionKey: '' });
-      const sandbox = buildSandbox(scope, connector.dialect);
+      const sandbox = buildSandbox(scope, connector.dialect, DEMO_REGISTRY);
       const guarded = await guardCandidate(CANDIDATE, { sandbox, engine: connector.check });
       const values = { sp_tenant: BigInt(scope.tenantId), sp_business: BigInt(scope.businessId), sp_locations: listValue(scope.locations.map((l) => BigInt(l))) };
       const types = { sp_tenant: BIGINT, sp_business: BIGINT, sp_locations: LIST(BIGINT) };

@@ -8,6 +8,7 @@ import { databricks } from './engines/databricks/index.js';
 import { duckdb } from './engines/duckdb/index.js';
 import type { Engine, EngineConnector } from './engines/engine.js';
 import { postgres } from './engines/postgres/index.js';
+import type { TableRegistry } from './schema/tables.js';
 
 export type { Engine, EngineConnector } from './engines/engine.js';
 
@@ -27,7 +28,7 @@ export function engine(name: EngineName): Engine {
   return ENGINES[name] as unknown as Engine;
 }
 
-/** Open the configured engine with its own section of `warehouse`. */
-export function openEngine(warehouse: { readonly engine: EngineName } & { readonly [K in EngineName]: unknown }): Promise<EngineConnector> {
-  return engine(warehouse.engine).open(warehouse[warehouse.engine]);
+/** Open the configured engine with its own section of `warehouse`, over the catalog's tables. */
+export function openEngine(warehouse: { readonly engine: EngineName } & { readonly [K in EngineName]: unknown }, registry: TableRegistry): Promise<EngineConnector> {
+  return engine(warehouse.engine).open(warehouse[warehouse.engine], registry);
 }

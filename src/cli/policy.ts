@@ -16,18 +16,21 @@ import type { RowFilter, Scope } from '../policy/scope.js';
 import { buildSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { policyOptions } from '../server/services.js';
 import { loadDirectory } from '../warehouse/directory-query.js';
+import { loadCatalog } from '../semantic/catalog.js';
+import type { TableRegistry } from '../schema/tables.js';
 import { ensureDemoWarehouse } from '../demo/generate.js';
 import { PROJECT_ROOT } from './common.js';
 import { loadConfig } from './load-config.js';
 
 type Out = (line: string) => void;
 
-async function open(config: Config): Promise<{ connector: EngineConnector; policy: ReloadablePolicyEngine; close: () => Promise<void> }> {
-  const connector = await openEngine(config.warehouse);
+async function open(config: Config): Promise<{ connector: EngineConnector; policy: ReloadablePolicyEngine; registry: TableRegistry; close: () => Promise<void> }> {
+  const registry = loadCatalog(config.catalog.path).schema;
+  const connector = await openEngine(config.warehouse, registry);
   try {
-    const directory = await loadDirectory(connector);
-    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, { ...policyOptions(config), cacheDecisions: false });
-    return { connector, policy, close: () => connector.close() };
+    const directory = await loadDirectory(connector, registry);
+    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, registry, { ...policyOptions(config), cacheDecisions: false });
+    return { connector, policy, registry, close: () => connector.close() };
   } catch (err) {
     await connector.close();
     throw err;
@@ -59,7 +62,8 @@ function describeParams(scope: Scope, sandbox: Sandbox, connector: EngineConnect
 
 /** Print the decision, the scope and the sandbox CTEs of one admin. Exit 0 allowed, 1 denied or invalid. */
 export async function policyExplain(config: Config, ids: { tenantId: string; businessId: string; adminId: string }, json: boolean, out: Out): Promise<number> {
-  const { connector, policy, close } = await open(config);
+  const { connector, policy, registry, close } = await open(config);
+  const unit = registry.grantUnit;
   try {
     const identity = asIdentity(ids);
     const raw = policy.rawDecision(identity);
@@ -68,10 +72,10 @@ export async function policyExplain(config: Config, ids: { tenantId: string; bus
     let locations: number;
     try {
       scope = await policy.decide(identity);
-      sandbox = buildSandbox(scope, connector.dialect);
-      // The sandbox as the engine reads it (the guard's own check), and how many locations it holds.
-      const table = sandbox.tables.find((t) => t.columns.some((c) => c.name === 'location_id'))?.name;
-      const counted = table ? await guardCandidate(`SELECT COUNT(DISTINCT location_id) AS n FROM ${table === 'locations' || !sandbox.names.has('locations') ? table : 'locations'}`, { sandbox, engine: connector.check }) : undefined;
+      sandbox = buildSandbox(scope, connector.dialect, registry);
+      // The sandbox as the engine reads it (the guard's own check), and how many grant units it holds.
+      const table = sandbox.tables.find((t) => t.columns.some((c) => c.name === unit.key))?.name;
+      const counted = table ? await guardCandidate(`SELECT COUNT(DISTINCT ${unit.key}) AS n FROM ${table === unit.table || !sandbox.names.has(unit.table) ? table : unit.table}`, { sandbox, engine: connector.check }) : undefined;
       locations = counted ? Number((await connector.execute(counted.sql, { timeoutMs: 30_000, rowCap: 1, scope, bindings: sandbox.bindings })).rows[0]?.[0] ?? 0) : 0;
     } catch (err) {
       const e = asSplitplaneError(err);
@@ -88,7 +92,7 @@ export async function policyExplain(config: Config, ids: { tenantId: string; bus
     }
     out(`decision (as the policy returned it):\n${JSON.stringify(raw, null, 2)}`);
     out(`\nscope of tenant ${scope.tenantId}, business ${scope.businessId}, admin ${scope.adminId} (role ${scope.role}):`);
-    out(`  locations: ${scope.locations.length} granted${scope.locationFilters?.length ? `; kept by ${scope.locationFilters.map(describeFilter).join(' and ')}` : ''}; ${locations} in the sandbox`);
+    out(`  ${unit.plural}: ${scope.locations.length} granted${scope.locationFilters?.length ? `; kept by ${scope.locationFilters.map(describeFilter).join(' and ')}` : ''}; ${locations} in the sandbox`);
     for (const t of sandbox.tables) {
       out(`  ${t.name}: ${t.columns.map((c) => (scope.masks?.[t.name]?.[c.name] ? `${c.name} [masked: ${scope.masks[t.name]![c.name]!.kind}]` : c.name)).join(', ')}`);
       for (const f of scope.filters?.[t.name] ?? []) out(`    rows where ${describeFilter(f)}`);
@@ -122,9 +126,9 @@ export async function policyTest(config: Config, projectRoot: string, out: Out):
     }
     if (r.status !== 0) return 1;
   }
-  const { connector, policy, close } = await open(config);
+  const { connector, policy, registry, close } = await open(config);
   try {
-    const directory = await loadDirectory(connector);
+    const directory = await loadDirectory(connector, registry);
     let allowed = 0;
     let denied = 0;
     const broken: string[] = [];
@@ -132,7 +136,7 @@ export async function policyTest(config: Config, projectRoot: string, out: Out):
       const identity = asIdentity(admin);
       try {
         const scope = await policy.decide(identity);
-        const sandbox = buildSandbox(scope, connector.dialect);
+        const sandbox = buildSandbox(scope, connector.dialect, registry);
         await guardCandidate(`SELECT 1 AS compiled FROM ${sandbox.tables[0]!.name} LIMIT 1`, { sandbox, engine: connector.check });
         allowed++;
       } catch (err) {

@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import type { EngineCheck } from '../guard/engine-check.js';
+import type { TableRegistry } from '../schema/tables.js';
 import type { WarehouseConnector } from '../warehouse/connector.js';
 
 /** A connector with its engine's side of the guard. */
@@ -24,7 +25,7 @@ export interface Engine<Schema extends z.ZodType = z.ZodType> {
   /** For an embedded engine, the file the demo generator writes when it is absent. */
   demoFile?(section: z.output<Schema>): string;
   /** Open it, or fail at start-up (not at the first request). Secrets come from files or the environment. */
-  open(section: z.output<Schema>): Promise<EngineConnector>;
+  open(section: z.output<Schema>, registry: TableRegistry): Promise<EngineConnector>;
 }
 
 /** An Engine, its configuration type checked against its own schema. */

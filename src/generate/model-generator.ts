@@ -25,7 +25,7 @@ export function modelGenerator(opts: ModelGeneratorOptions): Generator {
     name: opts.llm.name,
     async generate(input: GenerateInput, signal?: AbortSignal): Promise<Candidate> {
       const request = sqlPrompt({
-        sandbox: routeSchema(input.sandbox, input.question),
+        sandbox: routeSchema(input.sandbox, input.question, opts.catalog.schema),
         catalog: opts.catalog,
         question: input.question,
         dialect: input.dialect.displayName,

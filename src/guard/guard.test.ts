@@ -13,12 +13,13 @@ import { openDuckDb } from '../engines/duckdb/connector.js';
 import { checkEngineTree, sandboxCteEntries } from '../engines/duckdb/engine-check.js';
 import { guardCandidate } from './guard.js';
 import { checkStatement } from './sql-check.js';
+import { DEMO_REGISTRY } from '../../test/support/demo-catalog.js';
 
 let connector: EngineConnector;
 let sandbox: Sandbox;
 
 beforeAll(async () => {
-  connector = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '512MB' });
+  connector = await openDuckDb({ registry: DEMO_REGISTRY, path: inject('demoDb'), threads: 1, memoryLimit: '512MB' });
   sandbox = buildSandbox(
     {
       tenantId: '12',
@@ -32,6 +33,7 @@ beforeAll(async () => {
       },
     },
     connector.dialect,
+    DEMO_REGISTRY,
   );
 });
 afterAll(async () => {
@@ -170,7 +172,7 @@ describe('the engine parser has the last word', () => {
     const mine = await guardCandidate(candidate, { sandbox, engine: counting });
     const before = parses;
     expect(before).toBeGreaterThan(0);
-    const theirs = buildSandbox({ tenantId: '31', businessId: '544', adminId: '5401', role: 'franchise_owner', locations: ['544001', '544002', '544003'], tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'], locations: ['location_id', 'name', 'city', 'state'] } }, connector.dialect);
+    const theirs = buildSandbox({ tenantId: '31', businessId: '544', adminId: '5401', role: 'franchise_owner', locations: ['544001', '544002', '544003'], tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'], locations: ['location_id', 'name', 'city', 'state'] } }, connector.dialect, DEMO_REGISTRY);
     const shared = await guardCandidate(candidate, { sandbox: theirs, engine: counting });
     expect(shared.sql).toBe(mine.sql);
     expect(parses).toBe(before);

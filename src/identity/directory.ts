@@ -11,7 +11,7 @@ export interface DirectoryAdmin {
   readonly businessId: string;
   readonly role: string;
   readonly active: boolean;
-  /** Granted location IDs, sorted. */
+  /** Granted unit IDs (the catalog's grant unit), sorted. */
   readonly locations: readonly string[];
 }
 
@@ -21,8 +21,11 @@ export interface Directory {
   readonly loadedAt: Date;
 }
 
-/** The directory in the shape the Rego policy reads as `data.directory`. */
-export function directoryAsPolicyData(dir: Directory): { directory: { admins: Record<string, unknown> } } {
+/**
+ * The directory in the shape the Rego policy reads as `data.directory`: each admin's grant under the
+ * grant unit's plural (`locations` for the restaurant demo), as the catalog names it.
+ */
+export function directoryAsPolicyData(dir: Directory, unitPlural: string): { directory: { admins: Record<string, unknown> } } {
   const admins: Record<string, unknown> = {};
   for (const a of dir.admins.values()) {
     admins[a.adminId] = {
@@ -30,7 +33,7 @@ export function directoryAsPolicyData(dir: Directory): { directory: { admins: Re
       business_id: a.businessId,
       role: a.role,
       active: a.active,
-      locations: a.locations,
+      [unitPlural]: a.locations,
     };
   }
   return { directory: { admins } };

@@ -7,6 +7,7 @@ import { routeSchema } from '../generate/schema-router.js';
 import { buildSandbox, describeSandbox } from '../sandbox/sandbox.js';
 import { duckdbDialect } from '../engines/duckdb/dialect.js';
 import { extractSql } from './extract-sql.js';
+import { DEMO_REGISTRY } from '../../test/support/demo-catalog.js';
 
 describe('extractSql', () => {
   it.each([
@@ -44,9 +45,10 @@ describe('routeSchema', () => {
         tables: { daily_sales: ['location_id', 'business_date', 'guest_count'], item_sales: ['location_id', 'item_id', 'quantity'], locations: ['location_id', 'name'], menu_items: ['item_id', 'name'] },
       },
       duckdbDialect,
+      DEMO_REGISTRY,
     ),
   );
-  const names = (q: string): string[] => routeSchema(all, q).tables.map((t) => t.name);
+  const names = (q: string): string[] => routeSchema(all, q, DEMO_REGISTRY).tables.map((t) => t.name);
   it('keeps the tables a question is about, with their join partners', () => {
     expect(names('Which of my stores had the biggest drop in guests week over week?')).toEqual(['daily_sales', 'locations']);
     expect(names('Which menu items sold the most units?')).toEqual(['item_sales', 'locations', 'menu_items']);

@@ -23,7 +23,7 @@ export interface SqlContext {
 /** The policy's decision for the verified identity (about that identity, or denied) and the CTEs pre-filtered to it. */
 export async function scopeAndSandbox(identity: Identity, deps: PipelineDeps, trace: RequestTrace, signal: AbortSignal): Promise<{ scope: Scope; sandbox: Sandbox }> {
   const scope = await trace.stage('policy', async () => checkScope(await deps.policy.decide(identity, signal), identity));
-  const sandbox = await trace.stage('sandbox', () => buildSandbox(scope, deps.connector.dialect));
+  const sandbox = await trace.stage('sandbox', () => buildSandbox(scope, deps.connector.dialect, deps.catalog.schema));
   trace.note({ scope: { locations: scope.locations.length, locationsDigest: locationsDigest(scope.locations), tables: sandbox.tables.map((t) => t.name) } });
   return { scope, sandbox };
 }
@@ -69,21 +69,24 @@ export async function guardExecute(
   return { guarded, rows };
 }
 
-/** Location counts of sandboxes whose decision filters the locations (a sandbox lives until the directory changes). */
+/** Grant-unit counts of sandboxes whose decision filters the units (a sandbox lives until the directory changes). */
 const counted = new WeakMap<Sandbox, number>();
 
 /**
- * How many locations the caller's sandbox holds: the grant's size, or, when the decision's location
- * filters narrow the grant, the locations that remain, counted over the sandbox itself (an answer
- * must not say "your 200 locations" of a sandbox that holds 8).
+ * How many grant units (the catalog's: stores, accounts...) the caller's sandbox holds: the grant's
+ * size, or, when the decision's unit filters narrow the grant, the units that remain, counted over
+ * the sandbox itself (an answer must not say "your 200" of a sandbox that holds 8).
  */
 export async function locationsInScope(scope: Scope, sandbox: Sandbox, deps: PipelineDeps, signal: AbortSignal): Promise<number> {
   if (!scope.locationFilters?.length) return scope.locations.length;
   const hit = counted.get(sandbox);
   if (hit !== undefined) return hit;
-  const table = ['locations', 'daily_sales', 'item_sales'].find((t) => sandbox.tables.some((x) => x.name === t && x.columns.some((c) => c.name === 'location_id')));
-  if (!table) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'location filters on a sandbox without location IDs' });
-  const r = await guardedReader(sandbox, scope, deps, signal)(`SELECT COUNT(DISTINCT location_id) AS n FROM ${table}`, 1);
+  const unit = deps.catalog.schema.grantUnit;
+  // The unit's own table first, then any table of the sandbox that carries the unit's key.
+  const candidates = [unit.table, ...sandbox.tables.map((t) => t.name).filter((n) => n !== unit.table)];
+  const table = candidates.find((t) => sandbox.tables.some((x) => x.name === t && x.columns.some((c) => c.name === unit.key)));
+  if (!table) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `${unit.name} filters on a sandbox without ${unit.name} IDs` });
+  const r = await guardedReader(sandbox, scope, deps, signal)(`SELECT COUNT(DISTINCT ${unit.key}) AS n FROM ${table}`, 1);
   const n = Number(r.rows[0]?.[0] ?? 0);
   counted.set(sandbox, n);
   return n;

@@ -8,6 +8,7 @@ import type { EngineConnector } from '../engines/engine.js';
 import { openDuckDb } from '../engines/duckdb/connector.js';
 import { ascendingUnique, loadOpaWasmPolicy, type ReloadablePolicyEngine } from './opa-wasm.js';
 import { loadDirectory } from '../warehouse/directory-query.js';
+import { DEMO_REGISTRY } from '../../test/support/demo-catalog.js';
 
 let connector: EngineConnector;
 let directory: Directory;
@@ -18,9 +19,9 @@ const who = (tenantId: string, businessId: string, adminId: string): Identity =>
 });
 
 beforeAll(async () => {
-  connector = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '512MB' });
-  directory = await loadDirectory(connector);
-  policy = await loadOpaWasmPolicy('policies/build/policy.wasm', directory);
+  connector = await openDuckDb({ registry: DEMO_REGISTRY, path: inject('demoDb'), threads: 1, memoryLimit: '512MB' });
+  directory = await loadDirectory(connector, DEMO_REGISTRY);
+  policy = await loadOpaWasmPolicy('policies/build/policy.wasm', directory, DEMO_REGISTRY);
 });
 afterAll(async () => {
   await connector.close();
@@ -61,14 +62,14 @@ describe('scope decisions', () => {
   });
 
   it('denies everyone when the directory is empty (deny by default)', async () => {
-    const empty = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins: new Map(), loadedAt: new Date() });
+    const empty = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins: new Map(), loadedAt: new Date() }, DEMO_REGISTRY);
     await expect(empty.decide(who('12', '628', '7042'))).rejects.toBeInstanceOf(SplitplaneError);
   });
 
   it('refuses the whole decision when the directory holds a malformed location ID (fail closed)', async () => {
     const admins = new Map(directory.admins);
     admins.set('7042', { ...directory.admins.get('7042')!, locations: ['628017', '1) OR (1=1'] });
-    const bad = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins, loadedAt: new Date() });
+    const bad = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins, loadedAt: new Date() }, DEMO_REGISTRY);
     await expect(bad.decide(who('12', '628', '7042'))).rejects.toMatchObject({ code: 'SP_ERR_POLICY_INVALID' });
     // Only that admin: the others' grants are well-formed.
     expect((await bad.decide(who('12', '628', '7001'))).locations).toHaveLength(200);
@@ -78,7 +79,7 @@ describe('scope decisions', () => {
     const admins = new Map(directory.admins);
     const wide = Array.from({ length: 10_000 }, (_, k) => String(628_001 + k));
     admins.set('7042', { ...directory.admins.get('7042')!, locations: wide });
-    const reloaded = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins, loadedAt: new Date() });
+    const reloaded = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins, loadedAt: new Date() }, DEMO_REGISTRY);
     expect((await reloaded.decide(who('12', '628', '7042'))).locations).toEqual(wide);
     reloaded.setDirectory(directory);
     expect((await reloaded.decide(who('12', '628', '7042'))).locations).toEqual(['628017', '628123']);
@@ -89,7 +90,7 @@ describe('scope decisions', () => {
     ['a column named after a prototype property', (t: Record<string, string[]>) => ({ ...t, locations: [...t['locations']!, 'constructor'] })],
     ['the column __proto__', (t: Record<string, string[]>) => ({ ...t, menu_items: [...t['menu_items']!, '__proto__'] })],
   ])('refuses a decision that names %s, with the policy error code', async (_name, edit) => {
-    const p = await loadOpaWasmPolicy('policies/build/policy.wasm', directory);
+    const p = await loadOpaWasmPolicy('policies/build/policy.wasm', directory, DEMO_REGISTRY);
     const real = p.rawDecision(who('12', '628', '7042')) as { tables: Record<string, string[]> };
     // The policy as a compromised bundle could answer: the real decision with one more name.
     Object.assign(p, { rawDecision: () => ({ ...real, tables: edit(real.tables) }) });
@@ -97,7 +98,7 @@ describe('scope decisions', () => {
   });
 
   it('fails at load time, with a stable code, when the bundle is missing', async () => {
-    await expect(loadOpaWasmPolicy('policies/build/missing.wasm', directory)).rejects.toMatchObject({ code: 'SP_ERR_POLICY_UNAVAILABLE' });
+    await expect(loadOpaWasmPolicy('policies/build/missing.wasm', directory, DEMO_REGISTRY)).rejects.toMatchObject({ code: 'SP_ERR_POLICY_UNAVAILABLE' });
   });
 });
 

@@ -11,26 +11,47 @@ import { SplitplaneError } from '../errors.js';
 import { ID_PATTERN, idsWellFormed } from '../ids.js';
 import { directoryAsPolicyData, type Directory } from '../identity/directory.js';
 import type { Identity } from '../identity/identity.js';
-import { sandboxColumn, sandboxTable } from '../schema/tables.js';
+import { sandboxColumn, sandboxTable, unitFields, type TableRegistry } from '../schema/tables.js';
 import { RefinementFields, refinementsOf } from './refinements.js';
 import type { PolicyEngine, Scope } from './scope.js';
 
 type LoadedPolicy = Awaited<ReturnType<typeof loadPolicy>>;
 
-const Decision = z
-  .object({
-    allow: z.boolean(),
-    tenant_id: z.string().regex(ID_PATTERN).optional(),
-    business_id: z.string().regex(ID_PATTERN).optional(),
-    admin_id: z.string().regex(ID_PATTERN).optional(),
-    role: z.string(),
-    // Either the admin's whole directory grant, or an explicit list (a policy that narrows it); never both.
-    locations_granted: z.boolean().optional(),
-    locations: z.array(z.string().regex(ID_PATTERN)).optional(),
-    tables: z.record(z.string(), z.array(z.string())),
-    ...RefinementFields,
-  })
-  .strict();
+/**
+ * The decision's shape for a registry: its grant unit names three fields (for the restaurant demo,
+ * whose unit is a location: `locations_granted`, `locations` and `location_filters`), so a policy
+ * author writes the names of their own domain. Read back into one internal shape.
+ */
+function decisionSchema(registry: TableRegistry) {
+  const f = unitFields(registry.grantUnit);
+  const { location_filters, ...refinements } = RefinementFields;
+  return z
+    .object({
+      allow: z.boolean(),
+      tenant_id: z.string().regex(ID_PATTERN).optional(),
+      business_id: z.string().regex(ID_PATTERN).optional(),
+      admin_id: z.string().regex(ID_PATTERN).optional(),
+      role: z.string(),
+      // Either the admin's whole directory grant, or an explicit list (a policy that narrows it); never both.
+      [f.granted]: z.boolean().optional(),
+      [f.list]: z.array(z.string().regex(ID_PATTERN)).optional(),
+      tables: z.record(z.string(), z.array(z.string())),
+      [f.filters]: location_filters,
+      ...refinements,
+    })
+    .strict()
+    .transform((d) => {
+      const r = d as Record<string, unknown>;
+      return {
+        ...(d as unknown as { allow: boolean; tenant_id?: string; business_id?: string; admin_id?: string; role: string; tables: Record<string, string[]> }),
+        granted: r[f.granted] as boolean | undefined,
+        list: r[f.list] as string[] | undefined,
+        location_filters: r[f.filters] as z.infer<NonNullable<typeof location_filters>>,
+        row_filters: d.row_filters,
+        masks: d.masks,
+      };
+    });
+}
 
 /** A policy engine that can take a new directory snapshot. */
 export interface ReloadablePolicyEngine extends PolicyEngine {
@@ -43,6 +64,7 @@ export interface ReloadablePolicyEngine extends PolicyEngine {
 export async function loadOpaWasmPolicy(
   wasmPath: string,
   directory: Directory,
+  registry: TableRegistry,
   opts: { readonly cacheDecisions?: boolean; readonly today?: () => string; readonly maskKey?: string } = {},
 ): Promise<ReloadablePolicyEngine> {
   let policy: LoadedPolicy;
@@ -55,7 +77,7 @@ export async function loadOpaWasmPolicy(
   if (!Object.values(policy.entrypoints as Record<string, number>).length || !('splitplane/decision' in policy.entrypoints)) {
     throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'the wasm has no splitplane/decision entrypoint' });
   }
-  const engine = new OpaWasmPolicy(policy, opts.cacheDecisions ?? true, opts.today ?? (() => new Date().toISOString().slice(0, 10)), opts.maskKey);
+  const engine = new OpaWasmPolicy(policy, registry, opts.cacheDecisions ?? true, opts.today ?? (() => new Date().toISOString().slice(0, 10)), opts.maskKey);
   engine.setDirectory(directory);
   return engine;
 }
@@ -70,14 +92,19 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
   /** The deployment's secret for keyed-hash masks: only a key derived from it per (tenant, business) leaves this adapter (never in a decision, never in SQL text). */
   readonly #maskKey: string | undefined;
 
-  constructor(policy: LoadedPolicy, cache: boolean, today: () => string, maskKey: string | undefined) {
+  readonly #registry: TableRegistry;
+  readonly #decision: ReturnType<typeof decisionSchema>;
+
+  constructor(policy: LoadedPolicy, registry: TableRegistry, cache: boolean, today: () => string, maskKey: string | undefined) {
     this.#policy = policy;
+    this.#registry = registry;
+    this.#decision = decisionSchema(registry);
     this.#cache = cache;
     this.#today = today;
     this.#maskKey = maskKey;
   }
 
-  /** The snapshot the policy holds as data: where a `locations_granted` decision reads the grant. */
+  /** The snapshot the policy holds as data: where a `<plural>_granted` decision reads the grant. */
   #directory: Directory | undefined;
   /** Admins of that snapshot whose grant holds a malformed ID: their allow decisions are refused. */
   #malformed = new Set<string>();
@@ -87,7 +114,7 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
     const malformed = new Set<string>();
     for (const a of directory.admins.values()) if (!idsWellFormed(a.locations)) malformed.add(a.adminId);
     try {
-      this.#policy.setData(directoryAsPolicyData(directory));
+      this.#policy.setData(directoryAsPolicyData(directory, this.#registry.grantUnit.plural));
     } catch (cause) {
       throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'setData failed', cause: wrap(cause) });
     }
@@ -128,23 +155,24 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
   }
 
   #evaluate(identity: Identity, today: string): Scope {
-    const parsed = Decision.safeParse(this.rawDecision(identity));
+    const parsed = this.#decision.safeParse(this.rawDecision(identity));
     if (!parsed.success) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: parsed.error.message });
     const d = parsed.data;
     if (!d.allow) throw new SplitplaneError('SP_ERR_POLICY_DENIED');
-    if ((d.locations_granted === true) === (d.locations !== undefined)) {
-      throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'an allow decision names its locations either as the grant or as a list' });
+    if ((d.granted === true) === (d.list !== undefined)) {
+      const f = unitFields(this.#registry.grantUnit);
+      throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `an allow decision names its ${f.list} either as the grant (${f.granted}) or as a list (${f.list})` });
     }
-    const locations = d.locations ?? (this.#malformed.has(identity.adminId) ? undefined : this.#directory?.admins.get(identity.adminId)?.locations);
+    const locations = d.list ?? (this.#malformed.has(identity.adminId) ? undefined : this.#directory?.admins.get(identity.adminId)?.locations);
     if (!locations) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'no well-formed grant for this admin in the directory' });
     // An allow must be about exactly this identity and name only tables and columns the sandbox can build.
     if (d.tenant_id !== identity.tenantId || d.business_id !== identity.businessId || d.admin_id !== identity.adminId) {
       throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'decision is about another identity' });
     }
     for (const [table, columns] of Object.entries(d.tables)) {
-      if (!sandboxTable(table)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown table ${table}` });
+      if (!sandboxTable(this.#registry, table)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown table ${table}` });
       for (const c of columns) {
-        if (!sandboxColumn(table, c)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown column ${table}.${c}` });
+        if (!sandboxColumn(this.#registry, table, c)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown column ${table}.${c}` });
       }
     }
     const tables = Object.freeze(Object.fromEntries(Object.entries(d.tables).map(([t, c]) => [t, Object.freeze([...c])])));
@@ -155,7 +183,7 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
       role: d.role,
       locations: Object.freeze(ascendingUnique(locations)),
       tables,
-      ...refinementsOf(d, tables, today, this.#maskKey === undefined ? undefined : { secret: this.#maskKey, tenantId: identity.tenantId, businessId: identity.businessId }),
+      ...refinementsOf(d, tables, today, this.#registry, this.#maskKey === undefined ? undefined : { secret: this.#maskKey, tenantId: identity.tenantId, businessId: identity.businessId }),
     });
   }
 }

@@ -6,6 +6,7 @@ import { SplitplaneError } from '../errors.js';
 import { buildSandbox } from '../sandbox/sandbox.js';
 import { refinementsOf } from './refinements.js';
 import type { Scope } from './scope.js';
+import { DEMO_REGISTRY } from '../../test/support/demo-catalog.js';
 
 const TABLES = { daily_sales: ['location_id', 'business_date', 'net_sales_amount'], locations: ['location_id', 'name', 'state', 'manager_email'], menu_items: ['item_id', 'price'] };
 const TODAY = '2026-11-18';
@@ -53,7 +54,7 @@ describe('decision refinements fail closed', () => {
     ['masks on the table "toString"', { masks: { toString: { name: { kind: 'null' } } } }],
     ['a mask on the column "hasOwnProperty"', { masks: { locations: { hasOwnProperty: { kind: 'null' } } } }],
   ])('refuses %s', (_name, d) => {
-    expect(code(() => refinementsOf(d as never, TABLES, TODAY))).toBe('SP_ERR_POLICY_INVALID');
+    expect(code(() => refinementsOf(d as never, TABLES, TODAY, DEMO_REGISTRY))).toBe('SP_ERR_POLICY_INVALID');
   });
 
   it('keeps an ID a double holds exactly and a real leap day', () => {
@@ -61,6 +62,7 @@ describe('decision refinements fail closed', () => {
       { row_filters: { daily_sales: [{ column: 'location_id', op: 'in', values: [9007199254740991, 3001] }, { column: 'business_date', op: 'lte', values: ['2024-02-29'] }] } },
       TABLES,
       TODAY,
+      DEMO_REGISTRY,
     );
     expect(r.filters?.['daily_sales']?.map((f) => f.values)).toEqual([[9007199254740991, 3001], ['2024-02-29']]);
   });
@@ -70,6 +72,7 @@ describe('decision refinements fail closed', () => {
       { row_filters: { daily_sales: [{ column: 'business_date', op: 'within_last_days', values: [90] }] }, location_filters: [{ column: 'state', op: 'in', values: ['IL', 'WI'] }], masks: { locations: { manager_email: { kind: 'partial_email' } } } },
       TABLES,
       TODAY,
+      DEMO_REGISTRY,
     );
     expect(r).toEqual({
       filters: { daily_sales: [{ column: 'business_date', op: 'gte', values: ['2026-08-20'] }] },
@@ -82,7 +85,7 @@ describe('decision refinements fail closed', () => {
 describe('keyed-hash masks are keyed per tenant and business (no linkage across tenants)', () => {
   const SECRET = 'k3y-that-must-stay-out-of-the-text';
   const keyOf = (tenantId: string, businessId: string): unknown => {
-    const r = refinementsOf({ masks: { locations: { manager_email: { kind: 'hash' } } } }, TABLES, TODAY, { secret: SECRET, tenantId, businessId });
+    const r = refinementsOf({ masks: { locations: { manager_email: { kind: 'hash' } } } }, TABLES, TODAY, DEMO_REGISTRY, { secret: SECRET, tenantId, businessId });
     const m = r.masks?.['locations']?.['manager_email'];
     return m?.kind === 'hash' ? m.key : m;
   };
@@ -112,7 +115,7 @@ describe('the sandbox compiles filters and masks with every value bound', () => 
   } as const satisfies Scope);
 
   it.each([duckdbDialect, postgresDialect])('on %s: no value of the decision is in the text', (dialect) => {
-    const s = buildSandbox(scope, dialect);
+    const s = buildSandbox(scope, dialect, DEMO_REGISTRY);
     for (const v of ['IL', 'WI', '2026-01-01', '2026-06-30', 'k3y-that-must-stay-out-of-the-text', '628017']) expect(s.cteSql).not.toContain(v);
     const values = s.bindings.filter((b) => typeof b !== 'string');
     expect(values.map((b) => (typeof b === 'string' ? b : b.value))).toEqual(expect.arrayContaining([['IL', 'WI'], '2026-01-01', '2026-06-30', 'k3y-that-must-stay-out-of-the-text', 5]));
@@ -122,6 +125,6 @@ describe('the sandbox compiles filters and masks with every value bound', () => 
   });
 
   it('refuses filters and masks on an engine that cannot bind them (Databricks), instead of dropping them', () => {
-    expect(code(() => buildSandbox(scope, databricksDialect('main', 'demo')))).toBe('SP_ERR_POLICY_INVALID');
+    expect(code(() => buildSandbox(scope, databricksDialect('main', 'demo'), DEMO_REGISTRY))).toBe('SP_ERR_POLICY_INVALID');
   });
 });

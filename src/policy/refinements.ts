@@ -13,7 +13,7 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { SplitplaneError } from '../errors.js';
-import { sandboxColumn } from '../schema/tables.js';
+import { sandboxColumn, type TableRegistry } from '../schema/tables.js';
 import { isCalendarDate } from '../util/calendar-date.js';
 import { FILTER_OPS, MASK_KINDS, type Mask, type RowFilter, type Scope } from './scope.js';
 
@@ -38,7 +38,8 @@ type Shape = { row_filters?: Record<string, z.infer<typeof FilterShape>[]> | und
 export type ValueKind = 'text' | 'date' | 'number';
 
 export function kindOf(sqlType: string): ValueKind {
-  if (sqlType === 'DATE') return 'date';
+  // A timestamp compares with a date (midnight): a policy's window over a timestamp column is written in days.
+  if (sqlType === 'DATE' || sqlType === 'TIMESTAMP') return 'date';
   if (sqlType === 'VARCHAR') return 'text';
   return 'number';
 }
@@ -51,9 +52,10 @@ function invalid(detail: string): never {
 }
 
 /** Check and resolve one filter over `table`'s columns (`today`: YYYY-MM-DD, for a relative window). */
-function filterOf(table: string, f: z.infer<typeof FilterShape>, today: string): RowFilter {
-  const spec = sandboxColumn(table, f.column);
+function filterOf(registry: TableRegistry, table: string, f: z.infer<typeof FilterShape>, today: string): RowFilter {
+  const spec = sandboxColumn(registry, table, f.column);
   if (!spec) invalid(`filter on unknown column ${table}.${f.column}`);
+  if (spec.type === 'BOOLEAN') invalid(`filter on ${table}.${f.column}: BOOLEAN columns cannot be filtered by a policy`);
   const kind = kindOf(spec.type);
   if (f.op === 'within_last_days') {
     const days = f.values[0];
@@ -109,8 +111,8 @@ export function scopeMaskKey(secret: string, tenantId: string, businessId: strin
   return createHmac('sha256', secret).update(`splitplane/mask-key/v1:${tenantId}:${businessId}`).digest('hex');
 }
 
-function maskOf(table: string, column: string, m: z.infer<typeof MaskShape>, exposed: readonly string[], maskKey: () => string | undefined): Mask {
-  const spec = sandboxColumn(table, column);
+function maskOf(registry: TableRegistry, table: string, column: string, m: z.infer<typeof MaskShape>, exposed: readonly string[], maskKey: () => string | undefined): Mask {
+  const spec = sandboxColumn(registry, table, column);
   if (!spec || !exposed.includes(column)) invalid(`mask on ${table}.${column}, which the decision does not expose`);
   const kind = kindOf(spec.type);
   const scale = scaleOf(spec.type);
@@ -149,19 +151,25 @@ function maskOf(table: string, column: string, m: z.infer<typeof MaskShape>, exp
  * tables it exposes; relative windows resolved against `today`; a keyed-hash mask keyed with
  * scopeMaskKey of `maskKey` (derived once per decision, only when one is asked for).
  */
-export function refinementsOf(d: Shape, tables: Readonly<Record<string, readonly string[]>>, today: string, maskKey?: MaskKeySource): Pick<Scope, 'filters' | 'locationFilters' | 'masks'> {
+export function refinementsOf(
+  d: Shape,
+  tables: Readonly<Record<string, readonly string[]>>,
+  today: string,
+  registry: TableRegistry,
+  maskKey?: MaskKeySource,
+): Pick<Scope, 'filters' | 'locationFilters' | 'masks'> {
   let derived: string | undefined;
   const keyFor = (): string | undefined => (maskKey ? (derived ??= scopeMaskKey(maskKey.secret, maskKey.tenantId, maskKey.businessId)) : undefined);
   const filters: Record<string, readonly RowFilter[]> = {};
   for (const [table, list] of Object.entries(d.row_filters ?? {})) {
     if (!Object.hasOwn(tables, table)) invalid(`row filters on ${table}, which the decision does not expose`);
-    if (list.length) filters[table] = Object.freeze(list.map((f) => filterOf(table, f, today)));
+    if (list.length) filters[table] = Object.freeze(list.map((f) => filterOf(registry, table, f, today)));
   }
-  const locationFilters = (d.location_filters ?? []).map((f) => filterOf('locations', f, today));
+  const locationFilters = (d.location_filters ?? []).map((f) => filterOf(registry, registry.grantUnit.table, f, today));
   const masks: Record<string, Readonly<Record<string, Mask>>> = {};
   for (const [table, cols] of Object.entries(d.masks ?? {})) {
     const exposed = Object.hasOwn(tables, table) ? tables[table]! : invalid(`masks on ${table}, which the decision does not expose`);
-    const m = Object.fromEntries(Object.entries(cols).map(([c, mask]) => [c, maskOf(table, c, mask, exposed, keyFor)]));
+    const m = Object.fromEntries(Object.entries(cols).map(([c, mask]) => [c, maskOf(registry, table, c, mask, exposed, keyFor)]));
     if (Object.keys(m).length) masks[table] = Object.freeze(m);
   }
   return {

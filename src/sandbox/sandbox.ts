@@ -14,7 +14,7 @@ import { SplitplaneError } from '../errors.js';
 import type { Scope } from '../policy/scope.js';
 import { scopeIdsWellFormed, type SandboxParam, type ScopeParam } from '../warehouse/bindings.js';
 import type { Dialect } from '../warehouse/connector.js';
-import { SANDBOX_TABLES, sandboxColumn, sandboxTable } from '../schema/tables.js';
+import { sandboxColumn, sandboxTable, type TableRegistry } from '../schema/tables.js';
 import { filterSql, maskSql, refineDialect, type BindValue } from './refine.js';
 import { sandboxCteList } from './statement.js';
 
@@ -58,20 +58,22 @@ export interface SandboxDescription {
  * Sandboxes already built, per (frozen) scope object and dialect: the policy hands out the same
  * Scope object for the same identity until the directory changes, and building is a pure function.
  */
-const built = new WeakMap<Scope, Map<Dialect, Sandbox>>();
+const built = new WeakMap<Scope, Map<Dialect, Map<TableRegistry, Sandbox>>>();
 
-/** Build the sandbox CTEs for a scope. */
-export function buildSandbox(scope: Scope, dialect: Dialect): Sandbox {
-  const perScope = built.get(scope) ?? new Map<Dialect, Sandbox>();
-  const hit = perScope.get(dialect);
+/** Build the sandbox CTEs for a scope, over the tables of `registry` (the catalog's). */
+export function buildSandbox(scope: Scope, dialect: Dialect, registry: TableRegistry): Sandbox {
+  const perScope = built.get(scope) ?? new Map<Dialect, Map<TableRegistry, Sandbox>>();
+  const perDialect = perScope.get(dialect) ?? new Map<TableRegistry, Sandbox>();
+  const hit = perDialect.get(registry);
   if (hit) return hit;
-  const sandbox = build(scope, dialect);
-  perScope.set(dialect, sandbox);
+  const sandbox = build(scope, dialect, registry);
+  perDialect.set(registry, sandbox);
+  perScope.set(dialect, perDialect);
   if (Object.isFrozen(scope)) built.set(scope, perScope);
   return sandbox;
 }
 
-function build(scope: Scope, dialect: Dialect): Sandbox {
+function build(scope: Scope, dialect: Dialect, registry: TableRegistry): Sandbox {
   // The IDs are bound, not written, but a scope that holds anything else is a broken policy: refuse it here.
   if (!scopeIdsWellFormed(scope)) {
     throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
@@ -90,10 +92,12 @@ function build(scope: Scope, dialect: Dialect): Sandbox {
     return refineDialect(dialect).valueParam(name, bindings.length, type);
   };
   const q = (c: string): string => dialect.quoteIdent(c);
-  // The decision's filters over the locations dimension, as a predicate on its raw columns.
-  const locationFilters = (scope.locationFilters ?? []).map((f) => ({ f, spec: sandboxColumn('locations', f.column)! }));
+  // The decision's filters over the grant unit's table, as a predicate on its raw columns.
+  const unit = registry.grantUnit;
+  const unitTable = sandboxTable(registry, unit.table)!;
+  const locationFilters = (scope.locationFilters ?? []).map((f) => ({ f, spec: sandboxColumn(registry, unit.table, f.column)! }));
   for (const name of Object.keys(scope.tables).sort()) {
-    const spec = sandboxTable(name);
+    const spec = sandboxTable(registry, name);
     const allowed = scope.tables[name] ?? [];
     if (!spec) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `no sandbox spec for ${name}` });
     const masks = scope.masks?.[name] ?? {};
@@ -101,9 +105,9 @@ function build(scope: Scope, dialect: Dialect): Sandbox {
     const exposed = Object.entries(spec.columns).filter(([c]) => allowed.includes(c));
     if (exposed.length === 0) continue;
     const predicates = [`${q(spec.scope.tenant)} = ${param('sp_tenant')}`, `${q(spec.scope.business)} = ${param('sp_business')}`];
-    if (spec.scope.location !== undefined) {
-      // No granted location is its own shape: nothing to bind, no row.
-      predicates.push(scope.locations.length === 0 ? 'FALSE' : dialect.inBoundList(q(spec.scope.location), param('sp_locations')));
+    if (spec.scope.unit !== undefined) {
+      // No granted unit is its own shape: nothing to bind, no row.
+      predicates.push(scope.locations.length === 0 ? 'FALSE' : dialect.inBoundList(q(spec.scope.unit), param('sp_locations')));
     }
     const items: string[] = [];
     const columns = exposed.map(([c, col]) => {
@@ -117,14 +121,13 @@ function build(scope: Scope, dialect: Dialect): Sandbox {
       return { name: c, type: m.type, description: `${col.description} (${m.note})` };
     });
     for (const f of scope.filters?.[name] ?? []) predicates.push(filterSql(f, q(f.column), spec.columns[f.column]!, bind, refineDialect(dialect)));
-    if (locationFilters.length && spec.scope.location !== undefined) {
+    if (locationFilters.length && spec.scope.unit !== undefined) {
       const kept = locationFilters.map(({ f, spec: col }) => filterSql(f, q(f.column), col, bind, refineDialect(dialect)));
-      if (spec.raw === SANDBOX_TABLES['locations']!.raw) predicates.push(...kept);
+      if (spec.raw === unitTable.raw) predicates.push(...kept);
       else {
-        // Rows of the locations the filters keep: a semi-join on the raw locations of this business.
-        const dim = SANDBOX_TABLES['locations']!;
-        const own = [`${q(dim.scope.tenant)} = ${param('sp_tenant')}`, `${q(dim.scope.business)} = ${param('sp_business')}`, ...kept];
-        predicates.push(`${q(spec.scope.location)} IN (SELECT ${q(dim.scope.location!)} FROM ${dialect.rawTable(dim.raw)} WHERE ${own.join(' AND ')})`);
+        // Rows of the units the filters keep: a semi-join on the raw unit table of this business.
+        const own = [`${q(unitTable.scope.tenant)} = ${param('sp_tenant')}`, `${q(unitTable.scope.business)} = ${param('sp_business')}`, ...kept];
+        predicates.push(`${q(spec.scope.unit)} IN (SELECT ${q(unitTable.scope.unit!)} FROM ${dialect.rawTable(unitTable.raw)} WHERE ${own.join(' AND ')})`);
       }
     }
     const definition =

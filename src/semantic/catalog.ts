@@ -5,11 +5,12 @@
  * column, a formula over an unknown or cyclic measure, measures of two tables
  * in one formula, or a word claimed twice all fail the boot.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SplitplaneError } from '../errors.js';
-import { sandboxColumn, sandboxTable } from '../schema/tables.js';
+import { loadTableRegistry, sandboxColumn, sandboxTable, type TableRegistry } from '../schema/tables.js';
 import { deepFreeze } from '../util/freeze.js';
 import { namesIn, parseExpr, type Expr } from './expr.js';
 
@@ -116,6 +117,8 @@ export type DateDimension = Extract<Dimension, { kind: 'date' }>;
 
 /** The validated, frozen catalog. */
 export interface Catalog {
+  /** The tables the catalog is written against (catalog/tables.yaml). */
+  readonly schema: TableRegistry;
   readonly defaultTimeRange: 'last_7_days' | 'last_week' | 'last_30_days' | 'last_month';
   readonly tables: Readonly<Record<string, { readonly alias: string; readonly time?: string | undefined; readonly joins: Readonly<Record<string, string>> }>>;
   readonly metrics: readonly Metric[];
@@ -148,7 +151,7 @@ export function publicMetrics(catalog: Catalog): readonly Metric[] {
 }
 
 /** Validate a catalog object; throws SP_ERR_CONFIG with every problem found. */
-export function parseCatalog(raw: unknown, source = 'catalog'): Catalog {
+export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'catalog'): Catalog {
   const r = CatalogSchema.safeParse(raw);
   if (!r.success) {
     const detail = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -156,11 +159,11 @@ export function parseCatalog(raw: unknown, source = 'catalog'): Catalog {
   }
   const c = r.data;
   const problems: string[] = [];
-  const column = (table: string, col: string): boolean => sandboxColumn(table, col) !== undefined;
+  const column = (table: string, col: string): boolean => sandboxColumn(schema, table, col) !== undefined;
 
   const aliases = new Map<string, string>();
   for (const [name, t] of Object.entries(c.tables)) {
-    if (!sandboxTable(name)) problems.push(`table ${name} is not a sandbox table`);
+    if (!sandboxTable(schema, name)) problems.push(`table ${name} is not a sandbox table`);
     if (t.time !== undefined && !column(name, t.time)) problems.push(`table ${name}: no column ${t.time}`);
     for (const [target, key] of Object.entries(t.joins)) {
       if (!c.tables[target]) problems.push(`table ${name} joins unknown table ${target}`);
@@ -277,7 +280,7 @@ export function parseCatalog(raw: unknown, source = 'catalog'): Catalog {
     }
   }
   if (problems.length) throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: ${problems.join('; ')}` });
-  return deepFreeze({
+  const frozen = deepFreeze({
     defaultTimeRange: c.defaultTimeRange,
     tables: c.tables,
     metrics: c.metrics.map((m) => resolved.get(m.id)!),
@@ -286,15 +289,28 @@ export function parseCatalog(raw: unknown, source = 'catalog'): Catalog {
     dimensions: c.dimensions,
     namedDays: c.namedDays,
   });
+  // The registry is frozen already; deepFreeze of the rest leaves it as loaded.
+  return Object.freeze({ ...frozen, schema });
 }
 
-/** Load and validate the catalog file. */
+/**
+ * The two files of a catalog: `path` is the catalog folder (metrics.yaml and tables.yaml in it) or
+ * its metrics file (tables.yaml beside it).
+ */
+export function catalogFiles(path: string): { readonly metrics: string; readonly tables: string } {
+  const folder = statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+  return folder ? { metrics: join(path, 'metrics.yaml'), tables: join(path, 'tables.yaml') } : { metrics: path, tables: join(dirname(path), 'tables.yaml') };
+}
+
+/** Load and validate a catalog: its table registry, then its measures and dimensions against it. */
 export function loadCatalog(path: string): Catalog {
+  const files = catalogFiles(path);
+  const schema = loadTableRegistry(files.tables);
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
+    raw = parseYaml(readFileSync(files.metrics, 'utf8'));
   } catch (cause) {
-    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `cannot read catalog ${path}`, cause });
+    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `cannot read catalog ${files.metrics}`, cause });
   }
-  return parseCatalog(raw, path);
+  return parseCatalog(raw, schema, files.metrics);
 }

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { SplitplaneError } from '../errors.js';
 import { readQuestion, understand } from '../intent/analyze.js';
 import { fixtureValues } from '../../test/support/values-fixture.js';
-import { SANDBOX_TABLES } from '../schema/tables.js';
 import { duckdbDialect } from '../engines/duckdb/dialect.js';
 import { postgresDialect } from '../engines/postgres/dialect.js';
 import { loadCatalog, parseCatalog } from './catalog.js';
@@ -17,7 +16,7 @@ import { DATABRICKS_GRAMMAR } from '../engines/databricks/engine-check.js';
 
 const catalog = loadCatalog('catalog/metrics.yaml');
 const full = {
-  tables: Object.entries(SANDBOX_TABLES).map(([name, t]) => ({
+  tables: Object.entries(catalog.schema.tables).map(([name, t]) => ({
     name,
     description: t.description,
     columns: Object.entries(t.columns).map(([n, c]) => ({ name: n, type: c.type, description: c.description })),
@@ -41,8 +40,8 @@ describe('catalog validation', () => {
     ['a formula cycle', { ...base, metrics: [{ id: 'p', label: 'p', description: 'p', formula: 'q / 2', decimals: 2, format: 'decimal', synonyms: ['p p'] }, { id: 'q', label: 'q', description: 'q', formula: 'p * 2', decimals: 2, format: 'decimal', synonyms: ['q q'] }] }, /cycle/],
     ['a table that is not a sandbox table', { ...base, tables: { ...base.tables, customers: { alias: 'c' } }, metrics: [{ ...metric, id: 'a', synonyms: ['a a'] }] }, /customers is not a sandbox table/],
   ])('refuses %s at start-up', (_name, raw, message) => {
-    expect(() => parseCatalog(raw)).toThrow(SplitplaneError);
-    expect(() => parseCatalog(raw)).toThrow(message);
+    expect(() => parseCatalog(raw, catalog.schema)).toThrow(SplitplaneError);
+    expect(() => parseCatalog(raw, catalog.schema)).toThrow(message);
   });
 
   it('the shipped catalog resolves derived measures to their fact table', () => {

@@ -94,11 +94,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   let credentialStore = overrides.credentials ?? refuseDemoCredentials(loadCredentialStore(config.signing.credentialsFile), config.mode);
   const credentials: CredentialStore = { get: (id) => credentialStore.get(id), list: () => credentialStore.list() };
   const redis = config.redis.url ? redisClient(config.redis.url, config.redis.commandTimeoutMs) : undefined;
-  const connector = await openEngine(config.warehouse);
+  const connector = await openEngine(config.warehouse, catalog.schema);
   const quote = (s: string): string => connector.dialect.quoteIdent(s);
   try {
-    let directory = await loadDirectory(connector);
-    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, policyOpts);
+    let directory = await loadDirectory(connector, catalog.schema);
+    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, catalog.schema, policyOpts);
     const metrics = new Metrics();
     const baseSink = overrides.audit ?? (config.audit.sink === 'postgres' ? new PostgresAuditSink(config.audit.postgresUrl) : new JsonlFileAuditSink(config.audit.file));
     const audit = observedSink(baseSink, metrics, new AnomalyDetector(config.anomaly, overrides.now));
@@ -152,7 +152,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         credentialStore = refuseDemoCredentials(loadCredentialStore(config.signing.credentialsFile), config.mode);
       },
       async reloadDirectory() {
-        const next = await loadDirectory(connector);
+        const next = await loadDirectory(connector, catalog.schema);
         policy.setDirectory(next);
         directory = next;
         return next;

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { buildDirectory, directorySql } from './directory-query.js';
 import { standardDialect } from './standard-dialect.js';
 import type { Dialect } from './connector.js';
+import { DEMO_REGISTRY } from '../../test/support/demo-catalog.js';
 
 const row = (admin: string, location: string | null, over: Record<string, unknown> = {}) => ({
-  admin_id: admin, tenant_id: '12', business_id: '628', role: 'franchise_owner', active: true, location_id: location, ...over,
+  admin_id: admin, tenant_id: '12', business_id: '628', role: 'franchise_owner', active: true, unit_id: location, ...over,
 });
 
 describe('the directory, one set of rules for every engine', () => {
@@ -30,7 +31,7 @@ describe('the directory, one set of rules for every engine', () => {
 
   it('is one query, in the engine\'s own names for tables and the text type', () => {
     const dialect: Dialect = { ...standardDialect, name: 't', displayName: 'T', textType: 'STRING', rawTable: (n) => `cat.sch.${n}`, scopeParam: () => '?', inBoundList: () => 'TRUE' };
-    const sql = directorySql(dialect);
+    const sql = directorySql(dialect, DEMO_REGISTRY);
     for (const t of ['dim_admins', 'dim_businesses', 'admin_location_grants', 'dim_locations']) expect(sql).toContain(`cat.sch.${t}`);
     expect(sql).toContain('CAST(a.admin_id AS STRING)');
     // A grant counts only for a location of the admin's own business.

@@ -20,6 +20,7 @@ import { buildSandbox } from '../../src/sandbox/sandbox.js';
 import { policyOptions } from '../../src/server/services.js';
 import { ask, BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, testConfig, type TestService } from '../support/harness.js';
 import { analystScript, startFakeOpenAi, type FakeServer } from '../support/fake-llm.js';
+import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
 const ANALYST = { tenantId: '12', businessId: '628', adminId: '7102' } as const;
 const EMAILS_SQL = 'SELECT name, manager_email FROM locations ORDER BY name';
@@ -154,7 +155,7 @@ describe('keyed-hash masks: one key per tenant and business, derived from SPLITP
       const key = mask?.kind === 'hash' ? mask.key : '';
       expect(key).not.toBe(SECRET);
       keys.add(key);
-      const sandbox = buildSandbox(scope, hashed.services.connector.dialect);
+      const sandbox = buildSandbox(scope, hashed.services.connector.dialect, DEMO_REGISTRY);
       const bound = sandbox.bindings.flatMap((b) => (typeof b === 'string' ? [] : [JSON.stringify(b.value)]));
       expect(bound).toContain(JSON.stringify(key));
       expect(bound.join('\n')).not.toContain(SECRET);

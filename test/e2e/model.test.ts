@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { bedrockClient } from '../../src/llm/bedrock.js';
 import { openAiCompatibleClient } from '../../src/llm/openai-compatible.js';
-import { RAW_TABLE_NAMES } from '../../src/schema/tables.js';
 import { ask, BRAND_MANAGER, DEMO_KEY, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, type TestService } from '../support/harness.js';
 import { analystScript, isFillPrompt, startFakeBedrock, startFakeOpenAi, type FakeServer } from '../support/fake-llm.js';
 import { CANDIDATE_CASES } from '../security/corpus.js';
 import { buildPhysicalSandbox, normalise, PERSONAS } from '../security/physical-sandbox.js';
 import { loadDirectory } from '../../src/warehouse/directory-query.js';
+import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
 // Words the parser cannot place ("swing", "halves"): the model is asked, says free-form, writes SQL.
 const DROP_QUESTION = 'Which three of my stores had the biggest swing in guests between the two halves of the fortnight?';
@@ -88,7 +88,7 @@ describe('Bedrock Converse through the real BedrockRuntimeClient', () => {
       await ask(svc.app, who, DROP_QUESTION);
       await ask(svc.app, who, 'What was the busiest day for guests compared to other days?');
     }
-    const dir = await loadDirectory(svc.services.connector);
+    const dir = await loadDirectory(svc.services.connector, DEMO_REGISTRY);
     const ids = new Set<string>();
     for (const a of dir.admins.values()) {
       ids.add(a.adminId);
@@ -98,7 +98,7 @@ describe('Bedrock Converse through the real BedrockRuntimeClient', () => {
     expect(fake.requests.length).toBeGreaterThanOrEqual(12);
     for (const r of fake.requests) {
       const text = `${r.system}\n${r.messages.map((m) => m.text).join('\n')}`;
-      for (const raw of RAW_TABLE_NAMES) expect(text).not.toMatch(new RegExp(`\\b${raw}\\b`));
+      for (const raw of DEMO_REGISTRY.rawTables) expect(text).not.toMatch(new RegExp(`\\b${raw}\\b`));
       expect(text).not.toMatch(/\bmain\.|tenant_id|business_id|admin_id|role_tables|package splitplane|allow/);
       expect(text).not.toContain(DEMO_KEY.secretAccessKey);
       expect(text).not.toContain('test-bedrock-secret');

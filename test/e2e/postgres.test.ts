@@ -29,6 +29,7 @@ import { sandboxProbe } from '../../src/sandbox/statement.js';
 import { agentCorpusSuite } from '../security/agent-corpus.js';
 import { CASES_PER_PERSONA, checkPersona, DEEP, seedFor } from '../security/differential.js';
 import { buildPhysicalSandbox, buildPostgresPhysicalSandbox, normalise, PERSONAS } from '../security/physical-sandbox.js';
+import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const up = await portOpen('127.0.0.1', 5432);
@@ -85,7 +86,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
       const { policy, connector } = svc.services.deps;
       try {
         const scope = await policy.decide({ tenantId: '12', businessId: '628', adminId, role: '', accessKeyId: '', sessionKey: '' });
-        const sandbox = buildSandbox(scope, connector.dialect);
+        const sandbox = buildSandbox(scope, connector.dialect, DEMO_REGISTRY);
         expect(sandbox.cteSql).not.toMatch(/'IL'|'WI'|2026-08-20/);
         const queries = [
           `SELECT CAST(SUM(net_sales_amount) AS VARCHAR) AS s, COUNT(DISTINCT location_id) AS n FROM daily_sales WHERE business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`,
@@ -222,7 +223,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
   describe('the guard on PostgreSQL: its own parser has the last word', () => {
     it('accepts sandbox SQL and rejects what PostgreSQL reads as outside the sandbox', async () => {
       const scope = await svc.services.policy.decide({ ...FRANCHISE_OWNER, role: '', accessKeyId: 'k', sessionKey: '' });
-      const sandbox = buildSandbox(scope, raw.dialect);
+      const sandbox = buildSandbox(scope, raw.dialect, DEMO_REGISTRY);
       const ok = await guardCandidate('SELECT SUM(net_sales_amount) AS s FROM daily_sales', { sandbox, engine: raw.check });
       expect(ok.sql).toContain('"warehouse"."fact_daily_sales"');
       expect((await raw.execute(ok.sql, { timeoutMs: 5_000, rowCap: 10, scope: SCOPE_7042, bindings: sandbox.bindings })).rows).toHaveLength(1);
@@ -238,7 +239,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
     it("hashes a Brownie's category (Desserts in both tenants) differently for another tenant, alike within one business, as SHA-256 of the scope's key and the value", async () => {
       const SECRET = 'pg-mask-secret-5b2e7c-that-must-never-be-seen';
       const { connector } = svc.services;
-      const policy = await loadOpaWasmPolicy(svc.config.policy.wasmPath, svc.services.deps.directory(), { today: () => '2026-11-18', maskKey: SECRET });
+      const policy = await loadOpaWasmPolicy(svc.config.policy.wasmPath, svc.services.deps.directory(), DEMO_REGISTRY, { today: () => '2026-11-18', maskKey: SECRET });
       // No demo role has a keyed hash: every decision that exposes menu_items.category gets one, before the adapter checks it.
       const rawDecision = policy.rawDecision.bind(policy);
       policy.rawDecision = (identity) => {
@@ -249,7 +250,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
         const scope = await policy.decide({ ...who, role: '', accessKeyId: '', sessionKey: '' });
         const mask = scope.masks?.['menu_items']?.['category'];
         const key = mask?.kind === 'hash' ? mask.key : '';
-        const sandbox = buildSandbox(scope, connector.dialect);
+        const sandbox = buildSandbox(scope, connector.dialect, DEMO_REGISTRY);
         expect(sandbox.cteSql).not.toContain(key);
         expect(sandbox.cteSql).not.toContain(SECRET);
         const guarded = await guardCandidate("SELECT category FROM menu_items WHERE name = 'Brownie'", { sandbox, engine: connector.check });

@@ -16,6 +16,7 @@ import type { WarehouseConnector } from '../../src/warehouse/connector.js';
 import type { SandboxParam } from '../../src/warehouse/bindings.js';
 import { ask, FRANCHISE_OWNER, startTestService, type TestService } from '../support/harness.js';
 import { buildPhysicalSandbox, normalise, PERSONAS, type PhysicalSandbox } from './physical-sandbox.js';
+import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
 let svc: TestService;
 let candidate = '';
@@ -116,9 +117,10 @@ describe('nothing the engine binds behind the guard', () => {
       buildSandbox(
         { tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', locations: ['628017'], tables: { daily_sales: ['location_id', 'business_date', 'guest_count'] } },
         conn.dialect,
+        DEMO_REGISTRY,
       );
     beforeAll(async () => {
-      conn = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '256MB' });
+      conn = await openDuckDb({ registry: DEMO_REGISTRY, path: inject('demoDb'), threads: 1, memoryLimit: '256MB' });
     });
     afterAll(async () => {
       await conn.close();
@@ -154,8 +156,8 @@ describe('nothing the engine binds behind the guard', () => {
       tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount'], locations: ['location_id', 'name', 'city'] },
     };
     beforeAll(async () => {
-      conn = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '256MB' });
-      ({ cteSql, bindings } = buildSandbox(scope, conn.dialect));
+      conn = await openDuckDb({ registry: DEMO_REGISTRY, path: inject('demoDb'), threads: 1, memoryLimit: '256MB' });
+      ({ cteSql, bindings } = buildSandbox(scope, conn.dialect, DEMO_REGISTRY));
     });
     afterAll(async () => {
       await conn.close();
@@ -224,7 +226,7 @@ describe('nothing the engine binds behind the guard', () => {
 
     it('one text for every scope of the same shape: another owner of two stores gets their own rows from the same text', async () => {
       const other = { ...scope, locations: ['628001', '628002', '628003'] };
-      const same = buildSandbox(other, conn.dialect);
+      const same = buildSandbox(other, conn.dialect, DEMO_REGISTRY);
       expect(same.cteSql).toBe(cteSql);
       const got = await conn.execute(`WITH ${cteSql}\nSELECT location_id FROM locations ORDER BY 1`, { timeoutMs: 5000, rowCap: 10, scope: other, bindings });
       expect(got.rows.map((r) => String(r[0]))).toEqual(['628001', '628002', '628003']);

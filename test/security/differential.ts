@@ -21,6 +21,7 @@ import { loadDirectory } from '../../src/warehouse/directory-query.js';
 import { openDuckDb } from '../../src/engines/duckdb/connector.js';
 import { buildPhysicalSandbox, normalise, ORACLE_TODAY, PERSONAS, type PhysicalSandbox, type Persona } from './physical-sandbox.js';
 import { candidateSql } from './sql-arbitrary.js';
+import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
 export const DEEP = process.env['SPLITPLANE_DEEP'] === '1';
 /** SPLITPLANE_PROPERTY_RUNS lowers the count for quick runs (the mutation script); CI uses the default. */
@@ -43,7 +44,7 @@ export async function checkPersona(
   runs: number = CASES_PER_PERSONA,
 ): Promise<Tally> {
   const scope = await deps.policy.decide({ ...persona, role: '', accessKeyId: 'test', sessionKey: '' });
-  const sandbox = buildSandbox(scope, deps.connector.dialect);
+  const sandbox = buildSandbox(scope, deps.connector.dialect, DEMO_REGISTRY);
   const tally: Tally = { rejected: 0, equalRows: 0, bothErrored: 0, timedOut: 0, byCode: {} };
   await fc.assert(
     fc.asyncProperty(candidateSql, async (sql) => {
@@ -96,8 +97,8 @@ export function differentialSuite(from: number, to: number): void {
   let connector: EngineConnector;
   let policy: PolicyEngine;
   beforeAll(async () => {
-    connector = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '1GB' });
-    policy = await loadOpaWasmPolicy('policies/build/policy.wasm', await loadDirectory(connector), { today: () => ORACLE_TODAY });
+    connector = await openDuckDb({ registry: DEMO_REGISTRY, path: inject('demoDb'), threads: 1, memoryLimit: '1GB' });
+    policy = await loadOpaWasmPolicy('policies/build/policy.wasm', await loadDirectory(connector, DEMO_REGISTRY), DEMO_REGISTRY, { today: () => ORACLE_TODAY });
   });
   afterAll(async () => {
     await connector.close();

@@ -14,6 +14,7 @@ import { ERRORS, SplitplaneError } from '../../errors.js';
 import type { WarehouseConnector } from '../../warehouse/connector.js';
 import { KILL_GRACE_MS, openDuckDb, workerSettings } from './connector.js';
 import { EnginePool } from './pool.js';
+import { DEMO_REGISTRY } from '../../../test/support/demo-catalog.js';
 
 let db: WarehouseConnector;
 let engine: EnginePool;
@@ -22,7 +23,7 @@ const secretFile = join(secretDir, 'secret.csv');
 writeFileSync(secretFile, 'token\nTOP-SECRET-VALUE\n');
 
 beforeAll(async () => {
-  db = await openDuckDb({ path: inject('demoDb'), threads: 1, memoryLimit: '512MB' });
+  db = await openDuckDb({ registry: DEMO_REGISTRY, path: inject('demoDb'), threads: 1, memoryLimit: '512MB' });
   engine = new EnginePool({ path: inject('demoDb'), settings: workerSettings({ threads: 1, memoryLimit: '512MB' }), size: 1, perTenant: 1, warm: 1, graceMs: KILL_GRACE_MS });
   await engine.start();
 });
@@ -112,7 +113,7 @@ describe('functions the warehouse file defines', () => {
 
   it('refuses to start on a macro named like an allowed function (DuckDB would run it instead of the built-in)', async () => {
     const path = await make('shadow', "CREATE MACRO lower(x) AS 'not the built-in'");
-    const err = await openDuckDb({ path, threads: 1, memoryLimit: '256MB' }).catch((e: unknown) => e);
+    const err = await openDuckDb({ registry: DEMO_REGISTRY, path, threads: 1, memoryLimit: '256MB' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SplitplaneError);
     expect((err as SplitplaneError).code).toBe('SP_ERR_CONFIG');
     expect((err as Error).message).toContain('shadow.main.lower, named like functions the guard allows');
@@ -120,7 +121,7 @@ describe('functions the warehouse file defines', () => {
 
   it('starts with a macro the guard never allows a candidate to call', async () => {
     const path = await make('harmless', 'CREATE MACRO splitplane_test_add_one(x) AS x + 1');
-    const conn = await openDuckDb({ path, threads: 1, memoryLimit: '256MB' });
+    const conn = await openDuckDb({ registry: DEMO_REGISTRY, path, threads: 1, memoryLimit: '256MB' });
     await conn.close();
   });
 });

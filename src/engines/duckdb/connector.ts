@@ -30,7 +30,8 @@ import type { EngineConnector } from '../engine.js';
 import { duckdbDialect } from './dialect.js';
 import { duckdbEngineCheck } from './engine-check.js';
 import { DUCKDB_OPERATOR_FUNCTIONS } from './functions.js';
-import { DUCKDB_PLAN_POLICY } from './plan-check.js';
+import { duckdbPlanPolicy } from './plan-check.js';
+import type { TableRegistry } from '../../schema/tables.js';
 import { EnginePool, fileIdentity } from './pool.js';
 
 /** Options for {@link openDuckDb}. */
@@ -46,6 +47,11 @@ export interface DuckDbOptions {
   readonly workersPerTenant?: number | undefined;
   /** Engine workers started at open and kept running (default 1; the rest start on demand). */
   readonly workersWarm?: number;
+  /**
+   * The catalog's tables: which raw tables each sandbox CTE may scan (the bound-plan check). Without
+   * it no sandbox CTE may scan anything: a query over the sandbox is refused, never let through.
+   */
+  readonly registry?: TableRegistry;
 }
 
 /** The settings that lock the engine down, applied in this order, then locked. */
@@ -111,7 +117,7 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<EngineConnector> 
     perTenant: Math.min(workers, opts.workersPerTenant ?? Math.ceil(workers / 2)),
     warm: Math.min(workers, opts.workersWarm ?? 1),
     graceMs: KILL_GRACE_MS,
-    planPolicy: DUCKDB_PLAN_POLICY,
+    planPolicy: duckdbPlanPolicy(opts.registry),
   });
   try {
     await pool.start();

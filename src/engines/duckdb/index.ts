@@ -22,5 +22,5 @@ export const duckdb = defineEngine({
     .prefault({}),
   resolvePaths: (section, resolve) => ({ ...section, path: section.path === ':memory:' ? section.path : resolve(section.path) }),
   demoFile: (section) => section.path,
-  open: async (section) => (await import('./connector.js')).openDuckDb(section),
+  open: async (section, registry) => (await import('./connector.js')).openDuckDb({ ...section, registry }),
 });

@@ -32,7 +32,7 @@
  * worker that can be killed.
  */
 import { ALLOWED_FUNCTIONS } from '../../guard/allow-list.js';
-import { SANDBOX_TABLES } from '../../schema/tables.js';
+import type { TableRegistry } from '../../schema/tables.js';
 import { isNode } from './engine-check.js';
 import { DUCKDB_OPERATOR_FUNCTIONS } from './functions.js';
 
@@ -156,16 +156,21 @@ const WINDOW_KINDS: Readonly<Record<string, string>> = {
 /** Functions the binder writes for the masks a sandbox CTE may apply (sandbox/refine.ts, duckdbDialect.refine). */
 const SANDBOX_MASK_FUNCTIONS = ['sha256', 'concat', 'substring', 'position', 'instr', 'strpos', 'round', 'floor', '/', '*', 'list_contains'];
 
-/** The DuckDB plan policy: the guard's allow-lists and the sandbox tables. */
-export const DUCKDB_PLAN_POLICY: PlanPolicy = Object.freeze({
-  functions: Object.freeze([...ALLOWED_FUNCTIONS, ...DUCKDB_OPERATOR_FUNCTIONS, ...BINDER_SPELLINGS]),
-  windows: Object.freeze([...ALLOWED_FUNCTIONS].filter((f) => f in WINDOW_KINDS).map((f) => WINDOW_KINDS[f]!)),
-  // duckdbDialect.inBoundList: `list_contains($sp_locations, "location_id")`, and the mask functions of
-  // sandbox/refine.ts; never callable by a candidate.
-  sandboxFunctions: Object.freeze(['list_contains', ...SANDBOX_MASK_FUNCTIONS]),
-  sandboxTables: Object.freeze(
-    Object.fromEntries(
-      Object.entries(SANDBOX_TABLES).map(([name, t]) => [name, Object.freeze(t.scope.location !== undefined ? [t.raw, SANDBOX_TABLES['locations']!.raw] : [t.raw])]),
+/**
+ * The DuckDB plan policy for a registry: the guard's allow-lists, and for each sandbox table the raw
+ * tables its definition may scan (its own, and the grant unit's for a table scoped per unit: a
+ * policy's unit filter is a semi-join on it).
+ */
+export function duckdbPlanPolicy(registry: TableRegistry | undefined): PlanPolicy {
+  const unitRaw = registry?.tables[registry.grantUnit.table]?.raw;
+  return Object.freeze({
+    functions: Object.freeze([...ALLOWED_FUNCTIONS, ...DUCKDB_OPERATOR_FUNCTIONS, ...BINDER_SPELLINGS]),
+    windows: Object.freeze([...ALLOWED_FUNCTIONS].filter((f) => f in WINDOW_KINDS).map((f) => WINDOW_KINDS[f]!)),
+    // duckdbDialect.inBoundList: `list_contains($sp_locations, "<unit column>")`, and the mask functions of
+    // sandbox/refine.ts; never callable by a candidate.
+    sandboxFunctions: Object.freeze(['list_contains', ...SANDBOX_MASK_FUNCTIONS]),
+    sandboxTables: Object.freeze(
+      Object.fromEntries(Object.entries(registry?.tables ?? {}).map(([name, t]) => [name, Object.freeze(t.scope.unit !== undefined && unitRaw ? [...new Set([t.raw, unitRaw])] : [t.raw])])),
     ),
-  ),
-});
+  });
+}
