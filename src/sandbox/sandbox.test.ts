@@ -6,7 +6,7 @@ import { databricksDialect } from '../engines/databricks/dialect.js';
 import { duckdbDialect } from '../engines/duckdb/dialect.js';
 import { postgresDialect } from '../engines/postgres/dialect.js';
 import { buildSandbox, describeSandbox } from './sandbox.js';
-import { RAW_TABLE_NAMES } from '../schema/tables.js';
+import { DEMO_REGISTRY } from '../../test/support/demo-catalog.js';
 
 const scope: Scope = {
   tenantId: '12',
@@ -20,7 +20,7 @@ const DIALECTS = [duckdbDialect, postgresDialect, databricksDialect('main', 'ana
 
 describe('buildSandbox', () => {
   it('renders one materialised CTE per table: allowed columns only, rows of the bound tenant, business and locations', () => {
-    const sb = buildSandbox(scope, duckdbDialect);
+    const sb = buildSandbox(scope, duckdbDialect, DEMO_REGISTRY);
     expect(sb.cteSql).toBe(
       '"daily_sales" AS MATERIALIZED (SELECT "location_id", "business_date", "net_sales_amount" FROM "main"."fact_daily_sales" ' +
         'WHERE "tenant_id" = $sp_tenant AND "business_id" = $sp_business AND list_contains($sp_locations, "location_id")),\n' +
@@ -31,21 +31,21 @@ describe('buildSandbox', () => {
   });
 
   it('numbers positional parameters in order of first use (PostgreSQL), and names them on Databricks', () => {
-    expect(buildSandbox(scope, postgresDialect).cteSql).toContain(
+    expect(buildSandbox(scope, postgresDialect, DEMO_REGISTRY).cteSql).toContain(
       'WHERE "tenant_id" = $1::bigint AND "business_id" = $2::bigint AND "location_id" = ANY($3::bigint[]))',
     );
-    const perBusiness = buildSandbox({ ...scope, tables: { menu_items: ['name'] } }, postgresDialect);
+    const perBusiness = buildSandbox({ ...scope, tables: { menu_items: ['name'] } }, postgresDialect, DEMO_REGISTRY);
     expect(perBusiness.cteSql).toContain('"tenant_id" = $1::bigint AND "business_id" = $2::bigint)');
     expect(perBusiness.bindings).toEqual(['sp_tenant', 'sp_business']);
-    expect(buildSandbox(scope, databricksDialect('main', 'analytics')).cteSql).toContain(
+    expect(buildSandbox(scope, databricksDialect('main', 'analytics'), DEMO_REGISTRY).cteSql).toContain(
       "WHERE tenant_id = :sp_tenant AND business_id = :sp_business AND array_contains(from_json(:sp_locations, 'ARRAY<BIGINT>'), location_id))",
     );
   });
 
   it('writes no ID: the text is the same for every scope of one shape, whatever its size', () => {
     for (const d of DIALECTS) {
-      const two = buildSandbox(scope, d);
-      const many = buildSandbox({ ...scope, tenantId: '31', businessId: '544', locations: Array.from({ length: 10_000 }, (_, i) => String(10_000_000 + i)) }, d);
+      const two = buildSandbox(scope, d, DEMO_REGISTRY);
+      const many = buildSandbox({ ...scope, tenantId: '31', businessId: '544', locations: Array.from({ length: 10_000 }, (_, i) => String(10_000_000 + i)) }, d, DEMO_REGISTRY);
       expect(many.cteSql).toBe(two.cteSql);
       for (const id of ['628017', '628123', '628', '544', '10000000']) expect(two.cteSql + many.cteSql).not.toContain(id);
       expect(many.locationCount).toBe(10_000);
@@ -53,23 +53,23 @@ describe('buildSandbox', () => {
   });
 
   it('renders an empty location grant as FALSE, never as "all locations", with nothing to bind for it', () => {
-    const sb = buildSandbox({ ...scope, locations: [] }, duckdbDialect);
+    const sb = buildSandbox({ ...scope, locations: [] }, duckdbDialect, DEMO_REGISTRY);
     expect(sb.tables[0]?.definition).toContain('AND "business_id" = $sp_business AND FALSE)');
     expect(sb.bindings).toEqual(['sp_tenant', 'sp_business']);
   });
 
   it('refuses a scope whose values are not decimal IDs', () => {
-    expect(() => buildSandbox({ ...scope, businessId: '628 OR 1=1' }, duckdbDialect)).toThrow(/SP_ERR_POLICY_INVALID|scope IDs/);
-    expect(() => buildSandbox({ ...scope, locations: ['1) OR (1=1'] }, duckdbDialect)).toThrow(/SP_ERR_POLICY_INVALID|scope IDs/);
+    expect(() => buildSandbox({ ...scope, businessId: '628 OR 1=1' }, duckdbDialect, DEMO_REGISTRY)).toThrow(/SP_ERR_POLICY_INVALID|scope IDs/);
+    expect(() => buildSandbox({ ...scope, locations: ['1) OR (1=1'] }, duckdbDialect, DEMO_REGISTRY)).toThrow(/SP_ERR_POLICY_INVALID|scope IDs/);
   });
 
   it('refuses a table the registry does not know', () => {
-    expect(() => buildSandbox({ ...scope, tables: { customers: ['email'] } }, duckdbDialect)).toThrow(/no sandbox spec/);
+    expect(() => buildSandbox({ ...scope, tables: { customers: ['email'] } }, duckdbDialect, DEMO_REGISTRY)).toThrow(/no sandbox spec/);
   });
 
   it('describes only CTE names, columns and descriptions: no raw table name, no ID', () => {
-    const text = JSON.stringify(describeSandbox(buildSandbox(scope, duckdbDialect)));
-    for (const raw of RAW_TABLE_NAMES) expect(text).not.toContain(raw);
+    const text = JSON.stringify(describeSandbox(buildSandbox(scope, duckdbDialect, DEMO_REGISTRY)));
+    for (const raw of DEMO_REGISTRY.rawTables) expect(text).not.toContain(raw);
     for (const id of ['628017', '628123', '"12"', '628']) expect(text).not.toContain(id);
   });
 });
