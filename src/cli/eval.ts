@@ -10,6 +10,7 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import { httpAsker, inProcessAsker } from '../eval/askers.js';
 import { loadEvalFile } from '../eval/file.js';
 import { GoldDatabase } from '../eval/gold.js';
+import { loadCatalog } from '../semantic/catalog.js';
 import { runEval, type Asker, type EvalReport } from '../eval/run.js';
 import { generateDemoWarehouse } from '../demo/generate.js';
 import { EXIT, note } from './common.js';
@@ -50,7 +51,7 @@ export async function evaluate(path: string, values: EvalOptions): Promise<numbe
     );
     process.stderr.write(`in process over ${warehouse}; audit events of this run: ${join(dir, 'audit.jsonl')}\n`);
   }
-  const gold = await GoldDatabase.open(warehouse, file.personas);
+  const gold = await GoldDatabase.open(warehouse, file.personas, loadCatalog(config.catalog.path).schema);
   let report: EvalReport;
   try {
     report = await runEval(file, asker, gold, (r) => {

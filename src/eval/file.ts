@@ -36,6 +36,12 @@ const Entry = z.union([
     .strict(),
 ]);
 
+/** A narrowing filter of a persona: `column op values`, values as the column stores them (text, a date as YYYY-MM-DD, a number). */
+const GoldFilter = z
+  .object({ column: z.string().regex(/^[a-z][a-z0-9_]*$/), op: z.enum(['eq', 'in', 'gte', 'lte']), values: z.array(z.union([z.string().max(200), z.number().finite()])).min(1) })
+  .strict();
+export type GoldFilter = z.infer<typeof GoldFilter>;
+
 const EvalSchema = z
   .object({
     version: z.literal(1),
@@ -47,9 +53,10 @@ const EvalSchema = z
           tenantId: id,
           businessId: id,
           adminId: id,
-          // What the persona's access rules narrow, in the evaluator's own terms (gold.ts applies them with its own SQL).
-          states: z.array(z.string().regex(/^[A-Z]{2}$/)).min(1).optional(),
-          salesFrom: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+          // What the persona's access rules narrow, in the evaluator's own terms (gold.ts applies them with its own SQL):
+          // filters over the grant unit's table, and over other tables, by their catalog (= raw column) names.
+          unitFilters: z.array(GoldFilter).min(1).optional(),
+          rowFilters: z.record(z.string(), z.array(GoldFilter).min(1)).optional(),
         })
         .strict(),
     ),
@@ -79,10 +86,10 @@ export interface Persona {
   readonly tenantId: string;
   readonly businessId: string;
   readonly adminId: string;
-  /** Only stores in these states (a regional director's rule). */
-  readonly states?: readonly string[] | undefined;
-  /** Only sales rows on or after this date (a contractor's window). */
-  readonly salesFrom?: string | undefined;
+  /** Only the granted units these filters keep (over the grant unit's table: a regional director's states). */
+  readonly unitFilters?: readonly GoldFilter[] | undefined;
+  /** Only the rows these filters keep, per logical table (a contractor's window). */
+  readonly rowFilters?: Readonly<Record<string, readonly GoldFilter[]>> | undefined;
 }
 
 export interface EvalFile {

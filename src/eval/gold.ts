@@ -1,16 +1,39 @@
 /**
  * Gold answers, computed independently of the service: the raw warehouse tables,
- * scoped per persona with the evaluator's own SQL over the grant table (never
- * the sandbox builder, never the policy). Gold SQL names the raw tables
- * (fact_daily_sales, fact_item_sales, dim_locations, dim_menu_items); for each
- * persona they are views holding only that persona's rows. A persona of the
- * file may name what its access rules narrow (`states`, `salesFrom`); those
- * are applied here with this file's own SQL too, not read from the policy.
+ * scoped per persona with the evaluator's own SQL over the directory tables
+ * (never the sandbox builder, never the policy). Gold SQL names the raw tables;
+ * for each persona, every raw table of the catalog's registry is a view holding
+ * only that persona's rows: its tenant and business, and, for a table scoped per
+ * grant unit, the units the directory grants to the persona (an active admin of
+ * that business; a unit of that business). A persona of the file may name what
+ * its access rules narrow (`unitFilters`, `rowFilters`); those are applied here
+ * with this file's own SQL too, not read from the policy.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { Persona } from './file.js';
+import type { TableRegistry } from '../schema/tables.js';
+import type { GoldFilter, Persona } from './file.js';
 
 export type GoldRow = readonly (string | number | boolean | null)[];
+
+/** A name as DuckDB reads it (the registry allows only ASCII identifiers). */
+const q = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+const literal = (v: string | number): string => (typeof v === 'number' ? String(v) : `'${v.replaceAll("'", "''")}'`);
+
+/** One narrowing filter as a predicate over `alias`'s column (dates compare as text casts to DATE). */
+function predicate(alias: string, f: GoldFilter): string {
+  const col = `${alias}.${q(f.column)}`;
+  const v = (x: string | number): string => (typeof x === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(x) ? `DATE ${literal(x)}` : literal(x));
+  switch (f.op) {
+    case 'eq':
+      return `${col} = ${v(f.values[0]!)}`;
+    case 'in':
+      return `${col} IN (${f.values.map(v).join(', ')})`;
+    case 'gte':
+      return `${col} >= ${v(f.values[0]!)}`;
+    case 'lte':
+      return `${col} <= ${v(f.values[0]!)}`;
+  }
+}
 
 /** An in-memory DuckDB over the warehouse file, read only, with one schema per persona. */
 export class GoldDatabase {
@@ -19,29 +42,29 @@ export class GoldDatabase {
     private readonly conn: DuckDBConnection,
   ) {}
 
-  static async open(warehouse: string, personas: Readonly<Record<string, Persona>>): Promise<GoldDatabase> {
+  static async open(warehouse: string, personas: Readonly<Record<string, Persona>>, registry: TableRegistry): Promise<GoldDatabase> {
     const instance = await DuckDBInstance.create(':memory:');
     const conn = await instance.connect();
     await conn.run(`ATTACH '${warehouse.replaceAll("'", "''")}' AS raw (READ_ONLY)`);
+    const { admins, grants } = registry.directory;
+    const unitSpec = registry.tables[registry.grantUnit.table]!;
     let i = 0;
     for (const p of Object.values(personas)) {
       const s = `p${i++}_${p.adminId}`;
       const [t, b, a] = [Number(p.tenantId), Number(p.businessId), Number(p.adminId)];
       await conn.run(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      // The persona's granted stores: its own tenant and business only, active admin only.
-      await conn.run(`CREATE OR REPLACE VIEW ${s}.dim_locations AS
-        SELECT l.* FROM raw.dim_locations l
-        WHERE l.tenant_id = ${t} AND l.business_id = ${b}
-          AND l.location_id IN (SELECT g.location_id FROM raw.admin_location_grants g JOIN raw.dim_admins ad ON ad.admin_id = g.admin_id
-                                WHERE g.admin_id = ${a} AND ad.tenant_id = ${t} AND ad.business_id = ${b} AND ad.active)
-          ${p.states ? `AND l.state IN (${p.states.map((x) => `'${x}'`).join(', ')})` : ''}`);
-      for (const fact of ['fact_daily_sales', 'fact_item_sales']) {
-        await conn.run(`CREATE OR REPLACE VIEW ${s}.${fact} AS
-          SELECT f.* FROM raw.${fact} f
-          WHERE f.tenant_id = ${t} AND f.business_id = ${b} AND f.location_id IN (SELECT location_id FROM ${s}.dim_locations)
-            ${p.salesFrom ? `AND f.business_date >= DATE '${p.salesFrom}'` : ''}`);
+      // The persona's granted units: of its own tenant and business only, granted to it as an active admin there.
+      const granted = `SELECT u.${q(unitSpec.scope.unit!)} FROM raw.${q(unitSpec.raw)} u
+        WHERE u.${q(unitSpec.scope.tenant)} = ${t} AND u.${q(unitSpec.scope.business)} = ${b}
+          AND u.${q(unitSpec.scope.unit!)} IN (SELECT g.${q(grants.unit)} FROM raw.${q(grants.table)} g JOIN raw.${q(admins.table)} ad ON ad.${q(admins.id)} = g.${q(grants.admin)}
+                                WHERE g.${q(grants.admin)} = ${a} AND ad.${q(admins.tenant)} = ${t} AND ad.${q(admins.business)} = ${b} AND ad.${q(admins.active)})
+          ${(p.unitFilters ?? []).map((f) => `AND ${predicate('u', f)}`).join(' ')}`;
+      for (const [name, spec] of Object.entries(registry.tables)) {
+        const where = [`r.${q(spec.scope.tenant)} = ${t}`, `r.${q(spec.scope.business)} = ${b}`];
+        if (spec.scope.unit !== undefined) where.push(`r.${q(spec.scope.unit)} IN (${granted})`);
+        for (const f of p.rowFilters?.[name] ?? []) where.push(predicate('r', f));
+        await conn.run(`CREATE OR REPLACE VIEW ${s}.${q(spec.raw)} AS SELECT r.* FROM raw.${q(spec.raw)} r WHERE ${where.join(' AND ')}`);
       }
-      await conn.run(`CREATE OR REPLACE VIEW ${s}.dim_menu_items AS SELECT m.* FROM raw.dim_menu_items m WHERE m.tenant_id = ${t} AND m.business_id = ${b}`);
     }
     return new GoldDatabase(instance, conn);
   }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GoldDatabase } from '../../src/eval/gold.js';
 import { sameRows } from '../../src/eval/compare.js';
 import { BRAND_MANAGER, signedHeaders, startTestService, type TestService } from '../support/harness.js';
+import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
 type Body = Record<string, unknown> & { conversationId?: string; status?: string; rows?: unknown[][]; interpretation?: { text: string }; message?: string; choices?: { question: string }[] };
 
@@ -16,7 +17,7 @@ describe('conversations that used to carry the wrong thing', () => {
   let gold: GoldDatabase;
   beforeAll(async () => {
     svc = await startTestService();
-    gold = await GoldDatabase.open(inject('demoDb'), PERSONAS);
+    gold = await GoldDatabase.open(inject('demoDb'), PERSONAS, DEMO_REGISTRY);
   });
   afterAll(async () => {
     gold?.close();

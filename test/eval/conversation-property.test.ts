@@ -21,6 +21,7 @@ import type { Value } from '../../src/eval/compare.js';
 import { GoldDatabase } from '../../src/eval/gold.js';
 import { judge } from '../../src/eval/run.js';
 import { BRAND_MANAGER, FRANCHISE_OWNER, signedHeaders, startTestService, type TestService } from '../support/harness.js';
+import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
 const SEED = Number(process.env['CONVERSATION_SEED'] ?? 32_2026);
 const RUNS = Number(process.env['CONVERSATION_RUNS'] ?? 500);
@@ -583,7 +584,7 @@ function report(tally: Tally, ms: number, passed: boolean): string {
 
 beforeAll(async () => {
   svc = await startTestService();
-  gold = await GoldDatabase.open(inject('demoDb'), PERSONAS);
+  gold = await GoldDatabase.open(inject('demoDb'), PERSONAS, DEMO_REGISTRY);
   const values = {} as Record<PersonaName, Record<FilterDim, readonly string[]>>;
   const cityState = new Map<string, string>();
   for (const name of Object.keys(PERSONAS) as PersonaName[]) {

@@ -13,6 +13,7 @@ import { loadEvalFile } from '../../src/eval/file.js';
 import { GoldDatabase } from '../../src/eval/gold.js';
 import { runEval } from '../../src/eval/run.js';
 import { DEMO_KEY } from '../support/harness.js';
+import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
 /** Run one eval file in process over the shared demo warehouse; the report. */
 async function evaluate(path: string) {
@@ -29,7 +30,7 @@ async function evaluate(path: string) {
     rateLimit: { perAdmin: lifted, perTenant: lifted },
   });
   const asker = await inProcessAsker(config, () => DEMO_KEY);
-  const gold = await GoldDatabase.open(inject('demoDb'), file.personas);
+  const gold = await GoldDatabase.open(inject('demoDb'), file.personas, DEMO_REGISTRY);
   try {
     const report = await runEval(file, asker, gold);
     console.log(`eval ${path}: ${JSON.stringify(report.summary)}`);
