@@ -3,7 +3,7 @@
  * result rows (which are already in scope); nothing is invented. Decimal
  * values arrive as strings and are formatted without going through floats.
  */
-import { dimensionById, metricById, type Catalog, type Metric } from '../semantic/catalog.js';
+import { dimensionById, metricById, rowDimension, unitCount, unitDimension, type Catalog, type DateDimension, type Metric } from '../semantic/catalog.js';
 import type { QueryFilter, SemanticQuery, TimeRange } from '../semantic/query.js';
 import type { Cell, QueryResult } from '../warehouse/connector.js';
 
@@ -39,7 +39,7 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
   const measures = query.measures.map((id) => metricById(catalog, id)!);
   const col = (name: string): number => result.columns.findIndex((c) => c.name === name);
   const where = query.filters.length ? `, ${query.filters.map((f) => filterPhrase(f, catalog)).join(', ')},` : '';
-  const scope = `across your ${locationCount} location${locationCount === 1 ? '' : 's'}${where}`;
+  const scope = `across your ${unitCount(catalog, locationCount)}${where}`;
   const period = spanText(query.time);
   // "for since January 2026" reads badly: a period named from its start takes no "for".
   const forPeriod = /^since\b/.test(query.time.label) ? period : `for ${period}`;
@@ -105,13 +105,19 @@ export function filterPhrase(f: QueryFilter, catalog: Catalog): string {
   if (d?.kind === 'date') {
     const y = (v: string): string => (/-01-01$|-12-31$/.test(v) ? v.slice(0, 4) : v);
     const op = { gte: 'since', gt: 'after', lt: 'before', lte: 'until', between: 'in', eq: 'on', in: 'on', not_in: 'not on' }[f.op];
-    return `for stores opened ${op} ${f.op === 'between' && y(f.values[0]!) === y(f.values[1]!) ? y(f.values[0]!) : f.values.map(y).join(' to ')}`;
+    return `for ${datePhrase(d, catalog)} ${op} ${f.op === 'between' && y(f.values[0]!) === y(f.values[1]!) ? y(f.values[0]!) : f.values.map(y).join(' to ')}`;
   }
   if (d?.kind === 'time') return `${f.op === 'not_in' ? 'excluding' : 'on'} ${listOf(f.values.map((v) => `${v}s`))}`;
   if (f.op === 'not_in') return `excluding ${list}`;
-  if (d?.id === 'location') return `at ${list}`;
-  if (d?.kind === 'attribute' && d.table !== 'locations') return `for ${list}`;
+  if (d !== undefined && d.id === unitDimension(catalog)?.id) return `at ${list}`;
+  if (d?.kind === 'attribute' && d.table !== catalog.schema.grantUnit.table) return `for ${list}`;
   return `in ${list}`;
+}
+
+/** "stores opened": the rows a date dimension belongs to, and its first verb. */
+export function datePhrase(d: DateDimension, catalog: Catalog): string {
+  const owner = rowDimension(catalog, d.table);
+  return `${owner?.plural ?? d.table.replaceAll('_', ' ')} ${d.verbs[0] ?? 'dated'}`;
 }
 
 function listOf(values: readonly string[]): string {

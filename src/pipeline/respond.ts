@@ -8,6 +8,7 @@ import { summaryPrompt } from '../llm/prompt.js';
 import type { Scope } from '../policy/scope.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { interpretationOf, type Interpretation } from '../semantic/describe.js';
+import { unitCount } from '../semantic/catalog.js';
 import type { QueryResult } from '../warehouse/connector.js';
 import { describeCause } from './checks.js';
 import type { PipelineDeps, PipelineResult } from './deps.js';
@@ -24,7 +25,7 @@ export async function answered(
   const interpretation: Interpretation =
     intent.kind === 'query'
       ? interpretationOf(intent.query, c.deps.catalog, n, intent.inherited)
-      : { query: null, text: `a query the language model wrote for your question · your ${n} location${n === 1 ? '' : 's'}` };
+      : { query: null, text: `a query the language model wrote for your question · your ${unitCount(c.deps.catalog, n)}` };
   c.trace.note({ rowCount: rows.rows.length, interpretation: interpretation.text });
   const said = intent.kind === 'query' ? answerFor(intent.query, rows, c.deps.catalog, n) : { answer: await freeFormAnswer(question, rows, c.deps, c.signal), headline: null };
   return {

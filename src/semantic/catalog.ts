@@ -145,6 +145,23 @@ export function dimensionById(catalog: Catalog, dimensionId: string): Dimension 
   return catalog.dimensions.find((d) => d.id === dimensionId);
 }
 
+/** The attribute dimension whose rows are `table`'s rows (it has a key on that table): "store" for the stores' table. */
+export function rowDimension(catalog: Catalog, table: string): AttributeDimension | undefined {
+  return catalog.dimensions.find((d): d is AttributeDimension => d.kind === 'attribute' && d.table === table && d.key !== undefined);
+}
+
+/** The dimension that names the grant unit's rows (the demo's "store"), if the catalog has one. */
+export function unitDimension(catalog: Catalog): AttributeDimension | undefined {
+  const u = catalog.schema.grantUnit;
+  return catalog.dimensions.find((d): d is AttributeDimension => d.kind === 'attribute' && d.table === u.table && d.key === u.key);
+}
+
+/** "your 2 locations": a count of the caller's grant units, in the catalog's words for them. */
+export function unitCount(catalog: Catalog, n: number): string {
+  const u = catalog.schema.grantUnit;
+  return `${n} ${(n === 1 ? u.name : u.plural).replaceAll('_', ' ')}`;
+}
+
 /** The measures a user may be offered (not internal ones). */
 export function publicMetrics(catalog: Catalog): readonly Metric[] {
   return catalog.metrics.filter((m) => !m.internal);

@@ -6,7 +6,7 @@
  * question the parser reads as exactly that query: the re-worded choices a
  * clarification offers.
  */
-import { dimensionById, metricById, type Catalog } from './catalog.js';
+import { dimensionById, metricById, rowDimension, unitCount, unitDimension, type Catalog } from './catalog.js';
 import type { Expr } from './expr.js';
 import type { QueryFilter, SemanticQuery, TimeRange } from './query.js';
 
@@ -42,7 +42,7 @@ export function interpretationOf(q: SemanticQuery, catalog: Catalog, locationCou
   const period = (r: TimeRange): string => (r.label === rangeText(r) || r.label.includes(rangeText(r)) ? r.label : `${r.label}: ${rangeText(r)}`);
   parts.push(period(q.time));
   if (q.compare) parts.push(`vs ${period(q.compare.range)}`);
-  parts.push(`your ${locationCount} location${locationCount === 1 ? '' : 's'}`);
+  parts.push(`your ${unitCount(catalog, locationCount)}`);
   if (kept) {
     const said = [
       kept.measures ? `the measure (${q.measures.map((m) => metricById(catalog, m)?.label ?? m).join(' and ')})` : '',
@@ -107,14 +107,15 @@ function filterWords(f: QueryFilter, catalog: Catalog): string {
   const values = f.values.join(' and ');
   if (d.kind === 'date') {
     const year = (v: string): string => (v.endsWith('-01-01') || v.endsWith('-12-31') ? v.slice(0, 4) : v);
-    const verb = 'for stores opened';
+    const owner = rowDimension(catalog, d.table);
+    const verb = `for ${owner?.plural ?? d.table.replaceAll('_', ' ')} ${d.verbs[0] ?? 'dated'}`;
     if (f.op === 'gte') return `${verb} since ${year(f.values[0]!)}`;
     if (f.op === 'lt') return `${verb} before ${year(f.values[0]!)}`;
     if (f.op === 'lte') return `${verb} until ${year(f.values[0]!)}`;
     return `${verb} in ${year(f.values[0]!)}`;
   }
   if (d.kind === 'time') return `${f.op === 'not_in' ? 'excluding' : 'on'} ${f.values.map((v) => `${v}s`).join(' and ')}`;
-  const named = d.kind === 'attribute' && d.id !== 'location' ? `the ${d.label} ${values}` : values;
+  const named = d.kind === 'attribute' && d.id !== unitDimension(catalog)?.id ? `the ${d.label} ${values}` : values;
   return f.op === 'not_in' ? `excluding ${named}` : `for ${named}`;
 }
 
