@@ -26,6 +26,7 @@ import { firstPass, secondPass } from './pipeline/intent.js';
 import { answered, failure, refusal } from './pipeline/respond.js';
 import { generateGuardExecute, guardedReader, locationsInScope, scopeAndSandbox } from './pipeline/sql.js';
 import { describeSandbox } from './sandbox/sandbox.js';
+import { unitDimension } from './semantic/catalog.js';
 
 export type { AskResponse, PipelineDeps, PipelineResult } from './pipeline/deps.js';
 
@@ -84,7 +85,7 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
 
   // "how many guests did that store have?" after a clarification nobody answered: that store is
   // not known yet, so the clarification is asked again rather than guessed.
-  if (pending && !completed && leansOnEarlier(question)) {
+  if (pending && !completed && leansOnEarlier(question, deps.catalog)) {
     return refuse({ kind: 'clarification', message: `Your earlier question is still open. ${pending.message}`, choices: pending.choices, references: [] }, pending);
   }
 
@@ -101,7 +102,7 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   // layer 2, second pass: names in the question matched against the caller's own values and data
   const wantValues = needsValues(first.draft) || first.askModel;
   const values = wantValues ? await trace.stage('values', () => deps.values(scope, described, read)) : undefined;
-  denyForeignReferences(first.draft.references, identity, trace, scope, values);
+  denyForeignReferences(first.draft.references, identity, trace, scope, values, unitDimension(deps.catalog)?.id);
   const { intent, coverageNote } = await trace.stage(
     'intent',
     () => secondPass(context, first.draft, { deps, scope, sandbox: described, values, askModel: first.askModel, read, signal }),

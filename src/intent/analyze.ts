@@ -21,8 +21,9 @@ import type { ValueIndex } from '../semantic/values.js';
 import { defaultRange, nextPeriod, nextWeek, previousPeriod, previousWeek, previousYear, addDays, mondayOf, monthStart, quarterStart } from './calendar.js';
 import { draftQuestion, type Draft, type Reference } from './parse.js';
 import { resolveMentions } from './resolve.js';
-import { applyFollowUp, isFollowUp, LEANS_ON_EARLIER, withoutFollowUpWords, type Inherited } from './follow-up.js';
+import { applyFollowUp, isFollowUp, leansOnEarlierRe, withoutFollowUpWords, type Inherited } from './follow-up.js';
 import { outsideHistory } from './tense.js';
+import { domainWords } from './domain-words.js';
 import type { RankedMembers } from '../conversation/store.js';
 
 export type { Reference } from './parse.js';
@@ -112,10 +113,10 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
   if (draft.time.invalid) return unsupported(catalog, draft.time.invalid, refs);
   const notHistory = outsideHistory(question, todayIso);
   if (notHistory) return { ...unsupported(catalog, notHistory, refs), metrics: [] };
-  if (isFollowUp(question, draft, previous)) return undefined;
+  if (isFollowUp(question, draft, previous, catalog)) return undefined;
   // "and guests?", "how many orders was that?" with nothing answered before: answering with the
   // default period would be a number for a question nobody asked.
-  if (previous === undefined && draft.time.spans.length === 0 && !draft.time.compare && LEANS_ON_EARLIER.test(question.trim())) {
+  if (previous === undefined && draft.time.spans.length === 0 && !draft.time.compare && leansOnEarlierRe(catalog).test(question.trim())) {
     return unsupported(catalog, NO_EARLIER, refs);
   }
   // "how many burgers": the measure follows once the names are matched (second pass).
@@ -130,7 +131,7 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
       return {
         kind: 'clarification',
         message: draft.rank ? 'Best or worst by which measure?' : 'Which measure do you want?',
-        choices: ['net_sales_amount', 'order_count', 'guest_count'].map((id) => metricById(catalog, id)).filter((m) => m !== undefined).map((m) => ({
+        choices: domainWords(catalog).headline.map((id) => metricById(catalog, id)).filter((m) => m !== undefined).map((m) => ({
           metric: m.id,
           label: m.label,
           question: `${base} by ${m.label}`,
@@ -222,7 +223,7 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
   const resolution = draft.mentions.length && ctx.values ? resolveMentions(draft.mentions, catalog, ctx.values) : undefined;
   if (draft.mentions.length && !ctx.values) return clarify('I could not read your data to match the names in the question.', [], draft.mentions.map((m) => m.text));
   const unplaced = resolution?.unplaced ?? [];
-  const namesNoMeasure = draft.measures.length === 0 && draft.implied === undefined && draft.ambiguous.length === 0 && !isFollowUp(question, draft, ctx.previous);
+  const namesNoMeasure = draft.measures.length === 0 && draft.implied === undefined && draft.ambiguous.length === 0 && !isFollowUp(question, draft, ctx.previous, catalog);
   if (namesNoMeasure && draft.impliedIfAbout && !impliedAbout(draft, resolution?.filters ?? [], draft.dimensions.map((d) => d.id))) {
     // "how many labor hours": no measure, and not about menu items after all.
     return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
@@ -231,7 +232,7 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
     const names = unplaced.map((w) => `"${w}"`).join(', ');
     const incomplete = ctx.values?.complete === false ? ' (your data has more names than I can match against)' : '';
     return clarify(
-      `I'm not sure what ${names} means here: it is not a measure, a time, or a store, city, state, menu item or category of yours${incomplete}.`,
+      `I'm not sure what ${names} means here: it is not a measure, a time, or a ${domainWords(catalog).attributes} of yours${incomplete}.`,
       suggestions(draft, catalog, ctx),
       unplaced,
     );
@@ -247,7 +248,7 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
     );
   }
   if (resolution?.mixed) {
-    return clarify(`"${resolution.mixed}" mixes different kinds of places or items; ask about one kind at a time (for example two cities, or two states).`);
+    return clarify(`"${resolution.mixed}" mixes different kinds of places or items; ask about one kind at a time (for example ${domainWords(catalog).oneKindExample}).`);
   }
   let valueFilters = resolution?.filters ?? [];
   // "Austin vs Dallas": a comparison of two values is a breakdown by what they are.
@@ -269,7 +270,7 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
   }
 
   // Measures, and what a word naming several means given the rest of the question.
-  const follow = isFollowUp(question, draft, ctx.previous) ? ctx.previous : undefined;
+  const follow = isFollowUp(question, draft, ctx.previous, catalog) ? ctx.previous : undefined;
   const baseFilters = [...draft.filters, ...valueFilters];
   const baseDims = [...new Set([...draft.dimensions.map((d) => d.id), ...valueDims])];
   let measures = draft.measures.length ? [...draft.measures] : draft.implied ? [draft.implied] : [];
@@ -327,7 +328,7 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
     limit = follow.limit;
   } else if (draft.rank) {
     if (dims.length === 0) {
-      return clarify('What should be ranked: stores, cities, states, days, menu items or categories?', rankChoices(question, catalog));
+      return clarify(`What should be ranked: ${domainWords(catalog).rankables}?`, rankChoices(question, catalog));
     }
     const first = draft.dimensions.find((d) => d.id === dims[0]);
     order = { measure: measures[0]!, by: draft.rank.by ?? 'value', direction: draft.rank.direction };
@@ -469,8 +470,9 @@ function lastComplete(unit: 'week' | 'month' | 'quarter' | 'year' | 'day', today
 
 function rankChoices(question: string, catalog: Catalog): Choice[] {
   const base = question.replace(/[?.!\s]+$/, '');
-  return ['location', 'day']
-    .map((id) => dimensionById(catalog, id))
+  const day = catalog.dimensions.find((d) => d.kind === 'time' && d.grain === 'day')?.id;
+  return [domainWords(catalog).unitDimension, day]
+    .map((id) => (id === undefined ? undefined : dimensionById(catalog, id)))
     .filter((d) => d !== undefined)
     .map((d) => ({ label: d.plural, question: `${base} by ${d.label}` }));
 }

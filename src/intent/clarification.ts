@@ -48,7 +48,7 @@ export function completeClarification(reply: string, pending: PendingClarificati
   if (statesMore || draft.ambiguous.length > 0) return undefined;
 
   // "how many orders was that?" leans on an answer; a reply does not.
-  if (leansOnEarlier(reply)) return undefined;
+  if (leansOnEarlier(reply, catalog)) return undefined;
   // A measure named ("units please", "number of orders", "dollars"): that choice, or the question with it.
   const measures = draft.measures.length ? draft.measures : draft.implied ? [draft.implied] : [];
   if (measures.length === 1) {

@@ -12,6 +12,8 @@ import type { RankedMembers } from '../conversation/store.js';
 import type { QueryResult } from '../warehouse/connector.js';
 import { FILLER } from './lexicon.js';
 import type { Draft } from './parse.js';
+import { domainWords } from './domain-words.js';
+import { escapeRegExp } from '../util/regexp.js';
 
 /** What one follow-up changes. */
 export type FollowUpKind =
@@ -54,8 +56,27 @@ export const FOLLOW_UP_RULES: readonly FollowUpRule[] = Object.freeze([
   { kind: 'none', recognised: 'leans on the last question but changes nothing above ("and?", "what about it?")', changes: 'nothing: asked back', keeps: '—' },
 ]);
 
-/** A question that leans on an earlier answer: "and ...", "what about ...", "was that", "those stores". */
-export const LEANS_ON_EARLIER = /^(?:and|what about|how about|same|instead|but|what if)\b|\b(?:was|were|is|are) (?:that|those|it|them)\b|\b(?:that|those) (?:days?|weeks?|months?|periods?|time|stores?|locations?|items?)\b|\b(?:same|that) period\b/i;
+/**
+ * A question that leans on an earlier answer: "and ...", "what about ...", "was that", "those stores"
+ * (the nouns of the catalog's dimensions: domainWords.memberNouns).
+ */
+export function leansOnEarlierRe(catalog: Catalog): RegExp {
+  return cached(catalog).leans;
+}
+const compiled = new WeakMap<Catalog, { readonly leans: RegExp; readonly narrows: RegExp }>();
+function cached(catalog: Catalog): { readonly leans: RegExp; readonly narrows: RegExp } {
+  let hit = compiled.get(catalog);
+  if (!hit) {
+    const nouns = domainWords(catalog).memberNouns.map(escapeRegExp);
+    hit = {
+      leans: new RegExp(`^(?:and|what about|how about|same|instead|but|what if)\\b|\\b(?:was|were|is|are) (?:that|those|it|them)\\b|\\b(?:that|those) (?:days?|weeks?|months?|periods?|time|${nouns.map((n) => `${n}s?`).join('|')})\\b|\\b(?:same|that) period\\b`, 'i'),
+      // "that store", "that one", "it": the member a ranking of one found.
+      narrows: new RegExp(`\\b(?:that|the same) (?:one|member|${nouns.join('|')})\\b|\\b(?:that|this) one\\b|\\b(?:did|does|was|is) it\\b|\\bit (?:do|did|have|had|make|made|sell|sold)\\b`, 'i'),
+    };
+    compiled.set(catalog, hit);
+  }
+  return hit;
+}
 
 /** Words that lean on the earlier answer unless the question names its own period: "of those", "them", "both", "together". */
 const LEANS_UNLESS_DATED = /\b(?:those|these|them|they)\b|\bit\b(?! (?:is|was)\b)|\bboth\b|\b(?:together|combined)\b/i;
@@ -74,18 +95,18 @@ const ALL_OF_MINE = /\b(?:both|all)(?: of)? (?:my|our)\b/i;
 const DROPS = /\b(?:all|every|any|everywhere|overall|unfiltered)\b|\bboth (?:of )?(?:my|our)\b|\b(?:drop|remove|clear) (?:the |that |all |any )?(?:filters?|conditions?)\b|\b(?:no|without (?:the|any)) filters?\b/i;
 /** Words that drop every filter, with nothing named. */
 const DROPS_ALL = /\b(?:everywhere|overall|unfiltered)\b|\b(?:drop|remove|clear) (?:the |that |all |any )?(?:filters?|conditions?)\b|\b(?:no|without (?:the|any)) filters?\b/i;
-/** "that store", "that one", "it": the member a ranking of one found. */
-const NARROWS = /\b(?:that|the same) (?:one|store|location|restaurant|site|item|city|state|category|member)\b|\b(?:that|this) one\b|\b(?:did|does|was|is) it\b|\bit (?:do|did|have|had|make|made|sell|sold)\b/i;
 
 /** Does the question lean on an earlier answer ("that store", "and guests?", "top 3 of those")? */
-export function leansOnEarlier(question: string): boolean {
-  return LEANS_ON_EARLIER.test(question.trim()) || LEANS_UNLESS_DATED.test(question) || NARROWS.test(question);
+export function leansOnEarlier(question: string, catalog: Catalog): boolean {
+  const re = cached(catalog);
+  return re.leans.test(question.trim()) || LEANS_UNLESS_DATED.test(question) || re.narrows.test(question);
 }
 
 /** Is this a follow-up of `previous` rather than a question of its own? */
-export function isFollowUp(question: string, draft: Draft, previous: SemanticQuery | undefined): previous is SemanticQuery {
+export function isFollowUp(question: string, draft: Draft, previous: SemanticQuery | undefined, catalog: Catalog): previous is SemanticQuery {
   if (!previous) return false;
-  if (LEANS_ON_EARLIER.test(question.trim()) || NARROWS.test(question)) return true;
+  const re = cached(catalog);
+  if (re.leans.test(question.trim()) || re.narrows.test(question)) return true;
   const t = draft.time;
   if (LEANS_UNLESS_DATED.test(question) && t.spans.length === 0) return true;
   if (draft.followUp) return true;
@@ -100,8 +121,8 @@ export function isFollowUp(question: string, draft: Draft, previous: SemanticQue
 const SOME_QUERY: SemanticQuery = Object.freeze({ measures: [], dimensions: [], filters: [], time: { from: '', to: '', label: '' } });
 
 /** Would the question follow an earlier one, if there were one? (After an unanswered turn it is asked back.) */
-export function wouldFollowUp(question: string, draft: Draft): boolean {
-  return isFollowUp(question, draft, SOME_QUERY);
+export function wouldFollowUp(question: string, draft: Draft, catalog: Catalog): boolean {
+  return isFollowUp(question, draft, SOME_QUERY, catalog);
 }
 
 /** What the new question states itself, read by the parser and the value matcher. */
@@ -235,7 +256,7 @@ export function applyFollowUp(
   // "that store", "those": the members the last ranking answered with, as a filter.
   let keepRanking = false;
   let narrowed = false;
-  if (previous.order !== undefined && previous.limit !== undefined && NARROWS.test(question) && !draft.rank && stated.dimensions.length === 0 && positive.length === 0) {
+  if (previous.order !== undefined && previous.limit !== undefined && cached(catalog).narrows.test(question) && !draft.rank && stated.dimensions.length === 0 && positive.length === 0) {
     const one = !/\b(?:those|these|them|they)\b/i.test(question);
     if (members && members.values.length && members.dimension === previous.dimensions[0]) {
       const values = one ? members.values.slice(0, 1) : [...members.values];

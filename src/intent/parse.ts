@@ -15,10 +15,12 @@ import type { QueryFilter } from '../semantic/query.js';
 import { FILLER, FOLLOW_UP_START, LIST_JOINERS, NEGATIVE_CUES, NUMBER, numberOf } from './lexicon.js';
 import { readTime, type TimeReading } from './time.js';
 import { Tokens } from './tokens.js';
+import { domainWords } from './domain-words.js';
 
 /** An entity the question names by ID. */
 export interface Reference {
-  readonly kind: 'tenant' | 'business' | 'location' | 'admin';
+  /** A part of the identity, or the catalog's grant unit by its name (`location`: "store 17", "location 628017" in the demo). */
+  readonly kind: 'tenant' | 'business' | 'admin' | (string & {});
   readonly id: string;
 }
 
@@ -72,10 +74,19 @@ export interface Draft {
   readonly followUp: boolean;
 }
 
-const REFERENCE_KIND: Readonly<Record<string, Reference['kind']>> = {
-  tenant: 'tenant', business: 'business', company: 'business', admin: 'admin', user: 'admin',
-  location: 'location', store: 'location', restaurant: 'location', site: 'location', branch: 'location', shop: 'location', outlet: 'location', unit: 'location',
-};
+/** Words that introduce an ID: the fixed parts of an identity, and the grant unit's words from the catalog. */
+const IDENTITY_KIND: Readonly<Record<string, Reference['kind']>> = { tenant: 'tenant', business: 'business', company: 'business', admin: 'admin', user: 'admin' };
+const referenceKinds = new WeakMap<Catalog, { readonly kind: Readonly<Record<string, Reference['kind']>>; readonly re: RegExp }>();
+function referenceKind(catalog: Catalog): { readonly kind: Readonly<Record<string, Reference['kind']>>; readonly re: RegExp } {
+  let hit = referenceKinds.get(catalog);
+  if (!hit) {
+    const kind: Record<string, Reference['kind']> = { ...IDENTITY_KIND };
+    for (const w of domainWords(catalog).unitWords) kind[w] ??= catalog.schema.grantUnit.name;
+    hit = { kind, re: rx(`(${Object.keys(kind).join('|')})s?(?: (?:id|number|no|num|nr|code))?(?: #)? (#?\\d{1,18})`) };
+    referenceKinds.set(catalog, hit);
+  }
+  return hit;
+}
 
 const DESC = new Set(['top', 'best', 'highest', 'biggest', 'largest', 'busiest', 'strongest', 'leading', 'greatest', 'most', 'more', 'max', 'maximum', 'peak', 'higher', 'bigger', 'larger', 'better', 'busier']);
 const ASC = new Set(['bottom', 'worst', 'lowest', 'smallest', 'slowest', 'quietest', 'weakest', 'poorest', 'least', 'fewest', 'less', 'fewer', 'min', 'minimum', 'lower', 'smaller', 'worse', 'quieter']);
@@ -90,14 +101,15 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
   const filters: QueryFilter[] = [];
 
   // 1. IDs: "business 544", "store 17", "location id 628017".
-  const kinds = Object.keys(REFERENCE_KIND).join('|');
-  for (const m of tokens.find(rx(`(${kinds})s?(?: (?:id|number|no|num|nr|code))?(?: #)? (#?\\d{1,18})`))) {
-    const kind = REFERENCE_KIND[m.groups[0]!]!;
+  const refs = referenceKind(catalog);
+  const unitDim = domainWords(catalog).unitDimension;
+  for (const m of tokens.find(refs.re)) {
+    const kind = refs.kind[m.groups[0]!]!;
     const id = m.groups[1]!.replace(/^#/, '').replace(/^0+(?=\d)/, '');
     references.push({ kind, id });
     tokens.claim(m.from, m.to, 'reference');
-    if (kind === 'location') {
-      mentions.push({ text: tokens.raw(m.from, m.to), words: [id], negated: negatedBefore(tokens, m.from), hint: 'location', number: id, from: m.from, to: m.to });
+    if (kind === catalog.schema.grantUnit.name) {
+      mentions.push({ text: tokens.raw(m.from, m.to), words: [id], negated: negatedBefore(tokens, m.from), ...(unitDim ? { hint: unitDim } : {}), number: id, from: m.from, to: m.to });
     }
   }
 
@@ -253,9 +265,9 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
       const prevFree = m.from > 0 && tokens.isFree(m.from - 1) && !FILLER.has(tokens.list[m.from - 1]!.norm);
       const ofFree = tokens.list[m.to]?.norm === 'of' && tokens.isFree(m.to + 1) && !FILLER.has(tokens.list[m.to + 1]?.norm ?? ',');
       const namedFree = /^(named|called)$/.test(tokens.list[m.to]?.norm ?? '') && tokens.isFree(m.to + 1);
-      if (id !== 'location' && (nextFree || ofFree || namedFree)) hints.push({ at: m.to, dimension: id, side: 'before' });
-      else if (id === 'location' && (namedFree || (nextFree && !isPlural))) hints.push({ at: m.to, dimension: id, side: 'before' });
-      else if (id !== 'location' && prevFree) hints.push({ at: m.from - 1, dimension: id, side: 'after' });
+      if (id !== unitDim && (nextFree || ofFree || namedFree)) hints.push({ at: m.to, dimension: id, side: 'before' });
+      else if (id === unitDim && (namedFree || (nextFree && !isPlural))) hints.push({ at: m.to, dimension: id, side: 'before' });
+      else if (id !== unitDim && prevFree) hints.push({ at: m.from - 1, dimension: id, side: 'after' });
       const isHint = hints.some((h) => h.at === m.to || h.at === m.from - 1);
       if (!isHint) subjectsAt.push({ id, from: m.from, to: m.to, plural: isPlural });
       tokens.claim(m.from, m.to, isHint ? 'hint' : 'subject');

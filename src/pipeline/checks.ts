@@ -22,12 +22,12 @@ export function checkScope(scope: Scope, identity: Identity): Scope {
  * it. A location number is in scope when it is a granted location ID or the number of a granted
  * store ("store 17" for "Chicago #17").
  */
-export function denyForeignReferences(refs: readonly Reference[], identity: Identity, trace: RequestTrace, scope?: Scope, values?: ValueIndex): void {
+export function denyForeignReferences(refs: readonly Reference[], identity: Identity, trace: RequestTrace, scope?: Scope, values?: ValueIndex, unitDimension?: string): void {
   const foreign = refs.filter((r) => {
     if (r.kind === 'tenant') return r.id !== identity.tenantId;
     if (r.kind === 'business') return r.id !== identity.businessId;
     if (r.kind === 'admin') return r.id !== identity.adminId;
-    return scope !== undefined && !scope.locations.includes(r.id) && (values?.numbered('location', r.id).length ?? 0) === 0;
+    return scope !== undefined && !scope.locations.includes(r.id) && (unitDimension === undefined || (values?.numbered(unitDimension, r.id).length ?? 0) === 0);
   });
   if (foreign.length === 0) return;
   trace.note({ outOfScopeReferences: foreign });

@@ -41,7 +41,7 @@ export function firstPass(c: Context, deps: PipelineDeps, trace: RequestTrace): 
   const draft = readQuestion(c.question, deps.catalog, c.today);
   denyForeignReferences(draft.references, c.identity, trace);
   // After an unanswered turn, a follow-up would build on a question the person did not see answered.
-  if (c.lastUnanswered && wouldFollowUp(c.question, draft) && !outsideHistory(c.question, c.today)) {
+  if (c.lastUnanswered && wouldFollowUp(c.question, draft, deps.catalog) && !outsideHistory(c.question, c.today)) {
     return { draft, askModel: false, refusal: { kind: 'clarification', message: UNANSWERED, choices: [], references: draft.references } };
   }
   const early = refuseEarly(c.question, draft, deps.catalog, c.previous, c.today);

@@ -132,6 +132,7 @@ export function parseTableRegistry(rawInput: unknown, source = 'catalog/tables.y
   const unit = c.grantUnit;
   const unitTable = Object.hasOwn(c.tables, unit.table) ? c.tables[unit.table] : undefined;
   if (unit.name === unit.plural) problems.push('grantUnit: name and plural must differ');
+  if (['tenant', 'business', 'admin', 'user', 'company'].includes(unit.name)) problems.push(`grantUnit: ${unit.name} names a part of the identity`);
   if (RESERVED.has(unit.plural) || RESERVED.has(`${unit.plural}_granted`)) problems.push(`grantUnit: ${unit.plural} is a reserved name`);
   if (!unitTable) problems.push(`grantUnit: table ${unit.table} is not a table`);
   else {

@@ -82,6 +82,8 @@ const CatalogSchema = z
       .array(z.object({ term: phrase, choices: z.array(id).min(2), question: z.string().min(1), whenAlone: z.boolean().default(false) }).strict())
       .default([]),
     dimensions: z.array(DimensionSchema).default([]),
+    /** The measures offered when a question names none ("best day last week": best by which?). */
+    headline: z.array(id).max(5).default([]),
     /** Named days of the business calendar ("black friday"), with their dates: a name means its most recent past date. */
     namedDays: z
       .array(z.object({ words: z.array(phrase).min(1), dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')).min(1) }).strict())
@@ -126,6 +128,7 @@ export interface Catalog {
   readonly implied: readonly { readonly words: readonly string[]; readonly measure: string; readonly about?: readonly string[] | undefined }[];
   readonly ambiguous: readonly { readonly term: string; readonly choices: readonly string[]; readonly question: string; readonly whenAlone: boolean }[];
   readonly dimensions: readonly Dimension[];
+  readonly headline: readonly string[];
   readonly namedDays: readonly NamedDay[];
 }
 
@@ -296,6 +299,7 @@ export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'cata
       problems.push(`dimension ${d.id}: members names unknown dimension ${d.members}`);
     }
   }
+  for (const h of c.headline) if (!resolved.get(h) || resolved.get(h)!.internal) problems.push(`headline names unknown or internal metric ${h}`);
   if (problems.length) throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: ${problems.join('; ')}` });
   const frozen = deepFreeze({
     defaultTimeRange: c.defaultTimeRange,
@@ -304,6 +308,7 @@ export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'cata
     implied: c.implied,
     ambiguous: c.ambiguous,
     dimensions: c.dimensions,
+    headline: c.headline,
     namedDays: c.namedDays,
   });
   // The registry is frozen already; deepFreeze of the rest leaves it as loaded.
