@@ -23,7 +23,7 @@ import { draftQuestion, type Draft, type Reference } from './parse.js';
 import { resolveMentions } from './resolve.js';
 import { applyFollowUp, isFollowUp, leansOnEarlierRe, withoutFollowUpWords, type Inherited } from './follow-up.js';
 import { outsideHistory } from './tense.js';
-import { domainWords } from './domain-words.js';
+import { domainWords } from '../semantic/domain-words.js';
 import type { RankedMembers } from '../conversation/store.js';
 
 export type { Reference } from './parse.js';

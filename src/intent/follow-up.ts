@@ -12,7 +12,7 @@ import type { RankedMembers } from '../conversation/store.js';
 import type { QueryResult } from '../warehouse/connector.js';
 import { FILLER } from './lexicon.js';
 import type { Draft } from './parse.js';
-import { domainWords } from './domain-words.js';
+import { domainWords } from '../semantic/domain-words.js';
 import { escapeRegExp } from '../util/regexp.js';
 
 /** What one follow-up changes. */

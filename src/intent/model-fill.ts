@@ -19,7 +19,8 @@
  */
 import { z } from 'zod';
 import type { LlmClient, LlmMessage } from '../llm/llm-client.js';
-import { dimensionById, metricById, publicMetrics, type Catalog } from '../semantic/catalog.js';
+import { dimensionById, metricById, publicMetrics, rowDimension, type Catalog } from '../semantic/catalog.js';
+import { domainWords } from '../semantic/domain-words.js';
 import { checkQuery, isIsoDate, MAX_LIMIT, WEEKDAYS, type QueryFilter, type SemanticQuery } from '../semantic/query.js';
 import { questionFor } from '../semantic/describe.js';
 import type { ValueIndex, ValueMatch } from '../semantic/values.js';
@@ -107,7 +108,7 @@ export async function fillWithModel(
   }
   return {
     kind: 'clarification',
-    message: 'I could not turn that question into one I can answer exactly. Could you re-word it with a measure, a period and the stores, cities or items you mean?',
+    message: `I could not turn that question into one I can answer exactly. Could you re-word it with a measure, a period and the ${domainWords(ctx.catalog).values} you mean?`,
     choices: [],
     references: refs,
   };
@@ -190,7 +191,7 @@ interface Picked {
 }
 
 const MAX_MODEL_CHOICES = 4;
-const GENERIC_ASK_BACK = 'I am not sure what you mean. Could you re-word the question with a measure, a period and the stores, cities or items you mean?';
+const genericAskBack = (catalog: Catalog): string => `I am not sure what you mean. Could you re-word the question with a measure, a period and the ${domainWords(catalog).values} you mean?`;
 
 /**
  * The model asked back: the message and the choices, written by splitplane from the checked parts.
@@ -255,7 +256,7 @@ export function modelClarification(parts: ClarifyParts, question: string, ctx: F
     : axis === 'dimension' ? `Do you want it ${orList(offered.map((p) => `by ${dimensionById(catalog, p.dimension!)!.label}`))}?`
     : `Do you mean ${said(offered[0]!)}?`;
   // The model's question, if it passes, leads; what the choices pick between is always said in splitplane's words.
-  const message = [plainModelQuestion(parts.question, question, catalog), own].filter(Boolean).join(' ') || GENERIC_ASK_BACK;
+  const message = [plainModelQuestion(parts.question, question, catalog), own].filter(Boolean).join(' ') || genericAskBack(catalog);
   return { kind: 'clarification', message, choices, references: ctx.references };
 }
 
@@ -361,17 +362,22 @@ export function droppedReading(query: SemanticQuery, draft: Draft, ctx: Pick<Fil
 export function fillPrompt(ctx: Pick<FillContext, 'catalog' | 'today' | 'previous'>): string {
   const { catalog } = ctx;
   const dims = catalog.dimensions.map((d) => {
-    const what = d.kind === 'time' ? `a ${d.grain} of the business date` : d.kind === 'date' ? 'a date of the store (filters only: lt, lte, gt, gte, between with YYYY-MM-DD)' : `values as the user names them (eq, in, not_in)`;
+    const what =
+      d.kind === 'time'
+        ? `a ${d.grain} of the business date`
+        : d.kind === 'date'
+          ? `a date of the ${rowDimension(catalog, d.table)?.label ?? d.table.replaceAll('_', ' ')} (filters only: lt, lte, gt, gte, between with YYYY-MM-DD)`
+          : `values as the user names them (eq, in, not_in)`;
     return `- ${d.id}: ${d.label} -- ${what}`;
   });
   return [
-    'You translate a restaurant business user\'s analytics question into a JSON semantic query over a fixed catalog. You never write SQL.',
+    `You translate ${catalog.wording.audience}'s analytics question into a JSON semantic query over a fixed catalog. You never write SQL.`,
     `Today is ${ctx.today}. Weeks run Monday to Sunday; "last week" is the last complete week; "the last N days" end yesterday; a date without a year is its most recent past occurrence.`,
     'Measures (id: label -- meaning):',
     ...publicMetrics(catalog).map((m) => `- ${m.id}: ${m.label} -- ${m.description}`),
     'Dimensions, for breakdowns ("dimensions"), rankings and filters (id: label -- values):',
     ...dims,
-    'Filter values are written as the user wrote them (store, city, state, menu item or category names); weekday filters name Monday to Sunday.',
+    `Filter values are written as the user wrote them (${domainWords(catalog).attributes} names); weekday filters name Monday to Sunday.`,
     'Reply with JSON only, exactly one of:',
     '{"kind":"query","query":{"measures":["<id>"],"dimensions":["<id>"],"filters":[{"dimension":"<id>","op":"eq|in|not_in|lt|lte|gt|gte|between","values":["..."]}],"time":{"from":"YYYY-MM-DD","to":"YYYY-MM-DD"},"compare":"previous_period"|"previous_year"|null,"order":{"measure":"<id>","by":"value|change|change_pct","direction":"asc|desc"}|null,"limit":<1-100>|null}}',
     '{"kind":"clarify","measures":["<id>"],"dimensions":["<id>"],"values":[{"dimension":"<id>","value":"<as the user named it>"}],"question":"<optional>"} when it is unclear what is meant:',

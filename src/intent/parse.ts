@@ -15,7 +15,7 @@ import type { QueryFilter } from '../semantic/query.js';
 import { FILLER, FOLLOW_UP_START, LIST_JOINERS, NEGATIVE_CUES, NUMBER, numberOf } from './lexicon.js';
 import { readTime, type TimeReading } from './time.js';
 import { Tokens } from './tokens.js';
-import { domainWords } from './domain-words.js';
+import { domainWords } from '../semantic/domain-words.js';
 
 /** An entity the question names by ID. */
 export interface Reference {

@@ -82,6 +82,22 @@ const CatalogSchema = z
       .array(z.object({ term: phrase, choices: z.array(id).min(2), question: z.string().min(1), whenAlone: z.boolean().default(false) }).strict())
       .default([]),
     dimensions: z.array(DimensionSchema).default([]),
+    /** How splitplane speaks of this domain to a model and in ask-backs (each has a plain default). */
+    wording: z
+      .object({
+        /** "a restaurant business user": who asks (the model-fill prompt). */
+        audience: z.string().min(1).max(80).default('a business user'),
+        /** "restaurant businesses": whose questions (the triage prompt). */
+        business: z.string().min(1).max(80).default('businesses'),
+        /** What the data covers, in a sentence's words (the triage prompt); default: the tables' descriptions. */
+        covers: z.string().min(1).max(400).optional(),
+        /** "stores, cities or items": what a person names in a question (ask-backs). */
+        values: z.string().min(1).max(80).optional(),
+        /** Worked examples for the SQL prompt: a question and its SQL over the logical tables. */
+        examples: z.array(z.object({ question: z.string().min(1).max(200), sql: z.string().min(1).max(1_000) }).strict()).max(5).default([]),
+      })
+      .strict()
+      .prefault({}),
     /** The measures offered when a question names none ("best day last week": best by which?). */
     headline: z.array(id).max(5).default([]),
     /** Named days of the business calendar ("black friday"), with their dates: a name means its most recent past date. */
@@ -129,7 +145,17 @@ export interface Catalog {
   readonly ambiguous: readonly { readonly term: string; readonly choices: readonly string[]; readonly question: string; readonly whenAlone: boolean }[];
   readonly dimensions: readonly Dimension[];
   readonly headline: readonly string[];
+  readonly wording: Wording;
   readonly namedDays: readonly NamedDay[];
+}
+
+/** How splitplane speaks of the domain (catalog `wording`). */
+export interface Wording {
+  readonly audience: string;
+  readonly business: string;
+  readonly covers?: string | undefined;
+  readonly values?: string | undefined;
+  readonly examples: readonly { readonly question: string; readonly sql: string }[];
 }
 
 /** A named day of the business calendar and its dates, one per year. */
@@ -309,6 +335,7 @@ export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'cata
     ambiguous: c.ambiguous,
     dimensions: c.dimensions,
     headline: c.headline,
+    wording: c.wording,
     namedDays: c.namedDays,
   });
   // The registry is frozen already; deepFreeze of the rest leaves it as loaded.

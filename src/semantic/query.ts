@@ -6,6 +6,7 @@
  * time range, order and limit), plus a comparison period.
  */
 import { dimensionById, metricById, type Catalog, type Metric } from './catalog.js';
+import { domainWords } from './domain-words.js';
 
 /** An inclusive range of calendar dates and the words that name it. */
 export interface TimeRange {
@@ -117,13 +118,13 @@ export function checkQuery(q: SemanticQuery, catalog: Catalog): QueryProblem | u
     const r = q.compare.range;
     if (!isIsoDate(r.from) || !isIsoDate(r.to) || r.from > r.to) return { message: 'The comparison period is not a valid range of dates.' };
     if (q.dimensions.some((id) => dimensionById(catalog, id)?.kind === 'time' && dimensionById(catalog, id)?.id !== 'weekday')) {
-      return { message: 'I can compare totals or breakdowns by store, city, state or item with another period, not day by day.' };
+      return { message: `I can compare totals or breakdowns by ${domainWords(catalog).breakdowns} with another period, not day by day.` };
     }
   }
   if (q.order) {
     if (!q.measures.includes(q.order.measure)) return { message: 'The ranking must be by one of the measures asked for.' };
     if (q.order.by !== 'value' && !q.compare) return { message: 'Ranking by change needs a period to compare with.' };
-    if (q.dimensions.length === 0) return { message: 'A ranking needs something to rank: stores, cities, days or items.' };
+    if (q.dimensions.length === 0) return { message: `A ranking needs something to rank: ${domainWords(catalog).rankables}.` };
   }
   if (q.limit !== undefined) {
     if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_LIMIT) return { message: `A ranking may list 1 to ${MAX_LIMIT} rows.` };

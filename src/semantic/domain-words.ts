@@ -4,7 +4,7 @@
  * ("store 17"), the lists a clarification offers ("a store, city, state, menu item or category"),
  * what can be ranked, the measures offered when a question names none. Computed once per catalog.
  */
-import { metricById, publicMetrics, unitDimension, type AttributeDimension, type Catalog } from '../semantic/catalog.js';
+import { metricById, publicMetrics, unitDimension, type AttributeDimension, type Catalog } from './catalog.js';
 
 export interface DomainWords {
   /** The dimension whose rows are the grant unit's ("location" in the demo), if the catalog has one. */
@@ -21,6 +21,10 @@ export interface DomainWords {
   readonly headline: readonly string[];
   /** Nouns of the members a follow-up can point back at ("that store", "those items"). */
   readonly memberNouns: readonly string[];
+  /** "stores, cities or items": what a person names in a question (catalog wording.values, else the attribute plurals). */
+  readonly values: string;
+  /** "stores, cities, states or menu items": what a breakdown can be by (attribute plurals). */
+  readonly breakdowns: string;
 }
 
 const cache = new WeakMap<Catalog, DomainWords>();
@@ -43,6 +47,8 @@ export function domainWords(catalog: Catalog): DomainWords {
     headline: Object.freeze(
       (catalog.headline.length ? catalog.headline : publicMetrics(catalog).slice(0, 3).map((m) => m.id)).filter((id) => metricById(catalog, id) !== undefined),
     ),
+    values: catalog.wording.values ?? orList(attrs.filter((d) => d.values === 'data').map((d) => d.plural)),
+    breakdowns: orList(attrs.map((d) => d.label)),
     memberNouns: Object.freeze([...new Set(attrs.flatMap((d) => [d.label, ...d.synonyms.filter((s) => !s.includes(' '))]))]),
   });
   cache.set(catalog, words);
