@@ -69,7 +69,7 @@ await generateDemoWarehouse({ path: dbPath });
 const connector = await openDuckDb({ registry: DEMO_REGISTRY, path: dbPath, threads: 2, memoryLimit: '1GB' });
 const loaded = await loadDirectory(connector, DEMO_REGISTRY);
 // The bench-only tenant-wide grant: the brand manager's role over 10,000 location IDs (200 of them real).
-const wide: DirectoryAdmin = { ...loaded.admins.get('7001')!, adminId: '7990', locations: Array.from({ length: 10_000 }, (_, k) => String(628_001 + k)) };
+const wide: DirectoryAdmin = { ...loaded.admins.get('7001')!, adminId: '7990', units: Array.from({ length: 10_000 }, (_, k) => String(628_001 + k)) };
 const directory = { admins: new Map([...loaded.admins, ['7990', wide]]), loadedAt: loaded.loadedAt };
 const policy = await loadOpaWasmPolicy('policies/build/policy.wasm', directory, DEMO_REGISTRY);
 // The floor's policy evaluation: the same wasm and data, evaluated afresh (the engine above caches decisions).

@@ -24,10 +24,10 @@ function directory(admins: number, grantOfProbe: number): Directory {
   for (let i = 0; i < admins; i++) {
     const id = String(100_000 + i);
     const business = String(300 + (i % 350));
-    map.set(id, { adminId: id, tenantId: '12', businessId: business, role: 'franchise_owner', active: true, locations: [String(Number(business) * 1000 + 1 + (i % 5))] });
+    map.set(id, { adminId: id, tenantId: '12', businessId: business, role: 'franchise_owner', active: true, units: [String(Number(business) * 1000 + 1 + (i % 5))] });
   }
   const probe = Array.from({ length: grantOfProbe }, (_, k) => String(10_000_000 + k));
-  map.set('7042', { adminId: '7042', tenantId: '12', businessId: '628', role: 'brand_manager', active: true, locations: probe });
+  map.set('7042', { adminId: '7042', tenantId: '12', businessId: '628', role: 'brand_manager', active: true, units: probe });
   return { admins: map, loadedAt: new Date() };
 }
 

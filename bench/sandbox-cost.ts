@@ -82,9 +82,9 @@ for (const scale of [1, Number(values.scale)]) {
       const scope = await policy.decide({ ...p, role: '', accessKeyId: 'bench', sessionKey: '' });
       const sandbox = buildSandbox(scope, connector.dialect, DEMO_REGISTRY);
       const guarded = await guardCandidate(CANDIDATE, { sandbox, engine: connector.check });
-      const values = { sp_tenant: BigInt(scope.tenantId), sp_business: BigInt(scope.businessId), sp_locations: listValue(scope.locations.map((l) => BigInt(l))) };
-      const types = { sp_tenant: BIGINT, sp_business: BIGINT, sp_locations: LIST(BIGINT) };
-      const inlineSql = inline(scope.tenantId, scope.businessId, scope.locations);
+      const values = { sp_tenant: BigInt(scope.tenantId), sp_business: BigInt(scope.businessId), sp_units: listValue(scope.units.map((l) => BigInt(l))) };
+      const types = { sp_tenant: BIGINT, sp_business: BIGINT, sp_units: LIST(BIGINT) };
+      const inlineSql = inline(scope.tenantId, scope.businessId, scope.units);
       const same = JSON.stringify((await lc.runAndReadAll(guarded.sql, values, types)).getRowsJson()) === JSON.stringify((await lc.runAndReadAll(inlineSql)).getRowsJson());
       if (!same) throw new Error(`the sandbox and the inline filter disagree for ${p.name}`);
       // The physical table: only this user's rows, in the same layout as the source.
@@ -93,7 +93,7 @@ for (const scale of [1, Number(values.scale)]) {
       await conn.run(`ATTACH '${path}' AS src (READ_ONLY)`);
       await conn.run(
         `CREATE TABLE daily_sales AS SELECT location_id, business_date, net_sales_amount, order_count, guest_count FROM src.main.fact_daily_sales
-         WHERE tenant_id = ${p.tenantId} AND business_id = ${p.businessId} AND location_id IN (${scope.locations.join(', ')})`,
+         WHERE tenant_id = ${p.tenantId} AND business_id = ${p.businessId} AND location_id IN (${scope.units.join(', ')})`,
       );
       const [serviceMs, sandboxMs, inlineMs, physicalMs] = (await medians([
         () => connector.execute(guarded.sql, { timeoutMs: 60_000, rowCap: 10, scope, bindings: sandbox.bindings }),
@@ -104,7 +104,7 @@ for (const scale of [1, Number(values.scale)]) {
       conn.closeSync();
       phys.closeSync();
       const row = {
-        scale, layout, factRows: Number(count), persona: p.name, locations: scope.locations.length,
+        scale, layout, factRows: Number(count), persona: p.name, locations: scope.units.length,
         inlineMs, sandboxMs, serviceMs, physicalMs,
         sandboxOverInline: sandboxMs / inlineMs, serviceOverInline: serviceMs / inlineMs, sandboxOverPhysical: sandboxMs / physicalMs,
         generateSeconds: gen.ms / 1000,

@@ -36,7 +36,7 @@ base.post('/direct', async () => {
   const conn = await instance.connect();
   try {
     // The service's final SQL with the franchise owner's scope bound, as the engine worker binds it.
-    const r = await conn.runAndReadAll(finalSql, { sp_tenant: 12n, sp_business: 628n, sp_locations: listValue([628017n, 628123n]) }, { sp_tenant: BIGINT, sp_business: BIGINT, sp_locations: LIST(BIGINT) });
+    const r = await conn.runAndReadAll(finalSql, { sp_tenant: 12n, sp_business: 628n, sp_units: listValue([628017n, 628123n]) }, { sp_tenant: BIGINT, sp_business: BIGINT, sp_units: LIST(BIGINT) });
     return { rows: r.getRowsJson() };
   } finally {
     conn.closeSync();

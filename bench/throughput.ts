@@ -23,7 +23,7 @@ const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8
 const SECONDS = Number(values.seconds);
 const KEY = { accessKeyId: 'SPDEMOKEY0000000001', secretAccessKey: 'splitplane-demo-secret-do-not-use-in-production' };
 const BODY = JSON.stringify({ tenantId: '12', businessId: '628', adminId: '7042', question: 'What was the total sales amount last week?' });
-const FINAL_SQL = `WITH "daily_sales" AS MATERIALIZED (SELECT "location_id", "business_date", "net_sales_amount", "order_count", "guest_count" FROM "main"."fact_daily_sales" WHERE "tenant_id" = $sp_tenant AND "business_id" = $sp_business AND list_contains($sp_locations, "location_id"))
+const FINAL_SQL = `WITH "daily_sales" AS MATERIALIZED (SELECT "location_id", "business_date", "net_sales_amount", "order_count", "guest_count" FROM "main"."fact_daily_sales" WHERE "tenant_id" = $sp_tenant AND "business_id" = $sp_business AND list_contains($sp_units, "location_id"))
 SELECT SUM("m".net_sales_amount) AS "net_sales_amount" FROM "daily_sales" AS "m" WHERE "m".business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`;
 
 const dbPath = join(tmpdir(), `splitplane-throughput-${process.pid}.duckdb`);

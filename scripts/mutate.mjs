@@ -79,7 +79,7 @@ const MUTATIONS = [
   ['sandbox-business-filter', 'src/sandbox/sandbox.ts', "const predicates = [`${q(spec.scope.tenant)} = ${param('sp_tenant')}`, `${q(spec.scope.business)} = ${param('sp_business')}`];", "const predicates = [`${q(spec.scope.tenant)} = ${param('sp_tenant')}`];"],
   // the decision's row filters, location filters and masks (policy/refinements.ts, sandbox/refine.ts)
   ['sandbox-row-filters', 'src/sandbox/sandbox.ts', 'for (const f of scope.filters?.[name] ?? []) predicates.push(', 'for (const f of []) predicates.push('],
-  ['sandbox-location-filters', 'src/sandbox/sandbox.ts', '    if (locationFilters.length && spec.scope.location !== undefined) {', '    if (false) {'],
+  ['sandbox-location-filters', 'src/sandbox/sandbox.ts', '    if (unitFilters.length && spec.scope.location !== undefined) {', '    if (false) {'],
   ['sandbox-masks', 'src/sandbox/sandbox.ts', '      const mask = masks[c];', '      const mask = undefined;'],
   ['refine-unknown-column', 'src/policy/refinements.ts', '  if (!spec) invalid(`filter on unknown column ${table}.${f.column}`);', ''],
   ['refine-value-types', 'src/policy/refinements.ts', "    if (!fits) invalid(`a value of ${table}.${f.column} that is not ${kind}`);", ''],

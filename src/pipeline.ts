@@ -24,7 +24,7 @@ import { claimedIds, denyForeignReferences, describeCause } from './pipeline/che
 import type { PipelineDeps, PipelineResult } from './pipeline/deps.js';
 import { firstPass, secondPass } from './pipeline/intent.js';
 import { answered, failure, refusal } from './pipeline/respond.js';
-import { generateGuardExecute, guardedReader, locationsInScope, scopeAndSandbox } from './pipeline/sql.js';
+import { generateGuardExecute, guardedReader, unitsInScope, scopeAndSandbox } from './pipeline/sql.js';
 import { describeSandbox } from './sandbox/sandbox.js';
 import { unitDimension } from './semantic/catalog.js';
 
@@ -123,7 +123,7 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   const ran = await generateGuardExecute(generator, input, { sandbox, scope, deps, trace, signal, repairable: intent.kind !== 'query' });
 
   // the answer, from the rows
-  const locations = await locationsInScope(scope, sandbox, deps, signal);
+  const locations = await unitsInScope(scope, sandbox, deps, signal);
   const result = await answered(understood, intent, { ...ran, coverageNote }, { requestId, conversationId: conversation.id, scope, sandbox, locations, deps, trace, signal });
   const members = intent.kind === 'query' ? rankedMembers(intent.query, ran.rows, deps.catalog) : undefined;
   deps.conversations.record(conversation, {

@@ -35,11 +35,11 @@ function isTotal(m: Metric): boolean {
 }
 
 /** The answer sentence for a query and its rows. */
-export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Catalog, locationCount: number): CatalogAnswer {
+export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Catalog, unitTotal: number): CatalogAnswer {
   const measures = query.measures.map((id) => metricById(catalog, id)!);
   const col = (name: string): number => result.columns.findIndex((c) => c.name === name);
   const where = query.filters.length ? `, ${query.filters.map((f) => filterPhrase(f, catalog)).join(', ')},` : '';
-  const scope = `across your ${unitCount(catalog, locationCount)}${where}`;
+  const scope = `across your ${unitCount(catalog, unitTotal)}${where}`;
   const period = spanText(query.time);
   // "for since January 2026" reads badly: a period named from its start takes no "for".
   const forPeriod = /^since\b/.test(query.time.label) ? period : `for ${period}`;

@@ -18,7 +18,8 @@ export async function demoLoadPostgres(values: { url: string; path?: string; con
   const path = values.path ?? loadConfig(values.config).warehouse.duckdb.path;
   if (!existsSync(path)) await generateDemoWarehouse({ path, progress: note });
   const { loadPostgres } = await import('../demo/load-postgres.js');
-  const r = await loadPostgres(path, values.url);
+  const { loadCatalog } = await import('../semantic/catalog.js');
+  const r = await loadPostgres(path, values.url, loadCatalog(loadConfig(values.config).catalog.path).schema);
   process.stdout.write(`demo warehouse loaded into PostgreSQL in ${(r.ms / 1000).toFixed(1)} s\n  query role:     ${r.readerUrl}\n  directory role: ${r.directoryUrl}\nset warehouse.engine: postgres (see config/postgres.yaml)\n`);
   return EXIT.ok;
 }

@@ -51,7 +51,7 @@ function describeParams(scope: Scope, sandbox: Sandbox, connector: EngineConnect
   return sandbox.bindings.map((p, i) => {
     if (typeof p === 'string') {
       const placeholder = connector.dialect.scopeParam(p, i + 1);
-      const value = p === 'sp_tenant' ? scope.tenantId : p === 'sp_business' ? scope.businessId : `[${scope.locations.length} IDs${scope.locations.length ? `: ${scope.locations.slice(0, 5).join(', ')}${scope.locations.length > 5 ? ', ...' : ''}` : ''}]`;
+      const value = p === 'sp_tenant' ? scope.tenantId : p === 'sp_business' ? scope.businessId : `[${scope.units.length} IDs${scope.units.length ? `: ${scope.units.slice(0, 5).join(', ')}${scope.units.length > 5 ? ', ...' : ''}` : ''}]`;
       return `  ${placeholder} = ${value}`;
     }
     const placeholder = connector.dialect.refine?.valueParam(p.name, i + 1, p.type) ?? p.name;
@@ -87,12 +87,12 @@ export async function policyExplain(config: Config, ids: { tenantId: string; bus
       return 1;
     }
     if (json) {
-      out(JSON.stringify({ decision: raw, scope: { ...scope, locations: scope.locations.length, masks: redactKeys(scope) }, locationsInSandbox: locations, sandbox: { cteSql: sandbox.cteSql, parameters: describeParams(scope, sandbox, connector).map((l) => l.trim()) } }, null, 2));
+      out(JSON.stringify({ decision: raw, scope: { ...scope, locations: scope.units.length, masks: redactKeys(scope) }, locationsInSandbox: locations, sandbox: { cteSql: sandbox.cteSql, parameters: describeParams(scope, sandbox, connector).map((l) => l.trim()) } }, null, 2));
       return 0;
     }
     out(`decision (as the policy returned it):\n${JSON.stringify(raw, null, 2)}`);
     out(`\nscope of tenant ${scope.tenantId}, business ${scope.businessId}, admin ${scope.adminId} (role ${scope.role}):`);
-    out(`  ${unit.plural}: ${scope.locations.length} granted${scope.locationFilters?.length ? `; kept by ${scope.locationFilters.map(describeFilter).join(' and ')}` : ''}; ${locations} in the sandbox`);
+    out(`  ${unit.plural}: ${scope.units.length} granted${scope.unitFilters?.length ? `; kept by ${scope.unitFilters.map(describeFilter).join(' and ')}` : ''}; ${locations} in the sandbox`);
     for (const t of sandbox.tables) {
       out(`  ${t.name}: ${t.columns.map((c) => (scope.masks?.[t.name]?.[c.name] ? `${c.name} [masked: ${scope.masks[t.name]![c.name]!.kind}]` : c.name)).join(', ')}`);
       for (const f of scope.filters?.[t.name] ?? []) out(`    rows where ${describeFilter(f)}`);

@@ -26,6 +26,8 @@ export interface Engine<Schema extends z.ZodType = z.ZodType> {
   demoFile?(section: z.output<Schema>): string;
   /** Open it, or fail at start-up (not at the first request). Secrets come from files or the environment. */
   open(section: z.output<Schema>, registry: TableRegistry): Promise<EngineConnector>;
+  /** For an engine with a second wall of its own (PostgreSQL's row-level security): its statements for the catalog's tables in `schema`. */
+  secondWall?(registry: TableRegistry, schema: string): readonly string[];
 }
 
 /** An Engine, its configuration type checked against its own schema. */

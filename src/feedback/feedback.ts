@@ -41,7 +41,7 @@ interface Answered {
   readonly sessionKey: string;
   readonly tenantId: string;
   readonly businessId: string;
-  readonly locations: readonly string[];
+  readonly units: readonly string[];
   readonly question: string;
   readonly sql: string;
 }
@@ -69,7 +69,7 @@ export class FeedbackStore {
 
   /** Called by the pipeline for every answered request. */
   remember(requestId: string, sessionKey: string, scope: Scope, question: string, sql: string): void {
-    this.#answered.set(requestId, { sessionKey, tenantId: scope.tenantId, businessId: scope.businessId, locations: scope.locations, question, sql });
+    this.#answered.set(requestId, { sessionKey, tenantId: scope.tenantId, businessId: scope.businessId, units: scope.units, question, sql });
     if (this.#answered.size > this.maxRemembered) this.#answered.delete(this.#answered.keys().next().value as string);
   }
 
@@ -93,9 +93,9 @@ export class FeedbackStore {
   examplesFor(sessionKey: string, scope: Scope, limit = 3): Example[] {
     const oldest = this.now() - this.retentionDays * 86_400_000;
     while (this.#examples.length > 0 && this.#examples[0]!.ratedAt < oldest) this.#examples.shift();
-    const mine = new Set(scope.locations);
+    const mine = new Set(scope.units);
     return this.#examples
-      .filter((e) => e.sessionKey === sessionKey && e.tenantId === scope.tenantId && e.businessId === scope.businessId && e.locations.every((l) => mine.has(l)))
+      .filter((e) => e.sessionKey === sessionKey && e.tenantId === scope.tenantId && e.businessId === scope.businessId && e.units.every((l) => mine.has(l)))
       .slice(-limit)
       .map((e) => ({ question: scrub(e.question), sql: scrubEmails(e.sql) }));
   }

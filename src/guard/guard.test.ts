@@ -26,7 +26,7 @@ beforeAll(async () => {
       businessId: '628',
       adminId: '7042',
       role: 'franchise_owner',
-      locations: ['628017', '628123'],
+      units: ['628017', '628123'],
       tables: {
         daily_sales: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'],
         locations: ['location_id', 'name', 'city', 'state'],
@@ -70,9 +70,9 @@ describe('accepts SELECTs over the sandbox', () => {
     expect(out.candidate).toBe('SELECT SUM(order_count) AS "n" FROM "daily_sales"');
     expect(out.sql).toBe(
       'WITH "daily_sales" AS MATERIALIZED (SELECT "location_id", "business_date", "net_sales_amount", "order_count", "guest_count" ' +
-        'FROM "main"."fact_daily_sales" WHERE "tenant_id" = $sp_tenant AND "business_id" = $sp_business AND list_contains($sp_locations, "location_id")),\n' +
+        'FROM "main"."fact_daily_sales" WHERE "tenant_id" = $sp_tenant AND "business_id" = $sp_business AND list_contains($sp_units, "location_id")),\n' +
         '     "locations" AS MATERIALIZED (SELECT "location_id", "name", "city", "state" FROM "main"."dim_locations" ' +
-        'WHERE "tenant_id" = $sp_tenant AND "business_id" = $sp_business AND list_contains($sp_locations, "location_id"))\n' +
+        'WHERE "tenant_id" = $sp_tenant AND "business_id" = $sp_business AND list_contains($sp_units, "location_id"))\n' +
         'SELECT SUM(order_count) AS "n" FROM "daily_sales"',
     );
   });
@@ -158,7 +158,7 @@ describe('the engine parser has the last word', () => {
 
   it('rejects a parameter anywhere after the sandbox CTEs (the scope is bound only where the builder wrote it)', async () => {
     const sandboxTree = await connector.engineParse(`WITH ${sandbox.cteSql} SELECT 1`);
-    for (const tail of ['SELECT $sp_locations AS l', 'SELECT COUNT(*) FROM daily_sales WHERE location_id = $sp_tenant', 'SELECT $1']) {
+    for (const tail of ['SELECT $sp_units AS l', 'SELECT COUNT(*) FROM daily_sales WHERE location_id = $sp_tenant', 'SELECT $1']) {
       const tree = await connector.engineParse(`WITH ${sandbox.cteSql}\n${tail}`);
       expect(() => checkEngineTree(tree, sandboxCteEntries(sandboxTree)), tail).toThrowError(expect.objectContaining({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' }));
     }
@@ -172,7 +172,7 @@ describe('the engine parser has the last word', () => {
     const mine = await guardCandidate(candidate, { sandbox, engine: counting });
     const before = parses;
     expect(before).toBeGreaterThan(0);
-    const theirs = buildSandbox({ tenantId: '31', businessId: '544', adminId: '5401', role: 'franchise_owner', locations: ['544001', '544002', '544003'], tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'], locations: ['location_id', 'name', 'city', 'state'] } }, connector.dialect, DEMO_REGISTRY);
+    const theirs = buildSandbox({ tenantId: '31', businessId: '544', adminId: '5401', role: 'franchise_owner', units: ['544001', '544002', '544003'], tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'], locations: ['location_id', 'name', 'city', 'state'] } }, connector.dialect, DEMO_REGISTRY);
     const shared = await guardCandidate(candidate, { sandbox: theirs, engine: counting });
     expect(shared.sql).toBe(mine.sql);
     expect(parses).toBe(before);
@@ -180,7 +180,7 @@ describe('the engine parser has the last word', () => {
 
   it('rejects a final text whose sandbox CTE was altered', async () => {
     const sandboxTree = await connector.engineParse(`WITH ${sandbox.cteSql} SELECT 1`);
-    const widened = sandbox.cteSql.replace('list_contains($sp_locations, "location_id")', 'TRUE');
+    const widened = sandbox.cteSql.replace('list_contains($sp_units, "location_id")', 'TRUE');
     expect(widened).not.toBe(sandbox.cteSql);
     const tree = await connector.engineParse(`WITH ${widened} SELECT SUM(net_sales_amount) FROM daily_sales`);
     expect(() => checkEngineTree(tree, sandboxCteEntries(sandboxTree))).toThrowError(

@@ -12,7 +12,7 @@ export interface DirectoryAdmin {
   readonly role: string;
   readonly active: boolean;
   /** Granted unit IDs (the catalog's grant unit), sorted. */
-  readonly locations: readonly string[];
+  readonly units: readonly string[];
 }
 
 /** An immutable snapshot of the directory. */
@@ -33,7 +33,7 @@ export function directoryAsPolicyData(dir: Directory, unitPlural: string): { dir
       business_id: a.businessId,
       role: a.role,
       active: a.active,
-      [unitPlural]: a.locations,
+      [unitPlural]: a.units,
     };
   }
   return { directory: { admins } };

@@ -41,7 +41,7 @@ describe('routeSchema', () => {
   const all = describeSandbox(
     buildSandbox(
       {
-        tenantId: '12', businessId: '628', adminId: '7001', role: 'brand_manager', locations: ['628001'],
+        tenantId: '12', businessId: '628', adminId: '7001', role: 'brand_manager', units: ['628001'],
         tables: { daily_sales: ['location_id', 'business_date', 'guest_count'], item_sales: ['location_id', 'item_id', 'quantity'], locations: ['location_id', 'name'], menu_items: ['item_id', 'name'] },
       },
       duckdbDialect,

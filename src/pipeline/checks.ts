@@ -27,7 +27,7 @@ export function denyForeignReferences(refs: readonly Reference[], identity: Iden
     if (r.kind === 'tenant') return r.id !== identity.tenantId;
     if (r.kind === 'business') return r.id !== identity.businessId;
     if (r.kind === 'admin') return r.id !== identity.adminId;
-    return scope !== undefined && !scope.locations.includes(r.id) && (unitDimension === undefined || (values?.numbered(unitDimension, r.id).length ?? 0) === 0);
+    return scope !== undefined && !scope.units.includes(r.id) && (unitDimension === undefined || (values?.numbered(unitDimension, r.id).length ?? 0) === 0);
   });
   if (foreign.length === 0) return;
   trace.note({ outOfScopeReferences: foreign });

@@ -6,7 +6,7 @@ import { guardCandidate, type GuardedSql } from '../guard/guard.js';
 import type { Identity } from '../identity/identity.js';
 import type { Scope } from '../policy/scope.js';
 import { buildSandbox, type Sandbox } from '../sandbox/sandbox.js';
-import { locationsDigest } from '../warehouse/bindings.js';
+import { unitsDigest } from '../warehouse/bindings.js';
 import type { QueryResult } from '../warehouse/connector.js';
 import { checkScope } from './checks.js';
 import type { PipelineDeps } from './deps.js';
@@ -24,7 +24,7 @@ export interface SqlContext {
 export async function scopeAndSandbox(identity: Identity, deps: PipelineDeps, trace: RequestTrace, signal: AbortSignal): Promise<{ scope: Scope; sandbox: Sandbox }> {
   const scope = await trace.stage('policy', async () => checkScope(await deps.policy.decide(identity, signal), identity));
   const sandbox = await trace.stage('sandbox', () => buildSandbox(scope, deps.connector.dialect, deps.catalog.schema));
-  trace.note({ scope: { locations: scope.locations.length, locationsDigest: locationsDigest(scope.locations), tables: sandbox.tables.map((t) => t.name) } });
+  trace.note({ scope: { locations: scope.units.length, locationsDigest: unitsDigest(scope.units), tables: sandbox.tables.map((t) => t.name) } });
   return { scope, sandbox };
 }
 
@@ -77,8 +77,8 @@ const counted = new WeakMap<Sandbox, number>();
  * size, or, when the decision's unit filters narrow the grant, the units that remain, counted over
  * the sandbox itself (an answer must not say "your 200" of a sandbox that holds 8).
  */
-export async function locationsInScope(scope: Scope, sandbox: Sandbox, deps: PipelineDeps, signal: AbortSignal): Promise<number> {
-  if (!scope.locationFilters?.length) return scope.locations.length;
+export async function unitsInScope(scope: Scope, sandbox: Sandbox, deps: PipelineDeps, signal: AbortSignal): Promise<number> {
+  if (!scope.unitFilters?.length) return scope.units.length;
   const hit = counted.get(sandbox);
   if (hit !== undefined) return hit;
   const unit = deps.catalog.schema.grantUnit;

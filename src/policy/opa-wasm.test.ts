@@ -35,7 +35,7 @@ describe('scope decisions', () => {
       businessId: '628',
       adminId: '7042',
       role: 'franchise_owner',
-      locations: ['628017', '628123'],
+      units: ['628017', '628123'],
       tables: {
         daily_sales: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'],
         item_sales: ['location_id', 'business_date', 'item_id', 'quantity', 'net_amount'],
@@ -47,8 +47,8 @@ describe('scope decisions', () => {
 
   it('grants the brand manager all 200 stores and the cost columns', async () => {
     const scope = await policy.decide(who('12', '628', '7001'));
-    expect(scope.locations).toHaveLength(200);
-    expect(scope.locations.every((l) => l.startsWith('628'))).toBe(true);
+    expect(scope.units).toHaveLength(200);
+    expect(scope.units.every((l) => l.startsWith('628'))).toBe(true);
     expect(scope.tables['menu_items']).toContain('unit_cost');
   });
 
@@ -68,21 +68,21 @@ describe('scope decisions', () => {
 
   it('refuses the whole decision when the directory holds a malformed location ID (fail closed)', async () => {
     const admins = new Map(directory.admins);
-    admins.set('7042', { ...directory.admins.get('7042')!, locations: ['628017', '1) OR (1=1'] });
+    admins.set('7042', { ...directory.admins.get('7042')!, units: ['628017', '1) OR (1=1'] });
     const bad = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins, loadedAt: new Date() }, DEMO_REGISTRY);
     await expect(bad.decide(who('12', '628', '7042'))).rejects.toMatchObject({ code: 'SP_ERR_POLICY_INVALID' });
     // Only that admin: the others' grants are well-formed.
-    expect((await bad.decide(who('12', '628', '7001'))).locations).toHaveLength(200);
+    expect((await bad.decide(who('12', '628', '7001'))).units).toHaveLength(200);
   });
 
   it("reads a granted admin's locations from the directory snapshot it was given, and a reload replaces them", async () => {
     const admins = new Map(directory.admins);
     const wide = Array.from({ length: 10_000 }, (_, k) => String(628_001 + k));
-    admins.set('7042', { ...directory.admins.get('7042')!, locations: wide });
+    admins.set('7042', { ...directory.admins.get('7042')!, units: wide });
     const reloaded = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins, loadedAt: new Date() }, DEMO_REGISTRY);
-    expect((await reloaded.decide(who('12', '628', '7042'))).locations).toEqual(wide);
+    expect((await reloaded.decide(who('12', '628', '7042'))).units).toEqual(wide);
     reloaded.setDirectory(directory);
-    expect((await reloaded.decide(who('12', '628', '7042'))).locations).toEqual(['628017', '628123']);
+    expect((await reloaded.decide(who('12', '628', '7042'))).units).toEqual(['628017', '628123']);
   });
 
   it.each([
@@ -105,10 +105,10 @@ describe('scope decisions', () => {
 describe('directory from the warehouse', () => {
   it('holds the scenario admins with their grants', () => {
     expect(directory.admins.get('7042')).toEqual({
-      adminId: '7042', tenantId: '12', businessId: '628', role: 'franchise_owner', active: true, locations: ['628017', '628123'],
+      adminId: '7042', tenantId: '12', businessId: '628', role: 'franchise_owner', active: true, units: ['628017', '628123'],
     });
-    expect(directory.admins.get('7001')?.locations).toHaveLength(200);
-    expect(directory.admins.get('7099')?.locations).toEqual([]);
+    expect(directory.admins.get('7001')?.units).toHaveLength(200);
+    expect(directory.admins.get('7099')?.units).toEqual([]);
     expect(directory.admins.get('5401')).toMatchObject({ tenantId: '31', businessId: '544' });
   });
 });

@@ -76,7 +76,7 @@ describe('decision refinements fail closed', () => {
     );
     expect(r).toEqual({
       filters: { daily_sales: [{ column: 'business_date', op: 'gte', values: ['2026-08-20'] }] },
-      locationFilters: [{ column: 'state', op: 'in', values: ['IL', 'WI'] }],
+      unitFilters: [{ column: 'state', op: 'in', values: ['IL', 'WI'] }],
       masks: { locations: { manager_email: { kind: 'partial_email' } } },
     });
   });
@@ -107,10 +107,10 @@ describe('the sandbox compiles filters and masks with every value bound', () => 
     businessId: '628',
     adminId: '7101',
     role: 'regional_director',
-    locations: Object.freeze(['628017', '628028']),
+    units: Object.freeze(['628017', '628028']),
     tables: TABLES,
     filters: { daily_sales: [{ column: 'business_date', op: 'between', values: ['2026-01-01', '2026-06-30'] }] },
-    locationFilters: [{ column: 'state', op: 'in', values: ['IL', 'WI'] }],
+    unitFilters: [{ column: 'state', op: 'in', values: ['IL', 'WI'] }],
     masks: { locations: { manager_email: { kind: 'hash', key: 'k3y-that-must-stay-out-of-the-text' } }, menu_items: { price: { kind: 'bucket', width: 5 } } },
   } as const satisfies Scope);
 

@@ -157,7 +157,7 @@ export function refinementsOf(
   today: string,
   registry: TableRegistry,
   maskKey?: MaskKeySource,
-): Pick<Scope, 'filters' | 'locationFilters' | 'masks'> {
+): Pick<Scope, 'filters' | 'unitFilters' | 'masks'> {
   let derived: string | undefined;
   const keyFor = (): string | undefined => (maskKey ? (derived ??= scopeMaskKey(maskKey.secret, maskKey.tenantId, maskKey.businessId)) : undefined);
   const filters: Record<string, readonly RowFilter[]> = {};
@@ -165,7 +165,7 @@ export function refinementsOf(
     if (!Object.hasOwn(tables, table)) invalid(`row filters on ${table}, which the decision does not expose`);
     if (list.length) filters[table] = Object.freeze(list.map((f) => filterOf(registry, table, f, today)));
   }
-  const locationFilters = (d.location_filters ?? []).map((f) => filterOf(registry, registry.grantUnit.table, f, today));
+  const unitFilters = (d.location_filters ?? []).map((f) => filterOf(registry, registry.grantUnit.table, f, today));
   const masks: Record<string, Readonly<Record<string, Mask>>> = {};
   for (const [table, cols] of Object.entries(d.masks ?? {})) {
     const exposed = Object.hasOwn(tables, table) ? tables[table]! : invalid(`masks on ${table}, which the decision does not expose`);
@@ -174,7 +174,7 @@ export function refinementsOf(
   }
   return {
     ...(Object.keys(filters).length ? { filters: Object.freeze(filters) } : {}),
-    ...(locationFilters.length ? { locationFilters: Object.freeze(locationFilters) } : {}),
+    ...(unitFilters.length ? { unitFilters: Object.freeze(unitFilters) } : {}),
     ...(Object.keys(masks).length ? { masks: Object.freeze(masks) } : {}),
   };
 }

@@ -11,13 +11,13 @@ export interface Scope {
   readonly adminId: string;
   readonly role: string;
   /** Location IDs in scope (decimal strings), in ascending numeric order without repeats; may be empty. */
-  readonly locations: readonly string[];
+  readonly units: readonly string[];
   /** Logical table -> allowed columns. */
   readonly tables: Readonly<Record<string, readonly string[]>>;
   /** Logical table -> row filters over its own columns (all must hold). */
   readonly filters?: Readonly<Record<string, readonly RowFilter[]>>;
   /** Filters over the locations dimension: narrow every table that has locations to the locations they keep. */
-  readonly locationFilters?: readonly RowFilter[];
+  readonly unitFilters?: readonly RowFilter[];
   /** Logical table -> column -> how the column is masked (an exposed column only). */
   readonly masks?: Readonly<Record<string, Readonly<Record<string, Mask>>>>;
 }

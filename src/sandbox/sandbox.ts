@@ -41,7 +41,7 @@ export interface Sandbox {
   readonly names: ReadonlySet<string>;
   /** `WITH` list body: the CTE definitions joined by commas. */
   readonly cteSql: string;
-  readonly locationCount: number;
+  readonly unitTotal: number;
   /**
    * The parameters cteSql asks for, in placeholder order: scope values by name (the connector binds
    * them from the scope), and the decision's filter and mask values, typed.
@@ -95,7 +95,7 @@ function build(scope: Scope, dialect: Dialect, registry: TableRegistry): Sandbox
   // The decision's filters over the grant unit's table, as a predicate on its raw columns.
   const unit = registry.grantUnit;
   const unitTable = sandboxTable(registry, unit.table)!;
-  const locationFilters = (scope.locationFilters ?? []).map((f) => ({ f, spec: sandboxColumn(registry, unit.table, f.column)! }));
+  const unitFilters = (scope.unitFilters ?? []).map((f) => ({ f, spec: sandboxColumn(registry, unit.table, f.column)! }));
   for (const name of Object.keys(scope.tables).sort()) {
     const spec = sandboxTable(registry, name);
     const allowed = scope.tables[name] ?? [];
@@ -107,7 +107,7 @@ function build(scope: Scope, dialect: Dialect, registry: TableRegistry): Sandbox
     const predicates = [`${q(spec.scope.tenant)} = ${param('sp_tenant')}`, `${q(spec.scope.business)} = ${param('sp_business')}`];
     if (spec.scope.unit !== undefined) {
       // No granted unit is its own shape: nothing to bind, no row.
-      predicates.push(scope.locations.length === 0 ? 'FALSE' : dialect.inBoundList(q(spec.scope.unit), param('sp_locations')));
+      predicates.push(scope.units.length === 0 ? 'FALSE' : dialect.inBoundList(q(spec.scope.unit), param('sp_units')));
     }
     const items: string[] = [];
     const columns = exposed.map(([c, col]) => {
@@ -121,8 +121,8 @@ function build(scope: Scope, dialect: Dialect, registry: TableRegistry): Sandbox
       return { name: c, type: m.type, description: `${col.description} (${m.note})` };
     });
     for (const f of scope.filters?.[name] ?? []) predicates.push(filterSql(f, q(f.column), spec.columns[f.column]!, bind, refineDialect(dialect)));
-    if (locationFilters.length && spec.scope.unit !== undefined) {
-      const kept = locationFilters.map(({ f, spec: col }) => filterSql(f, q(f.column), col, bind, refineDialect(dialect)));
+    if (unitFilters.length && spec.scope.unit !== undefined) {
+      const kept = unitFilters.map(({ f, spec: col }) => filterSql(f, q(f.column), col, bind, refineDialect(dialect)));
       if (spec.raw === unitTable.raw) predicates.push(...kept);
       else {
         // Rows of the units the filters keep: a semi-join on the raw unit table of this business.
@@ -140,7 +140,7 @@ function build(scope: Scope, dialect: Dialect, registry: TableRegistry): Sandbox
     tables: Object.freeze(tables),
     names: new Set(tables.map((t) => t.name)),
     cteSql: sandboxCteList(tables.map((t) => t.definition)),
-    locationCount: scope.locations.length,
+    unitTotal: scope.units.length,
     bindings: Object.freeze(bindings),
   });
 }

@@ -88,7 +88,7 @@ describe('coverage queries', () => {
 
 describe('the coverage loader', () => {
   const sandbox = { tables: [{ name: 'daily_sales', description: '', columns: [{ name: 'business_date', type: 'DATE', description: '' }] }] };
-  const scope = () => Object.freeze({ tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', locations: ['628017'], tables: {} });
+  const scope = () => Object.freeze({ tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', units: ['628017'], tables: {} });
   const result = { columns: [{ name: 'first_day', type: 'DATE' }, { name: 'last_day', type: 'DATE' }], rows: [['2025-10-31', '2026-11-17']], truncated: false };
 
   it('reads each table the sandbox exposes once per scope, again after the TTL, and never caches a failure', async () => {

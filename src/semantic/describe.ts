@@ -26,7 +26,7 @@ export interface KeptFromEarlier {
 }
 
 /** One readable line for a query; a follow-up's line ends by naming what it kept from the earlier question. */
-export function interpretationOf(q: SemanticQuery, catalog: Catalog, locationCount: number, kept?: KeptFromEarlier): Interpretation {
+export function interpretationOf(q: SemanticQuery, catalog: Catalog, unitTotal: number, kept?: KeptFromEarlier): Interpretation {
   const parts: string[] = [q.measures.map((m) => metricById(catalog, m)?.label ?? m).join(' and ')];
   const dims = q.dimensions.map((d) => dimensionById(catalog, d));
   if (q.order && dims[0]) {
@@ -42,7 +42,7 @@ export function interpretationOf(q: SemanticQuery, catalog: Catalog, locationCou
   const period = (r: TimeRange): string => (r.label === rangeText(r) || r.label.includes(rangeText(r)) ? r.label : `${r.label}: ${rangeText(r)}`);
   parts.push(period(q.time));
   if (q.compare) parts.push(`vs ${period(q.compare.range)}`);
-  parts.push(`your ${unitCount(catalog, locationCount)}`);
+  parts.push(`your ${unitCount(catalog, unitTotal)}`);
   if (kept) {
     const said = [
       kept.measures ? `the measure (${q.measures.map((m) => metricById(catalog, m)?.label ?? m).join(' and ')})` : '',

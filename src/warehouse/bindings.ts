@@ -18,7 +18,7 @@ import { ID_PATTERN, idsWellFormed } from '../ids.js';
 import { isCalendarDate } from '../util/calendar-date.js';
 
 /** The scope values a sandbox text may ask for. */
-export type ScopeParam = 'sp_tenant' | 'sp_business' | 'sp_locations';
+export type ScopeParam = 'sp_tenant' | 'sp_business' | 'sp_units';
 
 /** The type of a decision value: text, a date (YYYY-MM-DD), a number, or a list of one of them. */
 export type ValueType = 'text' | 'date' | 'number' | 'text[]' | 'date[]' | 'number[]';
@@ -37,7 +37,7 @@ export type SandboxParam = ScopeParam | DecisionParam;
 export interface BoundScope {
   readonly tenantId: string;
   readonly businessId: string;
-  readonly locations: readonly string[];
+  readonly units: readonly string[];
 }
 
 /** One bound value: an ID (`bigint`), the list of location IDs (`bigint[]`), or a decision value. */
@@ -75,7 +75,7 @@ export function bindScope(params: readonly (string | DecisionParam)[] | undefine
       continue;
     }
     const value =
-      name === 'sp_tenant' ? scope.tenantId : name === 'sp_business' ? scope.businessId : name === 'sp_locations' ? scope.locations : undefined;
+      name === 'sp_tenant' ? scope.tenantId : name === 'sp_business' ? scope.businessId : name === 'sp_units' ? scope.units : undefined;
     if (value === undefined) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'a parameter that is not part of the scope' });
     if (typeof value === 'string' ? !ID_PATTERN.test(value) : !idsWellFormed(value)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
     out.push({ name, type: typeof value === 'string' ? 'bigint' : 'bigint[]', value });
@@ -85,14 +85,14 @@ export function bindScope(params: readonly (string | DecisionParam)[] | undefine
 
 /** Whether the scope's tenant, business and every location are IDs (ID_PATTERN). */
 export function scopeIdsWellFormed(scope: BoundScope): boolean {
-  return ID_PATTERN.test(scope.tenantId) && ID_PATTERN.test(scope.businessId) && idsWellFormed(scope.locations);
+  return ID_PATTERN.test(scope.tenantId) && ID_PATTERN.test(scope.businessId) && idsWellFormed(scope.units);
 }
 
 /**
  * SHA-256 (hex) of the location IDs joined by commas, for the audit trail: the SQL it records names
  * the list only by placeholder. Cached per frozen list (a scope is reused until the directory changes).
  */
-export function locationsDigest(list: readonly string[]): string {
+export function unitsDigest(list: readonly string[]): string {
   const hit = digests.get(list);
   if (hit) return hit;
   const digest = createHash('sha256').update(list.join(',')).digest('hex');

@@ -30,7 +30,7 @@ export interface ExecuteOptions {
    * The verified scope, for engines that enforce it a second time (PostgreSQL row-level
    * security reads it from transaction-local settings). Without it such an engine returns no rows.
    */
-  readonly scope?: { readonly tenantId: string; readonly businessId: string; readonly locations: readonly string[] };
+  readonly scope?: { readonly tenantId: string; readonly businessId: string; readonly units: readonly string[] };
   /**
    * The parameters the text asks for, in placeholder order (Sandbox.bindings): scope values, whose
    * values come from `scope` and nowhere else, and the decision's values, typed, from the sandbox

@@ -11,12 +11,12 @@ const row = (admin: string, location: string | null, over: Record<string, unknow
 describe('the directory, one set of rules for every engine', () => {
   it('groups grants per admin, unique and in numeric order (not text order)', () => {
     const d = buildDirectory([row('7042', '628010'), row('7042', '628002'), row('7042', '628010'), row('7042', '99')]);
-    expect(d.admins.get('7042')?.locations).toEqual(['99', '628002', '628010']);
-    expect(Object.isFrozen(d.admins.get('7042')?.locations)).toBe(true);
+    expect(d.admins.get('7042')?.units).toEqual(['99', '628002', '628010']);
+    expect(Object.isFrozen(d.admins.get('7042')?.units)).toBe(true);
   });
 
   it('keeps an admin without a grant of its own business, with no locations', () => {
-    expect(buildDirectory([row('7001', null)]).admins.get('7001')).toMatchObject({ adminId: '7001', locations: [] });
+    expect(buildDirectory([row('7001', null)]).admins.get('7001')).toMatchObject({ adminId: '7001', units: [] });
   });
 
   it('reads active from a boolean or the text true, and nothing else', () => {

@@ -46,7 +46,7 @@ const SQL_WORDS = new Set(['all', 'and', 'as', 'by', 'case', 'cast', 'check', 'c
 
 /** The directory from the rows of {@link directorySql}. Throws on an admin listed twice with different attributes. */
 export function buildDirectory(rows: readonly DirectoryRow[], loadedAt = new Date()): Directory {
-  const byAdmin = new Map<string, { admin: Omit<DirectoryAdmin, 'locations'>; locations: Set<string> }>();
+  const byAdmin = new Map<string, { admin: Omit<DirectoryAdmin, 'units'>; units: Set<string> }>();
   for (const r of rows) {
     const admin = {
       adminId: String(r['admin_id']),
@@ -57,13 +57,13 @@ export function buildDirectory(rows: readonly DirectoryRow[], loadedAt = new Dat
     };
     const seen = byAdmin.get(admin.adminId);
     if (seen && JSON.stringify(seen.admin) !== JSON.stringify(admin)) throw new Error(`admin ${admin.adminId} appears twice in the directory`);
-    const entry = seen ?? { admin, locations: new Set<string>() };
-    if (r['unit_id'] !== null && r['unit_id'] !== undefined) entry.locations.add(String(r['unit_id']));
+    const entry = seen ?? { admin, units: new Set<string>() };
+    if (r['unit_id'] !== null && r['unit_id'] !== undefined) entry.units.add(String(r['unit_id']));
     byAdmin.set(admin.adminId, entry);
   }
   const admins = new Map<string, DirectoryAdmin>();
-  for (const [id, { admin, locations }] of byAdmin) {
-    admins.set(id, Object.freeze({ ...admin, locations: Object.freeze([...locations].sort(numerically)) }));
+  for (const [id, { admin, units }] of byAdmin) {
+    admins.set(id, Object.freeze({ ...admin, units: Object.freeze([...units].sort(numerically)) }));
   }
   return Object.freeze({ admins, loadedAt });
 }

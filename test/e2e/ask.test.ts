@@ -327,7 +327,7 @@ describe('audit', () => {
       scope: { locations: 2, tables: ['daily_sales', 'item_sales', 'locations', 'menu_items'] },
     });
     // The scope is bound, not written: the audited text names the location list by its placeholder.
-    expect(e.sql).toContain('list_contains($sp_locations, "location_id")');
+    expect(e.sql).toContain('list_contains($sp_units, "location_id")');
     expect(e.sql).not.toMatch(/628017|628123/);
     // ...and the audit says which list was bound: the SHA-256 of the IDs joined by commas.
     expect(e.scope?.locationsDigest).toBe(createHash('sha256').update('628017,628123').digest('hex'));

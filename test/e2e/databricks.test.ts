@@ -60,21 +60,21 @@ describe('the scenario through @databricks/sql', () => {
     const first = fake.statements.find((x) => x.sql.includes('SELECT SUM('));
     const catalog = basename(inject('demoDb'), '.duckdb');
     expect(first!.sql).toBe(
-      `WITH daily_sales AS (SELECT location_id, business_date, net_sales_amount, order_count, guest_count FROM \`${catalog}\`.\`main\`.\`fact_daily_sales\` WHERE tenant_id = :sp_tenant AND business_id = :sp_business AND array_contains(from_json(:sp_locations, 'ARRAY<BIGINT>'), location_id)),\n` +
-        `     item_sales AS (SELECT location_id, business_date, item_id, quantity, net_amount FROM \`${catalog}\`.\`main\`.\`fact_item_sales\` WHERE tenant_id = :sp_tenant AND business_id = :sp_business AND array_contains(from_json(:sp_locations, 'ARRAY<BIGINT>'), location_id)),\n` +
-        `     locations AS (SELECT location_id, name, city, state, opened_on FROM \`${catalog}\`.\`main\`.\`dim_locations\` WHERE tenant_id = :sp_tenant AND business_id = :sp_business AND array_contains(from_json(:sp_locations, 'ARRAY<BIGINT>'), location_id)),\n` +
+      `WITH daily_sales AS (SELECT location_id, business_date, net_sales_amount, order_count, guest_count FROM \`${catalog}\`.\`main\`.\`fact_daily_sales\` WHERE tenant_id = :sp_tenant AND business_id = :sp_business AND array_contains(from_json(:sp_units, 'ARRAY<BIGINT>'), location_id)),\n` +
+        `     item_sales AS (SELECT location_id, business_date, item_id, quantity, net_amount FROM \`${catalog}\`.\`main\`.\`fact_item_sales\` WHERE tenant_id = :sp_tenant AND business_id = :sp_business AND array_contains(from_json(:sp_units, 'ARRAY<BIGINT>'), location_id)),\n` +
+        `     locations AS (SELECT location_id, name, city, state, opened_on FROM \`${catalog}\`.\`main\`.\`dim_locations\` WHERE tenant_id = :sp_tenant AND business_id = :sp_business AND array_contains(from_json(:sp_units, 'ARRAY<BIGINT>'), location_id)),\n` +
         `     menu_items AS (SELECT item_id, name, category, price FROM \`${catalog}\`.\`main\`.\`dim_menu_items\` WHERE tenant_id = :sp_tenant AND business_id = :sp_business)\n` +
         "SELECT SUM(`m`.net_sales_amount) AS `net_sales_amount` FROM `daily_sales` AS `m` WHERE `m`.business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'",
     );
     expect(first!.parameters).toEqual([
       { name: 'sp_tenant', value: '12', type: 'BIGINT' },
       { name: 'sp_business', value: '628', type: 'BIGINT' },
-      { name: 'sp_locations', value: '[628017,628123]', type: 'STRING' },
+      { name: 'sp_units', value: '[628017,628123]', type: 'STRING' },
     ]);
     // The brand manager's 200 locations are one bound value too (the role shows more columns, so its text differs by those).
     const second = fake.statements.filter((x) => x.sql.includes('SELECT SUM(')).at(-1)!;
     expect(second.sql.length).toBeLessThan(first!.sql.length + 100);
-    expect(second.parameters.at(-1)).toMatchObject({ name: 'sp_locations', type: 'STRING' });
+    expect(second.parameters.at(-1)).toMatchObject({ name: 'sp_units', type: 'STRING' });
     expect(JSON.parse(second.parameters.at(-1)!.value!)).toHaveLength(200);
     // No ID is spliced into any statement's text, and every raw table sits inside a sandbox CTE.
     for (const s of fake.statements.filter((x) => x.sql.startsWith('WITH'))) {
@@ -102,7 +102,7 @@ describe('the stricter guard on Databricks (no local Databricks parser)', () => 
     ['information_schema', 'SELECT * FROM information_schema.tables', 'SP_ERR_GUARD_QUALIFIED_NAME'],
     ['system.* tables', 'SELECT * FROM system.access.audit', 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['double-quoted identifier (a string in Databricks)', 'SELECT "name" FROM locations', 'SP_ERR_GUARD_BAD_CHARACTER'],
-    ['parameter marker', 'SELECT * FROM daily_sales WHERE array_contains(from_json(:sp_locations, \'ARRAY<BIGINT>\'), location_id)', 'SP_ERR_GUARD_BAD_CHARACTER'],
+    ['parameter marker', 'SELECT * FROM daily_sales WHERE array_contains(from_json(:sp_units, \'ARRAY<BIGINT>\'), location_id)', 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['variable substitution', 'SELECT * FROM daily_sales WHERE location_id = ${loc}', 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['backslash', "SELECT 'a\\' AS x", 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['raw table', 'SELECT * FROM fact_daily_sales', 'SP_ERR_GUARD_UNKNOWN_RELATION'],

@@ -90,7 +90,7 @@ describe('well-rated examples reach only the model of the admin who asked, scrub
 });
 
 describe('the example store', () => {
-  const scope = { tenantId: '12', businessId: '628', adminId: '7042', locations: ['1', '2'] } as unknown as Scope;
+  const scope = { tenantId: '12', businessId: '628', adminId: '7042', units: ['1', '2'] } as unknown as Scope;
   const rated = async (store: FeedbackStore, requestId: string, question: string, sql = 'SELECT 1') => {
     store.remember(requestId, '12/628/7042', scope, question, sql);
     await store.rate('12/628/7042', { tenantId: '12', businessId: '628', adminId: '7042', requestId, rating: 'up' });
@@ -109,7 +109,7 @@ describe('the example store', () => {
     const store = new FeedbackStore(join(tmp, 'retention.jsonl'), 100, 100, 30, () => now);
     await rated(store, randomUUID(), 'sales last week');
     expect(store.examplesFor('12/628/7042', scope)).toHaveLength(1);
-    expect(store.examplesFor('12/628/7042', { ...scope, locations: ['1'] } as unknown as Scope)).toHaveLength(0);
+    expect(store.examplesFor('12/628/7042', { ...scope, units: ['1'] } as unknown as Scope)).toHaveLength(0);
     now += 31 * 86_400_000;
     expect(store.examplesFor('12/628/7042', scope)).toHaveLength(0);
   });

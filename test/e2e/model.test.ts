@@ -93,7 +93,7 @@ describe('Bedrock Converse through the real BedrockRuntimeClient', () => {
     for (const a of dir.admins.values()) {
       ids.add(a.adminId);
       ids.add(a.businessId);
-      for (const l of a.locations) ids.add(l);
+      for (const l of a.units) ids.add(l);
     }
     expect(fake.requests.length).toBeGreaterThanOrEqual(12);
     for (const r of fake.requests) {

@@ -37,7 +37,7 @@ if (!up && process.env['CI'] !== 'true') {
   console.warn("SKIPPED PostgreSQL tests: nothing listens on 127.0.0.1:5432. Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start");
 }
 
-const SCOPE_7042 = { tenantId: '12', businessId: '628', locations: ['628017', '628123'] };
+const SCOPE_7042 = { tenantId: '12', businessId: '628', units: ['628017', '628123'] };
 /**
  * Generated candidates per filtered or masked persona on PostgreSQL: fewer than on DuckDB (each one
  * materialises the persona's sandbox under row-level security), the same fixed seeds; deep mode and
@@ -51,7 +51,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
   let raw: EngineConnector;
 
   beforeAll(async () => {
-    urls = await loadPostgres(inject('demoDb'), ADMIN_URL);
+    urls = await loadPostgres(inject('demoDb'), ADMIN_URL, DEMO_REGISTRY);
     svc = await startTestService({}, { warehouse: { engine: 'postgres', postgres: { url: urls.readerUrl, directoryUrl: urls.directoryUrl, poolSize: 2 } } });
     raw = await openPostgres({ url: urls.readerUrl, directoryUrl: urls.directoryUrl, poolSize: 1 });
   }, 120_000);
@@ -121,7 +121,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
 
     it('enforces the grant, not the policy\'s finer filters: those are the sandbox\'s alone (README: the second wall)', async () => {
       // 7101 is granted all 200 stores and narrowed to IL and WI by a location filter in the sandbox.
-      const all = await raw.execute('SELECT COUNT(*) FROM warehouse.dim_locations', { timeoutMs: 5_000, rowCap: 10, scope: { tenantId: '12', businessId: '628', locations: svc.services.deps.directory().admins.get('7101')!.locations } });
+      const all = await raw.execute('SELECT COUNT(*) FROM warehouse.dim_locations', { timeoutMs: 5_000, rowCap: 10, scope: { tenantId: '12', businessId: '628', units: svc.services.deps.directory().admins.get('7101')!.units } });
       expect(all.rows).toEqual([['200']]);
     });
 
@@ -146,7 +146,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
     });
 
     it('cannot widen its own scope with set_config()', async () => {
-      await expect(run("SELECT set_config('splitplane.locations', '544001', true)", SCOPE_7042)).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
+      await expect(run("SELECT set_config('splitplane.units', '544001', true)", SCOPE_7042)).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
     });
 
     it('leaves nothing on a pooled connection for the next request', async () => {
@@ -175,7 +175,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
     });
 
     it('stops a runaway query with statement_timeout', async () => {
-      await expect(raw.execute('SELECT COUNT(*) FROM warehouse.fact_daily_sales a, warehouse.fact_daily_sales b, warehouse.fact_daily_sales c', { timeoutMs: 300, rowCap: 1, scope: { ...SCOPE_7042, locations: [...SCOPE_7042.locations] } })).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_TIMEOUT' });
+      await expect(raw.execute('SELECT COUNT(*) FROM warehouse.fact_daily_sales a, warehouse.fact_daily_sales b, warehouse.fact_daily_sales c', { timeoutMs: 300, rowCap: 1, scope: { ...SCOPE_7042, units: [...SCOPE_7042.units] } })).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_TIMEOUT' });
     });
   });
 

@@ -115,7 +115,7 @@ describe('nothing the engine binds behind the guard', () => {
     let conn: WarehouseConnector;
     const sandbox = () =>
       buildSandbox(
-        { tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', locations: ['628017'], tables: { daily_sales: ['location_id', 'business_date', 'guest_count'] } },
+        { tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', units: ['628017'], tables: { daily_sales: ['location_id', 'business_date', 'guest_count'] } },
         conn.dialect,
         DEMO_REGISTRY,
       );
@@ -152,7 +152,7 @@ describe('nothing the engine binds behind the guard', () => {
     let cteSql = '';
     let bindings: readonly SandboxParam[] = [];
     const scope = {
-      tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', locations: ['628017', '628123'],
+      tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', units: ['628017', '628123'],
       tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount'], locations: ['location_id', 'name', 'city'] },
     };
     beforeAll(async () => {
@@ -225,7 +225,7 @@ describe('nothing the engine binds behind the guard', () => {
     });
 
     it('one text for every scope of the same shape: another owner of two stores gets their own rows from the same text', async () => {
-      const other = { ...scope, locations: ['628001', '628002', '628003'] };
+      const other = { ...scope, units: ['628001', '628002', '628003'] };
       const same = buildSandbox(other, conn.dialect, DEMO_REGISTRY);
       expect(same.cteSql).toBe(cteSql);
       const got = await conn.execute(`WITH ${cteSql}\nSELECT location_id FROM locations ORDER BY 1`, { timeoutMs: 5000, rowCap: 10, scope: other, bindings });

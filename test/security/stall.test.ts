@@ -26,7 +26,7 @@ import { ask, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, startTestService, type TestSe
  */
 const UNSTOPPABLE = `SELECT repeat('a', 3000000) LIKE '%${'_a%'.repeat(12)}b' AS x`;
 const ORDINARY = 'SELECT COUNT(*) AS n FROM main.fact_daily_sales';
-const scopeOf = (tenantId: string) => ({ tenantId, businessId: '1', locations: [] });
+const scopeOf = (tenantId: string) => ({ tenantId, businessId: '1', units: [] });
 
 /** Resolves with the order in which the named promises settled. */
 function settleOrder(entries: Record<string, Promise<unknown>>): Promise<string[]> {

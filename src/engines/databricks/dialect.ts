@@ -2,7 +2,7 @@
  * The Databricks SQL dialect. Raw tables are three-part names
  * `catalog`.`schema`.`table`, only ever inside the sandbox CTEs; every ID the
  * sandbox builder renders is a named parameter (:sp_tenant, :sp_business,
- * :sp_locations, the last a JSON array as text, since the client binds no
+ * :sp_units, the last a JSON array as text, since the client binds no
  * arrays). There is no Databricks parser to cross-check with locally, so
  * candidates are held to a stricter text: no backticks, no double quotes
  * (Databricks reads "x" as a string), no `$` (variable substitution), no `:`

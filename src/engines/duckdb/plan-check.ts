@@ -166,7 +166,7 @@ export function duckdbPlanPolicy(registry: TableRegistry | undefined): PlanPolic
   return Object.freeze({
     functions: Object.freeze([...ALLOWED_FUNCTIONS, ...DUCKDB_OPERATOR_FUNCTIONS, ...BINDER_SPELLINGS]),
     windows: Object.freeze([...ALLOWED_FUNCTIONS].filter((f) => f in WINDOW_KINDS).map((f) => WINDOW_KINDS[f]!)),
-    // duckdbDialect.inBoundList: `list_contains($sp_locations, "<unit column>")`, and the mask functions of
+    // duckdbDialect.inBoundList: `list_contains($sp_units, "<unit column>")`, and the mask functions of
     // sandbox/refine.ts; never callable by a candidate.
     sandboxFunctions: Object.freeze(['list_contains', ...SANDBOX_MASK_FUNCTIONS]),
     sandboxTables: Object.freeze(

@@ -27,8 +27,9 @@ export interface PostgresOptions {
   readonly poolSize: number;
 }
 
-/** The names of the transaction-local settings the RLS policies read. */
-export const SCOPE_SETTINGS = { tenant: 'splitplane.tenant_id', business: 'splitplane.business_id', locations: 'splitplane.locations' } as const;
+import { SCOPE_SETTINGS } from './settings.js';
+
+export { SCOPE_SETTINGS };
 
 export async function openPostgres(opts: PostgresOptions): Promise<EngineConnector> {
   const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, types: KEEP_DATES });
@@ -68,7 +69,7 @@ class PostgresConnector implements EngineConnector {
         if (!scopeIdsWellFormed(opts.scope)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
         await client.query(`SET LOCAL ${SCOPE_SETTINGS.tenant} = '${opts.scope.tenantId}'`);
         await client.query(`SET LOCAL ${SCOPE_SETTINGS.business} = '${opts.scope.businessId}'`);
-        await client.query(`SET LOCAL ${SCOPE_SETTINGS.locations} = '${opts.scope.locations.join(',')}'`);
+        await client.query(`SET LOCAL ${SCOPE_SETTINGS.units} = '${opts.scope.units.join(',')}'`);
       }
       // A cursor reads at most cap + 1 rows, whatever the SQL would return.
       await client.query(`DECLARE splitplane_rows NO SCROLL CURSOR FOR ${sql}`, values);

@@ -11,7 +11,7 @@ export const postgresDialect: Dialect = Object.freeze({
   displayName: 'PostgreSQL',
   rawTable: (name: string): string => `"warehouse".${standardDialect.quoteIdent(name)}`,
   // Positional parameters (the pg client binds by position); the location list is one bigint[].
-  scopeParam: (name: string, position: number) => (name === 'sp_locations' ? `$${position}::bigint[]` : `$${position}::bigint`),
+  scopeParam: (name: string, position: number) => (name === 'sp_units' ? `$${position}::bigint[]` : `$${position}::bigint`),
   inBoundList: (column: string, list: string) => `${column} = ANY(${list})`,
   refine: Object.freeze({
     valueParam: (_name: string, position: number, type: ValueType) => `$${position}::${PG_TYPES[type]}`,

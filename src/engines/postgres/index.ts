@@ -1,6 +1,7 @@
 /** PostgreSQL, with row-level security as a second wall. */
 import { z } from 'zod';
 import { defineEngine } from '../engine.js';
+import { rlsStatements } from './rls.js';
 
 const url = z.string().regex(/^postgres(ql)?:\/\//);
 
@@ -17,4 +18,5 @@ export const postgres = defineEngine({
     .strict()
     .prefault({}),
   open: async (section) => (await import('./connector.js')).openPostgres(section),
+  secondWall: rlsStatements,
 });

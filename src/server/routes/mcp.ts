@@ -34,7 +34,7 @@ import { registeredIdentity, verifiedIdentity, verifyCaller, type Caller, type I
 import type { Metrics } from '../../observability/metrics.js';
 import { runAsk, type PipelineDeps } from '../../pipeline.js';
 import { describeCause } from '../../pipeline/checks.js';
-import { guardExecute, locationsInScope, scopeAndSandbox } from '../../pipeline/sql.js';
+import { guardExecute, unitsInScope, scopeAndSandbox } from '../../pipeline/sql.js';
 import { describeSandbox } from '../../sandbox/sandbox.js';
 import { publicMetrics } from '../../semantic/catalog.js';
 import type { AddressFailures, LimitCheck } from '../rate-limit.js';
@@ -177,7 +177,7 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
             rows: rows.rows,
             ...(rows.truncated ? { truncated: true } : {}),
             sql: guarded.candidate,
-            scope: { businessId: scope.businessId, locations: await locationsInScope(scope, sandbox, deps, signal), tables: sandbox.tables.map((t) => t.name) },
+            scope: { businessId: scope.businessId, locations: await unitsInScope(scope, sandbox, deps, signal), tables: sandbox.tables.map((t) => t.name) },
           };
         }),
       );
