@@ -123,8 +123,8 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   const ran = await generateGuardExecute(generator, input, { sandbox, scope, deps, trace, signal, repairable: intent.kind !== 'query' });
 
   // the answer, from the rows
-  const locations = await unitsInScope(scope, sandbox, deps, signal);
-  const result = await answered(understood, intent, { ...ran, coverageNote }, { requestId, conversationId: conversation.id, scope, sandbox, locations, deps, trace, signal });
+  const units = await unitsInScope(scope, sandbox, deps, signal);
+  const result = await answered(understood, intent, { ...ran, coverageNote }, { requestId, conversationId: conversation.id, scope, sandbox, units, deps, trace, signal });
   const members = intent.kind === 'query' ? rankedMembers(intent.query, ran.rows, deps.catalog) : undefined;
   deps.conversations.record(conversation, {
     question: understood,

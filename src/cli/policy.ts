@@ -69,14 +69,14 @@ export async function policyExplain(config: Config, ids: { tenantId: string; bus
     const raw = policy.rawDecision(identity);
     let scope: Scope;
     let sandbox: Sandbox;
-    let locations: number;
+    let inSandbox: number;
     try {
       scope = await policy.decide(identity);
       sandbox = buildSandbox(scope, connector.dialect, registry);
       // The sandbox as the engine reads it (the guard's own check), and how many grant units it holds.
       const table = sandbox.tables.find((t) => t.columns.some((c) => c.name === unit.key))?.name;
       const counted = table ? await guardCandidate(`SELECT COUNT(DISTINCT ${unit.key}) AS n FROM ${table === unit.table || !sandbox.names.has(unit.table) ? table : unit.table}`, { sandbox, engine: connector.check }) : undefined;
-      locations = counted ? Number((await connector.execute(counted.sql, { timeoutMs: 30_000, rowCap: 1, scope, bindings: sandbox.bindings })).rows[0]?.[0] ?? 0) : 0;
+      inSandbox = counted ? Number((await connector.execute(counted.sql, { timeoutMs: 30_000, rowCap: 1, scope, bindings: sandbox.bindings })).rows[0]?.[0] ?? 0) : 0;
     } catch (err) {
       const e = asSplitplaneError(err);
       if (json) out(JSON.stringify({ decision: raw, refused: { code: e.code, detail: e.message } }, null, 2));
@@ -87,12 +87,12 @@ export async function policyExplain(config: Config, ids: { tenantId: string; bus
       return 1;
     }
     if (json) {
-      out(JSON.stringify({ decision: raw, scope: { ...scope, locations: scope.units.length, masks: redactKeys(scope) }, locationsInSandbox: locations, sandbox: { cteSql: sandbox.cteSql, parameters: describeParams(scope, sandbox, connector).map((l) => l.trim()) } }, null, 2));
+      out(JSON.stringify({ decision: raw, scope: { ...withoutUnits(scope), [unit.plural]: scope.units.length, masks: redactKeys(scope) }, [`${unit.plural}InSandbox`]: inSandbox, sandbox: { cteSql: sandbox.cteSql, parameters: describeParams(scope, sandbox, connector).map((l) => l.trim()) } }, null, 2));
       return 0;
     }
     out(`decision (as the policy returned it):\n${JSON.stringify(raw, null, 2)}`);
     out(`\nscope of tenant ${scope.tenantId}, business ${scope.businessId}, admin ${scope.adminId} (role ${scope.role}):`);
-    out(`  ${unit.plural}: ${scope.units.length} granted${scope.unitFilters?.length ? `; kept by ${scope.unitFilters.map(describeFilter).join(' and ')}` : ''}; ${locations} in the sandbox`);
+    out(`  ${unit.plural}: ${scope.units.length} granted${scope.unitFilters?.length ? `; kept by ${scope.unitFilters.map(describeFilter).join(' and ')}` : ''}; ${inSandbox} in the sandbox`);
     for (const t of sandbox.tables) {
       out(`  ${t.name}: ${t.columns.map((c) => (scope.masks?.[t.name]?.[c.name] ? `${c.name} [masked: ${scope.masks[t.name]![c.name]!.kind}]` : c.name)).join(', ')}`);
       for (const f of scope.filters?.[t.name] ?? []) out(`    rows where ${describeFilter(f)}`);
@@ -103,6 +103,12 @@ export async function policyExplain(config: Config, ids: { tenantId: string; bus
   } finally {
     await close();
   }
+}
+
+/** The scope without its list of granted IDs (the count is shown under the grant unit's plural). */
+function withoutUnits(scope: Scope): Omit<Scope, 'units'> {
+  const { units: _units, ...rest } = scope;
+  return rest;
 }
 
 function redactKeys(scope: Scope): unknown {

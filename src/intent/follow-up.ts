@@ -96,6 +96,12 @@ const DROPS = /\b(?:all|every|any|everywhere|overall|unfiltered)\b|\bboth (?:of 
 /** Words that drop every filter, with nothing named. */
 const DROPS_ALL = /\b(?:everywhere|overall|unfiltered)\b|\b(?:drop|remove|clear) (?:the |that |all |any )?(?:filters?|conditions?)\b|\b(?:no|without (?:the|any)) filters?\b/i;
 
+/** A breakdown to name as an example: a dimension that groups the grant unit's rows ("city"), else any attribute. */
+function breakdownExample(catalog: Catalog): string {
+  const attrs = catalog.dimensions.filter((d) => d.kind === 'attribute');
+  return (attrs.find((d) => d.kind === 'attribute' && d.members !== undefined) ?? attrs[0])?.label ?? 'month';
+}
+
 /** Does the question lean on an earlier answer ("that store", "and guests?", "top 3 of those")? */
 export function leansOnEarlier(question: string, catalog: Catalog): boolean {
   const re = cached(catalog);
@@ -274,7 +280,7 @@ export function applyFollowUp(
   let dimensions = stated.dimensions.length ? [...stated.dimensions] : previous.dimensions.filter((d) => d !== combinedAway);
   if (SEPARATELY.test(question) && stated.dimensions.length === 0) {
     const several = [...filters].reverse().find((f) => f.op === 'in' && f.values.length > 1 && dimensionById(catalog, f.dimension)?.kind === 'attribute');
-    if (!several) return { message: 'Separately by what? Name the breakdown, for example "by city".' };
+    if (!several) return { message: `Separately by what? Name the breakdown, for example "by ${breakdownExample(catalog)}".` };
     if (!dimensions.includes(several.dimension)) dimensions = [several.dimension, ...dimensions];
     kinds.push('breakdown');
   }

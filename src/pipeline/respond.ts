@@ -18,10 +18,10 @@ export async function answered(
   question: string,
   intent: Extract<Intent, { kind: 'query' | 'freeform' }>,
   ran: { readonly guarded: GuardedSql; readonly rows: QueryResult; readonly coverageNote: string | undefined },
-  c: { readonly requestId: string; readonly conversationId: string; readonly scope: Scope; readonly sandbox: Sandbox; readonly locations: number; readonly deps: PipelineDeps; readonly trace: RequestTrace; readonly signal: AbortSignal },
+  c: { readonly requestId: string; readonly conversationId: string; readonly scope: Scope; readonly sandbox: Sandbox; readonly units: number; readonly deps: PipelineDeps; readonly trace: RequestTrace; readonly signal: AbortSignal },
 ): Promise<PipelineResult> {
   const { rows, guarded, coverageNote } = ran;
-  const n = c.locations;
+  const n = c.units;
   const interpretation: Interpretation =
     intent.kind === 'query'
       ? interpretationOf(intent.query, c.deps.catalog, n, intent.inherited)

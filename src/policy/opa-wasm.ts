@@ -163,8 +163,8 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
       const f = unitFields(this.#registry.grantUnit);
       throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `an allow decision names its ${f.list} either as the grant (${f.granted}) or as a list (${f.list})` });
     }
-    const locations = d.list ?? (this.#malformed.has(identity.adminId) ? undefined : this.#directory?.admins.get(identity.adminId)?.units);
-    if (!locations) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'no well-formed grant for this admin in the directory' });
+    const granted = d.list ?? (this.#malformed.has(identity.adminId) ? undefined : this.#directory?.admins.get(identity.adminId)?.units);
+    if (!granted) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'no well-formed grant for this admin in the directory' });
     // An allow must be about exactly this identity and name only tables and columns the sandbox can build.
     if (d.tenant_id !== identity.tenantId || d.business_id !== identity.businessId || d.admin_id !== identity.adminId) {
       throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'decision is about another identity' });
@@ -181,7 +181,7 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
       businessId: identity.businessId,
       adminId: identity.adminId,
       role: d.role,
-      units: Object.freeze(ascendingUnique(locations)),
+      units: Object.freeze(ascendingUnique(granted)),
       tables,
       ...refinementsOf(d, tables, today, this.#registry, this.#maskKey === undefined ? undefined : { secret: this.#maskKey, tenantId: identity.tenantId, businessId: identity.businessId }),
     });
