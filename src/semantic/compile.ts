@@ -65,7 +65,10 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
     join(table, what);
     return `${alias(table)}.${q(column)}`;
   };
-  const time = `${fact.alias}.${q(timeCol)}`;
+  // A timestamp's day is its date: periods, days and weekdays are read from CAST(... AS DATE), so a
+  // period that ends on a day includes that whole day (not only its midnight).
+  const stamped = catalog.schema.tables[factName]?.columns[timeCol]?.type === 'TIMESTAMP';
+  const time = stamped ? `CAST(${fact.alias}.${q(timeCol)} AS DATE)` : `${fact.alias}.${q(timeCol)}`;
   const range = (r: { from: string; to: string }): string => `${time} BETWEEN ${dialect.dateLiteral(r.from)} AND ${dialect.dateLiteral(r.to)}`;
 
   // Measures, conditional on a period when there is a comparison.
