@@ -10,6 +10,9 @@
  *   splitplane policy explain --tenant T --business B --admin A [--config FILE] [--json]
  *   splitplane policy test [--config FILE]
  *   splitplane eval FILE [--url URL] [--config FILE] [--warehouse FILE] [--report FILE] [--verbose]
+ *   splitplane init (--duckdb FILE | --postgres URL | --config FILE) [--schema S] [--tables a,b] [--out DIR] [--force]
+ *                   [--tenant-column C] [--business-column C] [--unit TABLE.COLUMN]
+ *   splitplane catalog check [--config FILE | --catalog DIR (--duckdb FILE | --postgres URL)] [--schema S]
  *
  * Exit codes: 0 answered (or done), 1 refused or denied (a clarification, an unsupported question,
  * a 4xx; a broken audit chain; a WRONG eval answer), 2 usage (a missing or bad argument: a value
@@ -151,6 +154,40 @@ function program(): Command {
     .option('--report <file>', 'where the JSON report goes', 'var/eval-report.json')
     .option('--verbose', 'print every answer, not only the ones that are not right', false)
     .action(async (file: string, o: import('./eval.js').EvalOptions) => exit(await (await import('./eval.js')).evaluate(file, o)));
+  // init and catalog check (docs/init.md): the warehouse by --duckdb, --postgres or --config (Databricks: --config only).
+  const ident = (name: string) => (v: string): string => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw new InvalidArgumentError(`${name} must be an ASCII identifier`);
+    return v;
+  };
+  cli
+    .command('init')
+    .description("write a starting catalog, policy and eval skeleton from a warehouse's information schema (every guess marked TO REVIEW)")
+    .option('--duckdb <file>', 'a DuckDB file (opened read-only)', existingFile('DuckDB'))
+    .option('--postgres <url>', 'a PostgreSQL URL', postgresUrl('--postgres'))
+    .option('--config <file>', "the warehouse of this configuration (Databricks: this way only)", configFile)
+    .option('--schema <name>', 'the schema to read (default: the engine\'s: DuckDB main, PostgreSQL warehouse)', ident('--schema'))
+    .option('--tables <list>', `only these tables, comma-separated (needed above 200 tables)`, (v) => v.split(',').map((t) => ident('--tables')(t.trim())))
+    .option('--out <dir>', 'where catalog/, policies/ and eval/ are written', '.')
+    .option('--force', 'replace a catalog already in --out', false)
+    .option('--tenant-column <name>', 'the tenant ID column (when no column looks like one)', ident('--tenant-column'))
+    .option('--business-column <name>', 'the business ID column', ident('--business-column'))
+    .option('--unit <table.column>', 'what admins are granted: a table and its key column', (v) => {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(v);
+      if (!m) throw new InvalidArgumentError('--unit is TABLE.COLUMN');
+      return { table: m[1]!, column: m[2]! };
+    })
+    .action(async (o: import('./init.js').InitCommandOptions) => exit(await (await import('./init.js')).init(o)));
+  cli
+    .command('catalog')
+    .description('the catalog (tables.yaml and metrics.yaml)')
+    .command('check')
+    .description('check every table and column of a catalog against the warehouse, and print what a model sees')
+    .option('--config <file>', 'configuration file (its catalog and warehouse)', configFile)
+    .option('--catalog <path>', 'the catalog folder (or its metrics.yaml)')
+    .option('--duckdb <file>', 'a DuckDB file (opened read-only)', existingFile('DuckDB'))
+    .option('--postgres <url>', 'a PostgreSQL URL', postgresUrl('--postgres'))
+    .option('--schema <name>', "the schema of the raw tables (default: the engine's)", ident('--schema'))
+    .action(async (o: import('./catalog.js').CatalogCheckOptions) => exit(await (await import('./catalog.js')).catalogCheck(o)));
   return cli;
 }
 
