@@ -14,7 +14,7 @@
  * model is asked to fill the query); never an answer to the rest.
  */
 import { deepFreeze } from '../util/freeze.js';
-import { dimensionById, metricById, publicMetrics, type Catalog } from '../semantic/catalog.js';
+import { dimensionById, metricById, publicMetrics, reachableTables, type Catalog } from '../semantic/catalog.js';
 import { questionFor } from '../semantic/describe.js';
 import { checkQuery, MAX_DIMENSIONS, type Comparison, type QueryFilter, type SemanticQuery, type TimeRange } from '../semantic/query.js';
 import type { ValueIndex } from '../semantic/values.js';
@@ -381,7 +381,7 @@ function stripUndefined(q: Omit<SemanticQuery, 'order'> & { order?: SemanticQuer
 /** Tables a measure's fact table reaches. */
 function reachable(catalog: Catalog, metricId: string): Set<string> {
   const table = metricById(catalog, metricId)!.table;
-  return new Set([table, ...Object.keys(catalog.tables[table]?.joins ?? {})]);
+  return new Set(reachableTables(catalog, table));
 }
 
 function dimOk(catalog: Catalog, dimensionId: string, reach: ReadonlySet<string>): boolean {

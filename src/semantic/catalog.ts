@@ -174,6 +174,53 @@ export function dimensionById(catalog: Catalog, dimensionId: string): Dimension 
   return catalog.dimensions.find((d) => d.id === dimensionId);
 }
 
+/** One step of a join path: join `table` on `key`, a column of both it and the table before it (`from`). */
+export interface JoinStep {
+  readonly from: string;
+  readonly table: string;
+  readonly key: string;
+}
+
+/** Joins may chain at most this many steps from a fact table (events -> projects -> teams is two). */
+export const MAX_JOIN_STEPS = 3;
+
+/**
+ * The shortest chain of declared joins from `from` to `to` (each table's `joins`), or undefined when
+ * there is none within MAX_JOIN_STEPS. `[]` when they are the same table.
+ */
+export function joinPath(catalog: Pick<Catalog, 'tables'>, from: string, to: string): readonly JoinStep[] | undefined {
+  if (from === to) return [];
+  let frontier: { table: string; path: JoinStep[] }[] = [{ table: from, path: [] }];
+  const seen = new Set([from]);
+  for (let depth = 0; depth < MAX_JOIN_STEPS && frontier.length; depth++) {
+    const next: { table: string; path: JoinStep[] }[] = [];
+    for (const { table, path } of frontier) {
+      for (const [target, key] of Object.entries(catalog.tables[table]?.joins ?? {})) {
+        if (seen.has(target)) continue;
+        seen.add(target);
+        const step = [...path, { from: table, table: target, key }];
+        if (target === to) return step;
+        next.push({ table: target, path: step });
+      }
+    }
+    frontier = next;
+  }
+  return undefined;
+}
+
+/** Every table a fact table reaches through its joins (itself included). */
+export function reachableTables(catalog: Pick<Catalog, 'tables'>, from: string): ReadonlySet<string> {
+  const perCatalog = reach.get(catalog) ?? new Map<string, ReadonlySet<string>>();
+  reach.set(catalog, perCatalog);
+  let hit = perCatalog.get(from);
+  if (!hit) {
+    hit = new Set(Object.keys(catalog.tables).filter((t) => joinPath(catalog, from, t) !== undefined));
+    perCatalog.set(from, hit);
+  }
+  return hit;
+}
+const reach = new WeakMap<object, Map<string, ReadonlySet<string>>>();
+
 /** The attribute dimension whose rows are `table`'s rows (it has a key on that table): "store" for the stores' table. */
 export function rowDimension(catalog: Catalog, table: string): AttributeDimension | undefined {
   return catalog.dimensions.find((d): d is AttributeDimension => d.kind === 'attribute' && d.table === table && d.key !== undefined);

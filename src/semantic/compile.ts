@@ -14,7 +14,7 @@
 import { SplitplaneError } from '../errors.js';
 import type { SandboxDescription } from '../sandbox/sandbox.js';
 import type { Dialect } from '../warehouse/connector.js';
-import { dimensionById, metricById, type Catalog, type Dimension, type Metric } from './catalog.js';
+import { dimensionById, joinPath, metricById, type Catalog, type Dimension, type Metric } from './catalog.js';
 import { renderExpr, type Expr } from './expr.js';
 import { checkQuery, WEEKDAYS, type SemanticQuery } from './query.js';
 
@@ -52,13 +52,16 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   exposed(factName, timeCol, 'the time range');
   const joins = new Map<string, string>();
   const alias = (table: string): string => (table === factName ? fact.alias : catalog.tables[table]!.alias);
+  // A dimension's table is joined through the catalog's chain of joins (events -> projects -> teams).
   const join = (table: string, what: string): void => {
     if (table === factName || joins.has(table)) return;
-    const key = fact.joins[table]!;
-    exposed(factName, key, what);
-    exposed(table, key, what);
-    const a = alias(table);
-    joins.set(table, `JOIN ${q(table)} AS ${a} ON ${a}.${q(key)} = ${fact.alias}.${q(key)}`);
+    for (const step of joinPath(catalog, factName, table)!) {
+      if (joins.has(step.table)) continue;
+      exposed(step.from, step.key, what);
+      exposed(step.table, step.key, what);
+      const a = alias(step.table);
+      joins.set(step.table, `JOIN ${q(step.table)} AS ${a} ON ${a}.${q(step.key)} = ${alias(step.from)}.${q(step.key)}`);
+    }
   };
   const col = (table: string, column: string, what: string): string => {
     exposed(table, column, what);

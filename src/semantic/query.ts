@@ -5,7 +5,7 @@
  * format and MetricFlow's (measures, dimensions with time grains, filters,
  * time range, order and limit), plus a comparison period.
  */
-import { dimensionById, metricById, type Catalog, type Metric } from './catalog.js';
+import { dimensionById, metricById, reachableTables, type Catalog, type Metric } from './catalog.js';
 import { domainWords } from './domain-words.js';
 
 /** An inclusive range of calendar dates and the words that name it. */
@@ -84,14 +84,14 @@ export function checkQuery(q: SemanticQuery, catalog: Catalog): QueryProblem | u
   if (measures.some((m) => m.table !== table)) {
     return { message: `I can't combine ${measures.map((m) => m.label).join(' and ')} in one answer; ask for them separately.` };
   }
-  const reachable = new Set([table, ...Object.keys(catalog.tables[table]?.joins ?? {})]);
+  const reachable = reachableTables(catalog, table);
   if (q.dimensions.length > MAX_DIMENSIONS) return { message: `I can break an answer down by at most ${MAX_DIMENSIONS} things at once.` };
   if (new Set(q.dimensions).size !== q.dimensions.length) return { message: 'The same breakdown is named twice.' };
   for (const id of [...q.dimensions, ...q.filters.map((f) => f.dimension)]) {
     const d = dimensionById(catalog, id);
     if (!d) return { message: `"${id}" is not something I can break down or filter by.` };
     if (d.kind !== 'time' && !reachable.has(d.table)) {
-      const suggest = catalog.metrics.filter((m) => !m.internal && (m.table === d.table || catalog.tables[m.table]?.joins[d.table] !== undefined)).map((m) => m.id);
+      const suggest = catalog.metrics.filter((m) => !m.internal && reachableTables(catalog, m.table).has(d.table)).map((m) => m.id);
       return { message: `${cap(measures[0]!.label)} can't be broken down or filtered by ${d.label}.`, suggest };
     }
   }

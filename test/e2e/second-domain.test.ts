@@ -337,10 +337,14 @@ describe('decisions speak the grant unit’s names (policy explain)', () => {
 });
 
 describe('what the catalog format and the compiler do (and do not yet) support, documented so a change is noticed', () => {
-  it('a dimension two joins away (events -> projects -> teams) is refused with a clarification, not a wrong number', async () => {
-    const res = await ask(LEAD, 'active users by department last month');
-    expect(res.body['status']).toBe('clarification');
-    expect(String(res.body['answer'] ?? res.body['message'] ?? JSON.stringify(res.body))).toContain("can't be broken down or filtered by department");
+  it('a dimension two joins away (events -> projects -> teams) is reached through the chain of joins', async () => {
+    const res = await ask(ADMIN, 'active users by department last month');
+    const want = await goldRows(`SELECT t.department, COUNT(DISTINCT e.user_id) AS v FROM ${scoped('evt_log', 'e', ADMIN)}
+      JOIN prj_master p ON p.project_id = e.project_id JOIN tm_roster t ON t.team_id = p.team_id
+      WHERE CAST(e.occurred_at AS DATE) ${LAST_MONTH} GROUP BY t.department ORDER BY v DESC, t.department`);
+    expect(want.length).toBeGreaterThan(1);
+    const got = (res.body['rows'] as Cell[][]).map((r) => [r.at(-2), r.at(-1)]);
+    expect([...got].sort((x, y) => String(x[0]).localeCompare(String(y[0])))).toEqual([...want].sort((x, y) => String(x[0]).localeCompare(String(y[0]))));
   });
 
   // Was a known gap (a TIMESTAMP time column compared with BETWEEN two dates lost the last day's
