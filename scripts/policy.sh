@@ -2,7 +2,7 @@
 # Policy tooling. The opa CLI version is pinned here; install it with
 #   go install github.com/open-policy-agent/opa@${OPA_VERSION}
 #   scripts/policy.sh build   compile policies/splitplane.rego to policies/build/policy.wasm
-#   scripts/policy.sh test    run the Rego unit tests (opa test)
+#   scripts/policy.sh test [DIR]   run the Rego unit tests (opa test) of policies/, or of DIR
 #   scripts/policy.sh check   run the tests and fail if the committed wasm is stale
 #   scripts/policy.sh check-or-skip   as check, but outside CI skip (with a message) when opa is missing
 set -euo pipefail
@@ -42,7 +42,7 @@ case "${1:-}" in
     echo "wrote policies/build/policy.wasm ($(sha256sum policies/build/policy.wasm | cut -c1-16)...)"
     ;;
   test)
-    "$OPA" test -v policies/
+    "$OPA" test -v "${2:-policies/}"
     ;;
   check)
     "$OPA" test policies/

@@ -124,7 +124,7 @@ function redactKeys(scope: Scope): unknown {
 export async function policyTest(config: Config, projectRoot: string, out: Out): Promise<number> {
   const script = join(projectRoot, 'scripts/policy.sh');
   if (existsSync(script)) {
-    const r = spawnSync('bash', [script, 'test'], { encoding: 'utf8' });
+    const r = spawnSync('bash', [script, 'test', config.policy.source], { encoding: 'utf8' });
     out((r.stdout + r.stderr).trim().split('\n').slice(-1)[0] ?? '');
     if (r.status === 3) {
       out('opa is not installed: see scripts/policy.sh for the pinned version');

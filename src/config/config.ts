@@ -79,7 +79,11 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
     policy: z
-      .object({ wasmPath: z.string().min(1).default('policies/build/policy.wasm') })
+      .object({
+        wasmPath: z.string().min(1).default('policies/build/policy.wasm'),
+        /** The folder of the Rego policy and its tests (`splitplane policy test` runs opa test on it). */
+        source: z.string().min(1).default('policies'),
+      })
       .strict()
       .prefault({}),
     catalog: z.object({ path: z.string().min(1).default('catalog/metrics.yaml') }).strict().prefault({}),
@@ -215,7 +219,7 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
       ? { ...c.signing, credentialsFile: resolve(c.signing.credentialsFile) }
       : c.signing,
     warehouse: withResolvedEnginePaths(c.warehouse, resolve),
-    policy: { wasmPath: resolve(c.policy.wasmPath) },
+    policy: { wasmPath: resolve(c.policy.wasmPath), source: resolve(c.policy.source) },
     catalog: { path: resolve(c.catalog.path) },
     audit: { ...c.audit, file: resolve(c.audit.file) },
     feedback: { file: resolve(c.feedback.file), exampleRetentionDays: c.feedback.exampleRetentionDays },

@@ -74,15 +74,16 @@ export interface Draft {
   readonly followUp: boolean;
 }
 
-/** Words that introduce an ID: the fixed parts of an identity, and the grant unit's words from the catalog. */
-const IDENTITY_KIND: Readonly<Record<string, Reference['kind']>> = { tenant: 'tenant', business: 'business', company: 'business', admin: 'admin', user: 'admin' };
+/** Words that introduce an ID: the catalog's words for the parts of an identity, and for the grant unit. */
 const referenceKinds = new WeakMap<Catalog, { readonly kind: Readonly<Record<string, Reference['kind']>>; readonly re: RegExp }>();
 function referenceKind(catalog: Catalog): { readonly kind: Readonly<Record<string, Reference['kind']>>; readonly re: RegExp } {
   let hit = referenceKinds.get(catalog);
   if (!hit) {
-    const kind: Record<string, Reference['kind']> = { ...IDENTITY_KIND };
+    const kind: Record<string, Reference['kind']> = {};
+    const { identity } = catalog.wording;
+    for (const [part, words] of [['tenant', identity.tenant], ['business', identity.business], ['admin', identity.admin]] as const) for (const w of words) kind[w] ??= part;
     for (const w of domainWords(catalog).unitWords) kind[w] ??= catalog.schema.grantUnit.name;
-    hit = { kind, re: rx(`(${Object.keys(kind).join('|')})s?(?: (?:id|number|no|num|nr|code))?(?: #)? (#?\\d{1,18})`) };
+    hit = { kind, re: rx(`(${Object.keys(kind).map(escapeRegExp).join('|')})s?(?: (?:id|number|no|num|nr|code))?(?: #)? (#?\\d{1,18})`) };
     referenceKinds.set(catalog, hit);
   }
   return hit;

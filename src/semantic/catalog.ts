@@ -93,6 +93,11 @@ const CatalogSchema = z
         covers: z.string().min(1).max(400).optional(),
         /** "stores, cities or items": what a person names in a question (ask-backs). */
         values: z.string().min(1).max(80).optional(),
+        /** Words that introduce an ID of the caller's tenant, business or admin ("business 544"): denied when it is not the caller's. */
+        identity: z
+          .object({ tenant: z.array(phrase).min(1).default(['tenant']), business: z.array(phrase).min(1).default(['business', 'company']), admin: z.array(phrase).min(1).default(['admin', 'user']) })
+          .strict()
+          .prefault({}),
         /** Worked examples for the SQL prompt: a question and its SQL over the logical tables. */
         examples: z.array(z.object({ question: z.string().min(1).max(200), sql: z.string().min(1).max(1_000) }).strict()).max(5).default([]),
       })
@@ -155,6 +160,7 @@ export interface Wording {
   readonly business: string;
   readonly covers?: string | undefined;
   readonly values?: string | undefined;
+  readonly identity: { readonly tenant: readonly string[]; readonly business: readonly string[]; readonly admin: readonly string[] };
   readonly examples: readonly { readonly question: string; readonly sql: string }[];
 }
 
