@@ -27,7 +27,8 @@ import { openPostgres } from '../../src/engines/postgres/connector.js';
 import { ask, BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, startTestService, portOpen, type TestService } from '../support/harness.js';
 import { sandboxProbe } from '../../src/sandbox/statement.js';
 import { agentCorpusSuite } from '../security/agent-corpus.js';
-import { CASES_PER_PERSONA, checkPersona, DEEP, seedFor } from '../security/differential.js';
+import { CASES_PER_PERSONA, checkPersona, DEEP, domainCandidates, seedFor } from '../security/differential.js';
+import { RESTAURANT } from '../support/domains.js';
 import { buildPhysicalSandbox, buildPostgresPhysicalSandbox, normalise, PERSONAS } from '../security/physical-sandbox.js';
 import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
@@ -295,7 +296,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
         try {
           const started = performance.now();
           const { policy, connector } = svc.services.deps;
-          const tally = await checkPersona(persona, { policy, connector, physical }, seedFor(i), PG_CASES_PER_PERSONA);
+          const tally = await checkPersona(persona, { policy, connector, physical, registry: DEMO_REGISTRY, candidates: await domainCandidates(RESTAURANT) }, seedFor(i), PG_CASES_PER_PERSONA);
           console.log(`PostgreSQL, ${persona.name}: ${JSON.stringify(tally)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
           expect(tally.rejected + tally.equalRows + tally.bothErrored + tally.timedOut).toBe(PG_CASES_PER_PERSONA);
           // Not vacuous, with the DuckDB suite's bounds (differential.ts).

@@ -9,19 +9,45 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import type { Generator } from '../../src/generate/generator.js';
-import { ask, DEMO_KEY, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, TENANT12_KEY, type TestService } from '../support/harness.js';
-import { CANARY, CANDIDATE_CASES, REQUEST_CASE_IDS, type CandidateCase } from './corpus.js';
-import { buildPhysicalSandbox, normalise, PERSONAS, type PhysicalSandbox } from './physical-sandbox.js';
+import { signedHeaders, startTestService, type TestService } from '../support/harness.js';
+import { DOMAINS, domainData, lastWeek, type Domain, type DomainData, type Persona } from '../support/domains.js';
+import { CANARY, candidateCases, corpusNames, REQUEST_CASE_IDS, type CandidateCase } from './corpus.js';
+import { buildPhysicalSandbox, normalise, type PhysicalSandbox } from './physical-sandbox.js';
 
+const ROW_CAP = 1000;
+type Who = Pick<Persona, 'tenantId' | 'businessId' | 'adminId'>;
+type Key = Domain['signingKey'];
+const who = (p: Persona): Who => ({ tenantId: p.tenantId, businessId: p.businessId, adminId: p.adminId });
+
+/** POST a signed question through the full verification path, signed with `key`. */
+async function askAs(app: FastifyInstance, key: Key, w: Who, question: string): Promise<{ statusCode: number; body: Record<string, unknown> }> {
+  const payload = JSON.stringify({ ...w, question });
+  const res = await app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload, { key }), payload });
+  return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
+}
+
+/** Each domain's corpus, written with its names and its data's IDs (sampled before the suites are collected). */
+const DATA = new Map<Domain, DomainData>();
+for (const domain of DOMAINS) DATA.set(domain, await domainData(domain));
+
+for (const domain of DOMAINS) describe(`${domain.name}`, () => corpusSuite(domain, DATA.get(domain)!));
+
+function corpusSuite(domain: Domain, data: DomainData): void {
+const CANDIDATE_CASES = candidateCases(corpusNames(domain, data));
+const names = corpusNames(domain, data);
+const PERSONA = domain.personas[0]!;
+const FIRST = who(PERSONA);
+const KEY = domain.signingKey;
+const QUESTION = domain.question;
+const week = lastWeek(domain.today);
+const LAST_WEEK_SQL = `SELECT SUM(${names.num[0]}) AS s FROM ${names.fact} WHERE ${domain.catalog.tables[names.fact]?.time ?? 'x'} BETWEEN DATE '${week.from}' AND DATE '${week.to}'`;
 let svc: TestService;
 let physical: PhysicalSandbox;
 let candidate = '';
 const bodies: string[] = [];
-const QUESTION = 'What was the total sales amount last week?';
-const ROW_CAP = 1000;
 
 /** Called with each candidate as the generator hands it out (lets a test know which request took which). */
 let handedOut: ((sql: string) => void) | undefined;
@@ -36,17 +62,17 @@ const hostile: Generator = {
 beforeAll(async () => {
   mkdirSync(dirname(CANARY.path), { recursive: true });
   writeFileSync(CANARY.path, `secret\n${CANARY.token}\n`);
-  svc = await startTestService({ generator: hostile }, { warehouse: { duckdb: { path: inject('demoDb'), threads: 2 }, queryTimeoutMs: 1000, rowCap: ROW_CAP } });
-  physical = await buildPhysicalSandbox(inject('demoDb'), PERSONAS[0]!);
+  svc = await startTestService({ generator: hostile }, { ...domain.serviceConfig(), warehouse: { duckdb: { path: domain.warehouse(), threads: 2 }, queryTimeoutMs: 1000, rowCap: ROW_CAP } });
+  physical = await buildPhysicalSandbox(domain.warehouse(), PERSONA, domain);
 });
 afterAll(async () => {
-  physical.close();
-  await svc.close();
+  await physical?.close();
+  await svc?.close();
 });
 
 async function askWith(sql: string): Promise<{ statusCode: number; body: Record<string, unknown> }> {
   candidate = sql;
-  const res = await ask(svc.app, FRANCHISE_OWNER, QUESTION);
+  const res = await askAs(svc.app, KEY, FIRST, QUESTION);
   bodies.push(JSON.stringify({ ...res.body, requestId: undefined }));
   return res;
 }
@@ -86,40 +112,47 @@ describe('attack corpus: hostile candidates', () => {
 
   // Out-of-scope IDs may appear where a candidate wrote them as literals (and the per-case oracle
   // proves the rows); these markers can only come from data: the canary file, e-mail addresses
-  // (no column the franchise owner sees holds one) and business 544's name.
+  // (no column the first persona sees holds one) and the other tenant's business name (from the data).
   it('no response carried the canary file, another tenant, or personal data', () => {
     const all = bodies.join('\n');
     expect(bodies.length).toBeGreaterThanOrEqual(CANDIDATE_CASES.length);
+    expect(data.other.businessName.length).toBeGreaterThan(3);
     expect(all).not.toContain(CANARY.token);
-    expect(all).not.toMatch(/@example\.com|Harbor Noodle/);
+    expect(all).not.toMatch(/[A-Za-z0-9._-]@[A-Za-z0-9-]+\.[A-Za-z]/);
+    expect(all).not.toContain(data.other.businessName);
   });
 
-  it('kept serving: ready, and the franchise owner still gets $84,000.00', async () => {
+  it('kept serving: ready, and the first persona still gets last week right (gold: the physical sandbox)', async () => {
     expect((await svc.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
-    const res = await askWith(`SELECT SUM(net_sales_amount) AS s FROM daily_sales WHERE business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`);
-    expect(res.body['rows']).toEqual([['84000.00']]);
+    const res = await askWith(LAST_WEEK_SQL);
+    const gold = await physical.run(LAST_WEEK_SQL, 1);
+    expect(gold.ok && (gold.rows[0] !== '[null]')).toBe(true);
+    expect(normalise((res.body['columns'] as { name: string }[]).map((x) => x.name), res.body['rows'] as never, 1)).toEqual(gold);
+    if (domain.name === 'restaurant') expect(res.body['rows']).toEqual([['84000.00']]);
   });
 
   it('a runaway query times out while other requests are answered', async () => {
-    candidate = 'SELECT SUM(a.net_sales_amount * b.order_count - c.guest_count) AS n FROM daily_sales a, daily_sales b, daily_sales c';
+    candidate = CANDIDATE_CASES.find((c) => c.id === 'cross-join-triple')!.sql;
     // The heavy request must have taken the heavy candidate before the light one is set: how long
     // it takes to get there depends on the machine (a fixed sleep here was a race).
     const heavyTaken = new Promise<void>((resolve) => {
       handedOut = () => resolve();
     });
-    const heavy = ask(svc.app, FRANCHISE_OWNER, QUESTION);
+    const heavy = askAs(svc.app, KEY, FIRST, QUESTION);
     await heavyTaken;
     handedOut = undefined;
     await new Promise((r) => setTimeout(r, 50));
-    candidate = `SELECT SUM(net_sales_amount) AS s FROM daily_sales WHERE business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`;
-    const light = await ask(svc.app, FRANCHISE_OWNER, QUESTION);
-    expect(light.body['rows']).toEqual([['84000.00']]);
+    candidate = LAST_WEEK_SQL;
+    const light = await askAs(svc.app, KEY, FIRST, QUESTION);
+    expect(light.statusCode).toBe(200);
+    expect(normalise((light.body['columns'] as { name: string }[]).map((x) => x.name), light.body['rows'] as never, 1)).toEqual(await physical.run(LAST_WEEK_SQL, 1));
     expect((await heavy).body['code']).toBe('SP_ERR_EXECUTION_TIMEOUT');
   });
 });
 
 describe('attack corpus: identity tampering', () => {
-  const good = { ...FRANCHISE_OWNER, question: QUESTION };
+  const good = { ...FIRST, question: QUESTION };
+  const other = domain.personas.find((p) => p.tenantId === FIRST.tenantId && p.adminId !== FIRST.adminId)!;
   const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
   const send = (headers: Record<string, string>, payload: string, url = '/v1/ask') =>
     svc.app.inject({ method: 'POST', url, headers, payload });
@@ -127,71 +160,71 @@ describe('attack corpus: identity tampering', () => {
   const cases: Record<(typeof REQUEST_CASE_IDS)[number], () => Promise<{ statusCode: number; json(): { code: string } }>> = {
     'swapped-tenant-after-signing': async () => {
       const p = JSON.stringify(good);
-      return send(await signedHeaders(p), JSON.stringify({ ...good, tenantId: '31' }));
+      return send(await signedHeaders(p, { key: KEY }), JSON.stringify({ ...good, tenantId: data.other.tenantId }));
     },
     'swapped-business-after-signing': async () => {
       const p = JSON.stringify(good);
-      return send(await signedHeaders(p), JSON.stringify({ ...good, businessId: '544' }));
+      return send(await signedHeaders(p, { key: KEY }), JSON.stringify({ ...good, businessId: data.other.businessId }));
     },
     'swapped-admin-after-signing': async () => {
       const p = JSON.stringify(good);
-      const forged = JSON.stringify({ ...good, adminId: '7001' });
-      return send({ ...(await signedHeaders(p)), 'x-amz-content-sha256': sha(forged) }, forged);
+      const forged = JSON.stringify({ ...good, adminId: other.adminId });
+      return send({ ...(await signedHeaders(p, { key: KEY })), 'x-amz-content-sha256': sha(forged) }, forged);
     },
     replayed: async () => {
       const p = JSON.stringify(good);
-      const h = await signedHeaders(p);
+      const h = await signedHeaders(p, { key: KEY });
       expect((await send(h, p)).statusCode).toBe(200);
       policyCalls = 0; // only the replay must not reach the policy
       return send(h, p);
     },
     expired: async () => {
       const p = JSON.stringify(good);
-      return send(await signedHeaders(p, { date: new Date(Date.now() - 16 * 60_000) }), p);
+      return send(await signedHeaders(p, { key: KEY, date: new Date(Date.now() - 16 * 60_000) }), p);
     },
     'from-the-future': async () => {
       const p = JSON.stringify(good);
-      return send(await signedHeaders(p, { date: new Date(Date.now() + 16 * 60_000) }), p);
+      return send(await signedHeaders(p, { key: KEY, date: new Date(Date.now() + 16 * 60_000) }), p);
     },
     'body-appended-after-signing': async () => {
       const p = JSON.stringify(good);
-      return send(await signedHeaders(p), `${p} `);
+      return send(await signedHeaders(p, { key: KEY }), `${p} `);
     },
     'duplicated-tenant-key': async () => {
-      const p = `{"tenantId":"31","tenantId":"12","businessId":"628","adminId":"7042","question":"${QUESTION}"}`;
-      return send(await signedHeaders(p), p);
+      const p = `{"tenantId":"${data.other.tenantId}","tenantId":"${FIRST.tenantId}","businessId":"${FIRST.businessId}","adminId":"${FIRST.adminId}","question":"${QUESTION}"}`;
+      return send(await signedHeaders(p, { key: KEY }), p);
     },
     'id-with-sql': async () => {
-      const p = JSON.stringify({ ...good, businessId: '628 OR 1=1' });
-      return send(await signedHeaders(p), p);
+      const p = JSON.stringify({ ...good, businessId: `${FIRST.businessId} OR 1=1` });
+      return send(await signedHeaders(p, { key: KEY }), p);
     },
     'id-as-float-string': async () => {
-      const p = JSON.stringify({ ...good, businessId: '628.0' });
-      return send(await signedHeaders(p), p);
+      const p = JSON.stringify({ ...good, businessId: `${FIRST.businessId}.0` });
+      return send(await signedHeaders(p, { key: KEY }), p);
     },
     'id-as-number': async () => {
-      const p = `{"tenantId":12,"businessId":628.0,"adminId":7042,"question":"${QUESTION}"}`;
-      return send(await signedHeaders(p), p);
+      const p = `{"tenantId":${FIRST.tenantId},"businessId":${FIRST.businessId}.0,"adminId":${FIRST.adminId},"question":"${QUESTION}"}`;
+      return send(await signedHeaders(p, { key: KEY }), p);
     },
     'id-as-array': async () => {
-      const p = JSON.stringify({ ...good, businessId: ['628', '544'] });
-      return send(await signedHeaders(p), p);
+      const p = JSON.stringify({ ...good, businessId: [FIRST.businessId, data.other.businessId] });
+      return send(await signedHeaders(p, { key: KEY }), p);
     },
     'wrong-region': async () => {
       const p = JSON.stringify(good);
-      return send(await signedHeaders(p, { region: 'eu-west-1' }), p);
+      return send(await signedHeaders(p, { key: KEY, region: 'eu-west-1' }), p);
     },
     'unsigned-payload': async () => {
       const p = JSON.stringify(good);
-      return send({ ...(await signedHeaders(p)), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, p);
+      return send({ ...(await signedHeaders(p, { key: KEY })), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, p);
     },
     'presigned-query': async () => {
       const p = JSON.stringify(good);
-      return send(await signedHeaders(p), p, `/v1/ask?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${DEMO_KEY.accessKeyId}&X-Amz-Signature=00`);
+      return send(await signedHeaders(p, { key: KEY }), p, `/v1/ask?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${KEY.accessKeyId}&X-Amz-Signature=00`);
     },
     'foreign-tenant-for-scoped-key': async () => {
-      const p = JSON.stringify({ ...OTHER_TENANT_ADMIN, question: QUESTION });
-      return send(await signedHeaders(p, { key: TENANT12_KEY }), p);
+      const p = JSON.stringify({ ...who(domain.scopedKey.foreign), question: QUESTION });
+      return send(await signedHeaders(p, { key: domain.scopedKey.key }), p);
     },
   };
   const expected: Record<(typeof REQUEST_CASE_IDS)[number], [number, string]> = {
@@ -230,3 +263,4 @@ describe('attack corpus: identity tampering', () => {
     }
   });
 });
+}

@@ -1,4 +1,5 @@
-/** Differential oracle for PERSONAS[0..2) (the suite is in differential.ts). */
+/** Differential oracle for the restaurant's personas [0..2) (the suite is in differential.ts). */
+import { RESTAURANT } from '../support/domains.js';
 import { differentialSuite } from './differential.js';
 
-differentialSuite(0, 2);
+differentialSuite(RESTAURANT, 0, 2);

@@ -1,4 +1,5 @@
-/** Differential oracle for PERSONAS[2..4) (the suite is in differential.ts). */
+/** Differential oracle for the restaurant's personas [2..4) (the suite is in differential.ts). */
+import { RESTAURANT } from '../support/domains.js';
 import { differentialSuite } from './differential.js';
 
-differentialSuite(2, 4);
+differentialSuite(RESTAURANT, 2, 4);

@@ -1,4 +1,5 @@
-/** Differential oracle for PERSONAS[4..7): the personas with row filters and masks (the suite is in differential.ts). */
+/** Differential oracle for the restaurant's personas [4..7): the personas with row filters and masks (the suite is in differential.ts). */
+import { RESTAURANT } from '../support/domains.js';
 import { differentialSuite } from './differential.js';
 
-differentialSuite(4, 7);
+differentialSuite(RESTAURANT, 4, 7);

@@ -1,31 +1,41 @@
 /**
- * The differential property: for arbitrary SQL over the sandbox description,
+ * The differential property, per domain (test/support/domains.ts: the restaurant demo and the
+ * Tracklane example): for arbitrary SQL over the domain's sandbox description,
  * layers 3-7 of the pipeline (policy, sandbox, guard, locked-down engine)
  * either reject it with a guard code, or return exactly what the persona's
  * physical sandbox returns for the same SQL. Any other difference is a leak
  * (or a bug that must be explained).
  *
- * CI: at least 2,000 cases per persona with a fixed seed. Deep mode
+ * CI: 2,000 cases per persona of the restaurant, 500 per persona of Tracklane (the domain's
+ * casesPerPersona), with fixed seeds. Deep mode
  * (SPLITPLANE_DEEP=1, `npm run test:deep`): 100x as many, with a random seed
  * printed up front; fast-check prints the seed and path of any failure.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGuardCode, SplitplaneError } from '../../src/errors.js';
 import { guardCandidate } from '../../src/guard/guard.js';
 import { loadOpaWasmPolicy } from '../../src/policy/opa-wasm.js';
 import type { PolicyEngine } from '../../src/policy/scope.js';
+import type { TableRegistry } from '../../src/schema/tables.js';
 import { buildSandbox } from '../../src/sandbox/sandbox.js';
 import type { EngineConnector } from '../../src/engines/engine.js';
 import { loadDirectory } from '../../src/warehouse/directory-query.js';
 import { openDuckDb } from '../../src/engines/duckdb/connector.js';
-import { buildPhysicalSandbox, normalise, ORACLE_TODAY, PERSONAS, type PhysicalSandbox, type Persona } from './physical-sandbox.js';
+import { buildPhysicalSandbox, normalise, type PhysicalSandbox, type Persona } from './physical-sandbox.js';
 import { candidateSql } from './sql-arbitrary.js';
-import { DEMO_REGISTRY } from '../support/demo-catalog.js';
+import { domainData, RESTAURANT, type Domain } from '../support/domains.js';
 
 export const DEEP = process.env['SPLITPLANE_DEEP'] === '1';
-/** SPLITPLANE_PROPERTY_RUNS lowers the count for quick runs (the mutation script); CI uses the default. */
-export const CASES_PER_PERSONA = DEEP ? 200_000 : Number(process.env['SPLITPLANE_PROPERTY_RUNS'] ?? 2_000);
+/**
+ * Cases per persona of a domain: its casesPerPersona in CI, 100x in deep mode; SPLITPLANE_PROPERTY_RUNS
+ * lowers the count for quick runs (the mutation script).
+ */
+export function casesFor(domain: Domain): number {
+  return DEEP ? 100 * domain.casesPerPersona : Number(process.env['SPLITPLANE_PROPERTY_RUNS'] ?? domain.casesPerPersona);
+}
+/** The restaurant's (what test/e2e/postgres.test.ts scales from). */
+export const CASES_PER_PERSONA = casesFor(RESTAURANT);
 const ROW_CAP = 5_000;
 
 /** Counts of what happened, to show the property was not vacuous. */
@@ -39,15 +49,15 @@ export interface Tally {
 
 export async function checkPersona(
   persona: Persona,
-  deps: { policy: PolicyEngine; connector: EngineConnector; physical: PhysicalSandbox },
+  deps: { policy: PolicyEngine; connector: EngineConnector; physical: PhysicalSandbox; registry: TableRegistry; candidates: fc.Arbitrary<string> },
   seed: number,
-  runs: number = CASES_PER_PERSONA,
+  runs: number,
 ): Promise<Tally> {
   const scope = await deps.policy.decide({ ...persona, role: '', accessKeyId: 'test', sessionKey: '' });
-  const sandbox = buildSandbox(scope, deps.connector.dialect, DEMO_REGISTRY);
+  const sandbox = buildSandbox(scope, deps.connector.dialect, deps.registry);
   const tally: Tally = { rejected: 0, equalRows: 0, bothErrored: 0, timedOut: 0, byCode: {} };
   await fc.assert(
-    fc.asyncProperty(candidateSql, async (sql) => {
+    fc.asyncProperty(deps.candidates, async (sql) => {
       let guarded;
       try {
         guarded = await guardCandidate(sql, { sandbox, engine: deps.connector.check });
@@ -85,41 +95,51 @@ export async function checkPersona(
   return tally;
 }
 
-/** The seed for a persona: fixed in CI, random (and printed) in deep mode. */
-export function seedFor(index: number): number {
-  const seed = DEEP ? Math.floor(Math.random() * 2 ** 31) : 20_261_118 + index;
+/** The seed for a persona: fixed in CI (per domain), random (and printed) in deep mode. */
+export function seedFor(index: number, domain: Domain = RESTAURANT): number {
+  const seed = DEEP ? Math.floor(Math.random() * 2 ** 31) : (domain.name === 'restaurant' ? 20_261_118 : 20_260_311) + index;
   if (DEEP) console.log(`differential property, persona ${index}: seed ${seed}`);
   return seed;
 }
 
-/** The suite for PERSONAS[from..to): split over two files so both test workers run. */
-export function differentialSuite(from: number, to: number): void {
+/** The candidates of a domain: its catalog, its data's literals. */
+export async function domainCandidates(domain: Domain): Promise<fc.Arbitrary<string>> {
+  return candidateSql(domain.catalog, await domainData(domain));
+}
+
+/** The domain's policy, over `connector`'s directory, with the domain's today and mask secret. */
+export async function domainPolicy(domain: Domain, connector: EngineConnector): Promise<PolicyEngine> {
+  return loadOpaWasmPolicy(domain.policyWasm, await loadDirectory(connector, domain.registry), domain.registry, { today: () => domain.today, maskKey: domain.maskSecret });
+}
+
+/** The suite for the domain's personas [from..to): split over files so both test workers run. */
+export function differentialSuite(domain: Domain, from: number, to: number): void {
   let connector: EngineConnector;
   let policy: PolicyEngine;
+  let candidates: fc.Arbitrary<string>;
+  const runs = casesFor(domain);
   beforeAll(async () => {
-    connector = await openDuckDb({ registry: DEMO_REGISTRY, path: inject('demoDb'), threads: 1, memoryLimit: '1GB' });
-    policy = await loadOpaWasmPolicy('policies/build/policy.wasm', await loadDirectory(connector, DEMO_REGISTRY), DEMO_REGISTRY, { today: () => ORACLE_TODAY });
+    connector = await openDuckDb({ registry: domain.registry, path: domain.warehouse(), threads: 1, memoryLimit: '1GB' });
+    policy = await domainPolicy(domain, connector);
+    candidates = await domainCandidates(domain);
   });
   afterAll(async () => {
     await connector.close();
   });
 
-  describe('no SQL returns more than the physical sandbox holds', () => {
-    for (const [i, persona] of PERSONAS.entries()) {
+  describe(`${domain.name}: no SQL returns more than the physical sandbox holds`, () => {
+    for (const [i, persona] of domain.personas.entries()) {
       if (i < from || i >= to) continue;
-      it(`${persona.name}: ${CASES_PER_PERSONA} generated candidates`, { timeout: 3_600_000 }, async () => {
-        const physical = await buildPhysicalSandbox(inject('demoDb'), persona);
+      it(`${persona.name}: ${runs} generated candidates`, { timeout: 3_600_000 }, async () => {
+        const physical = await buildPhysicalSandbox(domain.warehouse(), persona, domain);
         try {
           const started = performance.now();
-          const tally = await checkPersona(persona, { policy, connector, physical }, seedFor(i));
-          console.log(`${persona.name}: ${JSON.stringify(tally)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+          const tally = await checkPersona(persona, { policy, connector, physical, registry: domain.registry, candidates }, seedFor(i, domain), runs);
+          console.log(`${domain.name}, ${persona.name}: ${JSON.stringify(tally)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
           const total = tally.rejected + tally.equalRows + tally.bothErrored + tally.timedOut;
-          expect(total).toBe(CASES_PER_PERSONA);
-          // Not vacuous: most cases ran and were compared, and the guard refused some.
-          // (The operations analyst has no item_sales: a third of the candidates name it and are refused.
-          // The contractor sees fewer columns: more candidates name one and fail to bind on both sides;
-          // at 50 runs, its fixed seed compares exactly 20, and the mutation check runs 50.)
-          expect(tally.equalRows).toBeGreaterThan(CASES_PER_PERSONA * (persona.role === 'operations_analyst' || persona.role === 'contractor' ? 0.3 : 0.4));
+          expect(total).toBe(runs);
+          // Not vacuous: most cases ran and were compared (the domain's share per persona), and the guard refused some.
+          expect(tally.equalRows).toBeGreaterThan(runs * domain.minCompared(persona));
           expect(tally.rejected).toBeGreaterThan(0);
         } finally {
           await physical.close();
