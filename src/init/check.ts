@@ -10,7 +10,7 @@
  *   - a scope column that is not an integer (scope IDs are bound as BIGINT);
  *   - a directory table or column that is not there, a role that is not text, an active flag
  *     that is not a boolean.
- * Warnings (said, not failing): a fact table measured over a TIMESTAMP, rawTables naming a table
+ * Warnings (said, not failing): rawTables naming a table
  * the schema does not hold or leaving one out.
  *
  * What a model sees is printed with logical names only (tables, columns, types, descriptions,
@@ -23,7 +23,6 @@ import { SplitplaneError } from '../errors.js';
 import { parseTableRegistry, type TableRegistry } from '../schema/tables.js';
 import { parseCatalog, type Catalog } from '../semantic/catalog.js';
 import { BadInput } from './errors.js';
-import { TIMESTAMP_TIME } from './guess.js';
 import { confirmedCopy } from './init.js';
 import type { Introspector } from './introspect.js';
 import { compatible, isInteger, mapType, type RawColumn } from './types.js';
@@ -151,7 +150,6 @@ export async function checkCatalog(path: string, intro: Introspector, schema: st
   }
   if (catalog) {
     for (const [name, t] of Object.entries(catalog.tables)) {
-      if (t.time !== undefined && registry.tables[name]?.columns[t.time]?.type === 'TIMESTAMP') warnings.push(`table ${name}: its time column ${t.time} is a TIMESTAMP: ${TIMESTAMP_TIME}`);
     }
   }
   const listed = new Set(registry.rawTables.map((n) => n.toLowerCase()));

@@ -49,8 +49,6 @@ export const GUESS_RULES: readonly string[] = [
 ];
 
 /** Why a TIMESTAMP time column needs a look (said by init and by catalog check). */
-export const TIMESTAMP_TIME =
-  "the semantic compiler compares a fact table's time column with dates (BETWEEN DATE 'from' AND DATE 'to'), which leaves out the rows after midnight of the last day; expose a DATE column (a view with CAST(... AS DATE)) and measure over it";
 
 export const TENANT_NAMES = ['tenant_id', 'tenant', 'org_id', 'organization_id', 'organisation_id', 'account_id', 'customer_id', 'client_id'] as const;
 export const BUSINESS_NAMES = ['business_id', 'workspace_id', 'company_id', 'brand_id', 'merchant_id'] as const;
@@ -306,8 +304,9 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
     const found: { grants: Indexed; unit: Indexed; column: RawColumn }[] = [];
     for (const g of tables) {
       if (g === adminsT || !has(g, adminLower)) continue;
-      // Its ID columns other than the admin's, the scope's and its own key (id, <grant>_id).
-      const own = keyCandidates(g.raw.name);
+      // Its ID columns other than the admin's, the scope's and its own key (id, <grant>_id). Not the
+      // last word's key: in member_channels, channel_id is what is granted, not the table's own key.
+      const own = keyCandidates(g.raw.name).slice(0, 1).concat('id');
       const ids = g.raw.columns.filter((c) => ![adminLower, tenant, business, ...own].includes(lower(c.name)) && /_id$/.test(lower(c.name)));
       if (ids.length !== 1) continue;
       const target = tables.find((t) => t !== g && t !== adminsT && t.key !== undefined && lower(t.key.name) === lower(ids[0]!.name));
@@ -410,8 +409,7 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
   }
 
   // 7. Fact and dimension tables; a fact table's time column.
-  // A DATE first: the compiler compares the time column with dates (BETWEEN DATE 'from' AND DATE 'to'),
-  // which leaves out a TIMESTAMP's rows after midnight on the last day.
+  // A DATE first (what an index or a partition usually covers); a TIMESTAMP is read by its date.
   const types = new Map(building.flatMap((b) => b.columns.map((c) => [`${b.logical}.${c.name}`, c.type] as const)));
   const timeRank = (table: string, n: string): number =>
     (types.get(`${table}.${n}`) === 'DATE' ? 0 : 10) + (/(^|_)date$/.test(n) ? 0 : /_(at|time|ts|timestamp)$/.test(n) ? 1 : 2);
@@ -462,7 +460,6 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
   guesses.push(`joins: ${joinLines.length ? joinLines.join(', ') : 'none'}`);
   for (const f of facts) if (f.otherTimes.length) guesses.push(`${f.logical}: measured over ${f.time}; also a date or time: ${f.otherTimes.join(', ')}`);
   for (const f of facts) {
-    if (f.columns.find((c) => c.name === f.time)?.type === 'TIMESTAMP') guesses.push(`WARNING ${f.logical}: its time column ${f.time} is a TIMESTAMP: ${TIMESTAMP_TIME}`);
   }
 
   // The semantic catalog's aliases: fact tables share one, each other table has its own letter.
