@@ -12,6 +12,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadCatalog } from '../src/semantic/catalog.js';
 
 const SRC = 'src';
 
@@ -117,5 +118,69 @@ describe('architecture', () => {
       const text = readFileSync(doc, 'utf8');
       expect(folders.filter((f) => !text.includes(`\`${f}/`) && !text.includes(`src/${f}/`)), doc).toEqual([]);
     }
+  });
+});
+
+/**
+ * The domain is data (issue 33): no word of the restaurant demo in src/ outside src/demo/. The words
+ * are derived from the demo catalog itself: its logical and raw table names, column names, measure
+ * and dimension ids, dimension labels and plurals. Comments may use the demo as an example; code
+ * and strings may not. A few are generic English and allowed anywhere; a few uses that remain are
+ * listed with the reason, file by file, so a new one fails this test.
+ */
+describe('the domain is data', () => {
+  const catalog = loadCatalog('catalog');
+  const words = new Set<string>();
+  for (const [name, t] of Object.entries(catalog.schema.tables)) {
+    words.add(name);
+    words.add(t.raw);
+    for (const c of Object.keys(t.columns)) words.add(c);
+  }
+  for (const r of catalog.schema.rawTables) words.add(r);
+  for (const m of catalog.metrics) words.add(m.id);
+  for (const d of catalog.dimensions) for (const w of [d.id, d.label, d.plural]) words.add(w);
+  /** Words of every domain: time grains, and English that any code uses (an object's name, an app state, an eval category). */
+  const GENERIC = new Set(['name', 'day', 'days', 'week', 'weeks', 'month', 'months', 'weekday', 'weekdays', 'state', 'category', 'quantity', 'price', 'store']);
+  for (const g of GENERIC) words.delete(g);
+  /** What remains, and why. */
+  const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+    // The public response's and the audit event's `scope.locations` (the count of grant units): kept for compatibility.
+    'src/audit/audit.ts': ['locations'],
+    'src/pipeline/deps.ts': ['locations'],
+    'src/pipeline/respond.ts': ['locations'],
+    'src/pipeline/sql.ts': ['locations'],
+    'src/server/routes/mcp.ts': ['locations'],
+    'src/server/routes/schemas.ts': ['locations'],
+    'src/observability/anomaly.ts': ['locations'],
+    // The follow-up rules' examples, mirrored row by row in the README's table.
+    'src/intent/follow-up.ts': ['city', 'cities', 'store', 'stores'],
+    // The demo page (served only with demo.enabled).
+    'src/web/static/app.js': ['location', 'locations'],
+    'src/web/static/index.html': ['stores'],
+  };
+  const strip = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1').replace(/<!--[\s\S]*?-->/g, '');
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) return p === join(SRC, 'demo') ? [] : files(p);
+      return /\.(ts|js|html)$/.test(e.name) && !/\.test\.ts$/.test(e.name) ? [p] : [];
+    });
+
+  it('derives its words from the demo catalog (a broken derivation would pass everything)', () => {
+    for (const w of ['daily_sales', 'fact_daily_sales', 'location_id', 'net_sales_amount', 'menu_item', 'admin_location_grants', 'stores']) expect(words.has(w), w).toBe(true);
+    expect(strip("const x = 'daily_sales'; // daily_sales")).toContain("'daily_sales'");
+    expect(strip('/* menu_items */ y')).not.toContain('menu_items');
+  });
+
+  it('names no table, column, measure or dimension of the demo in src/ outside src/demo/', () => {
+    const found: string[] = [];
+    for (const file of files(SRC)) {
+      const code = strip(readFileSync(file, 'utf8'));
+      const allowed = new Set(ALLOWED[file.split(sep).join('/')] ?? []);
+      for (const w of words) {
+        if (!allowed.has(w) && new RegExp(`\\b${w}\\b`, 'i').test(code)) found.push(`${file}: ${w}`);
+      }
+    }
+    expect(found).toEqual([]);
   });
 });

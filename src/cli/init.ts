@@ -93,7 +93,7 @@ export async function init(o: InitCommandOptions): Promise<number> {
     ...plan.guesses.map((g) => `  - ${g}`),
     'Wrote:',
     ...written.map((p) => `  ${p}`),
-    'Next: review every TO REVIEW (the scope of each table first: a wrong tenant or business column mixes customers),',
+    'Next: review every TO REVIEW (the scope of each table first: a wrong tenant or business column mixes tenants),',
     '  set confirmed: true on each table whose scope you checked (serve refuses the registry until then),',
     '  rename the policy\'s placeholder role "analyst" and give each role only the columns it needs,',
     `  then run: splitplane catalog check --catalog ${dirname(written[0]!)} ${

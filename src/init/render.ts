@@ -54,7 +54,7 @@ export function renderTables(plan: InitPlan, today: string): string {
   const out = [
     header(plan, 'The table registry: the logical tables a policy may expose, the raw table behind each, its columns and the raw columns that scope its rows.', today),
     '#',
-    comment('serve refuses this file while a table says `confirmed: false`. Check each scope (a wrong tenant or business column mixes customers), then change false to true yourself (init never does).'),
+    comment('serve refuses this file while a table says `confirmed: false`. Check each scope (a wrong tenant or business column mixes tenants), then change false to true yourself (init never does).'),
     'version: 1',
     '',
     comment(`TO REVIEW (isolation): what an admin is granted a list of. Guessed from the grants table ${d.grants.table} (${d.grants.admin} -> ${d.grants.unit}). The policy speaks these names: ${u.plural}_granted, ${u.name}_filters, and the grant list data.directory.admins[id].${u.plural}.`),
