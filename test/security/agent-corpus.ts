@@ -19,13 +19,17 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../support/harness.js';
 import { AUDIENCE, ISSUER, startIssuer, type LocalIssuer } from '../support/issuer.js';
-import { CANARY, CANDIDATE_CASES, type CandidateCase, type Expectation } from './corpus.js';
-import { normalise, PERSONAS, type Persona, type PhysicalSandbox } from './physical-sandbox.js';
+import { lastWeek, RESTAURANT, type Domain, type DomainData } from '../support/domains.js';
+import { CANARY, CANDIDATE_CASES, candidateCases, corpusNames, type CandidateCase, type Expectation } from './corpus.js';
+import { normalise, type Persona, type PhysicalSandbox } from './physical-sandbox.js';
 
 const ROW_CAP = 1000;
 
+const recovery = (sqls: readonly string[], prefix = 'mask-recovery'): readonly CandidateCase[] =>
+  sqls.map((sql, i) => ({ id: `${prefix}-${i + 1}`, category: 'correlated-subqueries', sql, expect: { inScope: true } }) as const);
+
 /** Attempts to read a masked e-mail back through predicates on the masked column. */
-export const MASK_RECOVERY: readonly CandidateCase[] = [
+export const MASK_RECOVERY: readonly CandidateCase[] = recovery([
   "SELECT COUNT(*) AS n FROM locations WHERE manager_email LIKE 'manager.628%'",
   "SELECT COUNT(*) AS n FROM locations WHERE manager_email LIKE 'm%'",
   "SELECT COUNT(*) AS n FROM locations WHERE manager_email = 'manager.628017@example.com'",
@@ -34,10 +38,68 @@ export const MASK_RECOVERY: readonly CandidateCase[] = [
   'SELECT MIN(manager_email) AS lo, MAX(manager_email) AS hi, COUNT(DISTINCT manager_email) AS d FROM locations',
   "SELECT COUNT(*) AS n FROM daily_sales d WHERE d.business_date = DATE '2026-11-15' AND EXISTS (SELECT 1 FROM locations l WHERE l.location_id = d.location_id AND l.manager_email LIKE 'manager.%')",
   'SELECT COUNT(*) AS n FROM menu_items WHERE unit_cost <> round(unit_cost, 0)',
-].map((sql, i) => ({ id: `mask-recovery-${i + 1}`, category: 'correlated-subqueries', sql, expect: { inScope: true } }) as const);
+]);
 
-/** The franchise owner, and the personas with row filters, location filters and masks. */
-export const AGENT_PERSONAS = [PERSONAS[0]!, ...PERSONAS.filter((p) => ['regional_director', 'operations_analyst', 'contractor'].includes(p.role))];
+/**
+ * Per domain and role with masks: attempts to read masked values back through predicates on them
+ * (the physical sandbox holds only masked values, so it counts what may be counted). The
+ * restaurant's operations analyst (a partial e-mail, a rounded cost); Tracklane's finance analyst
+ * (the leads' e-mails partly hidden, team costs rounded) and portfolio viewer (user IDs as a keyed hash).
+ */
+const MASK_RECOVERY_BY_ROLE: Readonly<Record<Domain['name'], Readonly<Record<string, readonly CandidateCase[]>>>> = {
+  restaurant: { operations_analyst: MASK_RECOVERY },
+  projects: {
+    finance_analyst: recovery([
+      "SELECT COUNT(*) AS n FROM projects WHERE lead_email LIKE 'lead.2001%'",
+      "SELECT COUNT(*) AS n FROM projects WHERE lead_email LIKE 'l%'",
+      "SELECT COUNT(*) AS n FROM projects WHERE lead_email = 'lead.2001005@acme.example'",
+      'SELECT COUNT(*) AS n FROM projects WHERE length(lead_email) > 20',
+      "SELECT project_id FROM projects WHERE lead_email LIKE '%2001005%'",
+      'SELECT MIN(lead_email) AS lo, MAX(lead_email) AS hi, COUNT(DISTINCT lead_email) AS d FROM projects',
+      "SELECT COUNT(*) AS n FROM billing b WHERE EXISTS (SELECT 1 FROM projects p WHERE p.project_id = b.project_id AND p.lead_email LIKE 'lead.%')",
+      'SELECT COUNT(*) AS n FROM teams WHERE cost_per_hour <> round(cost_per_hour, 0)',
+      'SELECT SUM(cost_per_hour) AS c, COUNT(DISTINCT cost_per_hour) AS d FROM teams',
+    ]),
+    portfolio_viewer: recovery(
+      [
+        'SELECT COUNT(*) AS n FROM events WHERE user_id = 200101',
+        "SELECT COUNT(*) AS n FROM events WHERE CAST(user_id AS VARCHAR) LIKE '2001%'",
+        'SELECT MIN(user_id) AS lo, MAX(user_id) AS hi, COUNT(DISTINCT user_id) AS d FROM events',
+        'SELECT COUNT(*) AS n FROM events WHERE length(user_id) < 10',
+        'SELECT user_id, COUNT(*) AS n FROM events GROUP BY user_id ORDER BY n DESC, user_id LIMIT 5',
+      ],
+      'hash-recovery',
+    ),
+  },
+};
+
+/** True when the persona's access statement has a row or unit filter, or a mask, on some table. */
+function refined(domain: Domain, persona: Persona): boolean {
+  return Object.values(domain.access.tables('duckdb', persona)).some((t) => (t.where?.length ?? 0) > 0 || t.columns.some((c) => / AS /.test(c)));
+}
+
+/** The domain's first persona, and the personas with row filters, unit filters and masks (by its access statement). */
+export function agentPersonas(domain: Domain): readonly Persona[] {
+  const [first, ...rest] = domain.personas;
+  return [first!, ...rest.filter((p) => refined(domain, p))];
+}
+
+/** The restaurant's (the franchise owner, the regional director, the operations analyst, the contractor). */
+export const AGENT_PERSONAS = agentPersonas(RESTAURANT);
+
+/** A sum over last week, of a table with a time column that the persona sees (the headline's first). */
+export function lastWeekSql(domain: Domain, persona: Persona): string {
+  const seen = domain.access.tables('duckdb', persona);
+  const headline = domain.catalog.metrics.flatMap((m) => ('table' in m ? [m.table] : []));
+  const order = [...new Set([...headline, ...Object.keys(domain.catalog.tables)])];
+  const table = order.find((t) => Object.hasOwn(seen, t) && domain.catalog.tables[t]?.time)!;
+  const cols = domain.registry.tables[table]!.columns;
+  const numeric = Object.entries(cols)
+    .filter(([name, c]) => c.type === 'DOUBLE' || c.type.startsWith('DECIMAL') || (/^(BIGINT|INTEGER|SMALLINT)$/.test(c.type) && !/_id$/.test(name)))
+    .sort(([, a], [, b]) => Number(b.type.startsWith('DECIMAL')) - Number(a.type.startsWith('DECIMAL')))[0]![0];
+  const week = lastWeek(domain.today);
+  return `SELECT SUM(${numeric}) AS s FROM ${table} WHERE ${domain.catalog.tables[table]!.time} BETWEEN DATE '${week.from}' AND DATE '${week.to}'`;
+}
 
 /** The engine the corpus runs on. */
 export interface AgentCorpusEngine {
@@ -56,8 +118,14 @@ export interface AgentCorpusEngine {
 
 type QueryAnswer = { requestId?: string; code?: string; columns?: { name: string }[]; rows?: never; sql?: string };
 
-/** The corpus through run_query, for every agent persona, on one engine. */
-export function agentCorpusSuite(engine: AgentCorpusEngine): void {
+/**
+ * The corpus through run_query, for every agent persona of a domain (default: the restaurant), on one
+ * engine. `data` (the domain's sampled values, test/support/domains.ts) writes the corpus with the
+ * domain's names and other tenants' IDs.
+ */
+export function agentCorpusSuite(engine: AgentCorpusEngine, domain: Domain = RESTAURANT, data?: DomainData): void {
+  const corpusFor = (persona: Persona): readonly CandidateCase[] => (data ? candidateCases(corpusNames(domain, data, persona)) : CANDIDATE_CASES);
+  const otherBusiness = data?.other.businessName;
   let issuer: LocalIssuer;
   let svc: TestService;
   let base: string;
@@ -69,6 +137,7 @@ export function agentCorpusSuite(engine: AgentCorpusEngine): void {
     svc = await startTestService(
       {},
       {
+        ...domain.serviceConfig(),
         warehouse: { ...engine.warehouse(), queryTimeoutMs: 1000, rowCap: ROW_CAP },
         oidc: { enabled: true, issuer: ISSUER, audience: AUDIENCE, jwksUrl: issuer.jwksUrl, algorithms: ['ES256'] },
         mcp: { runQuery: true },
@@ -81,7 +150,7 @@ export function agentCorpusSuite(engine: AgentCorpusEngine): void {
     issuer?.close();
   });
 
-  describe.each(AGENT_PERSONAS.map((p) => [p.name, p] as const))('compromised agent acting for %s: the attack corpus through run_query', (_name, persona: Persona) => {
+  describe.each(agentPersonas(domain).map((p) => [p.name, p] as const))('compromised agent acting for %s: the attack corpus through run_query', (_name, persona: Persona) => {
     const who = { tenantId: persona.tenantId, businessId: persona.businessId, adminId: persona.adminId };
     let physical: PhysicalSandbox;
     let agent: Client;
@@ -111,7 +180,9 @@ export function agentCorpusSuite(engine: AgentCorpusEngine): void {
       expect((await agent.listTools()).tools.map((t) => t.name)).toContain('run_query');
     });
 
-    const cases = (persona.role === 'operations_analyst' ? [...CANDIDATE_CASES, ...MASK_RECOVERY] : CANDIDATE_CASES).map((c) => {
+    const corpus = corpusFor(persona);
+    const masked = MASK_RECOVERY_BY_ROLE[domain.name][persona.role] ?? [];
+    const cases = [...corpus, ...masked].map((c) => {
       const d = engine.differs?.[c.id];
       return d ? { ...c, expect: d.expect } : c;
     });
@@ -146,19 +217,21 @@ export function agentCorpusSuite(engine: AgentCorpusEngine): void {
 
     // An unmasked address has letters or digits right before the @; a masked one has ***@.
     it('no result carried the canary file, another tenant, or an unmasked address', () => {
-      expect(texts.length).toBeGreaterThanOrEqual(CANDIDATE_CASES.length);
+      expect(texts.length).toBeGreaterThanOrEqual(corpus.length);
       const all = texts.join('\n');
       expect(all).not.toContain(CANARY.token);
-      expect(all).not.toMatch(/[A-Za-z0-9]@example\.com|Harbor Noodle/);
-      if (persona.role === 'operations_analyst') expect(all).toContain('m***@example.com');
+      expect(all).not.toMatch(/[A-Za-z0-9._-]@[A-Za-z0-9-]+\.[A-Za-z]/);
+      expect(all).not.toContain(otherBusiness ?? 'Harbor Noodle');
+      // The partial e-mail mask was exercised (a recovery case reads the masked column).
+      if (Object.values(domain.access.tables('duckdb', persona)).some((t) => t.columns.some((c) => c.startsWith('regexp_replace(')))) expect(all).toMatch(/[A-Za-z0-9]\*\*\*@/);
     });
 
     it('still answers last week correctly afterwards (gold from the physical sandbox)', async () => {
-      const sql = `SELECT SUM(net_sales_amount) AS s FROM daily_sales WHERE business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`;
+      const sql = lastWeekSql(domain, persona);
       const { body } = await runQuery(sql);
       const gold = await physical.run(sql, 1);
       expect(gold.ok && normalise(body.columns!.map((x) => x.name), body.rows!, 1)).toEqual(gold);
-      if (persona.adminId === '7042') expect(body.rows).toEqual([['84000.00']]);
+      if (domain.name === 'restaurant' && persona.adminId === '7042') expect(body.rows).toEqual([['84000.00']]);
     });
   });
 }

@@ -6,7 +6,7 @@
  * same SQL; a `reject` case must be refused with exactly that code.
  */
 import type { ErrorCode } from '../../src/errors.js';
-import { domainData, RESTAURANT, type Domain, type DomainData } from '../support/domains.js';
+import { domainData, RESTAURANT, type Domain, type DomainData, type Persona } from '../support/domains.js';
 
 export type Category =
   | 'raw-and-qualified-names'
@@ -78,10 +78,14 @@ export interface CorpusNames {
 /** Look-alike letters: Cyrillic a, e, o. */
 const LOOK_ALIKE: Record<string, string> = { a: '\u0430', e: '\u0435', o: '\u043e' };
 
-/** The corpus's names for a domain, from its catalog and the values sampled from its data. */
-export function corpusNames(domain: Domain, data: DomainData): CorpusNames {
+/**
+ * The corpus's names for a domain, from its catalog and the values sampled from its data; the fact
+ * table is the first table of the catalog's measures that `persona` (default: the domain's first) sees.
+ */
+export function corpusNames(domain: Domain, data: DomainData, persona: Persona = domain.personas[0]!): CorpusNames {
   const reg = domain.registry;
-  const headline = domain.catalog.metrics.find((m) => 'table' in m && Object.hasOwn(reg.tables, m.table)) as { table: string } | undefined;
+  const seen = domain.access.tables('duckdb', persona);
+  const headline = domain.catalog.metrics.find((m) => 'table' in m && Object.hasOwn(reg.tables, m.table) && Object.hasOwn(seen, m.table)) as { table: string } | undefined;
   const fact = headline?.table ?? Object.keys(reg.tables)[0]!;
   const factSpec = reg.tables[fact]!;
   const unit = reg.tables[reg.grantUnit.table]!;
