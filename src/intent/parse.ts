@@ -94,228 +94,274 @@ const ASC = new Set(['bottom', 'worst', 'lowest', 'smallest', 'slowest', 'quiete
 const GROWTH = /^(grew|grow|growth|increase|increased|increases|gain|gains|gained|improved|improvement|rise|rose|up|jump|jumped)$/;
 const DECLINE = /^(drop|drops|dropped|decline|declined|declines|fell|fall|decrease|decreased|decreases|down|loss|losses|lost|shrank|slump)$/;
 
-/** First pass over one question. */
-export function draftQuestion(question: string, catalog: Catalog, todayIso: string): Draft {
-  const tokens = new Tokens(question);
-  const references: Reference[] = [];
-  const mentions: Mention[] = [];
-  const filters: QueryFilter[] = [];
+/** The state the passes share: the tokens (each pass claims what it recognises) and what has been read so far. */
+export interface Reading {
+  readonly tokens: Tokens;
+  readonly catalog: Catalog;
+  readonly today: string;
+  readonly references: Reference[];
+  readonly mentions: Mention[];
+  readonly filters: QueryFilter[];
+  time: TimeReading;
+  readonly measures: string[];
+  readonly ambiguousHits: { term: string; raw: string }[];
+  ambiguous: { term: string; raw: string }[];
+  implied: string | undefined;
+  impliedIfAbout: { measure: string; about: readonly string[] } | undefined;
+  rank: { -readonly [K in keyof RankWords]: RankWords[K] } | undefined;
+  readonly dimensions: { id: string; plural: boolean; which: boolean }[];
+  readonly subjects: string[];
+  readonly subjectsAt: { id: string; from: number; to: number; plural: boolean }[];
+  readonly hints: { at: number; dimension: string; side: 'before' | 'after' }[];
+}
 
-  // 1. IDs: "business 544", "store 17", "location id 628017".
-  const refs = referenceKind(catalog);
-  const unitDim = domainWords(catalog).unitDimension;
-  for (const m of tokens.find(refs.re)) {
+/** A fresh reading of a question, before any pass. */
+export function startReading(question: string, catalog: Catalog, todayIso: string): Reading {
+  return {
+    tokens: new Tokens(question), catalog, today: todayIso, references: [], mentions: [], filters: [],
+    time: { spans: [] } as unknown as TimeReading, measures: [], ambiguousHits: [], ambiguous: [], implied: undefined, impliedIfAbout: undefined,
+    rank: undefined, dimensions: [], subjects: [], subjectsAt: [], hints: [],
+  };
+}
+
+/**
+ * The first pass, as named recognisers run in order over the tokens: each claims the words it
+ * recognises, so a later one sees only what is left (an ID is not a value, a measure is not a
+ * dimension). The words each knows come from the catalog. Each is tested on its own (parse.test.ts).
+ */
+export const DRAFT_PASSES = [
+  { name: 'references', run: readReferences },
+  { name: 'date filters', run: readDateFilters },
+  { name: 'period', run: readPeriod },
+  { name: 'measures', run: readMeasures },
+  { name: 'ranking', run: readRanking },
+  { name: 'dimensions', run: readDimensions },
+  { name: 'leftovers', run: readLeftovers },
+] as const;
+
+/** First pass over one question: every pass, in order. */
+export function draftQuestion(question: string, catalog: Catalog, todayIso: string): Draft {
+  const s = startReading(question, catalog, todayIso);
+  for (const pass of DRAFT_PASSES) pass.run(s);
+  const start = s.tokens.list.map((t) => t.norm).join(' ');
+  return {
+    measures: s.measures,
+    ...(s.implied ? { implied: s.implied } : {}),
+    ...(s.impliedIfAbout ? { impliedIfAbout: s.impliedIfAbout } : {}),
+    ambiguous: s.ambiguous,
+    subjects: s.subjects,
+    dimensions: s.dimensions,
+    time: s.time,
+    ...(s.rank ? { rank: s.rank } : {}),
+    filters: s.filters,
+    mentions: s.mentions,
+    references: s.references,
+    followUp: (FOLLOW_UP_START.test(start) || /\binstead\b/.test(start)) && !NEW_QUESTION.test(start),
+  };
+}
+
+/** 1. IDs: "business 544", "store 17", "location id 628017" (the identity's words and the grant unit's, from the catalog). */
+function readReferences(s: Reading): void {
+  const refs = referenceKind(s.catalog);
+  const unitDim = domainWords(s.catalog).unitDimension;
+  for (const m of s.tokens.find(refs.re)) {
     const kind = refs.kind[m.groups[0]!]!;
     const id = m.groups[1]!.replace(/^#/, '').replace(/^0+(?=\d)/, '');
-    references.push({ kind, id });
-    tokens.claim(m.from, m.to, 'reference');
-    if (kind === catalog.schema.grantUnit.name) {
-      mentions.push({ text: tokens.raw(m.from, m.to), words: [id], negated: negatedBefore(tokens, m.from), ...(unitDim ? { hint: unitDim } : {}), number: id, from: m.from, to: m.to });
+    s.references.push({ kind, id });
+    s.tokens.claim(m.from, m.to, 'reference');
+    if (kind === s.catalog.schema.grantUnit.name) {
+      s.mentions.push({ text: s.tokens.raw(m.from, m.to), words: [id], negated: negatedBefore(s.tokens, m.from), ...(unitDim ? { hint: unitDim } : {}), number: id, from: m.from, to: m.to });
     }
   }
+}
 
-  // 2. Store opening dates: "stores opened since 2020", "opened before 2018".
-  for (const d of catalog.dimensions) {
+/** 2. A date dimension's filters: "stores opened since 2020", "opened before 2018" (its verbs, from the catalog). */
+function readDateFilters(s: Reading): void {
+  for (const d of s.catalog.dimensions) {
     if (d.kind !== 'date' || d.verbs.length === 0) continue;
     const verbs = d.verbs.map(escapeRegExp).join('|');
     const re = new RegExp(`(?:that |which |who )?(?:were |was |have |has )?(?:${verbs}) (since|after|before|in|during|from|prior to|on or after|on or before|until) (?:the )?(?:year )?((?:19|20)\\d\\d)(?: (or later|or after|or since|or earlier|or before))?`);
-    for (const m of tokens.find(re)) {
+    for (const m of s.tokens.find(re)) {
       // "opened in 2024 or later": from that year on; "in 2019 or earlier": up to its end.
       const open = m.groups[2];
       const word = open === undefined ? m.groups[0]! : /later|after|since/.test(open) ? 'since' : 'until';
-      filters.push(openedFilter(d, word, Number(m.groups[1])));
-      tokens.claim(m.from, m.to, 'filter');
+      s.filters.push(openedFilter(d, word, Number(m.groups[1])));
+      s.tokens.claim(m.from, m.to, 'filter');
     }
   }
+}
 
-  // 3. Time.
-  const time = readTime(tokens, todayIso, catalog.namedDays);
-  if (time.weekdays) {
-    filters.push({ dimension: weekdayDimension(catalog) ?? 'weekday', op: 'in', values: time.weekdays.map((n) => WEEKDAY_NAMES[n - 1]!) });
+/** 3. The period, a comparison, weekdays. */
+function readPeriod(s: Reading): void {
+  s.time = readTime(s.tokens, s.today, s.catalog.namedDays);
+  if (s.time.weekdays) {
+    s.filters.push({ dimension: weekdayDimension(s.catalog) ?? 'weekday', op: 'in', values: s.time.weekdays.map((n) => WEEKDAY_NAMES[n - 1]!) });
   }
+}
 
-  // 4. Measures and words that name several ("sales", "average sales"), in one pass, longest
-  // phrase first at each position: "average sales" is not "average sale" with a plural.
-  const measures: string[] = [];
-  const ambiguousHits: { term: string; raw: string }[] = [];
-  const mp = measurePatterns(catalog);
-  for (const m of tokens.find(mp.re)) {
-    const hit = mp.idOf(tokens.list.slice(m.from, m.to).map((t) => t.norm).join(' '));
+/** 4. Measures and words that name several ("sales", "average sales"), in one pass, longest phrase first at each position ("average sales" is not "average sale" with a plural); implied measures. */
+function readMeasures(s: Reading): void {
+  const mp = measurePatterns(s.catalog);
+  for (const m of s.tokens.find(mp.re)) {
+    const hit = mp.idOf(s.tokens.list.slice(m.from, m.to).map((t) => t.norm).join(' '));
     if (hit?.ambiguous) {
-      tokens.claim(m.from, m.to, 'ambiguous');
-      ambiguousHits.push({ term: hit.ambiguous, raw: tokens.raw(m.from, m.to) });
+      s.tokens.claim(m.from, m.to, 'ambiguous');
+      s.ambiguousHits.push({ term: hit.ambiguous, raw: s.tokens.raw(m.from, m.to) });
       continue;
     }
-    tokens.claim(m.from, m.to, 'measure');
-    if (hit?.measure && !measures.includes(hit.measure)) measures.push(hit.measure);
+    s.tokens.claim(m.from, m.to, 'measure');
+    if (hit?.measure && !s.measures.includes(hit.measure)) s.measures.push(hit.measure);
   }
-  let implied: string | undefined;
-  let impliedIfAbout: { measure: string; about: readonly string[] } | undefined;
-  for (const i of catalog.implied) {
+  for (const i of s.catalog.implied) {
     if (i.about) {
-      for (const m of tokens.find(rx(i.words.map(phrasePattern).join('|')))) {
-        tokens.claim(m.from, m.to, 'measure');
-        impliedIfAbout ??= { measure: i.measure, about: i.about };
+      for (const m of s.tokens.find(rx(i.words.map(phrasePattern).join('|')))) {
+        s.tokens.claim(m.from, m.to, 'measure');
+        s.impliedIfAbout ??= { measure: i.measure, about: i.about };
       }
       continue;
     }
-    for (const m of tokens.find(rx(i.words.map(phrasePattern).join('|')))) {
-      tokens.claim(m.from, m.to, 'measure');
-      implied ??= i.measure;
+    for (const m of s.tokens.find(rx(i.words.map(phrasePattern).join('|')))) {
+      s.tokens.claim(m.from, m.to, 'measure');
+      s.implied ??= i.measure;
     }
   }
   // Explained by a measure named anywhere in the question ("the quantity of fries sold"), or only meant alone.
-  const ambiguous = ambiguousHits.filter((h) => {
-    const a = catalog.ambiguous.find((x) => x.term === h.term)!;
-    return !(a.choices.some((c) => measures.includes(c)) || (a.whenAlone && measures.length > 0));
+  s.ambiguous = s.ambiguousHits.filter((h) => {
+    const a = s.catalog.ambiguous.find((x) => x.term === h.term)!;
+    return !(a.choices.some((c) => s.measures.includes(c)) || (a.whenAlone && s.measures.length > 0));
   });
+}
 
-  // 5. Rankings.
-  let rank: { -readonly [K in keyof RankWords]: RankWords[K] } | undefined;
+/** 5. Rankings: "top 5", "worst", "rank my", "grew the most". */
+function readRanking(s: Reading): void {
   const superlatives = [...DESC, ...ASC].join('|');
-  for (const m of tokens.find(
+  for (const m of s.tokens.find(
     new RegExp(`(?:the )?(?:(${NUMBER}) )?(${superlatives})(?: (${NUMBER}))?(?: (?:performing|performers?|selling|ones?))?`),
   )) {
     const word = m.groups[1]!;
     const n = m.groups[0] ?? m.groups[2];
-    const noun = /(ones|performers|one|performer)$/.exec(tokens.raw(m.from, m.to).toLowerCase())?.[1];
+    const noun = /(ones|performers|one|performer)$/.exec(s.tokens.raw(m.from, m.to).toLowerCase())?.[1];
     const plural = noun === undefined ? undefined : noun.endsWith('s');
-    rank = { direction: ASC.has(word) ? 'asc' : 'desc', ...(n ? { limit: numberOf(n)! } : rank?.limit ? { limit: rank.limit } : {}), ...(plural !== undefined ? { plural } : {}) };
-    tokens.claim(m.from, m.to, 'rank');
+    s.rank = { direction: ASC.has(word) ? 'asc' : 'desc', ...(n ? { limit: numberOf(n)! } : s.rank?.limit ? { limit: s.rank.limit } : {}), ...(plural !== undefined ? { plural } : {}) };
+    s.tokens.claim(m.from, m.to, 'rank');
   }
   // "which 4 of those were highest", "top 3 of them": how many, said before the ranking word.
-  for (const m of tokens.find(new RegExp(`(?:which|what|top|bottom) (${NUMBER}) of (?:those|them|these|the|my|our)`))) {
+  for (const m of s.tokens.find(new RegExp(`(?:which|what|top|bottom) (${NUMBER}) of (?:those|them|these|the|my|our)`))) {
     const n = numberOf(m.groups[0]!)!;
-    const bottom = tokens.list[m.from]!.norm === 'bottom';
-    rank = { ...(rank ?? { direction: bottom ? 'asc' as const : 'desc' as const }), limit: n };
-    tokens.claim(m.from, m.to, 'rank');
+    const bottom = s.tokens.list[m.from]!.norm === 'bottom';
+    s.rank = { ...(s.rank ?? { direction: bottom ? 'asc' as const : 'desc' as const }), limit: n };
+    s.tokens.claim(m.from, m.to, 'rank');
   }
-  for (const m of tokens.find(/(?:rank|ranked|ranking|rankings|sort|sorted|order|ordered|league table)(?: (?:by|on))?/)) {
-    rank ??= { direction: 'desc', all: true };
-    tokens.claim(m.from, m.to, 'rank');
+  for (const m of s.tokens.find(/(?:rank|ranked|ranking|rankings|sort|sorted|order|ordered|league table)(?: (?:by|on))?/)) {
+    s.rank ??= { direction: 'desc', all: true };
+    s.tokens.claim(m.from, m.to, 'rank');
   }
-  for (const m of tokens.find(/ascending|lowest first|smallest first|descending|highest first|biggest first/)) {
-    if (rank) rank = { ...rank, direction: /ascending|lowest|smallest/.test(tokens.raw(m.from, m.to).toLowerCase()) ? 'asc' : 'desc' };
-    tokens.claim(m.from, m.to, 'rank');
+  for (const m of s.tokens.find(/ascending|lowest first|smallest first|descending|highest first|biggest first/)) {
+    if (s.rank) s.rank = { ...s.rank, direction: /ascending|lowest|smallest/.test(s.tokens.raw(m.from, m.to).toLowerCase()) ? 'asc' : 'desc' };
+    s.tokens.claim(m.from, m.to, 'rank');
   }
   // "grew the most", "the biggest drop": a ranking by change (only with a comparison period).
-  if (time.compare || time.relative) {
-    tokens.list.forEach((t, i) => {
-      if (!tokens.isFree(i)) return;
+  if (s.time.compare || s.time.relative) {
+    s.tokens.list.forEach((t, i) => {
+      if (!s.tokens.isFree(i)) return;
       const grow = GROWTH.test(t.norm);
       if (!grow && !DECLINE.test(t.norm)) return;
-      tokens.claim(i, i + 1, 'rank');
-      const pct = tokens.list.some((x) => x.norm === 'percent' || x.norm === 'percentage');
-      const direction = grow ? (rank?.direction ?? 'desc') : rank ? (rank.direction === 'desc' ? 'asc' : 'desc') : 'asc';
-      if (rank) rank = { ...rank, direction, by: pct ? 'change_pct' : 'change' };
+      s.tokens.claim(i, i + 1, 'rank');
+      const pct = s.tokens.list.some((x) => x.norm === 'percent' || x.norm === 'percentage');
+      const direction = grow ? (s.rank?.direction ?? 'desc') : s.rank ? (s.rank.direction === 'desc' ? 'asc' : 'desc') : 'asc';
+      if (s.rank) s.rank = { ...s.rank, direction, by: pct ? 'change_pct' : 'change' };
     });
-    for (const m of tokens.find(/percent|percentage|in percent|in percentage terms/)) {
-      if (rank?.by) tokens.claim(m.from, m.to, 'rank');
+    for (const m of s.tokens.find(/percent|percentage|in percent|in percentage terms/)) {
+      if (s.rank?.by) s.tokens.claim(m.from, m.to, 'rank');
     }
   }
+}
 
-  // 6. Dimensions: a breakdown ("by store", "per day", "for each city", "daily"), the thing ranked
-  // ("top 5 stores", "which city"), a hint next to a value ("the city of X"), or just the subject.
-  const dimensions: { id: string; plural: boolean; which: boolean }[] = [];
-  const subjects: string[] = [];
-  const subjectsAt: { id: string; from: number; to: number; plural: boolean }[] = [];
-  const hints: { at: number; dimension: string; side: 'before' | 'after' }[] = [];
+/** 6. Dimensions: a breakdown ("by store", "per day", "for each city", "daily"), the thing ranked ("top 5 stores", "which city"), a hint next to a value ("the city of X"), or just the subject. */
+function readDimensions(s: Reading): void {
+  const unitDim = domainWords(s.catalog).unitDimension;
   const addDim = (id: string, plural: boolean, which: boolean): void => {
-    if (!dimensions.some((d) => d.id === id)) dimensions.push({ id, plural, which });
+    if (!s.dimensions.some((d) => d.id === id)) s.dimensions.push({ id, plural, which });
   };
-  for (const m of tokens.find(/daily|weekly|monthly|quarterly|day by day|week by week|month by month|(?:(?:broken|broke|break|breaking|split) (?:it |that |this |them )?(?:down |out |up )?)?(?:each|every|per|by) day(?! of)/)) {
-    const w = tokens.list[m.from]!.norm;
-    const id = /^(daily|day|each|every|per|by)/.test(w) && !/week|month/.test(tokens.raw(m.from, m.to)) ? grainDimension(catalog, 'day')
-      : /^week/.test(w) ? grainDimension(catalog, 'week') : /^month/.test(w) ? grainDimension(catalog, 'month') : grainDimension(catalog, 'quarter');
+  for (const m of s.tokens.find(/daily|weekly|monthly|quarterly|day by day|week by week|month by month|(?:(?:broken|broke|break|breaking|split) (?:it |that |this |them )?(?:down |out |up )?)?(?:each|every|per|by) day(?! of)/)) {
+    const w = s.tokens.list[m.from]!.norm;
+    const id = /^(daily|day|each|every|per|by)/.test(w) && !/week|month/.test(s.tokens.raw(m.from, m.to)) ? grainDimension(s.catalog, 'day')
+      : /^week/.test(w) ? grainDimension(s.catalog, 'week') : /^month/.test(w) ? grainDimension(s.catalog, 'month') : grainDimension(s.catalog, 'quarter');
     if (!id) continue;
     addDim(id, false, false);
-    tokens.claim(m.from, m.to, 'dimension');
+    s.tokens.claim(m.from, m.to, 'dimension');
   }
-  for (const { re, id, plural } of dimensionPatterns(catalog)) {
-    for (const m of tokens.find(re)) {
-      const isPlural = m.groups[m.groups.length - 1] !== undefined || plural.has(tokens.raw(m.from, m.to).toLowerCase().split(' ').at(-1)!);
+  for (const { re, id, plural } of dimensionPatterns(s.catalog)) {
+    for (const m of s.tokens.find(re)) {
+      const isPlural = m.groups[m.groups.length - 1] !== undefined || plural.has(s.tokens.raw(m.from, m.to).toLowerCase().split(' ').at(-1)!);
       const cue = m.groups[0];
       const which = m.groups[1] !== undefined;
-      const before = prevToken(tokens, m.from);
-      const after = m.to < tokens.length ? tokens.list[m.to]!.norm : '';
+      const before = prevToken(s.tokens, m.from);
+      const after = m.to < s.tokens.length ? s.tokens.list[m.to]!.norm : '';
       // "that week", "this month": the period already named, not a breakdown by it.
-      const pointed = m.from > 0 && /^(that|this|same)$/.test(tokens.list[m.from - 1]!.norm) && catalog.dimensions.find((x) => x.id === id)?.kind === 'time';
+      const pointed = m.from > 0 && /^(that|this|same)$/.test(s.tokens.list[m.from - 1]!.norm) && s.catalog.dimensions.find((x) => x.id === id)?.kind === 'time';
       if (pointed && cue === undefined && !which) {
-        tokens.claim(m.from, m.to, 'filler');
+        s.tokens.claim(m.from, m.to, 'filler');
         continue;
       }
-      const ranked = before !== undefined && tokens.claimOf(before) === 'rank';
+      const ranked = before !== undefined && s.tokens.claimOf(before) === 'rank';
       const withTheMost = after === 'with' || after === 'that' || after === 'where';
-      if (cue !== undefined || which || ranked || (withTheMost && rank)) {
+      if (cue !== undefined || which || ranked || (withTheMost && s.rank)) {
         addDim(id, isPlural, which);
-        if (which && m.groups[2]) rank = { ...(rank ?? { direction: 'desc' as const }), limit: numberOf(m.groups[2])! };
-        tokens.claim(m.from, m.to, 'dimension');
+        if (which && m.groups[2]) s.rank = { ...(s.rank ?? { direction: 'desc' as const }), limit: numberOf(m.groups[2])! };
+        s.tokens.claim(m.from, m.to, 'dimension');
         continue;
       }
       // "for each Seattle store", "every Texas city": a grouping word a few names before the
       // dimension still groups by it; the words between stay free, to be matched as values.
-      const each = eachBefore(tokens, m.from);
+      const each = eachBefore(s.tokens, m.from);
       if (each !== undefined) {
         addDim(id, isPlural, false);
-        tokens.claim(m.from, m.to, 'dimension');
-        tokens.claim(each, each + 1, 'dimension'); // not 'cue': that claim means an exclusion
+        s.tokens.claim(m.from, m.to, 'dimension');
+        s.tokens.claim(each, each + 1, 'dimension'); // not 'cue': that claim means an exclusion
         continue;
       }
       // Next to a word nobody placed: a hint for the value ("city of Austin", "Drinks category").
-      const nextFree = m.to < tokens.length && tokens.isFree(m.to) && !FILLER.has(tokens.list[m.to]!.norm);
-      const prevFree = m.from > 0 && tokens.isFree(m.from - 1) && !FILLER.has(tokens.list[m.from - 1]!.norm);
-      const ofFree = tokens.list[m.to]?.norm === 'of' && tokens.isFree(m.to + 1) && !FILLER.has(tokens.list[m.to + 1]?.norm ?? ',');
-      const namedFree = /^(named|called)$/.test(tokens.list[m.to]?.norm ?? '') && tokens.isFree(m.to + 1);
-      if (id !== unitDim && (nextFree || ofFree || namedFree)) hints.push({ at: m.to, dimension: id, side: 'before' });
-      else if (id === unitDim && (namedFree || (nextFree && !isPlural))) hints.push({ at: m.to, dimension: id, side: 'before' });
-      else if (id !== unitDim && prevFree) hints.push({ at: m.from - 1, dimension: id, side: 'after' });
-      const isHint = hints.some((h) => h.at === m.to || h.at === m.from - 1);
-      if (!isHint) subjectsAt.push({ id, from: m.from, to: m.to, plural: isPlural });
-      tokens.claim(m.from, m.to, isHint ? 'hint' : 'subject');
+      const nextFree = m.to < s.tokens.length && s.tokens.isFree(m.to) && !FILLER.has(s.tokens.list[m.to]!.norm);
+      const prevFree = m.from > 0 && s.tokens.isFree(m.from - 1) && !FILLER.has(s.tokens.list[m.from - 1]!.norm);
+      const ofFree = s.tokens.list[m.to]?.norm === 'of' && s.tokens.isFree(m.to + 1) && !FILLER.has(s.tokens.list[m.to + 1]?.norm ?? ',');
+      const namedFree = /^(named|called)$/.test(s.tokens.list[m.to]?.norm ?? '') && s.tokens.isFree(m.to + 1);
+      if (id !== unitDim && (nextFree || ofFree || namedFree)) s.hints.push({ at: m.to, dimension: id, side: 'before' });
+      else if (id === unitDim && (namedFree || (nextFree && !isPlural))) s.hints.push({ at: m.to, dimension: id, side: 'before' });
+      else if (id !== unitDim && prevFree) s.hints.push({ at: m.from - 1, dimension: id, side: 'after' });
+      const isHint = s.hints.some((h) => h.at === m.to || h.at === m.from - 1);
+      if (!isHint) s.subjectsAt.push({ id, from: m.from, to: m.to, plural: isPlural });
+      s.tokens.claim(m.from, m.to, isHint ? 'hint' : 'subject');
     }
   }
   // "by store and weekday", "by city, state and category": a list after a grouping cue groups by
   // every item, not only the first.
   for (let changed = true; changed; ) {
     changed = false;
-    for (const s of subjectsAt) {
-      if (tokens.claimOf(s.from) !== 'subject') continue;
-      const joiner = s.from - 1;
-      if (joiner < 1 || !tokens.isFree(joiner) || !LIST_JOINERS.has(tokens.list[joiner]!.norm) || tokens.claimOf(joiner - 1) !== 'dimension') continue;
-      addDim(s.id, s.plural, false);
-      tokens.claim(joiner, s.to, 'dimension');
+    for (const sub of s.subjectsAt) {
+      if (s.tokens.claimOf(sub.from) !== 'subject') continue;
+      const joiner = sub.from - 1;
+      if (joiner < 1 || !s.tokens.isFree(joiner) || !LIST_JOINERS.has(s.tokens.list[joiner]!.norm) || s.tokens.claimOf(joiner - 1) !== 'dimension') continue;
+      addDim(sub.id, sub.plural, false);
+      s.tokens.claim(joiner, sub.to, 'dimension');
       changed = true;
     }
   }
-  for (const s of subjectsAt) if (tokens.claimOf(s.from) === 'subject' && !subjects.includes(s.id)) subjects.push(s.id);
+  for (const sub of s.subjectsAt) if (s.tokens.claimOf(sub.from) === 'subject' && !s.subjects.includes(sub.id)) s.subjects.push(sub.id);
   // "my two stores", "the two stores", "both of my 5 locations": a count of what the caller has, not a ranking or a value.
-  for (const s of subjectsAt) {
-    const n = s.from - 1;
-    const owner = tokens.list[n - 1]?.norm ?? '';
-    if (n >= 1 && tokens.isFree(n) && numberOf(tokens.list[n]!.norm) !== undefined && /^(my|our|the|both|all)$/.test(owner)) tokens.claim(n, n + 1, 'filler');
+  for (const sub of s.subjectsAt) {
+    const n = sub.from - 1;
+    const owner = s.tokens.list[n - 1]?.norm ?? '';
+    if (n >= 1 && s.tokens.isFree(n) && numberOf(s.tokens.list[n]!.norm) !== undefined && /^(my|our|the|both|all)$/.test(owner)) s.tokens.claim(n, n + 1, 'filler');
   }
+}
 
-  // 7. Everything left: cue words, fillers, and mentions.
-  for (const m of tokens.find(rx(NEGATIVE_CUES.source))) tokens.claim(m.from, m.to, 'cue');
-  for (const m of tokens.find(/named|called/)) tokens.claim(m.from, m.to, 'cue');
-  collectMentions(tokens, hints, mentions);
-  for (let i = 0; i < tokens.length; i++) if (tokens.isFree(i)) tokens.claim(i, i + 1, 'filler');
-
-  const start = tokens.list.map((t) => t.norm).join(' ');
-  return {
-    measures,
-    ...(implied ? { implied } : {}),
-    ...(impliedIfAbout ? { impliedIfAbout } : {}),
-    ambiguous,
-    subjects,
-    dimensions,
-    time,
-    ...(rank ? { rank } : {}),
-    filters,
-    mentions,
-    references,
-    followUp: (FOLLOW_UP_START.test(start) || /\binstead\b/.test(start)) && !NEW_QUESTION.test(start),
-  };
+/** 7. Everything left: cue words, fillers, and mentions (the words to match against the caller's own values). */
+function readLeftovers(s: Reading): void {
+  for (const m of s.tokens.find(rx(NEGATIVE_CUES.source))) s.tokens.claim(m.from, m.to, 'cue');
+  for (const m of s.tokens.find(/named|called/)) s.tokens.claim(m.from, m.to, 'cue');
+  collectMentions(s.tokens, s.hints, s.mentions);
+  for (let i = 0; i < s.tokens.length; i++) if (s.tokens.isFree(i)) s.tokens.claim(i, i + 1, 'filler');
 }
 
 /** "different question", "new question": whatever follows is not a follow-up. */
