@@ -12,6 +12,12 @@
  * and the filtered and masked personas, and the differential property for 7101, 7102 and 7103 (fewer
  * cases than on DuckDB: test/security/differential.ts), both against the PostgreSQL form of the
  * physical sandbox; and keyed-hash masks, keyed per tenant and business.
+ *
+ * The Tracklane example (examples/projects/) runs the same two corpora, after the restaurant's, in a
+ * database of its own (`splitplane_projects`, created here: loadPostgres always fills schema
+ * `warehouse`), with row-level security written from its catalog, against the PostgreSQL form of its
+ * physical sandbox (test/support/domains.ts). In CI (CI=true) these tests must run; elsewhere they skip
+ * with a message when nothing listens on 127.0.0.1:5432.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,9 +32,9 @@ import type { EngineConnector } from '../../src/engines/engine.js';
 import { openPostgres } from '../../src/engines/postgres/connector.js';
 import { ask, BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, startTestService, portOpen, type TestService } from '../support/harness.js';
 import { sandboxProbe } from '../../src/sandbox/statement.js';
-import { agentCorpusSuite } from '../security/agent-corpus.js';
+import { agentCorpusSuite, agentPersonas } from '../security/agent-corpus.js';
 import { CASES_PER_PERSONA, checkPersona, DEEP, domainCandidates, seedFor } from '../security/differential.js';
-import { RESTAURANT } from '../support/domains.js';
+import { domainData, PROJECTS, RESTAURANT } from '../support/domains.js';
 import { buildPhysicalSandbox, buildPostgresPhysicalSandbox, normalise, PERSONAS } from '../security/physical-sandbox.js';
 import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
@@ -301,6 +307,71 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
           expect(tally.rejected + tally.equalRows + tally.bothErrored + tally.timedOut).toBe(PG_CASES_PER_PERSONA);
           // Not vacuous, with the DuckDB suite's bounds (differential.ts).
           expect(tally.equalRows).toBeGreaterThan(PG_CASES_PER_PERSONA * (persona.role === 'regional_director' ? 0.4 : 0.3));
+          expect(tally.rejected).toBeGreaterThan(0);
+        } finally {
+          await physical.close();
+        }
+      });
+    }
+  });
+});
+
+const PROJECTS_URL = 'postgres://postgres@127.0.0.1:5432/splitplane_projects';
+const PROJECTS_DATA = up ? await domainData(PROJECTS) : undefined;
+
+describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level security: the Tracklane example (a database of its own)', () => {
+  let urls: { readerUrl: string; directoryUrl: string };
+  let svc: TestService;
+
+  beforeAll(async () => {
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    try {
+      const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'splitplane_projects'");
+      if (exists.rowCount === 0) await admin.query('CREATE DATABASE splitplane_projects');
+    } finally {
+      await admin.end();
+    }
+    urls = await loadPostgres(PROJECTS.warehouse(), PROJECTS_URL, PROJECTS.registry);
+    svc = await startTestService({}, { ...PROJECTS.serviceConfig(), warehouse: { engine: 'postgres', postgres: { url: urls.readerUrl, directoryUrl: urls.directoryUrl, poolSize: 2 } } });
+  }, 120_000);
+  afterAll(async () => {
+    await svc?.close();
+  });
+
+  describe('a compromised agent on PostgreSQL: the attack corpus through run_query', () => {
+    agentCorpusSuite(
+      {
+        warehouse: () => ({ engine: 'postgres', postgres: { url: urls.readerUrl, directoryUrl: urls.directoryUrl, poolSize: 2 } }),
+        physical: (persona) => buildPostgresPhysicalSandbox(PROJECTS_URL, persona, PROJECTS),
+        differs: {
+          'quoted-sandbox-case': {
+            expect: { reject: 'SP_ERR_GUARD_ENGINE_MISMATCH' },
+            why: 'PostgreSQL folds only unquoted names: "EVENTS" (or "BILLING") names no sandbox table, and the guard\'s check with its parser refuses it (DuckDB reads it as the table)',
+          },
+        },
+        mayTimeOut: {
+          'correlated-scalar': 'PostgreSQL runs the correlated subquery once per project over the materialised sandbox: seconds on a loaded machine for the workspace-wide personas, past the corpus\'s 1 s limit',
+          'correlated-in': 'the same: the correlated IN is checked once per row of the fact table over the materialised projects',
+        },
+      },
+      PROJECTS,
+      PROJECTS_DATA,
+    );
+  });
+
+  describe('the differential property on PostgreSQL: no SQL returns more than the physical sandbox holds', () => {
+    for (const [i, persona] of PROJECTS.personas.entries()) {
+      if (!agentPersonas(PROJECTS).includes(persona)) continue;
+      it(`${persona.name}: ${PG_CASES_PER_PERSONA} generated candidates`, { timeout: 3_600_000 }, async () => {
+        const physical = await buildPostgresPhysicalSandbox(PROJECTS_URL, persona, PROJECTS);
+        try {
+          const started = performance.now();
+          const { policy, connector } = svc.services.deps;
+          const tally = await checkPersona(persona, { policy, connector, physical, registry: PROJECTS.registry, candidates: await domainCandidates(PROJECTS) }, seedFor(i, PROJECTS), PG_CASES_PER_PERSONA);
+          console.log(`PostgreSQL, projects, ${persona.name}: ${JSON.stringify(tally)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+          expect(tally.rejected + tally.equalRows + tally.bothErrored + tally.timedOut).toBe(PG_CASES_PER_PERSONA);
+          expect(tally.equalRows).toBeGreaterThan(PG_CASES_PER_PERSONA * PROJECTS.minCompared(persona));
           expect(tally.rejected).toBeGreaterThan(0);
         } finally {
           await physical.close();
