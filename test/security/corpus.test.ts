@@ -2,9 +2,12 @@
  * Runs the attack corpus through the real pipeline. Candidates are injected
  * as if the model wrote them (a hostile generator); requests are tampered at
  * the HTTP level. Every case must end as expected, no response may carry a
- * row or a value outside the franchise owner's scope (checked against the
+ * row or a value outside the first persona's scope (checked against the
  * physical sandbox), no file is read (the canary never appears), and the
- * service still answers correctly afterwards.
+ * service still answers correctly afterwards. Run for every domain of
+ * test/support/domains.ts (the restaurant's franchise owner, Tracklane's
+ * project lead), each corpus written with its names and another tenant's IDs
+ * from its data.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';

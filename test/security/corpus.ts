@@ -4,6 +4,10 @@
  * runner is corpus.test.ts. An `inScope` case is accepted by the guard and
  * must return exactly what the persona's physical sandbox returns for the
  * same SQL; a `reject` case must be refused with exactly that code.
+ *
+ * The cases are written for any domain (candidateCases): logical names from its catalog, raw names
+ * from its registry (rawTables, the directory, an unexposed table holding e-mail addresses), other
+ * tenants' IDs and ungranted units from its data (test/support/domains.ts, domainData).
  */
 import type { ErrorCode } from '../../src/errors.js';
 import { domainData, RESTAURANT, type Domain, type DomainData, type Persona } from '../support/domains.js';
