@@ -114,6 +114,8 @@ export interface AgentCorpusEngine {
    * reason: a timeout returns nothing, so it leaks nothing; an answer must still equal the oracle's.
    */
   readonly mayTimeOut?: Readonly<Record<string, string>>;
+  /** The service's query time limit on this engine (default 1,000 ms), with the reason when longer. */
+  readonly queryTimeoutMs?: number;
 }
 
 type QueryAnswer = { requestId?: string; code?: string; columns?: { name: string }[]; rows?: never; sql?: string };
@@ -138,7 +140,7 @@ export function agentCorpusSuite(engine: AgentCorpusEngine, domain: Domain = RES
       {},
       {
         ...domain.serviceConfig(),
-        warehouse: { ...engine.warehouse(), queryTimeoutMs: 1000, rowCap: ROW_CAP },
+        warehouse: { ...engine.warehouse(), queryTimeoutMs: engine.queryTimeoutMs ?? 1000, rowCap: ROW_CAP },
         oidc: { enabled: true, issuer: ISSUER, audience: AUDIENCE, jwksUrl: issuer.jwksUrl, algorithms: ['ES256'] },
         mcp: { runQuery: true },
       },
