@@ -204,42 +204,64 @@ export interface UnderstandContext {
   readonly members?: RankedMembers;
 }
 
-/** The second pass: mentions, follow-up rules, assembly and the catalog check. */
-export function understand(question: string, firstDraft: Draft, ctx: UnderstandContext): QueryIntent | Clarification | Unsupported {
-  const { catalog } = ctx;
-  const draft = ctx.previous ? withoutFollowUpWords(firstDraft) : firstDraft;
-  const refs = draft.references;
-  const early = refuseEarly(question, draft, catalog, ctx.previous, ctx.today);
-  if (early) return early;
-  const clarify = (message: string, choices: readonly Choice[] = [], unplaced?: readonly string[]): Clarification => ({
-    kind: 'clarification',
-    message,
-    choices,
-    references: refs,
-    ...(unplaced ? { unplaced } : {}),
-  });
+/** What the second pass's stages share: the question, its draft, the context, and the query as it is built. */
+export interface Understanding {
+  readonly question: string;
+  readonly draft: Draft;
+  readonly ctx: UnderstandContext;
+  readonly catalog: Catalog;
+  /** The values the question names, matched against the caller's own data. */
+  resolution: ReturnType<typeof resolveMentions> | undefined;
+  valueFilters: QueryFilter[];
+  valueDims: string[];
+  /** The last query, when this question follows it. */
+  follow: SemanticQuery | undefined;
+  baseFilters: QueryFilter[];
+  baseDims: string[];
+  measures: string[];
+  dims: string[];
+  filters: QueryFilter[];
+  inherited: Inherited | undefined;
+  keepRanking: boolean;
+  narrowed: boolean;
+  time: Exclude<ReturnType<typeof timeOf>, { message: string }> | undefined;
+  order: SemanticQuery['order'];
+  limit: number | undefined;
+}
 
-  // Mentions: values of the caller's own data, or words nothing could place.
-  const resolution = draft.mentions.length && ctx.values ? resolveMentions(draft.mentions, catalog, ctx.values) : undefined;
-  if (draft.mentions.length && !ctx.values) return clarify('I could not read your data to match the names in the question.', [], draft.mentions.map((m) => m.text));
-  const unplaced = resolution?.unplaced ?? [];
+/** A stage's refusal: the answer instead of a query. */
+type Refusal = Clarification | Unsupported;
+
+function clarification(u: Understanding, message: string, choices: readonly Choice[] = [], unplaced?: readonly string[]): Clarification {
+  return { kind: 'clarification', message, choices, references: u.draft.references, ...(unplaced ? { unplaced } : {}) };
+}
+
+/** Mentions: values of the caller's own data, or words nothing could place (a clarification naming them). */
+function resolveValues(u: Understanding): Refusal | undefined {
+  const { draft, catalog, ctx, question } = u;
+  const refs = draft.references;
+  u.resolution = draft.mentions.length && ctx.values ? resolveMentions(draft.mentions, catalog, ctx.values) : undefined;
+  if (draft.mentions.length && !ctx.values) return clarification(u, 'I could not read your data to match the names in the question.', [], draft.mentions.map((m) => m.text));
+  const unplaced = u.resolution?.unplaced ?? [];
   const namesNoMeasure = draft.measures.length === 0 && draft.implied === undefined && draft.ambiguous.length === 0 && !isFollowUp(question, draft, ctx.previous, catalog);
-  if (namesNoMeasure && draft.impliedIfAbout && !impliedAbout(draft, resolution?.filters ?? [], draft.dimensions.map((d) => d.id))) {
+  if (namesNoMeasure && draft.impliedIfAbout && !impliedAbout(draft, u.resolution?.filters ?? [], draft.dimensions.map((d) => d.id))) {
     // "how many labor hours": no measure, and not about menu items after all.
     return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
   }
   if (unplaced.length) {
     const names = unplaced.map((w) => `"${w}"`).join(', ');
     const incomplete = ctx.values?.complete === false ? ' (your data has more names than I can match against)' : '';
-    return clarify(
+    return clarification(
+      u,
       `I'm not sure what ${names} means here: it is not a measure, a time, or a ${domainWords(catalog).attributes} of yours${incomplete}.`,
       suggestions(draft, catalog, ctx),
       unplaced,
     );
   }
-  if (resolution?.ambiguous) {
-    const { text, options } = resolution.ambiguous;
-    return clarify(
+  if (u.resolution?.ambiguous) {
+    const { text, options } = u.resolution.ambiguous;
+    return clarification(
+      u,
       `"${text}" could mean ${options.map((o) => `the ${dimensionById(catalog, o.dimension)!.label} ${o.value}`).join(' or ')}. Which one?`,
       options.map((o) => {
         const label = dimensionById(catalog, o.dimension)!.label;
@@ -247,119 +269,179 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
       }),
     );
   }
-  if (resolution?.mixed) {
-    return clarify(`"${resolution.mixed}" mixes different kinds of places or items; ask about one kind at a time (for example ${domainWords(catalog).oneKindExample}).`);
+  if (u.resolution?.mixed) {
+    return clarification(u, `"${u.resolution.mixed}" mixes different kinds of places or items; ask about one kind at a time (for example ${domainWords(catalog).oneKindExample}).`);
   }
-  let valueFilters = resolution?.filters ?? [];
-  // "Austin vs Dallas": a comparison of two values is a breakdown by what they are.
-  let valueDims: string[] = [];
+  u.valueFilters = [...(u.resolution?.filters ?? [])];
+  return undefined;
+}
+
+/** "Austin vs Dallas": a comparison of two values is a breakdown by what they are. */
+function compareValues(u: Understanding): Refusal | undefined {
+  const { draft, resolution } = u;
   const compareAt = draft.time.compare?.at;
   if (compareAt !== undefined && resolution && draft.time.spans.length <= 1 && !draft.time.relative && !draft.time.compare?.unit) {
     const before = resolution.matched.find((m) => m.mention.to <= compareAt && m.values.length);
     const after = resolution.matched.find((m) => m.mention.from > compareAt && m.values.length);
     if (before && after && before.values[0]!.dimension === after.values[0]!.dimension) {
       const dim = before.values[0]!.dimension;
-      valueDims = [dim];
+      u.valueDims = [dim];
       // "Dallas vs Houston vs Austin": every value of that kind the question names, not the first two.
       const named = resolution.matched.filter((m) => !m.mention.negated).flatMap((m) => m.values).filter((v) => v.dimension === dim);
-      valueFilters = [
-        ...valueFilters.filter((f) => f.dimension !== dim || f.op === 'not_in'),
+      u.valueFilters = [
+        ...u.valueFilters.filter((f) => f.dimension !== dim || f.op === 'not_in'),
         { dimension: dim, op: 'in', values: [...new Set(named.map((v) => v.value))] },
       ];
     }
   }
+  return undefined;
+}
 
-  // Measures, and what a word naming several means given the rest of the question.
-  const follow = isFollowUp(question, draft, ctx.previous, catalog) ? ctx.previous : undefined;
-  const baseFilters = [...draft.filters, ...valueFilters];
-  const baseDims = [...new Set([...draft.dimensions.map((d) => d.id), ...valueDims])];
-  let measures = draft.measures.length ? [...draft.measures] : draft.implied ? [draft.implied] : [];
+/** Measures, and what a word naming several means given the rest of the question. */
+function chooseMeasures(u: Understanding): Refusal | undefined {
+  const { draft, catalog, ctx, question } = u;
+  u.follow = isFollowUp(question, draft, ctx.previous, catalog) ? ctx.previous : undefined;
+  u.baseFilters = [...draft.filters, ...u.valueFilters];
+  u.baseDims = [...new Set([...draft.dimensions.map((d) => d.id), ...u.valueDims])];
+  u.measures = draft.measures.length ? [...draft.measures] : draft.implied ? [draft.implied] : [];
   if (draft.ambiguous.length) {
-    const fitting = fittingChoices(draft, catalog, measures, baseDims, baseFilters);
-    if (decided(question, fitting, catalog) && draft.ambiguous.length === 1) measures = [...measures, fitting[0]!];
+    const fitting = fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters);
+    if (decided(question, fitting, catalog) && draft.ambiguous.length === 1) u.measures = [...u.measures, fitting[0]!];
     else return ambiguity(question, draft, catalog, fitting.length > 1 ? (id) => fitting.includes(id) : undefined)!;
   }
-  if (measures.length === 0 && impliedAbout(draft, baseFilters, baseDims)) measures = [draft.impliedIfAbout!.measure];
-  if (measures.length === 0 && !follow) return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
+  if (u.measures.length === 0 && impliedAbout(draft, u.baseFilters, u.baseDims)) u.measures = [draft.impliedIfAbout!.measure];
+  if (u.measures.length === 0 && !u.follow) return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', draft.references);
+  u.dims = u.baseDims;
+  u.filters = u.baseFilters;
+  return undefined;
+}
 
-  // A follow-up: the last query with what this question changes, one row of FOLLOW_UP_RULES each.
-  let dims: string[] = baseDims;
-  let filters: QueryFilter[] = baseFilters;
-  let inherited: Inherited | undefined;
-  let keepRanking = false;
-  let narrowed = false;
+/** A follow-up: the last query with what this question changes, one row of FOLLOW_UP_RULES each. */
+function followUp(u: Understanding): Refusal | undefined {
+  const { draft, catalog, ctx, question, follow } = u;
   if (follow) {
-    const merged = applyFollowUp(question, draft, { measures, dimensions: baseDims, filters: baseFilters }, follow, ctx.history ?? [follow], catalog, ctx.members);
-    if ('message' in merged) return clarify(merged.message);
-    measures = [...merged.measures];
-    dims = [...merged.dimensions];
-    filters = [...merged.filters];
-    inherited = merged.inherited;
-    keepRanking = merged.keepRanking;
-    narrowed = merged.narrowed;
+    const merged = applyFollowUp(question, draft, { measures: u.measures, dimensions: u.baseDims, filters: u.baseFilters }, follow, ctx.history ?? [follow], catalog, ctx.members);
+    if ('message' in merged) return clarification(u, merged.message);
+    u.measures = [...merged.measures];
+    u.dims = [...merged.dimensions];
+    u.filters = [...merged.filters];
+    u.inherited = merged.inherited;
+    u.keepRanking = merged.keepRanking;
+    u.narrowed = merged.narrowed;
   }
-  if (draft.rank && dims.length === 0) {
-    const group = filters.map((f) => dimensionById(catalog, f.dimension)).find((d) => d?.kind === 'attribute' && d.members !== undefined);
-    if (group && group.kind === 'attribute') dims = [group.members!];
+  if (draft.rank && u.dims.length === 0) {
+    const group = u.filters.map((f) => dimensionById(catalog, f.dimension)).find((d) => d?.kind === 'attribute' && d.members !== undefined);
+    if (group && group.kind === 'attribute') u.dims = [group.members!];
   }
-  // A measure of another table, asked about menu items ("milkshake revenue"), means its alternate.
-  measures = measures.map((id) => {
-    const m = metricById(catalog, id)!;
-    const reach = reachable(catalog, id);
-    const tables = [...dims, ...filters.map((f) => f.dimension), ...draft.subjects]
-      .map((d) => dimensionById(catalog, d))
-      .filter((d) => d !== undefined && d.kind !== 'time')
-      .map((d) => (d as { table: string }).table);
-    const foreign = tables.find((t) => !reach.has(t));
-    return foreign && m.alternates[foreign] ? m.alternates[foreign]! : id;
-  });
-  measures = [...new Set(measures)];
+  return undefined;
+}
 
-  // Time: the named period, a follow-up's period (or the one before it), or the default.
-  const time = timeOf(draft, ctx, follow);
-  if ('message' in time) return clarify(time.message);
+/** A measure of another table, asked about one of its dimensions ("milkshake revenue"), means its alternate. */
+function alternateMeasures(u: Understanding): Refusal | undefined {
+  const { catalog, draft } = u;
+  u.measures = [
+    ...new Set(
+      u.measures.map((id) => {
+        const m = metricById(catalog, id)!;
+        const reach = reachable(catalog, id);
+        const tables = [...u.dims, ...u.filters.map((f) => f.dimension), ...draft.subjects]
+          .map((d) => dimensionById(catalog, d))
+          .filter((d) => d !== undefined && d.kind !== 'time')
+          .map((d) => (d as { table: string }).table);
+        const foreign = tables.find((t) => !reach.has(t));
+        return foreign && m.alternates[foreign] ? m.alternates[foreign]! : id;
+      }),
+    ),
+  ];
+  return undefined;
+}
 
-  // Ranking.
-  let order: SemanticQuery['order'];
-  let limit: number | undefined;
-  if (keepRanking && follow?.order) {
+/** Time: the named period, a follow-up's period (or the one before it), or the default. */
+function period(u: Understanding): Refusal | undefined {
+  const time = timeOf(u.draft, u.ctx, u.follow);
+  if ('message' in time) return clarification(u, time.message);
+  u.time = time;
+  return undefined;
+}
+
+/** Ranking: order and how many, a ranking kept from the last query, or how many asked back. */
+function ranking(u: Understanding): Refusal | undefined {
+  const { draft, catalog, question, follow } = u;
+  if (u.keepRanking && follow?.order) {
     // "how many guests did that store have?": the same ranking, the new measure beside the ranked one.
-    order = follow.order;
-    limit = follow.limit;
+    u.order = follow.order;
+    u.limit = follow.limit;
   } else if (draft.rank) {
-    if (dims.length === 0) {
-      return clarify(`What should be ranked: ${domainWords(catalog).rankables}?`, rankChoices(question, catalog));
+    if (u.dims.length === 0) {
+      return clarification(u, `What should be ranked: ${domainWords(catalog).rankables}?`, rankChoices(question, catalog));
     }
-    const first = draft.dimensions.find((d) => d.id === dims[0]);
-    order = { measure: measures[0]!, by: draft.rank.by ?? 'value', direction: draft.rank.direction };
-    if (draft.rank.limit !== undefined) limit = draft.rank.limit;
-    else if (!draft.rank.all && follow?.limit !== undefined && baseDims.length === 0 && draft.rank.plural !== false && (follow.limit > 1 || draft.rank.plural === undefined)) {
+    const first = draft.dimensions.find((d) => d.id === u.dims[0]);
+    u.order = { measure: u.measures[0]!, by: draft.rank.by ?? 'value', direction: draft.rank.direction };
+    if (draft.rank.limit !== undefined) u.limit = draft.rank.limit;
+    else if (!draft.rank.all && follow?.limit !== undefined && u.baseDims.length === 0 && draft.rank.plural !== false && (follow.limit > 1 || draft.rank.plural === undefined)) {
       // "top 3 stores ..." then "what about the bottom ones?" (or "and the worst?"): as many as
       // before, from the other end. "the worst one" is one; "the worst ones" after one asks how many.
-      limit = follow.limit;
+      u.limit = follow.limit;
     } else if (!draft.rank.all) {
       if ((first?.plural && !first.which) || draft.rank.plural === true) {
-        const label = dimensionById(catalog, dims[0]!)!.plural;
-        return clarify(`How many ${label} do you want?`, [3, 5, 10].map((n) => ({ label: `top ${n}`, question: `${question.replace(/[?.!\s]+$/, '')} (top ${n})` })));
+        const label = dimensionById(catalog, u.dims[0]!)!.plural;
+        return clarification(u, `How many ${label} do you want?`, [3, 5, 10].map((n) => ({ label: `top ${n}`, question: `${question.replace(/[?.!\s]+$/, '')} (top ${n})` })));
       }
-      limit = 1;
+      u.limit = 1;
     }
-    if (order.by !== 'value' && !time.compare) return clarify('Ranking by growth or decline needs a period to compare with, for example "week over week".');
-  } else if (follow?.order && dims.length > 0 && !narrowed) {
+    if (u.order.by !== 'value' && !u.time!.compare) return clarification(u, 'Ranking by growth or decline needs a period to compare with, for example "week over week".');
+  } else if (follow?.order && u.dims.length > 0 && !u.narrowed) {
     // "top 5 cities ..." then "by state instead": the ranking carries over to the new breakdown.
-    order = { ...follow.order, measure: measures.includes(follow.order.measure) ? follow.order.measure : measures[0]! };
-    limit = follow.limit;
+    u.order = { ...follow.order, measure: u.measures.includes(follow.order.measure) ? follow.order.measure : u.measures[0]! };
+    u.limit = follow.limit;
   }
-  if (dims.length > MAX_DIMENSIONS) dims = dims.slice(0, MAX_DIMENSIONS + 1);
+  if (u.dims.length > MAX_DIMENSIONS) u.dims = u.dims.slice(0, MAX_DIMENSIONS + 1);
+  return undefined;
+}
 
+/**
+ * The second pass as named stages, in order: each reads what the draft and the stages before it
+ * built, adds to the query, or ends the question with a clarification or an unsupported answer.
+ * Then the query is assembled and checked against the catalog.
+ */
+export const UNDERSTAND_STAGES = [
+  { name: 'values', run: resolveValues },
+  { name: 'value comparison', run: compareValues },
+  { name: 'measures', run: chooseMeasures },
+  { name: 'follow-up', run: followUp },
+  { name: 'alternate measures', run: alternateMeasures },
+  { name: 'period', run: period },
+  { name: 'ranking', run: ranking },
+] as const;
+
+/** The state before any stage (the draft without its follow-up words when there is an earlier query). */
+export function startUnderstanding(question: string, firstDraft: Draft, ctx: UnderstandContext): Understanding {
+  return {
+    question, draft: ctx.previous ? withoutFollowUpWords(firstDraft) : firstDraft, ctx, catalog: ctx.catalog,
+    resolution: undefined, valueFilters: [], valueDims: [], follow: undefined, baseFilters: [], baseDims: [], measures: [], dims: [], filters: [],
+    inherited: undefined, keepRanking: false, narrowed: false, time: undefined, order: undefined, limit: undefined,
+  };
+}
+
+/** The second pass: mentions, follow-up rules, assembly and the catalog check. */
+export function understand(question: string, firstDraft: Draft, ctx: UnderstandContext): QueryIntent | Clarification | Unsupported {
+  const u = startUnderstanding(question, firstDraft, ctx);
+  const { catalog, draft } = u;
+  const early = refuseEarly(question, draft, catalog, ctx.previous, ctx.today);
+  if (early) return early;
+  for (const stage of UNDERSTAND_STAGES) {
+    const refused = stage.run(u);
+    if (refused) return refused;
+  }
+  const time = u.time!;
   const query: SemanticQuery = {
-    measures,
-    dimensions: dims,
-    filters,
+    measures: u.measures,
+    dimensions: u.dims,
+    filters: u.filters,
     time: time.range,
     ...(time.compare ? { compare: time.compare } : {}),
-    ...(order ? { order } : {}),
-    ...(limit !== undefined ? { limit } : {}),
+    ...(u.order ? { order: u.order } : {}),
+    ...(u.limit !== undefined ? { limit: u.limit } : {}),
   };
   const problem = checkQuery(query, catalog);
   if (problem) {
@@ -368,9 +450,9 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
       const m = metricById(catalog, id)!;
       return { metric: id, label: m.label, question: questionFor(stripUndefined(q2), catalog) };
     });
-    return clarify(problem.message, choices);
+    return clarification(u, problem.message, choices);
   }
-  return { kind: 'query', query, references: refs, ...(inherited && Object.keys(inherited).length ? { inherited } : {}) };
+  return { kind: 'query', query, references: draft.references, ...(u.inherited && Object.keys(u.inherited).length ? { inherited: u.inherited } : {}) };
 }
 
 function stripUndefined(q: Omit<SemanticQuery, 'order'> & { order?: SemanticQuery['order'] | undefined }): SemanticQuery {
