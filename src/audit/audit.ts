@@ -50,8 +50,12 @@ export interface AuditEvent {
   readonly errorCode?: string;
   /** IDs the question named that are outside the caller's scope. */
   readonly outOfScopeReferences?: readonly { readonly kind: string; readonly id: string }[];
-  /** `locationsDigest`: SHA-256 (hex) of the bound location IDs joined by commas: the text names them only by placeholder. */
-  readonly scope?: { readonly locations: number; readonly locationsDigest?: string; readonly tables: readonly string[] };
+  /**
+   * The scope the answer was computed on: its tables, the count of granted units under the grant
+   * unit's plural (`locations: 2` in the demo) and `<plural>Digest`: SHA-256 (hex) of the bound unit
+   * IDs joined by commas (the text names them only by placeholder).
+   */
+  readonly scope?: AuditScope;
   readonly generator?: string;
   /** What the question was understood as, in one line. */
   readonly interpretation?: string;
@@ -255,4 +259,13 @@ function lastLine(path: string): string | undefined {
   } finally {
     closeSync(fd);
   }
+}
+
+/** An event's scope: its tables, and the grant unit's count and digest under the grant unit's plural. */
+export type AuditScope = { readonly tables: readonly string[] } & { readonly [unitField: string]: number | string | readonly string[] | undefined };
+
+/** The count of granted units an event's scope carries, and the plural it is named by ("locations"). */
+export function unitCountOf(scope: AuditScope): { readonly plural: string; readonly count: number } | undefined {
+  const hit = Object.entries(scope).find(([, v]) => typeof v === 'number');
+  return hit ? { plural: hit[0], count: hit[1] as number } : undefined;
 }

@@ -8,7 +8,7 @@
  * - scope_growth: an admin's scope grew far beyond the first size seen (2 locations yesterday, 200 today).
  * - request_rate_spike: one admin sent more than N requests within a minute.
  */
-import type { AuditEvent } from '../audit/audit.js';
+import { unitCountOf, type AuditEvent } from '../audit/audit.js';
 
 /** Thresholds (config `anomaly`). */
 export interface AnomalyThresholds {
@@ -48,10 +48,13 @@ export class AnomalyDetector {
     }
     if (ev.scope) {
       const base = this.#baseline.get(who);
-      if (base === undefined) this.#baseline.set(who, ev.scope.locations);
-      else if (ev.scope.locations > Math.max(1, base) * this.t.scopeGrowthFactor) {
-        found.push({ rule: 'scope_growth', detail: `scope grew from ${base} to ${ev.scope.locations} locations` });
-        this.#baseline.set(who, ev.scope.locations);
+      const units = unitCountOf(ev.scope);
+      if (units === undefined) {
+        // nothing to compare
+      } else if (base === undefined) this.#baseline.set(who, units.count);
+      else if (units.count > Math.max(1, base) * this.t.scopeGrowthFactor) {
+        found.push({ rule: 'scope_growth', detail: `scope grew from ${base} to ${units.count} ${units.plural}` });
+        this.#baseline.set(who, units.count);
       }
     }
     const perMinute = recent(this.#rate, who, now, 60_000);

@@ -41,7 +41,7 @@ export async function answered(
       columns: rows.columns,
       rows: rows.rows,
       sql: guarded.candidate,
-      scope: { businessId: c.scope.businessId, locations: n, tables: c.sandbox.tables.map((t) => t.name) },
+      scope: { businessId: c.scope.businessId, [c.deps.catalog.schema.grantUnit.plural]: n, tables: c.sandbox.tables.map((t) => t.name) },
       ...(rows.truncated ? { truncated: true } : {}),
     },
   };

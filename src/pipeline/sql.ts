@@ -24,7 +24,8 @@ export interface SqlContext {
 export async function scopeAndSandbox(identity: Identity, deps: PipelineDeps, trace: RequestTrace, signal: AbortSignal): Promise<{ scope: Scope; sandbox: Sandbox }> {
   const scope = await trace.stage('policy', async () => checkScope(await deps.policy.decide(identity, signal), identity));
   const sandbox = await trace.stage('sandbox', () => buildSandbox(scope, deps.connector.dialect, deps.catalog.schema));
-  trace.note({ scope: { locations: scope.units.length, locationsDigest: unitsDigest(scope.units), tables: sandbox.tables.map((t) => t.name) } });
+  const plural = deps.catalog.schema.grantUnit.plural;
+  trace.note({ scope: { [plural]: scope.units.length, [`${plural}Digest`]: unitsDigest(scope.units), tables: sandbox.tables.map((t) => t.name) } });
   return { scope, sandbox };
 }
 

@@ -177,7 +177,7 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
             rows: rows.rows,
             ...(rows.truncated ? { truncated: true } : {}),
             sql: guarded.candidate,
-            scope: { businessId: scope.businessId, locations: await unitsInScope(scope, sandbox, deps, signal), tables: sandbox.tables.map((t) => t.name) },
+            scope: { businessId: scope.businessId, [deps.catalog.schema.grantUnit.plural]: await unitsInScope(scope, sandbox, deps, signal), tables: sandbox.tables.map((t) => t.name) },
           };
         }),
       );

@@ -45,7 +45,8 @@ export const ASK_SCHEMA = {
         columns: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' } } } },
         rows: { type: 'array', items: { type: 'array', items: { type: ['string', 'number', 'boolean', 'null'] } } },
         sql: { type: ['string', 'null'] },
-        scope: { type: ['object', 'null'], properties: { businessId: { type: 'string' }, locations: { type: 'integer' }, tables: { type: 'array', items: { type: 'string' } } } },
+        // The count of granted units is named by the catalog's grant unit (`locations` in the demo).
+        scope: { type: ['object', 'null'], properties: { businessId: { type: 'string' }, tables: { type: 'array', items: { type: 'string' } } }, additionalProperties: { type: 'integer' } },
         truncated: { type: 'boolean' },
         notes: { type: 'array', items: { type: 'string' } },
         unplaced: { type: 'array', items: { type: 'string' } },

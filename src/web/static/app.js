@@ -205,7 +205,9 @@ function render(status, body, note, who, retryAfter) {
     renderUnderstood(body);
     $('headline').textContent = headlineOf(body);
     const s = body.scope;
-    $('scope').textContent = `Computed on ${s.locations} location${s.locations === 1 ? '' : 's'} in business ${s.businessId}.`;
+    // The count of granted units, named by the catalog's grant unit.
+    const [plural, n] = Object.entries(s).find(([, v]) => typeof v === 'number') ?? ['units', 0];
+    $('scope').textContent = `Computed on ${n} ${n === 1 ? plural.replace(/s$/, '') : plural} in business ${s.businessId}.`;
     renderTable(body);
     renderChart(body);
     $('sql').textContent = body.sql;
