@@ -84,6 +84,13 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
       query.order.by === 'value'
         ? `the ${query.order.direction === 'asc' ? 'lowest' : 'highest'} ${m.label}`
         : `the ${query.order.direction === 'asc' ? 'biggest fall' : 'biggest rise'} in ${m.label}${query.order.by === 'change_pct' ? ' in percent' : ''}`;
+    if (query.per?.length) {
+      // "the top 3 stores in each state": every group's first N, the groups named.
+      const n = result.rows.length;
+      const groups = query.per.map((id) => dimensionById(catalog, id)?.label ?? id).join(' and ');
+      const what = query.limit === 1 ? d.label : `${query.limit} ${d.plural}`;
+      return { answer: `The ${what} with ${word} in each ${groups} ${forPeriod}${cmp} ${scope}: ${listed(result.rows.slice(0, 10))}${n > 10 ? `, and ${n - 10} more` : ''}.`, headline: null };
+    }
     if (query.limit === 1) {
       const row = result.rows[0]!;
       return { answer: `The ${d.label} with ${word} ${forPeriod}${cmp} ${scope} was ${listed([row])}.`, headline: fmt(m, row[col(m.id)]) };

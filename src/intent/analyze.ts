@@ -227,6 +227,8 @@ export interface Understanding {
   time: Exclude<ReturnType<typeof timeOf>, { message: string }> | undefined;
   order: SemanticQuery['order'];
   limit: number | undefined;
+  /** A ranking within groups: the dimensions it ranks within. */
+  per: string[] | undefined;
 }
 
 /** A stage's refusal: the answer instead of a query. */
@@ -375,7 +377,10 @@ function ranking(u: Understanding): Refusal | undefined {
     if (u.dims.length === 0) {
       return clarification(u, `What should be ranked: ${domainWords(catalog).rankables}?`, rankChoices(question, catalog));
     }
-    const first = draft.dimensions.find((d) => d.id === u.dims[0]);
+    // The thing ranked: not a group named by "each" or "per" ("the busiest day for each of my stores").
+    const perMarked = new Set(draft.dimensions.filter((d) => d.per).map((d) => d.id));
+    const rankedId = u.dims.find((d) => !perMarked.has(d)) ?? u.dims[0]!;
+    const first = draft.dimensions.find((d) => d.id === rankedId);
     u.order = { measure: u.measures[0]!, by: draft.rank.by ?? 'value', direction: draft.rank.direction };
     if (draft.rank.limit !== undefined) u.limit = draft.rank.limit;
     else if (!draft.rank.all && follow?.limit !== undefined && u.baseDims.length === 0 && draft.rank.plural !== false && (follow.limit > 1 || draft.rank.plural === undefined)) {
@@ -384,7 +389,7 @@ function ranking(u: Understanding): Refusal | undefined {
       u.limit = follow.limit;
     } else if (!draft.rank.all) {
       if ((first?.plural && !first.which) || draft.rank.plural === true) {
-        const label = dimensionById(catalog, u.dims[0]!)!.plural;
+        const label = dimensionById(catalog, rankedId)!.plural;
         return clarification(u, `How many ${label} do you want?`, [3, 5, 10].map((n) => ({ label: `top ${n}`, question: `${question.replace(/[?.!\s]+$/, '')} (top ${n})` })));
       }
       u.limit = 1;
@@ -396,6 +401,20 @@ function ranking(u: Understanding): Refusal | undefined {
     u.limit = follow.limit;
   }
   if (u.dims.length > MAX_DIMENSIONS) u.dims = u.dims.slice(0, MAX_DIMENSIONS + 1);
+  // A limit over several breakdowns ranks within groups ("the top 3 stores in each state", "the best
+  // day for each store"): the thing ranked is the one the ranking word names, the groups the others.
+  // Never an overall top N labelled "by state"; when the question does not say which, it is asked.
+  if (u.limit !== undefined && u.dims.length > 1) {
+    const marks = draft.dimensions.filter((d) => u.dims.includes(d.id));
+    const perIds = marks.filter((d) => d.per).map((d) => d.id);
+    const unmarked = u.dims.filter((d) => !perIds.includes(d));
+    const ranked = marks.find((d) => d.ranked && !d.per)?.id ?? (perIds.length && unmarked.length === 1 ? unmarked[0] : undefined);
+    if (ranked === undefined) {
+      return clarification(u, `Rank within what? For example "the top ${u.limit} ${dimensionById(catalog, u.dims[0]!)!.plural} in each ${dimensionById(catalog, u.dims[1]!)!.label}".`);
+    }
+    u.per = u.dims.filter((d) => d !== ranked);
+    u.dims = [ranked, ...u.per];
+  }
   return undefined;
 }
 
@@ -419,7 +438,7 @@ export function startUnderstanding(question: string, firstDraft: Draft, ctx: Und
   return {
     question, draft: ctx.previous ? withoutFollowUpWords(firstDraft) : firstDraft, ctx, catalog: ctx.catalog,
     resolution: undefined, valueFilters: [], valueDims: [], follow: undefined, baseFilters: [], baseDims: [], measures: [], dims: [], filters: [],
-    inherited: undefined, keepRanking: false, narrowed: false, time: undefined, order: undefined, limit: undefined,
+    inherited: undefined, keepRanking: false, narrowed: false, time: undefined, order: undefined, limit: undefined, per: undefined,
   };
 }
 
@@ -442,6 +461,7 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
     ...(time.compare ? { compare: time.compare } : {}),
     ...(u.order ? { order: u.order } : {}),
     ...(u.limit !== undefined ? { limit: u.limit } : {}),
+    ...(u.per ? { per: u.per } : {}),
   };
   const problem = checkQuery(query, catalog);
   if (problem) {

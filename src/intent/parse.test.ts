@@ -66,7 +66,12 @@ describe('the draft passes', () => {
 
   it('dimensions: a breakdown, the thing ranked, a hint beside a value, a subject', () => {
     expect(through('dimensions', 'revenue by city last week').dimensions).toEqual([{ id: 'city', plural: false, which: false }]);
-    expect(through('dimensions', 'top 3 stores by revenue').dimensions).toEqual([{ id: 'location', plural: true, which: false }]);
+    expect(through('dimensions', 'top 3 stores by revenue').dimensions).toEqual([{ id: 'location', plural: true, which: false, ranked: true }]);
+    // A ranking within groups: the thing ranked, and the group named by "each" or "per".
+    expect(through('dimensions', 'top 3 stores in each state by revenue').dimensions).toEqual([
+      { id: 'location', plural: true, which: false, ranked: true },
+      { id: 'state', plural: false, which: false, per: true },
+    ]);
     expect(through('dimensions', 'revenue in the city of Austin').hints).toEqual([{ at: 4, dimension: 'city', side: 'before' }]);
     expect(through('dimensions', 'how many guests did my stores have').subjects).toEqual(['location']);
   });

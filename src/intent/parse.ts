@@ -63,7 +63,8 @@ export interface Draft {
   readonly ambiguous: readonly { readonly term: string; readonly raw: string }[];
   /** Dimensions named as the subject only ("my stores", "items"): they tell which measures fit. */
   readonly subjects: readonly string[];
-  readonly dimensions: readonly { readonly id: string; readonly plural: boolean; readonly which: boolean }[];
+  /** `per`: named as the group of a ranking ("in each state", "per category"); `ranked`: the thing a ranking word ranks ("top 3 stores"). */
+  readonly dimensions: readonly { readonly id: string; readonly plural: boolean; readonly which: boolean; readonly per?: true; readonly ranked?: true }[];
   readonly time: TimeReading;
   readonly rank?: RankWords;
   /** Filters the catalog alone can read: store opening dates, days of the week. */
@@ -109,7 +110,7 @@ export interface Reading {
   implied: string | undefined;
   impliedIfAbout: { measure: string; about: readonly string[] } | undefined;
   rank: { -readonly [K in keyof RankWords]: RankWords[K] } | undefined;
-  readonly dimensions: { id: string; plural: boolean; which: boolean }[];
+  readonly dimensions: { id: string; plural: boolean; which: boolean; per?: true; ranked?: true }[];
   readonly subjects: string[];
   readonly subjectsAt: { id: string; from: number; to: number; plural: boolean }[];
   readonly hints: { at: number; dimension: string; side: 'before' | 'after' }[];
@@ -280,8 +281,11 @@ function readRanking(s: Reading): void {
 /** 6. Dimensions: a breakdown ("by store", "per day", "for each city", "daily"), the thing ranked ("top 5 stores", "which city"), a hint next to a value ("the city of X"), or just the subject. */
 function readDimensions(s: Reading): void {
   const unitDim = domainWords(s.catalog).unitDimension;
-  const addDim = (id: string, plural: boolean, which: boolean): void => {
-    if (!s.dimensions.some((d) => d.id === id)) s.dimensions.push({ id, plural, which });
+  const addDim = (id: string, plural: boolean, which: boolean, flags: { per?: boolean; ranked?: boolean } = {}): void => {
+    const marks = { ...(flags.per ? { per: true as const } : {}), ...(flags.ranked ? { ranked: true as const } : {}) };
+    const at = s.dimensions.findIndex((d) => d.id === id);
+    if (at < 0) s.dimensions.push({ id, plural, which, ...marks });
+    else s.dimensions[at] = { ...s.dimensions[at]!, ...marks };
   };
   for (const m of s.tokens.find(/daily|weekly|monthly|quarterly|day by day|week by week|month by month|(?:(?:broken|broke|break|breaking|split) (?:it |that |this |them )?(?:down |out |up )?)?(?:each|every|per|by) day(?! of)/)) {
     const w = s.tokens.list[m.from]!.norm;
@@ -307,7 +311,7 @@ function readDimensions(s: Reading): void {
       const ranked = before !== undefined && s.tokens.claimOf(before) === 'rank';
       const withTheMost = after === 'with' || after === 'that' || after === 'where';
       if (cue !== undefined || which || ranked || (withTheMost && s.rank)) {
-        addDim(id, isPlural, which);
+        addDim(id, isPlural, which, { per: cue !== undefined && /^(?:per|for each|each|in each|by each)$/.test(cue), ranked: ranked || which });
         if (which && m.groups[2]) s.rank = { ...(s.rank ?? { direction: 'desc' as const }), limit: numberOf(m.groups[2])! };
         s.tokens.claim(m.from, m.to, 'dimension');
         continue;
@@ -316,7 +320,7 @@ function readDimensions(s: Reading): void {
       // dimension still groups by it; the words between stay free, to be matched as values.
       const each = eachBefore(s.tokens, m.from);
       if (each !== undefined) {
-        addDim(id, isPlural, false);
+        addDim(id, isPlural, false, { per: true });
         s.tokens.claim(m.from, m.to, 'dimension');
         s.tokens.claim(each, each + 1, 'dimension'); // not 'cue': that claim means an exclusion
         continue;

@@ -122,12 +122,17 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   const groupBy = dims.length ? ` GROUP BY ${dims.flatMap((d) => d.group).join(', ')}` : '';
   const select = dims.map((d) => `${d.select} AS ${q(d.id)}`);
 
+  // A ranking within groups ranks a rounded measure by its exact value too: carried as a column of
+  // the grouped query, never returned.
+  const rankedMeasure = query.order ? measures.find((m) => m.id === query.order!.measure) : undefined;
+  const exactRank = query.per?.length && !periods && query.order?.by === 'value' && rankedMeasure?.decimals !== undefined ? `${rankedMeasure.id}_exact` : undefined;
   let sql: string;
   if (!periods) {
     for (const m of measures) {
       select.push(`${aggregate(m, undefined)} AS ${q(m.id)}`);
       columns.push({ name: m.id, role: 'value', of: m.id });
     }
+    if (exactRank) select.push(`${aggregate(rankedMeasure!, undefined, true)} AS ${q(exactRank)}`);
     sql = `SELECT ${select.join(', ')} FROM ${from} WHERE ${where}${groupBy}`;
   } else {
     for (const m of measures) {
@@ -158,6 +163,8 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
     sql = `SELECT ${outer.join(', ')} FROM (SELECT ${select.join(', ')} FROM ${from} WHERE ${where}${groupBy}) AS x`;
   }
 
+  if (query.per?.length && query.order && query.limit !== undefined) return { sql: withinGroups(sql, query, columns, exactRank, q), columns };
+
   // ORDER BY ordinals (every engine here reads them): the ranking column first, then the dimensions.
   const position = (name: string): number => columns.findIndex((c) => c.name === name) + 1;
   const dimOrder = dims.map((d, i) =>
@@ -178,6 +185,23 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   if (order.length) sql += ` ORDER BY ${order.join(', ')}`;
   if (query.limit !== undefined) sql += ` LIMIT ${query.limit}`;
   return { sql, columns };
+}
+
+/**
+ * The top or bottom N of the first dimension within each group of the others ("the top 3 stores in
+ * each state"): the grouped query numbered by a window over its groups, the first N of each kept.
+ * Ties are broken by the ranked dimension's value, so the same rows come back every time.
+ */
+function withinGroups(grouped: string, query: SemanticQuery, columns: readonly CompiledColumn[], exactRank: string | undefined, q: (s: string) => string): string {
+  const order = query.order!;
+  const suffix = order.by === 'value' ? '' : `_${order.by}`;
+  const dir = order.direction === 'asc' ? 'ASC' : 'DESC';
+  const rankBy = [`g.${q(`${order.measure}${suffix}`)} ${dir} NULLS LAST`, ...(exactRank ? [`g.${q(exactRank)} ${dir} NULLS LAST`] : []), `g.${q(query.dimensions[0]!)} ASC`];
+  const carried = [...columns.map((c) => `g.${q(c.name)}`), ...(exactRank ? [`g.${q(exactRank)}`] : [])];
+  const partition = query.per!.map((d) => `g.${q(d)}`).join(', ');
+  const numbered = `SELECT ${carried.join(', ')}, ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ${rankBy.join(', ')}) AS ${q('rank_in_group')} FROM (${grouped}) AS g`;
+  const groupOrder = query.per!.map((d) => `r.${q(d)} ASC`).join(', ');
+  return `SELECT ${columns.map((c) => `r.${q(c.name)}`).join(', ')} FROM (${numbered}) AS r WHERE r.${q('rank_in_group')} <= ${query.limit!} ORDER BY ${groupOrder}, r.${q('rank_in_group')} ASC`;
 }
 
 /** ROUND to `decimals` and fix the type, so every engine returns the same exact decimal text. */

@@ -34,7 +34,7 @@ export function interpretationOf(q: SemanticQuery, catalog: Catalog, unitTotal: 
     const word = q.order.direction === 'desc' ? 'top' : 'bottom';
     const by = q.order.by === 'value' ? '' : ` by ${q.order.by === 'change' ? 'change' : 'change in %'}`;
     parts.push(q.limit === undefined ? `${dims[0].plural} ranked${by}${q.order.direction === 'asc' ? ' lowest first' : ''}` : `${word} ${q.limit} ${what}${by}`);
-    if (dims.length > 1) parts.push(`by ${dims.slice(1).map((d) => d!.label).join(' and ')}`);
+    if (dims.length > 1) parts.push(`${q.per?.length ? 'in each' : 'by'} ${dims.slice(1).map((d) => d!.label).join(' and ')}`);
   } else if (dims.length) {
     parts.push(`by ${dims.map((d) => d!.label).join(' and ')}`);
   }
@@ -87,7 +87,7 @@ export function questionFor(q: SemanticQuery, catalog: Catalog): string {
     const rank = q.order.direction === 'desc' ? 'top' : 'bottom';
     const by = q.order.by === 'value' ? '' : q.order.by === 'change' ? (q.order.direction === 'desc' ? ' grew' : ' dropped') : ' changed in percent';
     const what = q.limit === undefined ? `Rank the ${dims[0].plural}` : `What were the ${rank} ${q.limit} ${q.limit === 1 ? dims[0].label : dims[0].plural}`;
-    const rest = dims.slice(1).map((d) => ` by ${d.label}`).join('');
+    const rest = q.per?.length ? ` in each ${dims.slice(1).map((d) => d.label).join(' and ')}` : dims.slice(1).map((d) => ` by ${d.label}`).join('');
     head = `${what}${by} by ${measures.join(' and ')}${rest}`;
   } else {
     head = `What was the total ${measures.join(' and ')}${dims.map((d) => ` by ${d.label}`).join('')}`;

@@ -52,6 +52,11 @@ export interface SemanticQuery {
   readonly compare?: Comparison;
   readonly order?: QueryOrder;
   readonly limit?: number;
+  /**
+   * A ranking within groups ("the top 3 stores in each state"): these dimensions (not the first, the
+   * one ranked) partition the rows, and `limit` applies within each group.
+   */
+  readonly per?: readonly string[];
 }
 
 /** The most rows a ranking may ask for. */
@@ -129,6 +134,18 @@ export function checkQuery(q: SemanticQuery, catalog: Catalog): QueryProblem | u
   if (q.limit !== undefined) {
     if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_LIMIT) return { message: `A ranking may list 1 to ${MAX_LIMIT} rows.` };
     if (!q.order) return { message: 'A row limit needs an order.' };
+    // A limit over several breakdowns ranks within groups, and says which: never an overall top N
+    // labelled "by state".
+    if (q.dimensions.length > 1 && !q.per?.length) {
+      return { message: `Rank within what? For example "the top ${q.limit} ${dimensionById(catalog, q.dimensions[0]!)?.plural ?? 'rows'} in each ${dimensionById(catalog, q.dimensions[1]!)?.label ?? 'group'}".` };
+    }
+  }
+  if (q.per !== undefined) {
+    const [ranked, ...rest] = q.dimensions;
+    const groups = new Set(rest);
+    if (q.limit === undefined || !q.order || q.per.length === 0 || !ranked || q.per.some((d) => !groups.has(d)) || q.per.length !== groups.size) {
+      return { message: 'A ranking within groups ranks the first breakdown within the others, with a number of rows.' };
+    }
   }
   return undefined;
 }

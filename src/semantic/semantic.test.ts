@@ -49,6 +49,38 @@ describe('catalog validation', () => {
   });
 });
 
+describe('rankings within groups (issue 34)', () => {
+  const perState: SemanticQuery = {
+    measures: ['net_sales_amount'], dimensions: ['location', 'state'], filters: [], time: LAST_WEEK,
+    order: { measure: 'net_sales_amount', by: 'value', direction: 'desc' }, limit: 3, per: ['state'],
+  };
+  it('compiles to a window over the groups, the first N of each kept, never an overall LIMIT', () => {
+    const sql = compileQuery(perState, catalog, full, duckdbDialect).sql;
+    expect(sql).toContain('ROW_NUMBER() OVER (PARTITION BY g."state" ORDER BY g."net_sales_amount" DESC NULLS LAST, g."location" ASC) AS "rank_in_group"');
+    expect(sql).toMatch(/WHERE r\."rank_in_group" <= 3 ORDER BY r\."state" ASC, r\."rank_in_group" ASC$/);
+    expect(sql).not.toMatch(/LIMIT/);
+  });
+  it('ranks a rounded measure within groups by its exact value', () => {
+    const sql = compileQuery({ ...perState, measures: ['average_check'], order: { measure: 'average_check', by: 'value', direction: 'asc' } }, catalog, full, duckdbDialect).sql;
+    expect(sql).toContain('g."average_check_exact" ASC NULLS LAST');
+    expect(sql.startsWith('SELECT r."location", r."state", r."average_check" FROM')).toBe(true);
+  });
+  it('refuses a limit over two breakdowns that does not say within what, and a malformed group', () => {
+    const { per: _per, ...overall } = perState;
+    expect(checkQuery(overall, catalog)?.message).toBe('Rank within what? For example "the top 3 stores in each state".');
+    expect(checkQuery({ ...perState, per: ['location'] }, catalog)?.message).toMatch(/within groups/);
+    const { limit: _limit, ...unlimited } = perState;
+    expect(checkQuery(unlimited, catalog)?.message).toMatch(/within groups/);
+  });
+  it('reads back as the same query', () => {
+    expect(interpretationOf(perState, catalog, 200).text).toContain('top 3 stores · in each state');
+    const q = questionFor(perState, catalog);
+    expect(q).toContain('in each state');
+    const back = understand(q, readQuestion(q, catalog, '2026-11-18'), { catalog, today: '2026-11-18' });
+    expect(back).toMatchObject({ kind: 'query', query: { dimensions: ['location', 'state'], per: ['state'], limit: 3 } });
+  });
+});
+
 describe('the compiler', () => {
   it('writes the scenario question exactly', () => {
     expect(compileQuery({ measures: ['net_sales_amount'], dimensions: [], filters: [], time: LAST_WEEK }, catalog, full, duckdbDialect).sql).toBe(
