@@ -16,7 +16,7 @@ export const FILLER: ReadonlySet<string> = new Set([
   'let', 'know', 'please', 'pls', 'can', 'could', 'would', 'will', 'you', 'me', 'us', 'i', 'we', 'hi', 'hey', 'thanks', 'thank',
   'need', 'want', 'like', 'look', 'looking', 'check', 'quick', 'up',
   // being and doing
-  'is', 'are', 'was', 'were', 'be', 'been', 'being', 'do', 'did', 'does', 'done', 'doing', 'have', 'has', 'had', 'got', 'get',
+  'is', 'are', 'was', 'were', 'take', 'took', 'be', 'been', 'being', 'do', 'did', 'does', 'done', 'doing', 'have', 'has', 'had', 'got', 'get',
   'ring', 'rang', 'rung', 'serve', 'served', 'generate', 'generated', 'come', 'came', 'saw', 'move', 'moved', 'gets', 'run',
   'ran', 'record', 'recorded', 'make', 'made', 'making',
   // articles, pronouns, prepositions, conjunctions

@@ -171,7 +171,7 @@ describe('layer 2 refuses before any data is touched', () => {
       expect(res.body['status']).toBe('unsupported');
       expect(res.body['rows']).toEqual([]);
       expect((res.body['metrics'] as { id: string }[]).map((m) => m.id)).toEqual([
-        'net_sales_amount', 'order_count', 'guest_count', 'average_check', 'sales_per_guest', 'average_daily_sales',
+        'net_sales_amount', 'order_count', 'guest_count', 'average_check', 'sales_per_guest', 'guests_per_order', 'average_daily_sales',
         'average_daily_guests', 'average_daily_orders', 'items_sold', 'item_sales_amount', 'food_cost', 'food_cost_pct',
       ]);
       expect(s.decide).not.toHaveBeenCalled();
