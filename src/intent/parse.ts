@@ -275,6 +275,11 @@ function readRanking(s: Reading): void {
     for (const m of s.tokens.find(/percent|percentage|in percent|in percentage terms/)) {
       if (s.rank?.by) s.tokens.claim(m.from, m.to, 'rank');
     }
+    // "% change", "percent change", "the difference": what a comparison shows already (each measure's
+    // change and change in percent), so the words are read, not left for a clarification.
+    for (const m of s.tokens.find(/(?:the )?(?:(?:percent|percentage) )?(?:change|changes|difference|delta|variance)(?: in percent| in percentage terms)?/)) {
+      s.tokens.claim(m.from, m.to, 'compare');
+    }
   }
 }
 
