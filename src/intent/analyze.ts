@@ -24,6 +24,7 @@ import { resolveMentions } from './resolve.js';
 import { applyFollowUp, isFollowUp, leansOnEarlierRe, withoutFollowUpWords, type Inherited } from './follow-up.js';
 import { outsideHistory } from './tense.js';
 import { domainWords } from '../semantic/domain-words.js';
+import { corrected, corrections } from './typos.js';
 import type { RankedMembers } from '../conversation/store.js';
 
 export type { Reference } from './parse.js';
@@ -139,6 +140,9 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
         references: refs,
       };
     }
+    // "revnue last week": a word one letter from a measure's is asked about, named, never answered silently.
+    const typo = didYouMean(question, draft.mentions.flatMap((m) => m.text.split(/\s+/)), catalog, refs);
+    if (typo) return typo;
     return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
   }
   if (draft.ambiguous.length > 0 && draft.mentions.length === 0) {
@@ -146,6 +150,19 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
     if (!decided(question, fitting, catalog)) return ambiguity(question, draft, catalog, fitting.length > 1 ? (id) => fitting.includes(id) : undefined);
   }
   return undefined;
+}
+
+/** "Did you mean ...?" for words a letter or two from the catalog's or the calendar's, or undefined. */
+function didYouMean(question: string, words: readonly string[], catalog: Catalog, refs: readonly Reference[]): Clarification | undefined {
+  const fixes = corrections(words, catalog);
+  if (fixes.length === 0) return undefined;
+  return {
+    kind: 'clarification',
+    message: `I'm not sure what ${fixes.map((f) => `"${f.word}"`).join(', ')} ${fixes.length === 1 ? 'means' : 'mean'} here. Did you mean ${fixes.map((f) => `"${f.suggestion}"`).join(', ')}?`,
+    choices: [{ label: fixes.map((f) => f.suggestion).join(', '), question: corrected(question, fixes) }],
+    references: refs,
+    unplaced: fixes.map((f) => f.word),
+  };
 }
 
 /** The choices of the question's word naming several measures that the rest of the question fits. */
@@ -251,6 +268,8 @@ function resolveValues(u: Understanding): Refusal | undefined {
     return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
   }
   if (unplaced.length) {
+    const typo = didYouMean(question, unplaced.flatMap((w) => w.split(/\s+/)), catalog, refs);
+    if (typo) return { ...typo, unplaced };
     const names = unplaced.map((w) => `"${w}"`).join(', ');
     const incomplete = ctx.values?.complete === false ? ' (your data has more names than I can match against)' : '';
     return clarification(
