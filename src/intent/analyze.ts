@@ -14,7 +14,7 @@
  * model is asked to fill the query); never an answer to the rest.
  */
 import { deepFreeze } from '../util/freeze.js';
-import { dimensionById, metricById, publicMetrics, reachableTables, type Catalog } from '../semantic/catalog.js';
+import { dimensionById, metricById, publicMetrics, reachableTables, type Catalog, type Metric } from '../semantic/catalog.js';
 import { questionFor } from '../semantic/describe.js';
 import { checkQuery, MAX_DIMENSIONS, type Comparison, type QueryFilter, type SemanticQuery, type TimeRange } from '../semantic/query.js';
 import type { ValueIndex } from '../semantic/values.js';
@@ -132,7 +132,8 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
       return {
         kind: 'clarification',
         message: draft.rank ? 'Best or worst by which measure?' : 'Which measure do you want?',
-        choices: domainWords(catalog).headline.map((id) => metricById(catalog, id)).filter((m) => m !== undefined).map((m) => ({
+        // Only measures that can be broken down by what the question names ("top selling items": not guests).
+        choices: measuresFitting(catalog, draft.dimensions.map((d) => d.id)).map((m) => ({
           metric: m.id,
           label: m.label,
           question: `${base} by ${m.label}`,
@@ -150,6 +151,14 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
     if (!decided(question, fitting, catalog)) return ambiguity(question, draft, catalog, fitting.length > 1 ? (id) => fitting.includes(id) : undefined);
   }
   return undefined;
+}
+
+/** Up to three measures that reach every dimension named: the headline ones first, then the others. */
+function measuresFitting(catalog: Catalog, dims: readonly string[]): Metric[] {
+  const tables = dims.map((id) => dimensionById(catalog, id)).filter((d) => d !== undefined && d.kind !== 'time').map((d) => (d as { table: string }).table);
+  const fits = (m: Metric): boolean => tables.every((t) => reachableTables(catalog, m.table).has(t));
+  const headline = domainWords(catalog).headline.map((id) => metricById(catalog, id)).filter((m): m is Metric => m !== undefined);
+  return [...new Set([...headline, ...publicMetrics(catalog)])].filter(fits).slice(0, 3);
 }
 
 /** "Did you mean ...?" for words a letter or two from the catalog's or the calendar's, or undefined. */

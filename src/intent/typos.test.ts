@@ -49,3 +49,12 @@ describe('typos: the limit holds', () => {
     expect(corrections(['mode'], catalog)).toEqual([]);
   });
 });
+
+describe('choices that lead somewhere', () => {
+  it('"best seller" offers only measures that can rank menu items; "best day" the headline ones', () => {
+    const seller = ask('what was our best seller last week');
+    expect(seller.kind === 'clarification' && seller.choices.map((c) => c.metric)).toEqual(['items_sold', 'item_sales_amount', 'food_cost']);
+    const day = ask('best day last week');
+    expect(day.kind === 'clarification' && day.choices.map((c) => c.metric)).toEqual(['net_sales_amount', 'order_count', 'guest_count']);
+  });
+});
