@@ -58,3 +58,27 @@ describe('a single day named with its date', () => {
     );
   });
 });
+
+describe('a long breakdown in one line (issue 34)', () => {
+  const byDay: SemanticQuery = { measures: ['net_sales_amount'], dimensions: ['day'], filters: [], time: { from: '2026-11-09', to: '2026-11-15', label: 'last week' } };
+  const days = ['10.10', '20.20', '30.30', '40.40', '50.55', '0.05', '5.00'];
+  const result = (values: readonly string[], truncated = false, column = 'net_sales_amount') => ({
+    columns: [{ name: 'day', type: 'DATE' }, { name: column, type: 'DECIMAL(18,2)' }],
+    rows: values.map((v, i) => [`2026-11-${String(9 + i).padStart(2, '0')}`, v]),
+    truncated,
+  });
+  it('says the total (added exactly, in cents) and the highest row', () => {
+    expect(answerFor(byDay, result(days), catalog, 2).answer).toBe(
+      'Sales amount by day for last week (2026-11-09 to 2026-11-15) across your 2 locations: 7 rows, $156.60 in total; the highest is 2026-11-13 ($50.55).',
+    );
+  });
+  it('gives no total for rows that were cut, nor for a measure that does not add up', () => {
+    expect(answerFor(byDay, result(days, true), catalog, 2).answer).toContain(': 7 rows (truncated); the highest is 2026-11-13 ($50.55).');
+    const ratio = answerFor({ ...byDay, measures: ['average_check'] }, result(days, false, 'average_check'), catalog, 2).answer;
+    expect(ratio).toContain(': 7 rows; the highest is 2026-11-13 ($50.55).');
+  });
+  it('puts no comma before the colon after a filter', () => {
+    const filtered: SemanticQuery = { ...byDay, filters: [{ dimension: 'city', op: 'eq', values: ['Chicago'] }] };
+    expect(answerFor(filtered, result(days), catalog, 2).answer).toContain('across your 2 locations, in Chicago: 7 rows');
+  });
+});

@@ -89,7 +89,7 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
       const n = result.rows.length;
       const groups = query.per.map((id) => dimensionById(catalog, id)?.label ?? id).join(' and ');
       const what = query.limit === 1 ? d.label : `${query.limit} ${d.plural}`;
-      return { answer: `The ${what} with ${word} in each ${groups} ${forPeriod}${cmp} ${scope}: ${listed(result.rows.slice(0, 10))}${n > 10 ? `, and ${n - 10} more` : ''}.`, headline: null };
+      return { answer: `The ${what} with ${word} in each ${groups} ${forPeriod}${cmp} ${scope.replace(/,$/, '')}: ${listed(result.rows.slice(0, 10))}${n > 10 ? `, and ${n - 10} more` : ''}.`, headline: null };
     }
     if (query.limit === 1) {
       const row = result.rows[0]!;
@@ -97,12 +97,27 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
     }
     const n = result.rows.length;
     const head = query.limit === undefined ? `Your ${d.plural} ranked by ${m.label}` : `The ${n} ${n === 1 ? d.label : d.plural} with ${word}`;
-    return { answer: `${head} ${forPeriod}${cmp} ${scope}: ${listed(result.rows.slice(0, 10))}${n > 10 ? `, and ${n - 10} more` : ''}.`, headline: null };
+    return { answer: `${head} ${forPeriod}${cmp} ${scope.replace(/,$/, '')}: ${listed(result.rows.slice(0, 10))}${n > 10 ? `, and ${n - 10} more` : ''}.`, headline: null };
   }
   const n = result.rows.length;
   const by = `${cap(measures.map((m) => m.label).join(' and '))} by ${dims.map((d) => d.label).join(' and ')}`;
-  const rows = n <= 5 ? `: ${listed(result.rows)}` : `: ${n} rows${result.truncated ? ' (truncated)' : ''}`;
-  return { answer: `${by} ${forPeriod}${cmp} ${scope}${rows}.`, headline: null };
+  const rows = n <= 5 ? `: ${listed(result.rows)}` : `: ${n} rows${result.truncated ? ' (truncated)' : ''}${query.compare ? '' : breakdownSummary(result, first, col(first.id), label)}`;
+  // "across your 2 locations, in Chicago,: 7 rows" read badly: the filter's closing comma goes before a colon.
+  return { answer: `${by} ${forPeriod}${cmp} ${scope.replace(/,$/, '')}${rows}.`, headline: null };
+}
+
+/**
+ * A long breakdown in one line: the total of a summable measure (when every row came back), and the
+ * highest row ("24 rows, $84,000.00 in total; the highest is Saturday ($16,002.11)"). The total adds
+ * the rows' own values in the measure's smallest unit, so it is exact.
+ */
+function breakdownSummary(result: QueryResult, m: Metric, at: number, label: (row: readonly Cell[]) => string): string {
+  const rows = result.rows.filter((r) => r[at] !== null && Number.isFinite(Number(r[at])));
+  if (rows.length === 0) return '';
+  const top = rows.reduce((best, r) => (Number(r[at]) > Number(best[at]) ? r : best));
+  const scale = 10 ** (m.decimals ?? (m.format === 'currency' ? 2 : 0));
+  const total = isTotal(m) && !result.truncated ? `, ${formatValue(rows.reduce((sum, r) => sum + Math.round(Number(r[at]) * scale), 0) / scale, m.format)} in total` : '';
+  return `${total}; the highest is ${label(top)} (${formatValue(top[at] ?? null, m.format)})`;
 }
 
 /** A filter as the answer sentence says it: "in Chicago", "excluding Dallas", "at Chicago #17". */
