@@ -3,7 +3,7 @@
  * result rows (which are already in scope); nothing is invented. Decimal
  * values arrive as strings and are formatted without going through floats.
  */
-import { dimensionById, metricById, rowDimension, unitCount, unitDimension, type Catalog, type DateDimension, type Metric } from '../semantic/catalog.js';
+import { dimensionById, isTimeless, metricById, rowDimension, unitCount, unitDimension, type Catalog, type DateDimension, type Metric } from '../semantic/catalog.js';
 import type { QueryFilter, SemanticQuery, TimeRange } from '../semantic/query.js';
 import type { Cell, QueryResult } from '../warehouse/connector.js';
 
@@ -46,6 +46,8 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
   const first = measures[0]!;
   const fmt = (m: Metric, v: Cell | undefined): string => formatValue(v ?? null, m.format);
   const dims = query.dimensions.map((id) => dimensionById(catalog, id)!);
+  const derived = derivedAnswer(query, result, catalog, { scope, forPeriod, where, col, fmt });
+  if (derived) return derived;
 
   if (dims.length === 0) {
     const row = result.rows[0] ?? [];
@@ -71,6 +73,8 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
   if (result.rows.length === 0) return { answer: `There is no ${first.label} data ${scope} ${forPeriod}.`, headline: null };
   const label = (row: readonly Cell[]): string => dims.map((d) => String(row[col(d.id)])).join(' / ');
   const valueOf = (row: readonly Cell[], m: Metric): string => {
+    if (query.derive === 'share') return `${fmt(m, row[col(m.id)])}, ${formatValue(row[col(`${m.id}_share`)] ?? null, 'percent')}`;
+    if (query.derive === 'running_total') return `${fmt(m, row[col(m.id)])}, ${fmt(m, row[col(`${m.id}_running_total`)])} so far`;
     if (!query.compare) return fmt(m, row[col(m.id)]);
     const change = row[col(`${m.id}_change`)] ?? null;
     return `${fmt(m, row[col(m.id)])}, ${change === null ? 'nothing to compare' : changeWords(change, m)}`;
@@ -104,6 +108,49 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
   const rows = n <= 5 ? `: ${listed(result.rows)}` : `: ${n} rows${result.truncated ? ' (truncated)' : ''}${query.compare ? '' : breakdownSummary(result, first, col(first.id), label)}`;
   // "across your 2 locations, in Chicago,: 7 rows" read badly: the filter's closing comma goes before a colon.
   return { answer: `${by} ${forPeriod}${cmp} ${scope.replace(/,$/, '')}${rows}.`, headline: null };
+}
+
+/** What the answer sentence needs from `answerFor`. */
+interface Said {
+  readonly scope: string;
+  readonly forPeriod: string;
+  readonly where: string;
+  readonly col: (name: string) => number;
+  readonly fmt: (m: Metric, v: Cell | undefined) => string;
+}
+
+/**
+ * The sentences of a timeless count ("You have 12 stores in Texas."), a share of one part ("Chicago
+ * made up 0.9% of your sales amount ...") and two sides set against each other; undefined for
+ * every other answer.
+ */
+function derivedAnswer(query: SemanticQuery, result: QueryResult, catalog: Catalog, said: Said): CatalogAnswer | undefined {
+  const m = metricById(catalog, query.measures[0]!)!;
+  const row = result.rows[0] ?? [];
+  const { col, fmt } = said;
+  if (isTimeless(catalog, m) && query.dimensions.length === 0 && query.measures.length === 1) {
+    const v = fmt(m, row[col(m.id)] ?? '0');
+    const what = m.label.replace(/^number of /, '');
+    const where = query.filters.length ? ` ${query.filters.map((f) => filterPhrase(f, catalog)).join(', ')}` : '';
+    return { answer: `You have ${v} ${what}${where}, as of today.`, headline: v };
+  }
+  if (query.part && query.dimensions.length === 0) {
+    const part = query.part.map((f) => filterPhrase(f, catalog).replace(/^(?:in|at|for|on) /, '')).join(', ');
+    const share = row[col(`${m.id}_share`)] ?? null;
+    if (share === null) return { answer: `There is no ${m.label} data ${said.scope} ${said.forPeriod}, so no share to give.`, headline: null };
+    const pct = formatValue(share, 'percent');
+    return { answer: `${cap(part)} made up ${pct} of your ${m.label} ${said.forPeriod} (${fmt(m, row[col(m.id)] ?? '0')} of ${fmt(m, row[col(`${m.id}_total`)])}) ${said.scope.replace(/,$/, '')}.`, headline: pct };
+  }
+  if (query.versus) {
+    const [a, b] = query.versus.map((f) => f.values.join(', ')) as [string, string];
+    const [va, vb, diff, pct] = ['_a', '_b', '_difference', '_difference_pct'].map((x): Cell => row[col(`${m.id}${x}`)] ?? null) as [Cell, Cell, Cell, Cell];
+    if (diff === null) return { answer: `${cap(m.label)} ${said.forPeriod}: ${a} ${fmt(m, va)}, ${b} ${fmt(m, vb)}; with one side empty there is no difference to give.`, headline: null };
+    const text = String(diff);
+    const how = /^-?0(\.0+)?$/.test(text) ? 'the same as' : text.startsWith('-') ? `${formatValue(text.slice(1), m.format)} less than` : `${formatValue(text, m.format)} more than`;
+    const rel = pct === null || /^-?0(\.0+)?$/.test(text) ? '' : ` (${String(pct).startsWith('-') ? '' : '+'}${String(pct)}%)`;
+    return { answer: `${cap(m.label)} ${said.forPeriod}: ${a} ${fmt(m, va)}, ${b} ${fmt(m, vb)}. ${a} was ${how} ${b}${rel}.`, headline: fmt(m, diff) };
+  }
+  return undefined;
 }
 
 /**

@@ -14,7 +14,7 @@
  * model is asked to fill the query); never an answer to the rest.
  */
 import { deepFreeze } from '../util/freeze.js';
-import { dimensionById, metricById, publicMetrics, reachableTables, type Catalog, type Metric } from '../semantic/catalog.js';
+import { dimensionById, isTimeless, metricById, publicMetrics, reachableTables, type Catalog, type Metric } from '../semantic/catalog.js';
 import { questionFor } from '../semantic/describe.js';
 import { checkQuery, MAX_DIMENSIONS, type Comparison, type QueryFilter, type SemanticQuery, type TimeRange } from '../semantic/query.js';
 import type { ValueIndex } from '../semantic/values.js';
@@ -255,6 +255,10 @@ export interface Understanding {
   limit: number | undefined;
   /** A ranking within groups: the dimensions it ranks within. */
   per: string[] | undefined;
+  /** A share or a running total; the part a share is of; two sides set against each other. */
+  derive: SemanticQuery['derive'];
+  part: QueryFilter[] | undefined;
+  versus: [QueryFilter, QueryFilter] | undefined;
 }
 
 /** A stage's refusal: the answer instead of a query. */
@@ -447,6 +451,61 @@ function ranking(u: Understanding): Refusal | undefined {
 }
 
 /**
+ * Shares, running totals and two things set against each other ("what % of revenue came from
+ * Chicago", "running total of sales by day", "how much more did A sell than B"). A timeless measure
+ * ("how many stores") with a period named is asked back: it counts what there is, not what was.
+ */
+function derivedFigures(u: Understanding): Refusal | undefined {
+  const { draft, catalog } = u;
+  const timeless = u.measures.map((id) => metricById(catalog, id)).find((m) => m !== undefined && isTimeless(catalog, m));
+  if (timeless && draft.time.spans.length > 0) {
+    return clarification(u, `I can count the ${timeless.label.replace(/^number of /, '')} you have today, not for ${draft.time.spans[0]!.range.label}. Ask "${timeless.label}" without a period.`);
+  }
+  const grouped = (id: string): boolean => dimensionById(catalog, id)?.kind === 'attribute';
+  if (draft.versus && !u.time?.compare) {
+    const pair = u.filters.find((f) => (f.op === 'in' || f.op === 'eq') && f.values.length === 2 && grouped(f.dimension) && !u.follow);
+    if (!pair) {
+      return clarification(u, `The difference between which two? For example "the difference in ${metricById(catalog, u.measures[0]!)?.label ?? 'sales'} between one ${dimensionById(catalog, domainWords(catalog).unitDimension ?? '')?.label ?? 'group'} and another".`);
+    }
+    const side = (v: string): QueryFilter => {
+      const keys = pair.keys ? u.ctx.values?.keysOf(pair.dimension, v) : undefined;
+      return { dimension: pair.dimension, op: 'eq', values: [v], ...(keys?.length ? { keys } : {}) };
+    };
+    u.versus = [side(pair.values[0]!), side(pair.values[1]!)];
+    u.filters = u.filters.filter((f) => f !== pair);
+    u.dims = u.dims.filter((d) => d !== pair.dimension);
+    u.order = undefined;
+    u.limit = undefined;
+  }
+  if (draft.derive === 'share') {
+    // "category mix of item revenue": the thing the share is split by, named only as the subject.
+    if (u.dims.length === 0) {
+      const subject = draft.subjects.find((d) => grouped(d) && !u.filters.some((f) => f.dimension === d));
+      if (subject) u.dims = [subject];
+    }
+    if (u.dims.length === 0) {
+      // "what % of revenue came from Chicago", "share of guests on the weekend": the one named part.
+      const named = u.filters.filter((f) => f.op !== 'not_in' && (u.valueFilters.includes(f) || draft.filters.includes(f)));
+      if (named.length !== 1) {
+        return clarification(u, named.length === 0 ? 'A share of what? Name the part (for example one city, or the weekend) or a breakdown ("by store").' : `A share of which part? You named ${named.map((f) => f.values.join(' and ')).join(' and ')}; ask about one part at a time.`);
+      }
+      u.part = named;
+      u.filters = u.filters.filter((f) => f !== named[0]);
+    }
+    u.derive = 'share';
+  }
+  if (draft.derive === 'running_total') {
+    const timeDim = u.dims.find((d) => dimensionById(catalog, d)?.kind === 'time');
+    const range = u.time!.range;
+    const days = (Date.parse(range.to) - Date.parse(range.from)) / 86_400_000 + 1;
+    const grain = timeDim ?? catalog.dimensions.find((d) => d.kind === 'time' && d.grain === (days <= 62 ? 'day' : days <= 190 ? 'week' : 'month'))?.id;
+    if (grain) u.dims = [grain, ...u.dims.filter((d) => d !== grain)];
+    u.derive = 'running_total';
+  }
+  return undefined;
+}
+
+/**
  * The second pass as named stages, in order: each reads what the draft and the stages before it
  * built, adds to the query, or ends the question with a clarification or an unsupported answer.
  * Then the query is assembled and checked against the catalog.
@@ -459,6 +518,7 @@ export const UNDERSTAND_STAGES = [
   { name: 'alternate measures', run: alternateMeasures },
   { name: 'period', run: period },
   { name: 'ranking', run: ranking },
+  { name: 'derived figures', run: derivedFigures },
 ] as const;
 
 /** The state before any stage (the draft without its follow-up words when there is an earlier query). */
@@ -467,6 +527,7 @@ export function startUnderstanding(question: string, firstDraft: Draft, ctx: Und
     question, draft: ctx.previous ? withoutFollowUpWords(firstDraft) : firstDraft, ctx, catalog: ctx.catalog,
     resolution: undefined, valueFilters: [], valueDims: [], follow: undefined, baseFilters: [], baseDims: [], measures: [], dims: [], filters: [],
     inherited: undefined, keepRanking: false, narrowed: false, time: undefined, order: undefined, limit: undefined, per: undefined,
+    derive: undefined, part: undefined, versus: undefined,
   };
 }
 
@@ -490,6 +551,9 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
     ...(u.order ? { order: u.order } : {}),
     ...(u.limit !== undefined ? { limit: u.limit } : {}),
     ...(u.per ? { per: u.per } : {}),
+    ...(u.derive ? { derive: u.derive } : {}),
+    ...(u.part ? { part: u.part } : {}),
+    ...(u.versus ? { versus: u.versus } : {}),
   };
   const problem = checkQuery(query, catalog);
   if (problem) {

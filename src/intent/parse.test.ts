@@ -20,7 +20,7 @@ const claims = (s: Reading): string[] => s.tokens.list.map((_, i) => s.tokens.cl
 
 describe('the draft passes', () => {
   it('run in this order, and draftQuestion is exactly them', () => {
-    expect(DRAFT_PASSES.map((p) => p.name)).toEqual(['references', 'date filters', 'period', 'measures', 'ranking', 'dimensions', 'leftovers']);
+    expect(DRAFT_PASSES.map((p) => p.name)).toEqual(['references', 'date filters', 'period', 'measures', 'derived figures', 'ranking', 'dimensions', 'leftovers']);
     const s = startReading('top 3 stores by revenue last week', demo, TODAY);
     for (const p of DRAFT_PASSES) p.run(s);
     const d = draftQuestion('top 3 stores by revenue last week', demo, TODAY);

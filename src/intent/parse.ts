@@ -73,6 +73,10 @@ export interface Draft {
   readonly references: readonly Reference[];
   /** Starts like a follow-up ("and ...", "what about ...", "now ...") or says "instead". */
   readonly followUp: boolean;
+  /** "what % of", "share", "mix": a share of the total; "running total", "cumulative": a running total. */
+  readonly derive?: 'share' | 'running_total';
+  /** "the difference between", "how much more ... than": two things set against each other. */
+  readonly versus?: true;
 }
 
 /** Words that introduce an ID: the catalog's words for the parts of an identity, and for the grant unit. */
@@ -114,6 +118,8 @@ export interface Reading {
   readonly subjects: string[];
   readonly subjectsAt: { id: string; from: number; to: number; plural: boolean }[];
   readonly hints: { at: number; dimension: string; side: 'before' | 'after' }[];
+  derive: 'share' | 'running_total' | undefined;
+  versus: boolean;
 }
 
 /** A fresh reading of a question, before any pass. */
@@ -121,7 +127,7 @@ export function startReading(question: string, catalog: Catalog, todayIso: strin
   return {
     tokens: new Tokens(question), catalog, today: todayIso, references: [], mentions: [], filters: [],
     time: { spans: [] } as unknown as TimeReading, measures: [], ambiguousHits: [], ambiguous: [], implied: undefined, impliedIfAbout: undefined,
-    rank: undefined, dimensions: [], subjects: [], subjectsAt: [], hints: [],
+    rank: undefined, dimensions: [], subjects: [], subjectsAt: [], hints: [], derive: undefined, versus: false,
   };
 }
 
@@ -135,6 +141,7 @@ export const DRAFT_PASSES = [
   { name: 'date filters', run: readDateFilters },
   { name: 'period', run: readPeriod },
   { name: 'measures', run: readMeasures },
+  { name: 'derived figures', run: readDerived },
   { name: 'ranking', run: readRanking },
   { name: 'dimensions', run: readDimensions },
   { name: 'leftovers', run: readLeftovers },
@@ -158,6 +165,8 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
     mentions: s.mentions,
     references: s.references,
     followUp: (FOLLOW_UP_START.test(start) || /\binstead\b/.test(start)) && !NEW_QUESTION.test(start),
+    ...(s.derive ? { derive: s.derive } : {}),
+    ...(s.versus ? { versus: true as const } : {}),
   };
 }
 
@@ -233,7 +242,33 @@ function readMeasures(s: Reading): void {
   });
 }
 
-/** 5. Rankings: "top 5", "worst", "rank my", "grew the most". */
+/**
+ * 5. Derived figures: a share of the total ("what % of", "share", "category mix", "percent of
+ * total"), a running total ("running total", "cumulative", "so far by day"), and two things set
+ * against each other ("the difference between", "how much more ... than"). "Percent change" is a
+ * comparison's, not a share: left to the ranking pass.
+ */
+function readDerived(s: Reading): void {
+  const share = /(?:what |which )?(?:(?:the|a|my|our|its|their) )?(?:(?:percent|percentage) (?:share )?of|(?:share|shares|proportion|fraction|portion|contribution|mix)(?: of)?)(?: (?:the |my |our )?(?:total|whole|overall|all))?(?: (?:sales|revenue)? ?mix)?/;
+  for (const m of s.tokens.find(share)) {
+    s.derive = 'share';
+    s.tokens.claim(m.from, m.to, 'derive');
+  }
+  if (s.derive === 'share') {
+    // "... came from Chicago", "did Chicago account for", "do weekends make up": the part's verbs.
+    for (const m of s.tokens.find(/(?:came|come|comes|coming|was|were|is) from|account(?:ed|s)? for|(?:make|makes|made) up|contributed|contribute|(?:of|in) (?:the )?total|of all/)) s.tokens.claim(m.from, m.to, 'derive');
+  }
+  for (const m of s.tokens.find(/running (?:total|totals|sum|count)|cumulative(?: (?:total|totals|sum|count))?|cumulatively|accumulated|(?:added|adding) up (?:day by day|by day|over time)/)) {
+    s.derive = 'running_total';
+    s.tokens.claim(m.from, m.to, 'derive');
+  }
+  for (const m of s.tokens.find(/(?:the |a )?(?:difference|diff|gap)(?: between)?|how (?:much|many) (?:more|less|fewer)|(?:more|less|fewer) than/)) {
+    s.versus = true;
+    s.tokens.claim(m.from, m.to, 'derive');
+  }
+}
+
+/** 6. Rankings: "top 5", "worst", "rank my", "grew the most". */
 function readRanking(s: Reading): void {
   const superlatives = [...DESC, ...ASC].join('|');
   for (const m of s.tokens.find(
@@ -283,7 +318,7 @@ function readRanking(s: Reading): void {
   }
 }
 
-/** 6. Dimensions: a breakdown ("by store", "per day", "for each city", "daily"), the thing ranked ("top 5 stores", "which city"), a hint next to a value ("the city of X"), or just the subject. */
+/** 7. Dimensions: a breakdown ("by store", "per day", "for each city", "daily"), the thing ranked ("top 5 stores", "which city"), a hint next to a value ("the city of X"), or just the subject. */
 function readDimensions(s: Reading): void {
   const unitDim = domainWords(s.catalog).unitDimension;
   const addDim = (id: string, plural: boolean, which: boolean, flags: { per?: boolean; ranked?: boolean } = {}): void => {
@@ -365,7 +400,7 @@ function readDimensions(s: Reading): void {
   }
 }
 
-/** 7. Everything left: cue words, fillers, and mentions (the words to match against the caller's own values). */
+/** 8. Everything left: cue words, fillers, and mentions (the words to match against the caller's own values). */
 function readLeftovers(s: Reading): void {
   for (const m of s.tokens.find(rx(NEGATIVE_CUES.source))) s.tokens.claim(m.from, m.to, 'cue');
   for (const m of s.tokens.find(/named|called/)) s.tokens.claim(m.from, m.to, 'cue');

@@ -65,7 +65,7 @@ export function fold(s: string): string {
 
 /** What a claimed token was understood as. */
 export type Claim =
-  | 'time' | 'compare' | 'measure' | 'ambiguous' | 'rank' | 'dimension' | 'filter' | 'reference' | 'cue' | 'filler' | 'subject' | 'hint';
+  | 'time' | 'compare' | 'derive' | 'measure' | 'ambiguous' | 'rank' | 'dimension' | 'filter' | 'reference' | 'cue' | 'filler' | 'subject' | 'hint';
 
 const MARK = '\u00b7';
 

@@ -21,7 +21,7 @@ function through(name: (typeof UNDERSTAND_STAGES)[number]['name'], question: str
 
 describe('the understand stages', () => {
   it('run in this order', () => {
-    expect(UNDERSTAND_STAGES.map((s) => s.name)).toEqual(['values', 'value comparison', 'measures', 'follow-up', 'alternate measures', 'period', 'ranking']);
+    expect(UNDERSTAND_STAGES.map((s) => s.name)).toEqual(['values', 'value comparison', 'measures', 'follow-up', 'alternate measures', 'period', 'ranking', 'derived figures']);
   });
 
   it('values: a value of the caller\'s own data is a filter; a word nothing places is asked back, named', () => {

@@ -214,6 +214,11 @@ export function joinPath(catalog: Pick<Catalog, 'tables'>, from: string, to: str
   return undefined;
 }
 
+/** A measure of a table without a time column ("number of stores"): it counts what exists, over no period. */
+export function isTimeless(catalog: Pick<Catalog, 'tables'>, m: Pick<Metric, 'table'>): boolean {
+  return catalog.tables[m.table]?.time === undefined;
+}
+
 /** Every table a fact table reaches through its joins (itself included). */
 export function reachableTables(catalog: Pick<Catalog, 'tables'>, from: string): ReadonlySet<string> {
   const perCatalog = reach.get(catalog) ?? new Map<string, ReadonlySet<string>>();
@@ -302,7 +307,8 @@ export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'cata
       } catch (e) {
         problems.push(`metric ${m.id}: expr ${(e as Error).message}`);
       }
-      if (!table || table.time === undefined) problems.push(`metric ${m.id}: table ${m.table} is not a fact table of the catalog`);
+      // A table without a time column holds timeless measures: counts of its members ("how many stores").
+      if (!table) problems.push(`metric ${m.id}: table ${m.table} is not a table of the catalog`);
       const needs = new Set<string>();
       for (const n of expr ? namesIn(expr) : []) {
         if (n.table === undefined) {

@@ -14,14 +14,14 @@
 import { SplitplaneError } from '../errors.js';
 import type { SandboxDescription } from '../sandbox/sandbox.js';
 import type { Dialect } from '../warehouse/connector.js';
-import { dimensionById, joinPath, metricById, type Catalog, type Dimension, type Metric } from './catalog.js';
+import { dimensionById, isTimeless, joinPath, metricById, type Catalog, type Dimension, type Metric } from './catalog.js';
 import { renderExpr, type Expr } from './expr.js';
-import { checkQuery, WEEKDAYS, type SemanticQuery } from './query.js';
+import { checkQuery, WEEKDAYS, type QueryFilter, type SemanticQuery } from './query.js';
 
 /** What each result column is. */
 export interface CompiledColumn {
   readonly name: string;
-  readonly role: 'dimension' | 'value' | 'previous' | 'change' | 'change_pct';
+  readonly role: 'dimension' | 'value' | 'previous' | 'change' | 'change_pct' | 'total' | 'share' | 'running_total' | 'versus';
   /** The dimension or measure id. */
   readonly of: string;
 }
@@ -40,7 +40,9 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   const measures = query.measures.map((id) => metricById(catalog, id)!);
   const factName = measures[0]!.table;
   const fact = catalog.tables[factName]!;
-  const timeCol = fact.time!;
+  // A timeless measure ("number of stores") counts the rows of a table with no date: no period applies.
+  const timeless = isTimeless(catalog, measures[0]!);
+  const timeCol = fact.time ?? '';
 
   // Every table and column the query touches must be in this caller's sandbox.
   const exposed = (table: string, column: string, what: string): void => {
@@ -49,7 +51,7 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
       throw new SplitplaneError('SP_ERR_POLICY_DENIED', { detail: `${what} needs ${table}.${column}, which this sandbox does not expose` });
     }
   };
-  exposed(factName, timeCol, 'the time range');
+  if (!timeless) exposed(factName, timeCol, 'the time range');
   const joins = new Map<string, string>();
   const alias = (table: string): string => (table === factName ? fact.alias : catalog.tables[table]!.alias);
   // A dimension's table is joined through the catalog's chain of joins (events -> projects -> teams).
@@ -71,7 +73,7 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   // A timestamp's day is its date: periods, days and weekdays are read from CAST(... AS DATE), so a
   // period that ends on a day includes that whole day (not only its midnight).
   const stamped = catalog.schema.tables[factName]?.columns[timeCol]?.type === 'TIMESTAMP';
-  const time = stamped ? `CAST(${fact.alias}.${q(timeCol)} AS DATE)` : `${fact.alias}.${q(timeCol)}`;
+  const time = timeless ? '' : stamped ? `CAST(${fact.alias}.${q(timeCol)} AS DATE)` : `${fact.alias}.${q(timeCol)}`;
   const range = (r: { from: string; to: string }): string => `${time} BETWEEN ${dialect.dateLiteral(r.from)} AND ${dialect.dateLiteral(r.to)}`;
 
   // Measures, conditional on a period when there is a comparison.
@@ -90,7 +92,7 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
 
   // Dimensions: the selected expression, what it groups by, and how it sorts.
   const dims = query.dimensions.map((id) => dimension(dimensionById(catalog, id)!, col, time, dialect));
-  const filters = query.filters.map((f) => {
+  const condition = (f: QueryFilter): string => {
     const d = dimensionById(catalog, f.dimension)!;
     const byKey = f.keys !== undefined && d.kind === 'attribute' && d.key !== undefined;
     const target =
@@ -111,11 +113,13 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
       default:
         return `${target} ${{ lt: '<', lte: '<=', gt: '>', gte: '>=' }[f.op]} ${values[0]}`;
     }
-  });
+  };
+  const filters = query.filters.map(condition);
 
   const columns: CompiledColumn[] = query.dimensions.map((id) => ({ name: id, role: 'dimension', of: id }));
   const periods = query.compare ? [range(query.time), range(query.compare.range)] : undefined;
-  const where = [periods ? `(${periods.join(' OR ')})` : range(query.time), ...filters].join(' AND ');
+  const where = [...(timeless ? [] : [periods ? `(${periods.join(' OR ')})` : range(query.time)]), ...filters].join(' AND ');
+  const whereSql = where ? ` WHERE ${where}` : '';
   // Rendering every measure first registers the joins they need (food cost reads menu_items).
   for (const m of measures) aggregate(m, undefined);
   const from = [`${q(factName)} AS ${fact.alias}`, ...joins.values()].join(' ');
@@ -127,13 +131,32 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   const rankedMeasure = query.order ? measures.find((m) => m.id === query.order!.measure) : undefined;
   const exactRank = query.per?.length && !periods && query.order?.by === 'value' && rankedMeasure?.decimals !== undefined ? `${rankedMeasure.id}_exact` : undefined;
   let sql: string;
+  if (query.versus || query.part) {
+    // The part's and the sides' filters may join tables too: the FROM list is read after they are rendered.
+    const fromAll = (): string => [`${q(factName)} AS ${fact.alias}`, ...joins.values()].join(' ');
+    return { sql: sideBySide(query, measures, aggregate, condition, fromAll, whereSql, groupBy, select, columns, dims, q), columns };
+  }
   if (!periods) {
     for (const m of measures) {
       select.push(`${aggregate(m, undefined)} AS ${q(m.id)}`);
       columns.push({ name: m.id, role: 'value', of: m.id });
     }
     if (exactRank) select.push(`${aggregate(rankedMeasure!, undefined, true)} AS ${q(exactRank)}`);
-    sql = `SELECT ${select.join(', ')} FROM ${from} WHERE ${where}${groupBy}`;
+    // A share of every row's total, or a running total along the time breakdown: a window over the
+    // grouped rows (computed before any LIMIT, so a top 5's shares are of the whole).
+    for (const m of query.derive ? measures : []) {
+      const agg = aggregate(m, undefined);
+      if (query.derive === 'share') {
+        select.push(`${rounded(`100 * ${agg}`, 1, `SUM(${agg}) OVER ()`)} AS ${q(`${m.id}_share`)}`);
+        columns.push({ name: `${m.id}_share`, role: 'share', of: m.id });
+      } else {
+        const partition = dims.slice(1).flatMap((d) => d.group);
+        const over = `${partition.length ? `PARTITION BY ${partition.join(', ')} ` : ''}ORDER BY ${dims[0]!.group.join(', ')} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW`;
+        select.push(`SUM(${agg}) OVER (${over}) AS ${q(`${m.id}_running_total`)}`);
+        columns.push({ name: `${m.id}_running_total`, role: 'running_total', of: m.id });
+      }
+    }
+    sql = `SELECT ${select.join(', ')} FROM ${from}${whereSql}${groupBy}`;
   } else {
     for (const m of measures) {
       select.push(`${aggregate(m, periods[0])} AS ${q(m.id)}`, `${aggregate(m, periods[1])} AS ${q(`${m.id}_previous`)}`);
@@ -160,7 +183,7 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
     dims.forEach((d, i) => {
       if (d.sortKey) select.push(`MIN(${d.sortKey}) AS ${q(`sort_${i}`)}`);
     });
-    sql = `SELECT ${outer.join(', ')} FROM (SELECT ${select.join(', ')} FROM ${from} WHERE ${where}${groupBy}) AS x`;
+    sql = `SELECT ${outer.join(', ')} FROM (SELECT ${select.join(', ')} FROM ${from}${whereSql}${groupBy}) AS x`;
   }
 
   if (query.per?.length && query.order && query.limit !== undefined) return { sql: withinGroups(sql, query, columns, exactRank, q), columns };
@@ -202,6 +225,63 @@ function withinGroups(grouped: string, query: SemanticQuery, columns: readonly C
   const numbered = `SELECT ${carried.join(', ')}, ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ${rankBy.join(', ')}) AS ${q('rank_in_group')} FROM (${grouped}) AS g`;
   const groupOrder = query.per!.map((d) => `r.${q(d)} ASC`).join(', ');
   return `SELECT ${columns.map((c) => `r.${q(c.name)}`).join(', ')} FROM (${numbered}) AS r WHERE r.${q('rank_in_group')} <= ${query.limit!} ORDER BY ${groupOrder}, r.${q('rank_in_group')} ASC`;
+}
+
+/**
+ * A share of one part ("what % of revenue came from Chicago": the part's value, the whole and the
+ * share), or two sides set against each other ("Chicago #17 vs Dallas #3": each side's value and the
+ * difference): conditional aggregates over one scan, the part's or each side's filters inside them.
+ */
+function sideBySide(
+  query: SemanticQuery,
+  measures: readonly Metric[],
+  aggregate: (m: Metric, period: string | undefined, raw?: boolean) => string,
+  condition: (f: QueryFilter) => string,
+  from: () => string,
+  where: string,
+  groupBy: string,
+  select: string[],
+  columns: CompiledColumn[],
+  dims: readonly DimensionSql[],
+  q: (s: string) => string,
+): string {
+  const all = (fs: readonly QueryFilter[]): string => fs.map((f) => `(${condition(f)})`).join(' AND ');
+  for (const m of measures) {
+    if (query.part) {
+      const part = aggregate(m, all(query.part));
+      select.push(`${part} AS ${q(m.id)}`, `${aggregate(m, undefined)} AS ${q(`${m.id}_total`)}`, `${rounded(`100 * ${part}`, 1, aggregate(m, undefined))} AS ${q(`${m.id}_share`)}`);
+      columns.push({ name: m.id, role: 'value', of: m.id }, { name: `${m.id}_total`, role: 'total', of: m.id }, { name: `${m.id}_share`, role: 'share', of: m.id });
+      continue;
+    }
+    const [a, b] = query.versus!;
+    const exact = m.decimals === undefined;
+    const [left, right] = [aggregate(m, condition(a)), aggregate(m, condition(b))];
+    const [rawLeft, rawRight] = exact ? [left, right] : [aggregate(m, condition(a), true), aggregate(m, condition(b), true)];
+    select.push(
+      `${left} AS ${q(`${m.id}_a`)}`,
+      `${right} AS ${q(`${m.id}_b`)}`,
+      `${exact ? `${left} - ${right}` : rounded(`${rawLeft} - ${rawRight}`, m.decimals!)} AS ${q(`${m.id}_difference`)}`,
+      `${rounded(`100 * (${rawLeft} - ${rawRight})`, 1, rawRight)} AS ${q(`${m.id}_difference_pct`)}`,
+    );
+    columns.push(
+      { name: `${m.id}_a`, role: 'versus', of: m.id },
+      { name: `${m.id}_b`, role: 'versus', of: m.id },
+      { name: `${m.id}_difference`, role: 'change', of: m.id },
+      { name: `${m.id}_difference_pct`, role: 'change_pct', of: m.id },
+    );
+  }
+  // Only the rows of either side are read.
+  const sides = query.versus ? ` AND (${all([query.versus[0]])} OR ${all([query.versus[1]])})` : '';
+  const filtered = sides ? (where ? `${where}${sides}` : ` WHERE ${sides.replace(/^ AND /, '')}`) : where;
+  let sql = `SELECT ${select.join(', ')} FROM ${from()}${filtered}${groupBy}`;
+  const position = (name: string): number => columns.findIndex((c) => c.name === name) + 1;
+  const order = query.order
+    ? [`${position(`${query.order.measure}${query.order.by === 'value' ? '' : '_share'}`)} ${query.order.direction === 'asc' ? 'ASC' : 'DESC'} NULLS LAST`]
+    : [];
+  order.push(...dims.map((d) => (d.sortKey ? `MIN(${d.sortKey}) ASC` : `${position(d.id)} ASC`)));
+  if (order.length) sql += ` ORDER BY ${order.join(', ')}`;
+  if (query.limit !== undefined) sql += ` LIMIT ${query.limit}`;
+  return sql;
 }
 
 /** ROUND to `decimals` and fix the type, so every engine returns the same exact decimal text. */

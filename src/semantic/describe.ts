@@ -6,7 +6,7 @@
  * question the parser reads as exactly that query: the re-worded choices a
  * clarification offers.
  */
-import { dimensionById, metricById, rowDimension, unitCount, unitDimension, type Catalog } from './catalog.js';
+import { dimensionById, isTimeless, metricById, rowDimension, unitCount, unitDimension, type Catalog } from './catalog.js';
 import type { Expr } from './expr.js';
 import type { QueryFilter, SemanticQuery, TimeRange } from './query.js';
 
@@ -38,9 +38,13 @@ export function interpretationOf(q: SemanticQuery, catalog: Catalog, unitTotal: 
   } else if (dims.length) {
     parts.push(`by ${dims.map((d) => d!.label).join(' and ')}`);
   }
+  if (q.derive === 'share') parts.push(q.part ? `share of the total from ${q.part.map((f) => f.values.join(', ')).join(', ')}` : 'share of the total');
+  if (q.derive === 'running_total') parts.push('running total');
+  if (q.versus) parts.push(`${q.versus[0].values.join(', ')} vs ${q.versus[1].values.join(', ')}`);
   for (const f of q.filters) parts.push(filterText(f, catalog));
   const period = (r: TimeRange): string => (r.label === rangeText(r) || r.label.includes(rangeText(r)) ? r.label : `${r.label}: ${rangeText(r)}`);
-  parts.push(period(q.time));
+  const timeless = q.measures.some((id) => { const m = metricById(catalog, id); return m !== undefined && isTimeless(catalog, m); });
+  parts.push(timeless ? 'as of today' : period(q.time));
   if (q.compare) parts.push(`vs ${period(q.compare.range)}`);
   parts.push(`your ${unitCount(catalog, unitTotal)}`);
   if (kept) {
@@ -80,7 +84,9 @@ export function filterText(f: QueryFilter, catalog: Catalog): string {
 export function questionFor(q: SemanticQuery, catalog: Catalog): string {
   const measures = q.measures.map((m) => metricById(catalog, m)!.label);
   const dims = q.dimensions.map((d) => dimensionById(catalog, d)!);
-  const time = q.time.from === q.time.to ? `on ${q.time.from}` : `from ${q.time.from} to ${q.time.to}`;
+  // A timeless measure ("number of stores") counts what there is: its question names no period.
+  const timeless = q.measures.some((id) => isTimeless(catalog, metricById(catalog, id)!));
+  const time = timeless ? '' : q.time.from === q.time.to ? `on ${q.time.from}` : `from ${q.time.from} to ${q.time.to}`;
   const filters = q.filters.map((f) => filterWords(f, catalog)).join(' ');
   let head: string;
   if (q.order && dims[0]) {
@@ -89,6 +95,14 @@ export function questionFor(q: SemanticQuery, catalog: Catalog): string {
     const what = q.limit === undefined ? `Rank the ${dims[0].plural}` : `What were the ${rank} ${q.limit} ${q.limit === 1 ? dims[0].label : dims[0].plural}`;
     const rest = q.per?.length ? ` in each ${dims.slice(1).map((d) => d.label).join(' and ')}` : dims.slice(1).map((d) => ` by ${d.label}`).join('');
     head = `${what}${by} by ${measures.join(' and ')}${rest}`;
+  } else if (q.derive === 'share' && q.part) {
+    head = `What share of the total ${measures.join(' and ')} came from ${q.part.map((f) => filterWords(f, catalog).replace(/^for /, '')).join(' ')}`;
+  } else if (q.derive) {
+    head = `What was the ${q.derive === 'share' ? 'share of the total' : 'running total of'} ${measures.join(' and ')}${dims.map((d) => ` by ${d.label}`).join('')}`;
+  } else if (q.versus) {
+    head = `What was the difference in ${measures.join(' and ')} between ${q.versus.map((f) => filterWords(f, catalog).replace(/^for /, '')).join(' and ')}`;
+  } else if (timeless) {
+    head = `What is the ${measures.join(' and ')}${dims.map((d) => ` by ${d.label}`).join('')}`;
   } else {
     head = `What was the total ${measures.join(' and ')}${dims.map((d) => ` by ${d.label}`).join('')}`;
   }

@@ -5,7 +5,7 @@
  * format and MetricFlow's (measures, dimensions with time grains, filters,
  * time range, order and limit), plus a comparison period.
  */
-import { dimensionById, metricById, reachableTables, type Catalog, type Metric } from './catalog.js';
+import { dimensionById, isTimeless, metricById, reachableTables, type Catalog, type Metric } from './catalog.js';
 import { domainWords } from './domain-words.js';
 
 /** An inclusive range of calendar dates and the words that name it. */
@@ -57,6 +57,16 @@ export interface SemanticQuery {
    * one ranked) partition the rows, and `limit` applies within each group.
    */
   readonly per?: readonly string[];
+  /**
+   * A figure derived from each measure: `share`, its percentage of the whole (of every row, or of
+   * the query without `part` when a part is named); `running_total`, its sum so far along the time
+   * breakdown.
+   */
+  readonly derive?: 'share' | 'running_total';
+  /** The part a share is of ("what % of revenue came from Chicago"): filters applied inside the measure only. */
+  readonly part?: readonly QueryFilter[];
+  /** Two sides to set against each other ("Chicago #17 vs Dallas #3"): one row, each side's value and the difference. */
+  readonly versus?: readonly [QueryFilter, QueryFilter];
 }
 
 /** The most rows a ranking may ask for. */
@@ -92,7 +102,8 @@ export function checkQuery(q: SemanticQuery, catalog: Catalog): QueryProblem | u
   const reachable = reachableTables(catalog, table);
   if (q.dimensions.length > MAX_DIMENSIONS) return { message: `I can break an answer down by at most ${MAX_DIMENSIONS} things at once.` };
   if (new Set(q.dimensions).size !== q.dimensions.length) return { message: 'The same breakdown is named twice.' };
-  for (const id of [...q.dimensions, ...q.filters.map((f) => f.dimension)]) {
+  const allFilters = [...q.filters, ...(q.part ?? []), ...(q.versus ?? [])];
+  for (const id of [...q.dimensions, ...allFilters.map((f) => f.dimension)]) {
     const d = dimensionById(catalog, id);
     if (!d) return { message: `"${id}" is not something I can break down or filter by.` };
     if (d.kind !== 'time' && !reachable.has(d.table)) {
@@ -100,7 +111,7 @@ export function checkQuery(q: SemanticQuery, catalog: Catalog): QueryProblem | u
       return { message: `${cap(measures[0]!.label)} can't be broken down or filtered by ${d.label}.`, suggest };
     }
   }
-  for (const f of q.filters) {
+  for (const f of allFilters) {
     const d = dimensionById(catalog, f.dimension)!;
     const n = f.values.length;
     const arity = f.op === 'between' ? n === 2 : f.op === 'in' || f.op === 'not_in' ? n >= 1 && n <= 50 : n === 1;
@@ -140,6 +151,8 @@ export function checkQuery(q: SemanticQuery, catalog: Catalog): QueryProblem | u
       return { message: `Rank within what? For example "the top ${q.limit} ${dimensionById(catalog, q.dimensions[0]!)?.plural ?? 'rows'} in each ${dimensionById(catalog, q.dimensions[1]!)?.label ?? 'group'}".` };
     }
   }
+  const derived = derivedProblem(q, catalog, measures);
+  if (derived) return derived;
   if (q.per !== undefined) {
     const [ranked, ...rest] = q.dimensions;
     const groups = new Set(rest);
@@ -150,12 +163,51 @@ export function checkQuery(q: SemanticQuery, catalog: Catalog): QueryProblem | u
   return undefined;
 }
 
+/** Words for a measure that adds up (a sum or a count), the only kind a share or a running total is taken of. */
+export function isAdditive(m: Metric): boolean {
+  return m.formula === undefined && (m.aggregate === 'sum' || m.aggregate === 'count');
+}
+
+/** Shares, running totals, two sides set against each other, and timeless measures: what each needs. */
+function derivedProblem(q: SemanticQuery, catalog: Catalog, measures: readonly Metric[]): QueryProblem | undefined {
+  const timeDims = q.dimensions.filter((id) => dimensionById(catalog, id)?.kind === 'time');
+  if (measures.some((m) => isTimeless(catalog, m))) {
+    const m = measures[0]!;
+    if (q.compare || timeDims.length || q.derive === 'running_total' || q.versus) {
+      return { message: `${cap(m.label)} counts what there is today; it has no history to compare or break down over time.` };
+    }
+  }
+  if (q.part !== undefined && (q.derive !== 'share' || q.part.length === 0)) return { message: 'A part is only named for a share.' };
+  if (q.derive !== undefined || q.versus !== undefined) {
+    if (q.compare) return { message: 'I can show a share, a running total or two things side by side for one period, not compared with another yet.' };
+    if (q.per?.length) return { message: 'I can rank within groups, or show shares and running totals, but not both at once yet.' };
+  }
+  if (q.derive === 'share' || q.derive === 'running_total') {
+    const odd = measures.find((m) => !isAdditive(m));
+    if (odd) return { message: `${cap(odd.label)} does not add up across rows, so it has no ${q.derive === 'share' ? 'share of a total' : 'running total'}; ask for a measure that does (for example ${domainWords(catalog).headline.map((id) => metricById(catalog, id)?.label).filter(Boolean).slice(0, 2).join(' or ')}).` };
+  }
+  if (q.derive === 'share' && q.part === undefined && q.dimensions.length === 0) {
+    return { message: `A share of what? Name a part (for example "what % came from one ${dimensionById(catalog, domainWords(catalog).unitDimension ?? '')?.label ?? 'group'}") or a breakdown ("share by ${dimensionById(catalog, domainWords(catalog).unitDimension ?? '')?.label ?? 'group'}").` };
+  }
+  if (q.derive === 'running_total') {
+    const first = dimensionById(catalog, q.dimensions[0] ?? '');
+    if (first?.kind !== 'time' || first.grain === 'weekday') return { message: 'A running total runs over time: break it down by day, week or month.' };
+    if (q.order || q.limit !== undefined) return { message: 'A running total is read in time order; it cannot also be ranked.' };
+  }
+  if (q.versus) {
+    const [a, b] = q.versus;
+    if (a.dimension !== b.dimension || a.op !== 'eq' || b.op !== 'eq') return { message: 'Two things set against each other must be two of one kind (two stores, two cities).' };
+    if (q.dimensions.length || q.order || q.limit !== undefined) return { message: 'Two things set against each other give one row; ask for the breakdown separately.' };
+  }
+  return undefined;
+}
+
 /**
  * A filter value this engine's SQL cannot carry as text and that has no keys to filter by
  * instead (a city with an apostrophe, where the dialect writes no quote in a literal): a problem to tell the user, not an error.
  */
 export function unwritableFilter(q: SemanticQuery, catalog: Catalog, writesText: (value: string) => boolean): QueryProblem | undefined {
-  for (const f of q.filters) {
+  for (const f of [...q.filters, ...(q.part ?? []), ...(q.versus ?? [])]) {
     const d = dimensionById(catalog, f.dimension);
     if (d?.kind !== 'attribute' || f.keys !== undefined) continue;
     const v = f.values.find((x) => !writesText(x));
