@@ -26,6 +26,7 @@ import { firstPass, secondPass } from './pipeline/intent.js';
 import { answered, failure, refusal } from './pipeline/respond.js';
 import { generateGuardExecute, guardedReader, unitsInScope, scopeAndSandbox } from './pipeline/sql.js';
 import { describeSandbox } from './sandbox/sandbox.js';
+import { FORGET_CHOICES } from './conversation/choices.js';
 import { unitDimension } from './semantic/catalog.js';
 
 export type { AskResponse, PipelineDeps, PipelineResult } from './pipeline/deps.js';
@@ -42,6 +43,14 @@ export interface AskOptions {
   readonly identify?: () => IdentityResult | Promise<IdentityResult>;
   /** Facts the route adds to the event (the MCP tool's name). */
   readonly facts?: EventFacts;
+}
+
+/** "forget my choices": the person's remembered meanings cleared, said and audited; no data is read. */
+async function forgetChoices(owner: string, requestId: string, conversationId: string, deps: PipelineDeps, trace: RequestTrace): Promise<PipelineResult> {
+  const forgot = await trace.stage('intent', () => deps.choices.forget(owner));
+  trace.note({ choices: { forgot } });
+  const answer = forgot === 0 ? 'You had no remembered choices.' : `Done: I forgot ${forgot} remembered choice${forgot === 1 ? '' : 's'}; I will ask again what such words mean.`;
+  return { statusCode: 200, body: { requestId, conversationId, status: 'answered', answer, headline: null, columns: [], rows: [], sql: null, scope: null } };
 }
 
 /** Run one question through every layer; one audit event whatever happens. */
@@ -65,6 +74,9 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   await trace.stage('limits', () => o.limit?.(identity));
   const conversation = deps.conversations.open(conversationId, identity.sessionKey);
   const today = deps.today();
+  // "forget my choices": every remembered meaning of this person cleared; they are asked again.
+  if (FORGET_CHOICES.test(question)) return forgetChoices(identity.sessionKey, requestId, conversation.id, deps, trace);
+  const choices = await deps.choices.get(identity.sessionKey);
   // A reply to a clarification completes the question it asked about (src/intent/clarification.ts).
   const pending = conversation.turns.at(-1)?.pending;
   const completed = pending && completeClarification(question, pending, deps.catalog, today);
@@ -74,11 +86,18 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   // A follow-up builds on the last turn only if it was answered (a completed clarification: on the turn before it).
   const base = completed ? conversation.turns.at(-2) : conversation.turns.at(-1);
   const history = conversation.turns.flatMap((t) => (t.query ? [t.query] : []));
-  const context = { question: understood, identity, today, previous: base?.query, history, lastUnanswered: base !== undefined && base.sql === null, members: base?.members };
+  const context = { question: understood, identity, today, previous: base?.query, history, lastUnanswered: base !== undefined && base.sql === null, members: base?.members, choices };
+  // A measure picked in reply to "which sales?" is remembered for this person (and audited).
+  const picked = completed && pending?.ambiguous ? pending.choices.find((c) => c.question === completed && c.metric !== undefined) : undefined;
+  if (picked && pending?.ambiguous) {
+    await deps.choices.set(identity.sessionKey, pending.ambiguous, picked.metric!);
+    trace.note({ choices: { chose: { term: pending.ambiguous, metric: picked.metric! } } });
+  }
   let term: string | undefined;
+  let ambiguousTerm: string | undefined;
   const refuse = (intent: Parameters<typeof refusal>[2], still?: PendingClarification): PipelineResult => {
     const asks = intent.kind === 'clarification' && intent.choices.length > 0;
-    const waiting = still ?? (asks ? { question: understood, message: intent.message, choices: intent.choices, ...(term ? { term } : {}) } : undefined);
+    const waiting = still ?? (asks ? { question: understood, message: intent.message, choices: intent.choices, ...(term ? { term } : {}), ...(ambiguousTerm && intent.choices.some((c) => c.metric) ? { ambiguous: ambiguousTerm } : {}) } : undefined);
     deps.conversations.record(conversation, { question: understood, sql: null, ...(waiting ? { pending: waiting } : {}) });
     return refusal(requestId, conversation.id, intent, deps.model !== undefined);
   };
@@ -92,6 +111,7 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   // layer 2, first pass: refusals that need no data end here
   const first = await trace.stage('intent', () => firstPass(context, deps, trace), (f) => f.refusal?.kind ?? 'ok');
   term = first.draft.ambiguous[0]?.raw;
+  ambiguousTerm = first.draft.ambiguous[0]?.term;
   if (first.refusal) return refuse(first.refusal);
 
   // layer 3: the scope, and the sandbox built from it
@@ -109,6 +129,7 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
     (r) => (r.intent.kind === 'query' || r.intent.kind === 'freeform' ? 'ok' : r.intent.kind),
   );
   if (intent.kind === 'clarification' || intent.kind === 'unsupported') return refuse(intent);
+  if (intent.kind === 'query' && intent.remembered) trace.note({ choices: { ...(picked ? { chose: { term: pending!.ambiguous!, metric: picked.metric! } } : {}), used: intent.remembered } });
 
   // layer 3: SQL over the sandbox only (the compiler, or the model), guarded, run
   const input: GenerateInput = {

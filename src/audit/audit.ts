@@ -60,6 +60,13 @@ export interface AuditEvent {
   /** What the question was understood as, in one line. */
   readonly interpretation?: string;
   readonly sql?: string;
+  /** Where the figures came from: compiled from the catalog, or SQL a model wrote over the caller's sandbox. */
+  readonly provenance?: 'catalog' | 'model';
+  /**
+   * Remembered choices: the words read with a meaning this person chose before (`used`), a choice
+   * made by this request (`chose`), or every choice forgotten (`forgot`, how many).
+   */
+  readonly choices?: { readonly used?: readonly { readonly term: string; readonly metric: string }[]; readonly chose?: { readonly term: string; readonly metric: string }; readonly forgot?: number };
   readonly rowCount?: number;
   readonly latencyMs: number;
 }

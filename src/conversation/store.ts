@@ -18,6 +18,8 @@ export interface PendingClarification {
   readonly message: string;
   /** The words a measure choice replaces ("sales"), when the clarification asked which measure. */
   readonly term?: string;
+  /** The catalog's word naming several measures that was asked about: a measure picked is remembered for it. */
+  readonly ambiguous?: string;
   readonly choices: readonly { readonly label: string; readonly question: string; readonly metric?: string }[];
 }
 

@@ -40,12 +40,19 @@ export interface EvalReport {
 /** Run every entry. */
 export async function runEval(file: EvalFile, asker: Asker, gold: GoldDatabase, onResult?: (r: TurnResult) => void): Promise<EvalReport> {
   const results: TurnResult[] = [];
+  // A clarification answered in one entry is remembered for that person: every entry starts with no
+  // remembered choice, so the person is asked to forget them before the next entry of theirs.
+  const chose = new Set<string>();
   for (const entry of file.entries) {
     const persona = file.personas[entry.persona]!;
+    if (chose.delete(entry.persona)) await asker.ask(persona, 'forget my choices', undefined);
     let conversationId: string | undefined;
+    let lastStatus: unknown;
     for (const [k, t] of entry.turns.entries()) {
       const res = await asker.ask(persona, t.question, conversationId);
       if (typeof res.body['conversationId'] === 'string') conversationId = res.body['conversationId'];
+      if (lastStatus === 'clarification') chose.add(entry.persona);
+      lastStatus = res.body['status'];
       const r = await judge(t, res, async (sql) => gold.run(persona, file.personas, sql));
       const result: TurnResult = {
         id: entry.id,

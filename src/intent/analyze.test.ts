@@ -105,8 +105,8 @@ describe('the seed scenarios', () => {
       kind: 'clarification',
       message: 'By "sales", do you mean the sales amount (in dollars) or the sales count (number of orders)?',
       choices: [
-        { metric: 'net_sales_amount', label: 'sales amount', question: 'What were total sales amount last week?' },
-        { metric: 'order_count', label: 'sales count', question: 'What were total sales count last week?' },
+        { metric: 'net_sales_amount', label: 'sales amount', question: 'What was the total sales amount last week?' },
+        { metric: 'order_count', label: 'sales count', question: 'What was the total sales count last week?' },
       ],
       references: [],
     });
@@ -362,5 +362,70 @@ describe('wordings a fresh reader used that were asked about', () => {
     expect(query('orders in the last 7 days vs the 7 days before that?').compare).toEqual({ kind: 'previous_period', range: { from: '2026-11-04', to: '2026-11-10', label: 'the 7 days before' } });
     expect(query('who were the top 5 stores by net sales last week?')).toMatchObject({ dimensions: ['location'], limit: 5 });
     expect(query('how much money did we make yesterday')).toMatchObject({ measures: ['net_sales_amount'], time: { from: '2026-11-17', to: '2026-11-17' } });
+  });
+});
+
+describe('remembered choices', () => {
+  const values = fixtureValues(catalog);
+  const withChoices = (question: string, choices: Record<string, string>): Intent =>
+    understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values, choices });
+
+  it('a word this person gave a meaning is read with it, and the intent says which', () => {
+    const r = withChoices('sales last week', { sales: 'net_sales_amount' });
+    expect(r).toMatchObject({ kind: 'query', query: { measures: ['net_sales_amount'] }, remembered: [{ term: 'sales', metric: 'net_sales_amount' }] });
+    expect(withChoices('sales by store last week', { sales: 'order_count' })).toMatchObject({ kind: 'query', query: { measures: ['order_count'], dimensions: ['location'] } });
+  });
+
+  it('without a choice, with a value that is not one of the word\'s meanings, or with one the question cannot use, it asks', () => {
+    expect(withChoices('sales last week', {}).kind).toBe('clarification');
+    expect(withChoices('sales last week', { sales: 'food_cost' }).kind).toBe('clarification');
+    expect(withChoices('sales last week', { sales: 'DROP TABLE' }).kind).toBe('clarification');
+    // "sold" chosen as items sold, asked about stores and guests only: items sold fits, so it is used;
+    // chosen as items sold, asked per weekday of the store table only: still fits (items have days).
+    expect(withChoices('how much did we sell last week', { sell: 'items_sold' })).toMatchObject({ kind: 'query', query: { measures: ['items_sold'] } });
+  });
+
+  it('another word keeps asking', () => {
+    expect(withChoices('volume last week', { sales: 'net_sales_amount' }).kind).toBe('clarification');
+  });
+});
+
+describe('derived answers', () => {
+  const values = fixtureValues(catalog);
+  const read = (question: string): Intent => understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values });
+
+  it('a share of one named part', () => {
+    expect(read('what % of revenue came from Chicago last week')).toMatchObject({ kind: 'query', query: { derive: 'share', part: [{ dimension: 'city', values: ['Chicago'] }], filters: [], dimensions: [] } });
+    expect(read('share of guests on the weekend last week')).toMatchObject({ kind: 'query', query: { derive: 'share', part: [{ dimension: 'weekday', op: 'in' }] } });
+  });
+
+  it('a share of every row of a breakdown, the breakdown named as the subject too', () => {
+    expect(read('revenue share by city last week')).toMatchObject({ kind: 'query', query: { derive: 'share', dimensions: ['city'] } });
+    expect(read('category mix of item revenue last week')).toMatchObject({ kind: 'query', query: { derive: 'share', dimensions: ['category'], measures: ['item_sales_amount'] } });
+  });
+
+  it('a share with two parts, or none, is asked back; a share of a ratio is refused', () => {
+    expect(read('what share of revenue came from Chicago and Dallas last week').kind).toBe('query'); // one list: one part
+    expect(read('share of revenue last week').kind).toBe('clarification');
+    expect(read('share of average check by city last week')).toMatchObject({ kind: 'clarification', message: expect.stringContaining('does not add up') });
+  });
+
+  it('a running total runs along time, a grain chosen from the period when none is named', () => {
+    expect(read('running total of revenue this month')).toMatchObject({ kind: 'query', query: { derive: 'running_total', dimensions: ['day'] } });
+    expect(read('cumulative orders by week this quarter')).toMatchObject({ kind: 'query', query: { derive: 'running_total', dimensions: ['week'] } });
+  });
+
+  it('two members set against each other', () => {
+    expect(read('difference in revenue between Chicago and Dallas last week')).toMatchObject({
+      kind: 'query',
+      query: { versus: [{ dimension: 'city', op: 'eq', values: ['Chicago'] }, { dimension: 'city', op: 'eq', values: ['Dallas'] }], dimensions: [], filters: [] },
+    });
+    expect(read('how much more revenue did Dallas do than Chicago last week')).toMatchObject({ kind: 'query', query: { versus: [{ values: ['Dallas'] }, { values: ['Chicago'] }] } });
+    expect(read('difference in revenue last week').kind).toBe('clarification');
+  });
+
+  it('a count of what exists takes no period', () => {
+    expect(read('how many stores do I have')).toMatchObject({ kind: 'query', query: { measures: ['store_count'] } });
+    expect(read('how many stores did we have last week')).toMatchObject({ kind: 'clarification', message: expect.stringContaining('today') });
   });
 });

@@ -26,6 +26,7 @@ import { outsideHistory } from './tense.js';
 import { domainWords } from '../semantic/domain-words.js';
 import { corrected, corrections } from './typos.js';
 import type { RankedMembers } from '../conversation/store.js';
+import type { Choices } from '../conversation/choices.js';
 
 export type { Reference } from './parse.js';
 
@@ -36,6 +37,14 @@ export interface QueryIntent {
   readonly references: readonly Reference[];
   /** For a follow-up: the slots taken from the conversation (the interpretation says so). */
   readonly inherited?: Inherited;
+  /** Words read with the meaning this person chose before ("sales" -> sales amount): the interpretation says so. */
+  readonly remembered?: readonly RememberedChoice[];
+}
+
+/** A word read with the measure the person chose for it earlier. */
+export interface RememberedChoice {
+  readonly term: string;
+  readonly metric: string;
 }
 
 /** A question no SemanticQuery can express, which a model classified as answerable: model SQL. */
@@ -109,7 +118,7 @@ const NO_EARLIER = 'That looks like a follow-up, but there is no earlier questio
  * Refusals decidable from the first pass alone, before the policy, the sandbox or any data:
  * an unusable time expression, no measure at all, or a word naming several measures.
  */
-export function refuseEarly(question: string, draft: Draft, catalog: Catalog, previous: SemanticQuery | undefined, todayIso: string): Clarification | Unsupported | undefined {
+export function refuseEarly(question: string, draft: Draft, catalog: Catalog, previous: SemanticQuery | undefined, todayIso: string, choices?: Choices): Clarification | Unsupported | undefined {
   const refs = draft.references;
   if (draft.time.invalid) return unsupported(catalog, draft.time.invalid, refs);
   const notHistory = outsideHistory(question, todayIso);
@@ -148,9 +157,24 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
   }
   if (draft.ambiguous.length > 0 && draft.mentions.length === 0) {
     const fitting = fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters);
-    if (!decided(question, fitting, catalog)) return ambiguity(question, draft, catalog, fitting.length > 1 ? (id) => fitting.includes(id) : undefined);
+    if (!decided(question, fitting, catalog) && !rememberedChoice(draft, catalog, fitting, choices)) {
+      return ambiguity(question, draft, catalog, fitting.length > 1 ? (id) => fitting.includes(id) : undefined, { catalog, today: todayIso, ...(previous ? { previous } : {}) });
+    }
   }
   return undefined;
+}
+
+/**
+ * The meaning this person chose for the question's one word naming several measures, when it is
+ * still one of the catalog's meanings and the rest of the question fits it; else undefined (ask).
+ */
+function rememberedChoice(draft: Draft, catalog: Catalog, fitting: readonly string[], choices: Choices | undefined): RememberedChoice | undefined {
+  if (!choices || draft.ambiguous.length !== 1) return undefined;
+  const term = draft.ambiguous[0]!.term;
+  const metric = choices[term];
+  const entry = catalog.ambiguous.find((x) => x.term === term);
+  if (metric === undefined || !entry?.choices.includes(metric) || (fitting.length > 0 && !fitting.includes(metric))) return undefined;
+  return { term, metric };
 }
 
 /** Up to three measures that reach every dimension named: the headline ones first, then the others. */
@@ -194,7 +218,7 @@ function decided(question: string, fitting: readonly string[], catalog: Catalog)
 }
 
 /** A word names several measures: ask, offering each choice (those the rest of the question fits). */
-function ambiguity(question: string, draft: Draft, catalog: Catalog, fits: ((metricId: string) => boolean) | undefined): Clarification | undefined {
+function ambiguity(question: string, draft: Draft, catalog: Catalog, fits: ((metricId: string) => boolean) | undefined, ctx: UnderstandContext): Clarification | undefined {
   const a = draft.ambiguous[0]!;
   const entry = catalog.ambiguous.find((x) => x.term === a.term)!;
   const choices = entry.choices.filter((c) => !fits || fits(c));
@@ -204,10 +228,29 @@ function ambiguity(question: string, draft: Draft, catalog: Catalog, fits: ((met
     message: entry.question,
     choices: offered.map((id) => {
       const m = metricById(catalog, id)!;
-      return { metric: id, label: m.label, question: reword(question, a.raw, m.label) };
+      return { metric: id, label: m.label, question: choiceQuestion(question, draft, ctx, id) ?? reword(question, a.raw, m.label) };
     }),
     references: draft.references,
   };
+}
+
+/**
+ * A choice's question, written from the query the choice makes (not by replacing a word: "what
+ * were total sales amount" read badly), in the question's own words for its period when those read
+ * back as the same period, else with its dates. Only a question that reads back as exactly the
+ * chosen query is offered; undefined otherwise (a follow-up; anything that does not read back).
+ */
+function choiceQuestion(question: string, draft: Draft, ctx: UnderstandContext, metricId: string): string | undefined {
+  if (ctx.previous || draft.ambiguous.length !== 1) return undefined;
+  const chosen = understand(question, draft, { ...ctx, choices: { [draft.ambiguous[0]!.term]: metricId } });
+  if (chosen.kind !== 'query') return undefined;
+  const shape = (q: SemanticQuery): string => JSON.stringify({ ...q, time: [q.time.from, q.time.to], compare: q.compare ? [q.compare.kind, q.compare.range.from, q.compare.range.to] : null });
+  for (const timeWords of [true, false]) {
+    const text = questionFor(chosen.query, ctx.catalog, { timeWords });
+    const back = understand(text, readQuestion(text, ctx.catalog, ctx.today), { catalog: ctx.catalog, today: ctx.today, ...(ctx.values ? { values: ctx.values } : {}) });
+    if (back.kind === 'query' && shape(back.query) === shape(chosen.query)) return text;
+  }
+  return undefined;
 }
 
 /** The question with `term` replaced by `label`, first occurrence, keeping the rest as typed. */
@@ -228,6 +271,8 @@ export interface UnderstandContext {
   readonly history?: readonly SemanticQuery[];
   /** The members the last answer ranked ("that store" means its top one). */
   readonly members?: RankedMembers;
+  /** What this person chose words to mean ("sales" -> sales amount), from answering clarifications before. */
+  readonly choices?: Choices;
 }
 
 /** What the second pass's stages share: the question, its draft, the context, and the query as it is built. */
@@ -259,6 +304,7 @@ export interface Understanding {
   derive: SemanticQuery['derive'];
   part: QueryFilter[] | undefined;
   versus: [QueryFilter, QueryFilter] | undefined;
+  remembered: RememberedChoice[];
 }
 
 /** A stage's refusal: the answer instead of a query. */
@@ -340,8 +386,12 @@ function chooseMeasures(u: Understanding): Refusal | undefined {
   u.measures = draft.measures.length ? [...draft.measures] : draft.implied ? [draft.implied] : [];
   if (draft.ambiguous.length) {
     const fitting = fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters);
+    const remembered = rememberedChoice(draft, catalog, fitting, ctx.choices);
     if (decided(question, fitting, catalog) && draft.ambiguous.length === 1) u.measures = [...u.measures, fitting[0]!];
-    else return ambiguity(question, draft, catalog, fitting.length > 1 ? (id) => fitting.includes(id) : undefined)!;
+    else if (remembered) {
+      u.measures = [...u.measures, remembered.metric];
+      u.remembered.push(remembered);
+    } else return ambiguity(question, draft, catalog, fitting.length > 1 ? (id) => fitting.includes(id) : undefined, ctx)!;
   }
   if (u.measures.length === 0 && impliedAbout(draft, u.baseFilters, u.baseDims)) u.measures = [draft.impliedIfAbout!.measure];
   if (u.measures.length === 0 && !u.follow) return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', draft.references);
@@ -527,7 +577,7 @@ export function startUnderstanding(question: string, firstDraft: Draft, ctx: Und
     question, draft: ctx.previous ? withoutFollowUpWords(firstDraft) : firstDraft, ctx, catalog: ctx.catalog,
     resolution: undefined, valueFilters: [], valueDims: [], follow: undefined, baseFilters: [], baseDims: [], measures: [], dims: [], filters: [],
     inherited: undefined, keepRanking: false, narrowed: false, time: undefined, order: undefined, limit: undefined, per: undefined,
-    derive: undefined, part: undefined, versus: undefined,
+    derive: undefined, part: undefined, versus: undefined, remembered: [],
   };
 }
 
@@ -535,7 +585,7 @@ export function startUnderstanding(question: string, firstDraft: Draft, ctx: Und
 export function understand(question: string, firstDraft: Draft, ctx: UnderstandContext): QueryIntent | Clarification | Unsupported {
   const u = startUnderstanding(question, firstDraft, ctx);
   const { catalog, draft } = u;
-  const early = refuseEarly(question, draft, catalog, ctx.previous, ctx.today);
+  const early = refuseEarly(question, draft, catalog, ctx.previous, ctx.today, ctx.choices);
   if (early) return early;
   for (const stage of UNDERSTAND_STAGES) {
     const refused = stage.run(u);
@@ -564,7 +614,11 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
     });
     return clarification(u, problem.message, choices);
   }
-  return { kind: 'query', query, references: draft.references, ...(u.inherited && Object.keys(u.inherited).length ? { inherited: u.inherited } : {}) };
+  return {
+    kind: 'query', query, references: draft.references,
+    ...(u.inherited && Object.keys(u.inherited).length ? { inherited: u.inherited } : {}),
+    ...(u.remembered.length ? { remembered: u.remembered } : {}),
+  };
 }
 
 function stripUndefined(q: Omit<SemanticQuery, 'order'> & { order?: SemanticQuery['order'] | undefined }): SemanticQuery {

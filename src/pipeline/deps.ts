@@ -1,6 +1,7 @@
 /** What the pipeline is given at start-up, and what it answers. */
 import type { AuditSink } from '../audit/audit.js';
 import type { ConversationStore } from '../conversation/store.js';
+import type { ChoiceStore } from '../conversation/choices.js';
 import type { EngineConnector } from '../engines/engine.js';
 import type { ErrorBody } from '../errors.js';
 import type { FeedbackStore } from '../feedback/feedback.js';
@@ -32,6 +33,8 @@ export interface PipelineDeps {
   /** The model, when one is configured: classifies off-catalog questions, writes their SQL, may word answers. */
   readonly model?: { readonly llm: LlmClient; readonly generator: Generator; readonly maxTokens: number };
   readonly conversations: ConversationStore;
+  /** What each person chose words to mean (src/conversation/choices.ts). */
+  readonly choices: ChoiceStore;
   readonly feedback: FeedbackStore;
   readonly audit: AuditSink;
   readonly limits: { readonly timeoutMs: number; readonly rowCap: number };
@@ -61,6 +64,10 @@ export interface AskResponse {
   readonly unplaced?: readonly string[];
   readonly choices?: readonly Choice[];
   readonly metrics?: readonly { readonly id: string; readonly label: string; readonly description: string }[];
+  /** Where the figures came from: `catalog` (compiled from the semantic catalog) or `model` (SQL a model wrote over the caller's sandbox). */
+  readonly provenance?: 'catalog' | 'model';
+  /** Words read with the meaning this person chose before, and the label of that meaning. */
+  readonly remembered?: readonly { readonly term: string; readonly metric: string; readonly label: string }[];
 }
 
 /** The pipeline's result: an HTTP status, a body and any extra headers (Retry-After). */

@@ -1,6 +1,7 @@
 /** Layer 2 in the pipeline: the first pass on the catalog alone, the second with the caller's own data. */
 import type { RequestTrace } from '../audit/trace.js';
 import type { RankedMembers } from '../conversation/store.js';
+import type { Choices } from '../conversation/choices.js';
 import type { Identity } from '../identity/identity.js';
 import { readQuestion, refuseEarly, understand, type Clarification, type Intent, type Unsupported } from '../intent/analyze.js';
 import { wouldFollowUp } from '../intent/follow-up.js';
@@ -29,6 +30,8 @@ export interface Context {
   readonly lastUnanswered: boolean;
   /** The members the last answer ranked, for "that store". */
   readonly members: RankedMembers | undefined;
+  /** What this person chose words to mean before ("sales" -> sales amount). */
+  readonly choices: Choices;
 }
 
 const UNANSWERED = 'Your last question was not answered, so I cannot tell what this one builds on. Please ask it in full, with the measure and the period.';
@@ -44,7 +47,7 @@ export function firstPass(c: Context, deps: PipelineDeps, trace: RequestTrace): 
   if (c.lastUnanswered && wouldFollowUp(c.question, draft, deps.catalog) && !outsideHistory(c.question, c.today)) {
     return { draft, askModel: false, refusal: { kind: 'clarification', message: UNANSWERED, choices: [], references: draft.references } };
   }
-  const early = refuseEarly(c.question, draft, deps.catalog, c.previous, c.today);
+  const early = refuseEarly(c.question, draft, deps.catalog, c.previous, c.today, c.choices);
   const askModel = early?.kind === 'unsupported' && deps.model !== undefined && !draft.time.invalid;
   return early && !askModel ? { draft, askModel, refusal: early } : { draft, askModel };
 }
@@ -73,7 +76,7 @@ export async function secondPass(
 async function understood(c: Context, draft: Draft, x: { readonly deps: PipelineDeps; readonly values: ValueIndex | undefined; readonly askModel: boolean; readonly signal: AbortSignal }): Promise<Intent> {
   const { deps, values } = x;
   const previous = c.previous ? { previous: c.previous } : {};
-  const parsed = x.askModel ? undefined : understand(c.question, draft, { catalog: deps.catalog, today: c.today, ...(values ? { values } : {}), ...previous, history: c.history, ...(c.members ? { members: c.members } : {}) });
+  const parsed = x.askModel ? undefined : understand(c.question, draft, { catalog: deps.catalog, today: c.today, ...(values ? { values } : {}), ...previous, history: c.history, ...(c.members ? { members: c.members } : {}), choices: c.choices });
   const unplaced = parsed?.kind === 'clarification' && parsed.unplaced !== undefined;
   if (!deps.model || !values || (parsed && !unplaced)) return parsed!;
   return fillWithModel(deps.model.llm, c.question, { catalog: deps.catalog, today: c.today, values, references: draft.references, maxTokens: deps.model.maxTokens, draft, ...previous }, x.signal);

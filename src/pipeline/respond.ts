@@ -8,7 +8,7 @@ import { summaryPrompt } from '../llm/prompt.js';
 import type { Scope } from '../policy/scope.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { interpretationOf, type Interpretation } from '../semantic/describe.js';
-import { unitCount } from '../semantic/catalog.js';
+import { metricById, unitCount } from '../semantic/catalog.js';
 import type { QueryResult } from '../warehouse/connector.js';
 import { describeCause } from './checks.js';
 import type { PipelineDeps, PipelineResult } from './deps.js';
@@ -22,11 +22,13 @@ export async function answered(
 ): Promise<PipelineResult> {
   const { rows, guarded, coverageNote } = ran;
   const n = c.units;
-  const interpretation: Interpretation =
-    intent.kind === 'query'
-      ? interpretationOf(intent.query, c.deps.catalog, n, intent.inherited)
-      : { query: null, text: `a query the language model wrote for your question · your ${unitCount(c.deps.catalog, n)}` };
-  c.trace.note({ rowCount: rows.rows.length, interpretation: interpretation.text });
+  const read = intent.kind === 'query' ? interpretationOf(intent.query, c.deps.catalog, n, intent.inherited) : undefined;
+  const remembered = intent.kind === 'query' ? (intent.remembered ?? []).map((r) => ({ ...r, label: metricById(c.deps.catalog, r.metric)?.label ?? r.metric })) : [];
+  const interpretation: Interpretation = read
+    ? { ...read, text: `${read.text}${remembered.map((r) => ` · "${r.term}" = ${r.label}, as you chose ("forget my choices" to be asked again)`).join('')}` }
+    : { query: null, text: `a query the language model wrote for your question · your ${unitCount(c.deps.catalog, n)}` };
+  const provenance = intent.kind === 'query' ? 'catalog' : 'model';
+  c.trace.note({ rowCount: rows.rows.length, interpretation: interpretation.text, provenance });
   const said = intent.kind === 'query' ? answerFor(intent.query, rows, c.deps.catalog, n) : { answer: await freeFormAnswer(question, rows, c.deps, c.signal), headline: null };
   return {
     statusCode: 200,
@@ -41,6 +43,8 @@ export async function answered(
       columns: rows.columns,
       rows: rows.rows,
       sql: guarded.candidate,
+      provenance,
+      ...(remembered.length ? { remembered } : {}),
       scope: { businessId: c.scope.businessId, [c.deps.catalog.schema.grantUnit.plural]: n, tables: c.sandbox.tables.map((t) => t.name) },
       ...(rows.truncated ? { truncated: true } : {}),
     },

@@ -81,12 +81,14 @@ export function filterText(f: QueryFilter, catalog: Catalog): string {
  * A question that reads back as this query. Time is written as explicit dates, values as stored,
  * so the re-reading does not depend on today's date or on guessing.
  */
-export function questionFor(q: SemanticQuery, catalog: Catalog): string {
+export function questionFor(q: SemanticQuery, catalog: Catalog, opts: { readonly timeWords?: boolean } = {}): string {
   const measures = q.measures.map((m) => metricById(catalog, m)!.label);
   const dims = q.dimensions.map((d) => dimensionById(catalog, d)!);
   // A timeless measure ("number of stores") counts what there is: its question names no period.
   const timeless = q.measures.some((id) => isTimeless(catalog, metricById(catalog, id)!));
-  const time = timeless ? '' : q.time.from === q.time.to ? `on ${q.time.from}` : `from ${q.time.from} to ${q.time.to}`;
+  // With `timeWords`, the period as it was named ("last week"): the caller checks that it reads back the same.
+  const named = opts.timeWords && /^[a-z0-9 ,'-]+$/i.test(q.time.label) && !/^\d{4}-/.test(q.time.label) ? q.time.label : undefined;
+  const time = timeless ? '' : named ?? (q.time.from === q.time.to ? `on ${q.time.from}` : `from ${q.time.from} to ${q.time.to}`);
   const filters = q.filters.map((f) => filterWords(f, catalog)).join(' ');
   let head: string;
   if (q.order && dims[0]) {

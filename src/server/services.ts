@@ -21,6 +21,7 @@ import { PostgresAuditSink } from '../audit/postgres-sink.js';
 import { ConversationStore } from '../conversation/store.js';
 import { oidcVerifier } from '../identity/oidc.js';
 import { RedisReplayCache } from '../identity/redis-replay-cache.js';
+import { MemoryChoiceStore, RedisChoiceStore } from '../conversation/choices.js';
 import { AnomalyDetector } from '../observability/anomaly.js';
 import { Metrics, observedSink } from '../observability/metrics.js';
 import { FeedbackStore } from '../feedback/feedback.js';
@@ -123,6 +124,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       coverage: createCoverageLoader(catalog, quote),
       ...modelDeps(config, overrides, catalog, clockToday),
       conversations: new ConversationStore(undefined, undefined, undefined, overrides.now),
+      // Remembered choices outlive a conversation and a restart: in Redis when configured.
+      choices: redis ? new RedisChoiceStore(redis, overrides.log ?? (() => {})) : new MemoryChoiceStore(),
       feedback: new FeedbackStore(config.feedback.file, undefined, undefined, config.feedback.exampleRetentionDays),
       audit,
       limits: { timeoutMs: config.warehouse.queryTimeoutMs, rowCap: config.warehouse.rowCap },

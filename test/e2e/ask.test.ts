@@ -148,8 +148,8 @@ describe('layer 2 refuses before any data is touched', () => {
         sql: null,
         scope: null,
         choices: [
-          { metric: 'net_sales_amount', label: 'sales amount', question: 'What were total sales amount last week?' },
-          { metric: 'order_count', label: 'sales count', question: 'What were total sales count last week?' },
+          { metric: 'net_sales_amount', label: 'sales amount', question: 'What was the total sales amount last week?' },
+          { metric: 'order_count', label: 'sales count', question: 'What was the total sales count last week?' },
         ],
       });
       expect(s.decide).not.toHaveBeenCalled();

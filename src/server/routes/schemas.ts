@@ -52,6 +52,8 @@ export const ASK_SCHEMA = {
         unplaced: { type: 'array', items: { type: 'string' } },
         choices: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, question: { type: 'string' } } } },
         metrics: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, label: { type: 'string' }, description: { type: 'string' } } } },
+        provenance: { type: 'string', enum: ['catalog', 'model'], description: 'compiled from the semantic catalog, or SQL a language model wrote over the caller\'s sandbox' },
+        remembered: { type: 'array', description: 'words read with the meaning this person chose before ("forget my choices" clears them)', items: { type: 'object', properties: { term: { type: 'string' }, metric: { type: 'string' }, label: { type: 'string' } } } },
       },
     },
     ...errors,
