@@ -512,6 +512,14 @@ function derivedFigures(u: Understanding): Refusal | undefined {
     return clarification(u, `I can count the ${timeless.label.replace(/^number of /, '')} you have today, not for ${draft.time.spans[0]!.range.label}. Ask "${timeless.label}" without a period.`);
   }
   const grouped = (id: string): boolean => dimensionById(catalog, id)?.kind === 'attribute';
+  const same = (a: QueryFilter, b: QueryFilter): boolean => a.dimension === b.dimension && a.op === b.op && a.values.join('\u0000') === b.values.join('\u0000');
+  // Named in this question (not kept from an earlier one).
+  const named = (f: QueryFilter): boolean => f.op !== 'not_in' && [...u.valueFilters, ...draft.filters].some((v) => same(v, f));
+  // A follow-up keeps the derived figure of the question it follows ("just Chicago #17" after a
+  // running total is still a running total), unless it names one of its own.
+  const kept = !draft.derive && !draft.versus && u.follow ? u.follow : undefined;
+  const derive = draft.derive ?? kept?.derive;
+  if (kept?.versus && !u.filters.some((f) => f.dimension === kept.versus![0].dimension)) u.versus = [...kept.versus];
   if (draft.versus && !u.time?.compare) {
     const pair = u.filters.find((f) => (f.op === 'in' || f.op === 'eq') && f.values.length === 2 && grouped(f.dimension) && !u.follow);
     if (!pair) {
@@ -527,24 +535,33 @@ function derivedFigures(u: Understanding): Refusal | undefined {
     u.order = undefined;
     u.limit = undefined;
   }
-  if (draft.derive === 'share') {
+  if (derive === 'share') {
+    // "revenue by city" then "what % of that was Chicago": a value of the breakdown's own kind is the part.
+    const ofBreakdown = u.filters.filter((f) => named(f) && u.dims.includes(f.dimension));
+    if (ofBreakdown.length === 1) {
+      u.part = ofBreakdown;
+      u.filters = u.filters.filter((f) => f !== ofBreakdown[0]);
+      u.dims = u.dims.filter((d) => d !== ofBreakdown[0]!.dimension);
+    }
+    // A follow-up of a share of one part that names no new part keeps the part ("and last month?").
+    if (!u.part && kept?.part && u.dims.length === 0 && !u.filters.some(named)) u.part = [...kept.part];
     // "category mix of item revenue": the thing the share is split by, named only as the subject.
     if (u.dims.length === 0) {
       const subject = draft.subjects.find((d) => grouped(d) && !u.filters.some((f) => f.dimension === d));
       if (subject) u.dims = [subject];
     }
-    if (u.dims.length === 0) {
+    if (u.dims.length === 0 && !u.part) {
       // "what % of revenue came from Chicago", "share of guests on the weekend": the one named part.
-      const named = u.filters.filter((f) => f.op !== 'not_in' && (u.valueFilters.includes(f) || draft.filters.includes(f)));
-      if (named.length !== 1) {
-        return clarification(u, named.length === 0 ? 'A share of what? Name the part (for example one city, or the weekend) or a breakdown ("by store").' : `A share of which part? You named ${named.map((f) => f.values.join(' and ')).join(' and ')}; ask about one part at a time.`);
+      const parts = u.filters.filter(named);
+      if (parts.length !== 1) {
+        return clarification(u, parts.length === 0 ? 'A share of what? Name the part (for example one city, or the weekend) or a breakdown ("by store").' : `A share of which part? You named ${parts.map((f) => f.values.join(' and ')).join(' and ')}; ask about one part at a time.`);
       }
-      u.part = named;
-      u.filters = u.filters.filter((f) => f !== named[0]);
+      u.part = parts;
+      u.filters = u.filters.filter((f) => f !== parts[0]);
     }
     u.derive = 'share';
   }
-  if (draft.derive === 'running_total') {
+  if (derive === 'running_total') {
     const timeDim = u.dims.find((d) => dimensionById(catalog, d)?.kind === 'time');
     const range = u.time!.range;
     const days = (Date.parse(range.to) - Date.parse(range.from)) / 86_400_000 + 1;

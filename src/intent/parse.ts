@@ -254,6 +254,12 @@ function readDerived(s: Reading): void {
     s.derive = 'share';
     s.tokens.claim(m.from, m.to, 'derive');
   }
+  // "... came from Florida, as a percentage": the share said at the end.
+  for (const m of s.tokens.find(/(?:as|in) (?:a )?(?:percentage|percent|share)(?: of (?:the )?total)?/)) {
+    if (s.time.compare || s.time.relative) continue;
+    s.derive = 'share';
+    s.tokens.claim(m.from, m.to, 'derive');
+  }
   if (s.derive === 'share') {
     // "... came from Chicago", "did Chicago account for", "do weekends make up": the part's verbs.
     for (const m of s.tokens.find(/(?:came|come|comes|coming|was|were|is) from|account(?:ed|s)? for|(?:make|makes|made) up|contributed|contribute|(?:of|in) (?:the )?total|of all/)) s.tokens.claim(m.from, m.to, 'derive');
@@ -266,6 +272,13 @@ function readDerived(s: Reading): void {
     s.versus = true;
     s.tokens.claim(m.from, m.to, 'derive');
   }
+  // "how many more guests did A have than B" ("how many" already read as a count): the comparative
+  // a few words before "than".
+  for (const m of s.tokens.find(/(?:more|less|fewer|higher|lower|bigger|smaller|greater|larger|better|worse)(?=(?: [^ ]+){0,8} than(?: |$))/)) {
+    s.versus = true;
+    s.tokens.claim(m.from, m.to, 'derive');
+  }
+  if (s.versus) for (const m of s.tokens.find(/than/)) s.tokens.claim(m.from, m.to, 'derive');
 }
 
 /** 6. Rankings: "top 5", "worst", "rank my", "grew the most". */
@@ -351,7 +364,7 @@ function readDimensions(s: Reading): void {
       const ranked = before !== undefined && s.tokens.claimOf(before) === 'rank';
       const withTheMost = after === 'with' || after === 'that' || after === 'where';
       if (cue !== undefined || which || ranked || (withTheMost && s.rank)) {
-        addDim(id, isPlural, which, { per: cue !== undefined && /^(?:per|for each|each|in each|by each)$/.test(cue), ranked: ranked || which });
+        addDim(id, isPlural, which, { per: cue !== undefined && /^(?:per|for each|each|in each|by each|for every|in every|every)$/.test(cue), ranked: ranked || which });
         if (which && m.groups[2]) s.rank = { ...(s.rank ?? { direction: 'desc' as const }), limit: numberOf(m.groups[2])! };
         s.tokens.claim(m.from, m.to, 'dimension');
         continue;
@@ -559,7 +572,7 @@ function dimensionPatterns(catalog: Catalog): { re: RegExp; id: string; plural: 
   const hit = dimensionCache.get(catalog);
   if (hit) return hit;
   const cue =
-    '(by|per|for each|each|in each|broken down by|(?:break|breaking|broke|broken) (?:it |that |this |them )?(?:down|out|up) by|breakdown by|split(?: out| up)? by|grouped by|group(?:ed)? by|by each|across(?! all| my| our| the))';
+    '(by|per|for each|each|in each|for every|in every|every|broken down by|(?:break|breaking|broke|broken) (?:it |that |this |them )?(?:down|out|up) by|breakdown by|split(?: out| up)? by|grouped by|group(?:ed)? by|by each|across(?! all| my| our| the))';
   const list = catalog.dimensions
     .filter((d) => d.kind !== 'date')
     .flatMap((d) => [...d.synonyms, d.plural.toLowerCase(), d.label.toLowerCase()].map((s) => ({ s, d })))

@@ -131,6 +131,8 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     await askAs('franchise-owner', 'What was the total sales amount last week?');
     await expect.poll(() => page.textContent('#headline')).toBe('$84,000.00');
     expect(await page.textContent('#scope')).toBe('Computed on 2 locations in business 628.');
+    // Where the number came from.
+    expect(await page.textContent('#provenance')).toBe('Computed from the catalog’s definitions.');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('result');
     expect(await page.isVisible('#sql-box')).toBe(true);
     expect(await page.getAttribute('#sql-box', 'open')).toBeNull(); // the SQL is folded away

@@ -1,7 +1,7 @@
 /**
  * The accuracy evaluation in the suite: every question of the eval files through the full pipeline
  * in process, each answer compared with gold computed from the raw tables. Zero WRONG everywhere;
- * at least 90% right for single questions, 95% of conversation turns.
+ * at least 95% right for single questions, 95% of conversation turns.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,12 +41,12 @@ async function evaluate(path: string) {
   }
 }
 
-it('eval/questions.yaml: no wrong number, at least 90% right', { timeout: 240_000 }, async () => {
+it('eval/questions.yaml: no wrong number, at least 95% right', { timeout: 240_000 }, async () => {
   const { report, wrong } = await evaluate('eval/questions.yaml');
   expect(report.summary.questions).toBeGreaterThanOrEqual(200);
   expect(new Set(report.results.map((r) => r.persona)).size).toBeGreaterThanOrEqual(3);
   expect(wrong, JSON.stringify(wrong, null, 1)).toEqual([]);
-  expect(report.summary.rightRate).toBeGreaterThanOrEqual(0.9);
+  expect(report.summary.rightRate).toBeGreaterThanOrEqual(0.95);
 });
 
 it('eval/conversations.yaml: at least 150 conversations and 400 turns, no wrong number, at least 95% of turns right', { timeout: 240_000 }, async () => {

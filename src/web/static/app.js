@@ -169,7 +169,7 @@ function reset() {
     chart.destroy();
     chart = null;
   }
-  for (const id of ['headline', 'answer', 'scope', 'choices-title', 'sql', 'feedback-status']) $(id).textContent = '';
+  for (const id of ['headline', 'answer', 'scope', 'provenance', 'choices-title', 'sql', 'feedback-status']) $(id).textContent = '';
   $('sql-box').open = false;
   lastAnswered = null;
 }
@@ -205,9 +205,14 @@ function render(status, body, note, who, retryAfter) {
     renderUnderstood(body);
     $('headline').textContent = headlineOf(body);
     const s = body.scope;
-    // The count of granted units, named by the catalog's grant unit.
-    const [plural, n] = Object.entries(s).find(([, v]) => typeof v === 'number') ?? ['units', 0];
-    $('scope').textContent = `Computed on ${n} ${n === 1 ? plural.replace(/s$/, '') : plural} in business ${s.businessId}.`;
+    if (s) {
+      // The count of granted units, named by the catalog's grant unit.
+      const [plural, n] = Object.entries(s).find(([, v]) => typeof v === 'number') ?? ['units', 0];
+      $('scope').textContent = `Computed on ${n} ${n === 1 ? plural.replace(/s$/, '') : plural} in business ${s.businessId}.`;
+    }
+    // Where the number came from: the catalog's own definitions, or SQL a model wrote (checked by the guard).
+    $('provenance').textContent =
+      body.provenance === 'catalog' ? 'Computed from the catalog’s definitions.' : body.provenance === 'model' ? 'Computed by SQL a language model wrote over your data, checked by the guard.' : '';
     renderTable(body);
     renderChart(body);
     $('sql').textContent = body.sql;
