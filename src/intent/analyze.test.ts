@@ -366,7 +366,7 @@ describe('wordings a fresh reader used that were asked about', () => {
 });
 
 describe('remembered choices', () => {
-  const values = fixtureValues(catalog);
+  const values = fixtureValues();
   const withChoices = (question: string, choices: Record<string, string>): Intent =>
     understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values, choices });
 
@@ -391,7 +391,7 @@ describe('remembered choices', () => {
 });
 
 describe('derived answers', () => {
-  const values = fixtureValues(catalog);
+  const values = fixtureValues();
   const read = (question: string): Intent => understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values });
 
   it('a share of one named part', () => {

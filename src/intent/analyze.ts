@@ -241,8 +241,9 @@ function ambiguity(question: string, draft: Draft, catalog: Catalog, fits: ((met
  * chosen query is offered; undefined otherwise (a follow-up; anything that does not read back).
  */
 function choiceQuestion(question: string, draft: Draft, ctx: UnderstandContext, metricId: string): string | undefined {
-  if (ctx.previous || draft.ambiguous.length !== 1) return undefined;
-  const chosen = understand(question, draft, { ...ctx, choices: { [draft.ambiguous[0]!.term]: metricId } });
+  if (ctx.previous || draft.ambiguous.length !== 1 || ctx.rewording) return undefined;
+  // `rewording`: a choice the rest of the question does not fit is asked about again inside, never re-worded again.
+  const chosen = understand(question, draft, { ...ctx, choices: { [draft.ambiguous[0]!.term]: metricId }, rewording: true });
   if (chosen.kind !== 'query') return undefined;
   const shape = (q: SemanticQuery): string => JSON.stringify({ ...q, time: [q.time.from, q.time.to], compare: q.compare ? [q.compare.kind, q.compare.range.from, q.compare.range.to] : null });
   for (const timeWords of [true, false]) {
@@ -273,6 +274,8 @@ export interface UnderstandContext {
   readonly members?: RankedMembers;
   /** What this person chose words to mean ("sales" -> sales amount), from answering clarifications before. */
   readonly choices?: Choices;
+  /** Set while a clarification's choices are being re-worded (no re-wording inside). */
+  readonly rewording?: true;
 }
 
 /** What the second pass's stages share: the question, its draft, the context, and the query as it is built. */
@@ -554,7 +557,7 @@ function derivedFigures(u: Understanding): Refusal | undefined {
       // "what % of revenue came from Chicago", "share of guests on the weekend": the one named part.
       const parts = u.filters.filter(named);
       if (parts.length !== 1) {
-        return clarification(u, parts.length === 0 ? 'A share of what? Name the part (for example one city, or the weekend) or a breakdown ("by store").' : `A share of which part? You named ${parts.map((f) => f.values.join(' and ')).join(' and ')}; ask about one part at a time.`);
+        return clarification(u, parts.length === 0 ? `A share of what? Name the part (for example one ${dimensionById(catalog, domainWords(catalog).unitDimension ?? '')?.label ?? 'member'}) or a breakdown ("by ${dimensionById(catalog, domainWords(catalog).unitDimension ?? '')?.label ?? 'group'}").` : `A share of which part? You named ${parts.map((f) => f.values.join(' and ')).join(' and ')}; ask about one part at a time.`);
       }
       u.part = parts;
       u.filters = u.filters.filter((f) => f !== parts[0]);

@@ -51,7 +51,7 @@ export function interpretationOf(q: SemanticQuery, catalog: Catalog, unitTotal: 
     const said = [
       kept.measures ? `the measure (${q.measures.map((m) => metricById(catalog, m)?.label ?? m).join(' and ')})` : '',
       kept.period ? `the period (${q.time.label})` : '',
-      kept.dimensions ? `the breakdown (by ${q.dimensions.map((d) => dimensionById(catalog, d)?.label ?? d).join(' and ')})` : '',
+      kept.dimensions && q.dimensions.length ? `the breakdown (by ${q.dimensions.map((d) => dimensionById(catalog, d)?.label ?? d).join(' and ')})` : '',
       ...q.filters.filter((f) => kept.filters?.includes(f.dimension)).map((f) => filterText(f, catalog)),
       kept.ranking ? 'the ranking' : '',
     ].filter(Boolean);

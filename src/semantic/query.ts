@@ -196,7 +196,7 @@ function derivedProblem(q: SemanticQuery, catalog: Catalog, measures: readonly M
   }
   if (q.versus) {
     const [a, b] = q.versus;
-    if (a.dimension !== b.dimension || a.op !== 'eq' || b.op !== 'eq') return { message: 'Two things set against each other must be two of one kind (two stores, two cities).' };
+    if (a.dimension !== b.dimension || a.op !== 'eq' || b.op !== 'eq') return { message: `Two things set against each other must be two of one kind (for example two ${dimensionById(catalog, domainWords(catalog).unitDimension ?? '')?.plural ?? 'members'}).` };
     if (q.dimensions.length || q.order || q.limit !== undefined) return { message: 'Two things set against each other give one row; ask for the breakdown separately.' };
   }
   return undefined;
