@@ -157,8 +157,8 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
   }
   if (draft.ambiguous.length > 0 && draft.mentions.length === 0) {
     const fitting = fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters);
-    if (!decided(question, fitting, catalog) && !rememberedChoice(draft, catalog, fitting, choices)) {
-      return ambiguity(question, draft, catalog, fitting.length > 1 ? (id) => fitting.includes(id) : undefined, { catalog, today: todayIso, ...(previous ? { previous } : {}) });
+    if (!decided(question, fitting, catalog) && !rememberedChoice(draft, catalog, fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters, true), choices)) {
+      return ambiguity(question, draft, catalog, offeredFits(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters), { catalog, today: todayIso, ...(previous ? { previous } : {}) });
     }
   }
   return undefined;
@@ -199,13 +199,26 @@ function didYouMean(question: string, words: readonly string[], catalog: Catalog
 }
 
 /** The choices of the question's word naming several measures that the rest of the question fits. */
-function fittingChoices(draft: Draft, catalog: Catalog, measures: readonly string[], dims: readonly string[], filters: readonly QueryFilter[]): string[] {
+function fittingChoices(draft: Draft, catalog: Catalog, measures: readonly string[], dims: readonly string[], filters: readonly QueryFilter[], alternates = false): string[] {
   const entry = catalog.ambiguous.find((x) => x.term === draft.ambiguous[0]!.term)!;
-  return entry.choices.filter((metricId) => {
+  const foreign = [...dims, ...filters.map((f) => f.dimension), ...draft.subjects]
+    .map((d) => dimensionById(catalog, d))
+    .flatMap((d) => (d && d.kind !== 'time' ? [d.table] : []));
+  return entry.choices.filter((choice) => {
+    // With `alternates`: a measure that means another about these dimensions ("the sales amount" of
+    // fries is the item sales amount) fits as that one.
+    const away = alternates ? foreign.find((t) => !reachable(catalog, choice).has(t)) : undefined;
+    const metricId = (away && metricById(catalog, choice)?.alternates[away]) || choice;
     const probe = { measures: [...measures, metricId], dimensions: dims, filters, time: { from: '2000-01-01', to: '2000-01-01', label: '' } };
     const reach = reachable(catalog, metricId);
     return checkQuery(probe, catalog) === undefined && draft.subjects.every((s) => dimOk(catalog, s, reach));
   });
+}
+
+/** What a clarification offers: the choices that can answer the question as asked (their alternates counted), or all when none can. */
+function offeredFits(draft: Draft, catalog: Catalog, measures: readonly string[], dims: readonly string[], filters: readonly QueryFilter[]): ((metricId: string) => boolean) | undefined {
+  const fits = fittingChoices(draft, catalog, measures, dims, filters, true);
+  return fits.length ? (id) => fits.includes(id) : undefined;
 }
 
 /**
@@ -223,9 +236,12 @@ function ambiguity(question: string, draft: Draft, catalog: Catalog, fits: ((met
   const entry = catalog.ambiguous.find((x) => x.term === a.term)!;
   const choices = entry.choices.filter((c) => !fits || fits(c));
   const offered = choices.length ? choices : entry.choices;
+  // Only the meanings that can answer the question are offered, and the question names only those.
+  const labels = offered.map((id) => `the ${metricById(catalog, id)!.label}`);
+  const message = offered.length === entry.choices.length ? entry.question : `By "${a.raw}", do you mean ${labels.length === 1 ? labels[0] : `${labels.slice(0, -1).join(', ')} or ${labels.at(-1)}`}?`;
   return {
     kind: 'clarification',
-    message: entry.question,
+    message,
     choices: offered.map((id) => {
       const m = metricById(catalog, id)!;
       return { metric: id, label: m.label, question: choiceQuestion(question, draft, ctx, id) ?? reword(question, a.raw, m.label) };
@@ -389,12 +405,12 @@ function chooseMeasures(u: Understanding): Refusal | undefined {
   u.measures = draft.measures.length ? [...draft.measures] : draft.implied ? [draft.implied] : [];
   if (draft.ambiguous.length) {
     const fitting = fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters);
-    const remembered = rememberedChoice(draft, catalog, fitting, ctx.choices);
+    const remembered = rememberedChoice(draft, catalog, fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters, true), ctx.choices);
     if (decided(question, fitting, catalog) && draft.ambiguous.length === 1) u.measures = [...u.measures, fitting[0]!];
     else if (remembered) {
       u.measures = [...u.measures, remembered.metric];
       u.remembered.push(remembered);
-    } else return ambiguity(question, draft, catalog, fitting.length > 1 ? (id) => fitting.includes(id) : undefined, ctx)!;
+    } else return ambiguity(question, draft, catalog, offeredFits(draft, catalog, u.measures, u.baseDims, u.baseFilters), ctx)!;
   }
   if (u.measures.length === 0 && impliedAbout(draft, u.baseFilters, u.baseDims)) u.measures = [draft.impliedIfAbout!.measure];
   if (u.measures.length === 0 && !u.follow) return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', draft.references);

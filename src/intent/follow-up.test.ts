@@ -54,6 +54,12 @@ const EXAMPLES: Record<FollowUpRule['kind'], () => void> = {
     const q = lastQuery(['guests in Dallas by store last week', 'what about last month?']);
     expect(q).toMatchObject({ measures: ['guest_count'], dimensions: ['location'], filters: [{ dimension: 'city', values: ['Dallas'] }], time: { from: '2026-10-01', to: '2026-10-31' } });
   },
+  compare: () => {
+    const q = lastQuery(['revenue last week', 'and wow?']);
+    expect(q.time).toMatchObject({ from: '2026-11-09', to: '2026-11-15' });
+    expect(q.compare).toMatchObject({ kind: 'previous_period', range: { from: '2026-11-02', to: '2026-11-08' } });
+    expect(lastQuery(['guests in Chicago last month', 'yoy?'])).toMatchObject({ filters: [{ values: ['Chicago'] }], compare: { kind: 'previous_year' } });
+  },
   shift: () => {
     expect(lastQuery(['revenue last week', 'and the week before?']).time).toMatchObject({ from: '2026-11-02', to: '2026-11-08' });
     expect(lastQuery(['revenue on oct 3', 'and the day after?']).time).toMatchObject({ from: '2026-10-04', to: '2026-10-04' });

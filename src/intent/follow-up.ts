@@ -6,7 +6,7 @@
  * with the last query or a default. The same table is in the README ("Conversations") and
  * src/intent/follow-up.test.ts checks it one row at a time.
  */
-import { dimensionById, type Catalog } from '../semantic/catalog.js';
+import { dimensionById, isTimeless, metricById, type Catalog } from '../semantic/catalog.js';
 import type { QueryFilter, SemanticQuery } from '../semantic/query.js';
 import type { RankedMembers } from '../conversation/store.js';
 import type { QueryResult } from '../warehouse/connector.js';
@@ -20,6 +20,7 @@ export type FollowUpKind =
   | 'measure'
   | 'period'
   | 'shift'
+  | 'compare'
   | 'breakdown'
   | 'replace_filter'
   | 'add_filter'
@@ -43,6 +44,7 @@ export const FOLLOW_UP_RULES: readonly FollowUpRule[] = Object.freeze([
   { kind: 'measure', recognised: 'names a measure ("guests instead", "now orders", "how many orders was that?")', changes: 'the measures; a ranking ranks by the new measure', keeps: 'period, comparison, filters, breakdown' },
   { kind: 'period', recognised: 'names a period ("what about Q3?", "and yesterday?")', changes: 'the period; a comparison with the period before or the year before moves with it', keeps: 'measures, filters, breakdown, ranking' },
   { kind: 'shift', recognised: 'a period relative to the last one ("and the week before?", "same week last year")', changes: 'the period, shifted from the last one', keeps: 'measures, filters, breakdown, ranking' },
+  { kind: 'compare', recognised: 'a comparison word alone ("and yoy?", "wow?", "mom %?")', changes: 'a comparison added: the period before (wow, mom, qoq) or the same period a year before (yoy)', keeps: 'measures, period, filters, breakdown' },
   { kind: 'breakdown', recognised: 'names a breakdown ("by state instead", "break it out by month"), or "separately" after values combined', changes: 'the breakdown (replaced); a ranking carries over to the new breakdown', keeps: 'measures, period, filters' },
   { kind: 'replace_filter', recognised: 'names values ("just Dallas", "houston?", "what about Texas?")', changes: 'the filters on what the values are (a city replaces a city, a store or a state: the same table)', keeps: 'measures, period, breakdown, exclusions' },
   { kind: 'add_filter', recognised: 'values with "too", "also", "as well", "plus" ("and Houston too")', changes: 'the values added to the filter on the same dimension', keeps: 'everything else' },
@@ -115,6 +117,10 @@ export function isFollowUp(question: string, draft: Draft, previous: SemanticQue
   if (re.leans.test(question.trim()) || re.narrows.test(question)) return true;
   const t = draft.time;
   if (LEANS_UNLESS_DATED.test(question) && t.spans.length === 0) return true;
+  // "how many cities are we in" after a question over a period: a count of what exists is a question
+  // of its own, never the earlier breakdown or filters applied to it (unless it says "and ...").
+  const counts = draft.measures.length > 0 && draft.measures.every((id) => { const m = metricById(catalog, id); return m !== undefined && isTimeless(catalog, m); });
+  if (counts && !draft.followUp && !previous.measures.some((id) => { const m = metricById(catalog, id); return m !== undefined && isTimeless(catalog, m); })) return false;
   if (draft.followUp) return true;
   const namesMeasure = draft.measures.length > 0 || draft.implied !== undefined || draft.ambiguous.length > 0;
   // "how many stores do I have?" asks a count of its own: not the previous measure again.
@@ -183,6 +189,7 @@ export function applyFollowUp(
   if (stated.measures.length) kinds.push('measure');
   if (t.spans.length) kinds.push('period');
   else if (t.relative) kinds.push('shift');
+  else if (t.compare?.unit) kinds.push('compare');
   if (stated.dimensions.length && stated.dimensions.join() !== previous.dimensions.join()) kinds.push('breakdown');
   if (draft.rank) kinds.push('rank_those');
 

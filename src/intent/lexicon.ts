@@ -12,7 +12,7 @@
  */
 export const FILLER: ReadonlySet<string> = new Set([
   // questions and requests
-  'what', 'whats', 'which', 'who', 'how', 'much', 'many', 'show', 'give', 'tell', 'list', 'get', 'find', 'display', 'see', 'pull',
+  'what', 'whats', 'hows', 'wheres', 'which', 'who', 'how', 'much', 'many', 'show', 'give', 'tell', 'list', 'get', 'find', 'display', 'see', 'pull',
   'let', 'know', 'please', 'pls', 'can', 'could', 'would', 'will', 'you', 'me', 'us', 'i', 'we', 'hi', 'hey', 'thanks', 'thank',
   'need', 'want', 'like', 'look', 'looking', 'check', 'quick', 'up',
   // being and doing

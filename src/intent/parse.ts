@@ -231,7 +231,12 @@ function readMeasures(s: Reading): void {
       continue;
     }
     for (const m of s.tokens.find(rx(i.words.map(phrasePattern).join('|')))) {
-      s.tokens.claim(m.from, m.to, 'measure');
+      // "best seller", "top sellers": the words name the thing ranked as well as the measure.
+      if (i.names) {
+        const plural = /s$/.test(s.tokens.list[m.to - 1]!.norm);
+        if (!s.dimensions.some((d) => d.id === i.names)) s.dimensions.push({ id: i.names, plural, which: false, ranked: true });
+        s.tokens.claim(m.from, m.to, 'dimension');
+      } else s.tokens.claim(m.from, m.to, 'measure');
       s.implied ??= i.measure;
     }
   }

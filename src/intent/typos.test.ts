@@ -51,9 +51,11 @@ describe('typos: the limit holds', () => {
 });
 
 describe('choices that lead somewhere', () => {
-  it('"best seller" offers only measures that can rank menu items; "best day" the headline ones', () => {
-    const seller = ask('what was our best seller last week');
-    expect(seller.kind === 'clarification' && seller.choices.map((c) => c.metric)).toEqual(['items_sold', 'item_sales_amount', 'food_cost']);
+  it('"best seller" is the menu item that sold the most units; "best day" offers the headline measures', () => {
+    expect(ask('what was our best seller last week')).toMatchObject({ kind: 'query', query: { measures: ['items_sold'], dimensions: ['menu_item'], order: { direction: 'desc' }, limit: 1 } });
+    expect(ask('top 3 sellers by item revenue last week')).toMatchObject({ kind: 'query', query: { measures: ['item_sales_amount'], dimensions: ['menu_item'], limit: 3 } });
+    const items = ask('top menu items last week');
+    expect(items.kind === 'clarification' && items.choices.map((c) => c.metric)).toEqual(['items_sold', 'item_sales_amount', 'food_cost']);
     const day = ask('best day last week');
     expect(day.kind === 'clarification' && day.choices.map((c) => c.metric)).toEqual(['net_sales_amount', 'order_count', 'guest_count']);
   });

@@ -77,7 +77,7 @@ const CatalogSchema = z
     defaultTimeRange: z.enum(['last_7_days', 'last_week', 'last_30_days', 'last_month']),
     tables: z.record(id, TableSchema),
     metrics: z.array(z.union([BaseMetricSchema, DerivedMetricSchema])).min(1),
-    implied: z.array(z.object({ words: z.array(phrase).min(1), measure: id, about: z.array(id).min(1).optional() }).strict()).default([]),
+    implied: z.array(z.object({ words: z.array(phrase).min(1), measure: id, about: z.array(id).min(1).optional(), names: id.optional() }).strict()).default([]),
     ambiguous: z
       .array(z.object({ term: phrase, choices: z.array(id).min(2), question: z.string().min(1), whenAlone: z.boolean().default(false) }).strict())
       .default([]),
@@ -146,7 +146,8 @@ export interface Catalog {
   readonly tables: Readonly<Record<string, { readonly alias: string; readonly time?: string | undefined; readonly joins: Readonly<Record<string, string>> }>>;
   readonly metrics: readonly Metric[];
   /** `about`: the words imply the measure only in a question about one of these dimensions ("how many burgers"). */
-  readonly implied: readonly { readonly words: readonly string[]; readonly measure: string; readonly about?: readonly string[] | undefined }[];
+  /** `names`: the words name that dimension too ("best seller": the menu item ranked by items sold). */
+  readonly implied: readonly { readonly words: readonly string[]; readonly measure: string; readonly about?: readonly string[] | undefined; readonly names?: string | undefined }[];
   readonly ambiguous: readonly { readonly term: string; readonly choices: readonly string[]; readonly question: string; readonly whenAlone: boolean }[];
   readonly dimensions: readonly Dimension[];
   readonly headline: readonly string[];
@@ -354,7 +355,7 @@ export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'cata
   }
   for (const i of c.implied) {
     if (!resolved.has(i.measure)) problems.push(`implied words name unknown metric ${i.measure}`);
-    for (const d of i.about ?? []) if (!c.dimensions.some((x) => x.id === d)) problems.push(`implied words for ${i.measure} are about unknown dimension ${d}`);
+    for (const d of [...(i.about ?? []), ...(i.names ? [i.names] : [])]) if (!c.dimensions.some((x) => x.id === d)) problems.push(`implied words for ${i.measure} are about unknown dimension ${d}`);
     for (const w of i.words) claim(w, `implied ${i.measure}`);
   }
   for (const m of resolved.values()) {
