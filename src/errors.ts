@@ -112,6 +112,11 @@ export interface ErrorBody {
   readonly code: ErrorCode;
   readonly error: string;
   readonly message: string;
+  /**
+   * Which part of the request was refused, in the catalog's words, when that is the caller's own to
+   * know (a policy that does not open what a measure needs): never data, never another caller's.
+   */
+  readonly reason?: string;
   readonly requestId?: string;
 }
 
@@ -123,8 +128,10 @@ export class SplitplaneError extends Error {
   readonly retryAfterSeconds: number | undefined;
   /** What happened, for logs (already part of `message`); never sent to clients. */
   readonly detail: string | undefined;
+  /** What the client may be told about which part was refused (see ErrorBody.reason). */
+  readonly reason: string | undefined;
 
-  constructor(code: ErrorCode, options?: { readonly cause?: unknown; readonly detail?: string; readonly retryAfterSeconds?: number }) {
+  constructor(code: ErrorCode, options?: { readonly cause?: unknown; readonly detail?: string; readonly retryAfterSeconds?: number; readonly reason?: string }) {
     super(options?.detail ? `${ERRORS[code].message} (${options.detail})` : ERRORS[code].message, {
       cause: options?.cause,
     });
@@ -133,6 +140,7 @@ export class SplitplaneError extends Error {
     this.statusCode = ERRORS[code].status;
     this.retryAfterSeconds = options?.retryAfterSeconds;
     this.detail = options?.detail;
+    this.reason = options?.reason;
   }
 
   /** The generic body sent to clients: registry message only, never `detail` or `cause`. */
@@ -142,6 +150,7 @@ export class SplitplaneError extends Error {
       code: this.code,
       error: httpReason(this.statusCode),
       message: ERRORS[this.code].message,
+      ...(this.reason === undefined ? {} : { reason: this.reason }),
       ...(requestId === undefined ? {} : { requestId }),
     };
   }

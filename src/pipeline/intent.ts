@@ -12,6 +12,7 @@ import type { Scope } from '../policy/scope.js';
 import type { SandboxDescription } from '../sandbox/sandbox.js';
 import { checkCoverage } from '../semantic/coverage.js';
 import { unwritableFilter, type SemanticQuery } from '../semantic/query.js';
+import { compileQuery } from '../semantic/compile.js';
 import type { ValueIndex } from '../semantic/values.js';
 import type { QueryResult } from '../warehouse/connector.js';
 import { denyForeignReferences } from './checks.js';
@@ -65,12 +66,33 @@ export async function secondPass(
 ): Promise<{ intent: Intent; coverageNote?: string }> {
   const { deps } = x;
   const intent = await understood(c, draft, x);
+  if (intent.kind === 'clarification') return { intent: openChoices(intent, deps, x.sandbox) };
   if (intent.kind !== 'query') return { intent };
   const unwritable = unwritableFilter(intent.query, deps.catalog, (v) => deps.connector.dialect.writesText(v));
   if (unwritable) return { intent: { kind: 'clarification', message: unwritable.message, choices: [], references: intent.references } };
   const verdict = checkCoverage(intent.query, deps.catalog, await deps.coverage(x.scope, x.sandbox, x.read));
   if (verdict.kind === 'refuse') return { intent: { kind: 'clarification', message: verdict.message, choices: verdict.choices, references: intent.references } };
   return verdict.kind === 'note' ? { intent, coverageNote: verdict.note } : { intent };
+}
+
+/**
+ * A clarification offers only the measures this caller's policy opens (the compiler can write them
+ * over this sandbox); when it opens none of them, it says so instead of offering a 403.
+ */
+function openChoices(c: Clarification, deps: PipelineDeps, sandbox: SandboxDescription): Clarification {
+  const open = (metric: string): boolean => {
+    try {
+      compileQuery({ measures: [metric], dimensions: [], filters: [], time: { from: '2000-01-01', to: '2000-01-01', label: '' } }, deps.catalog, sandbox, deps.connector.dialect);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const choices = c.choices.filter((choice) => choice.metric === undefined || open(choice.metric));
+  if (choices.length === c.choices.length) return c;
+  const closed = c.choices.filter((choice) => !choices.includes(choice)).map((choice) => choice.label);
+  const note = `${closed.join(' and ')} ${closed.length === 1 ? 'is' : 'are'} not open to you under your access policy.`;
+  return { ...c, message: choices.length ? `${c.message} (${note})` : `${c.message} None of these can be answered for you: ${note}`, choices };
 }
 
 async function understood(c: Context, draft: Draft, x: { readonly deps: PipelineDeps; readonly values: ValueIndex | undefined; readonly askModel: boolean; readonly signal: AbortSignal }): Promise<Intent> {

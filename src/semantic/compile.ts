@@ -48,7 +48,11 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   const exposed = (table: string, column: string, what: string): void => {
     const t = sandbox.tables.find((x) => x.name === table);
     if (!t || !t.columns.some((c) => c.name === column)) {
-      throw new SplitplaneError('SP_ERR_POLICY_DENIED', { detail: `${what} needs ${table}.${column}, which this sandbox does not expose` });
+      throw new SplitplaneError('SP_ERR_POLICY_DENIED', {
+        detail: `${what} needs ${table}.${column}, which this sandbox does not expose`,
+        // The caller's own policy, in the catalog's words: which part of the question it does not open.
+        reason: `Your access does not include ${table}.${column}, which ${what} needs.`,
+      });
     }
   };
   if (!timeless) exposed(factName, timeCol, 'the time range');

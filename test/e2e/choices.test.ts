@@ -111,3 +111,31 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('remembered choices in Redi
     expect((await say(a, BRAND_MANAGER, 'sales yesterday')).status).toBe('clarification');
   });
 });
+
+describe('choices and refusals the policy shapes', () => {
+  let svc: TestService;
+  const OPERATIONS_ANALYST = { tenantId: '12', businessId: '628', adminId: '7102' } as const;
+  beforeAll(async () => {
+    svc = await startTestService();
+  });
+  afterAll(async () => svc?.close());
+
+  it('a clarification offers only the measures this caller\'s policy opens, and says which it left out', async () => {
+    // The operations analyst's policy opens no menu item sales: "items sold" is not offered.
+    const asked = await say(svc, OPERATIONS_ANALYST, 'how much did we sell in Chicago last week');
+    expect(asked.status).toBe('clarification');
+    expect(asked.choices?.map((c) => c.label)).toEqual(['sales amount', 'sales count']);
+    expect(asked.answer).toContain('items sold is not open to you under your access policy');
+    // The brand manager's opens all three.
+    expect((await say(svc, BRAND_MANAGER, 'how much did we sell in Chicago last week')).choices?.map((c) => c.label)).toEqual(['sales amount', 'sales count', 'items sold']);
+  });
+
+  it('a policy refusal names the part of the question it does not open', async () => {
+    const payload = JSON.stringify({ ...FRANCHISE_OWNER, question: 'food cost last week' });
+    const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload), payload });
+    expect(res.statusCode).toBe(403);
+    const body = res.json() as { code: string; reason?: string };
+    expect(body.code).toBe('SP_ERR_POLICY_DENIED');
+    expect(body.reason).toBe('Your access does not include menu_items.unit_cost, which the measure food cost needs.');
+  });
+});

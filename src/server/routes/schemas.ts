@@ -12,7 +12,7 @@ export const ERROR_BODY = {
   type: 'object',
   description: 'Every error: a stable code (docs/errors.md), a generic message, the request id.',
   required: ['statusCode', 'code', 'error', 'message', 'requestId'],
-  properties: { statusCode: { type: 'integer' }, code: { type: 'string', pattern: '^SP_ERR_' }, error: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string', format: 'uuid' } },
+  properties: { statusCode: { type: 'integer' }, code: { type: 'string', pattern: '^SP_ERR_' }, error: { type: 'string' }, message: { type: 'string' }, reason: { type: 'string', description: 'which part was refused, in the catalog\'s words (a policy denial of what a measure or breakdown needs)' }, requestId: { type: 'string', format: 'uuid' } },
 } as const;
 
 const errors = Object.fromEntries([400, 401, 403, 404, 413, 415, 422, 429, 500, 503, 504].map((s) => [s, { ...ERROR_BODY, description: `Error (${s}): see docs/errors.md` }]));
