@@ -71,7 +71,7 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
   }
 
   if (result.rows.length === 0) return { answer: `There is no ${first.label} data ${scope} ${forPeriod}.`, headline: null };
-  const label = (row: readonly Cell[]): string => dims.map((d) => String(row[col(d.id)])).join(' / ');
+  const label = (row: readonly Cell[]): string => dims.map((d) => periodName(row[col(d.id)] ?? null, d.kind === 'time' ? d.grain : undefined)).join(' / ');
   const valueOf = (row: readonly Cell[], m: Metric): string => {
     if (query.derive === 'share') return `${fmt(m, row[col(m.id)])}, ${formatValue(row[col(`${m.id}_share`)] ?? null, 'percent')}`;
     if (query.derive === 'running_total') return `${fmt(m, row[col(m.id)])}, ${fmt(m, row[col(`${m.id}_running_total`)])} so far`;
@@ -165,6 +165,21 @@ function breakdownSummary(result: QueryResult, m: Metric, at: number, label: (ro
   const scale = 10 ** (m.decimals ?? (m.format === 'currency' ? 2 : 0));
   const total = isTotal(m) && !result.truncated ? `, ${formatValue(rows.reduce((sum, r) => sum + Math.round(Number(r[at]) * scale), 0) / scale, m.format)} in total` : '';
   return `${total}; the highest is ${label(top)} (${formatValue(top[at] ?? null, m.format)})`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A breakdown's value as people write it: a month as "Oct 2026", a week as "week of Nov 9, 2026", a quarter as "Q4 2026". */
+export function periodName(value: Cell, grain: string | undefined): string {
+  const text = String(value);
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!m || grain === undefined) return text;
+  const month = MONTHS[Number(m[2]) - 1]!;
+  if (grain === 'month') return `${month} ${m[1]}`;
+  if (grain === 'week') return `week of ${month} ${Number(m[3])}, ${m[1]}`;
+  if (grain === 'quarter') return `Q${Math.floor((Number(m[2]) - 1) / 3) + 1} ${m[1]}`;
+  if (grain === 'year') return m[1]!;
+  return text;
 }
 
 /** A filter as the answer sentence says it: "in Chicago", "excluding Dallas", "at Chicago #17". */

@@ -9,6 +9,7 @@ import type { Scope } from '../policy/scope.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { interpretationOf, type Interpretation } from '../semantic/describe.js';
 import { metricById, unitCount } from '../semantic/catalog.js';
+import { labelColumns } from '../answer/columns.js';
 import type { QueryResult } from '../warehouse/connector.js';
 import { describeCause } from './checks.js';
 import type { PipelineDeps, PipelineResult } from './deps.js';
@@ -40,7 +41,8 @@ export async function answered(
       headline: said.headline,
       interpretation,
       ...(coverageNote ? { notes: [coverageNote] } : {}),
-      columns: rows.columns,
+      // Catalog answers label their columns from the catalog; model SQL keeps its own names.
+      columns: intent.kind === 'query' ? labelColumns(intent.query, rows.columns, c.deps.catalog) : rows.columns,
       rows: rows.rows,
       sql: guarded.candidate,
       provenance,

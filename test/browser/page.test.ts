@@ -174,6 +174,17 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     expect(conversations[0]).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('a table reads as people write it: labels, dollars, months, names in natural order', async () => {
+    await askAs('franchise-owner', 'sales amount by store last week');
+    await expect.poll(() => page.locator('#rows tbody tr').count()).toBe(2);
+    expect(await page.locator('#rows th').allTextContents()).toEqual(['store', 'sales amount']);
+    // "Chicago #17" before "Chicago #123", dollars with cents.
+    expect(await page.locator('#rows tbody td').allTextContents()).toEqual(['Chicago #17', '$42,481.76', 'Chicago #123', '$41,518.24']);
+    await askAs('franchise-owner', 'guest count by month from july to september 2026');
+    await expect.poll(() => page.locator('#rows tbody tr').count()).toBe(3);
+    expect(await page.locator('#rows tbody tr td:first-child').allTextContents()).toEqual(['Jul 2026', 'Aug 2026', 'Sep 2026']);
+  });
+
   it('a ranking shows its interpretation: top 3 stores, the period, the scope', async () => {
     await askAs('brand-manager', 'Which 3 stores had the most guests last week?');
     await expect.poll(() => page.locator('#chips li').allTextContents()).toEqual(['guest count', 'top 3 stores', 'last week: 2026-11-09 to 2026-11-15', 'your 200 locations']);
@@ -305,7 +316,8 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
         });
       await askAs('brand-manager', 'net sales by store, last week vs the week before', p);
       const wide = await measure();
-      expect(wide.headers).toEqual(['location', 'net_sales_amount', 'net_sales_amount_previous', 'net_sales_amount_change', 'net_sales_amount_change_pct']);
+      // Headers are the catalog's labels, not the SQL's column names.
+      expect(wide.headers).toEqual(['store', 'sales amount', 'sales amount, the week before', 'change in sales amount', 'change in sales amount (%)']);
       await p.screenshot({ path: `${SHOTS}/comparison-1280.png`, fullPage: true });
       expect(wide.scrollWidth).toBeLessThanOrEqual(wide.clientWidth); // every column in view, nothing cut
       expect(wide.tableRight).toBeLessThanOrEqual(wide.boxRight + 0.5);

@@ -57,7 +57,7 @@ describe('same question, two users, two correct numbers', () => {
         query: { measures: ['net_sales_amount'], dimensions: [], filters: [], time: { from: '2026-11-09', to: '2026-11-15', label: 'last week' } },
         text: 'sales amount · last week: 2026-11-09 to 2026-11-15 · your 2 locations',
       },
-      columns: [{ name: 'net_sales_amount', type: 'DECIMAL(38,2)' }],
+      columns: [{ name: 'net_sales_amount', type: 'DECIMAL(38,2)', label: 'sales amount', format: 'currency' }],
       rows: [[DEMO_SCENARIO.franchiseOwner.lastWeekNetSales]],
       sql: `SELECT SUM("m"."net_sales_amount") AS "net_sales_amount" FROM "daily_sales" AS "m" WHERE "m"."business_date" BETWEEN DATE '2026-11-09' AND DATE '2026-11-15'`,
       provenance: 'catalog',
@@ -173,7 +173,7 @@ describe('layer 2 refuses before any data is touched', () => {
       expect(res.body['rows']).toEqual([]);
       expect((res.body['metrics'] as { id: string }[]).map((m) => m.id)).toEqual([
         'net_sales_amount', 'order_count', 'guest_count', 'average_check', 'sales_per_guest', 'guests_per_order', 'average_daily_sales',
-        'average_daily_guests', 'average_daily_orders', 'items_sold', 'item_sales_amount', 'food_cost', 'food_cost_pct', 'store_count', 'menu_item_count',
+        'average_daily_guests', 'average_daily_orders', 'items_sold', 'item_sales_amount', 'food_cost', 'food_cost_pct', 'store_count', 'city_count', 'state_count', 'menu_item_count',
       ]);
       expect(s.decide).not.toHaveBeenCalled();
       expect(s.execute).not.toHaveBeenCalled();

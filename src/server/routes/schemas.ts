@@ -42,7 +42,11 @@ export const ASK_SCHEMA = {
         answer: { type: 'string' },
         headline: { type: ['string', 'null'] },
         interpretation: { type: 'object', properties: { text: { type: 'string' } } },
-        columns: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' } } } },
+        columns: {
+          type: 'array',
+          description: 'name and type as the SQL returned them; for catalog answers also label (from the catalog) and format (currency, integer, decimal, percent, day, week, month, quarter, year, weekday, date, text)',
+          items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' }, label: { type: 'string' }, format: { type: 'string' } } },
+        },
         rows: { type: 'array', items: { type: 'array', items: { type: ['string', 'number', 'boolean', 'null'] } } },
         sql: { type: ['string', 'null'] },
         // The count of granted units is named by the catalog's grant unit (`locations` in the demo).

@@ -67,6 +67,31 @@ function grouped(text) {
   return int.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac === undefined ? '' : `.${frac}`);
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+// A cell as people write it, by the column's format from the catalog: $1,234.50, 12.5%, Oct 2026,
+// week of Nov 9, 2026, Q4 2026. Values arrive as strings; no float is involved.
+function shown(v, format, numeric) {
+  if (v === null) return '—';
+  const text = String(v);
+  const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (day && format === 'month') return `${MONTHS[Number(day[2]) - 1]} ${day[1]}`;
+  if (day && format === 'week') return `week of ${MONTHS[Number(day[2]) - 1]} ${Number(day[3])}, ${day[1]}`;
+  if (day && format === 'quarter') return `Q${Math.floor((Number(day[2]) - 1) / 3) + 1} ${day[1]}`;
+  if (day && format === 'year') return day[1];
+  if (!numeric) return text;
+  if (format === 'currency') {
+    const negative = text.startsWith('-');
+    const [int, frac = ''] = text.replace('-', '').split('.');
+    return `${negative ? '-' : ''}$${grouped(int)}.${(frac + '00').slice(0, 2)}`;
+  }
+  if (format === 'percent') return `${grouped(text)}%`;
+  return grouped(text);
+}
+
+// "Chicago #17" before "Chicago #123": names with numbers sorted as people read them.
+const NATURAL = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
 // The server says which figure is the answer; the page never guesses it from the sentence.
 function headlineOf(body) {
   return body.headline || '';
@@ -100,20 +125,25 @@ function renderTable(body) {
   clear(thead);
   clear(tbody);
   const numeric = body.columns.map((_, i) => body.rows.length > 0 && body.rows.every((r) => r[i] === null || isNumeric(r[i])));
+  // A breakdown by a name, not ranked: its rows in natural order (a ranking keeps the server's order).
+  const query = body.interpretation && body.interpretation.query;
+  const rows = query && !query.order && body.columns[0] && body.columns[0].format === 'text'
+    ? [...body.rows].sort((a, b) => NATURAL.compare(String(a[0]), String(b[0])))
+    : body.rows;
   const head = document.createElement('tr');
   body.columns.forEach((c, i) => {
     const th = document.createElement('th');
     th.scope = 'col';
-    appendBreakable(th, String(c.name));
+    appendBreakable(th, String(c.label ?? c.name));
     if (numeric[i]) th.className = 'num';
     head.append(th);
   });
   thead.append(head);
-  for (const row of body.rows) {
+  for (const row of rows) {
     const tr = document.createElement('tr');
     row.forEach((v, i) => {
       const td = document.createElement('td');
-      td.textContent = v === null ? '—' : numeric[i] ? grouped(String(v)) : String(v);
+      td.textContent = shown(v, body.columns[i].format, numeric[i]);
       if (numeric[i]) td.className = 'num';
       tr.append(td);
     });
