@@ -102,6 +102,8 @@ export function renderMetrics(plan: InitPlan, today: string): string {
     'version: 2',
     comment('When a question names no time at all.'),
     'defaultTimeRange: last_30_days',
+    comment('Shop talk read as the words it stands for (one word each).'),
+    'shorthand: { mtd: month to date, wtd: week to date, qtd: quarter to date, ytd: year to date, wow: week over week, mom: month over month, qoq: quarter over quarter, yoy: year over year, dod: day over day }',
     '',
     comment('TO REVIEW: each table\'s alias in generated SQL, the date or time column of a fact table, and its joins (target table: key column, the same name on both sides).'),
     'tables:',

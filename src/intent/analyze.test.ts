@@ -27,9 +27,15 @@ const LAST_WEEK = { from: '2026-11-09', to: '2026-11-15' };
 
 describe('time on the business calendar', () => {
   const range = (text: string) => {
-    const r = readTime(new Tokens(text), TODAY);
+    const r = readTime(new Tokens(text, catalog.shorthand), TODAY);
     return r.spans.map((s) => ({ from: s.range.from, to: s.range.to }));
   };
+  it('shop talk ("wtd", "yoy") is the catalog\'s: without its shorthand it is not read', () => {
+    expect(readTime(new Tokens('wtd'), TODAY).spans).toEqual([]);
+    expect(readTime(new Tokens('yoy'), TODAY).compare).toBeUndefined();
+    expect(readTime(new Tokens('yoy', catalog.shorthand), TODAY).compare).toMatchObject({ unit: 'year', yearOverYear: true });
+    expect(readTime(new Tokens('wtd', { wtd: 'week to date' }), TODAY).spans).toHaveLength(1);
+  });
   it.each([
     ['last week', '2026-11-09', '2026-11-15'],
     ['the week before last', '2026-11-02', '2026-11-08'],

@@ -125,7 +125,7 @@ export interface Reading {
 /** A fresh reading of a question, before any pass. */
 export function startReading(question: string, catalog: Catalog, todayIso: string): Reading {
   return {
-    tokens: new Tokens(question), catalog, today: todayIso, references: [], mentions: [], filters: [],
+    tokens: new Tokens(question, catalog.shorthand), catalog, today: todayIso, references: [], mentions: [], filters: [],
     time: { spans: [] } as unknown as TimeReading, measures: [], ambiguousHits: [], ambiguous: [], implied: undefined, impliedIfAbout: undefined,
     rank: undefined, dimensions: [], subjects: [], subjectsAt: [], hints: [], derive: undefined, versus: false,
   };

@@ -160,9 +160,10 @@ export function readTime(tokens: Tokens, todayIso: string, namedDays: readonly N
 function readComparisons(s: TimeState): void {
   const t = s.today;
   // Comparison words first: they contain period words that are not periods of their own.
-  for (const m of s.tokens.find(/(week|month|quarter|year|day) (?:over|on) \1|wow|mom|qoq|yoy|dod|vs ly|vly/)) {
+  // "wow", "yoy" and the like are the catalog's shorthand for these words (catalog `shorthand`).
+  for (const m of s.tokens.find(/(week|month|quarter|year|day) (?:over|on) \1|vs ly|vly/)) {
     const text = s.tokens.list.slice(m.from, m.to).map((x) => x.norm).join(' ');
-    const unit = /^(week|wow)/.test(text) ? 'week' : /^(month|mom)/.test(text) ? 'month' : /^(quarter|qoq)/.test(text) ? 'quarter' : /^(day|dod)/.test(text) ? 'day' : 'year';
+    const unit = /^week/.test(text) ? 'week' : /^month/.test(text) ? 'month' : /^quarter/.test(text) ? 'quarter' : /^day/.test(text) ? 'day' : 'year';
     s.compare = { at: m.from, unit, ...(unit === 'year' ? { yearOverYear: true } : {}) };
     s.tokens.claim(m.from, m.to, 'compare');
   }
@@ -229,13 +230,13 @@ function readCalendarPeriods(s: TimeState): void {
   rule(s, 'yesterday|yesterdays|last night', () => day(yesterday, 'yesterday'));
   rule(s, '(?:so far )?today(?: so far)?|todays|tonight', () => day(t, 'today'));
   rule(s, `(?:the )?${LAST} weeks?|(?:the )?${LAST} full week|(?:the )?last complete week`, () => ({ from: addDays(mondayOf(t), -7), to: addDays(mondayOf(t), -1), label: 'last week' }));
-  rule(s, '(?:so far )?this weeks?(?: so far)?|(?:the )?current week|week to date|wtd|(?:the )?week so far', () => ({ from: mondayOf(t), to: t, label: 'this week' }));
+  rule(s, '(?:so far )?this weeks?(?: so far)?|(?:the )?current week|week to date|(?:the )?week so far', () => ({ from: mondayOf(t), to: t, label: 'this week' }));
   rule(s, `(?:the )?${LAST} weekend`, () => ({ from: addDays(mondayOf(t), -2), to: addDays(mondayOf(t), -1), label: 'last weekend' }));
   rule(s, `(?:the )?${LAST} months?`, () => ({ from: monthStart(t, -1), to: addDays(monthStart(t), -1), label: 'last month' }));
-  rule(s, '(?:so far )?this months?(?: so far)?|(?:the )?current month|month to date|mtd|(?:the )?month so far', () => ({ from: monthStart(t), to: t, label: 'this month' }));
+  rule(s, '(?:so far )?this months?(?: so far)?|(?:the )?current month|month to date|(?:the )?month so far', () => ({ from: monthStart(t), to: t, label: 'this month' }));
   rule(s, `(?:the )?${LAST} quarters?`, () => ({ from: quarterStart(t, -1), to: addDays(quarterStart(t), -1), label: 'last quarter' }));
-  rule(s, '(?:so far )?this quarters?(?: so far)?|(?:the )?current quarter|quarter to date|qtd|(?:the )?quarter so far', () => ({ from: quarterStart(t), to: t, label: 'this quarter' }));
-  rule(s, '(?:so far )?this years?(?: so far)?|(?:the )?current year|year to date|ytd|(?:the )?year so far', () => ({ from: `${t.slice(0, 4)}-01-01`, to: t, label: 'year to date' }));
+  rule(s, '(?:so far )?this quarters?(?: so far)?|(?:the )?current quarter|quarter to date|(?:the )?quarter so far', () => ({ from: quarterStart(t), to: t, label: 'this quarter' }));
+  rule(s, '(?:so far )?this years?(?: so far)?|(?:the )?current year|year to date|(?:the )?year so far', () => ({ from: `${t.slice(0, 4)}-01-01`, to: t, label: 'year to date' }));
   rule(s, `(?:the )?${LAST} years?`, () => {
     const y = Number(t.slice(0, 4)) - 1;
     return { from: `${y}-01-01`, to: `${y}-12-31`, label: `last year (${y})` };

@@ -26,7 +26,7 @@ const TOKEN =
  * Split a question into tokens. Sentence punctuation (. ? ! : ; quotes, brackets, a dash between
  * words) separates tokens and is dropped; operator symbols are kept as tokens.
  */
-export function tokenize(question: string): Token[] {
+export function tokenize(question: string, shorthand: Readonly<Record<string, string>> = {}): Token[] {
   const text = question.normalize('NFKC');
   const out: Token[] = [];
   for (const m of text.matchAll(TOKEN)) {
@@ -42,7 +42,9 @@ export function tokenize(question: string): Token[] {
     // Other operators ("> 1000", "= Chicago", "<= 5") are kept as words nothing places, so the
     // question is asked back instead of being answered without them.
     else if (m[8] !== undefined) norm = raw;
-    norm = ABBREVIATIONS[norm] ?? norm;
+    // A catalog's shop talk ("mtd") is read as the words it stands for ("month to date"): one token
+    // whose words the recognisers match from its start.
+    norm = (Object.hasOwn(shorthand, norm) ? shorthand[norm] : undefined) ?? ABBREVIATIONS[norm] ?? norm;
     out.push({ raw, norm, start, end: start + raw.length });
   }
   return out;
@@ -86,8 +88,8 @@ export class Tokens {
   readonly list: readonly Token[];
   readonly #claims: (Claim | undefined)[];
 
-  constructor(readonly question: string) {
-    this.list = tokenize(question);
+  constructor(readonly question: string, shorthand?: Readonly<Record<string, string>>) {
+    this.list = tokenize(question, shorthand);
     this.#claims = this.list.map(() => undefined);
   }
 

@@ -105,6 +105,11 @@ const CatalogSchema = z
       .prefault({}),
     /** The measures offered when a question names none ("best day last week": best by which?). */
     headline: z.array(id).max(5).default([]),
+    /**
+     * Shop talk read as the words it stands for, one word each ("mtd": month to date, "wow": week
+     * over week): the parser then reads those words.
+     */
+    shorthand: z.record(z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'a shorthand is one lower-case word'), phrase).default({}),
     /** Named days of the business calendar ("black friday"), with their dates: a name means its most recent past date. */
     namedDays: z
       .array(z.object({ words: z.array(phrase).min(1), dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')).min(1) }).strict())
@@ -153,6 +158,8 @@ export interface Catalog {
   readonly headline: readonly string[];
   readonly wording: Wording;
   readonly namedDays: readonly NamedDay[];
+  /** One-word shop talk and the words it stands for ("mtd": "month to date"). */
+  readonly shorthand: Readonly<Record<string, string>>;
 }
 
 /** How splitplane speaks of the domain (catalog `wording`). */
@@ -397,6 +404,7 @@ export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'cata
     headline: c.headline,
     wording: c.wording,
     namedDays: c.namedDays,
+    shorthand: c.shorthand,
   });
   // The registry is frozen already; deepFreeze of the rest leaves it as loaded.
   return Object.freeze({ ...frozen, schema });
