@@ -156,7 +156,7 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
     return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
   }
   if (draft.ambiguous.length > 0 && draft.mentions.length === 0) {
-    const fitting = fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters);
+    const fitting = countable(question, fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters, true), catalog);
     if (!decided(question, fitting, catalog) && !rememberedChoice(draft, catalog, fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters, true), choices)) {
       return ambiguity(question, draft, catalog, offeredFits(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters), { catalog, today: todayIso, ...(previous ? { previous } : {}) });
     }
@@ -225,6 +225,13 @@ function offeredFits(draft: Draft, catalog: Catalog, measures: readonly string[]
  * The rest of the question leaves one choice for a word naming several measures. "How much" asks
  * an amount: a count that fits alone is still asked about ("how much fries did we sell").
  */
+/** "How many ... did we sell" counts: the meanings in money are not what it asks (when a count remains). */
+function countable(question: string, fitting: string[], catalog: Catalog): string[] {
+  if (!/\bhow many\b/i.test(question)) return fitting;
+  const counts = fitting.filter((id) => metricById(catalog, id)?.format !== 'currency');
+  return counts.length ? counts : fitting;
+}
+
 function decided(question: string, fitting: readonly string[], catalog: Catalog): boolean {
   if (fitting.length !== 1) return false;
   return !(/\bhow much\b/i.test(question) && metricById(catalog, fitting[0]!)?.format === 'integer');
@@ -404,7 +411,7 @@ function chooseMeasures(u: Understanding): Refusal | undefined {
   u.baseDims = [...new Set([...draft.dimensions.map((d) => d.id), ...u.valueDims])];
   u.measures = draft.measures.length ? [...draft.measures] : draft.implied ? [draft.implied] : [];
   if (draft.ambiguous.length) {
-    const fitting = fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters);
+    const fitting = countable(question, fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters, true), catalog);
     const remembered = rememberedChoice(draft, catalog, fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters, true), ctx.choices);
     if (decided(question, fitting, catalog) && draft.ambiguous.length === 1) u.measures = [...u.measures, fitting[0]!];
     else if (remembered) {
