@@ -430,6 +430,11 @@ describe('derived answers', () => {
     expect(read('difference in revenue last week').kind).toBe('clarification');
   });
 
+  it('a moving window is refused by name, never answered as something else', () => {
+    expect(read('7-day moving average of revenue last month')).toMatchObject({ kind: 'clarification', unplaced: ['7-day moving average'] });
+    expect(read('running tally of covers this month')).toMatchObject({ kind: 'query', query: { derive: 'running_total', measures: ['guest_count'] } });
+  });
+
   it('a count of what exists takes no period', () => {
     expect(read('how many stores do I have')).toMatchObject({ kind: 'query', query: { measures: ['store_count'] } });
     expect(read('how many stores did we have last week')).toMatchObject({ kind: 'clarification', message: expect.stringContaining('today') });

@@ -533,6 +533,9 @@ function ranking(u: Understanding): Refusal | undefined {
  */
 function derivedFigures(u: Understanding): Refusal | undefined {
   const { draft, catalog } = u;
+  if (draft.moving) {
+    return clarification(u, `I can't compute a ${draft.moving} yet (a moving window). I can give the values by day or a running total; ask for one of those.`, [], [draft.moving]);
+  }
   const timeless = u.measures.map((id) => metricById(catalog, id)).find((m) => m !== undefined && isTimeless(catalog, m));
   if (timeless && draft.time.spans.length > 0) {
     return clarification(u, `I can count the ${timeless.label.replace(/^number of /, '')} you have today, not for ${draft.time.spans[0]!.range.label}. Ask "${timeless.label}" without a period.`);

@@ -77,6 +77,8 @@ export interface Draft {
   readonly derive?: 'share' | 'running_total';
   /** "the difference between", "how much more ... than": two things set against each other. */
   readonly versus?: true;
+  /** "7-day moving average", "rolling total": a moving window, which is not computed yet (asked back, named). */
+  readonly moving?: string;
 }
 
 /** Words that introduce an ID: the catalog's words for the parts of an identity, and for the grant unit. */
@@ -120,6 +122,7 @@ export interface Reading {
   readonly hints: { at: number; dimension: string; side: 'before' | 'after' }[];
   derive: 'share' | 'running_total' | undefined;
   versus: boolean;
+  moving: string | undefined;
 }
 
 /** A fresh reading of a question, before any pass. */
@@ -127,7 +130,7 @@ export function startReading(question: string, catalog: Catalog, todayIso: strin
   return {
     tokens: new Tokens(question, catalog.shorthand), catalog, today: todayIso, references: [], mentions: [], filters: [],
     time: { spans: [] } as unknown as TimeReading, measures: [], ambiguousHits: [], ambiguous: [], implied: undefined, impliedIfAbout: undefined,
-    rank: undefined, dimensions: [], subjects: [], subjectsAt: [], hints: [], derive: undefined, versus: false,
+    rank: undefined, dimensions: [], subjects: [], subjectsAt: [], hints: [], derive: undefined, versus: false, moving: undefined,
   };
 }
 
@@ -167,6 +170,7 @@ export function draftQuestion(question: string, catalog: Catalog, todayIso: stri
     followUp: (FOLLOW_UP_START.test(start) || /\binstead\b/.test(start)) && !NEW_QUESTION.test(start),
     ...(s.derive ? { derive: s.derive } : {}),
     ...(s.versus ? { versus: true as const } : {}),
+    ...(s.moving ? { moving: s.moving } : {}),
   };
 }
 
@@ -269,7 +273,7 @@ function readDerived(s: Reading): void {
     // "... came from Chicago", "did Chicago account for", "do weekends make up": the part's verbs.
     for (const m of s.tokens.find(/(?:came|come|comes|coming|was|were|is) from|account(?:ed|s)? for|(?:make|makes|made) up|contributed|contribute|(?:of|in) (?:the )?total|of all/)) s.tokens.claim(m.from, m.to, 'derive');
   }
-  for (const m of s.tokens.find(/running (?:total|totals|sum|count)|cumulative(?: (?:total|totals|sum|count))?|cumulatively|accumulated|(?:added|adding) up (?:day by day|by day|over time)/)) {
+  for (const m of s.tokens.find(/running (?:total|totals|sum|count|tally)|cumulative(?: (?:total|totals|sum|count))?|cumulatively|accumulated|(?:added|adding) up (?:day by day|by day|over time)/)) {
     s.derive = 'running_total';
     s.tokens.claim(m.from, m.to, 'derive');
   }
@@ -284,6 +288,11 @@ function readDerived(s: Reading): void {
     s.tokens.claim(m.from, m.to, 'derive');
   }
   if (s.versus) for (const m of s.tokens.find(/than/)) s.tokens.claim(m.from, m.to, 'derive');
+  // "7-day moving average", "rolling 4 week total": read, so that it is refused by name (not computed yet).
+  for (const m of s.tokens.find(new RegExp(`(?:(?:${NUMBER}) (?:day|days|week|weeks) )?(?:moving|rolling|trailing)(?: (?:${NUMBER}) (?:day|days|week|weeks))? (?:average|averages|avg|mean|total|totals|sum)`))) {
+    s.moving = s.tokens.raw(m.from, m.to);
+    s.tokens.claim(m.from, m.to, 'derive');
+  }
 }
 
 /** 6. Rankings: "top 5", "worst", "rank my", "grew the most". */
