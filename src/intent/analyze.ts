@@ -516,7 +516,9 @@ function ranking(u: Understanding): Refusal | undefined {
     const marks = draft.dimensions.filter((d) => u.dims.includes(d.id));
     const perIds = marks.filter((d) => d.per).map((d) => d.id);
     const unmarked = u.dims.filter((d) => !perIds.includes(d));
-    const ranked = marks.find((d) => d.ranked && !d.per)?.id ?? (perIds.length && unmarked.length === 1 ? unmarked[0] : undefined);
+    // A follow-up that keeps the breakdown keeps its groups too ("by item revenue instead" after "the best seller in each category").
+    const keptGroups = u.follow?.per?.length && perIds.length === 0 && u.dims.join() === u.follow.dimensions.join() ? u.follow.dimensions[0] : undefined;
+    const ranked = marks.find((d) => d.ranked && !d.per)?.id ?? (perIds.length && unmarked.length === 1 ? unmarked[0] : keptGroups);
     if (ranked === undefined) {
       return clarification(u, `Rank within what? For example "the top ${u.limit} ${dimensionById(catalog, u.dims[0]!)!.plural} in each ${dimensionById(catalog, u.dims[1]!)!.label}".`);
     }

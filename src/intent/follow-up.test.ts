@@ -139,6 +139,15 @@ describe('FOLLOW_UP_RULES, one row at a time', () => {
   });
 });
 
+describe('a ranking followed "in each" group', () => {
+  it('ranks the same thing within each group, and keeps the groups when the measure changes', () => {
+    expect(lastQuery(['best seller last week', 'what about in each category'])).toMatchObject({ dimensions: ['menu_item', 'category'], per: ['category'], limit: 1, measures: ['items_sold'] });
+    expect(lastQuery(['best seller last week', 'what about in each category', 'by item revenue instead'])).toMatchObject({ dimensions: ['menu_item', 'category'], per: ['category'], measures: ['item_sales_amount'] });
+    // A breakdown named without "each" still replaces the breakdown.
+    expect(lastQuery(['top 3 cities by revenue last week', 'by state instead'])).toMatchObject({ dimensions: ['state'], limit: 3 });
+  });
+});
+
 describe('what a follow-up says it kept', () => {
   it('names the inherited slots, and only those', () => {
     const i = converse(['orders for the third quarter', 'break it out by month']);

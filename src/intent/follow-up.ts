@@ -285,6 +285,14 @@ export function applyFollowUp(
 
   // "and separately?": the values of the last multi-value filter, one row each.
   let dimensions = stated.dimensions.length ? [...stated.dimensions] : previous.dimensions.filter((d) => d !== combinedAway);
+  // "what about in each category?" after "the best seller": the same ranking, within each group (the
+  // groups are added to what was ranked, never put in its place).
+  const ranked = previous.dimensions[0];
+  if (previous.order && previous.limit !== undefined && ranked !== undefined && stated.dimensions.length > 0 && !stated.dimensions.includes(ranked) && !draft.rank &&
+      stated.dimensions.every((id) => draft.dimensions.some((d) => d.id === id && d.per))) {
+    dimensions = [ranked, ...stated.dimensions];
+    keepRanking = true;
+  }
   if (SEPARATELY.test(question) && stated.dimensions.length === 0) {
     const several = [...filters].reverse().find((f) => f.op === 'in' && f.values.length > 1 && dimensionById(catalog, f.dimension)?.kind === 'attribute');
     if (!several) return { message: `Separately by what? Name the breakdown, for example "by ${breakdownExample(catalog)}".` };
