@@ -440,3 +440,16 @@ describe('derived answers', () => {
     expect(read('how many stores did we have last week')).toMatchObject({ kind: 'clarification', message: expect.stringContaining('today') });
   });
 });
+
+describe('shares and meanings found by the blind sets', () => {
+  const values = fixtureValues();
+  const read = (question: string): Intent => understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values });
+  it('"share of orders from Texas stores" is Texas\'s share, not each Texas store\'s', () => {
+    expect(read('share of orders from texas stores in october')).toMatchObject({ kind: 'query', query: { derive: 'share', part: [{ dimension: 'state', values: ['TX'] }], dimensions: [] } });
+  });
+  it('"sales by category" is asked (one meaning fits only through its alternate); "how many fries did we sell" is not', () => {
+    expect(read('sales by category yesterday')).toMatchObject({ kind: 'clarification', choices: [{ metric: 'net_sales_amount' }] });
+    expect(read('what did we sell by category last week')).toMatchObject({ kind: 'clarification', choices: [{ metric: 'net_sales_amount' }, { metric: 'items_sold' }] });
+    expect(read('how many fries did we sell last week')).toMatchObject({ kind: 'query', query: { measures: ['items_sold'] } });
+  });
+});

@@ -157,7 +157,8 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
   }
   if (draft.ambiguous.length > 0 && draft.mentions.length === 0) {
     const fitting = countable(question, fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters, true), catalog);
-    if (!decided(question, fitting, catalog) && !rememberedChoice(draft, catalog, fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters, true), choices)) {
+    const direct = fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters);
+    if (!(decided(question, fitting, catalog) && sameOne(direct, fitting)) && !rememberedChoice(draft, catalog, fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters, true), choices)) {
       return ambiguity(question, draft, catalog, offeredFits(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters), { catalog, today: todayIso, ...(previous ? { previous } : {}) });
     }
   }
@@ -230,6 +231,14 @@ function countable(question: string, fitting: string[], catalog: Catalog): strin
   if (!/\bhow many\b/i.test(question)) return fitting;
   const counts = fitting.filter((id) => metricById(catalog, id)?.format !== 'currency');
   return counts.length ? counts : fitting;
+}
+
+/**
+ * One meaning fits as the word stands and the same one counting alternates: only then is it not
+ * asked ("sales by category" is asked, though only the amount can be broken down by category).
+ */
+function sameOne(direct: readonly string[], withAlternates: readonly string[]): boolean {
+  return direct.length === 1 && withAlternates.length === 1 && direct[0] === withAlternates[0];
 }
 
 function decided(question: string, fitting: readonly string[], catalog: Catalog): boolean {
@@ -412,8 +421,9 @@ function chooseMeasures(u: Understanding): Refusal | undefined {
   u.measures = draft.measures.length ? [...draft.measures] : draft.implied ? [draft.implied] : [];
   if (draft.ambiguous.length) {
     const fitting = countable(question, fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters, true), catalog);
+    const direct = fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters);
     const remembered = rememberedChoice(draft, catalog, fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters, true), ctx.choices);
-    if (decided(question, fitting, catalog) && draft.ambiguous.length === 1) u.measures = [...u.measures, fitting[0]!];
+    if (decided(question, fitting, catalog) && sameOne(direct, fitting) && draft.ambiguous.length === 1) u.measures = [...u.measures, fitting[0]!];
     else if (remembered) {
       u.measures = [...u.measures, remembered.metric];
       u.remembered.push(remembered);
@@ -576,8 +586,9 @@ function derivedFigures(u: Understanding): Refusal | undefined {
     }
     // A follow-up of a share of one part that names no new part keeps the part ("and last month?").
     if (!u.part && kept?.part && u.dims.length === 0 && !u.filters.some(named)) u.part = [...kept.part];
-    // "category mix of item revenue": the thing the share is split by, named only as the subject.
-    if (u.dims.length === 0) {
+    // "category mix of item revenue": the thing the share is split by, named only as the subject (not
+    // when a value is named: "share of orders from Texas stores" is Texas's share).
+    if (u.dims.length === 0 && !u.part && !u.filters.some(named)) {
       const subject = draft.subjects.find((d) => grouped(d) && !u.filters.some((f) => f.dimension === d));
       if (subject) u.dims = [subject];
     }
