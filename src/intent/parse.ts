@@ -378,7 +378,7 @@ function readDimensions(s: Reading): void {
       const ranked = before !== undefined && s.tokens.claimOf(before) === 'rank';
       const withTheMost = after === 'with' || after === 'that' || after === 'where';
       if (cue !== undefined || which || ranked || (withTheMost && s.rank)) {
-        addDim(id, isPlural, which, { per: cue !== undefined && /^(?:per|for each|each|in each|by each|in every)$/.test(cue), ranked: ranked || which });
+        addDim(id, isPlural, which, { per: cue !== undefined && /^(?:per|for each|each|in each|by each|in every|at each)(?: of)?$/.test(cue), ranked: ranked || which });
         if (which && m.groups[2]) s.rank = { ...(s.rank ?? { direction: 'desc' as const }), limit: numberOf(m.groups[2])! };
         s.tokens.claim(m.from, m.to, 'dimension');
         continue;
@@ -586,7 +586,7 @@ function dimensionPatterns(catalog: Catalog): { re: RegExp; id: string; plural: 
   const hit = dimensionCache.get(catalog);
   if (hit) return hit;
   const cue =
-    '(by|per|for each|each|in each|in every|broken down by|(?:break|breaking|broke|broken) (?:it |that |this |them )?(?:down|out|up) by|breakdown by|split(?: out| up)? by|grouped by|group(?:ed)? by|by each|across(?! all| my| our| the))';
+    '(by|per|for each of|for each|at each of|at each|each of|each|in each of|in each|in every|broken down by|(?:break|breaking|broke|broken) (?:it |that |this |them )?(?:down|out|up) by|breakdown by|split(?: out| up)? by|grouped by|group(?:ed)? by|by each|across(?! all| my| our| the))';
   const list = catalog.dimensions
     .filter((d) => d.kind !== 'date')
     .flatMap((d) => [...d.synonyms, d.plural.toLowerCase(), d.label.toLowerCase()].map((s) => ({ s, d })))
