@@ -145,6 +145,7 @@ describe('a ranking followed "in each" group', () => {
     expect(lastQuery(['best seller last week', 'what about in each category', 'by item revenue instead'])).toMatchObject({ dimensions: ['menu_item', 'category'], per: ['category'], measures: ['item_sales_amount'] });
     // A breakdown named without "each" still replaces the breakdown.
     expect(lastQuery(['top 3 cities by revenue last week', 'by state instead'])).toMatchObject({ dimensions: ['state'], limit: 3 });
+    expect(lastQuery(['top 2 cities by revenue last week', 'per state'])).toMatchObject({ dimensions: ['state'], limit: 2 });
   });
 });
 

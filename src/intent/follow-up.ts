@@ -288,7 +288,8 @@ export function applyFollowUp(
   // "what about in each category?" after "the best seller": the same ranking, within each group (the
   // groups are added to what was ranked, never put in its place).
   const ranked = previous.dimensions[0];
-  if (previous.order && previous.limit !== undefined && ranked !== undefined && stated.dimensions.length > 0 && !stated.dimensions.includes(ranked) && !draft.rank &&
+  // ("per state" alone stays a new breakdown: "top 2 cities" then "per state" is the top 2 states.)
+  if (previous.order && previous.limit !== undefined && ranked !== undefined && stated.dimensions.length > 0 && !stated.dimensions.includes(ranked) && !draft.rank && /\b(?:each|every)\b/i.test(question) &&
       stated.dimensions.every((id) => draft.dimensions.some((d) => d.id === id && d.per))) {
     dimensions = [ranked, ...stated.dimensions];
     keepRanking = true;
