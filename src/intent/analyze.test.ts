@@ -444,6 +444,11 @@ describe('derived answers', () => {
 describe('shares and meanings found by the blind sets', () => {
   const values = fixtureValues();
   const read = (question: string): Intent => understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values });
+  it('"running total revenue" (the measure read first) and "how many dishes on the menu" (a count, not units sold)', () => {
+    expect(read('running total revenue last 14 days')).toMatchObject({ kind: 'query', query: { derive: 'running_total', dimensions: ['day'] } });
+    expect(read('how many dishes are on our menu')).toMatchObject({ kind: 'query', query: { measures: ['menu_item_count'] } });
+    expect(read('how many items did we sell last week')).toMatchObject({ kind: 'query', query: { measures: ['items_sold'] } });
+  });
   it('"share of orders from Texas stores" is Texas\'s share, not each Texas store\'s', () => {
     expect(read('share of orders from texas stores in october')).toMatchObject({ kind: 'query', query: { derive: 'share', part: [{ dimension: 'state', values: ['TX'] }], dimensions: [] } });
   });

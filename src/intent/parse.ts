@@ -277,6 +277,13 @@ function readDerived(s: Reading): void {
     s.derive = 'running_total';
     s.tokens.claim(m.from, m.to, 'derive');
   }
+  // "running total revenue": the measure's words ("total revenue") were read first; "running" before them still says it.
+  s.tokens.list.forEach((t, i) => {
+    if (t.norm === 'running' && s.tokens.isFree(i) && s.tokens.claimOf(i + 1) === 'measure') {
+      s.derive = 'running_total';
+      s.tokens.claim(i, i + 1, 'derive');
+    }
+  });
   for (const m of s.tokens.find(/(?:the |a )?(?:difference|diff|gap)(?: between)?|how (?:much|many) (?:more|less|fewer)|(?:more|less|fewer) than/)) {
     s.versus = true;
     s.tokens.claim(m.from, m.to, 'derive');
