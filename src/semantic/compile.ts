@@ -124,9 +124,10 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   const periods = query.compare ? [range(query.time), range(query.compare.range)] : undefined;
   const where = [...(timeless ? [] : [periods ? `(${periods.join(' OR ')})` : range(query.time)]), ...filters].join(' AND ');
   const whereSql = where ? ` WHERE ${where}` : '';
-  // Rendering every measure first registers the joins they need (food cost reads menu_items).
+  // Rendering every measure first registers the joins they need (food cost reads menu_items); a
+  // part's or the sides' filters may join more, so the FROM list is read once the SELECT is written.
   for (const m of measures) aggregate(m, undefined);
-  const from = [`${q(factName)} AS ${fact.alias}`, ...joins.values()].join(' ');
+  const from = (): string => [`${q(factName)} AS ${fact.alias}`, ...joins.values()].join(' ');
   const groupBy = dims.length ? ` GROUP BY ${dims.flatMap((d) => d.group).join(', ')}` : '';
   const select = dims.map((d) => `${d.select} AS ${q(d.id)}`);
 
@@ -136,11 +137,12 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   const exactRank = query.per?.length && !periods && query.order?.by === 'value' && rankedMeasure?.decimals !== undefined ? `${rankedMeasure.id}_exact` : undefined;
   let sql: string;
   if (query.versus || query.part) {
-    // The part's and the sides' filters may join tables too: the FROM list is read after they are rendered.
-    const fromAll = (): string => [`${q(factName)} AS ${fact.alias}`, ...joins.values()].join(' ');
-    return { sql: sideBySide(query, measures, aggregate, condition, fromAll, whereSql, groupBy, select, columns, dims, q), columns };
-  }
-  if (!periods) {
+    const sides = sideBySide(query, measures, aggregate, condition, q);
+    select.push(...sides.select);
+    columns.push(...sides.columns);
+    const filtered = [where, sides.where].filter(Boolean).join(' AND ');
+    sql = `SELECT ${select.join(', ')} FROM ${from()}${filtered ? ` WHERE ${filtered}` : ''}${groupBy}`;
+  } else if (!periods) {
     for (const m of measures) {
       select.push(`${aggregate(m, undefined)} AS ${q(m.id)}`);
       columns.push({ name: m.id, role: 'value', of: m.id });
@@ -160,7 +162,7 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
         columns.push({ name: `${m.id}_running_total`, role: 'running_total', of: m.id });
       }
     }
-    sql = `SELECT ${select.join(', ')} FROM ${from}${whereSql}${groupBy}`;
+    sql = `SELECT ${select.join(', ')} FROM ${from()}${whereSql}${groupBy}`;
   } else {
     for (const m of measures) {
       select.push(`${aggregate(m, periods[0])} AS ${q(m.id)}`, `${aggregate(m, periods[1])} AS ${q(`${m.id}_previous`)}`);
@@ -174,8 +176,8 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
       const exact = m.decimals === undefined;
       const [cur, prev] = [`x.${q(m.id)}`, `x.${q(`${m.id}_previous`)}`];
       const [rawCur, rawPrev] = exact ? [cur, prev] : [`x.${q(`${m.id}_raw`)}`, `x.${q(`${m.id}_previous_raw`)}`];
-      const change = exact ? `${cur} - ${prev}` : rounded(`${rawCur} - ${rawPrev}`, m.decimals!);
-      outer.push(cur, prev, `${change} AS ${q(`${m.id}_change`)}`, `${rounded(`100 * (${rawCur} - ${rawPrev})`, 1, rawPrev)} AS ${q(`${m.id}_change_pct`)}`);
+      const [change, pct] = difference(m, cur, prev, rawCur, rawPrev);
+      outer.push(cur, prev, `${change} AS ${q(`${m.id}_change`)}`, `${pct} AS ${q(`${m.id}_change_pct`)}`);
       columns.push(
         { name: m.id, role: 'value', of: m.id },
         { name: `${m.id}_previous`, role: 'previous', of: m.id },
@@ -187,7 +189,7 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
     dims.forEach((d, i) => {
       if (d.sortKey) select.push(`MIN(${d.sortKey}) AS ${q(`sort_${i}`)}`);
     });
-    sql = `SELECT ${outer.join(', ')} FROM (SELECT ${select.join(', ')} FROM ${from}${whereSql}${groupBy}) AS x`;
+    sql = `SELECT ${outer.join(', ')} FROM (SELECT ${select.join(', ')} FROM ${from()}${whereSql}${groupBy}) AS x`;
   }
 
   if (query.per?.length && query.order && query.limit !== undefined) return { sql: withinGroups(sql, query, columns, exactRank, q), columns };
@@ -204,7 +206,7 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
     order.push(`${position(`${query.order.measure}${suffix}`)} ${dir} NULLS LAST`);
     // A rounded measure ranks by its exact value: two stores shown at $24.94 are not a tie broken by name.
     const ranked = measures.find((m) => m.id === query.order!.measure);
-    if (ranked?.decimals !== undefined && query.order.by === 'value') {
+    if (ranked?.decimals !== undefined && query.order.by === 'value' && !query.part) {
       order.push(`${periods ? `x.${q(`${ranked.id}_raw`)}` : aggregate(ranked, undefined, true)} ${dir} NULLS LAST`);
     }
   }
@@ -235,20 +237,17 @@ function withinGroups(grouped: string, query: SemanticQuery, columns: readonly C
  * A share of one part ("what % of revenue came from Chicago": the part's value, the whole and the
  * share), or two sides set against each other ("Chicago #17 vs Dallas #3": each side's value and the
  * difference): conditional aggregates over one scan, the part's or each side's filters inside them.
+ * Returns the SELECT items and columns, and for two sides the filter that reads only their rows.
  */
 function sideBySide(
   query: SemanticQuery,
   measures: readonly Metric[],
   aggregate: (m: Metric, period: string | undefined, raw?: boolean) => string,
   condition: (f: QueryFilter) => string,
-  from: () => string,
-  where: string,
-  groupBy: string,
-  select: string[],
-  columns: CompiledColumn[],
-  dims: readonly DimensionSql[],
   q: (s: string) => string,
-): string {
+): { select: string[]; columns: CompiledColumn[]; where?: string } {
+  const select: string[] = [];
+  const columns: CompiledColumn[] = [];
   const all = (fs: readonly QueryFilter[]): string => fs.map((f) => `(${condition(f)})`).join(' AND ');
   for (const m of measures) {
     if (query.part) {
@@ -258,15 +257,10 @@ function sideBySide(
       continue;
     }
     const [a, b] = query.versus!;
-    const exact = m.decimals === undefined;
     const [left, right] = [aggregate(m, condition(a)), aggregate(m, condition(b))];
-    const [rawLeft, rawRight] = exact ? [left, right] : [aggregate(m, condition(a), true), aggregate(m, condition(b), true)];
-    select.push(
-      `${left} AS ${q(`${m.id}_a`)}`,
-      `${right} AS ${q(`${m.id}_b`)}`,
-      `${exact ? `${left} - ${right}` : rounded(`${rawLeft} - ${rawRight}`, m.decimals!)} AS ${q(`${m.id}_difference`)}`,
-      `${rounded(`100 * (${rawLeft} - ${rawRight})`, 1, rawRight)} AS ${q(`${m.id}_difference_pct`)}`,
-    );
+    const [rawLeft, rawRight] = m.decimals === undefined ? [left, right] : [aggregate(m, condition(a), true), aggregate(m, condition(b), true)];
+    const [diff, pct] = difference(m, left, right, rawLeft, rawRight);
+    select.push(`${left} AS ${q(`${m.id}_a`)}`, `${right} AS ${q(`${m.id}_b`)}`, `${diff} AS ${q(`${m.id}_difference`)}`, `${pct} AS ${q(`${m.id}_difference_pct`)}`);
     columns.push(
       { name: `${m.id}_a`, role: 'versus', of: m.id },
       { name: `${m.id}_b`, role: 'versus', of: m.id },
@@ -274,18 +268,16 @@ function sideBySide(
       { name: `${m.id}_difference_pct`, role: 'change_pct', of: m.id },
     );
   }
-  // Only the rows of either side are read.
-  const sides = query.versus ? ` AND (${all([query.versus[0]])} OR ${all([query.versus[1]])})` : '';
-  const filtered = sides ? (where ? `${where}${sides}` : ` WHERE ${sides.replace(/^ AND /, '')}`) : where;
-  let sql = `SELECT ${select.join(', ')} FROM ${from()}${filtered}${groupBy}`;
-  const position = (name: string): number => columns.findIndex((c) => c.name === name) + 1;
-  const order = query.order
-    ? [`${position(`${query.order.measure}${query.order.by === 'value' ? '' : '_share'}`)} ${query.order.direction === 'asc' ? 'ASC' : 'DESC'} NULLS LAST`]
-    : [];
-  order.push(...dims.map((d) => (d.sortKey ? `MIN(${d.sortKey}) ASC` : `${position(d.id)} ASC`)));
-  if (order.length) sql += ` ORDER BY ${order.join(', ')}`;
-  if (query.limit !== undefined) sql += ` LIMIT ${query.limit}`;
-  return sql;
+  // Two sides: only the rows of either are read.
+  return query.versus ? { select, columns, where: `(${all([query.versus[0]])} OR ${all([query.versus[1]])})` } : { select, columns };
+}
+
+/**
+ * `a - b` and its percentage of `b`, as a comparison's change and two sides' difference both show
+ * them: a rounded measure's from its unrounded values (`rawA`, `rawB`), then rounded.
+ */
+function difference(m: Metric, a: string, b: string, rawA: string, rawB: string): [string, string] {
+  return [m.decimals === undefined ? `${a} - ${b}` : rounded(`${rawA} - ${rawB}`, m.decimals), rounded(`100 * (${rawA} - ${rawB})`, 1, rawB)];
 }
 
 /** ROUND to `decimals` and fix the type, so every engine returns the same exact decimal text. */
