@@ -14,7 +14,7 @@
  * model is asked to fill the query); never an answer to the rest.
  */
 import { deepFreeze } from '../util/freeze.js';
-import { dimensionById, isTimeless, metricById, publicMetrics, reachableTables, type Catalog, type Metric } from '../semantic/catalog.js';
+import { dimensionById, isTimeless, metricById, publicMetrics, reachableTables, unitDimension, type Catalog, type Metric } from '../semantic/catalog.js';
 import { questionFor } from '../semantic/describe.js';
 import { checkQuery, MAX_DIMENSIONS, type Comparison, type QueryFilter, type SemanticQuery, type TimeRange } from '../semantic/query.js';
 import type { ValueIndex } from '../semantic/values.js';
@@ -156,11 +156,8 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
     return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
   }
   if (draft.ambiguous.length > 0 && draft.mentions.length === 0) {
-    const fitting = countable(question, fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters, true), catalog);
-    const direct = fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters);
-    if (!(decided(question, fitting, catalog) && sameOne(direct, fitting)) && !rememberedChoice(draft, catalog, fittingChoices(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters, true), choices)) {
-      return ambiguity(question, draft, catalog, offeredFits(draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters), { catalog, today: todayIso, ...(previous ? { previous } : {}) });
-    }
+    const meaning = meaningOf(question, draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters, choices);
+    if (!meaning.decided && !meaning.remembered) return ambiguity(question, draft, catalog, meaning.fits, { catalog, today: todayIso, ...(previous ? { previous } : {}) });
   }
   return undefined;
 }
@@ -216,16 +213,22 @@ function fittingChoices(draft: Draft, catalog: Catalog, measures: readonly strin
   });
 }
 
-/** What a clarification offers: the choices that can answer the question as asked (their alternates counted), or all when none can. */
-function offeredFits(draft: Draft, catalog: Catalog, measures: readonly string[], dims: readonly string[], filters: readonly QueryFilter[]): ((metricId: string) => boolean) | undefined {
-  const fits = fittingChoices(draft, catalog, measures, dims, filters, true);
-  return fits.length ? (id) => fits.includes(id) : undefined;
+/**
+ * What the question's one word naming several measures means here: `decided` when the rest of the
+ * question leaves one meaning, `remembered` when this person chose one that still fits, and `fits`,
+ * the meanings a clarification offers (those that can answer the question as asked, alternates
+ * counted; all of them when none can).
+ */
+function meaningOf(
+  question: string, draft: Draft, catalog: Catalog, measures: readonly string[], dims: readonly string[], filters: readonly QueryFilter[], choices: Choices | undefined,
+): { decided?: string; remembered?: RememberedChoice; fits?: (metricId: string) => boolean } {
+  const withAlternates = fittingChoices(draft, catalog, measures, dims, filters, true);
+  const fitting = countable(question, withAlternates, catalog);
+  const one = decided(question, fitting, catalog) && sameOne(fittingChoices(draft, catalog, measures, dims, filters), fitting) ? fitting[0] : undefined;
+  const remembered = rememberedChoice(draft, catalog, withAlternates, choices);
+  return { ...(one ? { decided: one } : {}), ...(remembered ? { remembered } : {}), ...(withAlternates.length ? { fits: (id: string) => withAlternates.includes(id) } : {}) };
 }
 
-/**
- * The rest of the question leaves one choice for a word naming several measures. "How much" asks
- * an amount: a count that fits alone is still asked about ("how much fries did we sell").
- */
 /** "How many ... did we sell" counts: the meanings in money are not what it asks (when a count remains). */
 function countable(question: string, fitting: string[], catalog: Catalog): string[] {
   if (!/\bhow many\b/i.test(question)) return fitting;
@@ -241,6 +244,10 @@ function sameOne(direct: readonly string[], withAlternates: readonly string[]): 
   return direct.length === 1 && withAlternates.length === 1 && direct[0] === withAlternates[0];
 }
 
+/**
+ * The rest of the question leaves one choice for a word naming several measures. "How much" asks
+ * an amount: a count that fits alone is still asked about ("how much fries did we sell").
+ */
 function decided(question: string, fitting: readonly string[], catalog: Catalog): boolean {
   if (fitting.length !== 1) return false;
   return !(/\bhow much\b/i.test(question) && metricById(catalog, fitting[0]!)?.format === 'integer');
@@ -420,14 +427,12 @@ function chooseMeasures(u: Understanding): Refusal | undefined {
   u.baseDims = [...new Set([...draft.dimensions.map((d) => d.id), ...u.valueDims])];
   u.measures = draft.measures.length ? [...draft.measures] : draft.implied ? [draft.implied] : [];
   if (draft.ambiguous.length) {
-    const fitting = countable(question, fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters, true), catalog);
-    const direct = fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters);
-    const remembered = rememberedChoice(draft, catalog, fittingChoices(draft, catalog, u.measures, u.baseDims, u.baseFilters, true), ctx.choices);
-    if (decided(question, fitting, catalog) && sameOne(direct, fitting) && draft.ambiguous.length === 1) u.measures = [...u.measures, fitting[0]!];
+    const { decided, remembered, fits } = meaningOf(question, draft, catalog, u.measures, u.baseDims, u.baseFilters, ctx.choices);
+    if (decided && draft.ambiguous.length === 1) u.measures = [...u.measures, decided];
     else if (remembered) {
       u.measures = [...u.measures, remembered.metric];
       u.remembered.push(remembered);
-    } else return ambiguity(question, draft, catalog, offeredFits(draft, catalog, u.measures, u.baseDims, u.baseFilters), ctx)!;
+    } else return ambiguity(question, draft, catalog, fits, ctx)!;
   }
   if (u.measures.length === 0 && impliedAbout(draft, u.baseFilters, u.baseDims)) u.measures = [draft.impliedIfAbout!.measure];
   if (u.measures.length === 0 && !u.follow) return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', draft.references);
@@ -548,7 +553,7 @@ function derivedFigures(u: Understanding): Refusal | undefined {
   if (draft.moving) {
     return clarification(u, `I can't compute a ${draft.moving} yet (a moving window). I can give the values by day or a running total; ask for one of those.`, [], [draft.moving]);
   }
-  const timeless = u.measures.map((id) => metricById(catalog, id)).find((m) => m !== undefined && isTimeless(catalog, m));
+  const timeless = u.measures.filter((id) => isTimeless(catalog, id)).map((id) => metricById(catalog, id)!)[0];
   if (timeless && draft.time.spans.length > 0) {
     return clarification(u, `I can count the ${timeless.label.replace(/^number of /, '')} you have today, not for ${draft.time.spans[0]!.range.label}. Ask "${timeless.label}" without a period.`);
   }
@@ -564,7 +569,7 @@ function derivedFigures(u: Understanding): Refusal | undefined {
   if (draft.versus && !u.time?.compare) {
     const pair = u.filters.find((f) => (f.op === 'in' || f.op === 'eq') && f.values.length === 2 && grouped(f.dimension) && !u.follow);
     if (!pair) {
-      return clarification(u, `The difference between which two? For example "the difference in ${metricById(catalog, u.measures[0]!)?.label ?? 'sales'} between one ${dimensionById(catalog, domainWords(catalog).unitDimension ?? '')?.label ?? 'group'} and another".`);
+      return clarification(u, `The difference between which two? For example "the difference in ${metricById(catalog, u.measures[0]!)?.label ?? 'sales'} between one ${unitDimension(catalog)?.label ?? 'group'} and another".`);
     }
     const side = (v: string): QueryFilter => {
       const keys = pair.keys ? u.ctx.values?.keysOf(pair.dimension, v) : undefined;
@@ -596,7 +601,7 @@ function derivedFigures(u: Understanding): Refusal | undefined {
       // "what % of revenue came from Chicago", "share of guests on the weekend": the one named part.
       const parts = u.filters.filter(named);
       if (parts.length !== 1) {
-        return clarification(u, parts.length === 0 ? `A share of what? Name the part (for example one ${dimensionById(catalog, domainWords(catalog).unitDimension ?? '')?.label ?? 'member'}) or a breakdown ("by ${dimensionById(catalog, domainWords(catalog).unitDimension ?? '')?.label ?? 'group'}").` : `A share of which part? You named ${parts.map((f) => f.values.join(' and ')).join(' and ')}; ask about one part at a time.`);
+        return clarification(u, parts.length === 0 ? `A share of what? Name the part (for example one ${unitDimension(catalog)?.label ?? 'member'}) or a breakdown ("by ${unitDimension(catalog)?.label ?? 'group'}").` : `A share of which part? You named ${parts.map((f) => f.values.join(' and ')).join(' and ')}; ask about one part at a time.`);
       }
       u.part = parts;
       u.filters = u.filters.filter((f) => f !== parts[0]);

@@ -6,7 +6,7 @@
  * with the last query or a default. The same table is in the README ("Conversations") and
  * src/intent/follow-up.test.ts checks it one row at a time.
  */
-import { dimensionById, isTimeless, metricById, type Catalog } from '../semantic/catalog.js';
+import { dimensionById, isTimeless, type Catalog } from '../semantic/catalog.js';
 import type { QueryFilter, SemanticQuery } from '../semantic/query.js';
 import type { RankedMembers } from '../conversation/store.js';
 import type { QueryResult } from '../warehouse/connector.js';
@@ -119,8 +119,8 @@ export function isFollowUp(question: string, draft: Draft, previous: SemanticQue
   if (LEANS_UNLESS_DATED.test(question) && t.spans.length === 0) return true;
   // "how many cities are we in" after a question over a period: a count of what exists is a question
   // of its own, never the earlier breakdown or filters applied to it (unless it says "and ...").
-  const counts = draft.measures.length > 0 && draft.measures.every((id) => { const m = metricById(catalog, id); return m !== undefined && isTimeless(catalog, m); });
-  if (counts && !draft.followUp && !previous.measures.some((id) => { const m = metricById(catalog, id); return m !== undefined && isTimeless(catalog, m); })) return false;
+  const counts = draft.measures.length > 0 && draft.measures.every((id) => isTimeless(catalog, id));
+  if (counts && !draft.followUp && !previous.measures.some((id) => isTimeless(catalog, id))) return false;
   if (draft.followUp) return true;
   const namesMeasure = draft.measures.length > 0 || draft.implied !== undefined || draft.ambiguous.length > 0;
   // "how many stores do I have?" asks a count of its own: not the previous measure again.

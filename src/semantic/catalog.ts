@@ -223,8 +223,9 @@ export function joinPath(catalog: Pick<Catalog, 'tables'>, from: string, to: str
 }
 
 /** A measure of a table without a time column ("number of stores"): it counts what exists, over no period. */
-export function isTimeless(catalog: Pick<Catalog, 'tables'>, m: Pick<Metric, 'table'>): boolean {
-  return catalog.tables[m.table]?.time === undefined;
+export function isTimeless(catalog: Catalog, m: Pick<Metric, 'table'> | string): boolean {
+  const metric = typeof m === 'string' ? metricById(catalog, m) : m;
+  return metric !== undefined && catalog.tables[metric.table]?.time === undefined;
 }
 
 /** Every table a fact table reaches through its joins (itself included). */

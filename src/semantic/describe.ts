@@ -43,7 +43,7 @@ export function interpretationOf(q: SemanticQuery, catalog: Catalog, unitTotal: 
   if (q.versus) parts.push(`${q.versus[0].values.join(', ')} vs ${q.versus[1].values.join(', ')}`);
   for (const f of q.filters) parts.push(filterText(f, catalog));
   const period = (r: TimeRange): string => (r.label === rangeText(r) || r.label.includes(rangeText(r)) ? r.label : `${r.label}: ${rangeText(r)}`);
-  const timeless = q.measures.some((id) => { const m = metricById(catalog, id); return m !== undefined && isTimeless(catalog, m); });
+  const timeless = q.measures.some((id) => isTimeless(catalog, id));
   parts.push(timeless ? 'as of today' : period(q.time));
   if (q.compare) parts.push(`vs ${period(q.compare.range)}`);
   parts.push(`your ${unitCount(catalog, unitTotal)}`);
@@ -85,7 +85,7 @@ export function questionFor(q: SemanticQuery, catalog: Catalog, opts: { readonly
   const measures = q.measures.map((m) => metricById(catalog, m)!.label);
   const dims = q.dimensions.map((d) => dimensionById(catalog, d)!);
   // A timeless measure ("number of stores") counts what there is: its question names no period.
-  const timeless = q.measures.some((id) => isTimeless(catalog, metricById(catalog, id)!));
+  const timeless = q.measures.some((id) => isTimeless(catalog, id));
   // With `timeWords`, the period as it was named ("last week"): the caller checks that it reads back the same.
   const named = opts.timeWords && /^[a-z0-9 ,'-]+$/i.test(q.time.label) && !/^\d{4}-/.test(q.time.label) ? q.time.label : undefined;
   const time = timeless ? '' : named ?? (q.time.from === q.time.to ? `on ${q.time.from}` : `from ${q.time.from} to ${q.time.to}`);

@@ -5,7 +5,7 @@
  * format and MetricFlow's (measures, dimensions with time grains, filters,
  * time range, order and limit), plus a comparison period.
  */
-import { dimensionById, isTimeless, metricById, reachableTables, type Catalog, type Metric } from './catalog.js';
+import { dimensionById, isTimeless, metricById, reachableTables, unitDimension, type Catalog, type Metric } from './catalog.js';
 import { domainWords } from './domain-words.js';
 
 /** An inclusive range of calendar dates and the words that name it. */
@@ -187,7 +187,7 @@ function derivedProblem(q: SemanticQuery, catalog: Catalog, measures: readonly M
     if (odd) return { message: `${cap(odd.label)} does not add up across rows, so it has no ${q.derive === 'share' ? 'share of a total' : 'running total'}; ask for a measure that does (for example ${domainWords(catalog).headline.map((id) => metricById(catalog, id)?.label).filter(Boolean).slice(0, 2).join(' or ')}).` };
   }
   if (q.derive === 'share' && q.part === undefined && q.dimensions.length === 0) {
-    return { message: `A share of what? Name a part (for example "what % came from one ${dimensionById(catalog, domainWords(catalog).unitDimension ?? '')?.label ?? 'group'}") or a breakdown ("share by ${dimensionById(catalog, domainWords(catalog).unitDimension ?? '')?.label ?? 'group'}").` };
+    return { message: `A share of what? Name a part (for example "what % came from one ${unitDimension(catalog)?.label ?? 'group'}") or a breakdown ("share by ${unitDimension(catalog)?.label ?? 'group'}").` };
   }
   if (q.derive === 'running_total') {
     const first = dimensionById(catalog, q.dimensions[0] ?? '');
@@ -196,7 +196,7 @@ function derivedProblem(q: SemanticQuery, catalog: Catalog, measures: readonly M
   }
   if (q.versus) {
     const [a, b] = q.versus;
-    if (a.dimension !== b.dimension || a.op !== 'eq' || b.op !== 'eq') return { message: `Two things set against each other must be two of one kind (for example two ${dimensionById(catalog, domainWords(catalog).unitDimension ?? '')?.plural ?? 'members'}).` };
+    if (a.dimension !== b.dimension || a.op !== 'eq' || b.op !== 'eq') return { message: `Two things set against each other must be two of one kind (for example two ${unitDimension(catalog)?.plural ?? 'members'}).` };
     if (q.dimensions.length || q.order || q.limit !== undefined) return { message: 'Two things set against each other give one row; ask for the breakdown separately.' };
   }
   return undefined;
