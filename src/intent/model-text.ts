@@ -8,7 +8,7 @@
  * and splitplane's own message is used instead. This applies to model-written text only, never to
  * splitplane's own messages.
  */
-import type { Catalog } from '../semantic/catalog.js';
+import { catalogPhrases, type Catalog } from '../semantic/catalog.js';
 import { WEEKDAYS } from '../semantic/query.js';
 import { singular } from '../semantic/values.js';
 
@@ -57,8 +57,7 @@ function wordsOfCatalog(catalog: Catalog): ReadonlySet<string> {
   let words = catalogWords.get(catalog);
   if (!words) {
     const phrases = [
-      ...catalog.metrics.filter((m) => !m.internal).flatMap((m) => [m.label, ...m.synonyms]),
-      ...catalog.dimensions.flatMap((d) => [d.label, d.plural, ...d.synonyms]),
+      ...catalogPhrases(catalog),
       ...catalog.namedDays.flatMap((n) => n.words),
       ...WEEKDAYS,
     ];

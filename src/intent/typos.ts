@@ -4,7 +4,7 @@
  * ...?" clarification naming it. The corrected question is asked again from the start, so it is
  * read like any other; nothing is guessed.
  */
-import type { Catalog } from '../semantic/catalog.js';
+import { catalogPhrases, type Catalog } from '../semantic/catalog.js';
 import { FILLER, MONTHS } from './lexicon.js';
 
 /** Calendar words people mistype ("wek", "yesterdy", "mnth"). */
@@ -16,11 +16,7 @@ const vocabularies = new WeakMap<Catalog, ReadonlySet<string>>();
 function vocabulary(catalog: Catalog): ReadonlySet<string> {
   let hit = vocabularies.get(catalog);
   if (!hit) {
-    const phrases = [
-      ...catalog.metrics.filter((m) => !m.internal).flatMap((m) => [m.label, ...m.synonyms]),
-      ...catalog.dimensions.flatMap((d) => [d.label, d.plural, ...d.synonyms]),
-      ...CALENDAR,
-    ];
+    const phrases = [...catalogPhrases(catalog), ...CALENDAR];
     hit = new Set(phrases.flatMap((p) => p.toLowerCase().split(/\s+/)).filter((w) => /^[a-z]{4,}$/.test(w)));
     vocabularies.set(catalog, hit);
   }

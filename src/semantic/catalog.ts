@@ -222,6 +222,14 @@ export function joinPath(catalog: Pick<Catalog, 'tables'>, from: string, to: str
   return undefined;
 }
 
+/** Every phrase the catalog names its public measures and its dimensions by (labels, plurals, synonyms). */
+export function catalogPhrases(catalog: Catalog): string[] {
+  return [
+    ...catalog.metrics.filter((m) => !m.internal).flatMap((m) => [m.label, ...m.synonyms]),
+    ...catalog.dimensions.flatMap((d) => [d.label, d.plural, ...d.synonyms]),
+  ];
+}
+
 /** A measure of a table without a time column ("number of stores"): it counts what exists, over no period. */
 export function isTimeless(catalog: Catalog, m: Pick<Metric, 'table'> | string): boolean {
   const metric = typeof m === 'string' ? metricById(catalog, m) : m;
