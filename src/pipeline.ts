@@ -17,7 +17,7 @@ import type { GenerateInput } from './generate/generator.js';
 import type { PendingClarification } from './conversation/store.js';
 import { authenticate, verifiedIdentity, type Identity, type IdentityResult } from './identity/identity.js';
 import type { ReceivedRequest } from './identity/sigv4.js';
-import { needsValues } from './intent/analyze.js';
+import { needsValues, readQuestion } from './intent/analyze.js';
 import { completeClarification, otherChoice } from './intent/clarification.js';
 import { leansOnEarlier, rankedMembers } from './intent/follow-up.js';
 import { claimedIds, denyForeignReferences, describeCause } from './pipeline/checks.js';
@@ -76,7 +76,6 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   const today = deps.today();
   // "forget my choices": every remembered meaning of this person cleared; they are asked again.
   if (FORGET_CHOICES.test(question)) return forgetChoices(identity.sessionKey, requestId, conversation.id, deps, trace);
-  const choices = await deps.choices.get(identity.sessionKey);
   // A reply to a clarification completes the question it asked about (src/intent/clarification.ts).
   const pending = conversation.turns.at(-1)?.pending;
   const completed = pending && completeClarification(question, pending, deps.catalog, today);
@@ -86,12 +85,15 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   // A follow-up builds on the last turn only if it was answered (a completed clarification: on the turn before it).
   const base = completed ? conversation.turns.at(-2) : conversation.turns.at(-1);
   const history = conversation.turns.flatMap((t) => (t.query ? [t.query] : []));
+  // What this person chose words to mean: read only for a question with such a word (no store round trip otherwise).
+  const choices = readQuestion(understood, deps.catalog, today).ambiguous.length ? await deps.choices.get(identity.sessionKey) : {};
   const context = { question: understood, identity, today, previous: base?.query, history, lastUnanswered: base !== undefined && base.sql === null, members: base?.members, choices };
   // A measure picked in reply to "which sales?" is remembered for this person (and audited).
   const picked = completed && pending?.ambiguous ? pending.choices.find((c) => c.question === completed && c.metric !== undefined) : undefined;
-  if (picked && pending?.ambiguous) {
-    await deps.choices.set(identity.sessionKey, pending.ambiguous, picked.metric!);
-    trace.note({ choices: { chose: { term: pending.ambiguous, metric: picked.metric! } } });
+  const chose = picked && pending?.ambiguous ? { term: pending.ambiguous, metric: picked.metric! } : undefined;
+  if (chose) {
+    await deps.choices.set(identity.sessionKey, chose.term, chose.metric);
+    trace.note({ choices: { chose } });
   }
   let term: string | undefined;
   let ambiguousTerm: string | undefined;
@@ -129,7 +131,7 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
     (r) => (r.intent.kind === 'query' || r.intent.kind === 'freeform' ? 'ok' : r.intent.kind),
   );
   if (intent.kind === 'clarification' || intent.kind === 'unsupported') return refuse(intent);
-  if (intent.kind === 'query' && intent.remembered) trace.note({ choices: { ...(picked ? { chose: { term: pending!.ambiguous!, metric: picked.metric! } } : {}), used: intent.remembered } });
+  if (intent.kind === 'query' && intent.remembered) trace.note({ choices: { ...(chose ? { chose } : {}), used: intent.remembered } });
 
   // layer 3: SQL over the sandbox only (the compiler, or the model), guarded, run
   const input: GenerateInput = {
