@@ -284,19 +284,19 @@ function readDerived(s: Reading): void {
       s.tokens.claim(i, i + 1, 'derive');
     }
   });
-  for (const m of s.tokens.find(/(?:the |a )?(?:difference|diff|gap)(?: between)?|how (?:much|many) (?:more|less|fewer)|(?:more|less|fewer) than/)) {
+  for (const m of s.tokens.find(/(?:the |a )?(?:difference|diff|gap)(?: between)?|how (?:much|many) (?:more|less|fewer)/)) {
     s.versus = true;
     s.tokens.claim(m.from, m.to, 'derive');
   }
-  // "how many more guests did A have than B" ("how many" already read as a count): the comparative
-  // a few words before "than".
+  // "more than", and "how many more guests did A have than B" ("how many" already read as a count):
+  // a comparative up to a few words before "than".
   for (const m of s.tokens.find(/(?:more|less|fewer|higher|lower|bigger|smaller|greater|larger|better|worse)(?=(?: [^ ]+){0,8} than(?: |$))/)) {
     s.versus = true;
     s.tokens.claim(m.from, m.to, 'derive');
   }
   if (s.versus) for (const m of s.tokens.find(/than/)) s.tokens.claim(m.from, m.to, 'derive');
   // "7-day moving average", "rolling 4 week total": read, so that it is refused by name (not computed yet).
-  for (const m of s.tokens.find(new RegExp(`(?:(?:${NUMBER}) (?:day|days|week|weeks) )?(?:moving|rolling|trailing)(?: (?:${NUMBER}) (?:day|days|week|weeks))? (?:average|averages|avg|mean|total|totals|sum)`))) {
+  for (const m of s.tokens.find(rx(`(?:(?:${NUMBER}) (?:day|days|week|weeks) )?(?:moving|rolling|trailing)(?: (?:${NUMBER}) (?:day|days|week|weeks))? (?:average|averages|avg|mean|total|totals|sum)`))) {
     s.moving = s.tokens.raw(m.from, m.to);
     s.tokens.claim(m.from, m.to, 'derive');
   }
