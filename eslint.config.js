@@ -6,7 +6,17 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'var/**', 'node_modules/**', 'coverage/**', 'test-artifacts/**', 'scratch/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'var/**',
+      'node_modules/**',
+      'coverage/**',
+      'test-artifacts/**',
+      'scratch/**',
+      'bench/results/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

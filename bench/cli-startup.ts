@@ -55,10 +55,18 @@ for (const c of cases) c.ms.length = 0;
 for (let i = 0; i < N; i++) for (const c of cases) once(c);
 
 const base = median(cases[0]!.ms);
-const rows = cases.map((c) => ({ name: c.name, medianMs: Math.round(median(c.ms)), minMs: Math.round(Math.min(...c.ms)), ratio: Number((median(c.ms) / base).toFixed(2)) }));
+const rows = cases.map((c) => ({
+  name: c.name,
+  medianMs: Math.round(median(c.ms)),
+  minMs: Math.round(Math.min(...c.ms)),
+  ratio: Number((median(c.ms) / base).toFixed(2)),
+}));
 const width = Math.max(...rows.map((r) => r.name.length));
 process.stdout.write(`CLI start-up, ${N} runs each, interleaved (node ${process.version})\n`);
-for (const r of rows) process.stdout.write(`  ${r.name.padEnd(width)}  median ${String(r.medianMs).padStart(6)} ms  min ${String(r.minMs).padStart(6)} ms  ${r.ratio.toFixed(2)} x node -e 0\n`);
+for (const r of rows)
+  process.stdout.write(
+    `  ${r.name.padEnd(width)}  median ${String(r.medianMs).padStart(6)} ms  min ${String(r.minMs).padStart(6)} ms  ${r.ratio.toFixed(2)} x node -e 0\n`,
+  );
 if (values.out) {
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, `${JSON.stringify({ n: N, node: process.version, rows }, null, 2)}\n`);

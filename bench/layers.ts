@@ -40,7 +40,9 @@ import { fileIdentity } from '../src/engines/duckdb/pool.js';
 import { loadDirectory } from '../src/warehouse/directory-query.js';
 import { DEMO_REGISTRY } from '../test/support/demo-catalog.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '10000' }, out: { type: 'string', default: 'bench/results/layers.json' } } });
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '10000' }, out: { type: 'string', default: 'bench/results/layers.json' } },
+});
 const N = Number(values.n);
 const KEY = { accessKeyId: 'BENCHKEY00000000001', secretAccessKey: 'bench-secret-0123456789' };
 const NOW = Date.UTC(2026, 10, 18, 12);
@@ -48,7 +50,13 @@ const QUESTION = 'What was the total sales amount last week?';
 const PERSONAS = [
   { name: 'franchise owner 7042 (2 locations)', tenantId: '12', businessId: '628', adminId: '7042', locations: 2 },
   { name: 'brand manager 7001 (200 locations)', tenantId: '12', businessId: '628', adminId: '7001', locations: 200 },
-  { name: 'bench-only admin 7990 (10,000 locations)', tenantId: '12', businessId: '628', adminId: '7990', locations: 10_000 },
+  {
+    name: 'bench-only admin 7990 (10,000 locations)',
+    tenantId: '12',
+    businessId: '628',
+    adminId: '7990',
+    locations: 10_000,
+  },
 ];
 
 function stats(samples: number[]): { p50: number; p99: number; mean: number } {
@@ -69,7 +77,11 @@ await generateDemoWarehouse({ path: dbPath });
 const connector = await openDuckDb({ registry: DEMO_REGISTRY, path: dbPath, threads: 2, memoryLimit: '1GB' });
 const loaded = await loadDirectory(connector, DEMO_REGISTRY);
 // The bench-only tenant-wide grant: the brand manager's role over 10,000 location IDs (200 of them real).
-const wide: DirectoryAdmin = { ...loaded.admins.get('7001')!, adminId: '7990', units: Array.from({ length: 10_000 }, (_, k) => String(628_001 + k)) };
+const wide: DirectoryAdmin = {
+  ...loaded.admins.get('7001')!,
+  adminId: '7990',
+  units: Array.from({ length: 10_000 }, (_, k) => String(628_001 + k)),
+};
 const directory = { admins: new Map([...loaded.admins, ['7990', wide]]), loadedAt: loaded.loadedAt };
 const policy = await loadOpaWasmPolicy('policies/build/policy.wasm', directory, DEMO_REGISTRY);
 // The floor's policy evaluation: the same wasm and data, evaluated afresh (the engine above caches decisions).
@@ -82,7 +94,12 @@ const FOLLOW_UP = 'and the week before?';
 const credentials = credentialStoreFromJson({ credentials: [{ ...KEY, tenants: ['*'] }] }, 'bench');
 
 const report: Record<string, unknown> = {
-  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version, duckdb: (await import('@duckdb/node-api')).version() },
+  machine: {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model,
+    node: process.version,
+    duckdb: (await import('@duckdb/node-api')).version(),
+  },
   n: N,
   personas: {} as Record<string, unknown>,
   scopes: {} as Record<string, unknown>,
@@ -94,12 +111,41 @@ for (const p of PERSONAS) {
   const body = JSON.stringify({ ...who, question: QUESTION });
   const requests = await Promise.all(
     Array.from({ length: N + Math.ceil(N / 10) }, async (_, i) => {
-      const headers = await signRequest({ url: 'http://bench.local/v1/ask', body, ...KEY, signingDate: new Date(NOW), extraHeaders: { 'x-splitplane-nonce': String(i) } });
+      const headers = await signRequest({
+        url: 'http://bench.local/v1/ask',
+        body,
+        ...KEY,
+        signingDate: new Date(NOW),
+        extraHeaders: { 'x-splitplane-nonce': String(i) },
+      });
       return { method: 'POST', url: '/v1/ask', headers, body: Buffer.from(body) };
     }),
   );
-  const verifier = { service: 'splitplane', region: 'us-east-1', maxSkewSeconds: 300, credentials, replayCache: new MemoryReplayCache(), now: () => NOW };
-  const t = { signature: [] as number[], identity: [] as number[], intent: [] as number[], intentAndCompile: [] as number[], followUpIntentAndCompile: [] as number[], intentFirstSight: [] as number[], policy: [] as number[], sandbox: [] as number[], generate: [] as number[], guard: [] as number[], total: [] as number[], guardFirstSight: [] as number[], layersFirstSight: [] as number[], execute: [] as number[], floor: [] as number[] };
+  const verifier = {
+    service: 'splitplane',
+    region: 'us-east-1',
+    maxSkewSeconds: 300,
+    credentials,
+    replayCache: new MemoryReplayCache(),
+    now: () => NOW,
+  };
+  const t = {
+    signature: [] as number[],
+    identity: [] as number[],
+    intent: [] as number[],
+    intentAndCompile: [] as number[],
+    followUpIntentAndCompile: [] as number[],
+    intentFirstSight: [] as number[],
+    policy: [] as number[],
+    sandbox: [] as number[],
+    generate: [] as number[],
+    guard: [] as number[],
+    total: [] as number[],
+    guardFirstSight: [] as number[],
+    layersFirstSight: [] as number[],
+    execute: [] as number[],
+    floor: [] as number[],
+  };
   let floorRequest = N;
   let finalSql = '';
   for (let i = 0; i < N; i++) {
@@ -109,15 +155,26 @@ for (const p of PERSONAS) {
     const identity = await time(t.identity, () => {
       const b = parseAskBody(req.body);
       const a = directory.admins.get(b.adminId)!;
-      return { tenantId: a.tenantId, businessId: a.businessId, adminId: a.adminId, role: a.role, accessKeyId: KEY.accessKeyId, sessionKey: '' };
+      return {
+        tenantId: a.tenantId,
+        businessId: a.businessId,
+        adminId: a.adminId,
+        role: a.role,
+        accessKeyId: KEY.accessKeyId,
+        sessionKey: '',
+      };
     });
     // Layer 2 as the pipeline runs it: the (cached) first pass, then the second pass and its checks.
-    const intent = await time(t.intent, () => understand(QUESTION, readQuestion(QUESTION, catalog, '2026-11-18'), { catalog, today: '2026-11-18' }));
+    const intent = await time(t.intent, () =>
+      understand(QUESTION, readQuestion(QUESTION, catalog, '2026-11-18'), { catalog, today: '2026-11-18' }),
+    );
     if (intent.kind !== 'query') throw new Error(`bench question not understood: ${intent.kind}`);
     // A question the parser has never seen (the first pass is cached per question): tokens, chrono, every recogniser.
     if (i % 10 === 0) {
       const fresh = `guest count by store for the last ${1 + (i % 900)} days excluding Chicago #${i}`;
-      await time(t.intentFirstSight, () => understand(fresh, readQuestion(fresh, catalog, '2026-11-18'), { catalog, today: '2026-11-18' }));
+      await time(t.intentFirstSight, () =>
+        understand(fresh, readQuestion(fresh, catalog, '2026-11-18'), { catalog, today: '2026-11-18' }),
+      );
     }
     const scope = await time(t.policy, () => policy.decide(identity));
     const sandbox = await time(t.sandbox, () => buildSandbox(scope, connector.dialect, DEMO_REGISTRY));
@@ -126,30 +183,50 @@ for (const p of PERSONAS) {
     const described = describeSandbox(sandbox);
     await time(t.intentAndCompile, async () => {
       const q = understand(QUESTION, readQuestion(QUESTION, catalog, '2026-11-18'), { catalog, today: '2026-11-18' });
-      return compiler.generate({ intent: q as typeof intent, question: QUESTION, sandbox: described, dialect: connector.dialect });
+      return compiler.generate({
+        intent: q as typeof intent,
+        question: QUESTION,
+        sandbox: described,
+        dialect: connector.dialect,
+      });
     });
     await time(t.followUpIntentAndCompile, async () => {
-      const q = understand(FOLLOW_UP, readQuestion(FOLLOW_UP, catalog, '2026-11-18'), { catalog, today: '2026-11-18', previous: intent.query, history: [intent.query] });
+      const q = understand(FOLLOW_UP, readQuestion(FOLLOW_UP, catalog, '2026-11-18'), {
+        catalog,
+        today: '2026-11-18',
+        previous: intent.query,
+        history: [intent.query],
+      });
       if (q.kind !== 'query') throw new Error(`bench follow-up not understood: ${q.kind}`);
       return compiler.generate({ intent: q, question: FOLLOW_UP, sandbox: described, dialect: connector.dialect });
     });
-    const candidate = await time(t.generate, () => compiler.generate({ intent, question: QUESTION, sandbox: describeSandbox(sandbox), dialect: connector.dialect }));
+    const candidate = await time(t.generate, () =>
+      compiler.generate({ intent, question: QUESTION, sandbox: describeSandbox(sandbox), dialect: connector.dialect }),
+    );
     const guarded = await time(t.guard, () => guardCandidate(candidate.sql, { sandbox, engine: connector.check }));
     t.total.push(Number(process.hrtime.bigint() - start) / 1000);
     finalSql = guarded.sql;
-    if (i % 10 === 0) await time(t.execute, () => connector.execute(guarded.sql, { timeoutMs: 10_000, rowCap: 1000, scope, bindings: sandbox.bindings }));
+    if (i % 10 === 0)
+      await time(t.execute, () =>
+        connector.execute(guarded.sql, { timeoutMs: 10_000, rowCap: 1000, scope, bindings: sandbox.bindings }),
+      );
     // The guard caches accepted verdicts: `guard` above is a repeated question (a cache hit after the
     // first); this is the same work for SQL it has never seen (a distinct LIMIT makes it new).
     if (i % 10 === 0) {
       const total = t.total.at(-1)! - t.guard.at(-1)!;
-      const fresh = await time(t.guardFirstSight, () => guardCandidate(`${candidate.sql} LIMIT ${100_000 + i}`, { sandbox, engine: connector.check }));
+      const fresh = await time(t.guardFirstSight, () =>
+        guardCandidate(`${candidate.sql} LIMIT ${100_000 + i}`, { sandbox, engine: connector.check }),
+      );
       t.layersFirstSight.push(total + t.guardFirstSight.at(-1)!);
       // The floor: a signature never seen, the engine's parse of this final text, one uncached policy evaluation.
       const extra = requests[floorRequest++]!;
       const f0 = process.hrtime.bigint();
       await verifySigV4(extra, verifier);
       await connector.engineParse(fresh.sql);
-      rawPolicy.evaluate({ tenant_id: p.tenantId, business_id: p.businessId, admin_id: p.adminId }, 'splitplane/decision');
+      rawPolicy.evaluate(
+        { tenant_id: p.tenantId, business_id: p.businessId, admin_id: p.adminId },
+        'splitplane/decision',
+      );
       t.floor.push(Number(process.hrtime.bigint() - f0) / 1000);
     }
   }
@@ -165,19 +242,28 @@ for (const p of PERSONAS) {
   };
   rows.push(`\n${p.name}: ${N} requests (execute sampled every 10th)`);
   rows.push('layer        p50 µs     p99 µs');
-  for (const [k, v] of Object.entries(summary)) rows.push(`${k.padEnd(10)} ${v.p50.toFixed(1).padStart(9)} ${v.p99.toFixed(1).padStart(10)}`);
+  for (const [k, v] of Object.entries(summary))
+    rows.push(`${k.padEnd(10)} ${v.p50.toFixed(1).padStart(9)} ${v.p99.toFixed(1).padStart(10)}`);
   const layers = summary['total']!;
   const exec = summary['execute']!;
   rows.push(`security layers p50 / warehouse execute p50 = ${(layers.p50 / exec.p50).toFixed(3)}`);
-  rows.push(`intent + compile p50: first question ${summary['intentAndCompile']!.p50.toFixed(1)} µs, follow-up turn ${summary['followUpIntentAndCompile']!.p50.toFixed(1)} µs (follow-up / first = ${(summary['followUpIntentAndCompile']!.p50 / summary['intentAndCompile']!.p50).toFixed(2)})`);
+  rows.push(
+    `intent + compile p50: first question ${summary['intentAndCompile']!.p50.toFixed(1)} µs, follow-up turn ${summary['followUpIntentAndCompile']!.p50.toFixed(1)} µs (follow-up / first = ${(summary['followUpIntentAndCompile']!.p50 / summary['intentAndCompile']!.p50).toFixed(2)})`,
+  );
   const cold = summary['guardFirstSight']!;
   const coldTotal = layers.p50 - summary['guard']!.p50 + cold.p50;
-  rows.push(`with the guard on first-seen SQL: layers p50 ≈ ${coldTotal.toFixed(0)} µs, / execute p50 = ${(coldTotal / exec.p50).toFixed(3)}`);
-  rows.push(`first-seen SQL: layers p99 / floor p50 = ${(summary['layersFirstSight']!.p99 / summary['floor']!.p50).toFixed(2)}; final SQL ${finalSql.length} characters`);
+  rows.push(
+    `with the guard on first-seen SQL: layers p50 ≈ ${coldTotal.toFixed(0)} µs, / execute p50 = ${(coldTotal / exec.p50).toFixed(3)}`,
+  );
+  rows.push(
+    `first-seen SQL: layers p99 / floor p50 = ${(summary['layersFirstSight']!.p99 / summary['floor']!.p50).toFixed(2)}; final SQL ${finalSql.length} characters`,
+  );
 }
 
 const scopes = report['scopes'] as Record<string, { guardFirstSightP50Us: number }>;
-rows.push(`\nguard on first-seen SQL, p50: 10,000 locations / 2 locations = ${(scopes['10000']!.guardFirstSightP50Us / scopes['2']!.guardFirstSightP50Us).toFixed(2)}`);
+rows.push(
+  `\nguard on first-seen SQL, p50: 10,000 locations / 2 locations = ${(scopes['10000']!.guardFirstSightP50Us / scopes['2']!.guardFirstSightP50Us).toFixed(2)}`,
+);
 
 // The warehouse file identity check (connector.ts: the connector is latched to the file it opened), as
 // the connector makes it: statSync(path, {bigint: true}) and the identity string, on the demo file.
@@ -194,7 +280,10 @@ for (let i = 0; i < ITERATIONS; i++) {
 }
 const identity = stats(identitySamples);
 const executeP50 = Object.fromEntries(
-  Object.entries(report['personas'] as Record<string, { execute: { p50: number } }>).map(([name, v]) => [name, v.execute.p50]),
+  Object.entries(report['personas'] as Record<string, { execute: { p50: number } }>).map(([name, v]) => [
+    name,
+    v.execute.p50,
+  ]),
 );
 const fastestExecute = Math.min(...Object.values(executeP50));
 report['identityCheck'] = {
@@ -207,9 +296,13 @@ report['identityCheck'] = {
 };
 rows.push(`\nwarehouse file identity check (statSync bigint, ${ITERATIONS} iterations)`);
 rows.push('check        p50 µs     p99 µs');
-rows.push(`${'fileIdentity'.padEnd(10)} ${identity.p50.toFixed(1).padStart(9)} ${identity.p99.toFixed(1).padStart(10)}`);
+rows.push(
+  `${'fileIdentity'.padEnd(10)} ${identity.p50.toFixed(1).padStart(9)} ${identity.p99.toFixed(1).padStart(10)}`,
+);
 for (const [name, exec] of Object.entries(executeP50)) {
-  rows.push(`fileIdentity p50 / execute p50 (${name}, ${exec.toFixed(0)} µs) = ${(identity.p50 / exec).toFixed(4)}; 2 checks per execution = ${((2 * identity.p50) / exec).toFixed(4)}`);
+  rows.push(
+    `fileIdentity p50 / execute p50 (${name}, ${exec.toFixed(0)} µs) = ${(identity.p50 / exec).toFixed(4)}; 2 checks per execution = ${((2 * identity.p50) / exec).toFixed(4)}`,
+  );
 }
 mkdirSync(dirname(values.out), { recursive: true });
 writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);

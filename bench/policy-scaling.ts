@@ -24,10 +24,24 @@ function directory(admins: number, grantOfProbe: number): Directory {
   for (let i = 0; i < admins; i++) {
     const id = String(100_000 + i);
     const business = String(300 + (i % 350));
-    map.set(id, { adminId: id, tenantId: '12', businessId: business, role: 'franchise_owner', active: true, units: [String(Number(business) * 1000 + 1 + (i % 5))] });
+    map.set(id, {
+      adminId: id,
+      tenantId: '12',
+      businessId: business,
+      role: 'franchise_owner',
+      active: true,
+      units: [String(Number(business) * 1000 + 1 + (i % 5))],
+    });
   }
   const probe = Array.from({ length: grantOfProbe }, (_, k) => String(10_000_000 + k));
-  map.set('7042', { adminId: '7042', tenantId: '12', businessId: '628', role: 'brand_manager', active: true, units: probe });
+  map.set('7042', {
+    adminId: '7042',
+    tenantId: '12',
+    businessId: '628',
+    role: 'brand_manager',
+    active: true,
+    units: probe,
+  });
   return { admins: map, loadedAt: new Date() };
 }
 
@@ -59,9 +73,19 @@ for (const admins of [1_000, 10_000, 100_000]) {
       sandbox.push((c - b) * 1000);
       sqlBytes = sb.cteSql.length;
     }
-    const row = { admins, grant, setDataMs, decideP50us: percentile(decide, 0.5), decideP99us: percentile(decide, 0.99), sandboxP50us: percentile(sandbox, 0.5), cteSqlBytes: sqlBytes };
+    const row = {
+      admins,
+      grant,
+      setDataMs,
+      decideP50us: percentile(decide, 0.5),
+      decideP99us: percentile(decide, 0.99),
+      sandboxP50us: percentile(sandbox, 0.5),
+      cteSqlBytes: sqlBytes,
+    };
     rows.push(row);
-    lines.push(`${String(admins).padStart(7)} ${String(grant).padStart(7)} ${setDataMs.toFixed(0).padStart(11)} ${row.decideP50us.toFixed(0).padStart(14)} ${row.decideP99us.toFixed(0).padStart(7)} ${row.sandboxP50us.toFixed(0).padStart(16)} ${String(sqlBytes).padStart(14)}`);
+    lines.push(
+      `${String(admins).padStart(7)} ${String(grant).padStart(7)} ${setDataMs.toFixed(0).padStart(11)} ${row.decideP50us.toFixed(0).padStart(14)} ${row.decideP99us.toFixed(0).padStart(7)} ${row.sandboxP50us.toFixed(0).padStart(16)} ${String(sqlBytes).padStart(14)}`,
+    );
   }
 }
 mkdirSync(dirname(values.out), { recursive: true });

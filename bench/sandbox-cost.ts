@@ -67,25 +67,48 @@ async function medians(fns: readonly (() => Promise<unknown>)[]): Promise<number
 }
 
 const rows: Record<string, unknown>[] = [];
-const lines = ['scale  layout  fact rows     persona                  inline ms  sandbox ms (same engine / service)  physical ms   sandbox/inline  service/inline  sandbox/physical'];
+const lines = [
+  'scale  layout  fact rows     persona                  inline ms  sandbox ms (same engine / service)  physical ms   sandbox/inline  service/inline  sandbox/physical',
+];
 for (const scale of [1, Number(values.scale)]) {
   for (const layout of ['sorted', 'random'] as const) {
-    const path = join(tmpdir(), `splitplane-cost-${scale}-${layout}-v${DEMO_DATA_VERSION}${values.keep ? '' : `-${process.pid}`}.duckdb`);
+    const path = join(
+      tmpdir(),
+      `splitplane-cost-${scale}-${layout}-v${DEMO_DATA_VERSION}${values.keep ? '' : `-${process.pid}`}.duckdb`,
+    );
     const gen = values.keep && existsSync(path) ? { ms: 0 } : await generateDemoWarehouse({ path, scale, layout });
-    const connector = await openDuckDb({ registry: DEMO_REGISTRY, path, threads: availableParallelism(), memoryLimit: '4GB' });
-    const policy = await loadOpaWasmPolicy('policies/build/policy.wasm', await loadDirectory(connector, DEMO_REGISTRY), DEMO_REGISTRY);
+    const connector = await openDuckDb({
+      registry: DEMO_REGISTRY,
+      path,
+      threads: availableParallelism(),
+      memoryLimit: '4GB',
+    });
+    const policy = await loadOpaWasmPolicy(
+      'policies/build/policy.wasm',
+      await loadDirectory(connector, DEMO_REGISTRY),
+      DEMO_REGISTRY,
+    );
     // The bench-local engine: the same file, read-only, as many threads as an engine worker.
-    const local = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY', threads: String(availableParallelism()) });
+    const local = await DuckDBInstance.create(path, {
+      access_mode: 'READ_ONLY',
+      threads: String(availableParallelism()),
+    });
     const lc = await local.connect();
     const count = (await lc.runAndReadAll('SELECT COUNT(*) FROM fact_daily_sales')).getRows()[0]![0];
     for (const p of PERSONAS) {
       const scope = await policy.decide({ ...p, role: '', accessKeyId: 'bench', sessionKey: '' });
       const sandbox = buildSandbox(scope, connector.dialect, DEMO_REGISTRY);
       const guarded = await guardCandidate(CANDIDATE, { sandbox, engine: connector.check });
-      const values = { sp_tenant: BigInt(scope.tenantId), sp_business: BigInt(scope.businessId), sp_units: listValue(scope.units.map((l) => BigInt(l))) };
+      const values = {
+        sp_tenant: BigInt(scope.tenantId),
+        sp_business: BigInt(scope.businessId),
+        sp_units: listValue(scope.units.map((l) => BigInt(l))),
+      };
       const types = { sp_tenant: BIGINT, sp_business: BIGINT, sp_units: LIST(BIGINT) };
       const inlineSql = inline(scope.tenantId, scope.businessId, scope.units);
-      const same = JSON.stringify((await lc.runAndReadAll(guarded.sql, values, types)).getRowsJson()) === JSON.stringify((await lc.runAndReadAll(inlineSql)).getRowsJson());
+      const same =
+        JSON.stringify((await lc.runAndReadAll(guarded.sql, values, types)).getRowsJson()) ===
+        JSON.stringify((await lc.runAndReadAll(inlineSql)).getRowsJson());
       if (!same) throw new Error(`the sandbox and the inline filter disagree for ${p.name}`);
       // The physical table: only this user's rows, in the same layout as the source.
       const phys = await DuckDBInstance.create(':memory:', { threads: String(availableParallelism()) });
@@ -104,9 +127,18 @@ for (const scale of [1, Number(values.scale)]) {
       conn.closeSync();
       phys.closeSync();
       const row = {
-        scale, layout, factRows: Number(count), persona: p.name, locations: scope.units.length,
-        inlineMs, sandboxMs, serviceMs, physicalMs,
-        sandboxOverInline: sandboxMs / inlineMs, serviceOverInline: serviceMs / inlineMs, sandboxOverPhysical: sandboxMs / physicalMs,
+        scale,
+        layout,
+        factRows: Number(count),
+        persona: p.name,
+        locations: scope.units.length,
+        inlineMs,
+        sandboxMs,
+        serviceMs,
+        physicalMs,
+        sandboxOverInline: sandboxMs / inlineMs,
+        serviceOverInline: serviceMs / inlineMs,
+        sandboxOverPhysical: sandboxMs / physicalMs,
         generateSeconds: gen.ms / 1000,
       };
       rows.push(row);

@@ -18,7 +18,11 @@ import { DUCKDB_LOCKDOWN, KILL_GRACE_MS } from '../src/engines/duckdb/connector.
 import { EnginePool } from '../src/engines/duckdb/pool.js';
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '40' }, timeout: { type: 'string', default: '3000' }, out: { type: 'string', default: 'bench/results/stall.json' } },
+  options: {
+    n: { type: 'string', default: '40' },
+    timeout: { type: 'string', default: '3000' },
+    out: { type: 'string', default: 'bench/results/stall.json' },
+  },
 });
 const N = Number(values.n);
 const TIMEOUT = Number(values.timeout);
@@ -58,7 +62,9 @@ for (let i = 0; i < N; i++) {
 
 const started = performance.now();
 const hostile = Array.from({ length: 4 }, () =>
-  timed(() => pool.run({ sql: UNSTOPPABLE, rowCap: 10, timeoutMs: TIMEOUT, tenant: 'attacker' }).catch(() => undefined)),
+  timed(() =>
+    pool.run({ sql: UNSTOPPABLE, rowCap: 10, timeoutMs: TIMEOUT, tenant: 'attacker' }).catch(() => undefined),
+  ),
 );
 while (pool.load.busy < 2) await new Promise((r) => setTimeout(r, 5));
 const loadQuery: number[] = [];
@@ -74,8 +80,17 @@ const report = {
   machine: { note: 'ratios within this run only' },
   queryTimeoutMs: TIMEOUT,
   baseline: { otherTenantP50Ms: p50(baseQuery), pingP50Ms: p50(basePing) },
-  underFourUnstoppable: { samples: loadQuery.length, otherTenantP50Ms: p50(loadQuery), otherTenantMaxMs: max(loadQuery), pingP50Ms: p50(loadPing), pingMaxMs: max(loadPing) },
-  ratios: { otherTenantP50: p50(loadQuery) / p50(baseQuery), otherTenantMaxToBaselineP50: max(loadQuery) / p50(baseQuery) },
+  underFourUnstoppable: {
+    samples: loadQuery.length,
+    otherTenantP50Ms: p50(loadQuery),
+    otherTenantMaxMs: max(loadQuery),
+    pingP50Ms: p50(loadPing),
+    pingMaxMs: max(loadPing),
+  },
+  ratios: {
+    otherTenantP50: p50(loadQuery) / p50(baseQuery),
+    otherTenantMaxToBaselineP50: max(loadQuery) / p50(baseQuery),
+  },
   slowQueriesEndedAfterMs: hostileMs.map((x) => Math.round(x)),
   pool: { ...pool.stats },
 };

@@ -23,7 +23,10 @@ const config = parseConfig({
   warehouse: { duckdb: { path: dbPath, threads: 2, workers: 4, workersPerTenant: 4 }, queryTimeoutMs: 10_000 },
   audit: { file: join(dir, 'audit.jsonl') },
   // Measure the pipeline, not the limiter: one admin sends every request here.
-  rateLimit: { perAdmin: { max: 1_000_000_000, windowMs: 60_000 }, perTenant: { max: 1_000_000_000, windowMs: 60_000 } },
+  rateLimit: {
+    perAdmin: { max: 1_000_000_000, windowMs: 60_000 },
+    perTenant: { max: 1_000_000_000, windowMs: 60_000 },
+  },
 });
 const services = await createServices(config);
 const app = buildApp(services);
@@ -36,7 +39,11 @@ base.post('/direct', async () => {
   const conn = await instance.connect();
   try {
     // The service's final SQL with the franchise owner's scope bound, as the engine worker binds it.
-    const r = await conn.runAndReadAll(finalSql, { sp_tenant: 12n, sp_business: 628n, sp_units: listValue([628017n, 628123n]) }, { sp_tenant: BIGINT, sp_business: BIGINT, sp_units: LIST(BIGINT) });
+    const r = await conn.runAndReadAll(
+      finalSql,
+      { sp_tenant: 12n, sp_business: 628n, sp_units: listValue([628017n, 628123n]) },
+      { sp_tenant: BIGINT, sp_business: BIGINT, sp_units: LIST(BIGINT) },
+    );
     return { rows: r.getRowsJson() };
   } finally {
     conn.closeSync();

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { execSync } from 'node:child_process';
 
 const mtime = (p) => statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? -1;
-const newest = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : mtime(join(dir, e.name))), mtime(dir));
+const newest = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).reduce(
+    (m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : mtime(join(dir, e.name))),
+    mtime(dir),
+  );
 if (mtime('dist/.build-stamp') <= Math.max(newest('src'), mtime('tsconfig.json'))) {
   console.error('splitplane: sources changed since the last build; building');
   execSync('npm run build', { stdio: 'inherit' });

@@ -21,8 +21,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MUTATIONS } from './mutations.mjs';
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, runs: { type: 'string', default: '300' }, bail: { type: 'boolean', default: false } } });
-
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    runs: { type: 'string', default: '300' },
+    bail: { type: 'boolean', default: false },
+  },
+});
 
 const TESTS = [
   'src/guard/guard.test.ts',
@@ -45,17 +50,30 @@ const selected = MUTATIONS.filter(([id]) => !only || only.has(id));
 /** Runs the suites in a scratch copy of the project, with `file` changed to `text` when given. */
 function runIn(id, file, text) {
   const scratch = mkdtempSync(join(tmpdir(), `splitplane-mutant-${id}-`));
-  for (const entry of ['src', 'test', 'policies', 'catalog', 'config', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
+  for (const entry of [
+    'src',
+    'test',
+    'policies',
+    'catalog',
+    'config',
+    'package.json',
+    'tsconfig.json',
+    'vitest.config.ts',
+  ]) {
     cpSync(join(root, entry), join(scratch, entry), { recursive: true });
   }
   symlinkSync(join(root, 'node_modules'), join(scratch, 'node_modules'));
   if (file) writeFileSync(join(scratch, file), text);
-  const run = spawnSync(join(root, 'node_modules/.bin/vitest'), ['run', ...(values.bail ? ['--bail=1'] : []), ...TESTS], {
-    cwd: scratch,
-    env: { ...process.env, SPLITPLANE_PROPERTY_RUNS: values.runs, NO_COLOR: '1' },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const run = spawnSync(
+    join(root, 'node_modules/.bin/vitest'),
+    ['run', ...(values.bail ? ['--bail=1'] : []), ...TESTS],
+    {
+      cwd: scratch,
+      env: { ...process.env, SPLITPLANE_PROPERTY_RUNS: values.runs, NO_COLOR: '1' },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   rmSync(scratch, { recursive: true, force: true });
   // eslint-disable-next-line no-control-regex
   const out = `${run.stdout}\n${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
@@ -68,7 +86,9 @@ mkdirSync(join(root, 'test-artifacts'), { recursive: true });
 // its own would count every mutant as killed.
 const baseline = runIn('baseline');
 if (baseline.status !== 0) {
-  console.log(`baseline FAILED with no mutation (${baseline.failed.length} failing tests): ${baseline.failed.slice(0, 3).join(' | ')}`);
+  console.log(
+    `baseline FAILED with no mutation (${baseline.failed.length} failing tests): ${baseline.failed.slice(0, 3).join(' | ')}`,
+  );
   console.log('fix the suites before reading any mutant as killed');
   process.exit(2);
 }
@@ -87,11 +107,23 @@ for (const [id, file, find, replace] of selected) {
   const run = runIn(id, file, source.replace(find, replace));
   const failed = run.failed;
   const killed = run.status !== 0;
-  results.push({ id, file, killed, failedTests: failed.length, examples: failed.slice(0, 3), seconds: (Date.now() - started) / 1000 });
-  console.log(`${id.padEnd(28)} ${killed ? 'killed  ' : 'SURVIVED'} ${String(failed.length).padStart(3)} failing tests  ${failed.slice(0, 2).join(' | ')}`);
+  results.push({
+    id,
+    file,
+    killed,
+    failedTests: failed.length,
+    examples: failed.slice(0, 3),
+    seconds: (Date.now() - started) / 1000,
+  });
+  console.log(
+    `${id.padEnd(28)} ${killed ? 'killed  ' : 'SURVIVED'} ${String(failed.length).padStart(3)} failing tests  ${failed.slice(0, 2).join(' | ')}`,
+  );
 }
 
 const killed = results.filter((r) => r.killed).length;
-writeFileSync(join(root, 'test-artifacts/mutation.json'), `${JSON.stringify({ runs: Number(values.runs), results }, null, 2)}\n`);
+writeFileSync(
+  join(root, 'test-artifacts/mutation.json'),
+  `${JSON.stringify({ runs: Number(values.runs), results }, null, 2)}\n`,
+);
 console.log(`\n${killed} of ${results.length} mutations killed; report: test-artifacts/mutation.json`);
 process.exit(killed === results.length ? 0 : 1);

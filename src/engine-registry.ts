@@ -21,7 +21,9 @@ export const ENGINE_NAMES = Object.keys(ENGINES) as [EngineName, ...EngineName[]
 
 /** The `warehouse.<name>` configuration sections, by engine. */
 export type EngineSections = { readonly [K in EngineName]: (typeof ENGINES)[K]['config'] };
-export const ENGINE_SECTIONS = Object.fromEntries(ENGINE_NAMES.map((n) => [n, ENGINES[n].config])) as unknown as EngineSections;
+export const ENGINE_SECTIONS = Object.fromEntries(
+  ENGINE_NAMES.map((n) => [n, ENGINES[n].config]),
+) as unknown as EngineSections;
 
 /** The registry entry of `name`, typed loosely enough to call with its own section. */
 export function engine(name: EngineName): Engine {
@@ -29,6 +31,9 @@ export function engine(name: EngineName): Engine {
 }
 
 /** Open the configured engine with its own section of `warehouse`, over the catalog's tables. */
-export function openEngine(warehouse: { readonly engine: EngineName } & { readonly [K in EngineName]: unknown }, registry: TableRegistry): Promise<EngineConnector> {
+export function openEngine(
+  warehouse: { readonly engine: EngineName } & { readonly [K in EngineName]: unknown },
+  registry: TableRegistry,
+): Promise<EngineConnector> {
   return engine(warehouse.engine).open(warehouse[warehouse.engine], registry);
 }

@@ -90,7 +90,10 @@ describe('error registry', () => {
   });
 
   it('sends only the generic message: never the detail or the cause', () => {
-    const e = new SplitplaneError('SP_ERR_EXECUTION_FAILED', { detail: 'row value 42', cause: new Error('Conversion Error: secret') });
+    const e = new SplitplaneError('SP_ERR_EXECUTION_FAILED', {
+      detail: 'row value 42',
+      cause: new Error('Conversion Error: secret'),
+    });
     expect(e.message).toContain('row value 42');
     expect(e.toBody('r1')).toEqual({
       statusCode: 502,

@@ -24,7 +24,10 @@ export const ERRORS = {
   SP_ERR_AUTH_MALFORMED: { status: 401, message: 'The Authorization header is not a valid SigV4 header.' },
   SP_ERR_TOKEN_INVALID: { status: 401, message: 'The bearer token is not valid here.' },
   SP_ERR_TOKEN_EXPIRED: { status: 401, message: 'The bearer token has expired.' },
-  SP_ERR_TOKEN_KEYS_UNAVAILABLE: { status: 503, message: "The identity provider's keys could not be fetched, so the token was not accepted." },
+  SP_ERR_TOKEN_KEYS_UNAVAILABLE: {
+    status: 503,
+    message: "The identity provider's keys could not be fetched, so the token was not accepted.",
+  },
   SP_ERR_TOKEN_IDENTITY_MISMATCH: { status: 403, message: 'The body names another identity than the token.' },
   SP_ERR_PRESIGNED_NOT_ALLOWED: { status: 401, message: 'Query-string (presigned) authentication is not accepted.' },
   SP_ERR_UNSIGNED_PAYLOAD: { status: 401, message: 'The payload must be signed; UNSIGNED-PAYLOAD is not accepted.' },
@@ -34,7 +37,8 @@ export const ERRORS = {
   },
   SP_ERR_ID_HEADERS: {
     status: 401,
-    message: 'A signed /mcp request must sign x-splitplane-tenant-id, x-splitplane-business-id and x-splitplane-admin-id.',
+    message:
+      'A signed /mcp request must sign x-splitplane-tenant-id, x-splitplane-business-id and x-splitplane-admin-id.',
   },
   SP_ERR_CREDENTIAL_SCOPE: { status: 401, message: 'The credential scope does not match this service.' },
   SP_ERR_SIGNATURE_EXPIRED: { status: 401, message: 'The request time is too far from the server time.' },
@@ -42,10 +46,16 @@ export const ERRORS = {
   SP_ERR_BODY_HASH_MISMATCH: { status: 401, message: 'The payload hash does not match the body.' },
   SP_ERR_SIGNATURE_MISMATCH: { status: 401, message: 'The request signature does not match.' },
   SP_ERR_SIGNATURE_REPLAY: { status: 401, message: 'This signed request was already used.' },
-  SP_ERR_REPLAY_CACHE_UNAVAILABLE: { status: 503, message: 'The replay check is unavailable, so the request was refused.' },
+  SP_ERR_REPLAY_CACHE_UNAVAILABLE: {
+    status: 503,
+    message: 'The replay check is unavailable, so the request was refused.',
+  },
   // layer 1, stage limits
   SP_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the time in Retry-After.' },
-  SP_ERR_RATE_LIMIT_UNAVAILABLE: { status: 503, message: 'The rate limiter is unavailable, so the request was refused.' },
+  SP_ERR_RATE_LIMIT_UNAVAILABLE: {
+    status: 503,
+    message: 'The rate limiter is unavailable, so the request was refused.',
+  },
   // layer 1, stage identity: the registered admin
   SP_ERR_TENANT_NOT_ALLOWED: { status: 403, message: 'This credential may not act for that tenant.' },
   SP_ERR_UNKNOWN_PRINCIPAL: { status: 403, message: 'The tenant, business and admin do not name a registered admin.' },
@@ -73,7 +83,10 @@ export const ERRORS = {
   SP_ERR_GUARD_FUNCTION_NOT_ALLOWED: { status: 422, message: 'The SQL calls a function that is not allowed.' },
   SP_ERR_GUARD_CTE_SHADOW: { status: 422, message: 'The SQL redefines a sandbox table.' },
   SP_ERR_GUARD_LITERAL: { status: 422, message: 'The SQL contains a literal that is not allowed.' },
-  SP_ERR_GUARD_KEYWORD_IDENTIFIER: { status: 422, message: 'The SQL names a keyword the database would answer with its own metadata.' },
+  SP_ERR_GUARD_KEYWORD_IDENTIFIER: {
+    status: 422,
+    message: 'The SQL names a keyword the database would answer with its own metadata.',
+  },
   SP_ERR_GUARD_UNSUPPORTED: { status: 422, message: 'The SQL uses a construct that is not allowed.' },
   SP_ERR_GUARD_ENGINE_MISMATCH: {
     status: 422,
@@ -89,10 +102,19 @@ export const ERRORS = {
   SP_ERR_LLM_THROTTLED: { status: 503, message: 'The language model is busy; try again shortly.' },
   SP_ERR_LLM_BAD_RESPONSE: { status: 502, message: 'The language model returned something that is not usable SQL.' },
   // conversations
-  SP_ERR_CONVERSATION_UNKNOWN: { status: 404, message: 'No such conversation; start a new one without a conversationId.' },
+  SP_ERR_CONVERSATION_UNKNOWN: {
+    status: 404,
+    message: 'No such conversation; start a new one without a conversationId.',
+  },
   SP_ERR_CONVERSATION_FORBIDDEN: { status: 403, message: 'That conversation belongs to another identity.' },
-  SP_ERR_CONVERSATION_EXPIRED: { status: 410, message: 'This conversation expired after an hour without questions; start a new one without a conversationId.' },
-  SP_ERR_CONVERSATION_FULL: { status: 409, message: 'This conversation reached its limit of questions; start a new one without a conversationId.' },
+  SP_ERR_CONVERSATION_EXPIRED: {
+    status: 410,
+    message: 'This conversation expired after an hour without questions; start a new one without a conversationId.',
+  },
+  SP_ERR_CONVERSATION_FULL: {
+    status: 409,
+    message: 'This conversation reached its limit of questions; start a new one without a conversationId.',
+  },
   // feedback (stage feedback)
   SP_ERR_FEEDBACK_UNKNOWN_REQUEST: { status: 404, message: 'No answered request with that id is known here.' },
   SP_ERR_FEEDBACK_FORBIDDEN: { status: 403, message: 'Only the identity that asked may rate the answer.' },
@@ -131,7 +153,15 @@ export class SplitplaneError extends Error {
   /** What the client may be told about which part was refused (see ErrorBody.reason). */
   readonly reason: string | undefined;
 
-  constructor(code: ErrorCode, options?: { readonly cause?: unknown; readonly detail?: string; readonly retryAfterSeconds?: number; readonly reason?: string }) {
+  constructor(
+    code: ErrorCode,
+    options?: {
+      readonly cause?: unknown;
+      readonly detail?: string;
+      readonly retryAfterSeconds?: number;
+      readonly reason?: string;
+    },
+  ) {
     super(options?.detail ? `${ERRORS[code].message} (${options.detail})` : ERRORS[code].message, {
       cause: options?.cause,
     });

@@ -46,15 +46,42 @@ export interface AskOptions {
 }
 
 /** "forget my choices": the person's remembered meanings cleared, said and audited; no data is read. */
-async function forgetChoices(owner: string, requestId: string, conversationId: string, deps: PipelineDeps, trace: RequestTrace): Promise<PipelineResult> {
+async function forgetChoices(
+  owner: string,
+  requestId: string,
+  conversationId: string,
+  deps: PipelineDeps,
+  trace: RequestTrace,
+): Promise<PipelineResult> {
   const forgot = await trace.stage('intent', () => deps.choices.forget(owner));
   trace.note({ choices: { forgot } });
-  const answer = forgot === 0 ? 'You had no remembered choices.' : `Done: I forgot ${forgot} remembered choice${forgot === 1 ? '' : 's'}; I will ask again what such words mean.`;
-  return { statusCode: 200, body: { requestId, conversationId, status: 'answered', answer, headline: null, columns: [], rows: [], sql: null, scope: null } };
+  const answer =
+    forgot === 0
+      ? 'You had no remembered choices.'
+      : `Done: I forgot ${forgot} remembered choice${forgot === 1 ? '' : 's'}; I will ask again what such words mean.`;
+  return {
+    statusCode: 200,
+    body: {
+      requestId,
+      conversationId,
+      status: 'answered',
+      answer,
+      headline: null,
+      columns: [],
+      rows: [],
+      sql: null,
+      scope: null,
+    },
+  };
 }
 
 /** Run one question through every layer; one audit event whatever happens. */
-export async function runAsk(req: ReceivedRequest, requestId: string, deps: PipelineDeps, o: AskOptions = {}): Promise<PipelineResult> {
+export async function runAsk(
+  req: ReceivedRequest,
+  requestId: string,
+  deps: PipelineDeps,
+  o: AskOptions = {},
+): Promise<PipelineResult> {
   const trace = new RequestTrace(requestId, claimedIds(req.body), req);
   if (o.facts) trace.note(o.facts);
   let result: PipelineResult;
@@ -63,13 +90,23 @@ export async function runAsk(req: ReceivedRequest, requestId: string, deps: Pipe
   } catch (err) {
     result = failure(err, requestId, deps);
   }
-  return trace.finish(result, deps.audit, (cause) => deps.log('audit write failed', { requestId, cause: describeCause(cause) }));
+  return trace.finish(result, deps.audit, (cause) =>
+    deps.log('audit write failed', { requestId, cause: describeCause(cause) }),
+  );
 }
 
-async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, trace: RequestTrace, o: AskOptions): Promise<PipelineResult> {
+async function ask(
+  req: ReceivedRequest,
+  requestId: string,
+  deps: PipelineDeps,
+  trace: RequestTrace,
+  o: AskOptions,
+): Promise<PipelineResult> {
   const signal = AbortSignal.timeout(deps.limits.timeoutMs * 3 + 30_000);
   // layer 1
-  const { identity, question, conversationId } = await trace.stage('identity', () => (o.identify ? o.identify() : authenticate(req, deps.verifier, deps.directory())));
+  const { identity, question, conversationId } = await trace.stage('identity', () =>
+    o.identify ? o.identify() : authenticate(req, deps.verifier, deps.directory()),
+  );
   trace.note({ identity: verifiedIdentity(identity), question });
   await trace.stage('limits', () => o.limit?.(identity));
   const conversation = deps.conversations.open(conversationId, identity.sessionKey);
@@ -81,15 +118,30 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   const completed = pending && completeClarification(question, pending, deps.catalog, today);
   // "and the count?" after an answer that chose "the amount": the other choice, as a follow-up.
   const alternatives = conversation.turns.at(-1)?.alternatives;
-  const understood = completed || (alternatives && otherChoice(question, alternatives, deps.catalog, today)) || question;
+  const understood =
+    completed || (alternatives && otherChoice(question, alternatives, deps.catalog, today)) || question;
   // A follow-up builds on the last turn only if it was answered (a completed clarification: on the turn before it).
   const base = completed ? conversation.turns.at(-2) : conversation.turns.at(-1);
   const history = conversation.turns.flatMap((t) => (t.query ? [t.query] : []));
   // What this person chose words to mean: read only for a question with such a word (no store round trip otherwise).
-  const choices = readQuestion(understood, deps.catalog, today).ambiguous.length ? await deps.choices.get(identity.sessionKey) : {};
-  const context = { question: understood, identity, today, previous: base?.query, history, lastUnanswered: base !== undefined && base.sql === null, members: base?.members, choices };
+  const choices = readQuestion(understood, deps.catalog, today).ambiguous.length
+    ? await deps.choices.get(identity.sessionKey)
+    : {};
+  const context = {
+    question: understood,
+    identity,
+    today,
+    previous: base?.query,
+    history,
+    lastUnanswered: base !== undefined && base.sql === null,
+    members: base?.members,
+    choices,
+  };
   // A measure picked in reply to "which sales?" is remembered for this person (and audited).
-  const picked = completed && pending?.ambiguous ? pending.choices.find((c) => c.question === completed && c.metric !== undefined) : undefined;
+  const picked =
+    completed && pending?.ambiguous
+      ? pending.choices.find((c) => c.question === completed && c.metric !== undefined)
+      : undefined;
   const chose = picked && pending?.ambiguous ? { term: pending.ambiguous, metric: picked.metric! } : undefined;
   if (chose) {
     await deps.choices.set(identity.sessionKey, chose.term, chose.metric);
@@ -99,19 +151,45 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   let ambiguousTerm: string | undefined;
   const refuse = (intent: Parameters<typeof refusal>[2], still?: PendingClarification): PipelineResult => {
     const asks = intent.kind === 'clarification' && intent.choices.length > 0;
-    const waiting = still ?? (asks ? { question: understood, message: intent.message, choices: intent.choices, ...(term ? { term } : {}), ...(ambiguousTerm && intent.choices.some((c) => c.metric) ? { ambiguous: ambiguousTerm } : {}) } : undefined);
-    deps.conversations.record(conversation, { question: understood, sql: null, ...(waiting ? { pending: waiting } : {}) });
+    const waiting =
+      still ??
+      (asks
+        ? {
+            question: understood,
+            message: intent.message,
+            choices: intent.choices,
+            ...(term ? { term } : {}),
+            ...(ambiguousTerm && intent.choices.some((c) => c.metric) ? { ambiguous: ambiguousTerm } : {}),
+          }
+        : undefined);
+    deps.conversations.record(conversation, {
+      question: understood,
+      sql: null,
+      ...(waiting ? { pending: waiting } : {}),
+    });
     return refusal(requestId, conversation.id, intent, deps.model !== undefined);
   };
 
   // "how many guests did that store have?" after a clarification nobody answered: that store is
   // not known yet, so the clarification is asked again rather than guessed.
   if (pending && !completed && leansOnEarlier(question, deps.catalog)) {
-    return refuse({ kind: 'clarification', message: `Your earlier question is still open. ${pending.message}`, choices: pending.choices, references: [] }, pending);
+    return refuse(
+      {
+        kind: 'clarification',
+        message: `Your earlier question is still open. ${pending.message}`,
+        choices: pending.choices,
+        references: [],
+      },
+      pending,
+    );
   }
 
   // layer 2, first pass: refusals that need no data end here
-  const first = await trace.stage('intent', () => firstPass(context, deps, trace), (f) => f.refusal?.kind ?? 'ok');
+  const first = await trace.stage(
+    'intent',
+    () => firstPass(context, deps, trace),
+    (f) => f.refusal?.kind ?? 'ok',
+  );
   term = first.draft.ambiguous[0]?.raw;
   ambiguousTerm = first.draft.ambiguous[0]?.term;
   if (first.refusal) return refuse(first.refusal);
@@ -127,11 +205,21 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
   denyForeignReferences(first.draft.references, identity, trace, scope, values, unitDimension(deps.catalog)?.id);
   const { intent, coverageNote } = await trace.stage(
     'intent',
-    () => secondPass(context, first.draft, { deps, scope, sandbox: described, values, askModel: first.askModel, read, signal }),
+    () =>
+      secondPass(context, first.draft, {
+        deps,
+        scope,
+        sandbox: described,
+        values,
+        askModel: first.askModel,
+        read,
+        signal,
+      }),
     (r) => (r.intent.kind === 'query' || r.intent.kind === 'freeform' ? 'ok' : r.intent.kind),
   );
   if (intent.kind === 'clarification' || intent.kind === 'unsupported') return refuse(intent);
-  if (intent.kind === 'query' && intent.remembered) trace.note({ choices: { ...(chose ? { chose } : {}), used: intent.remembered } });
+  if (intent.kind === 'query' && intent.remembered)
+    trace.note({ choices: { ...(chose ? { chose } : {}), used: intent.remembered } });
 
   // layer 3: SQL over the sandbox only (the compiler, or the model), guarded, run
   const input: GenerateInput = {
@@ -143,11 +231,23 @@ async function ask(req: ReceivedRequest, requestId: string, deps: PipelineDeps, 
     examples: deps.feedback.examplesFor(identity.sessionKey, scope),
   };
   const generator = intent.kind === 'query' ? deps.generator : deps.model!.generator;
-  const ran = await generateGuardExecute(generator, input, { sandbox, scope, deps, trace, signal, repairable: intent.kind !== 'query' });
+  const ran = await generateGuardExecute(generator, input, {
+    sandbox,
+    scope,
+    deps,
+    trace,
+    signal,
+    repairable: intent.kind !== 'query',
+  });
 
   // the answer, from the rows
   const units = await unitsInScope(scope, sandbox, deps, signal);
-  const result = await answered(understood, intent, { ...ran, coverageNote }, { requestId, conversationId: conversation.id, scope, sandbox, units, deps, trace, signal });
+  const result = await answered(
+    understood,
+    intent,
+    { ...ran, coverageNote },
+    { requestId, conversationId: conversation.id, scope, sandbox, units, deps, trace, signal },
+  );
   const members = intent.kind === 'query' ? rankedMembers(intent.query, ran.rows, deps.catalog) : undefined;
   deps.conversations.record(conversation, {
     question: understood,

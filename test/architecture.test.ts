@@ -42,7 +42,9 @@ function imports(): Edge[] {
   const edges: Edge[] = [];
   for (const file of sourceFiles(SRC)) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s*'(\.[^']+)'|\bimport\(\s*'(\.[^']+)'\s*\)/g)) {
+    for (const m of text.matchAll(
+      /(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s*'(\.[^']+)'|\bimport\(\s*'(\.[^']+)'\s*\)/g,
+    )) {
       const spec = (m[1] ?? m[2])!;
       edges.push({ from: file, to: normalize(join(dirname(file), spec)).replace(/\.js$/, '.ts') });
     }
@@ -86,13 +88,22 @@ describe('architecture', () => {
   it('reads the imports it checks (a broken reader would pass every rule)', () => {
     expect(edges.length).toBeGreaterThan(200);
     expect(edges).toContainEqual({ from: join(SRC, 'server/services.ts'), to: join(SRC, 'engine-registry.ts') });
-    expect(edges.some((e) => e.from === join(SRC, 'engines/duckdb/index.ts') && e.to === join(SRC, 'engines/duckdb/connector.ts'))).toBe(true);
+    expect(
+      edges.some(
+        (e) => e.from === join(SRC, 'engines/duckdb/index.ts') && e.to === join(SRC, 'engines/duckdb/connector.ts'),
+      ),
+    ).toBe(true);
   });
 
   it('has no import cycle between folders', () => {
     expect(folderCycle(edges)).toBeUndefined();
     // The cycle finder itself finds one where there is one.
-    expect(folderCycle([{ from: 'src/a/x.ts', to: 'src/b/y.ts' }, { from: 'src/b/y.ts', to: 'src/a/z.ts' }])).toEqual(['a', 'b', 'a']);
+    expect(
+      folderCycle([
+        { from: 'src/a/x.ts', to: 'src/b/y.ts' },
+        { from: 'src/b/y.ts', to: 'src/a/z.ts' },
+      ]),
+    ).toEqual(['a', 'b', 'a']);
   });
 
   it('keeps the guard free of engines and warehouse code: they implement its port', () => {
@@ -101,22 +112,37 @@ describe('architecture', () => {
   });
 
   it('lets nothing but the registry reach into one engine (the rest imports the registry or the port)', () => {
-    const bad = edges.filter((e) => folderOf(e.to).startsWith('engines/') && !folderOf(e.from).startsWith('engines/') && e.from !== join(SRC, 'engine-registry.ts'));
+    const bad = edges.filter(
+      (e) =>
+        folderOf(e.to).startsWith('engines/') &&
+        !folderOf(e.from).startsWith('engines/') &&
+        e.from !== join(SRC, 'engine-registry.ts'),
+    );
     expect(bad).toEqual([]);
   });
 
   it('has every engine folder registered, and each registered engine has a folder', () => {
-    const folders = readdirSync(join(SRC, 'engines'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    const folders = readdirSync(join(SRC, 'engines'), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
     const registry = readFileSync(join(SRC, 'engine-registry.ts'), 'utf8');
-    const listed = [...registry.matchAll(/^import \{ (\w+) \} from '\.\/engines\/(\w+)\/index\.js';$/gm)].map((m) => m[2]!).sort();
+    const listed = [...registry.matchAll(/^import \{ (\w+) \} from '\.\/engines\/(\w+)\/index\.js';$/gm)]
+      .map((m) => m[2]!)
+      .sort();
     expect(listed).toEqual(folders);
   });
 
   it('has every folder of src/ named in the README and in docs/architecture.md', () => {
-    const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = readdirSync(SRC, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     for (const doc of ['README.md', 'docs/architecture.md']) {
       const text = readFileSync(doc, 'utf8');
-      expect(folders.filter((f) => !text.includes(`\`${f}/`) && !text.includes(`src/${f}/`)), doc).toEqual([]);
+      expect(
+        folders.filter((f) => !text.includes(`\`${f}/`) && !text.includes(`src/${f}/`)),
+        doc,
+      ).toEqual([]);
     }
   });
 });
@@ -140,7 +166,22 @@ describe('the domain is data', () => {
   for (const m of catalog.metrics) words.add(m.id);
   for (const d of catalog.dimensions) for (const w of [d.id, d.label, d.plural]) words.add(w);
   /** Words of every domain: time grains, and English that any code uses (an object's name, an app state, an eval category). */
-  const GENERIC = new Set(['name', 'day', 'days', 'week', 'weeks', 'month', 'months', 'weekday', 'weekdays', 'state', 'category', 'quantity', 'price', 'store']);
+  const GENERIC = new Set([
+    'name',
+    'day',
+    'days',
+    'week',
+    'weeks',
+    'month',
+    'months',
+    'weekday',
+    'weekdays',
+    'state',
+    'category',
+    'quantity',
+    'price',
+    'store',
+  ]);
   for (const g of GENERIC) words.delete(g);
   /** What remains, and why. */
   const ALLOWED: Readonly<Record<string, readonly string[]>> = {
@@ -149,7 +190,11 @@ describe('the domain is data', () => {
     // The demo page (served only with demo.enabled).
     'src/web/static/index.html': ['stores'],
   };
-  const strip = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1').replace(/<!--[\s\S]*?-->/g, '');
+  const strip = (text: string): string =>
+    text
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1')
+      .replace(/<!--[\s\S]*?-->/g, '');
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
       const p = join(dir, e.name);
@@ -158,7 +203,16 @@ describe('the domain is data', () => {
     });
 
   it('derives its words from the demo catalog (a broken derivation would pass everything)', () => {
-    for (const w of ['daily_sales', 'fact_daily_sales', 'location_id', 'net_sales_amount', 'menu_item', 'admin_location_grants', 'stores']) expect(words.has(w), w).toBe(true);
+    for (const w of [
+      'daily_sales',
+      'fact_daily_sales',
+      'location_id',
+      'net_sales_amount',
+      'menu_item',
+      'admin_location_grants',
+      'stores',
+    ])
+      expect(words.has(w), w).toBe(true);
     expect(strip("const x = 'daily_sales'; // daily_sales")).toContain("'daily_sales'");
     expect(strip('/* menu_items */ y')).not.toContain('menu_items');
   });

@@ -31,7 +31,13 @@ export const PROJECTS_SCENARIO = {
   /** Org 101 (Acme Cloud), workspace 2001 (Acme Platform): 120 projects. */
   workspaceAdmin: { tenantId: '101', businessId: '2001', adminId: '9001', projectCount: 120 },
   /** A project lead granted three projects of 2001: Ember Migration and Iris Migration (active), Meridian Migration (archived, silent since 2026-01-01) (and, by a directory mistake, one of workspace 2002, which never counts). */
-  projectLead: { tenantId: '101', businessId: '2001', adminId: '9002', projects: ['2001005', '2001009', '2001013'], strayGrant: '2002005' },
+  projectLead: {
+    tenantId: '101',
+    businessId: '2001',
+    adminId: '9002',
+    projects: ['2001005', '2001009', '2001013'],
+    strayGrant: '2002005',
+  },
   /** Finance: every project of 2001, billing of the last 90 days only (from 2025-12-11), e-mails masked, costs rounded. */
   financeAnalyst: { tenantId: '101', businessId: '2001', adminId: '9003', billingFrom: '2025-12-11' },
   /** Portfolio: every project of 2001 granted, narrowed by the policy to the active ones; user IDs hashed. */
@@ -225,6 +231,9 @@ export function projectsSql(seed: number): string[] {
 // Run as a script: generate into the path given (default var/projects.duckdb).
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const path = resolve(process.argv[2] ?? 'var/projects.duckdb');
-  const { ms } = await generateProjectsWarehouse({ path, progress: (l) => process.stderr.write(`projects example: ${l}\n`) });
+  const { ms } = await generateProjectsWarehouse({
+    path,
+    progress: (l) => process.stderr.write(`projects example: ${l}\n`),
+  });
   process.stderr.write(`projects example: wrote ${path} in ${(ms / 1000).toFixed(1)} s\n`);
 }

@@ -3,7 +3,17 @@
  * result rows (which are already in scope); nothing is invented. Decimal
  * values arrive as strings and are formatted without going through floats.
  */
-import { dimensionById, isTimeless, metricById, rowDimension, unitCount, unitDimension, type Catalog, type DateDimension, type Metric } from '../semantic/catalog.js';
+import {
+  dimensionById,
+  isTimeless,
+  metricById,
+  rowDimension,
+  unitCount,
+  unitDimension,
+  type Catalog,
+  type DateDimension,
+  type Metric,
+} from '../semantic/catalog.js';
 import type { QueryFilter, SemanticQuery, TimeRange } from '../semantic/query.js';
 import type { Cell, QueryResult } from '../warehouse/connector.js';
 
@@ -35,7 +45,12 @@ function isTotal(m: Metric): boolean {
 }
 
 /** The answer sentence for a query and its rows. */
-export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Catalog, unitTotal: number): CatalogAnswer {
+export function answerFor(
+  query: SemanticQuery,
+  result: QueryResult,
+  catalog: Catalog,
+  unitTotal: number,
+): CatalogAnswer {
   const measures = query.measures.map((id) => metricById(catalog, id)!);
   const col = (name: string): number => result.columns.findIndex((c) => c.name === name);
   const where = query.filters.length ? `, ${query.filters.map((f) => filterPhrase(f, catalog)).join(', ')},` : '';
@@ -52,34 +67,56 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
   if (dims.length === 0) {
     const row = result.rows[0] ?? [];
     if (measures.every((m) => (row[col(m.id)] ?? null) === null)) {
-      return { answer: `There is no ${measures.map((m) => m.label).join(' or ')} data ${scope} ${forPeriod}.`, headline: null };
+      return {
+        answer: `There is no ${measures.map((m) => m.label).join(' or ')} data ${scope} ${forPeriod}.`,
+        headline: null,
+      };
     }
     if (query.compare) {
       const parts = measures.map((m) => {
-        const [cur, prev, change, pct] = ['', '_previous', '_change', '_change_pct'].map((s): Cell => row[col(`${m.id}${s}`)] ?? null) as [Cell, Cell, Cell, Cell];
-        const delta = change === null ? 'with nothing to compare' : `${changeWords(change, m)}${pct === null ? '' : ` (${percentWords(pct, change)})`} from ${fmt(m, prev)}`;
+        const [cur, prev, change, pct] = ['', '_previous', '_change', '_change_pct'].map(
+          (s): Cell => row[col(`${m.id}${s}`)] ?? null,
+        ) as [Cell, Cell, Cell, Cell];
+        const delta =
+          change === null
+            ? 'with nothing to compare'
+            : `${changeWords(change, m)}${pct === null ? '' : ` (${percentWords(pct, change)})`} from ${fmt(m, prev)}`;
         return `${m.label} ${fmt(m, cur)}, ${delta}`;
       });
       const cmp = spanText(query.compare.range);
-      return { answer: `For ${period} ${scope}, compared with ${cmp}: ${parts.join('; ')}.`, headline: fmt(first, row[col(first.id)]) };
+      return {
+        answer: `For ${period} ${scope}, compared with ${cmp}: ${parts.join('; ')}.`,
+        headline: fmt(first, row[col(first.id)]),
+      };
     }
     if (measures.length === 1) {
       const lead = isTotal(first) ? `Your total ${first.label}` : `Your ${first.label}`;
-      return { answer: `${lead} ${forPeriod} ${scope} was ${fmt(first, row[col(first.id)])}.`, headline: fmt(first, row[col(first.id)]) };
+      return {
+        answer: `${lead} ${forPeriod} ${scope} was ${fmt(first, row[col(first.id)])}.`,
+        headline: fmt(first, row[col(first.id)]),
+      };
     }
-    return { answer: `For ${period} ${scope}: ${measures.map((m) => `${m.label} ${fmt(m, row[col(m.id)])}`).join(', ')}.`, headline: null };
+    return {
+      answer: `For ${period} ${scope}: ${measures.map((m) => `${m.label} ${fmt(m, row[col(m.id)])}`).join(', ')}.`,
+      headline: null,
+    };
   }
 
-  if (result.rows.length === 0) return { answer: `There is no ${first.label} data ${scope} ${forPeriod}.`, headline: null };
-  const label = (row: readonly Cell[]): string => dims.map((d) => periodName(row[col(d.id)] ?? null, d.kind === 'time' ? d.grain : undefined)).join(' / ');
+  if (result.rows.length === 0)
+    return { answer: `There is no ${first.label} data ${scope} ${forPeriod}.`, headline: null };
+  const label = (row: readonly Cell[]): string =>
+    dims.map((d) => periodName(row[col(d.id)] ?? null, d.kind === 'time' ? d.grain : undefined)).join(' / ');
   const valueOf = (row: readonly Cell[], m: Metric): string => {
-    if (query.derive === 'share') return `${fmt(m, row[col(m.id)])}, ${formatValue(row[col(`${m.id}_share`)] ?? null, 'percent')}`;
-    if (query.derive === 'running_total') return `${fmt(m, row[col(m.id)])}, ${fmt(m, row[col(`${m.id}_running_total`)])} so far`;
+    if (query.derive === 'share')
+      return `${fmt(m, row[col(m.id)])}, ${formatValue(row[col(`${m.id}_share`)] ?? null, 'percent')}`;
+    if (query.derive === 'running_total')
+      return `${fmt(m, row[col(m.id)])}, ${fmt(m, row[col(`${m.id}_running_total`)])} so far`;
     if (!query.compare) return fmt(m, row[col(m.id)]);
     const change = row[col(`${m.id}_change`)] ?? null;
     return `${fmt(m, row[col(m.id)])}, ${change === null ? 'nothing to compare' : changeWords(change, m)}`;
   };
-  const listed = (rows: readonly (readonly Cell[])[]): string => rows.map((r) => `${label(r)} (${measures.map((m) => valueOf(r, m)).join('; ')})`).join(', ');
+  const listed = (rows: readonly (readonly Cell[])[]): string =>
+    rows.map((r) => `${label(r)} (${measures.map((m) => valueOf(r, m)).join('; ')})`).join(', ');
   const cmp = query.compare ? `, compared with ${spanText(query.compare.range)},` : '';
   if (query.order) {
     const m = metricById(catalog, query.order.measure)!;
@@ -93,19 +130,34 @@ export function answerFor(query: SemanticQuery, result: QueryResult, catalog: Ca
       const n = result.rows.length;
       const groups = query.per.map((id) => dimensionById(catalog, id)?.label ?? id).join(' and ');
       const what = query.limit === 1 ? d.label : `${query.limit} ${d.plural}`;
-      return { answer: `The ${what} with ${word} in each ${groups} ${forPeriod}${cmp} ${scope.replace(/,$/, '')}: ${listed(result.rows.slice(0, 10))}${n > 10 ? `, and ${n - 10} more` : ''}.`, headline: null };
+      return {
+        answer: `The ${what} with ${word} in each ${groups} ${forPeriod}${cmp} ${scope.replace(/,$/, '')}: ${listed(result.rows.slice(0, 10))}${n > 10 ? `, and ${n - 10} more` : ''}.`,
+        headline: null,
+      };
     }
     if (query.limit === 1) {
       const row = result.rows[0]!;
-      return { answer: `The ${d.label} with ${word} ${forPeriod}${cmp} ${scope} was ${listed([row])}.`, headline: fmt(m, row[col(m.id)]) };
+      return {
+        answer: `The ${d.label} with ${word} ${forPeriod}${cmp} ${scope} was ${listed([row])}.`,
+        headline: fmt(m, row[col(m.id)]),
+      };
     }
     const n = result.rows.length;
-    const head = query.limit === undefined ? `Your ${d.plural} ranked by ${m.label}` : `The ${n} ${n === 1 ? d.label : d.plural} with ${word}`;
-    return { answer: `${head} ${forPeriod}${cmp} ${scope.replace(/,$/, '')}: ${listed(result.rows.slice(0, 10))}${n > 10 ? `, and ${n - 10} more` : ''}.`, headline: null };
+    const head =
+      query.limit === undefined
+        ? `Your ${d.plural} ranked by ${m.label}`
+        : `The ${n} ${n === 1 ? d.label : d.plural} with ${word}`;
+    return {
+      answer: `${head} ${forPeriod}${cmp} ${scope.replace(/,$/, '')}: ${listed(result.rows.slice(0, 10))}${n > 10 ? `, and ${n - 10} more` : ''}.`,
+      headline: null,
+    };
   }
   const n = result.rows.length;
   const by = `${cap(measures.map((m) => m.label).join(' and '))} by ${dims.map((d) => d.label).join(' and ')}`;
-  const rows = n <= 5 ? `: ${listed(result.rows)}` : `: ${n} rows${result.truncated ? ' (truncated)' : ''}${query.compare ? '' : breakdownSummary(result, first, col(first.id), label)}`;
+  const rows =
+    n <= 5
+      ? `: ${listed(result.rows)}`
+      : `: ${n} rows${result.truncated ? ' (truncated)' : ''}${query.compare ? '' : breakdownSummary(result, first, col(first.id), label)}`;
   // "across your 2 locations, in Chicago,: 7 rows" read badly: the filter's closing comma goes before a colon.
   return { answer: `${by} ${forPeriod}${cmp} ${scope.replace(/,$/, '')}${rows}.`, headline: null };
 }
@@ -124,7 +176,12 @@ interface Said {
  * made up 0.9% of your sales amount ...") and two sides set against each other; undefined for
  * every other answer.
  */
-function derivedAnswer(query: SemanticQuery, result: QueryResult, catalog: Catalog, said: Said): CatalogAnswer | undefined {
+function derivedAnswer(
+  query: SemanticQuery,
+  result: QueryResult,
+  catalog: Catalog,
+  said: Said,
+): CatalogAnswer | undefined {
   const m = metricById(catalog, query.measures[0]!)!;
   const row = result.rows[0] ?? [];
   const { col, fmt } = said;
@@ -137,18 +194,39 @@ function derivedAnswer(query: SemanticQuery, result: QueryResult, catalog: Catal
   if (query.part && query.dimensions.length === 0) {
     const part = query.part.map((f) => filterPhrase(f, catalog).replace(/^(?:in|at|for|on) /, '')).join(', ');
     const share = row[col(`${m.id}_share`)] ?? null;
-    if (share === null) return { answer: `There is no ${m.label} data ${said.scope} ${said.forPeriod}, so no share to give.`, headline: null };
+    if (share === null)
+      return {
+        answer: `There is no ${m.label} data ${said.scope} ${said.forPeriod}, so no share to give.`,
+        headline: null,
+      };
     const pct = formatValue(share, 'percent');
-    return { answer: `${cap(part)} made up ${pct} of your ${m.label} ${said.forPeriod} (${fmt(m, row[col(m.id)] ?? '0')} of ${fmt(m, row[col(`${m.id}_total`)])}) ${said.scope.replace(/,$/, '')}.`, headline: pct };
+    return {
+      answer: `${cap(part)} made up ${pct} of your ${m.label} ${said.forPeriod} (${fmt(m, row[col(m.id)] ?? '0')} of ${fmt(m, row[col(`${m.id}_total`)])}) ${said.scope.replace(/,$/, '')}.`,
+      headline: pct,
+    };
   }
   if (query.versus) {
     const [a, b] = query.versus.map((f) => f.values.join(', ')) as [string, string];
-    const [va, vb, diff, pct] = ['_a', '_b', '_difference', '_difference_pct'].map((x): Cell => row[col(`${m.id}${x}`)] ?? null) as [Cell, Cell, Cell, Cell];
-    if (diff === null) return { answer: `${cap(m.label)} ${said.forPeriod}: ${a} ${fmt(m, va)}, ${b} ${fmt(m, vb)}; with one side empty there is no difference to give.`, headline: null };
+    const [va, vb, diff, pct] = ['_a', '_b', '_difference', '_difference_pct'].map(
+      (x): Cell => row[col(`${m.id}${x}`)] ?? null,
+    ) as [Cell, Cell, Cell, Cell];
+    if (diff === null)
+      return {
+        answer: `${cap(m.label)} ${said.forPeriod}: ${a} ${fmt(m, va)}, ${b} ${fmt(m, vb)}; with one side empty there is no difference to give.`,
+        headline: null,
+      };
     const text = String(diff);
-    const how = /^-?0(\.0+)?$/.test(text) ? 'the same as' : text.startsWith('-') ? `${formatValue(text.slice(1), m.format)} less than` : `${formatValue(text, m.format)} more than`;
-    const rel = pct === null || /^-?0(\.0+)?$/.test(text) ? '' : ` (${String(pct).startsWith('-') ? '' : '+'}${String(pct)}%)`;
-    return { answer: `${cap(m.label)} ${said.forPeriod}: ${a} ${fmt(m, va)}, ${b} ${fmt(m, vb)}. ${a} was ${how} ${b}${rel}.`, headline: fmt(m, diff) };
+    const how = /^-?0(\.0+)?$/.test(text)
+      ? 'the same as'
+      : text.startsWith('-')
+        ? `${formatValue(text.slice(1), m.format)} less than`
+        : `${formatValue(text, m.format)} more than`;
+    const rel =
+      pct === null || /^-?0(\.0+)?$/.test(text) ? '' : ` (${String(pct).startsWith('-') ? '' : '+'}${String(pct)}%)`;
+    return {
+      answer: `${cap(m.label)} ${said.forPeriod}: ${a} ${fmt(m, va)}, ${b} ${fmt(m, vb)}. ${a} was ${how} ${b}${rel}.`,
+      headline: fmt(m, diff),
+    };
   }
   return undefined;
 }
@@ -163,7 +241,10 @@ function breakdownSummary(result: QueryResult, m: Metric, at: number, label: (ro
   if (rows.length === 0) return '';
   const top = rows.reduce((best, r) => (Number(r[at]) > Number(best[at]) ? r : best));
   const scale = 10 ** (m.decimals ?? (m.format === 'currency' ? 2 : 0));
-  const total = isTotal(m) && !result.truncated ? `, ${formatValue(rows.reduce((sum, r) => sum + Math.round(Number(r[at]) * scale), 0) / scale, m.format)} in total` : '';
+  const total =
+    isTotal(m) && !result.truncated
+      ? `, ${formatValue(rows.reduce((sum, r) => sum + Math.round(Number(r[at]) * scale), 0) / scale, m.format)} in total`
+      : '';
   return `${total}; the highest is ${label(top)} (${formatValue(top[at] ?? null, m.format)})`;
 }
 
@@ -188,7 +269,16 @@ export function filterPhrase(f: QueryFilter, catalog: Catalog): string {
   const list = listOf(f.values);
   if (d?.kind === 'date') {
     const y = (v: string): string => (/-01-01$|-12-31$/.test(v) ? v.slice(0, 4) : v);
-    const op = { gte: 'since', gt: 'after', lt: 'before', lte: 'until', between: 'in', eq: 'on', in: 'on', not_in: 'not on' }[f.op];
+    const op = {
+      gte: 'since',
+      gt: 'after',
+      lt: 'before',
+      lte: 'until',
+      between: 'in',
+      eq: 'on',
+      in: 'on',
+      not_in: 'not on',
+    }[f.op];
     return `for ${datePhrase(d, catalog)} ${op} ${f.op === 'between' && y(f.values[0]!) === y(f.values[1]!) ? y(f.values[0]!) : f.values.map(y).join(' to ')}`;
   }
   if (d?.kind === 'time') return `${f.op === 'not_in' ? 'excluding' : 'on'} ${listOf(f.values.map((v) => `${v}s`))}`;

@@ -8,7 +8,19 @@ import type { SemanticQuery } from '../semantic/query.js';
 import type { ResultColumn } from '../warehouse/connector.js';
 
 /** How a client shows a column's values. */
-export type ColumnFormat = 'currency' | 'integer' | 'decimal' | 'percent' | 'day' | 'week' | 'month' | 'quarter' | 'year' | 'weekday' | 'date' | 'text';
+export type ColumnFormat =
+  | 'currency'
+  | 'integer'
+  | 'decimal'
+  | 'percent'
+  | 'day'
+  | 'week'
+  | 'month'
+  | 'quarter'
+  | 'year'
+  | 'weekday'
+  | 'date'
+  | 'text';
 
 export interface LabelledColumn extends ResultColumn {
   readonly label: string;
@@ -30,7 +42,11 @@ const SUFFIXES: readonly (readonly [string, (label: string, q: SemanticQuery) =>
 ];
 
 /** Every column with its label and format (a column the catalog does not name keeps its own name). */
-export function labelColumns(query: SemanticQuery, columns: readonly ResultColumn[], catalog: Catalog): LabelledColumn[] {
+export function labelColumns(
+  query: SemanticQuery,
+  columns: readonly ResultColumn[],
+  catalog: Catalog,
+): LabelledColumn[] {
   return columns.map((c) => {
     const d = dimensionById(catalog, c.name);
     if (d && query.dimensions.includes(d.id)) {
@@ -40,7 +56,12 @@ export function labelColumns(query: SemanticQuery, columns: readonly ResultColum
     for (const id of query.measures) {
       const m = metricById(catalog, id);
       if (!m || !c.name.startsWith(id)) continue;
-      if (c.name === id) return { ...c, label: query.part ? `${m.label}: ${query.part.map((f) => f.values.join(', ')).join(', ')}` : m.label, format: m.format };
+      if (c.name === id)
+        return {
+          ...c,
+          label: query.part ? `${m.label}: ${query.part.map((f) => f.values.join(', ')).join(', ')}` : m.label,
+          format: m.format,
+        };
       const hit = SUFFIXES.find(([suffix]) => c.name === `${id}${suffix}`);
       if (hit) return { ...c, label: hit[1](m.label, query), format: hit[2] ? 'percent' : m.format };
     }

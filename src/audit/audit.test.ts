@@ -31,7 +31,12 @@ describe('hash-chained audit', () => {
     const { file } = await chain(4);
     await new JsonlFileAuditSink(file).append(event(5));
     expect(verifyAuditFile(file)).toMatchObject({ ok: true, events: 5 });
-    expect(readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(
+      readFileSync(file, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
+    ).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('keeps writing to the file by its name after it was moved away (rotation)', async () => {
@@ -49,14 +54,25 @@ describe('hash-chained audit', () => {
     const { file, lines } = await chain(5);
     lines[2] = lines[2]!.replace('"rowCount":3', '"rowCount":300');
     writeFileSync(file, `${lines.join('\n')}\n`);
-    expect(verifyAuditFile(file)).toEqual({ ok: false, events: 2, line: 3, seq: 3, problem: 'hash does not match the content (the event was edited)' });
+    expect(verifyAuditFile(file)).toEqual({
+      ok: false,
+      events: 2,
+      line: 3,
+      seq: 3,
+      problem: 'hash does not match the content (the event was edited)',
+    });
   });
 
   it('names a deleted event', async () => {
     const { file, lines } = await chain(5);
     lines.splice(1, 1);
     writeFileSync(file, `${lines.join('\n')}\n`);
-    expect(verifyAuditFile(file)).toMatchObject({ ok: false, line: 2, seq: 3, problem: expect.stringContaining('missing or out of order') });
+    expect(verifyAuditFile(file)).toMatchObject({
+      ok: false,
+      line: 2,
+      seq: 3,
+      problem: expect.stringContaining('missing or out of order'),
+    });
   });
 
   it('names reordered events', async () => {
@@ -72,10 +88,18 @@ describe('hash-chained audit', () => {
     const ev = JSON.parse(lines[1]!) as Record<string, unknown>;
     ev['rowCount'] = 999;
     const { hash: _h, ...rest } = ev;
-    ev['hash'] = createHash('sha256').update(String(ev['prevHash'])).update('\n').update(JSON.stringify(rest)).digest('hex');
+    ev['hash'] = createHash('sha256')
+      .update(String(ev['prevHash']))
+      .update('\n')
+      .update(JSON.stringify(rest))
+      .digest('hex');
     lines[1] = JSON.stringify(ev);
     writeFileSync(file, `${lines.join('\n')}\n`);
-    expect(verifyAuditFile(file)).toMatchObject({ ok: false, line: 3, problem: expect.stringContaining('previous-hash link broken') });
+    expect(verifyAuditFile(file)).toMatchObject({
+      ok: false,
+      line: 3,
+      problem: expect.stringContaining('previous-hash link broken'),
+    });
   });
 
   it('continues the chain in the new file after a rotation, across a restart too (the head file)', async () => {
@@ -91,13 +115,22 @@ describe('hash-chained audit', () => {
     const { file } = await chain(1);
     const writer = (tag: string) =>
       new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/audit-writer.ts', file, '150', tag], { stdio: 'inherit' });
+        const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/audit-writer.ts', file, '150', tag], {
+          stdio: 'inherit',
+        });
         child.on('exit', resolve);
       });
-    const [a, b] = await Promise.all([writer('a'), writer('b'), Promise.all(Array.from({ length: 50 }, (_, i) => new JsonlFileAuditSink(file).append(event(i))))]);
+    const [a, b] = await Promise.all([
+      writer('a'),
+      writer('b'),
+      Promise.all(Array.from({ length: 50 }, (_, i) => new JsonlFileAuditSink(file).append(event(i)))),
+    ]);
     expect([a, b]).toEqual([0, 0]);
     expect(verifyAuditFile(file)).toMatchObject({ ok: true, events: 351 });
-    const ids = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { requestId: string }).requestId);
+    const ids = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { requestId: string }).requestId);
     expect(ids.filter((id) => id.startsWith('a-'))).toHaveLength(150);
     expect(ids.filter((id) => id.startsWith('b-'))).toHaveLength(150);
   });
@@ -105,6 +138,8 @@ describe('hash-chained audit', () => {
   it('refuses to start a new chain on top of a damaged last line', async () => {
     const { file } = await chain(2);
     writeFileSync(file, `${readFileSync(file, 'utf8')}{"truncated":`);
-    expect(() => new JsonlFileAuditSink(file)).toThrowError(expect.objectContaining({ code: 'SP_ERR_AUDIT_UNAVAILABLE' }));
+    expect(() => new JsonlFileAuditSink(file)).toThrowError(
+      expect.objectContaining({ code: 'SP_ERR_AUDIT_UNAVAILABLE' }),
+    );
   });
 });

@@ -66,7 +66,11 @@ export interface AuditEvent {
    * Remembered choices: the words read with a meaning this person chose before (`used`), a choice
    * made by this request (`chose`), or every choice forgotten (`forgot`, how many).
    */
-  readonly choices?: { readonly used?: readonly { readonly term: string; readonly metric: string }[]; readonly chose?: { readonly term: string; readonly metric: string }; readonly forgot?: number };
+  readonly choices?: {
+    readonly used?: readonly { readonly term: string; readonly metric: string }[];
+    readonly chose?: { readonly term: string; readonly metric: string };
+    readonly forgot?: number;
+  };
   readonly rowCount?: number;
   readonly latencyMs: number;
 }
@@ -187,7 +191,11 @@ export class JsonlFileAuditSink implements AuditSink {
 }
 
 /** How long a writer waits for the lock (it is held for one append, about a millisecond). */
-const LOCK = { stale: 10_000, realpath: false, retries: { retries: 200, factor: 1.2, minTimeout: 2, maxTimeout: 50 } } as const;
+const LOCK = {
+  stale: 10_000,
+  realpath: false,
+  retries: { retries: 200, factor: 1.2, minTimeout: 2, maxTimeout: 50 },
+} as const;
 
 /**
  * Where the chain stands: the last line of the file when it has one (it is the truth), else the head
@@ -203,15 +211,27 @@ function chainHead(path: string, headPath: string): { seq: number; hash: string 
     prev = JSON.parse(source) as Partial<ChainedEvent>;
   } catch (cause) {
     const where = last !== undefined ? `the last line of ${path}` : headPath;
-    throw new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', { detail: `${where} is not JSON; run: splitplane audit verify --file ${path}`, cause });
+    throw new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', {
+      detail: `${where} is not JSON; run: splitplane audit verify --file ${path}`,
+      cause,
+    });
   }
-  return { seq: typeof prev.seq === 'number' ? prev.seq : 0, hash: typeof prev.hash === 'string' ? prev.hash : GENESIS_HASH };
+  return {
+    seq: typeof prev.seq === 'number' ? prev.seq : 0,
+    hash: typeof prev.hash === 'string' ? prev.hash : GENESIS_HASH,
+  };
 }
 
 /** The result of verifying a chain. */
 export type VerifyResult =
   | { readonly ok: true; readonly events: number; readonly lastHash: string }
-  | { readonly ok: false; readonly events: number; readonly line: number; readonly seq?: number; readonly problem: string };
+  | {
+      readonly ok: false;
+      readonly events: number;
+      readonly line: number;
+      readonly seq?: number;
+      readonly problem: string;
+    };
 
 /** Verify a JSON-lines audit file: every line parses, seq runs 1, 2, 3..., each prevHash links, each hash recomputes. */
 export function verifyAuditFile(path: string): VerifyResult {
@@ -235,12 +255,25 @@ export function verifyAuditLines(lines: readonly string[]): VerifyResult {
     const { hash, ...rest } = ev;
     const seq = typeof ev['seq'] === 'number' ? ev['seq'] : undefined;
     if (seq !== expectedSeq) {
-      return { ok: false, events: i, line, ...(seq === undefined ? {} : { seq }), problem: `sequence ${String(seq)} where ${expectedSeq} was expected (an event is missing or out of order)` };
+      return {
+        ok: false,
+        events: i,
+        line,
+        ...(seq === undefined ? {} : { seq }),
+        problem: `sequence ${String(seq)} where ${expectedSeq} was expected (an event is missing or out of order)`,
+      };
     }
     if (ev['prevHash'] !== prevHash) {
-      return { ok: false, events: i, line, seq, problem: 'previous-hash link broken (an event before it was removed, replaced or reordered)' };
+      return {
+        ok: false,
+        events: i,
+        line,
+        seq,
+        problem: 'previous-hash link broken (an event before it was removed, replaced or reordered)',
+      };
     }
-    if (hash !== eventHash(prevHash, rest)) return { ok: false, events: i, line, seq, problem: 'hash does not match the content (the event was edited)' };
+    if (hash !== eventHash(prevHash, rest))
+      return { ok: false, events: i, line, seq, problem: 'hash does not match the content (the event was edited)' };
     prevHash = hash as string;
     expectedSeq += 1;
   }
@@ -269,7 +302,9 @@ function lastLine(path: string): string | undefined {
 }
 
 /** An event's scope: its tables, and the grant unit's count and digest under the grant unit's plural. */
-export type AuditScope = { readonly tables: readonly string[] } & { readonly [unitField: string]: number | string | readonly string[] | undefined };
+export type AuditScope = { readonly tables: readonly string[] } & {
+  readonly [unitField: string]: number | string | readonly string[] | undefined;
+};
 
 /** The count of granted units an event's scope carries, and the plural it is named by ("locations"). */
 export function unitCountOf(scope: AuditScope): { readonly plural: string; readonly count: number } | undefined {

@@ -8,7 +8,14 @@
 import pg from 'pg';
 import { SplitplaneError } from '../errors.js';
 import { redactSecrets } from '../util/redact.js';
-import { chainLine, GENESIS_HASH, verifyAuditLines, type AuditEvent, type AuditSink, type VerifyResult } from './audit.js';
+import {
+  chainLine,
+  GENESIS_HASH,
+  verifyAuditLines,
+  type AuditEvent,
+  type AuditSink,
+  type VerifyResult,
+} from './audit.js';
 
 export const AUDIT_TABLE_DDL = `CREATE TABLE IF NOT EXISTS splitplane_audit (
   seq BIGINT PRIMARY KEY,
@@ -40,11 +47,18 @@ export class PostgresAuditSink implements AuditSink {
     try {
       await this.#underChainLock(async (client, head) => {
         const { line, hash } = chainLine(event, head.seq + 1, head.hash);
-        await client.query('INSERT INTO splitplane_audit (seq, hash, line) VALUES ($1, $2, $3)', [head.seq + 1, hash, line]);
+        await client.query('INSERT INTO splitplane_audit (seq, hash, line) VALUES ($1, $2, $3)', [
+          head.seq + 1,
+          hash,
+          line,
+        ]);
         return 'COMMIT';
       });
     } catch (cause) {
-      throw new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', { detail: `postgres audit sink: ${describePgError(cause)}`, cause });
+      throw new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', {
+        detail: `postgres audit sink: ${describePgError(cause)}`,
+        cause,
+      });
     }
   }
 
@@ -56,16 +70,25 @@ export class PostgresAuditSink implements AuditSink {
   async check(): Promise<void> {
     try {
       await this.#underChainLock(async (client, head) => {
-        await client.query('INSERT INTO splitplane_audit (seq, hash, line) VALUES ($1, $2, $3)', [head.seq + 1, GENESIS_HASH, '{"readiness":"probe"}']);
+        await client.query('INSERT INTO splitplane_audit (seq, hash, line) VALUES ($1, $2, $3)', [
+          head.seq + 1,
+          GENESIS_HASH,
+          '{"readiness":"probe"}',
+        ]);
         return 'ROLLBACK';
       });
     } catch (cause) {
-      throw new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', { detail: `postgres audit sink: ${describePgError(cause)}`, cause });
+      throw new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', {
+        detail: `postgres audit sink: ${describePgError(cause)}`,
+        cause,
+      });
     }
   }
 
   /** One transaction holding the chain lock, with the head read under it; ends as `work` says. */
-  async #underChainLock(work: (client: pg.PoolClient, head: { seq: number; hash: string }) => Promise<'COMMIT' | 'ROLLBACK'>): Promise<void> {
+  async #underChainLock(
+    work: (client: pg.PoolClient, head: { seq: number; hash: string }) => Promise<'COMMIT' | 'ROLLBACK'>,
+  ): Promise<void> {
     const client = await this.#pool.connect();
     try {
       await client.query('BEGIN');
@@ -76,7 +99,8 @@ export class PostgresAuditSink implements AuditSink {
       const last = await client.query<{ seq: string; hash: string }>(HEAD_SQL);
       const row = last.rows[0];
       const head = row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH };
-      if (!Number.isSafeInteger(head.seq) || head.seq < 0) throw new Error(`the chain head's seq ${String(row?.seq)} is not a safe integer`);
+      if (!Number.isSafeInteger(head.seq) || head.seq < 0)
+        throw new Error(`the chain head's seq ${String(row?.seq)} is not a safe integer`);
       await client.query(await work(client, head));
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

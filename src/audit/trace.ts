@@ -37,7 +37,9 @@ export const STAGES = Object.freeze({
 export type Stage = keyof typeof STAGES;
 
 /** What a route may note about its request (the trace sets time, layers, outcome, status and latency). */
-export type EventFacts = Partial<Omit<AuditEvent, 'time' | 'requestId' | 'layers' | 'stageMs' | 'outcome' | 'statusCode' | 'latencyMs'>>;
+export type EventFacts = Partial<
+  Omit<AuditEvent, 'time' | 'requestId' | 'layers' | 'stageMs' | 'outcome' | 'statusCode' | 'latencyMs'>
+>;
 
 /** A route's result: an HTTP status and a body (`status` for an answer, `code` for an error). */
 export interface RouteResult {
@@ -52,7 +54,11 @@ export class RequestTrace {
   readonly #stageMs: Record<string, number> = {};
   #facts: EventFacts;
 
-  constructor(requestId: string, identity: AuditEvent['identity'] = { verified: false }, request?: { readonly url: string; readonly clientAddress?: string | undefined }) {
+  constructor(
+    requestId: string,
+    identity: AuditEvent['identity'] = { verified: false },
+    request?: { readonly url: string; readonly clientAddress?: string | undefined },
+  ) {
     this.requestId = requestId;
     this.#facts = {
       identity,
@@ -108,14 +114,24 @@ export class RequestTrace {
       time: new Date().toISOString(),
       layers: { ...this.#layers },
       stageMs: { ...this.#stageMs },
-      outcome: answered ? (body.status as 'answered') : body.status === 'recorded' ? 'answered' : result.statusCode >= 500 ? 'error' : 'rejected',
+      outcome: answered
+        ? (body.status as 'answered')
+        : body.status === 'recorded'
+          ? 'answered'
+          : result.statusCode >= 500
+            ? 'error'
+            : 'rejected',
       statusCode: result.statusCode,
       latencyMs: round(performance.now() - this.#started),
     };
   }
 
   /** Record the event, then hand back the result (or, when the event cannot be stored, a 503). */
-  finish<R extends RouteResult>(result: R, audit: AuditSink, onFailure: (cause: unknown) => void): ReturnType<typeof recordOrFailClosed<R>> {
+  finish<R extends RouteResult>(
+    result: R,
+    audit: AuditSink,
+    onFailure: (cause: unknown) => void,
+  ): ReturnType<typeof recordOrFailClosed<R>> {
     return recordOrFailClosed(audit, this.event(result), result, onFailure);
   }
 }

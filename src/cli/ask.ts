@@ -69,7 +69,9 @@ export async function ask(question: string, values: AskOptions): Promise<number>
   } else {
     if (status !== 200) {
       const what = status >= 500 ? 'unavailable' : 'denied';
-      process.stderr.write(`${what} (${status} ${String(r['code'])}): ${String(r['message'])} [request ${String(r['requestId'])}]\n`);
+      process.stderr.write(
+        `${what} (${status} ${String(r['code'])}): ${String(r['message'])} [request ${String(r['requestId'])}]\n`,
+      );
     } else {
       const understood = (r['interpretation'] as { text?: string } | undefined)?.text;
       if (understood) process.stdout.write(`understood as: ${understood}\n`);
@@ -93,7 +95,8 @@ export async function ask(question: string, values: AskOptions): Promise<number>
 function networkCause(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code ?? '';
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return `${code}: the server's certificate is not trusted (for a private CA, set NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code))
+    return `${code}: the server's certificate is not trusted (for a private CA, set NODE_EXTRA_CA_CERTS=/path/to/ca.pem)`;
   if (code === 'ECONNREFUSED') return 'connection refused (is the service running on that address?)';
   return [code, cause?.message ?? (err instanceof Error ? err.message : String(err))].filter(Boolean).join(': ');
 }
@@ -104,6 +107,11 @@ function table(columns: readonly string[], rows: readonly (readonly unknown[])[]
   const widths = columns.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
   const numeric = columns.map((_, i) => rows.every((r) => r[i] === null || /^-?\d+(\.\d+)?$/.test(String(r[i]))));
   return cells
-    .map((r) => r.map((v, i) => (numeric[i] ? String(v).padStart(widths[i]!) : String(v).padEnd(widths[i]!))).join('  ').trimEnd())
+    .map((r) =>
+      r
+        .map((v, i) => (numeric[i] ? String(v).padStart(widths[i]!) : String(v).padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }

@@ -20,7 +20,9 @@ export async function auditVerify(values: { file?: string; postgres?: string; co
     else {
       const file = values.file ?? config.audit.file;
       if (!statSync(file, { throwIfNoEntry: false })?.isFile()) {
-        throw new UsageError(`no audit file at ${file}${values.file === undefined ? ' (audit.file of the configuration)' : ''}`);
+        throw new UsageError(
+          `no audit file at ${file}${values.file === undefined ? ' (audit.file of the configuration)' : ''}`,
+        );
       }
       r = verifyAuditFile(file);
     }
@@ -29,7 +31,9 @@ export async function auditVerify(values: { file?: string; postgres?: string; co
     process.stdout.write(`audit chain intact: ${r.events} events, last hash ${r.lastHash}\n`);
     return EXIT.ok;
   }
-  process.stderr.write(`audit chain BROKEN at line ${r.line}${r.seq === undefined ? '' : ` (seq ${r.seq})`}: ${r.problem}; ${r.events} events verified before it\n`);
+  process.stderr.write(
+    `audit chain BROKEN at line ${r.line}${r.seq === undefined ? '' : ` (seq ${r.seq})`}: ${r.problem}; ${r.events} events verified before it\n`,
+  );
   return EXIT.refused;
 }
 
@@ -43,7 +47,9 @@ async function verifyPostgres(url: string): Promise<VerifyResult> {
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && UNREACHABLE.test(code)) {
-      throw new Unavailable(`cannot reach PostgreSQL for the audit table: ${err instanceof Error ? err.message : code}`);
+      throw new Unavailable(
+        `cannot reach PostgreSQL for the audit table: ${err instanceof Error ? err.message : code}`,
+      );
     }
     throw err;
   }

@@ -21,11 +21,18 @@ export interface CatalogCheckOptions {
 }
 
 export async function catalogCheck(o: CatalogCheckOptions): Promise<number> {
-  if (o.schema !== undefined && !ASCII_IDENT.test(o.schema)) throw new UsageError(`--schema ${JSON.stringify(o.schema)}: not an ASCII identifier`);
+  if (o.schema !== undefined && !ASCII_IDENT.test(o.schema))
+    throw new UsageError(`--schema ${JSON.stringify(o.schema)}: not an ASCII identifier`);
   // --duckdb or --postgres name the warehouse; otherwise the configuration's (--config, or the default one).
   const direct = o.duckdb !== undefined || o.postgres !== undefined;
-  if (direct && o.config !== undefined && o.catalog === undefined) throw new UsageError('catalog check: with --duckdb or --postgres, name the catalog with --catalog (not --config)');
-  const target: WarehouseTarget = direct ? warehouseTarget({ ...(o.duckdb ? { duckdb: o.duckdb } : {}), ...(o.postgres ? { postgres: o.postgres } : {}) }, 'catalog check') : configTarget(o.config);
+  if (direct && o.config !== undefined && o.catalog === undefined)
+    throw new UsageError('catalog check: with --duckdb or --postgres, name the catalog with --catalog (not --config)');
+  const target: WarehouseTarget = direct
+    ? warehouseTarget(
+        { ...(o.duckdb ? { duckdb: o.duckdb } : {}), ...(o.postgres ? { postgres: o.postgres } : {}) },
+        'catalog check',
+      )
+    : configTarget(o.config);
   const catalog = o.catalog ?? loadConfig(o.config).catalog.path;
   try {
     const intro = await openIntrospector(target);
@@ -38,7 +45,9 @@ export async function catalogCheck(o: CatalogCheckOptions): Promise<number> {
         for (const p of r.problems) process.stderr.write(`  ${p}\n`);
         return EXIT.refused;
       }
-      note(`catalog check: ${catalog} matches the warehouse (${intro.where}, schema ${o.schema ?? intro.defaultSchema})`);
+      note(
+        `catalog check: ${catalog} matches the warehouse (${intro.where}, schema ${o.schema ?? intro.defaultSchema})`,
+      );
       return EXIT.ok;
     } finally {
       await intro.close();

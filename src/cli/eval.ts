@@ -28,11 +28,15 @@ export async function evaluate(path: string, values: EvalOptions): Promise<numbe
   const file = loadEvalFile(path);
   const config = loadConfig(values.config);
   const warehouse = values.warehouse ?? config.warehouse.duckdb.path;
-  if (!values.url && config.demo.generateIfMissing && !existsSync(warehouse)) await generateDemoWarehouse({ path: warehouse, progress: note });
+  if (!values.url && config.demo.generateIfMissing && !existsSync(warehouse))
+    await generateDemoWarehouse({ path: warehouse, progress: note });
   const credential = (tenantId: string) => clientCredential(config, tenantId);
   let asker: Asker;
   if (values.url) {
-    if (config.clock.today !== file.today) process.stderr.write(`note: ${path} is written for today = ${file.today}; the server answers with its own clock\n`);
+    if (config.clock.today !== file.today)
+      process.stderr.write(
+        `note: ${path} is written for today = ${file.today}; the server answers with its own clock\n`,
+      );
     asker = httpAsker(values.url, config, credential);
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'splitplane-eval-'));
@@ -56,9 +60,13 @@ export async function evaluate(path: string, values: EvalOptions): Promise<numbe
   try {
     report = await runEval(file, asker, gold, (r) => {
       if (values.verbose || r.verdict !== 'right') {
-        process.stdout.write(`${r.verdict.padEnd(7)} ${`${r.id}${r.turn > 1 ? `#${r.turn}` : ''}`.padEnd(22)} ${r.question}\n`);
-        if (r.verdict !== 'right') process.stdout.write(`        expected ${r.expect}, got ${r.got}${r.detail ? `: ${r.detail}` : ''}\n`);
-        if (r.interpretation && r.verdict === 'WRONG') process.stdout.write(`        understood: ${r.interpretation}\n`);
+        process.stdout.write(
+          `${r.verdict.padEnd(7)} ${`${r.id}${r.turn > 1 ? `#${r.turn}` : ''}`.padEnd(22)} ${r.question}\n`,
+        );
+        if (r.verdict !== 'right')
+          process.stdout.write(`        expected ${r.expect}, got ${r.got}${r.detail ? `: ${r.detail}` : ''}\n`);
+        if (r.interpretation && r.verdict === 'WRONG')
+          process.stdout.write(`        understood: ${r.interpretation}\n`);
       }
     });
   } finally {
@@ -71,9 +79,13 @@ export async function evaluate(path: string, values: EvalOptions): Promise<numbe
   process.stdout.write(
     `\n${s.questions} questions: ${s.right} right (${(100 * s.rightRate).toFixed(1)}%), ${s.refused} clarified or refused, ${s.wrong} WRONG\n`,
   );
-  for (const [c, v] of Object.entries(report.byCategory)) process.stdout.write(`  ${c.padEnd(14)} right ${v.right}, refused ${v.refused}, WRONG ${v.wrong}\n`);
+  for (const [c, v] of Object.entries(report.byCategory))
+    process.stdout.write(`  ${c.padEnd(14)} right ${v.right}, refused ${v.refused}, WRONG ${v.wrong}\n`);
   const limited = report.results.filter((r) => String(r.got).startsWith('429')).length;
-  if (limited > 0) process.stderr.write(`note: ${limited} answers were 429 SP_ERR_RATE_LIMITED: with --url the server's rate limits apply (rateLimit.perAdmin, 60 a minute by default); raise them on the server for an evaluation run\n`);
+  if (limited > 0)
+    process.stderr.write(
+      `note: ${limited} answers were 429 SP_ERR_RATE_LIMITED: with --url the server's rate limits apply (rateLimit.perAdmin, 60 a minute by default); raise them on the server for an evaluation run\n`,
+    );
   process.stdout.write(`report: ${values.report}\n`);
   return s.wrong > 0 ? EXIT.refused : EXIT.ok;
 }

@@ -36,7 +36,8 @@ export function warehouseTarget(o: WarehouseOptions, command: string): Warehouse
   if (given.length > 1) throw new UsageError(`${command}: name one warehouse (${given.join(', ')} were given)`);
   if (o.duckdb) return { engine: 'duckdb', path: o.duckdb };
   if (o.postgres) return { engine: 'postgres', url: o.postgres };
-  if (!o.config) throw new UsageError(`${command}: name the warehouse with --duckdb FILE, --postgres URL or --config FILE`);
+  if (!o.config)
+    throw new UsageError(`${command}: name the warehouse with --duckdb FILE, --postgres URL or --config FILE`);
   return configTarget(o.config);
 }
 
@@ -97,12 +98,18 @@ export async function init(o: InitCommandOptions): Promise<number> {
     '  set confirmed: true on each table whose scope you checked (serve refuses the registry until then),',
     '  rename the policy\'s placeholder role "analyst" and give each role only the columns it needs,',
     `  then run: splitplane catalog check --catalog ${dirname(written[0]!)} ${
-      target.engine === 'duckdb' ? `--duckdb ${target.path}` : target.engine === 'postgres' ? '--postgres URL' : '--config FILE'
+      target.engine === 'duckdb'
+        ? `--duckdb ${target.path}`
+        : target.engine === 'postgres'
+          ? '--postgres URL'
+          : '--config FILE'
     }${o.schema ? ` --schema ${o.schema}` : ''}`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   if (plan.skipped.length) {
-    note(`skipped ${plan.skipped.length} name${plan.skipped.length === 1 ? '' : 's'} splitplane cannot expose (the files were written without them):`);
+    note(
+      `skipped ${plan.skipped.length} name${plan.skipped.length === 1 ? '' : 's'} splitplane cannot expose (the files were written without them):`,
+    );
     for (const s of plan.skipped) process.stderr.write(`  ${s}\n`);
     return EXIT.usage;
   }

@@ -36,7 +36,8 @@ export { EXIT } from './common.js';
 function integer(name: string, min: number, max: number): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (!/^-?\d+$/.test(v) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    if (!/^-?\d+$/.test(v) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
     return n;
   };
 }
@@ -50,7 +51,8 @@ function url(name: string, protocols: readonly string[]): (v: string) => string 
     } catch {
       // not a URL
     }
-    if (!u || !protocols.includes(u.protocol)) throw new InvalidArgumentError(`${name} must be a URL starting ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    if (!u || !protocols.includes(u.protocol))
+      throw new InvalidArgumentError(`${name} must be a URL starting ${protocols.map((p) => `${p}//`).join(' or ')}`);
     return v;
   };
 }
@@ -75,7 +77,9 @@ const exit = (c: number): void => {
 function program(): Command {
   const version = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const cli = new Command('splitplane')
-    .description('Plain-English analytics over a shared warehouse, each answer computed only from rows the asker may see.')
+    .description(
+      'Plain-English analytics over a shared warehouse, each answer computed only from rows the asker may see.',
+    )
     .version(version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (t) => process.stderr.write(t), writeOut: (t) => process.stdout.write(t) })
@@ -95,7 +99,9 @@ function program(): Command {
     .option('--config <file>', 'configuration file', configFile)
     .option('--json', 'print the response body as JSON', false)
     .argument('<question...>', 'the question, in plain English')
-    .action(async (question: string[], o: import('./ask.js').AskOptions) => exit(await (await import('./ask.js')).ask(question.join(' '), o)));
+    .action(async (question: string[], o: import('./ask.js').AskOptions) =>
+      exit(await (await import('./ask.js')).ask(question.join(' '), o)),
+    );
   const demo = cli.command('demo').description('demo data');
   demo
     .command('generate')
@@ -108,8 +114,9 @@ function program(): Command {
       return v;
     })
     .option('--config <file>', 'configuration file', configFile)
-    .action(async (o: { path?: string; seed?: number; scale?: number; layout?: 'sorted' | 'random'; config?: string }) =>
-      exit(await (await import('./demo.js')).demoGenerate(o)),
+    .action(
+      async (o: { path?: string; seed?: number; scale?: number; layout?: 'sorted' | 'random'; config?: string }) =>
+        exit(await (await import('./demo.js')).demoGenerate(o)),
     );
   demo
     .command('load-postgres')
@@ -117,7 +124,9 @@ function program(): Command {
     .option('--url <url>', 'an owner connection', postgresUrl('--url'), 'postgres://postgres@127.0.0.1:5432/test')
     .option('--path <file>', 'the DuckDB demo file (generated when absent)')
     .option('--config <file>', 'configuration file', configFile)
-    .action(async (o: { url: string; path?: string; config?: string }) => exit(await (await import('./demo.js')).demoLoadPostgres(o)));
+    .action(async (o: { url: string; path?: string; config?: string }) =>
+      exit(await (await import('./demo.js')).demoLoadPostgres(o)),
+    );
   cli
     .command('audit')
     .description('the audit trail')
@@ -126,7 +135,9 @@ function program(): Command {
     .option('--file <file>', 'a JSON-lines audit file')
     .option('--postgres <url>', 'the splitplane_audit table at this PostgreSQL URL', postgresUrl('--postgres'))
     .option('--config <file>', 'configuration file (its audit sink)', configFile)
-    .action(async (o: { file?: string; postgres?: string; config?: string }) => exit(await (await import('./audit.js')).auditVerify(o)));
+    .action(async (o: { file?: string; postgres?: string; config?: string }) =>
+      exit(await (await import('./audit.js')).auditVerify(o)),
+    );
   const policy = cli.command('policy').description('the access policy, for policy authors');
   policy
     .command('explain')
@@ -153,20 +164,32 @@ function program(): Command {
     .option('--warehouse <file>', 'the DuckDB file gold answers are computed from')
     .option('--report <file>', 'where the JSON report goes', 'var/eval-report.json')
     .option('--verbose', 'print every answer, not only the ones that are not right', false)
-    .action(async (file: string, o: import('./eval.js').EvalOptions) => exit(await (await import('./eval.js')).evaluate(file, o)));
+    .action(async (file: string, o: import('./eval.js').EvalOptions) =>
+      exit(await (await import('./eval.js')).evaluate(file, o)),
+    );
   // init and catalog check (docs/init.md): the warehouse by --duckdb, --postgres or --config (Databricks: --config only).
-  const ident = (name: string) => (v: string): string => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw new InvalidArgumentError(`${name} must be an ASCII identifier`);
-    return v;
-  };
+  const ident =
+    (name: string) =>
+    (v: string): string => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw new InvalidArgumentError(`${name} must be an ASCII identifier`);
+      return v;
+    };
   cli
     .command('init')
-    .description("write a starting catalog, policy and eval skeleton from a warehouse's information schema (every guess marked TO REVIEW)")
+    .description(
+      "write a starting catalog, policy and eval skeleton from a warehouse's information schema (every guess marked TO REVIEW)",
+    )
     .option('--duckdb <file>', 'a DuckDB file (opened read-only)', existingFile('DuckDB'))
     .option('--postgres <url>', 'a PostgreSQL URL', postgresUrl('--postgres'))
-    .option('--config <file>', "the warehouse of this configuration (Databricks: this way only)", configFile)
-    .option('--schema <name>', 'the schema to read (default: the engine\'s: DuckDB main, PostgreSQL warehouse)', ident('--schema'))
-    .option('--tables <list>', `only these tables, comma-separated (needed above 200 tables)`, (v) => v.split(',').map((t) => ident('--tables')(t.trim())))
+    .option('--config <file>', 'the warehouse of this configuration (Databricks: this way only)', configFile)
+    .option(
+      '--schema <name>',
+      "the schema to read (default: the engine's: DuckDB main, PostgreSQL warehouse)",
+      ident('--schema'),
+    )
+    .option('--tables <list>', `only these tables, comma-separated (needed above 200 tables)`, (v) =>
+      v.split(',').map((t) => ident('--tables')(t.trim())),
+    )
     .option('--out <dir>', 'where catalog/, policies/ and eval/ are written', '.')
     .option('--force', 'replace a catalog already in --out', false)
     .option('--tenant-column <name>', 'the tenant ID column (when no column looks like one)', ident('--tenant-column'))
@@ -187,7 +210,9 @@ function program(): Command {
     .option('--duckdb <file>', 'a DuckDB file (opened read-only)', existingFile('DuckDB'))
     .option('--postgres <url>', 'a PostgreSQL URL', postgresUrl('--postgres'))
     .option('--schema <name>', "the schema of the raw tables (default: the engine's)", ident('--schema'))
-    .action(async (o: import('./catalog.js').CatalogCheckOptions) => exit(await (await import('./catalog.js')).catalogCheck(o)));
+    .action(async (o: import('./catalog.js').CatalogCheckOptions) =>
+      exit(await (await import('./catalog.js')).catalogCheck(o)),
+    );
   return cli;
 }
 
@@ -216,12 +241,19 @@ main(process.argv.slice(2)).then(
     if (c >= 0) process.exitCode = c;
   },
   (err: unknown) => {
-    const msg = err instanceof SplitplaneError ? `${err.code}: ${err.detail ?? err.message}` : err instanceof Error ? err.message : String(err);
+    const msg =
+      err instanceof SplitplaneError
+        ? `${err.code}: ${err.detail ?? err.message}`
+        : err instanceof Error
+          ? err.message
+          : String(err);
     process.stderr.write(`splitplane: ${msg}\n`);
     process.exitCode =
       err instanceof UsageError
         ? EXIT.usage
-        : err instanceof Unavailable || (err instanceof SplitplaneError && (err.code === 'SP_ERR_WAREHOUSE_UNAVAILABLE' || err.code === 'SP_ERR_AUDIT_UNAVAILABLE'))
+        : err instanceof Unavailable ||
+            (err instanceof SplitplaneError &&
+              (err.code === 'SP_ERR_WAREHOUSE_UNAVAILABLE' || err.code === 'SP_ERR_AUDIT_UNAVAILABLE'))
           ? EXIT.unavailable
           : EXIT.refused;
   },

@@ -24,12 +24,20 @@ import { loadConfig } from './load-config.js';
 
 type Out = (line: string) => void;
 
-async function open(config: Config): Promise<{ connector: EngineConnector; policy: ReloadablePolicyEngine; registry: TableRegistry; close: () => Promise<void> }> {
+async function open(config: Config): Promise<{
+  connector: EngineConnector;
+  policy: ReloadablePolicyEngine;
+  registry: TableRegistry;
+  close: () => Promise<void>;
+}> {
   const registry = loadCatalog(config.catalog.path).schema;
   const connector = await openEngine(config.warehouse, registry);
   try {
     const directory = await loadDirectory(connector, registry);
-    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, registry, { ...policyOptions(config), cacheDecisions: false });
+    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, registry, {
+      ...policyOptions(config),
+      cacheDecisions: false,
+    });
     return { connector, policy, registry, close: () => connector.close() };
   } catch (err) {
     await connector.close();
@@ -37,31 +45,55 @@ async function open(config: Config): Promise<{ connector: EngineConnector; polic
   }
 }
 
-const asIdentity = (ids: { tenantId: string; businessId: string; adminId: string }): Identity => ({ ...ids, role: '', accessKeyId: '', sessionKey: `${ids.tenantId}/${ids.businessId}/${ids.adminId}` });
+const asIdentity = (ids: { tenantId: string; businessId: string; adminId: string }): Identity => ({
+  ...ids,
+  role: '',
+  accessKeyId: '',
+  sessionKey: `${ids.tenantId}/${ids.businessId}/${ids.adminId}`,
+});
 
 function describeFilter(f: RowFilter): string {
   const v = f.values.map((x) => (typeof x === 'string' ? `'${x}'` : String(x)));
   const op = { eq: '=', ne: '<>', gte: '>=', lte: '<=', in: 'in', not_in: 'not in', between: 'between' }[f.op];
-  return f.op === 'between' ? `${f.column} between ${v[0]} and ${v[1]}` : f.op === 'in' || f.op === 'not_in' ? `${f.column} ${op} (${v.join(', ')})` : `${f.column} ${op} ${v[0]}`;
+  return f.op === 'between'
+    ? `${f.column} between ${v[0]} and ${v[1]}`
+    : f.op === 'in' || f.op === 'not_in'
+      ? `${f.column} ${op} (${v.join(', ')})`
+      : `${f.column} ${op} ${v[0]}`;
 }
 
 /** The sandbox's parameters as the engine binds them; the mask key is never printed. */
 function describeParams(scope: Scope, sandbox: Sandbox, connector: EngineConnector): string[] {
-  const keys = new Set(Object.values(scope.masks ?? {}).flatMap((m) => Object.values(m).flatMap((x) => (x.kind === 'hash' ? [x.key] : []))));
+  const keys = new Set(
+    Object.values(scope.masks ?? {}).flatMap((m) =>
+      Object.values(m).flatMap((x) => (x.kind === 'hash' ? [x.key] : [])),
+    ),
+  );
   return sandbox.bindings.map((p, i) => {
     if (typeof p === 'string') {
       const placeholder = connector.dialect.scopeParam(p, i + 1);
-      const value = p === 'sp_tenant' ? scope.tenantId : p === 'sp_business' ? scope.businessId : `[${scope.units.length} IDs${scope.units.length ? `: ${scope.units.slice(0, 5).join(', ')}${scope.units.length > 5 ? ', ...' : ''}` : ''}]`;
+      const value =
+        p === 'sp_tenant'
+          ? scope.tenantId
+          : p === 'sp_business'
+            ? scope.businessId
+            : `[${scope.units.length} IDs${scope.units.length ? `: ${scope.units.slice(0, 5).join(', ')}${scope.units.length > 5 ? ', ...' : ''}` : ''}]`;
       return `  ${placeholder} = ${value}`;
     }
     const placeholder = connector.dialect.refine?.valueParam(p.name, i + 1, p.type) ?? p.name;
-    const shown = typeof p.value === 'string' && keys.has(p.value) ? '<the mask key, not shown>' : JSON.stringify(p.value);
+    const shown =
+      typeof p.value === 'string' && keys.has(p.value) ? '<the mask key, not shown>' : JSON.stringify(p.value);
     return `  ${placeholder} = ${shown} (${p.type})`;
   });
 }
 
 /** Print the decision, the scope and the sandbox CTEs of one admin. Exit 0 allowed, 1 denied or invalid. */
-export async function policyExplain(config: Config, ids: { tenantId: string; businessId: string; adminId: string }, json: boolean, out: Out): Promise<number> {
+export async function policyExplain(
+  config: Config,
+  ids: { tenantId: string; businessId: string; adminId: string },
+  json: boolean,
+  out: Out,
+): Promise<number> {
   const { connector, policy, registry, close } = await open(config);
   const unit = registry.grantUnit;
   try {
@@ -75,8 +107,18 @@ export async function policyExplain(config: Config, ids: { tenantId: string; bus
       sandbox = buildSandbox(scope, connector.dialect, registry);
       // The sandbox as the engine reads it (the guard's own check), and how many grant units it holds.
       const table = sandbox.tables.find((t) => t.columns.some((c) => c.name === unit.key))?.name;
-      const counted = table ? await guardCandidate(`SELECT COUNT(DISTINCT ${unit.key}) AS n FROM ${table === unit.table || !sandbox.names.has(unit.table) ? table : unit.table}`, { sandbox, engine: connector.check }) : undefined;
-      inSandbox = counted ? Number((await connector.execute(counted.sql, { timeoutMs: 30_000, rowCap: 1, scope, bindings: sandbox.bindings })).rows[0]?.[0] ?? 0) : 0;
+      const counted = table
+        ? await guardCandidate(
+            `SELECT COUNT(DISTINCT ${unit.key}) AS n FROM ${table === unit.table || !sandbox.names.has(unit.table) ? table : unit.table}`,
+            { sandbox, engine: connector.check },
+          )
+        : undefined;
+      inSandbox = counted
+        ? Number(
+            (await connector.execute(counted.sql, { timeoutMs: 30_000, rowCap: 1, scope, bindings: sandbox.bindings }))
+              .rows[0]?.[0] ?? 0,
+          )
+        : 0;
     } catch (err) {
       const e = asSplitplaneError(err);
       if (json) out(JSON.stringify({ decision: raw, refused: { code: e.code, detail: e.message } }, null, 2));
@@ -87,14 +129,34 @@ export async function policyExplain(config: Config, ids: { tenantId: string; bus
       return 1;
     }
     if (json) {
-      out(JSON.stringify({ decision: raw, scope: { ...withoutUnits(scope), [unit.plural]: scope.units.length, masks: redactKeys(scope) }, [`${unit.plural}InSandbox`]: inSandbox, sandbox: { cteSql: sandbox.cteSql, parameters: describeParams(scope, sandbox, connector).map((l) => l.trim()) } }, null, 2));
+      out(
+        JSON.stringify(
+          {
+            decision: raw,
+            scope: { ...withoutUnits(scope), [unit.plural]: scope.units.length, masks: redactKeys(scope) },
+            [`${unit.plural}InSandbox`]: inSandbox,
+            sandbox: {
+              cteSql: sandbox.cteSql,
+              parameters: describeParams(scope, sandbox, connector).map((l) => l.trim()),
+            },
+          },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     out(`decision (as the policy returned it):\n${JSON.stringify(raw, null, 2)}`);
-    out(`\nscope of tenant ${scope.tenantId}, business ${scope.businessId}, admin ${scope.adminId} (role ${scope.role}):`);
-    out(`  ${unit.plural}: ${scope.units.length} granted${scope.unitFilters?.length ? `; kept by ${scope.unitFilters.map(describeFilter).join(' and ')}` : ''}; ${inSandbox} in the sandbox`);
+    out(
+      `\nscope of tenant ${scope.tenantId}, business ${scope.businessId}, admin ${scope.adminId} (role ${scope.role}):`,
+    );
+    out(
+      `  ${unit.plural}: ${scope.units.length} granted${scope.unitFilters?.length ? `; kept by ${scope.unitFilters.map(describeFilter).join(' and ')}` : ''}; ${inSandbox} in the sandbox`,
+    );
     for (const t of sandbox.tables) {
-      out(`  ${t.name}: ${t.columns.map((c) => (scope.masks?.[t.name]?.[c.name] ? `${c.name} [masked: ${scope.masks[t.name]![c.name]!.kind}]` : c.name)).join(', ')}`);
+      out(
+        `  ${t.name}: ${t.columns.map((c) => (scope.masks?.[t.name]?.[c.name] ? `${c.name} [masked: ${scope.masks[t.name]![c.name]!.kind}]` : c.name)).join(', ')}`,
+      );
       for (const f of scope.filters?.[t.name] ?? []) out(`    rows where ${describeFilter(f)}`);
     }
     out(`\nsandbox CTEs, as they run on ${connector.dialect.displayName}:\nWITH ${sandbox.cteSql}`);
@@ -112,7 +174,12 @@ function withoutUnits(scope: Scope): Omit<Scope, 'units'> {
 }
 
 function redactKeys(scope: Scope): unknown {
-  return Object.fromEntries(Object.entries(scope.masks ?? {}).map(([t, m]) => [t, Object.fromEntries(Object.entries(m).map(([c, x]) => [c, x.kind === 'hash' ? { kind: 'hash' } : x]))]));
+  return Object.fromEntries(
+    Object.entries(scope.masks ?? {}).map(([t, m]) => [
+      t,
+      Object.fromEntries(Object.entries(m).map(([c, x]) => [c, x.kind === 'hash' ? { kind: 'hash' } : x])),
+    ]),
+  );
 }
 
 /**
@@ -143,15 +210,23 @@ export async function policyTest(config: Config, projectRoot: string, out: Out):
       try {
         const scope = await policy.decide(identity);
         const sandbox = buildSandbox(scope, connector.dialect, registry);
-        await guardCandidate(`SELECT 1 AS compiled FROM ${sandbox.tables[0]!.name} LIMIT 1`, { sandbox, engine: connector.check });
+        await guardCandidate(`SELECT 1 AS compiled FROM ${sandbox.tables[0]!.name} LIMIT 1`, {
+          sandbox,
+          engine: connector.check,
+        });
         allowed++;
       } catch (err) {
         const e = asSplitplaneError(err);
         if (e.code === 'SP_ERR_POLICY_DENIED') denied++;
-        else broken.push(`  admin ${admin.adminId} (tenant ${admin.tenantId}, business ${admin.businessId}, role ${admin.role}): ${e.code}: ${e.message}`);
+        else
+          broken.push(
+            `  admin ${admin.adminId} (tenant ${admin.tenantId}, business ${admin.businessId}, role ${admin.role}): ${e.code}: ${e.message}`,
+          );
       }
     }
-    out(`decisions: ${directory.admins.size} registered admins, ${allowed} compiled, ${denied} denied, ${broken.length} did not compile`);
+    out(
+      `decisions: ${directory.admins.size} registered admins, ${allowed} compiled, ${denied} denied, ${broken.length} did not compile`,
+    );
     for (const b of broken) out(b);
     return broken.length ? 1 : 0;
   } finally {
@@ -162,7 +237,13 @@ export async function policyTest(config: Config, projectRoot: string, out: Out):
 const stdoutLine: Out = (l) => process.stdout.write(`${l}\n`);
 
 /** `splitplane policy explain`: resolves with the exit code. */
-export async function explainCommand(o: { tenant: string; business: string; admin: string; config?: string; json: boolean }): Promise<number> {
+export async function explainCommand(o: {
+  tenant: string;
+  business: string;
+  admin: string;
+  config?: string;
+  json: boolean;
+}): Promise<number> {
   const config = loadConfig(o.config);
   await ensureDemoWarehouse(config);
   return policyExplain(config, { tenantId: o.tenant, businessId: o.business, adminId: o.admin }, o.json, stdoutLine);

@@ -30,7 +30,8 @@ export async function serve(values: { config?: string }): Promise<number> {
     const graceMs = config.server.shutdownGraceMs;
     app.log.info({ signal, graceMs }, 'splitplane stopping');
     const drained = await drainAndClose(app, { graceMs, drainMs: DRAIN_LIMIT_MS, signal: stopping.signal });
-    if (drained === 'timeout') app.log.warn({ drainMs: DRAIN_LIMIT_MS }, 'requests still running at the end of the drain limit');
+    if (drained === 'timeout')
+      app.log.warn({ drainMs: DRAIN_LIMIT_MS }, 'requests still running at the end of the drain limit');
     await services.close();
     app.log.info('splitplane stopped');
     process.exit(0);
@@ -44,7 +45,10 @@ export async function serve(values: { config?: string }): Promise<number> {
       services.reloadCredentials();
       app.log.info('signing credentials reloaded');
     } catch (err) {
-      app.log.error({ err: err instanceof Error ? err.message : String(err) }, 'credentials reload failed; keeping the previous ones');
+      app.log.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'credentials reload failed; keeping the previous ones',
+      );
     }
     services.reloadDirectory().then(
       (d) => app.log.info({ admins: d.admins.size }, 'directory reloaded'),
@@ -54,7 +58,11 @@ export async function serve(values: { config?: string }): Promise<number> {
   await app.listen({ host: config.server.host, port: config.server.port });
   app.log.info({ engine: config.warehouse.engine, mode: config.mode, audit: config.audit.sink }, 'splitplane started');
   if (config.mode === 'demo') {
-    const settings = [config.clock.today ? `clock pinned to ${config.clock.today}` : '', config.demo.enabled ? 'the demo page signs with the demo credential' : '', 'the public demo credentials are accepted'].filter(Boolean);
+    const settings = [
+      config.clock.today ? `clock pinned to ${config.clock.today}` : '',
+      config.demo.enabled ? 'the demo page signs with the demo credential' : '',
+      'the public demo credentials are accepted',
+    ].filter(Boolean);
     app.log.warn({ settings }, `demo mode: ${settings.join('; ')}; never in production`);
   }
   return -1; // keep running

@@ -21,7 +21,8 @@ export interface McpSigningOptions {
 export function sigv4McpFetch(o: McpSigningOptions, base: typeof fetch = fetch): typeof fetch {
   return async (input, init = {}) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (init.body !== undefined && init.body !== null && typeof init.body !== 'string') throw new TypeError('sigv4McpFetch signs string bodies only');
+    if (init.body !== undefined && init.body !== null && typeof init.body !== 'string')
+      throw new TypeError('sigv4McpFetch signs string bodies only');
     const signed = await signRequest({
       url,
       body: init.body ?? '',

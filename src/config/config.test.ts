@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { loadCredentialStore, refuseDemoCredentials } from '../identity/credentials.js';
 import { ConfigSchema, loadConfigFile, parseConfig } from './config.js';
 
-const examples = readdirSync('config').filter((f) => f.endsWith('.yaml')).map((f) => `config/${f}`);
+const examples = readdirSync('config')
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => `config/${f}`);
 
 describe('config/*.yaml', () => {
   it('every example parses', () => {
@@ -25,9 +27,17 @@ describe('production guard rails', () => {
   const demoSettings = { clock: { today: '2026-11-18' }, demo: { enabled: true, generateIfMissing: true } };
 
   it('refuses every demo setting outside mode: demo, naming each', () => {
-    expect(() => parseConfig(demoSettings)).toThrowError(/clock\.today .*2026-11-18.*demo\.enabled.*demo\.generateIfMissing.*mode: demo/);
-    for (const one of [{ clock: { today: '2026-11-18' } }, { demo: { enabled: true } }, { demo: { generateIfMissing: true } }]) {
-      expect(() => parseConfig(one), JSON.stringify(one)).toThrowError(expect.objectContaining({ code: 'SP_ERR_CONFIG' }));
+    expect(() => parseConfig(demoSettings)).toThrowError(
+      /clock\.today .*2026-11-18.*demo\.enabled.*demo\.generateIfMissing.*mode: demo/,
+    );
+    for (const one of [
+      { clock: { today: '2026-11-18' } },
+      { demo: { enabled: true } },
+      { demo: { generateIfMissing: true } },
+    ]) {
+      expect(() => parseConfig(one), JSON.stringify(one)).toThrowError(
+        expect.objectContaining({ code: 'SP_ERR_CONFIG' }),
+      );
     }
     expect(parseConfig({ ...demoSettings, mode: 'demo' }).mode).toBe('demo');
     expect(parseConfig({}).mode).toBe('production');
@@ -41,11 +51,16 @@ describe('production guard rails', () => {
 
   it('refuses the public demo credentials outside mode: demo, naming the keys and no secret', () => {
     const store = loadCredentialStore('config/demo-credentials.json', {});
-    expect(() => refuseDemoCredentials(store, 'production')).toThrowError(/SPDEMOKEY0000000001, SPDEMOKEY0000000012.*mode: demo/);
+    expect(() => refuseDemoCredentials(store, 'production')).toThrowError(
+      /SPDEMOKEY0000000001, SPDEMOKEY0000000012.*mode: demo/,
+    );
     try {
       refuseDemoCredentials(store, 'production');
     } catch (e) {
-      for (const c of store.list()) expect(JSON.stringify(e) + String((e as Error).message) + String((e as { detail?: string }).detail)).not.toContain(c.secretAccessKey);
+      for (const c of store.list())
+        expect(
+          JSON.stringify(e) + String((e as Error).message) + String((e as { detail?: string }).detail),
+        ).not.toContain(c.secretAccessKey);
     }
     expect(refuseDemoCredentials(store, 'demo')).toBe(store);
   });
@@ -54,7 +69,10 @@ describe('production guard rails', () => {
 describe('the README configuration table', () => {
   /** Every leaf key of a zod object schema, as dotted paths (objects under optional/default/prefault unwrapped). */
   function leafKeys(schema: unknown, prefix = ''): string[] {
-    let s = schema as { def?: { type?: string; innerType?: unknown; shape?: Record<string, unknown> }; shape?: Record<string, unknown> };
+    let s = schema as {
+      def?: { type?: string; innerType?: unknown; shape?: Record<string, unknown> };
+      shape?: Record<string, unknown>;
+    };
     while (s.def && s.def.innerType && s.def.type !== 'object') s = s.def.innerType as typeof s;
     const shape = s.def?.type === 'object' ? (s.shape ?? s.def.shape) : undefined;
     if (!shape) return [prefix];
@@ -64,7 +82,10 @@ describe('the README configuration table', () => {
   /** The keys the README's table names: `a.b.c`, then `.d` for a sibling of the key before it. */
   function documented(): Set<string> {
     const readme = readFileSync('README.md', 'utf8');
-    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5));
+    const table = readme.slice(
+      readme.indexOf('## Configuration'),
+      readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5),
+    );
     const keys = new Set<string>();
     for (const row of table.split('\n').filter((l) => l.startsWith('| `'))) {
       let parent = '';

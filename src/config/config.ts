@@ -24,7 +24,10 @@ export const ConfigSchema = z
         /** Plain HTTP on a non-loopback address must be asked for explicitly. */
         allowNonLoopback: z.boolean().default(false),
         /** TLS (1.3 minimum) with certificate and key files; reloadable by restarting the listener. */
-        tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
+        tls: z
+          .object({ certFile: z.string().min(1), keyFile: z.string().min(1) })
+          .strict()
+          .optional(),
         /**
          * On SIGTERM/SIGINT: how long the service keeps listening while /readyz answers 503 and every new
          * request (a kept-alive connection's included) gets 503 SP_ERR_SHUTTING_DOWN with Connection: close,
@@ -42,7 +45,10 @@ export const ConfigSchema = z
          * addresses it writes into answers (the MCP protected-resource metadata): never taken from a
          * request's Host header. Required when OIDC or MCP is on outside demo mode.
          */
-        publicOrigin: z.url().regex(/^https?:\/\/[^/?#]+$/, 'scheme, host and port only (no path)').optional(),
+        publicOrigin: z
+          .url()
+          .regex(/^https?:\/\/[^/?#]+$/, 'scheme, host and port only (no path)')
+          .optional(),
       })
       .strict()
       .prefault({}),
@@ -86,17 +92,29 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
-    catalog: z.object({ path: z.string().min(1).default('catalog/metrics.yaml') }).strict().prefault({}),
+    catalog: z
+      .object({ path: z.string().min(1).default('catalog/metrics.yaml') })
+      .strict()
+      .prefault({}),
     audit: z
       .object({
         /** file: JSON lines (default). postgres: the splitplane_audit table, one chain for every replica. */
         sink: z.enum(['file', 'postgres']).default('file'),
         file: z.string().min(1).default('var/audit.jsonl'),
-        postgresUrl: z.string().regex(/^postgres(ql)?:\/\//).default('postgres://splitplane_auditor@127.0.0.1:5432/test'),
+        postgresUrl: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//)
+          .default('postgres://splitplane_auditor@127.0.0.1:5432/test'),
       })
       .strict()
       .prefault({}),
-    feedback: z.object({ file: z.string().min(1).default('var/feedback.jsonl'), exampleRetentionDays: z.number().int().min(0).max(3_650).default(30) }).strict().prefault({}),
+    feedback: z
+      .object({
+        file: z.string().min(1).default('var/feedback.jsonl'),
+        exampleRetentionDays: z.number().int().min(0).max(3_650).default(30),
+      })
+      .strict()
+      .prefault({}),
     llm: z
       .object({
         /** none: catalog questions only. bedrock: Amazon Bedrock Converse. openai: an OpenAI-compatible server. */
@@ -117,7 +135,10 @@ export const ConfigSchema = z
             baseUrl: z.url().default('https://api.openai.com/v1'),
             model: z.string().min(1).default('gpt-4o-mini'),
             /** Name of the environment variable that holds the API key (never the key itself). */
-            apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).default('OPENAI_API_KEY'),
+            apiKeyEnv: z
+              .string()
+              .regex(/^[A-Z_][A-Z0-9_]*$/)
+              .default('OPENAI_API_KEY'),
           })
           .strict()
           .prefault({}),
@@ -127,7 +148,10 @@ export const ConfigSchema = z
     redis: z
       .object({
         /** e.g. redis://127.0.0.1:6379. When set: replay cache and rate-limit counters are shared by every replica. */
-        url: z.string().regex(/^rediss?:\/\//).optional(),
+        url: z
+          .string()
+          .regex(/^rediss?:\/\//)
+          .optional(),
         commandTimeoutMs: z.number().int().min(10).max(10_000).default(500),
         /**
          * While Redis does not answer: `closed` refuses every signed request (503: replay checks and
@@ -150,7 +174,11 @@ export const ConfigSchema = z
         /** A token issued (`iat`) longer ago than this is refused, whatever its `exp` says. */
         maxTokenAgeSeconds: z.number().int().min(60).max(2_592_000).default(86_400),
         claims: z
-          .object({ tenant: z.string().min(1).default('tenant_id'), business: z.string().min(1).default('business_id'), admin: z.string().min(1).default('admin_id') })
+          .object({
+            tenant: z.string().min(1).default('tenant_id'),
+            business: z.string().min(1).default('business_id'),
+            admin: z.string().min(1).default('admin_id'),
+          })
           .strict()
           .prefault({}),
       })
@@ -167,10 +195,19 @@ export const ConfigSchema = z
       .prefault({}),
     rateLimit: z
       .object({
-        perAdmin: z.object({ max: z.number().int().min(1).default(60), windowMs: z.number().int().min(1_000).default(60_000) }).strict().prefault({}),
-        perTenant: z.object({ max: z.number().int().min(1).default(600), windowMs: z.number().int().min(1_000).default(60_000) }).strict().prefault({}),
+        perAdmin: z
+          .object({ max: z.number().int().min(1).default(60), windowMs: z.number().int().min(1_000).default(60_000) })
+          .strict()
+          .prefault({}),
+        perTenant: z
+          .object({ max: z.number().int().min(1).default(600), windowMs: z.number().int().min(1_000).default(60_000) })
+          .strict()
+          .prefault({}),
         /** Failed authentications (401) one client address may have per window; over it, its requests get 429 unverified and unaudited. */
-        perAddressFailures: z.object({ max: z.number().int().min(1).default(30), windowMs: z.number().int().min(1_000).default(60_000) }).strict().prefault({}),
+        perAddressFailures: z
+          .object({ max: z.number().int().min(1).default(30), windowMs: z.number().int().min(1_000).default(60_000) })
+          .strict()
+          .prefault({}),
         /** Replaced by redis.whenDown (it governs the replay cache too); named here only to refuse it with a clear message. */
         redisDown: z.unknown().optional(),
       })
@@ -230,16 +267,24 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
     c.demo.generateIfMissing ? 'demo.generateIfMissing (generated demo data)' : '',
   ].filter(Boolean);
   if (c.mode !== 'demo' && demoOnly.length) {
-    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: ${demoOnly.join('; ')}: demo settings, allowed only with mode: demo` });
+    throw new SplitplaneError('SP_ERR_CONFIG', {
+      detail: `${source}: ${demoOnly.join('; ')}: demo settings, allowed only with mode: demo`,
+    });
   }
   if (c.rateLimit.redisDown !== undefined) {
-    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: rateLimit.redisDown was replaced by redis.whenDown (closed or open), which governs replay checks and rate limits together` });
+    throw new SplitplaneError('SP_ERR_CONFIG', {
+      detail: `${source}: rateLimit.redisDown was replaced by redis.whenDown (closed or open), which governs replay checks and rate limits together`,
+    });
   }
   if (c.oidc.enabled && (!c.oidc.issuer || !c.oidc.audience || !c.oidc.jwksUrl)) {
-    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: oidc.enabled needs oidc.issuer, oidc.audience and oidc.jwksUrl` });
+    throw new SplitplaneError('SP_ERR_CONFIG', {
+      detail: `${source}: oidc.enabled needs oidc.issuer, oidc.audience and oidc.jwksUrl`,
+    });
   }
   if (c.demo.enabled && !isLoopback(c.server.host)) {
-    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: demo.enabled on ${c.server.host}: the demo page signs with a credential for every demo tenant, so it is served on loopback only` });
+    throw new SplitplaneError('SP_ERR_CONFIG', {
+      detail: `${source}: demo.enabled on ${c.server.host}: the demo page signs with a credential for every demo tenant, so it is served on loopback only`,
+    });
   }
   if (!c.server.allowNonLoopback && !c.server.tls && !isLoopback(c.server.host)) {
     throw new SplitplaneError('SP_ERR_CONFIG', {
@@ -267,7 +312,10 @@ export function loadConfigFile(path: string, baseDir?: string): Config {
 }
 
 /** Each engine's section with its paths made absolute, by the engine's own rule. */
-function withResolvedEnginePaths<W extends { readonly [K in (typeof ENGINE_NAMES)[number]]: unknown }>(w: W, resolve: (p: string) => string): W {
+function withResolvedEnginePaths<W extends { readonly [K in (typeof ENGINE_NAMES)[number]]: unknown }>(
+  w: W,
+  resolve: (p: string) => string,
+): W {
   const out: Record<string, unknown> = { ...w };
   for (const name of ENGINE_NAMES) {
     const e = engine(name);
@@ -287,7 +335,8 @@ function isLoopback(host: string): boolean {
  */
 export function publicOrigin(c: Config): string {
   if (c.server.publicOrigin) return c.server.publicOrigin;
-  if (c.mode === 'demo') return `${c.server.tls ? 'https' : 'http'}://${c.server.host.includes(':') ? `[${c.server.host}]` : c.server.host}:${c.server.port}`;
+  if (c.mode === 'demo')
+    return `${c.server.tls ? 'https' : 'http'}://${c.server.host.includes(':') ? `[${c.server.host}]` : c.server.host}:${c.server.port}`;
   throw new SplitplaneError('SP_ERR_CONFIG', {
     detail: `server.publicOrigin is required when ${c.oidc.enabled ? 'oidc' : 'mcp'} is enabled (the origin clients reach, such as https://analytics.example.com); it is never taken from a request's Host header`,
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FORGET_CHOICES, MemoryChoiceStore } from './choices.js';
 
 describe('MemoryChoiceStore', () => {
-  it('keeps each person\'s choices apart, and forgets only the one who asks', async () => {
+  it("keeps each person's choices apart, and forgets only the one who asks", async () => {
     const s = new MemoryChoiceStore();
     await s.set('12/628/7042', 'sales', 'net_sales_amount');
     await s.set('12/628/7043', 'sales', 'order_count');
@@ -37,10 +37,22 @@ describe('MemoryChoiceStore', () => {
 });
 
 describe('FORGET_CHOICES', () => {
-  it.each(['forget my choices', 'Please forget my choices.', 'reset my preferences', 'clear what I picked', 'forget what I chose', 'forget all my choices!'])('%s asks to forget', (q) => {
+  it.each([
+    'forget my choices',
+    'Please forget my choices.',
+    'reset my preferences',
+    'clear what I picked',
+    'forget what I chose',
+    'forget all my choices!',
+  ])('%s asks to forget', (q) => {
     expect(FORGET_CHOICES.test(q)).toBe(true);
   });
-  it.each(['what did I choose last week', 'sales amount last week', 'forget it, revenue last week by store in chicago', 'top choices by revenue'])('%s does not', (q) => {
+  it.each([
+    'what did I choose last week',
+    'sales amount last week',
+    'forget it, revenue last week by store in chicago',
+    'top choices by revenue',
+  ])('%s does not', (q) => {
     expect(FORGET_CHOICES.test(q)).toBe(false);
   });
 });

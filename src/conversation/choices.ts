@@ -90,4 +90,5 @@ export class RedisChoiceStore implements ChoiceStore {
 }
 
 /** "forget my choices", "reset what I picked", "clear my preferences": the person asks to be asked again. */
-export const FORGET_CHOICES = /^\s*(?:please\s+)?(?:forget|clear|reset|drop|erase|delete)\s+(?:all\s+)?(?:my|what\s+i|the|your|those)\s+(?:remembered\s+|saved\s+)?(?:choices?|chose|picked|preferences?|meanings?|picks|answers?)\b[\s\w]*[.!?]*\s*$/i;
+export const FORGET_CHOICES =
+  /^\s*(?:please\s+)?(?:forget|clear|reset|drop|erase|delete)\s+(?:all\s+)?(?:my|what\s+i|the|your|those)\s+(?:remembered\s+|saved\s+)?(?:choices?|chose|picked|preferences?|meanings?|picks|answers?)\b[\s\w]*[.!?]*\s*$/i;

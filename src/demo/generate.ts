@@ -24,8 +24,20 @@ export const DEMO_SEED = 42;
 export const DEMO_SCENARIO = {
   today: '2026-11-18',
   lastWeek: { from: '2026-11-09', to: '2026-11-15' },
-  franchiseOwner: { tenantId: '12', businessId: '628', adminId: '7042', locations: ['628017', '628123'], lastWeekNetSales: '84000.00' },
-  brandManager: { tenantId: '12', businessId: '628', adminId: '7001', locationCount: 200, lastWeekNetSales: '9200000.00' },
+  franchiseOwner: {
+    tenantId: '12',
+    businessId: '628',
+    adminId: '7042',
+    locations: ['628017', '628123'],
+    lastWeekNetSales: '84000.00',
+  },
+  brandManager: {
+    tenantId: '12',
+    businessId: '628',
+    adminId: '7001',
+    locationCount: 200,
+    lastWeekNetSales: '9200000.00',
+  },
   zeroLocations: { tenantId: '12', businessId: '628', adminId: '7099' },
   otherTenant: { tenantId: '31', businessId: '544', adminId: '5401' },
 } as const;
@@ -75,7 +87,8 @@ export async function generateDemoWarehouse(opts: GenerateOptions): Promise<{ pa
     for (const [i, stmt] of statements.entries()) {
       await conn.run(stmt);
       const table = tables[i];
-      if (table !== undefined) say(`generating the demo warehouse: tables ${++written}/${total} (${table}, ${seconds()})`);
+      if (table !== undefined)
+        say(`generating the demo warehouse: tables ${++written}/${total} (${table}, ${seconds()})`);
     }
     await conn.run('CHECKPOINT');
   } finally {
@@ -93,7 +106,8 @@ export function demoSql(seed: number, days: number, scale = 1, layout: 'sorted' 
   const today = DEMO_SCENARIO.today;
   // Generic admin IDs are business_id * stride + k; at scale > 1 a business has hundreds of franchise owners.
   const adminStride = scale === 1 ? 100 : 10_000;
-  const order = (keys: string): string => (layout === 'sorted' ? `ORDER BY ${keys}` : `ORDER BY hash(${keys}, ${seed})`);
+  const order = (keys: string): string =>
+    layout === 'sorted' ? `ORDER BY ${keys}` : `ORDER BY hash(${keys}, ${seed})`;
   const { from: weekFrom, to: weekTo } = DEMO_SCENARIO.lastWeek;
   return [
     // h(a, b, c) -> [0, 1): integer hashing; no random(), so the output is identical on every run.
@@ -243,9 +257,13 @@ export function demoSql(seed: number, days: number, scale = 1, layout: 'sorted' 
  * it starts the services; the services themselves never generate data. A line per stage goes to
  * `progress` (stderr by default): on a first start the generation takes a while.
  */
-export async function ensureDemoWarehouse(config: Config, progress: (line: string) => void = stderrLine): Promise<void> {
+export async function ensureDemoWarehouse(
+  config: Config,
+  progress: (line: string) => void = stderrLine,
+): Promise<void> {
   const demoFile = engine(config.warehouse.engine).demoFile?.(config.warehouse[config.warehouse.engine]);
-  if (config.demo.generateIfMissing && demoFile !== undefined && !existsSync(demoFile)) await generateDemoWarehouse({ path: demoFile, progress });
+  if (config.demo.generateIfMissing && demoFile !== undefined && !existsSync(demoFile))
+    await generateDemoWarehouse({ path: demoFile, progress });
 }
 
 /** Progress of a first start on stderr (stdout carries serve's JSON log and the CLI's results). */

@@ -26,7 +26,17 @@ import type { TableRegistry } from '../schema/tables.js';
 function pgType(duck: string): string {
   const t = duck.toUpperCase();
   if (t.startsWith('DECIMAL')) return t.replace('DECIMAL', 'NUMERIC');
-  const map: Record<string, string> = { BIGINT: 'BIGINT', INTEGER: 'INTEGER', SMALLINT: 'SMALLINT', DOUBLE: 'DOUBLE PRECISION', FLOAT: 'REAL', VARCHAR: 'TEXT', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP', BOOLEAN: 'BOOLEAN' };
+  const map: Record<string, string> = {
+    BIGINT: 'BIGINT',
+    INTEGER: 'INTEGER',
+    SMALLINT: 'SMALLINT',
+    DOUBLE: 'DOUBLE PRECISION',
+    FLOAT: 'REAL',
+    VARCHAR: 'TEXT',
+    DATE: 'DATE',
+    TIMESTAMP: 'TIMESTAMP',
+    BOOLEAN: 'BOOLEAN',
+  };
   const pgt = map[t];
   if (!pgt) throw new Error(`cannot load a column of type ${duck} into PostgreSQL`);
   return pgt;
@@ -34,7 +44,11 @@ function pgType(duck: string): string {
 const q = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /** Load `duckdbPath` into the database at `adminUrl`; returns the reader and directory URLs. */
-export async function loadPostgres(duckdbPath: string, adminUrl: string, registry: TableRegistry): Promise<{ readerUrl: string; directoryUrl: string; ms: number }> {
+export async function loadPostgres(
+  duckdbPath: string,
+  adminUrl: string,
+  registry: TableRegistry,
+): Promise<{ readerUrl: string; directoryUrl: string; ms: number }> {
   const started = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'splitplane-pg-'));
   const duck = await DuckDBInstance.create(':memory:');
@@ -46,28 +60,53 @@ export async function loadPostgres(duckdbPath: string, adminUrl: string, registr
     await client.query('DROP SCHEMA IF EXISTS warehouse CASCADE');
     await client.query('CREATE SCHEMA warehouse');
     for (const role of ['splitplane_reader', 'splitplane_directory']) {
-      await client.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; END IF; END $$`);
+      await client.query(
+        `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; END IF; END $$`,
+      );
     }
     // Every raw table of the catalog that the file holds, with its own columns and types.
-    const present = await (await dconn.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src' AND table_schema = 'main'`)).getRowsJson();
+    const present = await (
+      await dconn.runAndReadAll(
+        `SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src' AND table_schema = 'main'`,
+      )
+    ).getRowsJson();
     const names = new Set(present.map((r) => String(r[0])));
     for (const raw of registry.rawTables.filter((t) => names.has(t))) {
-      const cols = (await (await dconn.runAndReadAll(`SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'src' AND table_schema = 'main' AND table_name = '${raw}' ORDER BY ordinal_position`)).getRowsJson()).map((r) => ({ name: String(r[0]), type: String(r[1]) }));
-      await client.query(`CREATE TABLE warehouse.${q(raw)} (${cols.map((c) => `${q(c.name)} ${pgType(c.type)}`).join(', ')})`);
+      const cols = (
+        await (
+          await dconn.runAndReadAll(
+            `SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'src' AND table_schema = 'main' AND table_name = '${raw}' ORDER BY ordinal_position`,
+          )
+        ).getRowsJson()
+      ).map((r) => ({ name: String(r[0]), type: String(r[1]) }));
+      await client.query(
+        `CREATE TABLE warehouse.${q(raw)} (${cols.map((c) => `${q(c.name)} ${pgType(c.type)}`).join(', ')})`,
+      );
       const csv = join(dir, `${raw}.csv`);
       await dconn.run(`COPY src.main.${q(raw)} TO '${csv}' (FORMAT csv, HEADER false)`);
-      await pipeline(createReadStream(csv), client.query(copyFrom(`COPY warehouse.${q(raw)} (${cols.map((c) => q(c.name)).join(', ')}) FROM STDIN (FORMAT csv)`)));
+      await pipeline(
+        createReadStream(csv),
+        client.query(
+          copyFrom(`COPY warehouse.${q(raw)} (${cols.map((c) => q(c.name)).join(', ')}) FROM STDIN (FORMAT csv)`),
+        ),
+      );
     }
     for (const spec of Object.values(registry.tables)) {
-      if (spec.scope.unit !== undefined) await client.query(`CREATE INDEX ON warehouse.${q(spec.raw)} (${[spec.scope.tenant, spec.scope.business, spec.scope.unit].map(q).join(', ')})`);
+      if (spec.scope.unit !== undefined)
+        await client.query(
+          `CREATE INDEX ON warehouse.${q(spec.raw)} (${[spec.scope.tenant, spec.scope.business, spec.scope.unit].map(q).join(', ')})`,
+        );
     }
     await client.query('ANALYZE');
     // The second wall, from the catalog's scope columns.
     for (const sql of engine('postgres').secondWall!(registry, 'warehouse')) await client.query(sql);
     // Statistics views show table-wide values (most common values, histograms) to anyone who may SELECT the table.
-    for (const v of ['pg_stats', 'pg_stats_ext', 'pg_stats_ext_exprs']) await client.query(`REVOKE SELECT ON pg_catalog.${v} FROM PUBLIC`);
+    for (const v of ['pg_stats', 'pg_stats_ext', 'pg_stats_ext_exprs'])
+      await client.query(`REVOKE SELECT ON pg_catalog.${v} FROM PUBLIC`);
     // The audit table: the auditor role may add and read events, never change or remove them.
-    await client.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'splitplane_auditor') THEN CREATE ROLE splitplane_auditor LOGIN NOSUPERUSER; END IF; END $$`);
+    await client.query(
+      `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'splitplane_auditor') THEN CREATE ROLE splitplane_auditor LOGIN NOSUPERUSER; END IF; END $$`,
+    );
     await client.query(AUDIT_TABLE_DDL);
     await client.query('GRANT SELECT, INSERT ON splitplane_audit TO splitplane_auditor');
     // SQL that slipped past the guard must not be able to widen its own scope from inside a SELECT.
@@ -85,5 +124,9 @@ export async function loadPostgres(duckdbPath: string, adminUrl: string, registr
     x.password = '';
     return x.toString();
   };
-  return { readerUrl: as('splitplane_reader'), directoryUrl: as('splitplane_directory'), ms: performance.now() - started };
+  return {
+    readerUrl: as('splitplane_reader'),
+    directoryUrl: as('splitplane_directory'),
+    ms: performance.now() - started,
+  };
 }

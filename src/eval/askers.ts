@@ -15,7 +15,13 @@ type Credential = { readonly accessKeyId: string; readonly secretAccessKey: stri
 
 function body(persona: Persona, question: string, conversationId: string | undefined): string {
   // The three IDs only: the persona's other fields are the evaluator's (gold.ts), never the request's.
-  return JSON.stringify({ tenantId: persona.tenantId, businessId: persona.businessId, adminId: persona.adminId, question, ...(conversationId ? { conversationId } : {}) });
+  return JSON.stringify({
+    tenantId: persona.tenantId,
+    businessId: persona.businessId,
+    adminId: persona.adminId,
+    question,
+    ...(conversationId ? { conversationId } : {}),
+  });
 }
 
 /** In process, over the configured warehouse. */

@@ -25,12 +25,19 @@ export function sameValue(answer: Value, gold: Value): boolean {
   const a = numeric(answer);
   const g = numeric(gold);
   if (a !== undefined && g !== undefined) return Math.abs(a - g) <= 0.5 * 10 ** -decimals(answer) + 1e-9 * Math.abs(g);
-  const norm = (v: Value): string => String(v).replace(/ 00:00:00(\.0+)?$/, '').trim();
+  const norm = (v: Value): string =>
+    String(v)
+      .replace(/ 00:00:00(\.0+)?$/, '')
+      .trim();
   return norm(answer) === norm(gold);
 }
 
 /** Whether `answer` rows equal `gold` rows, up to a column permutation (and row order unless `ordered`). */
-export function sameRows(answer: readonly (readonly Value[])[], gold: readonly (readonly Value[])[], ordered: boolean): boolean {
+export function sameRows(
+  answer: readonly (readonly Value[])[],
+  gold: readonly (readonly Value[])[],
+  ordered: boolean,
+): boolean {
   if (answer.length !== gold.length) return false;
   const width = gold[0]?.length ?? 0;
   // The answer may carry label columns beyond gold's (the name of the one store a follow-up narrowed

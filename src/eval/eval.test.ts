@@ -15,14 +15,59 @@ describe('comparing an answer with gold', () => {
   });
 
   it('rows: columns matched by value, order only when ranked', () => {
-    expect(sameRows([['Chicago', '1'], ['Dallas', '2']], [['2', 'Dallas'], ['1', 'Chicago']], false)).toBe(true);
+    expect(
+      sameRows(
+        [
+          ['Chicago', '1'],
+          ['Dallas', '2'],
+        ],
+        [
+          ['2', 'Dallas'],
+          ['1', 'Chicago'],
+        ],
+        false,
+      ),
+    ).toBe(true);
     // A label beside the number (the one store a follow-up narrowed to) is right; a missing or different number is not.
     expect(sameRows([['Chicago #17', '28675']], [['28675']], false)).toBe(true);
     expect(sameRows([['Chicago #17', '28676']], [['28675']], false)).toBe(false);
     expect(sameRows([['28675']], [['Chicago #17', '28675']], false)).toBe(false);
-    expect(sameRows([['Chicago', '1'], ['Dallas', '2']], [['3']], false)).toBe(false);
-    expect(sameRows([['Chicago', '1'], ['Dallas', '2']], [['Dallas', '2'], ['Chicago', '1']], true)).toBe(false);
-    expect(sameRows([['Chicago', '1'], ['Dallas', '2']], [['Chicago', '2'], ['Dallas', '1']], false)).toBe(false);
+    expect(
+      sameRows(
+        [
+          ['Chicago', '1'],
+          ['Dallas', '2'],
+        ],
+        [['3']],
+        false,
+      ),
+    ).toBe(false);
+    expect(
+      sameRows(
+        [
+          ['Chicago', '1'],
+          ['Dallas', '2'],
+        ],
+        [
+          ['Dallas', '2'],
+          ['Chicago', '1'],
+        ],
+        true,
+      ),
+    ).toBe(false);
+    expect(
+      sameRows(
+        [
+          ['Chicago', '1'],
+          ['Dallas', '2'],
+        ],
+        [
+          ['Chicago', '2'],
+          ['Dallas', '1'],
+        ],
+        false,
+      ),
+    ).toBe(false);
     expect(sameRows([['1']], [['1'], ['2']], false)).toBe(false);
     expect(sameRows([['a', '1', '1']], [['a', '1']], false)).toBe(false);
   });
@@ -32,11 +77,43 @@ describe('judging one turn', () => {
   const gold = async () => [['84000.00']];
   const answered = (rows: unknown[][]) => ({ statusCode: 200, body: { status: 'answered', rows } });
   it('right, refused, WRONG', async () => {
-    expect((await judge({ question: 'q', expect: 'answer', gold: 'x', ordered: false }, answered([['84000.00']]), gold)).verdict).toBe('right');
-    expect((await judge({ question: 'q', expect: 'answer', gold: 'x', ordered: false }, answered([['9200000.00']]), gold)).verdict).toBe('WRONG');
-    expect((await judge({ question: 'q', expect: 'answer', gold: 'x', ordered: false }, { statusCode: 200, body: { status: 'clarification' } }, gold)).verdict).toBe('refused');
-    expect((await judge({ question: 'q', expect: 'clarification', ordered: false }, answered([['1']]), gold)).verdict).toBe('WRONG');
-    expect((await judge({ question: 'q', expect: 'denied', ordered: false }, { statusCode: 403, body: { code: 'SP_ERR_OUT_OF_SCOPE_REFERENCE' } }, gold)).verdict).toBe('right');
-    expect((await judge({ question: 'q', expect: 'unsupported', ordered: false }, { statusCode: 200, body: { status: 'clarification' } }, gold)).verdict).toBe('refused');
+    expect(
+      (await judge({ question: 'q', expect: 'answer', gold: 'x', ordered: false }, answered([['84000.00']]), gold))
+        .verdict,
+    ).toBe('right');
+    expect(
+      (await judge({ question: 'q', expect: 'answer', gold: 'x', ordered: false }, answered([['9200000.00']]), gold))
+        .verdict,
+    ).toBe('WRONG');
+    expect(
+      (
+        await judge(
+          { question: 'q', expect: 'answer', gold: 'x', ordered: false },
+          { statusCode: 200, body: { status: 'clarification' } },
+          gold,
+        )
+      ).verdict,
+    ).toBe('refused');
+    expect(
+      (await judge({ question: 'q', expect: 'clarification', ordered: false }, answered([['1']]), gold)).verdict,
+    ).toBe('WRONG');
+    expect(
+      (
+        await judge(
+          { question: 'q', expect: 'denied', ordered: false },
+          { statusCode: 403, body: { code: 'SP_ERR_OUT_OF_SCOPE_REFERENCE' } },
+          gold,
+        )
+      ).verdict,
+    ).toBe('right');
+    expect(
+      (
+        await judge(
+          { question: 'q', expect: 'unsupported', ordered: false },
+          { statusCode: 200, body: { status: 'clarification' } },
+          gold,
+        )
+      ).verdict,
+    ).toBe('refused');
   });
 });

@@ -18,7 +18,9 @@ const Turn = z
     ordered: z.boolean().default(false),
   })
   .strict()
-  .refine((t) => t.expect !== 'answer' || t.gold !== undefined || t.rows !== undefined, { message: 'an answer needs gold SQL or rows' });
+  .refine((t) => t.expect !== 'answer' || t.gold !== undefined || t.rows !== undefined, {
+    message: 'an answer needs gold SQL or rows',
+  });
 
 const Entry = z.union([
   z.object({ id: z.string().min(1), persona: z.string(), category: z.string(), turns: z.array(Turn).min(1) }).strict(),
@@ -38,7 +40,11 @@ const Entry = z.union([
 
 /** A narrowing filter of a persona: `column op values`, values as the column stores them (text, a date as YYYY-MM-DD, a number). */
 const GoldFilter = z
-  .object({ column: z.string().regex(/^[a-z][a-z0-9_]*$/), op: z.enum(['eq', 'in', 'gte', 'lte']), values: z.array(z.union([z.string().max(200), z.number().finite()])).min(1) })
+  .object({
+    column: z.string().regex(/^[a-z][a-z0-9_]*$/),
+    op: z.enum(['eq', 'in', 'gte', 'lte']),
+    values: z.array(z.union([z.string().max(200), z.number().finite()])).min(1),
+  })
   .strict();
 export type GoldFilter = z.infer<typeof GoldFilter>;
 
@@ -101,7 +107,8 @@ export interface EvalFile {
 /** Read and validate an evaluation file; throws an Error naming every problem. */
 export function loadEvalFile(path: string): EvalFile {
   const r = EvalSchema.safeParse(parseYaml(readFileSync(path, 'utf8')));
-  if (!r.success) throw new Error(`${path}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new Error(`${path}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const f = r.data;
   const ids = new Set<string>();
   const entries: EvalEntry[] = f.questions.map((q) => {
@@ -114,6 +121,18 @@ export function loadEvalFile(path: string): EvalFile {
   return { today: f.today, personas: f.personas, entries };
 }
 
-function turn(t: { question: string; expect: Expectation; gold?: string | undefined; rows?: (string | number | null)[][] | undefined; ordered: boolean }): EvalTurn {
-  return { question: t.question, expect: t.expect, ordered: t.ordered, ...(t.gold ? { gold: t.gold } : {}), ...(t.rows ? { rows: t.rows } : {}) };
+function turn(t: {
+  question: string;
+  expect: Expectation;
+  gold?: string | undefined;
+  rows?: (string | number | null)[][] | undefined;
+  ordered: boolean;
+}): EvalTurn {
+  return {
+    question: t.question,
+    expect: t.expect,
+    ordered: t.ordered,
+    ...(t.gold ? { gold: t.gold } : {}),
+    ...(t.rows ? { rows: t.rows } : {}),
+  };
 }

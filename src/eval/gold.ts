@@ -22,7 +22,8 @@ const literal = (v: string | number): string => (typeof v === 'number' ? String(
 /** One narrowing filter as a predicate over `alias`'s column (dates compare as text casts to DATE). */
 function predicate(alias: string, f: GoldFilter): string {
   const col = `${alias}.${q(f.column)}`;
-  const v = (x: string | number): string => (typeof x === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(x) ? `DATE ${literal(x)}` : literal(x));
+  const v = (x: string | number): string =>
+    typeof x === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(x) ? `DATE ${literal(x)}` : literal(x);
   switch (f.op) {
     case 'eq':
       return `${col} = ${v(f.values[0]!)}`;
@@ -42,7 +43,11 @@ export class GoldDatabase {
     private readonly conn: DuckDBConnection,
   ) {}
 
-  static async open(warehouse: string, personas: Readonly<Record<string, Persona>>, registry: TableRegistry): Promise<GoldDatabase> {
+  static async open(
+    warehouse: string,
+    personas: Readonly<Record<string, Persona>>,
+    registry: TableRegistry,
+  ): Promise<GoldDatabase> {
     const instance = await DuckDBInstance.create(':memory:');
     const conn = await instance.connect();
     await conn.run(`ATTACH '${warehouse.replaceAll("'", "''")}' AS raw (READ_ONLY)`);
@@ -63,7 +68,9 @@ export class GoldDatabase {
         const where = [`r.${q(spec.scope.tenant)} = ${t}`, `r.${q(spec.scope.business)} = ${b}`];
         if (spec.scope.unit !== undefined) where.push(`r.${q(spec.scope.unit)} IN (${granted})`);
         for (const f of p.rowFilters?.[name] ?? []) where.push(predicate('r', f));
-        await conn.run(`CREATE OR REPLACE VIEW ${s}.${q(spec.raw)} AS SELECT r.* FROM raw.${q(spec.raw)} r WHERE ${where.join(' AND ')}`);
+        await conn.run(
+          `CREATE OR REPLACE VIEW ${s}.${q(spec.raw)} AS SELECT r.* FROM raw.${q(spec.raw)} r WHERE ${where.join(' AND ')}`,
+        );
       }
     }
     return new GoldDatabase(instance, conn);

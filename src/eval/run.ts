@@ -11,7 +11,11 @@ import type { GoldDatabase } from './gold.js';
 
 /** Sends one question as a persona, optionally continuing a conversation. */
 export interface Asker {
-  ask(persona: Persona, question: string, conversationId?: string): Promise<{ statusCode: number; body: Record<string, unknown> }>;
+  ask(
+    persona: Persona,
+    question: string,
+    conversationId?: string,
+  ): Promise<{ statusCode: number; body: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
@@ -32,13 +36,24 @@ export interface TurnResult {
 }
 
 export interface EvalReport {
-  readonly summary: { readonly questions: number; readonly right: number; readonly refused: number; readonly wrong: number; readonly rightRate: number };
+  readonly summary: {
+    readonly questions: number;
+    readonly right: number;
+    readonly refused: number;
+    readonly wrong: number;
+    readonly rightRate: number;
+  };
   readonly byCategory: Readonly<Record<string, { right: number; refused: number; wrong: number }>>;
   readonly results: readonly TurnResult[];
 }
 
 /** Run every entry. */
-export async function runEval(file: EvalFile, asker: Asker, gold: GoldDatabase, onResult?: (r: TurnResult) => void): Promise<EvalReport> {
+export async function runEval(
+  file: EvalFile,
+  asker: Asker,
+  gold: GoldDatabase,
+  onResult?: (r: TurnResult) => void,
+): Promise<EvalReport> {
   const results: TurnResult[] = [];
   // A clarification answered in one entry is remembered for that person: every entry starts with no
   // remembered choice, so the person is asked to forget them before the next entry of theirs.
@@ -78,7 +93,13 @@ export async function runEval(file: EvalFile, asker: Asker, gold: GoldDatabase, 
   }
   const right = count('right', results);
   return {
-    summary: { questions: results.length, right, refused: count('refused', results), wrong: count('WRONG', results), rightRate: results.length ? right / results.length : 0 },
+    summary: {
+      questions: results.length,
+      right,
+      refused: count('refused', results),
+      wrong: count('WRONG', results),
+      rightRate: results.length ? right / results.length : 0,
+    },
     byCategory,
     results,
   };
@@ -94,7 +115,12 @@ export async function judge(
   const got = res.statusCode === 200 && status ? status : `${res.statusCode} ${String(res.body['code'] ?? '')}`.trim();
   const answered = res.statusCode === 200 && status === 'answered';
   if (t.expect !== 'answer') {
-    if (answered) return { verdict: 'WRONG', got, detail: 'answered with a number where the service should have asked back or refused' };
+    if (answered)
+      return {
+        verdict: 'WRONG',
+        got,
+        detail: 'answered with a number where the service should have asked back or refused',
+      };
     const right =
       t.expect === 'refusal' ||
       (t.expect === 'clarification' && status === 'clarification') ||
@@ -102,9 +128,18 @@ export async function judge(
       (t.expect === 'denied' && res.statusCode === 403);
     return { verdict: right ? 'right' : 'refused', got };
   }
-  if (!answered) return { verdict: 'refused', got, ...(typeof res.body['answer'] === 'string' ? { detail: String(res.body['answer']) } : {}) };
+  if (!answered)
+    return {
+      verdict: 'refused',
+      got,
+      ...(typeof res.body['answer'] === 'string' ? { detail: String(res.body['answer']) } : {}),
+    };
   const expected = t.rows ?? (await gold(t.gold!));
   const rows = res.body['rows'] as Value[][];
   if (sameRows(rows, expected, t.ordered)) return { verdict: 'right', got };
-  return { verdict: 'WRONG', got, detail: `rows ${JSON.stringify(rows.slice(0, 5))}${rows.length > 5 ? ` (+${rows.length - 5})` : ''} vs gold ${JSON.stringify(expected.slice(0, 5))}${expected.length > 5 ? ` (+${expected.length - 5})` : ''}` };
+  return {
+    verdict: 'WRONG',
+    got,
+    detail: `rows ${JSON.stringify(rows.slice(0, 5))}${rows.length > 5 ? ` (+${rows.length - 5})` : ''} vs gold ${JSON.stringify(expected.slice(0, 5))}${expected.length > 5 ? ` (+${expected.length - 5})` : ''}`,
+  };
 }

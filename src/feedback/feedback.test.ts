@@ -6,12 +6,23 @@ import { describe, expect, it } from 'vitest';
 import { FeedbackStore } from './feedback.js';
 
 const NOW = Date.UTC(2026, 10, 18, 12);
-const rec = (daysAgo: number, question: string) => JSON.stringify({ time: new Date(NOW - daysAgo * 86_400_000).toISOString(), requestId: '00000000-0000-4000-8000-000000000000', rating: 'up', question, sql: 'SELECT 1' });
+const rec = (daysAgo: number, question: string) =>
+  JSON.stringify({
+    time: new Date(NOW - daysAgo * 86_400_000).toISOString(),
+    requestId: '00000000-0000-4000-8000-000000000000',
+    rating: 'up',
+    question,
+    sql: 'SELECT 1',
+  });
 
 describe('feedback retention on disk', () => {
   it('drops records older than retentionDays when the store opens, keeps the rest and lines it cannot date', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'splitplane-fb-')), 'feedback.jsonl');
-    writeFileSync(file, [rec(45, 'old question'), rec(29, 'recent question'), 'not json', rec(0, 'today')].join('\n') + '\n', { mode: 0o600 });
+    writeFileSync(
+      file,
+      [rec(45, 'old question'), rec(29, 'recent question'), 'not json', rec(0, 'today')].join('\n') + '\n',
+      { mode: 0o600 },
+    );
     new FeedbackStore(file, 50_000, 1_000, 30, () => NOW);
     const text = readFileSync(file, 'utf8');
     expect(text).not.toContain('old question');

@@ -69,7 +69,14 @@ export class FeedbackStore {
 
   /** Called by the pipeline for every answered request. */
   remember(requestId: string, sessionKey: string, scope: Scope, question: string, sql: string): void {
-    this.#answered.set(requestId, { sessionKey, tenantId: scope.tenantId, businessId: scope.businessId, units: scope.units, question, sql });
+    this.#answered.set(requestId, {
+      sessionKey,
+      tenantId: scope.tenantId,
+      businessId: scope.businessId,
+      units: scope.units,
+      question,
+      sql,
+    });
     if (this.#answered.size > this.maxRemembered) this.#answered.delete(this.#answered.keys().next().value as string);
   }
 
@@ -78,7 +85,15 @@ export class FeedbackStore {
     const a = this.#answered.get(body.requestId);
     if (!a) throw new SplitplaneError('SP_ERR_FEEDBACK_UNKNOWN_REQUEST');
     if (a.sessionKey !== sessionKey) throw new SplitplaneError('SP_ERR_FEEDBACK_FORBIDDEN');
-    const record = { time: new Date().toISOString(), requestId: body.requestId, sessionKey, rating: body.rating, comment: body.comment ?? null, question: a.question, sql: a.sql };
+    const record = {
+      time: new Date().toISOString(),
+      requestId: body.requestId,
+      sessionKey,
+      rating: body.rating,
+      comment: body.comment ?? null,
+      question: a.question,
+      sql: a.sql,
+    };
     await appendFile(this.file, `${JSON.stringify(record)}\n`, { encoding: 'utf8', mode: 0o600 });
     if (body.rating === 'up' && !this.#examples.some((e) => e.requestId === body.requestId)) {
       this.#examples.push({ ...a, requestId: body.requestId, ratedAt: this.now() });
@@ -95,7 +110,13 @@ export class FeedbackStore {
     while (this.#examples.length > 0 && this.#examples[0]!.ratedAt < oldest) this.#examples.shift();
     const mine = new Set(scope.units);
     return this.#examples
-      .filter((e) => e.sessionKey === sessionKey && e.tenantId === scope.tenantId && e.businessId === scope.businessId && e.units.every((l) => mine.has(l)))
+      .filter(
+        (e) =>
+          e.sessionKey === sessionKey &&
+          e.tenantId === scope.tenantId &&
+          e.businessId === scope.businessId &&
+          e.units.every((l) => mine.has(l)),
+      )
       .slice(-limit)
       .map((e) => ({ question: scrub(e.question), sql: scrubEmails(e.sql) }));
   }
@@ -107,7 +128,9 @@ export class FeedbackStore {
  */
 export function pruneFeedbackFile(file: string, oldestMs: number): void {
   if (!existsSync(file)) return;
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const kept = lines.filter((line) => {
     try {
       const t = Date.parse(String((JSON.parse(line) as { time?: unknown }).time));
@@ -150,11 +173,17 @@ export interface FeedbackDeps {
 }
 
 /** Handle one /v1/feedback request: layer 1, the ownership check, the store, and its audit event. */
-export async function runFeedback(req: ReceivedRequest, requestId: string, deps: FeedbackDeps): Promise<{ statusCode: number; body: { requestId: string; status: 'recorded' } | ErrorBody }> {
+export async function runFeedback(
+  req: ReceivedRequest,
+  requestId: string,
+  deps: FeedbackDeps,
+): Promise<{ statusCode: number; body: { requestId: string; status: 'recorded' } | ErrorBody }> {
   const trace = new RequestTrace(requestId, { verified: false }, req);
   let result: { statusCode: number; body: { requestId: string; status: 'recorded' } | ErrorBody };
   try {
-    const auth = await trace.stage('identity', () => authenticateWith(req, deps.verifier, deps.directory(), parseFeedbackBody));
+    const auth = await trace.stage('identity', () =>
+      authenticateWith(req, deps.verifier, deps.directory(), parseFeedbackBody),
+    );
     const i = auth.identity;
     trace.note({ identity: verifiedIdentity(i) });
     await trace.stage('feedback', () => deps.feedback.rate(i.sessionKey, auth.body));

@@ -13,7 +13,8 @@ export function catalogGenerator(catalog: Catalog): Generator {
   return {
     name: 'catalog',
     async generate({ intent, sandbox, dialect }: GenerateInput): Promise<Candidate> {
-      if (intent.kind !== 'query') throw new SplitplaneError('SP_ERR_INTERNAL', { detail: 'the catalog generator takes semantic queries only' });
+      if (intent.kind !== 'query')
+        throw new SplitplaneError('SP_ERR_INTERNAL', { detail: 'the catalog generator takes semantic queries only' });
       return { sql: compileQuery(intent.query, catalog, sandbox, dialect).sql, generator: 'catalog' };
     },
   };

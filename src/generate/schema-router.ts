@@ -8,11 +8,20 @@
 import type { SandboxDescription } from '../sandbox/sandbox.js';
 import { sandboxTable, type TableRegistry } from '../schema/tables.js';
 
-export function routeSchema(sandbox: SandboxDescription, question: string, registry: TableRegistry): SandboxDescription {
+export function routeSchema(
+  sandbox: SandboxDescription,
+  question: string,
+  registry: TableRegistry,
+): SandboxDescription {
   const words = new Set(question.toLowerCase().match(/[a-z_]+/g) ?? []);
   const picked = new Set<string>();
   for (const t of sandbox.tables) {
-    const vocabulary = [t.name, ...t.name.split('_'), ...t.columns.flatMap((c) => [c.name, ...c.name.split('_')]), ...(sandboxTable(registry, t.name)?.words ?? [])];
+    const vocabulary = [
+      t.name,
+      ...t.name.split('_'),
+      ...t.columns.flatMap((c) => [c.name, ...c.name.split('_')]),
+      ...(sandboxTable(registry, t.name)?.words ?? []),
+    ];
     if (vocabulary.some((w) => words.has(w) || words.has(`${w}s`))) picked.add(t.name);
   }
   for (const name of [...picked]) for (const p of sandboxTable(registry, name)?.partners ?? []) picked.add(p);

@@ -35,7 +35,8 @@ export function firstLayer(candidate: string, grammar: Grammar, sandbox: Sandbox
     assembled = assemble(ast, sandbox.cteSql, grammar);
   } catch (err) {
     // The limits keep recursion shallow; should a parser still overflow its stack, that is a refusal, not a 500.
-    if (err instanceof RangeError) throw new SplitplaneError('SP_ERR_GUARD_TOO_COMPLEX', { detail: 'recursion limit', cause: err });
+    if (err instanceof RangeError)
+      throw new SplitplaneError('SP_ERR_GUARD_TOO_COMPLEX', { detail: 'recursion limit', cause: err });
     throw err;
   }
   checkLiteralsKept(candidate, assembled.candidate);
@@ -55,7 +56,10 @@ export function preCheck(sql: string): void {
     } else if (ch === ')') depth--;
   }
   checkWords(sql);
-  const head = sql.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/|\()*/, '').slice(0, 6).toUpperCase();
+  const head = sql
+    .replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/|\()*/, '')
+    .slice(0, 6)
+    .toUpperCase();
   if (!head.startsWith('SELECT') && !head.startsWith('WITH')) throw new SplitplaneError('SP_ERR_GUARD_NOT_SELECT');
 }
 

@@ -32,7 +32,9 @@ export interface GuardContext {
 /** Check, assemble and cross-check a candidate. Throws SP_ERR_GUARD_* on rejection. */
 export async function guardCandidate(candidate: string, ctx: GuardContext): Promise<GuardedSql> {
   const key = createHash('sha256')
-    .update(`${ctx.engine.grammar.name}\u0000${ctx.sandbox.cteSql}\u0000${[...ctx.sandbox.names].join(',')}\u0000${candidate}`)
+    .update(
+      `${ctx.engine.grammar.name}\u0000${ctx.sandbox.cteSql}\u0000${[...ctx.sandbox.names].join(',')}\u0000${candidate}`,
+    )
     .digest('base64');
   const hit = accepted.get(key);
   if (hit) return hit;
@@ -73,7 +75,10 @@ async function expectedSandbox(ctx: GuardContext): Promise<unknown> {
     return hit;
   }
   // The probe has the same prefix as the final text (sandbox/statement.ts), so parse positions line up too.
-  const reading = ctx.engine.readSandbox(await engineParse(ctx, sandboxProbe(ctx.sandbox.cteSql)), sandboxSpec(ctx.sandbox));
+  const reading = ctx.engine.readSandbox(
+    await engineParse(ctx, sandboxProbe(ctx.sandbox.cteSql)),
+    sandboxSpec(ctx.sandbox),
+  );
   sandboxReadings.set(key, reading);
   if (sandboxReadings.size > SANDBOX_PARSE_CACHE) sandboxReadings.delete(sandboxReadings.keys().next().value as string);
   return reading;

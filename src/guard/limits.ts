@@ -39,12 +39,17 @@ const TOKENS = new RegExp(String.raw`${QUOTED}|([A-Za-z0-9_$-]+(?:${NUMBER_TAIL}
 export function checkWords(sql: string): void {
   for (const m of sql.matchAll(TOKENS)) {
     if (m[1] !== undefined && m[1].length > MAX_WORD) {
-      throw new SplitplaneError('SP_ERR_GUARD_TOO_COMPLEX', { detail: `a run of ${m[1].length} identifier characters` });
+      throw new SplitplaneError('SP_ERR_GUARD_TOO_COMPLEX', {
+        detail: `a run of ${m[1].length} identifier characters`,
+      });
     }
   }
 }
 
-const LITERALS = new RegExp(String.raw`${QUOTED}|[A-Za-z_$][A-Za-z0-9_$]*|([0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|${NUMBER_TAIL})`, 'g');
+const LITERALS = new RegExp(
+  String.raw`${QUOTED}|[A-Za-z_$][A-Za-z0-9_$]*|([0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|${NUMBER_TAIL})`,
+  'g',
+);
 
 /**
  * The numeric and string literals of a text, in order: numbers as written, string literals with
@@ -70,7 +75,9 @@ export function checkLiteralsKept(written: string, serialised: string): void {
   const n = Math.max(a.length, b.length);
   for (let i = 0; i < n; i++) {
     if (a[i] !== b[i]) {
-      throw new SplitplaneError('SP_ERR_GUARD_LITERAL', { detail: `literal ${i + 1} would run as ${b[i] ?? 'nothing'}, not as written` });
+      throw new SplitplaneError('SP_ERR_GUARD_LITERAL', {
+        detail: `literal ${i + 1} would run as ${b[i] ?? 'nothing'}, not as written`,
+      });
     }
   }
 }

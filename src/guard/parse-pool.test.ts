@@ -5,7 +5,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ParsePool } from './parse-pool.js';
 
-const grammar = { name: 'duckdb', parserDatabase: 'postgresql', sqlifyDatabase: 'postgresql', identQuote: '"' } as const;
+const grammar = {
+  name: 'duckdb',
+  parserDatabase: 'postgresql',
+  sqlifyDatabase: 'postgresql',
+  identQuote: '"',
+} as const;
 const sandbox = { cteSql: '"daily_sales" AS MATERIALIZED (SELECT 1 AS location_id)', names: ['daily_sales'] };
 // Legal and long: about 7 KB, many milliseconds of parsing, far more than a 1 ms budget.
 const LONG = `SELECT ${Array.from({ length: 110 }, (_, i) => `SUM(location_id) AS s${i}`).join(', ')} FROM daily_sales WHERE ${Array.from({ length: 40 }, (_, i) => `location_id <> ${i}`).join(' AND ')}`;
@@ -25,9 +30,14 @@ describe('ParsePool', () => {
   });
 
   it('a rejection keeps its stable code and detail across the thread', async () => {
-    const err = (await generous.run('SELECT * FROM secret_table', grammar, sandbox).catch((e: unknown) => e)) as { code: string; message: string };
+    const err = (await generous.run('SELECT * FROM secret_table', grammar, sandbox).catch((e: unknown) => e)) as {
+      code: string;
+      message: string;
+    };
     expect(err.code).toBe('SP_ERR_GUARD_UNKNOWN_RELATION');
-    await expect(generous.run('DELETE FROM daily_sales', grammar, sandbox)).rejects.toMatchObject({ code: 'SP_ERR_GUARD_NOT_SELECT' });
+    await expect(generous.run('DELETE FROM daily_sales', grammar, sandbox)).rejects.toMatchObject({
+      code: 'SP_ERR_GUARD_NOT_SELECT',
+    });
   });
 
   it('over budget: SP_ERR_GUARD_TOO_COMPLEX, the event loop turned meanwhile, the next call is served by a new worker', async () => {

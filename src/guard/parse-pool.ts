@@ -29,7 +29,12 @@ export interface ParseRequest {
 /** The worker's answer. */
 export type ParseReply =
   | { readonly id: number; readonly ok: GuardedSql }
-  | { readonly id: number; readonly code: ErrorCode; readonly detail: string | undefined; readonly cause: string | undefined }
+  | {
+      readonly id: number;
+      readonly code: ErrorCode;
+      readonly detail: string | undefined;
+      readonly cause: string | undefined;
+    }
   | { readonly id: number; readonly internal: string };
 
 /** How long one candidate may take in the first layer (ordinary SQL takes well under 10 ms). */
@@ -55,7 +60,10 @@ const ENTRY = join(dirname(here), `parse-worker${fromSource ? '.ts' : '.js'}`);
 function startWorker(): Worker {
   // From source (tests, tsx) the entry is TypeScript: register tsx's loader in the thread first.
   return fromSource
-    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(ENTRY).href)}); })`, { eval: true, resourceLimits: LIMITS })
+    ? new Worker(
+        `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(ENTRY).href)}); })`,
+        { eval: true, resourceLimits: LIMITS },
+      )
     : new Worker(ENTRY, { resourceLimits: LIMITS });
 }
 
@@ -142,7 +150,13 @@ export class ParsePool {
       if (!call || call.req.id !== m.id) return;
       this.#free(slot, call);
       if ('ok' in m) call.resolve(m.ok);
-      else if ('code' in m) call.reject(new SplitplaneError(m.code, { ...(m.detail ? { detail: m.detail } : {}), ...(m.cause ? { cause: new Error(m.cause) } : {}) }));
+      else if ('code' in m)
+        call.reject(
+          new SplitplaneError(m.code, {
+            ...(m.detail ? { detail: m.detail } : {}),
+            ...(m.cause ? { cause: new Error(m.cause) } : {}),
+          }),
+        );
       else call.reject(new Error(`guard first layer: ${m.internal}`));
       this.#dispatch();
     });
@@ -173,7 +187,9 @@ export class ParsePool {
     if (call) {
       // It died on this candidate (out of memory, a crash in the parser): a refusal of the candidate.
       this.#free(slot, call);
-      call.reject(new SplitplaneError('SP_ERR_GUARD_TOO_COMPLEX', { detail: 'the parser thread died on it', cause: err }));
+      call.reject(
+        new SplitplaneError('SP_ERR_GUARD_TOO_COMPLEX', { detail: 'the parser thread died on it', cause: err }),
+      );
     }
     if (!slot.ready) {
       // Its start failed: the next would too. Fail what waits instead of looping.

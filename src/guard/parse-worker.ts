@@ -17,7 +17,12 @@ port.on('message', (req: ParseRequest) => {
   } catch (err) {
     reply =
       err instanceof SplitplaneError
-        ? { id: req.id, code: err.code, detail: err.detail, cause: err.cause instanceof Error ? err.cause.message : undefined }
+        ? {
+            id: req.id,
+            code: err.code,
+            detail: err.detail,
+            cause: err.cause instanceof Error ? err.cause.message : undefined,
+          }
         : { id: req.id, internal: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }
   port.postMessage(reply);

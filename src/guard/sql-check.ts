@@ -22,18 +22,66 @@ type Node = Record<string, unknown>;
 
 /** Expression node types the guard understands. Anything else is rejected. */
 const EXPRESSION_TYPES = new Set([
-  'column_ref', 'function', 'aggr_func', 'window_func', 'binary_expr', 'unary_expr', 'cast', 'case', 'when', 'else',
-  'expr_list', 'expr', 'number', 'bigint', 'single_quote_string', 'string', 'bool', 'boolean', 'null', 'date', 'time',
-  'timestamp', 'interval', 'star', 'default', 'double_quote_string', 'window', 'extract', 'origin', 'datatype',
+  'column_ref',
+  'function',
+  'aggr_func',
+  'window_func',
+  'binary_expr',
+  'unary_expr',
+  'cast',
+  'case',
+  'when',
+  'else',
+  'expr_list',
+  'expr',
+  'number',
+  'bigint',
+  'single_quote_string',
+  'string',
+  'bool',
+  'boolean',
+  'null',
+  'date',
+  'time',
+  'timestamp',
+  'interval',
+  'star',
+  'default',
+  'double_quote_string',
+  'window',
+  'extract',
+  'origin',
+  'datatype',
   'window_frame',
   // order-by items carry their direction in `type`; SELECT DISTINCT [ON (...)] its kind
-  'ASC', 'DESC', 'DISTINCT', 'DISTINCT ON',
+  'ASC',
+  'DESC',
+  'DISTINCT',
+  'DISTINCT ON',
 ]);
 const STRING_LITERAL_TYPES = new Set(['single_quote_string', 'string']);
 /** Keys of a select node; one not listed with a non-empty value is rejected. */
 const SELECT_KEYS = new Set([
-  'with', 'type', 'options', 'distinct', 'columns', 'into', 'from', 'where', 'groupby', 'having', 'orderby', 'limit',
-  'window', '_next', 'set_op', 'parentheses', '_parentheses', 'loc', 'collate', 'qualify',
+  'with',
+  'type',
+  'options',
+  'distinct',
+  'columns',
+  'into',
+  'from',
+  'where',
+  'groupby',
+  'having',
+  'orderby',
+  'limit',
+  'window',
+  '_next',
+  'set_op',
+  'parentheses',
+  '_parentheses',
+  'loc',
+  'collate',
+  'qualify',
 ]);
 
 function reject(code: ConstructorParameters<typeof SplitplaneError>[0], detail: string): never {
@@ -74,16 +122,19 @@ class ScopeChecker {
     if (++this.#selects > AST_LIMITS.maxSubqueries + 1) tooComplex(`more than ${AST_LIMITS.maxSubqueries} subqueries`);
     if (depth > AST_LIMITS.maxExpressionDepth) tooComplex('nested too deeply');
     const columns = node['columns'];
-    if (Array.isArray(columns) && columns.length > AST_LIMITS.maxSelectItems) tooComplex(`more than ${AST_LIMITS.maxSelectItems} select items`);
+    if (Array.isArray(columns) && columns.length > AST_LIMITS.maxSelectItems)
+      tooComplex(`more than ${AST_LIMITS.maxSelectItems} select items`);
     const fromList = node['from'];
-    if (Array.isArray(fromList) && fromList.length > AST_LIMITS.maxJoins + 1) tooComplex(`more than ${AST_LIMITS.maxJoins} joins`);
+    if (Array.isArray(fromList) && fromList.length > AST_LIMITS.maxJoins + 1)
+      tooComplex(`more than ${AST_LIMITS.maxJoins} joins`);
     for (const [k, v] of Object.entries(node)) {
       if (!SELECT_KEYS.has(k) && v !== null && v !== undefined) reject('SP_ERR_GUARD_UNSUPPORTED', `select key ${k}`);
     }
     const into = node['into'];
     if (isNode(into) && (into['position'] != null || into['expr'] != null)) reject('SP_ERR_GUARD_SELECT_INTO', 'into');
     const options = node['options'];
-    if (options != null && !(Array.isArray(options) && options.length === 0)) reject('SP_ERR_GUARD_UNSUPPORTED', 'select options');
+    if (options != null && !(Array.isArray(options) && options.length === 0))
+      reject('SP_ERR_GUARD_UNSUPPORTED', 'select options');
 
     const scope = new Set(outer);
     const withList = node['with'];
@@ -95,7 +146,8 @@ class ScopeChecker {
         const name = identName(cte['name']).toLowerCase();
         if (this.sandboxNames.has(name)) reject('SP_ERR_GUARD_CTE_SHADOW', name);
         if (declared.has(name)) reject('SP_ERR_GUARD_UNSUPPORTED', `cte ${name} twice`);
-        if (cte['recursive'] || cte['columns'] != null) reject('SP_ERR_GUARD_UNSUPPORTED', 'recursive cte or cte column list');
+        if (cte['recursive'] || cte['columns'] != null)
+          reject('SP_ERR_GUARD_UNSUPPORTED', 'recursive cte or cte column list');
         for (const k of Object.keys(cte)) {
           if (!['name', 'stmt', 'columns', 'recursive'].includes(k)) reject('SP_ERR_GUARD_UNSUPPORTED', `cte key ${k}`);
         }
@@ -112,7 +164,18 @@ class ScopeChecker {
       if (!Array.isArray(from)) reject('SP_ERR_GUARD_UNSUPPORTED', 'from');
       for (const item of from) this.fromItem(item, scope, depth + 1);
     }
-    for (const key of ['columns', 'where', 'groupby', 'having', 'orderby', 'limit', 'window', 'distinct', 'qualify', 'collate']) {
+    for (const key of [
+      'columns',
+      'where',
+      'groupby',
+      'having',
+      'orderby',
+      'limit',
+      'window',
+      'distinct',
+      'qualify',
+      'collate',
+    ]) {
       this.expr(node[key], scope, depth + 1, 0);
     }
     // The WITH of the head of a set operation covers every branch, as in the engine.
@@ -141,7 +204,23 @@ class ScopeChecker {
       reject('SP_ERR_GUARD_UNSUPPORTED', 'from item shape');
     }
     for (const [k, v] of Object.entries(item)) {
-      if (['table', 'db', 'schema', 'catalog', 'server', 'as', 'join', 'expr', 'prefix', 'type', 'surround', 'loc'].includes(k)) continue;
+      if (
+        [
+          'table',
+          'db',
+          'schema',
+          'catalog',
+          'server',
+          'as',
+          'join',
+          'expr',
+          'prefix',
+          'type',
+          'surround',
+          'loc',
+        ].includes(k)
+      )
+        continue;
       if (k === 'on' || k === 'using') this.expr(v, scope, depth + 1, 0);
       else if (v != null) reject('SP_ERR_GUARD_UNSUPPORTED', `from item key ${k}`);
     }
@@ -175,8 +254,10 @@ class ScopeChecker {
     let grown = growth;
     if (typeof type === 'string') {
       this.typed(node, type);
-      if (++below > AST_LIMITS.maxExpressionDepth) tooComplex(`expressions nested more than ${AST_LIMITS.maxExpressionDepth} deep`);
-      if (growsString(node, type) && ++grown > AST_LIMITS.maxStringGrowth) tooComplex('string functions nested too deeply');
+      if (++below > AST_LIMITS.maxExpressionDepth)
+        tooComplex(`expressions nested more than ${AST_LIMITS.maxExpressionDepth} deep`);
+      if (growsString(node, type) && ++grown > AST_LIMITS.maxStringGrowth)
+        tooComplex('string functions nested too deeply');
     }
     for (const [k, v] of Object.entries(node)) {
       if (k === 'type' || k === 'loc') continue;
@@ -188,11 +269,18 @@ class ScopeChecker {
     if (!EXPRESSION_TYPES.has(type)) reject('SP_ERR_GUARD_UNSUPPORTED', `expression ${type}`);
     switch (type) {
       case 'column_ref': {
-        for (const q of ['db', 'schema']) if (node[q] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', 'qualified column');
+        for (const q of ['db', 'schema'])
+          if (node[q] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', 'qualified column');
         // DuckDB's binder answers an unresolved `current_catalog`, `user`... with the engine's own metadata.
         const column = node['column'];
-        const name = typeof column === 'string' ? column : isNode(column) && isNode(column['expr']) ? column['expr']['value'] : undefined;
-        if (typeof name === 'string' && SQL_VALUE_FUNCTIONS.has(name.toLowerCase())) reject('SP_ERR_GUARD_KEYWORD_IDENTIFIER', name);
+        const name =
+          typeof column === 'string'
+            ? column
+            : isNode(column) && isNode(column['expr'])
+              ? column['expr']['value']
+              : undefined;
+        if (typeof name === 'string' && SQL_VALUE_FUNCTIONS.has(name.toLowerCase()))
+          reject('SP_ERR_GUARD_KEYWORD_IDENTIFIER', name);
         return;
       }
       case 'function': {
@@ -208,14 +296,20 @@ class ScopeChecker {
       }
       case 'binary_expr': {
         const op = String(node['operator']).toUpperCase();
-        if (!ALLOWED_BINARY_OPERATORS.has(op)) reject('SP_ERR_GUARD_UNSUPPORTED', `operator ${String(node['operator'])}`);
+        if (!ALLOWED_BINARY_OPERATORS.has(op))
+          reject('SP_ERR_GUARD_UNSUPPORTED', `operator ${String(node['operator'])}`);
         if (op.endsWith('LIKE')) {
           const pattern = node['right'];
-          if (!isNode(pattern) || !STRING_LITERAL_TYPES.has(String(pattern['type'])) || typeof pattern['value'] !== 'string') {
+          if (
+            !isNode(pattern) ||
+            !STRING_LITERAL_TYPES.has(String(pattern['type'])) ||
+            typeof pattern['value'] !== 'string'
+          ) {
             tooComplex('a LIKE pattern that is not a string literal');
           }
           const wildcards = (pattern['value'] as string).replace(/[^%_]/g, '').length;
-          if (wildcards > AST_LIMITS.maxLikeWildcards) tooComplex(`a LIKE pattern with more than ${AST_LIMITS.maxLikeWildcards} wildcards`);
+          if (wildcards > AST_LIMITS.maxLikeWildcards)
+            tooComplex(`a LIKE pattern with more than ${AST_LIMITS.maxLikeWildcards} wildcards`);
         }
         return;
       }
@@ -231,7 +325,8 @@ class ScopeChecker {
           if (!ALLOWED_CAST_TYPES.has(dt)) reject('SP_ERR_GUARD_UNSUPPORTED', `cast to ${dt}`);
           // `TIMESTAMP WITH TIME ZONE` reads as TIMESTAMP plus a suffix: refused (it reads the server's zone).
           const suffix = isNode(t) ? t['suffix'] : undefined;
-          if (Array.isArray(suffix) && suffix.length > 0) reject('SP_ERR_GUARD_UNSUPPORTED', `cast to ${dt} ${suffix.join(' ')}`);
+          if (Array.isArray(suffix) && suffix.length > 0)
+            reject('SP_ERR_GUARD_UNSUPPORTED', `cast to ${dt} ${suffix.join(' ')}`);
         }
         return;
       }
@@ -252,7 +347,8 @@ function growsString(node: Node, type: string): boolean {
 function identFunction(node: Node): string {
   const name = node['name'];
   if (isNode(name) && Array.isArray(name['name'])) {
-    if (name['name'].length !== 1 || name['schema'] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', 'qualified function');
+    if (name['name'].length !== 1 || name['schema'] != null)
+      reject('SP_ERR_GUARD_QUALIFIED_NAME', 'qualified function');
     return identName(name['name'][0]).toLowerCase();
   }
   return String(name).toLowerCase();

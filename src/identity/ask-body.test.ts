@@ -43,8 +43,12 @@ describe('parseAskBody', () => {
   });
 
   it('rejects duplicated keys, at the top level and nested', () => {
-    expect(code('{"tenantId":"12","tenantId":"31","businessId":"628","adminId":"7042","question":"q"}')).toBe('SP_ERR_DUPLICATE_KEY');
-    expect(code('{"tenantId":"12","businessId":"628","adminId":"7042","question":"q","x":{"a":1,"a":2}}')).toBe('SP_ERR_DUPLICATE_KEY');
+    expect(code('{"tenantId":"12","tenantId":"31","businessId":"628","adminId":"7042","question":"q"}')).toBe(
+      'SP_ERR_DUPLICATE_KEY',
+    );
+    expect(code('{"tenantId":"12","businessId":"628","adminId":"7042","question":"q","x":{"a":1,"a":2}}')).toBe(
+      'SP_ERR_DUPLICATE_KEY',
+    );
   });
 
   it('rejects missing and extra keys, non-objects, invalid JSON and invalid UTF-8', () => {

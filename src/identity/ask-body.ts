@@ -30,9 +30,13 @@ export function parseAskBody(raw: Buffer): AskBody {
     throw new SplitplaneError('SP_ERR_BAD_REQUEST', { detail: 'body is not a JSON object' });
   }
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).filter((k) => k !== 'conversationId').sort();
+  const keys = Object.keys(obj)
+    .filter((k) => k !== 'conversationId')
+    .sort();
   if (keys.join(',') !== KEYS.join(',')) {
-    throw new SplitplaneError('SP_ERR_BAD_REQUEST', { detail: `expected keys ${KEYS.join(', ')} and optionally conversationId` });
+    throw new SplitplaneError('SP_ERR_BAD_REQUEST', {
+      detail: `expected keys ${KEYS.join(', ')} and optionally conversationId`,
+    });
   }
   const conversationId = obj['conversationId'];
   if (conversationId !== undefined && (typeof conversationId !== 'string' || !UUID.test(conversationId))) {

@@ -13,7 +13,9 @@ const CredentialsFile = z
       .array(
         z
           .object({
-            accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'access key ids are 16-128 upper-case letters or digits'),
+            accessKeyId: z
+              .string()
+              .regex(/^[A-Z0-9]{16,128}$/, 'access key ids are 16-128 upper-case letters or digits'),
             secretAccessKey: z.string().min(16, 'secrets are at least 16 characters'),
             /** Tenant IDs (decimal strings) this credential may act for; "*" means every tenant. */
             tenants: z.array(z.union([z.literal('*'), z.string().regex(/^[1-9][0-9]{0,17}$/)])).min(1),
@@ -42,7 +44,8 @@ export interface CredentialStore {
 /** The first credential that may act for `tenantId`: what a signing client (the CLI, the demo page) uses. */
 export function credentialFor(store: CredentialStore, tenantId: string): Credential {
   const c = store.list().find((x) => mayActFor(x, tenantId));
-  if (!c) throw new SplitplaneError('SP_ERR_CONFIG', { detail: `no signing credential may act for tenant ${tenantId}` });
+  if (!c)
+    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `no signing credential may act for tenant ${tenantId}` });
   return c;
 }
 
@@ -64,7 +67,10 @@ export function credentialStoreFromJson(raw: unknown, source: string): Credentia
     if (map.has(c.accessKeyId)) {
       throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: access key ${c.accessKeyId} is listed twice` });
     }
-    map.set(c.accessKeyId, Object.freeze({ accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, tenants: new Set(c.tenants) }));
+    map.set(
+      c.accessKeyId,
+      Object.freeze({ accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, tenants: new Set(c.tenants) }),
+    );
   }
   const all = Object.freeze([...map.values()]);
   return { get: (id) => map.get(id), list: () => all };
@@ -106,7 +112,10 @@ export const DEMO_ACCESS_KEY_PREFIX = 'SPDEMOKEY';
  * configuration says it is a demo. Names every such key; says nothing of any secret.
  */
 export function refuseDemoCredentials(store: CredentialStore, mode: 'production' | 'demo'): CredentialStore {
-  const demo = store.list().filter((c) => c.accessKeyId.startsWith(DEMO_ACCESS_KEY_PREFIX)).map((c) => c.accessKeyId);
+  const demo = store
+    .list()
+    .filter((c) => c.accessKeyId.startsWith(DEMO_ACCESS_KEY_PREFIX))
+    .map((c) => c.accessKeyId);
   if (mode !== 'demo' && demo.length) {
     throw new SplitplaneError('SP_ERR_CONFIG', {
       detail: `signing credentials hold the public demo key${demo.length > 1 ? 's' : ''} ${demo.join(', ')} (their secrets are in the repository); use them only with mode: demo`,

@@ -25,7 +25,10 @@ export interface Directory {
  * The directory in the shape the Rego policy reads as `data.directory`: each admin's grant under the
  * grant unit's plural (`locations` for the restaurant demo), as the catalog names it.
  */
-export function directoryAsPolicyData(dir: Directory, unitPlural: string): { directory: { admins: Record<string, unknown> } } {
+export function directoryAsPolicyData(
+  dir: Directory,
+  unitPlural: string,
+): { directory: { admins: Record<string, unknown> } } {
   const admins: Record<string, unknown> = {};
   for (const a of dir.admins.values()) {
     admins[a.adminId] = {

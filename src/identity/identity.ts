@@ -51,7 +51,9 @@ export async function authenticate(
  * Layer 1 for any signed route: the signature first, then the route's own strict body parser,
  * then the (tenant, business, admin) in that body bound to a registered admin.
  */
-export async function authenticateWith<B extends { readonly tenantId: string; readonly businessId: string; readonly adminId: string }>(
+export async function authenticateWith<
+  B extends { readonly tenantId: string; readonly businessId: string; readonly adminId: string },
+>(
   req: ReceivedRequest,
   verifier: VerifierOptions,
   directory: Directory,
@@ -78,7 +80,9 @@ export async function authenticateWith<B extends { readonly tenantId: string; re
 }
 
 /** How a caller was verified, and by whom (the access key, or the token's issuer and subject). */
-export type Door = { readonly frontDoor: 'sigv4'; readonly accessKeyId: string } | { readonly frontDoor: 'oidc'; readonly token: TokenIdentity };
+export type Door =
+  | { readonly frontDoor: 'sigv4'; readonly accessKeyId: string }
+  | { readonly frontDoor: 'oidc'; readonly token: TokenIdentity };
 
 /** A caller verified at the door of a route whose body does not carry the IDs (MCP): who, and how. */
 export interface Caller {
@@ -87,7 +91,11 @@ export interface Caller {
 }
 
 /** The signed headers that carry the IDs of a SigV4 caller on such a route. */
-export const ID_HEADERS = { tenantId: 'x-splitplane-tenant-id', businessId: 'x-splitplane-business-id', adminId: 'x-splitplane-admin-id' } as const;
+export const ID_HEADERS = {
+  tenantId: 'x-splitplane-tenant-id',
+  businessId: 'x-splitplane-business-id',
+  adminId: 'x-splitplane-admin-id',
+} as const;
 
 /**
  * Layer 1 at the door of such a route: a bearer token (when the OIDC front door is enabled) names
@@ -99,16 +107,24 @@ export async function verifyCaller(req: ReceivedRequest, verifier: VerifierOptio
   const bearer = bearerToken(req.headers);
   if (bearer !== undefined && verifier.oidc) {
     const token = await verifier.oidc.verify(bearer);
-    return { ids: { tenantId: token.tenantId, businessId: token.businessId, adminId: token.adminId }, door: { frontDoor: 'oidc', token } };
+    return {
+      ids: { tenantId: token.tenantId, businessId: token.businessId, adminId: token.adminId },
+      door: { frontDoor: 'oidc', token },
+    };
   }
   const signed = await verifySigV4(req, verifier);
   const header = (name: string): string => {
     const v = req.headers[name];
-    if (!signed.signedHeaders.includes(name) || typeof v !== 'string') throw new SplitplaneError('SP_ERR_ID_HEADERS', { detail: `${name} missing or not signed` });
+    if (!signed.signedHeaders.includes(name) || typeof v !== 'string')
+      throw new SplitplaneError('SP_ERR_ID_HEADERS', { detail: `${name} missing or not signed` });
     if (!ID_PATTERN.test(v)) throw new SplitplaneError('SP_ERR_ID_FORMAT', { detail: name });
     return v;
   };
-  const ids = { tenantId: header(ID_HEADERS.tenantId), businessId: header(ID_HEADERS.businessId), adminId: header(ID_HEADERS.adminId) };
+  const ids = {
+    tenantId: header(ID_HEADERS.tenantId),
+    businessId: header(ID_HEADERS.businessId),
+    adminId: header(ID_HEADERS.adminId),
+  };
   if (!mayActFor(signed.credential, ids.tenantId)) throw new SplitplaneError('SP_ERR_TENANT_NOT_ALLOWED');
   return { ids, door: { frontDoor: 'sigv4', accessKeyId: signed.credential.accessKeyId } };
 }
@@ -152,7 +168,9 @@ export function verifiedIdentity(i: Identity): AuditEvent['identity'] {
     tenantId: i.tenantId,
     businessId: i.businessId,
     adminId: i.adminId,
-    ...(i.token ? { frontDoor: 'oidc' as const, issuer: i.token.issuer, subject: i.token.subject } : { frontDoor: 'sigv4' as const, accessKeyId: i.accessKeyId }),
+    ...(i.token
+      ? { frontDoor: 'oidc' as const, issuer: i.token.issuer, subject: i.token.subject }
+      : { frontDoor: 'sigv4' as const, accessKeyId: i.accessKeyId }),
     verified: true,
   };
 }

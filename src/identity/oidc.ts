@@ -16,7 +16,18 @@ import { SplitplaneError } from '../errors.js';
 import { ID_PATTERN } from '../ids.js';
 
 /** The asymmetric algorithms a deployment may allow. */
-export const OIDC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export const OIDC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
 
 export interface OidcOptions {
   readonly issuer: string;
@@ -46,7 +57,13 @@ export interface OidcVerifier {
 }
 
 /** A verifier for one issuer; `keys` defaults to its JWKS, fetched and cached by jose. */
-export function oidcVerifier(opts: OidcOptions, keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(opts.jwksUrl), { timeoutDuration: 2_000, cooldownDuration: 30_000 })): OidcVerifier {
+export function oidcVerifier(
+  opts: OidcOptions,
+  keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(opts.jwksUrl), {
+    timeoutDuration: 2_000,
+    cooldownDuration: 30_000,
+  }),
+): OidcVerifier {
   const getKey = keysOrUnavailable(keys);
   return {
     issuer: opts.issuer,
@@ -66,13 +83,21 @@ export function oidcVerifier(opts: OidcOptions, keys: JWTVerifyGetKey = createRe
         throw tokenError(cause);
       }
       // The subject names the person in the audit trail: an empty or blank one names nobody.
-      if (typeof payload.sub !== 'string' || payload.sub.trim() === '') throw new SplitplaneError('SP_ERR_TOKEN_INVALID', { detail: 'claim sub is empty' });
+      if (typeof payload.sub !== 'string' || payload.sub.trim() === '')
+        throw new SplitplaneError('SP_ERR_TOKEN_INVALID', { detail: 'claim sub is empty' });
       const id = (name: string): string => {
         const v = payload[name];
-        if (typeof v !== 'string' || !ID_PATTERN.test(v)) throw new SplitplaneError('SP_ERR_TOKEN_INVALID', { detail: `claim ${name} is not an ID` });
+        if (typeof v !== 'string' || !ID_PATTERN.test(v))
+          throw new SplitplaneError('SP_ERR_TOKEN_INVALID', { detail: `claim ${name} is not an ID` });
         return v;
       };
-      return { issuer: opts.issuer, subject: payload.sub, tenantId: id(opts.claims.tenant), businessId: id(opts.claims.business), adminId: id(opts.claims.admin) };
+      return {
+        issuer: opts.issuer,
+        subject: payload.sub,
+        tenantId: id(opts.claims.tenant),
+        businessId: id(opts.claims.business),
+        adminId: id(opts.claims.admin),
+      };
     },
   };
 }
@@ -88,15 +113,25 @@ function keysOrUnavailable(keys: JWTVerifyGetKey): JWTVerifyGetKey {
     try {
       return await keys(header, token);
     } catch (cause) {
-      if (cause instanceof errors.JWKSNoMatchingKey || cause instanceof errors.JWKSMultipleMatchingKeys || cause instanceof errors.JOSENotSupported) throw cause;
-      throw new SplitplaneError('SP_ERR_TOKEN_KEYS_UNAVAILABLE', { detail: cause instanceof Error ? cause.message : 'key lookup failed', cause });
+      if (
+        cause instanceof errors.JWKSNoMatchingKey ||
+        cause instanceof errors.JWKSMultipleMatchingKeys ||
+        cause instanceof errors.JOSENotSupported
+      )
+        throw cause;
+      throw new SplitplaneError('SP_ERR_TOKEN_KEYS_UNAVAILABLE', {
+        detail: cause instanceof Error ? cause.message : 'key lookup failed',
+        cause,
+      });
     }
   };
 }
 
 function tokenError(cause: unknown): SplitplaneError {
   if (cause instanceof SplitplaneError) return cause;
-  if (cause instanceof errors.JWTExpired) return new SplitplaneError('SP_ERR_TOKEN_EXPIRED', { detail: cause.claim, cause });
-  if (cause instanceof errors.JOSEError) return new SplitplaneError('SP_ERR_TOKEN_INVALID', { detail: cause.code, cause });
+  if (cause instanceof errors.JWTExpired)
+    return new SplitplaneError('SP_ERR_TOKEN_EXPIRED', { detail: cause.claim, cause });
+  if (cause instanceof errors.JOSEError)
+    return new SplitplaneError('SP_ERR_TOKEN_INVALID', { detail: cause.code, cause });
   return new SplitplaneError('SP_ERR_TOKEN_INVALID', { cause });
 }

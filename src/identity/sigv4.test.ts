@@ -24,7 +24,9 @@ function options(over: Partial<VerifierOptions> = {}): VerifierOptions {
   };
 }
 
-async function signed(over: { body?: string; date?: Date; region?: string; service?: string; url?: string } = {}): Promise<ReceivedRequest> {
+async function signed(
+  over: { body?: string; date?: Date; region?: string; service?: string; url?: string } = {},
+): Promise<ReceivedRequest> {
   const url = over.url ?? 'http://api.example.test/v1/ask';
   const headers = await signRequest({
     url,
@@ -97,17 +99,24 @@ describe('verifySigV4', () => {
 
   it('rejects UNSIGNED-PAYLOAD', async () => {
     const req = await signed();
-    expect(await code({ ...req, headers: { ...req.headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } })).toBe('SP_ERR_UNSIGNED_PAYLOAD');
+    expect(await code({ ...req, headers: { ...req.headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } })).toBe(
+      'SP_ERR_UNSIGNED_PAYLOAD',
+    );
   });
 
   it('rejects query-string (presigned) authentication', async () => {
     const req = await signed();
-    expect(await code({ ...req, url: '/v1/ask?X-Amz-Signature=abc&X-Amz-Credential=x' })).toBe('SP_ERR_PRESIGNED_NOT_ALLOWED');
+    expect(await code({ ...req, url: '/v1/ask?X-Amz-Signature=abc&X-Amz-Credential=x' })).toBe(
+      'SP_ERR_PRESIGNED_NOT_ALLOWED',
+    );
   });
 
   it('requires host, x-amz-date and x-amz-content-sha256 among the signed headers', async () => {
     const req = await signed();
-    const auth = String(req.headers['authorization']).replace(/SignedHeaders=[^,]+/, 'SignedHeaders=content-type;host;x-amz-date');
+    const auth = String(req.headers['authorization']).replace(
+      /SignedHeaders=[^,]+/,
+      'SignedHeaders=content-type;host;x-amz-date',
+    );
     expect(await code({ ...req, headers: { ...req.headers, authorization: auth } })).toBe('SP_ERR_SIGNED_HEADERS');
   });
 
@@ -115,14 +124,24 @@ describe('verifySigV4', () => {
     const req = await signed();
     const { authorization: _drop, ...rest } = req.headers;
     expect(await code({ ...req, headers: rest })).toBe('SP_ERR_AUTH_MISSING');
-    expect(await code({ ...req, headers: { ...req.headers, authorization: 'Bearer abc' } })).toBe('SP_ERR_AUTH_MALFORMED');
+    expect(await code({ ...req, headers: { ...req.headers, authorization: 'Bearer abc' } })).toBe(
+      'SP_ERR_AUTH_MALFORMED',
+    );
     const other = String(req.headers['authorization']).replace(KEY.accessKeyId, 'AKIDUNKNOWN000000001');
     expect(await code({ ...req, headers: { ...req.headers, authorization: other } })).toBe('SP_ERR_UNKNOWN_ACCESS_KEY');
   });
 
   it('rejects a signature made with the wrong secret', async () => {
-    const headers = await signRequest({ url: 'http://api.example.test/v1/ask', body: BODY, accessKeyId: KEY.accessKeyId, secretAccessKey: 'wrong-secret-0123456789', signingDate: new Date(NOW) });
-    expect(await code({ method: 'POST', url: '/v1/ask', headers: lower(headers), body: Buffer.from(BODY) })).toBe('SP_ERR_SIGNATURE_MISMATCH');
+    const headers = await signRequest({
+      url: 'http://api.example.test/v1/ask',
+      body: BODY,
+      accessKeyId: KEY.accessKeyId,
+      secretAccessKey: 'wrong-secret-0123456789',
+      signingDate: new Date(NOW),
+    });
+    expect(await code({ method: 'POST', url: '/v1/ask', headers: lower(headers), body: Buffer.from(BODY) })).toBe(
+      'SP_ERR_SIGNATURE_MISMATCH',
+    );
   });
 
   it('rejects a request sent to another path or with another method than signed', async () => {
@@ -133,12 +152,16 @@ describe('verifySigV4', () => {
 
   it('rejects a changed signed header (host)', async () => {
     const req = await signed();
-    expect(await code({ ...req, headers: { ...req.headers, host: 'evil.example.test' } })).toBe('SP_ERR_SIGNATURE_MISMATCH');
+    expect(await code({ ...req, headers: { ...req.headers, host: 'evil.example.test' } })).toBe(
+      'SP_ERR_SIGNATURE_MISMATCH',
+    );
   });
 
   it('rejects an impossible x-amz-date', async () => {
     const req = await signed();
-    expect(await code({ ...req, headers: { ...req.headers, 'x-amz-date': '20261318T120000Z' } })).toBe('SP_ERR_CREDENTIAL_SCOPE');
+    expect(await code({ ...req, headers: { ...req.headers, 'x-amz-date': '20261318T120000Z' } })).toBe(
+      'SP_ERR_CREDENTIAL_SCOPE',
+    );
   });
 });
 

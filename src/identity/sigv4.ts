@@ -67,12 +67,19 @@ export async function verifySigV4(req: ReceivedRequest, opts: VerifierOptions): 
   const m = AUTH_RE.exec(authorization);
   if (!m) throw new SplitplaneError('SP_ERR_AUTH_MALFORMED');
   const [, accessKeyId, scopeDate, scopeRegion, scopeService, signedHeaderList, signature] = m as unknown as [
-    string, string, string, string, string, string, string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
   ];
 
   const signedHeaders = signedHeaderList.split(';');
   const sorted = [...new Set(signedHeaders)].sort();
-  if (sorted.join(';') !== signedHeaderList) throw new SplitplaneError('SP_ERR_AUTH_MALFORMED', { detail: 'SignedHeaders not sorted/unique' });
+  if (sorted.join(';') !== signedHeaderList)
+    throw new SplitplaneError('SP_ERR_AUTH_MALFORMED', { detail: 'SignedHeaders not sorted/unique' });
   for (const h of REQUIRED_SIGNED) {
     if (!signedHeaders.includes(h)) throw new SplitplaneError('SP_ERR_SIGNED_HEADERS', { detail: `${h} not signed` });
   }
@@ -87,7 +94,10 @@ export async function verifySigV4(req: ReceivedRequest, opts: VerifierOptions): 
     throw new SplitplaneError('SP_ERR_CREDENTIAL_SCOPE', { detail: 'scope date differs from x-amz-date' });
   }
   const signingTime = new Date(Date.UTC(+dm[1]!, +dm[2]! - 1, +dm[3]!, +dm[4]!, +dm[5]!, +dm[6]!));
-  if (Number.isNaN(signingTime.getTime()) || signingTime.toISOString().slice(0, 19).replace(/[-:]/g, '') + 'Z' !== amzDate) {
+  if (
+    Number.isNaN(signingTime.getTime()) ||
+    signingTime.toISOString().slice(0, 19).replace(/[-:]/g, '') + 'Z' !== amzDate
+  ) {
     throw new SplitplaneError('SP_ERR_AUTH_MALFORMED', { detail: 'x-amz-date is not a real time' });
   }
   if (Math.abs(now - signingTime.getTime()) > opts.maxSkewSeconds * 1000) {
@@ -109,7 +119,8 @@ export async function verifySigV4(req: ReceivedRequest, opts: VerifierOptions): 
   const headers: Record<string, string> = {};
   for (const name of signedHeaders) {
     const value = req.headers[name];
-    if (value === undefined) throw new SplitplaneError('SP_ERR_SIGNED_HEADERS', { detail: `${name} signed but absent` });
+    if (value === undefined)
+      throw new SplitplaneError('SP_ERR_SIGNED_HEADERS', { detail: `${name} signed but absent` });
     headers[name] = Array.isArray(value) ? value.join(',') : (value as string);
   }
   // Our own hash, not the client's claim, is what the signer will use.
@@ -129,7 +140,15 @@ export async function verifySigV4(req: ReceivedRequest, opts: VerifierOptions): 
     queryMap[key] = all.length === 1 ? all[0]! : all;
   }
   const expected = await signer.sign(
-    new HttpRequest({ method: req.method.toUpperCase(), protocol: 'http:', hostname: headers['host'] ?? '', path, query: queryMap, headers, body: req.body }),
+    new HttpRequest({
+      method: req.method.toUpperCase(),
+      protocol: 'http:',
+      hostname: headers['host'] ?? '',
+      path,
+      query: queryMap,
+      headers,
+      body: req.body,
+    }),
     { signingDate: signingTime, signableHeaders: new Set(signedHeaders) },
   );
   const expectedSignature = /Signature=([0-9a-f]{64})$/.exec(String(expected.headers['authorization']))?.[1];

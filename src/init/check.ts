@@ -37,7 +37,9 @@ export interface CheckResult {
 /** The two files of a catalog: `path` is the catalog folder, or its metrics.yaml (tables.yaml beside it). */
 export function catalogPaths(path: string): { readonly tables: string; readonly metrics: string } {
   const folder = statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
-  return folder ? { tables: join(path, 'tables.yaml'), metrics: join(path, 'metrics.yaml') } : { tables: join(dirname(path), 'tables.yaml'), metrics: path };
+  return folder
+    ? { tables: join(path, 'tables.yaml'), metrics: join(path, 'metrics.yaml') }
+    : { tables: join(dirname(path), 'tables.yaml'), metrics: path };
 }
 
 function readYaml(path: string, problems: string[]): unknown {
@@ -76,7 +78,10 @@ export async function checkCatalog(path: string, intro: Introspector, schema: st
   // Unconfirmed scopes are a problem of their own; the rest of the registry is checked as if confirmed.
   const tablesObj = (rawTables ?? {}) as { tables?: Record<string, { scope?: { confirmed?: unknown } }> };
   for (const [name, t] of Object.entries(tablesObj.tables ?? {})) {
-    if (t?.scope?.confirmed === false) problems.push(`${files.tables}: table ${name}: its scope is not confirmed (serve refuses it: check the tenant, business and unit columns, then set confirmed: true)`);
+    if (t?.scope?.confirmed === false)
+      problems.push(
+        `${files.tables}: table ${name}: its scope is not confirmed (serve refuses it: check the tenant, business and unit columns, then set confirmed: true)`,
+      );
   }
   let registry: TableRegistry;
   try {
@@ -95,10 +100,25 @@ export async function checkCatalog(path: string, intro: Introspector, schema: st
   const present = await intro.tableNames(schema);
   const presentLower = new Map(present.map((n) => [n.toLowerCase(), n]));
   const d = registry.directory;
-  const needed = [...new Set([...Object.values(registry.tables).map((t) => t.raw), d.admins.table, d.businesses.table, d.grants.table])];
-  const described = new Map((await intro.columns(schema, needed.map((n) => presentLower.get(n.toLowerCase()) ?? n))).map((t) => [t.name.toLowerCase(), t]));
+  const needed = [
+    ...new Set([
+      ...Object.values(registry.tables).map((t) => t.raw),
+      d.admins.table,
+      d.businesses.table,
+      d.grants.table,
+    ]),
+  ];
+  const described = new Map(
+    (
+      await intro.columns(
+        schema,
+        needed.map((n) => presentLower.get(n.toLowerCase()) ?? n),
+      )
+    ).map((t) => [t.name.toLowerCase(), t]),
+  );
   const where = `schema ${schema} of ${intro.where}`;
-  const columnOf = (raw: string, column: string): RawColumn | undefined => described.get(raw.toLowerCase())?.columns.find((c) => c.name.toLowerCase() === column.toLowerCase());
+  const columnOf = (raw: string, column: string): RawColumn | undefined =>
+    described.get(raw.toLowerCase())?.columns.find((c) => c.name.toLowerCase() === column.toLowerCase());
   const tableThere = (raw: string): boolean => presentLower.has(raw.toLowerCase());
 
   for (const [name, t] of Object.entries(registry.tables)) {
@@ -113,14 +133,19 @@ export async function checkCatalog(path: string, intro: Introspector, schema: st
         continue;
       }
       const m = mapType(c);
-      if ('unsupported' in m) problems.push(`column ${name}.${col}: declared ${spec.type}, the warehouse has ${m.unsupported}`);
-      else if (!compatible(spec.type, m.type)) problems.push(`column ${name}.${col}: declared ${spec.type}, the warehouse has ${c.dataType} (${m.type})`);
+      if ('unsupported' in m)
+        problems.push(`column ${name}.${col}: declared ${spec.type}, the warehouse has ${m.unsupported}`);
+      else if (!compatible(spec.type, m.type))
+        problems.push(`column ${name}.${col}: declared ${spec.type}, the warehouse has ${c.dataType} (${m.type})`);
     }
     for (const [role, col] of Object.entries(t.scope)) {
       if (col === undefined) continue;
       const c = columnOf(t.raw, col);
       if (!c) problems.push(`table ${name}: its ${role} scope column ${col} is not a column of ${t.raw}`);
-      else if (!isIntegerColumn(c)) problems.push(`table ${name}: its ${role} scope column ${t.raw}.${col} is ${c.dataType}: scope IDs are bound as BIGINT, so it must be an integer`);
+      else if (!isIntegerColumn(c))
+        problems.push(
+          `table ${name}: its ${role} scope column ${t.raw}.${col} is ${c.dataType}: scope IDs are bound as BIGINT, so it must be an integer`,
+        );
     }
   }
   const directoryColumns: [string, string, string, ((c: RawColumn) => string | undefined)?][] = [
@@ -145,7 +170,8 @@ export async function checkCatalog(path: string, intro: Introspector, schema: st
     if (!c) problems.push(`directory.${what}: ${table} has no column ${column}`);
     else {
       const wanted = expect?.(c);
-      if (wanted) problems.push(`directory.${what}: ${table}.${column} is ${c.dataType}; the directory reads it as ${wanted}`);
+      if (wanted)
+        problems.push(`directory.${what}: ${table}.${column} is ${c.dataType}; the directory reads it as ${wanted}`);
     }
   }
   if (catalog) {
@@ -156,7 +182,8 @@ export async function checkCatalog(path: string, intro: Introspector, schema: st
   const gone = registry.rawTables.filter((n) => !tableThere(n));
   const unlisted = present.filter((n) => !listed.has(n.toLowerCase()));
   if (gone.length) warnings.push(`rawTables names tables that are not in ${where}: ${gone.join(', ')}`);
-  if (unlisted.length) warnings.push(`tables of ${where} missing from rawTables (names a query must never reach): ${unlisted.join(', ')}`);
+  if (unlisted.length)
+    warnings.push(`tables of ${where} missing from rawTables (names a query must never reach): ${unlisted.join(', ')}`);
 
   return { view: modelView(registry, catalog), problems, warnings };
 }
@@ -180,13 +207,18 @@ export function modelView(registry: TableRegistry, catalog: Catalog | undefined)
     out.push(`  ${name}: ${t.description}`);
     const width = Math.max(...Object.keys(t.columns).map((c) => c.length));
     const typeWidth = Math.max(...Object.values(t.columns).map((c) => c.type.length));
-    for (const [col, c] of Object.entries(t.columns)) out.push(`    ${col.padEnd(width)}  ${c.type.padEnd(typeWidth)}  ${c.description}`);
+    for (const [col, c] of Object.entries(t.columns))
+      out.push(`    ${col.padEnd(width)}  ${c.type.padEnd(typeWidth)}  ${c.description}`);
   }
   if (catalog) {
     out.push(`Measures (${catalog.metrics.length}):`);
-    for (const m of catalog.metrics) out.push(`  ${m.id}: ${m.label} (${m.table}${m.internal ? ', internal' : ''}): ${m.description}`);
+    for (const m of catalog.metrics)
+      out.push(`  ${m.id}: ${m.label} (${m.table}${m.internal ? ', internal' : ''}): ${m.description}`);
     out.push(`Dimensions (${catalog.dimensions.length}):`);
-    for (const dim of catalog.dimensions) out.push(`  ${dim.id}: ${dim.label} (${dim.kind === 'time' ? `time, by ${dim.grain}` : `${dim.table}.${dim.column}`})`);
+    for (const dim of catalog.dimensions)
+      out.push(
+        `  ${dim.id}: ${dim.label} (${dim.kind === 'time' ? `time, by ${dim.grain}` : `${dim.table}.${dim.column}`})`,
+      );
   }
   return out;
 }

@@ -55,10 +55,13 @@ export async function openDatabricksIntrospector(t: Target): Promise<Introspecto
     where,
     defaultSchema: t.schema,
     async tableNames(schema: string): Promise<string[]> {
-      const r = await rows('SELECT table_name FROM information_schema.tables WHERE table_catalog = :catalog AND table_schema = :schema ORDER BY table_name', {
-        catalog: t.catalog,
-        schema,
-      });
+      const r = await rows(
+        'SELECT table_name FROM information_schema.tables WHERE table_catalog = :catalog AND table_schema = :schema ORDER BY table_name',
+        {
+          catalog: t.catalog,
+          schema,
+        },
+      );
       return r.map((x) => String(x['table_name']));
     },
     async columns(schema: string, tables: readonly string[]): Promise<RawTable[]> {

@@ -33,15 +33,24 @@
  * admins, businesses or grants table, a grant unit without an integer key, no fact table.
  */
 import { BadInput } from './errors.js';
-import { ASCII_IDENT, isInteger, isNumeric, isTemporal, LOGICAL, mapType, type RawColumn, type RawTable } from './types.js';
+import {
+  ASCII_IDENT,
+  isInteger,
+  isNumeric,
+  isTemporal,
+  LOGICAL,
+  mapType,
+  type RawColumn,
+  type RawTable,
+} from './types.js';
 
 /** The rules above, one line each, as the command prints them. */
 export const GUESS_RULES: readonly string[] = [
   'tenant column: the first of tenant_id, tenant, org_id, organization_id, organisation_id, account_id, customer_id, client_id found in any table (or --tenant-column)',
   'business column: the first of business_id, workspace_id, company_id, brand_id, merchant_id found (or --business-column)',
   'admins: a table with an admin or user ID (admin_id, user_id, member_id, employee_id), both scope columns, a role (role, role_name, *_role) and an active flag (active, is_active, enabled, is_enabled); businesses: the table keyed by the business column',
-  'grant unit: the key of the table a grants table references (a grants table has the admin column and exactly one other ID column), or --unit TABLE.COLUMN; a table\'s key is <singular of its name>_id (fact_/dim_ prefixes dropped), else id, else its first column when that is an ID no other table is keyed by',
-  'scope: every other table with both scope columns is exposed, per unit when it has the unit\'s key, else per business only; each scope is written confirmed: false (serve refuses it until a person sets true)',
+  "grant unit: the key of the table a grants table references (a grants table has the admin column and exactly one other ID column), or --unit TABLE.COLUMN; a table's key is <singular of its name>_id (fact_/dim_ prefixes dropped), else id, else its first column when that is an ID no other table is keyed by",
+  "scope: every other table with both scope columns is exposed, per unit when it has the unit's key, else per business only; each scope is written confirmed: false (serve refuses it until a person sets true)",
   'joins: a column <x>_id that is the key of another exposed table',
   'fact tables: a DATE or TIMESTAMP column and no table joins to them (its time column: *_date or date first, then *_at, *_time, *_ts); the others are dimension tables',
   'measures: the sum of each numeric non-ID column of a fact table, and a row count per fact table; dimensions: the VARCHAR columns of dimension tables',
@@ -50,7 +59,16 @@ export const GUESS_RULES: readonly string[] = [
 
 /** Why a TIMESTAMP time column needs a look (said by init and by catalog check). */
 
-export const TENANT_NAMES = ['tenant_id', 'tenant', 'org_id', 'organization_id', 'organisation_id', 'account_id', 'customer_id', 'client_id'] as const;
+export const TENANT_NAMES = [
+  'tenant_id',
+  'tenant',
+  'org_id',
+  'organization_id',
+  'organisation_id',
+  'account_id',
+  'customer_id',
+  'client_id',
+] as const;
 export const BUSINESS_NAMES = ['business_id', 'workspace_id', 'company_id', 'brand_id', 'merchant_id'] as const;
 const ADMIN_NAMES = ['admin_id', 'user_id', 'member_id', 'employee_id'];
 /** Role columns: these, or any name ending in _role (member_role). */
@@ -69,8 +87,50 @@ const MONEY = /(amount|price|cost|revenue|sales|fee|spend|paid|usd|dollars)/;
  * parseTableRegistry, run on every file init writes, catches a difference with the registry's.
  */
 export const RESERVED = new Set([
-  'select', 'from', 'where', 'with', 'table', 'tables', 'join', 'group', 'order', 'user', 'role', 'allow', 'masks', 'row_filters', 'tenant_id', 'business_id', 'admin_id',
-  'all', 'and', 'as', 'by', 'case', 'cast', 'check', 'column', 'default', 'desc', 'distinct', 'else', 'end', 'having', 'in', 'is', 'limit', 'not', 'null', 'offset', 'on', 'or', 'then', 'to', 'union', 'using', 'when',
+  'select',
+  'from',
+  'where',
+  'with',
+  'table',
+  'tables',
+  'join',
+  'group',
+  'order',
+  'user',
+  'role',
+  'allow',
+  'masks',
+  'row_filters',
+  'tenant_id',
+  'business_id',
+  'admin_id',
+  'all',
+  'and',
+  'as',
+  'by',
+  'case',
+  'cast',
+  'check',
+  'column',
+  'default',
+  'desc',
+  'distinct',
+  'else',
+  'end',
+  'having',
+  'in',
+  'is',
+  'limit',
+  'not',
+  'null',
+  'offset',
+  'on',
+  'or',
+  'then',
+  'to',
+  'union',
+  'using',
+  'when',
 ]);
 /** `role` is reserved for tables, not for columns (the registry allows a column called role). */
 const RESERVED_COLUMN = new Set([...RESERVED].filter((w) => w !== 'role'));
@@ -151,7 +211,14 @@ export interface InitPlan {
   readonly businessColumn: string;
   readonly grantUnit: { readonly name: string; readonly plural: string; readonly table: string; readonly key: string };
   readonly directory: {
-    readonly admins: { readonly table: string; readonly id: string; readonly tenant: string; readonly business: string; readonly role: string; readonly active: string };
+    readonly admins: {
+      readonly table: string;
+      readonly id: string;
+      readonly tenant: string;
+      readonly business: string;
+      readonly role: string;
+      readonly active: string;
+    };
     readonly businesses: { readonly table: string; readonly id: string; readonly tenant: string };
     readonly grants: { readonly table: string; readonly admin: string; readonly unit: string };
   };
@@ -205,7 +272,9 @@ interface Indexed {
 function index(t: RawTable): Indexed {
   const byLower = new Map<string, RawColumn>();
   for (const c of t.columns) if (!byLower.has(lower(c.name))) byLower.set(lower(c.name), c);
-  const key = keyCandidates(t.name).map((k) => byLower.get(k)).find((c) => c !== undefined);
+  const key = keyCandidates(t.name)
+    .map((k) => byLower.get(k))
+    .find((c) => c !== undefined);
   return { raw: t, byLower, key };
 }
 
@@ -214,17 +283,29 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
   const guesses: string[] = [];
   const skipped: string[] = [];
   if (input.servedSchema !== undefined && input.servedSchema !== input.schema) {
-    guesses.push(`WARNING: read schema ${input.schema}, but splitplane's ${input.engine} engine reads raw tables from schema ${input.servedSchema}: serve these tables from there`);
+    guesses.push(
+      `WARNING: read schema ${input.schema}, but splitplane's ${input.engine} engine reads raw tables from schema ${input.servedSchema}: serve these tables from there`,
+    );
   }
   const ascii = (n: string): boolean => ASCII_IDENT.test(n) && n.length <= 128;
 
-  for (const t of input.tables) if (!ascii(t.name)) skipped.push(`table ${JSON.stringify(t.name)}: not an ASCII identifier (rename it, or expose it through a view with a plain name)`);
+  for (const t of input.tables)
+    if (!ascii(t.name))
+      skipped.push(
+        `table ${JSON.stringify(t.name)}: not an ASCII identifier (rename it, or expose it through a view with a plain name)`,
+      );
   const tables = input.tables.filter((t) => ascii(t.name)).map(index);
   const byName = new Map(tables.map((t) => [lower(t.raw.name), t]));
   const has = (t: Indexed, col: string): boolean => t.byLower.has(lower(col));
 
   // 1, 2. The scope columns.
-  const scopeColumn = (given: string | undefined, candidates: readonly string[], what: string, flag: string, not?: string): string => {
+  const scopeColumn = (
+    given: string | undefined,
+    candidates: readonly string[],
+    what: string,
+    flag: string,
+    not?: string,
+  ): string => {
     if (given !== undefined) {
       if (!tables.some((t) => has(t, given))) throw new BadInput(`no table has a column ${given} (${flag})`);
       guesses.push(`${what} column: ${lower(given)} (${flag})`);
@@ -235,12 +316,17 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
       throw new BadInput(`no column looks like a ${what} ID (${candidates.join(', ')}); name it with ${flag}`);
     }
     const n = tables.filter((t) => has(t, found)).length;
-    guesses.push(`${what} column: ${found} (the first of ${candidates.join(', ')} found; in ${n} of ${tables.length} tables)`);
+    guesses.push(
+      `${what} column: ${found} (the first of ${candidates.join(', ')} found; in ${n} of ${tables.length} tables)`,
+    );
     return found;
   };
   const tenant = scopeColumn(opts.tenantColumn, TENANT_NAMES, 'tenant', '--tenant-column');
   const business = scopeColumn(opts.businessColumn, BUSINESS_NAMES, 'business', '--business-column', tenant);
-  if (tenant === business) throw new BadInput(`the tenant and business columns are both ${tenant}: name them with --tenant-column and --business-column`);
+  if (tenant === business)
+    throw new BadInput(
+      `the tenant and business columns are both ${tenant}: name them with --tenant-column and --business-column`,
+    );
   const scoped = (t: Indexed): boolean => has(t, tenant) && has(t, business);
   // Keys by position: a table whose name says nothing of its key (prj_master, ws_directory) is keyed by
   // its first column when that is an ID (not the tenant's) no other table is keyed by; two such tables
@@ -249,17 +335,35 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
   const byPosition = new Map<string, Indexed[]>();
   for (const t of tables) {
     const first = t.raw.columns[0];
-    if (t.key || !first || !/_id$/.test(lower(first.name)) || lower(first.name) === tenant || namedKeys.has(lower(first.name))) continue;
+    if (
+      t.key ||
+      !first ||
+      !/_id$/.test(lower(first.name)) ||
+      lower(first.name) === tenant ||
+      namedKeys.has(lower(first.name))
+    )
+      continue;
     byPosition.set(lower(first.name), [...(byPosition.get(lower(first.name)) ?? []), t]);
   }
   for (const claims of byPosition.values()) if (claims.length === 1) claims[0]!.key = claims[0]!.raw.columns[0];
   const col = (t: Indexed, name: string): string => t.byLower.get(lower(name))!.name;
 
   // 3. The directory: admins and businesses.
-  const roleOf = (t: Indexed): RawColumn | undefined => t.raw.columns.find((c) => ROLE_NAMES.includes(lower(c.name))) ?? t.raw.columns.find((c) => /_role$/.test(lower(c.name)));
+  const roleOf = (t: Indexed): RawColumn | undefined =>
+    t.raw.columns.find((c) => ROLE_NAMES.includes(lower(c.name))) ??
+    t.raw.columns.find((c) => /_role$/.test(lower(c.name)));
   const adminsCandidates = tables
-    .filter((t) => scoped(t) && ADMIN_NAMES.some((a) => has(t, a)) && roleOf(t) !== undefined && ACTIVE_NAMES.some((a) => has(t, a)))
-    .sort((a, b) => Number(ADMIN_NAMES.includes(lower(b.key?.name ?? ''))) - Number(ADMIN_NAMES.includes(lower(a.key?.name ?? ''))));
+    .filter(
+      (t) =>
+        scoped(t) &&
+        ADMIN_NAMES.some((a) => has(t, a)) &&
+        roleOf(t) !== undefined &&
+        ACTIVE_NAMES.some((a) => has(t, a)),
+    )
+    .sort(
+      (a, b) =>
+        Number(ADMIN_NAMES.includes(lower(b.key?.name ?? ''))) - Number(ADMIN_NAMES.includes(lower(a.key?.name ?? ''))),
+    );
   const adminsT = adminsCandidates[0];
   if (!adminsT) {
     throw new BadInput(
@@ -267,24 +371,51 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
         (input.tables.length < input.allTables.length ? '; if it is left out by --tables, name it there too' : ''),
     );
   }
-  const adminId = ADMIN_NAMES.includes(lower(adminsT.key?.name ?? '')) ? adminsT.key!.name : col(adminsT, ADMIN_NAMES.find((a) => has(adminsT, a))!);
+  const adminId = ADMIN_NAMES.includes(lower(adminsT.key?.name ?? ''))
+    ? adminsT.key!.name
+    : col(
+        adminsT,
+        ADMIN_NAMES.find((a) => has(adminsT, a))!,
+      );
   const admins = {
     table: adminsT.raw.name,
     id: adminId,
     tenant: col(adminsT, tenant),
     business: col(adminsT, business),
     role: roleOf(adminsT)!.name,
-    active: col(adminsT, ACTIVE_NAMES.find((a) => has(adminsT, a))!),
+    active: col(
+      adminsT,
+      ACTIVE_NAMES.find((a) => has(adminsT, a))!,
+    ),
   };
   const businessesT = tables.find(
-    (t) => t !== adminsT && has(t, tenant) && (lower(t.key?.name ?? '') === business || keyCandidates(t.raw.name)[0] === business || keyCandidates(t.raw.name)[1] === business),
+    (t) =>
+      t !== adminsT &&
+      has(t, tenant) &&
+      (lower(t.key?.name ?? '') === business ||
+        keyCandidates(t.raw.name)[0] === business ||
+        keyCandidates(t.raw.name)[1] === business),
   );
   if (!businessesT) {
-    throw new BadInput(`no businesses table: splitplane needs a table of the businesses, keyed by ${business} and carrying ${tenant} (the directory checks that an admin's business belongs to its tenant)`);
+    throw new BadInput(
+      `no businesses table: splitplane needs a table of the businesses, keyed by ${business} and carrying ${tenant} (the directory checks that an admin's business belongs to its tenant)`,
+    );
   }
-  const businesses = { table: businessesT.raw.name, id: has(businessesT, business) ? col(businessesT, business) : businessesT.key!.name, tenant: col(businessesT, tenant) };
-  guesses.push(`admins: ${admins.table} (id ${admins.id}, role ${admins.role}, active ${admins.active}); businesses: ${businesses.table} (id ${businesses.id})`);
-  if (adminsCandidates.length > 1) guesses.push(`also looks like an admins table: ${adminsCandidates.slice(1).map((t) => t.raw.name).join(', ')}`);
+  const businesses = {
+    table: businessesT.raw.name,
+    id: has(businessesT, business) ? col(businessesT, business) : businessesT.key!.name,
+    tenant: col(businessesT, tenant),
+  };
+  guesses.push(
+    `admins: ${admins.table} (id ${admins.id}, role ${admins.role}, active ${admins.active}); businesses: ${businesses.table} (id ${businesses.id})`,
+  );
+  if (adminsCandidates.length > 1)
+    guesses.push(
+      `also looks like an admins table: ${adminsCandidates
+        .slice(1)
+        .map((t) => t.raw.name)
+        .join(', ')}`,
+    );
 
   // 4. The grant unit and the grants table.
   const adminLower = lower(admins.id);
@@ -295,10 +426,14 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
     const u = opts.unit;
     unitT = byName.get(lower(u.table));
     if (!unitT) throw new BadInput(`--unit ${u.table}.${u.column}: no table ${u.table} in schema ${input.schema}`);
-    if (!has(unitT, u.column)) throw new BadInput(`--unit ${u.table}.${u.column}: ${unitT.raw.name} has no column ${u.column}`);
+    if (!has(unitT, u.column))
+      throw new BadInput(`--unit ${u.table}.${u.column}: ${unitT.raw.name} has no column ${u.column}`);
     unitKey = col(unitT, u.column);
     grantsT = tables.find((t) => t !== unitT && t !== adminsT && has(t, adminLower) && has(t, unitKey));
-    if (!grantsT) throw new BadInput(`no grants table: splitplane needs a table of what each admin is granted, with the columns ${admins.id} and ${unitKey}`);
+    if (!grantsT)
+      throw new BadInput(
+        `no grants table: splitplane needs a table of what each admin is granted, with the columns ${admins.id} and ${unitKey}`,
+      );
     guesses.push(`grant unit: ${unitT.raw.name}.${unitKey} (--unit); grants: ${grantsT.raw.name}`);
   } else {
     const found: { grants: Indexed; unit: Indexed; column: RawColumn }[] = [];
@@ -307,9 +442,13 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
       // Its ID columns other than the admin's, the scope's and its own key (id, <grant>_id). Not the
       // last word's key: in member_channels, channel_id is what is granted, not the table's own key.
       const own = keyCandidates(g.raw.name).slice(0, 1).concat('id');
-      const ids = g.raw.columns.filter((c) => ![adminLower, tenant, business, ...own].includes(lower(c.name)) && /_id$/.test(lower(c.name)));
+      const ids = g.raw.columns.filter(
+        (c) => ![adminLower, tenant, business, ...own].includes(lower(c.name)) && /_id$/.test(lower(c.name)),
+      );
       if (ids.length !== 1) continue;
-      const target = tables.find((t) => t !== g && t !== adminsT && t.key !== undefined && lower(t.key.name) === lower(ids[0]!.name));
+      const target = tables.find(
+        (t) => t !== g && t !== adminsT && t.key !== undefined && lower(t.key.name) === lower(ids[0]!.name),
+      );
       if (target) found.push({ grants: g, unit: target, column: ids[0]! });
     }
     const first = found[0];
@@ -321,15 +460,31 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
     grantsT = first.grants;
     unitT = first.unit;
     unitKey = first.unit.key!.name;
-    guesses.push(`grant unit: ${unitT.raw.name}.${unitKey}, from the grants table ${grantsT.raw.name} (${admins.id} -> ${first.column.name})`);
-    if (found.length > 1) guesses.push(`also looks like a grants table: ${found.slice(1).map((f) => `${f.grants.raw.name} (-> ${f.unit.raw.name})`).join(', ')}; choose with --unit TABLE.COLUMN`);
+    guesses.push(
+      `grant unit: ${unitT.raw.name}.${unitKey}, from the grants table ${grantsT.raw.name} (${admins.id} -> ${first.column.name})`,
+    );
+    if (found.length > 1)
+      guesses.push(
+        `also looks like a grants table: ${found
+          .slice(1)
+          .map((f) => `${f.grants.raw.name} (-> ${f.unit.raw.name})`)
+          .join(', ')}; choose with --unit TABLE.COLUMN`,
+      );
   }
   const unitType = mapType(unitT.byLower.get(lower(unitKey))!);
   if (!('type' in unitType) || !isInteger(unitType.type)) {
-    throw new BadInput(`the grant unit's key ${unitT.raw.name}.${unitKey} is ${unitT.byLower.get(lower(unitKey))!.dataType}: splitplane binds unit IDs as BIGINT, so it needs an integer column`);
+    throw new BadInput(
+      `the grant unit's key ${unitT.raw.name}.${unitKey} is ${unitT.byLower.get(lower(unitKey))!.dataType}: splitplane binds unit IDs as BIGINT, so it needs an integer column`,
+    );
   }
-  if (!scoped(unitT)) throw new BadInput(`the grant unit's table ${unitT.raw.name} has no ${has(unitT, tenant) ? business : tenant} column: every exposed table carries both scope columns`);
-  if (!LOGICAL.test(unitKey) || RESERVED_COLUMN.has(unitKey)) throw new BadInput(`the grant unit's key ${unitT.raw.name}.${unitKey} is not a lower-case, unreserved name: expose the table through a view that renames it`);
+  if (!scoped(unitT))
+    throw new BadInput(
+      `the grant unit's table ${unitT.raw.name} has no ${has(unitT, tenant) ? business : tenant} column: every exposed table carries both scope columns`,
+    );
+  if (!LOGICAL.test(unitKey) || RESERVED_COLUMN.has(unitKey))
+    throw new BadInput(
+      `the grant unit's key ${unitT.raw.name}.${unitKey} is not a lower-case, unreserved name: expose the table through a view that renames it`,
+    );
   const grants = { table: grantsT.raw.name, admin: col(grantsT, adminLower), unit: col(grantsT, unitKey) };
   const unitLower = lower(unitKey);
 
@@ -371,8 +526,14 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
       }
       const where = `column ${t.raw.name}.${ascii(c.name) ? c.name : JSON.stringify(c.name)}`;
       if (!ascii(c.name)) skipped.push(`${where}: not an ASCII identifier`);
-      else if (!LOGICAL.test(c.name) || c.name.length > 63) skipped.push(`${where}: not a lower-case name (a model sees column names as they are; expose it under one through a view)`);
-      else if (RESERVED_COLUMN.has(c.name)) skipped.push(`${where}: a reserved name (a model's SQL would read it as a keyword or a decision field; rename it through a view)`);
+      else if (!LOGICAL.test(c.name) || c.name.length > 63)
+        skipped.push(
+          `${where}: not a lower-case name (a model sees column names as they are; expose it under one through a view)`,
+        );
+      else if (RESERVED_COLUMN.has(c.name))
+        skipped.push(
+          `${where}: a reserved name (a model's SQL would read it as a keyword or a decision field; rename it through a view)`,
+        );
       else {
         const m = mapType(c);
         if ('unsupported' in m) skipped.push(`${where}: ${m.unsupported}`);
@@ -383,16 +544,27 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
       notExposed.push(`${t.raw.name} (no column left to expose)`);
       continue;
     }
-    const scope = { tenant: col(t, tenant), business: col(t, business), ...(has(t, unitLower) ? { unit: col(t, unitLower) } : {}) };
+    const scope = {
+      tenant: col(t, tenant),
+      business: col(t, business),
+      ...(has(t, unitLower) ? { unit: col(t, unitLower) } : {}),
+    };
     building.push({ t, logical: logicalName(t.raw.name), columns, scope });
   }
   if (notExposed.length) guesses.push(`not exposed (only listed in rawTables): ${notExposed.join(', ')}`);
-  if (intScope.size) guesses.push(`WARNING: scope columns that are not integers (splitplane binds scope IDs as BIGINT; convert them through a view): ${[...intScope].join(', ')}`);
+  if (intScope.size)
+    guesses.push(
+      `WARNING: scope columns that are not integers (splitplane binds scope IDs as BIGINT; convert them through a view): ${[...intScope].join(', ')}`,
+    );
   const renamed = building.filter((b) => b.logical !== baseName(b.t.raw.name));
-  if (renamed.length) guesses.push(`renamed (a raw table's name too, or reserved): ${renamed.map((b) => `${b.t.raw.name} -> ${b.logical}`).join(', ')}`);
+  if (renamed.length)
+    guesses.push(
+      `renamed (a raw table's name too, or reserved): ${renamed.map((b) => `${b.t.raw.name} -> ${b.logical}`).join(', ')}`,
+    );
 
   // 6. Joins: <x>_id that is another exposed table's key (an exposed column there).
-  const keyOf = (b: Building): string | undefined => (b.t.key && b.columns.some((c) => c.name === b.t.key!.name) ? b.t.key.name : undefined);
+  const keyOf = (b: Building): string | undefined =>
+    b.t.key && b.columns.some((c) => c.name === b.t.key!.name) ? b.t.key.name : undefined;
   const joins = new Map<Building, Record<string, string>>();
   const referenced = new Set<Building>();
   for (const b of building) {
@@ -412,7 +584,8 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
   // A DATE first (what an index or a partition usually covers); a TIMESTAMP is read by its date.
   const types = new Map(building.flatMap((b) => b.columns.map((c) => [`${b.logical}.${c.name}`, c.type] as const)));
   const timeRank = (table: string, n: string): number =>
-    (types.get(`${table}.${n}`) === 'DATE' ? 0 : 10) + (/(^|_)date$/.test(n) ? 0 : /_(at|time|ts|timestamp)$/.test(n) ? 1 : 2);
+    (types.get(`${table}.${n}`) === 'DATE' ? 0 : 10) +
+    (/(^|_)date$/.test(n) ? 0 : /_(at|time|ts|timestamp)$/.test(n) ? 1 : 2);
   const drafts: TableDraft[] = building.map((b) => {
     const temporal = b.columns.filter((c) => isTemporal(c.type)).map((c) => c.name);
     const ordered = [...temporal].sort((x, y) => timeRank(b.logical, x) - timeRank(b.logical, y));
@@ -451,14 +624,20 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
   if (facts.length === 0) {
     throw new BadInput(
       `no fact table (an exposed table with a DATE or TIMESTAMP column that no table joins to): the semantic catalog needs at least one measure over time` +
-        (drafts.length ? ` (exposed: ${drafts.map((d) => d.raw).join(', ')})` : ` (no table has both ${tenant} and ${business})`),
+        (drafts.length
+          ? ` (exposed: ${drafts.map((d) => d.raw).join(', ')})`
+          : ` (no table has both ${tenant} and ${business})`),
     );
   }
   const dims = drafts.filter((d) => d.kind === 'dimension');
-  guesses.push(`tables: ${drafts.map((d) => `${d.logical} (${d.kind}${d.time ? `, time ${d.time}` : ''}, ${d.scope.unit ? `per ${singularNoun(unitT.raw.name)}` : 'per business only'})`).join(', ')}`);
+  guesses.push(
+    `tables: ${drafts.map((d) => `${d.logical} (${d.kind}${d.time ? `, time ${d.time}` : ''}, ${d.scope.unit ? `per ${singularNoun(unitT.raw.name)}` : 'per business only'})`).join(', ')}`,
+  );
   const joinLines = drafts.flatMap((d) => Object.entries(d.joins).map(([t, c]) => `${d.logical}.${c} -> ${t}`));
   guesses.push(`joins: ${joinLines.length ? joinLines.join(', ') : 'none'}`);
-  for (const f of facts) if (f.otherTimes.length) guesses.push(`${f.logical}: measured over ${f.time}; also a date or time: ${f.otherTimes.join(', ')}`);
+  for (const f of facts)
+    if (f.otherTimes.length)
+      guesses.push(`${f.logical}: measured over ${f.time}; also a date or time: ${f.otherTimes.join(', ')}`);
   for (const f of facts) {
   }
 
@@ -472,7 +651,8 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
     if (letter) aliases[d.logical] = letter;
     else droppedDims.push(d.logical);
   }
-  if (droppedDims.length) guesses.push(`not in the semantic catalog (one letter per table, 25 at most): ${droppedDims.join(', ')}`);
+  if (droppedDims.length)
+    guesses.push(`not in the semantic catalog (one letter per table, 25 at most): ${droppedDims.join(', ')}`);
   const inCatalog = (t: string): boolean => aliases[t] !== undefined;
 
   // 8. Measures and dimensions, each word claimed once.
@@ -481,7 +661,12 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
   const claim = (...phrases: string[]): string[] => {
     const out: string[] = [];
     for (const p of phrases) {
-      const w = p.replace(/[^a-z0-9 ]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 60).trim();
+      const w = p
+        .replace(/[^a-z0-9 ]/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim()
+        .slice(0, 60)
+        .trim();
       if (w.length < 2 || !/^[a-z0-9]/.test(w) || claimed.has(w)) continue;
       claimed.add(w);
       out.push(w);
@@ -489,7 +674,7 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
     return out;
   };
   const uniqueId = (...candidates: string[]): string => {
-    for (const c of candidates) if (!ids.has(c) && LOGICAL.test(c)) return ids.add(c), c;
+    for (const c of candidates) if (!ids.has(c) && LOGICAL.test(c)) return (ids.add(c), c);
     const base = candidates[candidates.length - 1]!;
     let i = 2;
     while (ids.has(`${base}_${i}`)) i++;
@@ -554,14 +739,28 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
       dimensions.push({ id: grain, label: grain, plural: `${grain}s`, kind: 'time', grain, synonyms });
     }
   }
-  guesses.push(`measures: ${metrics.map((m) => (m.aggregate === 'sum' ? `${m.id} (sum of ${m.table}.${m.expr})` : `${m.id} (rows of ${m.table})`)).join(', ')}`);
-  guesses.push(`dimensions: ${dimensions.filter((d) => d.kind === 'attribute').map((d) => `${d.id} (${d.table}.${d.column})`).join(', ') || 'none'}; time: day, week, month`);
+  guesses.push(
+    `measures: ${metrics.map((m) => (m.aggregate === 'sum' ? `${m.id} (sum of ${m.table}.${m.expr})` : `${m.id} (rows of ${m.table})`)).join(', ')}`,
+  );
+  guesses.push(
+    `dimensions: ${
+      dimensions
+        .filter((d) => d.kind === 'attribute')
+        .map((d) => `${d.id} (${d.table}.${d.column})`)
+        .join(', ') || 'none'
+    }; time: day, week, month`,
+  );
 
   const unitTable = drafts.find((d) => d.raw === unitT.raw.name)!;
   const bare = unitTable.logical.replace(/^my_/, '');
   const plural = RESERVED.has(bare) || RESERVED.has(`${bare}_granted`) ? unitTable.logical : bare;
   const unitName = singular(plural) === plural ? plural : singular(plural);
-  const grantUnit = { name: unitName, plural: unitName === plural ? `${plural}s` : plural, table: unitTable.logical, key: unitKey };
+  const grantUnit = {
+    name: unitName,
+    plural: unitName === plural ? `${plural}s` : plural,
+    table: unitTable.logical,
+    key: unitKey,
+  };
 
   return {
     source: { engine: input.engine, where: input.where, schema: input.schema },

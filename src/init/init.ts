@@ -55,13 +55,19 @@ export interface InitResult {
 /** Run init. Throws BadInput (exit 2) or WarehouseUnreachable (exit 3). */
 export async function runInit(opts: InitOptions): Promise<InitResult> {
   const today = opts.today ?? new Date().toISOString().slice(0, 10);
-  const paths = Object.fromEntries(Object.entries(INIT_FILES).map(([k, f]) => [k, join(opts.out, f)])) as Record<keyof typeof INIT_FILES, string>;
+  const paths = Object.fromEntries(Object.entries(INIT_FILES).map(([k, f]) => [k, join(opts.out, f)])) as Record<
+    keyof typeof INIT_FILES,
+    string
+  >;
   // Before anything is read: a catalog already there is not overwritten without --force.
   const there = Object.values(paths).filter((p) => existsSync(p));
   if (there.length && !opts.force) {
-    throw new BadInput(`${opts.out} already holds a catalog (${there.join(', ')}): not overwritten; add --force to replace it, or choose another --out`);
+    throw new BadInput(
+      `${opts.out} already holds a catalog (${there.join(', ')}): not overwritten; add --force to replace it, or choose another --out`,
+    );
   }
-  if (opts.schema !== undefined && !ASCII_IDENT.test(opts.schema)) throw new BadInput(`--schema ${JSON.stringify(opts.schema)}: not an ASCII identifier`);
+  if (opts.schema !== undefined && !ASCII_IDENT.test(opts.schema))
+    throw new BadInput(`--schema ${JSON.stringify(opts.schema)}: not an ASCII identifier`);
 
   const intro = await openIntrospector(opts.target);
   let plan: InitPlan;
@@ -69,14 +75,19 @@ export async function runInit(opts: InitOptions): Promise<InitResult> {
     const schema = opts.schema ?? intro.defaultSchema;
     // In code-point order whatever the engine's collation (the files are the same from every engine).
     const names = (await intro.tableNames(schema)).sort();
-    if (names.length === 0) throw new BadInput(`no table in schema ${schema} of ${intro.where}; name the schema with --schema`);
+    if (names.length === 0)
+      throw new BadInput(`no table in schema ${schema} of ${intro.where}; name the schema with --schema`);
     let selection: string[];
     if (opts.tables) {
       const byLower = new Map(names.map((n) => [n.toLowerCase(), n]));
       const missing = opts.tables.filter((t) => !names.includes(t) && !byLower.has(t.toLowerCase()));
-      if (missing.length) throw new BadInput(`--tables: no table ${missing.join(', ')} in schema ${schema} of ${intro.where}`);
+      if (missing.length)
+        throw new BadInput(`--tables: no table ${missing.join(', ')} in schema ${schema} of ${intro.where}`);
       selection = [...new Set(opts.tables.map((t) => (names.includes(t) ? t : byLower.get(t.toLowerCase())!)))];
-      if (selection.length > TABLE_LIMIT) throw new BadInput(`--tables names ${selection.length} tables, more than ${TABLE_LIMIT}: describe them in parts`);
+      if (selection.length > TABLE_LIMIT)
+        throw new BadInput(
+          `--tables names ${selection.length} tables, more than ${TABLE_LIMIT}: describe them in parts`,
+        );
     } else {
       if (names.length > TABLE_LIMIT) {
         throw new BadInput(
@@ -87,7 +98,10 @@ export async function runInit(opts: InitOptions): Promise<InitResult> {
     }
     const described = new Map((await intro.columns(schema, selection)).map((t) => [t.name, t]));
     const tables: RawTable[] = selection.map((name) => described.get(name) ?? { name, columns: [] });
-    plan = guess({ engine: intro.engine, where: intro.where, schema, servedSchema: intro.defaultSchema, allTables: names, tables }, opts);
+    plan = guess(
+      { engine: intro.engine, where: intro.where, schema, servedSchema: intro.defaultSchema, allTables: names, tables },
+      opts,
+    );
   } finally {
     await intro.close();
   }
@@ -113,9 +127,14 @@ export async function runInit(opts: InitOptions): Promise<InitResult> {
  * evaluation file valid. A failure is init's bug.
  */
 function selfCheck(texts: { tables: string; metrics: string; eval: string }): void {
-  const bug = (what: string, cause: unknown): Error => new Error(`init wrote ${what} that splitplane refuses (a bug of init): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  const bug = (what: string, cause: unknown): Error =>
+    new Error(
+      `init wrote ${what} that splitplane refuses (a bug of init): ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   const written = parseYaml(texts.tables) as { tables: Record<string, { scope: { confirmed?: boolean } }> };
-  if (Object.values(written.tables).some((t) => t.scope.confirmed !== false)) throw bug('a scope', 'not marked confirmed: false');
+  if (Object.values(written.tables).some((t) => t.scope.confirmed !== false))
+    throw bug('a scope', 'not marked confirmed: false');
   let refused = false;
   try {
     parseTableRegistry(written, 'tables.yaml');
@@ -148,6 +167,7 @@ function selfCheck(texts: { tables: string; metrics: string; eval: string }): vo
 /** A copy of a registry object with every table's scope confirmed (to check the rest of it). */
 export function confirmedCopy<T>(registry: T): T {
   const copy = structuredClone(registry) as { tables?: Record<string, { scope?: Record<string, unknown> }> };
-  for (const t of Object.values(copy.tables ?? {})) if (t?.scope && typeof t.scope === 'object') t.scope['confirmed'] = true;
+  for (const t of Object.values(copy.tables ?? {}))
+    if (t?.scope && typeof t.scope === 'object') t.scope['confirmed'] = true;
   return copy as T;
 }

@@ -64,7 +64,12 @@ export function groupColumns(rows: readonly Readonly<Record<string, unknown>>[])
   for (const r of rows) {
     const table = String(r['table_name']);
     const list = byTable.get(table) ?? [];
-    list.push({ name: String(r['column_name']), dataType: String(r['data_type']), precision: num(r['numeric_precision']), scale: num(r['numeric_scale']) });
+    list.push({
+      name: String(r['column_name']),
+      dataType: String(r['data_type']),
+      precision: num(r['numeric_precision']),
+      scale: num(r['numeric_scale']),
+    });
     byTable.set(table, list);
   }
   return [...byTable].map(([name, columns]) => ({ name, columns }));

@@ -22,7 +22,10 @@ export async function openPostgresIntrospector(url: string): Promise<Introspecto
     // The schema splitplane's PostgreSQL engine reads raw tables from (src/engines/postgres/dialect.ts).
     defaultSchema: 'warehouse',
     async tableNames(schema: string): Promise<string[]> {
-      const r = await client.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema]);
+      const r = await client.query<{ table_name: string }>(
+        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+        [schema],
+      );
       return r.rows.map((x) => x.table_name);
     },
     async columns(schema: string, tables: readonly string[]): Promise<RawTable[]> {

@@ -41,7 +41,9 @@ function comment(text: string, indent = ''): string {
 
 function header(plan: InitPlan, what: string, today: string): string {
   return [
-    comment(`${what} Written by \`splitplane init\` on ${today} from ${plan.source.where}, schema ${plan.source.schema}: a starting point for a person to review. Every line marked TO REVIEW is a guess.`),
+    comment(
+      `${what} Written by \`splitplane init\` on ${today} from ${plan.source.where}, schema ${plan.source.schema}: a starting point for a person to review. Every line marked TO REVIEW is a guess.`,
+    ),
     '#',
     '# How init guessed (src/init/guess.ts):',
     ...GUESS_RULES.map((r) => comment(`- ${r}`)),
@@ -52,15 +54,25 @@ export function renderTables(plan: InitPlan, today: string): string {
   const d = plan.directory;
   const u = plan.grantUnit;
   const out = [
-    header(plan, 'The table registry: the logical tables a policy may expose, the raw table behind each, its columns and the raw columns that scope its rows.', today),
+    header(
+      plan,
+      'The table registry: the logical tables a policy may expose, the raw table behind each, its columns and the raw columns that scope its rows.',
+      today,
+    ),
     '#',
-    comment('serve refuses this file while a table says `confirmed: false`. Check each scope (a wrong tenant or business column mixes tenants), then change false to true yourself (init never does).'),
+    comment(
+      'serve refuses this file while a table says `confirmed: false`. Check each scope (a wrong tenant or business column mixes tenants), then change false to true yourself (init never does).',
+    ),
     'version: 1',
     '',
-    comment(`TO REVIEW (isolation): what an admin is granted a list of. Guessed from the grants table ${d.grants.table} (${d.grants.admin} -> ${d.grants.unit}). The policy speaks these names: ${u.plural}_granted, ${u.name}_filters, and the grant list data.directory.admins[id].${u.plural}.`),
+    comment(
+      `TO REVIEW (isolation): what an admin is granted a list of. Guessed from the grants table ${d.grants.table} (${d.grants.admin} -> ${d.grants.unit}). The policy speaks these names: ${u.plural}_granted, ${u.name}_filters, and the grant list data.directory.admins[id].${u.plural}.`,
+    ),
     `grantUnit: ${flow(u)}`,
     '',
-    comment('TO REVIEW (isolation): who is registered and what each admin is granted (raw names). An admin is registered when its business belongs to its tenant; a grant counts only for a unit of the admin\'s own business.'),
+    comment(
+      "TO REVIEW (isolation): who is registered and what each admin is granted (raw names). An admin is registered when its business belongs to its tenant; a grant counts only for a unit of the admin's own business.",
+    ),
     'directory:',
     `  admins: ${flow(d.admins)}`,
     `  businesses: ${flow(d.businesses)}`,
@@ -76,20 +88,30 @@ export function renderTables(plan: InitPlan, today: string): string {
 }
 
 function renderTable(plan: InitPlan, t: TableDraft): string {
-  const unit = t.scope.unit ? `, ${plan.grantUnit.name} ${t.scope.unit}` : ` (no ${plan.grantUnit.name} column: every admin of the business sees every row)`;
+  const unit = t.scope.unit
+    ? `, ${plan.grantUnit.name} ${t.scope.unit}`
+    : ` (no ${plan.grantUnit.name} column: every admin of the business sees every row)`;
   const kind =
     t.kind === 'fact'
       ? `a fact table (it has a date or time column, ${t.time}, and no table joins to it)`
       : `a dimension table${Object.values(plan.tables).some((x) => Object.hasOwn(x.joins, t.logical)) ? ' (other tables join to it)' : ''}`;
   const lines = [
-    comment(`TO REVIEW: ${kind}. The name and descriptions are what a model and the people who ask see: write them in their words.`, '  '),
+    comment(
+      `TO REVIEW: ${kind}. The name and descriptions are what a model and the people who ask see: write them in their words.`,
+      '  ',
+    ),
     `  ${s(t.logical)}:`,
     `    raw: ${s(t.raw)}`,
     `    description: ${JSON.stringify(t.description)}`,
-    comment(`TO REVIEW (isolation): tenant ${t.scope.tenant}, business ${t.scope.business}${unit}; guessed from the column names.`, '    '),
+    comment(
+      `TO REVIEW (isolation): tenant ${t.scope.tenant}, business ${t.scope.business}${unit}; guessed from the column names.`,
+      '    ',
+    ),
     `    scope: { tenant: ${s(t.scope.tenant)}, business: ${s(t.scope.business)}${t.scope.unit ? `, unit: ${s(t.scope.unit)}` : ''}, confirmed: false }`,
     '    columns:',
-    ...t.columns.map((c) => `      ${s(c.name)}: { type: ${s(c.type)}, description: ${JSON.stringify(c.description)} }`),
+    ...t.columns.map(
+      (c) => `      ${s(c.name)}: { type: ${s(c.type)}, description: ${JSON.stringify(c.description)} }`,
+    ),
     `    words: ${list(t.words)}`,
     `    partners: ${list(Object.keys(t.joins))}`,
   ];
@@ -98,31 +120,65 @@ function renderTable(plan: InitPlan, t: TableDraft): string {
 
 export function renderMetrics(plan: InitPlan, today: string): string {
   const out = [
-    header(plan, 'The semantic catalog: the measures and dimensions splitplane understands, and the words for them.', today),
+    header(
+      plan,
+      'The semantic catalog: the measures and dimensions splitplane understands, and the words for them.',
+      today,
+    ),
     'version: 2',
     comment('When a question names no time at all.'),
     'defaultTimeRange: last_30_days',
     comment('Shop talk read as the words it stands for (one word each).'),
     'shorthand: { mtd: month to date, wtd: week to date, qtd: quarter to date, ytd: year to date, wow: week over week, mom: month over month, qoq: quarter over quarter, yoy: year over year, dod: day over day }',
     '',
-    comment('TO REVIEW: each table\'s alias in generated SQL, the date or time column of a fact table, and its joins (target table: key column, the same name on both sides).'),
+    comment(
+      "TO REVIEW: each table's alias in generated SQL, the date or time column of a fact table, and its joins (target table: key column, the same name on both sides).",
+    ),
     'tables:',
   ];
   for (const t of plan.tables) {
     const alias = plan.aliases[t.logical];
     if (alias === undefined) continue;
     const joins = Object.entries(t.joins).filter(([target]) => plan.aliases[target] !== undefined);
-    const parts = [`alias: ${alias}`, ...(t.time ? [`time: ${s(t.time)}`] : []), ...(joins.length ? [`joins: { ${joins.map(([k, v]) => `${s(k)}: ${s(v)}`).join(', ')} }`] : [])];
+    const parts = [
+      `alias: ${alias}`,
+      ...(t.time ? [`time: ${s(t.time)}`] : []),
+      ...(joins.length ? [`joins: { ${joins.map(([k, v]) => `${s(k)}: ${s(v)}`).join(', ')} }`] : []),
+    ];
     out.push(`  ${s(t.logical)}: { ${parts.join(', ')} }`);
   }
-  out.push('', comment('TO REVIEW: every measure. A sum is right for amounts and counts, not for a balance, a price or a rate (use avg, or a formula over two measures). Add the words people use (synonyms).'), 'metrics:');
+  out.push(
+    '',
+    comment(
+      'TO REVIEW: every measure. A sum is right for amounts and counts, not for a balance, a price or a rate (use avg, or a formula over two measures). Add the words people use (synonyms).',
+    ),
+    'metrics:',
+  );
   for (const m of plan.metrics) out.push(renderMetric(m));
-  out.push('', comment('TO REVIEW: the dimensions (the text columns of dimension tables, and the grains of time). `values: data` reads the values a user may name from their own rows only.'), 'dimensions:');
+  out.push(
+    '',
+    comment(
+      'TO REVIEW: the dimensions (the text columns of dimension tables, and the grains of time). `values: data` reads the values a user may name from their own rows only.',
+    ),
+    'dimensions:',
+  );
   for (const d of plan.dimensions) {
-    const common = [`  - id: ${s(d.id)}`, `    label: ${JSON.stringify(d.label)}`, `    plural: ${JSON.stringify(d.plural)}`, `    kind: ${d.kind}`];
+    const common = [
+      `  - id: ${s(d.id)}`,
+      `    label: ${JSON.stringify(d.label)}`,
+      `    plural: ${JSON.stringify(d.plural)}`,
+      `    kind: ${d.kind}`,
+    ];
     if (d.kind === 'time') out.push(...common, `    grain: ${d.grain}`, `    synonyms: ${strings(d.synonyms)}`);
     else {
-      out.push(...common, `    table: ${s(d.table!)}`, `    column: ${s(d.column!)}`, ...(d.key ? [`    key: ${s(d.key)}`] : []), '    values: data', `    synonyms: ${strings(d.synonyms)}`);
+      out.push(
+        ...common,
+        `    table: ${s(d.table!)}`,
+        `    column: ${s(d.column!)}`,
+        ...(d.key ? [`    key: ${s(d.key)}`] : []),
+        '    values: data',
+        `    synonyms: ${strings(d.synonyms)}`,
+      );
     }
   }
   return `${out.join('\n')}\n`;
@@ -148,7 +204,9 @@ export const PLACEHOLDER_ROLE = 'analyst';
 
 export function renderPolicy(plan: InitPlan, today: string): string {
   const u = plan.grantUnit;
-  const tables = plan.tables.map((t) => `\t\t${JSON.stringify(t.logical)}: [${t.columns.map((c) => JSON.stringify(c.name)).join(', ')}],`);
+  const tables = plan.tables.map(
+    (t) => `\t\t${JSON.stringify(t.logical)}: [${t.columns.map((c) => JSON.stringify(c.name)).join(', ')}],`,
+  );
   return `# splitplane scope policy: written by \`splitplane init\` on ${today}, a starting point to review.
 #
 # Decides, from the verified identity in \`input\` and the directory in \`data\`, what one admin may
@@ -265,7 +323,44 @@ export function lastMonth(today: string): { from: string; to: string; next: stri
 function ident(name: string): string {
   return /^[a-z_][a-z0-9_]*$/.test(name) && !SQL_WORDS.has(name) ? name : `"${name}"`;
 }
-const SQL_WORDS = new Set(['all', 'and', 'as', 'by', 'case', 'cast', 'check', 'column', 'default', 'desc', 'distinct', 'else', 'end', 'from', 'group', 'having', 'in', 'is', 'join', 'limit', 'not', 'null', 'offset', 'on', 'or', 'order', 'select', 'table', 'then', 'to', 'union', 'user', 'using', 'when', 'where', 'with']);
+const SQL_WORDS = new Set([
+  'all',
+  'and',
+  'as',
+  'by',
+  'case',
+  'cast',
+  'check',
+  'column',
+  'default',
+  'desc',
+  'distinct',
+  'else',
+  'end',
+  'from',
+  'group',
+  'having',
+  'in',
+  'is',
+  'join',
+  'limit',
+  'not',
+  'null',
+  'offset',
+  'on',
+  'or',
+  'order',
+  'select',
+  'table',
+  'then',
+  'to',
+  'union',
+  'user',
+  'using',
+  'when',
+  'where',
+  'with',
+]);
 
 /** The gold SQL of one measure, last month, for the placeholder persona: its own scope written out over the raw tables. */
 export function goldSql(plan: InitPlan, m: MetricDraft, today: string): string {
@@ -278,26 +373,40 @@ export function goldSql(plan: InitPlan, m: MetricDraft, today: string): string {
     `SELECT ${agg} AS ${m.id}`,
     `FROM ${ident(t.raw)} f`,
     `WHERE f.${ident(t.scope.tenant)} = ${p.tenantId} AND f.${ident(t.scope.business)} = ${p.businessId}`,
-    ...(t.scope.unit ? [`  AND f.${ident(t.scope.unit)} IN (SELECT g.${ident(g.unit)} FROM ${ident(g.table)} g WHERE g.${ident(g.admin)} = ${p.adminId})`] : []),
+    ...(t.scope.unit
+      ? [
+          `  AND f.${ident(t.scope.unit)} IN (SELECT g.${ident(g.unit)} FROM ${ident(g.table)} g WHERE g.${ident(g.admin)} = ${p.adminId})`,
+        ]
+      : []),
     `  AND f.${ident(t.time!)} >= DATE '${r.from}' AND f.${ident(t.time!)} < DATE '${r.next}'`,
   ].join('\n');
 }
 
 export function renderEval(plan: InitPlan, today: string): string {
   const out = [
-    header(plan, 'An evaluation skeleton: questions with the answer computed independently from the raw tables (splitplane eval).', today),
+    header(
+      plan,
+      'An evaluation skeleton: questions with the answer computed independently from the raw tables (splitplane eval).',
+      today,
+    ),
     'version: 1',
     comment('The day questions are asked on ("last month" is the calendar month before it).'),
     `today: "${today}"`,
     'personas:',
-    comment(`TO REVIEW: placeholder IDs. Replace them with an active admin of ${plan.directory.admins.table} whose role the policy allows, its tenant and its business; the gold SQL below writes the same IDs out.`, '  '),
+    comment(
+      `TO REVIEW: placeholder IDs. Replace them with an active admin of ${plan.directory.admins.table} whose role the policy allows, its tenant and its business; the gold SQL below writes the same IDs out.`,
+      '  ',
+    ),
     `  ${PLACEHOLDER_ROLE}: { tenantId: "${PLACEHOLDER_PERSONA.tenantId}", businessId: "${PLACEHOLDER_PERSONA.businessId}", adminId: "${PLACEHOLDER_PERSONA.adminId}" }`,
     'questions:',
   ];
   for (const m of plan.metrics) {
     const question = `${m.synonyms[0] ?? m.label} last month`;
     out.push(
-      comment(`TO REVIEW: a guessed question and its gold SQL (the persona's scope written out: its tenant${plan.tables.find((t) => t.logical === m.table)?.scope.unit ? `, business and granted ${plan.grantUnit.plural}` : ' and business'}; last month).`, '  '),
+      comment(
+        `TO REVIEW: a guessed question and its gold SQL (the persona's scope written out: its tenant${plan.tables.find((t) => t.logical === m.table)?.scope.unit ? `, business and granted ${plan.grantUnit.plural}` : ' and business'}; last month).`,
+        '  ',
+      ),
       `  - id: init-${m.id.replace(/_/g, '-')}`,
       `    persona: ${PLACEHOLDER_ROLE}`,
       '    category: plain',

@@ -14,12 +14,18 @@ const TODAY = '2026-11-18'; // a Wednesday
 const values = fixtureValues();
 
 function ask(question: string, previous?: SemanticQuery): Intent {
-  return understand(question, readQuestion(question, catalog, TODAY), { catalog, today: TODAY, values, ...(previous ? { previous } : {}) });
+  return understand(question, readQuestion(question, catalog, TODAY), {
+    catalog,
+    today: TODAY,
+    values,
+    ...(previous ? { previous } : {}),
+  });
 }
 
 function query(question: string, previous?: SemanticQuery): SemanticQuery {
   const i = ask(question, previous);
-  if (i.kind !== 'query') throw new Error(`expected a query for "${question}", got ${i.kind}: ${'message' in i ? i.message : ''}`);
+  if (i.kind !== 'query')
+    throw new Error(`expected a query for "${question}", got ${i.kind}: ${'message' in i ? i.message : ''}`);
   return i.query;
 }
 
@@ -33,7 +39,10 @@ describe('time on the business calendar', () => {
   it('shop talk ("wtd", "yoy") is the catalog\'s: without its shorthand it is not read', () => {
     expect(readTime(new Tokens('wtd'), TODAY).spans).toEqual([]);
     expect(readTime(new Tokens('yoy'), TODAY).compare).toBeUndefined();
-    expect(readTime(new Tokens('yoy', catalog.shorthand), TODAY).compare).toMatchObject({ unit: 'year', yearOverYear: true });
+    expect(readTime(new Tokens('yoy', catalog.shorthand), TODAY).compare).toMatchObject({
+      unit: 'year',
+      yearOverYear: true,
+    });
     expect(readTime(new Tokens('wtd', { wtd: 'week to date' }), TODAY).spans).toHaveLength(1);
   });
   it.each([
@@ -72,23 +81,68 @@ describe('time on the business calendar', () => {
   });
 
   it('previous periods are like for like', () => {
-    expect(previousPeriod({ from: '2026-11-09', to: '2026-11-15', label: 'last week' })).toMatchObject({ from: '2026-11-02', to: '2026-11-08' });
-    expect(previousPeriod({ from: '2026-11-16', to: '2026-11-18', label: 'this week' })).toMatchObject({ from: '2026-11-09', to: '2026-11-11' });
-    expect(previousPeriod({ from: '2026-10-01', to: '2026-10-31', label: 'last month' })).toMatchObject({ from: '2026-09-01', to: '2026-09-30' });
-    expect(previousPeriod({ from: '2026-11-01', to: '2026-11-18', label: 'this month' })).toMatchObject({ from: '2026-10-01', to: '2026-10-18' });
-    expect(previousPeriod({ from: '2026-03-01', to: '2026-03-31', label: 'March' })).toMatchObject({ from: '2026-02-01', to: '2026-02-28' });
-    expect(previousPeriod({ from: '2026-11-17', to: '2026-11-17', label: 'yesterday' })).toMatchObject({ from: '2026-11-16', to: '2026-11-16' });
+    expect(previousPeriod({ from: '2026-11-09', to: '2026-11-15', label: 'last week' })).toMatchObject({
+      from: '2026-11-02',
+      to: '2026-11-08',
+    });
+    expect(previousPeriod({ from: '2026-11-16', to: '2026-11-18', label: 'this week' })).toMatchObject({
+      from: '2026-11-09',
+      to: '2026-11-11',
+    });
+    expect(previousPeriod({ from: '2026-10-01', to: '2026-10-31', label: 'last month' })).toMatchObject({
+      from: '2026-09-01',
+      to: '2026-09-30',
+    });
+    expect(previousPeriod({ from: '2026-11-01', to: '2026-11-18', label: 'this month' })).toMatchObject({
+      from: '2026-10-01',
+      to: '2026-10-18',
+    });
+    expect(previousPeriod({ from: '2026-03-01', to: '2026-03-31', label: 'March' })).toMatchObject({
+      from: '2026-02-01',
+      to: '2026-02-28',
+    });
+    expect(previousPeriod({ from: '2026-11-17', to: '2026-11-17', label: 'yesterday' })).toMatchObject({
+      from: '2026-11-16',
+      to: '2026-11-16',
+    });
     // a to-date period one day long is still the start of its unit
-    expect(previousPeriod({ from: '2026-11-01', to: '2026-11-01', label: 'this month' })).toMatchObject({ from: '2026-10-01', to: '2026-10-01' });
-    expect(previousPeriod({ from: '2026-11-16', to: '2026-11-16', label: 'this week' })).toMatchObject({ from: '2026-11-09', to: '2026-11-09' });
-    expect(previousPeriod({ from: '2028-03-01', to: '2028-03-01', label: 'this month' })).toMatchObject({ from: '2028-02-01', to: '2028-02-01' });
+    expect(previousPeriod({ from: '2026-11-01', to: '2026-11-01', label: 'this month' })).toMatchObject({
+      from: '2026-10-01',
+      to: '2026-10-01',
+    });
+    expect(previousPeriod({ from: '2026-11-16', to: '2026-11-16', label: 'this week' })).toMatchObject({
+      from: '2026-11-09',
+      to: '2026-11-09',
+    });
+    expect(previousPeriod({ from: '2028-03-01', to: '2028-03-01', label: 'this month' })).toMatchObject({
+      from: '2028-02-01',
+      to: '2028-02-01',
+    });
     // quarter and year to date: the same days of the previous quarter / year
-    expect(previousPeriod({ from: '2026-10-01', to: '2026-11-17', label: 'this quarter' })).toMatchObject({ from: '2026-07-01', to: '2026-08-17' });
-    expect(previousPeriod({ from: '2026-10-01', to: '2026-10-10', label: 'this quarter' })).toMatchObject({ from: '2026-07-01', to: '2026-07-10' });
-    expect(previousPeriod({ from: '2026-01-01', to: '2026-11-17', label: 'year to date' })).toMatchObject({ from: '2025-01-01', to: '2025-11-17' });
-    expect(previousYear({ from: '2026-11-09', to: '2026-11-15', label: 'last week' })).toMatchObject({ from: '2025-11-10', to: '2025-11-16' });
-    expect(previousYear({ from: '2026-10-01', to: '2026-10-31', label: 'October' })).toMatchObject({ from: '2025-10-01', to: '2025-10-31' });
-    expect(previousYear({ from: '2024-02-29', to: '2024-02-29', label: 'leap day' })).toMatchObject({ from: '2023-02-28', to: '2023-02-28' });
+    expect(previousPeriod({ from: '2026-10-01', to: '2026-11-17', label: 'this quarter' })).toMatchObject({
+      from: '2026-07-01',
+      to: '2026-08-17',
+    });
+    expect(previousPeriod({ from: '2026-10-01', to: '2026-10-10', label: 'this quarter' })).toMatchObject({
+      from: '2026-07-01',
+      to: '2026-07-10',
+    });
+    expect(previousPeriod({ from: '2026-01-01', to: '2026-11-17', label: 'year to date' })).toMatchObject({
+      from: '2025-01-01',
+      to: '2025-11-17',
+    });
+    expect(previousYear({ from: '2026-11-09', to: '2026-11-15', label: 'last week' })).toMatchObject({
+      from: '2025-11-10',
+      to: '2025-11-16',
+    });
+    expect(previousYear({ from: '2026-10-01', to: '2026-10-31', label: 'October' })).toMatchObject({
+      from: '2025-10-01',
+      to: '2025-10-31',
+    });
+    expect(previousYear({ from: '2024-02-29', to: '2024-02-29', label: 'leap day' })).toMatchObject({
+      from: '2023-02-28',
+      to: '2023-02-28',
+    });
   });
 
   it('refuses impossible dates', () => {
@@ -131,7 +185,10 @@ describe('the seed scenarios', () => {
   });
 
   it('extracts references to businesses, tenants, stores and admins', () => {
-    expect(readQuestion('sales amount for Business ID 544 and tenant #31, store 628001, admin 7001', catalog, TODAY).references).toEqual([
+    expect(
+      readQuestion('sales amount for Business ID 544 and tenant #31, store 628001, admin 7001', catalog, TODAY)
+        .references,
+    ).toEqual([
       { kind: 'business', id: '544' },
       { kind: 'tenant', id: '31' },
       { kind: 'location', id: '628001' },
@@ -162,24 +219,50 @@ describe('full coverage: every word placed, or the question is not answered', ()
   });
 
   it('never answers comparisons or rankings as a plain total', () => {
-    expect(query('Which two locations had the highest revenue last quarter?')).toMatchObject({ dimensions: ['location'], order: { direction: 'desc' }, limit: 2 });
-    expect(ask('best day last week')).toMatchObject({ kind: 'clarification', message: 'Best or worst by which measure?' });
-    expect(query('best day last week by guest count')).toMatchObject({ dimensions: ['day'], limit: 1, time: LAST_WEEK });
-    expect(ask('top stores by guest count last week')).toMatchObject({ kind: 'clarification', message: 'How many stores do you want?' });
+    expect(query('Which two locations had the highest revenue last quarter?')).toMatchObject({
+      dimensions: ['location'],
+      order: { direction: 'desc' },
+      limit: 2,
+    });
+    expect(ask('best day last week')).toMatchObject({
+      kind: 'clarification',
+      message: 'Best or worst by which measure?',
+    });
+    expect(query('best day last week by guest count')).toMatchObject({
+      dimensions: ['day'],
+      limit: 1,
+      time: LAST_WEEK,
+    });
+    expect(ask('top stores by guest count last week')).toMatchObject({
+      kind: 'clarification',
+      message: 'How many stores do you want?',
+    });
     // Today is still trading: this week so far is Monday and Tuesday, against Monday and Tuesday.
     const q = query('guest count this week vs last week');
     expect(q.time).toMatchObject({ from: '2026-11-16', to: '2026-11-17' });
-    expect(q.compare).toEqual({ kind: 'previous_period', range: { from: '2026-11-09', to: '2026-11-10', label: 'the same days of the week before' } });
+    expect(q.compare).toEqual({
+      kind: 'previous_period',
+      range: { from: '2026-11-09', to: '2026-11-10', label: 'the same days of the week before' },
+    });
   });
 
-  it('a follow-up keeps what the new question leaves open (second reader\'s cases)', () => {
+  it("a follow-up keeps what the new question leaves open (second reader's cases)", () => {
     const texas = query('sales amount in Texas last week');
-    expect(query('and excluding Austin?', texas).filters).toEqual(expect.arrayContaining([...texas.filters, expect.objectContaining({ dimension: 'city', op: 'not_in' })]));
+    expect(query('and excluding Austin?', texas).filters).toEqual(
+      expect.arrayContaining([...texas.filters, expect.objectContaining({ dimension: 'city', op: 'not_in' })]),
+    );
     const chicago = query('sales amount in Chicago last week');
-    expect(query('and Dallas too', chicago).filters).toEqual([{ dimension: 'city', op: 'in', values: ['Chicago', 'Dallas'] }]);
-    expect(query('and Dallas', chicago).filters).toEqual([expect.objectContaining({ dimension: 'city', values: ['Dallas'] })]);
+    expect(query('and Dallas too', chicago).filters).toEqual([
+      { dimension: 'city', op: 'in', values: ['Chicago', 'Dallas'] },
+    ]);
+    expect(query('and Dallas', chicago).filters).toEqual([
+      expect.objectContaining({ dimension: 'city', values: ['Dallas'] }),
+    ]);
     // Not a follow-up of the sales question: a count of the stores themselves (no period applies).
-    expect(ask('how many stores do I have?', query('sales amount last week'))).toMatchObject({ kind: 'query', query: { measures: ['store_count'], dimensions: [], filters: [] } });
+    expect(ask('how many stores do I have?', query('sales amount last week'))).toMatchObject({
+      kind: 'query',
+      query: { measures: ['store_count'], dimensions: [], filters: [] },
+    });
   });
 });
 
@@ -190,14 +273,24 @@ describe('filters and values', () => {
   });
 
   it('keeps every city named, and exclusions', () => {
-    expect(query('revenue in Chicago and Dallas last week').filters).toEqual([{ dimension: 'city', op: 'in', values: ['Chicago', 'Dallas'] }]);
-    expect(query('revenue last week excluding Chicago').filters).toEqual([{ dimension: 'city', op: 'not_in', values: ['Chicago'] }]);
-    expect(query('revenue last week leaving out Dallas').filters).toEqual([{ dimension: 'city', op: 'not_in', values: ['Dallas'] }]);
-    expect(query('guests everywhere but Austin yesterday').filters).toEqual([{ dimension: 'city', op: 'not_in', values: ['Austin'] }]);
+    expect(query('revenue in Chicago and Dallas last week').filters).toEqual([
+      { dimension: 'city', op: 'in', values: ['Chicago', 'Dallas'] },
+    ]);
+    expect(query('revenue last week excluding Chicago').filters).toEqual([
+      { dimension: 'city', op: 'not_in', values: ['Chicago'] },
+    ]);
+    expect(query('revenue last week leaving out Dallas').filters).toEqual([
+      { dimension: 'city', op: 'not_in', values: ['Dallas'] },
+    ]);
+    expect(query('guests everywhere but Austin yesterday').filters).toEqual([
+      { dimension: 'city', op: 'not_in', values: ['Austin'] },
+    ]);
   });
 
   it('a known city the caller has no store in is a filter (no data), not an unknown word', () => {
-    expect(query('revenue in Phoenix last week').filters).toEqual([{ dimension: 'city', op: 'eq', values: ['Phoenix'] }]);
+    expect(query('revenue in Phoenix last week').filters).toEqual([
+      { dimension: 'city', op: 'eq', values: ['Phoenix'] },
+    ]);
   });
 
   it('names one store by name, number or location ID', () => {
@@ -209,8 +302,12 @@ describe('filters and values', () => {
   });
 
   it('reads store opening dates', () => {
-    expect(query('revenue last month for stores opened since 2020').filters).toEqual([{ dimension: 'opened_on', op: 'gte', values: ['2020-01-01'] }]);
-    expect(query('guests last week for stores opened before 2018').filters).toEqual([{ dimension: 'opened_on', op: 'lt', values: ['2018-01-01'] }]);
+    expect(query('revenue last month for stores opened since 2020').filters).toEqual([
+      { dimension: 'opened_on', op: 'gte', values: ['2020-01-01'] },
+    ]);
+    expect(query('guests last week for stores opened before 2018').filters).toEqual([
+      { dimension: 'opened_on', op: 'lt', values: ['2018-01-01'] },
+    ]);
   });
 
   it('asks when a name is several things', () => {
@@ -223,16 +320,30 @@ describe('filters and values', () => {
   });
 
   it('days of the week', () => {
-    expect(query('revenue on weekends last month').filters).toEqual([{ dimension: 'weekday', op: 'in', values: ['Saturday', 'Sunday'] }]);
-    expect(query('guest count on Tuesdays in October').filters).toEqual([{ dimension: 'weekday', op: 'in', values: ['Tuesday'] }]);
+    expect(query('revenue on weekends last month').filters).toEqual([
+      { dimension: 'weekday', op: 'in', values: ['Saturday', 'Sunday'] },
+    ]);
+    expect(query('guest count on Tuesdays in October').filters).toEqual([
+      { dimension: 'weekday', op: 'in', values: ['Tuesday'] },
+    ]);
   });
 });
 
 describe('dimensions and measures', () => {
   it('ranks menu items, not stores, when asked about items', () => {
-    expect(query('top 5 menu items by item sales last week')).toMatchObject({ measures: ['item_sales_amount'], dimensions: ['menu_item'], limit: 5 });
-    expect(query('items sold per category last week')).toMatchObject({ measures: ['items_sold'], dimensions: ['category'] });
-    expect(query('top 2 drinks by units sold last month')).toMatchObject({ dimensions: ['menu_item'], filters: [{ dimension: 'category', op: 'eq', values: ['Drinks'] }] });
+    expect(query('top 5 menu items by item sales last week')).toMatchObject({
+      measures: ['item_sales_amount'],
+      dimensions: ['menu_item'],
+      limit: 5,
+    });
+    expect(query('items sold per category last week')).toMatchObject({
+      measures: ['items_sold'],
+      dimensions: ['category'],
+    });
+    expect(query('top 2 drinks by units sold last month')).toMatchObject({
+      dimensions: ['menu_item'],
+      filters: [{ dimension: 'category', op: 'eq', values: ['Drinks'] }],
+    });
   });
 
   it('reads derived measures', () => {
@@ -243,7 +354,10 @@ describe('dimensions and measures', () => {
   });
 
   it('revenue of a menu item means item sales; guests by menu item is refused', () => {
-    expect(query('milkshake revenue in October')).toMatchObject({ measures: ['item_sales_amount'], filters: [{ dimension: 'menu_item', values: ['Milkshake'] }] });
+    expect(query('milkshake revenue in October')).toMatchObject({
+      measures: ['item_sales_amount'],
+      filters: [{ dimension: 'menu_item', values: ['Milkshake'] }],
+    });
     expect(ask('guest count by menu item last week').kind).toBe('clarification');
   });
 
@@ -257,8 +371,16 @@ describe('conversations inherit only what the new question leaves open', () => {
   const first = query('top 5 stores by guest count last week');
 
   it('a follow-up shifts the period and keeps the rest', () => {
-    expect(query('and the week before?', first)).toMatchObject({ measures: ['guest_count'], dimensions: ['location'], limit: 5, time: { from: '2026-11-02', to: '2026-11-08', label: 'the week before last week' } });
-    expect(query('what about last month?', first)).toMatchObject({ measures: ['guest_count'], time: { from: '2026-10-01', to: '2026-10-31' } });
+    expect(query('and the week before?', first)).toMatchObject({
+      measures: ['guest_count'],
+      dimensions: ['location'],
+      limit: 5,
+      time: { from: '2026-11-02', to: '2026-11-08', label: 'the week before last week' },
+    });
+    expect(query('what about last month?', first)).toMatchObject({
+      measures: ['guest_count'],
+      time: { from: '2026-10-01', to: '2026-10-31' },
+    });
     expect(query('by city instead', first)).toMatchObject({ dimensions: ['city'], limit: 5 });
     expect(query('now average check', first)).toMatchObject({ measures: ['average_check'], dimensions: ['location'] });
   });
@@ -293,14 +415,22 @@ describe('words that used to be dropped (each answered a different question befo
 
   it('symbols: "!=", "≠", "<>" and a leading "-" exclude; other operators are asked about', () => {
     const out = [{ dimension: 'city', op: 'not_in', values: ['Chicago'] }];
-    for (const q of ['net sales last week != Chicago', 'net sales last week ≠ Chicago', 'net sales last week <> Chicago', 'net sales last week -Chicago', 'net sales city!=Chicago last week']) {
+    for (const q of [
+      'net sales last week != Chicago',
+      'net sales last week ≠ Chicago',
+      'net sales last week <> Chicago',
+      'net sales last week -Chicago',
+      'net sales city!=Chicago last week',
+    ]) {
       expect(query(q).filters, q).toEqual(out);
     }
     const c = ask('net sales last week > 1000');
     expect(c).toMatchObject({ kind: 'clarification', unplaced: ['> 1000'] });
     // A dash inside a word or between words is not an exclusion.
     expect(query('net sales year-over-year').compare?.kind).toBe('previous_year');
-    expect(query('net sales last week - Chicago').filters).toEqual([{ dimension: 'city', op: 'eq', values: ['Chicago'] }]);
+    expect(query('net sales last week - Chicago').filters).toEqual([
+      { dimension: 'city', op: 'eq', values: ['Chicago'] },
+    ]);
   });
 
   it('"since 2024" runs to yesterday; "the last N months/years" are calendar months and years', () => {
@@ -329,66 +459,113 @@ describe('words that used to be dropped (each answered a different question befo
     expect(query('and the worst?', top3)).toMatchObject({ order: { direction: 'asc' }, limit: 3 });
     expect(query('and the worst one?', top3)).toMatchObject({ order: { direction: 'asc' }, limit: 1 });
     const best = query('best store by revenue last week');
-    expect(ask('what about the worst ones?', best)).toMatchObject({ kind: 'clarification', message: 'How many stores do you want?' });
+    expect(ask('what about the worst ones?', best)).toMatchObject({
+      kind: 'clarification',
+      message: 'How many stores do you want?',
+    });
   });
 });
 
 describe('wrong numbers found by a fresh reader (each was answered as something else)', () => {
   it('"the same day last week" is the same weekday 7 days earlier, not the whole of last week', () => {
-    expect(query('guest count yesterday vs the same day last week?').compare).toEqual({ kind: 'range', range: { from: '2026-11-10', to: '2026-11-10', label: 'the same day last week (2026-11-10)' } });
-    expect(query('net sales this week vs the same days last week').compare?.range).toMatchObject({ from: '2026-11-09', to: '2026-11-10' });
+    expect(query('guest count yesterday vs the same day last week?').compare).toEqual({
+      kind: 'range',
+      range: { from: '2026-11-10', to: '2026-11-10', label: 'the same day last week (2026-11-10)' },
+    });
+    expect(query('net sales this week vs the same days last week').compare?.range).toMatchObject({
+      from: '2026-11-09',
+      to: '2026-11-10',
+    });
   });
 
   it('"for each Seattle store" and "every Texas city" group by the dimension and keep the value as a filter', () => {
     const q = query('avg daily sales for each chicago store last month?');
     expect(q.dimensions).toEqual(['location']);
     expect(q.filters).toEqual([{ dimension: 'city', op: 'eq', values: ['Chicago'] }]);
-    expect(query('guests for every texas city last week')).toMatchObject({ dimensions: ['city'], filters: [{ dimension: 'state', op: 'eq', values: ['TX'] }] });
+    expect(query('guests for every texas city last week')).toMatchObject({
+      dimensions: ['city'],
+      filters: [{ dimension: 'state', op: 'eq', values: ['TX'] }],
+    });
   });
 
   it('"both stores together" after two stores is the two of them as one (the combine rule); "all my stores" drops the filter', () => {
     const first = query('how many guests did chicago #17 have last week?');
     const prev = query('what about #123?', first);
     expect(prev.filters).toEqual([{ dimension: 'location', op: 'eq', values: ['Chicago #123'] }]);
-    const both = understand('ok and both stores together?', readQuestion('ok and both stores together?', catalog, TODAY), { catalog, today: TODAY, values, previous: prev, history: [first, prev] });
-    expect(both).toMatchObject({ kind: 'query', query: { filters: [{ dimension: 'location', op: 'in', values: ['Chicago #123', 'Chicago #17'] }] } });
+    const both = understand(
+      'ok and both stores together?',
+      readQuestion('ok and both stores together?', catalog, TODAY),
+      { catalog, today: TODAY, values, previous: prev, history: [first, prev] },
+    );
+    expect(both).toMatchObject({
+      kind: 'query',
+      query: { filters: [{ dimension: 'location', op: 'in', values: ['Chicago #123', 'Chicago #17'] }] },
+    });
     expect(query('ok and all my stores?', prev).filters).toEqual([]);
     expect(query('both my stores together?', prev).filters).toEqual([]);
   });
 
   it('a follow-up with nothing answered before is refused, not answered with the default period', () => {
-    for (const q of ['how many orders was that?', 'and guests?', 'what about dallas?']) expect(ask(q).kind).toBe('unsupported');
+    for (const q of ['how many orders was that?', 'and guests?', 'what about dallas?'])
+      expect(ask(q).kind).toBe('unsupported');
     // with an earlier answer, "was that" keeps its period
-    expect(query('how many orders was that?', query('guests last week')).time).toMatchObject({ from: '2026-11-09', to: '2026-11-15' });
+    expect(query('how many orders was that?', query('guests last week')).time).toMatchObject({
+      from: '2026-11-09',
+      to: '2026-11-15',
+    });
   });
 });
 
 describe('wordings a fresh reader used that were asked about', () => {
   it('"the 7 days before that" is the previous period; "who", "money" and "make" are read', () => {
-    expect(query('orders in the last 7 days vs the 7 days before that?').compare).toEqual({ kind: 'previous_period', range: { from: '2026-11-04', to: '2026-11-10', label: 'the 7 days before' } });
-    expect(query('who were the top 5 stores by net sales last week?')).toMatchObject({ dimensions: ['location'], limit: 5 });
-    expect(query('how much money did we make yesterday')).toMatchObject({ measures: ['net_sales_amount'], time: { from: '2026-11-17', to: '2026-11-17' } });
+    expect(query('orders in the last 7 days vs the 7 days before that?').compare).toEqual({
+      kind: 'previous_period',
+      range: { from: '2026-11-04', to: '2026-11-10', label: 'the 7 days before' },
+    });
+    expect(query('who were the top 5 stores by net sales last week?')).toMatchObject({
+      dimensions: ['location'],
+      limit: 5,
+    });
+    expect(query('how much money did we make yesterday')).toMatchObject({
+      measures: ['net_sales_amount'],
+      time: { from: '2026-11-17', to: '2026-11-17' },
+    });
   });
 });
 
 describe('remembered choices', () => {
   const values = fixtureValues();
   const withChoices = (question: string, choices: Record<string, string>): Intent =>
-    understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values, choices });
+    understand(question, readQuestion(question, catalog, '2026-11-18'), {
+      catalog,
+      today: '2026-11-18',
+      values,
+      choices,
+    });
 
   it('a word this person gave a meaning is read with it, and the intent says which', () => {
     const r = withChoices('sales last week', { sales: 'net_sales_amount' });
-    expect(r).toMatchObject({ kind: 'query', query: { measures: ['net_sales_amount'] }, remembered: [{ term: 'sales', metric: 'net_sales_amount' }] });
-    expect(withChoices('sales by store last week', { sales: 'order_count' })).toMatchObject({ kind: 'query', query: { measures: ['order_count'], dimensions: ['location'] } });
+    expect(r).toMatchObject({
+      kind: 'query',
+      query: { measures: ['net_sales_amount'] },
+      remembered: [{ term: 'sales', metric: 'net_sales_amount' }],
+    });
+    expect(withChoices('sales by store last week', { sales: 'order_count' })).toMatchObject({
+      kind: 'query',
+      query: { measures: ['order_count'], dimensions: ['location'] },
+    });
   });
 
-  it('without a choice, with a value that is not one of the word\'s meanings, or with one the question cannot use, it asks', () => {
+  it("without a choice, with a value that is not one of the word's meanings, or with one the question cannot use, it asks", () => {
     expect(withChoices('sales last week', {}).kind).toBe('clarification');
     expect(withChoices('sales last week', { sales: 'food_cost' }).kind).toBe('clarification');
     expect(withChoices('sales last week', { sales: 'DROP TABLE' }).kind).toBe('clarification');
     // "sold" chosen as items sold, asked about stores and guests only: items sold fits, so it is used;
     // chosen as items sold, asked per weekday of the store table only: still fits (items have days).
-    expect(withChoices('how much did we sell last week', { sell: 'items_sold' })).toMatchObject({ kind: 'query', query: { measures: ['items_sold'] } });
+    expect(withChoices('how much did we sell last week', { sell: 'items_sold' })).toMatchObject({
+      kind: 'query',
+      query: { measures: ['items_sold'] },
+    });
   });
 
   it('another word keeps asking', () => {
@@ -398,63 +575,126 @@ describe('remembered choices', () => {
 
 describe('derived answers', () => {
   const values = fixtureValues();
-  const read = (question: string): Intent => understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values });
+  const read = (question: string): Intent =>
+    understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values });
 
   it('a share of one named part', () => {
-    expect(read('what % of revenue came from Chicago last week')).toMatchObject({ kind: 'query', query: { derive: 'share', part: [{ dimension: 'city', values: ['Chicago'] }], filters: [], dimensions: [] } });
-    expect(read('share of guests on the weekend last week')).toMatchObject({ kind: 'query', query: { derive: 'share', part: [{ dimension: 'weekday', op: 'in' }] } });
+    expect(read('what % of revenue came from Chicago last week')).toMatchObject({
+      kind: 'query',
+      query: { derive: 'share', part: [{ dimension: 'city', values: ['Chicago'] }], filters: [], dimensions: [] },
+    });
+    expect(read('share of guests on the weekend last week')).toMatchObject({
+      kind: 'query',
+      query: { derive: 'share', part: [{ dimension: 'weekday', op: 'in' }] },
+    });
   });
 
   it('a share of every row of a breakdown, the breakdown named as the subject too', () => {
-    expect(read('revenue share by city last week')).toMatchObject({ kind: 'query', query: { derive: 'share', dimensions: ['city'] } });
-    expect(read('category mix of item revenue last week')).toMatchObject({ kind: 'query', query: { derive: 'share', dimensions: ['category'], measures: ['item_sales_amount'] } });
+    expect(read('revenue share by city last week')).toMatchObject({
+      kind: 'query',
+      query: { derive: 'share', dimensions: ['city'] },
+    });
+    expect(read('category mix of item revenue last week')).toMatchObject({
+      kind: 'query',
+      query: { derive: 'share', dimensions: ['category'], measures: ['item_sales_amount'] },
+    });
   });
 
   it('a share with two parts, or none, is asked back; a share of a ratio is refused', () => {
     expect(read('what share of revenue came from Chicago and Dallas last week').kind).toBe('query'); // one list: one part
     expect(read('share of revenue last week').kind).toBe('clarification');
-    expect(read('share of average check by city last week')).toMatchObject({ kind: 'clarification', message: expect.stringContaining('does not add up') });
+    expect(read('share of average check by city last week')).toMatchObject({
+      kind: 'clarification',
+      message: expect.stringContaining('does not add up'),
+    });
   });
 
   it('a running total runs along time, a grain chosen from the period when none is named', () => {
-    expect(read('running total of revenue this month')).toMatchObject({ kind: 'query', query: { derive: 'running_total', dimensions: ['day'] } });
-    expect(read('cumulative orders by week this quarter')).toMatchObject({ kind: 'query', query: { derive: 'running_total', dimensions: ['week'] } });
+    expect(read('running total of revenue this month')).toMatchObject({
+      kind: 'query',
+      query: { derive: 'running_total', dimensions: ['day'] },
+    });
+    expect(read('cumulative orders by week this quarter')).toMatchObject({
+      kind: 'query',
+      query: { derive: 'running_total', dimensions: ['week'] },
+    });
   });
 
   it('two members set against each other', () => {
     expect(read('difference in revenue between Chicago and Dallas last week')).toMatchObject({
       kind: 'query',
-      query: { versus: [{ dimension: 'city', op: 'eq', values: ['Chicago'] }, { dimension: 'city', op: 'eq', values: ['Dallas'] }], dimensions: [], filters: [] },
+      query: {
+        versus: [
+          { dimension: 'city', op: 'eq', values: ['Chicago'] },
+          { dimension: 'city', op: 'eq', values: ['Dallas'] },
+        ],
+        dimensions: [],
+        filters: [],
+      },
     });
-    expect(read('how much more revenue did Dallas do than Chicago last week')).toMatchObject({ kind: 'query', query: { versus: [{ values: ['Dallas'] }, { values: ['Chicago'] }] } });
+    expect(read('how much more revenue did Dallas do than Chicago last week')).toMatchObject({
+      kind: 'query',
+      query: { versus: [{ values: ['Dallas'] }, { values: ['Chicago'] }] },
+    });
     expect(read('difference in revenue last week').kind).toBe('clarification');
   });
 
   it('a moving window is refused by name, never answered as something else', () => {
-    expect(read('7-day moving average of revenue last month')).toMatchObject({ kind: 'clarification', unplaced: ['7-day moving average'] });
-    expect(read('running tally of covers this month')).toMatchObject({ kind: 'query', query: { derive: 'running_total', measures: ['guest_count'] } });
+    expect(read('7-day moving average of revenue last month')).toMatchObject({
+      kind: 'clarification',
+      unplaced: ['7-day moving average'],
+    });
+    expect(read('running tally of covers this month')).toMatchObject({
+      kind: 'query',
+      query: { derive: 'running_total', measures: ['guest_count'] },
+    });
   });
 
   it('a count of what exists takes no period', () => {
     expect(read('how many stores do I have')).toMatchObject({ kind: 'query', query: { measures: ['store_count'] } });
-    expect(read('how many stores did we have last week')).toMatchObject({ kind: 'clarification', message: expect.stringContaining('today') });
+    expect(read('how many stores did we have last week')).toMatchObject({
+      kind: 'clarification',
+      message: expect.stringContaining('today'),
+    });
   });
 });
 
 describe('shares and meanings found by the blind sets', () => {
   const values = fixtureValues();
-  const read = (question: string): Intent => understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values });
+  const read = (question: string): Intent =>
+    understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values });
   it('"running total revenue" (the measure read first) and "how many dishes on the menu" (a count, not units sold)', () => {
-    expect(read('running total revenue last 14 days')).toMatchObject({ kind: 'query', query: { derive: 'running_total', dimensions: ['day'] } });
-    expect(read('how many dishes are on our menu')).toMatchObject({ kind: 'query', query: { measures: ['menu_item_count'] } });
-    expect(read('how many items did we sell last week')).toMatchObject({ kind: 'query', query: { measures: ['items_sold'] } });
+    expect(read('running total revenue last 14 days')).toMatchObject({
+      kind: 'query',
+      query: { derive: 'running_total', dimensions: ['day'] },
+    });
+    expect(read('how many dishes are on our menu')).toMatchObject({
+      kind: 'query',
+      query: { measures: ['menu_item_count'] },
+    });
+    expect(read('how many items did we sell last week')).toMatchObject({
+      kind: 'query',
+      query: { measures: ['items_sold'] },
+    });
   });
   it('"share of orders from Texas stores" is Texas\'s share, not each Texas store\'s', () => {
-    expect(read('share of orders from texas stores in october')).toMatchObject({ kind: 'query', query: { derive: 'share', part: [{ dimension: 'state', values: ['TX'] }], dimensions: [] } });
+    expect(read('share of orders from texas stores in october')).toMatchObject({
+      kind: 'query',
+      query: { derive: 'share', part: [{ dimension: 'state', values: ['TX'] }], dimensions: [] },
+    });
   });
   it('"sales by category" is asked (one meaning fits only through its alternate); "how many fries did we sell" is not', () => {
-    expect(read('sales by category yesterday')).toMatchObject({ kind: 'clarification', choices: [{ metric: 'net_sales_amount' }] });
-    expect(read('what did we sell by category last week')).toMatchObject({ kind: 'clarification', choices: [{ metric: 'net_sales_amount' }, { metric: 'items_sold' }] });
-    expect(read('how many fries did we sell last week')).toMatchObject({ kind: 'query', query: { measures: ['items_sold'] } });
+    expect(read('sales by category yesterday')).toMatchObject({
+      kind: 'clarification',
+      choices: [{ metric: 'net_sales_amount' }],
+    });
+    expect(read('what did we sell by category last week')).toMatchObject({
+      kind: 'clarification',
+      choices: [{ metric: 'net_sales_amount' }, { metric: 'items_sold' }],
+    });
+    expect(read('how many fries did we sell last week')).toMatchObject({
+      kind: 'query',
+      query: { measures: ['items_sold'] },
+    });
   });
 });

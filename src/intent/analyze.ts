@@ -14,11 +14,38 @@
  * model is asked to fill the query); never an answer to the rest.
  */
 import { deepFreeze } from '../util/freeze.js';
-import { dimensionById, isTimeless, metricById, publicMetrics, reachableTables, unitDimension, type Catalog, type Metric } from '../semantic/catalog.js';
+import {
+  dimensionById,
+  isTimeless,
+  metricById,
+  publicMetrics,
+  reachableTables,
+  unitDimension,
+  type Catalog,
+  type Metric,
+} from '../semantic/catalog.js';
 import { questionFor } from '../semantic/describe.js';
-import { checkQuery, MAX_DIMENSIONS, type Comparison, type QueryFilter, type SemanticQuery, type TimeRange } from '../semantic/query.js';
+import {
+  checkQuery,
+  MAX_DIMENSIONS,
+  type Comparison,
+  type QueryFilter,
+  type SemanticQuery,
+  type TimeRange,
+} from '../semantic/query.js';
 import type { ValueIndex } from '../semantic/values.js';
-import { defaultRange, nextPeriod, nextWeek, previousPeriod, previousWeek, previousYear, addDays, mondayOf, monthStart, quarterStart } from './calendar.js';
+import {
+  defaultRange,
+  nextPeriod,
+  nextWeek,
+  previousPeriod,
+  previousWeek,
+  previousYear,
+  addDays,
+  mondayOf,
+  monthStart,
+  quarterStart,
+} from './calendar.js';
 import { draftQuestion, type Draft, type Reference } from './parse.js';
 import { resolveMentions } from './resolve.js';
 import { applyFollowUp, isFollowUp, leansOnEarlierRe, withoutFollowUpWords, type Inherited } from './follow-up.js';
@@ -118,7 +145,14 @@ const NO_EARLIER = 'That looks like a follow-up, but there is no earlier questio
  * Refusals decidable from the first pass alone, before the policy, the sandbox or any data:
  * an unusable time expression, no measure at all, or a word naming several measures.
  */
-export function refuseEarly(question: string, draft: Draft, catalog: Catalog, previous: SemanticQuery | undefined, todayIso: string, choices?: Choices): Clarification | Unsupported | undefined {
+export function refuseEarly(
+  question: string,
+  draft: Draft,
+  catalog: Catalog,
+  previous: SemanticQuery | undefined,
+  todayIso: string,
+  choices?: Choices,
+): Clarification | Unsupported | undefined {
   const refs = draft.references;
   if (draft.time.invalid) return unsupported(catalog, draft.time.invalid, refs);
   const notHistory = outsideHistory(question, todayIso);
@@ -126,11 +160,20 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
   if (isFollowUp(question, draft, previous, catalog)) return undefined;
   // "and guests?", "how many orders was that?" with nothing answered before: answering with the
   // default period would be a number for a question nobody asked.
-  if (previous === undefined && draft.time.spans.length === 0 && !draft.time.compare && leansOnEarlierRe(catalog).test(question.trim())) {
+  if (
+    previous === undefined &&
+    draft.time.spans.length === 0 &&
+    !draft.time.compare &&
+    leansOnEarlierRe(catalog).test(question.trim())
+  ) {
     return unsupported(catalog, NO_EARLIER, refs);
   }
   // "how many burgers": the measure follows once the names are matched (second pass).
-  const mayImply = draft.impliedIfAbout !== undefined && (draft.mentions.length > 0 || draft.subjects.some((d) => draft.impliedIfAbout!.about.includes(d)) || draft.dimensions.some((d) => draft.impliedIfAbout!.about.includes(d.id)));
+  const mayImply =
+    draft.impliedIfAbout !== undefined &&
+    (draft.mentions.length > 0 ||
+      draft.subjects.some((d) => draft.impliedIfAbout!.about.includes(d)) ||
+      draft.dimensions.some((d) => draft.impliedIfAbout!.about.includes(d.id)));
   if (draft.measures.length === 0 && draft.implied === undefined && draft.ambiguous.length === 0 && !mayImply) {
     if (previous === undefined && draft.time.relative && draft.mentions.length === 0 && draft.dimensions.length === 0) {
       return unsupported(catalog, NO_EARLIER, refs);
@@ -142,7 +185,10 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
         kind: 'clarification',
         message: draft.rank ? 'Best or worst by which measure?' : 'Which measure do you want?',
         // Only measures that can be broken down by what the question names ("top selling items": not guests).
-        choices: measuresFitting(catalog, draft.dimensions.map((d) => d.id)).map((m) => ({
+        choices: measuresFitting(
+          catalog,
+          draft.dimensions.map((d) => d.id),
+        ).map((m) => ({
           metric: m.id,
           label: m.label,
           question: `${base} by ${m.label}`,
@@ -151,13 +197,31 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
       };
     }
     // "revnue last week": a word one letter from a measure's is asked about, named, never answered silently.
-    const typo = didYouMean(question, draft.mentions.flatMap((m) => m.text.split(/\s+/)), catalog, refs);
+    const typo = didYouMean(
+      question,
+      draft.mentions.flatMap((m) => m.text.split(/\s+/)),
+      catalog,
+      refs,
+    );
     if (typo) return typo;
     return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
   }
   if (draft.ambiguous.length > 0 && draft.mentions.length === 0) {
-    const meaning = meaningOf(question, draft, catalog, [...draft.measures], draft.dimensions.map((d) => d.id), draft.filters, choices);
-    if (!meaning.decided && !meaning.remembered) return ambiguity(question, draft, catalog, meaning.fits, { catalog, today: todayIso, ...(previous ? { previous } : {}) });
+    const meaning = meaningOf(
+      question,
+      draft,
+      catalog,
+      [...draft.measures],
+      draft.dimensions.map((d) => d.id),
+      draft.filters,
+      choices,
+    );
+    if (!meaning.decided && !meaning.remembered)
+      return ambiguity(question, draft, catalog, meaning.fits, {
+        catalog,
+        today: todayIso,
+        ...(previous ? { previous } : {}),
+      });
   }
   return undefined;
 }
@@ -166,25 +230,41 @@ export function refuseEarly(question: string, draft: Draft, catalog: Catalog, pr
  * The meaning this person chose for the question's one word naming several measures, when it is
  * still one of the catalog's meanings and the rest of the question fits it; else undefined (ask).
  */
-function rememberedChoice(draft: Draft, catalog: Catalog, fitting: readonly string[], choices: Choices | undefined): RememberedChoice | undefined {
+function rememberedChoice(
+  draft: Draft,
+  catalog: Catalog,
+  fitting: readonly string[],
+  choices: Choices | undefined,
+): RememberedChoice | undefined {
   if (!choices || draft.ambiguous.length !== 1) return undefined;
   const term = draft.ambiguous[0]!.term;
   const metric = choices[term];
   const entry = catalog.ambiguous.find((x) => x.term === term);
-  if (metric === undefined || !entry?.choices.includes(metric) || (fitting.length > 0 && !fitting.includes(metric))) return undefined;
+  if (metric === undefined || !entry?.choices.includes(metric) || (fitting.length > 0 && !fitting.includes(metric)))
+    return undefined;
   return { term, metric };
 }
 
 /** Up to three measures that reach every dimension named: the headline ones first, then the others. */
 function measuresFitting(catalog: Catalog, dims: readonly string[]): Metric[] {
-  const tables = dims.map((id) => dimensionById(catalog, id)).filter((d) => d !== undefined && d.kind !== 'time').map((d) => (d as { table: string }).table);
+  const tables = dims
+    .map((id) => dimensionById(catalog, id))
+    .filter((d) => d !== undefined && d.kind !== 'time')
+    .map((d) => (d as { table: string }).table);
   const fits = (m: Metric): boolean => tables.every((t) => reachableTables(catalog, m.table).has(t));
-  const headline = domainWords(catalog).headline.map((id) => metricById(catalog, id)).filter((m): m is Metric => m !== undefined);
+  const headline = domainWords(catalog)
+    .headline.map((id) => metricById(catalog, id))
+    .filter((m): m is Metric => m !== undefined);
   return [...new Set([...headline, ...publicMetrics(catalog)])].filter(fits).slice(0, 3);
 }
 
 /** "Did you mean ...?" for words a letter or two from the catalog's or the calendar's, or undefined. */
-function didYouMean(question: string, words: readonly string[], catalog: Catalog, refs: readonly Reference[]): Clarification | undefined {
+function didYouMean(
+  question: string,
+  words: readonly string[],
+  catalog: Catalog,
+  refs: readonly Reference[],
+): Clarification | undefined {
   const fixes = corrections(words, catalog);
   if (fixes.length === 0) return undefined;
   return {
@@ -197,7 +277,14 @@ function didYouMean(question: string, words: readonly string[], catalog: Catalog
 }
 
 /** The choices of the question's word naming several measures that the rest of the question fits. */
-function fittingChoices(draft: Draft, catalog: Catalog, measures: readonly string[], dims: readonly string[], filters: readonly QueryFilter[], alternates = false): string[] {
+function fittingChoices(
+  draft: Draft,
+  catalog: Catalog,
+  measures: readonly string[],
+  dims: readonly string[],
+  filters: readonly QueryFilter[],
+  alternates = false,
+): string[] {
   const entry = catalog.ambiguous.find((x) => x.term === draft.ambiguous[0]!.term)!;
   const foreign = [...dims, ...filters.map((f) => f.dimension), ...draft.subjects]
     .map((d) => dimensionById(catalog, d))
@@ -207,7 +294,12 @@ function fittingChoices(draft: Draft, catalog: Catalog, measures: readonly strin
     // fries is the item sales amount) fits as that one.
     const away = alternates ? foreign.find((t) => !reachable(catalog, choice).has(t)) : undefined;
     const metricId = (away && metricById(catalog, choice)?.alternates[away]) || choice;
-    const probe = { measures: [...measures, metricId], dimensions: dims, filters, time: { from: '2000-01-01', to: '2000-01-01', label: '' } };
+    const probe = {
+      measures: [...measures, metricId],
+      dimensions: dims,
+      filters,
+      time: { from: '2000-01-01', to: '2000-01-01', label: '' },
+    };
     const reach = reachable(catalog, metricId);
     return checkQuery(probe, catalog) === undefined && draft.subjects.every((s) => dimOk(catalog, s, reach));
   });
@@ -220,13 +312,26 @@ function fittingChoices(draft: Draft, catalog: Catalog, measures: readonly strin
  * counted; all of them when none can).
  */
 function meaningOf(
-  question: string, draft: Draft, catalog: Catalog, measures: readonly string[], dims: readonly string[], filters: readonly QueryFilter[], choices: Choices | undefined,
+  question: string,
+  draft: Draft,
+  catalog: Catalog,
+  measures: readonly string[],
+  dims: readonly string[],
+  filters: readonly QueryFilter[],
+  choices: Choices | undefined,
 ): { decided?: string; remembered?: RememberedChoice; fits?: (metricId: string) => boolean } {
   const withAlternates = fittingChoices(draft, catalog, measures, dims, filters, true);
   const fitting = countable(question, withAlternates, catalog);
-  const one = decided(question, fitting, catalog) && sameOne(fittingChoices(draft, catalog, measures, dims, filters), fitting) ? fitting[0] : undefined;
+  const one =
+    decided(question, fitting, catalog) && sameOne(fittingChoices(draft, catalog, measures, dims, filters), fitting)
+      ? fitting[0]
+      : undefined;
   const remembered = rememberedChoice(draft, catalog, withAlternates, choices);
-  return { ...(one ? { decided: one } : {}), ...(remembered ? { remembered } : {}), ...(withAlternates.length ? { fits: (id: string) => withAlternates.includes(id) } : {}) };
+  return {
+    ...(one ? { decided: one } : {}),
+    ...(remembered ? { remembered } : {}),
+    ...(withAlternates.length ? { fits: (id: string) => withAlternates.includes(id) } : {}),
+  };
 }
 
 /** "How many ... did we sell" counts: the meanings in money are not what it asks (when a count remains). */
@@ -254,20 +359,33 @@ function decided(question: string, fitting: readonly string[], catalog: Catalog)
 }
 
 /** A word names several measures: ask, offering each choice (those the rest of the question fits). */
-function ambiguity(question: string, draft: Draft, catalog: Catalog, fits: ((metricId: string) => boolean) | undefined, ctx: UnderstandContext): Clarification | undefined {
+function ambiguity(
+  question: string,
+  draft: Draft,
+  catalog: Catalog,
+  fits: ((metricId: string) => boolean) | undefined,
+  ctx: UnderstandContext,
+): Clarification | undefined {
   const a = draft.ambiguous[0]!;
   const entry = catalog.ambiguous.find((x) => x.term === a.term)!;
   const choices = entry.choices.filter((c) => !fits || fits(c));
   const offered = choices.length ? choices : entry.choices;
   // Only the meanings that can answer the question are offered, and the question names only those.
   const labels = offered.map((id) => `the ${metricById(catalog, id)!.label}`);
-  const message = offered.length === entry.choices.length ? entry.question : `By "${a.raw}", do you mean ${labels.length === 1 ? labels[0] : `${labels.slice(0, -1).join(', ')} or ${labels.at(-1)}`}?`;
+  const message =
+    offered.length === entry.choices.length
+      ? entry.question
+      : `By "${a.raw}", do you mean ${labels.length === 1 ? labels[0] : `${labels.slice(0, -1).join(', ')} or ${labels.at(-1)}`}?`;
   return {
     kind: 'clarification',
     message,
     choices: offered.map((id) => {
       const m = metricById(catalog, id)!;
-      return { metric: id, label: m.label, question: choiceQuestion(question, draft, ctx, id) ?? reword(question, a.raw, m.label) };
+      return {
+        metric: id,
+        label: m.label,
+        question: choiceQuestion(question, draft, ctx, id) ?? reword(question, a.raw, m.label),
+      };
     }),
     references: draft.references,
   };
@@ -282,12 +400,25 @@ function ambiguity(question: string, draft: Draft, catalog: Catalog, fits: ((met
 function choiceQuestion(question: string, draft: Draft, ctx: UnderstandContext, metricId: string): string | undefined {
   if (ctx.previous || draft.ambiguous.length !== 1 || ctx.rewording) return undefined;
   // `rewording`: a choice the rest of the question does not fit is asked about again inside, never re-worded again.
-  const chosen = understand(question, draft, { ...ctx, choices: { [draft.ambiguous[0]!.term]: metricId }, rewording: true });
+  const chosen = understand(question, draft, {
+    ...ctx,
+    choices: { [draft.ambiguous[0]!.term]: metricId },
+    rewording: true,
+  });
   if (chosen.kind !== 'query') return undefined;
-  const shape = (q: SemanticQuery): string => JSON.stringify({ ...q, time: [q.time.from, q.time.to], compare: q.compare ? [q.compare.kind, q.compare.range.from, q.compare.range.to] : null });
+  const shape = (q: SemanticQuery): string =>
+    JSON.stringify({
+      ...q,
+      time: [q.time.from, q.time.to],
+      compare: q.compare ? [q.compare.kind, q.compare.range.from, q.compare.range.to] : null,
+    });
   for (const timeWords of [true, false]) {
     const text = questionFor(chosen.query, ctx.catalog, { timeWords });
-    const back = understand(text, readQuestion(text, ctx.catalog, ctx.today), { catalog: ctx.catalog, today: ctx.today, ...(ctx.values ? { values: ctx.values } : {}) });
+    const back = understand(text, readQuestion(text, ctx.catalog, ctx.today), {
+      catalog: ctx.catalog,
+      today: ctx.today,
+      ...(ctx.values ? { values: ctx.values } : {}),
+    });
     if (back.kind === 'query' && shape(back.query) === shape(chosen.query)) return text;
   }
   return undefined;
@@ -296,7 +427,9 @@ function choiceQuestion(question: string, draft: Draft, ctx: UnderstandContext, 
 /** The question with `term` replaced by `label`, first occurrence, keeping the rest as typed. */
 function reword(question: string, term: string, label: string): string {
   const i = question.toLowerCase().indexOf(term.toLowerCase());
-  return i < 0 ? `${question.replace(/[?.!\s]+$/, '')} (${label})?` : `${question.slice(0, i)}${label}${question.slice(i + term.length)}`;
+  return i < 0
+    ? `${question.replace(/[?.!\s]+$/, '')} (${label})?`
+    : `${question.slice(0, i)}${label}${question.slice(i + term.length)}`;
 }
 
 /** Everything `understand` needs besides the question. */
@@ -352,7 +485,12 @@ export interface Understanding {
 /** A stage's refusal: the answer instead of a query. */
 type Refusal = Clarification | Unsupported;
 
-function clarification(u: Understanding, message: string, choices: readonly Choice[] = [], unplaced?: readonly string[]): Clarification {
+function clarification(
+  u: Understanding,
+  message: string,
+  choices: readonly Choice[] = [],
+  unplaced?: readonly string[],
+): Clarification {
   return { kind: 'clarification', message, choices, references: u.draft.references, ...(unplaced ? { unplaced } : {}) };
 }
 
@@ -361,15 +499,38 @@ function resolveValues(u: Understanding): Refusal | undefined {
   const { draft, catalog, ctx, question } = u;
   const refs = draft.references;
   u.resolution = draft.mentions.length && ctx.values ? resolveMentions(draft.mentions, catalog, ctx.values) : undefined;
-  if (draft.mentions.length && !ctx.values) return clarification(u, 'I could not read your data to match the names in the question.', [], draft.mentions.map((m) => m.text));
+  if (draft.mentions.length && !ctx.values)
+    return clarification(
+      u,
+      'I could not read your data to match the names in the question.',
+      [],
+      draft.mentions.map((m) => m.text),
+    );
   const unplaced = u.resolution?.unplaced ?? [];
-  const namesNoMeasure = draft.measures.length === 0 && draft.implied === undefined && draft.ambiguous.length === 0 && !isFollowUp(question, draft, ctx.previous, catalog);
-  if (namesNoMeasure && draft.impliedIfAbout && !impliedAbout(draft, u.resolution?.filters ?? [], draft.dimensions.map((d) => d.id))) {
+  const namesNoMeasure =
+    draft.measures.length === 0 &&
+    draft.implied === undefined &&
+    draft.ambiguous.length === 0 &&
+    !isFollowUp(question, draft, ctx.previous, catalog);
+  if (
+    namesNoMeasure &&
+    draft.impliedIfAbout &&
+    !impliedAbout(
+      draft,
+      u.resolution?.filters ?? [],
+      draft.dimensions.map((d) => d.id),
+    )
+  ) {
     // "how many labor hours": no measure, and not about menu items after all.
     return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', refs);
   }
   if (unplaced.length) {
-    const typo = didYouMean(question, unplaced.flatMap((w) => w.split(/\s+/)), catalog, refs);
+    const typo = didYouMean(
+      question,
+      unplaced.flatMap((w) => w.split(/\s+/)),
+      catalog,
+      refs,
+    );
     if (typo) return { ...typo, unplaced };
     const names = unplaced.map((w) => `"${w}"`).join(', ');
     const incomplete = ctx.values?.complete === false ? ' (your data has more names than I can match against)' : '';
@@ -392,7 +553,10 @@ function resolveValues(u: Understanding): Refusal | undefined {
     );
   }
   if (u.resolution?.mixed) {
-    return clarification(u, `"${u.resolution.mixed}" mixes different kinds of places or items; ask about one kind at a time (for example ${domainWords(catalog).oneKindExample}).`);
+    return clarification(
+      u,
+      `"${u.resolution.mixed}" mixes different kinds of places or items; ask about one kind at a time (for example ${domainWords(catalog).oneKindExample}).`,
+    );
   }
   u.valueFilters = [...(u.resolution?.filters ?? [])];
   return undefined;
@@ -402,14 +566,23 @@ function resolveValues(u: Understanding): Refusal | undefined {
 function compareValues(u: Understanding): Refusal | undefined {
   const { draft, resolution } = u;
   const compareAt = draft.time.compare?.at;
-  if (compareAt !== undefined && resolution && draft.time.spans.length <= 1 && !draft.time.relative && !draft.time.compare?.unit) {
+  if (
+    compareAt !== undefined &&
+    resolution &&
+    draft.time.spans.length <= 1 &&
+    !draft.time.relative &&
+    !draft.time.compare?.unit
+  ) {
     const before = resolution.matched.find((m) => m.mention.to <= compareAt && m.values.length);
     const after = resolution.matched.find((m) => m.mention.from > compareAt && m.values.length);
     if (before && after && before.values[0]!.dimension === after.values[0]!.dimension) {
       const dim = before.values[0]!.dimension;
       u.valueDims = [dim];
       // "Dallas vs Houston vs Austin": every value of that kind the question names, not the first two.
-      const named = resolution.matched.filter((m) => !m.mention.negated).flatMap((m) => m.values).filter((v) => v.dimension === dim);
+      const named = resolution.matched
+        .filter((m) => !m.mention.negated)
+        .flatMap((m) => m.values)
+        .filter((v) => v.dimension === dim);
       u.valueFilters = [
         ...u.valueFilters.filter((f) => f.dimension !== dim || f.op === 'not_in'),
         { dimension: dim, op: 'in', values: [...new Set(named.map((v) => v.value))] },
@@ -427,15 +600,29 @@ function chooseMeasures(u: Understanding): Refusal | undefined {
   u.baseDims = [...new Set([...draft.dimensions.map((d) => d.id), ...u.valueDims])];
   u.measures = draft.measures.length ? [...draft.measures] : draft.implied ? [draft.implied] : [];
   if (draft.ambiguous.length) {
-    const { decided, remembered, fits } = meaningOf(question, draft, catalog, u.measures, u.baseDims, u.baseFilters, ctx.choices);
+    const { decided, remembered, fits } = meaningOf(
+      question,
+      draft,
+      catalog,
+      u.measures,
+      u.baseDims,
+      u.baseFilters,
+      ctx.choices,
+    );
     if (decided && draft.ambiguous.length === 1) u.measures = [...u.measures, decided];
     else if (remembered) {
       u.measures = [...u.measures, remembered.metric];
       u.remembered.push(remembered);
     } else return ambiguity(question, draft, catalog, fits, ctx)!;
   }
-  if (u.measures.length === 0 && impliedAbout(draft, u.baseFilters, u.baseDims)) u.measures = [draft.impliedIfAbout!.measure];
-  if (u.measures.length === 0 && !u.follow) return unsupported(catalog, 'I can answer questions about these measures. Which one are you interested in?', draft.references);
+  if (u.measures.length === 0 && impliedAbout(draft, u.baseFilters, u.baseDims))
+    u.measures = [draft.impliedIfAbout!.measure];
+  if (u.measures.length === 0 && !u.follow)
+    return unsupported(
+      catalog,
+      'I can answer questions about these measures. Which one are you interested in?',
+      draft.references,
+    );
   u.dims = u.baseDims;
   u.filters = u.baseFilters;
   return undefined;
@@ -445,7 +632,15 @@ function chooseMeasures(u: Understanding): Refusal | undefined {
 function followUp(u: Understanding): Refusal | undefined {
   const { draft, catalog, ctx, question, follow } = u;
   if (follow) {
-    const merged = applyFollowUp(question, draft, { measures: u.measures, dimensions: u.baseDims, filters: u.baseFilters }, follow, ctx.history ?? [follow], catalog, ctx.members);
+    const merged = applyFollowUp(
+      question,
+      draft,
+      { measures: u.measures, dimensions: u.baseDims, filters: u.baseFilters },
+      follow,
+      ctx.history ?? [follow],
+      catalog,
+      ctx.members,
+    );
     if ('message' in merged) return clarification(u, merged.message);
     u.measures = [...merged.measures];
     u.dims = [...merged.dimensions];
@@ -455,7 +650,9 @@ function followUp(u: Understanding): Refusal | undefined {
     u.narrowed = merged.narrowed;
   }
   if (draft.rank && u.dims.length === 0) {
-    const group = u.filters.map((f) => dimensionById(catalog, f.dimension)).find((d) => d?.kind === 'attribute' && d.members !== undefined);
+    const group = u.filters
+      .map((f) => dimensionById(catalog, f.dimension))
+      .find((d) => d?.kind === 'attribute' && d.members !== undefined);
     if (group && group.kind === 'attribute') u.dims = [group.members!];
   }
   return undefined;
@@ -498,7 +695,11 @@ function ranking(u: Understanding): Refusal | undefined {
     u.limit = follow.limit;
   } else if (draft.rank) {
     if (u.dims.length === 0) {
-      return clarification(u, `What should be ranked: ${domainWords(catalog).rankables}?`, rankChoices(question, catalog));
+      return clarification(
+        u,
+        `What should be ranked: ${domainWords(catalog).rankables}?`,
+        rankChoices(question, catalog),
+      );
     }
     // The thing ranked: not a group named by "each" or "per" ("the busiest day for each of my stores").
     const perMarked = new Set(draft.dimensions.filter((d) => d.per).map((d) => d.id));
@@ -506,21 +707,38 @@ function ranking(u: Understanding): Refusal | undefined {
     const first = draft.dimensions.find((d) => d.id === rankedId);
     u.order = { measure: u.measures[0]!, by: draft.rank.by ?? 'value', direction: draft.rank.direction };
     if (draft.rank.limit !== undefined) u.limit = draft.rank.limit;
-    else if (!draft.rank.all && follow?.limit !== undefined && u.baseDims.length === 0 && draft.rank.plural !== false && (follow.limit > 1 || draft.rank.plural === undefined)) {
+    else if (
+      !draft.rank.all &&
+      follow?.limit !== undefined &&
+      u.baseDims.length === 0 &&
+      draft.rank.plural !== false &&
+      (follow.limit > 1 || draft.rank.plural === undefined)
+    ) {
       // "top 3 stores ..." then "what about the bottom ones?" (or "and the worst?"): as many as
       // before, from the other end. "the worst one" is one; "the worst ones" after one asks how many.
       u.limit = follow.limit;
     } else if (!draft.rank.all) {
       if ((first?.plural && !first.which) || draft.rank.plural === true) {
         const label = dimensionById(catalog, rankedId)!.plural;
-        return clarification(u, `How many ${label} do you want?`, [3, 5, 10].map((n) => ({ label: `top ${n}`, question: `${question.replace(/[?.!\s]+$/, '')} (top ${n})` })));
+        return clarification(
+          u,
+          `How many ${label} do you want?`,
+          [3, 5, 10].map((n) => ({ label: `top ${n}`, question: `${question.replace(/[?.!\s]+$/, '')} (top ${n})` })),
+        );
       }
       u.limit = 1;
     }
-    if (u.order.by !== 'value' && !u.time!.compare) return clarification(u, 'Ranking by growth or decline needs a period to compare with, for example "week over week".');
+    if (u.order.by !== 'value' && !u.time!.compare)
+      return clarification(
+        u,
+        'Ranking by growth or decline needs a period to compare with, for example "week over week".',
+      );
   } else if (follow?.order && u.dims.length > 0 && !u.narrowed) {
     // "top 5 cities ..." then "by state instead": the ranking carries over to the new breakdown.
-    u.order = { ...follow.order, measure: u.measures.includes(follow.order.measure) ? follow.order.measure : u.measures[0]! };
+    u.order = {
+      ...follow.order,
+      measure: u.measures.includes(follow.order.measure) ? follow.order.measure : u.measures[0]!,
+    };
     u.limit = follow.limit;
   }
   if (u.dims.length > MAX_DIMENSIONS) u.dims = u.dims.slice(0, MAX_DIMENSIONS + 1);
@@ -532,10 +750,17 @@ function ranking(u: Understanding): Refusal | undefined {
     const perIds = marks.filter((d) => d.per).map((d) => d.id);
     const unmarked = u.dims.filter((d) => !perIds.includes(d));
     // A follow-up that keeps the breakdown keeps its groups too ("by item revenue instead" after "the best seller in each category").
-    const keptGroups = u.follow?.per?.length && perIds.length === 0 && u.dims.join() === u.follow.dimensions.join() ? u.follow.dimensions[0] : undefined;
-    const ranked = marks.find((d) => d.ranked && !d.per)?.id ?? (perIds.length && unmarked.length === 1 ? unmarked[0] : keptGroups);
+    const keptGroups =
+      u.follow?.per?.length && perIds.length === 0 && u.dims.join() === u.follow.dimensions.join()
+        ? u.follow.dimensions[0]
+        : undefined;
+    const ranked =
+      marks.find((d) => d.ranked && !d.per)?.id ?? (perIds.length && unmarked.length === 1 ? unmarked[0] : keptGroups);
     if (ranked === undefined) {
-      return clarification(u, `Rank within what? For example "the top ${u.limit} ${dimensionById(catalog, u.dims[0]!)!.plural} in each ${dimensionById(catalog, u.dims[1]!)!.label}".`);
+      return clarification(
+        u,
+        `Rank within what? For example "the top ${u.limit} ${dimensionById(catalog, u.dims[0]!)!.plural} in each ${dimensionById(catalog, u.dims[1]!)!.label}".`,
+      );
     }
     u.per = u.dims.filter((d) => d !== ranked);
     u.dims = [ranked, ...u.per];
@@ -551,25 +776,40 @@ function ranking(u: Understanding): Refusal | undefined {
 function derivedFigures(u: Understanding): Refusal | undefined {
   const { draft, catalog } = u;
   if (draft.moving) {
-    return clarification(u, `I can't compute a ${draft.moving} yet (a moving window). I can give the values by day or a running total; ask for one of those.`, [], [draft.moving]);
+    return clarification(
+      u,
+      `I can't compute a ${draft.moving} yet (a moving window). I can give the values by day or a running total; ask for one of those.`,
+      [],
+      [draft.moving],
+    );
   }
   const timeless = u.measures.filter((id) => isTimeless(catalog, id)).map((id) => metricById(catalog, id)!)[0];
   if (timeless && draft.time.spans.length > 0) {
-    return clarification(u, `I can count the ${timeless.label.replace(/^number of /, '')} you have today, not for ${draft.time.spans[0]!.range.label}. Ask "${timeless.label}" without a period.`);
+    return clarification(
+      u,
+      `I can count the ${timeless.label.replace(/^number of /, '')} you have today, not for ${draft.time.spans[0]!.range.label}. Ask "${timeless.label}" without a period.`,
+    );
   }
   const grouped = (id: string): boolean => dimensionById(catalog, id)?.kind === 'attribute';
-  const same = (a: QueryFilter, b: QueryFilter): boolean => a.dimension === b.dimension && a.op === b.op && a.values.join('\u0000') === b.values.join('\u0000');
+  const same = (a: QueryFilter, b: QueryFilter): boolean =>
+    a.dimension === b.dimension && a.op === b.op && a.values.join('\u0000') === b.values.join('\u0000');
   // Named in this question (not kept from an earlier one).
-  const named = (f: QueryFilter): boolean => f.op !== 'not_in' && [...u.valueFilters, ...draft.filters].some((v) => same(v, f));
+  const named = (f: QueryFilter): boolean =>
+    f.op !== 'not_in' && [...u.valueFilters, ...draft.filters].some((v) => same(v, f));
   // A follow-up keeps the derived figure of the question it follows ("just Chicago #17" after a
   // running total is still a running total), unless it names one of its own.
   const kept = !draft.derive && !draft.versus && u.follow ? u.follow : undefined;
   const derive = draft.derive ?? kept?.derive;
   if (kept?.versus && !u.filters.some((f) => f.dimension === kept.versus![0].dimension)) u.versus = [...kept.versus];
   if (draft.versus && !u.time?.compare) {
-    const pair = u.filters.find((f) => (f.op === 'in' || f.op === 'eq') && f.values.length === 2 && grouped(f.dimension) && !u.follow);
+    const pair = u.filters.find(
+      (f) => (f.op === 'in' || f.op === 'eq') && f.values.length === 2 && grouped(f.dimension) && !u.follow,
+    );
     if (!pair) {
-      return clarification(u, `The difference between which two? For example "the difference in ${metricById(catalog, u.measures[0]!)?.label ?? 'sales'} between one ${unitDimension(catalog)?.label ?? 'group'} and another".`);
+      return clarification(
+        u,
+        `The difference between which two? For example "the difference in ${metricById(catalog, u.measures[0]!)?.label ?? 'sales'} between one ${unitDimension(catalog)?.label ?? 'group'} and another".`,
+      );
     }
     const side = (v: string): QueryFilter => {
       const keys = pair.keys ? u.ctx.values?.keysOf(pair.dimension, v) : undefined;
@@ -601,7 +841,12 @@ function derivedFigures(u: Understanding): Refusal | undefined {
       // "what % of revenue came from Chicago", "share of guests on the weekend": the one named part.
       const parts = u.filters.filter(named);
       if (parts.length !== 1) {
-        return clarification(u, parts.length === 0 ? `A share of what? Name the part (for example one ${unitDimension(catalog)?.label ?? 'member'}) or a breakdown ("by ${unitDimension(catalog)?.label ?? 'group'}").` : `A share of which part? You named ${parts.map((f) => f.values.join(' and ')).join(' and ')}; ask about one part at a time.`);
+        return clarification(
+          u,
+          parts.length === 0
+            ? `A share of what? Name the part (for example one ${unitDimension(catalog)?.label ?? 'member'}) or a breakdown ("by ${unitDimension(catalog)?.label ?? 'group'}").`
+            : `A share of which part? You named ${parts.map((f) => f.values.join(' and ')).join(' and ')}; ask about one part at a time.`,
+        );
       }
       u.part = parts;
       u.filters = u.filters.filter((f) => f !== parts[0]);
@@ -612,7 +857,11 @@ function derivedFigures(u: Understanding): Refusal | undefined {
     const timeDim = u.dims.find((d) => dimensionById(catalog, d)?.kind === 'time');
     const range = u.time!.range;
     const days = (Date.parse(range.to) - Date.parse(range.from)) / 86_400_000 + 1;
-    const grain = timeDim ?? catalog.dimensions.find((d) => d.kind === 'time' && d.grain === (days <= 62 ? 'day' : days <= 190 ? 'week' : 'month'))?.id;
+    const grain =
+      timeDim ??
+      catalog.dimensions.find(
+        (d) => d.kind === 'time' && d.grain === (days <= 62 ? 'day' : days <= 190 ? 'week' : 'month'),
+      )?.id;
     if (grain) u.dims = [grain, ...u.dims.filter((d) => d !== grain)];
     u.derive = 'running_total';
   }
@@ -638,15 +887,39 @@ export const UNDERSTAND_STAGES = [
 /** The state before any stage (the draft without its follow-up words when there is an earlier query). */
 export function startUnderstanding(question: string, firstDraft: Draft, ctx: UnderstandContext): Understanding {
   return {
-    question, draft: ctx.previous ? withoutFollowUpWords(firstDraft) : firstDraft, ctx, catalog: ctx.catalog,
-    resolution: undefined, valueFilters: [], valueDims: [], follow: undefined, baseFilters: [], baseDims: [], measures: [], dims: [], filters: [],
-    inherited: undefined, keepRanking: false, narrowed: false, time: undefined, order: undefined, limit: undefined, per: undefined,
-    derive: undefined, part: undefined, versus: undefined, remembered: [],
+    question,
+    draft: ctx.previous ? withoutFollowUpWords(firstDraft) : firstDraft,
+    ctx,
+    catalog: ctx.catalog,
+    resolution: undefined,
+    valueFilters: [],
+    valueDims: [],
+    follow: undefined,
+    baseFilters: [],
+    baseDims: [],
+    measures: [],
+    dims: [],
+    filters: [],
+    inherited: undefined,
+    keepRanking: false,
+    narrowed: false,
+    time: undefined,
+    order: undefined,
+    limit: undefined,
+    per: undefined,
+    derive: undefined,
+    part: undefined,
+    versus: undefined,
+    remembered: [],
   };
 }
 
 /** The second pass: mentions, follow-up rules, assembly and the catalog check. */
-export function understand(question: string, firstDraft: Draft, ctx: UnderstandContext): QueryIntent | Clarification | Unsupported {
+export function understand(
+  question: string,
+  firstDraft: Draft,
+  ctx: UnderstandContext,
+): QueryIntent | Clarification | Unsupported {
   const u = startUnderstanding(question, firstDraft, ctx);
   const { catalog, draft } = u;
   const early = refuseEarly(question, draft, catalog, ctx.previous, ctx.today, ctx.choices);
@@ -679,13 +952,17 @@ export function understand(question: string, firstDraft: Draft, ctx: UnderstandC
     return clarification(u, problem.message, choices);
   }
   return {
-    kind: 'query', query, references: draft.references,
+    kind: 'query',
+    query,
+    references: draft.references,
     ...(u.inherited && Object.keys(u.inherited).length ? { inherited: u.inherited } : {}),
     ...(u.remembered.length ? { remembered: u.remembered } : {}),
   };
 }
 
-function stripUndefined(q: Omit<SemanticQuery, 'order'> & { order?: SemanticQuery['order'] | undefined }): SemanticQuery {
+function stripUndefined(
+  q: Omit<SemanticQuery, 'order'> & { order?: SemanticQuery['order'] | undefined },
+): SemanticQuery {
   const { order, ...rest } = q;
   return order ? { ...rest, order } : rest;
 }
@@ -702,7 +979,13 @@ function dimOk(catalog: Catalog, dimensionId: string, reach: ReadonlySet<string>
 }
 
 /** The period each relative phrase names, from the period it is relative to. */
-const SHIFT = { previous_period: previousPeriod, previous_year: previousYear, previous_week: previousWeek, next_period: nextPeriod, next_week: nextWeek } as const;
+const SHIFT = {
+  previous_period: previousPeriod,
+  previous_year: previousYear,
+  previous_week: previousWeek,
+  next_period: nextPeriod,
+  next_week: nextWeek,
+} as const;
 
 /** The comparison a relative phrase names for a range ("the same day last week" is a plain range). */
 function relativeTo(kind: keyof typeof SHIFT, range: TimeRange): Comparison {
@@ -720,16 +1003,24 @@ function timeOf(
   if (spans.length > 2) return { message: 'The question names more than two periods. Which one do you mean?' };
   const connector = t.compare !== undefined && t.compare.unit === undefined;
   if (spans.length === 2 && !connector && !t.relative) {
-    return { message: `You named two periods (${spans[0]!.range.label} and ${spans[1]!.range.label}). Do you want one of them, or the two compared ("${spans[0]!.range.label} vs ${spans[1]!.range.label}")?` };
+    return {
+      message: `You named two periods (${spans[0]!.range.label} and ${spans[1]!.range.label}). Do you want one of them, or the two compared ("${spans[0]!.range.label} vs ${spans[1]!.range.label}")?`,
+    };
   }
   let range: TimeRange;
   if (spans.length) range = spans[0]!.range;
   else if (follow && t.relative && !connector) {
     // "and the week before?": the period before the one asked last.
     const shifted = SHIFT[t.relative.kind](follow.time);
-    range = { ...shifted, label: /^the \w+ (?:before|after)$/.test(shifted.label) ? `${shifted.label} ${follow.time.label}` : shifted.label };
+    range = {
+      ...shifted,
+      label: /^the \w+ (?:before|after)$/.test(shifted.label) ? `${shifted.label} ${follow.time.label}` : shifted.label,
+    };
     // "the week after" a recent week: only the days that have happened, and nothing still to come.
-    if (range.from > ctx.today) return { message: `${range.label} (from ${range.from}) has not happened yet: I can only answer about days that have.` };
+    if (range.from > ctx.today)
+      return {
+        message: `${range.label} (from ${range.from}) has not happened yet: I can only answer about days that have.`,
+      };
     if (range.to > ctx.today) range = { ...range, to: ctx.today, label: `${range.label}, to date` };
   } else if (follow) range = follow.time;
   else if (t.compare?.unit) range = lastComplete(t.compare.unit, ctx.today);
@@ -739,7 +1030,8 @@ function timeOf(
   if (spans.length === 2) {
     const second = spans[1]!.range;
     const prev = previousPeriod(range);
-    if (/^last year/.test(second.label) && !/year/.test(range.label)) compare = { kind: 'previous_year', range: previousYear(range) };
+    if (/^last year/.test(second.label) && !/year/.test(range.label))
+      compare = { kind: 'previous_year', range: previousYear(range) };
     else if (isUnitBefore(range, second)) compare = { kind: 'previous_period', range: prev };
     else compare = { kind: 'range', range: second };
   } else if (t.relative && (connector || !follow || spans.length === 1)) {
@@ -757,7 +1049,10 @@ function timeOf(
   if (compare && (compare.kind !== 'range' || weekEarlier) && range.to === ctx.today && range.from < ctx.today) {
     // Today is still trading: a to-date comparison runs over the closed days, like for like.
     range = { ...range, to: addDays(ctx.today, -1) };
-    compare = relativeTo(weekEarlier ? 'previous_week' : compare.kind === 'previous_year' ? 'previous_year' : 'previous_period', range);
+    compare = relativeTo(
+      weekEarlier ? 'previous_week' : compare.kind === 'previous_year' ? 'previous_year' : 'previous_period',
+      range,
+    );
   }
   return compare ? { range, compare } : { range };
 }
@@ -767,16 +1062,24 @@ function timeOf(
  * first, so the comparison is like for like (the same days of it), not the whole of it.
  */
 function isUnitBefore(first: TimeRange, second: TimeRange): boolean {
-  const expect = { 'this week': 'last week', 'this month': 'last month', 'this quarter': 'last quarter', 'last week': 'the week before last' } as Record<string, string>;
+  const expect = {
+    'this week': 'last week',
+    'this month': 'last month',
+    'this quarter': 'last quarter',
+    'last week': 'the week before last',
+  } as Record<string, string>;
   return expect[first.label] === second.label;
 }
 
 /** The last complete week, month, quarter or day, for "week over week" without a period. */
 function lastComplete(unit: 'week' | 'month' | 'quarter' | 'year' | 'day', todayIso: string): TimeRange {
   if (unit === 'day') return { from: addDays(todayIso, -1), to: addDays(todayIso, -1), label: 'yesterday' };
-  if (unit === 'week') return { from: addDays(mondayOf(todayIso), -7), to: addDays(mondayOf(todayIso), -1), label: 'last week' };
-  if (unit === 'month') return { from: monthStart(todayIso, -1), to: addDays(monthStart(todayIso), -1), label: 'last month' };
-  if (unit === 'quarter') return { from: quarterStart(todayIso, -1), to: addDays(quarterStart(todayIso), -1), label: 'last quarter' };
+  if (unit === 'week')
+    return { from: addDays(mondayOf(todayIso), -7), to: addDays(mondayOf(todayIso), -1), label: 'last week' };
+  if (unit === 'month')
+    return { from: monthStart(todayIso, -1), to: addDays(monthStart(todayIso), -1), label: 'last month' };
+  if (unit === 'quarter')
+    return { from: quarterStart(todayIso, -1), to: addDays(quarterStart(todayIso), -1), label: 'last quarter' };
   return defaultRange('last_7_days', todayIso);
 }
 
@@ -798,15 +1101,23 @@ function suggestions(draft: Draft, catalog: Catalog, ctx: UnderstandContext): Ch
   const measures = draft.measures.length ? draft.measures : draft.implied ? [draft.implied] : [];
   if (measures.length) {
     const q: SemanticQuery = { measures: [...new Set(measures)], dimensions: [], filters: draft.filters, time };
-    if (checkQuery(q, catalog) === undefined) return [{ label: 'without the words I could not place', question: questionFor(q, catalog) }];
+    if (checkQuery(q, catalog) === undefined)
+      return [{ label: 'without the words I could not place', question: questionFor(q, catalog) }];
   }
   return publicMetrics(catalog)
     .slice(0, 3)
-    .map((m) => ({ metric: m.id, label: m.label, question: questionFor({ measures: [m.id], dimensions: [], filters: [], time }, catalog) }));
+    .map((m) => ({
+      metric: m.id,
+      label: m.label,
+      question: questionFor({ measures: [m.id], dimensions: [], filters: [], time }, catalog),
+    }));
 }
 
 /** Does a measure implied only about some dimensions ("how many" of menu items) apply to this question? */
 function impliedAbout(draft: Draft, filters: readonly QueryFilter[], dims: readonly string[]): boolean {
   const about = draft.impliedIfAbout;
-  return about !== undefined && [...filters.map((f) => f.dimension), ...dims, ...draft.subjects].some((d) => about.about.includes(d));
+  return (
+    about !== undefined &&
+    [...filters.map((f) => f.dimension), ...dims, ...draft.subjects].some((d) => about.about.includes(d))
+  );
 }

@@ -73,7 +73,9 @@ export function addYears(day: string, years: number): string {
 export function dateOf(year: number, month0: number, day: number): string | undefined {
   const ms = Date.UTC(year, month0, day);
   const s = iso(ms);
-  return Number(s.slice(0, 4)) === year && Number(s.slice(5, 7)) === month0 + 1 && Number(s.slice(8, 10)) === day ? s : undefined;
+  return Number(s.slice(0, 4)) === year && Number(s.slice(5, 7)) === month0 + 1 && Number(s.slice(8, 10)) === day
+    ? s
+    : undefined;
 }
 
 /** Today's date as YYYY-MM-DD from a pinned value or the real clock (UTC). */
@@ -109,7 +111,8 @@ function isWholeYear(r: TimeRange): boolean {
 export function previousPeriod(r: TimeRange): TimeRange {
   const label = `the ${spanDays(r)} days before`;
   if (isWholeMonth(r)) return { from: monthStart(r.from, -1), to: addDays(r.from, -1), label: 'the month before' };
-  if (isWholeQuarter(r)) return { from: quarterStart(r.from, -1), to: addDays(r.from, -1), label: 'the quarter before' };
+  if (isWholeQuarter(r))
+    return { from: quarterStart(r.from, -1), to: addDays(r.from, -1), label: 'the quarter before' };
   if (isWholeYear(r)) return { from: addYears(r.from, -1), to: addYears(r.to, -1), label: 'the year before' };
   const days = spanDays(r);
   // A to-date period one day long (the 1st of a month, a Monday) is still the start of its unit.
@@ -122,14 +125,20 @@ export function previousPeriod(r: TimeRange): TimeRange {
     const from = quarterStart(r.from, -1);
     const last = addDays(r.from, -1);
     const to = addDays(from, days - 1) < last ? addDays(from, days - 1) : last;
-    if (r.label === 'this quarter' || r.to > monthEnd(r.from)) return { from, to, label: 'the same days of the quarter before' };
+    if (r.label === 'this quarter' || r.to > monthEnd(r.from))
+      return { from, to, label: 'the same days of the quarter before' };
   }
   if (r.from === monthStart(r.from) && r.to <= monthEnd(r.from)) {
     const from = monthStart(r.from, -1);
     const to = addDays(from, Math.min(days, spanDays({ from, to: monthEnd(from) })) - 1);
     return { from, to, label: 'the same days of the month before' };
   }
-  if (isoWeekday(r.from) === 1 && days <= 7) return { from: addDays(r.from, -7), to: addDays(r.to, -7), label: days === 7 ? 'the week before' : 'the same days of the week before' };
+  if (isoWeekday(r.from) === 1 && days <= 7)
+    return {
+      from: addDays(r.from, -7),
+      to: addDays(r.to, -7),
+      label: days === 7 ? 'the week before' : 'the same days of the week before',
+    };
   return { from: addDays(r.from, -days), to: addDays(r.from, -1), label };
 }
 
@@ -139,25 +148,36 @@ export function previousPeriod(r: TimeRange): TimeRange {
  * else -> the range of the same length right after it. The caller refuses one that has not begun.
  */
 export function nextPeriod(r: TimeRange): TimeRange {
-  if (isWholeMonth(r)) return { from: monthStart(r.from, 1), to: monthEnd(monthStart(r.from, 1)), label: 'the month after' };
-  if (isWholeQuarter(r)) return { from: quarterStart(r.from, 1), to: addDays(quarterStart(r.from, 2), -1), label: 'the quarter after' };
+  if (isWholeMonth(r))
+    return { from: monthStart(r.from, 1), to: monthEnd(monthStart(r.from, 1)), label: 'the month after' };
+  if (isWholeQuarter(r))
+    return { from: quarterStart(r.from, 1), to: addDays(quarterStart(r.from, 2), -1), label: 'the quarter after' };
   if (isWholeYear(r)) return { from: addYears(r.from, 1), to: addYears(r.to, 1), label: 'the year after' };
   const days = spanDays(r);
   if (days === 1) return { from: addDays(r.from, 1), to: addDays(r.from, 1), label: 'the day after' };
-  if (isoWeekday(r.from) === 1 && days === 7) return { from: addDays(r.from, 7), to: addDays(r.to, 7), label: 'the week after' };
+  if (isoWeekday(r.from) === 1 && days === 7)
+    return { from: addDays(r.from, 7), to: addDays(r.to, 7), label: 'the week after' };
   return { from: addDays(r.to, 1), to: addDays(r.to, days), label: `the ${days} days after` };
 }
 
 /** The same days a week later ("the Saturday after"). */
 export function nextWeek(r: TimeRange): TimeRange {
   const from = addDays(r.from, 7);
-  return { from, to: addDays(r.to, 7), label: r.from === r.to ? `the same day a week later (${from})` : 'the same days a week later' };
+  return {
+    from,
+    to: addDays(r.to, 7),
+    label: r.from === r.to ? `the same day a week later (${from})` : 'the same days a week later',
+  };
 }
 
 /** The same days a week earlier: "yesterday vs the same day last week" is Tuesday against Tuesday. */
 export function previousWeek(r: TimeRange): TimeRange {
   const from = addDays(r.from, -7);
-  return { from, to: addDays(r.to, -7), label: r.from === r.to ? `the same day last week (${from})` : 'the same days a week earlier' };
+  return {
+    from,
+    to: addDays(r.to, -7),
+    label: r.from === r.to ? `the same day last week (${from})` : 'the same days a week earlier',
+  };
 }
 
 /**
@@ -173,7 +193,10 @@ export function previousYear(r: TimeRange): TimeRange {
 }
 
 /** The catalog's default range when a question names none. */
-export function defaultRange(kind: 'last_7_days' | 'last_week' | 'last_30_days' | 'last_month', todayIso: string): TimeRange {
+export function defaultRange(
+  kind: 'last_7_days' | 'last_week' | 'last_30_days' | 'last_month',
+  todayIso: string,
+): TimeRange {
   const yesterday = addDays(todayIso, -1);
   switch (kind) {
     case 'last_7_days':

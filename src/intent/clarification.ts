@@ -12,12 +12,57 @@ import { leansOnEarlier } from './follow-up.js';
 import { numberOf } from './lexicon.js';
 
 /** Words a reply may carry besides the choice it picks ("the amount please", "I meant the city"). */
-const REPLY_FILLER = new Set(['the', 'a', 'an', 'please', 'pls', 'i', 'mean', 'meant', 'want', 'wanted', 'one', 'just', 'yes', 'yeah', 'ok', 'okay', 'thanks', 'thank', 'you', 'that', 'it', 'is', 'was', 'would', 'like', 'go', 'with', 'use', 'option', 'oh', 'sorry', 'by', 'in', 'number']);
+const REPLY_FILLER = new Set([
+  'the',
+  'a',
+  'an',
+  'please',
+  'pls',
+  'i',
+  'mean',
+  'meant',
+  'want',
+  'wanted',
+  'one',
+  'just',
+  'yes',
+  'yeah',
+  'ok',
+  'okay',
+  'thanks',
+  'thank',
+  'you',
+  'that',
+  'it',
+  'is',
+  'was',
+  'would',
+  'like',
+  'go',
+  'with',
+  'use',
+  'option',
+  'oh',
+  'sorry',
+  'by',
+  'in',
+  'number',
+]);
 
-const norm = (s: string): string => s.toLowerCase().replace(/[^a-z0-9 ]+/g, ' ').replace(/\s+/g, ' ').trim();
+const norm = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9 ]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 /** The completed question the reply picks, or undefined when the reply is a question of its own. */
-export function completeClarification(reply: string, pending: PendingClarification, catalog: Catalog, todayIso: string): string | undefined {
+export function completeClarification(
+  reply: string,
+  pending: PendingClarification,
+  catalog: Catalog,
+  todayIso: string,
+): string | undefined {
   const r = norm(reply);
   if (!r) return undefined;
   // The button: a choice's question, or its label, as sent.
@@ -25,17 +70,23 @@ export function completeClarification(reply: string, pending: PendingClarificati
   if (exact) return exact.question;
 
   // Words of one choice's label only ("amount", "the count", "5", "top 5", "the city").
-  const words = r.split(' ').map((w) => String(numberOf(w) ?? w)).filter((w) => !REPLY_FILLER.has(w));
+  const words = r
+    .split(' ')
+    .map((w) => String(numberOf(w) ?? w))
+    .filter((w) => !REPLY_FILLER.has(w));
   if (words.length > 0) {
     // A choice's label, and for a measure its synonyms ("per day": average daily sales; "dollars": sales amount).
     const fits = pending.choices.filter((c) => {
       const label = new Set(norm(c.label).split(' '));
       if (words.every((w) => label.has(w))) return true;
       const m = c.metric ? metricById(catalog, c.metric) : undefined;
-      return m !== undefined && m.synonyms.some((syn) => {
-        const own = new Set(norm(syn).split(' '));
-        return words.every((w) => own.has(w));
-      });
+      return (
+        m !== undefined &&
+        m.synonyms.some((syn) => {
+          const own = new Set(norm(syn).split(' '));
+          return words.every((w) => own.has(w));
+        })
+      );
     });
     if (fits.length === 1) return fits[0]!.question;
   }
@@ -43,8 +94,15 @@ export function completeClarification(reply: string, pending: PendingClarificati
   const draft = readQuestion(reply, catalog, todayIso);
   // A reply is short and picks; a question that names its own subject, ranking or period is a question of its own.
   const statesMore =
-    r.split(' ').length > 6 || draft.time.spans.length > 0 || draft.time.relative !== undefined || draft.dimensions.length > 0 || draft.subjects.length > 0 ||
-    draft.rank !== undefined || draft.mentions.length > 0 || draft.references.length > 0 || draft.filters.length > 0;
+    r.split(' ').length > 6 ||
+    draft.time.spans.length > 0 ||
+    draft.time.relative !== undefined ||
+    draft.dimensions.length > 0 ||
+    draft.subjects.length > 0 ||
+    draft.rank !== undefined ||
+    draft.mentions.length > 0 ||
+    draft.references.length > 0 ||
+    draft.filters.length > 0;
   if (statesMore || draft.ambiguous.length > 0) return undefined;
 
   // "how many orders was that?" leans on an answer; a reply does not.
@@ -74,7 +132,12 @@ const OPENER = /^\s*(?:and|what about|how about|now|ok|okay|then)\b[\s,]*/i;
  * "and the count?" right after an answer that completed a clarification: the other measure it
  * offered, as a follow-up the parser reads ("and sales count"); undefined when it names none.
  */
-export function otherChoice(question: string, alternatives: PendingClarification['choices'], catalog: Catalog, todayIso: string): string | undefined {
+export function otherChoice(
+  question: string,
+  alternatives: PendingClarification['choices'],
+  catalog: Catalog,
+  todayIso: string,
+): string | undefined {
   if (!OPENER.test(question)) return undefined;
   const rest = question.replace(OPENER, '');
   const picked = completeClarification(rest, { question: '', message: '', choices: alternatives }, catalog, todayIso);

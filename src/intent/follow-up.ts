@@ -41,21 +41,99 @@ export interface FollowUpRule {
 
 /** The follow-up rules. Order is documentation only: every row that applies to a turn applies. */
 export const FOLLOW_UP_RULES: readonly FollowUpRule[] = Object.freeze([
-  { kind: 'measure', recognised: 'names a measure ("guests instead", "now orders", "how many orders was that?")', changes: 'the measures; a ranking ranks by the new measure', keeps: 'period, comparison, filters, breakdown' },
-  { kind: 'period', recognised: 'names a period ("what about Q3?", "and yesterday?")', changes: 'the period; a comparison with the period before or the year before moves with it', keeps: 'measures, filters, breakdown, ranking' },
-  { kind: 'shift', recognised: 'a period relative to the last one ("and the week before?", "same week last year")', changes: 'the period, shifted from the last one', keeps: 'measures, filters, breakdown, ranking' },
-  { kind: 'compare', recognised: 'a comparison word alone ("and yoy?", "wow?", "mom %?")', changes: 'a comparison added: the period before (wow, mom, qoq) or the same period a year before (yoy)', keeps: 'measures, period, filters, breakdown' },
-  { kind: 'breakdown', recognised: 'names a breakdown ("by state instead", "break it out by month"), or "separately" after values combined', changes: 'the breakdown (replaced); a ranking carries over to the new breakdown', keeps: 'measures, period, filters' },
-  { kind: 'replace_filter', recognised: 'names values ("just Dallas", "houston?", "what about Texas?")', changes: 'the filters on what the values are (a city replaces a city, a store or a state: the same table)', keeps: 'measures, period, breakdown, exclusions' },
-  { kind: 'add_filter', recognised: 'values with "too", "also", "as well", "plus" ("and Houston too")', changes: 'the values added to the filter on the same dimension', keeps: 'everything else' },
-  { kind: 'exclude', recognised: '"excluding X", "without X", "not X"', changes: 'an exclusion added', keeps: 'everything else, earlier filters included' },
-  { kind: 'combine', recognised: '"both", "together", "combined" ("both cities together")', changes: 'one filter holding the values the conversation named on that dimension (two or more, else asked back)', keeps: 'measures, period, breakdown' },
-  { kind: 'drop_filter', recognised: '"all my stores", "every city", "everywhere", "drop the filter"', changes: 'the filters on that table removed (every filter when no table is named)', keeps: 'measures, period, breakdown' },
-  { kind: 'others', recognised: '"the other store", "the others", "the rest", "what\'s left"', changes: 'the last filter on that dimension turned into an exclusion of the same values', keeps: 'measures, period, breakdown' },
-  { kind: 'rank_those', recognised: 'a ranking with no breakdown named, or of "those"/"them" ("which of those was best?", "top 3 of those")', changes: 'the order and how many', keeps: 'measures (unless named), period, filters, breakdown' },
-  { kind: 'narrow', recognised: '"that store", "that one", "it" after a ranking ("how many guests did that store have?")', changes: 'a filter to the member the ranking answered with (its top one; "those": all of them), the new measure in place of the ranked one; when that member is not known, the same ranking with the new measure beside the ranked one', keeps: 'breakdown, period, filters (the ranking only when the member is not known)' },
-  { kind: 'switch', recognised: 'names its own measure and leans on nothing ("what was the total sales amount yesterday?")', changes: 'everything: a question of its own', keeps: 'nothing' },
-  { kind: 'none', recognised: 'leans on the last question but changes nothing above ("and?", "what about it?")', changes: 'nothing: asked back', keeps: '—' },
+  {
+    kind: 'measure',
+    recognised: 'names a measure ("guests instead", "now orders", "how many orders was that?")',
+    changes: 'the measures; a ranking ranks by the new measure',
+    keeps: 'period, comparison, filters, breakdown',
+  },
+  {
+    kind: 'period',
+    recognised: 'names a period ("what about Q3?", "and yesterday?")',
+    changes: 'the period; a comparison with the period before or the year before moves with it',
+    keeps: 'measures, filters, breakdown, ranking',
+  },
+  {
+    kind: 'shift',
+    recognised: 'a period relative to the last one ("and the week before?", "same week last year")',
+    changes: 'the period, shifted from the last one',
+    keeps: 'measures, filters, breakdown, ranking',
+  },
+  {
+    kind: 'compare',
+    recognised: 'a comparison word alone ("and yoy?", "wow?", "mom %?")',
+    changes: 'a comparison added: the period before (wow, mom, qoq) or the same period a year before (yoy)',
+    keeps: 'measures, period, filters, breakdown',
+  },
+  {
+    kind: 'breakdown',
+    recognised:
+      'names a breakdown ("by state instead", "break it out by month"), or "separately" after values combined',
+    changes: 'the breakdown (replaced); a ranking carries over to the new breakdown',
+    keeps: 'measures, period, filters',
+  },
+  {
+    kind: 'replace_filter',
+    recognised: 'names values ("just Dallas", "houston?", "what about Texas?")',
+    changes: 'the filters on what the values are (a city replaces a city, a store or a state: the same table)',
+    keeps: 'measures, period, breakdown, exclusions',
+  },
+  {
+    kind: 'add_filter',
+    recognised: 'values with "too", "also", "as well", "plus" ("and Houston too")',
+    changes: 'the values added to the filter on the same dimension',
+    keeps: 'everything else',
+  },
+  {
+    kind: 'exclude',
+    recognised: '"excluding X", "without X", "not X"',
+    changes: 'an exclusion added',
+    keeps: 'everything else, earlier filters included',
+  },
+  {
+    kind: 'combine',
+    recognised: '"both", "together", "combined" ("both cities together")',
+    changes: 'one filter holding the values the conversation named on that dimension (two or more, else asked back)',
+    keeps: 'measures, period, breakdown',
+  },
+  {
+    kind: 'drop_filter',
+    recognised: '"all my stores", "every city", "everywhere", "drop the filter"',
+    changes: 'the filters on that table removed (every filter when no table is named)',
+    keeps: 'measures, period, breakdown',
+  },
+  {
+    kind: 'others',
+    recognised: '"the other store", "the others", "the rest", "what\'s left"',
+    changes: 'the last filter on that dimension turned into an exclusion of the same values',
+    keeps: 'measures, period, breakdown',
+  },
+  {
+    kind: 'rank_those',
+    recognised:
+      'a ranking with no breakdown named, or of "those"/"them" ("which of those was best?", "top 3 of those")',
+    changes: 'the order and how many',
+    keeps: 'measures (unless named), period, filters, breakdown',
+  },
+  {
+    kind: 'narrow',
+    recognised: '"that store", "that one", "it" after a ranking ("how many guests did that store have?")',
+    changes:
+      'a filter to the member the ranking answered with (its top one; "those": all of them), the new measure in place of the ranked one; when that member is not known, the same ranking with the new measure beside the ranked one',
+    keeps: 'breakdown, period, filters (the ranking only when the member is not known)',
+  },
+  {
+    kind: 'switch',
+    recognised: 'names its own measure and leans on nothing ("what was the total sales amount yesterday?")',
+    changes: 'everything: a question of its own',
+    keeps: 'nothing',
+  },
+  {
+    kind: 'none',
+    recognised: 'leans on the last question but changes nothing above ("and?", "what about it?")',
+    changes: 'nothing: asked back',
+    keeps: '—',
+  },
 ]);
 
 /**
@@ -71,9 +149,15 @@ function cached(catalog: Catalog): { readonly leans: RegExp; readonly narrows: R
   if (!hit) {
     const nouns = domainWords(catalog).memberNouns.map(escapeRegExp);
     hit = {
-      leans: new RegExp(`^(?:and|what about|how about|same|instead|but|what if)\\b|\\b(?:was|were|is|are) (?:that|those|it|them)\\b|\\b(?:that|those) (?:days?|weeks?|months?|periods?|time|${nouns.map((n) => `${n}s?`).join('|')})\\b|\\b(?:same|that) period\\b`, 'i'),
+      leans: new RegExp(
+        `^(?:and|what about|how about|same|instead|but|what if)\\b|\\b(?:was|were|is|are) (?:that|those|it|them)\\b|\\b(?:that|those) (?:days?|weeks?|months?|periods?|time|${nouns.map((n) => `${n}s?`).join('|')})\\b|\\b(?:same|that) period\\b`,
+        'i',
+      ),
       // "that store", "that one", "it": the member a ranking of one found.
-      narrows: new RegExp(`\\b(?:that|the same) (?:one|member|${nouns.join('|')})\\b|\\b(?:that|this) one\\b|\\b(?:did|does|was|is) it\\b|\\bit (?:do|did|have|had|make|made|sell|sold)\\b`, 'i'),
+      narrows: new RegExp(
+        `\\b(?:that|the same) (?:one|member|${nouns.join('|')})\\b|\\b(?:that|this) one\\b|\\b(?:did|does|was|is) it\\b|\\bit (?:do|did|have|had|make|made|sell|sold)\\b`,
+        'i',
+      ),
     };
     compiled.set(catalog, hit);
   }
@@ -94,9 +178,11 @@ const OTHERS = /\b(?:other|others|rest|remaining)\b(?! than)|\bwhat(?:'?s| is) l
 /** "both my stores", "all of my stores": every one the caller has, not the ones named so far. */
 const ALL_OF_MINE = /\b(?:both|all)(?: of)? (?:my|our)\b/i;
 /** "all my stores", "every city", "everywhere", "drop the filter": the filter goes. */
-const DROPS = /\b(?:all|every|any|everywhere|overall|unfiltered)\b|\bboth (?:of )?(?:my|our)\b|\b(?:drop|remove|clear) (?:the |that |all |any )?(?:filters?|conditions?)\b|\b(?:no|without (?:the|any)) filters?\b/i;
+const DROPS =
+  /\b(?:all|every|any|everywhere|overall|unfiltered)\b|\bboth (?:of )?(?:my|our)\b|\b(?:drop|remove|clear) (?:the |that |all |any )?(?:filters?|conditions?)\b|\b(?:no|without (?:the|any)) filters?\b/i;
 /** Words that drop every filter, with nothing named. */
-const DROPS_ALL = /\b(?:everywhere|overall|unfiltered)\b|\b(?:drop|remove|clear) (?:the |that |all |any )?(?:filters?|conditions?)\b|\b(?:no|without (?:the|any)) filters?\b/i;
+const DROPS_ALL =
+  /\b(?:everywhere|overall|unfiltered)\b|\b(?:drop|remove|clear) (?:the |that |all |any )?(?:filters?|conditions?)\b|\b(?:no|without (?:the|any)) filters?\b/i;
 
 /** A breakdown to name as an example: a dimension that groups the grant unit's rows ("city"), else any attribute. */
 function breakdownExample(catalog: Catalog): string {
@@ -111,7 +197,12 @@ export function leansOnEarlier(question: string, catalog: Catalog): boolean {
 }
 
 /** Is this a follow-up of `previous` rather than a question of its own? */
-export function isFollowUp(question: string, draft: Draft, previous: SemanticQuery | undefined, catalog: Catalog): previous is SemanticQuery {
+export function isFollowUp(
+  question: string,
+  draft: Draft,
+  previous: SemanticQuery | undefined,
+  catalog: Catalog,
+): previous is SemanticQuery {
   if (!previous) return false;
   const re = cached(catalog);
   if (re.leans.test(question.trim()) || re.narrows.test(question)) return true;
@@ -130,7 +221,12 @@ export function isFollowUp(question: string, draft: Draft, previous: SemanticQue
 }
 
 /** A stand-in for an earlier query, to ask whether a question would lean on one. */
-const SOME_QUERY: SemanticQuery = Object.freeze({ measures: [], dimensions: [], filters: [], time: { from: '', to: '', label: '' } });
+const SOME_QUERY: SemanticQuery = Object.freeze({
+  measures: [],
+  dimensions: [],
+  filters: [],
+  time: { from: '', to: '', label: '' },
+});
 
 /** Would the question follow an earlier one, if there were one? (After an unanswered turn it is asked back.) */
 export function wouldFollowUp(question: string, draft: Draft, catalog: Catalog): boolean {
@@ -202,23 +298,47 @@ export function applyFollowUp(
   const merged: QueryFilter[] = [];
   const kept = previous.filters.filter((old) => {
     const same = stated.filters.find((f) => {
-      if (tableOf(f.dimension).startsWith('time:') || tableOf(old.dimension).startsWith('time:')) return f.dimension === old.dimension;
+      if (tableOf(f.dimension).startsWith('time:') || tableOf(old.dimension).startsWith('time:'))
+        return f.dimension === old.dimension;
       // A value replaces the values of its own dimension, and positive filters of the same table ("Austin" after "Texas").
-      return f.dimension === old.dimension || (f.op !== 'not_in' && old.op !== 'not_in' && tableOf(f.dimension) === tableOf(old.dimension));
+      return (
+        f.dimension === old.dimension ||
+        (f.op !== 'not_in' && old.op !== 'not_in' && tableOf(f.dimension) === tableOf(old.dimension))
+      );
     });
     if (!same) return true;
     if (same.op === 'not_in' && old.op !== 'not_in') return true;
     // "and leave out Dallas too": an exclusion adds to the earlier one ("instead" replaces it).
-    if (same.op === 'not_in' && old.op === 'not_in' && same.dimension === old.dimension && !/\binstead\b/i.test(question) && same.keys === undefined && old.keys === undefined) {
+    if (
+      same.op === 'not_in' &&
+      old.op === 'not_in' &&
+      same.dimension === old.dimension &&
+      !/\binstead\b/i.test(question) &&
+      same.keys === undefined &&
+      old.keys === undefined
+    ) {
       merged.push({ dimension: same.dimension, op: 'not_in', values: [...new Set([...old.values, ...same.values])] });
       return false;
     }
-    if (adds && same.dimension === old.dimension && (same.op === 'eq' || same.op === 'in') && (old.op === 'eq' || old.op === 'in') && same.keys === undefined && old.keys === undefined) {
+    if (
+      adds &&
+      same.dimension === old.dimension &&
+      (same.op === 'eq' || same.op === 'in') &&
+      (old.op === 'eq' || old.op === 'in') &&
+      same.keys === undefined &&
+      old.keys === undefined
+    ) {
       merged.push({ dimension: same.dimension, op: 'in', values: [...new Set([...old.values, ...same.values])] });
     }
     return false;
   });
-  filters = [...kept, ...merged, ...filters.filter((f) => !merged.some((m) => m.dimension === f.dimension && (m.op === 'not_in') === (f.op === 'not_in')))];
+  filters = [
+    ...kept,
+    ...merged,
+    ...filters.filter(
+      (f) => !merged.some((m) => m.dimension === f.dimension && (m.op === 'not_in') === (f.op === 'not_in')),
+    ),
+  ];
 
   // "both cities together": the values the conversation named on that dimension, as one filter.
   let combinedAway: string | undefined;
@@ -229,19 +349,32 @@ export function applyFollowUp(
       // "#123", then "the other store", then "both together": a value and everything but it is everything.
       filters = filters.filter((f) => f.dimension !== complement);
       kinds.push('combine');
-    } else if (dim && previous.dimensions.includes(dim) && !previous.filters.some((f) => f.dimension === dim && f.op !== 'not_in')) {
+    } else if (
+      dim &&
+      previous.dimensions.includes(dim) &&
+      !previous.filters.some((f) => f.dimension === dim && f.op !== 'not_in')
+    ) {
       // "for each of my stores", then "both stores combined": one number instead of one per store.
       combinedAway = dim;
       kinds.push('combine');
     } else {
-      if (!dim) return { message: 'Which values do you want together? Name them, for example "Dallas and Houston together".' };
+      if (!dim)
+        return { message: 'Which values do you want together? Name them, for example "Dallas and Houston together".' };
       const values: string[] = [];
       for (const q of [...history].reverse()) {
-        for (const f of q.filters) if (f.dimension === dim && (f.op === 'eq' || f.op === 'in') && f.keys === undefined) for (const v of f.values) if (!values.includes(v)) values.push(v);
+        for (const f of q.filters)
+          if (f.dimension === dim && (f.op === 'eq' || f.op === 'in') && f.keys === undefined)
+            for (const v of f.values) if (!values.includes(v)) values.push(v);
       }
       const label = dimensionById(catalog, dim)!;
-      if (values.length < 2) return { message: `Which ${label.plural} do you want together? So far this conversation named ${values.length ? `only ${values[0]}` : 'none'}.` };
-      filters = [...filters.filter((f) => f.dimension !== dim || f.op === 'not_in'), { dimension: dim, op: 'in', values }];
+      if (values.length < 2)
+        return {
+          message: `Which ${label.plural} do you want together? So far this conversation named ${values.length ? `only ${values[0]}` : 'none'}.`,
+        };
+      filters = [
+        ...filters.filter((f) => f.dimension !== dim || f.op === 'not_in'),
+        { dimension: dim, op: 'in', values },
+      ];
       kinds.push('combine');
     }
   } else if (DROPS.test(question) && positive.length === 0 && !draft.rank?.all) {
@@ -258,56 +391,96 @@ export function applyFollowUp(
     // "the other stores" after two cities: the stores outside them (a city is a group of stores: the same table).
     const named = new Set([...draft.subjects, ...stated.dimensions].map(tableOf));
     const about = (f: QueryFilter): boolean => named.size === 0 || named.has(tableOf(f.dimension));
-    const last = [...filters].reverse().find((f) => (f.op === 'eq' || f.op === 'in') && dimensionById(catalog, f.dimension)?.kind === 'attribute' && about(f));
+    const last = [...filters]
+      .reverse()
+      .find(
+        (f) =>
+          (f.op === 'eq' || f.op === 'in') && dimensionById(catalog, f.dimension)?.kind === 'attribute' && about(f),
+      );
     // "bottom 3 of what's left" after "leave out Texas": the exclusion already is the rest.
     const excluded = filters.some((f) => f.op === 'not_in' && about(f));
-    if (!last && !excluded) return { message: 'Other than which? Name what to leave out, for example "excluding Dallas".' };
-    if (last) filters = [...filters.filter((f) => f !== last), { dimension: last.dimension, op: 'not_in', values: last.values, ...(last.keys ? { keys: last.keys } : {}) }];
+    if (!last && !excluded)
+      return { message: 'Other than which? Name what to leave out, for example "excluding Dallas".' };
+    if (last)
+      filters = [
+        ...filters.filter((f) => f !== last),
+        { dimension: last.dimension, op: 'not_in', values: last.values, ...(last.keys ? { keys: last.keys } : {}) },
+      ];
     kinds.push('others');
   }
 
   // "that store", "those": the members the last ranking answered with, as a filter.
   let keepRanking = false;
   let narrowed = false;
-  if (previous.order !== undefined && previous.limit !== undefined && cached(catalog).narrows.test(question) && !draft.rank && stated.dimensions.length === 0 && positive.length === 0) {
+  if (
+    previous.order !== undefined &&
+    previous.limit !== undefined &&
+    cached(catalog).narrows.test(question) &&
+    !draft.rank &&
+    stated.dimensions.length === 0 &&
+    positive.length === 0
+  ) {
     const one = !/\b(?:those|these|them|they)\b/i.test(question);
     if (members && members.values.length && members.dimension === previous.dimensions[0]) {
       const values = one ? members.values.slice(0, 1) : [...members.values];
-      filters = [...filters.filter((f) => f.dimension !== members.dimension || f.op === 'not_in'), { dimension: members.dimension, op: values.length === 1 ? 'eq' : 'in', values }];
+      filters = [
+        ...filters.filter((f) => f.dimension !== members.dimension || f.op === 'not_in'),
+        { dimension: members.dimension, op: values.length === 1 ? 'eq' : 'in', values },
+      ];
       narrowed = true;
     } else if (t.spans.length === 0 && !t.relative) {
       keepRanking = true; // the same ranking answers "that one" when nothing else changed
     } else {
-      return { message: `Which ${dimensionById(catalog, previous.dimensions[0] ?? '')?.label ?? 'one'} do you mean? Name it.` };
+      return {
+        message: `Which ${dimensionById(catalog, previous.dimensions[0] ?? '')?.label ?? 'one'} do you mean? Name it.`,
+      };
     }
     kinds.push('narrow');
   }
 
   // "and separately?": the values of the last multi-value filter, one row each.
-  let dimensions = stated.dimensions.length ? [...stated.dimensions] : previous.dimensions.filter((d) => d !== combinedAway);
+  let dimensions = stated.dimensions.length
+    ? [...stated.dimensions]
+    : previous.dimensions.filter((d) => d !== combinedAway);
   // "what about in each category?" after "the best seller": the same ranking, within each group (the
   // groups are added to what was ranked, never put in its place).
   const ranked = previous.dimensions[0];
   // ("per state" alone stays a new breakdown: "top 2 cities" then "per state" is the top 2 states.)
-  if (previous.order && previous.limit !== undefined && ranked !== undefined && stated.dimensions.length > 0 && !stated.dimensions.includes(ranked) && !draft.rank && /\b(?:each|every)\b/i.test(question) &&
-      stated.dimensions.every((id) => draft.dimensions.some((d) => d.id === id && d.per))) {
+  if (
+    previous.order &&
+    previous.limit !== undefined &&
+    ranked !== undefined &&
+    stated.dimensions.length > 0 &&
+    !stated.dimensions.includes(ranked) &&
+    !draft.rank &&
+    /\b(?:each|every)\b/i.test(question) &&
+    stated.dimensions.every((id) => draft.dimensions.some((d) => d.id === id && d.per))
+  ) {
     dimensions = [ranked, ...stated.dimensions];
     keepRanking = true;
   }
   if (SEPARATELY.test(question) && stated.dimensions.length === 0) {
-    const several = [...filters].reverse().find((f) => f.op === 'in' && f.values.length > 1 && dimensionById(catalog, f.dimension)?.kind === 'attribute');
-    if (!several) return { message: `Separately by what? Name the breakdown, for example "by ${breakdownExample(catalog)}".` };
+    const several = [...filters]
+      .reverse()
+      .find((f) => f.op === 'in' && f.values.length > 1 && dimensionById(catalog, f.dimension)?.kind === 'attribute');
+    if (!several)
+      return { message: `Separately by what? Name the breakdown, for example "by ${breakdownExample(catalog)}".` };
     if (!dimensions.includes(several.dimension)) dimensions = [several.dimension, ...dimensions];
     kinds.push('breakdown');
   }
 
   if (kinds.length === 0) {
-    return { message: 'I could not tell what to change from your last question. Name what is different: a measure, a period, a place, or a breakdown.' };
+    return {
+      message:
+        'I could not tell what to change from your last question. Name what is different: a measure, a period, a place, or a breakdown.',
+    };
   }
 
   const measures = keepRanking
     ? [...new Set([...previous.measures, ...stated.measures])]
-    : stated.measures.length ? [...stated.measures] : [...previous.measures];
+    : stated.measures.length
+      ? [...stated.measures]
+      : [...previous.measures];
   const inheritedFilters = filters.filter((f) => previous.filters.includes(f)).map((f) => f.dimension);
   const inherited: Inherited = {
     ...(stated.measures.length === 0 ? { measures: true as const } : {}),
@@ -321,14 +494,39 @@ export function applyFollowUp(
 
 /** The dimension "both"/"together" is about: the one named ("both cities"), else the last query's single filter. */
 function combinedDimension(draft: Draft, previous: SemanticQuery, catalog: Catalog): string | undefined {
-  const named = [...draft.subjects, ...draft.dimensions.map((d) => d.id)].find((id) => dimensionById(catalog, id)?.kind === 'attribute');
+  const named = [...draft.subjects, ...draft.dimensions.map((d) => d.id)].find(
+    (id) => dimensionById(catalog, id)?.kind === 'attribute',
+  );
   if (named) return named;
-  const attr = previous.filters.filter((f) => dimensionById(catalog, f.dimension)?.kind === 'attribute' && f.op !== 'not_in');
+  const attr = previous.filters.filter(
+    (f) => dimensionById(catalog, f.dimension)?.kind === 'attribute' && f.op !== 'not_in',
+  );
   return attr.length === 1 ? attr[0]!.dimension : undefined;
 }
 
 /** Words only a follow-up places ("drop the filter"): with an earlier question, not values to look up. */
-const FOLLOW_UP_WORDS: ReadonlySet<string> = new Set(['drop', 'remove', 'clear', 'filter', 'filters', 'condition', 'conditions', 'unfiltered', 'other', 'others', 'rest', 'remaining', 'left', 'whats', 'separately', 'separate', 'individually', 'split', 'no', 'combine']);
+const FOLLOW_UP_WORDS: ReadonlySet<string> = new Set([
+  'drop',
+  'remove',
+  'clear',
+  'filter',
+  'filters',
+  'condition',
+  'conditions',
+  'unfiltered',
+  'other',
+  'others',
+  'rest',
+  'remaining',
+  'left',
+  'whats',
+  'separately',
+  'separate',
+  'individually',
+  'split',
+  'no',
+  'combine',
+]);
 
 /** Words that open a value a follow-up adds ("add Georgia", "include San Antonio"). */
 const ADDING_WORDS: ReadonlySet<string> = new Set(['add', 'adding', 'include', 'plus']);
@@ -357,8 +555,12 @@ export function withoutFollowUpWords(draft: Draft): Draft {
 /** The members a ranked answer named (its first dimension's values, in rank order), for "that store" next. */
 export function rankedMembers(query: SemanticQuery, rows: QueryResult, catalog: Catalog): RankedMembers | undefined {
   const dim = query.dimensions[0];
-  if (!query.order || query.limit === undefined || !dim || dimensionById(catalog, dim)?.kind !== 'attribute') return undefined;
-  const values = rows.rows.slice(0, Math.min(query.limit, 20)).map((r) => r[0]).filter((v): v is string => typeof v === 'string');
+  if (!query.order || query.limit === undefined || !dim || dimensionById(catalog, dim)?.kind !== 'attribute')
+    return undefined;
+  const values = rows.rows
+    .slice(0, Math.min(query.limit, 20))
+    .map((r) => r[0])
+    .filter((v): v is string => typeof v === 'string');
   return values.length ? { dimension: dim, values } : undefined;
 }
 
@@ -366,10 +568,27 @@ export function rankedMembers(query: SemanticQuery, rows: QueryResult, catalog: 
  * The dimension whose filter the conversation turned into its complement ("#123", then "the other
  * store"): combining the two is every value, so the filter goes. Undefined when there is none.
  */
-function complementOf(previous: SemanticQuery, history: readonly SemanticQuery[], catalog: Catalog, dim: string | undefined): string | undefined {
-  const out = previous.filters.find((f) => f.op === 'not_in' && (dim === undefined || f.dimension === dim) && dimensionById(catalog, f.dimension)?.kind === 'attribute');
+function complementOf(
+  previous: SemanticQuery,
+  history: readonly SemanticQuery[],
+  catalog: Catalog,
+  dim: string | undefined,
+): string | undefined {
+  const out = previous.filters.find(
+    (f) =>
+      f.op === 'not_in' &&
+      (dim === undefined || f.dimension === dim) &&
+      dimensionById(catalog, f.dimension)?.kind === 'attribute',
+  );
   if (!out) return undefined;
-  const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((v) => b.includes(v));
-  const earlier = history.slice(0, -1).some((q) => q.filters.some((f) => f.dimension === out.dimension && (f.op === 'eq' || f.op === 'in') && same(f.values, out.values)));
+  const same = (a: readonly string[], b: readonly string[]): boolean =>
+    a.length === b.length && a.every((v) => b.includes(v));
+  const earlier = history
+    .slice(0, -1)
+    .some((q) =>
+      q.filters.some(
+        (f) => f.dimension === out.dimension && (f.op === 'eq' || f.op === 'in') && same(f.values, out.values),
+      ),
+    );
   return earlier ? out.dimension : undefined;
 }

@@ -38,9 +38,17 @@ describe('the model may not drop what the parser read', () => {
 
   it.each([
     ['the exclusion dropped', { ...keep, filters: [keep.filters[1]] }, /excludes the store "Chicago #17"/],
-    ['the exclusion inverted', { ...keep, filters: [{ dimension: 'location', op: 'eq', values: ['Chicago #17'] }, keep.filters[1]] }, /excludes the store/],
+    [
+      'the exclusion inverted',
+      { ...keep, filters: [{ dimension: 'location', op: 'eq', values: ['Chicago #17'] }, keep.filters[1]] },
+      /excludes the store/,
+    ],
     ['the weekday filter dropped', { ...keep, filters: [keep.filters[0]] }, /filters weekday in Saturday, Sunday/],
-    ['the period changed', { ...keep, time: { from: '2026-11-11', to: '2026-11-17' } }, /names last week \(2026-11-09 to 2026-11-15\)/],
+    [
+      'the period changed',
+      { ...keep, time: { from: '2026-11-11', to: '2026-11-17' } },
+      /names last week \(2026-11-09 to 2026-11-15\)/,
+    ],
     ['the period left out (the default is not what was asked)', { ...keep, time: null }, /names last week/],
     ['another measure', { ...keep, measures: ['guest_count'] }, /names the measure sales amount/],
   ])('rejects a query with %s', (_name, raw, message) => {
@@ -61,17 +69,33 @@ describe('the model may not drop what the parser read', () => {
     };
     expect(check(q, good)).toHaveProperty('query');
     expect(check(q, { ...good, limit: 5 })).toMatchObject({ problem: expect.stringMatching(/3 rows/) });
-    expect(check(q, { ...good, order: { ...good.order, direction: 'asc' } })).toMatchObject({ problem: expect.stringMatching(/highest first/) });
+    expect(check(q, { ...good, order: { ...good.order, direction: 'asc' } })).toMatchObject({
+      problem: expect.stringMatching(/highest first/),
+    });
     expect(check(q, { ...good, compare: null })).toMatchObject({ problem: expect.stringMatching(/comparison/) });
-    expect(check('covers by city for our hero stores last week', { measures: ['guest_count'], time: LAST_WEEK })).toMatchObject({ problem: expect.stringMatching(/breakdown by city/) });
+    expect(
+      check('covers by city for our hero stores last week', { measures: ['guest_count'], time: LAST_WEEK }),
+    ).toMatchObject({ problem: expect.stringMatching(/breakdown by city/) });
   });
 
   it('a to-date period compared runs over the closed days', () => {
     const q = 'hero covers this week vs last week';
-    expect(check(q, { measures: ['guest_count'], time: { from: '2026-11-16', to: '2026-11-17' }, compare: 'previous_period' })).toHaveProperty('query');
+    expect(
+      check(q, {
+        measures: ['guest_count'],
+        time: { from: '2026-11-16', to: '2026-11-17' },
+        compare: 'previous_period',
+      }),
+    ).toHaveProperty('query');
   });
 
   it('a menu item named with a store measure may use the item alternate', () => {
-    expect(check('hero revenue of Milkshake last week', { measures: ['item_sales_amount'], filters: [{ dimension: 'menu_item', op: 'eq', values: ['Milkshake'] }], time: LAST_WEEK })).toHaveProperty('query');
+    expect(
+      check('hero revenue of Milkshake last week', {
+        measures: ['item_sales_amount'],
+        filters: [{ dimension: 'menu_item', op: 'eq', values: ['Milkshake'] }],
+        time: LAST_WEEK,
+      }),
+    ).toHaveProperty('query');
   });
 });

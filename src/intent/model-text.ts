@@ -17,8 +17,26 @@ export const MAX_MODEL_QUESTION = 120;
 
 /** Words that read as SQL, or as a figure spelled out, in a sentence meant for a person: never shown. */
 const FORBIDDEN_WORDS = new Set([
-  'select', 'from', 'where', 'insert', 'update', 'delete', 'drop', 'union', 'join', 'truncate', 'alter', 'exec', 'execute', 'grant',
-  'hundred', 'thousand', 'million', 'billion', 'trillion', 'percent',
+  'select',
+  'from',
+  'where',
+  'insert',
+  'update',
+  'delete',
+  'drop',
+  'union',
+  'join',
+  'truncate',
+  'alter',
+  'exec',
+  'execute',
+  'grant',
+  'hundred',
+  'thousand',
+  'million',
+  'billion',
+  'trillion',
+  'percent',
 ]);
 
 /**
@@ -42,12 +60,35 @@ const QUESTION_WORDS = new Set(
 );
 
 /** Contraction pieces once apostrophes split a word ("don't": "don", "t"). */
-const CONTRACTIONS = new Set(['s', 't', 're', 've', 'll', 'd', 'm', 'don', 'didn', 'doesn', 'isn', 'aren', 'wasn', 'weren', 'won', 'wouldn', 'couldn', 'shouldn']);
+const CONTRACTIONS = new Set([
+  's',
+  't',
+  're',
+  've',
+  'll',
+  'd',
+  'm',
+  'don',
+  'didn',
+  'doesn',
+  'isn',
+  'aren',
+  'wasn',
+  'weren',
+  'won',
+  'wouldn',
+  'couldn',
+  'shouldn',
+]);
 
 /** Letters, single spaces and basic punctuation only. ASCII letters: no look-alike letters of other scripts. */
 const PLAIN = /^[A-Za-z ,.?'-]+$/;
 
-const wordsOf = (text: string): string[] => text.toLowerCase().split(/[^a-z]+/).filter(Boolean);
+const wordsOf = (text: string): string[] =>
+  text
+    .toLowerCase()
+    .split(/[^a-z]+/)
+    .filter(Boolean);
 const norm = (w: string): string => singular(w.toLowerCase());
 
 const catalogWords = new WeakMap<Catalog, ReadonlySet<string>>();
@@ -56,11 +97,7 @@ const catalogWords = new WeakMap<Catalog, ReadonlySet<string>>();
 function wordsOfCatalog(catalog: Catalog): ReadonlySet<string> {
   let words = catalogWords.get(catalog);
   if (!words) {
-    const phrases = [
-      ...catalogPhrases(catalog),
-      ...catalog.namedDays.flatMap((n) => n.words),
-      ...WEEKDAYS,
-    ];
+    const phrases = [...catalogPhrases(catalog), ...catalog.namedDays.flatMap((n) => n.words), ...WEEKDAYS];
     words = new Set(phrases.flatMap(wordsOf).map(norm));
     catalogWords.set(catalog, words);
   }
@@ -77,7 +114,10 @@ export function plainModelQuestion(text: unknown, asked: string, catalog: Catalo
   if (typeof text !== 'string') return undefined;
   // Typographic apostrophes and quotes are the only characters rewritten (to '), and runs of
   // spaces become one; everything else must already be plain.
-  const s = text.replace(/[\u2018\u2019\u201c\u201d"]/g, "'").replace(/[ \t]+/g, ' ').trim();
+  const s = text
+    .replace(/[\u2018\u2019\u201c\u201d"]/g, "'")
+    .replace(/[ \t]+/g, ' ')
+    .trim();
   if (s.length < 3 || s.length > MAX_MODEL_QUESTION || !PLAIN.test(s)) return undefined;
   // A link without its scheme: "evil.example", "www". A sentence's own full stop is followed by a space.
   if (/[A-Za-z-]\.[A-Za-z]/.test(s) || /\b(?:www|https?)\b/i.test(s)) return undefined;
@@ -87,7 +127,8 @@ export function plainModelQuestion(text: unknown, asked: string, catalog: Catalo
   if (words.length === 0 || words.some((w) => FORBIDDEN_WORDS.has(w))) return undefined;
   const own = new Set(wordsOf(asked).map(norm));
   const known = wordsOfCatalog(catalog);
-  const fits = (w: string): boolean => QUESTION_WORDS.has(w) || CONTRACTIONS.has(w) || own.has(norm(w)) || known.has(norm(w));
+  const fits = (w: string): boolean =>
+    QUESTION_WORDS.has(w) || CONTRACTIONS.has(w) || own.has(norm(w)) || known.has(norm(w));
   return words.every(fits) ? s : undefined;
 }
 

@@ -20,7 +20,16 @@ const claims = (s: Reading): string[] => s.tokens.list.map((_, i) => s.tokens.cl
 
 describe('the draft passes', () => {
   it('run in this order, and draftQuestion is exactly them', () => {
-    expect(DRAFT_PASSES.map((p) => p.name)).toEqual(['references', 'date filters', 'period', 'measures', 'derived figures', 'ranking', 'dimensions', 'leftovers']);
+    expect(DRAFT_PASSES.map((p) => p.name)).toEqual([
+      'references',
+      'date filters',
+      'period',
+      'measures',
+      'derived figures',
+      'ranking',
+      'dimensions',
+      'leftovers',
+    ]);
     const s = startReading('top 3 stores by revenue last week', demo, TODAY);
     for (const p of DRAFT_PASSES) p.run(s);
     const d = draftQuestion('top 3 stores by revenue last week', demo, TODAY);
@@ -29,17 +38,23 @@ describe('the draft passes', () => {
     expect(d.rank).toEqual(s.rank);
   });
 
-  it('references: an ID after the identity\'s or the grant unit\'s words, claimed before anything else reads it', () => {
+  it("references: an ID after the identity's or the grant unit's words, claimed before anything else reads it", () => {
     const s = through('references', 'sales for store 17 and business 544');
-    expect(s.references).toEqual([{ kind: 'location', id: '17' }, { kind: 'business', id: '544' }]);
+    expect(s.references).toEqual([
+      { kind: 'location', id: '17' },
+      { kind: 'business', id: '544' },
+    ]);
     expect(s.mentions).toMatchObject([{ number: '17', hint: 'location' }]);
     expect(claims(s).filter((c) => c === 'reference')).toHaveLength(4);
     // Another catalog, its own words: a workspace is the business, a project the grant unit, a user nothing.
     const p = through('references', 'hours for workspace 3001 project 2001005 user 200107', projects);
-    expect(p.references).toEqual([{ kind: 'business', id: '3001' }, { kind: 'project', id: '2001005' }]);
+    expect(p.references).toEqual([
+      { kind: 'business', id: '3001' },
+      { kind: 'project', id: '2001005' },
+    ]);
   });
 
-  it('date filters: a date dimension\'s verbs and a year', () => {
+  it("date filters: a date dimension's verbs and a year", () => {
     const s = through('date filters', 'sales of stores opened since 2020');
     expect(s.filters).toEqual([{ dimension: 'opened_on', op: 'gte', values: ['2020-01-01'] }]);
   });
@@ -61,18 +76,27 @@ describe('the draft passes', () => {
     expect(through('ranking', 'top 5 stores by revenue').rank).toEqual({ direction: 'desc', limit: 5 });
     expect(through('ranking', 'rank my stores by revenue, lowest first').rank).toMatchObject({ direction: 'asc' });
     expect(through('ranking', 'rank my stores by revenue').rank).toEqual({ direction: 'desc', all: true });
-    expect(through('ranking', 'which city grew revenue the most last week vs the week before').rank).toMatchObject({ direction: 'desc', by: 'change' });
+    expect(through('ranking', 'which city grew revenue the most last week vs the week before').rank).toMatchObject({
+      direction: 'desc',
+      by: 'change',
+    });
   });
 
   it('dimensions: a breakdown, the thing ranked, a hint beside a value, a subject', () => {
-    expect(through('dimensions', 'revenue by city last week').dimensions).toEqual([{ id: 'city', plural: false, which: false }]);
-    expect(through('dimensions', 'top 3 stores by revenue').dimensions).toEqual([{ id: 'location', plural: true, which: false, ranked: true }]);
+    expect(through('dimensions', 'revenue by city last week').dimensions).toEqual([
+      { id: 'city', plural: false, which: false },
+    ]);
+    expect(through('dimensions', 'top 3 stores by revenue').dimensions).toEqual([
+      { id: 'location', plural: true, which: false, ranked: true },
+    ]);
     // A ranking within groups: the thing ranked, and the group named by "each" or "per".
     expect(through('dimensions', 'top 3 stores in each state by revenue').dimensions).toEqual([
       { id: 'location', plural: true, which: false, ranked: true },
       { id: 'state', plural: false, which: false, per: true },
     ]);
-    expect(through('dimensions', 'revenue in the city of Austin').hints).toEqual([{ at: 4, dimension: 'city', side: 'before' }]);
+    expect(through('dimensions', 'revenue in the city of Austin').hints).toEqual([
+      { at: 4, dimension: 'city', side: 'before' },
+    ]);
     expect(through('dimensions', 'how many guests did my stores have').subjects).toEqual(['location']);
   });
 

@@ -64,7 +64,13 @@ export interface Draft {
   /** Dimensions named as the subject only ("my stores", "items"): they tell which measures fit. */
   readonly subjects: readonly string[];
   /** `per`: named as the group of a ranking ("in each state", "per category"); `ranked`: the thing a ranking word ranks ("top 3 stores"). */
-  readonly dimensions: readonly { readonly id: string; readonly plural: boolean; readonly which: boolean; readonly per?: true; readonly ranked?: true }[];
+  readonly dimensions: readonly {
+    readonly id: string;
+    readonly plural: boolean;
+    readonly which: boolean;
+    readonly per?: true;
+    readonly ranked?: true;
+  }[];
   readonly time: TimeReading;
   readonly rank?: RankWords;
   /** Filters the catalog alone can read: store opening dates, days of the week. */
@@ -82,24 +88,81 @@ export interface Draft {
 }
 
 /** Words that introduce an ID: the catalog's words for the parts of an identity, and for the grant unit. */
-const referenceKinds = new WeakMap<Catalog, { readonly kind: Readonly<Record<string, Reference['kind']>>; readonly re: RegExp }>();
-function referenceKind(catalog: Catalog): { readonly kind: Readonly<Record<string, Reference['kind']>>; readonly re: RegExp } {
+const referenceKinds = new WeakMap<
+  Catalog,
+  { readonly kind: Readonly<Record<string, Reference['kind']>>; readonly re: RegExp }
+>();
+function referenceKind(catalog: Catalog): {
+  readonly kind: Readonly<Record<string, Reference['kind']>>;
+  readonly re: RegExp;
+} {
   let hit = referenceKinds.get(catalog);
   if (!hit) {
     const kind: Record<string, Reference['kind']> = {};
     const { identity } = catalog.wording;
-    for (const [part, words] of [['tenant', identity.tenant], ['business', identity.business], ['admin', identity.admin]] as const) for (const w of words) kind[w] ??= part;
+    for (const [part, words] of [
+      ['tenant', identity.tenant],
+      ['business', identity.business],
+      ['admin', identity.admin],
+    ] as const)
+      for (const w of words) kind[w] ??= part;
     for (const w of domainWords(catalog).unitWords) kind[w] ??= catalog.schema.grantUnit.name;
-    hit = { kind, re: rx(`(${Object.keys(kind).map(escapeRegExp).join('|')})s?(?: (?:id|number|no|num|nr|code))?(?: #)? (#?\\d{1,18})`) };
+    hit = {
+      kind,
+      re: rx(
+        `(${Object.keys(kind).map(escapeRegExp).join('|')})s?(?: (?:id|number|no|num|nr|code))?(?: #)? (#?\\d{1,18})`,
+      ),
+    };
     referenceKinds.set(catalog, hit);
   }
   return hit;
 }
 
-const DESC = new Set(['top', 'best', 'highest', 'biggest', 'largest', 'busiest', 'strongest', 'leading', 'greatest', 'most', 'more', 'max', 'maximum', 'peak', 'higher', 'bigger', 'larger', 'better', 'busier']);
-const ASC = new Set(['bottom', 'worst', 'lowest', 'smallest', 'slowest', 'quietest', 'weakest', 'poorest', 'least', 'fewest', 'less', 'fewer', 'min', 'minimum', 'lower', 'smaller', 'worse', 'quieter']);
-const GROWTH = /^(grew|grow|growth|increase|increased|increases|gain|gains|gained|improved|improvement|rise|rose|up|jump|jumped)$/;
-const DECLINE = /^(drop|drops|dropped|decline|declined|declines|fell|fall|decrease|decreased|decreases|down|loss|losses|lost|shrank|slump)$/;
+const DESC = new Set([
+  'top',
+  'best',
+  'highest',
+  'biggest',
+  'largest',
+  'busiest',
+  'strongest',
+  'leading',
+  'greatest',
+  'most',
+  'more',
+  'max',
+  'maximum',
+  'peak',
+  'higher',
+  'bigger',
+  'larger',
+  'better',
+  'busier',
+]);
+const ASC = new Set([
+  'bottom',
+  'worst',
+  'lowest',
+  'smallest',
+  'slowest',
+  'quietest',
+  'weakest',
+  'poorest',
+  'least',
+  'fewest',
+  'less',
+  'fewer',
+  'min',
+  'minimum',
+  'lower',
+  'smaller',
+  'worse',
+  'quieter',
+]);
+const GROWTH =
+  /^(grew|grow|growth|increase|increased|increases|gain|gains|gained|improved|improvement|rise|rose|up|jump|jumped)$/;
+const DECLINE =
+  /^(drop|drops|dropped|decline|declined|declines|fell|fall|decrease|decreased|decreases|down|loss|losses|lost|shrank|slump)$/;
 
 /** The state the passes share: the tokens (each pass claims what it recognises) and what has been read so far. */
 export interface Reading {
@@ -128,9 +191,26 @@ export interface Reading {
 /** A fresh reading of a question, before any pass. */
 export function startReading(question: string, catalog: Catalog, todayIso: string): Reading {
   return {
-    tokens: new Tokens(question, catalog.shorthand), catalog, today: todayIso, references: [], mentions: [], filters: [],
-    time: { spans: [] } as unknown as TimeReading, measures: [], ambiguousHits: [], ambiguous: [], implied: undefined, impliedIfAbout: undefined,
-    rank: undefined, dimensions: [], subjects: [], subjectsAt: [], hints: [], derive: undefined, versus: false, moving: undefined,
+    tokens: new Tokens(question, catalog.shorthand),
+    catalog,
+    today: todayIso,
+    references: [],
+    mentions: [],
+    filters: [],
+    time: { spans: [] } as unknown as TimeReading,
+    measures: [],
+    ambiguousHits: [],
+    ambiguous: [],
+    implied: undefined,
+    impliedIfAbout: undefined,
+    rank: undefined,
+    dimensions: [],
+    subjects: [],
+    subjectsAt: [],
+    hints: [],
+    derive: undefined,
+    versus: false,
+    moving: undefined,
   };
 }
 
@@ -184,7 +264,15 @@ function readReferences(s: Reading): void {
     s.references.push({ kind, id });
     s.tokens.claim(m.from, m.to, 'reference');
     if (kind === s.catalog.schema.grantUnit.name) {
-      s.mentions.push({ text: s.tokens.raw(m.from, m.to), words: [id], negated: negatedBefore(s.tokens, m.from), ...(unitDim ? { hint: unitDim } : {}), number: id, from: m.from, to: m.to });
+      s.mentions.push({
+        text: s.tokens.raw(m.from, m.to),
+        words: [id],
+        negated: negatedBefore(s.tokens, m.from),
+        ...(unitDim ? { hint: unitDim } : {}),
+        number: id,
+        from: m.from,
+        to: m.to,
+      });
     }
   }
 }
@@ -194,7 +282,9 @@ function readDateFilters(s: Reading): void {
   for (const d of s.catalog.dimensions) {
     if (d.kind !== 'date' || d.verbs.length === 0) continue;
     const verbs = d.verbs.map(escapeRegExp).join('|');
-    const re = new RegExp(`(?:that |which |who )?(?:were |was |have |has )?(?:${verbs}) (since|after|before|in|during|from|prior to|on or after|on or before|until) (?:the )?(?:year )?((?:19|20)\\d\\d)(?: (or later|or after|or since|or earlier|or before))?`);
+    const re = new RegExp(
+      `(?:that |which |who )?(?:were |was |have |has )?(?:${verbs}) (since|after|before|in|during|from|prior to|on or after|on or before|until) (?:the )?(?:year )?((?:19|20)\\d\\d)(?: (or later|or after|or since|or earlier|or before))?`,
+    );
     for (const m of s.tokens.find(re)) {
       // "opened in 2024 or later": from that year on; "in 2019 or earlier": up to its end.
       const open = m.groups[2];
@@ -209,7 +299,11 @@ function readDateFilters(s: Reading): void {
 function readPeriod(s: Reading): void {
   s.time = readTime(s.tokens, s.today, s.catalog.namedDays);
   if (s.time.weekdays) {
-    s.filters.push({ dimension: weekdayDimension(s.catalog) ?? 'weekday', op: 'in', values: s.time.weekdays.map((n) => WEEKDAY_NAMES[n - 1]!) });
+    s.filters.push({
+      dimension: weekdayDimension(s.catalog) ?? 'weekday',
+      op: 'in',
+      values: s.time.weekdays.map((n) => WEEKDAY_NAMES[n - 1]!),
+    });
   }
 }
 
@@ -217,7 +311,12 @@ function readPeriod(s: Reading): void {
 function readMeasures(s: Reading): void {
   const mp = measurePatterns(s.catalog);
   for (const m of s.tokens.find(mp.re)) {
-    const hit = mp.idOf(s.tokens.list.slice(m.from, m.to).map((t) => t.norm).join(' '));
+    const hit = mp.idOf(
+      s.tokens.list
+        .slice(m.from, m.to)
+        .map((t) => t.norm)
+        .join(' '),
+    );
     if (hit?.ambiguous) {
       s.tokens.claim(m.from, m.to, 'ambiguous');
       s.ambiguousHits.push({ term: hit.ambiguous, raw: s.tokens.raw(m.from, m.to) });
@@ -238,7 +337,8 @@ function readMeasures(s: Reading): void {
       // "best seller", "top sellers": the words name the thing ranked as well as the measure.
       if (i.names) {
         const plural = /s$/.test(s.tokens.list[m.to - 1]!.norm);
-        if (!s.dimensions.some((d) => d.id === i.names)) s.dimensions.push({ id: i.names, plural, which: false, ranked: true });
+        if (!s.dimensions.some((d) => d.id === i.names))
+          s.dimensions.push({ id: i.names, plural, which: false, ranked: true });
         s.tokens.claim(m.from, m.to, 'dimension');
       } else s.tokens.claim(m.from, m.to, 'measure');
       s.implied ??= i.measure;
@@ -258,7 +358,8 @@ function readMeasures(s: Reading): void {
  * comparison's, not a share: left to the ranking pass.
  */
 function readDerived(s: Reading): void {
-  const share = /(?:what |which )?(?:(?:the|a|my|our|its|their) )?(?:(?:percent|percentage) (?:share )?of|(?:share|shares|proportion|fraction|portion|contribution|mix)(?: of)?)(?: (?:the |my |our )?(?:total|whole|overall|all))?(?: (?:sales|revenue)? ?mix)?/;
+  const share =
+    /(?:what |which )?(?:(?:the|a|my|our|its|their) )?(?:(?:percent|percentage) (?:share )?of|(?:share|shares|proportion|fraction|portion|contribution|mix)(?: of)?)(?: (?:the |my |our )?(?:total|whole|overall|all))?(?: (?:sales|revenue)? ?mix)?/;
   for (const m of s.tokens.find(share)) {
     s.derive = 'share';
     s.tokens.claim(m.from, m.to, 'derive');
@@ -271,9 +372,14 @@ function readDerived(s: Reading): void {
   }
   if (s.derive === 'share') {
     // "... came from Chicago", "did Chicago account for", "do weekends make up": the part's verbs.
-    for (const m of s.tokens.find(/(?:came|come|comes|coming|was|were|is) from|account(?:ed|s)? for|(?:make|makes|made) up|contributed|contribute|(?:of|in) (?:the )?total|of all/)) s.tokens.claim(m.from, m.to, 'derive');
+    for (const m of s.tokens.find(
+      /(?:came|come|comes|coming|was|were|is) from|account(?:ed|s)? for|(?:make|makes|made) up|contributed|contribute|(?:of|in) (?:the )?total|of all/,
+    ))
+      s.tokens.claim(m.from, m.to, 'derive');
   }
-  for (const m of s.tokens.find(/running (?:total|totals|sum|count|tally)|cumulative(?: (?:total|totals|sum|count))?|cumulatively|accumulated|(?:added|adding) up (?:day by day|by day|over time)/)) {
+  for (const m of s.tokens.find(
+    /running (?:total|totals|sum|count|tally)|cumulative(?: (?:total|totals|sum|count))?|cumulatively|accumulated|(?:added|adding) up (?:day by day|by day|over time)/,
+  )) {
     s.derive = 'running_total';
     s.tokens.claim(m.from, m.to, 'derive');
   }
@@ -284,19 +390,27 @@ function readDerived(s: Reading): void {
       s.tokens.claim(i, i + 1, 'derive');
     }
   });
-  for (const m of s.tokens.find(/(?:the |a )?(?:difference|diff|gap)(?: between)?|how (?:much|many) (?:more|less|fewer)/)) {
+  for (const m of s.tokens.find(
+    /(?:the |a )?(?:difference|diff|gap)(?: between)?|how (?:much|many) (?:more|less|fewer)/,
+  )) {
     s.versus = true;
     s.tokens.claim(m.from, m.to, 'derive');
   }
   // "more than", and "how many more guests did A have than B" ("how many" already read as a count):
   // a comparative up to a few words before "than".
-  for (const m of s.tokens.find(/(?:more|less|fewer|higher|lower|bigger|smaller|greater|larger|better|worse)(?=(?: [^ ]+){0,8} than(?: |$))/)) {
+  for (const m of s.tokens.find(
+    /(?:more|less|fewer|higher|lower|bigger|smaller|greater|larger|better|worse)(?=(?: [^ ]+){0,8} than(?: |$))/,
+  )) {
     s.versus = true;
     s.tokens.claim(m.from, m.to, 'derive');
   }
   if (s.versus) for (const m of s.tokens.find(/than/)) s.tokens.claim(m.from, m.to, 'derive');
   // "7-day moving average", "rolling 4 week total": read, so that it is refused by name (not computed yet).
-  for (const m of s.tokens.find(rx(`(?:(?:${NUMBER}) (?:day|days|week|weeks) )?(?:moving|rolling|trailing)(?: (?:${NUMBER}) (?:day|days|week|weeks))? (?:average|averages|avg|mean|total|totals|sum)`))) {
+  for (const m of s.tokens.find(
+    rx(
+      `(?:(?:${NUMBER}) (?:day|days|week|weeks) )?(?:moving|rolling|trailing)(?: (?:${NUMBER}) (?:day|days|week|weeks))? (?:average|averages|avg|mean|total|totals|sum)`,
+    ),
+  )) {
     s.moving = s.tokens.raw(m.from, m.to);
     s.tokens.claim(m.from, m.to, 'derive');
   }
@@ -306,28 +420,42 @@ function readDerived(s: Reading): void {
 function readRanking(s: Reading): void {
   const superlatives = [...DESC, ...ASC].join('|');
   for (const m of s.tokens.find(
-    new RegExp(`(?:the )?(?:(${NUMBER}) )?(${superlatives})(?: (${NUMBER}))?(?: (?:performing|performers?|selling|ones?))?`),
+    new RegExp(
+      `(?:the )?(?:(${NUMBER}) )?(${superlatives})(?: (${NUMBER}))?(?: (?:performing|performers?|selling|ones?))?`,
+    ),
   )) {
     const word = m.groups[1]!;
     const n = m.groups[0] ?? m.groups[2];
     const noun = /(ones|performers|one|performer)$/.exec(s.tokens.raw(m.from, m.to).toLowerCase())?.[1];
     const plural = noun === undefined ? undefined : noun.endsWith('s');
-    s.rank = { direction: ASC.has(word) ? 'asc' : 'desc', ...(n ? { limit: numberOf(n)! } : s.rank?.limit ? { limit: s.rank.limit } : {}), ...(plural !== undefined ? { plural } : {}) };
+    s.rank = {
+      direction: ASC.has(word) ? 'asc' : 'desc',
+      ...(n ? { limit: numberOf(n)! } : s.rank?.limit ? { limit: s.rank.limit } : {}),
+      ...(plural !== undefined ? { plural } : {}),
+    };
     s.tokens.claim(m.from, m.to, 'rank');
   }
   // "which 4 of those were highest", "top 3 of them": how many, said before the ranking word.
-  for (const m of s.tokens.find(new RegExp(`(?:which|what|top|bottom) (${NUMBER}) of (?:those|them|these|the|my|our)`))) {
+  for (const m of s.tokens.find(
+    new RegExp(`(?:which|what|top|bottom) (${NUMBER}) of (?:those|them|these|the|my|our)`),
+  )) {
     const n = numberOf(m.groups[0]!)!;
     const bottom = s.tokens.list[m.from]!.norm === 'bottom';
-    s.rank = { ...(s.rank ?? { direction: bottom ? 'asc' as const : 'desc' as const }), limit: n };
+    s.rank = { ...(s.rank ?? { direction: bottom ? ('asc' as const) : ('desc' as const) }), limit: n };
     s.tokens.claim(m.from, m.to, 'rank');
   }
-  for (const m of s.tokens.find(/(?:rank|ranked|ranking|rankings|sort|sorted|order|ordered|league table)(?: (?:by|on))?/)) {
+  for (const m of s.tokens.find(
+    /(?:rank|ranked|ranking|rankings|sort|sorted|order|ordered|league table)(?: (?:by|on))?/,
+  )) {
     s.rank ??= { direction: 'desc', all: true };
     s.tokens.claim(m.from, m.to, 'rank');
   }
   for (const m of s.tokens.find(/ascending|lowest first|smallest first|descending|highest first|biggest first/)) {
-    if (s.rank) s.rank = { ...s.rank, direction: /ascending|lowest|smallest/.test(s.tokens.raw(m.from, m.to).toLowerCase()) ? 'asc' : 'desc' };
+    if (s.rank)
+      s.rank = {
+        ...s.rank,
+        direction: /ascending|lowest|smallest/.test(s.tokens.raw(m.from, m.to).toLowerCase()) ? 'asc' : 'desc',
+      };
     s.tokens.claim(m.from, m.to, 'rank');
   }
   // "grew the most", "the biggest drop": a ranking by change (only with a comparison period).
@@ -338,7 +466,13 @@ function readRanking(s: Reading): void {
       if (!grow && !DECLINE.test(t.norm)) return;
       s.tokens.claim(i, i + 1, 'rank');
       const pct = s.tokens.list.some((x) => x.norm === 'percent' || x.norm === 'percentage');
-      const direction = grow ? (s.rank?.direction ?? 'desc') : s.rank ? (s.rank.direction === 'desc' ? 'asc' : 'desc') : 'asc';
+      const direction = grow
+        ? (s.rank?.direction ?? 'desc')
+        : s.rank
+          ? s.rank.direction === 'desc'
+            ? 'asc'
+            : 'desc'
+          : 'asc';
       if (s.rank) s.rank = { ...s.rank, direction, by: pct ? 'change_pct' : 'change' };
     });
     for (const m of s.tokens.find(/percent|percentage|in percent|in percentage terms/)) {
@@ -346,7 +480,9 @@ function readRanking(s: Reading): void {
     }
     // "% change", "percent change", "the difference": what a comparison shows already (each measure's
     // change and change in percent), so the words are read, not left for a clarification.
-    for (const m of s.tokens.find(/(?:the )?(?:(?:percent|percentage) )?(?:change|changes|difference|delta|variance)(?: in percent| in percentage terms)?/)) {
+    for (const m of s.tokens.find(
+      /(?:the )?(?:(?:percent|percentage) )?(?:change|changes|difference|delta|variance)(?: in percent| in percentage terms)?/,
+    )) {
       s.tokens.claim(m.from, m.to, 'compare');
     }
   }
@@ -355,29 +491,47 @@ function readRanking(s: Reading): void {
 /** 7. Dimensions: a breakdown ("by store", "per day", "for each city", "daily"), the thing ranked ("top 5 stores", "which city"), a hint next to a value ("the city of X"), or just the subject. */
 function readDimensions(s: Reading): void {
   const unitDim = domainWords(s.catalog).unitDimension;
-  const addDim = (id: string, plural: boolean, which: boolean, flags: { per?: boolean; ranked?: boolean } = {}): void => {
+  const addDim = (
+    id: string,
+    plural: boolean,
+    which: boolean,
+    flags: { per?: boolean; ranked?: boolean } = {},
+  ): void => {
     const marks = { ...(flags.per ? { per: true as const } : {}), ...(flags.ranked ? { ranked: true as const } : {}) };
     const at = s.dimensions.findIndex((d) => d.id === id);
     if (at < 0) s.dimensions.push({ id, plural, which, ...marks });
     else s.dimensions[at] = { ...s.dimensions[at]!, ...marks };
   };
-  for (const m of s.tokens.find(/daily|weekly|monthly|quarterly|day by day|week by week|month by month|(?:(?:broken|broke|break|breaking|split) (?:it |that |this |them )?(?:down |out |up )?)?(?:each|every|per|by) day(?! of)/)) {
+  for (const m of s.tokens.find(
+    /daily|weekly|monthly|quarterly|day by day|week by week|month by month|(?:(?:broken|broke|break|breaking|split) (?:it |that |this |them )?(?:down |out |up )?)?(?:each|every|per|by) day(?! of)/,
+  )) {
     const w = s.tokens.list[m.from]!.norm;
-    const id = /^(daily|day|each|every|per|by)/.test(w) && !/week|month/.test(s.tokens.raw(m.from, m.to)) ? grainDimension(s.catalog, 'day')
-      : /^week/.test(w) ? grainDimension(s.catalog, 'week') : /^month/.test(w) ? grainDimension(s.catalog, 'month') : grainDimension(s.catalog, 'quarter');
+    const id =
+      /^(daily|day|each|every|per|by)/.test(w) && !/week|month/.test(s.tokens.raw(m.from, m.to))
+        ? grainDimension(s.catalog, 'day')
+        : /^week/.test(w)
+          ? grainDimension(s.catalog, 'week')
+          : /^month/.test(w)
+            ? grainDimension(s.catalog, 'month')
+            : grainDimension(s.catalog, 'quarter');
     if (!id) continue;
     addDim(id, false, false);
     s.tokens.claim(m.from, m.to, 'dimension');
   }
   for (const { re, id, plural } of dimensionPatterns(s.catalog)) {
     for (const m of s.tokens.find(re)) {
-      const isPlural = m.groups[m.groups.length - 1] !== undefined || plural.has(s.tokens.raw(m.from, m.to).toLowerCase().split(' ').at(-1)!);
+      const isPlural =
+        m.groups[m.groups.length - 1] !== undefined ||
+        plural.has(s.tokens.raw(m.from, m.to).toLowerCase().split(' ').at(-1)!);
       const cue = m.groups[0];
       const which = m.groups[1] !== undefined;
       const before = prevToken(s.tokens, m.from);
       const after = m.to < s.tokens.length ? s.tokens.list[m.to]!.norm : '';
       // "that week", "this month": the period already named, not a breakdown by it.
-      const pointed = m.from > 0 && /^(that|this|same)$/.test(s.tokens.list[m.from - 1]!.norm) && s.catalog.dimensions.find((x) => x.id === id)?.kind === 'time';
+      const pointed =
+        m.from > 0 &&
+        /^(that|this|same)$/.test(s.tokens.list[m.from - 1]!.norm) &&
+        s.catalog.dimensions.find((x) => x.id === id)?.kind === 'time';
       if (pointed && cue === undefined && !which) {
         s.tokens.claim(m.from, m.to, 'filler');
         continue;
@@ -385,8 +539,12 @@ function readDimensions(s: Reading): void {
       const ranked = before !== undefined && s.tokens.claimOf(before) === 'rank';
       const withTheMost = after === 'with' || after === 'that' || after === 'where';
       if (cue !== undefined || which || ranked || (withTheMost && s.rank)) {
-        addDim(id, isPlural, which, { per: cue !== undefined && /^(?:per|for each|each|in each|by each|in every|at each)(?: of)?$/.test(cue), ranked: ranked || which });
-        if (which && m.groups[2]) s.rank = { ...(s.rank ?? { direction: 'desc' as const }), limit: numberOf(m.groups[2])! };
+        addDim(id, isPlural, which, {
+          per: cue !== undefined && /^(?:per|for each|each|in each|by each|in every|at each)(?: of)?$/.test(cue),
+          ranked: ranked || which,
+        });
+        if (which && m.groups[2])
+          s.rank = { ...(s.rank ?? { direction: 'desc' as const }), limit: numberOf(m.groups[2])! };
         s.tokens.claim(m.from, m.to, 'dimension');
         continue;
       }
@@ -402,10 +560,15 @@ function readDimensions(s: Reading): void {
       // Next to a word nobody placed: a hint for the value ("city of Austin", "Drinks category").
       const nextFree = m.to < s.tokens.length && s.tokens.isFree(m.to) && !FILLER.has(s.tokens.list[m.to]!.norm);
       const prevFree = m.from > 0 && s.tokens.isFree(m.from - 1) && !FILLER.has(s.tokens.list[m.from - 1]!.norm);
-      const ofFree = s.tokens.list[m.to]?.norm === 'of' && s.tokens.isFree(m.to + 1) && !FILLER.has(s.tokens.list[m.to + 1]?.norm ?? ',');
+      const ofFree =
+        s.tokens.list[m.to]?.norm === 'of' &&
+        s.tokens.isFree(m.to + 1) &&
+        !FILLER.has(s.tokens.list[m.to + 1]?.norm ?? ',');
       const namedFree = /^(named|called)$/.test(s.tokens.list[m.to]?.norm ?? '') && s.tokens.isFree(m.to + 1);
-      if (id !== unitDim && (nextFree || ofFree || namedFree)) s.hints.push({ at: m.to, dimension: id, side: 'before' });
-      else if (id === unitDim && (namedFree || (nextFree && !isPlural))) s.hints.push({ at: m.to, dimension: id, side: 'before' });
+      if (id !== unitDim && (nextFree || ofFree || namedFree))
+        s.hints.push({ at: m.to, dimension: id, side: 'before' });
+      else if (id === unitDim && (namedFree || (nextFree && !isPlural)))
+        s.hints.push({ at: m.to, dimension: id, side: 'before' });
       else if (id !== unitDim && prevFree) s.hints.push({ at: m.from - 1, dimension: id, side: 'after' });
       const isHint = s.hints.some((h) => h.at === m.to || h.at === m.from - 1);
       if (!isHint) s.subjectsAt.push({ id, from: m.from, to: m.to, plural: isPlural });
@@ -414,23 +577,36 @@ function readDimensions(s: Reading): void {
   }
   // "by store and weekday", "by city, state and category": a list after a grouping cue groups by
   // every item, not only the first.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const sub of s.subjectsAt) {
       if (s.tokens.claimOf(sub.from) !== 'subject') continue;
       const joiner = sub.from - 1;
-      if (joiner < 1 || !s.tokens.isFree(joiner) || !LIST_JOINERS.has(s.tokens.list[joiner]!.norm) || s.tokens.claimOf(joiner - 1) !== 'dimension') continue;
+      if (
+        joiner < 1 ||
+        !s.tokens.isFree(joiner) ||
+        !LIST_JOINERS.has(s.tokens.list[joiner]!.norm) ||
+        s.tokens.claimOf(joiner - 1) !== 'dimension'
+      )
+        continue;
       addDim(sub.id, sub.plural, false);
       s.tokens.claim(joiner, sub.to, 'dimension');
       changed = true;
     }
   }
-  for (const sub of s.subjectsAt) if (s.tokens.claimOf(sub.from) === 'subject' && !s.subjects.includes(sub.id)) s.subjects.push(sub.id);
+  for (const sub of s.subjectsAt)
+    if (s.tokens.claimOf(sub.from) === 'subject' && !s.subjects.includes(sub.id)) s.subjects.push(sub.id);
   // "my two stores", "the two stores", "both of my 5 locations": a count of what the caller has, not a ranking or a value.
   for (const sub of s.subjectsAt) {
     const n = sub.from - 1;
     const owner = s.tokens.list[n - 1]?.norm ?? '';
-    if (n >= 1 && s.tokens.isFree(n) && numberOf(s.tokens.list[n]!.norm) !== undefined && /^(my|our|the|both|all)$/.test(owner)) s.tokens.claim(n, n + 1, 'filler');
+    if (
+      n >= 1 &&
+      s.tokens.isFree(n) &&
+      numberOf(s.tokens.list[n]!.norm) !== undefined &&
+      /^(my|our|the|both|all)$/.test(owner)
+    )
+      s.tokens.claim(n, n + 1, 'filler');
   }
 }
 
@@ -524,7 +700,11 @@ function negatedBefore(tokens: Tokens, i: number): boolean {
  * Group free words into mentions: runs of words that are not fillers, joined across "and", "or",
  * commas and "of" when more free words follow ("Chicago and Dallas", "House of Pies").
  */
-function collectMentions(tokens: Tokens, hints: readonly { at: number; dimension: string; side: 'before' | 'after' }[], out: Mention[]): void {
+function collectMentions(
+  tokens: Tokens,
+  hints: readonly { at: number; dimension: string; side: 'before' | 'after' }[],
+  out: Mention[],
+): void {
   const content = (i: number): boolean => tokens.isFree(i) && !FILLER.has(tokens.list[i]!.norm);
   let i = 0;
   while (i < tokens.length) {
@@ -540,14 +720,26 @@ function collectMentions(tokens: Tokens, hints: readonly { at: number; dimension
       }
       // Interior joiners and small words, when more content follows.
       let k = end;
-      while (k < tokens.length && tokens.isFree(k) && (LIST_JOINERS.has(tokens.list[k]!.norm) || /^(of|the|de|la|le|du|del|n|at|on)$/.test(tokens.list[k]!.norm))) k++;
+      while (
+        k < tokens.length &&
+        tokens.isFree(k) &&
+        (LIST_JOINERS.has(tokens.list[k]!.norm) || /^(of|the|de|la|le|du|del|n|at|on)$/.test(tokens.list[k]!.norm))
+      )
+        k++;
       if (k > end && content(k)) {
         end = k + 1;
         continue;
       }
       break;
     }
-    const hint = hints.find((h) => (h.side === 'before' && (h.at === i || (tokens.list[h.at]?.norm === 'of' || /^(named|called)$/.test(tokens.list[h.at]?.norm ?? '')) && h.at + 1 === i)) || (h.side === 'after' && h.at === end - 1));
+    const hint = hints.find(
+      (h) =>
+        (h.side === 'before' &&
+          (h.at === i ||
+            ((tokens.list[h.at]?.norm === 'of' || /^(named|called)$/.test(tokens.list[h.at]?.norm ?? '')) &&
+              h.at + 1 === i))) ||
+        (h.side === 'after' && h.at === end - 1),
+    );
     out.push({
       text: tokens.raw(i, end),
       words: tokens.list.slice(i, end).map((t) => t.norm),
@@ -557,7 +749,8 @@ function collectMentions(tokens: Tokens, hints: readonly { at: number; dimension
       to: end,
     });
     tokens.claim(i, end, 'filter');
-    if (hint && tokens.list[hint.at]?.norm === 'of' && tokens.isFree(hint.at)) tokens.claim(hint.at, hint.at + 1, 'hint');
+    if (hint && tokens.list[hint.at]?.norm === 'of' && tokens.isFree(hint.at))
+      tokens.claim(hint.at, hint.at + 1, 'hint');
     i = end;
   }
 }
@@ -574,10 +767,14 @@ function measurePatterns(catalog: Catalog): { re: RegExp; idOf: (phrase: string)
   const hit = measureCache.get(catalog);
   if (hit) return hit;
   const byPhrase = new Map<string, MeasureHit>();
-  for (const m of catalog.metrics) if (!m.internal) for (const s of m.synonyms) byPhrase.set(s.replace(/'/g, '').replace('%', 'percent'), { measure: m.id });
-  for (const a of catalog.ambiguous) byPhrase.set(a.term.replace(/'/g, '').replace('%', 'percent'), { ambiguous: a.term });
+  for (const m of catalog.metrics)
+    if (!m.internal)
+      for (const s of m.synonyms) byPhrase.set(s.replace(/'/g, '').replace('%', 'percent'), { measure: m.id });
+  for (const a of catalog.ambiguous)
+    byPhrase.set(a.term.replace(/'/g, '').replace('%', 'percent'), { ambiguous: a.term });
   const phrases = [...byPhrase.keys()].sort((a, b) => b.length - a.length);
-  const idOf = (phrase: string): MeasureHit | undefined => byPhrase.get(phrase) ?? byPhrase.get(phrase.replace(/es$/, '')) ?? byPhrase.get(phrase.replace(/s$/, ''));
+  const idOf = (phrase: string): MeasureHit | undefined =>
+    byPhrase.get(phrase) ?? byPhrase.get(phrase.replace(/es$/, '')) ?? byPhrase.get(phrase.replace(/s$/, ''));
   const out = { re: new RegExp(phrases.map((p) => `${phrasePattern(p)}(?:s|es)?`).join('|')), idOf };
   measureCache.set(catalog, out);
   return out;
@@ -599,7 +796,9 @@ function dimensionPatterns(catalog: Catalog): { re: RegExp; id: string; plural: 
     .flatMap((d) => [...d.synonyms, d.plural.toLowerCase(), d.label.toLowerCase()].map((s) => ({ s, d })))
     .sort((a, b) => b.s.length - a.s.length)
     .map(({ s, d }) => ({
-      re: new RegExp(`(?:${cue} (?:the |my |our |all )?|(which|what)(?: (${NUMBER}))?(?: of(?: my| our| the| all(?: my| our)?)?(?: ${NUMBER})?)? )?${phrasePattern(s)}(s|es)?`),
+      re: new RegExp(
+        `(?:${cue} (?:the |my |our |all )?|(which|what)(?: (${NUMBER}))?(?: of(?: my| our| the| all(?: my| our)?)?(?: ${NUMBER})?)? )?${phrasePattern(s)}(s|es)?`,
+      ),
       id: d.id,
       plural: new Set([d.plural.toLowerCase().split(' ').at(-1)!]),
     }));
@@ -608,5 +807,8 @@ function dimensionPatterns(catalog: Catalog): { re: RegExp; id: string; plural: 
 }
 
 function phrasePattern(s: string): string {
-  return s.split(' ').map((w) => escapeRegExp(w.replace(/'/g, '').replace('%', 'percent'))).join(' ');
+  return s
+    .split(' ')
+    .map((w) => escapeRegExp(w.replace(/'/g, '').replace('%', 'percent')))
+    .join(' ');
 }

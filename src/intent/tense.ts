@@ -12,7 +12,8 @@ const FUTURE =
   /\b(?:will(?! (?:you|u|ya)\b)|won'?t|going to|gonna|forecasts?|forecasted|predict(?:ed|ion|ions)?|projections?|projected|expect(?:ed|ing)? (?:to|it|them|us|we)|outlook|tomorrow|upcoming|next (?:week|month|quarter|year|weekend|(?:mon|tues|wednes|thurs|fri|satur|sun)day)|(?:this )?coming (?:week|month|quarter|year|weekend|(?:mon|tues|wednes|thurs|fri|satur|sun)day))\b/i;
 
 /** "why", "what caused", "the reason": a cause, which no row records. */
-const WHY = /^\s*(?:so )?why\b|\b(?:why (?:did|do|does|is|are|was|were|has|have|would)|what caused|what made|reasons? (?:for|why)|explain why)\b/i;
+const WHY =
+  /^\s*(?:so )?why\b|\b(?:why (?:did|do|does|is|are|was|were|has|have|would)|what caused|what made|reasons? (?:for|why)|explain why)\b/i;
 
 /** "this Saturday" / "this weekend" said on a day before it: a day still to come. */
 function weekdayStillToCome(question: string, todayIso: string): boolean {

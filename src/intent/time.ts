@@ -38,9 +38,16 @@ export interface TimeReading {
   /** Absolute periods, in question order. */
   readonly spans: readonly TimeSpan[];
   /** "the week before", "the same week last year": a period relative to another one. */
-  readonly relative?: { readonly kind: 'previous_period' | 'previous_year' | 'previous_week' | 'next_period' | 'next_week'; readonly at: number };
+  readonly relative?: {
+    readonly kind: 'previous_period' | 'previous_year' | 'previous_week' | 'next_period' | 'next_week';
+    readonly at: number;
+  };
   /** A comparison word: "vs", "compared with", "week over week" (with its period unit when it has one). */
-  readonly compare?: { readonly at: number; readonly unit?: 'week' | 'month' | 'quarter' | 'year' | 'day'; readonly yearOverYear?: boolean };
+  readonly compare?: {
+    readonly at: number;
+    readonly unit?: 'week' | 'month' | 'quarter' | 'year' | 'day';
+    readonly yearOverYear?: boolean;
+  };
   /** Days of the week to keep: "on Tuesdays", "weekends". */
   readonly weekdays?: readonly number[];
   /** A time expression that is present but cannot be used. */
@@ -48,7 +55,8 @@ export interface TimeReading {
 }
 
 const WD = `(?:${WEEKDAY_WORDS.join('|')}|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)`;
-const WEEK_REF = '(?:(?:the )?week before last|last weeks?|this weeks?|previous weeks?|prior weeks?|past weeks?|the previous week|the prior week)';
+const WEEK_REF =
+  '(?:(?:the )?week before last|last weeks?|this weeks?|previous weeks?|prior weeks?|past weeks?|the previous week|the prior week)';
 const LAST = '(?:last|past|previous|prior|trailing)';
 
 const rules = new Map<string, RegExp>();
@@ -81,7 +89,11 @@ function add(s: TimeState, from: number, to: number, r: Period | { invalid: stri
 }
 
 /** Every match of `pattern` on unclaimed tokens, made into a period. */
-function rule(s: TimeState, pattern: string, make: (g: (string | undefined)[]) => Period | { invalid: string } | undefined): void {
+function rule(
+  s: TimeState,
+  pattern: string,
+  make: (g: (string | undefined)[]) => Period | { invalid: string } | undefined,
+): void {
   for (const m of s.tokens.find(compiledRule(pattern))) {
     const r = make(m.groups);
     if (r) add(s, m.from, m.to, r);
@@ -140,7 +152,17 @@ export const TIME_PASSES = [
 
 /** The state before any time pass. */
 export function startTime(tokens: Tokens, todayIso: string, namedDays: readonly NamedDay[] = []): TimeState {
-  return { tokens, today: todayIso, yesterday: addDays(todayIso, -1), namedDays, spans: [], invalid: undefined, relative: undefined, compare: undefined, weekdays: undefined };
+  return {
+    tokens,
+    today: todayIso,
+    yesterday: addDays(todayIso, -1),
+    namedDays,
+    spans: [],
+    invalid: undefined,
+    relative: undefined,
+    compare: undefined,
+    weekdays: undefined,
+  };
 }
 
 /** Read every time expression of the question, claiming its tokens: every time pass, in order. */
@@ -162,12 +184,27 @@ function readComparisons(s: TimeState): void {
   // Comparison words first: they contain period words that are not periods of their own.
   // "wow", "yoy" and the like are the catalog's shorthand for these words (catalog `shorthand`).
   for (const m of s.tokens.find(/(week|month|quarter|year|day) (?:over|on) \1|vs ly|vly/)) {
-    const text = s.tokens.list.slice(m.from, m.to).map((x) => x.norm).join(' ');
-    const unit = /^week/.test(text) ? 'week' : /^month/.test(text) ? 'month' : /^quarter/.test(text) ? 'quarter' : /^day/.test(text) ? 'day' : 'year';
+    const text = s.tokens.list
+      .slice(m.from, m.to)
+      .map((x) => x.norm)
+      .join(' ');
+    const unit = /^week/.test(text)
+      ? 'week'
+      : /^month/.test(text)
+        ? 'month'
+        : /^quarter/.test(text)
+          ? 'quarter'
+          : /^day/.test(text)
+            ? 'day'
+            : 'year';
     s.compare = { at: m.from, unit, ...(unit === 'year' ? { yearOverYear: true } : {}) };
     s.tokens.claim(m.from, m.to, 'compare');
   }
-  rule(s, '(?:the )?week before last|(?:the )?week prior to last', () => ({ from: addDays(mondayOf(t), -14), to: addDays(mondayOf(t), -8), label: 'the week before last' }));
+  rule(s, '(?:the )?week before last|(?:the )?week prior to last', () => ({
+    from: addDays(mondayOf(t), -14),
+    to: addDays(mondayOf(t), -8),
+    label: 'the week before last',
+  }));
   for (const m of s.tokens.find(
     /(?:the )?same (?:week|month|quarter|day|days|period|time|weekend|dates?)(?: as| of| in)? (?:last year|a year ago|the (?:previous|prior) year|the year before|ly)|(?:the )?(?:same time|this time) last year|(?:a|one) year (?:ago|earlier|before)|(?:the )?year before|(?:the )?prior year|ly/,
   )) {
@@ -182,7 +219,9 @@ function readComparisons(s: TimeState): void {
     s.tokens.claim(m.from, m.to, 'compare');
   }
   for (const m of s.tokens.find(
-    new RegExp(`(?:the )?(?:day|week|month|quarter|period|one|weekend|${NUMBER} (?:days|weeks|months)) (?:before|prior)(?: that| it)?|(?:the )?(?:previous|prior|preceding) (?:day|week|month|quarter|period|one|${NUMBER}(?: days| weeks| months)?)|(?:the )?period before|(?:the )?same (?:period|days|time|dates) (?:last|the previous|the prior|of last|of the previous) (?:week|month|quarter)`),
+    new RegExp(
+      `(?:the )?(?:day|week|month|quarter|period|one|weekend|${NUMBER} (?:days|weeks|months)) (?:before|prior)(?: that| it)?|(?:the )?(?:previous|prior|preceding) (?:day|week|month|quarter|period|one|${NUMBER}(?: days| weeks| months)?)|(?:the )?period before|(?:the )?same (?:period|days|time|dates) (?:last|the previous|the prior|of last|of the previous) (?:week|month|quarter)`,
+    ),
   )) {
     s.relative ??= { kind: 'previous_period', at: m.from };
     s.tokens.claim(m.from, m.to, 'compare');
@@ -194,11 +233,17 @@ function readComparisons(s: TimeState): void {
     s.tokens.claim(m.from, m.to, 'compare');
   }
   // "the day after", "the week after that", "the following month": the period right after the last one.
-  for (const m of s.tokens.find(new RegExp(`(?:the )?(?:day|week|month|quarter|period|weekend|${NUMBER} (?:days|weeks|months)) after(?: that| it| then)?|(?:the )?following (?:day|week|month|quarter|period)`))) {
+  for (const m of s.tokens.find(
+    new RegExp(
+      `(?:the )?(?:day|week|month|quarter|period|weekend|${NUMBER} (?:days|weeks|months)) after(?: that| it| then)?|(?:the )?following (?:day|week|month|quarter|period)`,
+    ),
+  )) {
     s.relative ??= { kind: 'next_period', at: m.from };
     s.tokens.claim(m.from, m.to, 'compare');
   }
-  for (const m of s.tokens.find(/vs|versus|v|compared (?:to|with)|compare(?:d)?(?: to| with)?|comparison(?: to| with)?|against|relative to|stacks? up(?: against| to| with)?/)) {
+  for (const m of s.tokens.find(
+    /vs|versus|v|compared (?:to|with)|compare(?:d)?(?: to| with)?|comparison(?: to| with)?|against|relative to|stacks? up(?: against| to| with)?/,
+  )) {
     s.compare ??= { at: m.from };
     s.tokens.claim(m.from, m.to, 'compare');
   }
@@ -223,20 +268,59 @@ function readCalendarPeriods(s: TimeState): void {
     if (n < 1) return { invalid: 'That time range is empty.' };
     // Days and weeks count days; months and years are calendar months and years back from today
     // ("the last 12 months" on 2026-11-18 is 2025-11-18 to 2026-11-17, not 360 days).
-    const from = unit === 'day' ? addDays(t, -n) : unit === 'week' ? addDays(t, -7 * n) : unit === 'month' ? addMonths(t, -n) : addYears(t, -n);
+    const from =
+      unit === 'day'
+        ? addDays(t, -n)
+        : unit === 'week'
+          ? addDays(t, -7 * n)
+          : unit === 'month'
+            ? addMonths(t, -n)
+            : addYears(t, -n);
     return range(from, yesterday, `the last ${n} ${unit}${n === 1 ? '' : 's'}`);
   });
   rule(s, '(?:the )?day before yesterday', () => day(addDays(t, -2), 'the day before yesterday'));
   rule(s, 'yesterday|yesterdays|last night', () => day(yesterday, 'yesterday'));
   rule(s, '(?:so far )?today(?: so far)?|todays|tonight', () => day(t, 'today'));
-  rule(s, `(?:the )?${LAST} weeks?|(?:the )?${LAST} full week|(?:the )?last complete week`, () => ({ from: addDays(mondayOf(t), -7), to: addDays(mondayOf(t), -1), label: 'last week' }));
-  rule(s, '(?:so far )?this weeks?(?: so far)?|(?:the )?current week|week to date|(?:the )?week so far', () => ({ from: mondayOf(t), to: t, label: 'this week' }));
-  rule(s, `(?:the )?${LAST} weekend`, () => ({ from: addDays(mondayOf(t), -2), to: addDays(mondayOf(t), -1), label: 'last weekend' }));
-  rule(s, `(?:the )?${LAST} months?`, () => ({ from: monthStart(t, -1), to: addDays(monthStart(t), -1), label: 'last month' }));
-  rule(s, '(?:so far )?this months?(?: so far)?|(?:the )?current month|month to date|(?:the )?month so far', () => ({ from: monthStart(t), to: t, label: 'this month' }));
-  rule(s, `(?:the )?${LAST} quarters?`, () => ({ from: quarterStart(t, -1), to: addDays(quarterStart(t), -1), label: 'last quarter' }));
-  rule(s, '(?:so far )?this quarters?(?: so far)?|(?:the )?current quarter|quarter to date|(?:the )?quarter so far', () => ({ from: quarterStart(t), to: t, label: 'this quarter' }));
-  rule(s, '(?:so far )?this years?(?: so far)?|(?:the )?current year|year to date|(?:the )?year so far', () => ({ from: `${t.slice(0, 4)}-01-01`, to: t, label: 'year to date' }));
+  rule(s, `(?:the )?${LAST} weeks?|(?:the )?${LAST} full week|(?:the )?last complete week`, () => ({
+    from: addDays(mondayOf(t), -7),
+    to: addDays(mondayOf(t), -1),
+    label: 'last week',
+  }));
+  rule(s, '(?:so far )?this weeks?(?: so far)?|(?:the )?current week|week to date|(?:the )?week so far', () => ({
+    from: mondayOf(t),
+    to: t,
+    label: 'this week',
+  }));
+  rule(s, `(?:the )?${LAST} weekend`, () => ({
+    from: addDays(mondayOf(t), -2),
+    to: addDays(mondayOf(t), -1),
+    label: 'last weekend',
+  }));
+  rule(s, `(?:the )?${LAST} months?`, () => ({
+    from: monthStart(t, -1),
+    to: addDays(monthStart(t), -1),
+    label: 'last month',
+  }));
+  rule(s, '(?:so far )?this months?(?: so far)?|(?:the )?current month|month to date|(?:the )?month so far', () => ({
+    from: monthStart(t),
+    to: t,
+    label: 'this month',
+  }));
+  rule(s, `(?:the )?${LAST} quarters?`, () => ({
+    from: quarterStart(t, -1),
+    to: addDays(quarterStart(t), -1),
+    label: 'last quarter',
+  }));
+  rule(
+    s,
+    '(?:so far )?this quarters?(?: so far)?|(?:the )?current quarter|quarter to date|(?:the )?quarter so far',
+    () => ({ from: quarterStart(t), to: t, label: 'this quarter' }),
+  );
+  rule(s, '(?:so far )?this years?(?: so far)?|(?:the )?current year|year to date|(?:the )?year so far', () => ({
+    from: `${t.slice(0, 4)}-01-01`,
+    to: t,
+    label: 'year to date',
+  }));
   rule(s, `(?:the )?${LAST} years?`, () => {
     const y = Number(t.slice(0, 4)) - 1;
     return { from: `${y}-01-01`, to: `${y}-12-31`, label: `last year (${y})` };
@@ -248,12 +332,16 @@ function readQuarters(s: TimeState): void {
   const t = s.today;
   rule(s, 'q([1-4])(?: of)?(?: (20\\d\\d))?', (g) => {
     const q = Number(g[0]);
-    const y = g[1] ? Number(g[1]) : pastYear(t, `${t.slice(0, 4)}-${String((q - 1) * 3 + 1).padStart(2, '0')}-01`, undefined);
+    const y = g[1]
+      ? Number(g[1])
+      : pastYear(t, `${t.slice(0, 4)}-${String((q - 1) * 3 + 1).padStart(2, '0')}-01`, undefined);
     return quarterOf(q, y);
   });
   rule(s, '(?:the )?(first|second|third|fourth|1st|2nd|3rd|4th) quarter(?: of (20\\d\\d))?', (g) => {
     const q = { first: 1, second: 2, third: 3, fourth: 4, '1st': 1, '2nd': 2, '3rd': 3, '4th': 4 }[g[0] as 'first']!;
-    const y = g[1] ? Number(g[1]) : pastYear(t, `${t.slice(0, 4)}-${String((q - 1) * 3 + 1).padStart(2, '0')}-01`, undefined);
+    const y = g[1]
+      ? Number(g[1])
+      : pastYear(t, `${t.slice(0, 4)}-${String((q - 1) * 3 + 1).padStart(2, '0')}-01`, undefined);
     return quarterOf(q, y);
   });
 }
@@ -262,22 +350,34 @@ function readQuarters(s: TimeState): void {
 function readDayRanges(s: TimeState): void {
   const t = s.today;
   // "between the 1st and the 12th of November", "from the 5th to the 11th of October".
-  rule(s, `(?:between|from) (?:the )?(\\d{1,2})(?:st|nd|rd|th)? (?:and|to|through|thru|until|till|-) (?:the )?(\\d{1,2})(?:st|nd|rd|th)? (?:of )?${MONTH}(?: (20\\d\\d))?`, (g) => {
-    const month = monthIndexOf(g[2]!);
-    return absoluteRange(Number(g[0]), Number(g[1]), month, g[3] ? Number(g[3]) : undefined, t);
-  });
-  rule(s, `(?:between|from) ${MONTH} (\\d{1,2})(?:st|nd|rd|th)? (?:and|to|through|thru|until|till|-) (?:the )?(\\d{1,2})(?:st|nd|rd|th)?(?: (20\\d\\d))?`, (g) => {
-    const month = monthIndexOf(g[0]!);
-    return absoluteRange(Number(g[1]), Number(g[2]), month, g[3] ? Number(g[3]) : undefined, t);
-  });
+  rule(
+    s,
+    `(?:between|from) (?:the )?(\\d{1,2})(?:st|nd|rd|th)? (?:and|to|through|thru|until|till|-) (?:the )?(\\d{1,2})(?:st|nd|rd|th)? (?:of )?${MONTH}(?: (20\\d\\d))?`,
+    (g) => {
+      const month = monthIndexOf(g[2]!);
+      return absoluteRange(Number(g[0]), Number(g[1]), month, g[3] ? Number(g[3]) : undefined, t);
+    },
+  );
+  rule(
+    s,
+    `(?:between|from) ${MONTH} (\\d{1,2})(?:st|nd|rd|th)? (?:and|to|through|thru|until|till|-) (?:the )?(\\d{1,2})(?:st|nd|rd|th)?(?: (20\\d\\d))?`,
+    (g) => {
+      const month = monthIndexOf(g[0]!);
+      return absoluteRange(Number(g[1]), Number(g[2]), month, g[3] ? Number(g[3]) : undefined, t);
+    },
+  );
   // "the week of Oct 12": the Monday-to-Sunday week holding that date.
-  rule(s, `(?:the )?week (?:of|starting|beginning|commencing) (?:the )?(?:${MONTH} (\\d{1,2})(?:st|nd|rd|th)?|(\\d{1,2})(?:st|nd|rd|th)? (?:of )?${MONTH})`, (g) => {
-    const month = monthIndexOf((g[0] ?? g[3])!);
-    const d = pastDate(Number(g[1] ?? g[2]), month, undefined, t);
-    if (!d) return { invalid: 'That date is not a real calendar date.' };
-    const monday = mondayOf(d);
-    return { from: monday, to: addDays(monday, 6), label: `the week of ${monday}` };
-  });
+  rule(
+    s,
+    `(?:the )?week (?:of|starting|beginning|commencing) (?:the )?(?:${MONTH} (\\d{1,2})(?:st|nd|rd|th)?|(\\d{1,2})(?:st|nd|rd|th)? (?:of )?${MONTH})`,
+    (g) => {
+      const month = monthIndexOf((g[0] ?? g[3])!);
+      const d = pastDate(Number(g[1] ?? g[2]), month, undefined, t);
+      if (!d) return { invalid: 'That date is not a real calendar date.' };
+      const monday = mondayOf(d);
+      return { from: monday, to: addDays(monday, 6), label: `the week of ${monday}` };
+    },
+  );
   // "Saturday the 14th": the most recent past such date, which must be that weekday.
   rule(s, `(${WD}) (?:the )?(\\d{1,2})(?:st|nd|rd|th)`, (g) => {
     const n = Number(g[1]);
@@ -302,7 +402,14 @@ function readNamedDays(s: TimeState): void {
       const past = [...nd.dates].sort().filter((d) => d <= t && (!year || d.startsWith(year)));
       const when = past.at(-1);
       const name = s.tokens.raw(m.from, m.to).replace(/^(?:on|for) /i, '');
-      add(s, m.from, m.to, when ? day(when, name) : { invalid: `I do not have a date for ${name}${year ? '' : ' that has already happened'}.` });
+      add(
+        s,
+        m.from,
+        m.to,
+        when
+          ? day(when, name)
+          : { invalid: `I do not have a date for ${name}${year ? '' : ' that has already happened'}.` },
+      );
     }
   }
 }
@@ -333,17 +440,21 @@ function readMonths(s: TimeState): void {
   const t = s.today;
   // A month alone ("aug", "last december", "this nov"): its most recent occurrence that has begun
   // (the current month runs to today). "may" alone is a verb more often than a month: not read here.
-  rule(s, '(?:(last|this|in|for|during) )?(january|february|march|april|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)(?: (20\\d\\d))?', (g) => {
-    const month0 = monthIndexOf(g[1]!);
-    const thisYear = Number(t.slice(0, 4));
-    let year = g[2] ? Number(g[2]) : month0 <= Number(t.slice(5, 7)) - 1 ? thisYear : thisYear - 1;
-    if (!g[2] && g[0] === 'last' && month0 === Number(t.slice(5, 7)) - 1) year = thisYear - 1;
-    const from = `${year}-${String(month0 + 1).padStart(2, '0')}-01`;
-    if (from > t) return { invalid: `${MONTHS[month0]} ${year} has not begun yet.` };
-    const end = monthEnd(from);
-    const name = `${MONTHS[month0]![0]!.toUpperCase()}${MONTHS[month0]!.slice(1)} ${year}`;
-    return { from, to: end < t ? end : t, label: end < t ? name : `${name} to date` };
-  });
+  rule(
+    s,
+    '(?:(last|this|in|for|during) )?(january|february|march|april|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)(?: (20\\d\\d))?',
+    (g) => {
+      const month0 = monthIndexOf(g[1]!);
+      const thisYear = Number(t.slice(0, 4));
+      let year = g[2] ? Number(g[2]) : month0 <= Number(t.slice(5, 7)) - 1 ? thisYear : thisYear - 1;
+      if (!g[2] && g[0] === 'last' && month0 === Number(t.slice(5, 7)) - 1) year = thisYear - 1;
+      const from = `${year}-${String(month0 + 1).padStart(2, '0')}-01`;
+      if (from > t) return { invalid: `${MONTHS[month0]} ${year} has not begun yet.` };
+      const end = monthEnd(from);
+      const name = `${MONTHS[month0]![0]!.toUpperCase()}${MONTHS[month0]!.slice(1)} ${year}`;
+      return { from, to: end < t ? end : t, label: end < t ? name : `${name} to date` };
+    },
+  );
 }
 
 /** Days of the week: "on Tuesdays" and "weekends" filter; "Tuesday" and "last Tuesday" name a date. */
@@ -354,12 +465,19 @@ function readWeekdays(s: TimeState): void {
     s.weekdays = [6, 7];
     s.tokens.claim(m.from, m.to, 'filter');
   }
-  for (const m of s.tokens.find(/(?:on|during|over|and|just|only|about) (?:the )?weekdays(?! by)|(?:on )?(?:the )?weekday days|monday to friday|mon(?:day)? (?:to |thru |through )?fri(?:day)?/)) {
+  for (const m of s.tokens.find(
+    /(?:on|during|over|and|just|only|about) (?:the )?weekdays(?! by)|(?:on )?(?:the )?weekday days|monday to friday|mon(?:day)? (?:to |thru |through )?fri(?:day)?/,
+  )) {
     s.weekdays = [1, 2, 3, 4, 5];
     s.tokens.claim(m.from, m.to, 'filter');
   }
-  for (const m of s.tokens.find(new RegExp(`(?:on |every )?(${WD}s|every ${WD})(?:(?: and| or|,) (?:on )?(${WD})s?)*`))) {
-    const words = s.tokens.list.slice(m.from, m.to).map((x) => x.norm).filter((w) => weekdayNumber(w.slice(0, 3)) !== undefined && /^[a-z]+$/.test(w));
+  for (const m of s.tokens.find(
+    new RegExp(`(?:on |every )?(${WD}s|every ${WD})(?:(?: and| or|,) (?:on )?(${WD})s?)*`),
+  )) {
+    const words = s.tokens.list
+      .slice(m.from, m.to)
+      .map((x) => x.norm)
+      .filter((w) => weekdayNumber(w.slice(0, 3)) !== undefined && /^[a-z]+$/.test(w));
     s.weekdays = [...new Set([...(s.weekdays ?? []), ...words.map((w) => weekdayNumber(w.slice(0, 3))!)])].sort();
     s.tokens.claim(m.from, m.to, 'filter');
   }
@@ -388,7 +506,8 @@ function composeSpans(s: TimeState): void {
   const yesterday = s.yesterday;
   // "since October 1st", "since Monday", "since 2024": from the start of that date or year to yesterday (after the bare years, so "since 2024" is not the year 2024 alone).
   for (const [i, sp] of s.spans.entries()) {
-    if (sp.from === 0 || s.tokens.claimOf(sp.from - 1) !== undefined || s.tokens.list[sp.from - 1]!.norm !== 'since') continue;
+    if (sp.from === 0 || s.tokens.claimOf(sp.from - 1) !== undefined || s.tokens.list[sp.from - 1]!.norm !== 'since')
+      continue;
     s.tokens.claim(sp.from - 1, sp.from, 'time');
     const r = range(sp.range.from, yesterday, `since ${sp.range.label}`);
     if ('invalid' in r) s.invalid ??= r.invalid;
@@ -402,10 +521,16 @@ function composeSpans(s: TimeState): void {
     const between = s.tokens.list.slice(a.to, b.from).map((x) => x.norm);
     const joined = between.length === 1 && /^(and|to|through|thru|until|till|-)$/.test(between[0]!);
     const lead = a.from > 0 ? s.tokens.list[a.from - 1]!.norm : '';
-    if (joined && a.range.from === a.range.to && b.range.from === b.range.to && (/^(between|from)$/.test(lead) || between[0] !== 'and')) {
+    if (
+      joined &&
+      a.range.from === a.range.to &&
+      b.range.from === b.range.to &&
+      (/^(between|from)$/.test(lead) || between[0] !== 'and')
+    ) {
       const r = range(a.range.from, b.range.to, `${a.range.from} to ${b.range.to}`);
       s.tokens.claim(a.to, b.from, 'time');
-      if (/^(between|from)$/.test(lead) && s.tokens.claimOf(a.from - 1) === undefined) s.tokens.claim(a.from - 1, a.from, 'time');
+      if (/^(between|from)$/.test(lead) && s.tokens.claimOf(a.from - 1) === undefined)
+        s.tokens.claim(a.from - 1, a.from, 'time');
       if ('invalid' in r) {
         s.invalid ??= r.invalid;
         s.spans.splice(i, 2);
@@ -415,7 +540,12 @@ function composeSpans(s: TimeState): void {
   }
   // "between"/"from" left before a range read as one piece.
   for (const sp of s.spans) {
-    if (sp.from > 0 && s.tokens.claimOf(sp.from - 1) === undefined && /^(between|from)$/.test(s.tokens.list[sp.from - 1]!.norm)) s.tokens.claim(sp.from - 1, sp.from, 'time');
+    if (
+      sp.from > 0 &&
+      s.tokens.claimOf(sp.from - 1) === undefined &&
+      /^(between|from)$/.test(s.tokens.list[sp.from - 1]!.norm)
+    )
+      s.tokens.claim(sp.from - 1, sp.from, 'time');
   }
 }
 
@@ -434,7 +564,13 @@ function pastDate(dayOfMonth: number, month0: number, year: number | undefined, 
   return dateOf(y - 1, month0, dayOfMonth);
 }
 
-function absoluteRange(a: number, b: number, month0: number, year: number | undefined, todayIso: string): Period | { invalid: string } {
+function absoluteRange(
+  a: number,
+  b: number,
+  month0: number,
+  year: number | undefined,
+  todayIso: string,
+): Period | { invalid: string } {
   const from = pastDate(a, month0, year, todayIso);
   if (!from) return { invalid: 'That date is not a real calendar date.' };
   const to = dateOf(Number(from.slice(0, 4)), month0, b);
@@ -447,14 +583,21 @@ function absoluteRange(a: number, b: number, month0: number, year: number | unde
  * date or "N days ago" (chrono's own reading of weekdays and "last week" is not the business
  * calendar's), and never a time of day.
  */
-function readChrono(tokens: Tokens, todayIso: string, add: (from: number, to: number, r: Period | { invalid: string }) => void): void {
+function readChrono(
+  tokens: Tokens,
+  todayIso: string,
+  add: (from: number, to: number, r: Period | { invalid: string }) => void,
+): void {
   const text = tokens.unclaimedText();
   if (!/[a-z0-9]/i.test(text)) return;
   const reference = new Date(`${todayIso}T12:00:00Z`);
   const results = chrono.casual.parse(text, { instant: reference, timezone: 'UTC' }, { forwardDate: false });
   for (const r of results) {
     const words = r.text.toLowerCase();
-    const named = /\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\d{1,2}\/\d{1,2}|\d{4}-\d{2}-\d{2}|\bago\b/.test(words);
+    const named =
+      /\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\d{1,2}\/\d{1,2}|\d{4}-\d{2}-\d{2}|\bago\b/.test(
+        words,
+      );
     if (!named || r.start.isCertain('hour')) continue;
     const at = tokens.tokensAt(r.index, r.index + r.text.length);
     if (!at) continue;
@@ -475,7 +618,12 @@ function readChrono(tokens: Tokens, todayIso: string, add: (from: number, to: nu
       to = monthOnly && !r.end ? monthEnd(from) : addYears(to, -1);
     }
     if (to < from && r.end && !r.end.isCertain('year')) to = addYears(to, 1);
-    const label = monthOnly && !r.end ? `${MONTHS[Number(from.slice(5, 7)) - 1]!.replace(/^./, (c) => c.toUpperCase())} ${from.slice(0, 4)}` : from === to ? from : `${from} to ${to}`;
+    const label =
+      monthOnly && !r.end
+        ? `${MONTHS[Number(from.slice(5, 7)) - 1]!.replace(/^./, (c) => c.toUpperCase())} ${from.slice(0, 4)}`
+        : from === to
+          ? from
+          : `${from} to ${to}`;
     add(at.from, at.to, range(from, to, label));
   }
 }

@@ -52,8 +52,22 @@ export function tokenize(question: string, shorthand: Readonly<Record<string, st
 
 /** Common abbreviations, read as the word they stand for. */
 const ABBREVIATIONS: Readonly<Record<string, string>> = {
-  avg: 'average', qty: 'quantity', pct: 'percent', wk: 'week', wks: 'weeks', yr: 'year', yrs: 'years', mth: 'month', mths: 'months',
-  yest: 'yesterday', tues: 'tuesday', thurs: 'thursday', vs: 'vs', versus: 'vs', '&': 'and', no: 'no',
+  avg: 'average',
+  qty: 'quantity',
+  pct: 'percent',
+  wk: 'week',
+  wks: 'weeks',
+  yr: 'year',
+  yrs: 'years',
+  mth: 'month',
+  mths: 'months',
+  yest: 'yesterday',
+  tues: 'tuesday',
+  thurs: 'thursday',
+  vs: 'vs',
+  versus: 'vs',
+  '&': 'and',
+  no: 'no',
 };
 
 /** Lower case with accents folded and apostrophes removed. */
@@ -67,7 +81,19 @@ export function fold(s: string): string {
 
 /** What a claimed token was understood as. */
 export type Claim =
-  | 'time' | 'compare' | 'derive' | 'measure' | 'ambiguous' | 'rank' | 'dimension' | 'filter' | 'reference' | 'cue' | 'filler' | 'subject' | 'hint';
+  | 'time'
+  | 'compare'
+  | 'derive'
+  | 'measure'
+  | 'ambiguous'
+  | 'rank'
+  | 'dimension'
+  | 'filter'
+  | 'reference'
+  | 'cue'
+  | 'filler'
+  | 'subject'
+  | 'hint';
 
 const MARK = '\u00b7';
 
@@ -88,7 +114,10 @@ export class Tokens {
   readonly list: readonly Token[];
   readonly #claims: (Claim | undefined)[];
 
-  constructor(readonly question: string, shorthand?: Readonly<Record<string, string>>) {
+  constructor(
+    readonly question: string,
+    shorthand?: Readonly<Record<string, string>>,
+  ) {
     this.list = tokenize(question, shorthand);
     this.#claims = this.list.map(() => undefined);
   }

@@ -7,7 +7,8 @@ import { corrections, editDistance } from './typos.js';
 
 const catalog = loadCatalog('catalog');
 const values = fixtureValues();
-const ask = (q: string) => understand(q, readQuestion(q, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values });
+const ask = (q: string) =>
+  understand(q, readQuestion(q, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values });
 
 describe('typos', () => {
   it('measures an adjacent swap as one edit', () => {
@@ -38,7 +39,7 @@ describe('typos', () => {
     expect(ask(fixedQuestion)).toMatchObject({ kind: 'query', query: { measures: [measure] } });
   });
 
-  it('leaves a word that is not a typo to the usual answers (the seed\'s unsupported question stays unsupported)', () => {
+  it("leaves a word that is not a typo to the usual answers (the seed's unsupported question stays unsupported)", () => {
     expect(ask('Show me everything you have on all the businesses').kind).toBe('unsupported');
     expect(ask('profit margin per menu item').kind).toBe('unsupported');
   });
@@ -52,11 +53,25 @@ describe('typos: the limit holds', () => {
 
 describe('choices that lead somewhere', () => {
   it('"best seller" is the menu item that sold the most units; "best day" offers the headline measures', () => {
-    expect(ask('what was our best seller last week')).toMatchObject({ kind: 'query', query: { measures: ['items_sold'], dimensions: ['menu_item'], order: { direction: 'desc' }, limit: 1 } });
-    expect(ask('top 3 sellers by item revenue last week')).toMatchObject({ kind: 'query', query: { measures: ['item_sales_amount'], dimensions: ['menu_item'], limit: 3 } });
+    expect(ask('what was our best seller last week')).toMatchObject({
+      kind: 'query',
+      query: { measures: ['items_sold'], dimensions: ['menu_item'], order: { direction: 'desc' }, limit: 1 },
+    });
+    expect(ask('top 3 sellers by item revenue last week')).toMatchObject({
+      kind: 'query',
+      query: { measures: ['item_sales_amount'], dimensions: ['menu_item'], limit: 3 },
+    });
     const items = ask('top menu items last week');
-    expect(items.kind === 'clarification' && items.choices.map((c) => c.metric)).toEqual(['items_sold', 'item_sales_amount', 'food_cost']);
+    expect(items.kind === 'clarification' && items.choices.map((c) => c.metric)).toEqual([
+      'items_sold',
+      'item_sales_amount',
+      'food_cost',
+    ]);
     const day = ask('best day last week');
-    expect(day.kind === 'clarification' && day.choices.map((c) => c.metric)).toEqual(['net_sales_amount', 'order_count', 'guest_count']);
+    expect(day.kind === 'clarification' && day.choices.map((c) => c.metric)).toEqual([
+      'net_sales_amount',
+      'order_count',
+      'guest_count',
+    ]);
   });
 });

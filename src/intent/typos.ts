@@ -8,7 +8,21 @@ import { catalogPhrases, type Catalog } from '../semantic/catalog.js';
 import { FILLER, MONTHS } from './lexicon.js';
 
 /** Calendar words people mistype ("wek", "yesterdy", "mnth"). */
-const CALENDAR = ['yesterday', 'today', 'week', 'weeks', 'month', 'months', 'quarter', 'year', 'weekend', 'last', 'this', 'days', ...MONTHS];
+const CALENDAR = [
+  'yesterday',
+  'today',
+  'week',
+  'weeks',
+  'month',
+  'months',
+  'quarter',
+  'year',
+  'weekend',
+  'last',
+  'this',
+  'days',
+  ...MONTHS,
+];
 
 const vocabularies = new WeakMap<Catalog, ReadonlySet<string>>();
 
@@ -25,12 +39,15 @@ function vocabulary(catalog: Catalog): ReadonlySet<string> {
 
 /** Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps: "slaes" -> "sales" is 1). */
 export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   }
   return d[a.length]![b.length]!;
@@ -41,7 +58,10 @@ export function editDistance(a: string, b: string): number {
  * one closest word with the same first letter, when there is exactly one at the smallest distance (at
  * most 1 for words of up to 7 letters, 2 for longer ones).
  */
-export function corrections(words: readonly string[], catalog: Catalog): readonly { readonly word: string; readonly suggestion: string }[] {
+export function corrections(
+  words: readonly string[],
+  catalog: Catalog,
+): readonly { readonly word: string; readonly suggestion: string }[] {
   const vocab = vocabulary(catalog);
   const out: { word: string; suggestion: string }[] = [];
   for (const raw of words) {
@@ -67,6 +87,9 @@ export function corrections(words: readonly string[], catalog: Catalog): readonl
 }
 
 /** The question with each corrected word replaced (whole words only). */
-export function corrected(question: string, fixes: readonly { readonly word: string; readonly suggestion: string }[]): string {
+export function corrected(
+  question: string,
+  fixes: readonly { readonly word: string; readonly suggestion: string }[],
+): string {
   return fixes.reduce((q, f) => q.replace(new RegExp(`\\b${f.word}\\b`, 'i'), f.suggestion), question);
 }

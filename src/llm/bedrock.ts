@@ -39,7 +39,10 @@ export function bedrockClient(opts: BedrockOptions): LlmClient {
       try {
         await client.config.credentials();
       } catch (cause) {
-        throw new SplitplaneError('SP_ERR_CONFIG', { detail: `llm.bedrock: no AWS credentials for ${opts.region} (environment, profile or instance role)`, cause });
+        throw new SplitplaneError('SP_ERR_CONFIG', {
+          detail: `llm.bedrock: no AWS credentials for ${opts.region} (environment, profile or instance role)`,
+          cause,
+        });
       }
     },
     async complete(req: LlmRequest, signal: AbortSignal): Promise<LlmResponse> {
@@ -60,7 +63,10 @@ export function bedrockClient(opts: BedrockOptions): LlmClient {
       const text = (out.output?.message?.content ?? [])
         .map((b) => ('text' in b && typeof b.text === 'string' ? b.text : ''))
         .join('');
-      if (!text.trim()) throw new SplitplaneError('SP_ERR_LLM_BAD_RESPONSE', { detail: `no text (stopReason ${String(out.stopReason)})` });
+      if (!text.trim())
+        throw new SplitplaneError('SP_ERR_LLM_BAD_RESPONSE', {
+          detail: `no text (stopReason ${String(out.stopReason)})`,
+        });
       return {
         text,
         ...(out.usage?.inputTokens !== undefined ? { inputTokens: out.usage.inputTokens } : {}),

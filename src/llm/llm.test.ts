@@ -21,12 +21,21 @@ describe('extractSql', () => {
   });
 
   it('refuses prose without SQL', () => {
-    expect(() => extractSql('I would rather not.')).toThrowError(expect.objectContaining({ code: 'SP_ERR_LLM_BAD_RESPONSE' }));
+    expect(() => extractSql('I would rather not.')).toThrowError(
+      expect.objectContaining({ code: 'SP_ERR_LLM_BAD_RESPONSE' }),
+    );
   });
 });
 
 describe('numbersComeFromRows', () => {
-  const result = { columns: [{ name: 'd', type: 'DATE' }, { name: 's', type: 'DECIMAL' }], rows: [['2026-11-09', '84000.00']], truncated: false };
+  const result = {
+    columns: [
+      { name: 'd', type: 'DATE' },
+      { name: 's', type: 'DECIMAL' },
+    ],
+    rows: [['2026-11-09', '84000.00']],
+    truncated: false,
+  };
   it.each([
     ['On 2026-11-09 you sold $84,000.00.', true],
     ['You sold 84000 dollars on one day.', true],
@@ -41,8 +50,17 @@ describe('routeSchema', () => {
   const all = describeSandbox(
     buildSandbox(
       {
-        tenantId: '12', businessId: '628', adminId: '7001', role: 'brand_manager', units: ['628001'],
-        tables: { daily_sales: ['location_id', 'business_date', 'guest_count'], item_sales: ['location_id', 'item_id', 'quantity'], locations: ['location_id', 'name'], menu_items: ['item_id', 'name'] },
+        tenantId: '12',
+        businessId: '628',
+        adminId: '7001',
+        role: 'brand_manager',
+        units: ['628001'],
+        tables: {
+          daily_sales: ['location_id', 'business_date', 'guest_count'],
+          item_sales: ['location_id', 'item_id', 'quantity'],
+          locations: ['location_id', 'name'],
+          menu_items: ['item_id', 'name'],
+        },
       },
       duckdbDialect,
       DEMO_REGISTRY,
@@ -50,7 +68,10 @@ describe('routeSchema', () => {
   );
   const names = (q: string): string[] => routeSchema(all, q, DEMO_REGISTRY).tables.map((t) => t.name);
   it('keeps the tables a question is about, with their join partners', () => {
-    expect(names('Which of my stores had the biggest drop in guests week over week?')).toEqual(['daily_sales', 'locations']);
+    expect(names('Which of my stores had the biggest drop in guests week over week?')).toEqual([
+      'daily_sales',
+      'locations',
+    ]);
     expect(names('Which menu items sold the most units?')).toEqual(['item_sales', 'locations', 'menu_items']);
   });
   it('keeps everything when nothing matches', () => {
@@ -65,15 +86,25 @@ describe('ConversationStore', () => {
     const c = store.open(undefined, '12/628/7042');
     store.record(c, { question: 'q1', sql: 'SELECT 1' });
     expect(store.open(c.id, '12/628/7042').turns).toHaveLength(1);
-    expect(() => store.open(c.id, '12/628/7001')).toThrowError(expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FORBIDDEN' }));
+    expect(() => store.open(c.id, '12/628/7001')).toThrowError(
+      expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FORBIDDEN' }),
+    );
     for (let i = 0; i < 2; i++) store.record(c, { question: `q${i}`, sql: null });
     // At its limit a conversation ends with its own error: its oldest turns are never dropped silently.
-    expect(() => store.open(c.id, '12/628/7042')).toThrowError(expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FULL' }));
-    expect(() => store.record(c, { question: 'q9', sql: null })).toThrowError(expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FULL' }));
+    expect(() => store.open(c.id, '12/628/7042')).toThrowError(
+      expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FULL' }),
+    );
+    expect(() => store.record(c, { question: 'q9', sql: null })).toThrowError(
+      expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FULL' }),
+    );
     const d = store.open(undefined, '12/628/7042');
     store.record(d, { question: 'q1', sql: null });
     now = 5000;
-    expect(() => store.open(d.id, '12/628/7042')).toThrowError(expect.objectContaining({ code: 'SP_ERR_CONVERSATION_EXPIRED' }));
-    expect(() => store.open(d.id, '12/628/7042')).toThrowError(expect.objectContaining({ code: 'SP_ERR_CONVERSATION_UNKNOWN' }));
+    expect(() => store.open(d.id, '12/628/7042')).toThrowError(
+      expect.objectContaining({ code: 'SP_ERR_CONVERSATION_EXPIRED' }),
+    );
+    expect(() => store.open(d.id, '12/628/7042')).toThrowError(
+      expect.objectContaining({ code: 'SP_ERR_CONVERSATION_UNKNOWN' }),
+    );
   });
 });

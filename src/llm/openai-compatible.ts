@@ -35,32 +35,53 @@ export function openAiCompatibleClient(opts: OpenAiOptions): LlmClient {
     async check(signal: AbortSignal): Promise<void> {
       let res: Response;
       try {
-        res = await fetch(`${base}/models`, { headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}, signal });
+        res = await fetch(`${base}/models`, {
+          headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {},
+          signal,
+        });
       } catch (cause) {
-        throw new SplitplaneError('SP_ERR_LLM_UNAVAILABLE', { detail: `the model endpoint ${host} does not answer`, cause });
+        throw new SplitplaneError('SP_ERR_LLM_UNAVAILABLE', {
+          detail: `the model endpoint ${host} does not answer`,
+          cause,
+        });
       }
       await res.body?.cancel();
-      if (res.status === 401 || res.status === 403) throw new SplitplaneError('SP_ERR_CONFIG', { detail: `llm.openai: ${host} refuses the API key (HTTP ${res.status})` });
-      if (res.status >= 500) throw new SplitplaneError('SP_ERR_LLM_UNAVAILABLE', { detail: `the model endpoint ${host} answers HTTP ${res.status}` });
+      if (res.status === 401 || res.status === 403)
+        throw new SplitplaneError('SP_ERR_CONFIG', {
+          detail: `llm.openai: ${host} refuses the API key (HTTP ${res.status})`,
+        });
+      if (res.status >= 500)
+        throw new SplitplaneError('SP_ERR_LLM_UNAVAILABLE', {
+          detail: `the model endpoint ${host} answers HTTP ${res.status}`,
+        });
     },
     async complete(req: LlmRequest, signal: AbortSignal): Promise<LlmResponse> {
       const body = JSON.stringify({
         model: opts.model,
         temperature: 0,
         max_tokens: req.maxTokens,
-        messages: [{ role: 'system', content: req.system }, ...req.messages.map((m) => ({ role: m.role, content: m.text }))],
+        messages: [
+          { role: 'system', content: req.system },
+          ...req.messages.map((m) => ({ role: m.role, content: m.text })),
+        ],
       });
       for (let attempt = 0; ; attempt++) {
         let res: Response;
         try {
           res = await fetch(url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}) },
+            headers: {
+              'content-type': 'application/json',
+              ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
+            },
             body,
             signal,
           });
         } catch (cause) {
-          throw new SplitplaneError(signal.aborted ? 'SP_ERR_LLM_TIMEOUT' : 'SP_ERR_LLM_UNAVAILABLE', { detail: `no answer from ${host}`, cause });
+          throw new SplitplaneError(signal.aborted ? 'SP_ERR_LLM_TIMEOUT' : 'SP_ERR_LLM_UNAVAILABLE', {
+            detail: `no answer from ${host}`,
+            cause,
+          });
         }
         if ((res.status === 429 || res.status >= 500) && attempt < opts.maxRetries) {
           await res.body?.cancel();
@@ -98,9 +119,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new SplitplaneError('SP_ERR_LLM_TIMEOUT'));
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(new SplitplaneError('SP_ERR_LLM_TIMEOUT'));
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(new SplitplaneError('SP_ERR_LLM_TIMEOUT'));
+      },
+      { once: true },
+    );
   });
 }

@@ -26,7 +26,11 @@ export interface SqlPromptInput {
 
 export function describeTables(sandbox: SandboxDescription): string {
   return sandbox.tables
-    .map((t) => [`table ${t.name}: ${t.description}`, ...t.columns.map((c) => `  ${c.name} ${c.type} -- ${c.description}`)].join('\n'))
+    .map((t) =>
+      [`table ${t.name}: ${t.description}`, ...t.columns.map((c) => `  ${c.name} ${c.type} -- ${c.description}`)].join(
+        '\n',
+      ),
+    )
     .join('\n');
 }
 
@@ -63,9 +67,15 @@ export function sqlPrompt(input: SqlPromptInput): LlmRequest {
     'Metric definitions:',
     describeMetrics(input.catalog, input.sandbox) || '(none in these tables)',
     '',
-    ...(examplesOf(input.catalog, input.sandbox) ? ['Examples (dates are illustrations):', examplesOf(input.catalog, input.sandbox)] : []),
+    ...(examplesOf(input.catalog, input.sandbox)
+      ? ['Examples (dates are illustrations):', examplesOf(input.catalog, input.sandbox)]
+      : []),
     ...(input.examples?.length
-      ? ['', 'Examples your colleagues rated helpful:', ...input.examples.map((e) => `Question: ${e.question}\n\`\`\`sql\n${e.sql}\n\`\`\``)]
+      ? [
+          '',
+          'Examples your colleagues rated helpful:',
+          ...input.examples.map((e) => `Question: ${e.question}\n\`\`\`sql\n${e.sql}\n\`\`\``),
+        ]
       : []),
   ].join('\n');
   const messages: LlmMessage[] = [];
@@ -86,7 +96,12 @@ export function repairMessage(code: string, meaning: string): string {
 export function classifyPrompt(question: string, catalog: Catalog, maxTokens: number): LlmRequest {
   const system = [
     `You triage analytics questions for ${catalog.wording.business} before any data is read.`,
-    `The data covers: ${catalog.wording.covers ?? Object.values(catalog.schema.tables).map((t) => t.description.replace(/\.$/, '')).join('; ')}.`,
+    `The data covers: ${
+      catalog.wording.covers ??
+      Object.values(catalog.schema.tables)
+        .map((t) => t.description.replace(/\.$/, ''))
+        .join('; ')
+    }.`,
     'Measures with exact definitions:',
     ...catalog.metrics.map((m) => `- ${m.label}: ${m.description}`),
     'Reply with JSON only, one of:',
@@ -98,8 +113,16 @@ export function classifyPrompt(question: string, catalog: Catalog, maxTokens: nu
 }
 
 /** A one-sentence answer written from rows that are already in scope. */
-export function summaryPrompt(question: string, columns: readonly string[], rows: readonly (readonly unknown[])[], maxTokens: number): LlmRequest {
-  const table = [columns.join(' | '), ...rows.map((r) => r.map((v) => (v === null ? 'NULL' : String(v))).join(' | '))].join('\n');
+export function summaryPrompt(
+  question: string,
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  maxTokens: number,
+): LlmRequest {
+  const table = [
+    columns.join(' | '),
+    ...rows.map((r) => r.map((v) => (v === null ? 'NULL' : String(v))).join(' | ')),
+  ].join('\n');
   const system =
     'Answer the question in one plain sentence for a business user, using only numbers that appear in the result table, written exactly as they appear there or with thousands separators and a $ sign for money.';
   return { system, messages: [{ role: 'user', text: `Question: ${question}\nResult:\n${table}` }], maxTokens };

@@ -36,15 +36,27 @@ export class AnomalyDetector {
 
   observe(ev: AuditEvent): Anomaly[] {
     const found: Anomaly[] = [];
-    const who = ev.identity.verified ? `${ev.identity.tenantId}/${ev.identity.businessId}/${ev.identity.adminId}` : undefined;
+    const who = ev.identity.verified
+      ? `${ev.identity.tenantId}/${ev.identity.businessId}/${ev.identity.adminId}`
+      : undefined;
     if (ev.outOfScopeReferences?.length) {
-      found.push({ rule: 'out_of_scope_reference', detail: ev.outOfScopeReferences.map((r) => `${r.kind} ${r.id}`).join(', ') });
+      found.push({
+        rule: 'out_of_scope_reference',
+        detail: ev.outOfScopeReferences.map((r) => `${r.kind} ${r.id}`).join(', '),
+      });
     }
     if (!who) return found;
     const now = this.now();
-    if (ev.errorCode?.startsWith('SP_ERR_GUARD_') || Object.values(ev.layers).some((v) => v.startsWith('SP_ERR_GUARD_'))) {
+    if (
+      ev.errorCode?.startsWith('SP_ERR_GUARD_') ||
+      Object.values(ev.layers).some((v) => v.startsWith('SP_ERR_GUARD_'))
+    ) {
       const hits = recent(this.#guard, who, now, this.t.guardWindowMs);
-      if (hits === this.t.guardRejections) found.push({ rule: 'repeated_guard_rejections', detail: `${hits} guard rejections within ${this.t.guardWindowMs / 1000} s` });
+      if (hits === this.t.guardRejections)
+        found.push({
+          rule: 'repeated_guard_rejections',
+          detail: `${hits} guard rejections within ${this.t.guardWindowMs / 1000} s`,
+        });
     }
     if (ev.scope) {
       const base = this.#baseline.get(who);
@@ -58,7 +70,8 @@ export class AnomalyDetector {
       }
     }
     const perMinute = recent(this.#rate, who, now, 60_000);
-    if (perMinute === this.t.requestsPerMinute + 1) found.push({ rule: 'request_rate_spike', detail: `more than ${this.t.requestsPerMinute} requests in a minute` });
+    if (perMinute === this.t.requestsPerMinute + 1)
+      found.push({ rule: 'request_rate_spike', detail: `more than ${this.t.requestsPerMinute} requests in a minute` });
     return found;
   }
 }

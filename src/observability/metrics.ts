@@ -11,8 +11,18 @@ import type { AnomalyDetector } from './anomaly.js';
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'splitplane_requests_total', help: 'Requests by outcome and HTTP status.', labelNames: ['outcome', 'status'] as const, registers: [this.registry] });
-  readonly rejections = new Counter({ name: 'splitplane_rejections_total', help: 'Requests stopped, by layer and stable code.', labelNames: ['layer', 'code'] as const, registers: [this.registry] });
+  readonly requests = new Counter({
+    name: 'splitplane_requests_total',
+    help: 'Requests by outcome and HTTP status.',
+    labelNames: ['outcome', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly rejections = new Counter({
+    name: 'splitplane_rejections_total',
+    help: 'Requests stopped, by layer and stable code.',
+    labelNames: ['layer', 'code'] as const,
+    registers: [this.registry],
+  });
   readonly latency = new Histogram({
     name: 'splitplane_request_duration_seconds',
     help: 'Time from receipt to audit, by outcome.',
@@ -26,7 +36,12 @@ export class Metrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
-  readonly anomalies = new Counter({ name: 'splitplane_anomalies_total', help: 'Anomaly rule hits.', labelNames: ['rule'] as const, registers: [this.registry] });
+  readonly anomalies = new Counter({
+    name: 'splitplane_anomalies_total',
+    help: 'Anomaly rule hits.',
+    labelNames: ['rule'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'splitplane_process_' });
@@ -45,7 +60,8 @@ export function observedSink(inner: AuditSink, metrics: Metrics, detector: Anoma
       const stopped = Object.entries(event.layers).filter(([, result]) => result.startsWith('SP_ERR_'));
       for (const [layer, result] of stopped) metrics.rejections.inc({ layer, code: result });
       // A denial between stages (a question naming another's store) is counted too.
-      if (event.errorCode && !stopped.some(([, r]) => r === event.errorCode)) metrics.rejections.inc({ layer: 'request', code: event.errorCode });
+      if (event.errorCode && !stopped.some(([, r]) => r === event.errorCode))
+        metrics.rejections.inc({ layer: 'request', code: event.errorCode });
       for (const a of detector.observe(event)) {
         metrics.anomalies.inc({ rule: a.rule });
         await inner.append({

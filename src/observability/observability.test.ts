@@ -6,20 +6,33 @@ import { AnomalyDetector } from './anomaly.js';
 
 const T = { guardRejections: 3, guardWindowMs: 60_000, scopeGrowthFactor: 10, requestsPerMinute: 5 };
 const base: AuditEvent = {
-  time: 't', requestId: 'r', identity: { tenantId: '12', businessId: '628', adminId: '7042', verified: true },
-  layers: { identity: 'ok' }, outcome: 'answered', statusCode: 200, latencyMs: 1,
+  time: 't',
+  requestId: 'r',
+  identity: { tenantId: '12', businessId: '628', adminId: '7042', verified: true },
+  layers: { identity: 'ok' },
+  outcome: 'answered',
+  statusCode: 200,
+  latencyMs: 1,
 };
 
 describe('AnomalyDetector', () => {
   it('flags a question that names IDs outside the scope', () => {
     const d = new AnomalyDetector(T);
-    expect(d.observe({ ...base, outOfScopeReferences: [{ kind: 'business', id: '544' }] })).toEqual([{ rule: 'out_of_scope_reference', detail: 'business 544' }]);
+    expect(d.observe({ ...base, outOfScopeReferences: [{ kind: 'business', id: '544' }] })).toEqual([
+      { rule: 'out_of_scope_reference', detail: 'business 544' },
+    ]);
   });
 
   it('flags repeated guard rejections from one admin, once per threshold crossing', () => {
     let now = 0;
     const d = new AnomalyDetector(T, () => now);
-    const rejected = { ...base, layers: { guard: 'SP_ERR_GUARD_UNKNOWN_RELATION' }, errorCode: 'SP_ERR_GUARD_UNKNOWN_RELATION', statusCode: 422, outcome: 'rejected' as const };
+    const rejected = {
+      ...base,
+      layers: { guard: 'SP_ERR_GUARD_UNKNOWN_RELATION' },
+      errorCode: 'SP_ERR_GUARD_UNKNOWN_RELATION',
+      statusCode: 422,
+      outcome: 'rejected' as const,
+    };
     expect(d.observe(rejected)).toEqual([]);
     expect(d.observe(rejected)).toEqual([]);
     expect(d.observe(rejected).map((a) => a.rule)).toEqual(['repeated_guard_rejections']);
@@ -31,7 +44,9 @@ describe('AnomalyDetector', () => {
     const d = new AnomalyDetector(T);
     expect(d.observe({ ...base, scope: { locations: 2, tables: [] } })).toEqual([]);
     expect(d.observe({ ...base, scope: { locations: 3, tables: [] } })).toEqual([]);
-    expect(d.observe({ ...base, scope: { locations: 200, tables: [] } })).toEqual([{ rule: 'scope_growth', detail: 'scope grew from 2 to 200 locations' }]);
+    expect(d.observe({ ...base, scope: { locations: 200, tables: [] } })).toEqual([
+      { rule: 'scope_growth', detail: 'scope grew from 2 to 200 locations' },
+    ]);
   });
 
   it('flags a request-rate spike', () => {
@@ -57,7 +72,9 @@ describe('through the service', () => {
     expect(events[1]?.anomaly).toEqual({ rule: 'out_of_scope_reference', detail: 'business 544' });
     const metrics = (await svc.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/splitplane_anomalies_total\{rule="out_of_scope_reference"\} 1/);
-    expect(metrics).toMatch(/splitplane_rejections_total\{layer="intent",code="SP_ERR_OUT_OF_SCOPE_REFERENCE"\} 1|splitplane_requests_total\{outcome="rejected",status="403"\} 1/);
+    expect(metrics).toMatch(
+      /splitplane_rejections_total\{layer="intent",code="SP_ERR_OUT_OF_SCOPE_REFERENCE"\} 1|splitplane_requests_total\{outcome="rejected",status="403"\} 1/,
+    );
     // No identity in any label: codes and layer names only.
     expect(metrics).not.toMatch(/\{[^}]*(tenant|business|admin)[^}]*\}/);
   });

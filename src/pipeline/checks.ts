@@ -11,7 +11,11 @@ import type { ValueIndex } from '../semantic/values.js';
 
 /** The policy's scope must be about the verified identity; anything else is a broken policy. */
 export function checkScope(scope: Scope, identity: Identity): Scope {
-  if (scope.tenantId !== identity.tenantId || scope.businessId !== identity.businessId || scope.adminId !== identity.adminId) {
+  if (
+    scope.tenantId !== identity.tenantId ||
+    scope.businessId !== identity.businessId ||
+    scope.adminId !== identity.adminId
+  ) {
     throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope is about another identity' });
   }
   return scope;
@@ -22,16 +26,29 @@ export function checkScope(scope: Scope, identity: Identity): Scope {
  * it. A location number is in scope when it is a granted location ID or the number of a granted
  * store ("store 17" for "Chicago #17").
  */
-export function denyForeignReferences(refs: readonly Reference[], identity: Identity, trace: RequestTrace, scope?: Scope, values?: ValueIndex, unitDimension?: string): void {
+export function denyForeignReferences(
+  refs: readonly Reference[],
+  identity: Identity,
+  trace: RequestTrace,
+  scope?: Scope,
+  values?: ValueIndex,
+  unitDimension?: string,
+): void {
   const foreign = refs.filter((r) => {
     if (r.kind === 'tenant') return r.id !== identity.tenantId;
     if (r.kind === 'business') return r.id !== identity.businessId;
     if (r.kind === 'admin') return r.id !== identity.adminId;
-    return scope !== undefined && !scope.units.includes(r.id) && (unitDimension === undefined || (values?.numbered(unitDimension, r.id).length ?? 0) === 0);
+    return (
+      scope !== undefined &&
+      !scope.units.includes(r.id) &&
+      (unitDimension === undefined || (values?.numbered(unitDimension, r.id).length ?? 0) === 0)
+    );
   });
   if (foreign.length === 0) return;
   trace.note({ outOfScopeReferences: foreign });
-  throw new SplitplaneError('SP_ERR_OUT_OF_SCOPE_REFERENCE', { detail: foreign.map((r) => `${r.kind} ${r.id}`).join(', ') });
+  throw new SplitplaneError('SP_ERR_OUT_OF_SCOPE_REFERENCE', {
+    detail: foreign.map((r) => `${r.kind} ${r.id}`).join(', '),
+  });
 }
 
 /** The IDs a rejected request claimed, for forensics: only well-formed IDs, marked unverified. */

@@ -52,7 +52,11 @@ export interface AskResponse {
   readonly rows: readonly (readonly Cell[])[];
   readonly sql: string | null;
   /** The tables, and the count of granted units under the grant unit's plural (`locations: 2` in the demo). */
-  readonly scope: ({ readonly businessId: string; readonly tables: readonly string[] } & { readonly [unitPlural: string]: number | string | readonly string[] }) | null;
+  readonly scope:
+    | ({ readonly businessId: string; readonly tables: readonly string[] } & {
+        readonly [unitPlural: string]: number | string | readonly string[];
+      })
+    | null;
   /** What the question was understood as: the semantic query (null for model SQL) and one readable line. */
   readonly interpretation?: Interpretation;
   /** The one figure to show in large type, when the answer is one number. */

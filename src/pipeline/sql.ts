@@ -21,11 +21,24 @@ export interface SqlContext {
 }
 
 /** The policy's decision for the verified identity (about that identity, or denied) and the CTEs pre-filtered to it. */
-export async function scopeAndSandbox(identity: Identity, deps: PipelineDeps, trace: RequestTrace, signal: AbortSignal): Promise<{ scope: Scope; sandbox: Sandbox }> {
-  const scope = await trace.stage('policy', async () => checkScope(await deps.policy.decide(identity, signal), identity));
+export async function scopeAndSandbox(
+  identity: Identity,
+  deps: PipelineDeps,
+  trace: RequestTrace,
+  signal: AbortSignal,
+): Promise<{ scope: Scope; sandbox: Sandbox }> {
+  const scope = await trace.stage('policy', async () =>
+    checkScope(await deps.policy.decide(identity, signal), identity),
+  );
   const sandbox = await trace.stage('sandbox', () => buildSandbox(scope, deps.connector.dialect, deps.catalog.schema));
   const plural = deps.catalog.schema.grantUnit.plural;
-  trace.note({ scope: { [plural]: scope.units.length, [`${plural}Digest`]: unitsDigest(scope.units), tables: sandbox.tables.map((t) => t.name) } });
+  trace.note({
+    scope: {
+      [plural]: scope.units.length,
+      [`${plural}Digest`]: unitsDigest(scope.units),
+      tables: sandbox.tables.map((t) => t.name),
+    },
+  });
   return { scope, sandbox };
 }
 
@@ -42,7 +55,9 @@ export async function generateGuardExecute(
   const { deps, trace, signal } = c;
   let previous: GenerateInput['previous'];
   for (let round = 1; ; round++) {
-    const candidate = await trace.stage('generate', () => generator.generate(previous ? { ...input, previous } : input, signal));
+    const candidate = await trace.stage('generate', () =>
+      generator.generate(previous ? { ...input, previous } : input, signal),
+    );
     trace.note({ generator: candidate.generator });
     try {
       return await guardExecute(candidate.sql, c);
@@ -58,15 +73,14 @@ export async function generateGuardExecute(
 }
 
 /** Guard one SQL over the sandbox and run it locked down, with the deployment's row cap and timeout. */
-export async function guardExecute(
-  sql: string,
-  c: SqlContext,
-): Promise<{ guarded: GuardedSql; rows: QueryResult }> {
+export async function guardExecute(sql: string, c: SqlContext): Promise<{ guarded: GuardedSql; rows: QueryResult }> {
   const { sandbox, scope, deps, trace, signal } = c;
   const guarded = await trace.stage('guard', () => guardCandidate(sql, { sandbox, engine: deps.connector.check }));
   trace.note({ sql: guarded.sql });
   // The scope also goes to the engine, for engines that enforce it a second time (PostgreSQL RLS).
-  const rows = await trace.stage('execute', () => deps.connector.execute(guarded.sql, { signal, ...deps.limits, scope, bindings: sandbox.bindings }));
+  const rows = await trace.stage('execute', () =>
+    deps.connector.execute(guarded.sql, { signal, ...deps.limits, scope, bindings: sandbox.bindings }),
+  );
   return { guarded, rows };
 }
 
@@ -78,25 +92,51 @@ const counted = new WeakMap<Sandbox, number>();
  * size, or, when the decision's unit filters narrow the grant, the units that remain, counted over
  * the sandbox itself (an answer must not say "your 200" of a sandbox that holds 8).
  */
-export async function unitsInScope(scope: Scope, sandbox: Sandbox, deps: PipelineDeps, signal: AbortSignal): Promise<number> {
+export async function unitsInScope(
+  scope: Scope,
+  sandbox: Sandbox,
+  deps: PipelineDeps,
+  signal: AbortSignal,
+): Promise<number> {
   if (!scope.unitFilters?.length) return scope.units.length;
   const hit = counted.get(sandbox);
   if (hit !== undefined) return hit;
   const unit = deps.catalog.schema.grantUnit;
   // The unit's own table first, then any table of the sandbox that carries the unit's key.
   const candidates = [unit.table, ...sandbox.tables.map((t) => t.name).filter((n) => n !== unit.table)];
-  const table = candidates.find((t) => sandbox.tables.some((x) => x.name === t && x.columns.some((c) => c.name === unit.key)));
-  if (!table) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `${unit.name} filters on a sandbox without ${unit.name} IDs` });
-  const r = await guardedReader(sandbox, scope, deps, signal)(`SELECT COUNT(DISTINCT ${unit.key}) AS n FROM ${table}`, 1);
+  const table = candidates.find((t) =>
+    sandbox.tables.some((x) => x.name === t && x.columns.some((c) => c.name === unit.key)),
+  );
+  if (!table)
+    throw new SplitplaneError('SP_ERR_POLICY_INVALID', {
+      detail: `${unit.name} filters on a sandbox without ${unit.name} IDs`,
+    });
+  const r = await guardedReader(
+    sandbox,
+    scope,
+    deps,
+    signal,
+  )(`SELECT COUNT(DISTINCT ${unit.key}) AS n FROM ${table}`, 1);
   const n = Number(r.rows[0]?.[0] ?? 0);
   counted.set(sandbox, n);
   return n;
 }
 
 /** Guard and run one SQL of our own over the sandbox (the value index, the coverage), with its own row cap. */
-export function guardedReader(sandbox: Sandbox, scope: Scope, deps: PipelineDeps, signal: AbortSignal): (sql: string, rowCap: number) => Promise<QueryResult> {
+export function guardedReader(
+  sandbox: Sandbox,
+  scope: Scope,
+  deps: PipelineDeps,
+  signal: AbortSignal,
+): (sql: string, rowCap: number) => Promise<QueryResult> {
   return async (sql, rowCap) => {
     const guarded = await guardCandidate(sql, { sandbox, engine: deps.connector.check });
-    return deps.connector.execute(guarded.sql, { signal, timeoutMs: deps.limits.timeoutMs, rowCap, scope, bindings: sandbox.bindings });
+    return deps.connector.execute(guarded.sql, {
+      signal,
+      timeoutMs: deps.limits.timeoutMs,
+      rowCap,
+      scope,
+      bindings: sandbox.bindings,
+    });
   };
 }

@@ -15,7 +15,12 @@ let directory: Directory;
 let policy: ReloadablePolicyEngine;
 
 const who = (tenantId: string, businessId: string, adminId: string): Identity => ({
-  tenantId, businessId, adminId, role: '', accessKeyId: 'K', sessionKey: `${tenantId}/${businessId}/${adminId}`,
+  tenantId,
+  businessId,
+  adminId,
+  role: '',
+  accessKeyId: 'K',
+  sessionKey: `${tenantId}/${businessId}/${adminId}`,
 });
 
 beforeAll(async () => {
@@ -62,7 +67,11 @@ describe('scope decisions', () => {
   });
 
   it('denies everyone when the directory is empty (deny by default)', async () => {
-    const empty = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins: new Map(), loadedAt: new Date() }, DEMO_REGISTRY);
+    const empty = await loadOpaWasmPolicy(
+      'policies/build/policy.wasm',
+      { admins: new Map(), loadedAt: new Date() },
+      DEMO_REGISTRY,
+    );
     await expect(empty.decide(who('12', '628', '7042'))).rejects.toBeInstanceOf(SplitplaneError);
   });
 
@@ -79,7 +88,11 @@ describe('scope decisions', () => {
     const admins = new Map(directory.admins);
     const wide = Array.from({ length: 10_000 }, (_, k) => String(628_001 + k));
     admins.set('7042', { ...directory.admins.get('7042')!, units: wide });
-    const reloaded = await loadOpaWasmPolicy('policies/build/policy.wasm', { admins, loadedAt: new Date() }, DEMO_REGISTRY);
+    const reloaded = await loadOpaWasmPolicy(
+      'policies/build/policy.wasm',
+      { admins, loadedAt: new Date() },
+      DEMO_REGISTRY,
+    );
     expect((await reloaded.decide(who('12', '628', '7042'))).units).toEqual(wide);
     reloaded.setDirectory(directory);
     expect((await reloaded.decide(who('12', '628', '7042'))).units).toEqual(['628017', '628123']);
@@ -87,8 +100,14 @@ describe('scope decisions', () => {
 
   it.each([
     ['a table named after a prototype property', (t: Record<string, string[]>) => ({ ...t, constructor: [] })],
-    ['a column named after a prototype property', (t: Record<string, string[]>) => ({ ...t, locations: [...t['locations']!, 'constructor'] })],
-    ['the column __proto__', (t: Record<string, string[]>) => ({ ...t, menu_items: [...t['menu_items']!, '__proto__'] })],
+    [
+      'a column named after a prototype property',
+      (t: Record<string, string[]>) => ({ ...t, locations: [...t['locations']!, 'constructor'] }),
+    ],
+    [
+      'the column __proto__',
+      (t: Record<string, string[]>) => ({ ...t, menu_items: [...t['menu_items']!, '__proto__'] }),
+    ],
   ])('refuses a decision that names %s, with the policy error code', async (_name, edit) => {
     const p = await loadOpaWasmPolicy('policies/build/policy.wasm', directory, DEMO_REGISTRY);
     const real = p.rawDecision(who('12', '628', '7042')) as { tables: Record<string, string[]> };
@@ -98,14 +117,21 @@ describe('scope decisions', () => {
   });
 
   it('fails at load time, with a stable code, when the bundle is missing', async () => {
-    await expect(loadOpaWasmPolicy('policies/build/missing.wasm', directory, DEMO_REGISTRY)).rejects.toMatchObject({ code: 'SP_ERR_POLICY_UNAVAILABLE' });
+    await expect(loadOpaWasmPolicy('policies/build/missing.wasm', directory, DEMO_REGISTRY)).rejects.toMatchObject({
+      code: 'SP_ERR_POLICY_UNAVAILABLE',
+    });
   });
 });
 
 describe('directory from the warehouse', () => {
   it('holds the scenario admins with their grants', () => {
     expect(directory.admins.get('7042')).toEqual({
-      adminId: '7042', tenantId: '12', businessId: '628', role: 'franchise_owner', active: true, units: ['628017', '628123'],
+      adminId: '7042',
+      tenantId: '12',
+      businessId: '628',
+      role: 'franchise_owner',
+      active: true,
+      units: ['628017', '628123'],
     });
     expect(directory.admins.get('7001')?.units).toHaveLength(200);
     expect(directory.admins.get('7099')?.units).toEqual([]);

@@ -43,7 +43,14 @@ function decisionSchema(registry: TableRegistry) {
     .transform((d) => {
       const r = d as Record<string, unknown>;
       return {
-        ...(d as unknown as { allow: boolean; tenant_id?: string; business_id?: string; admin_id?: string; role: string; tables: Record<string, string[]> }),
+        ...(d as unknown as {
+          allow: boolean;
+          tenant_id?: string;
+          business_id?: string;
+          admin_id?: string;
+          role: string;
+          tables: Record<string, string[]>;
+        }),
         granted: r[f.granted] as boolean | undefined,
         list: r[f.list] as string[] | undefined,
         location_filters: r[f.filters] as z.infer<NonNullable<typeof location_filters>>,
@@ -74,10 +81,21 @@ export async function loadOpaWasmPolicy(
   } catch (cause) {
     throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: `cannot load ${wasmPath}`, cause: wrap(cause) });
   }
-  if (!Object.values(policy.entrypoints as Record<string, number>).length || !('splitplane/decision' in policy.entrypoints)) {
-    throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'the wasm has no splitplane/decision entrypoint' });
+  if (
+    !Object.values(policy.entrypoints as Record<string, number>).length ||
+    !('splitplane/decision' in policy.entrypoints)
+  ) {
+    throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', {
+      detail: 'the wasm has no splitplane/decision entrypoint',
+    });
   }
-  const engine = new OpaWasmPolicy(policy, registry, opts.cacheDecisions ?? true, opts.today ?? (() => new Date().toISOString().slice(0, 10)), opts.maskKey);
+  const engine = new OpaWasmPolicy(
+    policy,
+    registry,
+    opts.cacheDecisions ?? true,
+    opts.today ?? (() => new Date().toISOString().slice(0, 10)),
+    opts.maskKey,
+  );
   engine.setDirectory(directory);
   return engine;
 }
@@ -95,7 +113,13 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
   readonly #registry: TableRegistry;
   readonly #decision: ReturnType<typeof decisionSchema>;
 
-  constructor(policy: LoadedPolicy, registry: TableRegistry, cache: boolean, today: () => string, maskKey: string | undefined) {
+  constructor(
+    policy: LoadedPolicy,
+    registry: TableRegistry,
+    cache: boolean,
+    today: () => string,
+    maskKey: string | undefined,
+  ) {
     this.#policy = policy;
     this.#registry = registry;
     this.#decision = decisionSchema(registry);
@@ -150,7 +174,8 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
     } catch (cause) {
       throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'evaluation failed', cause: wrap(cause) });
     }
-    const first = Array.isArray(resultSet) && resultSet.length === 1 ? (resultSet[0] as { result?: unknown }) : undefined;
+    const first =
+      Array.isArray(resultSet) && resultSet.length === 1 ? (resultSet[0] as { result?: unknown }) : undefined;
     return first?.result;
   }
 
@@ -161,21 +186,32 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
     if (!d.allow) throw new SplitplaneError('SP_ERR_POLICY_DENIED');
     if ((d.granted === true) === (d.list !== undefined)) {
       const f = unitFields(this.#registry.grantUnit);
-      throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `an allow decision names its ${f.list} either as the grant (${f.granted}) or as a list (${f.list})` });
+      throw new SplitplaneError('SP_ERR_POLICY_INVALID', {
+        detail: `an allow decision names its ${f.list} either as the grant (${f.granted}) or as a list (${f.list})`,
+      });
     }
-    const granted = d.list ?? (this.#malformed.has(identity.adminId) ? undefined : this.#directory?.admins.get(identity.adminId)?.units);
-    if (!granted) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'no well-formed grant for this admin in the directory' });
+    const granted =
+      d.list ??
+      (this.#malformed.has(identity.adminId) ? undefined : this.#directory?.admins.get(identity.adminId)?.units);
+    if (!granted)
+      throw new SplitplaneError('SP_ERR_POLICY_INVALID', {
+        detail: 'no well-formed grant for this admin in the directory',
+      });
     // An allow must be about exactly this identity and name only tables and columns the sandbox can build.
     if (d.tenant_id !== identity.tenantId || d.business_id !== identity.businessId || d.admin_id !== identity.adminId) {
       throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'decision is about another identity' });
     }
     for (const [table, columns] of Object.entries(d.tables)) {
-      if (!sandboxTable(this.#registry, table)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown table ${table}` });
+      if (!sandboxTable(this.#registry, table))
+        throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown table ${table}` });
       for (const c of columns) {
-        if (!sandboxColumn(this.#registry, table, c)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown column ${table}.${c}` });
+        if (!sandboxColumn(this.#registry, table, c))
+          throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `unknown column ${table}.${c}` });
       }
     }
-    const tables = Object.freeze(Object.fromEntries(Object.entries(d.tables).map(([t, c]) => [t, Object.freeze([...c])])));
+    const tables = Object.freeze(
+      Object.fromEntries(Object.entries(d.tables).map(([t, c]) => [t, Object.freeze([...c])])),
+    );
     return Object.freeze({
       tenantId: identity.tenantId,
       businessId: identity.businessId,
@@ -183,7 +219,15 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
       role: d.role,
       units: Object.freeze(ascendingUnique(granted)),
       tables,
-      ...refinementsOf(d, tables, today, this.#registry, this.#maskKey === undefined ? undefined : { secret: this.#maskKey, tenantId: identity.tenantId, businessId: identity.businessId }),
+      ...refinementsOf(
+        d,
+        tables,
+        today,
+        this.#registry,
+        this.#maskKey === undefined
+          ? undefined
+          : { secret: this.#maskKey, tenantId: identity.tenantId, businessId: identity.businessId },
+      ),
     });
   }
 }
@@ -196,7 +240,8 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
 export function ascendingUnique(ids: readonly string[]): readonly string[] {
   const before = (a: string, b: string): boolean => a.length < b.length || (a.length === b.length && a < b);
   for (let i = 1; i < ids.length; i++) {
-    if (!before(ids[i - 1]!, ids[i]!)) return [...new Set(ids)].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    if (!before(ids[i - 1]!, ids[i]!))
+      return [...new Set(ids)].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
   }
   return Object.isFrozen(ids) ? ids : [...ids];
 }

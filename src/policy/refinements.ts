@@ -19,10 +19,19 @@ import { FILTER_OPS, MASK_KINDS, type Mask, type RowFilter, type Scope } from '.
 
 const Scalar = z.union([z.string().max(200), z.number().finite()]);
 const FilterShape = z
-  .object({ column: z.string(), op: z.enum([...FILTER_OPS, 'within_last_days']), values: z.array(Scalar).min(1).max(1_000) })
+  .object({
+    column: z.string(),
+    op: z.enum([...FILTER_OPS, 'within_last_days']),
+    values: z.array(Scalar).min(1).max(1_000),
+  })
   .strict();
 const MaskShape = z
-  .object({ kind: z.enum(MASK_KINDS), value: z.string().max(200).optional(), digits: z.number().int().min(-6).max(6).optional(), width: z.number().positive().finite().optional() })
+  .object({
+    kind: z.enum(MASK_KINDS),
+    value: z.string().max(200).optional(),
+    digits: z.number().int().min(-6).max(6).optional(),
+    width: z.number().positive().finite().optional(),
+  })
   .strict();
 
 /** The optional decision fields, as Rego returns them (checked for shape only). */
@@ -32,7 +41,11 @@ export const RefinementFields = {
   masks: z.record(z.string(), z.record(z.string(), MaskShape)).optional(),
 };
 
-type Shape = { row_filters?: Record<string, z.infer<typeof FilterShape>[]> | undefined; location_filters?: z.infer<typeof FilterShape>[] | undefined; masks?: Record<string, Record<string, z.infer<typeof MaskShape>>> | undefined };
+type Shape = {
+  row_filters?: Record<string, z.infer<typeof FilterShape>[]> | undefined;
+  location_filters?: z.infer<typeof FilterShape>[] | undefined;
+  masks?: Record<string, Record<string, z.infer<typeof MaskShape>>> | undefined;
+};
 
 /** What a column's type makes of a value: text, a date or a number. */
 export type ValueKind = 'text' | 'date' | 'number';
@@ -55,16 +68,30 @@ function invalid(detail: string): never {
 function filterOf(registry: TableRegistry, table: string, f: z.infer<typeof FilterShape>, today: string): RowFilter {
   const spec = sandboxColumn(registry, table, f.column);
   if (!spec) invalid(`filter on unknown column ${table}.${f.column}`);
-  if (spec.type === 'BOOLEAN') invalid(`filter on ${table}.${f.column}: BOOLEAN columns cannot be filtered by a policy`);
+  if (spec.type === 'BOOLEAN')
+    invalid(`filter on ${table}.${f.column}: BOOLEAN columns cannot be filtered by a policy`);
   const kind = kindOf(spec.type);
   if (f.op === 'within_last_days') {
     const days = f.values[0];
-    if (kind !== 'date' || f.values.length !== 1 || typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 36_500) invalid(`within_last_days on ${table}.${f.column}`);
+    if (
+      kind !== 'date' ||
+      f.values.length !== 1 ||
+      typeof days !== 'number' ||
+      !Number.isInteger(days) ||
+      days < 1 ||
+      days > 36_500
+    )
+      invalid(`within_last_days on ${table}.${f.column}`);
     const from = new Date(`${today}T00:00:00Z`);
     from.setUTCDate(from.getUTCDate() - days);
     return Object.freeze({ column: f.column, op: 'gte', values: Object.freeze([from.toISOString().slice(0, 10)]) });
   }
-  const arity = f.op === 'between' ? f.values.length === 2 : f.op === 'in' || f.op === 'not_in' ? f.values.length >= 1 : f.values.length === 1;
+  const arity =
+    f.op === 'between'
+      ? f.values.length === 2
+      : f.op === 'in' || f.op === 'not_in'
+        ? f.values.length >= 1
+        : f.values.length === 1;
   if (!arity) invalid(`${f.op} on ${table}.${f.column} with ${f.values.length} values`);
   for (const v of f.values) {
     const fits =
@@ -111,7 +138,14 @@ export function scopeMaskKey(secret: string, tenantId: string, businessId: strin
   return createHmac('sha256', secret).update(`splitplane/mask-key/v1:${tenantId}:${businessId}`).digest('hex');
 }
 
-function maskOf(registry: TableRegistry, table: string, column: string, m: z.infer<typeof MaskShape>, exposed: readonly string[], maskKey: () => string | undefined): Mask {
+function maskOf(
+  registry: TableRegistry,
+  table: string,
+  column: string,
+  m: z.infer<typeof MaskShape>,
+  exposed: readonly string[],
+  maskKey: () => string | undefined,
+): Mask {
   const spec = sandboxColumn(registry, table, column);
   if (!spec || !exposed.includes(column)) invalid(`mask on ${table}.${column}, which the decision does not expose`);
   const kind = kindOf(spec.type);
@@ -137,10 +171,12 @@ function maskOf(registry: TableRegistry, table: string, column: string, m: z.inf
     // A rounding or bucketing that changes no value masks nothing: refused, as a policy mistake
     // that would otherwise show the raw column under the name of a mask.
     case 'round':
-      if (kind === 'number' && only('digits') && (scale === undefined || m.digits! < scale)) return Object.freeze({ kind: 'round', digits: m.digits! });
+      if (kind === 'number' && only('digits') && (scale === undefined || m.digits! < scale))
+        return Object.freeze({ kind: 'round', digits: m.digits! });
       break;
     case 'bucket':
-      if (kind === 'number' && only('width') && (scale === undefined || m.width! > 10 ** -scale)) return Object.freeze({ kind: 'bucket', width: m.width! });
+      if (kind === 'number' && only('width') && (scale === undefined || m.width! > 10 ** -scale))
+        return Object.freeze({ kind: 'bucket', width: m.width! });
       break;
   }
   return invalid(`mask ${m.kind} does not fit ${table}.${column}`);
@@ -159,7 +195,8 @@ export function refinementsOf(
   maskKey?: MaskKeySource,
 ): Pick<Scope, 'filters' | 'unitFilters' | 'masks'> {
   let derived: string | undefined;
-  const keyFor = (): string | undefined => (maskKey ? (derived ??= scopeMaskKey(maskKey.secret, maskKey.tenantId, maskKey.businessId)) : undefined);
+  const keyFor = (): string | undefined =>
+    maskKey ? (derived ??= scopeMaskKey(maskKey.secret, maskKey.tenantId, maskKey.businessId)) : undefined;
   const filters: Record<string, readonly RowFilter[]> = {};
   for (const [table, list] of Object.entries(d.row_filters ?? {})) {
     if (!Object.hasOwn(tables, table)) invalid(`row filters on ${table}, which the decision does not expose`);
@@ -168,8 +205,12 @@ export function refinementsOf(
   const unitFilters = (d.location_filters ?? []).map((f) => filterOf(registry, registry.grantUnit.table, f, today));
   const masks: Record<string, Readonly<Record<string, Mask>>> = {};
   for (const [table, cols] of Object.entries(d.masks ?? {})) {
-    const exposed = Object.hasOwn(tables, table) ? tables[table]! : invalid(`masks on ${table}, which the decision does not expose`);
-    const m = Object.fromEntries(Object.entries(cols).map(([c, mask]) => [c, maskOf(registry, table, c, mask, exposed, keyFor)]));
+    const exposed = Object.hasOwn(tables, table)
+      ? tables[table]!
+      : invalid(`masks on ${table}, which the decision does not expose`);
+    const m = Object.fromEntries(
+      Object.entries(cols).map(([c, mask]) => [c, maskOf(registry, table, c, mask, exposed, keyFor)]),
+    );
     if (Object.keys(m).length) masks[table] = Object.freeze(m);
   }
   return {

@@ -16,12 +16,21 @@ export type BindValue = (type: ValueType, value: DecisionParam['value']) => stri
 
 /** The engine's way of binding decision values, or a refusal where it has none (fail closed). */
 export function refineDialect(dialect: Dialect): RefineDialect {
-  if (!dialect.refine) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `row filters and masks are not supported on ${dialect.name}` });
+  if (!dialect.refine)
+    throw new SplitplaneError('SP_ERR_POLICY_INVALID', {
+      detail: `row filters and masks are not supported on ${dialect.name}`,
+    });
   return dialect.refine;
 }
 
 /** One filter as a predicate over `columnSql` (a quoted raw column of type `spec`). */
-export function filterSql(f: RowFilter, columnSql: string, spec: SandboxColumnSpec, bind: BindValue, r: RefineDialect): string {
+export function filterSql(
+  f: RowFilter,
+  columnSql: string,
+  spec: SandboxColumnSpec,
+  bind: BindValue,
+  r: RefineDialect,
+): string {
   const kind = kindOf(spec.type);
   const one = (v: string | number) => bind(kind, v);
   switch (f.op) {
@@ -43,7 +52,14 @@ export function filterSql(f: RowFilter, columnSql: string, spec: SandboxColumnSp
 }
 
 /** A masked column's select item (`expr AS "name"`) and the type a generator is told. */
-export function maskSql(m: Mask, columnSql: string, spec: SandboxColumnSpec, bind: BindValue, r: RefineDialect, textType: string): { sql: string; type: string; note: string } {
+export function maskSql(
+  m: Mask,
+  columnSql: string,
+  spec: SandboxColumnSpec,
+  bind: BindValue,
+  r: RefineDialect,
+  textType: string,
+): { sql: string; type: string; note: string } {
   switch (m.kind) {
     case 'null':
       return { sql: `CAST(NULL AS ${spec.type})`, type: spec.type, note: 'masked: always null' };
@@ -53,7 +69,11 @@ export function maskSql(m: Mask, columnSql: string, spec: SandboxColumnSpec, bin
       // The key is the scope's own (derived per tenant and business: policy/refinements.ts), bound and
       // typed: DuckDB's plan check cannot serialise an untyped parameter inside concat() (an internal
       // error, so every query over the sandbox failed), as with the fixed text above.
-      return { sql: r.keyedHash(columnSql, `CAST(${bind('text', m.key)} AS ${textType})`), type: 'VARCHAR', note: 'masked: a keyed hash (equal values hash alike within the business)' };
+      return {
+        sql: r.keyedHash(columnSql, `CAST(${bind('text', m.key)} AS ${textType})`),
+        type: 'VARCHAR',
+        note: 'masked: a keyed hash (equal values hash alike within the business)',
+      };
     case 'partial_email':
       // The first character and the domain; a value without an @ after its first character shows nothing.
       return {
@@ -62,8 +82,16 @@ export function maskSql(m: Mask, columnSql: string, spec: SandboxColumnSpec, bin
         note: 'masked: first character and domain only',
       };
     case 'round':
-      return { sql: r.round(columnSql, bind('number', m.digits)), type: 'DOUBLE', note: `masked: rounded to ${m.digits} decimal places` };
+      return {
+        sql: r.round(columnSql, bind('number', m.digits)),
+        type: 'DOUBLE',
+        note: `masked: rounded to ${m.digits} decimal places`,
+      };
     case 'bucket':
-      return { sql: `FLOOR(CAST(${columnSql} AS ${r.doubleType}) / ${bind('number', m.width)}) * ${bind('number', m.width)}`, type: 'DOUBLE', note: `masked: rounded down to a multiple of ${m.width}` };
+      return {
+        sql: `FLOOR(CAST(${columnSql} AS ${r.doubleType}) / ${bind('number', m.width)}) * ${bind('number', m.width)}`,
+        type: 'DOUBLE',
+        note: `masked: rounded down to a multiple of ${m.width}`,
+      };
   }
 }

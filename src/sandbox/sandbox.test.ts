@@ -45,9 +45,19 @@ describe('buildSandbox', () => {
   it('writes no ID: the text is the same for every scope of one shape, whatever its size', () => {
     for (const d of DIALECTS) {
       const two = buildSandbox(scope, d, DEMO_REGISTRY);
-      const many = buildSandbox({ ...scope, tenantId: '31', businessId: '544', units: Array.from({ length: 10_000 }, (_, i) => String(10_000_000 + i)) }, d, DEMO_REGISTRY);
+      const many = buildSandbox(
+        {
+          ...scope,
+          tenantId: '31',
+          businessId: '544',
+          units: Array.from({ length: 10_000 }, (_, i) => String(10_000_000 + i)),
+        },
+        d,
+        DEMO_REGISTRY,
+      );
       expect(many.cteSql).toBe(two.cteSql);
-      for (const id of ['628017', '628123', '628', '544', '10000000']) expect(two.cteSql + many.cteSql).not.toContain(id);
+      for (const id of ['628017', '628123', '628', '544', '10000000'])
+        expect(two.cteSql + many.cteSql).not.toContain(id);
       expect(many.unitTotal).toBe(10_000);
     }
   });
@@ -59,12 +69,18 @@ describe('buildSandbox', () => {
   });
 
   it('refuses a scope whose values are not decimal IDs', () => {
-    expect(() => buildSandbox({ ...scope, businessId: '628 OR 1=1' }, duckdbDialect, DEMO_REGISTRY)).toThrow(/SP_ERR_POLICY_INVALID|scope IDs/);
-    expect(() => buildSandbox({ ...scope, units: ['1) OR (1=1'] }, duckdbDialect, DEMO_REGISTRY)).toThrow(/SP_ERR_POLICY_INVALID|scope IDs/);
+    expect(() => buildSandbox({ ...scope, businessId: '628 OR 1=1' }, duckdbDialect, DEMO_REGISTRY)).toThrow(
+      /SP_ERR_POLICY_INVALID|scope IDs/,
+    );
+    expect(() => buildSandbox({ ...scope, units: ['1) OR (1=1'] }, duckdbDialect, DEMO_REGISTRY)).toThrow(
+      /SP_ERR_POLICY_INVALID|scope IDs/,
+    );
   });
 
   it('refuses a table the registry does not know', () => {
-    expect(() => buildSandbox({ ...scope, tables: { customers: ['email'] } }, duckdbDialect, DEMO_REGISTRY)).toThrow(/no sandbox spec/);
+    expect(() => buildSandbox({ ...scope, tables: { customers: ['email'] } }, duckdbDialect, DEMO_REGISTRY)).toThrow(
+      /no sandbox spec/,
+    );
   });
 
   it('describes only CTE names, columns and descriptions: no raw table name, no ID', () => {

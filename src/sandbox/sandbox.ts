@@ -51,7 +51,11 @@ export interface Sandbox {
 
 /** The only schema a generator or a model is given: names, types and descriptions of the CTEs. */
 export interface SandboxDescription {
-  readonly tables: readonly { readonly name: string; readonly description: string; readonly columns: readonly SandboxColumn[] }[];
+  readonly tables: readonly {
+    readonly name: string;
+    readonly description: string;
+    readonly columns: readonly SandboxColumn[];
+  }[];
 }
 
 /**
@@ -95,7 +99,10 @@ function build(scope: Scope, dialect: Dialect, registry: TableRegistry): Sandbox
   // The decision's filters over the grant unit's table, as a predicate on its raw columns.
   const unit = registry.grantUnit;
   const unitTable = sandboxTable(registry, unit.table)!;
-  const unitFilters = (scope.unitFilters ?? []).map((f) => ({ f, spec: sandboxColumn(registry, unit.table, f.column)! }));
+  const unitFilters = (scope.unitFilters ?? []).map((f) => ({
+    f,
+    spec: sandboxColumn(registry, unit.table, f.column)!,
+  }));
   for (const name of Object.keys(scope.tables).sort()) {
     const spec = sandboxTable(registry, name);
     const allowed = scope.tables[name] ?? [];
@@ -104,7 +111,10 @@ function build(scope: Scope, dialect: Dialect, registry: TableRegistry): Sandbox
     // Registry order, not policy order, so the same scope always renders the same SQL.
     const exposed = Object.entries(spec.columns).filter(([c]) => allowed.includes(c));
     if (exposed.length === 0) continue;
-    const predicates = [`${q(spec.scope.tenant)} = ${param('sp_tenant')}`, `${q(spec.scope.business)} = ${param('sp_business')}`];
+    const predicates = [
+      `${q(spec.scope.tenant)} = ${param('sp_tenant')}`,
+      `${q(spec.scope.business)} = ${param('sp_business')}`,
+    ];
     if (spec.scope.unit !== undefined) {
       // No granted unit is its own shape: nothing to bind, no row.
       predicates.push(scope.units.length === 0 ? 'FALSE' : dialect.inBoundList(q(spec.scope.unit), param('sp_units')));
@@ -120,14 +130,21 @@ function build(scope: Scope, dialect: Dialect, registry: TableRegistry): Sandbox
       items.push(`${m.sql} AS ${q(c)}`);
       return { name: c, type: m.type, description: `${col.description} (${m.note})` };
     });
-    for (const f of scope.filters?.[name] ?? []) predicates.push(filterSql(f, q(f.column), spec.columns[f.column]!, bind, refineDialect(dialect)));
+    for (const f of scope.filters?.[name] ?? [])
+      predicates.push(filterSql(f, q(f.column), spec.columns[f.column]!, bind, refineDialect(dialect)));
     if (unitFilters.length && spec.scope.unit !== undefined) {
       const kept = unitFilters.map(({ f, spec: col }) => filterSql(f, q(f.column), col, bind, refineDialect(dialect)));
       if (spec.raw === unitTable.raw) predicates.push(...kept);
       else {
         // Rows of the units the filters keep: a semi-join on the raw unit table of this business.
-        const own = [`${q(unitTable.scope.tenant)} = ${param('sp_tenant')}`, `${q(unitTable.scope.business)} = ${param('sp_business')}`, ...kept];
-        predicates.push(`${q(spec.scope.unit)} IN (SELECT ${q(unitTable.scope.unit!)} FROM ${dialect.rawTable(unitTable.raw)} WHERE ${own.join(' AND ')})`);
+        const own = [
+          `${q(unitTable.scope.tenant)} = ${param('sp_tenant')}`,
+          `${q(unitTable.scope.business)} = ${param('sp_business')}`,
+          ...kept,
+        ];
+        predicates.push(
+          `${q(spec.scope.unit)} IN (SELECT ${q(unitTable.scope.unit!)} FROM ${dialect.rawTable(unitTable.raw)} WHERE ${own.join(' AND ')})`,
+        );
       }
     }
     const definition =

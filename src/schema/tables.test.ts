@@ -25,22 +25,55 @@ describe('the table registry (catalog/tables.yaml)', () => {
     const r = parseTableRegistry(demo());
     expect(Object.keys(r.tables).sort()).toEqual(['daily_sales', 'item_sales', 'locations', 'menu_items']);
     expect(r.grantUnit).toEqual({ name: 'location', plural: 'locations', table: 'locations', key: 'location_id' });
-    expect(unitFields(r.grantUnit)).toEqual({ granted: 'locations_granted', list: 'locations', filters: 'location_filters' });
-    for (const raw of ['dim_admins', 'admin_location_grants', 'fact_daily_sales', 'customers']) expect(r.rawTables).toContain(raw);
+    expect(unitFields(r.grantUnit)).toEqual({
+      granted: 'locations_granted',
+      list: 'locations',
+      filters: 'location_filters',
+    });
+    for (const raw of ['dim_admins', 'admin_location_grants', 'fact_daily_sales', 'customers'])
+      expect(r.rawTables).toContain(raw);
     expect(sandboxTable(r, 'constructor')).toBeUndefined();
     expect(sandboxColumn(r, 'locations', '__proto__')).toBeUndefined();
     expect(Object.isFrozen(r.tables['locations']!.columns)).toBe(true);
   });
 
   const broken: [string, (d: Yaml) => unknown, RegExp][] = [
-    ['an unconfirmed scope (init writes its guesses so)', (d) => (sales(d).scope.confirmed = false), /daily_sales: its scope columns are not confirmed/],
-    ['a raw name that is not plain ASCII', (d) => (sales(d).raw = 'fact_daily_salés'), /raw name is an ASCII identifier/],
+    [
+      'an unconfirmed scope (init writes its guesses so)',
+      (d) => (sales(d).scope.confirmed = false),
+      /daily_sales: its scope columns are not confirmed/,
+    ],
+    [
+      'a raw name that is not plain ASCII',
+      (d) => (sales(d).raw = 'fact_daily_salés'),
+      /raw name is an ASCII identifier/,
+    ],
     ['a raw name with a quote', (d) => (sales(d).raw = 'x" OR 1=1 --'), /raw name is an ASCII identifier/],
-    ['a column type splitplane cannot bind', (d) => (sales(d).columns['order_count']!.type = 'STRUCT(a INT)'), /a column type is one of/],
-    ['a logical name that is also a raw name', (d) => (d.tables['customers'] = { ...d.tables['menu_items']!, raw: 'dim_menu_items' }), /customers: also the name of a raw table/],
-    ['a reserved logical name', (d) => (d.tables['select'] = { ...d.tables['menu_items']! }), /table select: a reserved name/],
-    ['a grant unit whose table is not scoped by its key', (d) => (d.grantUnit.table = 'menu_items'), /grantUnit: menu_items has no column location_id/],
-    ['a grant unit table that is not a table', (d) => (d.grantUnit.table = 'stores'), /grantUnit: table stores is not a table/],
+    [
+      'a column type splitplane cannot bind',
+      (d) => (sales(d).columns['order_count']!.type = 'STRUCT(a INT)'),
+      /a column type is one of/,
+    ],
+    [
+      'a logical name that is also a raw name',
+      (d) => (d.tables['customers'] = { ...d.tables['menu_items']!, raw: 'dim_menu_items' }),
+      /customers: also the name of a raw table/,
+    ],
+    [
+      'a reserved logical name',
+      (d) => (d.tables['select'] = { ...d.tables['menu_items']! }),
+      /table select: a reserved name/,
+    ],
+    [
+      'a grant unit whose table is not scoped by its key',
+      (d) => (d.grantUnit.table = 'menu_items'),
+      /grantUnit: menu_items has no column location_id/,
+    ],
+    [
+      'a grant unit table that is not a table',
+      (d) => (d.grantUnit.table = 'stores'),
+      /grantUnit: table stores is not a table/,
+    ],
     ['a partner that is not a table', (d) => (sales(d).partners = ['nowhere']), /partner nowhere is not a table/],
     ['an unknown key', (d) => (sales(d).rls = true), /rls/],
     ['no directory', (d) => delete d.directory, /directory/],

@@ -50,7 +50,14 @@ export interface GrantUnit {
 
 /** The raw tables and columns of the directory: admins, their businesses, and their grants. */
 export interface DirectorySpec {
-  readonly admins: { readonly table: string; readonly id: string; readonly tenant: string; readonly business: string; readonly role: string; readonly active: string };
+  readonly admins: {
+    readonly table: string;
+    readonly id: string;
+    readonly tenant: string;
+    readonly business: string;
+    readonly role: string;
+    readonly active: string;
+  };
   readonly businesses: { readonly table: string; readonly id: string; readonly tenant: string };
   readonly grants: { readonly table: string; readonly admin: string; readonly unit: string };
 }
@@ -65,13 +72,28 @@ export interface TableRegistry {
 }
 
 /** Column types splitplane can expose, bind and compare. */
-export const COLUMN_TYPES = ['BIGINT', 'INTEGER', 'SMALLINT', 'DOUBLE', 'VARCHAR', 'DATE', 'TIMESTAMP', 'BOOLEAN'] as const;
+export const COLUMN_TYPES = [
+  'BIGINT',
+  'INTEGER',
+  'SMALLINT',
+  'DOUBLE',
+  'VARCHAR',
+  'DATE',
+  'TIMESTAMP',
+  'BOOLEAN',
+] as const;
 const DECIMAL = /^DECIMAL\((\d{1,2}),(\d{1,2})\)$/;
 
 /** Logical names: what a model and a policy see. Lower case ASCII, so a name never needs quoting. */
-const logical = z.string().max(63).regex(/^[a-z][a-z0-9_]*$/, 'a logical name is lower case ASCII letters, digits and _');
+const logical = z
+  .string()
+  .max(63)
+  .regex(/^[a-z][a-z0-9_]*$/, 'a logical name is lower case ASCII letters, digits and _');
 /** Raw names: the warehouse's own, ASCII identifiers only (no quoting games, no look-alike letters). */
-const raw = z.string().max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a raw name is an ASCII identifier');
+const raw = z
+  .string()
+  .max(128)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a raw name is an ASCII identifier');
 const columnType = z.string().refine((t) => (COLUMN_TYPES as readonly string[]).includes(t) || DECIMAL.test(t), {
   message: `a column type is one of ${COLUMN_TYPES.join(', ')} or DECIMAL(p,s)`,
 });
@@ -106,45 +128,92 @@ const RegistrySchema = z
   .strict();
 
 /** Words a logical name may not take: the decision's own fields, and names SQL reads as something else. */
-const RESERVED = new Set(['select', 'from', 'where', 'with', 'table', 'tables', 'join', 'group', 'order', 'user', 'role', 'allow', 'masks', 'row_filters', 'tenant_id', 'business_id', 'admin_id']);
+const RESERVED = new Set([
+  'select',
+  'from',
+  'where',
+  'with',
+  'table',
+  'tables',
+  'join',
+  'group',
+  'order',
+  'user',
+  'role',
+  'allow',
+  'masks',
+  'row_filters',
+  'tenant_id',
+  'business_id',
+  'admin_id',
+]);
 
 /** Validate a registry object; throws SP_ERR_CONFIG naming every problem found. */
 export function parseTableRegistry(rawInput: unknown, source = 'catalog/tables.yaml'): TableRegistry {
   const r = RegistrySchema.safeParse(rawInput);
   if (!r.success) {
-    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+    throw new SplitplaneError('SP_ERR_CONFIG', {
+      detail: `${source}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    });
   }
   const c = r.data;
   const problems: string[] = [];
   const names = Object.keys(c.tables);
   if (names.length === 0) problems.push('no table');
   if (names.length > 200) problems.push(`${names.length} tables: at most 200 may be exposed`);
-  const rawTables = new Set([...c.rawTables, ...Object.values(c.tables).map((t) => t.raw), c.directory.admins.table, c.directory.businesses.table, c.directory.grants.table]);
+  const rawTables = new Set([
+    ...c.rawTables,
+    ...Object.values(c.tables).map((t) => t.raw),
+    c.directory.admins.table,
+    c.directory.businesses.table,
+    c.directory.grants.table,
+  ]);
   const lowerRaw = new Set([...rawTables].map((t) => t.toLowerCase()));
   for (const [name, t] of Object.entries(c.tables)) {
     if (RESERVED.has(name)) problems.push(`table ${name}: a reserved name`);
-    if (lowerRaw.has(name)) problems.push(`table ${name}: also the name of a raw table (the guard must tell them apart)`);
-    if (!t.scope.confirmed) problems.push(`table ${name}: its scope columns are not confirmed (check tenant ${t.scope.tenant}, business ${t.scope.business}${t.scope.unit ? `, ${c.grantUnit.name} ${t.scope.unit}` : ''} and set confirmed: true)`);
-    for (const col of Object.keys(t.columns)) if (RESERVED.has(col) && col !== 'role') problems.push(`column ${name}.${col}: a reserved name`);
-    for (const p of t.partners) if (!Object.hasOwn(c.tables, p)) problems.push(`table ${name}: partner ${p} is not a table`);
+    if (lowerRaw.has(name))
+      problems.push(`table ${name}: also the name of a raw table (the guard must tell them apart)`);
+    if (!t.scope.confirmed)
+      problems.push(
+        `table ${name}: its scope columns are not confirmed (check tenant ${t.scope.tenant}, business ${t.scope.business}${t.scope.unit ? `, ${c.grantUnit.name} ${t.scope.unit}` : ''} and set confirmed: true)`,
+      );
+    for (const col of Object.keys(t.columns))
+      if (RESERVED.has(col) && col !== 'role') problems.push(`column ${name}.${col}: a reserved name`);
+    for (const p of t.partners)
+      if (!Object.hasOwn(c.tables, p)) problems.push(`table ${name}: partner ${p} is not a table`);
     if (Object.keys(t.columns).length === 0) problems.push(`table ${name}: no column`);
   }
   const unit = c.grantUnit;
   const unitTable = Object.hasOwn(c.tables, unit.table) ? c.tables[unit.table] : undefined;
   if (unit.name === unit.plural) problems.push('grantUnit: name and plural must differ');
-  if (['tenant', 'business', 'admin', 'user', 'company'].includes(unit.name)) problems.push(`grantUnit: ${unit.name} names a part of the identity`);
-  if (RESERVED.has(unit.plural) || RESERVED.has(`${unit.plural}_granted`)) problems.push(`grantUnit: ${unit.plural} is a reserved name`);
+  if (['tenant', 'business', 'admin', 'user', 'company'].includes(unit.name))
+    problems.push(`grantUnit: ${unit.name} names a part of the identity`);
+  if (RESERVED.has(unit.plural) || RESERVED.has(`${unit.plural}_granted`))
+    problems.push(`grantUnit: ${unit.plural} is a reserved name`);
   if (!unitTable) problems.push(`grantUnit: table ${unit.table} is not a table`);
   else {
-    if (!Object.hasOwn(unitTable.columns, unit.key)) problems.push(`grantUnit: ${unit.table} has no column ${unit.key}`);
-    if (unitTable.scope.unit !== unit.key) problems.push(`grantUnit: ${unit.table} must be scoped by its key ${unit.key} (scope.unit)`);
+    if (!Object.hasOwn(unitTable.columns, unit.key))
+      problems.push(`grantUnit: ${unit.table} has no column ${unit.key}`);
+    if (unitTable.scope.unit !== unit.key)
+      problems.push(`grantUnit: ${unit.table} must be scoped by its key ${unit.key} (scope.unit)`);
   }
   if (problems.length) throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: ${problems.join('; ')}` });
   return deepFreeze({
     tables: Object.fromEntries(
       Object.entries(c.tables).map(([name, t]) => [
         name,
-        { raw: t.raw, description: t.description, scope: { tenant: t.scope.tenant, business: t.scope.business, ...(t.scope.unit ? { unit: t.scope.unit } : {}) }, columns: t.columns, words: t.words, partners: t.partners },
+        {
+          raw: t.raw,
+          description: t.description,
+          scope: {
+            tenant: t.scope.tenant,
+            business: t.scope.business,
+            ...(t.scope.unit ? { unit: t.scope.unit } : {}),
+          },
+          columns: t.columns,
+          words: t.words,
+          partners: t.partners,
+        },
       ]),
     ),
     grantUnit: unit,
@@ -179,6 +248,10 @@ export function sandboxColumn(registry: TableRegistry, table: string, column: st
 }
 
 /** The decision and data field names the policy speaks for this registry's grant unit. */
-export function unitFields(unit: GrantUnit): { readonly granted: string; readonly list: string; readonly filters: string } {
+export function unitFields(unit: GrantUnit): {
+  readonly granted: string;
+  readonly list: string;
+  readonly filters: string;
+} {
   return { granted: `${unit.plural}_granted`, list: unit.plural, filters: `${unit.name}_filters` };
 }

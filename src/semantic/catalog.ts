@@ -14,7 +14,11 @@ import { loadTableRegistry, sandboxColumn, sandboxTable, type TableRegistry } fr
 import { deepFreeze } from '../util/freeze.js';
 import { namesIn, parseExpr, type Expr } from './expr.js';
 
-const phrase = z.string().min(2).max(60).regex(/^[a-z0-9][a-z0-9 %']*$/, 'words are lower case');
+const phrase = z
+  .string()
+  .min(2)
+  .max(60)
+  .regex(/^[a-z0-9][a-z0-9 %']*$/, 'words are lower case');
 const id = z.string().regex(/^[a-z][a-z0-9_]*$/);
 const format = z.enum(['currency', 'integer', 'decimal', 'percent']);
 
@@ -67,7 +71,13 @@ const DimensionSchema = z.discriminatedUnion('kind', [
       vocabulary: z.record(z.string().min(1).max(60), z.array(phrase).min(1)).optional(),
     })
     .strict(),
-  z.object({ ...common, kind: z.literal('time'), grain: z.enum(['day', 'week', 'month', 'quarter', 'year', 'weekday']) }).strict(),
+  z
+    .object({
+      ...common,
+      kind: z.literal('time'),
+      grain: z.enum(['day', 'week', 'month', 'quarter', 'year', 'weekday']),
+    })
+    .strict(),
   z.object({ ...common, kind: z.literal('date'), table: id, column: id, verbs: z.array(phrase).default([]) }).strict(),
 ]);
 
@@ -77,9 +87,29 @@ const CatalogSchema = z
     defaultTimeRange: z.enum(['last_7_days', 'last_week', 'last_30_days', 'last_month']),
     tables: z.record(id, TableSchema),
     metrics: z.array(z.union([BaseMetricSchema, DerivedMetricSchema])).min(1),
-    implied: z.array(z.object({ words: z.array(phrase).min(1), measure: id, about: z.array(id).min(1).optional(), names: id.optional() }).strict()).default([]),
+    implied: z
+      .array(
+        z
+          .object({
+            words: z.array(phrase).min(1),
+            measure: id,
+            about: z.array(id).min(1).optional(),
+            names: id.optional(),
+          })
+          .strict(),
+      )
+      .default([]),
     ambiguous: z
-      .array(z.object({ term: phrase, choices: z.array(id).min(2), question: z.string().min(1), whenAlone: z.boolean().default(false) }).strict())
+      .array(
+        z
+          .object({
+            term: phrase,
+            choices: z.array(id).min(2),
+            question: z.string().min(1),
+            whenAlone: z.boolean().default(false),
+          })
+          .strict(),
+      )
       .default([]),
     dimensions: z.array(DimensionSchema).default([]),
     /** How splitplane speaks of this domain to a model and in ask-backs (each has a plain default). */
@@ -95,11 +125,18 @@ const CatalogSchema = z
         values: z.string().min(1).max(80).optional(),
         /** Words that introduce an ID of the caller's tenant, business or admin ("business 544"): denied when it is not the caller's. */
         identity: z
-          .object({ tenant: z.array(phrase).min(1).default(['tenant']), business: z.array(phrase).min(1).default(['business', 'company']), admin: z.array(phrase).min(1).default(['admin', 'user']) })
+          .object({
+            tenant: z.array(phrase).min(1).default(['tenant']),
+            business: z.array(phrase).min(1).default(['business', 'company']),
+            admin: z.array(phrase).min(1).default(['admin', 'user']),
+          })
           .strict()
           .prefault({}),
         /** Worked examples for the SQL prompt: a question and its SQL over the logical tables. */
-        examples: z.array(z.object({ question: z.string().min(1).max(200), sql: z.string().min(1).max(1_000) }).strict()).max(5).default([]),
+        examples: z
+          .array(z.object({ question: z.string().min(1).max(200), sql: z.string().min(1).max(1_000) }).strict())
+          .max(5)
+          .default([]),
       })
       .strict()
       .prefault({}),
@@ -109,10 +146,19 @@ const CatalogSchema = z
      * Shop talk read as the words it stands for, one word each ("mtd": month to date, "wow": week
      * over week): the parser then reads those words.
      */
-    shorthand: z.record(z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'a shorthand is one lower-case word'), phrase).default({}),
+    shorthand: z
+      .record(z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'a shorthand is one lower-case word'), phrase)
+      .default({}),
     /** Named days of the business calendar ("black friday"), with their dates: a name means its most recent past date. */
     namedDays: z
-      .array(z.object({ words: z.array(phrase).min(1), dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')).min(1) }).strict())
+      .array(
+        z
+          .object({
+            words: z.array(phrase).min(1),
+            dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')).min(1),
+          })
+          .strict(),
+      )
       .default([]),
   })
   .strict();
@@ -148,12 +194,27 @@ export interface Catalog {
   /** The tables the catalog is written against (catalog/tables.yaml). */
   readonly schema: TableRegistry;
   readonly defaultTimeRange: 'last_7_days' | 'last_week' | 'last_30_days' | 'last_month';
-  readonly tables: Readonly<Record<string, { readonly alias: string; readonly time?: string | undefined; readonly joins: Readonly<Record<string, string>> }>>;
+  readonly tables: Readonly<
+    Record<
+      string,
+      { readonly alias: string; readonly time?: string | undefined; readonly joins: Readonly<Record<string, string>> }
+    >
+  >;
   readonly metrics: readonly Metric[];
   /** `about`: the words imply the measure only in a question about one of these dimensions ("how many burgers"). */
   /** `names`: the words name that dimension too ("best seller": the menu item ranked by items sold). */
-  readonly implied: readonly { readonly words: readonly string[]; readonly measure: string; readonly about?: readonly string[] | undefined; readonly names?: string | undefined }[];
-  readonly ambiguous: readonly { readonly term: string; readonly choices: readonly string[]; readonly question: string; readonly whenAlone: boolean }[];
+  readonly implied: readonly {
+    readonly words: readonly string[];
+    readonly measure: string;
+    readonly about?: readonly string[] | undefined;
+    readonly names?: string | undefined;
+  }[];
+  readonly ambiguous: readonly {
+    readonly term: string;
+    readonly choices: readonly string[];
+    readonly question: string;
+    readonly whenAlone: boolean;
+  }[];
   readonly dimensions: readonly Dimension[];
   readonly headline: readonly string[];
   readonly wording: Wording;
@@ -168,7 +229,11 @@ export interface Wording {
   readonly business: string;
   readonly covers?: string | undefined;
   readonly values?: string | undefined;
-  readonly identity: { readonly tenant: readonly string[]; readonly business: readonly string[]; readonly admin: readonly string[] };
+  readonly identity: {
+    readonly tenant: readonly string[];
+    readonly business: readonly string[];
+    readonly admin: readonly string[];
+  };
   readonly examples: readonly { readonly question: string; readonly sql: string }[];
 }
 
@@ -251,13 +316,17 @@ const reach = new WeakMap<object, Map<string, ReadonlySet<string>>>();
 
 /** The attribute dimension whose rows are `table`'s rows (it has a key on that table): "store" for the stores' table. */
 export function rowDimension(catalog: Catalog, table: string): AttributeDimension | undefined {
-  return catalog.dimensions.find((d): d is AttributeDimension => d.kind === 'attribute' && d.table === table && d.key !== undefined);
+  return catalog.dimensions.find(
+    (d): d is AttributeDimension => d.kind === 'attribute' && d.table === table && d.key !== undefined,
+  );
 }
 
 /** The dimension that names the grant unit's rows (the demo's "store"), if the catalog has one. */
 export function unitDimension(catalog: Catalog): AttributeDimension | undefined {
   const u = catalog.schema.grantUnit;
-  return catalog.dimensions.find((d): d is AttributeDimension => d.kind === 'attribute' && d.table === u.table && d.key === u.key);
+  return catalog.dimensions.find(
+    (d): d is AttributeDimension => d.kind === 'attribute' && d.table === u.table && d.key === u.key,
+  );
 }
 
 /** "your 2 locations": a count of the caller's grant units, in the catalog's words for them. */
@@ -288,11 +357,13 @@ export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'cata
     if (t.time !== undefined && !column(name, t.time)) problems.push(`table ${name}: no column ${t.time}`);
     for (const [target, key] of Object.entries(t.joins)) {
       if (!c.tables[target]) problems.push(`table ${name} joins unknown table ${target}`);
-      else if (!column(name, key) || !column(target, key)) problems.push(`join ${name} -> ${target}: ${key} is not a column of both`);
+      else if (!column(name, key) || !column(target, key))
+        problems.push(`join ${name} -> ${target}: ${key} is not a column of both`);
     }
     // Fact tables may share an alias (a query reads one); other tables may not.
     const other = aliases.get(t.alias);
-    if (other && (t.time === undefined || c.tables[other]?.time === undefined)) problems.push(`tables ${other} and ${name} share alias ${t.alias}`);
+    if (other && (t.time === undefined || c.tables[other]?.time === undefined))
+      problems.push(`tables ${other} and ${name} share alias ${t.alias}`);
     aliases.set(t.alias, name);
   }
 
@@ -312,8 +383,14 @@ export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'cata
       return undefined;
     }
     const base = {
-      id: m.id, label: m.label, description: m.description, format: m.format, decimals: m.decimals, synonyms: m.synonyms,
-      internal: m.internal, alternates: m.alternates ?? {},
+      id: m.id,
+      label: m.label,
+      description: m.description,
+      format: m.format,
+      decimals: m.decimals,
+      synonyms: m.synonyms,
+      internal: m.internal,
+      alternates: m.alternates ?? {},
     };
     let out: Metric | undefined;
     if ('aggregate' in m) {
@@ -345,7 +422,8 @@ export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'cata
       const parts: Metric[] = [];
       for (const n of formula ? namesIn(formula) : []) {
         const part = n.table === undefined ? resolve(n.name, [...path, metricId]) : undefined;
-        if (!part) problems.push(`metric ${m.id}: formula names unknown metric ${n.table ? `${n.table}.` : ''}${n.name}`);
+        if (!part)
+          problems.push(`metric ${m.id}: formula names unknown metric ${n.table ? `${n.table}.` : ''}${n.name}`);
         else parts.push(part);
       }
       const tables = new Set(parts.map((p) => p.table));
@@ -371,19 +449,23 @@ export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'cata
   }
   for (const i of c.implied) {
     if (!resolved.has(i.measure)) problems.push(`implied words name unknown metric ${i.measure}`);
-    for (const d of [...(i.about ?? []), ...(i.names ? [i.names] : [])]) if (!c.dimensions.some((x) => x.id === d)) problems.push(`implied words for ${i.measure} are about unknown dimension ${d}`);
+    for (const d of [...(i.about ?? []), ...(i.names ? [i.names] : [])])
+      if (!c.dimensions.some((x) => x.id === d))
+        problems.push(`implied words for ${i.measure} are about unknown dimension ${d}`);
     for (const w of i.words) claim(w, `implied ${i.measure}`);
   }
   for (const m of resolved.values()) {
     for (const [table, alt] of Object.entries(m.alternates)) {
       const a = resolved.get(alt);
       if (!c.tables[table]) problems.push(`metric ${m.id}: alternates names unknown table ${table}`);
-      if (!a || (a.table !== table && !c.tables[a.table]?.joins[table])) problems.push(`metric ${m.id}: alternate ${alt} cannot reach ${table}`);
+      if (!a || (a.table !== table && !c.tables[a.table]?.joins[table]))
+        problems.push(`metric ${m.id}: alternate ${alt} cannot reach ${table}`);
     }
   }
   for (const a of c.ambiguous) {
     claim(a.term, `ambiguous "${a.term}"`);
-    for (const choice of a.choices) if (!resolved.has(choice)) problems.push(`ambiguous "${a.term}" names unknown metric ${choice}`);
+    for (const choice of a.choices)
+      if (!resolved.has(choice)) problems.push(`ambiguous "${a.term}" names unknown metric ${choice}`);
   }
   const dimIds = new Set<string>();
   for (const d of c.dimensions) {
@@ -393,15 +475,21 @@ export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'cata
     if (d.kind !== 'time') {
       if (!c.tables[d.table]) problems.push(`dimension ${d.id}: table ${d.table} is not in the catalog`);
       if (!column(d.table, d.column)) problems.push(`dimension ${d.id}: ${d.table} has no column ${d.column}`);
-      if (d.kind === 'attribute' && d.key !== undefined && !column(d.table, d.key)) problems.push(`dimension ${d.id}: ${d.table} has no column ${d.key}`);
+      if (d.kind === 'attribute' && d.key !== undefined && !column(d.table, d.key))
+        problems.push(`dimension ${d.id}: ${d.table} has no column ${d.key}`);
     }
   }
   for (const d of c.dimensions) {
-    if (d.kind === 'attribute' && d.members !== undefined && !c.dimensions.some((x) => x.id === d.members && x.kind === 'attribute')) {
+    if (
+      d.kind === 'attribute' &&
+      d.members !== undefined &&
+      !c.dimensions.some((x) => x.id === d.members && x.kind === 'attribute')
+    ) {
       problems.push(`dimension ${d.id}: members names unknown dimension ${d.members}`);
     }
   }
-  for (const h of c.headline) if (!resolved.get(h) || resolved.get(h)!.internal) problems.push(`headline names unknown or internal metric ${h}`);
+  for (const h of c.headline)
+    if (!resolved.get(h) || resolved.get(h)!.internal) problems.push(`headline names unknown or internal metric ${h}`);
   if (problems.length) throw new SplitplaneError('SP_ERR_CONFIG', { detail: `${source}: ${problems.join('; ')}` });
   const frozen = deepFreeze({
     defaultTimeRange: c.defaultTimeRange,
@@ -425,7 +513,9 @@ export function parseCatalog(raw: unknown, schema: TableRegistry, source = 'cata
  */
 export function catalogFiles(path: string): { readonly metrics: string; readonly tables: string } {
   const folder = statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
-  return folder ? { metrics: join(path, 'metrics.yaml'), tables: join(path, 'tables.yaml') } : { metrics: path, tables: join(dirname(path), 'tables.yaml') };
+  return folder
+    ? { metrics: join(path, 'metrics.yaml'), tables: join(path, 'tables.yaml') }
+    : { metrics: path, tables: join(dirname(path), 'tables.yaml') };
 }
 
 /** Load and validate a catalog: its table registry, then its measures and dimensions against it. */

@@ -14,14 +14,23 @@
 import { SplitplaneError } from '../errors.js';
 import type { SandboxDescription } from '../sandbox/sandbox.js';
 import type { Dialect } from '../warehouse/connector.js';
-import { dimensionById, isTimeless, joinPath, metricById, type Catalog, type Dimension, type Metric } from './catalog.js';
+import {
+  dimensionById,
+  isTimeless,
+  joinPath,
+  metricById,
+  type Catalog,
+  type Dimension,
+  type Metric,
+} from './catalog.js';
 import { renderExpr, type Expr } from './expr.js';
 import { checkQuery, WEEKDAYS, type QueryFilter, type SemanticQuery } from './query.js';
 
 /** What each result column is. */
 export interface CompiledColumn {
   readonly name: string;
-  readonly role: 'dimension' | 'value' | 'previous' | 'change' | 'change_pct' | 'total' | 'share' | 'running_total' | 'versus';
+  readonly role:
+    'dimension' | 'value' | 'previous' | 'change' | 'change_pct' | 'total' | 'share' | 'running_total' | 'versus';
   /** The dimension or measure id. */
   readonly of: string;
 }
@@ -33,9 +42,15 @@ export interface CompiledQuery {
 }
 
 /** Compile a query for one sandbox and dialect. Throws SP_ERR_POLICY_DENIED (or SP_ERR_INTERNAL for a query that was not checked first). */
-export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: SandboxDescription, dialect: Dialect): CompiledQuery {
+export function compileQuery(
+  query: SemanticQuery,
+  catalog: Catalog,
+  sandbox: SandboxDescription,
+  dialect: Dialect,
+): CompiledQuery {
   const problem = checkQuery(query, catalog);
-  if (problem) throw new SplitplaneError('SP_ERR_INTERNAL', { detail: `compiler given an unchecked query: ${problem.message}` });
+  if (problem)
+    throw new SplitplaneError('SP_ERR_INTERNAL', { detail: `compiler given an unchecked query: ${problem.message}` });
   const q = (s: string): string => dialect.quoteIdent(s);
   const measures = query.measures.map((id) => metricById(catalog, id)!);
   const factName = measures[0]!.table;
@@ -66,7 +81,10 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
       exposed(step.from, step.key, what);
       exposed(step.table, step.key, what);
       const a = alias(step.table);
-      joins.set(step.table, `JOIN ${q(step.table)} AS ${a} ON ${a}.${q(step.key)} = ${alias(step.from)}.${q(step.key)}`);
+      joins.set(
+        step.table,
+        `JOIN ${q(step.table)} AS ${a} ON ${a}.${q(step.key)} = ${alias(step.from)}.${q(step.key)}`,
+      );
     }
   };
   const col = (table: string, column: string, what: string): string => {
@@ -78,7 +96,8 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   // period that ends on a day includes that whole day (not only its midnight).
   const stamped = catalog.schema.tables[factName]?.columns[timeCol]?.type === 'TIMESTAMP';
   const time = timeless ? '' : stamped ? `CAST(${fact.alias}.${q(timeCol)} AS DATE)` : `${fact.alias}.${q(timeCol)}`;
-  const range = (r: { from: string; to: string }): string => `${time} BETWEEN ${dialect.dateLiteral(r.from)} AND ${dialect.dateLiteral(r.to)}`;
+  const range = (r: { from: string; to: string }): string =>
+    `${time} BETWEEN ${dialect.dateLiteral(r.from)} AND ${dialect.dateLiteral(r.to)}`;
 
   // Measures, conditional on a period when there is a comparison.
   // `raw`: without the final rounding, for computing a change exactly.
@@ -100,9 +119,17 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
     const d = dimensionById(catalog, f.dimension)!;
     const byKey = f.keys !== undefined && d.kind === 'attribute' && d.key !== undefined;
     const target =
-      d.kind === 'time' ? dialect.isoWeekday(time) : byKey ? col(d.table, d.key!, `the filter on ${d.label}`) : col(d.table, d.column, `the filter on ${d.label}`);
+      d.kind === 'time'
+        ? dialect.isoWeekday(time)
+        : byKey
+          ? col(d.table, d.key!, `the filter on ${d.label}`)
+          : col(d.table, d.column, `the filter on ${d.label}`);
     const render = (v: string): string =>
-      d.kind === 'date' ? dialect.dateLiteral(v) : d.kind === 'time' ? String(WEEKDAYS.indexOf(v) + 1) : dialect.textLiteral(v);
+      d.kind === 'date'
+        ? dialect.dateLiteral(v)
+        : d.kind === 'time'
+          ? String(WEEKDAYS.indexOf(v) + 1)
+          : dialect.textLiteral(v);
     const values = byKey ? f.keys!.map((k) => dialect.idLiteral(k)) : f.values.map(render);
     if (byKey && f.op === 'eq' && values.length > 1) return `${target} IN (${values.join(', ')})`;
     switch (f.op) {
@@ -122,7 +149,9 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
 
   const columns: CompiledColumn[] = query.dimensions.map((id) => ({ name: id, role: 'dimension', of: id }));
   const periods = query.compare ? [range(query.time), range(query.compare.range)] : undefined;
-  const where = [...(timeless ? [] : [periods ? `(${periods.join(' OR ')})` : range(query.time)]), ...filters].join(' AND ');
+  const where = [...(timeless ? [] : [periods ? `(${periods.join(' OR ')})` : range(query.time)]), ...filters].join(
+    ' AND ',
+  );
   const whereSql = where ? ` WHERE ${where}` : '';
   // Rendering every measure first registers the joins they need (food cost reads menu_items); a
   // part's or the sides' filters may join more, so the FROM list is read once the SELECT is written.
@@ -134,7 +163,10 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
   // A ranking within groups ranks a rounded measure by its exact value too: carried as a column of
   // the grouped query, never returned.
   const rankedMeasure = query.order ? measures.find((m) => m.id === query.order!.measure) : undefined;
-  const exactRank = query.per?.length && !periods && query.order?.by === 'value' && rankedMeasure?.decimals !== undefined ? `${rankedMeasure.id}_exact` : undefined;
+  const exactRank =
+    query.per?.length && !periods && query.order?.by === 'value' && rankedMeasure?.decimals !== undefined
+      ? `${rankedMeasure.id}_exact`
+      : undefined;
   let sql: string;
   if (query.versus || query.part) {
     const sides = sideBySide(query, measures, aggregate, condition, q);
@@ -165,10 +197,16 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
     sql = `SELECT ${select.join(', ')} FROM ${from()}${whereSql}${groupBy}`;
   } else {
     for (const m of measures) {
-      select.push(`${aggregate(m, periods[0])} AS ${q(m.id)}`, `${aggregate(m, periods[1])} AS ${q(`${m.id}_previous`)}`);
+      select.push(
+        `${aggregate(m, periods[0])} AS ${q(m.id)}`,
+        `${aggregate(m, periods[1])} AS ${q(`${m.id}_previous`)}`,
+      );
       // A rounded measure's change is computed from its unrounded values, then rounded.
       if (m.decimals !== undefined) {
-        select.push(`${aggregate(m, periods[0], true)} AS ${q(`${m.id}_raw`)}`, `${aggregate(m, periods[1], true)} AS ${q(`${m.id}_previous_raw`)}`);
+        select.push(
+          `${aggregate(m, periods[0], true)} AS ${q(`${m.id}_raw`)}`,
+          `${aggregate(m, periods[1], true)} AS ${q(`${m.id}_previous_raw`)}`,
+        );
       }
     }
     const outer = dims.map((d) => `x.${q(d.id)}`);
@@ -192,7 +230,8 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
     sql = `SELECT ${outer.join(', ')} FROM (SELECT ${select.join(', ')} FROM ${from()}${whereSql}${groupBy}) AS x`;
   }
 
-  if (query.per?.length && query.order && query.limit !== undefined) return { sql: withinGroups(sql, query, columns, exactRank, q), columns };
+  if (query.per?.length && query.order && query.limit !== undefined)
+    return { sql: withinGroups(sql, query, columns, exactRank, q), columns };
 
   // ORDER BY ordinals (every engine here reads them): the ranking column first, then the dimensions.
   const position = (name: string): number => columns.findIndex((c) => c.name === name) + 1;
@@ -221,11 +260,21 @@ export function compileQuery(query: SemanticQuery, catalog: Catalog, sandbox: Sa
  * each state"): the grouped query numbered by a window over its groups, the first N of each kept.
  * Ties are broken by the ranked dimension's value, so the same rows come back every time.
  */
-function withinGroups(grouped: string, query: SemanticQuery, columns: readonly CompiledColumn[], exactRank: string | undefined, q: (s: string) => string): string {
+function withinGroups(
+  grouped: string,
+  query: SemanticQuery,
+  columns: readonly CompiledColumn[],
+  exactRank: string | undefined,
+  q: (s: string) => string,
+): string {
   const order = query.order!;
   const suffix = order.by === 'value' ? '' : `_${order.by}`;
   const dir = order.direction === 'asc' ? 'ASC' : 'DESC';
-  const rankBy = [`g.${q(`${order.measure}${suffix}`)} ${dir} NULLS LAST`, ...(exactRank ? [`g.${q(exactRank)} ${dir} NULLS LAST`] : []), `g.${q(query.dimensions[0]!)} ASC`];
+  const rankBy = [
+    `g.${q(`${order.measure}${suffix}`)} ${dir} NULLS LAST`,
+    ...(exactRank ? [`g.${q(exactRank)} ${dir} NULLS LAST`] : []),
+    `g.${q(query.dimensions[0]!)} ASC`,
+  ];
   const carried = [...columns.map((c) => `g.${q(c.name)}`), ...(exactRank ? [`g.${q(exactRank)}`] : [])];
   const partition = query.per!.map((d) => `g.${q(d)}`).join(', ');
   const numbered = `SELECT ${carried.join(', ')}, ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ${rankBy.join(', ')}) AS ${q('rank_in_group')} FROM (${grouped}) AS g`;
@@ -252,15 +301,29 @@ function sideBySide(
   for (const m of measures) {
     if (query.part) {
       const part = aggregate(m, all(query.part));
-      select.push(`${part} AS ${q(m.id)}`, `${aggregate(m, undefined)} AS ${q(`${m.id}_total`)}`, `${rounded(`100 * ${part}`, 1, aggregate(m, undefined))} AS ${q(`${m.id}_share`)}`);
-      columns.push({ name: m.id, role: 'value', of: m.id }, { name: `${m.id}_total`, role: 'total', of: m.id }, { name: `${m.id}_share`, role: 'share', of: m.id });
+      select.push(
+        `${part} AS ${q(m.id)}`,
+        `${aggregate(m, undefined)} AS ${q(`${m.id}_total`)}`,
+        `${rounded(`100 * ${part}`, 1, aggregate(m, undefined))} AS ${q(`${m.id}_share`)}`,
+      );
+      columns.push(
+        { name: m.id, role: 'value', of: m.id },
+        { name: `${m.id}_total`, role: 'total', of: m.id },
+        { name: `${m.id}_share`, role: 'share', of: m.id },
+      );
       continue;
     }
     const [a, b] = query.versus!;
     const [left, right] = [aggregate(m, condition(a)), aggregate(m, condition(b))];
-    const [rawLeft, rawRight] = m.decimals === undefined ? [left, right] : [aggregate(m, condition(a), true), aggregate(m, condition(b), true)];
+    const [rawLeft, rawRight] =
+      m.decimals === undefined ? [left, right] : [aggregate(m, condition(a), true), aggregate(m, condition(b), true)];
     const [diff, pct] = difference(m, left, right, rawLeft, rawRight);
-    select.push(`${left} AS ${q(`${m.id}_a`)}`, `${right} AS ${q(`${m.id}_b`)}`, `${diff} AS ${q(`${m.id}_difference`)}`, `${pct} AS ${q(`${m.id}_difference_pct`)}`);
+    select.push(
+      `${left} AS ${q(`${m.id}_a`)}`,
+      `${right} AS ${q(`${m.id}_b`)}`,
+      `${diff} AS ${q(`${m.id}_difference`)}`,
+      `${pct} AS ${q(`${m.id}_difference_pct`)}`,
+    );
     columns.push(
       { name: `${m.id}_a`, role: 'versus', of: m.id },
       { name: `${m.id}_b`, role: 'versus', of: m.id },
@@ -269,7 +332,9 @@ function sideBySide(
     );
   }
   // Two sides: only the rows of either are read.
-  return query.versus ? { select, columns, where: `(${all([query.versus[0]])} OR ${all([query.versus[1]])})` } : { select, columns };
+  return query.versus
+    ? { select, columns, where: `(${all([query.versus[0]])} OR ${all([query.versus[1]])})` }
+    : { select, columns };
 }
 
 /**
@@ -277,7 +342,10 @@ function sideBySide(
  * them: a rounded measure's from its unrounded values (`rawA`, `rawB`), then rounded.
  */
 function difference(m: Metric, a: string, b: string, rawA: string, rawB: string): [string, string] {
-  return [m.decimals === undefined ? `${a} - ${b}` : rounded(`${rawA} - ${rawB}`, m.decimals), rounded(`100 * (${rawA} - ${rawB})`, 1, rawB)];
+  return [
+    m.decimals === undefined ? `${a} - ${b}` : rounded(`${rawA} - ${rawB}`, m.decimals),
+    rounded(`100 * (${rawA} - ${rawB})`, 1, rawB),
+  ];
 }
 
 /** ROUND to `decimals` and fix the type, so every engine returns the same exact decimal text. */

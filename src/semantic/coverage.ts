@@ -25,7 +25,10 @@ export function coverageQueries(
     .filter(([table, t]) => t.time !== undefined && exposed(table, t.time))
     .map(([table, t]) => {
       const col = `${t.alias}.${quote(t.time!)}`;
-      return { table, sql: `SELECT MIN(${col}) AS ${quote('first_day')}, MAX(${col}) AS ${quote('last_day')} FROM ${quote(table)} AS ${t.alias}` };
+      return {
+        table,
+        sql: `SELECT MIN(${col}) AS ${quote('first_day')}, MAX(${col}) AS ${quote('last_day')} FROM ${quote(table)} AS ${t.alias}`,
+      };
     });
 }
 
@@ -40,21 +43,34 @@ export function dayOf(cell: unknown): string | undefined {
 export type CoverageVerdict =
   | { readonly kind: 'ok' }
   | { readonly kind: 'note'; readonly note: string }
-  | { readonly kind: 'refuse'; readonly message: string; readonly choices: readonly { readonly label: string; readonly question: string }[] };
+  | {
+      readonly kind: 'refuse';
+      readonly message: string;
+      readonly choices: readonly { readonly label: string; readonly question: string }[];
+    };
 
 /** Check a query's period and comparison period against the coverage of its measures' tables. */
 export function checkCoverage(query: SemanticQuery, catalog: Catalog, coverage: Coverage): CoverageVerdict {
-  const tables = [...new Set(query.measures.map((m) => metricById(catalog, m)?.table).filter((t): t is string => t !== undefined))];
+  const tables = [
+    ...new Set(query.measures.map((m) => metricById(catalog, m)?.table).filter((t): t is string => t !== undefined)),
+  ];
   const notes: string[] = [];
   for (const table of tables) {
     if (!coverage.has(table)) continue;
     const c = coverage.get(table);
     if (!c) continue; // no rows at all: the answer itself says there is no data
-    const what = `data for ${query.measures.map((m) => metricById(catalog, m)!).filter((m) => m.table === table).map((m) => m.label).join(' and ')}`;
+    const what = `data for ${query.measures
+      .map((m) => metricById(catalog, m)!)
+      .filter((m) => m.table === table)
+      .map((m) => m.label)
+      .join(' and ')}`;
     const prev = query.compare?.range;
     if (prev && prev.from < c.first) {
       const { compare: _c, order, limit, ...rest } = query;
-      const alone: SemanticQuery = { ...rest, ...(order && order.by === 'value' ? { order, ...(limit !== undefined ? { limit } : {}) } : {}) };
+      const alone: SemanticQuery = {
+        ...rest,
+        ...(order && order.by === 'value' ? { order, ...(limit !== undefined ? { limit } : {}) } : {}),
+      };
       return {
         kind: 'refuse',
         message:

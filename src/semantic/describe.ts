@@ -6,7 +6,15 @@
  * question the parser reads as exactly that query: the re-worded choices a
  * clarification offers.
  */
-import { dimensionById, isTimeless, metricById, rowDimension, unitCount, unitDimension, type Catalog } from './catalog.js';
+import {
+  dimensionById,
+  isTimeless,
+  metricById,
+  rowDimension,
+  unitCount,
+  unitDimension,
+  type Catalog,
+} from './catalog.js';
 import type { Expr } from './expr.js';
 import type { QueryFilter, SemanticQuery, TimeRange } from './query.js';
 
@@ -26,23 +34,42 @@ export interface KeptFromEarlier {
 }
 
 /** One readable line for a query; a follow-up's line ends by naming what it kept from the earlier question. */
-export function interpretationOf(q: SemanticQuery, catalog: Catalog, unitTotal: number, kept?: KeptFromEarlier): Interpretation {
+export function interpretationOf(
+  q: SemanticQuery,
+  catalog: Catalog,
+  unitTotal: number,
+  kept?: KeptFromEarlier,
+): Interpretation {
   const parts: string[] = [q.measures.map((m) => metricById(catalog, m)?.label ?? m).join(' and ')];
   const dims = q.dimensions.map((d) => dimensionById(catalog, d));
   if (q.order && dims[0]) {
     const what = q.limit === 1 ? dims[0].label : dims[0].plural;
     const word = q.order.direction === 'desc' ? 'top' : 'bottom';
     const by = q.order.by === 'value' ? '' : ` by ${q.order.by === 'change' ? 'change' : 'change in %'}`;
-    parts.push(q.limit === undefined ? `${dims[0].plural} ranked${by}${q.order.direction === 'asc' ? ' lowest first' : ''}` : `${word} ${q.limit} ${what}${by}`);
-    if (dims.length > 1) parts.push(`${q.per?.length ? 'in each' : 'by'} ${dims.slice(1).map((d) => d!.label).join(' and ')}`);
+    parts.push(
+      q.limit === undefined
+        ? `${dims[0].plural} ranked${by}${q.order.direction === 'asc' ? ' lowest first' : ''}`
+        : `${word} ${q.limit} ${what}${by}`,
+    );
+    if (dims.length > 1)
+      parts.push(
+        `${q.per?.length ? 'in each' : 'by'} ${dims
+          .slice(1)
+          .map((d) => d!.label)
+          .join(' and ')}`,
+      );
   } else if (dims.length) {
     parts.push(`by ${dims.map((d) => d!.label).join(' and ')}`);
   }
-  if (q.derive === 'share') parts.push(q.part ? `share of the total from ${q.part.map((f) => f.values.join(', ')).join(', ')}` : 'share of the total');
+  if (q.derive === 'share')
+    parts.push(
+      q.part ? `share of the total from ${q.part.map((f) => f.values.join(', ')).join(', ')}` : 'share of the total',
+    );
   if (q.derive === 'running_total') parts.push('running total');
   if (q.versus) parts.push(`${q.versus[0].values.join(', ')} vs ${q.versus[1].values.join(', ')}`);
   for (const f of q.filters) parts.push(filterText(f, catalog));
-  const period = (r: TimeRange): string => (r.label === rangeText(r) || r.label.includes(rangeText(r)) ? r.label : `${r.label}: ${rangeText(r)}`);
+  const period = (r: TimeRange): string =>
+    r.label === rangeText(r) || r.label.includes(rangeText(r)) ? r.label : `${r.label}: ${rangeText(r)}`;
   const timeless = q.measures.some((id) => isTimeless(catalog, id));
   parts.push(timeless ? 'as of today' : period(q.time));
   if (q.compare) parts.push(`vs ${period(q.compare.range)}`);
@@ -51,7 +78,9 @@ export function interpretationOf(q: SemanticQuery, catalog: Catalog, unitTotal: 
     const said = [
       kept.measures ? `the measure (${q.measures.map((m) => metricById(catalog, m)?.label ?? m).join(' and ')})` : '',
       kept.period ? `the period (${q.time.label})` : '',
-      kept.dimensions && q.dimensions.length ? `the breakdown (by ${q.dimensions.map((d) => dimensionById(catalog, d)?.label ?? d).join(' and ')})` : '',
+      kept.dimensions && q.dimensions.length
+        ? `the breakdown (by ${q.dimensions.map((d) => dimensionById(catalog, d)?.label ?? d).join(' and ')})`
+        : '',
       ...q.filters.filter((f) => kept.filters?.includes(f.dimension)).map((f) => filterText(f, catalog)),
       kept.ranking ? 'the ranking' : '',
     ].filter(Boolean);
@@ -70,7 +99,16 @@ export function filterText(f: QueryFilter, catalog: Catalog): string {
   const label = d?.label ?? f.dimension;
   const list = f.values.join(', ');
   if (d?.kind === 'date') {
-    const op = { gte: 'since', gt: 'after', lt: 'before', lte: 'until', eq: 'on', between: 'between', in: 'on', not_in: 'not on' }[f.op];
+    const op = {
+      gte: 'since',
+      gt: 'after',
+      lt: 'before',
+      lte: 'until',
+      eq: 'on',
+      between: 'between',
+      in: 'on',
+      not_in: 'not on',
+    }[f.op];
     return `${label} ${op} ${f.op === 'between' ? `${f.values[0]} and ${f.values[1]}` : list}`;
   }
   if (d?.kind === 'time') return `${f.op === 'not_in' ? 'not on' : 'on'} ${list}`;
@@ -87,15 +125,36 @@ export function questionFor(q: SemanticQuery, catalog: Catalog, opts: { readonly
   // A timeless measure ("number of stores") counts what there is: its question names no period.
   const timeless = q.measures.some((id) => isTimeless(catalog, id));
   // With `timeWords`, the period as it was named ("last week"): the caller checks that it reads back the same.
-  const named = opts.timeWords && /^[a-z0-9 ,'-]+$/i.test(q.time.label) && !/^\d{4}-/.test(q.time.label) ? q.time.label : undefined;
-  const time = timeless ? '' : named ?? (q.time.from === q.time.to ? `on ${q.time.from}` : `from ${q.time.from} to ${q.time.to}`);
+  const named =
+    opts.timeWords && /^[a-z0-9 ,'-]+$/i.test(q.time.label) && !/^\d{4}-/.test(q.time.label) ? q.time.label : undefined;
+  const time = timeless
+    ? ''
+    : (named ?? (q.time.from === q.time.to ? `on ${q.time.from}` : `from ${q.time.from} to ${q.time.to}`));
   const filters = q.filters.map((f) => filterWords(f, catalog)).join(' ');
   let head: string;
   if (q.order && dims[0]) {
     const rank = q.order.direction === 'desc' ? 'top' : 'bottom';
-    const by = q.order.by === 'value' ? '' : q.order.by === 'change' ? (q.order.direction === 'desc' ? ' grew' : ' dropped') : ' changed in percent';
-    const what = q.limit === undefined ? `Rank the ${dims[0].plural}` : `What were the ${rank} ${q.limit} ${q.limit === 1 ? dims[0].label : dims[0].plural}`;
-    const rest = q.per?.length ? ` in each ${dims.slice(1).map((d) => d.label).join(' and ')}` : dims.slice(1).map((d) => ` by ${d.label}`).join('');
+    const by =
+      q.order.by === 'value'
+        ? ''
+        : q.order.by === 'change'
+          ? q.order.direction === 'desc'
+            ? ' grew'
+            : ' dropped'
+          : ' changed in percent';
+    const what =
+      q.limit === undefined
+        ? `Rank the ${dims[0].plural}`
+        : `What were the ${rank} ${q.limit} ${q.limit === 1 ? dims[0].label : dims[0].plural}`;
+    const rest = q.per?.length
+      ? ` in each ${dims
+          .slice(1)
+          .map((d) => d.label)
+          .join(' and ')}`
+      : dims
+          .slice(1)
+          .map((d) => ` by ${d.label}`)
+          .join('');
     head = `${what}${by} by ${measures.join(' and ')}${rest}`;
   } else if (q.derive === 'share' && q.part) {
     head = `What share of the total ${measures.join(' and ')} came from ${q.part.map((f) => filterWords(f, catalog).replace(/^for /, '')).join(' ')}`;
@@ -130,7 +189,8 @@ function filterWords(f: QueryFilter, catalog: Catalog): string {
     if (f.op === 'lte') return `${verb} until ${year(f.values[0]!)}`;
     return `${verb} in ${year(f.values[0]!)}`;
   }
-  if (d.kind === 'time') return `${f.op === 'not_in' ? 'excluding' : 'on'} ${f.values.map((v) => `${v}s`).join(' and ')}`;
+  if (d.kind === 'time')
+    return `${f.op === 'not_in' ? 'excluding' : 'on'} ${f.values.map((v) => `${v}s`).join(' and ')}`;
   const named = d.kind === 'attribute' && d.id !== unitDimension(catalog)?.id ? `the ${d.label} ${values}` : values;
   return f.op === 'not_in' ? `excluding ${named}` : `for ${named}`;
 }
@@ -139,7 +199,11 @@ function filterWords(f: QueryFilter, catalog: Catalog): string {
 export function definitionOf(metricId: string, catalog: Catalog): string {
   const m = metricById(catalog, metricId)!;
   const render = (e: Expr, inner: (name: { table?: string; name: string }) => string): string =>
-    e.kind === 'name' ? inner(e) : e.kind === 'number' ? e.value : `(${render(e.left, inner)} ${e.op} ${render(e.right, inner)})`;
+    e.kind === 'name'
+      ? inner(e)
+      : e.kind === 'number'
+        ? e.value
+        : `(${render(e.left, inner)} ${e.op} ${render(e.right, inner)})`;
   if (m.formula) {
     const text = render(m.formula, (n) => definitionOf(n.name, catalog));
     return `${text.replace(/^\((.*)\)$/, '$1')}${m.decimals !== undefined ? `, rounded to ${m.decimals} decimals` : ''}`;

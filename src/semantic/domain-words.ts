@@ -40,16 +40,32 @@ export function domainWords(catalog: Catalog): DomainWords {
   const grouped = attrs.filter((d) => d.members !== undefined);
   const words: DomainWords = Object.freeze({
     unitDimension: unit?.id,
-    unitWords: Object.freeze([...new Set([catalog.schema.grantUnit.name, ...(unit ? [unit.label, ...unit.synonyms] : [])].filter((w) => /^[a-z]+$/.test(w)))]),
+    unitWords: Object.freeze([
+      ...new Set(
+        [catalog.schema.grantUnit.name, ...(unit ? [unit.label, ...unit.synonyms] : [])].filter((w) =>
+          /^[a-z]+$/.test(w),
+        ),
+      ),
+    ]),
     attributes: orList(attrs.map((d) => d.label)),
     rankables: orList([...onUnit, ...(finest ? [finest] : []), ...others].map((d) => d.plural)),
-    oneKindExample: grouped.length >= 2 ? `two ${grouped[0]!.plural}, or two ${grouped[1]!.plural}` : `two ${(grouped[0] ?? attrs[0])?.plural ?? 'values'} of one kind`,
+    oneKindExample:
+      grouped.length >= 2
+        ? `two ${grouped[0]!.plural}, or two ${grouped[1]!.plural}`
+        : `two ${(grouped[0] ?? attrs[0])?.plural ?? 'values'} of one kind`,
     headline: Object.freeze(
-      (catalog.headline.length ? catalog.headline : publicMetrics(catalog).slice(0, 3).map((m) => m.id)).filter((id) => metricById(catalog, id) !== undefined),
+      (catalog.headline.length
+        ? catalog.headline
+        : publicMetrics(catalog)
+            .slice(0, 3)
+            .map((m) => m.id)
+      ).filter((id) => metricById(catalog, id) !== undefined),
     ),
     values: catalog.wording.values ?? orList(attrs.filter((d) => d.values === 'data').map((d) => d.plural)),
     breakdowns: orList(attrs.map((d) => d.label)),
-    memberNouns: Object.freeze([...new Set(attrs.flatMap((d) => [d.label, ...d.synonyms.filter((s) => !s.includes(' '))]))]),
+    memberNouns: Object.freeze([
+      ...new Set(attrs.flatMap((d) => [d.label, ...d.synonyms.filter((s) => !s.includes(' '))])),
+    ]),
   });
   cache.set(catalog, words);
   return words;

@@ -33,7 +33,10 @@ function perScope<T>(
   return (scope, sandbox, run) => {
     const hit = cache.get(scope);
     if (hit && now() - hit.at < ttlMs) return hit.value;
-    const value = read((table, column) => sandbox.tables.some((t) => t.name === table && t.columns.some((c) => c.name === column)), run);
+    const value = read(
+      (table, column) => sandbox.tables.some((t) => t.name === table && t.columns.some((c) => c.name === column)),
+      run,
+    );
     value.catch(() => cache.delete(scope));
     if (Object.isFrozen(scope)) cache.set(scope, { at: now(), value });
     return value;
@@ -48,23 +51,37 @@ export function createValueLoader(
   ttlMs = 300_000,
   now: () => number = Date.now,
 ): ValueLoader {
-  return perScope(async (exposed, run) => {
-    const results = [];
-    for (const query of valueQueries(catalog, exposed, quote)) results.push({ query, rows: await run(query.sql, VALUE_ROWS) });
-    return buildValueIndex(catalog, results, writesText);
-  }, ttlMs, now);
+  return perScope(
+    async (exposed, run) => {
+      const results = [];
+      for (const query of valueQueries(catalog, exposed, quote))
+        results.push({ query, rows: await run(query.sql, VALUE_ROWS) });
+      return buildValueIndex(catalog, results, writesText);
+    },
+    ttlMs,
+    now,
+  );
 }
 
 /** Create a coverage loader over one catalog, cached per scope like the values. */
-export function createCoverageLoader(catalog: Catalog, quote: (s: string) => string, ttlMs = 300_000, now: () => number = Date.now): CoverageLoader {
-  return perScope(async (exposed, run) => {
-    const out = new Map<string, { first: string; last: string } | undefined>();
-    for (const q of coverageQueries(catalog, exposed, quote)) {
-      const row = (await run(q.sql, 1)).rows[0];
-      const first = dayOf(row?.[0]);
-      const last = dayOf(row?.[1]);
-      out.set(q.table, first && last ? { first, last } : undefined);
-    }
-    return out as Coverage;
-  }, ttlMs, now);
+export function createCoverageLoader(
+  catalog: Catalog,
+  quote: (s: string) => string,
+  ttlMs = 300_000,
+  now: () => number = Date.now,
+): CoverageLoader {
+  return perScope(
+    async (exposed, run) => {
+      const out = new Map<string, { first: string; last: string } | undefined>();
+      for (const q of coverageQueries(catalog, exposed, quote)) {
+        const row = (await run(q.sql, 1)).rows[0];
+        const first = dayOf(row?.[0]);
+        const last = dayOf(row?.[1]);
+        out.set(q.table, first && last ? { first, last } : undefined);
+      }
+      return out as Coverage;
+    },
+    ttlMs,
+    now,
+  );
 }

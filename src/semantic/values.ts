@@ -124,7 +124,11 @@ export const VALUE_ROWS = 20_000;
  * the exposed columns of those dimensions (and the store key, for location IDs). `exposed` says
  * which columns the caller's sandbox has.
  */
-export function valueQueries(catalog: Catalog, exposed: (table: string, column: string) => boolean, quote: (s: string) => string): ValueQuery[] {
+export function valueQueries(
+  catalog: Catalog,
+  exposed: (table: string, column: string) => boolean,
+  quote: (s: string) => string,
+): ValueQuery[] {
   const byTable = new Map<string, AttributeDimension[]>();
   for (const d of catalog.dimensions) {
     if (d.kind !== 'attribute' || d.values !== 'data' || !exposed(d.table, d.column)) continue;

@@ -6,7 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { SplitplaneError, type ErrorCode } from '../errors.js';
 import swagger from '@fastify/swagger';
 import { registerRateLimits } from './rate-limit.js';
@@ -26,7 +32,9 @@ export interface AppOptions {
   readonly readinessTimeoutMs?: number;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const shutdownStates = new WeakMap<FastifyInstance, { closing: boolean }>();
 
@@ -67,7 +75,9 @@ export async function drainAndClose(app: FastifyInstance, opts: DrainOptions): P
     });
   }
   let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), opts.drainMs ?? 10_000)));
+  const limit = new Promise<'timeout'>(
+    (resolve) => (timer = setTimeout(() => resolve('timeout'), opts.drainMs ?? 10_000)),
+  );
   try {
     return await Promise.race([app.close().then(() => 'closed' as const), limit]);
   } finally {
@@ -81,13 +91,21 @@ export async function drainAndClose(app: FastifyInstance, opts: DrainOptions): P
  * Its handler never runs: Fastify stops a request whose reply was sent. Requests without a body, and
  * inject()'s (no socket), are not timed.
  */
-function armBodyTimer(req: FastifyRequest, reply: FastifyReply, ms: number, refuse: (req: FastifyRequest, reply: FastifyReply, code: ErrorCode) => unknown): void {
+function armBodyTimer(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  ms: number,
+  refuse: (req: FastifyRequest, reply: FastifyReply, code: ErrorCode) => unknown,
+): void {
   const raw = req.raw;
   const hasBody = raw.headers['transfer-encoding'] !== undefined || Number(raw.headers['content-length'] ?? 0) > 0;
   if (!hasBody || (raw as { complete?: unknown }).complete !== false) return;
   const timer = setTimeout(() => {
     if (raw.complete || reply.sent) return;
-    req.log.info({ bodyTimeoutMs: ms, method: req.method, path: req.url.split('?')[0], clientAddress: req.ip }, 'request body not received in time');
+    req.log.info(
+      { bodyTimeoutMs: ms, method: req.method, path: req.url.split('?')[0], clientAddress: req.ip },
+      'request body not received in time',
+    );
     void reply.header('connection', 'close');
     refuse(req, reply, 'SP_ERR_REQUEST_TIMEOUT');
   }, ms);
@@ -107,11 +125,21 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
     requestTimeout: requestTimeoutMs,
     headersTimeout: requestTimeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,
-    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(Math.min(requestTimeoutMs, bodyTimeoutMs) / 4))),
+    connectionsCheckingInterval: Math.max(
+      50,
+      Math.min(1_000, Math.floor(Math.min(requestTimeoutMs, bodyTimeoutMs) / 4)),
+    ),
   };
   const app = Fastify({
     ...(tls
-      ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), minVersion: 'TLSv1.3' as const, ...serverTimeouts } }
+      ? {
+          https: {
+            cert: readFileSync(tls.certFile),
+            key: readFileSync(tls.keyFile),
+            minVersion: 'TLSv1.3' as const,
+            ...serverTimeouts,
+          },
+        }
       : { http: serverTimeouts }),
     // Fastify sets these on the server after creating it (its defaults: no request limit, 72 s keep-alive).
     requestTimeout: requestTimeoutMs,
@@ -167,17 +195,34 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
     askRoute(api, deps, { check, failures, metrics: services.metrics });
     feedbackRoute(api, deps, { failures, metrics: services.metrics });
     probeRoutes(api, services, opts.readinessTimeoutMs ?? 1000, () => state.closing);
-    if (services.config.mcp.enabled) mcpRoute(api, deps, { check, failures, metrics: services.metrics }, { runQuery: services.config.mcp.runQuery, version: VERSION, ...(services.config.server.publicOrigin ? { publicOrigin: services.config.server.publicOrigin } : {}) });
+    if (services.config.mcp.enabled)
+      mcpRoute(
+        api,
+        deps,
+        { check, failures, metrics: services.metrics },
+        {
+          runQuery: services.config.mcp.runQuery,
+          version: VERSION,
+          ...(services.config.server.publicOrigin ? { publicOrigin: services.config.server.publicOrigin } : {}),
+        },
+      );
     api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
   });
   if (services.config.demo.enabled) {
     const { signing } = services.config;
-    void app.register(async (scoped) => demoRoutes(scoped, { credentialsFile: signing.credentialsFile, region: signing.region, service: signing.service }));
+    void app.register(async (scoped) =>
+      demoRoutes(scoped, {
+        credentialsFile: signing.credentialsFile,
+        region: signing.region,
+        service: signing.service,
+      }),
+    );
   }
 
   // Requests that never reach identity (unknown route, wrong media type, body too large) are
   // logged and counted, not chained: anyone could otherwise grow the audit trail at line rate.
-  const sendError = async (req: FastifyRequest, reply: FastifyReply, code: ErrorCode): Promise<FastifyReply> => refuseUnaudited(req, reply, services.metrics, code);
+  const sendError = async (req: FastifyRequest, reply: FastifyReply, code: ErrorCode): Promise<FastifyReply> =>
+    refuseUnaudited(req, reply, services.metrics, code);
 
   app.setNotFoundHandler(async (req, reply) => sendError(req, reply, 'SP_ERR_NOT_FOUND'));
 

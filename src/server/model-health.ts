@@ -13,7 +13,10 @@ export interface ModelHealth {
   stop(): void;
 }
 
-export async function startModelHealth(llm: LlmClient, opts: { readonly everyMs: number; readonly timeoutMs: number }): Promise<ModelHealth | undefined> {
+export async function startModelHealth(
+  llm: LlmClient,
+  opts: { readonly everyMs: number; readonly timeoutMs: number },
+): Promise<ModelHealth | undefined> {
   const check = llm.check?.bind(llm);
   if (!check) return undefined;
   let last: unknown = undefined;

@@ -30,13 +30,31 @@ const NAMESPACE = 'splitplane:rl:';
 function namedRedisStore(redis: Redis, localWhenDown: boolean): FastifyRateLimitStoreCtor {
   type Incr = (key: string, cb: (err: unknown, res?: unknown) => void, timeWindow: number, max: number) => void;
   type Store = { incr: Incr };
-  type Options = { continueExceeding?: boolean; exponentialBackoff?: boolean; routeInfo?: { method?: string; url?: string } };
+  type Options = {
+    continueExceeding?: boolean;
+    exponentialBackoff?: boolean;
+    routeInfo?: { method?: string; url?: string };
+  };
   const make = (o: Options, key: string): Store => {
-    const shared = new (RedisStore as unknown as new (...a: unknown[]) => Store)(o.continueExceeding, o.exponentialBackoff, redis, key);
+    const shared = new (RedisStore as unknown as new (...a: unknown[]) => Store)(
+      o.continueExceeding,
+      o.exponentialBackoff,
+      redis,
+      key,
+    );
     if (!localWhenDown) return shared;
-    const local = new (LocalStore as unknown as new (...a: unknown[]) => Store)(o.continueExceeding, o.exponentialBackoff);
+    const local = new (LocalStore as unknown as new (...a: unknown[]) => Store)(
+      o.continueExceeding,
+      o.exponentialBackoff,
+    );
     return {
-      incr: (k, cb, timeWindow, max) => shared.incr(k, (err, res) => (err ? local.incr(`${key}${k}`, cb, timeWindow, max) : cb(null, res)), timeWindow, max),
+      incr: (k, cb, timeWindow, max) =>
+        shared.incr(
+          k,
+          (err, res) => (err ? local.incr(`${key}${k}`, cb, timeWindow, max) : cb(null, res)),
+          timeWindow,
+          max,
+        ),
     };
   };
   return class NamedRedisStore {
@@ -66,7 +84,11 @@ export interface AddressFailures {
   record(req: FastifyRequest): Promise<void>;
 }
 
-export function registerRateLimits(app: FastifyInstance, config: Config, redis: Redis | undefined): { check: LimitCheck; failures: AddressFailures } {
+export function registerRateLimits(
+  app: FastifyInstance,
+  config: Config,
+  redis: Redis | undefined,
+): { check: LimitCheck; failures: AddressFailures } {
   void app.register(rateLimit, {
     global: false,
     skipOnError: false,
@@ -75,11 +97,26 @@ export function registerRateLimits(app: FastifyInstance, config: Config, redis: 
   });
   const who = new WeakMap<FastifyRequest, Identity>();
   let limiters: [string, Limiter][] | undefined;
-  const create = (o: object): Limiter => (app as unknown as { createRateLimit: (o: object) => Limiter }).createRateLimit(o);
+  const create = (o: object): Limiter =>
+    (app as unknown as { createRateLimit: (o: object) => Limiter }).createRateLimit(o);
   const check: LimitCheck = async (req, identity) => {
     limiters ??= [
-      ['tenant', create({ max: config.rateLimit.perTenant.max, timeWindow: config.rateLimit.perTenant.windowMs, keyGenerator: (r: FastifyRequest) => `tenant:${who.get(r)!.tenantId}` })],
-      ['admin', create({ max: config.rateLimit.perAdmin.max, timeWindow: config.rateLimit.perAdmin.windowMs, keyGenerator: (r: FastifyRequest) => `admin:${who.get(r)!.sessionKey}` })],
+      [
+        'tenant',
+        create({
+          max: config.rateLimit.perTenant.max,
+          timeWindow: config.rateLimit.perTenant.windowMs,
+          keyGenerator: (r: FastifyRequest) => `tenant:${who.get(r)!.tenantId}`,
+        }),
+      ],
+      [
+        'admin',
+        create({
+          max: config.rateLimit.perAdmin.max,
+          timeWindow: config.rateLimit.perAdmin.windowMs,
+          keyGenerator: (r: FastifyRequest) => `admin:${who.get(r)!.sessionKey}`,
+        }),
+      ],
     ];
     who.set(req, identity);
     for (const [name, limiter] of limiters) {
@@ -90,7 +127,10 @@ export function registerRateLimits(app: FastifyInstance, config: Config, redis: 
         throw new SplitplaneError('SP_ERR_RATE_LIMIT_UNAVAILABLE', { cause });
       }
       if (!r.isAllowed && r.isExceeded) {
-        throw new SplitplaneError('SP_ERR_RATE_LIMITED', { detail: `per ${name}`, retryAfterSeconds: Math.max(1, r.ttlInSeconds ?? 1) });
+        throw new SplitplaneError('SP_ERR_RATE_LIMITED', {
+          detail: `per ${name}`,
+          retryAfterSeconds: Math.max(1, r.ttlInSeconds ?? 1),
+        });
       }
     }
   };
@@ -110,7 +150,11 @@ export function registerRateLimits(app: FastifyInstance, config: Config, redis: 
     },
     async record(req) {
       const { max, windowMs } = config.rateLimit.perAddressFailures;
-      failuresLimiter ??= create({ max, timeWindow: windowMs, keyGenerator: (r: FastifyRequest) => `address-failures:${r.ip}` });
+      failuresLimiter ??= create({
+        max,
+        timeWindow: windowMs,
+        keyGenerator: (r: FastifyRequest) => `address-failures:${r.ip}`,
+      });
       const r = await failuresLimiter(req).catch(() => undefined);
       if (r?.isExceeded) {
         until.set(req.ip, Date.now() + Math.max(1, r.ttlInSeconds ?? 1) * 1000);

@@ -76,9 +76,12 @@ export interface ServiceOverrides {
  * message names the variable and the limit, never the key.
  */
 export function policyOptions(config: Config, now?: () => number): { today: () => string; maskKey?: string } {
-  const maskKey = process.env['SPLITPLANE_MASK_KEY'] || (config.mode === 'demo' ? 'splitplane-demo-mask-key' : undefined);
+  const maskKey =
+    process.env['SPLITPLANE_MASK_KEY'] || (config.mode === 'demo' ? 'splitplane-demo-mask-key' : undefined);
   if (maskKey !== undefined && maskKey.length > MASK_KEY_MAX_LENGTH) {
-    throw new SplitplaneError('SP_ERR_CONFIG', { detail: `SPLITPLANE_MASK_KEY is longer than ${MASK_KEY_MAX_LENGTH} characters` });
+    throw new SplitplaneError('SP_ERR_CONFIG', {
+      detail: `SPLITPLANE_MASK_KEY is longer than ${MASK_KEY_MAX_LENGTH} characters`,
+    });
   }
   return { today: () => today(config.clock.today, now), ...(maskKey ? { maskKey } : {}) };
 }
@@ -92,7 +95,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const clockToday = (): string => today(config.clock.today, overrides.now);
   const catalog = loadCatalog(config.catalog.path);
   // Behind a stable object so a reload swaps the secrets without touching the verifier.
-  let credentialStore = overrides.credentials ?? refuseDemoCredentials(loadCredentialStore(config.signing.credentialsFile), config.mode);
+  let credentialStore =
+    overrides.credentials ?? refuseDemoCredentials(loadCredentialStore(config.signing.credentialsFile), config.mode);
   const credentials: CredentialStore = { get: (id) => credentialStore.get(id), list: () => credentialStore.list() };
   const redis = config.redis.url ? redisClient(config.redis.url, config.redis.commandTimeoutMs) : undefined;
   const connector = await openEngine(config.warehouse, catalog.schema);
@@ -101,7 +105,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     let directory = await loadDirectory(connector, catalog.schema);
     const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, catalog.schema, policyOpts);
     const metrics = new Metrics();
-    const baseSink = overrides.audit ?? (config.audit.sink === 'postgres' ? new PostgresAuditSink(config.audit.postgresUrl) : new JsonlFileAuditSink(config.audit.file));
+    const baseSink =
+      overrides.audit ??
+      (config.audit.sink === 'postgres'
+        ? new PostgresAuditSink(config.audit.postgresUrl)
+        : new JsonlFileAuditSink(config.audit.file));
     const audit = observedSink(baseSink, metrics, new AnomalyDetector(config.anomaly, overrides.now));
     await audit.check();
     const deps: PipelineDeps = {
@@ -110,8 +118,25 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         region: config.signing.region,
         maxSkewSeconds: config.signing.maxSkewSeconds,
         credentials,
-        replayCache: overrides.replayCache ?? (redis ? new RedisReplayCache(redis, undefined, config.redis.whenDown === 'open' ? new MemoryReplayCache() : undefined) : new MemoryReplayCache()),
-        ...(config.oidc.enabled ? { oidc: oidcVerifier({ ...config.oidc, issuer: config.oidc.issuer!, audience: config.oidc.audience!, jwksUrl: config.oidc.jwksUrl! }) } : {}),
+        replayCache:
+          overrides.replayCache ??
+          (redis
+            ? new RedisReplayCache(
+                redis,
+                undefined,
+                config.redis.whenDown === 'open' ? new MemoryReplayCache() : undefined,
+              )
+            : new MemoryReplayCache()),
+        ...(config.oidc.enabled
+          ? {
+              oidc: oidcVerifier({
+                ...config.oidc,
+                issuer: config.oidc.issuer!,
+                audience: config.oidc.audience!,
+                jwksUrl: config.oidc.jwksUrl!,
+              }),
+            }
+          : {}),
         ...(overrides.now ? { now: overrides.now } : {}),
       },
       directory: () => directory,
@@ -131,14 +156,19 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       limits: { timeoutMs: config.warehouse.queryTimeoutMs, rowCap: config.warehouse.rowCap },
       log: overrides.log ?? (() => {}),
     };
-    const modelHealth = deps.model ? await startModelHealth(deps.model.llm, { everyMs: 60_000, timeoutMs: Math.min(5_000, config.llm.timeoutMs) }) : undefined;
+    const modelHealth = deps.model
+      ? await startModelHealth(deps.model.llm, { everyMs: 60_000, timeoutMs: Math.min(5_000, config.llm.timeoutMs) })
+      : undefined;
     const readiness: Record<string, () => Promise<unknown>> = {
       warehouse: () => connector.ping(),
       audit: () => audit.check(),
       // A deny for a made-up identity proves the policy evaluates.
-      policy: () => policy.decide({ tenantId: '1', businessId: '1', adminId: '1', role: '', accessKeyId: '', sessionKey: '' }).catch((e: unknown) => {
-        if (!(e instanceof SplitplaneError && e.code === 'SP_ERR_POLICY_DENIED')) throw e;
-      }),
+      policy: () =>
+        policy
+          .decide({ tenantId: '1', businessId: '1', adminId: '1', role: '', accessKeyId: '', sessionKey: '' })
+          .catch((e: unknown) => {
+            if (!(e instanceof SplitplaneError && e.code === 'SP_ERR_POLICY_DENIED')) throw e;
+          }),
       ...(redis ? { redis: () => redis.ping() } : {}),
       ...(modelHealth ? { model: () => modelHealth.current() } : {}),
     };
@@ -188,14 +218,26 @@ export function llmFromConfig(config: Config, env: NodeJS.ProcessEnv = process.e
   if (l.provider === 'openai') {
     const apiKey = env[l.openai.apiKeyEnv];
     if (apiKey === undefined && !/^http:\/\/(127\.|localhost)/.test(l.openai.baseUrl)) {
-      throw new SplitplaneError('SP_ERR_CONFIG', { detail: `llm.openai: set ${l.openai.apiKeyEnv} (a local server may do without)` });
+      throw new SplitplaneError('SP_ERR_CONFIG', {
+        detail: `llm.openai: set ${l.openai.apiKeyEnv} (a local server may do without)`,
+      });
     }
-    return openAiCompatibleClient({ baseUrl: l.openai.baseUrl, model: l.openai.model, maxRetries: l.maxRetries, ...(apiKey ? { apiKey } : {}) });
+    return openAiCompatibleClient({
+      baseUrl: l.openai.baseUrl,
+      model: l.openai.model,
+      maxRetries: l.maxRetries,
+      ...(apiKey ? { apiKey } : {}),
+    });
   }
   return undefined;
 }
 
-function modelDeps(config: Config, overrides: ServiceOverrides, catalog: PipelineDeps['catalog'], today: () => string): Pick<PipelineDeps, 'model'> {
+function modelDeps(
+  config: Config,
+  overrides: ServiceOverrides,
+  catalog: PipelineDeps['catalog'],
+  today: () => string,
+): Pick<PipelineDeps, 'model'> {
   const llm = overrides.llm ?? llmFromConfig(config);
   if (!llm) return {};
   const timed: LlmClient = {
@@ -212,7 +254,6 @@ function modelDeps(config: Config, overrides: ServiceOverrides, catalog: Pipelin
     },
   };
 }
-
 
 /** A Redis client that fails fast instead of queueing while the server is away. */
 function redisClient(url: string, commandTimeoutMs: number): Redis {

@@ -49,12 +49,18 @@ export interface Binding {
 
 const DECISION_PARAM = /^sp_v[1-9][0-9]{0,3}$/;
 const fits = (type: string, v: unknown): boolean =>
-  type === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === 'string' && v.length <= 200 && (type !== 'date' || isCalendarDate(v));
+  type === 'number'
+    ? typeof v === 'number' && Number.isFinite(v)
+    : typeof v === 'string' && v.length <= 200 && (type !== 'date' || isCalendarDate(v));
 
 /** A decision value whose name, type and value agree; anything else is a broken sandbox. */
 function decisionBinding(p: DecisionParam): Binding {
   const element = p.type.replace('[]', '');
-  const ok = DECISION_PARAM.test(p.name) && (p.type.endsWith('[]') ? Array.isArray(p.value) && p.value.length > 0 && p.value.every((v) => fits(element, v)) : fits(element, p.value));
+  const ok =
+    DECISION_PARAM.test(p.name) &&
+    (p.type.endsWith('[]')
+      ? Array.isArray(p.value) && p.value.length > 0 && p.value.every((v) => fits(element, v))
+      : fits(element, p.value));
   if (!ok) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `decision value ${p.name}` });
   return { name: p.name, type: p.type, value: p.value };
 }
@@ -63,21 +69,34 @@ function decisionBinding(p: DecisionParam): Binding {
  * The values of `names` (in that order), from the verified scope. Refuses an unknown name, a
  * missing scope when anything is to be bound, and an ID that is not a decimal string.
  */
-export function bindScope(params: readonly (string | DecisionParam)[] | undefined, scope: BoundScope | undefined): Binding[] {
+export function bindScope(
+  params: readonly (string | DecisionParam)[] | undefined,
+  scope: BoundScope | undefined,
+): Binding[] {
   if (!params || params.length === 0) return [];
-  if (!scope) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'bound sandbox text without a verified scope' });
+  if (!scope)
+    throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'bound sandbox text without a verified scope' });
   const out: Binding[] = [];
   for (const param of params) {
     const name = typeof param === 'string' ? param : param.name;
-    if (out.some((b) => b.name === name)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `parameter ${name} twice` });
+    if (out.some((b) => b.name === name))
+      throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: `parameter ${name} twice` });
     if (typeof param !== 'string') {
       out.push(decisionBinding(param));
       continue;
     }
     const value =
-      name === 'sp_tenant' ? scope.tenantId : name === 'sp_business' ? scope.businessId : name === 'sp_units' ? scope.units : undefined;
-    if (value === undefined) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'a parameter that is not part of the scope' });
-    if (typeof value === 'string' ? !ID_PATTERN.test(value) : !idsWellFormed(value)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
+      name === 'sp_tenant'
+        ? scope.tenantId
+        : name === 'sp_business'
+          ? scope.businessId
+          : name === 'sp_units'
+            ? scope.units
+            : undefined;
+    if (value === undefined)
+      throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'a parameter that is not part of the scope' });
+    if (typeof value === 'string' ? !ID_PATTERN.test(value) : !idsWellFormed(value))
+      throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
     out.push({ name, type: typeof value === 'string' ? 'bigint' : 'bigint[]', value });
   }
   return out;

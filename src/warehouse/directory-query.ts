@@ -42,7 +42,44 @@ LEFT JOIN (SELECT gg.${q(g.admin)} AS admin_id, gg.${q(g.unit)} AS unit_id, u.${
 }
 
 /** Words that name something else in SQL: a column so named is quoted. */
-const SQL_WORDS = new Set(['all', 'and', 'as', 'by', 'case', 'cast', 'check', 'column', 'default', 'desc', 'distinct', 'else', 'end', 'from', 'group', 'having', 'in', 'is', 'join', 'limit', 'not', 'null', 'offset', 'on', 'or', 'order', 'select', 'table', 'then', 'to', 'union', 'user', 'using', 'when', 'where', 'with']);
+const SQL_WORDS = new Set([
+  'all',
+  'and',
+  'as',
+  'by',
+  'case',
+  'cast',
+  'check',
+  'column',
+  'default',
+  'desc',
+  'distinct',
+  'else',
+  'end',
+  'from',
+  'group',
+  'having',
+  'in',
+  'is',
+  'join',
+  'limit',
+  'not',
+  'null',
+  'offset',
+  'on',
+  'or',
+  'order',
+  'select',
+  'table',
+  'then',
+  'to',
+  'union',
+  'user',
+  'using',
+  'when',
+  'where',
+  'with',
+]);
 
 /** The directory from the rows of {@link directorySql}. Throws on an admin listed twice with different attributes. */
 export function buildDirectory(rows: readonly DirectoryRow[], loadedAt = new Date()): Directory {
@@ -56,7 +93,8 @@ export function buildDirectory(rows: readonly DirectoryRow[], loadedAt = new Dat
       active: r['active'] === true || r['active'] === 'true',
     };
     const seen = byAdmin.get(admin.adminId);
-    if (seen && JSON.stringify(seen.admin) !== JSON.stringify(admin)) throw new Error(`admin ${admin.adminId} appears twice in the directory`);
+    if (seen && JSON.stringify(seen.admin) !== JSON.stringify(admin))
+      throw new Error(`admin ${admin.adminId} appears twice in the directory`);
     const entry = seen ?? { admin, units: new Set<string>() };
     if (r['unit_id'] !== null && r['unit_id'] !== undefined) entry.units.add(String(r['unit_id']));
     byAdmin.set(admin.adminId, entry);
@@ -73,11 +111,17 @@ export function buildDirectory(rows: readonly DirectoryRow[], loadedAt = new Dat
  * A connector's own SP_ERR_WAREHOUSE_UNAVAILABLE keeps its detail (why: host unreachable, token refused, ...), which
  * the CLI prints at start-up.
  */
-export async function loadDirectory(connector: Pick<WarehouseConnector, 'dialect' | 'readDirectory'>, registry: TableRegistry): Promise<Directory> {
+export async function loadDirectory(
+  connector: Pick<WarehouseConnector, 'dialect' | 'readDirectory'>,
+  registry: TableRegistry,
+): Promise<Directory> {
   try {
     return buildDirectory(await connector.readDirectory(directorySql(connector.dialect, registry)));
   } catch (cause) {
-    const why = cause instanceof SplitplaneError && cause.code === 'SP_ERR_WAREHOUSE_UNAVAILABLE' && cause.detail ? `: ${cause.detail}` : '';
+    const why =
+      cause instanceof SplitplaneError && cause.code === 'SP_ERR_WAREHOUSE_UNAVAILABLE' && cause.detail
+        ? `: ${cause.detail}`
+        : '';
     throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `cannot load the directory${why}`, cause });
   }
 }

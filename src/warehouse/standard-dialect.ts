@@ -32,7 +32,8 @@ export const standardDialect = Object.freeze({
   // The guard refuses non-ASCII text and backslashes (parsers disagree on them); so does this.
   writesText: (value: string): boolean => /^[\x20-\x5b\x5d-\x7e]{1,100}$/.test(value),
   textLiteral(value: string): string {
-    if (!standardDialect.writesText(value)) throw new Error('refusing to render a text literal outside printable ASCII');
+    if (!standardDialect.writesText(value))
+      throw new Error('refusing to render a text literal outside printable ASCII');
     return `'${value.replaceAll("'", "''")}'`;
   },
   isoWeekday: (dateSql: string): string => `date_part('isodow', ${dateSql})`,

@@ -15,16 +15,36 @@ import { startTestService, type TestService } from '../support/harness.js';
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 if (!available && process.env['CI'] !== 'true') {
-  console.warn(`SKIPPED browser tests: ${CHROMIUM} is missing. Install it with: apt-get update && apt-get install -y chromium`);
+  console.warn(
+    `SKIPPED browser tests: ${CHROMIUM} is missing. Install it with: apt-get update && apt-get install -y chromium`,
+  );
 }
 const SHOTS = 'test-artifacts/browser';
 
 /** The parts of the answer card that belong to one answer: none may show under a later response that is not that answer. */
-const ANSWER_PARTS = ['#understood', '#chips li', '#chart-box', '#table-box', '#rows tbody tr', '#feedback', '#thumbs-up', '#thumbs-down', '#sql-box'];
+const ANSWER_PARTS = [
+  '#understood',
+  '#chips li',
+  '#chart-box',
+  '#table-box',
+  '#rows tbody tr',
+  '#feedback',
+  '#thumbs-up',
+  '#thumbs-down',
+  '#sql-box',
+];
 
 /** Which of ANSWER_PARTS the person can see (`hidden` overridden by a CSS display rule counts as seen). */
 function visibleParts(p: Page): Promise<string[]> {
-  return p.evaluate((sels) => sels.filter((s) => Array.from(document.querySelectorAll(s)).some((e) => e.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true }))), ANSWER_PARTS);
+  return p.evaluate(
+    (sels) =>
+      sels.filter((s) =>
+        Array.from(document.querySelectorAll(s)).some((e) =>
+          e.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true }),
+        ),
+      ),
+    ANSWER_PARTS,
+  );
 }
 
 /** The ids (or tags) of the elements that show `needle` on screen: a text node rendered with a box, in a visible element. */
@@ -59,26 +79,38 @@ function rightEdges(p: Page, selector: string, needle: string): Promise<{ text: 
       }
       const card = document.getElementById('result')!;
       const style = getComputedStyle(card);
-      return { text, card: card.getBoundingClientRect().right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight) };
+      return {
+        text,
+        card: card.getBoundingClientRect().right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight),
+      };
     },
     [selector, needle],
   );
 }
 
 /** An HTTP proxy in front of the service that records every request and the status it got: the browser's own favicon request included, which playwright does not report. */
-function recordingProxy(target: string): Promise<{ url: string; seen: { method: string; path: string; status: number }[]; server: Server }> {
+function recordingProxy(
+  target: string,
+): Promise<{ url: string; seen: { method: string; path: string; status: number }[]; server: Server }> {
   const to = new URL(target);
   const seen: { method: string; path: string; status: number }[] = [];
   const server = createServer((req, res) => {
-    const up = request({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-      seen.push({ method: req.method ?? '', path: req.url ?? '', status: r.statusCode ?? 0 });
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
+    const up = request(
+      { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers },
+      (r) => {
+        seen.push({ method: req.method ?? '', path: req.url ?? '', status: r.statusCode ?? 0 });
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server }),
+    ),
+  );
 }
 
 describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Chromium', () => {
@@ -94,13 +126,24 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     mkdirSync(SHOTS, { recursive: true });
     // One after the other: two engine pools starting at once can outwait a worker's start-up on a 2-core machine.
     svc = await startTestService({}, { demo: { enabled: true } });
-    limited = await startTestService({}, { demo: { enabled: true }, rateLimit: { perAdmin: { max: 1, windowMs: 60_000 } } });
+    limited = await startTestService(
+      {},
+      { demo: { enabled: true }, rateLimit: { perAdmin: { max: 1, windowMs: 60_000 } } },
+    );
     base = await svc.app.listen({ host: '127.0.0.1', port: 0 });
     limitedBase = await limited.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     await page.goto(base);
@@ -116,7 +159,10 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     await on.selectOption('#persona', persona);
     await on.fill('#question', question);
     await on.press('#question', 'Enter');
-    await on.waitForFunction(() => !(document.getElementById('ask') as HTMLButtonElement).disabled && !document.getElementById('result')!.hidden);
+    await on.waitForFunction(
+      () =>
+        !(document.getElementById('ask') as HTMLButtonElement).disabled && !document.getElementById('result')!.hidden,
+    );
   }
 
   /** A fresh page of `url` at `width` px, personas loaded. */
@@ -137,7 +183,11 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     expect(await page.isVisible('#sql-box')).toBe(true);
     expect(await page.getAttribute('#sql-box', 'open')).toBeNull(); // the SQL is folded away
     // What was understood, as chips above the number.
-    expect(await page.locator('#chips li').allTextContents()).toEqual(['sales amount', 'last week: 2026-11-09 to 2026-11-15', 'your 2 locations']);
+    expect(await page.locator('#chips li').allTextContents()).toEqual([
+      'sales amount',
+      'last week: 2026-11-09 to 2026-11-15',
+      'your 2 locations',
+    ]);
     // The feedback buttons carry text and an inline SVG, not an emoji a machine may lack a font for.
     expect((await page.textContent('#thumbs-up'))?.trim()).toBe('Yes');
     expect(await page.locator('#thumbs-up svg').count()).toBe(1);
@@ -165,7 +215,8 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     await page.screenshot({ path: `${SHOTS}/clarification.png`, fullPage: true });
     const conversations: string[] = [];
     page.on('request', (r) => {
-      if (r.url().endsWith('/demo/ask')) conversations.push(String((JSON.parse(r.postData() ?? '{}') as { conversationId?: string }).conversationId));
+      if (r.url().endsWith('/demo/ask'))
+        conversations.push(String((JSON.parse(r.postData() ?? '{}') as { conversationId?: string }).conversationId));
     });
     await page.getByRole('button', { name: 'sales amount' }).click();
     await expect.poll(() => page.textContent('#headline')).toBe('$84,000.00');
@@ -179,15 +230,26 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     await expect.poll(() => page.locator('#rows tbody tr').count()).toBe(2);
     expect(await page.locator('#rows th').allTextContents()).toEqual(['store', 'sales amount']);
     // "Chicago #17" before "Chicago #123", dollars with cents.
-    expect(await page.locator('#rows tbody td').allTextContents()).toEqual(['Chicago #17', '$42,481.76', 'Chicago #123', '$41,518.24']);
+    expect(await page.locator('#rows tbody td').allTextContents()).toEqual([
+      'Chicago #17',
+      '$42,481.76',
+      'Chicago #123',
+      '$41,518.24',
+    ]);
     await askAs('franchise-owner', 'guest count by month from july to september 2026');
     await expect.poll(() => page.locator('#rows tbody tr').count()).toBe(3);
-    expect(await page.locator('#rows tbody tr td:first-child').allTextContents()).toEqual(['Jul 2026', 'Aug 2026', 'Sep 2026']);
+    expect(await page.locator('#rows tbody tr td:first-child').allTextContents()).toEqual([
+      'Jul 2026',
+      'Aug 2026',
+      'Sep 2026',
+    ]);
   });
 
   it('a ranking shows its interpretation: top 3 stores, the period, the scope', async () => {
     await askAs('brand-manager', 'Which 3 stores had the most guests last week?');
-    await expect.poll(() => page.locator('#chips li').allTextContents()).toEqual(['guest count', 'top 3 stores', 'last week: 2026-11-09 to 2026-11-15', 'your 200 locations']);
+    await expect
+      .poll(() => page.locator('#chips li').allTextContents())
+      .toEqual(['guest count', 'top 3 stores', 'last week: 2026-11-09 to 2026-11-15', 'your 200 locations']);
     expect(await page.locator('#rows tbody tr').count()).toBe(3);
     await page.screenshot({ path: `${SHOTS}/ranking.png`, fullPage: true });
   });
@@ -211,18 +273,22 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
   it('explains a denial in plain words with the request id', async () => {
     await askAs('franchise-owner', 'total sales amount last quarter for business 544');
     const error = await page.textContent('#error');
-    expect(error).toMatch(/^That question asks about data outside what you may see, so it was not answered\. \(request [0-9a-f-]{36}, SP_ERR_OUT_OF_SCOPE_REFERENCE\)$/);
+    expect(error).toMatch(
+      /^That question asks about data outside what you may see, so it was not answered\. \(request [0-9a-f-]{36}, SP_ERR_OUT_OF_SCOPE_REFERENCE\)$/,
+    );
     await page.screenshot({ path: `${SHOTS}/denied.png`, fullPage: true });
   });
 
   // Issue 36 item 7: `.understood{display:flex}` and `.feedback{display:flex}` beat the `hidden` attribute, so the brand
   // manager's chips ("your 200 locations") and feedback buttons showed under the franchise owner's denial.
-  it('shows nothing of an earlier answer (another persona\'s chips, feedback, rows) under a later denial, clarification or error', async () => {
+  it("shows nothing of an earlier answer (another persona's chips, feedback, rows) under a later denial, clarification or error", async () => {
     const brandManagerAnswers = async () => {
       await askAs('brand-manager', 'Which 3 stores had the most guests last week?');
       await expect.poll(() => page.locator('#chips li').allTextContents()).toContain('your 200 locations');
       // The checks below see an answer when there is one.
-      expect(await visibleParts(page)).toEqual(expect.arrayContaining(['#understood', '#chips li', '#rows tbody tr', '#feedback', '#thumbs-up', '#sql-box']));
+      expect(await visibleParts(page)).toEqual(
+        expect.arrayContaining(['#understood', '#chips li', '#rows tbody tr', '#feedback', '#thumbs-up', '#sql-box']),
+      );
       expect(await visibleTextWith(page, '200 locations')).not.toEqual([]);
     };
     const nothingOfIt = async (what: string) => {
@@ -236,7 +302,7 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     await askAs('franchise-owner', 'total sales amount last quarter for business 544');
     expect(await page.textContent('#error')).toMatch(/SP_ERR_OUT_OF_SCOPE_REFERENCE\)$/);
     await page.screenshot({ path: `${SHOTS}/denied-after-answer.png`, fullPage: true });
-    await nothingOfIt('after the franchise owner\'s denial');
+    await nothingOfIt("after the franchise owner's denial");
 
     // The franchise owner picked "sales amount" in an earlier test: that choice is remembered, so it
     // is forgotten first for the question to be asked back again.
@@ -263,13 +329,18 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     try {
       await askAs('franchise-owner', 'What was the total sales amount last week?', p);
       await expect.poll(() => p.textContent('#headline')).toBe('$84,000.00');
-      const [res] = await Promise.all([p.waitForResponse((r) => r.url().endsWith('/demo/ask')), askAs('franchise-owner', 'What was the total sales amount last week?', p)]);
+      const [res] = await Promise.all([
+        p.waitForResponse((r) => r.url().endsWith('/demo/ask')),
+        askAs('franchise-owner', 'What was the total sales amount last week?', p),
+      ]);
       expect(res.status()).toBe(429);
       // The demo route passes the signed route's Retry-After on.
       const retryAfter = Number(res.headers()['retry-after']);
       expect(retryAfter).toBeGreaterThan(0);
       const error = await p.textContent('#error');
-      expect(error).toMatch(/^Too many questions; try again in \d+ seconds?\. \(request [0-9a-f-]{36}, SP_ERR_RATE_LIMITED\)$/);
+      expect(error).toMatch(
+        /^Too many questions; try again in \d+ seconds?\. \(request [0-9a-f-]{36}, SP_ERR_RATE_LIMITED\)$/,
+      );
       expect(Number(/in (\d+) second/.exec(error!)![1])).toBe(retryAfter);
       expect(error).not.toContain('Retry-After');
       expect(await visibleParts(p)).toEqual([]);
@@ -317,7 +388,13 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
       await askAs('brand-manager', 'net sales by store, last week vs the week before', p);
       const wide = await measure();
       // Headers are the catalog's labels, not the SQL's column names.
-      expect(wide.headers).toEqual(['store', 'sales amount', 'sales amount, the week before', 'change in sales amount', 'change in sales amount (%)']);
+      expect(wide.headers).toEqual([
+        'store',
+        'sales amount',
+        'sales amount, the week before',
+        'change in sales amount',
+        'change in sales amount (%)',
+      ]);
       await p.screenshot({ path: `${SHOTS}/comparison-1280.png`, fullPage: true });
       expect(wide.scrollWidth).toBeLessThanOrEqual(wide.clientWidth); // every column in view, nothing cut
       expect(wide.tableRight).toBeLessThanOrEqual(wide.boxRight + 0.5);
@@ -369,15 +446,35 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
           interpretation: { text: `${SCRIPT} · ${IMG}` },
           scope: { locations: 2, businessId: IMG },
           columns: [{ name: IMG }, { name: SCRIPT }],
-          rows: [[IMG, '1'], [SCRIPT, '2']],
+          rows: [
+            [IMG, '1'],
+            [SCRIPT, '2'],
+          ],
           sql: `SELECT '${SCRIPT}'`,
         },
       },
-      { status: 200, body: { status: 'clarification', requestId: '00000000-0000-4000-8000-000000000002', answer: `Which one? ${IMG}`, choices: [{ label: SCRIPT, question: 'q' }, { label: IMG, question: 'q' }] } },
+      {
+        status: 200,
+        body: {
+          status: 'clarification',
+          requestId: '00000000-0000-4000-8000-000000000002',
+          answer: `Which one? ${IMG}`,
+          choices: [
+            { label: SCRIPT, question: 'q' },
+            { label: IMG, question: 'q' },
+          ],
+        },
+      },
       { status: 500, body: { code: IMG, message: SCRIPT, requestId: SCRIPT } },
     ];
     let next = 0;
-    await p.route('**/demo/ask', (route) => route.fulfill({ status: answers[next]!.status, contentType: 'application/json', body: JSON.stringify(answers[next++]!.body) }));
+    await p.route('**/demo/ask', (route) =>
+      route.fulfill({
+        status: answers[next]!.status,
+        contentType: 'application/json',
+        body: JSON.stringify(answers[next++]!.body),
+      }),
+    );
     const noMarkup = async () => {
       expect(await p.locator('#result img, #result script, #result [onerror]').count()).toBe(0);
       expect(await p.title()).not.toBe('xss');

@@ -28,7 +28,9 @@ afterAll(async () => {
 });
 
 /** Run `fn` with spies on the later stages, so it can prove they were (not) reached. */
-async function withSpies(fn: (s: { decide: MockInstance; execute: MockInstance; engineParse: MockInstance }) => Promise<void>): Promise<void> {
+async function withSpies(
+  fn: (s: { decide: MockInstance; execute: MockInstance; engineParse: MockInstance }) => Promise<void>,
+): Promise<void> {
   const s = {
     decide: vi.spyOn(svc.services.policy, 'decide'),
     execute: vi.spyOn(svc.services.connector, 'execute'),
@@ -51,10 +53,16 @@ describe('same question, two users, two correct numbers', () => {
       requestId: expect.any(String),
       conversationId: expect.any(String),
       status: 'answered',
-      answer: 'Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 2 locations was $84,000.00.',
+      answer:
+        'Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 2 locations was $84,000.00.',
       headline: '$84,000.00',
       interpretation: {
-        query: { measures: ['net_sales_amount'], dimensions: [], filters: [], time: { from: '2026-11-09', to: '2026-11-15', label: 'last week' } },
+        query: {
+          measures: ['net_sales_amount'],
+          dimensions: [],
+          filters: [],
+          time: { from: '2026-11-09', to: '2026-11-15', label: 'last week' },
+        },
         text: 'sales amount · last week: 2026-11-09 to 2026-11-15 · your 2 locations',
       },
       columns: [{ name: 'net_sales_amount', type: 'DECIMAL(38,2)', label: 'sales amount', format: 'currency' }],
@@ -72,7 +80,11 @@ describe('same question, two users, two correct numbers', () => {
       'Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 200 locations was $9,200,000.00.',
     );
     expect(res.body['rows']).toEqual([['9200000.00']]);
-    expect(res.body['scope']).toEqual({ businessId: '628', locations: 200, tables: ['daily_sales', 'item_sales', 'locations', 'menu_items'] });
+    expect(res.body['scope']).toEqual({
+      businessId: '628',
+      locations: 200,
+      tables: ['daily_sales', 'item_sales', 'locations', 'menu_items'],
+    });
   });
 
   it('answers a breakdown by city for the franchise owner with Chicago only', async () => {
@@ -81,7 +93,7 @@ describe('same question, two users, two correct numbers', () => {
     expect(res.body['rows']).toEqual([['Chicago', '84000.00']]);
   });
 
-  it('filters to a city: the brand manager asking about Chicago gets the two Chicago stores\' total', async () => {
+  it("filters to a city: the brand manager asking about Chicago gets the two Chicago stores' total", async () => {
     const res = await ask(svc.app, BRAND_MANAGER, 'What was the sales amount in Chicago last week?');
     expect(res.body['answer']).toBe(
       'Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 200 locations, in Chicago, was $84,000.00.',
@@ -96,21 +108,25 @@ describe('same question, two users, two correct numbers', () => {
     expect(Number(rows[0]![1])).toBeGreaterThanOrEqual(Number(rows[2]![1]));
   });
 
-  it('gives an admin with no granted locations an empty scope, not someone else\'s rows', async () => {
+  it("gives an admin with no granted locations an empty scope, not someone else's rows", async () => {
     const res = await ask(svc.app, ZERO_LOCATIONS, SAME_QUESTION);
     expect(res.statusCode).toBe(200);
     expect(res.body['rows']).toEqual([[null]]);
-    expect(res.body['answer']).toBe('There is no sales amount data across your 0 locations for last week (2026-11-09 to 2026-11-15).');
+    expect(res.body['answer']).toBe(
+      'There is no sales amount data across your 0 locations for last week (2026-11-09 to 2026-11-15).',
+    );
   });
 });
 
-describe('the data\'s own coverage', () => {
+describe("the data's own coverage", () => {
   it('refuses a comparison against a year the data does not cover, and offers the period alone', async () => {
     const res = await ask(svc.app, FRANCHISE_OWNER, 'item sales this year vs last year');
     expect(res.statusCode).toBe(200);
     expect(res.body['status']).toBe('clarification');
     expect(res.body['rows'] ?? []).toEqual([]);
-    expect(res.body['answer']).toMatch(/Your data for item sales amount starts on \d{4}-\d{2}-\d{2}, so last year \(2025\), 2025-01-01 to 2025-12-31, is not covered/);
+    expect(res.body['answer']).toMatch(
+      /Your data for item sales amount starts on \d{4}-\d{2}-\d{2}, so last year \(2025\), 2025-01-01 to 2025-12-31, is not covered/,
+    );
     const choices = res.body['choices'] as { label: string; question: string }[];
     expect(choices).toHaveLength(1);
     const again = await ask(svc.app, FRANCHISE_OWNER, choices[0]!.question);
@@ -123,7 +139,9 @@ describe('the data\'s own coverage', () => {
     expect(res.body['status']).toBe('answered');
     const notes = res.body['notes'] as string[];
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/^Your data for items sold starts on (\d{4}-\d{2}-\d{2}): this covers \1 to 2026-11-17, not from 2026-01-01\.$/);
+    expect(notes[0]).toMatch(
+      /^Your data for items sold starts on (\d{4}-\d{2}-\d{2}): this covers \1 to 2026-11-17, not from 2026-01-01\.$/,
+    );
     expect(res.body['answer']).toMatch(new RegExp(`${notes[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
   });
 
@@ -172,8 +190,23 @@ describe('layer 2 refuses before any data is touched', () => {
       expect(res.body['status']).toBe('unsupported');
       expect(res.body['rows']).toEqual([]);
       expect((res.body['metrics'] as { id: string }[]).map((m) => m.id)).toEqual([
-        'net_sales_amount', 'order_count', 'guest_count', 'average_check', 'sales_per_guest', 'guests_per_order', 'average_daily_sales',
-        'average_daily_guests', 'average_daily_orders', 'items_sold', 'item_sales_amount', 'food_cost', 'food_cost_pct', 'store_count', 'city_count', 'state_count', 'menu_item_count',
+        'net_sales_amount',
+        'order_count',
+        'guest_count',
+        'average_check',
+        'sales_per_guest',
+        'guests_per_order',
+        'average_daily_sales',
+        'average_daily_guests',
+        'average_daily_orders',
+        'items_sold',
+        'item_sales_amount',
+        'food_cost',
+        'food_cost_pct',
+        'store_count',
+        'city_count',
+        'state_count',
+        'menu_item_count',
       ]);
       expect(s.decide).not.toHaveBeenCalled();
       expect(s.execute).not.toHaveBeenCalled();
@@ -195,7 +228,12 @@ describe('layer 1 rejects tampered and unregistered identities before the policy
     withSpies(async (s) => {
       const signed = JSON.stringify({ ...FRANCHISE_OWNER, question: SAME_QUESTION });
       const tampered = JSON.stringify({ ...FRANCHISE_OWNER, tenantId: '31', question: SAME_QUESTION });
-      const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(signed), payload: tampered });
+      const res = await svc.app.inject({
+        method: 'POST',
+        url: '/v1/ask',
+        headers: await signedHeaders(signed),
+        payload: tampered,
+      });
       expect(res.statusCode).toBe(401);
       expect(res.json()).toEqual({
         statusCode: 401,
@@ -247,7 +285,12 @@ describe('layer 1 rejects tampered and unregistered identities before the policy
 
   it('rejects numeric IDs clearly', async () => {
     const payload = JSON.stringify({ tenantId: 12, businessId: 628, adminId: 7042, question: SAME_QUESTION });
-    const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload), payload });
+    const res = await svc.app.inject({
+      method: 'POST',
+      url: '/v1/ask',
+      headers: await signedHeaders(payload),
+      payload,
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({
       statusCode: 400,
@@ -262,7 +305,12 @@ describe('layer 1 rejects tampered and unregistered identities before the policy
     const unsigned = await svc.app.inject({ method: 'POST', url: '/v1/ask', payload: { a: 1 } });
     expect(unsigned.statusCode).toBe(401);
     expect(unsigned.json().code).toBe('SP_ERR_AUTH_MISSING');
-    const text = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: { 'content-type': 'text/plain' }, payload: 'hi' });
+    const text = await svc.app.inject({
+      method: 'POST',
+      url: '/v1/ask',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hi',
+    });
     expect(text.statusCode).toBe(415);
     expect(text.json().code).toBe('SP_ERR_UNSUPPORTED_MEDIA_TYPE');
   });
@@ -311,7 +359,7 @@ describe('a question about another business', () => {
 });
 
 describe('audit', () => {
-  it('appends one event per request with each layer\'s outcome, the final SQL and no secret', async () => {
+  it("appends one event per request with each layer's outcome, the final SQL and no secret", async () => {
     const before = svc.auditEvents().length;
     const res = await ask(svc.app, FRANCHISE_OWNER, SAME_QUESTION);
     const events = svc.auditEvents();
@@ -376,14 +424,27 @@ describe('probes', () => {
     const before = svc.auditEvents().length;
     const res = await svc.app.inject({ method: 'GET', url: '/favicon.ico' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ statusCode: 404, code: 'SP_ERR_NOT_FOUND', error: 'Not Found', message: 'No such route.', requestId: expect.any(String) });
+    expect(res.json()).toEqual({
+      statusCode: 404,
+      code: 'SP_ERR_NOT_FOUND',
+      error: 'Not Found',
+      message: 'No such route.',
+      requestId: expect.any(String),
+    });
     expect(svc.auditEvents()).toHaveLength(before);
-    expect(await svc.services.metrics.registry.getSingleMetricAsString('splitplane_unaudited_total')).toMatch(/splitplane_unaudited_total\{code="SP_ERR_NOT_FOUND"\} [1-9]/);
+    expect(await svc.services.metrics.registry.getSingleMetricAsString('splitplane_unaudited_total')).toMatch(
+      /splitplane_unaudited_total\{code="SP_ERR_NOT_FOUND"\} [1-9]/,
+    );
   });
 
   it('refuses an over-large body with 413 before reading it', async () => {
     const payload = JSON.stringify({ ...FRANCHISE_OWNER, question: 'x'.repeat(20_000) });
-    const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: { 'content-type': 'application/json' }, payload });
+    const res = await svc.app.inject({
+      method: 'POST',
+      url: '/v1/ask',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
     expect(res.statusCode).toBe(413);
     expect(res.json().code).toBe('SP_ERR_BODY_TOO_LARGE');
   });
@@ -400,7 +461,13 @@ describe('failed authentications per client address', () => {
 
   it('are chained while under the limit; over it the address gets 429 unverified and unaudited, other addresses do not', async () => {
     const unsigned = (remoteAddress: string) =>
-      limited.app.inject({ method: 'POST', url: '/v1/ask', remoteAddress, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ ...FRANCHISE_OWNER, question: 'x' }) });
+      limited.app.inject({
+        method: 'POST',
+        url: '/v1/ask',
+        remoteAddress,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ ...FRANCHISE_OWNER, question: 'x' }),
+      });
     for (let i = 0; i < 4; i++) expect((await unsigned('203.0.113.7')).statusCode).toBe(401);
     expect(limited.auditEvents().filter((e) => e.clientAddress === '203.0.113.7')).toHaveLength(4);
     const over = await unsigned('203.0.113.7');

@@ -16,7 +16,9 @@ import { ask, BRAND_MANAGER, FRANCHISE_OWNER, portOpen, startTestService } from 
 
 const up = await portOpen('127.0.0.1', 5432);
 if (!up && process.env['CI'] !== 'true') {
-  console.warn("SKIPPED PostgreSQL audit sink tests: nothing listens on 127.0.0.1:5432. Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start");
+  console.warn(
+    'SKIPPED PostgreSQL audit sink tests: nothing listens on 127.0.0.1:5432. Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+  );
 }
 
 const DB = 'splitplane_audit_sink_test';
@@ -35,11 +37,21 @@ async function sql(url: string, text: string): Promise<pg.QueryResult> {
   }
 }
 
-const event = (i: number): AuditEvent => ({ time: new Date().toISOString(), requestId: `local-${i}`, identity: { verified: false }, layers: { identity: 'skipped' }, outcome: 'rejected', statusCode: 404, latencyMs: 0 });
+const event = (i: number): AuditEvent => ({
+  time: new Date().toISOString(),
+  requestId: `local-${i}`,
+  identity: { verified: false },
+  layers: { identity: 'skipped' },
+  outcome: 'rejected',
+  statusCode: 404,
+  latencyMs: 0,
+});
 
 function writer(url: string, n: number, tag: string): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/audit-writer.ts', url, String(n), tag], { stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/audit-writer.ts', url, String(n), tag], {
+      stdio: 'inherit',
+    });
     child.on('exit', resolve);
   });
 }
@@ -49,10 +61,13 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('the PostgreSQL audit sink'
     const admin = 'postgres://postgres@127.0.0.1:5432/test';
     await sql(admin, `DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
     await sql(admin, `CREATE DATABASE ${DB}`);
-    await sql(admin, `DO $$ BEGIN
+    await sql(
+      admin,
+      `DO $$ BEGIN
       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'splitplane_auditor') THEN CREATE ROLE splitplane_auditor LOGIN NOSUPERUSER; END IF;
       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'splitplane_audit_reader') THEN CREATE ROLE splitplane_audit_reader LOGIN NOSUPERUSER; END IF;
-    END $$`);
+    END $$`,
+    );
     await sql(OWNER, AUDIT_TABLE_DDL);
     await sql(OWNER, 'GRANT SELECT, INSERT ON splitplane_audit TO splitplane_auditor');
     await sql(OWNER, 'GRANT SELECT ON splitplane_audit TO splitplane_audit_reader');
@@ -76,13 +91,19 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('the PostgreSQL audit sink'
     await sql(OWNER, 'TRUNCATE splitplane_audit');
     const local = new PostgresAuditSink(AUDITOR);
     try {
-      const [a, b] = await Promise.all([writer(AUDITOR, 1500, 'a'), writer(AUDITOR, 1500, 'b'), Promise.all(Array.from({ length: 100 }, (_, i) => local.append(event(i))))]);
+      const [a, b] = await Promise.all([
+        writer(AUDITOR, 1500, 'a'),
+        writer(AUDITOR, 1500, 'b'),
+        Promise.all(Array.from({ length: 100 }, (_, i) => local.append(event(i)))),
+      ]);
       expect([a, b]).toEqual([0, 0]);
     } finally {
       await local.close();
     }
     expect(await verifyPostgresAudit(AUDITOR)).toMatchObject({ ok: true, events: 3100 });
-    const ids = (await sql(OWNER, 'SELECT line FROM splitplane_audit')).rows.map((r: { line: string }) => (JSON.parse(r.line) as { requestId: string }).requestId);
+    const ids = (await sql(OWNER, 'SELECT line FROM splitplane_audit')).rows.map(
+      (r: { line: string }) => (JSON.parse(r.line) as { requestId: string }).requestId,
+    );
     expect(ids.filter((id) => id.startsWith('a-'))).toHaveLength(1500);
     expect(ids.filter((id) => id.startsWith('b-'))).toHaveLength(1500);
     expect(new Set(ids).size).toBe(3100);
@@ -95,7 +116,10 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('the PostgreSQL audit sink'
     try {
       const statuses: number[] = [];
       for (let round = 0; round < 8; round++) {
-        const answers = await Promise.all([ask(a.app, FRANCHISE_OWNER, 'What was the total sales amount last week?'), ask(b.app, BRAND_MANAGER, 'What was the total sales amount last week?')]);
+        const answers = await Promise.all([
+          ask(a.app, FRANCHISE_OWNER, 'What was the total sales amount last week?'),
+          ask(b.app, BRAND_MANAGER, 'What was the total sales amount last week?'),
+        ]);
         statuses.push(...answers.map((r) => r.statusCode));
       }
       expect(statuses).toEqual(Array.from({ length: 16 }, () => 200));
@@ -115,15 +139,24 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('the PostgreSQL audit sink'
 
   it('is not ready when the sink cannot append, and the log names why without the password', async () => {
     const lines: string[] = [];
-    const svc = await startTestService({ log: (msg, detail) => lines.push(`${msg} ${JSON.stringify(detail)}`) }, { audit: { sink: 'postgres', postgresUrl: READER } }).catch((e: unknown) => e);
+    const svc = await startTestService(
+      { log: (msg, detail) => lines.push(`${msg} ${JSON.stringify(detail)}`) },
+      { audit: { sink: 'postgres', postgresUrl: READER } },
+    ).catch((e: unknown) => e);
     // Start-up checks the sink the same way: a sink that cannot append refuses to boot.
-    expect(svc).toMatchObject({ code: 'SP_ERR_AUDIT_UNAVAILABLE', message: expect.stringMatching(/permission denied/) });
+    expect(svc).toMatchObject({
+      code: 'SP_ERR_AUDIT_UNAVAILABLE',
+      message: expect.stringMatching(/permission denied/),
+    });
     expect(String((svc as Error).message)).not.toContain('hunter2');
 
     // A sink that could append at start and cannot any more: readiness says so, the request is a 503, the log names the cause.
     await sql(OWNER, 'TRUNCATE splitplane_audit');
     await sql(OWNER, 'GRANT INSERT ON splitplane_audit TO splitplane_audit_reader');
-    const live = await startTestService({ log: (msg, detail) => lines.push(`${msg} ${JSON.stringify(detail)}`) }, { audit: { sink: 'postgres', postgresUrl: READER } });
+    const live = await startTestService(
+      { log: (msg, detail) => lines.push(`${msg} ${JSON.stringify(detail)}`) },
+      { audit: { sink: 'postgres', postgresUrl: READER } },
+    );
     try {
       expect((await live.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
       await sql(OWNER, 'REVOKE INSERT ON splitplane_audit FROM splitplane_audit_reader');

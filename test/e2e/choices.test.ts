@@ -8,10 +8,26 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BRAND_MANAGER, FRANCHISE_OWNER, portOpen, signedHeaders, startTestService, type TestService } from '../support/harness.js';
+import {
+  BRAND_MANAGER,
+  FRANCHISE_OWNER,
+  portOpen,
+  signedHeaders,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 
 type Who = { tenantId: string; businessId: string; adminId: string };
-type Body = { status: string; conversationId: string; answer: string; rows: unknown[][]; remembered?: { term: string; metric: string; label: string }[]; interpretation?: { text: string }; provenance?: string; choices?: { label: string; question: string }[] };
+type Body = {
+  status: string;
+  conversationId: string;
+  answer: string;
+  rows: unknown[][];
+  remembered?: { term: string; metric: string; label: string }[];
+  interpretation?: { text: string };
+  provenance?: string;
+  choices?: { label: string; question: string }[];
+};
 
 async function say(svc: TestService, who: Who, question: string, conversationId?: string): Promise<Body> {
   const payload = JSON.stringify({ ...who, question, ...(conversationId ? { conversationId } : {}) });
@@ -44,7 +60,9 @@ describe('remembered choices (in memory)', () => {
     expect(later.interpretation?.text).toContain('"sales" = sales amount, as you chose');
     expect(later.provenance).toBe('catalog');
     const events = svc.auditEvents();
-    expect(events.some((e) => e.choices?.chose?.metric === 'net_sales_amount' && e.identity.adminId === '7042')).toBe(true);
+    expect(events.some((e) => e.choices?.chose?.metric === 'net_sales_amount' && e.identity.adminId === '7042')).toBe(
+      true,
+    );
     expect(events.at(-1)?.choices?.used).toEqual([{ term: 'sales', metric: 'net_sales_amount' }]);
     expect(events.at(-1)?.provenance).toBe('catalog');
   });
@@ -63,19 +81,26 @@ describe('remembered choices (in memory)', () => {
 
   it('a choice offered is a grammatical question that answers what it says', async () => {
     const asked = await say(svc, BRAND_MANAGER, 'What were total sales last week?');
-    expect(asked.choices?.map((c) => c.question)).toEqual(['What was the total sales amount last week?', 'What was the total sales count last week?']);
+    expect(asked.choices?.map((c) => c.question)).toEqual([
+      'What was the total sales amount last week?',
+      'What was the total sales count last week?',
+    ]);
   });
 });
 
 const REDIS = 'redis://127.0.0.1:6379/8';
 const up = await portOpen('127.0.0.1', 6379);
-if (!up && process.env['CI'] !== 'true') console.warn('SKIPPED remembered choices in Redis: nothing listens on 127.0.0.1:6379. Start Redis with: redis-server --daemonize yes');
+if (!up && process.env['CI'] !== 'true')
+  console.warn(
+    'SKIPPED remembered choices in Redis: nothing listens on 127.0.0.1:6379. Start Redis with: redis-server --daemonize yes',
+  );
 
 describe.skipIf(!up && process.env['CI'] !== 'true')('remembered choices in Redis (replicas, restarts)', () => {
   let a: TestService;
   let b: TestService;
   let redis: Redis;
-  const key = (who: Who): string => `splitplane:choices:${createHash('sha256').update(`${who.tenantId}/${who.businessId}/${who.adminId}`).digest('hex')}`;
+  const key = (who: Who): string =>
+    `splitplane:choices:${createHash('sha256').update(`${who.tenantId}/${who.businessId}/${who.adminId}`).digest('hex')}`;
   beforeAll(async () => {
     redis = new Redis(REDIS);
     await redis.flushdb();
@@ -106,7 +131,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('remembered choices in Redi
     expect((await say(a, FRANCHISE_OWNER, 'sales yesterday')).status).toBe('clarification');
   });
 
-  it('a value planted in Redis that is not one of the word\'s meanings is ignored: the person is asked', async () => {
+  it("a value planted in Redis that is not one of the word's meanings is ignored: the person is asked", async () => {
     await redis.hset(key(BRAND_MANAGER), 'sales', 'food_cost');
     expect((await say(a, BRAND_MANAGER, 'sales yesterday')).status).toBe('clarification');
   });
@@ -120,19 +145,26 @@ describe('choices and refusals the policy shapes', () => {
   });
   afterAll(async () => svc?.close());
 
-  it('a clarification offers only the measures this caller\'s policy opens, and says which it left out', async () => {
+  it("a clarification offers only the measures this caller's policy opens, and says which it left out", async () => {
     // The operations analyst's policy opens no menu item sales: "items sold" is not offered.
     const asked = await say(svc, OPERATIONS_ANALYST, 'how much did we sell in Chicago last week');
     expect(asked.status).toBe('clarification');
     expect(asked.choices?.map((c) => c.label)).toEqual(['sales amount', 'sales count']);
     expect(asked.answer).toContain('items sold is not open to you under your access policy');
     // The brand manager's opens all three.
-    expect((await say(svc, BRAND_MANAGER, 'how much did we sell in Chicago last week')).choices?.map((c) => c.label)).toEqual(['sales amount', 'sales count', 'items sold']);
+    expect(
+      (await say(svc, BRAND_MANAGER, 'how much did we sell in Chicago last week')).choices?.map((c) => c.label),
+    ).toEqual(['sales amount', 'sales count', 'items sold']);
   });
 
   it('a policy refusal names the part of the question it does not open', async () => {
     const payload = JSON.stringify({ ...FRANCHISE_OWNER, question: 'food cost last week' });
-    const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload), payload });
+    const res = await svc.app.inject({
+      method: 'POST',
+      url: '/v1/ask',
+      headers: await signedHeaders(payload),
+      payload,
+    });
     expect(res.statusCode).toBe(403);
     const body = res.json() as { code: string; reason?: string };
     expect(body.code).toBe('SP_ERR_POLICY_DENIED');

@@ -16,7 +16,8 @@ import { generateDemoWarehouse } from '../../src/demo/generate.js';
 
 const run = promisify(execFile);
 type Out = { stdout: string; stderr: string; code?: number };
-const cli = (args: string[]): Promise<Out> => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]).catch((e: Out) => e);
+const cli = (args: string[]): Promise<Out> =>
+  run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]).catch((e: Out) => e);
 const HINT = '(run with --help for usage)';
 const dir = mkdtempSync(join(tmpdir(), 'splitplane-cli-exit-'));
 const who = ['--tenant', '12', '--business', '628', '--admin', '7042'];
@@ -26,7 +27,10 @@ function usage(r: Out, message: string): void {
   expect(r.code, r.stderr).toBe(2);
   const lines = r.stderr.split('\n').filter(Boolean);
   expect(lines[0]).toContain(message);
-  expect(lines.slice(1).every((l) => l === HINT), r.stderr).toBe(true);
+  expect(
+    lines.slice(1).every((l) => l === HINT),
+    r.stderr,
+  ).toBe(true);
   expect(r.stderr).not.toMatch(/ENOENT|Invalid URL|\n\s+at /);
   expect(r.stdout).toBe('');
 }
@@ -95,7 +99,9 @@ describe('exit codes', () => {
     });
     const r = await cli(['audit', 'verify', '--postgres', `postgres://postgres@127.0.0.1:${port}/test`]);
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toBe(`splitplane: cannot reach PostgreSQL for the audit table: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+    expect(r.stderr).toBe(
+      `splitplane: cannot reach PostgreSQL for the audit table: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+    );
   }, 60_000);
 });
 
@@ -115,13 +121,19 @@ describe('start-up', () => {
       }
     };
     visit(resolve('src/cli/main.ts'));
-    expect([...reached].map((f) => relative('.', f)).sort()).toEqual(['src/cli/common.ts', 'src/cli/main.ts', 'src/errors.ts']);
+    expect([...reached].map((f) => relative('.', f)).sort()).toEqual([
+      'src/cli/common.ts',
+      'src/cli/main.ts',
+      'src/errors.ts',
+    ]);
   });
 
   it('--version and --help answer (exit 0)', async () => {
     const [version, help] = await Promise.all([cli(['--version']), cli(['--help'])]);
     expect(version.code ?? 0).toBe(0);
-    expect(version.stdout.trim()).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
+    expect(version.stdout.trim()).toBe(
+      (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version,
+    );
     expect(help.code ?? 0).toBe(0);
     expect(help.stdout).toMatch(/^Usage: splitplane/);
     for (const c of ['serve', 'ask', 'demo', 'audit', 'policy', 'eval']) expect(help.stdout).toContain(`  ${c}`);
@@ -130,7 +142,9 @@ describe('start-up', () => {
   it('generating the demo warehouse reports a line per table, as a first start does', async () => {
     const lines: string[] = [];
     await generateDemoWarehouse({ path: join(dir, 'progress.duckdb'), days: 60, progress: (l) => lines.push(l) });
-    expect(lines[0]).toMatch(/^generating the demo warehouse at .*progress\.duckdb \(seed 42, scale 1, sorted\): (\d+) tables$/);
+    expect(lines[0]).toMatch(
+      /^generating the demo warehouse at .*progress\.duckdb \(seed 42, scale 1, sorted\): (\d+) tables$/,
+    );
     const total = Number(/: (\d+) tables$/.exec(lines[0]!)![1]);
     const tables = lines.filter((l) => / tables \d+\/\d+ /.test(l));
     expect(tables).toHaveLength(total);

@@ -8,7 +8,14 @@ import { sameRows } from '../../src/eval/compare.js';
 import { BRAND_MANAGER, signedHeaders, startTestService, type TestService } from '../support/harness.js';
 import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
-type Body = Record<string, unknown> & { conversationId?: string; status?: string; rows?: unknown[][]; interpretation?: { text: string }; message?: string; choices?: { question: string }[] };
+type Body = Record<string, unknown> & {
+  conversationId?: string;
+  status?: string;
+  rows?: unknown[][];
+  interpretation?: { text: string };
+  message?: string;
+  choices?: { question: string }[];
+};
 
 const PERSONAS = { bm: { ...BRAND_MANAGER } };
 
@@ -30,7 +37,12 @@ describe('conversations that used to carry the wrong thing', () => {
     let conversationId: string | undefined;
     for (const question of turns) {
       const payload = JSON.stringify({ ...BRAND_MANAGER, question, ...(conversationId ? { conversationId } : {}) });
-      const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload), payload });
+      const res = await svc.app.inject({
+        method: 'POST',
+        url: '/v1/ask',
+        headers: await signedHeaders(payload),
+        payload,
+      });
       const body = res.json() as Body;
       conversationId = body.conversationId ?? conversationId;
       out.push(body);
@@ -40,9 +52,14 @@ describe('conversations that used to carry the wrong thing', () => {
   const goldRows = (sql: string) => gold.run(PERSONAS.bm, PERSONAS, sql);
 
   it('"which of those was the best month" keeps the third quarter it was asked about', async () => {
-    const [, , best] = await converse(['orders for the third quarter', 'break it out by month', 'which of those was the best month for net sales?']);
+    const [, , best] = await converse([
+      'orders for the third quarter',
+      'break it out by month',
+      'which of those was the best month for net sales?',
+    ]);
     expect(best!.status).toBe('answered');
-    const expected = await goldRows(`SELECT CAST(date_trunc('month', business_date) AS DATE) AS m, SUM(net_sales_amount) AS s FROM fact_daily_sales
+    const expected =
+      await goldRows(`SELECT CAST(date_trunc('month', business_date) AS DATE) AS m, SUM(net_sales_amount) AS s FROM fact_daily_sales
       WHERE business_date BETWEEN DATE '2026-07-01' AND DATE '2026-09-30' GROUP BY 1 ORDER BY s DESC LIMIT 1`);
     expect(sameRows(best!.rows as never, expected as never, true)).toBe(true);
     expect(best!.interpretation!.text).toContain('kept from your earlier question: the period (Q3 2026)');
@@ -52,7 +69,8 @@ describe('conversations that used to carry the wrong thing', () => {
     const [asked, units] = await converse(["last week's sales by menu category", 'units please']);
     expect(asked!.status).toBe('clarification');
     expect(units!.status).toBe('answered');
-    const expected = await goldRows(`SELECT i.category, SUM(f.quantity) FROM fact_item_sales f JOIN dim_menu_items i ON i.item_id = f.item_id
+    const expected =
+      await goldRows(`SELECT i.category, SUM(f.quantity) FROM fact_item_sales f JOIN dim_menu_items i ON i.item_id = f.item_id
       WHERE f.business_date BETWEEN DATE '2026-11-09' AND DATE '2026-11-15' GROUP BY 1`);
     expect(sameRows(units!.rows as never, expected as never, false)).toBe(true);
   });
@@ -64,8 +82,16 @@ describe('conversations that used to carry the wrong thing', () => {
   });
 
   it('"both cities together" is the two cities named, and the next turn keeps them', async () => {
-    const [, , both, q3] = await converse(['avg check in dallas last month', 'houston?', 'both cities together', 'and for q3?']);
-    const sql = (from: string, to: string) => `SELECT ROUND(SUM(f.net_sales_amount) / SUM(f.order_count), 2) FROM fact_daily_sales f JOIN dim_locations l ON l.location_id = f.location_id
+    const [, , both, q3] = await converse([
+      'avg check in dallas last month',
+      'houston?',
+      'both cities together',
+      'and for q3?',
+    ]);
+    const sql = (
+      from: string,
+      to: string,
+    ) => `SELECT ROUND(SUM(f.net_sales_amount) / SUM(f.order_count), 2) FROM fact_daily_sales f JOIN dim_locations l ON l.location_id = f.location_id
       WHERE l.city IN ('Dallas', 'Houston') AND f.business_date BETWEEN DATE '${from}' AND DATE '${to}'`;
     expect(sameRows(both!.rows as never, (await goldRows(sql('2026-10-01', '2026-10-31'))) as never, false)).toBe(true);
     expect(sameRows(q3!.rows as never, (await goldRows(sql('2026-07-01', '2026-09-30'))) as never, false)).toBe(true);
@@ -76,7 +102,8 @@ describe('conversations that used to carry the wrong thing', () => {
     expect(asked!.status).toBe('clarification');
     expect(asked!.choices!.map((c) => c.question).join(' ')).toMatch(/LA city.*LA state|LA state.*LA city/);
     expect(city!.status).toBe('answered');
-    const expected = await goldRows(`SELECT SUM(f.guest_count) FROM fact_daily_sales f JOIN dim_locations l ON l.location_id = f.location_id
+    const expected =
+      await goldRows(`SELECT SUM(f.guest_count) FROM fact_daily_sales f JOIN dim_locations l ON l.location_id = f.location_id
       WHERE l.city IN ('San Diego', 'Los Angeles') AND f.business_date BETWEEN DATE '2026-11-01' AND DATE '2026-11-18'`);
     expect(sameRows(city!.rows as never, expected as never, false)).toBe(true);
   });

@@ -15,10 +15,39 @@ import { SplitplaneError, type ErrorCode } from '../../src/errors.js';
 import type { Generator } from '../../src/generate/generator.js';
 import { createServices } from '../../src/server/services.js';
 import { startFakeDatabricks, type FakeDatabricks } from '../support/fake-databricks.js';
-import { ask, BRAND_MANAGER, FRANCHISE_OWNER, startTestService, testConfig, type TestService } from '../support/harness.js';
+import {
+  ask,
+  BRAND_MANAGER,
+  FRANCHISE_OWNER,
+  startTestService,
+  testConfig,
+  type TestService,
+} from '../support/harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'splitplane-dbx-'));
-execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ],
+  { stdio: 'ignore' },
+);
 const TOKEN = 'dapi-splitplane-test-token';
 writeFileSync(join(dir, 'token'), TOKEN);
 
@@ -35,14 +64,30 @@ const hostileOrCatalog: Generator = {
 };
 
 beforeAll(async () => {
-  fake = await startFakeDatabricks({ duckdbPath: inject('demoDb'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8'), token: TOKEN });
-  // The fake answers from DuckDB, whose catalog is named after the file: catalog `demo`, schema `main`.
-  svc = await startTestService({ generator: hostileOrCatalog }, {
-    warehouse: {
-      engine: 'databricks',
-      databricks: { host: fake.host, port: fake.port, path: fake.path, tokenFile: join(dir, 'token'), catalog: basename(inject('demoDb'), '.duckdb'), schema: 'main', customCaCertFile: join(dir, 'cert.pem') },
-    },
+  fake = await startFakeDatabricks({
+    duckdbPath: inject('demoDb'),
+    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+    token: TOKEN,
   });
+  // The fake answers from DuckDB, whose catalog is named after the file: catalog `demo`, schema `main`.
+  svc = await startTestService(
+    { generator: hostileOrCatalog },
+    {
+      warehouse: {
+        engine: 'databricks',
+        databricks: {
+          host: fake.host,
+          port: fake.port,
+          path: fake.path,
+          tokenFile: join(dir, 'token'),
+          catalog: basename(inject('demoDb'), '.duckdb'),
+          schema: 'main',
+          customCaCertFile: join(dir, 'cert.pem'),
+        },
+      },
+    },
+  );
 });
 afterAll(async () => {
   await svc?.close();
@@ -54,8 +99,12 @@ describe('the scenario through @databricks/sql', () => {
     fake.statements.length = 0;
     const a = await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?');
     const b = await ask(svc.app, BRAND_MANAGER, 'What was the total sales amount last week?');
-    expect(a.body['answer']).toBe('Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 2 locations was $84,000.00.');
-    expect(b.body['answer']).toBe('Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 200 locations was $9,200,000.00.');
+    expect(a.body['answer']).toBe(
+      'Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 2 locations was $84,000.00.',
+    );
+    expect(b.body['answer']).toBe(
+      'Your total sales amount for last week (2026-11-09 to 2026-11-15) across your 200 locations was $9,200,000.00.',
+    );
     // The answer's statement (the coverage read, MIN/MAX of the dates, goes through the same path first).
     const first = fake.statements.find((x) => x.sql.includes('SELECT SUM('));
     const catalog = basename(inject('demoDb'), '.duckdb');
@@ -85,8 +134,12 @@ describe('the scenario through @databricks/sql', () => {
   });
 
   it('clarification and business 544 behave as on DuckDB', async () => {
-    expect((await ask(svc.app, FRANCHISE_OWNER, 'What were total sales last week?')).body['status']).toBe('clarification');
-    expect((await ask(svc.app, FRANCHISE_OWNER, 'total sales amount last quarter for business 544')).body['code']).toBe('SP_ERR_OUT_OF_SCOPE_REFERENCE');
+    expect((await ask(svc.app, FRANCHISE_OWNER, 'What were total sales last week?')).body['status']).toBe(
+      'clarification',
+    );
+    expect((await ask(svc.app, FRANCHISE_OWNER, 'total sales amount last quarter for business 544')).body['code']).toBe(
+      'SP_ERR_OUT_OF_SCOPE_REFERENCE',
+    );
   });
 });
 
@@ -94,7 +147,11 @@ describe('the stricter guard on Databricks (no local Databricks parser)', () => 
   it.each<[string, string, ErrorCode]>([
     ['backticked name', 'SELECT * FROM `daily_sales`', 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['three-part name', 'SELECT * FROM demo.main.fact_daily_sales', 'SP_ERR_GUARD_BAD_CHARACTER'],
-    ['three-part sandbox-looking name', 'SELECT * FROM hive_metastore.default.daily_sales', 'SP_ERR_GUARD_BAD_CHARACTER'],
+    [
+      'three-part sandbox-looking name',
+      'SELECT * FROM hive_metastore.default.daily_sales',
+      'SP_ERR_GUARD_BAD_CHARACTER',
+    ],
     ['read_files()', "SELECT * FROM read_files('/Volumes/x/y/z.csv')", 'SP_ERR_GUARD_TABLE_FUNCTION'],
     ['parquet.`/path`', 'SELECT * FROM parquet.`/mnt/data/x.parquet`', 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['SHOW', 'SHOW TABLES', 'SP_ERR_GUARD_NOT_SELECT'],
@@ -102,7 +159,11 @@ describe('the stricter guard on Databricks (no local Databricks parser)', () => 
     ['information_schema', 'SELECT * FROM information_schema.tables', 'SP_ERR_GUARD_QUALIFIED_NAME'],
     ['system.* tables', 'SELECT * FROM system.access.audit', 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['double-quoted identifier (a string in Databricks)', 'SELECT "name" FROM locations', 'SP_ERR_GUARD_BAD_CHARACTER'],
-    ['parameter marker', 'SELECT * FROM daily_sales WHERE array_contains(from_json(:sp_units, \'ARRAY<BIGINT>\'), location_id)', 'SP_ERR_GUARD_BAD_CHARACTER'],
+    [
+      'parameter marker',
+      "SELECT * FROM daily_sales WHERE array_contains(from_json(:sp_units, 'ARRAY<BIGINT>'), location_id)",
+      'SP_ERR_GUARD_BAD_CHARACTER',
+    ],
     ['variable substitution', 'SELECT * FROM daily_sales WHERE location_id = ${loc}', 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['backslash', "SELECT 'a\\' AS x", 'SP_ERR_GUARD_BAD_CHARACTER'],
     ['raw table', 'SELECT * FROM fact_daily_sales', 'SP_ERR_GUARD_UNKNOWN_RELATION'],
@@ -117,12 +178,15 @@ describe('the stricter guard on Databricks (no local Databricks parser)', () => 
   });
 
   it('answers allowed candidates, re-serialised with backticks, and the second (Hive grammar) reading passes', async () => {
-    candidate = 'SELECT l.city, SUM(d.guest_count) AS guests FROM daily_sales d JOIN locations l ON l.location_id = d.location_id GROUP BY l.city';
+    candidate =
+      'SELECT l.city, SUM(d.guest_count) AS guests FROM daily_sales d JOIN locations l ON l.location_id = d.location_id GROUP BY l.city';
     try {
       const res = await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?');
       expect(res.statusCode).toBe(200);
       expect((res.body['rows'] as string[][]).map((r) => r[0])).toEqual(['Chicago']);
-      expect(fake.statements.at(-1)!.sql).toMatch(/\nSELECT `l`\.city, SUM\(`d`\.guest_count\) AS `guests` FROM `daily_sales` AS `d` INNER JOIN `locations` AS `l`/);
+      expect(fake.statements.at(-1)!.sql).toMatch(
+        /\nSELECT `l`\.city, SUM\(`d`\.guest_count\) AS `guests` FROM `daily_sales` AS `d` INNER JOIN `locations` AS `l`/,
+      );
     } finally {
       candidate = '';
     }
@@ -139,7 +203,16 @@ describe('a start-up failure names its cause', () => {
   const warehouse = (databricks: Record<string, unknown>) => ({
     warehouse: {
       engine: 'databricks',
-      databricks: { host: fake.host, port: fake.port, path: fake.path, tokenFile: join(dir, 'token'), catalog: basename(inject('demoDb'), '.duckdb'), schema: 'main', customCaCertFile: join(dir, 'cert.pem'), ...databricks },
+      databricks: {
+        host: fake.host,
+        port: fake.port,
+        path: fake.path,
+        tokenFile: join(dir, 'token'),
+        catalog: basename(inject('demoDb'), '.duckdb'),
+        schema: 'main',
+        customCaCertFile: join(dir, 'cert.pem'),
+        ...databricks,
+      },
     },
   });
   /** The start-up error, checked to be SP_ERR_WAREHOUSE_UNAVAILABLE with no token anywhere in its text or its causes' messages. */
@@ -175,7 +248,9 @@ describe('a start-up failure names its cause', () => {
 
   it('token refused: a token the workspace does not know is HTTP 403', async () => {
     const e = await startUpError(warehouse({ tokenFile: join(dir, 'wrong-token') }));
-    expect(e.detail).toMatch(/^cannot load the directory: cannot open a Databricks session: token refused: 127\.0\.0\.1:\d+ answered HTTP 403 Forbidden; check the token from tokenFile \S+wrong-token \(expired, revoked/);
+    expect(e.detail).toMatch(
+      /^cannot load the directory: cannot open a Databricks session: token refused: 127\.0\.0\.1:\d+ answered HTTP 403 Forbidden; check the token from tokenFile \S+wrong-token \(expired, revoked/,
+    );
   });
 
   it('token refused: a revoked or expired token is HTTP 401, and the message names the variable it came from', async () => {
@@ -183,8 +258,12 @@ describe('a start-up failure names its cause', () => {
     fake.refuseTokens = 401;
     try {
       const { tokenFile: _file, ...rest } = warehouse({}).warehouse.databricks;
-      const e = await startUpError({ warehouse: { engine: 'databricks', databricks: { ...rest, tokenEnv: 'SPLITPLANE_TEST_DATABRICKS_TOKEN' } } });
-      expect(e.detail).toMatch(/token refused: 127\.0\.0\.1:\d+ answered HTTP 401 Unauthorized; check the token from SPLITPLANE_TEST_DATABRICKS_TOKEN \(/);
+      const e = await startUpError({
+        warehouse: { engine: 'databricks', databricks: { ...rest, tokenEnv: 'SPLITPLANE_TEST_DATABRICKS_TOKEN' } },
+      });
+      expect(e.detail).toMatch(
+        /token refused: 127\.0\.0\.1:\d+ answered HTTP 401 Unauthorized; check the token from SPLITPLANE_TEST_DATABRICKS_TOKEN \(/,
+      );
     } finally {
       fake.refuseTokens = undefined;
       delete process.env['SPLITPLANE_TEST_DATABRICKS_TOKEN'];
@@ -213,6 +292,8 @@ describe('a start-up failure names its cause', () => {
     } finally {
       fake.warehouse = 'RUNNING';
     }
-    expect((await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?')).body['answer']).toContain('$84,000.00');
+    expect(
+      (await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?')).body['answer'],
+    ).toContain('$84,000.00');
   });
 });

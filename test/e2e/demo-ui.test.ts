@@ -19,7 +19,12 @@ describe('demo mode off (the default)', () => {
   ] as const)('%s %s does not exist', async (method, url) => {
     const res = await svc.app.inject(
       method === 'POST'
-        ? { method, url, headers: { 'content-type': 'application/json' }, payload: '{"persona":"franchise-owner","question":"x"}' }
+        ? {
+            method,
+            url,
+            headers: { 'content-type': 'application/json' },
+            payload: '{"persona":"franchise-owner","question":"x"}',
+          }
         : { method, url },
     );
     expect(res.statusCode).toBe(404);
@@ -54,7 +59,14 @@ describe('demo mode on', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().rows).toEqual([['84000.00']]);
     const event = svc.auditEvents().find((e) => e.requestId === res.json().requestId);
-    expect(event?.identity).toEqual({ tenantId: '12', businessId: '628', adminId: '7042', accessKeyId: 'SPDEMOKEY0000000001', frontDoor: 'sigv4', verified: true });
+    expect(event?.identity).toEqual({
+      tenantId: '12',
+      businessId: '628',
+      adminId: '7042',
+      accessKeyId: 'SPDEMOKEY0000000001',
+      frontDoor: 'sigv4',
+      verified: true,
+    });
   });
 
   it('accepts only the listed personas, never arbitrary IDs', async () => {

@@ -12,7 +12,15 @@ import { FeedbackStore } from '../../src/feedback/feedback.js';
 import { bedrockClient } from '../../src/llm/bedrock.js';
 import type { Scope } from '../../src/policy/scope.js';
 import { analystScript, isFillPrompt, startFakeBedrock, type FakeServer } from '../support/fake-llm.js';
-import { ask, BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, type TestService } from '../support/harness.js';
+import {
+  ask,
+  BRAND_MANAGER,
+  FRANCHISE_OWNER,
+  OTHER_TENANT_ADMIN,
+  signedHeaders,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sp-feedback-'));
 let svc: TestService;
@@ -21,9 +29,17 @@ let fake: FakeServer;
 const DROP = 'Which stores had the biggest swing in guests between lunch and dinner?';
 
 beforeAll(async () => {
-  fake = await startFakeBedrock(analystScript((q) => (/biggest swing/.test(q) ? 'SELECT COUNT(*) AS n FROM daily_sales' : undefined)));
+  fake = await startFakeBedrock(
+    analystScript((q) => (/biggest swing/.test(q) ? 'SELECT COUNT(*) AS n FROM daily_sales' : undefined)),
+  );
   svc = await startTestService({
-    llm: bedrockClient({ modelId: 'm', region: 'us-east-1', endpoint: fake.url, maxAttempts: 1, credentials: { accessKeyId: 'AKIDTEST00000000003', secretAccessKey: 's' } }),
+    llm: bedrockClient({
+      modelId: 'm',
+      region: 'us-east-1',
+      endpoint: fake.url,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'AKIDTEST00000000003', secretAccessKey: 's' },
+    }),
   });
 });
 afterAll(async () => {
@@ -31,9 +47,19 @@ afterAll(async () => {
   await fake.close();
 });
 
-async function rate(who: { tenantId: string; businessId: string; adminId: string }, requestId: string, rating: 'up' | 'down', comment?: string) {
+async function rate(
+  who: { tenantId: string; businessId: string; adminId: string },
+  requestId: string,
+  rating: 'up' | 'down',
+  comment?: string,
+) {
   const payload = JSON.stringify({ ...who, requestId, rating, ...(comment ? { comment } : {}) });
-  const res = await svc.app.inject({ method: 'POST', url: '/v1/feedback', headers: await signedHeaders(payload, { path: '/v1/feedback' }), payload });
+  const res = await svc.app.inject({
+    method: 'POST',
+    url: '/v1/feedback',
+    headers: await signedHeaders(payload, { path: '/v1/feedback' }),
+    payload,
+  });
   return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
 }
 
@@ -42,9 +68,20 @@ describe('POST /v1/feedback', () => {
     const answer = await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?');
     const res = await rate(FRANCHISE_OWNER, String(answer.body['requestId']), 'up', 'spot on');
     expect(res).toEqual({ statusCode: 200, body: { requestId: expect.any(String), status: 'recorded' } });
-    const stored = readFileSync(svc.config.feedback.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(stored.at(-1)).toMatchObject({ requestId: answer.body['requestId'], sessionKey: '12/628/7042', rating: 'up', comment: 'spot on' });
-    expect(svc.auditEvents().find((e) => e.requestId === res.body['requestId'])).toMatchObject({ layers: { identity: 'ok', feedback: 'ok' }, statusCode: 200 });
+    const stored = readFileSync(svc.config.feedback.file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(stored.at(-1)).toMatchObject({
+      requestId: answer.body['requestId'],
+      sessionKey: '12/628/7042',
+      rating: 'up',
+      comment: 'spot on',
+    });
+    expect(svc.auditEvents().find((e) => e.requestId === res.body['requestId'])).toMatchObject({
+      layers: { identity: 'ok', feedback: 'ok' },
+      statusCode: 200,
+    });
   });
 
   it('refuses a rating from any other identity', async () => {
@@ -55,11 +92,27 @@ describe('POST /v1/feedback', () => {
   });
 
   it('refuses unknown requests, bad ratings and unsigned calls', async () => {
-    expect((await rate(FRANCHISE_OWNER, '00000000-0000-4000-8000-000000000000', 'up')).body['code']).toBe('SP_ERR_FEEDBACK_UNKNOWN_REQUEST');
-    const payload = JSON.stringify({ ...FRANCHISE_OWNER, requestId: '00000000-0000-4000-8000-000000000000', rating: 'meh' });
-    const bad = await svc.app.inject({ method: 'POST', url: '/v1/feedback', headers: await signedHeaders(payload, { path: '/v1/feedback' }), payload });
+    expect((await rate(FRANCHISE_OWNER, '00000000-0000-4000-8000-000000000000', 'up')).body['code']).toBe(
+      'SP_ERR_FEEDBACK_UNKNOWN_REQUEST',
+    );
+    const payload = JSON.stringify({
+      ...FRANCHISE_OWNER,
+      requestId: '00000000-0000-4000-8000-000000000000',
+      rating: 'meh',
+    });
+    const bad = await svc.app.inject({
+      method: 'POST',
+      url: '/v1/feedback',
+      headers: await signedHeaders(payload, { path: '/v1/feedback' }),
+      payload,
+    });
     expect(bad.json().code).toBe('SP_ERR_BAD_REQUEST');
-    const unsigned = await svc.app.inject({ method: 'POST', url: '/v1/feedback', headers: { 'content-type': 'application/json' }, payload });
+    const unsigned = await svc.app.inject({
+      method: 'POST',
+      url: '/v1/feedback',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
     expect(unsigned.json().code).toBe('SP_ERR_AUTH_MISSING');
   });
 });
@@ -69,10 +122,13 @@ describe('well-rated examples reach only the model of the admin who asked, scrub
   const promptsFor = async (who: { tenantId: string; businessId: string; adminId: string }) => {
     fake.requests.length = 0;
     await ask(svc.app, who, DROP);
-    return fake.requests.filter((r) => !isFillPrompt(r) && !r.system.startsWith('Answer the')).map((r) => r.system).join('\n');
+    return fake.requests
+      .filter((r) => !isFillPrompt(r) && !r.system.startsWith('Answer the'))
+      .map((r) => r.system)
+      .join('\n');
   };
 
-  it("an example rated by the franchise owner is offered back to them only: not to their brand manager, whose scope covers it, nor to another tenant", async () => {
+  it('an example rated by the franchise owner is offered back to them only: not to their brand manager, whose scope covers it, nor to another tenant', async () => {
     const answer = await ask(svc.app, FRANCHISE_OWNER, EXAMPLE_QUESTION);
     expect((await rate(FRANCHISE_OWNER, String(answer.body['requestId']), 'up')).statusCode).toBe(200);
     expect(await promptsFor(FRANCHISE_OWNER)).toContain(EXAMPLE_QUESTION);
@@ -98,7 +154,12 @@ describe('the example store', () => {
 
   it('scrubs e-mail addresses and long numbers from the question, e-mail addresses from the SQL', async () => {
     const store = new FeedbackStore(join(tmp, 'scrub.jsonl'));
-    await rated(store, randomUUID(), 'sales for store 104233 managed by ann.lee+ops@example.com', "SELECT 1 WHERE 'ann@example.com' <> '' AND 123456 > 0");
+    await rated(
+      store,
+      randomUUID(),
+      'sales for store 104233 managed by ann.lee+ops@example.com',
+      "SELECT 1 WHERE 'ann@example.com' <> '' AND 123456 > 0",
+    );
     const [e] = store.examplesFor('12/628/7042', scope);
     expect(e?.question).toBe('sales for store [number] managed by [email]');
     expect(e?.sql).toBe("SELECT 1 WHERE '[email]' <> '' AND 123456 > 0");

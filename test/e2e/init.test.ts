@@ -57,8 +57,22 @@ const TODAY = iso(new Date());
 const { from: LM_FROM, next: LM_NEXT } = monthBefore(TODAY);
 const dayBefore = (day: string): string => iso(new Date(new Date(`${day}T00:00:00Z`).getTime() - 86_400_000));
 
-interface Event { id: number; org: number; ws: number; project: number; at: string; seconds: number; cost: string }
-interface Invoice { id: number; org: number; ws: number; on: string; amount: string }
+interface Event {
+  id: number;
+  org: number;
+  ws: number;
+  project: number;
+  at: string;
+  seconds: number;
+  cost: string;
+}
+interface Invoice {
+  id: number;
+  org: number;
+  ws: number;
+  on: string;
+  amount: string;
+}
 const PROJECTS = [
   { id: 10, org: 1, ws: 1, name: 'Apollo', status: 'active' },
   { id: 11, org: 1, ws: 1, name: 'Gemini', status: 'paused' },
@@ -74,14 +88,33 @@ const GRANTS = [
 ] as const;
 // The edges of last month: its first instant, its last evening (a TIMESTAMP after midnight of the
 // last day, which a date comparison would drop), and just outside on both sides.
-const TIMES = [`${LM_FROM} 00:00:00`, `${LM_FROM} 13:15:00`, `${dayBefore(LM_NEXT)} 23:30:00`, `${LM_NEXT} 00:00:00`, `${dayBefore(LM_FROM)} 23:59:00`, `${dayBefore(LM_NEXT)} 08:00:00`];
+const TIMES = [
+  `${LM_FROM} 00:00:00`,
+  `${LM_FROM} 13:15:00`,
+  `${dayBefore(LM_NEXT)} 23:30:00`,
+  `${LM_NEXT} 00:00:00`,
+  `${dayBefore(LM_FROM)} 23:59:00`,
+  `${dayBefore(LM_NEXT)} 08:00:00`,
+];
 const EVENTS: Event[] = [];
 for (const p of PROJECTS) {
-  TIMES.forEach((at, i) => EVENTS.push({ id: EVENTS.length + 1, org: p.org, ws: p.ws, project: p.id, at, seconds: 30 + ((p.id * 7 + i * 13) % 50), cost: (((p.id + i * 3) % 17) + ((i * 25) % 100) / 100).toFixed(2) }));
+  TIMES.forEach((at, i) =>
+    EVENTS.push({
+      id: EVENTS.length + 1,
+      org: p.org,
+      ws: p.ws,
+      project: p.id,
+      at,
+      seconds: 30 + ((p.id * 7 + i * 13) % 50),
+      cost: (((p.id + i * 3) % 17) + ((i * 25) % 100) / 100).toFixed(2),
+    }),
+  );
 }
 const INVOICES: Invoice[] = [];
 for (const ws of [1, 2, 3]) {
-  [LM_FROM, dayBefore(LM_NEXT), LM_NEXT, dayBefore(LM_FROM)].forEach((on, i) => INVOICES.push({ id: INVOICES.length + 1, org: ws === 3 ? 2 : 1, ws, on, amount: `${100 + ws * 10 + i}.25` }));
+  [LM_FROM, dayBefore(LM_NEXT), LM_NEXT, dayBefore(LM_FROM)].forEach((on, i) =>
+    INVOICES.push({ id: INVOICES.length + 1, org: ws === 3 ? 2 : 1, ws, on, amount: `${100 + ws * 10 + i}.25` }),
+  );
 }
 
 /** The tables, with the tenant column named `tenant` (org_id unless a case renames it) and optional extras. */
@@ -95,7 +128,7 @@ function schemaSql(tenant = 'org_id', opts: { grantsExtra?: boolean } = {}): str
     `CREATE TABLE users (user_id BIGINT, ${tenant} BIGINT, workspace_id BIGINT, email VARCHAR, role VARCHAR, active BOOLEAN)`,
     `INSERT INTO users VALUES (1, 1, 1, 'ana@acme.test', 'analyst', true), (2, 1, 1, 'bo@acme.test', 'viewer', true), (3, 2, 3, 'cy@globex.test', 'analyst', true)`,
     `CREATE TABLE projects (project_id BIGINT, ${tenant} BIGINT, workspace_id BIGINT, name VARCHAR, status VARCHAR, created_on DATE)`,
-    `INSERT INTO projects VALUES ${v(PROJECTS.map((p) => `(${p.id}, ${p.org}, ${p.ws}, '${p.name}', '${p.status}', DATE '2024-01-0${p.id % 9 + 1}')`))}`,
+    `INSERT INTO projects VALUES ${v(PROJECTS.map((p) => `(${p.id}, ${p.org}, ${p.ws}, '${p.name}', '${p.status}', DATE '2024-01-0${(p.id % 9) + 1}')`))}`,
     `CREATE TABLE project_members (user_id BIGINT, project_id BIGINT${opts.grantsExtra ? ', team_id BIGINT' : ''})`,
     `INSERT INTO project_members VALUES ${v(GRANTS.map(([u, p]) => `(${u}, ${p}${opts.grantsExtra ? ', 1' : ''})`))}`,
     `CREATE TABLE events (event_id BIGINT, ${tenant} BIGINT, workspace_id BIGINT, project_id BIGINT, occurred_at TIMESTAMP, duration_seconds INTEGER, cost DECIMAL(10,2), kind VARCHAR)`,
@@ -140,7 +173,15 @@ type Registry = {
   grantUnit: Record<string, string>;
   directory: Record<string, Record<string, string>>;
   rawTables: string[];
-  tables: Record<string, { raw: string; scope: { tenant: string; business: string; unit?: string; confirmed: boolean }; columns: Record<string, { type: string }>; partners: string[] }>;
+  tables: Record<
+    string,
+    {
+      raw: string;
+      scope: { tenant: string; business: string; unit?: string; confirmed: boolean };
+      columns: Record<string, { type: string }>;
+      partners: string[];
+    }
+  >;
 };
 type Metrics = {
   tables: Record<string, { alias: string; time?: string; joins?: Record<string, string> }>;
@@ -167,7 +208,9 @@ describe('init over a DuckDB file', () => {
     expect(mainRun.stdout).toContain('How init guesses:');
     expect(mainRun.stdout).toContain('tenant column: org_id');
     expect(mainRun.stdout).toContain('business column: workspace_id');
-    expect(mainRun.stdout).toContain('grant unit: projects.project_id, from the grants table project_members (user_id -> project_id)');
+    expect(mainRun.stdout).toContain(
+      'grant unit: projects.project_id, from the grants table project_members (user_id -> project_id)',
+    );
     // The TIMESTAMP time column is said to need a look (the compiler compares it with dates).
     expect(mainRun.stdout).not.toMatch(/is a TIMESTAMP/); // no warning: the compiler reads a TIMESTAMP by its date
     expect(mainRun.stderr).toBe('');
@@ -208,7 +251,14 @@ describe('init over a DuckDB file', () => {
     expect(r.tables['my_events']!.raw).toBe('events');
     expect(r.grantUnit).toEqual({ name: 'project', plural: 'projects', table: 'my_projects', key: 'project_id' });
     expect(r.directory).toEqual({
-      admins: { table: 'users', id: 'user_id', tenant: 'org_id', business: 'workspace_id', role: 'role', active: 'active' },
+      admins: {
+        table: 'users',
+        id: 'user_id',
+        tenant: 'org_id',
+        business: 'workspace_id',
+        role: 'role',
+        active: 'active',
+      },
       businesses: { table: 'workspaces', id: 'workspace_id', tenant: 'org_id' },
       grants: { table: 'project_members', admin: 'user_id', unit: 'project_id' },
     });
@@ -219,7 +269,12 @@ describe('init over a DuckDB file', () => {
       expect(Object.keys(t.columns)).not.toContain('workspace_id');
     }
     // Types mapped from the information schema.
-    expect(r.tables['my_events']!.columns).toMatchObject({ occurred_at: { type: 'TIMESTAMP' }, duration_seconds: { type: 'INTEGER' }, cost: { type: 'DECIMAL(10,2)' }, project_id: { type: 'BIGINT' } });
+    expect(r.tables['my_events']!.columns).toMatchObject({
+      occurred_at: { type: 'TIMESTAMP' },
+      duration_seconds: { type: 'INTEGER' },
+      cost: { type: 'DECIMAL(10,2)' },
+      project_id: { type: 'BIGINT' },
+    });
   });
 
   it('guesses joins, fact tables, measures (sums of numeric non-ID columns and row counts) and dimensions; the catalog parses against the registry', () => {
@@ -229,15 +284,32 @@ describe('init over a DuckDB file', () => {
     // projects has a DATE but events join to it: a dimension table, no time, no measures.
     expect(m.tables['my_projects']!.time).toBeUndefined();
     const measures = m.metrics.map((x) => `${x.table}:${x.aggregate}(${x.expr})`).sort();
-    expect(measures).toEqual(['my_events:count(event_id)', 'my_events:sum(cost)', 'my_events:sum(duration_seconds)', 'my_invoices:count(invoice_id)', 'my_invoices:sum(amount)']);
-    const dims = m.dimensions.filter((d) => d.kind === 'attribute').map((d) => `${d.table}.${d.column}`).sort();
+    expect(measures).toEqual([
+      'my_events:count(event_id)',
+      'my_events:sum(cost)',
+      'my_events:sum(duration_seconds)',
+      'my_invoices:count(invoice_id)',
+      'my_invoices:sum(amount)',
+    ]);
+    const dims = m.dimensions
+      .filter((d) => d.kind === 'attribute')
+      .map((d) => `${d.table}.${d.column}`)
+      .sort();
     expect(dims).toEqual(['my_labels.label', 'my_projects.name', 'my_projects.status']);
     expect((parseYaml(read(files(mainOut).tables)) as Registry).tables['my_events']!.partners).toEqual(['my_projects']);
     // Marked to review.
     expect(read(files(mainOut).metrics).match(/# TO REVIEW: the sum of /g)?.length).toBe(3);
-    const registry = parseTableRegistry(parseYaml(read(files(mainOut).tables).replaceAll('confirmed: false', 'confirmed: true')));
+    const registry = parseTableRegistry(
+      parseYaml(read(files(mainOut).tables).replaceAll('confirmed: false', 'confirmed: true')),
+    );
     const catalog = parseCatalog(parseYaml(read(files(mainOut).metrics)), registry, 'metrics.yaml');
-    expect(catalog.metrics.map((x) => x.id).sort()).toEqual(['amount', 'cost', 'duration_seconds', 'events_count', 'invoices_count']);
+    expect(catalog.metrics.map((x) => x.id).sort()).toEqual([
+      'amount',
+      'cost',
+      'duration_seconds',
+      'events_count',
+      'invoices_count',
+    ]);
   });
 
   it("writes an eval skeleton whose gold SQL, run over the raw tables, is the placeholder persona's answer computed here from the rows", async () => {
@@ -279,15 +351,29 @@ describe('init over a DuckDB file', () => {
   it('writes a deny-by-default policy where only the placeholder role sees every table and column (compiled with opa and evaluated)', async () => {
     const text = read(files(mainOut).policy);
     expect(text).toContain('"analyst" is a placeholder role');
-    const opa = execFileSync('bash', ['-c', 'command -v opa || echo "$(go env GOPATH 2>/dev/null)/bin/opa"'], { encoding: 'utf8' }).trim();
+    const opa = execFileSync('bash', ['-c', 'command -v opa || echo "$(go env GOPATH 2>/dev/null)/bin/opa"'], {
+      encoding: 'utf8',
+    }).trim();
     if (!existsSync(opa)) {
-      if (process.env['CI'] === 'true') throw new Error('the opa CLI is needed in CI (scripts/policy.sh names the version)');
-      console.warn('SKIPPED the generated policy compile check: the opa CLI is not installed (go install github.com/open-policy-agent/opa@v1.22.2)');
+      if (process.env['CI'] === 'true')
+        throw new Error('the opa CLI is needed in CI (scripts/policy.sh names the version)');
+      console.warn(
+        'SKIPPED the generated policy compile check: the opa CLI is not installed (go install github.com/open-policy-agent/opa@v1.22.2)',
+      );
       return;
     }
     const build = join(dir, 'opa-build');
     mkdirSync(build, { recursive: true });
-    execFileSync(opa, ['build', '-t', 'wasm', '-e', 'splitplane/decision', files(mainOut).policy, '-o', join(build, 'bundle.tar.gz')]);
+    execFileSync(opa, [
+      'build',
+      '-t',
+      'wasm',
+      '-e',
+      'splitplane/decision',
+      files(mainOut).policy,
+      '-o',
+      join(build, 'bundle.tar.gz'),
+    ]);
     execFileSync('tar', ['-xzf', join(build, 'bundle.tar.gz'), '-C', build], { stdio: 'ignore' });
     const policy = await loadPolicy(readFileSync(join(build, 'policy.wasm')));
     const registry = parseYaml(read(files(mainOut).tables)) as Registry;
@@ -298,12 +384,18 @@ describe('init over a DuckDB file', () => {
     };
     policy.setData({ directory: { admins } });
     const decide = (admin: string, tenant = '1', business = '1') =>
-      (policy.evaluate({ tenant_id: tenant, business_id: business, admin_id: admin }, 'splitplane/decision') as { result: Record<string, unknown> }[])[0]!.result;
+      (
+        policy.evaluate({ tenant_id: tenant, business_id: business, admin_id: admin }, 'splitplane/decision') as {
+          result: Record<string, unknown>;
+        }[]
+      )[0]!.result;
     const allowed = decide('1');
     expect(allowed['allow']).toBe(true);
     expect(allowed['projects_granted']).toBe(true);
     expect(allowed['project_filters']).toEqual([]);
-    expect(allowed['tables']).toEqual(Object.fromEntries(Object.entries(registry.tables).map(([n, t]) => [n, Object.keys(t.columns)])));
+    expect(allowed['tables']).toEqual(
+      Object.fromEntries(Object.entries(registry.tables).map(([n, t]) => [n, Object.keys(t.columns)])),
+    );
     for (const denied of [decide('2'), decide('4'), decide('1', '2'), decide('1', '1', '2'), decide('99')]) {
       expect(denied['allow']).toBe(false);
       expect(denied['tables']).toEqual({});
@@ -328,10 +420,14 @@ describe('init against the two domains people described by hand', () => {
       for (const [c, spec] of Object.entries(t.columns)) {
         const type = g!.columns[c]?.type;
         // The same type, or an integer the reference declares wider (the warehouse's INTEGER as BIGINT).
-        expect(type === spec.type || (INTEGER_TYPES.includes(type ?? '') && INTEGER_TYPES.includes(spec.type)), `${raw}.${c}: ${type} for ${spec.type}`).toBe(true);
+        expect(
+          type === spec.type || (INTEGER_TYPES.includes(type ?? '') && INTEGER_TYPES.includes(spec.type)),
+          `${raw}.${c}: ${type} for ${spec.type}`,
+        ).toBe(true);
       }
       const partners = g!.partners.map((p) => rawOf(guessed, p));
-      for (const p of t.partners) expect(partners, `${raw} joins ${rawOf(reference, p)}`).toContain(rawOf(reference, p));
+      for (const p of t.partners)
+        expect(partners, `${raw} joins ${rawOf(reference, p)}`).toContain(rawOf(reference, p));
     }
     expect(guessed.directory).toEqual(reference.directory);
     expect(guessed.grantUnit['key']).toBe(reference.grantUnit['key']);
@@ -347,8 +443,14 @@ describe('init against the two domains people described by hand', () => {
     ]);
     expect(demo.code, demo.stderr).toBe(0);
     expect(tracklane.code, tracklane.stderr).toBe(0);
-    recovers(parseYaml(read('catalog/tables.yaml')) as Registry, parseYaml(read(files(join(dir, 'out-demo')).tables)) as Registry);
-    recovers(parseYaml(read('examples/projects/catalog/tables.yaml')) as Registry, parseYaml(read(files(join(dir, 'out-projects')).tables)) as Registry);
+    recovers(
+      parseYaml(read('catalog/tables.yaml')) as Registry,
+      parseYaml(read(files(join(dir, 'out-demo')).tables)) as Registry,
+    );
+    recovers(
+      parseYaml(read('examples/projects/catalog/tables.yaml')) as Registry,
+      parseYaml(read(files(join(dir, 'out-projects')).tables)) as Registry,
+    );
   }, 90_000);
 });
 
@@ -364,7 +466,12 @@ describe('init: bad input', () => {
     const named = await cli(['init', '--duckdb', path, '--out', out, '--tenant-column', 'realm_id']);
     expect(named.code, named.stderr).toBe(0);
     const r = parseYaml(read(files(out).tables)) as Registry;
-    expect(r.tables['my_events']!.scope).toMatchObject({ tenant: 'realm_id', business: 'workspace_id', unit: 'project_id', confirmed: false });
+    expect(r.tables['my_events']!.scope).toMatchObject({
+      tenant: 'realm_id',
+      business: 'workspace_id',
+      unit: 'project_id',
+      confirmed: false,
+    });
   }, 60_000);
 
   it('non-ASCII and reserved names and unsupported types: each listed and skipped, the rest written, exit 2', async () => {
@@ -402,7 +509,10 @@ describe('init: bad input', () => {
   }, 60_000);
 
   it('more than 200 tables: refused (exit 2) unless --tables or --schema narrows it', async () => {
-    const fillers = Array.from({ length: 200 }, (_, i) => `CREATE TABLE filler_${String(i).padStart(3, '0')} (x INTEGER)`);
+    const fillers = Array.from(
+      { length: 200 },
+      (_, i) => `CREATE TABLE filler_${String(i).padStart(3, '0')} (x INTEGER)`,
+    );
     const narrow = schemaSql().map((s) => s.replace(/^(CREATE TABLE|INSERT INTO) (\w+)/, '$1 narrow.$2'));
     const path = await duckdbFile('wide.duckdb', [...schemaSql(), ...fillers, 'CREATE SCHEMA narrow', ...narrow]);
     const [refused, listed, schema] = await Promise.all([
@@ -411,15 +521,24 @@ describe('init: bad input', () => {
       cli(['init', '--duckdb', path, '--out', join(dir, 'out-schema'), '--schema', 'narrow']),
     ]);
     expect(refused.code, refused.stderr).toBe(2);
-    expect(refused.stderr).toContain('schema main holds 208 tables, more than 200: name the ones to describe with --tables a,b,c');
+    expect(refused.stderr).toContain(
+      'schema main holds 208 tables, more than 200: name the ones to describe with --tables a,b,c',
+    );
     expect(existsSync(join(dir, 'out-wide'))).toBe(false);
     expect(listed.code, listed.stderr).toBe(0);
     const reg = parseYaml(read(files(join(dir, 'out-listed')).tables)) as Registry;
     expect(Object.keys(reg.tables).sort()).toEqual(['my_events', 'my_invoices', 'my_labels', 'my_projects']);
     expect(reg.rawTables.length).toBe(208); // every name of the schema stays forbidden
     expect(schema.code, schema.stderr).toBe(0);
-    expect(schema.stdout).toContain("WARNING: read schema narrow, but splitplane's duckdb engine reads raw tables from schema main");
-    expect(Object.keys((parseYaml(read(files(join(dir, 'out-schema')).tables)) as Registry).tables).sort()).toEqual(['my_events', 'my_invoices', 'my_labels', 'my_projects']);
+    expect(schema.stdout).toContain(
+      "WARNING: read schema narrow, but splitplane's duckdb engine reads raw tables from schema main",
+    );
+    expect(Object.keys((parseYaml(read(files(join(dir, 'out-schema')).tables)) as Registry).tables).sort()).toEqual([
+      'my_events',
+      'my_invoices',
+      'my_labels',
+      'my_projects',
+    ]);
   }, 90_000);
 
   it('a grants table it cannot recognise: exit 2 asking for --unit TABLE.COLUMN; with --unit it is used', async () => {
@@ -460,7 +579,15 @@ describe('init: bad input', () => {
     });
     const [none, two, unit, down] = await Promise.all([
       cli(['init', '--out', join(dir, 'never')]),
-      cli(['init', '--duckdb', main, '--postgres', 'postgres://postgres@127.0.0.1:5432/test', '--out', join(dir, 'never')]),
+      cli([
+        'init',
+        '--duckdb',
+        main,
+        '--postgres',
+        'postgres://postgres@127.0.0.1:5432/test',
+        '--out',
+        join(dir, 'never'),
+      ]),
       cli(['init', '--duckdb', main, '--unit', 'projects', '--out', join(dir, 'never')]),
       cli(['init', '--postgres', `postgres://postgres:secret@127.0.0.1:${port}/test`, '--out', join(dir, 'never')]),
     ]);
@@ -483,8 +610,13 @@ describe('catalog check', () => {
     const demo = parseYaml(read('catalog/tables.yaml')) as Registry;
     const shown = [...r.stdout.matchAll(/^ {2}(\w+): /gm)].map((m) => m[1]);
     for (const t of Object.keys(demo.tables)) expect(shown).toContain(t);
-    for (const [name, t] of Object.entries(demo.tables)) for (const c of Object.keys(t.columns)) expect(r.stdout, `${name}.${c}`).toMatch(new RegExp(`^ {4}${c} +${t.columns[c]!.type.replace(/[()]/g, '\\$&')} `, 'm'));
-    for (const raw of [...demo.rawTables, 'tenant_id', 'business_id']) expect(r.stdout).not.toMatch(new RegExp(`\\b${raw}\\b`));
+    for (const [name, t] of Object.entries(demo.tables))
+      for (const c of Object.keys(t.columns))
+        expect(r.stdout, `${name}.${c}`).toMatch(
+          new RegExp(`^ {4}${c} +${t.columns[c]!.type.replace(/[()]/g, '\\$&')} `, 'm'),
+        );
+    for (const raw of [...demo.rawTables, 'tenant_id', 'business_id'])
+      expect(r.stdout).not.toMatch(new RegExp(`\\b${raw}\\b`));
     expect(r.stdout).toContain('Measures (');
   }, 60_000);
 
@@ -492,7 +624,8 @@ describe('catalog check', () => {
     const r = await cli(['catalog', 'check', '--catalog', 'catalog', '--duckdb', main]);
     expect(r.code).toBe(1);
     const demo = parseYaml(read('catalog/tables.yaml')) as Registry;
-    for (const [name, t] of Object.entries(demo.tables)) expect(r.stderr).toContain(`table ${name}: its raw table ${t.raw} is not in schema main of DuckDB ${main}`);
+    for (const [name, t] of Object.entries(demo.tables))
+      expect(r.stderr).toContain(`table ${name}: its raw table ${t.raw} is not in schema main of DuckDB ${main}`);
     expect(r.stderr).toContain('directory.admins: table dim_admins is not in schema main');
   }, 60_000);
 
@@ -501,7 +634,8 @@ describe('catalog check', () => {
     expect((await cli(['init', '--duckdb', main, '--out', out])).code).toBe(0);
     const unconfirmed = await cli(['catalog', 'check', '--catalog', join(out, 'catalog'), '--duckdb', main]);
     expect(unconfirmed.code).toBe(1);
-    for (const t of ['my_events', 'my_invoices', 'my_labels', 'my_projects']) expect(unconfirmed.stderr).toContain(`table ${t}: its scope is not confirmed`);
+    for (const t of ['my_events', 'my_invoices', 'my_labels', 'my_projects'])
+      expect(unconfirmed.stderr).toContain(`table ${t}: its scope is not confirmed`);
     confirm(out);
     // Drifted: events.cost became text, projects lost status, labels is gone, the users' active flag is an integer.
     const drifted = await duckdbFile(
@@ -521,8 +655,10 @@ describe('catalog check', () => {
     ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).not.toContain('is a TIMESTAMP'); // no warning: the compiler reads a TIMESTAMP by its date
-    for (const t of ['my_events', 'my_invoices', 'my_labels', 'my_projects']) expect(ok.stdout).toMatch(new RegExp(`^ {2}${t}: `, 'm'));
-    for (const raw of ['project_members', 'workspaces', 'users', 'org_id', 'workspace_id']) expect(ok.stdout).not.toMatch(new RegExp(`\\b${raw}\\b`));
+    for (const t of ['my_events', 'my_invoices', 'my_labels', 'my_projects'])
+      expect(ok.stdout).toMatch(new RegExp(`^ {2}${t}: `, 'm'));
+    for (const raw of ['project_members', 'workspaces', 'users', 'org_id', 'workspace_id'])
+      expect(ok.stdout).not.toMatch(new RegExp(`\\b${raw}\\b`));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('column my_events.cost: declared DECIMAL(10,2), the warehouse has VARCHAR (VARCHAR)');
     expect(bad.stderr).toContain('column my_projects.status: projects has no column status');
@@ -534,7 +670,9 @@ describe('catalog check', () => {
 
 const pgUp = await portOpen('127.0.0.1', 5432);
 if (!pgUp && process.env['CI'] !== 'true') {
-  console.warn('SKIPPED init over PostgreSQL: nothing listens on 127.0.0.1:5432 (PostgreSQL with trust auth and a database `test`).');
+  console.warn(
+    'SKIPPED init over PostgreSQL: nothing listens on 127.0.0.1:5432 (PostgreSQL with trust auth and a database `test`).',
+  );
 }
 
 describe.skipIf(!pgUp && process.env['CI'] !== 'true')('init and catalog check over PostgreSQL', () => {
@@ -565,16 +703,38 @@ describe.skipIf(!pgUp && process.env['CI'] !== 'true')('init and catalog check o
     const out = join(dir, 'out-pg');
     const r = await cli(['init', '--postgres', url, '--schema', schema, '--out', out]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`WARNING: read schema ${schema}, but splitplane's postgres engine reads raw tables from schema warehouse`);
+    expect(r.stdout).toContain(
+      `WARNING: read schema ${schema}, but splitplane's postgres engine reads raw tables from schema warehouse`,
+    );
     for (const f of ['tables', 'metrics', 'policy'] as const) {
       expect(uncommented(read(files(out)[f])), f).toBe(uncommented(read(files(mainOut)[f])));
     }
     // The eval skeleton too (its date is the day it was written).
-    expect(uncommented(read(files(out).eval)).replace(/today: .*/, '')).toBe(uncommented(read(files(mainOut).eval)).replace(/today: .*/, ''));
-    const unconfirmed = await cli(['catalog', 'check', '--catalog', join(out, 'catalog'), '--postgres', url, '--schema', schema]);
+    expect(uncommented(read(files(out).eval)).replace(/today: .*/, '')).toBe(
+      uncommented(read(files(mainOut).eval)).replace(/today: .*/, ''),
+    );
+    const unconfirmed = await cli([
+      'catalog',
+      'check',
+      '--catalog',
+      join(out, 'catalog'),
+      '--postgres',
+      url,
+      '--schema',
+      schema,
+    ]);
     expect(unconfirmed.code).toBe(1);
     confirm(out);
-    const ok = await cli(['catalog', 'check', '--catalog', join(out, 'catalog'), '--postgres', url, '--schema', schema]);
+    const ok = await cli([
+      'catalog',
+      'check',
+      '--catalog',
+      join(out, 'catalog'),
+      '--postgres',
+      url,
+      '--schema',
+      schema,
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     // Against the schema the engine reads by default (warehouse: the demo's, or none), it does not match.
     const other = await cli(['catalog', 'check', '--catalog', join(out, 'catalog'), '--postgres', url]);
@@ -588,9 +748,36 @@ describe('init over Databricks (the SDK against test/support/fake-databricks.ts,
   const tls = join(dir, 'tls');
   beforeAll(async () => {
     mkdirSync(tls, { recursive: true });
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(tls, 'key.pem'), '-out', join(tls, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(tls, 'key.pem'),
+        '-out',
+        join(tls, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     writeFileSync(join(tls, 'token'), 'dapi-init-test-token');
-    fake = await startFakeDatabricks({ duckdbPath: main, cert: read(join(tls, 'cert.pem')), key: read(join(tls, 'key.pem')), token: 'dapi-init-test-token' });
+    fake = await startFakeDatabricks({
+      duckdbPath: main,
+      cert: read(join(tls, 'cert.pem')),
+      key: read(join(tls, 'key.pem')),
+      token: 'dapi-init-test-token',
+    });
   });
   afterAll(async () => fake?.close());
 
@@ -602,7 +789,15 @@ describe('init over Databricks (the SDK against test/support/fake-databricks.ts,
       JSON.stringify({
         warehouse: {
           engine: 'databricks',
-          databricks: { host: fake.host, port: fake.port, path: fake.path, tokenFile: join(tls, 'token'), catalog, schema: 'main', customCaCertFile: join(tls, 'cert.pem') },
+          databricks: {
+            host: fake.host,
+            port: fake.port,
+            path: fake.path,
+            tokenFile: join(tls, 'token'),
+            catalog,
+            schema: 'main',
+            customCaCertFile: join(tls, 'cert.pem'),
+          },
         },
       }),
     );
@@ -612,7 +807,14 @@ describe('init over Databricks (the SDK against test/support/fake-databricks.ts,
     expect(r.stdout).not.toContain('dapi-init-test-token');
     const statements = fake.statements.filter((s) => /information_schema/.test(s.sql));
     expect(statements.length).toBe(2);
-    for (const s of statements) expect(s.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'catalog', value: catalog }), expect.objectContaining({ name: 'schema', value: 'main' })]));
-    for (const f of ['tables', 'metrics', 'policy'] as const) expect(uncommented(read(files(out)[f])), f).toBe(uncommented(read(files(mainOut)[f])));
+    for (const s of statements)
+      expect(s.parameters).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ name: 'catalog', value: catalog }),
+          expect.objectContaining({ name: 'schema', value: 'main' }),
+        ]),
+      );
+    for (const f of ['tables', 'metrics', 'policy'] as const)
+      expect(uncommented(read(files(out)[f])), f).toBe(uncommented(read(files(mainOut)[f])));
   }, 60_000);
 });

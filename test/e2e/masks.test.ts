@@ -18,7 +18,16 @@ import type { Identity } from '../../src/identity/identity.js';
 import { openAiCompatibleClient } from '../../src/llm/openai-compatible.js';
 import { buildSandbox } from '../../src/sandbox/sandbox.js';
 import { policyOptions } from '../../src/server/services.js';
-import { ask, BRAND_MANAGER, FRANCHISE_OWNER, OTHER_TENANT_ADMIN, signedHeaders, startTestService, testConfig, type TestService } from '../support/harness.js';
+import {
+  ask,
+  BRAND_MANAGER,
+  FRANCHISE_OWNER,
+  OTHER_TENANT_ADMIN,
+  signedHeaders,
+  startTestService,
+  testConfig,
+  type TestService,
+} from '../support/harness.js';
 import { analystScript, startFakeOpenAi, type FakeServer } from '../support/fake-llm.js';
 import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
@@ -35,10 +44,21 @@ let svc: TestService;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  fake = await startFakeOpenAi(analystScript((q) => (/email/i.test(q) ? EMAILS_SQL : /manager addresses as numbers/i.test(q) ? CAST_SQL : undefined)));
-  svc = await startTestService(
-    { llm: openAiCompatibleClient({ baseUrl: fake.url, model: 'local-model', apiKey: 'sk-test', maxRetries: 0, maxBackoffMs: 10 }), log: (m, f) => logs.push(JSON.stringify([m, f])) },
+  fake = await startFakeOpenAi(
+    analystScript((q) =>
+      /email/i.test(q) ? EMAILS_SQL : /manager addresses as numbers/i.test(q) ? CAST_SQL : undefined,
+    ),
   );
+  svc = await startTestService({
+    llm: openAiCompatibleClient({
+      baseUrl: fake.url,
+      model: 'local-model',
+      apiKey: 'sk-test',
+      maxRetries: 0,
+      maxBackoffMs: 10,
+    }),
+    log: (m, f) => logs.push(JSON.stringify([m, f])),
+  });
 });
 afterAll(async () => {
   await svc?.close();
@@ -53,7 +73,12 @@ describe('masked columns', () => {
     expect(rows).toHaveLength(200);
     for (const [, email] of rows) expect(email).toBe('m***@example.com');
     const payload = JSON.stringify({ ...ANALYST, requestId: first.body['requestId'], rating: 'up' });
-    const rated = await svc.app.inject({ method: 'POST', url: '/v1/feedback', headers: await signedHeaders(payload, { path: '/v1/feedback' }), payload });
+    const rated = await svc.app.inject({
+      method: 'POST',
+      url: '/v1/feedback',
+      headers: await signedHeaders(payload, { path: '/v1/feedback' }),
+      payload,
+    });
     expect(rated.statusCode).toBe(200);
     const again = await ask(svc.app, ANALYST, EMAILS_Q);
     expect(again.statusCode).toBe(200);
@@ -86,7 +111,13 @@ function hashCategories(svc: TestService): void {
   policy.rawDecision = (identity) => {
     const d = raw(identity) as { allow?: boolean; tables?: Record<string, string[]>; masks?: Record<string, unknown> };
     if (!d?.allow || !d.tables?.['menu_items']?.includes('category')) return d;
-    return { ...d, masks: { ...d.masks, menu_items: { ...(d.masks?.['menu_items'] as object | undefined), category: { kind: 'hash' } } } };
+    return {
+      ...d,
+      masks: {
+        ...d.masks,
+        menu_items: { ...(d.masks?.['menu_items'] as object | undefined), category: { kind: 'hash' } },
+      },
+    };
   };
 }
 
@@ -99,14 +130,30 @@ describe('keyed-hash masks: one key per tenant and business, derived from SPLITP
   let candidate = BROWNIE_SQL;
   const bodies: string[] = [];
   const hashLogs: string[] = [];
-  const generator: Generator = { name: 'fixed-sql', generate: async () => ({ sql: candidate, generator: 'fixed-sql' }) };
-  const asIdentity = (who: { tenantId: string; businessId: string; adminId: string }): Identity => ({ ...who, role: '', accessKeyId: '', sessionKey: '' });
+  const generator: Generator = {
+    name: 'fixed-sql',
+    generate: async () => ({ sql: candidate, generator: 'fixed-sql' }),
+  };
+  const asIdentity = (who: { tenantId: string; businessId: string; adminId: string }): Identity => ({
+    ...who,
+    role: '',
+    accessKeyId: '',
+    sessionKey: '',
+  });
 
   beforeAll(async () => {
     const before = process.env['SPLITPLANE_MASK_KEY'];
     process.env['SPLITPLANE_MASK_KEY'] = SECRET;
     try {
-      hashed = await startTestService({ generator, log: (m, f) => hashLogs.push(JSON.stringify([m, f], (_k, v: unknown) => (v instanceof Error ? { message: v.message, cause: String(v.cause) } : v))) });
+      hashed = await startTestService({
+        generator,
+        log: (m, f) =>
+          hashLogs.push(
+            JSON.stringify([m, f], (_k, v: unknown) =>
+              v instanceof Error ? { message: v.message, cause: String(v.cause) } : v,
+            ),
+          ),
+      });
     } finally {
       if (before === undefined) delete process.env['SPLITPLANE_MASK_KEY'];
       else process.env['SPLITPLANE_MASK_KEY'] = before;
@@ -191,7 +238,9 @@ describe('keyed-hash masks: one key per tenant and business, derived from SPLITP
       expect(e.code).toBe('SP_ERR_CONFIG');
       expect(e.message).toContain('SPLITPLANE_MASK_KEY');
       expect(e.message).toContain('200');
-      expect(JSON.stringify({ message: e.message, detail: e.detail, cause: String(e.cause), stack: e.stack })).not.toMatch(/TOO-LONG-KEY|k{20}/);
+      expect(
+        JSON.stringify({ message: e.message, detail: e.detail, cause: String(e.cause), stack: e.stack }),
+      ).not.toMatch(/TOO-LONG-KEY|k{20}/);
       process.env['SPLITPLANE_MASK_KEY'] = 'k'.repeat(200);
       expect(policyOptions(testConfig()).maskKey).toBe('k'.repeat(200));
     } finally {

@@ -14,12 +14,21 @@ import { fixtureValues } from '../support/values-fixture.js';
 const catalog = loadCatalog('catalog/metrics.yaml');
 const TODAY = '2026-11-18';
 const Q = 'What were the takings from the lunch crowd at our Chicago #17 hero store last week?';
-const ctx = { catalog, today: TODAY, values: fixtureValues(), references: [], maxTokens: 600, draft: readQuestion(Q, catalog, TODAY) };
-const GENERIC = 'I am not sure what you mean. Could you re-word the question with a measure, a period and the stores, cities or items you mean?';
+const ctx = {
+  catalog,
+  today: TODAY,
+  values: fixtureValues(),
+  references: [],
+  maxTokens: 600,
+  draft: readQuestion(Q, catalog, TODAY),
+};
+const GENERIC =
+  'I am not sure what you mean. Could you re-word the question with a measure, a period and the stores, cities or items you mean?';
 
 type Parts = Parameters<typeof modelClarification>[0];
 const parts = (p: Partial<Parts>): Parts => ({ kind: 'clarify', measures: [], dimensions: [], values: [], ...p });
-const shown = (c: ReturnType<typeof modelClarification>): string => [c.message, ...c.choices.flatMap((x) => [x.label, x.question])].join('\n');
+const shown = (c: ReturnType<typeof modelClarification>): string =>
+  [c.message, ...c.choices.flatMap((x) => [x.label, x.question])].join('\n');
 
 describe("the model's free-text question", () => {
   it.each([
@@ -32,7 +41,9 @@ describe("the model's free-text question", () => {
   });
 
   it('typographic apostrophes and quotes become plain ones; nothing else is rewritten', () => {
-    expect(plainModelQuestion('Don\u2019t you mean the \u201cguest count\u201d?', Q, catalog)).toBe("Don't you mean the 'guest count'?");
+    expect(plainModelQuestion('Don\u2019t you mean the \u201cguest count\u201d?', Q, catalog)).toBe(
+      "Don't you mean the 'guest count'?",
+    );
   });
 
   it.each([
@@ -73,27 +84,60 @@ describe("the model's free-text question", () => {
   });
 });
 
-describe('a clarification written from the model\'s parts', () => {
+describe("a clarification written from the model's parts", () => {
   it('measures: public catalog ids only, said with their labels', () => {
-    const c = modelClarification(parts({ measures: ['business_days', 'profit_margin', 'net_sales_amount', 'order_count'] }), Q, ctx);
+    const c = modelClarification(
+      parts({ measures: ['business_days', 'profit_margin', 'net_sales_amount', 'order_count'] }),
+      Q,
+      ctx,
+    );
     expect(c.message).toBe('Do you mean the sales amount or the sales count?');
     expect(c.choices).toEqual([
-      { label: 'sales amount', metric: 'net_sales_amount', question: 'What was the total sales amount for Chicago #17 from 2026-11-09 to 2026-11-15?' },
-      { label: 'sales count', metric: 'order_count', question: 'What was the total sales count for Chicago #17 from 2026-11-09 to 2026-11-15?' },
+      {
+        label: 'sales amount',
+        metric: 'net_sales_amount',
+        question: 'What was the total sales amount for Chicago #17 from 2026-11-09 to 2026-11-15?',
+      },
+      {
+        label: 'sales count',
+        metric: 'order_count',
+        question: 'What was the total sales count for Chicago #17 from 2026-11-09 to 2026-11-15?',
+      },
     ]);
     expect(shown(c)).not.toMatch(/business days|profit/);
   });
 
-  it('values: the caller\'s own, shown as stored, never as the model wrote them (a key, a number, another spelling)', () => {
-    const c = modelClarification(parts({ values: [{ dimension: 'location', value: '628017' }, { dimension: 'location', value: 'chicago-123!' }, { dimension: 'location', value: 'Boston #1' }] }), Q, ctx);
+  it("values: the caller's own, shown as stored, never as the model wrote them (a key, a number, another spelling)", () => {
+    const c = modelClarification(
+      parts({
+        values: [
+          { dimension: 'location', value: '628017' },
+          { dimension: 'location', value: 'chicago-123!' },
+          { dimension: 'location', value: 'Boston #1' },
+        ],
+      }),
+      Q,
+      ctx,
+    );
     expect(c.message).toBe('Do you mean the store Chicago #17 or the store Chicago #123?');
     expect(c.choices.map((x) => x.label)).toEqual(['store Chicago #17', 'store Chicago #123']);
-    expect(c.choices[1]!.question).toBe('What was the total sales amount for Chicago #123 from 2026-11-09 to 2026-11-15?');
+    expect(c.choices[1]!.question).toBe(
+      'What was the total sales amount for Chicago #123 from 2026-11-09 to 2026-11-15?',
+    );
     expect(shown(c)).not.toMatch(/628017|chicago-123|Boston/);
   });
 
   it('a value on a dimension that is not an attribute, or named on the wrong dimension, is dropped', () => {
-    const c = modelClarification(parts({ values: [{ dimension: 'day', value: 'Chicago #17' }, { dimension: 'city', value: 'Chicago #17' }] }), Q, ctx);
+    const c = modelClarification(
+      parts({
+        values: [
+          { dimension: 'day', value: 'Chicago #17' },
+          { dimension: 'city', value: 'Chicago #17' },
+        ],
+      }),
+      Q,
+      ctx,
+    );
     expect(c).toMatchObject({ message: GENERIC, choices: [] });
   });
 
@@ -106,14 +150,21 @@ describe('a clarification written from the model\'s parts', () => {
     ]);
   });
 
-  it('a choice the parser could not read back as one query is the caller\'s own question with the catalog label', () => {
+  it("a choice the parser could not read back as one query is the caller's own question with the catalog label", () => {
     const q = 'takings of the hero stores last week vs the week before';
-    const c = modelClarification(parts({ measures: ['net_sales_amount', 'guest_count'] }), q, { ...ctx, draft: readQuestion(q, catalog, TODAY) });
+    const c = modelClarification(parts({ measures: ['net_sales_amount', 'guest_count'] }), q, {
+      ...ctx,
+      draft: readQuestion(q, catalog, TODAY),
+    });
     expect(c.choices.map((x) => x.question)).toEqual([`${q} (sales amount)?`, `${q} (guest count)?`]);
   });
 
-  it('nothing that passes: splitplane\'s own question, no choices', () => {
-    const c = modelClarification(parts({ measures: [null, 'DROP TABLE x'], values: [null, 'Boston #1'], question: 'SELECT * FROM customers' }), Q, ctx);
+  it("nothing that passes: splitplane's own question, no choices", () => {
+    const c = modelClarification(
+      parts({ measures: [null, 'DROP TABLE x'], values: [null, 'Boston #1'], question: 'SELECT * FROM customers' }),
+      Q,
+      ctx,
+    );
     expect(c).toMatchObject({ kind: 'clarification', message: GENERIC, choices: [] });
   });
 });

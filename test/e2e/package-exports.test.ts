@@ -13,11 +13,19 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; bin: Record<string, string>; exports: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  name: string;
+  bin: Record<string, string>;
+  exports: Record<string, string>;
+};
 
 /** Run an ES module snippet with `node` in `cwd`; its stdout, trimmed. */
 function node(code: string, cwd: string): string {
-  return execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd, encoding: 'utf8', timeout: 30_000 }).trim();
+  return execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 30_000,
+  }).trim();
 }
 
 /** A project that depends on splitplane (node_modules/splitplane links to this checkout), outside it. */
@@ -37,8 +45,12 @@ afterAll(() => {
 
 describe('package exports', () => {
   it('the MCP signing fetch and the signer import from the package name, in a dependent project and by self-reference', () => {
-    expect(pkg.exports).toMatchObject({ './client/mcp-fetch': './dist/client/mcp-fetch.js', './client/sign': './dist/client/sign.js' });
-    const probe = "const m = await import('splitplane/client/mcp-fetch'); const s = await import('splitplane/client/sign'); console.log(typeof m.sigv4McpFetch, typeof s.signRequest);";
+    expect(pkg.exports).toMatchObject({
+      './client/mcp-fetch': './dist/client/mcp-fetch.js',
+      './client/sign': './dist/client/sign.js',
+    });
+    const probe =
+      "const m = await import('splitplane/client/mcp-fetch'); const s = await import('splitplane/client/sign'); console.log(typeof m.sigv4McpFetch, typeof s.signRequest);";
     expect(node(probe, consumer)).toBe('function function');
     expect(node(probe, root)).toBe('function function');
   });
@@ -56,12 +68,20 @@ describe('package exports', () => {
   });
 
   it('every splitplane/... import the README shows resolves', () => {
-    const specifiers = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/from ['"](splitplane(?:\/[^'"]*)?)['"]/g)].map((m) => m[1]!);
-    for (const s of specifiers) expect(node(`await import(${JSON.stringify(s)}); console.log('ok');`, consumer), s).toBe('ok');
+    const specifiers = [
+      ...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/from ['"](splitplane(?:\/[^'"]*)?)['"]/g),
+    ].map((m) => m[1]!);
+    for (const s of specifiers)
+      expect(node(`await import(${JSON.stringify(s)}); console.log('ok');`, consumer), s).toBe('ok');
   });
 
   it('refuses a deep path that is not exported, and the bin still runs', () => {
-    expect(node("await import('splitplane/dist/client/mcp-fetch.js').then(() => console.log('loaded'), (e) => console.log(e.code));", consumer)).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+    expect(
+      node(
+        "await import('splitplane/dist/client/mcp-fetch.js').then(() => console.log('loaded'), (e) => console.log(e.code));",
+        consumer,
+      ),
+    ).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
     const bin = join(root, pkg.bin['splitplane']!);
     expect(statSync(bin).mode & 0o111).not.toBe(0);
     expect(execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000 }).trim()).toMatch(/^\d+\.\d+\.\d+/);

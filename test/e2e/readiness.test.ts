@@ -18,8 +18,14 @@ const readyz = async (svc: Awaited<ReturnType<typeof startTestService>>) => {
 };
 
 function listen(handler: (status: (code: number) => void) => void): Promise<{ server: Server; url: string }> {
-  const server = createServer((_req, res) => handler((code) => res.writeHead(code, { 'content-type': 'application/json' }).end('{}')));
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` })));
+  const server = createServer((_req, res) =>
+    handler((code) => res.writeHead(code, { 'content-type': 'application/json' }).end('{}')),
+  );
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` }),
+    ),
+  );
 }
 
 describe('readiness', () => {
@@ -39,7 +45,10 @@ describe('readiness', () => {
     const dir = mkdtempSync(join(tmpdir(), 'splitplane-ready-'));
     const path = join(dir, 'demo.duckdb');
     copyFileSync(inject('demoDb'), path);
-    const svc = await startTestService({}, { warehouse: { duckdb: { path, workersWarm: 1 }, queryTimeoutMs: 3000, rowCap: 1000 } });
+    const svc = await startTestService(
+      {},
+      { warehouse: { duckdb: { path, workersWarm: 1 }, queryTimeoutMs: 3000, rowCap: 1000 } },
+    );
     try {
       expect((await readyz(svc)).statusCode).toBe(200);
       rmSync(path);
@@ -54,14 +63,18 @@ describe('readiness', () => {
 
   it('reports the model from its last check: ready when the endpoint answers, not ready when it does not', async () => {
     const up = await listen((send) => send(200));
-    const svc = await startTestService({ llm: openAiCompatibleClient({ baseUrl: up.url, model: 'm', apiKey: 'sk-x', maxRetries: 0 }) });
+    const svc = await startTestService({
+      llm: openAiCompatibleClient({ baseUrl: up.url, model: 'm', apiKey: 'sk-x', maxRetries: 0 }),
+    });
     try {
       expect(await readyz(svc)).toMatchObject({ statusCode: 200, body: { checks: { model: 'ok' } } });
     } finally {
       await svc.close();
       up.server.close();
     }
-    const down = await startTestService({ llm: openAiCompatibleClient({ baseUrl: 'http://127.0.0.1:1/v1', model: 'm', apiKey: 'sk-x', maxRetries: 0 }) });
+    const down = await startTestService({
+      llm: openAiCompatibleClient({ baseUrl: 'http://127.0.0.1:1/v1', model: 'm', apiKey: 'sk-x', maxRetries: 0 }),
+    });
     try {
       expect(await readyz(down)).toMatchObject({ statusCode: 503, body: { checks: { model: 'failed' } } });
     } finally {
@@ -72,7 +85,9 @@ describe('readiness', () => {
   it('refuses to start when the model endpoint refuses the key, naming the host and not the key', async () => {
     const refusing = await listen((send) => send(401));
     try {
-      const err = await startTestService({ llm: openAiCompatibleClient({ baseUrl: refusing.url, model: 'm', apiKey: 'sk-secret-123', maxRetries: 0 }) }).then(
+      const err = await startTestService({
+        llm: openAiCompatibleClient({ baseUrl: refusing.url, model: 'm', apiKey: 'sk-secret-123', maxRetries: 0 }),
+      }).then(
         () => undefined,
         (e: unknown) => e as { code: string; detail: string },
       );

@@ -32,12 +32,19 @@ const body = JSON.stringify({ ...FRANCHISE_OWNER, question: 'What was the total 
 describe('curl --aws-sigv4', () => {
   const curl = (payload: string, hash: string) =>
     run('curl', [
-      '-sS', '-w', '\n%{http_code}',
-      '--aws-sigv4', 'aws:amz:us-east-1:splitplane',
-      '--user', `${DEMO_KEY.accessKeyId}:${DEMO_KEY.secretAccessKey}`,
-      '-H', 'content-type: application/json',
-      '-H', `x-amz-content-sha256: ${hash}`,
-      '--data-binary', payload,
+      '-sS',
+      '-w',
+      '\n%{http_code}',
+      '--aws-sigv4',
+      'aws:amz:us-east-1:splitplane',
+      '--user',
+      `${DEMO_KEY.accessKeyId}:${DEMO_KEY.secretAccessKey}`,
+      '-H',
+      'content-type: application/json',
+      '-H',
+      `x-amz-content-sha256: ${hash}`,
+      '--data-binary',
+      payload,
       `${base}/v1/ask`,
     ]);
 
@@ -89,56 +96,144 @@ describe('the splitplane CLI', () => {
     return file;
   };
   type Out = { stdout: string; stderr: string; code?: number };
-  const cli = (args: string[]): Promise<Out> => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]).catch((e: Out) => e);
+  const cli = (args: string[]): Promise<Out> =>
+    run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]).catch((e: Out) => e);
 
   it('asks in process through the full verification path', async () => {
-    const r = await cli(['ask', '--config', configFile(), '--tenant', '12', '--business', '628', '--admin', '7001', 'What was the total sales amount last week?']);
+    const r = await cli([
+      'ask',
+      '--config',
+      configFile(),
+      '--tenant',
+      '12',
+      '--business',
+      '628',
+      '--admin',
+      '7001',
+      'What was the total sales amount last week?',
+    ]);
     expect(r.stdout).toContain('across your 200 locations was $9,200,000.00.');
   });
 
   it('asks a running server with --url', async () => {
-    const r = await cli(['ask', '--config', configFile(), '--url', base, '--tenant', '12', '--business', '628', '--admin', '7042', 'What was our sales amount last week?']);
+    const r = await cli([
+      'ask',
+      '--config',
+      configFile(),
+      '--url',
+      base,
+      '--tenant',
+      '12',
+      '--business',
+      '628',
+      '--admin',
+      '7042',
+      'What was our sales amount last week?',
+    ]);
     expect(r.stdout).toContain('across your 2 locations was $84,000.00.');
   });
 
-  it('verifies the running service\'s audit chain', async () => {
+  it("verifies the running service's audit chain", async () => {
     const r = await cli(['audit', 'verify', '--file', svc.config.audit.file]);
     expect(r.stdout).toMatch(/^audit chain intact: \d+ events, last hash [0-9a-f]{64}\n$/);
   });
 
   it('prints the denial on stderr and exits 1 for an unregistered triple', async () => {
-    const r = (await cli(['ask', '--config', configFile(), '--tenant', '12', '--business', '628', '--admin', '5401', 'sales amount last week'])) as Out;
+    const r = (await cli([
+      'ask',
+      '--config',
+      configFile(),
+      '--tenant',
+      '12',
+      '--business',
+      '628',
+      '--admin',
+      '5401',
+      'sales amount last week',
+    ])) as Out;
     expect(r.stderr).toContain('denied (403 SP_ERR_UNKNOWN_PRINCIPAL)');
     expect(r.stdout).toBe('');
     expect(r.code).toBe(1);
   });
 
   it('prints a breakdown as a table of its rows', async () => {
-    const r = await cli(['ask', '--config', configFile(), '--url', base, '--tenant', '12', '--business', '628', '--admin', '7042', 'sales amount by store last week']);
+    const r = await cli([
+      'ask',
+      '--config',
+      configFile(),
+      '--url',
+      base,
+      '--tenant',
+      '12',
+      '--business',
+      '628',
+      '--admin',
+      '7042',
+      'sales amount by store last week',
+    ]);
     expect(r.stdout).toMatch(/\n(store|location|name)\s+.*\n.*Chicago.*\d[\d.]*\n.*Chicago.*\d/is);
   });
 
   it('explains a policy decision: the scope, the filters, the masks and the sandbox as it runs, with its parameters', async () => {
-    const director = await cli(['policy', 'explain', '--config', configFile(), '--tenant', '12', '--business', '628', '--admin', '7101']);
+    const director = await cli([
+      'policy',
+      'explain',
+      '--config',
+      configFile(),
+      '--tenant',
+      '12',
+      '--business',
+      '628',
+      '--admin',
+      '7101',
+    ]);
     expect(director.code ?? 0).toBe(0);
     expect(director.stdout).toContain("locations: 200 granted; kept by state in ('IL', 'WI'); 8 in the sandbox");
     const ctes = director.stdout.slice(director.stdout.indexOf('WITH '), director.stdout.indexOf('\nparameters:'));
     expect(ctes).toContain('"location_id" IN (SELECT "location_id" FROM "main"."dim_locations"');
     expect(ctes).not.toMatch(/'IL'|'WI'|628017/); // values are bound, not written
     expect(director.stdout).toMatch(/\$sp_v1 = \["IL","WI"\] \(text\[\]\)/);
-    const analyst = await cli(['policy', 'explain', '--config', configFile(), '--tenant', '12', '--business', '628', '--admin', '7102', '--json']);
-    const j = JSON.parse(analyst.stdout) as { scope: { masks: Record<string, Record<string, { kind: string }>> }; locationsInSandbox: number };
+    const analyst = await cli([
+      'policy',
+      'explain',
+      '--config',
+      configFile(),
+      '--tenant',
+      '12',
+      '--business',
+      '628',
+      '--admin',
+      '7102',
+      '--json',
+    ]);
+    const j = JSON.parse(analyst.stdout) as {
+      scope: { masks: Record<string, Record<string, { kind: string }>> };
+      locationsInSandbox: number;
+    };
     expect(j.scope.masks['locations']!['manager_email']).toEqual({ kind: 'partial_email' });
     expect(j.locationsInSandbox).toBe(200);
-    const denied = await cli(['policy', 'explain', '--config', configFile(), '--tenant', '31', '--business', '628', '--admin', '7101']);
+    const denied = await cli([
+      'policy',
+      'explain',
+      '--config',
+      configFile(),
+      '--tenant',
+      '31',
+      '--business',
+      '628',
+      '--admin',
+      '7101',
+    ]);
     expect(denied.code).toBe(1);
     expect(denied.stdout).toContain('refused: SP_ERR_POLICY_DENIED');
   }, 120_000);
 
-  it('tests the policy: opa test, then every registered admin\'s decision compiled into a sandbox', async () => {
+  it("tests the policy: opa test, then every registered admin's decision compiled into a sandbox", async () => {
     const r = await cli(['policy', 'test', '--config', configFile()]);
     if (r.code === 3 && process.env['CI'] !== 'true') {
-      console.warn('SKIPPED: policy test needs the opa CLI (go install github.com/open-policy-agent/opa@<version in scripts/policy.sh>)');
+      console.warn(
+        'SKIPPED: policy test needs the opa CLI (go install github.com/open-policy-agent/opa@<version in scripts/policy.sh>)',
+      );
       return;
     }
     expect(r.code ?? 0).toBe(0);
@@ -148,15 +243,28 @@ describe('the splitplane CLI', () => {
 
   it('follows conventions: --help on every command, --version, usage errors naming the argument (exit 2)', async () => {
     // Each is a process of its own (about 2 s to start under a loaded CI machine): run them together.
-    const helps = [['--help'], ['ask', '--help'], ['serve', '--help'], ['audit', 'verify', '--help'], ['demo', 'generate', '--help'], ['eval', '--help'], ['policy', 'explain', '--help'], ['policy', 'test', '--help']];
+    const helps = [
+      ['--help'],
+      ['ask', '--help'],
+      ['serve', '--help'],
+      ['audit', 'verify', '--help'],
+      ['demo', 'generate', '--help'],
+      ['eval', '--help'],
+      ['policy', 'explain', '--help'],
+      ['policy', 'test', '--help'],
+    ];
     const [version, missing, unknown, bare, ...helped] = (await Promise.all(
-      [['--version'], ['ask', '--business', '628', '--admin', '7042', 'x'], ['frobnicate'], ['demo'], ...helps].map((a) => cli(a)),
+      [['--version'], ['ask', '--business', '628', '--admin', '7042', 'x'], ['frobnicate'], ['demo'], ...helps].map(
+        (a) => cli(a),
+      ),
     )) as Out[];
     helped.forEach((r, i) => {
       expect(r!.code ?? 0, helps[i]!.join(' ')).toBe(0);
       expect(r!.stdout, helps[i]!.join(' ')).toMatch(/^Usage: splitplane/);
     });
-    expect(version!.stdout.trim()).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
+    expect(version!.stdout.trim()).toBe(
+      (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version,
+    );
     expect(missing!.code).toBe(2);
     expect(missing!.stderr).toContain("required option '--tenant <id>' not specified");
     expect(unknown!.code).toBe(2);
@@ -173,13 +281,44 @@ describe('the splitplane CLI', () => {
         srv.close(() => resolve(p));
       });
     });
-    const r = (await cli(['ask', '--config', configFile(), '--url', `http://127.0.0.1:${port}`, '--tenant', '12', '--business', '628', '--admin', '7042', 'x'])) as Out;
+    const r = (await cli([
+      'ask',
+      '--config',
+      configFile(),
+      '--url',
+      `http://127.0.0.1:${port}`,
+      '--tenant',
+      '12',
+      '--business',
+      '628',
+      '--admin',
+      '7042',
+      'x',
+    ])) as Out;
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`cannot reach http://127.0.0.1:${port}/v1/ask: connection refused`);
   });
 
-  it('finds the project\'s demo config and credentials from a sub-directory', async () => {
-    const r = await run(process.execPath, ['--import', 'tsx', '../src/cli/main.ts', 'ask', '--url', base, '--tenant', '12', '--business', '628', '--admin', '7042', 'What was our sales amount last week?'], { cwd: 'docs' });
+  it("finds the project's demo config and credentials from a sub-directory", async () => {
+    const r = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '../src/cli/main.ts',
+        'ask',
+        '--url',
+        base,
+        '--tenant',
+        '12',
+        '--business',
+        '628',
+        '--admin',
+        '7042',
+        'What was our sales amount last week?',
+      ],
+      { cwd: 'docs' },
+    );
     expect(r.stdout).toContain('across your 2 locations was $84,000.00.');
   });
 });

@@ -22,7 +22,12 @@ afterAll(async () => {
 
 async function askWith(key: typeof OLD): Promise<number> {
   const payload = JSON.stringify({ ...FRANCHISE_OWNER, question: 'What was the total sales amount last week?' });
-  const headers = await signRequest({ url: 'http://localhost/v1/ask', body: payload, ...key, extraHeaders: { 'x-splitplane-nonce': String(Math.random()) } });
+  const headers = await signRequest({
+    url: 'http://localhost/v1/ask',
+    body: payload,
+    ...key,
+    extraHeaders: { 'x-splitplane-nonce': String(Math.random()) },
+  });
   return (await svc.app.inject({ method: 'POST', url: '/v1/ask', headers, payload })).statusCode;
 }
 

@@ -48,12 +48,16 @@ async function serve(): Promise<Served> {
       `feedback: { file: ${JSON.stringify(join(dir, 'feedback.jsonl'))} }`,
     ].join('\n'),
   );
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child = proc;
   const lines: Array<{ level: number; msg: string }> = [];
   let stderr = '';
   let pending = '';
-  const exited = new Promise<{ code: number | null; at: number }>((done) => proc.once('exit', (code) => done({ code, at: Date.now() })));
+  const exited = new Promise<{ code: number | null; at: number }>((done) =>
+    proc.once('exit', (code) => done({ code, at: Date.now() })),
+  );
   const port = await new Promise<number>((ready, fail) => {
     let listening: number | undefined;
     proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -82,19 +86,34 @@ interface Answer {
 }
 
 /** One request over node:http (`agent`: a kept-alive pool, or false for a connection of its own). */
-function send(port: number, agent: Agent | false, method: string, path: string, headers: OutgoingHttpHeaders = {}, body?: string): Promise<Answer> {
+function send(
+  port: number,
+  agent: Agent | false,
+  method: string,
+  path: string,
+  headers: OutgoingHttpHeaders = {},
+  body?: string,
+): Promise<Answer> {
   return new Promise((done, fail) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (c: string) => (text += c));
-      res.on('end', () => done({ status: res.statusCode!, headers: res.headers, body: JSON.parse(text) as Record<string, unknown>, reusedSocket: req.reusedSocket }));
+      res.on('end', () =>
+        done({
+          status: res.statusCode!,
+          headers: res.headers,
+          body: JSON.parse(text) as Record<string, unknown>,
+          reusedSocket: req.reusedSocket,
+        }),
+      );
     });
     req.on('error', fail);
     req.end(body);
   });
 }
 
-const question = (when: string): string => JSON.stringify({ ...FRANCHISE_OWNER, question: `What was the total sales amount ${when}?` });
+const question = (when: string): string =>
+  JSON.stringify({ ...FRANCHISE_OWNER, question: `What was the total sales amount ${when}?` });
 
 /** True once nothing accepts connections on the port. */
 function refused(port: number): Promise<boolean> {
@@ -122,12 +141,30 @@ describe('shutdown on SIGTERM', () => {
     // A request already received when the signal comes: its headers are in (the server answered
     // 100 Continue, so it has passed the shutdown check), its body is sent only later.
     const runningBody = question('last month');
-    const running = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/ask', agent: false, headers: { ...(await signedHeaders(runningBody, { host })), expect: '100-continue', 'content-length': Buffer.byteLength(runningBody) } });
+    const running = request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/v1/ask',
+      agent: false,
+      headers: {
+        ...(await signedHeaders(runningBody, { host })),
+        expect: '100-continue',
+        'content-length': Buffer.byteLength(runningBody),
+      },
+    });
     const runningAnswer = new Promise<Answer>((done, fail) => {
       running.on('response', (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (c: string) => (text += c));
-        res.on('end', () => done({ status: res.statusCode!, headers: res.headers, body: JSON.parse(text) as Record<string, unknown>, reusedSocket: false }));
+        res.on('end', () =>
+          done({
+            status: res.statusCode!,
+            headers: res.headers,
+            body: JSON.parse(text) as Record<string, unknown>,
+            reusedSocket: false,
+          }),
+        );
       });
       running.on('error', fail);
     });
@@ -146,7 +183,13 @@ describe('shutdown on SIGTERM', () => {
     expect(readyz.status).toBe(503);
     expect(readyz.body).toEqual({ status: 'shutting down', checks: {} });
 
-    const refusal = { statusCode: 503, code: 'SP_ERR_SHUTTING_DOWN', error: 'Service Unavailable', message: expect.any(String), requestId: expect.any(String) };
+    const refusal = {
+      statusCode: 503,
+      code: 'SP_ERR_SHUTTING_DOWN',
+      error: 'Service Unavailable',
+      message: expect.any(String),
+      requestId: expect.any(String),
+    };
     // A new connection: still accepted, answered with the documented body, and closed.
     const lateBody = question('yesterday');
     const late = await send(port, false, 'POST', '/v1/ask', await signedHeaders(lateBody, { host }), lateBody);
@@ -183,7 +226,10 @@ describe('shutdown on SIGTERM', () => {
     expect(exit.code).toBe(0);
     keepAlive.destroy();
 
-    const audited = readFileSync(svc.auditFile, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as AuditEvent).requestId);
+    const audited = readFileSync(svc.auditFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as AuditEvent).requestId);
     expect(audited).toContain(first.body['requestId']);
     expect(audited).toContain(answered.body['requestId']);
     expect(audited).not.toContain(late.body['requestId']);

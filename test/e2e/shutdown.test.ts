@@ -43,11 +43,21 @@ describe('shutdown', () => {
 
     expect([readyz.statusCode, readyz.json()]).toEqual([503, { status: 'shutting down', checks: {} }]);
 
-    expect(answered.map((a) => [a.status, a.body.status])).toEqual([[200, 'answered'], [200, 'answered'], [200, 'answered']]);
+    expect(answered.map((a) => [a.status, a.body.status])).toEqual([
+      [200, 'answered'],
+      [200, 'answered'],
+      [200, 'answered'],
+    ]);
     const audited = new Set(svc.auditEvents().map((e) => e.requestId));
     for (const a of answered) expect(audited.has(a.body.requestId)).toBe(true);
     expect(late.statusCode).toBe(503);
-    expect(late.body).toEqual({ statusCode: 503, code: 'SP_ERR_SHUTTING_DOWN', error: 'Service Unavailable', message: expect.any(String), requestId: expect.any(String) });
+    expect(late.body).toEqual({
+      statusCode: 503,
+      code: 'SP_ERR_SHUTTING_DOWN',
+      error: 'Service Unavailable',
+      message: expect.any(String),
+      requestId: expect.any(String),
+    });
     expect(audited.has(late.body['requestId'] as string)).toBe(false);
     await svc.close();
   });

@@ -32,7 +32,13 @@ beforeAll(async () => {
   };
   svc = await startTestService(
     { generator: slow },
-    { server: { bodyTimeoutMs: BODY_TIMEOUT_MS, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS } },
+    {
+      server: {
+        bodyTimeoutMs: BODY_TIMEOUT_MS,
+        keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+        requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      },
+    },
   );
   await svc.app.listen({ host: '127.0.0.1', port: 0 });
   port = (svc.app.server.address() as AddressInfo).port;
@@ -86,13 +92,24 @@ describe('server timeouts', () => {
   it('answers 408 and closes the connection of a client trickling its body one byte every 200 ms', async () => {
     const c = await rawConnection();
     const headersAt = Date.now() - c.start;
-    c.socket.write(`POST /v1/ask HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
-    const stop = trickle(c.socket, '"question": "What was the total sales amount last week?", "tenantId": "12"'.padEnd(99, ' '), 200);
+    c.socket.write(
+      `POST /v1/ask HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+    );
+    const stop = trickle(
+      c.socket,
+      '"question": "What was the total sales amount last week?", "tenantId": "12"'.padEnd(99, ' '),
+      200,
+    );
     const closedAfter = (await c.closed) - headersAt;
     stop();
     expect(c.received()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     expect(c.received()).toMatch(/\r\nconnection: close\r\n/i);
-    expect(JSON.parse(c.received().slice(c.received().indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 408, code: 'SP_ERR_REQUEST_TIMEOUT', error: 'Request Timeout', requestId: expect.any(String) });
+    expect(JSON.parse(c.received().slice(c.received().indexOf('\r\n\r\n') + 4))).toMatchObject({
+      statusCode: 408,
+      code: 'SP_ERR_REQUEST_TIMEOUT',
+      error: 'Request Timeout',
+      requestId: expect.any(String),
+    });
     // Closed at the body timeout, not at the end of the 20 s the trickle would take.
     expect(closedAfter).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 50);
     expect(closedAfter).toBeLessThan(BODY_TIMEOUT_MS + 1_500);
@@ -112,7 +129,8 @@ describe('server timeouts', () => {
   it('closes an idle kept-alive connection after the keep-alive timeout', async () => {
     const c = await rawConnection();
     c.socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
-    for (let i = 0; !c.received().includes('{"status":"ok"}') && i < 500; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; !c.received().includes('{"status":"ok"}') && i < 500; i++)
+      await new Promise((r) => setTimeout(r, 5));
     const answeredAt = Date.now() - c.start;
     expect(c.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(c.received()).toMatch(/\r\nconnection: keep-alive\r\n/i);
@@ -127,16 +145,33 @@ describe('server timeouts', () => {
     const host = `127.0.0.1:${port}`;
     const body = JSON.stringify({ ...FRANCHISE_OWNER, question: 'What was the total sales amount last week?' });
     const started = Date.now();
-    const res = await fetch(`http://${host}/v1/ask`, { method: 'POST', headers: await signedHeaders(body, { host }), body });
+    const res = await fetch(`http://${host}/v1/ask`, {
+      method: 'POST',
+      headers: await signedHeaders(body, { host }),
+      body,
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'answered', rows: [['84000.00']] });
     expect(Date.now() - started).toBeGreaterThan(REQUEST_TIMEOUT_MS);
   });
 
   it('validates the timeouts and shutdownGraceMs, with their defaults', () => {
-    expect(parseConfig({}).server).toMatchObject({ shutdownGraceMs: 5_000, requestTimeoutMs: 30_000, bodyTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 });
-    for (const bad of [{ keepAliveTimeoutMs: 0 }, { bodyTimeoutMs: -1 }, { requestTimeoutMs: 1.5 }, { shutdownGraceMs: 200_000 }, { shutdownGraceMs: '5s' }]) {
-      expect(() => parseConfig({ server: bad }), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: 'SP_ERR_CONFIG' }));
+    expect(parseConfig({}).server).toMatchObject({
+      shutdownGraceMs: 5_000,
+      requestTimeoutMs: 30_000,
+      bodyTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5_000,
+    });
+    for (const bad of [
+      { keepAliveTimeoutMs: 0 },
+      { bodyTimeoutMs: -1 },
+      { requestTimeoutMs: 1.5 },
+      { shutdownGraceMs: 200_000 },
+      { shutdownGraceMs: '5s' },
+    ]) {
+      expect(() => parseConfig({ server: bad }), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: 'SP_ERR_CONFIG' }),
+      );
     }
     expect(() => parseConfig({ server: { shutdownGraceMs: 0 } })).not.toThrow();
   });

@@ -38,7 +38,10 @@ async function serve(workersWarm = 1): Promise<{ svc: TestService; path: string;
   dirs.push(dir);
   const path = join(dir, 'demo.duckdb');
   copyFileSync(inject('demoDb'), path);
-  const svc = await startTestService({}, { warehouse: { duckdb: { path, workersWarm }, queryTimeoutMs: 3000, rowCap: 1000 } });
+  const svc = await startTestService(
+    {},
+    { warehouse: { duckdb: { path, workersWarm }, queryTimeoutMs: 3000, rowCap: 1000 } },
+  );
   const pool = (svc.services.connector as unknown as { pool: EnginePool }).pool;
   return { svc, path, dir, pool };
 }
@@ -64,7 +67,9 @@ async function killWorkers(pool: EnginePool): Promise<void> {
   for (const pid of pids) process.kill(pid, 'SIGKILL');
   const settled = await until(() => {
     const alive = pool.workers().map((w) => w.pid);
-    return !pids.some((p) => alive.includes(p)) && pool.stats.spawned > spawned && pool.load.workers === pool.load.ready;
+    return (
+      !pids.some((p) => alive.includes(p)) && pool.stats.spawned > spawned && pool.load.workers === pool.load.ready
+    );
   });
   expect(settled).toBe(true);
 }
@@ -160,7 +165,8 @@ describe('the warehouse file replaced or deleted under the running service', () 
       const next = join(dir, 'next.duckdb');
       copyFileSync(other, next);
 
-      const results: { sentAt: number; who: 'owner' | 'manager'; statusCode: number; body: Record<string, unknown> }[] = [];
+      const results: { sentAt: number; who: 'owner' | 'manager'; statusCode: number; body: Record<string, unknown> }[] =
+        [];
       const start = performance.now();
       let replacedAt = Infinity;
       const asker = async (who: 'owner' | 'manager'): Promise<void> => {
@@ -185,7 +191,8 @@ describe('the warehouse file replaced or deleted under the running service', () 
       expect(before.filter((r) => r.statusCode === 200).length).toBeGreaterThan(0);
       expect(after.length).toBeGreaterThan(0);
       for (const r of results) {
-        if (r.statusCode === 200) expect({ sentAt: r.sentAt, answer: r.body['answer'] }).toEqual({ sentAt: r.sentAt, answer: baseline[r.who] });
+        if (r.statusCode === 200)
+          expect({ sentAt: r.sentAt, answer: r.body['answer'] }).toEqual({ sentAt: r.sentAt, answer: baseline[r.who] });
         else expect(r).toMatchObject(UNAVAILABLE);
       }
       for (const r of after) expect(r).toMatchObject(UNAVAILABLE);
@@ -226,11 +233,15 @@ describe('an engine worker', () => {
     const pool = new EnginePool(options('0:0:0:0', 0));
     try {
       const started = performance.now();
-      await expect(pool.run({ sql: 'SELECT 42', rowCap: 1, timeoutMs: 20_000, tenant: '' })).rejects.toMatchObject({ code: 'SP_ERR_WAREHOUSE_UNAVAILABLE' });
+      await expect(pool.run({ sql: 'SELECT 42', rowCap: 1, timeoutMs: 20_000, tenant: '' })).rejects.toMatchObject({
+        code: 'SP_ERR_WAREHOUSE_UNAVAILABLE',
+      });
       expect(performance.now() - started).toBeLessThan(10_000); // not the 20 s deadline
       await sleep(300);
       expect(pool.stats.spawned).toBe(1);
-      await expect(pool.run({ sql: 'SELECT 42', rowCap: 1, timeoutMs: 20_000, tenant: '' })).rejects.toMatchObject({ code: 'SP_ERR_WAREHOUSE_UNAVAILABLE' });
+      await expect(pool.run({ sql: 'SELECT 42', rowCap: 1, timeoutMs: 20_000, tenant: '' })).rejects.toMatchObject({
+        code: 'SP_ERR_WAREHOUSE_UNAVAILABLE',
+      });
       expect(pool.stats.spawned).toBe(2);
     } finally {
       await pool.close();

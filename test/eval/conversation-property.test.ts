@@ -20,7 +20,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Value } from '../../src/eval/compare.js';
 import { GoldDatabase } from '../../src/eval/gold.js';
 import { judge } from '../../src/eval/run.js';
-import { BRAND_MANAGER, FRANCHISE_OWNER, signedHeaders, startTestService, type TestService } from '../support/harness.js';
+import {
+  BRAND_MANAGER,
+  FRANCHISE_OWNER,
+  signedHeaders,
+  startTestService,
+  type TestService,
+} from '../support/harness.js';
 import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
 const SEED = Number(process.env['CONVERSATION_SEED'] ?? 32_2026);
@@ -58,7 +64,19 @@ interface Slots {
   readonly rank?: Rank;
 }
 
-const KINDS = ['measure', 'period', 'shift', 'breakdown', 'replace_filter', 'add_filter', 'exclude', 'combine', 'drop_filter', 'rank_those', 'switch'] as const;
+const KINDS = [
+  'measure',
+  'period',
+  'shift',
+  'breakdown',
+  'replace_filter',
+  'add_filter',
+  'exclude',
+  'combine',
+  'drop_filter',
+  'rank_those',
+  'switch',
+] as const;
 type Kind = (typeof KINDS)[number];
 
 // ---------------------------------------------------------------------------------------------
@@ -77,29 +95,103 @@ const monthFrom = (d: string, n: number): string => {
 const monthEnd = (first: string): string => addDays(monthFrom(first, 1), -1);
 
 const NAMED_PERIODS = {
-  last_week: { period: { from: '2026-11-09', to: '2026-11-15', grain: 'week' }, bare: ['last week'], adverb: ['last week'] },
-  last_month: { period: { from: '2026-10-01', to: '2026-10-31', grain: 'month' }, bare: ['last month'], adverb: ['last month'] },
-  yesterday: { period: { from: '2026-11-17', to: '2026-11-17', grain: 'day' }, bare: ['yesterday'], adverb: ['yesterday'] },
-  q3: { period: { from: '2026-07-01', to: '2026-09-30', grain: 'quarter' }, bare: ['q3', 'Q3'], adverb: ['in q3', 'for Q3'] },
-  q2: { period: { from: '2026-04-01', to: '2026-06-30', grain: 'quarter' }, bare: ['q2', 'Q2'], adverb: ['in Q2', 'for q2'] },
+  last_week: {
+    period: { from: '2026-11-09', to: '2026-11-15', grain: 'week' },
+    bare: ['last week'],
+    adverb: ['last week'],
+  },
+  last_month: {
+    period: { from: '2026-10-01', to: '2026-10-31', grain: 'month' },
+    bare: ['last month'],
+    adverb: ['last month'],
+  },
+  yesterday: {
+    period: { from: '2026-11-17', to: '2026-11-17', grain: 'day' },
+    bare: ['yesterday'],
+    adverb: ['yesterday'],
+  },
+  q3: {
+    period: { from: '2026-07-01', to: '2026-09-30', grain: 'quarter' },
+    bare: ['q3', 'Q3'],
+    adverb: ['in q3', 'for Q3'],
+  },
+  q2: {
+    period: { from: '2026-04-01', to: '2026-06-30', grain: 'quarter' },
+    bare: ['q2', 'Q2'],
+    adverb: ['in Q2', 'for q2'],
+  },
   this_month: { period: { from: '2026-11-01', to: TODAY, grain: 'mtd' }, bare: ['this month'], adverb: ['this month'] },
-  september: { period: { from: '2026-09-01', to: '2026-09-30', grain: 'month' }, bare: ['september', 'September'], adverb: ['in september', 'for September'] },
-  last_7_days: { period: { from: '2026-11-11', to: '2026-11-17', grain: 'range' }, bare: ['the last 7 days'], adverb: ['in the last 7 days', 'over the last 7 days'] },
+  september: {
+    period: { from: '2026-09-01', to: '2026-09-30', grain: 'month' },
+    bare: ['september', 'September'],
+    adverb: ['in september', 'for September'],
+  },
+  last_7_days: {
+    period: { from: '2026-11-11', to: '2026-11-17', grain: 'range' },
+    bare: ['the last 7 days'],
+    adverb: ['in the last 7 days', 'over the last 7 days'],
+  },
 } as const satisfies Record<string, { period: Period; bare: readonly string[]; adverb: readonly string[] }>;
 type PeriodName = keyof typeof NAMED_PERIODS;
 const PERIOD_NAMES = Object.keys(NAMED_PERIODS) as PeriodName[];
 
 /** Periods relative to the last one, by the grain they apply to. */
-const SHIFTS: readonly { readonly from: Grain; readonly texts: readonly string[]; readonly apply: (p: Period) => Period }[] = [
-  { from: 'week', texts: ['and the week before?', 'the week before?', 'the previous week?', 'what about the previous week?', 'same for the prior week'], apply: (p) => ({ from: addDays(p.from, -7), to: addDays(p.to, -7), grain: 'week' }) },
-  { from: 'week', texts: ['same week last year', 'and the same week last year?'], apply: (p) => ({ from: addDays(p.from, -364), to: addDays(p.to, -364), grain: 'week' }) },
-  { from: 'day', texts: ['and the day before?', 'the day before?', 'what about the previous day?'], apply: (p) => ({ from: addDays(p.from, -1), to: addDays(p.to, -1), grain: 'day' }) },
-  { from: 'day', texts: ['same day last week', 'and the same day last week?'], apply: (p) => ({ from: addDays(p.from, -7), to: addDays(p.to, -7), grain: 'day' }) },
-  { from: 'month', texts: ['and the month before?', 'the month before?', 'what about the previous month?', 'same for the prior month'], apply: (p) => ({ from: monthFrom(p.from, -1), to: monthEnd(monthFrom(p.from, -1)), grain: 'month' }) },
-  { from: 'month', texts: ['same month last year'], apply: (p) => ({ from: monthFrom(p.from, -12), to: monthEnd(monthFrom(p.from, -12)), grain: 'month' }) },
-  { from: 'quarter', texts: ['and the quarter before?', 'the previous quarter?', 'what about the quarter before?'], apply: (p) => ({ from: monthFrom(p.from, -3), to: addDays(p.from, -1), grain: 'quarter' }) },
+const SHIFTS: readonly {
+  readonly from: Grain;
+  readonly texts: readonly string[];
+  readonly apply: (p: Period) => Period;
+}[] = [
+  {
+    from: 'week',
+    texts: [
+      'and the week before?',
+      'the week before?',
+      'the previous week?',
+      'what about the previous week?',
+      'same for the prior week',
+    ],
+    apply: (p) => ({ from: addDays(p.from, -7), to: addDays(p.to, -7), grain: 'week' }),
+  },
+  {
+    from: 'week',
+    texts: ['same week last year', 'and the same week last year?'],
+    apply: (p) => ({ from: addDays(p.from, -364), to: addDays(p.to, -364), grain: 'week' }),
+  },
+  {
+    from: 'day',
+    texts: ['and the day before?', 'the day before?', 'what about the previous day?'],
+    apply: (p) => ({ from: addDays(p.from, -1), to: addDays(p.to, -1), grain: 'day' }),
+  },
+  {
+    from: 'day',
+    texts: ['same day last week', 'and the same day last week?'],
+    apply: (p) => ({ from: addDays(p.from, -7), to: addDays(p.to, -7), grain: 'day' }),
+  },
+  {
+    from: 'month',
+    texts: ['and the month before?', 'the month before?', 'what about the previous month?', 'same for the prior month'],
+    apply: (p) => ({ from: monthFrom(p.from, -1), to: monthEnd(monthFrom(p.from, -1)), grain: 'month' }),
+  },
+  {
+    from: 'month',
+    texts: ['same month last year'],
+    apply: (p) => ({ from: monthFrom(p.from, -12), to: monthEnd(monthFrom(p.from, -12)), grain: 'month' }),
+  },
+  {
+    from: 'quarter',
+    texts: ['and the quarter before?', 'the previous quarter?', 'what about the quarter before?'],
+    apply: (p) => ({ from: monthFrom(p.from, -3), to: addDays(p.from, -1), grain: 'quarter' }),
+  },
   // Month to date: the same days of the month before (README, "How a question is understood", 2).
-  { from: 'mtd', texts: ['and the month before?', 'the previous month?', 'same for the prior month'], apply: (p) => ({ from: monthFrom(p.from, -1), to: addDays(monthFrom(p.from, -1), parts(p.to)[2] - 1), grain: 'range' }) },
+  {
+    from: 'mtd',
+    texts: ['and the month before?', 'the previous month?', 'same for the prior month'],
+    apply: (p) => ({
+      from: monthFrom(p.from, -1),
+      to: addDays(monthFrom(p.from, -1), parts(p.to)[2] - 1),
+      grain: 'range',
+    }),
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -118,18 +210,78 @@ const HOW_MANY: Partial<Record<MeasureId, readonly string[]>> = {
   guest_count: ['guests', 'covers'],
   items_sold: ['items sold', 'units sold'],
 };
-const MEASURES: readonly MeasureId[] = ['net_sales_amount', 'order_count', 'guest_count', 'average_check', 'items_sold'];
+const MEASURES: readonly MeasureId[] = [
+  'net_sales_amount',
+  'order_count',
+  'guest_count',
+  'average_check',
+  'items_sold',
+];
 const DIMS: readonly DimId[] = ['city', 'state', 'location', 'day', 'month'];
-const DIM_WORDS: Record<DimId, readonly string[]> = { city: ['city'], state: ['state'], location: ['store', 'location'], day: ['day'], month: ['month'] };
-const DIM_PLURALS: Record<DimId, readonly string[]> = { city: ['cities'], state: ['states'], location: ['stores', 'locations'], day: ['days'], month: ['months'] };
+const DIM_WORDS: Record<DimId, readonly string[]> = {
+  city: ['city'],
+  state: ['state'],
+  location: ['store', 'location'],
+  day: ['day'],
+  month: ['month'],
+};
+const DIM_PLURALS: Record<DimId, readonly string[]> = {
+  city: ['cities'],
+  state: ['states'],
+  location: ['stores', 'locations'],
+  day: ['days'],
+  month: ['months'],
+};
 
 const STATE_NAMES: Record<string, string> = {
-  AL: 'Alabama', AK: 'Alaska', AZ: 'Arizona', AR: 'Arkansas', CA: 'California', CO: 'Colorado', CT: 'Connecticut', DE: 'Delaware', FL: 'Florida',
-  GA: 'Georgia', HI: 'Hawaii', ID: 'Idaho', IL: 'Illinois', IN: 'Indiana', IA: 'Iowa', KS: 'Kansas', KY: 'Kentucky', LA: 'Louisiana', ME: 'Maine',
-  MD: 'Maryland', MA: 'Massachusetts', MI: 'Michigan', MN: 'Minnesota', MS: 'Mississippi', MO: 'Missouri', MT: 'Montana', NE: 'Nebraska',
-  NV: 'Nevada', NH: 'New Hampshire', NJ: 'New Jersey', NM: 'New Mexico', NC: 'North Carolina', ND: 'North Dakota', OH: 'Ohio', OK: 'Oklahoma',
-  OR: 'Oregon', PA: 'Pennsylvania', RI: 'Rhode Island', SC: 'South Carolina', SD: 'South Dakota', TN: 'Tennessee', TX: 'Texas', UT: 'Utah',
-  VT: 'Vermont', VA: 'Virginia', WV: 'West Virginia', WI: 'Wisconsin', WY: 'Wyoming',
+  AL: 'Alabama',
+  AK: 'Alaska',
+  AZ: 'Arizona',
+  AR: 'Arkansas',
+  CA: 'California',
+  CO: 'Colorado',
+  CT: 'Connecticut',
+  DE: 'Delaware',
+  FL: 'Florida',
+  GA: 'Georgia',
+  HI: 'Hawaii',
+  ID: 'Idaho',
+  IL: 'Illinois',
+  IN: 'Indiana',
+  IA: 'Iowa',
+  KS: 'Kansas',
+  KY: 'Kentucky',
+  LA: 'Louisiana',
+  ME: 'Maine',
+  MD: 'Maryland',
+  MA: 'Massachusetts',
+  MI: 'Michigan',
+  MN: 'Minnesota',
+  MS: 'Mississippi',
+  MO: 'Missouri',
+  MT: 'Montana',
+  NE: 'Nebraska',
+  NV: 'Nevada',
+  NH: 'New Hampshire',
+  NJ: 'New Jersey',
+  NM: 'New Mexico',
+  NC: 'North Carolina',
+  ND: 'North Dakota',
+  OH: 'Ohio',
+  OK: 'Oklahoma',
+  OR: 'Oregon',
+  PA: 'Pennsylvania',
+  RI: 'Rhode Island',
+  SC: 'South Carolina',
+  SD: 'South Dakota',
+  TN: 'Tennessee',
+  TX: 'Texas',
+  UT: 'Utah',
+  VT: 'Vermont',
+  VA: 'Virginia',
+  WV: 'West Virginia',
+  WI: 'Wisconsin',
+  WY: 'Wyoming',
 };
 /**
  * Names that are two things and are rightly asked about (README: "New York": a city and a state;
@@ -139,19 +291,83 @@ const AMBIGUOUS_CITIES = new Set(['New York', 'Washington']);
 const AMBIGUOUS_STATES = new Set(['NY', 'WA', 'DC']);
 
 const T = {
-  measure: ['{m} instead', 'now {m}', 'what about {m}?', 'and {m}?', 'how about {m}', 'show {m} instead', 'same but {m}', 'and the {m}?'],
+  measure: [
+    '{m} instead',
+    'now {m}',
+    'what about {m}?',
+    'and {m}?',
+    'how about {m}',
+    'show {m} instead',
+    'same but {m}',
+    'and the {m}?',
+  ],
   measureHowMany: ['how many {m} was that?'],
   period: ['what about {p}?', 'and {p}?', 'and for {p}', 'same for {p}', 'how about {p}', '{p} instead', 'now {p}'],
-  breakdown: ['by {d} instead', 'break it out by {d}', 'now by {d}', 'split by {d}', 'and by {d}?', 'per {d}', 'broken down by {d}', 'what about by {d}?'],
-  replace_filter: ['just {x}', '{x}?', 'what about {x}?', 'only {x}', 'how about {x}?', 'and in {x}?', '{x} instead', '{x} only'],
+  breakdown: [
+    'by {d} instead',
+    'break it out by {d}',
+    'now by {d}',
+    'split by {d}',
+    'and by {d}?',
+    'per {d}',
+    'broken down by {d}',
+    'what about by {d}?',
+  ],
+  replace_filter: [
+    'just {x}',
+    '{x}?',
+    'what about {x}?',
+    'only {x}',
+    'how about {x}?',
+    'and in {x}?',
+    '{x} instead',
+    '{x} only',
+  ],
   add_filter: ['and {x} too', '{x} as well', 'also {x}', 'plus {x}', 'add {x}', 'and {x} also'],
-  exclude: ['excluding {x}', 'without {x}', 'but not {x}', 'leaving out {x}', 'other than {x}', 'exclude {x}', 'not {x}'],
-  combine: ['both cities together', 'both together', 'both cities combined', 'the two cities combined', 'both of them together', 'combine both cities'],
+  exclude: [
+    'excluding {x}',
+    'without {x}',
+    'but not {x}',
+    'leaving out {x}',
+    'other than {x}',
+    'exclude {x}',
+    'not {x}',
+  ],
+  combine: [
+    'both cities together',
+    'both together',
+    'both cities combined',
+    'the two cities combined',
+    'both of them together',
+    'combine both cities',
+  ],
   /** The filters on the stores' table go ("all my stores", "every city"). */
-  drop_location: ['all my stores', 'for all my stores', 'across all my stores', 'all my locations', 'every store', 'every city'],
+  drop_location: [
+    'all my stores',
+    'for all my stores',
+    'across all my stores',
+    'all my locations',
+    'every store',
+    'every city',
+  ],
   /** Every filter goes. */
-  drop_all: ['everywhere', 'drop the filter', 'remove the filters', 'overall', 'without the filter', 'clear the filters', 'no filters'],
-  rank_desc: ['top {n} of those', 'just the top {n}', 'show the best {n}', 'top {n}', 'which {n} of those were highest?', 'top {n} of them'],
+  drop_all: [
+    'everywhere',
+    'drop the filter',
+    'remove the filters',
+    'overall',
+    'without the filter',
+    'clear the filters',
+    'no filters',
+  ],
+  rank_desc: [
+    'top {n} of those',
+    'just the top {n}',
+    'show the best {n}',
+    'top {n}',
+    'which {n} of those were highest?',
+    'top {n} of them',
+  ],
   rank_asc: ['bottom {n} of those', 'the lowest {n}', 'worst {n} of those', 'bottom {n} of them'],
 } as const;
 
@@ -199,13 +415,19 @@ const firstArb: fc.Arbitrary<FirstPick> = fc.record({
   period: fc.constantFrom(...PERIOD_NAMES),
   filter: fc.option(fc.record({ dim: fc.constantFrom<FilterDim>('city', 'state'), pick: fc.nat(1_000) }), { freq: 2 }),
   dim: fc.option(fc.constantFrom(...DIMS), { freq: 3 }),
-  rank: fc.option(fc.record({ n: fc.integer({ min: 2, max: 5 }), dir: fc.constantFrom<'desc' | 'asc'>('desc', 'asc') }), { freq: 2 }),
+  rank: fc.option(
+    fc.record({ n: fc.integer({ min: 2, max: 5 }), dir: fc.constantFrom<'desc' | 'asc'>('desc', 'asc') }),
+    { freq: 2 },
+  ),
   tpl: fc.nat(1_000),
   lower: fc.boolean(),
 });
 const stepArb: fc.Arbitrary<StepPick> = fc.record({
   // "combine" needs two cities named first: picked more often, it names a city when it cannot apply yet.
-  kind: fc.oneof({ arbitrary: fc.constantFrom(...KINDS.filter((k) => k !== 'combine')), weight: 10 }, { arbitrary: fc.constant<Kind>('combine'), weight: 4 }),
+  kind: fc.oneof(
+    { arbitrary: fc.constantFrom(...KINDS.filter((k) => k !== 'combine')), weight: 10 },
+    { arbitrary: fc.constant<Kind>('combine'), weight: 4 },
+  ),
   a: fc.nat(1_000),
   b: fc.nat(1_000),
   tpl: fc.nat(1_000),
@@ -233,8 +455,9 @@ interface World {
   readonly itemStart: string;
 }
 
-const pick = <T,>(xs: readonly T[], i: number): T => xs[i % xs.length]!;
-const fill = (tpl: string, vars: Record<string, string>): string => tpl.replace(/\{(\w)\}/g, (_, k: string) => vars[k] ?? '');
+const pick = <T>(xs: readonly T[], i: number): T => xs[i % xs.length]!;
+const fill = (tpl: string, vars: Record<string, string>): string =>
+  tpl.replace(/\{(\w)\}/g, (_, k: string) => vars[k] ?? '');
 const dataStart = (w: World, m: MeasureId): string => (m === 'items_sold' ? w.itemStart : w.dailyStart);
 /** A period the measure has data in (all of it or a part: a part is answered with a note). */
 const covered = (w: World, m: MeasureId, p: Period): boolean => p.to >= dataStart(w, m);
@@ -250,11 +473,15 @@ function liveValues(w: World, filters: readonly Filter[]): string[] {
   const pos = filters.find((f) => f.op === 'in');
   if (!pos) return [];
   const out = (d: FilterDim): readonly string[] => filters.find((f) => f.op === 'not_in' && f.dim === d)?.values ?? [];
-  return pos.values.filter((v) => !out(pos.dim).includes(v) && (pos.dim === 'state' || !out('state').includes(w.cityState.get(v)!)));
+  return pos.values.filter(
+    (v) => !out(pos.dim).includes(v) && (pos.dim === 'state' || !out('state').includes(w.cityState.get(v)!)),
+  );
 }
 const withExclusion = (filters: readonly Filter[], dim: FilterDim, value: string): Filter[] => {
   const already = filters.find((f) => f.op === 'not_in' && f.dim === dim);
-  return already ? filters.map((f) => (f === already ? { ...f, values: [...f.values, value] } : f)) : [...filters, { dim, op: 'not_in', values: [value] }];
+  return already
+    ? filters.map((f) => (f === already ? { ...f, values: [...f.values, value] } : f))
+    : [...filters, { dim, op: 'not_in', values: [value] }];
 };
 
 function valuePhrase(dim: FilterDim, value: string, lower: boolean): string {
@@ -267,7 +494,9 @@ function firstTurn(w: World, persona: PersonaName, f: FirstPick, kind: 'first' |
   let periodName = f.period;
   if (!covered(w, f.measure, NAMED_PERIODS[periodName].period)) periodName = 'last_week';
   const named = NAMED_PERIODS[periodName];
-  const filter = f.filter ? { dim: f.filter.dim, value: pick(w.values[persona][f.filter.dim], f.filter.pick) } : undefined;
+  const filter = f.filter
+    ? { dim: f.filter.dim, value: pick(w.values[persona][f.filter.dim], f.filter.pick) }
+    : undefined;
   const dim = f.dim ?? undefined;
   const rank = dim && f.rank ? f.rank : undefined;
   const m = pick(MEASURE_WORDS[f.measure], f.tpl);
@@ -287,7 +516,12 @@ function firstTurn(w: World, persona: PersonaName, f: FirstPick, kind: 'first' |
   } else {
     const dx = dim ? ` by ${pick(DIM_WORDS[dim], f.tpl >> 4)}` : '';
     const howMany = HOW_MANY[f.measure];
-    const tpls = [`${m}${fx}${dx} ${p}`, `what was the total ${m.replace(/^total /, '')} ${p}${fx}${dx}?`, `show me ${m}${dx}${fx} ${p}`, ...(howMany ? [`how many ${pick(howMany, f.tpl)} ${p}${fx}${dx}`] : [])];
+    const tpls = [
+      `${m}${fx}${dx} ${p}`,
+      `what was the total ${m.replace(/^total /, '')} ${p}${fx}${dx}?`,
+      `show me ${m}${dx}${fx} ${p}`,
+      ...(howMany ? [`how many ${pick(howMany, f.tpl)} ${p}${fx}${dx}`] : []),
+    ];
     const i = (f.tpl >> 5) % tpls.length;
     text = tpls[i]!;
     template = `${kind}:plain#${i}`;
@@ -307,7 +541,14 @@ function firstTurn(w: World, persona: PersonaName, f: FirstPick, kind: 'first' |
 }
 
 /** One follow-up of `kind` from `s`, or undefined when the kind does not apply to these slots. */
-function followUp(w: World, persona: PersonaName, s: Slots, namedCities: ReadonlySet<string>, kind: Kind, st: StepPick): Turn | undefined {
+function followUp(
+  w: World,
+  persona: PersonaName,
+  s: Slots,
+  namedCities: ReadonlySet<string>,
+  kind: Kind,
+  st: StepPick,
+): Turn | undefined {
   const lower = (t: string): string => (st.lower ? t.toLowerCase() : t);
   const turn = (tplSet: string, tpls: readonly string[], vars: Record<string, string>, expected: Slots): Turn => {
     const i = st.tpl % tpls.length;
@@ -322,7 +563,8 @@ function followUp(w: World, persona: PersonaName, s: Slots, namedCities: Readonl
       const howMany = HOW_MANY[measure];
       // A ranking ranks by the new measure (it is the only measure).
       const expected: Slots = { ...s, measure };
-      if (howMany && st.b % 5 === 0) return turn('measure-how-many', T.measureHowMany, { m: pick(howMany, st.a) }, expected);
+      if (howMany && st.b % 5 === 0)
+        return turn('measure-how-many', T.measureHowMany, { m: pick(howMany, st.a) }, expected);
       return turn('measure', T.measure, { m: pick(MEASURE_WORDS[measure], st.b) }, expected);
     }
     case 'period': {
@@ -331,13 +573,23 @@ function followUp(w: World, persona: PersonaName, s: Slots, namedCities: Readonl
         return (p.from !== s.period.from || p.to !== s.period.to) && covered(w, s.measure, p);
       });
       const name = pick(options, st.a);
-      return turn('period', T.period, { p: pick(NAMED_PERIODS[name].bare, st.b) }, { ...s, period: NAMED_PERIODS[name].period });
+      return turn(
+        'period',
+        T.period,
+        { p: pick(NAMED_PERIODS[name].bare, st.b) },
+        { ...s, period: NAMED_PERIODS[name].period },
+      );
     }
     case 'shift': {
       const options = SHIFTS.filter((x) => x.from === s.period.grain && covered(w, s.measure, x.apply(s.period)));
       if (!options.length) return undefined;
       const shift = pick(options, st.a);
-      return turn(`shift-${shift.from}-${SHIFTS.indexOf(shift)}`, shift.texts, {}, { ...s, period: shift.apply(s.period) });
+      return turn(
+        `shift-${shift.from}-${SHIFTS.indexOf(shift)}`,
+        shift.texts,
+        {},
+        { ...s, period: shift.apply(s.period) },
+      );
     }
     case 'breakdown': {
       const dim = pick(
@@ -350,26 +602,51 @@ function followUp(w: World, persona: PersonaName, s: Slots, namedCities: Readonl
     case 'replace_filter': {
       // A city replaces a city or a state (the same table); exclusions on other dimensions stay.
       const pos = positive(s);
-      const dim: FilterDim = (pos?.dim === 'city' || st.kind === 'combine') && st.b % 3 !== 0 ? 'city' : pick(['city', 'state'] as const, st.b);
-      const filtersWith = (v: string): Filter[] => [...s.filters.filter((f) => f.op === 'not_in' && f.dim !== dim), { dim, op: 'in', values: [v] }];
+      const dim: FilterDim =
+        (pos?.dim === 'city' || st.kind === 'combine') && st.b % 3 !== 0
+          ? 'city'
+          : pick(['city', 'state'] as const, st.b);
+      const filtersWith = (v: string): Filter[] => [
+        ...s.filters.filter((f) => f.op === 'not_in' && f.dim !== dim),
+        { dim, op: 'in', values: [v] },
+      ];
       const options = values[dim].filter(
-        (v) => !(pos?.dim === dim && pos.values.length === 1 && pos.values[0] === v) && liveValues(w, filtersWith(v)).length === 1 && !(st.kind === 'combine' && namedCities.has(v)),
+        (v) =>
+          !(pos?.dim === dim && pos.values.length === 1 && pos.values[0] === v) &&
+          liveValues(w, filtersWith(v)).length === 1 &&
+          !(st.kind === 'combine' && namedCities.has(v)),
       );
       if (!options.length) return undefined;
       const value = pick(options, st.a);
-      return turn('replace_filter', T.replace_filter, { x: valuePhrase(dim, value, st.lower) }, { ...s, filters: filtersWith(value) });
+      return turn(
+        'replace_filter',
+        T.replace_filter,
+        { x: valuePhrase(dim, value, st.lower) },
+        { ...s, filters: filtersWith(value) },
+      );
     }
     case 'add_filter': {
       // Values added to the filter on the same dimension. Not after an exclusion of one of its own
       // values ("Dallas and Houston, excluding Houston": does adding Austin bring Houston back?).
       const pos = positive(s);
       if (!pos) return undefined;
-      if (exclusions(s).some((f) => f.dim === pos.dim && f.values.some((v) => pos.values.includes(v)))) return undefined;
-      const filtersWith = (v: string): Filter[] => [...s.filters.filter((f) => f.op === 'not_in' && f.dim !== pos.dim), { dim: pos.dim, op: 'in', values: [...pos.values, v] }];
-      const options = values[pos.dim].filter((v) => !pos.values.includes(v) && liveValues(w, filtersWith(v)).includes(v));
+      if (exclusions(s).some((f) => f.dim === pos.dim && f.values.some((v) => pos.values.includes(v))))
+        return undefined;
+      const filtersWith = (v: string): Filter[] => [
+        ...s.filters.filter((f) => f.op === 'not_in' && f.dim !== pos.dim),
+        { dim: pos.dim, op: 'in', values: [...pos.values, v] },
+      ];
+      const options = values[pos.dim].filter(
+        (v) => !pos.values.includes(v) && liveValues(w, filtersWith(v)).includes(v),
+      );
       if (!options.length) return undefined;
       const value = pick(options, st.a);
-      return turn('add_filter', T.add_filter, { x: valuePhrase(pos.dim, value, st.lower) }, { ...s, filters: filtersWith(value) });
+      return turn(
+        'add_filter',
+        T.add_filter,
+        { x: valuePhrase(pos.dim, value, st.lower) },
+        { ...s, filters: filtersWith(value) },
+      );
     }
     case 'exclude': {
       // An exclusion added (merged with an earlier one on the same dimension); everything else kept.
@@ -385,16 +662,27 @@ function followUp(w: World, persona: PersonaName, s: Slots, namedCities: Readonl
         options = pos.values;
       }
       const already = s.filters.find((f) => f.op === 'not_in' && f.dim === dim);
-      options = options.filter((v) => !already?.values.includes(v) && (!pos || liveValues(w, withExclusion(s.filters, dim, v)).length > 0));
+      options = options.filter(
+        (v) => !already?.values.includes(v) && (!pos || liveValues(w, withExclusion(s.filters, dim, v)).length > 0),
+      );
       if (!options.length) return undefined;
       const value = pick(options, st.a);
-      return turn('exclude', T.exclude, { x: valuePhrase(dim, value, st.lower) }, { ...s, filters: withExclusion(s.filters, dim, value) });
+      return turn(
+        'exclude',
+        T.exclude,
+        { x: valuePhrase(dim, value, st.lower) },
+        { ...s, filters: withExclusion(s.filters, dim, value) },
+      );
     }
     case 'combine': {
       // "both cities together": one filter holding the two cities the conversation named.
       const pos = positive(s);
-      if (pos?.dim !== 'city' || namedCities.size !== 2 || exclusions(s).some((f) => f.dim === 'city')) return undefined;
-      const filters = [...s.filters.filter((f) => f !== pos), { dim: 'city' as const, op: 'in' as const, values: [...namedCities] }];
+      if (pos?.dim !== 'city' || namedCities.size !== 2 || exclusions(s).some((f) => f.dim === 'city'))
+        return undefined;
+      const filters = [
+        ...s.filters.filter((f) => f !== pos),
+        { dim: 'city' as const, op: 'in' as const, values: [...namedCities] },
+      ];
       if (liveValues(w, filters).length !== 2) return undefined;
       return turn('combine', T.combine, {}, { ...s, filters });
     }
@@ -402,13 +690,19 @@ function followUp(w: World, persona: PersonaName, s: Slots, namedCities: Readonl
       if (!s.filters.length) return undefined;
       // "all my stores" removes the filters on the stores' table. With an exclusion standing the
       // rules table and the code may differ (the code keeps exclusions there), so only without one.
-      if (positive(s) && !exclusions(s).length && st.b % 2 === 0) return turn('drop_location', T.drop_location, {}, { ...s, filters: [] });
+      if (positive(s) && !exclusions(s).length && st.b % 2 === 0)
+        return turn('drop_location', T.drop_location, {}, { ...s, filters: [] });
       return turn('drop_all', T.drop_all, {}, { ...s, filters: [] });
     }
     case 'rank_those': {
       if (!s.dim) return undefined;
       const rank: Rank = { n: 2 + (st.a % 4), dir: st.b % 3 === 0 ? 'asc' : 'desc' };
-      return turn(`rank_${rank.dir}`, rank.dir === 'desc' ? T.rank_desc : T.rank_asc, { n: String(rank.n) }, { ...s, rank });
+      return turn(
+        `rank_${rank.dir}`,
+        rank.dir === 'desc' ? T.rank_desc : T.rank_asc,
+        { n: String(rank.n) },
+        { ...s, rank },
+      );
     }
     case 'switch':
       return firstTurn(w, persona, st.fresh, 'switch');
@@ -423,7 +717,10 @@ function followUp(w: World, persona: PersonaName, s: Slots, namedCities: Readonl
 function materialise(w: World, script: ScriptPick): Conversation {
   // A script that means to combine filters its first question on a city, if on anything.
   const wantsCombine = script.steps.some((st) => st.kind === 'combine');
-  const firstPick = wantsCombine && script.first.filter ? { ...script.first, filter: { ...script.first.filter, dim: 'city' as const } } : script.first;
+  const firstPick =
+    wantsCombine && script.first.filter
+      ? { ...script.first, filter: { ...script.first.filter, dim: 'city' as const } }
+      : script.first;
   const first = firstTurn(w, script.persona, firstPick, 'first');
   const turns: Turn[] = [first];
   const namedCities = new Set<string>();
@@ -434,9 +731,12 @@ function materialise(w: World, script: ScriptPick): Conversation {
   for (const st of script.steps) {
     const s = turns.at(-1)!.expected;
     let next = followUp(w, script.persona, s, namedCities, st.kind, st);
-    if (!next && st.kind === 'combine') next = followUp(w, script.persona, s, namedCities, 'replace_filter', { ...st, b: 1 });
+    if (!next && st.kind === 'combine')
+      next = followUp(w, script.persona, s, namedCities, 'replace_filter', { ...st, b: 1 });
     if (!next) {
-      const applicable = KINDS.map((k) => followUp(w, script.persona, s, namedCities, k, st)).filter((t): t is Turn => t !== undefined);
+      const applicable = KINDS.map((k) => followUp(w, script.persona, s, namedCities, k, st)).filter(
+        (t): t is Turn => t !== undefined,
+      );
       next = pick(applicable, st.b);
     }
     turns.push(next);
@@ -469,7 +769,8 @@ function goldSql(s: Slots): string {
   const fact = s.measure === 'items_sold' ? 'fact_item_sales' : 'fact_daily_sales';
   const joins = s.filters.length > 0 || s.dim === 'city' || s.dim === 'state' || s.dim === 'location';
   const where = [`f.business_date BETWEEN DATE '${s.period.from}' AND DATE '${s.period.to}'`];
-  for (const f of s.filters) where.push(`l.${f.dim} ${f.op === 'in' ? 'IN' : 'NOT IN'} (${f.values.map(quote).join(', ')})`);
+  for (const f of s.filters)
+    where.push(`l.${f.dim} ${f.op === 'in' ? 'IN' : 'NOT IN'} (${f.values.map(quote).join(', ')})`);
   const value = MEASURE_SQL[s.measure];
   const select = s.dim ? `${DIM_SQL[s.dim]} AS d, ${value} AS v` : `${value} AS v`;
   let sql = `SELECT ${select} FROM ${fact} f${joins ? ' JOIN dim_locations l ON l.location_id = f.location_id' : ''} WHERE ${where.join(' AND ')}`;
@@ -482,7 +783,13 @@ function goldSql(s: Slots): string {
 
 function describeSlots(s: Slots): string {
   const filters = s.filters.map((f) => `${f.dim} ${f.op === 'in' ? 'in' : 'not in'} [${f.values.join(', ')}]`);
-  return [s.measure, `${s.period.from}..${s.period.to} (${s.period.grain})`, ...filters, ...(s.dim ? [`by ${s.dim}`] : []), ...(s.rank ? [`${s.rank.dir === 'desc' ? 'top' : 'bottom'} ${s.rank.n}`] : [])].join(' · ');
+  return [
+    s.measure,
+    `${s.period.from}..${s.period.to} (${s.period.grain})`,
+    ...filters,
+    ...(s.dim ? [`by ${s.dim}`] : []),
+    ...(s.rank ? [`${s.rank.dir === 'desc' ? 'top' : 'bottom'} ${s.rank.n}`] : []),
+  ].join(' · ');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -499,7 +806,16 @@ interface Tally {
   sentByTemplate: Record<string, number>;
   examples: Record<string, string[]>;
 }
-const newTally = (): Tally => ({ conversations: 0, sent: {}, right: {}, refused: {}, skipped: 0, refusedByTemplate: {}, sentByTemplate: {}, examples: {} });
+const newTally = (): Tally => ({
+  conversations: 0,
+  sent: {},
+  right: {},
+  refused: {},
+  skipped: 0,
+  refusedByTemplate: {},
+  sentByTemplate: {},
+  examples: {},
+});
 const bump = (r: Record<string, number>, k: string): void => {
   r[k] = (r[k] ?? 0) + 1;
 };
@@ -508,7 +824,11 @@ let svc: TestService;
 let gold: GoldDatabase;
 let world: World;
 
-async function post(persona: PersonaName, question: string, conversationId: string | undefined): Promise<{ statusCode: number; body: Record<string, unknown> }> {
+async function post(
+  persona: PersonaName,
+  question: string,
+  conversationId: string | undefined,
+): Promise<{ statusCode: number; body: Record<string, unknown> }> {
   const payload = JSON.stringify({ ...PERSONAS[persona], question, ...(conversationId ? { conversationId } : {}) });
   const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload), payload });
   return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
@@ -517,7 +837,10 @@ async function post(persona: PersonaName, question: string, conversationId: stri
 function transcript(c: Conversation, seen: readonly string[]): string {
   return [
     `persona ${c.persona}`,
-    ...c.turns.map((t, i) => `  ${i + 1}. [${t.kind} ${t.template}] "${t.text}"\n     expected: ${describeSlots(t.expected)}\n     gold: ${goldSql(t.expected)}${seen[i] ? `\n     ${seen[i]}` : ''}`),
+    ...c.turns.map(
+      (t, i) =>
+        `  ${i + 1}. [${t.kind} ${t.template}] "${t.text}"\n     expected: ${describeSlots(t.expected)}\n     gold: ${goldSql(t.expected)}${seen[i] ? `\n     ${seen[i]}` : ''}`,
+    ),
   ].join('\n');
 }
 
@@ -538,23 +861,38 @@ async function runConversation(c: Conversation, tally: Tally): Promise<void> {
     seen.push(
       `got: ${res.statusCode} ${String(body['status'] ?? body['code'] ?? '')}${interpretation ? ` · ${interpretation}` : ''}${typeof body['answer'] === 'string' && body['status'] !== 'answered' ? ` · "${body['answer']}"` : ''}${rows ? `\n     rows: ${JSON.stringify(rows.slice(0, 6))}${rows.length > 6 ? ` (+${rows.length - 6})` : ''}` : ''}`,
     );
-    if (res.statusCode !== 200) throw new Error(`turn ${i + 1} failed with HTTP ${res.statusCode}\n${transcript(c, seen)}`);
-    if (typeof body['conversationId'] !== 'string') throw new Error(`turn ${i + 1}: no conversationId\n${transcript(c, seen)}`);
-    if (conversationId !== undefined && body['conversationId'] !== conversationId) throw new Error(`turn ${i + 1}: the conversationId changed\n${transcript(c, seen)}`);
+    if (res.statusCode !== 200)
+      throw new Error(`turn ${i + 1} failed with HTTP ${res.statusCode}\n${transcript(c, seen)}`);
+    if (typeof body['conversationId'] !== 'string')
+      throw new Error(`turn ${i + 1}: no conversationId\n${transcript(c, seen)}`);
+    if (conversationId !== undefined && body['conversationId'] !== conversationId)
+      throw new Error(`turn ${i + 1}: the conversationId changed\n${transcript(c, seen)}`);
     conversationId = body['conversationId'];
     const expected = t.expected;
-    const verdict = await judge({ question: t.text, expect: 'answer', gold: goldSql(expected), ordered: expected.rank !== undefined }, res, () => goldRows);
+    const verdict = await judge(
+      { question: t.text, expect: 'answer', gold: goldSql(expected), ordered: expected.rank !== undefined },
+      res,
+      () => goldRows,
+    );
     if (verdict.verdict === 'WRONG') {
       const rows = await goldRows;
-      seen[i] += `\n     gold rows: ${JSON.stringify(rows.slice(0, 6))}${rows.length > 6 ? ` (+${rows.length - 6})` : ''}   <-- WRONG`;
+      seen[i] +=
+        `\n     gold rows: ${JSON.stringify(rows.slice(0, 6))}${rows.length > 6 ? ` (+${rows.length - 6})` : ''}   <-- WRONG`;
       throw new Error(`WRONG at turn ${i + 1} (${verdict.detail ?? ''})\n${transcript(c, seen)}`);
     }
     if (verdict.verdict === 'refused') {
-      if (body['status'] !== 'clarification' && body['status'] !== 'unsupported') throw new Error(`turn ${i + 1}: neither an answer nor an honest refusal\n${transcript(c, seen)}`);
+      if (body['status'] !== 'clarification' && body['status'] !== 'unsupported')
+        throw new Error(`turn ${i + 1}: neither an answer nor an honest refusal\n${transcript(c, seen)}`);
       bump(tally.refused, t.kind);
       bump(tally.refusedByTemplate, t.template);
       const ex = (tally.examples[t.template] ??= []);
-      if (ex.length < 2) ex.push(`${c.turns.slice(0, i + 1).map((x) => `"${x.text}"`).join(' → ')}  ⇒ ${String(body['status'])}: ${String(body['answer'] ?? '')}`);
+      if (ex.length < 2)
+        ex.push(
+          `${c.turns
+            .slice(0, i + 1)
+            .map((x) => `"${x.text}"`)
+            .join(' → ')}  ⇒ ${String(body['status'])}: ${String(body['answer'] ?? '')}`,
+        );
       // The service asks back and builds only on answered turns: the rest of the script says nothing.
       tally.skipped += c.turns.length - i - 1;
       return;
@@ -571,11 +909,17 @@ function report(tally: Tally, ms: number, passed: boolean): string {
     `conversation property: seed ${SEED}, ${tally.conversations} conversations, ${sent} turns sent in ${(ms / 1000).toFixed(1)} s; ${refused} refused (${((100 * refused) / Math.max(1, sent)).toFixed(2)}%), ${tally.skipped} not sent after a refusal`,
     ...(passed ? [] : ['  (the property failed: these counts include the runs fast-check made while shrinking)']),
     `  kind            sent   right  refused`,
-    ...kinds.map((k) => `  ${k.padEnd(15)} ${String(tally.sent[k] ?? 0).padStart(5)}  ${String(tally.right[k] ?? 0).padStart(6)}  ${String(tally.refused[k] ?? 0).padStart(7)}`),
+    ...kinds.map(
+      (k) =>
+        `  ${k.padEnd(15)} ${String(tally.sent[k] ?? 0).padStart(5)}  ${String(tally.right[k] ?? 0).padStart(6)}  ${String(tally.refused[k] ?? 0).padStart(7)}`,
+    ),
     `  refused by template (refused/sent), with examples:`,
     ...Object.entries(tally.refusedByTemplate)
       .sort((a, b) => b[1] - a[1])
-      .flatMap(([tpl, n]) => [`    ${tpl}: ${n}/${tally.sentByTemplate[tpl] ?? 0}`, ...(tally.examples[tpl] ?? []).map((e) => `      ${e}`)]),
+      .flatMap(([tpl, n]) => [
+        `    ${tpl}: ${n}/${tally.sentByTemplate[tpl] ?? 0}`,
+        ...(tally.examples[tpl] ?? []).map((e) => `      ${e}`),
+      ]),
   ];
   return lines.join('\n');
 }
@@ -588,14 +932,25 @@ beforeAll(async () => {
   const values = {} as Record<PersonaName, Record<FilterDim, readonly string[]>>;
   const cityState = new Map<string, string>();
   for (const name of Object.keys(PERSONAS) as PersonaName[]) {
-    const rows = await gold.run(PERSONAS[name], PERSONAS, 'SELECT DISTINCT city, state FROM dim_locations ORDER BY city, state');
+    const rows = await gold.run(
+      PERSONAS[name],
+      PERSONAS,
+      'SELECT DISTINCT city, state FROM dim_locations ORDER BY city, state',
+    );
     for (const [city, state] of rows) cityState.set(String(city), String(state));
     values[name] = {
       city: [...new Set(rows.map((r) => String(r[0])))].filter((c) => !AMBIGUOUS_CITIES.has(c)),
-      state: [...new Set(rows.map((r) => String(r[1])))].filter((s) => !AMBIGUOUS_STATES.has(s) && STATE_NAMES[s] !== undefined),
+      state: [...new Set(rows.map((r) => String(r[1])))].filter(
+        (s) => !AMBIGUOUS_STATES.has(s) && STATE_NAMES[s] !== undefined,
+      ),
     };
   }
-  const start = async (table: string): Promise<string> => String((await gold.run(PERSONAS.brand_manager, PERSONAS, `SELECT CAST(MIN(business_date) AS VARCHAR) FROM ${table}`))[0]![0]);
+  const start = async (table: string): Promise<string> =>
+    String(
+      (
+        await gold.run(PERSONAS.brand_manager, PERSONAS, `SELECT CAST(MIN(business_date) AS VARCHAR) FROM ${table}`)
+      )[0]![0],
+    );
   world = { values, cityState, dailyStart: await start('fact_daily_sales'), itemStart: await start('fact_item_sales') };
 });
 
@@ -605,78 +960,102 @@ afterAll(async () => {
 });
 
 describe('follow-up conversations', () => {
-  it(`${RUNS} generated conversations (seed ${SEED}): every answered turn equals gold, refusals at most ${MAX_REFUSED_RATE * 100}%`, { timeout: 600_000 }, async () => {
-    expect(world.values.brand_manager.city.length).toBeGreaterThan(10);
-    expect(world.values.franchise_owner.city.length).toBeGreaterThan(0);
-    const tally = newTally();
-    const t0 = Date.now();
-    let passed = false;
-    try {
-      await fc.assert(
-        fc.asyncProperty(scriptArb, async (script) => {
-          await runConversation(materialise(world, script), tally);
-        }),
-        { numRuns: RUNS, seed: SEED },
-      );
-      passed = true;
-    } finally {
-      console.log(report(tally, Date.now() - t0, passed));
-    }
-    const sent = Object.values(tally.sent).reduce((a, b) => a + b, 0);
-    const refused = Object.values(tally.refused).reduce((a, b) => a + b, 0);
-    expect(tally.conversations).toBeGreaterThanOrEqual(RUNS);
-    expect(refused / sent, `refused ${refused} of ${sent} turns`).toBeLessThanOrEqual(MAX_REFUSED_RATE);
-    // Not vacuous: every kind was generated and answered.
-    for (const k of KINDS) expect(tally.right[k] ?? 0, `answered turns of kind ${k}`).toBeGreaterThan(0);
-  });
+  it(
+    `${RUNS} generated conversations (seed ${SEED}): every answered turn equals gold, refusals at most ${MAX_REFUSED_RATE * 100}%`,
+    { timeout: 600_000 },
+    async () => {
+      expect(world.values.brand_manager.city.length).toBeGreaterThan(10);
+      expect(world.values.franchise_owner.city.length).toBeGreaterThan(0);
+      const tally = newTally();
+      const t0 = Date.now();
+      let passed = false;
+      try {
+        await fc.assert(
+          fc.asyncProperty(scriptArb, async (script) => {
+            await runConversation(materialise(world, script), tally);
+          }),
+          { numRuns: RUNS, seed: SEED },
+        );
+        passed = true;
+      } finally {
+        console.log(report(tally, Date.now() - t0, passed));
+      }
+      const sent = Object.values(tally.sent).reduce((a, b) => a + b, 0);
+      const refused = Object.values(tally.refused).reduce((a, b) => a + b, 0);
+      expect(tally.conversations).toBeGreaterThanOrEqual(RUNS);
+      expect(refused / sent, `refused ${refused} of ${sent} turns`).toBeLessThanOrEqual(MAX_REFUSED_RATE);
+      // Not vacuous: every kind was generated and answered.
+      for (const k of KINDS) expect(tally.right[k] ?? 0, `answered turns of kind ${k}`).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('conversation limits', () => {
-  it('a conversation at its turn limit ends with 409 SP_ERR_CONVERSATION_FULL, not an answer', { timeout: 60_000 }, async () => {
-    const limit = svc.services.deps.conversations.maxTurns;
-    expect(limit).toBe(20);
-    const followUps = ['guests instead', 'now orders', 'revenue instead', 'and the week before?'];
-    let conversationId: string | undefined;
-    for (let i = 0; i < limit; i++) {
-      const res = await post('brand_manager', i === 0 ? 'revenue last week' : followUps[(i - 1) % followUps.length]!, conversationId);
-      expect(res.statusCode, `turn ${i + 1}`).toBe(200);
-      expect(res.body['status'], `turn ${i + 1}`).toBe('answered');
-      conversationId = res.body['conversationId'] as string;
-    }
-    const last = await post('brand_manager', 'guests instead', conversationId);
-    expect(last.statusCode).toBe(409);
-    expect(last.body['code']).toBe('SP_ERR_CONVERSATION_FULL');
-    expect(last.body['rows']).toBeUndefined();
-    // A new conversation is fine.
-    const fresh = await post('brand_manager', 'guests last week', undefined);
-    expect(fresh.body['status']).toBe('answered');
-    expect(fresh.body['conversationId']).not.toBe(conversationId);
-  });
+  it(
+    'a conversation at its turn limit ends with 409 SP_ERR_CONVERSATION_FULL, not an answer',
+    { timeout: 60_000 },
+    async () => {
+      const limit = svc.services.deps.conversations.maxTurns;
+      expect(limit).toBe(20);
+      const followUps = ['guests instead', 'now orders', 'revenue instead', 'and the week before?'];
+      let conversationId: string | undefined;
+      for (let i = 0; i < limit; i++) {
+        const res = await post(
+          'brand_manager',
+          i === 0 ? 'revenue last week' : followUps[(i - 1) % followUps.length]!,
+          conversationId,
+        );
+        expect(res.statusCode, `turn ${i + 1}`).toBe(200);
+        expect(res.body['status'], `turn ${i + 1}`).toBe('answered');
+        conversationId = res.body['conversationId'] as string;
+      }
+      const last = await post('brand_manager', 'guests instead', conversationId);
+      expect(last.statusCode).toBe(409);
+      expect(last.body['code']).toBe('SP_ERR_CONVERSATION_FULL');
+      expect(last.body['rows']).toBeUndefined();
+      // A new conversation is fine.
+      const fresh = await post('brand_manager', 'guests last week', undefined);
+      expect(fresh.body['status']).toBe('answered');
+      expect(fresh.body['conversationId']).not.toBe(conversationId);
+    },
+  );
 
-  it('a conversation idle for more than an hour ends with 410 SP_ERR_CONVERSATION_EXPIRED', { timeout: 60_000 }, async () => {
-    let clock = Date.now();
-    // The override reaches the store (createServices passes `now` to new ConversationStore) and the signature check.
-    const timed = await startTestService({ now: () => clock });
-    try {
-      const ask = async (question: string, conversationId?: string): Promise<{ statusCode: number; body: Record<string, unknown> }> => {
-        const payload = JSON.stringify({ ...BRAND_MANAGER, question, ...(conversationId ? { conversationId } : {}) });
-        const res = await timed.app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload, { date: new Date(clock) }), payload });
-        return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
-      };
-      const first = await ask('revenue last week');
-      expect(first.body['status']).toBe('answered');
-      const id = first.body['conversationId'] as string;
-      clock += 59 * 60_000;
-      const within = await ask('and the week before?', id);
-      expect(within.body['status']).toBe('answered');
-      expect(within.body['conversationId']).toBe(id);
-      clock += 60 * 60_000 + 1;
-      const late = await ask('guests instead', id);
-      expect(late.statusCode).toBe(410);
-      expect(late.body['code']).toBe('SP_ERR_CONVERSATION_EXPIRED');
-      expect(late.body['rows']).toBeUndefined();
-    } finally {
-      await timed.close();
-    }
-  });
+  it(
+    'a conversation idle for more than an hour ends with 410 SP_ERR_CONVERSATION_EXPIRED',
+    { timeout: 60_000 },
+    async () => {
+      let clock = Date.now();
+      // The override reaches the store (createServices passes `now` to new ConversationStore) and the signature check.
+      const timed = await startTestService({ now: () => clock });
+      try {
+        const ask = async (
+          question: string,
+          conversationId?: string,
+        ): Promise<{ statusCode: number; body: Record<string, unknown> }> => {
+          const payload = JSON.stringify({ ...BRAND_MANAGER, question, ...(conversationId ? { conversationId } : {}) });
+          const res = await timed.app.inject({
+            method: 'POST',
+            url: '/v1/ask',
+            headers: await signedHeaders(payload, { date: new Date(clock) }),
+            payload,
+          });
+          return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
+        };
+        const first = await ask('revenue last week');
+        expect(first.body['status']).toBe('answered');
+        const id = first.body['conversationId'] as string;
+        clock += 59 * 60_000;
+        const within = await ask('and the week before?', id);
+        expect(within.body['status']).toBe('answered');
+        expect(within.body['conversationId']).toBe(id);
+        clock += 60 * 60_000 + 1;
+        const late = await ask('guests instead', id);
+        expect(late.statusCode).toBe(410);
+        expect(late.body['code']).toBe('SP_ERR_CONVERSATION_EXPIRED');
+        expect(late.body['rows']).toBeUndefined();
+      } finally {
+        await timed.close();
+      }
+    },
+  );
 });

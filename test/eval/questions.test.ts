@@ -49,16 +49,24 @@ it('eval/questions.yaml: no wrong number, at least 95% right', { timeout: 240_00
   expect(report.summary.rightRate).toBeGreaterThanOrEqual(0.95);
 });
 
-it('eval/conversations.yaml: at least 150 conversations and 400 turns, no wrong number, at least 95% of turns right', { timeout: 240_000 }, async () => {
-  const { report, wrong } = await evaluate('eval/conversations.yaml');
-  expect(new Set(report.results.map((r) => r.id.split('#')[0])).size).toBeGreaterThanOrEqual(150);
-  expect(report.summary.questions).toBeGreaterThanOrEqual(400);
-  expect(wrong, JSON.stringify(wrong, null, 1)).toEqual([]);
-  expect(report.summary.rightRate).toBeGreaterThanOrEqual(0.95);
-});
+it(
+  'eval/conversations.yaml: at least 150 conversations and 400 turns, no wrong number, at least 95% of turns right',
+  { timeout: 240_000 },
+  async () => {
+    const { report, wrong } = await evaluate('eval/conversations.yaml');
+    expect(new Set(report.results.map((r) => r.id.split('#')[0])).size).toBeGreaterThanOrEqual(150);
+    expect(report.summary.questions).toBeGreaterThanOrEqual(400);
+    expect(wrong, JSON.stringify(wrong, null, 1)).toEqual([]);
+    expect(report.summary.rightRate).toBeGreaterThanOrEqual(0.95);
+  },
+);
 
-it('eval/conversations-fresh.yaml (held out, written without the parser): no wrong number', { timeout: 240_000 }, async () => {
-  const { report, wrong } = await evaluate('eval/conversations-fresh.yaml');
-  expect(new Set(report.results.map((r) => r.id.split('#')[0])).size).toBeGreaterThanOrEqual(50);
-  expect(wrong, JSON.stringify(wrong, null, 1)).toEqual([]);
-});
+it(
+  'eval/conversations-fresh.yaml (held out, written without the parser): no wrong number',
+  { timeout: 240_000 },
+  async () => {
+    const { report, wrong } = await evaluate('eval/conversations-fresh.yaml');
+    expect(new Set(report.results.map((r) => r.id.split('#')[0])).size).toBeGreaterThanOrEqual(50);
+    expect(wrong, JSON.stringify(wrong, null, 1)).toEqual([]);
+  },
+);

@@ -20,20 +20,30 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../support/harness.js';
 import { AUDIENCE, ISSUER, startIssuer, type LocalIssuer } from '../support/issuer.js';
 import { lastWeek, RESTAURANT, type Domain, type DomainData } from '../support/domains.js';
-import { CANARY, CANDIDATE_CASES, candidateCases, corpusNames, type CandidateCase, type Expectation } from './corpus.js';
+import {
+  CANARY,
+  CANDIDATE_CASES,
+  candidateCases,
+  corpusNames,
+  type CandidateCase,
+  type Expectation,
+} from './corpus.js';
 import { normalise, type Persona, type PhysicalSandbox } from './physical-sandbox.js';
 
 const ROW_CAP = 1000;
 
 const recovery = (sqls: readonly string[], prefix = 'mask-recovery'): readonly CandidateCase[] =>
-  sqls.map((sql, i) => ({ id: `${prefix}-${i + 1}`, category: 'correlated-subqueries', sql, expect: { inScope: true } }) as const);
+  sqls.map(
+    (sql, i) =>
+      ({ id: `${prefix}-${i + 1}`, category: 'correlated-subqueries', sql, expect: { inScope: true } }) as const,
+  );
 
 /** Attempts to read a masked e-mail back through predicates on the masked column. */
 export const MASK_RECOVERY: readonly CandidateCase[] = recovery([
   "SELECT COUNT(*) AS n FROM locations WHERE manager_email LIKE 'manager.628%'",
   "SELECT COUNT(*) AS n FROM locations WHERE manager_email LIKE 'm%'",
   "SELECT COUNT(*) AS n FROM locations WHERE manager_email = 'manager.628017@example.com'",
-  "SELECT COUNT(*) AS n FROM locations WHERE length(manager_email) > 20",
+  'SELECT COUNT(*) AS n FROM locations WHERE length(manager_email) > 20',
   "SELECT location_id FROM locations WHERE manager_email LIKE '%628017%'",
   'SELECT MIN(manager_email) AS lo, MAX(manager_email) AS hi, COUNT(DISTINCT manager_email) AS d FROM locations',
   "SELECT COUNT(*) AS n FROM daily_sales d WHERE d.business_date = DATE '2026-11-15' AND EXISTS (SELECT 1 FROM locations l WHERE l.location_id = d.location_id AND l.manager_email LIKE 'manager.%')",
@@ -75,7 +85,9 @@ const MASK_RECOVERY_BY_ROLE: Readonly<Record<Domain['name'], Readonly<Record<str
 
 /** True when the persona's access statement has a row or unit filter, or a mask, on some table. */
 function refined(domain: Domain, persona: Persona): boolean {
-  return Object.values(domain.access.tables('duckdb', persona)).some((t) => (t.where?.length ?? 0) > 0 || t.columns.some((c) => / AS /.test(c)));
+  return Object.values(domain.access.tables('duckdb', persona)).some(
+    (t) => (t.where?.length ?? 0) > 0 || t.columns.some((c) => / AS /.test(c)),
+  );
 }
 
 /** The domain's first persona, and the personas with row filters, unit filters and masks (by its access statement). */
@@ -95,7 +107,12 @@ export function lastWeekSql(domain: Domain, persona: Persona): string {
   const table = order.find((t) => Object.hasOwn(seen, t) && domain.catalog.tables[t]?.time)!;
   const cols = domain.registry.tables[table]!.columns;
   const numeric = Object.entries(cols)
-    .filter(([name, c]) => c.type === 'DOUBLE' || c.type.startsWith('DECIMAL') || (/^(BIGINT|INTEGER|SMALLINT)$/.test(c.type) && !/_id$/.test(name)))
+    .filter(
+      ([name, c]) =>
+        c.type === 'DOUBLE' ||
+        c.type.startsWith('DECIMAL') ||
+        (/^(BIGINT|INTEGER|SMALLINT)$/.test(c.type) && !/_id$/.test(name)),
+    )
     .sort(([, a], [, b]) => Number(b.type.startsWith('DECIMAL')) - Number(a.type.startsWith('DECIMAL')))[0]![0];
   const week = lastWeek(domain.today);
   return `SELECT SUM(${numeric}) AS s FROM ${table} WHERE ${domain.catalog.tables[table]!.time} BETWEEN DATE '${week.from}' AND DATE '${week.to}'`;
@@ -126,7 +143,8 @@ type QueryAnswer = { requestId?: string; code?: string; columns?: { name: string
  * domain's names and other tenants' IDs.
  */
 export function agentCorpusSuite(engine: AgentCorpusEngine, domain: Domain = RESTAURANT, data?: DomainData): void {
-  const corpusFor = (persona: Persona): readonly CandidateCase[] => (data ? candidateCases(corpusNames(domain, data, persona)) : CANDIDATE_CASES);
+  const corpusFor = (persona: Persona): readonly CandidateCase[] =>
+    data ? candidateCases(corpusNames(domain, data, persona)) : CANDIDATE_CASES;
   const otherBusiness = data?.other.businessName;
   let issuer: LocalIssuer;
   let svc: TestService;
@@ -152,88 +170,123 @@ export function agentCorpusSuite(engine: AgentCorpusEngine, domain: Domain = RES
     issuer?.close();
   });
 
-  describe.each(agentPersonas(domain).map((p) => [p.name, p] as const))('compromised agent acting for %s: the attack corpus through run_query', (_name, persona: Persona) => {
-    const who = { tenantId: persona.tenantId, businessId: persona.businessId, adminId: persona.adminId };
-    let physical: PhysicalSandbox;
-    let agent: Client;
-    const texts: string[] = [];
-    beforeAll(async () => {
-      physical = await engine.physical(persona);
-      agent = new Client({ name: 'compromised-agent', version: '1.0.0' });
-      // A long-lived token: the corpus takes a while on a loaded machine.
-      const bearer = await issuer.token(who, { exp: '30m' });
-      await agent.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${bearer}` } } }));
-    });
-    afterAll(async () => {
-      await agent?.close();
-      await physical?.close();
-    });
+  describe.each(agentPersonas(domain).map((p) => [p.name, p] as const))(
+    'compromised agent acting for %s: the attack corpus through run_query',
+    (_name, persona: Persona) => {
+      const who = { tenantId: persona.tenantId, businessId: persona.businessId, adminId: persona.adminId };
+      let physical: PhysicalSandbox;
+      let agent: Client;
+      const texts: string[] = [];
+      beforeAll(async () => {
+        physical = await engine.physical(persona);
+        agent = new Client({ name: 'compromised-agent', version: '1.0.0' });
+        // A long-lived token: the corpus takes a while on a loaded machine.
+        const bearer = await issuer.token(who, { exp: '30m' });
+        await agent.connect(
+          new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+            requestInit: { headers: { Authorization: `Bearer ${bearer}` } },
+          }),
+        );
+      });
+      afterAll(async () => {
+        await agent?.close();
+        await physical?.close();
+      });
 
-    async function runQuery(sql: string): Promise<{ isError: boolean; body: QueryAnswer }> {
-      const r = (await agent.callTool({ name: 'run_query', arguments: { sql } })) as { isError?: boolean; content: { text: string }[] };
-      const text = r.content[0]?.text ?? '';
-      // What came back from the data: not the request ID, not the agent's own SQL echoed back.
-      const { requestId: _r, sql: _s, ...rest } = JSON.parse(text) as Record<string, unknown>;
-      texts.push(JSON.stringify(rest));
-      return { isError: r.isError === true, body: JSON.parse(text) as QueryAnswer };
-    }
-
-    it('lists run_query when the configuration enables it', async () => {
-      expect((await agent.listTools()).tools.map((t) => t.name)).toContain('run_query');
-    });
-
-    const corpus = corpusFor(persona);
-    const masked = MASK_RECOVERY_BY_ROLE[domain.name][persona.role] ?? [];
-    const cases = [...corpus, ...masked].map((c) => {
-      const d = engine.differs?.[c.id];
-      return d ? { ...c, expect: d.expect } : c;
-    });
-    it.each(cases.map((c) => [c.category, c.id, c] as const))('%s: %s', async (_cat, _id, c: CandidateCase) => {
-      const { isError, body } = await runQuery(c.sql);
-      const audit = svc.auditEvents().find((e) => e.requestId === body.requestId);
-      expect(audit).toMatchObject({ path: '/mcp', tool: 'run_query', identity: { ...who, frontDoor: 'oidc', verified: true } });
-      if ('reject' in c.expect) {
-        expect(isError).toBe(true);
-        expect(body.code).toBe(c.expect.reject);
-        expect(audit?.layers['guard']).toBe(c.expect.reject);
-        expect(audit?.layers['execute']).toBeUndefined();
-      } else if ('engine' in c.expect) {
-        expect(isError).toBe(true);
-        expect(body.code).toBe(c.expect.engine);
-      } else if (engine.mayTimeOut?.[c.id] && body.code === 'SP_ERR_EXECUTION_TIMEOUT') {
-        expect(isError).toBe(true);
-        expect(body.rows).toBeUndefined();
-        expect(audit?.layers['execute']).toBe('SP_ERR_EXECUTION_TIMEOUT');
-      } else {
-        const oracle = await physical.run(String(body.sql ?? c.sql), ROW_CAP);
-        if (!oracle.ok) {
-          expect(isError).toBe(true);
-          expect(body.code).toBe('SP_ERR_EXECUTION_FAILED');
-        } else {
-          expect(isError, JSON.stringify(body)).toBe(false);
-          expect(normalise(body.columns!.map((x) => x.name), body.rows!, ROW_CAP)).toEqual(oracle);
-          expect(audit).toMatchObject({ generator: 'agent', layers: { identity: 'ok', limits: 'ok', policy: 'ok', sandbox: 'ok', guard: 'ok', execute: 'ok' } });
-        }
+      async function runQuery(sql: string): Promise<{ isError: boolean; body: QueryAnswer }> {
+        const r = (await agent.callTool({ name: 'run_query', arguments: { sql } })) as {
+          isError?: boolean;
+          content: { text: string }[];
+        };
+        const text = r.content[0]?.text ?? '';
+        // What came back from the data: not the request ID, not the agent's own SQL echoed back.
+        const { requestId: _r, sql: _s, ...rest } = JSON.parse(text) as Record<string, unknown>;
+        texts.push(JSON.stringify(rest));
+        return { isError: r.isError === true, body: JSON.parse(text) as QueryAnswer };
       }
-    });
 
-    // An unmasked address has letters or digits right before the @; a masked one has ***@.
-    it('no result carried the canary file, another tenant, or an unmasked address', () => {
-      expect(texts.length).toBeGreaterThanOrEqual(corpus.length);
-      const all = texts.join('\n');
-      expect(all).not.toContain(CANARY.token);
-      expect(all).not.toMatch(/[A-Za-z0-9._-]@[A-Za-z0-9-]+\.[A-Za-z]/);
-      expect(all).not.toContain(otherBusiness ?? 'Harbor Noodle');
-      // The partial e-mail mask was exercised (a recovery case reads the masked column).
-      if (Object.values(domain.access.tables('duckdb', persona)).some((t) => t.columns.some((c) => c.startsWith('regexp_replace(')))) expect(all).toMatch(/[A-Za-z0-9]\*\*\*@/);
-    });
+      it('lists run_query when the configuration enables it', async () => {
+        expect((await agent.listTools()).tools.map((t) => t.name)).toContain('run_query');
+      });
 
-    it('still answers last week correctly afterwards (gold from the physical sandbox)', async () => {
-      const sql = lastWeekSql(domain, persona);
-      const { body } = await runQuery(sql);
-      const gold = await physical.run(sql, 1);
-      expect(gold.ok && normalise(body.columns!.map((x) => x.name), body.rows!, 1)).toEqual(gold);
-      if (domain.name === 'restaurant' && persona.adminId === '7042') expect(body.rows).toEqual([['84000.00']]);
-    });
-  });
+      const corpus = corpusFor(persona);
+      const masked = MASK_RECOVERY_BY_ROLE[domain.name][persona.role] ?? [];
+      const cases = [...corpus, ...masked].map((c) => {
+        const d = engine.differs?.[c.id];
+        return d ? { ...c, expect: d.expect } : c;
+      });
+      it.each(cases.map((c) => [c.category, c.id, c] as const))('%s: %s', async (_cat, _id, c: CandidateCase) => {
+        const { isError, body } = await runQuery(c.sql);
+        const audit = svc.auditEvents().find((e) => e.requestId === body.requestId);
+        expect(audit).toMatchObject({
+          path: '/mcp',
+          tool: 'run_query',
+          identity: { ...who, frontDoor: 'oidc', verified: true },
+        });
+        if ('reject' in c.expect) {
+          expect(isError).toBe(true);
+          expect(body.code).toBe(c.expect.reject);
+          expect(audit?.layers['guard']).toBe(c.expect.reject);
+          expect(audit?.layers['execute']).toBeUndefined();
+        } else if ('engine' in c.expect) {
+          expect(isError).toBe(true);
+          expect(body.code).toBe(c.expect.engine);
+        } else if (engine.mayTimeOut?.[c.id] && body.code === 'SP_ERR_EXECUTION_TIMEOUT') {
+          expect(isError).toBe(true);
+          expect(body.rows).toBeUndefined();
+          expect(audit?.layers['execute']).toBe('SP_ERR_EXECUTION_TIMEOUT');
+        } else {
+          const oracle = await physical.run(String(body.sql ?? c.sql), ROW_CAP);
+          if (!oracle.ok) {
+            expect(isError).toBe(true);
+            expect(body.code).toBe('SP_ERR_EXECUTION_FAILED');
+          } else {
+            expect(isError, JSON.stringify(body)).toBe(false);
+            expect(
+              normalise(
+                body.columns!.map((x) => x.name),
+                body.rows!,
+                ROW_CAP,
+              ),
+            ).toEqual(oracle);
+            expect(audit).toMatchObject({
+              generator: 'agent',
+              layers: { identity: 'ok', limits: 'ok', policy: 'ok', sandbox: 'ok', guard: 'ok', execute: 'ok' },
+            });
+          }
+        }
+      });
+
+      // An unmasked address has letters or digits right before the @; a masked one has ***@.
+      it('no result carried the canary file, another tenant, or an unmasked address', () => {
+        expect(texts.length).toBeGreaterThanOrEqual(corpus.length);
+        const all = texts.join('\n');
+        expect(all).not.toContain(CANARY.token);
+        expect(all).not.toMatch(/[A-Za-z0-9._-]@[A-Za-z0-9-]+\.[A-Za-z]/);
+        expect(all).not.toContain(otherBusiness ?? 'Harbor Noodle');
+        // The partial e-mail mask was exercised (a recovery case reads the masked column).
+        if (
+          Object.values(domain.access.tables('duckdb', persona)).some((t) =>
+            t.columns.some((c) => c.startsWith('regexp_replace(')),
+          )
+        )
+          expect(all).toMatch(/[A-Za-z0-9]\*\*\*@/);
+      });
+
+      it('still answers last week correctly afterwards (gold from the physical sandbox)', async () => {
+        const sql = lastWeekSql(domain, persona);
+        const { body } = await runQuery(sql);
+        const gold = await physical.run(sql, 1);
+        expect(
+          gold.ok &&
+            normalise(
+              body.columns!.map((x) => x.name),
+              body.rows!,
+              1,
+            ),
+        ).toEqual(gold);
+        if (domain.name === 'restaurant' && persona.adminId === '7042') expect(body.rows).toEqual([['84000.00']]);
+      });
+    },
+  );
 }

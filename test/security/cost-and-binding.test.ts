@@ -20,10 +20,16 @@ import { DEMO_REGISTRY } from '../support/demo-catalog.js';
 
 let svc: TestService;
 let candidate = '';
-const hostile: Generator = { name: 'hostile-model', generate: async () => ({ sql: candidate, generator: 'hostile-model' }) };
+const hostile: Generator = {
+  name: 'hostile-model',
+  generate: async () => ({ sql: candidate, generator: 'hostile-model' }),
+};
 
 beforeAll(async () => {
-  svc = await startTestService({ generator: hostile }, { warehouse: { duckdb: { path: inject('demoDb'), threads: 2 }, queryTimeoutMs: 2000 } });
+  svc = await startTestService(
+    { generator: hostile },
+    { warehouse: { duckdb: { path: inject('demoDb'), threads: 2 }, queryTimeoutMs: 2000 } },
+  );
 });
 afterAll(async () => {
   await svc.close();
@@ -36,25 +42,48 @@ async function play(sql: string): Promise<{ statusCode: number; body: Record<str
   return { ...res, ms: performance.now() - started };
 }
 
-const chain = (n: number, op: string, term = 'net_sales_amount') => Array.from({ length: n }, () => term).join(` ${op} `);
-const nest = (n: number, f: (inner: string) => string, seed: string) => Array.from({ length: n }).reduce<string>((s) => f(s), seed);
+const chain = (n: number, op: string, term = 'net_sales_amount') =>
+  Array.from({ length: n }, () => term).join(` ${op} `);
+const nest = (n: number, f: (inner: string) => string, seed: string) =>
+  Array.from({ length: n }).reduce<string>((s) => f(s), seed);
 
 describe('cost is bounded before the engine plans', () => {
   it.each([
     ['a 1,000-term operator chain', `SELECT ${chain(1000, '+', '1')} FROM daily_sales`],
     ['a 60-term chain of columns', `SELECT ${chain(60, '+')} FROM daily_sales`],
-    ['a 300-term AND chain', `SELECT COUNT(*) FROM daily_sales WHERE ${Array.from({ length: 300 }, (_, i) => `g <> ${i}`).join(' AND ')}`],
+    [
+      'a 300-term AND chain',
+      `SELECT COUNT(*) FROM daily_sales WHERE ${Array.from({ length: 300 }, (_, i) => `g <> ${i}`).join(' AND ')}`,
+    ],
     ['a 600-term string concatenation', `SELECT ${chain(600, '||', "'x'")} FROM daily_sales`],
     ['200 select items', `SELECT ${Array.from({ length: 200 }, () => 'guest_count').join(', ')} FROM daily_sales`],
-    ['an IN list of 1,000 values', `SELECT COUNT(*) FROM daily_sales WHERE guest_count IN (${Array.from({ length: 1000 }, (_, i) => i).join(', ')})`],
-    ['20 joins', `SELECT COUNT(*) FROM daily_sales d0 ${Array.from({ length: 20 }, (_, i) => `JOIN daily_sales d${i + 1} USING (location_id)`).join(' ')}`],
-    ['30 scalar subqueries', `SELECT ${Array.from({ length: 30 }, () => '(SELECT COUNT(*) FROM daily_sales)').join(' + ')}`],
+    [
+      'an IN list of 1,000 values',
+      `SELECT COUNT(*) FROM daily_sales WHERE guest_count IN (${Array.from({ length: 1000 }, (_, i) => i).join(', ')})`,
+    ],
+    [
+      '20 joins',
+      `SELECT COUNT(*) FROM daily_sales d0 ${Array.from({ length: 20 }, (_, i) => `JOIN daily_sales d${i + 1} USING (location_id)`).join(' ')}`,
+    ],
+    [
+      '30 scalar subqueries',
+      `SELECT ${Array.from({ length: 30 }, () => '(SELECT COUNT(*) FROM daily_sales)').join(' + ')}`,
+    ],
     ['a LIKE pattern with 40 wildcards', `SELECT COUNT(*) FROM locations WHERE name LIKE '${'_'.repeat(40)}%'`],
     ['a LIKE pattern built in the query', `SELECT COUNT(*) FROM locations WHERE name LIKE concat(name, '%')`],
-    ['replace() nested to grow a string exponentially', `SELECT length(${nest(8, (s) => `replace(${s}, 'a', 'aaaa')`, "'a'")}) FROM locations`],
-    ['a 4,000-character run of a-a-a (the parser is quadratic on it)', `SELECT ${Array.from({ length: 2000 }, () => 'a').join('-')} FROM daily_sales`],
+    [
+      'replace() nested to grow a string exponentially',
+      `SELECT length(${nest(8, (s) => `replace(${s}, 'a', 'aaaa')`, "'a'")}) FROM locations`,
+    ],
+    [
+      'a 4,000-character run of a-a-a (the parser is quadratic on it)',
+      `SELECT ${Array.from({ length: 2000 }, () => 'a').join('-')} FROM daily_sales`,
+    ],
     ['2,000 unary minus signs', `SELECT ${'- '.repeat(2000)}1 FROM daily_sales`],
-    ['CASE expressions nested 60 deep (no parentheses)', `SELECT ${nest(60, (s) => `CASE WHEN guest_count > 1 THEN ${s} ELSE 0 END`, 'guest_count')} FROM daily_sales`],
+    [
+      'CASE expressions nested 60 deep (no parentheses)',
+      `SELECT ${nest(60, (s) => `CASE WHEN guest_count > 1 THEN ${s} ELSE 0 END`, 'guest_count')} FROM daily_sales`,
+    ],
   ])('%s: a 422 with a stable code, quickly', async (_name, sql) => {
     const engineParse = vi.spyOn(svc.services.connector, 'engineParse');
     const execute = vi.spyOn(svc.services.connector, 'execute');
@@ -90,17 +119,29 @@ describe('cost is bounded before the engine plans', () => {
 });
 
 describe('nothing the engine binds behind the guard', () => {
-  it.each(['current_catalog', 'current_schema', 'current_role', 'current_user', 'session_user', 'user', 'localtimestamp', 'localtime', 'current_timestamp'])(
-    '%s as a column is refused, in the select list and as a WHERE oracle',
-    async (kw) => {
-      for (const sql of [`SELECT ${kw} FROM daily_sales`, `SELECT COUNT(*) FROM daily_sales WHERE CAST(${kw} AS VARCHAR) LIKE 'a%'`]) {
-        const res = await play(sql);
-        expect(res.statusCode, sql).toBe(422);
-        expect(['SP_ERR_GUARD_KEYWORD_IDENTIFIER', 'SP_ERR_GUARD_PARSE', 'SP_ERR_GUARD_FUNCTION_NOT_ALLOWED']).toContain(res.body['code']);
-        expect(JSON.stringify(res.body)).not.toMatch(/duckdb|\.duckdb|memory/i);
-      }
-    },
-  );
+  it.each([
+    'current_catalog',
+    'current_schema',
+    'current_role',
+    'current_user',
+    'session_user',
+    'user',
+    'localtimestamp',
+    'localtime',
+    'current_timestamp',
+  ])('%s as a column is refused, in the select list and as a WHERE oracle', async (kw) => {
+    for (const sql of [
+      `SELECT ${kw} FROM daily_sales`,
+      `SELECT COUNT(*) FROM daily_sales WHERE CAST(${kw} AS VARCHAR) LIKE 'a%'`,
+    ]) {
+      const res = await play(sql);
+      expect(res.statusCode, sql).toBe(422);
+      expect(['SP_ERR_GUARD_KEYWORD_IDENTIFIER', 'SP_ERR_GUARD_PARSE', 'SP_ERR_GUARD_FUNCTION_NOT_ALLOWED']).toContain(
+        res.body['code'],
+      );
+      expect(JSON.stringify(res.body)).not.toMatch(/duckdb|\.duckdb|memory/i);
+    }
+  });
 
   it.each([
     ['::TIMESTAMP WITH TIME ZONE', "SELECT strftime(business_date::TIMESTAMP WITH TIME ZONE, '%Z') FROM daily_sales"],
@@ -115,7 +156,14 @@ describe('nothing the engine binds behind the guard', () => {
     let conn: WarehouseConnector;
     const sandbox = () =>
       buildSandbox(
-        { tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', units: ['628017'], tables: { daily_sales: ['location_id', 'business_date', 'guest_count'] } },
+        {
+          tenantId: '12',
+          businessId: '628',
+          adminId: '7042',
+          role: 'franchise_owner',
+          units: ['628017'],
+          tables: { daily_sales: ['location_id', 'business_date', 'guest_count'] },
+        },
         conn.dialect,
         DEMO_REGISTRY,
       );
@@ -131,19 +179,24 @@ describe('nothing the engine binds behind the guard', () => {
       return () => conn.engineParse(`WITH ${sb.cteSql}\n${body}`).then((tree) => checkEngineTree(tree, expected));
     };
 
-    it.each(['SELECT current_catalog FROM daily_sales', 'SELECT "user" FROM daily_sales', 'SELECT COUNT(*) FROM daily_sales WHERE current_schema LIKE \'m%\''])(
-      'refuses %s',
-      async (body) => {
-        await expect((await engineCheck(body))()).rejects.toMatchObject({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' });
-      },
-    );
+    it.each([
+      'SELECT current_catalog FROM daily_sales',
+      'SELECT "user" FROM daily_sales',
+      "SELECT COUNT(*) FROM daily_sales WHERE current_schema LIKE 'm%'",
+    ])('refuses %s', async (body) => {
+      await expect((await engineCheck(body))()).rejects.toMatchObject({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' });
+    });
     it('refuses casts to types outside the list (TIMESTAMPTZ, INTERVAL, BLOB)', async () => {
       for (const t of ['TIMESTAMPTZ', 'INTERVAL', 'BLOB']) {
-        await expect((await engineCheck(`SELECT CAST(guest_count AS ${t}) FROM daily_sales`))()).rejects.toMatchObject({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' });
+        await expect((await engineCheck(`SELECT CAST(guest_count AS ${t}) FROM daily_sales`))()).rejects.toMatchObject({
+          code: 'SP_ERR_GUARD_ENGINE_MISMATCH',
+        });
       }
     });
     it('accepts the same shapes with real columns and allowed casts', async () => {
-      await expect((await engineCheck('SELECT CAST(guest_count AS BIGINT), CAST(business_date AS VARCHAR) FROM daily_sales'))()).resolves.toBeUndefined();
+      await expect(
+        (await engineCheck('SELECT CAST(guest_count AS BIGINT), CAST(business_date AS VARCHAR) FROM daily_sales'))(),
+      ).resolves.toBeUndefined();
     });
   });
 
@@ -152,8 +205,15 @@ describe('nothing the engine binds behind the guard', () => {
     let cteSql = '';
     let bindings: readonly SandboxParam[] = [];
     const scope = {
-      tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner', units: ['628017', '628123'],
-      tables: { daily_sales: ['location_id', 'business_date', 'net_sales_amount'], locations: ['location_id', 'name', 'city'] },
+      tenantId: '12',
+      businessId: '628',
+      adminId: '7042',
+      role: 'franchise_owner',
+      units: ['628017', '628123'],
+      tables: {
+        daily_sales: ['location_id', 'business_date', 'net_sales_amount'],
+        locations: ['location_id', 'name', 'city'],
+      },
     };
     beforeAll(async () => {
       conn = await openDuckDb({ registry: DEMO_REGISTRY, path: inject('demoDb'), threads: 1, memoryLimit: '256MB' });
@@ -164,7 +224,12 @@ describe('nothing the engine binds behind the guard', () => {
     });
     /** A body over the sandbox CTEs, as the guard would assemble it, or raw SQL. */
     const run = (body: string, raw = false) =>
-      conn.execute(raw ? body : `WITH ${cteSql}\n${body}`, { timeoutMs: 5000, rowCap: 10, scope, ...(raw ? {} : { bindings }) });
+      conn.execute(raw ? body : `WITH ${cteSql}\n${body}`, {
+        timeoutMs: 5000,
+        rowCap: 10,
+        scope,
+        ...(raw ? {} : { bindings }),
+      });
 
     it.each([
       ['a keyword the binder turns into current_database()', 'SELECT current_catalog AS c FROM locations', false],
@@ -180,9 +245,17 @@ describe('nothing the engine binds behind the guard', () => {
       ['the same with no sandbox at all', 'SELECT COUNT(*) AS n FROM main.fact_daily_sales', true],
       ['a write to an exposed table', 'DELETE FROM main.fact_daily_sales', true],
       ['a write that reads no table (only the operator rule sees it)', 'CREATE TABLE stolen AS SELECT 1 AS x', true],
-      ['a window function outside the allow-list', 'SELECT nth_value(location_id, 2) OVER (ORDER BY location_id) AS n FROM locations', false],
+      [
+        'a window function outside the allow-list',
+        'SELECT nth_value(location_id, 2) OVER (ORDER BY location_id) AS n FROM locations',
+        false,
+      ],
       // (a cast, not [628017]: the list constructor is a function the plan check refuses on its own)
-      ["the sandbox's own list test outside a sandbox CTE's definition", "SELECT COUNT(*) AS n FROM locations WHERE list_contains(CAST('[628017]' AS BIGINT[]), location_id)", false],
+      [
+        "the sandbox's own list test outside a sandbox CTE's definition",
+        "SELECT COUNT(*) AS n FROM locations WHERE list_contains(CAST('[628017]' AS BIGINT[]), location_id)",
+        false,
+      ],
     ])('refuses %s before it runs', async (_what, sql, raw) => {
       const err = (await run(sql, raw).catch((e: unknown) => e)) as { code?: string; message?: string };
       expect(err.code, sql).toBe('SP_ERR_GUARD_ENGINE_MISMATCH');
@@ -194,33 +267,52 @@ describe('nothing the engine binds behind the guard', () => {
         "SELECT lower(name) AS n, COUNT(*) OVER () AS c, row_number() OVER (ORDER BY location_id) AS r FROM locations WHERE name ILIKE '%a%' AND CAST(location_id AS VARCHAR) LIKE '6%' ORDER BY location_id LIMIT 2",
       );
       expect(res.rows).toHaveLength(2);
-      const year = await run('SELECT EXTRACT(YEAR FROM business_date) AS y, COUNT(*) AS n FROM daily_sales GROUP BY 1 ORDER BY 1');
+      const year = await run(
+        'SELECT EXTRACT(YEAR FROM business_date) AS y, COUNT(*) AS n FROM daily_sales GROUP BY 1 ORDER BY 1',
+      );
       expect(year.rows.length).toBeGreaterThan(0);
-      const above = await run('SELECT COUNT(*) AS n FROM daily_sales WHERE net_sales_amount > (SELECT AVG(net_sales_amount) FROM daily_sales)');
+      const above = await run(
+        'SELECT COUNT(*) AS n FROM daily_sales WHERE net_sales_amount > (SELECT AVG(net_sales_amount) FROM daily_sales)',
+      );
       expect(Number(above.rows[0]![0])).toBeGreaterThan(0);
       const region = await run("SELECT 'all' AS region, SUM(net_sales_amount) AS s FROM daily_sales GROUP BY region");
       expect(region.rows[0]![0]).toBe('all');
     });
 
     it('a query the binder rejects fails as it would have run (SP_ERR_EXECUTION_FAILED), not as a refusal', async () => {
-      await expect(run('SELECT no_such_column FROM locations')).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_FAILED' });
+      await expect(run('SELECT no_such_column FROM locations')).rejects.toMatchObject({
+        code: 'SP_ERR_EXECUTION_FAILED',
+      });
     });
 
     it('binds the scope from the verified scope only: a text that asks for any other parameter, or bound text run without its bindings, is refused', async () => {
       // The franchise owner's two stores, bound from `scope` (no ID is in the text).
       expect(Number((await run('SELECT COUNT(*) AS n FROM locations')).rows[0]![0])).toBe(2);
       // A parameter whose type the binder cannot tell, or a positional one beside the named, fails binding (nothing runs); one it can type is refused by name.
-      for (const untyped of ['SELECT $sp_admin AS a FROM locations', 'SELECT $1 AS a FROM locations', 'SELECT COUNT(*) AS n FROM locations WHERE location_id = $1']) {
-        expect(((await run(untyped).catch((e: unknown) => e)) as { code?: string }).code, untyped).toBe('SP_ERR_EXECUTION_FAILED');
+      for (const untyped of [
+        'SELECT $sp_admin AS a FROM locations',
+        'SELECT $1 AS a FROM locations',
+        'SELECT COUNT(*) AS n FROM locations WHERE location_id = $1',
+      ]) {
+        expect(((await run(untyped).catch((e: unknown) => e)) as { code?: string }).code, untyped).toBe(
+          'SP_ERR_EXECUTION_FAILED',
+        );
       }
-      for (const extra of ['SELECT COUNT(*) AS n FROM locations WHERE location_id = $x', 'SELECT COUNT(*) AS n FROM locations WHERE location_id IN ($sp_tenant, $sp_other)']) {
+      for (const extra of [
+        'SELECT COUNT(*) AS n FROM locations WHERE location_id = $x',
+        'SELECT COUNT(*) AS n FROM locations WHERE location_id IN ($sp_tenant, $sp_other)',
+      ]) {
         const err = (await run(extra).catch((e: unknown) => e)) as { code?: string; message?: string };
         expect(err.code, extra).toBe('SP_ERR_GUARD_ENGINE_MISMATCH');
         expect(String(err.message)).toMatch(/parameters/);
       }
-      const unbound = (await conn.execute(`WITH ${cteSql}\nSELECT COUNT(*) AS n FROM locations`, { timeoutMs: 5000, rowCap: 10, scope }).catch((e: unknown) => e)) as { code?: string };
+      const unbound = (await conn
+        .execute(`WITH ${cteSql}\nSELECT COUNT(*) AS n FROM locations`, { timeoutMs: 5000, rowCap: 10, scope })
+        .catch((e: unknown) => e)) as { code?: string };
       expect(unbound.code).toBe('SP_ERR_GUARD_ENGINE_MISMATCH');
-      const noScope = (await conn.execute(`WITH ${cteSql}\nSELECT COUNT(*) AS n FROM locations`, { timeoutMs: 5000, rowCap: 10, bindings }).catch((e: unknown) => e)) as { code?: string };
+      const noScope = (await conn
+        .execute(`WITH ${cteSql}\nSELECT COUNT(*) AS n FROM locations`, { timeoutMs: 5000, rowCap: 10, bindings })
+        .catch((e: unknown) => e)) as { code?: string };
       expect(noScope.code).toBe('SP_ERR_POLICY_INVALID');
     });
 
@@ -228,7 +320,12 @@ describe('nothing the engine binds behind the guard', () => {
       const other = { ...scope, units: ['628001', '628002', '628003'] };
       const same = buildSandbox(other, conn.dialect, DEMO_REGISTRY);
       expect(same.cteSql).toBe(cteSql);
-      const got = await conn.execute(`WITH ${cteSql}\nSELECT location_id FROM locations ORDER BY 1`, { timeoutMs: 5000, rowCap: 10, scope: other, bindings });
+      const got = await conn.execute(`WITH ${cteSql}\nSELECT location_id FROM locations ORDER BY 1`, {
+        timeoutMs: 5000,
+        rowCap: 10,
+        scope: other,
+        bindings,
+      });
       expect(got.rows.map((r) => String(r[0]))).toEqual(['628001', '628002', '628003']);
     });
   });
@@ -243,7 +340,10 @@ describe('literals run exactly as the model wrote them', () => {
 
   it.each([
     ['a decimal with more digits than a double', 'SELECT COUNT(*) FROM daily_sales WHERE 1.00000000000000000001 > 1'],
-    ['an integer beyond 2^53 next to a long decimal', 'SELECT 0.1234567890123456789 * SUM(guest_count) FROM daily_sales'],
+    [
+      'an integer beyond 2^53 next to a long decimal',
+      'SELECT 0.1234567890123456789 * SUM(guest_count) FROM daily_sales',
+    ],
   ])('%s: refused rather than changed', async (_n, sql) => {
     const res = await play(sql);
     expect(res.statusCode).toBe(422);
@@ -264,7 +364,14 @@ describe('literals run exactly as the model wrote them', () => {
   });
 
   it('literalsOf reads numbers and strings, not identifiers, quoted names or comments', () => {
-    expect(literalsOf(`SELECT x1, "9", 'a''b', 1.50, .5e3 -- 7\n FROM t2 /* 8 */ WHERE y > 10`)).toEqual(["'a''b'", '1.50', '.5e3', '10']);
-    expect(() => checkLiteralsKept('SELECT 1.0', 'SELECT 1')).toThrowError(expect.objectContaining({ code: 'SP_ERR_GUARD_LITERAL' }));
+    expect(literalsOf(`SELECT x1, "9", 'a''b', 1.50, .5e3 -- 7\n FROM t2 /* 8 */ WHERE y > 10`)).toEqual([
+      "'a''b'",
+      '1.50',
+      '.5e3',
+      '10',
+    ]);
+    expect(() => checkLiteralsKept('SELECT 1.0', 'SELECT 1')).toThrowError(
+      expect.objectContaining({ code: 'SP_ERR_GUARD_LITERAL' }),
+    );
   });
 });

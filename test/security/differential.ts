@@ -32,7 +32,9 @@ export const DEEP = process.env['SPLITPLANE_DEEP'] === '1';
  * lowers the count for quick runs (the mutation script).
  */
 export function casesFor(domain: Domain): number {
-  return DEEP ? 100 * domain.casesPerPersona : Number(process.env['SPLITPLANE_PROPERTY_RUNS'] ?? domain.casesPerPersona);
+  return DEEP
+    ? 100 * domain.casesPerPersona
+    : Number(process.env['SPLITPLANE_PROPERTY_RUNS'] ?? domain.casesPerPersona);
 }
 /** The restaurant's (what test/e2e/postgres.test.ts scales from). */
 export const CASES_PER_PERSONA = casesFor(RESTAURANT);
@@ -49,7 +51,13 @@ export interface Tally {
 
 export async function checkPersona(
   persona: Persona,
-  deps: { policy: PolicyEngine; connector: EngineConnector; physical: PhysicalSandbox; registry: TableRegistry; candidates: fc.Arbitrary<string> },
+  deps: {
+    policy: PolicyEngine;
+    connector: EngineConnector;
+    physical: PhysicalSandbox;
+    registry: TableRegistry;
+    candidates: fc.Arbitrary<string>;
+  },
   seed: number,
   runs: number,
 ): Promise<Tally> {
@@ -73,8 +81,17 @@ export async function checkPersona(
       const oracle = await deps.physical.run(sql, ROW_CAP);
       let got;
       try {
-        const r = await deps.connector.execute(guarded.sql, { timeoutMs: 10_000, rowCap: ROW_CAP, scope, bindings: sandbox.bindings });
-        got = normalise(r.columns.map((c) => c.name), r.rows, ROW_CAP);
+        const r = await deps.connector.execute(guarded.sql, {
+          timeoutMs: 10_000,
+          rowCap: ROW_CAP,
+          scope,
+          bindings: sandbox.bindings,
+        });
+        got = normalise(
+          r.columns.map((c) => c.name),
+          r.rows,
+          ROW_CAP,
+        );
       } catch (e) {
         if (e instanceof SplitplaneError && e.code === 'SP_ERR_EXECUTION_TIMEOUT') {
           tally.timedOut++;
@@ -84,7 +101,9 @@ export async function checkPersona(
           tally.bothErrored++;
           return;
         }
-        throw new Error(`pipeline failed where the physical sandbox answered: ${String((e as Error).cause ?? e)}\n${sql}`);
+        throw new Error(
+          `pipeline failed where the physical sandbox answered: ${String((e as Error).cause ?? e)}\n${sql}`,
+        );
       }
       if (!oracle.ok) throw new Error(`pipeline answered where the physical sandbox failed (${oracle.error})\n${sql}`);
       expect(got, sql).toEqual(oracle);
@@ -97,7 +116,9 @@ export async function checkPersona(
 
 /** The seed for a persona: fixed in CI (per domain), random (and printed) in deep mode. */
 export function seedFor(index: number, domain: Domain = RESTAURANT): number {
-  const seed = DEEP ? Math.floor(Math.random() * 2 ** 31) : (domain.name === 'restaurant' ? 20_261_118 : 20_260_311) + index;
+  const seed = DEEP
+    ? Math.floor(Math.random() * 2 ** 31)
+    : (domain.name === 'restaurant' ? 20_261_118 : 20_260_311) + index;
   if (DEEP) console.log(`differential property, persona ${index}: seed ${seed}`);
   return seed;
 }
@@ -109,7 +130,10 @@ export async function domainCandidates(domain: Domain): Promise<fc.Arbitrary<str
 
 /** The domain's policy, over `connector`'s directory, with the domain's today and mask secret. */
 export async function domainPolicy(domain: Domain, connector: EngineConnector): Promise<PolicyEngine> {
-  return loadOpaWasmPolicy(domain.policyWasm, await loadDirectory(connector, domain.registry), domain.registry, { today: () => domain.today, maskKey: domain.maskSecret });
+  return loadOpaWasmPolicy(domain.policyWasm, await loadDirectory(connector, domain.registry), domain.registry, {
+    today: () => domain.today,
+    maskKey: domain.maskSecret,
+  });
 }
 
 /** The suite for the domain's personas [from..to): split over files so both test workers run. */
@@ -119,7 +143,12 @@ export function differentialSuite(domain: Domain, from: number, to: number): voi
   let candidates: fc.Arbitrary<string>;
   const runs = casesFor(domain);
   beforeAll(async () => {
-    connector = await openDuckDb({ registry: domain.registry, path: domain.warehouse(), threads: 1, memoryLimit: '1GB' });
+    connector = await openDuckDb({
+      registry: domain.registry,
+      path: domain.warehouse(),
+      threads: 1,
+      memoryLimit: '1GB',
+    });
     policy = await domainPolicy(domain, connector);
     candidates = await domainCandidates(domain);
   });
@@ -134,8 +163,15 @@ export function differentialSuite(domain: Domain, from: number, to: number): voi
         const physical = await buildPhysicalSandbox(domain.warehouse(), persona, domain);
         try {
           const started = performance.now();
-          const tally = await checkPersona(persona, { policy, connector, physical, registry: domain.registry, candidates }, seedFor(i, domain), runs);
-          console.log(`${domain.name}, ${persona.name}: ${JSON.stringify(tally)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+          const tally = await checkPersona(
+            persona,
+            { policy, connector, physical, registry: domain.registry, candidates },
+            seedFor(i, domain),
+            runs,
+          );
+          console.log(
+            `${domain.name}, ${persona.name}: ${JSON.stringify(tally)} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+          );
           const total = tally.rejected + tally.equalRows + tally.bothErrored + tally.timedOut;
           expect(total).toBe(runs);
           // Not vacuous: most cases ran and were compared (the domain's share per persona), and the guard refused some.

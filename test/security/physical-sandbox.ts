@@ -27,7 +27,14 @@ export const ORACLE_TODAY = RESTAURANT.today;
 export const PERSONAS: readonly Persona[] = RESTAURANT.personas;
 
 /** The outcome of running SQL: rows (sorted, normalised) or an error. */
-export type Outcome = { readonly ok: true; readonly columns: readonly string[]; readonly rows: readonly string[]; readonly truncated: boolean } | { readonly ok: false; readonly error: string };
+export type Outcome =
+  | {
+      readonly ok: true;
+      readonly columns: readonly string[];
+      readonly rows: readonly string[];
+      readonly truncated: boolean;
+    }
+  | { readonly ok: false; readonly error: string };
 
 /** A persona's physical sandbox. */
 export interface PhysicalSandbox {
@@ -36,11 +43,16 @@ export interface PhysicalSandbox {
 }
 
 /** Build the physical sandbox for a persona of `domain` (default: the restaurant) from its warehouse at `warehousePath`. */
-export async function buildPhysicalSandbox(warehousePath: string, persona: Persona, domain: Domain = RESTAURANT): Promise<PhysicalSandbox> {
+export async function buildPhysicalSandbox(
+  warehousePath: string,
+  persona: Persona,
+  domain: Domain = RESTAURANT,
+): Promise<PhysicalSandbox> {
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const conn = await instance.connect();
   await conn.run(`ATTACH '${warehousePath.replaceAll("'", "''")}' AS src (READ_ONLY)`);
-  for (const statement of createTables(domain, 'duckdb', persona, (name) => name, ' ORDER BY ALL')) await conn.run(statement);
+  for (const statement of createTables(domain, 'duckdb', persona, (name) => name, ' ORDER BY ALL'))
+    await conn.run(statement);
   await conn.run('DETACH src');
   // Lock it down like the service, so hostile SQL run here reads nothing else either.
   await conn.run('SET enable_external_access = false');
@@ -59,11 +71,20 @@ export async function buildPhysicalSandbox(warehousePath: string, persona: Perso
  * the persona's tenant and business, its granted units where a table is per unit, and the
  * statement's own row and unit filters. `target` names each table where it is created.
  */
-function createTables(domain: Domain, engine: OracleEngine, persona: Persona, target: (name: string) => string, order = ''): string[] {
+function createTables(
+  domain: Domain,
+  engine: OracleEngine,
+  persona: Persona,
+  target: (name: string) => string,
+  order = '',
+): string[] {
   const { scope, grants, tables } = domain.access;
   const granted = grants(engine, persona);
   return Object.entries(tables(engine, persona)).map(([name, t]) => {
-    const where = [`${scope.tenant} = ${Number(persona.tenantId)}`, `${scope.business} = ${Number(persona.businessId)}`];
+    const where = [
+      `${scope.tenant} = ${Number(persona.tenantId)}`,
+      `${scope.business} = ${Number(persona.businessId)}`,
+    ];
     if (t.perUnit) where.push(`${scope.unit} IN (${granted})`);
     where.push(...(t.where ?? []));
     return `CREATE TABLE ${target(name)} AS SELECT ${t.columns.join(', ')} FROM ${rawIn(engine, t.raw)} WHERE ${where.join(' AND ')}${order}`;
@@ -72,7 +93,8 @@ function createTables(domain: Domain, engine: OracleEngine, persona: Persona, ta
 
 /** DATE as the string PostgreSQL sent, as the connector reads it (a JS Date would shift with the time zone). */
 const PG_KEEP_DATES = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 1082 ? (v: string) => v : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 1082 ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /**
@@ -81,14 +103,21 @@ const PG_KEEP_DATES = {
  * loadPostgres filled, as the superuser at `adminUrl`. Queries run in a read-only transaction as
  * splitplane_oracle, a role that may read this schema and nothing else, one statement at a time.
  */
-export async function buildPostgresPhysicalSandbox(adminUrl: string, persona: Persona, domain: Domain = RESTAURANT): Promise<PhysicalSandbox> {
+export async function buildPostgresPhysicalSandbox(
+  adminUrl: string,
+  persona: Persona,
+  domain: Domain = RESTAURANT,
+): Promise<PhysicalSandbox> {
   const schema = `splitplane_oracle_${persona.adminId}_${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: adminUrl, types: PG_KEEP_DATES });
   await client.connect();
   try {
-    await client.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'splitplane_oracle') THEN CREATE ROLE splitplane_oracle NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$`);
+    await client.query(
+      `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'splitplane_oracle') THEN CREATE ROLE splitplane_oracle NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$`,
+    );
     await client.query(`CREATE SCHEMA ${schema}`);
-    for (const statement of createTables(domain, 'postgres', persona, (name) => `${schema}.${name}`)) await client.query(statement);
+    for (const statement of createTables(domain, 'postgres', persona, (name) => `${schema}.${name}`))
+      await client.query(statement);
     await client.query(`GRANT USAGE ON SCHEMA ${schema} TO splitplane_oracle`);
     await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO splitplane_oracle`);
   } catch (e) {
@@ -105,9 +134,16 @@ export async function buildPostgresPhysicalSandbox(adminUrl: string, persona: Pe
       await client.query('SET LOCAL statement_timeout = 60000');
       // The extended protocol takes one statement only: nothing after the query can run.
       // (pg has queryMode; its type definitions do not yet.)
-      await client.query({ text: `DECLARE oracle_rows NO SCROLL CURSOR FOR ${sql}`, queryMode: 'extended' } as pg.QueryConfig);
+      await client.query({
+        text: `DECLARE oracle_rows NO SCROLL CURSOR FOR ${sql}`,
+        queryMode: 'extended',
+      } as pg.QueryConfig);
       const res = await client.query({ text: `FETCH ${rowCap + 1} FROM oracle_rows`, rowMode: 'array' });
-      return normalise(res.fields.map((f) => f.name), (res.rows as unknown[][]).map((r) => r.map(toCell)), rowCap);
+      return normalise(
+        res.fields.map((f) => f.name),
+        (res.rows as unknown[][]).map((r) => r.map(toCell)),
+        rowCap,
+      );
     } catch (e) {
       return { ok: false, error: (e as Error).message };
     } finally {
@@ -144,6 +180,10 @@ async function runSql(conn: DuckDBConnection, sql: string, rowCap: number): Prom
 
 /** Rows as sorted JSON strings (a multiset), doubles rounded so summation order cannot matter. */
 export function normalise(columns: readonly string[], rows: readonly (readonly Cell[])[], rowCap: number): Outcome {
-  const norm = rows.slice(0, rowCap).map((r) => JSON.stringify(r.map((v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(9)) : v))));
+  const norm = rows
+    .slice(0, rowCap)
+    .map((r) =>
+      JSON.stringify(r.map((v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(9)) : v))),
+    );
   return { ok: true, columns: [...columns], rows: norm.sort(), truncated: rows.length > rowCap };
 }

@@ -35,7 +35,13 @@ describe.each(DOMAINS.map((d) => [d.name, d] as const))('%s: prompts', (_name, d
       maxAttempts: 2,
       credentials: { accessKeyId: 'AKIDTESTBEDROCK0001', secretAccessKey: 'test-bedrock-secret' },
     });
-    svc = await startTestService({ llm }, { ...domain.serviceConfig(), warehouse: { duckdb: { path: domain.warehouse() }, queryTimeoutMs: 3000, rowCap: 1000 } });
+    svc = await startTestService(
+      { llm },
+      {
+        ...domain.serviceConfig(),
+        warehouse: { duckdb: { path: domain.warehouse() }, queryTimeoutMs: 3000, rowCap: 1000 },
+      },
+    );
   });
   afterAll(async () => {
     await svc?.close();
@@ -43,11 +49,25 @@ describe.each(DOMAINS.map((d) => [d.name, d] as const))('%s: prompts', (_name, d
   });
 
   it('never holds raw table names, raw scope columns, directory IDs, the policy or credentials', async () => {
-    const askers = [domain.personas[0]!, domain.personas[1]!, domain.personas.find((p) => p.tenantId !== domain.personas[0]!.tenantId)!];
+    const askers = [
+      domain.personas[0]!,
+      domain.personas[1]!,
+      domain.personas.find((p) => p.tenantId !== domain.personas[0]!.tenantId)!,
+    ];
     for (const p of askers) {
       for (const question of QUESTIONS) {
-        const payload = JSON.stringify({ tenantId: p.tenantId, businessId: p.businessId, adminId: p.adminId, question });
-        const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload, { key: domain.signingKey }), payload });
+        const payload = JSON.stringify({
+          tenantId: p.tenantId,
+          businessId: p.businessId,
+          adminId: p.adminId,
+          question,
+        });
+        const res = await svc.app.inject({
+          method: 'POST',
+          url: '/v1/ask',
+          headers: await signedHeaders(payload, { key: domain.signingKey }),
+          payload,
+        });
         expect(res.statusCode, res.body).toBeLessThan(500);
       }
     }
@@ -59,7 +79,13 @@ describe.each(DOMAINS.map((d) => [d.name, d] as const))('%s: prompts', (_name, d
       ids.add(a.businessId);
       for (const u of a.units) ids.add(u);
     }
-    const rawColumns = new Set<string>([reg.directory.admins.id, reg.directory.admins.tenant, reg.directory.admins.business, reg.directory.admins.role, reg.directory.grants.admin]);
+    const rawColumns = new Set<string>([
+      reg.directory.admins.id,
+      reg.directory.admins.tenant,
+      reg.directory.admins.business,
+      reg.directory.admins.role,
+      reg.directory.grants.admin,
+    ]);
     for (const t of Object.values(reg.tables)) {
       rawColumns.add(t.scope.tenant);
       rawColumns.add(t.scope.business);

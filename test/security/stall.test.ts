@@ -31,7 +31,14 @@ const scopeOf = (tenantId: string) => ({ tenantId, businessId: '1', units: [] })
 /** Resolves with the order in which the named promises settled. */
 function settleOrder(entries: Record<string, Promise<unknown>>): Promise<string[]> {
   const order: string[] = [];
-  return Promise.all(Object.entries(entries).map(([name, p]) => p.then(() => order.push(name), () => order.push(name)))).then(() => order);
+  return Promise.all(
+    Object.entries(entries).map(([name, p]) =>
+      p.then(
+        () => order.push(name),
+        () => order.push(name),
+      ),
+    ),
+  ).then(() => order);
 }
 
 async function waitFor(cond: () => boolean): Promise<void> {
@@ -68,8 +75,17 @@ describe('the engine worker pool (every layer before it bypassed: SQL the engine
 
   it('four unstoppable queries at once: each ends with SP_ERR_EXECUTION_TIMEOUT, its worker is killed, another tenant and the ping are answered meanwhile', async () => {
     const killedBefore = conn.pool.stats.killed;
-    const hostile = [0, 1, 2, 3].map(() => conn.execute(UNSTOPPABLE, { timeoutMs: 1500, rowCap: 10, scope: scopeOf('66') }));
-    const codes = Promise.all(hostile.map((p) => p.then(() => 'ANSWERED', (e: { code?: string }) => e.code)));
+    const hostile = [0, 1, 2, 3].map(() =>
+      conn.execute(UNSTOPPABLE, { timeoutMs: 1500, rowCap: 10, scope: scopeOf('66') }),
+    );
+    const codes = Promise.all(
+      hostile.map((p) =>
+        p.then(
+          () => 'ANSWERED',
+          (e: { code?: string }) => e.code,
+        ),
+      ),
+    );
     // The two the tenant's share allows are running; the other two wait for that tenant's own workers.
     await waitFor(() => conn.pool.load.busy === 2);
     expect(conn.pool.load.queued).toBe(2);
@@ -96,9 +112,15 @@ describe('the engine worker pool (every layer before it bypassed: SQL the engine
   it('a query that waits for a worker past its deadline ends with SP_ERR_EXECUTION_TIMEOUT and never runs', async () => {
     await waitFor(() => conn.pool.load.ready === 3 && conn.pool.load.busy === 0);
     const spawned = conn.pool.stats.spawned;
-    const running = [0, 1].map(() => conn.execute(UNSTOPPABLE, { timeoutMs: 1200, rowCap: 10, scope: scopeOf('88') }).catch((e: { code?: string }) => e.code));
+    const running = [0, 1].map(() =>
+      conn
+        .execute(UNSTOPPABLE, { timeoutMs: 1200, rowCap: 10, scope: scopeOf('88') })
+        .catch((e: { code?: string }) => e.code),
+    );
     await waitFor(() => conn.pool.load.busy === 2);
-    const waiting = conn.execute(ORDINARY, { timeoutMs: 200, rowCap: 10, scope: scopeOf('88') }).catch((e: { code?: string }) => e.code);
+    const waiting = conn
+      .execute(ORDINARY, { timeoutMs: 200, rowCap: 10, scope: scopeOf('88') })
+      .catch((e: { code?: string }) => e.code);
     expect(await waiting).toBe('SP_ERR_EXECUTION_TIMEOUT');
     expect(await Promise.all(running)).toEqual(['SP_ERR_EXECUTION_TIMEOUT', 'SP_ERR_EXECUTION_TIMEOUT']);
     await waitFor(() => conn.pool.stats.spawned >= spawned + 2);
@@ -108,7 +130,11 @@ describe('the engine worker pool (every layer before it bypassed: SQL the engine
     const niceOf = (pid: number) => readdirSync(`/proc/${pid}/task`).map((tid) => getPriority(Number(tid)));
     // About half a second of one core: past the 200 ms mark wherever it runs. Once demoted it can take
     // much longer on a machine that is busy with other work, which is the point.
-    const long = conn.execute('SELECT sum(i) AS s FROM range(400000000) t(i)', { timeoutMs: 50_000, rowCap: 10, scope: scopeOf('99') });
+    const long = conn.execute('SELECT sum(i) AS s FROM range(400000000) t(i)', {
+      timeoutMs: 50_000,
+      rowCap: 10,
+      scope: scopeOf('99'),
+    });
     await waitFor(() => conn.pool.workers().some((w) => w.busy && w.demoted));
     const slow = conn.pool.workers().find((w) => w.busy && w.demoted)!;
     expect(new Set(niceOf(slow.pid))).toEqual(new Set([19]));
@@ -118,7 +144,9 @@ describe('the engine worker pool (every layer before it bypassed: SQL the engine
   }, 60_000);
 
   it('an engine error is SP_ERR_EXECUTION_FAILED with the engine text kept out of the message', async () => {
-    const err = (await conn.execute("SELECT CAST('secret-row-value' AS INTEGER)", { timeoutMs: 5000, rowCap: 10 }).catch((e: unknown) => e)) as Error & { code: string };
+    const err = (await conn
+      .execute("SELECT CAST('secret-row-value' AS INTEGER)", { timeoutMs: 5000, rowCap: 10 })
+      .catch((e: unknown) => e)) as Error & { code: string };
     expect(err.code).toBe('SP_ERR_EXECUTION_FAILED');
     expect(err.message).not.toContain('secret-row-value');
     expect(String((err.cause as Error).message)).toContain('secret-row-value');
@@ -132,17 +160,26 @@ describe('the engine worker pool (every layer before it bypassed: SQL the engine
 });
 
 describe('an engine worker that cannot start', () => {
-  it('fails start() with SP_ERR_WAREHOUSE_UNAVAILABLE and the engine\'s reason, fails what waits, and does not restart in a loop', async () => {
+  it("fails start() with SP_ERR_WAREHOUSE_UNAVAILABLE and the engine's reason, fails what waits, and does not restart in a loop", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'splitplane-badfile-'));
     const path = join(dir, 'not-a-database.duckdb');
     writeFileSync(path, 'this is not a DuckDB file');
-    const pool = new EnginePool({ path, settings: { ...DUCKDB_LOCKDOWN, threads: '1' }, size: 2, perTenant: 1, warm: 1, graceMs: KILL_GRACE_MS });
+    const pool = new EnginePool({
+      path,
+      settings: { ...DUCKDB_LOCKDOWN, threads: '1' },
+      size: 2,
+      perTenant: 1,
+      warm: 1,
+      graceMs: KILL_GRACE_MS,
+    });
     try {
       const err = (await pool.start().catch((e: unknown) => e)) as { code?: string; message?: string };
       expect(err.code).toBe('SP_ERR_WAREHOUSE_UNAVAILABLE');
       expect(err.message).toMatch(/engine worker failed to start: .+/);
       await waitFor(() => pool.load.workers === 0);
-      await expect(pool.run({ sql: 'SELECT 1', rowCap: 1, timeoutMs: 60_000, tenant: 't' })).rejects.toMatchObject({ code: 'SP_ERR_WAREHOUSE_UNAVAILABLE' });
+      await expect(pool.run({ sql: 'SELECT 1', rowCap: 1, timeoutMs: 60_000, tenant: 't' })).rejects.toMatchObject({
+        code: 'SP_ERR_WAREHOUSE_UNAVAILABLE',
+      });
       await waitFor(() => pool.load.workers === 0);
       // One start for start(), one for the query: no restarts of their own.
       await new Promise((r) => setTimeout(r, 300));
@@ -169,7 +206,12 @@ describe('through the service: four slow candidates from one tenant', () => {
   beforeAll(async () => {
     svc = await startTestService(
       { generator },
-      { warehouse: { duckdb: { path: inject('demoDb'), threads: 1, workers: 3, workersPerTenant: 2, workersWarm: 3 }, queryTimeoutMs: 2500 } },
+      {
+        warehouse: {
+          duckdb: { path: inject('demoDb'), threads: 1, workers: 3, workersPerTenant: 2, workersWarm: 3 },
+          queryTimeoutMs: 2500,
+        },
+      },
     );
   });
   afterAll(async () => {
@@ -191,6 +233,8 @@ describe('through the service: four slow candidates from one tenant', () => {
     expect((await other).statusCode).toBe(200);
     expect((await ready).statusCode).toBe(200);
     const results = await Promise.all(hostile);
-    expect(results.map((r) => [r.statusCode, r.body['code']])).toEqual(Array(4).fill([504, 'SP_ERR_EXECUTION_TIMEOUT']));
+    expect(results.map((r) => [r.statusCode, r.body['code']])).toEqual(
+      Array(4).fill([504, 'SP_ERR_EXECUTION_TIMEOUT']),
+    );
   });
 });

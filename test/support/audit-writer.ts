@@ -10,7 +10,15 @@ const pg = target!.startsWith('postgres') ? new PostgresAuditSink(target!) : und
 const sink: AuditSink = pg ?? new JsonlFileAuditSink(target!);
 await Promise.all(
   Array.from({ length: Number(n) }, (_, i) =>
-    sink.append({ time: new Date().toISOString(), requestId: `${tag}-${i}`, identity: { verified: false }, layers: { identity: 'skipped' }, outcome: 'rejected', statusCode: 404, latencyMs: 0 }),
+    sink.append({
+      time: new Date().toISOString(),
+      requestId: `${tag}-${i}`,
+      identity: { verified: false },
+      layers: { identity: 'skipped' },
+      outcome: 'rejected',
+      statusCode: 404,
+      latencyMs: 0,
+    }),
   ),
 );
 await pg?.close();

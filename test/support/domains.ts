@@ -47,7 +47,8 @@ export interface AccessStatement {
 }
 
 /** A raw table where the oracle reads it: the attached file on DuckDB, schema `warehouse` on PostgreSQL. */
-export const rawIn = (engine: OracleEngine, t: string): string => (engine === 'duckdb' ? `src.main.${t}` : `warehouse.${t}`);
+export const rawIn = (engine: OracleEngine, t: string): string =>
+  engine === 'duckdb' ? `src.main.${t}` : `warehouse.${t}`;
 
 export interface Domain {
   readonly name: 'restaurant' | 'projects';
@@ -71,7 +72,10 @@ export interface Domain {
   /** The signing key that may act for every tenant of the domain. */
   readonly signingKey: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** A key limited to some tenants, and a persona of a tenant it may not act for. */
-  readonly scopedKey: { readonly key: { readonly accessKeyId: string; readonly secretAccessKey: string }; readonly foreign: Persona };
+  readonly scopedKey: {
+    readonly key: { readonly accessKeyId: string; readonly secretAccessKey: string };
+    readonly foreign: Persona;
+  };
   /** A question the domain's catalog answers (the request that carries a hostile candidate). */
   readonly question: string;
 }
@@ -103,10 +107,34 @@ const RESTAURANT_TODAY = '2026-11-18';
 const RESTAURANT_PERSONAS: readonly Persona[] = [
   { name: 'franchise owner 7042', tenantId: '12', businessId: '628', adminId: '7042', role: 'franchise_owner' },
   { name: 'brand manager 7001', tenantId: '12', businessId: '628', adminId: '7001', role: 'brand_manager' },
-  { name: 'brand manager 5401 of another tenant', tenantId: '31', businessId: '544', adminId: '5401', role: 'brand_manager' },
-  { name: 'admin 7099 with zero locations', tenantId: '12', businessId: '628', adminId: '7099', role: 'franchise_owner' },
-  { name: 'regional director 7101 (IL and WI stores)', tenantId: '12', businessId: '628', adminId: '7101', role: 'regional_director' },
-  { name: 'operations analyst 7102 (e-mails masked)', tenantId: '12', businessId: '628', adminId: '7102', role: 'operations_analyst' },
+  {
+    name: 'brand manager 5401 of another tenant',
+    tenantId: '31',
+    businessId: '544',
+    adminId: '5401',
+    role: 'brand_manager',
+  },
+  {
+    name: 'admin 7099 with zero locations',
+    tenantId: '12',
+    businessId: '628',
+    adminId: '7099',
+    role: 'franchise_owner',
+  },
+  {
+    name: 'regional director 7101 (IL and WI stores)',
+    tenantId: '12',
+    businessId: '628',
+    adminId: '7101',
+    role: 'regional_director',
+  },
+  {
+    name: 'operations analyst 7102 (e-mails masked)',
+    tenantId: '12',
+    businessId: '628',
+    adminId: '7102',
+    role: 'operations_analyst',
+  },
   { name: 'contractor 7103 (last 90 days)', tenantId: '12', businessId: '628', adminId: '7103', role: 'contractor' },
 ];
 
@@ -142,22 +170,59 @@ function restaurantColumns(sql: RestaurantSql): Record<string, Record<string, Or
   const LAST_90_DAYS = sql.last90Days;
   return {
     franchise_owner: {
-      daily_sales: { raw: 'fact_daily_sales', columns: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'], perUnit: true },
-      item_sales: { raw: 'fact_item_sales', columns: ['location_id', 'business_date', 'item_id', 'quantity', 'net_amount'], perUnit: true },
-      locations: { raw: 'dim_locations', columns: ['location_id', 'name', 'city', 'state', 'opened_on'], perUnit: true },
+      daily_sales: {
+        raw: 'fact_daily_sales',
+        columns: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'],
+        perUnit: true,
+      },
+      item_sales: {
+        raw: 'fact_item_sales',
+        columns: ['location_id', 'business_date', 'item_id', 'quantity', 'net_amount'],
+        perUnit: true,
+      },
+      locations: {
+        raw: 'dim_locations',
+        columns: ['location_id', 'name', 'city', 'state', 'opened_on'],
+        perUnit: true,
+      },
       menu_items: { raw: 'dim_menu_items', columns: ['item_id', 'name', 'category', 'price'], perUnit: false },
     },
     brand_manager: {
-      daily_sales: { raw: 'fact_daily_sales', columns: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'], perUnit: true },
-      item_sales: { raw: 'fact_item_sales', columns: ['location_id', 'business_date', 'item_id', 'quantity', 'net_amount'], perUnit: true },
-      locations: { raw: 'dim_locations', columns: ['location_id', 'name', 'city', 'state', 'opened_on', 'manager_email'], perUnit: true },
-      menu_items: { raw: 'dim_menu_items', columns: ['item_id', 'name', 'category', 'price', 'unit_cost'], perUnit: false },
+      daily_sales: {
+        raw: 'fact_daily_sales',
+        columns: ['location_id', 'business_date', 'net_sales_amount', 'order_count', 'guest_count'],
+        perUnit: true,
+      },
+      item_sales: {
+        raw: 'fact_item_sales',
+        columns: ['location_id', 'business_date', 'item_id', 'quantity', 'net_amount'],
+        perUnit: true,
+      },
+      locations: {
+        raw: 'dim_locations',
+        columns: ['location_id', 'name', 'city', 'state', 'opened_on', 'manager_email'],
+        perUnit: true,
+      },
+      menu_items: {
+        raw: 'dim_menu_items',
+        columns: ['item_id', 'name', 'category', 'price', 'unit_cost'],
+        perUnit: false,
+      },
     },
     regional_director: {
       daily_sales: { raw: 'fact_daily_sales', columns: SALES, perUnit: true, where: [IL_WI] },
       item_sales: { raw: 'fact_item_sales', columns: ITEM_SALES, perUnit: true, where: [IL_WI] },
-      locations: { raw: 'dim_locations', columns: ['location_id', 'name', 'city', 'state', 'opened_on', 'manager_email'], perUnit: true, where: [`state IN ('IL', 'WI')`] },
-      menu_items: { raw: 'dim_menu_items', columns: ['item_id', 'name', 'category', 'price', 'unit_cost'], perUnit: false },
+      locations: {
+        raw: 'dim_locations',
+        columns: ['location_id', 'name', 'city', 'state', 'opened_on', 'manager_email'],
+        perUnit: true,
+        where: [`state IN ('IL', 'WI')`],
+      },
+      menu_items: {
+        raw: 'dim_menu_items',
+        columns: ['item_id', 'name', 'category', 'price', 'unit_cost'],
+        perUnit: false,
+      },
     },
     operations_analyst: {
       daily_sales: { raw: 'fact_daily_sales', columns: SALES, perUnit: true },
@@ -166,7 +231,11 @@ function restaurantColumns(sql: RestaurantSql): Record<string, Record<string, Or
         columns: ['location_id', 'name', 'city', 'state', 'opened_on', sql.partialEmail],
         perUnit: true,
       },
-      menu_items: { raw: 'dim_menu_items', columns: ['item_id', 'name', 'category', 'price', sql.roundedCost], perUnit: false },
+      menu_items: {
+        raw: 'dim_menu_items',
+        columns: ['item_id', 'name', 'category', 'price', sql.roundedCost],
+        perUnit: false,
+      },
     },
     contractor: {
       daily_sales: { raw: 'fact_daily_sales', columns: SALES, perUnit: true, where: [LAST_90_DAYS] },
@@ -190,7 +259,8 @@ export const RESTAURANT: Domain = {
   personas: RESTAURANT_PERSONAS,
   access: {
     scope: { tenant: 'tenant_id', business: 'business_id', unit: 'location_id' },
-    grants: (engine, p) => `SELECT location_id FROM ${rawIn(engine, 'admin_location_grants')} WHERE admin_id = ${Number(p.adminId)}`,
+    grants: (engine, p) =>
+      `SELECT location_id FROM ${rawIn(engine, 'admin_location_grants')} WHERE admin_id = ${Number(p.adminId)}`,
     tables: (engine, p) => statementOf(restaurantColumns(RESTAURANT_SQL[engine]), p),
   },
   casesPerPersona: 2_000,
@@ -198,8 +268,14 @@ export const RESTAURANT: Domain = {
   // sees fewer columns: more candidates name one and fail to bind on both sides.
   minCompared: (p) => (p.role === 'operations_analyst' || p.role === 'contractor' ? 0.3 : 0.4),
   serviceConfig: () => ({}),
-  signingKey: { accessKeyId: 'SPDEMOKEY0000000001', secretAccessKey: 'splitplane-demo-secret-do-not-use-in-production' },
-  scopedKey: { key: { accessKeyId: 'SPDEMOKEY0000000012', secretAccessKey: 'splitplane-demo-secret-tenant-12-only' }, foreign: RESTAURANT_PERSONAS[2]! },
+  signingKey: {
+    accessKeyId: 'SPDEMOKEY0000000001',
+    secretAccessKey: 'splitplane-demo-secret-do-not-use-in-production',
+  },
+  scopedKey: {
+    key: { accessKeyId: 'SPDEMOKEY0000000012', secretAccessKey: 'splitplane-demo-secret-tenant-12-only' },
+    foreign: RESTAURANT_PERSONAS[2]!,
+  },
   question: 'What was the total sales amount last week?',
 };
 
@@ -211,13 +287,49 @@ export const RESTAURANT: Domain = {
 const PROJECTS_TODAY = '2026-03-11';
 
 const PROJECTS_PERSONAS: readonly Persona[] = [
-  { name: 'project lead 9002 (three projects and a stray grant)', tenantId: '101', businessId: '2001', adminId: '9002', role: 'project_lead' },
+  {
+    name: 'project lead 9002 (three projects and a stray grant)',
+    tenantId: '101',
+    businessId: '2001',
+    adminId: '9002',
+    role: 'project_lead',
+  },
   { name: 'workspace admin 9001', tenantId: '101', businessId: '2001', adminId: '9001', role: 'workspace_admin' },
-  { name: 'workspace admin 9501 of another organisation', tenantId: '202', businessId: '3001', adminId: '9501', role: 'workspace_admin' },
-  { name: 'project lead 9007 with no project', tenantId: '101', businessId: '2001', adminId: '9007', role: 'project_lead' },
-  { name: 'finance analyst 9003 (billing of 90 days, masks)', tenantId: '101', businessId: '2001', adminId: '9003', role: 'finance_analyst' },
-  { name: 'portfolio viewer 9004 (active projects, users hashed)', tenantId: '101', businessId: '2001', adminId: '9004', role: 'portfolio_viewer' },
-  { name: 'project lead 9502 of another organisation', tenantId: '202', businessId: '3001', adminId: '9502', role: 'project_lead' },
+  {
+    name: 'workspace admin 9501 of another organisation',
+    tenantId: '202',
+    businessId: '3001',
+    adminId: '9501',
+    role: 'workspace_admin',
+  },
+  {
+    name: 'project lead 9007 with no project',
+    tenantId: '101',
+    businessId: '2001',
+    adminId: '9007',
+    role: 'project_lead',
+  },
+  {
+    name: 'finance analyst 9003 (billing of 90 days, masks)',
+    tenantId: '101',
+    businessId: '2001',
+    adminId: '9003',
+    role: 'finance_analyst',
+  },
+  {
+    name: 'portfolio viewer 9004 (active projects, users hashed)',
+    tenantId: '101',
+    businessId: '2001',
+    adminId: '9004',
+    role: 'portfolio_viewer',
+  },
+  {
+    name: 'project lead 9502 of another organisation',
+    tenantId: '202',
+    businessId: '3001',
+    adminId: '9502',
+    role: 'project_lead',
+  },
 ];
 
 const EVENTS = ['event_id', 'project_id', 'user_id', 'occurred_at', 'kind', 'duration_ms'];
@@ -256,27 +368,51 @@ function projectsColumns(sql: ProjectsSql, p: Persona): Record<string, Record<st
     workspace_admin: {
       events: { raw: 'evt_log', columns: EVENTS, perUnit: true },
       billing: { raw: 'bill_ledger', columns: BILLING, perUnit: true },
-      projects: { raw: 'prj_master', columns: ['project_id', 'title', 'team_id', 'status', 'client', 'kicked_off', 'lead_email'], perUnit: true },
+      projects: {
+        raw: 'prj_master',
+        columns: ['project_id', 'title', 'team_id', 'status', 'client', 'kicked_off', 'lead_email'],
+        perUnit: true,
+      },
       teams: { raw: 'tm_roster', columns: ['team_id', 'team_name', 'department', 'cost_per_hour'], perUnit: false },
     },
     // The granted projects; no internal costs, no e-mails.
     project_lead: {
       events: { raw: 'evt_log', columns: EVENTS, perUnit: true },
       billing: { raw: 'bill_ledger', columns: BILLING, perUnit: true },
-      projects: { raw: 'prj_master', columns: ['project_id', 'title', 'team_id', 'status', 'client', 'kicked_off'], perUnit: true },
+      projects: {
+        raw: 'prj_master',
+        columns: ['project_id', 'title', 'team_id', 'status', 'client', 'kicked_off'],
+        perUnit: true,
+      },
       teams: { raw: 'tm_roster', columns: ['team_id', 'team_name', 'department'], perUnit: false },
     },
     // Billing of the last 90 days only, no events; leads' e-mails partly hidden, team costs rounded to dollars.
     finance_analyst: {
       billing: { raw: 'bill_ledger', columns: BILLING, perUnit: true, where: [sql.last90Days] },
-      projects: { raw: 'prj_master', columns: ['project_id', 'title', 'team_id', 'status', 'client', sql.partialEmail], perUnit: true },
+      projects: {
+        raw: 'prj_master',
+        columns: ['project_id', 'title', 'team_id', 'status', 'client', sql.partialEmail],
+        perUnit: true,
+      },
       teams: { raw: 'tm_roster', columns: ['team_id', 'team_name', 'department', sql.roundedCost], perUnit: false },
     },
     // Active projects only (in every table that carries a project); users as a keyed hash.
     portfolio_viewer: {
-      events: { raw: 'evt_log', columns: EVENTS.map((c) => (c === 'user_id' ? sql.hashedUser(oracleMaskKey(DEMO_MASK_SECRET, p.tenantId, p.businessId)) : c)), perUnit: true, where: [ACTIVE] },
+      events: {
+        raw: 'evt_log',
+        columns: EVENTS.map((c) =>
+          c === 'user_id' ? sql.hashedUser(oracleMaskKey(DEMO_MASK_SECRET, p.tenantId, p.businessId)) : c,
+        ),
+        perUnit: true,
+        where: [ACTIVE],
+      },
       billing: { raw: 'bill_ledger', columns: BILLING, perUnit: true, where: [ACTIVE] },
-      projects: { raw: 'prj_master', columns: ['project_id', 'title', 'team_id', 'status', 'client', 'kicked_off'], perUnit: true, where: [`status = 'active'`] },
+      projects: {
+        raw: 'prj_master',
+        columns: ['project_id', 'title', 'team_id', 'status', 'client', 'kicked_off'],
+        perUnit: true,
+        where: [`status = 'active'`],
+      },
       teams: { raw: 'tm_roster', columns: ['team_id', 'team_name', 'department'], perUnit: false },
     },
   };
@@ -313,8 +449,14 @@ export const PROJECTS: Domain = {
     catalog: { path: 'examples/projects/catalog' },
     demo: { generateIfMissing: false, enabled: false },
   }),
-  signingKey: { accessKeyId: 'SPDEMOKEYTRACKLANE01', secretAccessKey: 'tracklane-example-secret-do-not-use-in-production' },
-  scopedKey: { key: { accessKeyId: 'SPDEMOKEYTRACKLANE02', secretAccessKey: 'tracklane-example-secret-globex-202-only' }, foreign: PROJECTS_PERSONAS[0]! },
+  signingKey: {
+    accessKeyId: 'SPDEMOKEYTRACKLANE01',
+    secretAccessKey: 'tracklane-example-secret-do-not-use-in-production',
+  },
+  scopedKey: {
+    key: { accessKeyId: 'SPDEMOKEYTRACKLANE02', secretAccessKey: 'tracklane-example-secret-globex-202-only' },
+    foreign: PROJECTS_PERSONAS[0]!,
+  },
   question: 'How much did we invoice last month?',
 };
 
@@ -339,7 +481,12 @@ export interface DomainData {
   /** DATE literals around the domain's today and before its data. */
   readonly dates: readonly string[];
   /** Another tenant than the first persona's: a business of it, its units, and the business's name. */
-  readonly other: { readonly tenantId: string; readonly businessId: string; readonly units: readonly string[]; readonly businessName: string };
+  readonly other: {
+    readonly tenantId: string;
+    readonly businessId: string;
+    readonly units: readonly string[];
+    readonly businessName: string;
+  };
   /** The first persona's granted units, and units of its own business it was not granted. */
   readonly granted: readonly string[];
   readonly sameBusinessNotGranted: readonly string[];
@@ -361,13 +508,17 @@ export function domainData(domain: Domain): Promise<DomainData> {
 }
 
 const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`;
-const isIdColumn = (name: string, type: string): boolean => /_id$/.test(name) && /^(BIGINT|INTEGER|SMALLINT)$/.test(type);
+const isIdColumn = (name: string, type: string): boolean =>
+  /_id$/.test(name) && /^(BIGINT|INTEGER|SMALLINT)$/.test(type);
 
 async function sample(domain: Domain, path: string): Promise<DomainData> {
   const reg = domain.registry;
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const conn = await db.connect();
-  const rows = async (sql: string): Promise<string[][]> => ((await conn.runAndReadAll(sql)).getRowsJson() as unknown[][]).map((r) => r.map((v) => (v === null ? '' : String(v))));
+  const rows = async (sql: string): Promise<string[][]> =>
+    ((await conn.runAndReadAll(sql)).getRowsJson() as unknown[][]).map((r) =>
+      r.map((v) => (v === null ? '' : String(v))),
+    );
   try {
     await conn.run(`ATTACH '${path.replaceAll("'", "''")}' AS w (READ_ONLY)`);
     const first = domain.personas[0]!;
@@ -375,22 +526,47 @@ async function sample(domain: Domain, path: string): Promise<DomainData> {
     const key = reg.grantUnit.key;
     const ut = `w.main.${unitTable.raw}`;
     const g = reg.directory.grants;
-    const granted = (await rows(`SELECT DISTINCT ${g.unit} FROM w.main.${g.table} WHERE ${g.admin} = ${Number(first.adminId)} AND ${g.unit} IN (SELECT ${key} FROM ${ut} WHERE ${unitTable.scope.business} = ${Number(first.businessId)}) ORDER BY 1`)).map((r) => r[0]!);
+    const granted = (
+      await rows(
+        `SELECT DISTINCT ${g.unit} FROM w.main.${g.table} WHERE ${g.admin} = ${Number(first.adminId)} AND ${g.unit} IN (SELECT ${key} FROM ${ut} WHERE ${unitTable.scope.business} = ${Number(first.businessId)}) ORDER BY 1`,
+      )
+    ).map((r) => r[0]!);
     const sameBusinessNotGranted = (
-      await rows(`SELECT ${key} FROM ${ut} WHERE ${unitTable.scope.business} = ${Number(first.businessId)} AND ${key} NOT IN (SELECT ${g.unit} FROM w.main.${g.table} WHERE ${g.admin} = ${Number(first.adminId)}) ORDER BY ${key} LIMIT 2`)
+      await rows(
+        `SELECT ${key} FROM ${ut} WHERE ${unitTable.scope.business} = ${Number(first.businessId)} AND ${key} NOT IN (SELECT ${g.unit} FROM w.main.${g.table} WHERE ${g.admin} = ${Number(first.adminId)}) ORDER BY ${key} LIMIT 2`,
+      )
     ).map((r) => r[0]!);
     // Another tenant: a persona's of another tenant if there is one, else the business with the most units of another tenant.
     const otherPersona = domain.personas.find((p) => p.tenantId !== first.tenantId);
     const [otherTenantId, otherBusinessId] = otherPersona
       ? [otherPersona.tenantId, otherPersona.businessId]
-      : (await rows(`SELECT ${unitTable.scope.tenant}, ${unitTable.scope.business} FROM ${ut} WHERE ${unitTable.scope.tenant} <> ${Number(first.tenantId)} GROUP BY ALL ORDER BY COUNT(*) DESC, 2 LIMIT 1`))[0]!;
-    const otherUnits = (await rows(`SELECT ${key} FROM ${ut} WHERE ${unitTable.scope.business} = ${otherBusinessId} ORDER BY ${key} LIMIT 3`)).map((r) => r[0]!);
+      : (
+          await rows(
+            `SELECT ${unitTable.scope.tenant}, ${unitTable.scope.business} FROM ${ut} WHERE ${unitTable.scope.tenant} <> ${Number(first.tenantId)} GROUP BY ALL ORDER BY COUNT(*) DESC, 2 LIMIT 1`,
+          )
+        )[0]!;
+    const otherUnits = (
+      await rows(
+        `SELECT ${key} FROM ${ut} WHERE ${unitTable.scope.business} = ${otherBusinessId} ORDER BY ${key} LIMIT 3`,
+      )
+    ).map((r) => r[0]!);
     // The business's name: the first text column of the directory's businesses table.
     const b = reg.directory.businesses;
-    const [nameCol] = (await rows(`SELECT column_name FROM information_schema.columns WHERE table_catalog = 'w' AND table_name = '${b.table}' AND data_type = 'VARCHAR' ORDER BY ordinal_position LIMIT 1`)).map((r) => r[0]!);
-    const businessName = nameCol ? (await rows(`SELECT ${nameCol} FROM w.main.${b.table} WHERE ${b.id} = ${otherBusinessId}`))[0]?.[0] ?? '' : '';
+    const [nameCol] = (
+      await rows(
+        `SELECT column_name FROM information_schema.columns WHERE table_catalog = 'w' AND table_name = '${b.table}' AND data_type = 'VARCHAR' ORDER BY ordinal_position LIMIT 1`,
+      )
+    ).map((r) => r[0]!);
+    const businessName = nameCol
+      ? ((await rows(`SELECT ${nameCol} FROM w.main.${b.table} WHERE ${b.id} = ${otherBusinessId}`))[0]?.[0] ?? '')
+      : '';
     // The secret: an unexposed raw table with an e-mail column.
-    const exposed = new Set([...Object.values(reg.tables).map((t) => t.raw), reg.directory.admins.table, reg.directory.businesses.table, reg.directory.grants.table]);
+    const exposed = new Set([
+      ...Object.values(reg.tables).map((t) => t.raw),
+      reg.directory.admins.table,
+      reg.directory.businesses.table,
+      reg.directory.grants.table,
+    ]);
     const hidden = reg.rawTables.filter((t) => !exposed.has(t));
     const emails = await rows(
       `SELECT table_name, column_name FROM information_schema.columns WHERE table_catalog = 'w' AND column_name LIKE '%email%' AND table_name IN (${hidden.map(quote).join(', ')}) ORDER BY table_name, ordinal_position LIMIT 1`,
@@ -399,13 +575,27 @@ async function sample(domain: Domain, path: string): Promise<DomainData> {
 
     // ID literals.
     const ids = new Set<string>();
-    const firstUnits = (await rows(`SELECT MIN(${key}), MAX(${key}) FROM ${ut} WHERE ${unitTable.scope.business} = ${Number(first.businessId)}`))[0]!;
-    for (const v of [...granted.slice(0, 2), ...sameBusinessNotGranted.slice(0, 1), firstUnits[1]!, ...otherUnits.slice(0, 2)]) ids.add(v);
+    const firstUnits = (
+      await rows(
+        `SELECT MIN(${key}), MAX(${key}) FROM ${ut} WHERE ${unitTable.scope.business} = ${Number(first.businessId)}`,
+      )
+    )[0]!;
+    for (const v of [
+      ...granted.slice(0, 2),
+      ...sameBusinessNotGranted.slice(0, 1),
+      firstUnits[1]!,
+      ...otherUnits.slice(0, 2),
+    ])
+      ids.add(v);
     for (const [, t] of Object.entries(reg.tables)) {
       for (const [c, spec] of Object.entries(t.columns)) {
         if (c === key || !isIdColumn(c, spec.type)) continue;
-        const [lo] = (await rows(`SELECT MIN(${c}) FROM w.main.${t.raw} WHERE ${t.scope.business} = ${Number(first.businessId)}`))[0]!;
-        const [other] = (await rows(`SELECT MIN(${c}) FROM w.main.${t.raw} WHERE ${t.scope.business} = ${otherBusinessId}`))[0]!;
+        const [lo] = (
+          await rows(`SELECT MIN(${c}) FROM w.main.${t.raw} WHERE ${t.scope.business} = ${Number(first.businessId)}`)
+        )[0]!;
+        const [other] = (
+          await rows(`SELECT MIN(${c}) FROM w.main.${t.raw} WHERE ${t.scope.business} = ${otherBusinessId}`)
+        )[0]!;
         if (lo) ids.add(lo);
         if (other) ids.add(other);
       }
@@ -420,13 +610,19 @@ async function sample(domain: Domain, path: string): Promise<DomainData> {
     for (const t of Object.values(reg.tables)) {
       for (const [c, spec] of Object.entries(t.columns)) {
         if (spec.type !== 'VARCHAR') continue;
-        const mine = await rows(`SELECT ${c} FROM w.main.${t.raw} WHERE ${t.scope.business} = ${Number(first.businessId)} AND ${c} IS NOT NULL GROUP BY ${c} ORDER BY COUNT(*) DESC, ${c} LIMIT 1`);
-        const theirs = await rows(`SELECT MIN(${c}) FROM w.main.${t.raw} WHERE ${t.scope.business} = ${otherBusinessId}`);
+        const mine = await rows(
+          `SELECT ${c} FROM w.main.${t.raw} WHERE ${t.scope.business} = ${Number(first.businessId)} AND ${c} IS NOT NULL GROUP BY ${c} ORDER BY COUNT(*) DESC, ${c} LIMIT 1`,
+        );
+        const theirs = await rows(
+          `SELECT MIN(${c}) FROM w.main.${t.raw} WHERE ${t.scope.business} = ${otherBusinessId}`,
+        );
         for (const v of [mine[0]?.[0], theirs[0]?.[0]]) if (v && !v.includes('@')) texts.add(quote(v));
       }
     }
     const initials = [...texts].map((t) => t.slice(1, 2)).filter((c) => /[A-Za-z]/.test(c));
-    const likes = [...new Set([`'${initials[0] ?? 'C'}%'`, `'%${initials[1]?.toLowerCase() ?? 'a'}%'`, "'%a%'", "'_%'", "'%1%'"])];
+    const likes = [
+      ...new Set([`'${initials[0] ?? 'C'}%'`, `'%${initials[1]?.toLowerCase() ?? 'a'}%'`, "'%a%'", "'_%'", "'%1%'"]),
+    ];
     const day = (n: number): string => {
       const d = new Date(`${domain.today}T00:00:00Z`);
       d.setUTCDate(d.getUTCDate() + n);

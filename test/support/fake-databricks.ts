@@ -26,7 +26,11 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const thrift = require('thrift') as { createWebServer: (o: unknown) => import('node:https').Server; TBufferedTransport: unknown; TBinaryProtocol: unknown };
+const thrift = require('thrift') as {
+  createWebServer: (o: unknown) => import('node:https').Server;
+  TBufferedTransport: unknown;
+  TBinaryProtocol: unknown;
+};
 // The generated TCLIService code that ships inside the client package.
 const TCLIService = require('@databricks/sql/thrift/TCLIService');
 const T = require('@databricks/sql/thrift/TCLIService_types');
@@ -62,7 +66,12 @@ const uuidBytes = (): Buffer => Buffer.from(randomUUID().replaceAll('-', ''), 'h
 const handle = () => new T.THandleIdentifier({ guid: uuidBytes(), secret: uuidBytes() });
 
 /** Start the fake; `duckdbPath` is opened read-only and answers every statement. */
-export async function startFakeDatabricks(opts: { duckdbPath: string; cert: string; key: string; token: string }): Promise<FakeDatabricks> {
+export async function startFakeDatabricks(opts: {
+  duckdbPath: string;
+  cert: string;
+  key: string;
+  token: string;
+}): Promise<FakeDatabricks> {
   const instance = await DuckDBInstance.create(opts.duckdbPath, { access_mode: 'READ_ONLY' });
   const statements: ReceivedStatement[] = [];
   const ops = new Map<string, Op | Error>();
@@ -70,48 +79,134 @@ export async function startFakeDatabricks(opts: { duckdbPath: string; cert: stri
 
   const handler = {
     OpenSession: (_req: unknown, cb: (e: unknown, r: unknown) => void) =>
-      cb(null, new T.TOpenSessionResp({ status: OK(), serverProtocolVersion: T.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8, sessionHandle: new T.TSessionHandle({ sessionId: handle() }) })),
-    CloseSession: (_req: unknown, cb: (e: unknown, r: unknown) => void) => cb(null, new T.TCloseSessionResp({ status: OK() })),
-    GetInfo: (_req: unknown, cb: (e: unknown, r: unknown) => void) => cb(null, new T.TGetInfoResp({ status: OK(), infoValue: new T.TGetInfoValue({ stringValue: 'splitplane-fake' }) })),
-    ExecuteStatement: async (req: { statement: string; parameters?: { name?: string; value?: { stringValue?: string }; type?: string }[] }, cb: (e: unknown, r: unknown) => void) => {
-      const parameters = (req.parameters ?? []).map((p) => ({ ...(p.name ? { name: p.name } : {}), ...(p.value?.stringValue !== undefined ? { value: p.value.stringValue } : {}), ...(p.type ? { type: p.type } : {}) }));
+      cb(
+        null,
+        new T.TOpenSessionResp({
+          status: OK(),
+          serverProtocolVersion: T.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8,
+          sessionHandle: new T.TSessionHandle({ sessionId: handle() }),
+        }),
+      ),
+    CloseSession: (_req: unknown, cb: (e: unknown, r: unknown) => void) =>
+      cb(null, new T.TCloseSessionResp({ status: OK() })),
+    GetInfo: (_req: unknown, cb: (e: unknown, r: unknown) => void) =>
+      cb(
+        null,
+        new T.TGetInfoResp({ status: OK(), infoValue: new T.TGetInfoValue({ stringValue: 'splitplane-fake' }) }),
+      ),
+    ExecuteStatement: async (
+      req: { statement: string; parameters?: { name?: string; value?: { stringValue?: string }; type?: string }[] },
+      cb: (e: unknown, r: unknown) => void,
+    ) => {
+      const parameters = (req.parameters ?? []).map((p) => ({
+        ...(p.name ? { name: p.name } : {}),
+        ...(p.value?.stringValue !== undefined ? { value: p.value.stringValue } : {}),
+        ...(p.type ? { type: p.type } : {}),
+      }));
       statements.push({ sql: req.statement, parameters });
-      const opHandle = new T.TOperationHandle({ operationId: handle(), operationType: T.TOperationType.EXECUTE_STATEMENT, hasResultSet: true });
+      const opHandle = new T.TOperationHandle({
+        operationId: handle(),
+        operationType: T.TOperationType.EXECUTE_STATEMENT,
+        hasResultSet: true,
+      });
       ops.set(key(opHandle), await runOnDuckDb(instance, req.statement, parameters));
       cb(null, new T.TExecuteStatementResp({ status: OK(), operationHandle: opHandle }));
     },
-    GetOperationStatus: (req: { operationHandle: { operationId: { guid: Buffer } } }, cb: (e: unknown, r: unknown) => void) => {
+    GetOperationStatus: (
+      req: { operationHandle: { operationId: { guid: Buffer } } },
+      cb: (e: unknown, r: unknown) => void,
+    ) => {
       const op = ops.get(key(req.operationHandle));
       if (op instanceof Error) {
-        return cb(null, new T.TGetOperationStatusResp({ status: OK(), operationState: T.TOperationState.ERROR_STATE, errorMessage: op.message, sqlState: '42000' }));
+        return cb(
+          null,
+          new T.TGetOperationStatusResp({
+            status: OK(),
+            operationState: T.TOperationState.ERROR_STATE,
+            errorMessage: op.message,
+            sqlState: '42000',
+          }),
+        );
       }
-      cb(null, new T.TGetOperationStatusResp({ status: OK(), operationState: T.TOperationState.FINISHED_STATE, hasResultSet: true }));
-    },
-    GetResultSetMetadata: (req: { operationHandle: { operationId: { guid: Buffer } } }, cb: (e: unknown, r: unknown) => void) => {
-      const op = ops.get(key(req.operationHandle)) as Op;
-      const columns = op.columns.map((name, i) =>
-        new T.TColumnDesc({ columnName: name, position: i + 1, typeDesc: new T.TTypeDesc({ types: [new T.TTypeEntry({ primitiveEntry: new T.TPrimitiveTypeEntry({ type: thriftType(op.types[i]!) }) })] }) }),
+      cb(
+        null,
+        new T.TGetOperationStatusResp({
+          status: OK(),
+          operationState: T.TOperationState.FINISHED_STATE,
+          hasResultSet: true,
+        }),
       );
-      cb(null, new T.TGetResultSetMetadataResp({ status: OK(), schema: new T.TTableSchema({ columns }), resultFormat: T.TSparkRowSetType.COLUMN_BASED_SET }));
     },
-    FetchResults: (req: { operationHandle: { operationId: { guid: Buffer } } }, cb: (e: unknown, r: unknown) => void) => {
+    GetResultSetMetadata: (
+      req: { operationHandle: { operationId: { guid: Buffer } } },
+      cb: (e: unknown, r: unknown) => void,
+    ) => {
+      const op = ops.get(key(req.operationHandle)) as Op;
+      const columns = op.columns.map(
+        (name, i) =>
+          new T.TColumnDesc({
+            columnName: name,
+            position: i + 1,
+            typeDesc: new T.TTypeDesc({
+              types: [
+                new T.TTypeEntry({ primitiveEntry: new T.TPrimitiveTypeEntry({ type: thriftType(op.types[i]!) }) }),
+              ],
+            }),
+          }),
+      );
+      cb(
+        null,
+        new T.TGetResultSetMetadataResp({
+          status: OK(),
+          schema: new T.TTableSchema({ columns }),
+          resultFormat: T.TSparkRowSetType.COLUMN_BASED_SET,
+        }),
+      );
+    },
+    FetchResults: (
+      req: { operationHandle: { operationId: { guid: Buffer } } },
+      cb: (e: unknown, r: unknown) => void,
+    ) => {
       const op = ops.get(key(req.operationHandle)) as Op;
       const rows = op.sent ? [] : op.rows;
       op.sent = true;
-      const columns = op.columns.map((_, i) => column(op.types[i]!, rows.map((r) => r[i])));
-      cb(null, new T.TFetchResultsResp({ status: OK(), hasMoreRows: false, results: new T.TRowSet({ startRowOffset: new Int64(0), rows: [], columns }) }));
+      const columns = op.columns.map((_, i) =>
+        column(
+          op.types[i]!,
+          rows.map((r) => r[i]),
+        ),
+      );
+      cb(
+        null,
+        new T.TFetchResultsResp({
+          status: OK(),
+          hasMoreRows: false,
+          results: new T.TRowSet({ startRowOffset: new Int64(0), rows: [], columns }),
+        }),
+      );
     },
-    CloseOperation: (req: { operationHandle: { operationId: { guid: Buffer } } }, cb: (e: unknown, r: unknown) => void) => {
+    CloseOperation: (
+      req: { operationHandle: { operationId: { guid: Buffer } } },
+      cb: (e: unknown, r: unknown) => void,
+    ) => {
       ops.delete(key(req.operationHandle));
       cb(null, new T.TCloseOperationResp({ status: OK() }));
     },
-    CancelOperation: (_req: unknown, cb: (e: unknown, r: unknown) => void) => cb(null, new T.TCancelOperationResp({ status: OK() })),
+    CancelOperation: (_req: unknown, cb: (e: unknown, r: unknown) => void) =>
+      cb(null, new T.TCancelOperationResp({ status: OK() })),
   };
 
   const path = '/sql/1.0/warehouses/splitplane-fake';
   const server = thrift.createWebServer({
     tls: { cert: opts.cert, key: opts.key },
-    services: { [path]: { transport: thrift.TBufferedTransport, protocol: thrift.TBinaryProtocol, processor: TCLIService, handler } },
+    services: {
+      [path]: {
+        transport: thrift.TBufferedTransport,
+        protocol: thrift.TBinaryProtocol,
+        processor: TCLIService,
+        handler,
+      },
+    },
   });
   // The gateway in front of the Thrift service: authentication first, then the warehouse's state.
   const thriftListeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
@@ -122,9 +217,20 @@ export async function startFakeDatabricks(opts: { duckdbPath: string; cert: stri
       auth === undefined || !auth.startsWith('Bearer ')
         ? [401, {}, 'Credential was not sent or was of an unsupported type for this API.']
         : fake.refuseTokens !== undefined || auth !== `Bearer ${opts.token}`
-          ? [fake.refuseTokens ?? 403, { 'x-databricks-reason-phrase': 'Invalid access token.' }, 'Invalid access token.']
+          ? [
+              fake.refuseTokens ?? 403,
+              { 'x-databricks-reason-phrase': 'Invalid access token.' },
+              'Invalid access token.',
+            ]
           : fake.warehouse === 'STOPPED'
-            ? [503, { 'retry-after': '30', 'x-thriftserver-error-message': `TEMPORARILY_UNAVAILABLE: Cluster ${path.split('/').at(-1)} is temporarily unavailable.` }, 'TEMPORARILY_UNAVAILABLE']
+            ? [
+                503,
+                {
+                  'retry-after': '30',
+                  'x-thriftserver-error-message': `TEMPORARILY_UNAVAILABLE: Cluster ${path.split('/').at(-1)} is temporarily unavailable.`,
+                },
+                'TEMPORARILY_UNAVAILABLE',
+              ]
             : undefined;
     if (!refusal) {
       for (const listener of thriftListeners) listener.call(server, req, res);
@@ -151,7 +257,11 @@ export async function startFakeDatabricks(opts: { duckdbPath: string; cert: stri
   return fake;
 }
 
-async function runOnDuckDb(instance: DuckDBInstance, sql: string, params: readonly { name?: string; value?: string }[]): Promise<Op | Error> {
+async function runOnDuckDb(
+  instance: DuckDBInstance,
+  sql: string,
+  params: readonly { name?: string; value?: string }[],
+): Promise<Op | Error> {
   const conn = await instance.connect();
   try {
     // Databricks named parameters (:name) become DuckDB's ($name), values bound as text and cast by the SQL.
@@ -163,7 +273,12 @@ async function runOnDuckDb(instance: DuckDBInstance, sql: string, params: readon
       .replace(/(?<![:\w]):([A-Za-z_]\w*)/g, (_m, n: string) => `$${n}`)
       .replace(/`/g, '"');
     const reader = await conn.runAndReadAll(duck, values);
-    return { columns: reader.columnNames(), types: reader.columnTypes().map((t) => t.toString()), rows: reader.getRowsJson() as unknown[][], sent: false };
+    return {
+      columns: reader.columnNames(),
+      types: reader.columnTypes().map((t) => t.toString()),
+      rows: reader.getRowsJson() as unknown[][],
+      sent: false,
+    };
   } catch (e) {
     return e as Error;
   } finally {
@@ -186,9 +301,15 @@ function column(duckType: string, values: unknown[]): unknown {
     if (v === null) nulls[i >> 3]! |= 1 << (i & 7);
   });
   const t = thriftType(duckType);
-  if (t === T.TTypeId.BIGINT_TYPE) return new T.TColumn({ i64Val: new T.TI64Column({ values: values.map((v) => new Int64(Number(v ?? 0))), nulls }) });
-  if (t === T.TTypeId.INT_TYPE) return new T.TColumn({ i32Val: new T.TI32Column({ values: values.map((v) => Number(v ?? 0)), nulls }) });
-  if (t === T.TTypeId.DOUBLE_TYPE) return new T.TColumn({ doubleVal: new T.TDoubleColumn({ values: values.map((v) => Number(v ?? 0)), nulls }) });
-  if (t === T.TTypeId.BOOLEAN_TYPE) return new T.TColumn({ boolVal: new T.TBoolColumn({ values: values.map((v) => Boolean(v)), nulls }) });
-  return new T.TColumn({ stringVal: new T.TStringColumn({ values: values.map((v) => (v === null ? '' : String(v))), nulls }) });
+  if (t === T.TTypeId.BIGINT_TYPE)
+    return new T.TColumn({ i64Val: new T.TI64Column({ values: values.map((v) => new Int64(Number(v ?? 0))), nulls }) });
+  if (t === T.TTypeId.INT_TYPE)
+    return new T.TColumn({ i32Val: new T.TI32Column({ values: values.map((v) => Number(v ?? 0)), nulls }) });
+  if (t === T.TTypeId.DOUBLE_TYPE)
+    return new T.TColumn({ doubleVal: new T.TDoubleColumn({ values: values.map((v) => Number(v ?? 0)), nulls }) });
+  if (t === T.TTypeId.BOOLEAN_TYPE)
+    return new T.TColumn({ boolVal: new T.TBoolColumn({ values: values.map((v) => Boolean(v)), nulls }) });
+  return new T.TColumn({
+    stringVal: new T.TStringColumn({ values: values.map((v) => (v === null ? '' : String(v))), nulls }),
+  });
 }

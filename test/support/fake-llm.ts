@@ -20,7 +20,8 @@ export interface FakeRequest {
 }
 
 /** A scripted answer: the model's text, or an HTTP failure, optionally after a delay. */
-export type FakeReply = string | { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number; text?: string };
+export type FakeReply =
+  string | { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number; text?: string };
 export type Script = (req: FakeRequest, index: number) => FakeReply | Promise<FakeReply>;
 
 export interface FakeServer {
@@ -99,7 +100,10 @@ export async function startFakeOpenAi(script: Script): Promise<FakeServer> {
     const r: FakeRequest = {
       path: req.url ?? '',
       headers: req.headers,
-      system: msgs.filter((m) => m.role === 'system').map((m) => m.content).join('\n'),
+      system: msgs
+        .filter((m) => m.role === 'system')
+        .map((m) => m.content)
+        .join('\n'),
       messages: msgs.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, text: m.content })),
       maxTokens: json.max_tokens,
       raw,
@@ -134,7 +138,10 @@ export function isFillPrompt(req: FakeRequest): boolean {
  * A script that plays a sensible analyst: for the fill prompt it answers `fill(question)` (a JSON
  * reply) or, for questions it has SQL for, "freeform"; writes that SQL; summarises.
  */
-export function analystScript(sqlFor: (question: string) => string | undefined, fill?: (question: string) => unknown): Script {
+export function analystScript(
+  sqlFor: (question: string) => string | undefined,
+  fill?: (question: string) => unknown,
+): Script {
   return (req) => {
     const last = req.messages.at(-1)?.text ?? '';
     if (isFillPrompt(req)) {

@@ -20,7 +20,10 @@ export const DEMO_KEY = {
   accessKeyId: 'SPDEMOKEY0000000001',
   secretAccessKey: 'splitplane-demo-secret-do-not-use-in-production',
 };
-export const TENANT12_KEY = { accessKeyId: 'SPDEMOKEY0000000012', secretAccessKey: 'splitplane-demo-secret-tenant-12-only' };
+export const TENANT12_KEY = {
+  accessKeyId: 'SPDEMOKEY0000000012',
+  secretAccessKey: 'splitplane-demo-secret-tenant-12-only',
+};
 
 export const FRANCHISE_OWNER = { tenantId: '12', businessId: '628', adminId: '7042' } as const;
 export const BRAND_MANAGER = { tenantId: '12', businessId: '628', adminId: '7001' } as const;
@@ -52,7 +55,10 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(overrides: ServiceOverrides = {}, extra: Record<string, unknown> = {}): Promise<TestService> {
+export async function startTestService(
+  overrides: ServiceOverrides = {},
+  extra: Record<string, unknown> = {},
+): Promise<TestService> {
   const config = testConfig(extra);
   const services = await createServices(config, overrides);
   const app = buildApp(services);

@@ -18,7 +18,10 @@ export interface LocalIssuer {
   readonly key: CryptoKey;
   readonly publicJwk: JWK;
   /** `iat`: seconds since the epoch, or null for a token without one (default: now). */
-  token(w: Who, o?: { key?: CryptoKey; iss?: string; aud?: string; exp?: string | number; sub?: string; iat?: number | null }): Promise<string>;
+  token(
+    w: Who,
+    o?: { key?: CryptoKey; iss?: string; aud?: string; exp?: string | number; sub?: string; iat?: number | null },
+  ): Promise<string>;
   close(): void;
 }
 
@@ -57,19 +60,38 @@ export async function startIssuer(): Promise<LocalIssuer> {
  * signing, issued an hour in the future, issued longer ago than the default oidc.maxTokenAgeSeconds
  * (a day) though not expired, without an issue time, with an empty or a blank subject.
  */
-export async function hostileTokens(issuer: LocalIssuer, w: Who): Promise<[name: string, make: () => Promise<string>, code: string][]> {
+export async function hostileTokens(
+  issuer: LocalIssuer,
+  w: Who,
+): Promise<[name: string, make: () => Promise<string>, code: string][]> {
   const otherKey = (await generateKeyPair('ES256')).privateKey;
   return [
     ['expired', () => issuer.token(w, { exp: Math.floor(Date.now() / 1000) - 120 }), 'SP_ERR_TOKEN_EXPIRED'],
     ['for another audience', () => issuer.token(w, { aud: 'someone-else' }), 'SP_ERR_TOKEN_INVALID'],
     ['from another issuer', () => issuer.token(w, { iss: 'https://evil.example.test/' }), 'SP_ERR_TOKEN_INVALID'],
     ['signed by a key not in the JWKS', () => issuer.token(w, { key: otherKey }), 'SP_ERR_TOKEN_INVALID'],
-    ['unsigned (alg: none)', async () => new UnsecuredJWT(claims(w)).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('x').setExpirationTime('5m').encode(), 'SP_ERR_TOKEN_INVALID'],
+    [
+      'unsigned (alg: none)',
+      async () =>
+        new UnsecuredJWT(claims(w))
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setSubject('x')
+          .setExpirationTime('5m')
+          .encode(),
+      'SP_ERR_TOKEN_INVALID',
+    ],
     [
       'HMAC-signed with the public key (key confusion)',
       async () => {
         const secret = new TextEncoder().encode(JSON.stringify(issuer.publicJwk));
-        return new SignJWT(claims(w)).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('x').setExpirationTime('5m').sign(secret);
+        return new SignJWT(claims(w))
+          .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setSubject('x')
+          .setExpirationTime('5m')
+          .sign(secret);
       },
       'SP_ERR_TOKEN_INVALID',
     ],
@@ -82,8 +104,16 @@ export async function hostileTokens(issuer: LocalIssuer, w: Who): Promise<[name:
       },
       'SP_ERR_TOKEN_INVALID',
     ],
-    ['issued an hour in the future', () => issuer.token(w, { iat: now() + 3_600, exp: now() + 3_900 }), 'SP_ERR_TOKEN_INVALID'],
-    ['issued two days ago, though its exp is still ahead', () => issuer.token(w, { iat: now() - 2 * 86_400, exp: now() + 300 }), 'SP_ERR_TOKEN_EXPIRED'],
+    [
+      'issued an hour in the future',
+      () => issuer.token(w, { iat: now() + 3_600, exp: now() + 3_900 }),
+      'SP_ERR_TOKEN_INVALID',
+    ],
+    [
+      'issued two days ago, though its exp is still ahead',
+      () => issuer.token(w, { iat: now() - 2 * 86_400, exp: now() + 300 }),
+      'SP_ERR_TOKEN_EXPIRED',
+    ],
     ['without an issue time (iat)', () => issuer.token(w, { iat: null }), 'SP_ERR_TOKEN_INVALID'],
     ['with an empty subject', () => issuer.token(w, { sub: '' }), 'SP_ERR_TOKEN_INVALID'],
     ['with a blank subject', () => issuer.token(w, { sub: ' \t ' }), 'SP_ERR_TOKEN_INVALID'],

@@ -6,8 +6,14 @@ const catalog = loadCatalog('catalog/metrics.yaml');
 
 /** A caller's values as the sandbox would return them: four stores, four items. */
 export function fixtureValues(): ValueIndex {
-  const queries = valueQueries(catalog, () => true, (s) => `"${s}"`);
-  const rows = (table: string): { columns: { name: string; type: string }[]; rows: (string | null)[][]; truncated: boolean } =>
+  const queries = valueQueries(
+    catalog,
+    () => true,
+    (s) => `"${s}"`,
+  );
+  const rows = (
+    table: string,
+  ): { columns: { name: string; type: string }[]; rows: (string | null)[][]; truncated: boolean } =>
     table === 'locations'
       ? {
           columns: ['location_id', 'name', 'city', 'state'].map((name) => ({ name, type: 'VARCHAR' })),
@@ -30,6 +36,8 @@ export function fixtureValues(): ValueIndex {
           ],
           truncated: false,
         };
-  return buildValueIndex(catalog, queries.map((query) => ({ query, rows: rows(query.table) })));
+  return buildValueIndex(
+    catalog,
+    queries.map((query) => ({ query, rows: rows(query.table) })),
+  );
 }
-

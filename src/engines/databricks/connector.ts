@@ -56,11 +56,19 @@ export async function openDatabricks(opts: DatabricksOptions): Promise<EngineCon
  * running: src/engines/databricks/failure.ts), never with the token or the engine's own text.
  */
 function unavailable(what: string, cause: unknown, at: DatabricksEndpoint, token: string): SplitplaneError {
-  return new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `${what}: ${describeDatabricksFailure(cause, at, token)}`, cause });
+  return new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', {
+    detail: `${what}: ${describeDatabricksFailure(cause, at, token)}`,
+    cause,
+  });
 }
 
 function endpoint(opts: DatabricksOptions): DatabricksEndpoint {
-  return { host: opts.host, path: opts.path, ...(opts.port ? { port: opts.port } : {}), ...(opts.tokenSource ? { tokenSource: opts.tokenSource } : {}) };
+  return {
+    host: opts.host,
+    path: opts.path,
+    ...(opts.port ? { port: opts.port } : {}),
+    ...(opts.tokenSource ? { tokenSource: opts.tokenSource } : {}),
+  };
 }
 
 class DatabricksConnector implements EngineConnector {
@@ -71,7 +79,10 @@ class DatabricksConnector implements EngineConnector {
   readonly #at: DatabricksEndpoint;
   readonly #token: string;
 
-  constructor(private readonly client: DBSQLClient, opts: DatabricksOptions) {
+  constructor(
+    private readonly client: DBSQLClient,
+    opts: DatabricksOptions,
+  ) {
     this.dialect = databricksDialect(opts.catalog, opts.schema);
     this.#at = endpoint(opts);
     this.#token = opts.token;
@@ -95,12 +106,18 @@ class DatabricksConnector implements EngineConnector {
         // Every scope value is bound, none spliced into the text: IDs as BIGINT, the location list
         // (the client binds no arrays) as a JSON array in a STRING, read back by from_json in the text;
         // the IDs are decimal strings (bindScope checks), written as JSON numbers without a float in between.
-        namedParameters: Object.fromEntries(bindings.map((b) => [b.name, b.type === 'bigint' ? BigInt(b.value as string) : `[${(b.value as readonly string[]).join(',')}]`])),
+        namedParameters: Object.fromEntries(
+          bindings.map((b) => [
+            b.name,
+            b.type === 'bigint' ? BigInt(b.value as string) : `[${(b.value as readonly string[]).join(',')}]`,
+          ]),
+        ),
       } as Parameters<Session['executeStatement']>[1]);
     } catch (cause) {
       this.#session = undefined;
       // The warehouse itself gone (unreachable, token revoked, stopped) is not a failed query.
-      if (databricksFailure(cause, this.#at)) throw unavailable('cannot run a statement on Databricks', cause, this.#at, this.#token);
+      if (databricksFailure(cause, this.#at))
+        throw unavailable('cannot run a statement on Databricks', cause, this.#at, this.#token);
       throw cause;
     }
     const cancel = (): void => void op.cancel();
@@ -120,13 +137,25 @@ class DatabricksConnector implements EngineConnector {
   async execute(sql: string, opts: ExecuteOptions): Promise<QueryResult> {
     if (opts.signal?.aborted) throw new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: 'aborted before start' });
     try {
-      const { rows, columns } = await this.#run(sql, bindScope(opts.bindings, opts.scope), opts.timeoutMs, opts.rowCap, opts.signal);
+      const { rows, columns } = await this.#run(
+        sql,
+        bindScope(opts.bindings, opts.scope),
+        opts.timeoutMs,
+        opts.rowCap,
+        opts.signal,
+      );
       const cells = rows.map((r) => columns.map((c) => toCell(r[c])));
-      return { columns: columns.map((name) => ({ name, type: 'UNKNOWN' })), rows: cells.slice(0, opts.rowCap), truncated: cells.length > opts.rowCap };
+      return {
+        columns: columns.map((name) => ({ name, type: 'UNKNOWN' })),
+        rows: cells.slice(0, opts.rowCap),
+        truncated: cells.length > opts.rowCap,
+      };
     } catch (cause) {
       if (cause instanceof SplitplaneError) throw cause;
       // Engine text can quote row values: it goes to `cause` (logs), never to the client.
-      throw new SplitplaneError(opts.signal?.aborted ? 'SP_ERR_EXECUTION_TIMEOUT' : 'SP_ERR_EXECUTION_FAILED', { cause });
+      throw new SplitplaneError(opts.signal?.aborted ? 'SP_ERR_EXECUTION_TIMEOUT' : 'SP_ERR_EXECUTION_FAILED', {
+        cause,
+      });
     }
   }
 

@@ -43,7 +43,8 @@ export const databricksEngineCheck: EngineCheck<DatabricksText, SandboxSpec> = {
     return sandbox;
   },
   check(tree, statement, sandbox) {
-    if (tree.text !== assembleStatement(sandbox.cteSql, statement.candidateCtes, statement.body)) mismatch('sandbox CTEs differ');
+    if (tree.text !== assembleStatement(sandbox.cteSql, statement.candidateCtes, statement.body))
+      mismatch('sandbox CTEs differ');
     let ast: unknown;
     try {
       ast = parser.astify(candidatePart(statement.candidateCtes, statement.body), { database: 'hive' });

@@ -31,8 +31,20 @@ export interface DatabricksFailure {
   readonly text: string;
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT']);
-const TLS = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH$)/;
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const TLS =
+  /^(CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH$)/;
 
 type Loose = { readonly [k: string]: unknown };
 const obj = (x: unknown): Loose | undefined => (x !== null && typeof x === 'object' ? (x as Loose) : undefined);
@@ -40,7 +52,12 @@ const obj = (x: unknown): Loose | undefined => (x !== null && typeof x === 'obje
 /** The HTTP status and response headers of a failed call, when the endpoint answered. */
 function httpAnswer(err: Loose): { status: number; header: (name: string) => string | undefined } | undefined {
   const response = obj(err['response']);
-  const status = typeof err['statusCode'] === 'number' ? err['statusCode'] : typeof response?.['status'] === 'number' ? response['status'] : undefined;
+  const status =
+    typeof err['statusCode'] === 'number'
+      ? err['statusCode']
+      : typeof response?.['status'] === 'number'
+        ? response['status']
+        : undefined;
   if (status === undefined) return undefined;
   const headers = obj(response?.['headers']);
   const get = headers?.['get'];
@@ -66,7 +83,10 @@ export function databricksFailure(err: unknown, at: DatabricksEndpoint): Databri
   // A retryable call out of attempts: the last failure is its payload (an error, or the HTTP answer).
   if (e['errorCode'] === 'ATTEMPTS_EXCEEDED' || e['errorCode'] === 'TIMEOUT_EXCEEDED') {
     const payload = obj(e['payload']);
-    const inner = payload && 'response' in payload && !('statusCode' in payload) ? { statusCode: obj(payload['response'])?.['status'], response: payload['response'] } : payload;
+    const inner =
+      payload && 'response' in payload && !('statusCode' in payload)
+        ? { statusCode: obj(payload['response'])?.['status'], response: payload['response'] }
+        : payload;
     return databricksFailure(inner, at);
   }
   const where = `${at.host}:${at.port ?? 443}`;
@@ -87,11 +107,19 @@ export function databricksFailure(err: unknown, at: DatabricksEndpoint): Databri
         text: `warehouse not running: ${where} answered HTTP ${status}${code ? ` ${code}` : ''}; the SQL warehouse ${at.path} is stopped or still starting (start it, or wait for it to start, then start splitplane again)`,
       };
     }
-    if (status === 404) return { kind: 'no-warehouse', text: `no SQL warehouse at ${at.path}: ${where} answered HTTP 404; check warehouse.databricks.path` };
+    if (status === 404)
+      return {
+        kind: 'no-warehouse',
+        text: `no SQL warehouse at ${at.path}: ${where} answered HTTP 404; check warehouse.databricks.path`,
+      };
     return { kind: 'other', text: `${where} answered HTTP ${status}` };
   }
   const code = typeof e['code'] === 'string' ? e['code'] : typeof e['errno'] === 'string' ? e['errno'] : undefined;
-  if (code && TLS.test(code)) return { kind: 'tls', text: `TLS with ${where} failed (${code}); check the host name and warehouse.databricks.customCaCertFile` };
+  if (code && TLS.test(code))
+    return {
+      kind: 'tls',
+      text: `TLS with ${where} failed (${code}); check the host name and warehouse.databricks.customCaCertFile`,
+    };
   if ((code && UNREACHABLE.has(code)) || e['type'] === 'system' || e['type'] === 'request-timeout') {
     const how =
       code === 'ENOTFOUND' || code === 'EAI_AGAIN'
@@ -101,11 +129,17 @@ export function databricksFailure(err: unknown, at: DatabricksEndpoint): Databri
           : code === 'ECONNRESET' || code === 'EPIPE'
             ? `${where} closed the connection`
             : `cannot reach ${where}`;
-    return { kind: 'unreachable', text: `host unreachable: ${how}${code ? ` (${code})` : ''}; check warehouse.databricks.host and port, and the network path to it` };
+    return {
+      kind: 'unreachable',
+      text: `host unreachable: ${how}${code ? ` (${code})` : ''}; check warehouse.databricks.host and port, and the network path to it`,
+    };
   }
   // A Thrift status inside a 200 that says the same as the 503 header (seen while a warehouse starts).
   if (typeof e['message'] === 'string' && /\bTEMPORARILY_UNAVAILABLE\b/.test(e['message'])) {
-    return { kind: 'not-running', text: `warehouse not running: ${where} answered TEMPORARILY_UNAVAILABLE; the SQL warehouse ${at.path} is stopped or still starting (start it, or wait for it to start, then start splitplane again)` };
+    return {
+      kind: 'not-running',
+      text: `warehouse not running: ${where} answered TEMPORARILY_UNAVAILABLE; the SQL warehouse ${at.path} is stopped or still starting (start it, or wait for it to start, then start splitplane again)`,
+    };
   }
   return undefined;
 }

@@ -13,11 +13,20 @@ export const databricks = defineEngine({
       /** The SQL warehouse's HTTP path, e.g. /sql/1.0/warehouses/abc123. */
       path: z.string().regex(/^\//).default('/sql/1.0/warehouses/unset'),
       /** Environment variable holding the token (a personal access token or an OAuth M2M token). */
-      tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).default('DATABRICKS_TOKEN'),
+      tokenEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/)
+        .default('DATABRICKS_TOKEN'),
       /** Or a file holding it (a mounted secret); wins over tokenEnv. */
       tokenFile: z.string().min(1).optional(),
-      catalog: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('main'),
-      schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('warehouse'),
+      catalog: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]*$/)
+        .default('main'),
+      schema: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]*$/)
+        .default('warehouse'),
       /** Extra CA certificate (PEM file) for a private endpoint. */
       customCaCertFile: z.string().min(1).optional(),
     })
@@ -26,7 +35,8 @@ export const databricks = defineEngine({
   // The token comes from a file or the environment only, never from the configuration itself.
   async open(d) {
     const token = d.tokenFile ? readFileSync(d.tokenFile, 'utf8').trim() : process.env[d.tokenEnv];
-    if (!token) throw new SplitplaneError('SP_ERR_CONFIG', { detail: `warehouse.databricks: set ${d.tokenEnv} or tokenFile` });
+    if (!token)
+      throw new SplitplaneError('SP_ERR_CONFIG', { detail: `warehouse.databricks: set ${d.tokenEnv} or tokenFile` });
     return (await import('./connector.js')).openDatabricks({
       host: d.host,
       path: d.path,

@@ -24,7 +24,14 @@ writeFileSync(secretFile, 'token\nTOP-SECRET-VALUE\n');
 
 beforeAll(async () => {
   db = await openDuckDb({ registry: DEMO_REGISTRY, path: inject('demoDb'), threads: 1, memoryLimit: '512MB' });
-  engine = new EnginePool({ path: inject('demoDb'), settings: workerSettings({ threads: 1, memoryLimit: '512MB' }), size: 1, perTenant: 1, warm: 1, graceMs: KILL_GRACE_MS });
+  engine = new EnginePool({
+    path: inject('demoDb'),
+    settings: workerSettings({ threads: 1, memoryLimit: '512MB' }),
+    size: 1,
+    perTenant: 1,
+    warm: 1,
+    graceMs: KILL_GRACE_MS,
+  });
   await engine.start();
 });
 afterAll(async () => {
@@ -69,17 +76,26 @@ describe('locked-down DuckDB (guard bypassed)', () => {
   });
 
   it('never puts engine text (which can quote row values) in the error message', async () => {
-    const err = await run("SELECT CAST(name AS INTEGER) FROM dim_locations WHERE location_id = 544001").catch((e: unknown) => e);
+    const err = await run('SELECT CAST(name AS INTEGER) FROM dim_locations WHERE location_id = 544001').catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(SplitplaneError);
     const e = err as SplitplaneError;
-    expect(e.toBody()).toEqual({ statusCode: 502, code: 'SP_ERR_EXECUTION_FAILED', error: 'Bad Gateway', message: ERRORS.SP_ERR_EXECUTION_FAILED.message });
+    expect(e.toBody()).toEqual({
+      statusCode: 502,
+      code: 'SP_ERR_EXECUTION_FAILED',
+      error: 'Bad Gateway',
+      message: ERRORS.SP_ERR_EXECUTION_FAILED.message,
+    });
     expect(JSON.stringify(e.toBody())).not.toMatch(/#|Conversion|INT32/);
     expect(String((e.cause as Error).message)).toMatch(/Conversion Error/); // kept for the logs only
   });
 
   it('interrupts a query that runs past its timeout and keeps serving', async () => {
     const started = performance.now();
-    await expect(run('SELECT COUNT(*) FROM fact_daily_sales a, fact_daily_sales b', 200)).rejects.toMatchObject({ code: 'SP_ERR_EXECUTION_TIMEOUT' });
+    await expect(run('SELECT COUNT(*) FROM fact_daily_sales a, fact_daily_sales b', 200)).rejects.toMatchObject({
+      code: 'SP_ERR_EXECUTION_TIMEOUT',
+    });
     expect(performance.now() - started).toBeLessThan(10_000);
     expect((await run('SELECT 42')).rows).toEqual([[42]]);
   });
@@ -87,7 +103,15 @@ describe('locked-down DuckDB (guard bypassed)', () => {
   it('stops an aborted query', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
-    await expect(engine.run({ sql: 'SELECT COUNT(*) FROM fact_daily_sales a, fact_daily_sales b', timeoutMs: 30_000, rowCap: 10, tenant: '', signal: ac.signal })).rejects.toMatchObject({
+    await expect(
+      engine.run({
+        sql: 'SELECT COUNT(*) FROM fact_daily_sales a, fact_daily_sales b',
+        timeoutMs: 30_000,
+        rowCap: 10,
+        tenant: '',
+        signal: ac.signal,
+      }),
+    ).rejects.toMatchObject({
       code: 'SP_ERR_EXECUTION_TIMEOUT',
     });
   });
@@ -113,7 +137,9 @@ describe('functions the warehouse file defines', () => {
 
   it('refuses to start on a macro named like an allowed function (DuckDB would run it instead of the built-in)', async () => {
     const path = await make('shadow', "CREATE MACRO lower(x) AS 'not the built-in'");
-    const err = await openDuckDb({ registry: DEMO_REGISTRY, path, threads: 1, memoryLimit: '256MB' }).catch((e: unknown) => e);
+    const err = await openDuckDb({ registry: DEMO_REGISTRY, path, threads: 1, memoryLimit: '256MB' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(SplitplaneError);
     expect((err as SplitplaneError).code).toBe('SP_ERR_CONFIG');
     expect((err as Error).message).toContain('shadow.main.lower, named like functions the guard allows');

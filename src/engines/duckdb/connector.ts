@@ -95,7 +95,9 @@ export async function openDuckDb(opts: DuckDbOptions): Promise<EngineConnector> 
   }
   if (fileIdentity(opts.path) !== identity) {
     instance.closeSync();
-    throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `${opts.path} was replaced or deleted while the service opened it` });
+    throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', {
+      detail: `${opts.path} was replaced or deleted while the service opened it`,
+    });
   }
   if (shadowing.length) {
     instance.closeSync();
@@ -147,7 +149,9 @@ export const KILL_GRACE_MS = 250;
  * `lower` in the file would run where the guard approved the built-in `lower`.
  */
 async function shadowingFunctions(conn: DuckDBConnection): Promise<string[]> {
-  const reader = await conn.runAndReadAll('SELECT DISTINCT database_name, schema_name, function_name FROM duckdb_functions() WHERE NOT internal ORDER BY ALL');
+  const reader = await conn.runAndReadAll(
+    'SELECT DISTINCT database_name, schema_name, function_name FROM duckdb_functions() WHERE NOT internal ORDER BY ALL',
+  );
   const allowed = (name: string): boolean => {
     const n = name.toLowerCase();
     return ALLOWED_FUNCTIONS.has(n) || DUCKDB_OPERATOR_FUNCTIONS.has(n) || SQL_VALUE_FUNCTIONS.has(n);

@@ -13,7 +13,8 @@ export const duckdbDialect: Dialect = Object.freeze({
   inBoundList: (column: string, list: string) => `list_contains(${list}, ${column})`,
   // Text and numbers bind as VARCHAR and DOUBLE; a date binds as text and is cast here.
   refine: Object.freeze({
-    valueParam: (name: string, _position: number, type: ValueType) => (type === 'date' ? `CAST($${name} AS DATE)` : type === 'date[]' ? `CAST($${name} AS DATE[])` : `$${name}`),
+    valueParam: (name: string, _position: number, type: ValueType) =>
+      type === 'date' ? `CAST($${name} AS DATE)` : type === 'date[]' ? `CAST($${name} AS DATE[])` : `$${name}`,
     inList: (expr: string, list: string) => `list_contains(${list}, ${expr})`,
     keyedHash: (expr: string, key: string) => `sha256(concat(${key}, CAST(${expr} AS VARCHAR)))`,
     round: (expr: string, digits: string) => `ROUND(CAST(${expr} AS DOUBLE), CAST(${digits} AS INTEGER))`,

@@ -15,8 +15,18 @@ type Node = Record<string, unknown>;
 
 const QUERY_NODES = new Set(['SELECT_NODE', 'SET_OPERATION_NODE']);
 const EXPRESSION_CLASSES = new Set([
-  'COLUMN_REF', 'CONSTANT', 'FUNCTION', 'WINDOW', 'OPERATOR', 'COMPARISON', 'CONJUNCTION', 'CASE', 'CAST', 'BETWEEN',
-  'STAR', 'SUBQUERY',
+  'COLUMN_REF',
+  'CONSTANT',
+  'FUNCTION',
+  'WINDOW',
+  'OPERATOR',
+  'COMPARISON',
+  'CONJUNCTION',
+  'CASE',
+  'CAST',
+  'BETWEEN',
+  'STAR',
+  'SUBQUERY',
 ]);
 
 /** A JSON object (not an array): the shape of every node in DuckDB's serialised trees and plans. */
@@ -39,7 +49,10 @@ export function sandboxCteEntries(tree: unknown): { key: string; value: string }
  */
 export function checkEngineTree(tree: unknown, sandbox: readonly { key: string; value: string }[]): void {
   const root = rootNode(tree);
-  const names = verifySandboxPrefix(cteEntries(root).map((e) => ({ name: e.key, node: e.value })), sandbox);
+  const names = verifySandboxPrefix(
+    cteEntries(root).map((e) => ({ name: e.key, node: e.value })),
+    sandbox,
+  );
   new EngineScope(names).queryNode(root, new Set(names), sandbox.length);
 }
 
@@ -68,12 +81,13 @@ class EngineScope {
 
   /** A query node; `skip` leading CTEs were already verified as the sandbox. */
   queryNode(node: unknown, outer: ReadonlySet<string>, skip = 0): void {
-    if (!isNode(node) || !QUERY_NODES.has(String(node['type']))) mismatch(`query node ${String(isNode(node) ? node['type'] : node)}`);
+    if (!isNode(node) || !QUERY_NODES.has(String(node['type'])))
+      mismatch(`query node ${String(isNode(node) ? node['type'] : node)}`);
     const scope = new Set(outer);
     cteEntries(node).forEach((entry, i) => {
       if (i < skip) return;
       const name = entry.key.toLowerCase();
-      if (this.sandboxNames.has(name) || scope.has(name) && !outer.has(name)) mismatch(`cte ${name} redefined`);
+      if (this.sandboxNames.has(name) || (scope.has(name) && !outer.has(name))) mismatch(`cte ${name} redefined`);
       if (!isNode(entry.value) || !isNode(entry.value['query'])) mismatch('cte body');
       this.queryNode(entry.value['query']['node'], scope);
       scope.add(name);
@@ -152,7 +166,11 @@ class EngineScope {
     if (cls === 'FUNCTION' || cls === 'WINDOW') {
       if ((e['schema'] ?? '') !== '' || (e['catalog'] ?? '') !== '') mismatch('qualified function');
       const name = String(e['function_name']).toLowerCase();
-      if (!ALLOWED_FUNCTIONS.has(name) && !(e['is_operator'] === true && DUCKDB_OPERATOR_FUNCTIONS.has(name)) && !DUCKDB_OPERATOR_FUNCTIONS.has(name)) {
+      if (
+        !ALLOWED_FUNCTIONS.has(name) &&
+        !(e['is_operator'] === true && DUCKDB_OPERATOR_FUNCTIONS.has(name)) &&
+        !DUCKDB_OPERATOR_FUNCTIONS.has(name)
+      ) {
         mismatch(`function ${name}`);
       }
     }
@@ -160,7 +178,12 @@ class EngineScope {
 }
 
 /** DuckDB's grammar for the guard's first layer: node-sql-parser's PostgreSQL grammar both ways. */
-export const DUCKDB_GRAMMAR = Object.freeze({ name: 'duckdb', parserDatabase: 'postgresql', sqlifyDatabase: 'postgresql', identQuote: '"' } as const);
+export const DUCKDB_GRAMMAR = Object.freeze({
+  name: 'duckdb',
+  parserDatabase: 'postgresql',
+  sqlifyDatabase: 'postgresql',
+  identQuote: '"',
+} as const);
 
 /** The DuckDB side of the guard: its parse is json_serialize_sql (`source.engineParse`, read at each call). */
 export function duckdbEngineCheck(source: { engineParse(sql: string): Promise<unknown> }): EngineCheck {

@@ -10,7 +10,10 @@ export const duckdb = defineEngine({
       /** DuckDB threads of each engine worker process. */
       threads: z.number().int().min(1).max(64).default(2),
       /** Memory limit of each engine worker process. */
-      memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/).default('1GB'),
+      memoryLimit: z
+        .string()
+        .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/)
+        .default('1GB'),
       /** Most engine worker processes (queries run in them, killed at the deadline). */
       workers: z.number().int().min(1).max(64).default(4),
       /** Most workers one tenant may hold at once (default: half of workers, rounded up). */
@@ -20,7 +23,10 @@ export const duckdb = defineEngine({
     })
     .strict()
     .prefault({}),
-  resolvePaths: (section, resolve) => ({ ...section, path: section.path === ':memory:' ? section.path : resolve(section.path) }),
+  resolvePaths: (section, resolve) => ({
+    ...section,
+    path: section.path === ':memory:' ? section.path : resolve(section.path),
+  }),
   demoFile: (section) => section.path,
   open: async (section, registry) => (await import('./connector.js')).openDuckDb({ ...section, registry }),
 });

@@ -48,18 +48,38 @@ export interface PlanPolicy {
   readonly sandboxTables: Readonly<Record<string, readonly string[]>>;
 }
 
-
 /** The binder's own error for a query it could not bind, if that is what the serialised plan says. */
 export function bindError(serialised: unknown): string | undefined {
-  return isNode(serialised) && serialised['error'] === true && typeof serialised['error_message'] === 'string' ? serialised['error_message'] : undefined;
+  return isNode(serialised) && serialised['error'] === true && typeof serialised['error_message'] === 'string'
+    ? serialised['error_message']
+    : undefined;
 }
 
 /** Logical operators a read-only analytics query is made of. */
 const READ_OPERATORS: ReadonlySet<string> = new Set([
-  'LOGICAL_PROJECTION', 'LOGICAL_FILTER', 'LOGICAL_AGGREGATE_AND_GROUP_BY', 'LOGICAL_WINDOW', 'LOGICAL_LIMIT', 'LOGICAL_ORDER_BY',
-  'LOGICAL_TOP_N', 'LOGICAL_DISTINCT', 'LOGICAL_COMPARISON_JOIN', 'LOGICAL_ANY_JOIN', 'LOGICAL_CROSS_PRODUCT', 'LOGICAL_DELIM_JOIN',
-  'LOGICAL_DEPENDENT_JOIN', 'LOGICAL_UNION', 'LOGICAL_EXCEPT', 'LOGICAL_INTERSECT', 'LOGICAL_GET', 'LOGICAL_DUMMY_SCAN',
-  'LOGICAL_EXPRESSION_GET', 'LOGICAL_MATERIALIZED_CTE', 'LOGICAL_CTE_REF', 'LOGICAL_DELIM_GET', 'LOGICAL_EMPTY_RESULT',
+  'LOGICAL_PROJECTION',
+  'LOGICAL_FILTER',
+  'LOGICAL_AGGREGATE_AND_GROUP_BY',
+  'LOGICAL_WINDOW',
+  'LOGICAL_LIMIT',
+  'LOGICAL_ORDER_BY',
+  'LOGICAL_TOP_N',
+  'LOGICAL_DISTINCT',
+  'LOGICAL_COMPARISON_JOIN',
+  'LOGICAL_ANY_JOIN',
+  'LOGICAL_CROSS_PRODUCT',
+  'LOGICAL_DELIM_JOIN',
+  'LOGICAL_DEPENDENT_JOIN',
+  'LOGICAL_UNION',
+  'LOGICAL_EXCEPT',
+  'LOGICAL_INTERSECT',
+  'LOGICAL_GET',
+  'LOGICAL_DUMMY_SCAN',
+  'LOGICAL_EXPRESSION_GET',
+  'LOGICAL_MATERIALIZED_CTE',
+  'LOGICAL_CTE_REF',
+  'LOGICAL_DELIM_GET',
+  'LOGICAL_EMPTY_RESULT',
 ]);
 
 const isNull = (value: unknown): boolean => isNode(value) && value['is_null'] === true;
@@ -88,7 +108,9 @@ export function planViolation(serialised: unknown, policy: PlanPolicy, sql: stri
     const type = v['type'];
     if (typeof type === 'string' && type.startsWith('LOGICAL_') && !READ_OPERATORS.has(type)) return `operator ${type}`;
     if (type === 'LOGICAL_MATERIALIZED_CTE' && Array.isArray(v['children']) && v['children'].length === 2) {
-      const raw = Object.hasOwn(policy.sandboxTables, String(v['ctename'])) ? policy.sandboxTables[String(v['ctename'])] : undefined;
+      const raw = Object.hasOwn(policy.sandboxTables, String(v['ctename']))
+        ? policy.sandboxTables[String(v['ctename'])]
+        : undefined;
       stack.push([v['children'][0], raw], [v['children'][1], undefined]);
       for (const [k, child] of Object.entries(v)) if (k !== 'children') stack.push([child, undefined]);
       continue;
@@ -96,7 +118,12 @@ export function planViolation(serialised: unknown, policy: PlanPolicy, sql: stri
     if (type === 'LOGICAL_GET') {
       const data = isNode(v['function_data']) ? v['function_data'] : {};
       // A table function (range, read_csv, duckdb_tables...) is a LOGICAL_GET under another name.
-      if (v['name'] !== 'seq_scan' || data['schema'] !== 'main' || scannable === undefined || !scannable.includes(String(data['table']))) {
+      if (
+        v['name'] !== 'seq_scan' ||
+        data['schema'] !== 'main' ||
+        scannable === undefined ||
+        !scannable.includes(String(data['table']))
+      ) {
         return `scan ${String(v['name'])} of ${String(data['schema'])}.${String(data['table'])}${scannable ? '' : ' outside a sandbox CTE'}`;
       }
     }
@@ -104,9 +131,14 @@ export function planViolation(serialised: unknown, policy: PlanPolicy, sql: stri
     const at = v['query_location'];
     if (cls === 'BOUND_CONSTANT' && typeof at === 'number' && at < NO_LOCATION && !isNull(v['value'])) {
       const word = /^[A-Za-z_"`][A-Za-z0-9_$"`]*/.exec(text.subarray(at, at + 200).toString('latin1'))?.[0];
-      if (word !== undefined && !constantOfWord(word, v['value'], sql)) return `the name ${word.slice(0, 40)} bound as a constant`;
+      if (word !== undefined && !constantOfWord(word, v['value'], sql))
+        return `the name ${word.slice(0, 40)} bound as a constant`;
     }
-    if (cls === 'BOUND_FUNCTION' || cls === 'BOUND_AGGREGATE' || (cls === 'BOUND_WINDOW' && typeof v['name'] === 'string')) {
+    if (
+      cls === 'BOUND_FUNCTION' ||
+      cls === 'BOUND_AGGREGATE' ||
+      (cls === 'BOUND_WINDOW' && typeof v['name'] === 'string')
+    ) {
       // Macros are expanded by the binder and never appear here; the ones that could shadow an
       // allowed name are refused when the file is opened (connector.ts).
       const name = String(v['name']);
@@ -148,13 +180,32 @@ const BINDER_SPELLINGS = ['count_star', 'date_part', 'to_days', '~~', '!~~', '~~
 
 /** Window kinds, by the functions the allow-list names. */
 const WINDOW_KINDS: Readonly<Record<string, string>> = {
-  row_number: 'WINDOW_ROW_NUMBER', rank: 'WINDOW_RANK', dense_rank: 'WINDOW_RANK_DENSE', percent_rank: 'WINDOW_PERCENT_RANK',
-  cume_dist: 'WINDOW_CUME_DIST', ntile: 'WINDOW_NTILE', lag: 'WINDOW_LAG', lead: 'WINDOW_LEAD',
-  first_value: 'WINDOW_FIRST_VALUE', last_value: 'WINDOW_LAST_VALUE',
+  row_number: 'WINDOW_ROW_NUMBER',
+  rank: 'WINDOW_RANK',
+  dense_rank: 'WINDOW_RANK_DENSE',
+  percent_rank: 'WINDOW_PERCENT_RANK',
+  cume_dist: 'WINDOW_CUME_DIST',
+  ntile: 'WINDOW_NTILE',
+  lag: 'WINDOW_LAG',
+  lead: 'WINDOW_LEAD',
+  first_value: 'WINDOW_FIRST_VALUE',
+  last_value: 'WINDOW_LAST_VALUE',
 };
 
 /** Functions the binder writes for the masks a sandbox CTE may apply (sandbox/refine.ts, duckdbDialect.refine). */
-const SANDBOX_MASK_FUNCTIONS = ['sha256', 'concat', 'substring', 'position', 'instr', 'strpos', 'round', 'floor', '/', '*', 'list_contains'];
+const SANDBOX_MASK_FUNCTIONS = [
+  'sha256',
+  'concat',
+  'substring',
+  'position',
+  'instr',
+  'strpos',
+  'round',
+  'floor',
+  '/',
+  '*',
+  'list_contains',
+];
 
 /**
  * The DuckDB plan policy for a registry: the guard's allow-lists, and for each sandbox table the raw
@@ -170,7 +221,12 @@ export function duckdbPlanPolicy(registry: TableRegistry | undefined): PlanPolic
     // sandbox/refine.ts; never callable by a candidate.
     sandboxFunctions: Object.freeze(['list_contains', ...SANDBOX_MASK_FUNCTIONS]),
     sandboxTables: Object.freeze(
-      Object.fromEntries(Object.entries(registry?.tables ?? {}).map(([name, t]) => [name, Object.freeze(t.scope.unit !== undefined && unitRaw ? [...new Set([t.raw, unitRaw])] : [t.raw])])),
+      Object.fromEntries(
+        Object.entries(registry?.tables ?? {}).map(([name, t]) => [
+          name,
+          Object.freeze(t.scope.unit !== undefined && unitRaw ? [...new Set([t.raw, unitRaw])] : [t.raw]),
+        ]),
+      ),
     ),
   });
 }

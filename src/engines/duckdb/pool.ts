@@ -50,14 +50,26 @@ export type ToWorker =
       readonly settings: Record<string, string>;
       readonly planPolicy?: PlanPolicy | undefined;
     }
-  | { readonly type: 'run'; readonly id: number; readonly sql: string; readonly rowCap: number; readonly bindings: readonly Binding[] }
+  | {
+      readonly type: 'run';
+      readonly id: number;
+      readonly sql: string;
+      readonly rowCap: number;
+      readonly bindings: readonly Binding[];
+    }
   | { readonly type: 'interrupt'; readonly id: number };
 
 /** Worker to parent. */
 export type ToParent =
   | { readonly type: 'ready' }
   | { readonly type: 'fatal'; readonly message: string }
-  | { readonly type: 'result'; readonly id: number; readonly columns: ResultColumn[]; readonly rows: Cell[][]; readonly truncated: boolean }
+  | {
+      readonly type: 'result';
+      readonly id: number;
+      readonly columns: ResultColumn[];
+      readonly rows: Cell[][];
+      readonly truncated: boolean;
+    }
   | { readonly type: 'error'; readonly id: number; readonly message: string }
   | { readonly type: 'refused'; readonly id: number; readonly reason: string };
 
@@ -200,8 +212,10 @@ export class EnginePool {
 
   /** Run one query under the deadline. */
   run(run: PoolRun): Promise<QueryResult> {
-    if (this.#closed) return Promise.reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'connector closed' }));
-    if (run.signal?.aborted) return Promise.reject(new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: 'aborted before start' }));
+    if (this.#closed)
+      return Promise.reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'connector closed' }));
+    if (run.signal?.aborted)
+      return Promise.reject(new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: 'aborted before start' }));
     return new Promise<QueryResult>((resolve, reject) => {
       let released = false;
       const job: Job = {
@@ -266,7 +280,11 @@ export class EnginePool {
       };
       const onExit = (): void => {
         done();
-        reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `engine worker failed to start: ${this.#startError ?? 'exited'}` }));
+        reject(
+          new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', {
+            detail: `engine worker failed to start: ${this.#startError ?? 'exited'}`,
+          }),
+        );
       };
       if (worker.ready) {
         done();
@@ -281,31 +299,42 @@ export class EnginePool {
   /** Workers alive, ready, busy, and queries waiting (for metrics and tests). */
   get load(): { workers: number; ready: number; busy: number; queued: number } {
     const all = [...this.#workers];
-    return { workers: all.length, ready: all.filter((w) => w.ready).length, busy: all.filter((w) => w.job).length, queued: this.#queue.length };
+    return {
+      workers: all.length,
+      ready: all.filter((w) => w.ready).length,
+      busy: all.filter((w) => w.job).length,
+      queued: this.#queue.length,
+    };
   }
 
   /** Process IDs of the workers, with whether each is demoted (for tests and diagnostics). */
   workers(): { pid: number; demoted: boolean; busy: boolean }[] {
-    return [...this.#workers].filter((w) => w.child.pid !== undefined).map((w) => ({ pid: w.child.pid!, demoted: w.demoted, busy: w.job !== undefined }));
+    return [...this.#workers]
+      .filter((w) => w.child.pid !== undefined)
+      .map((w) => ({ pid: w.child.pid!, demoted: w.demoted, busy: w.job !== undefined }));
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const job of this.#queue.splice(0)) job.reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'connector closed' }));
-    const exits = [...this.#workers].map((w) => new Promise<void>((resolve) => {
-      if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
-      w.child.once('exit', () => resolve());
-      hold(w, true); // an unreferenced child's exit would not keep the loop alive until it is seen
-      w.child.kill('SIGKILL');
-    }));
+    for (const job of this.#queue.splice(0))
+      job.reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'connector closed' }));
+    const exits = [...this.#workers].map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
+          w.child.once('exit', () => resolve());
+          hold(w, true); // an unreferenced child's exit would not keep the loop alive until it is seen
+          w.child.kill('SIGKILL');
+        }),
+    );
     await Promise.all(exits);
   }
 
   /** Give queued jobs to free workers, in order, within each tenant's share; start workers as needed. */
   #dispatch(): void {
     if (this.#closed) return;
-    for (let i = 0; i < this.#queue.length; ) {
+    for (let i = 0; i < this.#queue.length;) {
       const job = this.#queue[i]!;
       if ((this.#held.get(job.run.tenant) ?? 0) >= this.#opts.perTenant) {
         i++;
@@ -323,12 +352,22 @@ export class EnginePool {
       worker.job = job;
       hold(worker, true);
       this.#watchSlow(worker, job);
-      worker.child.send({ type: 'run', id: job.id, sql: job.run.sql, rowCap: job.run.rowCap, bindings: job.run.bindings ?? [] } satisfies ToWorker);
+      worker.child.send({
+        type: 'run',
+        id: job.id,
+        sql: job.run.sql,
+        rowCap: job.run.rowCap,
+        bindings: job.run.bindings ?? [],
+      } satisfies ToWorker);
     }
   }
 
   #spawn(): Worker {
-    const child = fork(WORKER_FILE, [], { execArgv: WORKER_EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    const child = fork(WORKER_FILE, [], {
+      execArgv: WORKER_EXEC_ARGV,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
     const worker: Worker = { child, ready: false, demoted: false, job: undefined };
     this.#workers.add(worker);
     this.stats.spawned++;
@@ -340,7 +379,13 @@ export class EnginePool {
     child.once('exit', () => {
       if (this.#workers.has(worker)) this.#onExit(worker);
     });
-    child.send({ type: 'init', path: this.#opts.path, identity: this.#identity, settings: { ...this.#opts.settings }, planPolicy: this.#opts.planPolicy } satisfies ToWorker);
+    child.send({
+      type: 'init',
+      path: this.#opts.path,
+      identity: this.#identity,
+      settings: { ...this.#opts.settings },
+      planPolicy: this.#opts.planPolicy,
+    } satisfies ToWorker);
     return worker;
   }
 
@@ -363,7 +408,8 @@ export class EnginePool {
     job.release();
     // (A job whose caller already had its timeout ignores the answer: settling twice is a no-op.)
     if (m.type === 'result') job.resolve({ columns: m.columns, rows: m.rows, truncated: m.truncated });
-    else if (m.type === 'refused') job.reject(new SplitplaneError('SP_ERR_GUARD_ENGINE_MISMATCH', { detail: `bound plan: ${m.reason}` }));
+    else if (m.type === 'refused')
+      job.reject(new SplitplaneError('SP_ERR_GUARD_ENGINE_MISMATCH', { detail: `bound plan: ${m.reason}` }));
     else job.reject(new SplitplaneError('SP_ERR_EXECUTION_FAILED', { cause: new Error(m.message) }));
     if (worker.demoted) this.#restore(worker);
     this.#dispatch();
@@ -384,7 +430,11 @@ export class EnginePool {
       this.#startError ??= `exited before it was ready (code ${String(worker.child.exitCode)}, signal ${String(worker.child.signalCode)})`;
       if (![...this.#workers].some((w) => w.ready)) {
         for (const waiting of this.#queue.splice(0)) {
-          waiting.reject(new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: `engine worker failed to start: ${this.#startError}` }));
+          waiting.reject(
+            new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', {
+              detail: `engine worker failed to start: ${this.#startError}`,
+            }),
+          );
         }
       }
       return;

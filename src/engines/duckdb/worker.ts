@@ -17,7 +17,18 @@
  * served by a worker started since.
  */
 import { createHash } from 'node:crypto';
-import { BIGINT, DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBResultReader, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import {
+  BIGINT,
+  DOUBLE,
+  DuckDBInstance,
+  LIST,
+  listValue,
+  VARCHAR,
+  type DuckDBConnection,
+  type DuckDBResultReader,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import { bindError, planViolation, type PlanPolicy } from './plan-check.js';
 import type { Binding } from '../../warehouse/bindings.js';
 import { fileIdentity, type ToParent, type ToWorker } from './pool.js';
@@ -40,11 +51,18 @@ function send(msg: ToParent): void {
 function expectFile(path: string, identity: string, when: string): void {
   const found = fileIdentity(path);
   if (found !== identity) {
-    throw new Error(`${path} is not the file the service opened (${when}: ${found === undefined ? 'no file' : `identity ${found}`}, expected ${identity}); it was deleted or replaced`);
+    throw new Error(
+      `${path} is not the file the service opened (${when}: ${found === undefined ? 'no file' : `identity ${found}`}, expected ${identity}); it was deleted or replaced`,
+    );
   }
 }
 
-async function init(path: string, identity: string, settings: Record<string, string>, policy: PlanPolicy | undefined): Promise<void> {
+async function init(
+  path: string,
+  identity: string,
+  settings: Record<string, string>,
+  policy: PlanPolicy | undefined,
+): Promise<void> {
   planPolicy = policy;
   try {
     // Before: do not open another file. After: the file opened is the one that was checked (not one
@@ -67,7 +85,10 @@ async function init(path: string, identity: string, settings: Record<string, str
     }
     instance = undefined;
     // Exit once the message is on its way, so the parent learns why.
-    process.send?.({ type: 'fatal', message: err instanceof Error ? err.message : String(err) } satisfies ToParent, () => process.exit(1));
+    process.send?.(
+      { type: 'fatal', message: err instanceof Error ? err.message : String(err) } satisfies ToParent,
+      () => process.exit(1),
+    );
   }
 }
 
@@ -78,7 +99,8 @@ async function init(path: string, identity: string, settings: Record<string, str
 function duckValue(b: Binding): [DuckDBValue, DuckDBType] {
   const element = b.type.replace('[]', '');
   const type = element === 'bigint' ? BIGINT : element === 'number' ? DOUBLE : VARCHAR;
-  const one = (v: string | number): DuckDBValue => (element === 'bigint' ? BigInt(v) : element === 'number' ? Number(v) : String(v));
+  const one = (v: string | number): DuckDBValue =>
+    element === 'bigint' ? BigInt(v) : element === 'number' ? Number(v) : String(v);
   return Array.isArray(b.value) ? [listValue(b.value.map(one)), LIST(type)] : [one(b.value as string | number), type];
 }
 
@@ -117,7 +139,11 @@ async function run(id: number, sql: string, rowCap: number, bindings: readonly B
       const asked = Array.from({ length: stmt.parameterCount }, (_, i) => stmt.parameterName(i + 1)).sort();
       const given = bindings.map((b) => b.name).sort();
       if (asked.join(',') !== given.join(',')) {
-        send({ type: 'refused', id, reason: `parameters [${asked.join(', ')}] where the scope binds [${given.join(', ')}]` });
+        send({
+          type: 'refused',
+          id,
+          reason: `parameters [${asked.join(', ')}] where the scope binds [${given.join(', ')}]`,
+        });
         return;
       }
       if (bindings.length) {

@@ -49,12 +49,17 @@ class PostgresConnector implements EngineConnector {
   readonly dialect = postgresDialect;
   readonly check = postgresEngineCheck(this);
 
-  constructor(private readonly pool: pg.Pool, private readonly directoryUrl: string) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly directoryUrl: string,
+  ) {}
 
   async execute(sql: string, opts: ExecuteOptions): Promise<QueryResult> {
     if (opts.signal?.aborted) throw new SplitplaneError('SP_ERR_EXECUTION_TIMEOUT', { detail: 'aborted before start' });
     // $1, $2... in placeholder order, every value from the verified scope (the location list as bigint[]).
-    const values = bindScope(opts.bindings, opts.scope).map((b) => (Array.isArray(b.value) ? [...(b.value as readonly (string | number)[])] : b.value));
+    const values = bindScope(opts.bindings, opts.scope).map((b) =>
+      Array.isArray(b.value) ? [...(b.value as readonly (string | number)[])] : b.value,
+    );
     const client = await this.pool.connect();
     let broken = false;
     try {
@@ -66,7 +71,8 @@ class PostgresConnector implements EngineConnector {
       if (opts.scope) {
         // SET LOCAL, not set_config(): EXECUTE on set_config is revoked from the query role, so SQL that
         // slipped past the guard cannot widen its own scope; a cursor (below) cannot run SET.
-        if (!scopeIdsWellFormed(opts.scope)) throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
+        if (!scopeIdsWellFormed(opts.scope))
+          throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
         await client.query(`SET LOCAL ${SCOPE_SETTINGS.tenant} = '${opts.scope.tenantId}'`);
         await client.query(`SET LOCAL ${SCOPE_SETTINGS.business} = '${opts.scope.businessId}'`);
         await client.query(`SET LOCAL ${SCOPE_SETTINGS.units} = '${opts.scope.units.join(',')}'`);
@@ -125,7 +131,18 @@ const KEEP_DATES = {
     oid === 1082 ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-const PG_TYPES: Readonly<Record<number, string>> = { 16: 'BOOLEAN', 20: 'BIGINT', 21: 'SMALLINT', 23: 'INTEGER', 25: 'TEXT', 700: 'REAL', 701: 'DOUBLE', 1043: 'VARCHAR', 1082: 'DATE', 1700: 'NUMERIC' };
+const PG_TYPES: Readonly<Record<number, string>> = {
+  16: 'BOOLEAN',
+  20: 'BIGINT',
+  21: 'SMALLINT',
+  23: 'INTEGER',
+  25: 'TEXT',
+  700: 'REAL',
+  701: 'DOUBLE',
+  1043: 'VARCHAR',
+  1082: 'DATE',
+  1700: 'NUMERIC',
+};
 
 function pgTypeName(oid: number): string {
   return PG_TYPES[oid] ?? `OID ${oid}`;

@@ -18,12 +18,62 @@ function isNode(v: unknown): v is Node {
 
 /** Node types that may appear anywhere in a candidate's tree (besides those handled specially). */
 const ALLOWED_NODES = new Set([
-  'ResTarget', 'ColumnRef', 'A_Const', 'A_Expr', 'BoolExpr', 'FuncCall', 'TypeCast', 'TypeName', 'CaseExpr', 'CaseWhen',
-  'NullTest', 'BooleanTest', 'CoalesceExpr', 'MinMaxExpr', 'NullIfExpr', 'SortBy', 'WindowDef', 'A_Star', 'String', 'Integer',
-  'Float', 'Boolean', 'List', 'SubLink', 'JoinExpr', 'RangeSubselect', 'RangeVar', 'SelectStmt', 'WithClause',
-  'CommonTableExpr', 'Alias', 'A_ArrayExpr', 'GroupingSet', 'RowExpr',
+  'ResTarget',
+  'ColumnRef',
+  'A_Const',
+  'A_Expr',
+  'BoolExpr',
+  'FuncCall',
+  'TypeCast',
+  'TypeName',
+  'CaseExpr',
+  'CaseWhen',
+  'NullTest',
+  'BooleanTest',
+  'CoalesceExpr',
+  'MinMaxExpr',
+  'NullIfExpr',
+  'SortBy',
+  'WindowDef',
+  'A_Star',
+  'String',
+  'Integer',
+  'Float',
+  'Boolean',
+  'List',
+  'SubLink',
+  'JoinExpr',
+  'RangeSubselect',
+  'RangeVar',
+  'SelectStmt',
+  'WithClause',
+  'CommonTableExpr',
+  'Alias',
+  'A_ArrayExpr',
+  'GroupingSet',
+  'RowExpr',
 ]);
-const ALLOWED_OPERATORS = new Set(['+', '-', '*', '/', '%', '=', '<>', '!=', '<', '>', '<=', '>=', '||', '~~', '!~~', '~~*', '!~~*', 'BETWEEN', 'NOT BETWEEN']);
+const ALLOWED_OPERATORS = new Set([
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '=',
+  '<>',
+  '!=',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  '||',
+  '~~',
+  '!~~',
+  '~~*',
+  '!~~*',
+  'BETWEEN',
+  'NOT BETWEEN',
+]);
 
 /** The sandbox CTE entries of a parse of the sandbox probe, serialised (positions match: same prefix). */
 export function postgresSandboxEntries(tree: unknown): { key: string; value: string }[] {
@@ -38,7 +88,8 @@ export function checkPostgresTree(tree: unknown, sandbox: readonly { key: string
 }
 
 function root(tree: unknown): Node {
-  if (!isNode(tree) || !Array.isArray(tree['stmts']) || tree['stmts'].length !== 1) mismatch('not exactly one statement');
+  if (!isNode(tree) || !Array.isArray(tree['stmts']) || tree['stmts'].length !== 1)
+    mismatch('not exactly one statement');
   const stmt = (tree['stmts'][0] as Node)['stmt'];
   if (!isNode(stmt) || !isNode(stmt['SelectStmt'])) mismatch('not a SELECT');
   return stmt['SelectStmt'];
@@ -65,7 +116,8 @@ class Walker {
     if (skip > 0) for (const n of this.sandboxNames) scope.add(n);
     ctes(s).forEach((c, i) => {
       if (i < skip) return;
-      if (this.sandboxNames.has(c.name) || (scope.has(c.name) && !outer.has(c.name))) mismatch(`CTE ${c.name} redefined`);
+      if (this.sandboxNames.has(c.name) || (scope.has(c.name) && !outer.has(c.name)))
+        mismatch(`CTE ${c.name} redefined`);
       const q = c.node['ctequery'];
       if (!isNode(q) || !isNode(q['SelectStmt'])) mismatch('CTE body is not a SELECT');
       this.select(q['SelectStmt'], scope);
@@ -89,7 +141,8 @@ class Walker {
     if (!isNode(body)) mismatch('from item');
     switch (type) {
       case 'RangeVar':
-        if (body['schemaname'] !== undefined || body['catalogname'] !== undefined) mismatch(`qualified ${String(body['relname'])}`);
+        if (body['schemaname'] !== undefined || body['catalogname'] !== undefined)
+          mismatch(`qualified ${String(body['relname'])}`);
         if (!scope.has(String(body['relname']))) mismatch(`relation ${String(body['relname'])} outside the sandbox`);
         return;
       case 'JoinExpr':
@@ -133,7 +186,8 @@ class Walker {
       }
       if (type === 'FuncCall') {
         const names = svals(body['funcname']);
-        if (names.length !== 1 || !ALLOWED_FUNCTIONS.has(names[0]!.toLowerCase())) mismatch(`function ${names.join('.')}`);
+        if (names.length !== 1 || !ALLOWED_FUNCTIONS.has(names[0]!.toLowerCase()))
+          mismatch(`function ${names.join('.')}`);
       }
       if (type === 'A_Expr') {
         const names = svals(body['name']);
@@ -148,7 +202,8 @@ class Walker {
       if (type === 'TypeName') {
         const names = svals(body['names']);
         const last = names[names.length - 1] ?? '';
-        if (names.length > 2 || (names.length === 2 && names[0] !== 'pg_catalog') || !POSTGRES_CAST_TYPES.has(last)) mismatch(`cast to ${names.join('.')}`);
+        if (names.length > 2 || (names.length === 2 && names[0] !== 'pg_catalog') || !POSTGRES_CAST_TYPES.has(last))
+          mismatch(`cast to ${names.join('.')}`);
       }
       this.walk(body, scope);
     }
@@ -163,7 +218,12 @@ function svals(list: unknown): string[] {
 /** The PostgreSQL side of the guard: its parse is PostgreSQL's own parser (libpg-query, `source.engineParse`). */
 export function postgresEngineCheck(source: { engineParse(sql: string): Promise<unknown> }): EngineCheck {
   return {
-    grammar: Object.freeze({ name: 'postgres', parserDatabase: 'postgresql', sqlifyDatabase: 'postgresql', identQuote: '"' }),
+    grammar: Object.freeze({
+      name: 'postgres',
+      parserDatabase: 'postgresql',
+      sqlifyDatabase: 'postgresql',
+      identQuote: '"',
+    }),
     parse: (sql) => source.engineParse(sql),
     readSandbox: (probe) => postgresSandboxEntries(probe),
     check: (tree, _statement, sandbox) => checkPostgresTree(tree, sandbox as readonly { key: string; value: string }[]),

@@ -2,5 +2,15 @@
 
 /** Cast target types as PostgreSQL's TypeName names them (pg_catalog names). */
 export const POSTGRES_CAST_TYPES: ReadonlySet<string> = new Set([
-  'int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'varchar', 'text', 'date', 'timestamp', 'bool',
+  'int2',
+  'int4',
+  'int8',
+  'numeric',
+  'float4',
+  'float8',
+  'varchar',
+  'text',
+  'date',
+  'timestamp',
+  'bool',
 ]);

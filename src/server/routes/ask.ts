@@ -6,10 +6,19 @@ import type { AddressFailures, LimitCheck } from '../rate-limit.js';
 import { limitingFailures, received } from './received.js';
 import { ASK_SCHEMA, documented } from './schemas.js';
 
-export function askRoute(app: FastifyInstance, deps: PipelineDeps, limits: { readonly check: LimitCheck; readonly failures: AddressFailures; readonly metrics: Metrics }): void {
+export function askRoute(
+  app: FastifyInstance,
+  deps: PipelineDeps,
+  limits: { readonly check: LimitCheck; readonly failures: AddressFailures; readonly metrics: Metrics },
+): void {
   app.post('/v1/ask', documented(ASK_SCHEMA), async (req, reply) => {
-    const r = await limitingFailures(req, reply, limits, () => runAsk(received(req), req.id, deps, { limit: (identity) => limits.check(req, identity) }));
+    const r = await limitingFailures(req, reply, limits, () =>
+      runAsk(received(req), req.id, deps, { limit: (identity) => limits.check(req, identity) }),
+    );
     if (!r) return reply;
-    return reply.code(r.statusCode).headers(r.headers ?? {}).send(r.body);
+    return reply
+      .code(r.statusCode)
+      .headers(r.headers ?? {})
+      .send(r.body);
   });
 }

@@ -42,18 +42,28 @@ const staticDir = join(root, 'src/web/static');
 const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
 
 /** Register the page (src/web/static/) and the demo endpoints. `credentialsFile` holds the demo credential. */
-export async function demoRoutes(app: FastifyInstance, opts: { credentialsFile: string | undefined; region: string; service: string }): Promise<void> {
+export async function demoRoutes(
+  app: FastifyInstance,
+  opts: { credentialsFile: string | undefined; region: string; service: string },
+): Promise<void> {
   app.addHook('onSend', async (_req, reply) => {
     // The page loads only its own files; no inline script, no third-party origin.
-    reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'");
+    reply.header(
+      'content-security-policy',
+      "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+    );
   });
   // Resolved at start-up: a persona whose tenant no credential may act for fails the boot, not a request.
   const store = loadCredentialStore(opts.credentialsFile);
-  const credentials = new Map<string, { accessKeyId: string; secretAccessKey: string }>(DEMO_PERSONAS.map((p) => [p.tenantId, credentialFor(store, p.tenantId)]));
+  const credentials = new Map<string, { accessKeyId: string; secretAccessKey: string }>(
+    DEMO_PERSONAS.map((p) => [p.tenantId, credentialFor(store, p.tenantId)]),
+  );
   await app.register(fastifyStatic, { root: staticDir, prefix: '/', index: ['index.html'], wildcard: false });
   const chart = readFileSync(chartJs);
   // The page's own routes are not part of the API: none is in /openapi.json (the static files are hidden by @fastify/static's schemaHide).
-  app.get('/assets/chart.umd.js', { schema: { hide: true } }, (_req, reply) => reply.type('text/javascript').send(chart));
+  app.get('/assets/chart.umd.js', { schema: { hide: true } }, (_req, reply) =>
+    reply.type('text/javascript').send(chart),
+  );
   app.get('/demo/personas', { schema: { hide: true } }, async () => DEMO_PERSONAS);
   // The page names an empty icon inline; this answers a browser that asks anyway (a JSON URL opened in a tab), instead of a 404.
   app.get('/favicon.ico', { schema: { hide: true } }, (_req, reply) => reply.code(204).send());
@@ -74,7 +84,12 @@ export async function demoRoutes(app: FastifyInstance, opts: { credentialsFile: 
    * One demo route: validate the browser's body, build the signed route's body for the chosen
    * persona, sign it on the server and send it through the full verification path.
    */
-  const demoRoute = <T extends { persona: string }>(path: string, schema: z.ZodType<T>, route: '/v1/ask' | '/v1/feedback', fields: (b: T) => object) => {
+  const demoRoute = <T extends { persona: string }>(
+    path: string,
+    schema: z.ZodType<T>,
+    route: '/v1/ask' | '/v1/feedback',
+    fields: (b: T) => object,
+  ) => {
     app.post(path, { schema: { hide: true } }, async (req, reply) => {
       const parsed = schema.safeParse(readJson(req.body));
       if (!parsed.success) {
@@ -82,7 +97,12 @@ export async function demoRoutes(app: FastifyInstance, opts: { credentialsFile: 
         return reply.code(e.statusCode).send(e.toBody(req.id));
       }
       const p = DEMO_PERSONAS.find((x) => x.id === parsed.data.persona)!;
-      const payload = JSON.stringify({ tenantId: p.tenantId, businessId: p.businessId, adminId: p.adminId, ...fields(parsed.data) });
+      const payload = JSON.stringify({
+        tenantId: p.tenantId,
+        businessId: p.businessId,
+        adminId: p.adminId,
+        ...fields(parsed.data),
+      });
       const res = await forward(route, p.tenantId, payload, req.id);
       // Retry-After (429, 503) is how long to wait; the page says it in seconds.
       const retryAfter = res.headers['retry-after'];
@@ -90,7 +110,10 @@ export async function demoRoutes(app: FastifyInstance, opts: { credentialsFile: 
       return reply.code(res.statusCode).type('application/json').send(res.body);
     });
   };
-  demoRoute('/demo/ask', DemoAsk, '/v1/ask', (b) => ({ question: b.question, ...(b.conversationId ? { conversationId: b.conversationId } : {}) }));
+  demoRoute('/demo/ask', DemoAsk, '/v1/ask', (b) => ({
+    question: b.question,
+    ...(b.conversationId ? { conversationId: b.conversationId } : {}),
+  }));
   demoRoute('/demo/feedback', DemoFeedback, '/v1/feedback', (b) => ({ requestId: b.requestId, rating: b.rating }));
 }
 
@@ -101,4 +124,3 @@ function readJson(body: unknown): unknown {
     return undefined;
   }
 }
-

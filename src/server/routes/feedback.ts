@@ -6,7 +6,11 @@ import type { AddressFailures } from '../rate-limit.js';
 import { limitingFailures, received } from './received.js';
 import { documented, FEEDBACK_SCHEMA } from './schemas.js';
 
-export function feedbackRoute(app: FastifyInstance, deps: FeedbackDeps, limits: { readonly failures: AddressFailures; readonly metrics: Metrics }): void {
+export function feedbackRoute(
+  app: FastifyInstance,
+  deps: FeedbackDeps,
+  limits: { readonly failures: AddressFailures; readonly metrics: Metrics },
+): void {
   app.post('/v1/feedback', documented(FEEDBACK_SCHEMA), async (req, reply) => {
     const r = await limitingFailures(req, reply, limits, () => runFeedback(received(req), req.id, deps));
     if (!r) return reply;

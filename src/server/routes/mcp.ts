@@ -30,7 +30,13 @@ import { z } from 'zod';
 import { RequestTrace } from '../../audit/trace.js';
 import { asSplitplaneError, SplitplaneError } from '../../errors.js';
 import { GUARD_LIMITS } from '../../guard/first-layer.js';
-import { registeredIdentity, verifiedIdentity, verifyCaller, type Caller, type Identity } from '../../identity/identity.js';
+import {
+  registeredIdentity,
+  verifiedIdentity,
+  verifyCaller,
+  type Caller,
+  type Identity,
+} from '../../identity/identity.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { runAsk, type PipelineDeps } from '../../pipeline.js';
 import { describeCause } from '../../pipeline/checks.js';
@@ -60,20 +66,37 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
   const refuse = (req: FastifyRequest, reply: FastifyReply, e: SplitplaneError): FastifyReply => {
     if (e.statusCode === 401) {
       const at = deps.verifier.oidc ? origin() : undefined;
-      void reply.header('www-authenticate', `Bearer realm="splitplane"${at === undefined ? '' : `, resource_metadata="${at}/.well-known/oauth-protected-resource"`}`);
+      void reply.header(
+        'www-authenticate',
+        `Bearer realm="splitplane"${at === undefined ? '' : `, resource_metadata="${at}/.well-known/oauth-protected-resource"`}`,
+      );
     }
     return reply.code(e.statusCode).send(e.toBody(req.id));
   };
 
   // RFC 9728: where an agent learns which authorization server issues tokens for this resource.
   // Documented only when the OIDC front door is on (otherwise it answers 404).
-  app.get('/.well-known/oauth-protected-resource', documented({ ...PROTECTED_RESOURCE_SCHEMA, hide: !deps.verifier.oidc }), async (req, reply) => {
-    const oidc = deps.verifier.oidc;
-    if (!oidc) return refuse(req, reply, new SplitplaneError('SP_ERR_NOT_FOUND'));
-    const at = origin();
-    if (at === undefined) return refuse(req, reply, new SplitplaneError('SP_ERR_CONFIG', { detail: 'no public origin for the protected-resource metadata' }));
-    return { resource: `${at}/mcp`, authorization_servers: [oidc.issuer], bearer_methods_supported: ['header'], resource_name: 'splitplane' };
-  });
+  app.get(
+    '/.well-known/oauth-protected-resource',
+    documented({ ...PROTECTED_RESOURCE_SCHEMA, hide: !deps.verifier.oidc }),
+    async (req, reply) => {
+      const oidc = deps.verifier.oidc;
+      if (!oidc) return refuse(req, reply, new SplitplaneError('SP_ERR_NOT_FOUND'));
+      const at = origin();
+      if (at === undefined)
+        return refuse(
+          req,
+          reply,
+          new SplitplaneError('SP_ERR_CONFIG', { detail: 'no public origin for the protected-resource metadata' }),
+        );
+      return {
+        resource: `${at}/mcp`,
+        authorization_servers: [oidc.issuer],
+        bearer_methods_supported: ['header'],
+        resource_name: 'splitplane',
+      };
+    },
+  );
 
   // Streamable HTTP lets a server refuse GET (no server-sent event stream) and DELETE (no session) with 405.
   app.route({
@@ -81,8 +104,14 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
     url: '/mcp',
     schema: { hide: true },
     handler: async (req, reply) => {
-      req.log.info({ requestId: req.id, method: req.method, path: '/mcp', clientAddress: req.ip }, 'refused before identity: method not allowed');
-      return reply.code(405).header('allow', 'POST').send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
+      req.log.info(
+        { requestId: req.id, method: req.method, path: '/mcp', clientAddress: req.ip },
+        'refused before identity: method not allowed',
+      );
+      return reply
+        .code(405)
+        .header('allow', 'POST')
+        .send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
     },
   });
 
@@ -99,16 +128,26 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
     } catch (err) {
       const e = asSplitplaneError(err);
       if (e.statusCode === 401) await limits.failures.record(req);
-      const recorded = await door.finish({ statusCode: e.statusCode, body: e.toBody(req.id) }, deps.audit, (cause) => deps.log('audit write failed', { requestId: req.id, cause: describeCause(cause) }));
-      return refuse(req, reply, recorded.statusCode === e.statusCode ? e : new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE'));
+      const recorded = await door.finish({ statusCode: e.statusCode, body: e.toBody(req.id) }, deps.audit, (cause) =>
+        deps.log('audit write failed', { requestId: req.id, cause: describeCause(cause) }),
+      );
+      return refuse(
+        req,
+        reply,
+        recorded.statusCode === e.statusCode ? e : new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE'),
+      );
     }
-    const server = new McpServer({ name: 'splitplane', version: o.version }, { capabilities: { tools: { listChanged: false } } });
+    const server = new McpServer(
+      { name: 'splitplane', version: o.version },
+      { capabilities: { tools: { listChanged: false } } },
+    );
     const bind = () => registeredIdentity(deps.directory(), caller.ids, caller.door);
 
     server.registerTool(
       'ask',
       {
-        description: 'Ask an analytics question in plain English. The answer is computed only from rows the signed-in person may see.',
+        description:
+          'Ask an analytics question in plain English. The answer is computed only from rows the signed-in person may see.',
         inputSchema: { question: z.string().min(1).max(2_000), conversationId: z.string().uuid().optional() },
       },
       async ({ question, conversationId }) => {
@@ -122,26 +161,33 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
     );
 
     /** A tool other than ask: the registered admin, the rate limits, then `run`; one audit event with the tool's name. */
-    const tool = <A>(name: string, run: (args: A, identity: Identity, trace: RequestTrace) => Promise<object>) => async (args: A) => {
-      const trace = new RequestTrace(randomUUID(), { verified: false }, { url: '/mcp', clientAddress: req.ip });
-      trace.note({ tool: name });
-      let out: object;
-      let statusCode = 200;
-      try {
-        const identity = await trace.stage('identity', bind);
-        trace.note({ identity: verifiedIdentity(identity) });
-        await trace.stage('limits', () => limits.check(req, identity));
-        out = await run(args, identity, trace);
-      } catch (err) {
-        const e = asSplitplaneError(err);
-        statusCode = e.statusCode;
-        out = e.toBody(trace.requestId);
-        if (statusCode >= 500) deps.log('tool failed', { requestId: trace.requestId, tool: name, code: e.code, detail: e.message });
-      }
-      const recorded = await trace.finish({ statusCode, body: statusCode === 200 ? { status: 'answered' } : out }, deps.audit, (cause) => deps.log('audit write failed', { requestId: trace.requestId, cause: describeCause(cause) }));
-      const failed = recorded.statusCode !== 200;
-      return toolResult(failed && statusCode === 200 ? recorded.body : out, failed);
-    };
+    const tool =
+      <A>(name: string, run: (args: A, identity: Identity, trace: RequestTrace) => Promise<object>) =>
+      async (args: A) => {
+        const trace = new RequestTrace(randomUUID(), { verified: false }, { url: '/mcp', clientAddress: req.ip });
+        trace.note({ tool: name });
+        let out: object;
+        let statusCode = 200;
+        try {
+          const identity = await trace.stage('identity', bind);
+          trace.note({ identity: verifiedIdentity(identity) });
+          await trace.stage('limits', () => limits.check(req, identity));
+          out = await run(args, identity, trace);
+        } catch (err) {
+          const e = asSplitplaneError(err);
+          statusCode = e.statusCode;
+          out = e.toBody(trace.requestId);
+          if (statusCode >= 500)
+            deps.log('tool failed', { requestId: trace.requestId, tool: name, code: e.code, detail: e.message });
+        }
+        const recorded = await trace.finish(
+          { statusCode, body: statusCode === 200 ? { status: 'answered' } : out },
+          deps.audit,
+          (cause) => deps.log('audit write failed', { requestId: trace.requestId, cause: describeCause(cause) }),
+        );
+        const failed = recorded.statusCode !== 200;
+        return toolResult(failed && statusCode === 200 ? recorded.body : out, failed);
+      };
     server.registerTool(
       'list_metrics',
       { description: "The catalog's metrics and dimensions: what can be asked." },
@@ -152,8 +198,13 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
     );
     server.registerTool(
       'describe_data',
-      { description: 'The tables and columns the signed-in person may query (their own sandbox), with types and descriptions.' },
-      tool('describe_data', async (_args, identity, trace) => describeSandbox((await scopeAndSandbox(identity, deps, trace, deadline(deps))).sandbox)),
+      {
+        description:
+          'The tables and columns the signed-in person may query (their own sandbox), with types and descriptions.',
+      },
+      tool('describe_data', async (_args, identity, trace) =>
+        describeSandbox((await scopeAndSandbox(identity, deps, trace, deadline(deps))).sandbox),
+      ),
     );
     if (o.runQuery) {
       server.registerTool(
@@ -177,7 +228,11 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
             rows: rows.rows,
             ...(rows.truncated ? { truncated: true } : {}),
             sql: guarded.candidate,
-            scope: { businessId: scope.businessId, [deps.catalog.schema.grantUnit.plural]: await unitsInScope(scope, sandbox, deps, signal), tables: sandbox.tables.map((t) => t.name) },
+            scope: {
+              businessId: scope.businessId,
+              [deps.catalog.schema.grantUnit.plural]: await unitsInScope(scope, sandbox, deps, signal),
+              tables: sandbox.tables.map((t) => t.name),
+            },
           };
         }),
       );
@@ -210,7 +265,8 @@ function parseMessage(body: unknown): unknown {
     throw new SplitplaneError('SP_ERR_BAD_REQUEST', { cause });
   }
   // One call per request, so every call meets the rate limits before it starts (MCP has had no batches since 2025-06-18).
-  if (Array.isArray(message)) throw new SplitplaneError('SP_ERR_BAD_REQUEST', { detail: `a JSON-RPC batch of ${message.length} messages` });
+  if (Array.isArray(message))
+    throw new SplitplaneError('SP_ERR_BAD_REQUEST', { detail: `a JSON-RPC batch of ${message.length} messages` });
   return message;
 }
 

@@ -6,7 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
 import { documented, HEALTHZ_SCHEMA, METRICS_SCHEMA, READYZ_SCHEMA } from './schemas.js';
 
-export function probeRoutes(app: FastifyInstance, services: Services, timeoutMs: number, closing: () => boolean = () => false): void {
+export function probeRoutes(
+  app: FastifyInstance,
+  services: Services,
+  timeoutMs: number,
+  closing: () => boolean = () => false,
+): void {
   app.get('/healthz', documented(HEALTHZ_SCHEMA), async () => ({ status: 'ok' }));
 
   app.get('/metrics', documented(METRICS_SCHEMA), async (_req, reply) =>
@@ -23,7 +28,8 @@ export function probeRoutes(app: FastifyInstance, services: Services, timeoutMs:
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
       try {
-        checks[name] = (await Promise.race([fn().then(() => 'ok' as const), deadline])) === 'timeout' ? 'timeout' : 'ok';
+        checks[name] =
+          (await Promise.race([fn().then(() => 'ok' as const), deadline])) === 'timeout' ? 'timeout' : 'ok';
         if (checks[name] === 'timeout') req.log.warn({ check: name }, 'readiness check timed out');
       } catch (err) {
         checks[name] = 'failed';

@@ -7,17 +7,32 @@ import type { AddressFailures } from '../rate-limit.js';
 
 /** Method, the URL as sent, headers, the raw body bytes, and the peer's address. */
 export function received(req: FastifyRequest): ReceivedRequest {
-  return { method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), clientAddress: req.ip };
+  return {
+    method: req.method,
+    url: req.raw.url ?? req.url,
+    headers: req.headers,
+    body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    clientAddress: req.ip,
+  };
 }
 
 /**
  * Refuse a request that never reached identity: the documented error body, a count and a log line,
  * and no audit event (anyone could otherwise grow the audit trail at line rate).
  */
-export function refuseUnaudited(req: FastifyRequest, reply: FastifyReply, metrics: Metrics, code: ErrorCode, retryAfterSeconds?: number): FastifyReply {
+export function refuseUnaudited(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  metrics: Metrics,
+  code: ErrorCode,
+  retryAfterSeconds?: number,
+): FastifyReply {
   const e = new SplitplaneError(code, retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
   metrics.unaudited.inc({ code });
-  req.log.info({ requestId: req.id, code, method: req.method, path: req.url.split('?')[0], clientAddress: req.ip }, 'refused before identity');
+  req.log.info(
+    { requestId: req.id, code, method: req.method, path: req.url.split('?')[0], clientAddress: req.ip },
+    'refused before identity',
+  );
   if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
   return reply.code(e.statusCode).send(e.toBody(req.id));
 }
@@ -42,7 +57,8 @@ export async function limitingFailures<R extends { readonly statusCode: number }
     await c.failures.record(req);
     // RFC 6750: a refused bearer token says so (SigV4 callers ignore the header).
     const code = (result as { body?: { code?: string } }).body?.code ?? '';
-    if (code.startsWith('SP_ERR_TOKEN_')) void reply.header('www-authenticate', `Bearer realm="splitplane", error="invalid_token"`);
+    if (code.startsWith('SP_ERR_TOKEN_'))
+      void reply.header('www-authenticate', `Bearer realm="splitplane", error="invalid_token"`);
   }
   return result;
 }

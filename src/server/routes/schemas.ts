@@ -12,23 +12,46 @@ export const ERROR_BODY = {
   type: 'object',
   description: 'Every error: a stable code (docs/errors.md), a generic message, the request id.',
   required: ['statusCode', 'code', 'error', 'message', 'requestId'],
-  properties: { statusCode: { type: 'integer' }, code: { type: 'string', pattern: '^SP_ERR_' }, error: { type: 'string' }, message: { type: 'string' }, reason: { type: 'string', description: 'which part was refused, in the catalog\'s words (a policy denial of what a measure or breakdown needs)' }, requestId: { type: 'string', format: 'uuid' } },
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string', pattern: '^SP_ERR_' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    reason: {
+      type: 'string',
+      description:
+        "which part was refused, in the catalog's words (a policy denial of what a measure or breakdown needs)",
+    },
+    requestId: { type: 'string', format: 'uuid' },
+  },
 } as const;
 
-const errors = Object.fromEntries([400, 401, 403, 404, 413, 415, 422, 429, 500, 503, 504].map((s) => [s, { ...ERROR_BODY, description: `Error (${s}): see docs/errors.md` }]));
+const errors = Object.fromEntries(
+  [400, 401, 403, 404, 413, 415, 422, 429, 500, 503, 504].map((s) => [
+    s,
+    { ...ERROR_BODY, description: `Error (${s}): see docs/errors.md` },
+  ]),
+);
 
 const signed = [{ sigv4: [] }, { oidc: [] }];
 
 export const ASK_SCHEMA = {
   operationId: 'ask',
   summary: 'Ask a question in plain English',
-  description: 'Answered only from rows the verified caller may see. Signed with SigV4 over the raw body, or a bearer token when the deployment enables OIDC.',
+  description:
+    'Answered only from rows the verified caller may see. Signed with SigV4 over the raw body, or a bearer token when the deployment enables OIDC.',
   security: signed,
   body: {
     type: 'object',
     additionalProperties: false,
     required: ['tenantId', 'businessId', 'adminId', 'question'],
-    properties: { tenantId: ID, businessId: ID, adminId: ID, question: { type: 'string', minLength: 1, maxLength: 2000 }, conversationId: { type: 'string', format: 'uuid' } },
+    properties: {
+      tenantId: ID,
+      businessId: ID,
+      adminId: ID,
+      question: { type: 'string', minLength: 1, maxLength: 2000 },
+      conversationId: { type: 'string', format: 'uuid' },
+    },
   },
   response: {
     200: {
@@ -44,20 +67,53 @@ export const ASK_SCHEMA = {
         interpretation: { type: 'object', properties: { text: { type: 'string' } } },
         columns: {
           type: 'array',
-          description: 'name and type as the SQL returned them; for catalog answers also label (from the catalog) and format (currency, integer, decimal, percent, day, week, month, quarter, year, weekday, date, text)',
-          items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' }, label: { type: 'string' }, format: { type: 'string' } } },
+          description:
+            'name and type as the SQL returned them; for catalog answers also label (from the catalog) and format (currency, integer, decimal, percent, day, week, month, quarter, year, weekday, date, text)',
+          items: {
+            type: 'object',
+            properties: {
+              name: { type: 'string' },
+              type: { type: 'string' },
+              label: { type: 'string' },
+              format: { type: 'string' },
+            },
+          },
         },
         rows: { type: 'array', items: { type: 'array', items: { type: ['string', 'number', 'boolean', 'null'] } } },
         sql: { type: ['string', 'null'] },
         // The count of granted units is named by the catalog's grant unit (`locations` in the demo).
-        scope: { type: ['object', 'null'], properties: { businessId: { type: 'string' }, tables: { type: 'array', items: { type: 'string' } } }, additionalProperties: { type: 'integer' } },
+        scope: {
+          type: ['object', 'null'],
+          properties: { businessId: { type: 'string' }, tables: { type: 'array', items: { type: 'string' } } },
+          additionalProperties: { type: 'integer' },
+        },
         truncated: { type: 'boolean' },
         notes: { type: 'array', items: { type: 'string' } },
         unplaced: { type: 'array', items: { type: 'string' } },
-        choices: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, question: { type: 'string' } } } },
-        metrics: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, label: { type: 'string' }, description: { type: 'string' } } } },
-        provenance: { type: 'string', enum: ['catalog', 'model'], description: 'compiled from the semantic catalog, or SQL a language model wrote over the caller\'s sandbox' },
-        remembered: { type: 'array', description: 'words read with the meaning this person chose before ("forget my choices" clears them)', items: { type: 'object', properties: { term: { type: 'string' }, metric: { type: 'string' }, label: { type: 'string' } } } },
+        choices: {
+          type: 'array',
+          items: { type: 'object', properties: { label: { type: 'string' }, question: { type: 'string' } } },
+        },
+        metrics: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { id: { type: 'string' }, label: { type: 'string' }, description: { type: 'string' } },
+          },
+        },
+        provenance: {
+          type: 'string',
+          enum: ['catalog', 'model'],
+          description: "compiled from the semantic catalog, or SQL a language model wrote over the caller's sandbox",
+        },
+        remembered: {
+          type: 'array',
+          description: 'words read with the meaning this person chose before ("forget my choices" clears them)',
+          items: {
+            type: 'object',
+            properties: { term: { type: 'string' }, metric: { type: 'string' }, label: { type: 'string' } },
+          },
+        },
       },
     },
     ...errors,
@@ -72,21 +128,55 @@ export const FEEDBACK_SCHEMA = {
     type: 'object',
     additionalProperties: false,
     required: ['tenantId', 'businessId', 'adminId', 'requestId', 'rating'],
-    properties: { tenantId: ID, businessId: ID, adminId: ID, requestId: { type: 'string', format: 'uuid' }, rating: { type: 'string', enum: ['up', 'down'] }, comment: { type: 'string', maxLength: 500 } },
+    properties: {
+      tenantId: ID,
+      businessId: ID,
+      adminId: ID,
+      requestId: { type: 'string', format: 'uuid' },
+      rating: { type: 'string', enum: ['up', 'down'] },
+      comment: { type: 'string', maxLength: 500 },
+    },
   },
-  response: { 200: { type: 'object', required: ['requestId', 'status'], properties: { requestId: { type: 'string', format: 'uuid' }, status: { type: 'string', enum: ['recorded'] } } }, ...errors },
+  response: {
+    200: {
+      type: 'object',
+      required: ['requestId', 'status'],
+      properties: { requestId: { type: 'string', format: 'uuid' }, status: { type: 'string', enum: ['recorded'] } },
+    },
+    ...errors,
+  },
 } as const;
 
-export const HEALTHZ_SCHEMA = { operationId: 'getHealth', summary: 'The process answers', response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } } } as const;
+export const HEALTHZ_SCHEMA = {
+  operationId: 'getHealth',
+  summary: 'The process answers',
+  response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } },
+} as const;
 export const READYZ_SCHEMA = {
   operationId: 'getReadiness',
   summary: 'Every dependency the request path needs answers',
   response: {
-    200: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'failed', 'timeout'] } } } },
-    503: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'failed', 'timeout'] } } } },
+    200: {
+      type: 'object',
+      properties: {
+        status: { type: 'string' },
+        checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'failed', 'timeout'] } },
+      },
+    },
+    503: {
+      type: 'object',
+      properties: {
+        status: { type: 'string' },
+        checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'failed', 'timeout'] } },
+      },
+    },
   },
 } as const;
-export const METRICS_SCHEMA = { operationId: 'getMetrics', summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'] } as const;
+export const METRICS_SCHEMA = {
+  operationId: 'getMetrics',
+  summary: 'Prometheus metrics (text exposition format)',
+  produces: ['text/plain'],
+} as const;
 
 /** A JSON-RPC 2.0 error, as the MCP transport answers a message it cannot take. */
 const JSON_RPC_ERROR = {
@@ -96,7 +186,11 @@ const JSON_RPC_ERROR = {
   properties: {
     jsonrpc: { type: 'string', enum: ['2.0'] },
     id: { type: ['string', 'integer', 'null'] },
-    error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'integer' }, message: { type: 'string' }, data: {} } },
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'integer' }, message: { type: 'string' }, data: {} },
+    },
   },
 } as const;
 
@@ -112,26 +206,44 @@ export const MCP_SCHEMA = {
     type: 'object',
     description: 'One JSON-RPC 2.0 request or notification (MCP).',
     required: ['jsonrpc', 'method'],
-    properties: { jsonrpc: { type: 'string', enum: ['2.0'] }, id: { type: ['string', 'integer'] }, method: { type: 'string' }, params: { type: 'object' } },
+    properties: {
+      jsonrpc: { type: 'string', enum: ['2.0'] },
+      id: { type: ['string', 'integer'] },
+      method: { type: 'string' },
+      params: { type: 'object' },
+    },
   },
   response: {
     200: {
       type: 'object',
-      description: 'The JSON-RPC response; a refused tool call is a result with isError and the stable error body as its text.',
+      description:
+        'The JSON-RPC response; a refused tool call is a result with isError and the stable error body as its text.',
       required: ['jsonrpc'],
-      properties: { jsonrpc: { type: 'string', enum: ['2.0'] }, id: { type: ['string', 'integer'] }, result: { type: 'object' }, error: JSON_RPC_ERROR.properties.error },
+      properties: {
+        jsonrpc: { type: 'string', enum: ['2.0'] },
+        id: { type: ['string', 'integer'] },
+        result: { type: 'object' },
+        error: JSON_RPC_ERROR.properties.error,
+      },
     },
     202: { type: 'null', description: 'A notification was accepted (no body).' },
     ...errors,
-    400: { description: 'Error (400): SP_ERR_BAD_REQUEST (not JSON, or a batch), or a JSON-RPC error from the MCP transport', anyOf: [ERROR_BODY, JSON_RPC_ERROR] },
-    406: { ...JSON_RPC_ERROR, description: 'The Accept header does not name both application/json and text/event-stream.' },
+    400: {
+      description: 'Error (400): SP_ERR_BAD_REQUEST (not JSON, or a batch), or a JSON-RPC error from the MCP transport',
+      anyOf: [ERROR_BODY, JSON_RPC_ERROR],
+    },
+    406: {
+      ...JSON_RPC_ERROR,
+      description: 'The Accept header does not name both application/json and text/event-stream.',
+    },
   },
 } as const;
 
 export const PROTECTED_RESOURCE_SCHEMA = {
   operationId: 'getProtectedResourceMetadata',
   summary: 'OAuth protected-resource metadata for /mcp (RFC 9728)',
-  description: 'Which authorization server issues tokens for the MCP endpoint. Served when oidc.enabled; `resource` is written from server.publicOrigin, never from the request.',
+  description:
+    'Which authorization server issues tokens for the MCP endpoint. Served when oidc.enabled; `resource` is written from server.publicOrigin, never from the request.',
   response: {
     200: {
       type: 'object',
@@ -149,18 +261,38 @@ export const PROTECTED_RESOURCE_SCHEMA = {
 
 /** Route options that document with `schema` but neither validate nor reshape. */
 export function documented(schema: object): RouteShorthandOptions {
-  return { schema: schema as FastifySchema, validatorCompiler: () => () => true, serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
+  return {
+    schema: schema as FastifySchema,
+    validatorCompiler: () => () => true,
+    serializerCompiler: () => (data: unknown) => JSON.stringify(data),
+  };
 }
 
 /** The document's frame: the API, its two ways to authenticate. */
 export const OPENAPI = {
   openapi: {
     openapi: '3.1.0',
-    info: { title: 'splitplane', description: 'Plain-English analytics over a shared warehouse, each answer computed only from rows the asker may see.', version: '0.1.0' },
+    info: {
+      title: 'splitplane',
+      description:
+        'Plain-English analytics over a shared warehouse, each answer computed only from rows the asker may see.',
+      version: '0.1.0',
+    },
     components: {
       securitySchemes: {
-        sigv4: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'AWS Signature Version 4 over the raw body (service and region from signing.*); x-amz-date and x-amz-content-sha256 signed.' },
-        oidc: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT from the configured OIDC issuer, when oidc.enabled.' },
+        sigv4: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description:
+            'AWS Signature Version 4 over the raw body (service and region from signing.*); x-amz-date and x-amz-content-sha256 signed.',
+        },
+        oidc: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'A JWT from the configured OIDC issuer, when oidc.enabled.',
+        },
       },
     },
   },

@@ -32,7 +32,9 @@ const RETRY = {
 // Retry-After is seconds ("12") or an HTTP date; either way, say "in 12 seconds".
 function waitOf(retryAfter) {
   if (retryAfter === null || retryAfter === undefined || retryAfter === '') return 'in a moment';
-  let seconds = /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter.trim()) : Math.ceil((Date.parse(retryAfter) - Date.now()) / 1000);
+  let seconds = /^\d+$/.test(retryAfter.trim())
+    ? Number(retryAfter.trim())
+    : Math.ceil((Date.parse(retryAfter) - Date.now()) / 1000);
   if (Number.isNaN(seconds)) return 'in a moment';
   seconds = Math.max(1, seconds);
   return `in ${seconds} second${seconds === 1 ? '' : 's'}`;
@@ -124,12 +126,15 @@ function renderTable(body) {
   const tbody = table.querySelector('tbody');
   clear(thead);
   clear(tbody);
-  const numeric = body.columns.map((_, i) => body.rows.length > 0 && body.rows.every((r) => r[i] === null || isNumeric(r[i])));
+  const numeric = body.columns.map(
+    (_, i) => body.rows.length > 0 && body.rows.every((r) => r[i] === null || isNumeric(r[i])),
+  );
   // A breakdown by a name, not ranked: its rows in natural order (a ranking keeps the server's order).
   const query = body.interpretation && body.interpretation.query;
-  const rows = query && !query.order && body.columns[0] && body.columns[0].format === 'text'
-    ? [...body.rows].sort((a, b) => NATURAL.compare(String(a[0]), String(b[0])))
-    : body.rows;
+  const rows =
+    query && !query.order && body.columns[0] && body.columns[0].format === 'text'
+      ? [...body.rows].sort((a, b) => NATURAL.compare(String(a[0]), String(b[0])))
+      : body.rows;
   const head = document.createElement('tr');
   body.columns.forEach((c, i) => {
     const th = document.createElement('th');
@@ -159,17 +164,31 @@ function renderChart(body) {
   const measure = body.interpretation && body.interpretation.query ? body.interpretation.query.measures[0] : undefined;
   const at = measure ? body.columns.findIndex((c) => c.name === measure) : -1;
   const v = at > 0 ? at : cols - 1;
-  const drawable = typeof Chart !== 'undefined' && cols >= 2 && body.rows.length > 1 && body.rows.every((r) => isNumeric(r[v]));
+  const drawable =
+    typeof Chart !== 'undefined' && cols >= 2 && body.rows.length > 1 && body.rows.every((r) => isNumeric(r[v]));
   show('chart-box', drawable);
   if (!drawable) return;
   const labels = body.rows.map((r) => String(r[0]).slice(0, 40));
   const isTime = body.rows.every((r) => /^\d{4}-\d{2}-\d{2}/.test(String(r[0])));
   chart = new Chart($('chart'), {
     type: isTime ? 'line' : 'bar',
-    data: { labels, datasets: [{ label: body.columns[v].name, data: body.rows.map((r) => Number(r[v])), backgroundColor: '#0b5394', borderColor: '#0b5394' }] },
+    data: {
+      labels,
+      datasets: [
+        {
+          label: body.columns[v].name,
+          data: body.rows.map((r) => Number(r[v])),
+          backgroundColor: '#0b5394',
+          borderColor: '#0b5394',
+        },
+      ],
+    },
     options: { animation: false, responsive: true, plugins: { legend: { display: false } } },
   });
-  $('chart').setAttribute('aria-label', `${isTime ? 'Line' : 'Bar'} chart of ${body.columns[v].name} by ${body.columns[0].name}`);
+  $('chart').setAttribute(
+    'aria-label',
+    `${isTime ? 'Line' : 'Bar'} chart of ${body.columns[v].name} by ${body.columns[0].name}`,
+  );
 }
 
 function renderChoices(title, items) {
@@ -199,7 +218,8 @@ function reset() {
     chart.destroy();
     chart = null;
   }
-  for (const id of ['headline', 'answer', 'scope', 'provenance', 'choices-title', 'sql', 'feedback-status']) $(id).textContent = '';
+  for (const id of ['headline', 'answer', 'scope', 'provenance', 'choices-title', 'sql', 'feedback-status'])
+    $(id).textContent = '';
   $('sql-box').open = false;
   lastAnswered = null;
 }
@@ -218,7 +238,14 @@ function renderError(status, body, retryAfter) {
   const box = $('error');
   const message = document.createElement('span');
   message.textContent = msg;
-  box.append(message, ' (request ', code('error-request', String(body.requestId || 'unknown')), ', ', code('error-code', String(body.code || status)), ')');
+  box.append(
+    message,
+    ' (request ',
+    code('error-request', String(body.requestId || 'unknown')),
+    ', ',
+    code('error-code', String(body.code || status)),
+    ')',
+  );
   show('error', true);
 }
 
@@ -238,11 +265,16 @@ function render(status, body, note, who, retryAfter) {
     if (s) {
       // The count of granted units, named by the catalog's grant unit.
       const [plural, n] = Object.entries(s).find(([, v]) => typeof v === 'number') ?? ['units', 0];
-      $('scope').textContent = `Computed on ${n} ${n === 1 ? plural.replace(/s$/, '') : plural} in business ${s.businessId}.`;
+      $('scope').textContent =
+        `Computed on ${n} ${n === 1 ? plural.replace(/s$/, '') : plural} in business ${s.businessId}.`;
     }
     // Where the number came from: the catalog's own definitions, or SQL a model wrote (checked by the guard).
     $('provenance').textContent =
-      body.provenance === 'catalog' ? 'Computed from the catalog’s definitions.' : body.provenance === 'model' ? 'Computed by SQL a language model wrote over your data, checked by the guard.' : '';
+      body.provenance === 'catalog'
+        ? 'Computed from the catalog’s definitions.'
+        : body.provenance === 'model'
+          ? 'Computed by SQL a language model wrote over your data, checked by the guard.'
+          : '';
     renderTable(body);
     renderChart(body);
     $('sql').textContent = body.sql;
@@ -252,7 +284,10 @@ function render(status, body, note, who, retryAfter) {
   } else if (body.status === 'clarification') {
     renderChoices('Choose what you meant:', body.choices);
   } else if (body.status === 'unsupported') {
-    renderChoices('You can ask about:', body.metrics.map((m) => ({ label: m.label, question: `What was the total ${m.label} last week?` })));
+    renderChoices(
+      'You can ask about:',
+      body.metrics.map((m) => ({ label: m.label, question: `What was the total ${m.label} last week?` })),
+    );
   }
 }
 
