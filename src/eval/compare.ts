@@ -32,11 +32,16 @@ export function sameValue(answer: Value, gold: Value): boolean {
   return norm(answer) === norm(gold);
 }
 
-/** Whether `answer` rows equal `gold` rows, up to a column permutation (and row order unless `ordered`). */
+/**
+ * Whether `answer` rows equal `gold` rows, up to a column permutation (and row order unless `ordered`).
+ * `extraFigures` lets extra numeric columns through: never a verdict of right, only the evaluator's
+ * note that every gold figure was found beside figures the question's writer did not ask for.
+ */
 export function sameRows(
   answer: readonly (readonly Value[])[],
   gold: readonly (readonly Value[])[],
   ordered: boolean,
+  extraFigures = false,
 ): boolean {
   if (answer.length !== gold.length) return false;
   const width = gold[0]?.length ?? 0;
@@ -80,7 +85,7 @@ export function sameRows(
       .filter((a) => !used.has(a))
       .every((a) => answer.every((r) => typeof r[a] === 'string' && !/^-?\d+(?:\.\d+)?$/.test(r[a] as string)));
   const assign = (g: number): boolean => {
-    if (g === width) return rowsMatch() && extraAreLabels();
+    if (g === width) return rowsMatch() && (extraFigures || extraAreLabels());
     for (const a of candidates[g]!) {
       if (used.has(a)) continue;
       used.add(a);

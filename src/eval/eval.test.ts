@@ -32,6 +32,10 @@ describe('comparing an answer with gold', () => {
     expect(sameRows([['Chicago #17', '28675']], [['28675']], false)).toBe(true);
     expect(sameRows([['Chicago #17', '28676']], [['28675']], false)).toBe(false);
     expect(sameRows([['28675']], [['Chicago #17', '28675']], false)).toBe(false);
+    // An extra figure is never right; `extraFigures` only tells "every gold figure is there" from a different number.
+    expect(sameRows([['42481.76', '41518.24', '963.52']], [['963.52']], false)).toBe(false);
+    expect(sameRows([['42481.76', '41518.24', '963.52']], [['963.52']], false, true)).toBe(true);
+    expect(sameRows([['42481.76', '41518.24', '963.53']], [['963.52']], false, true)).toBe(false);
     expect(
       sameRows(
         [

@@ -137,9 +137,13 @@ export async function judge(
   const expected = t.rows ?? (await gold(t.gold!));
   const rows = res.body['rows'] as Value[][];
   if (sameRows(rows, expected, t.ordered)) return { verdict: 'right', got };
+  // Still WRONG; the note separates "every gold figure is there, beside others" from a different number.
+  const besides = sameRows(rows, expected, t.ordered, true)
+    ? 'every gold figure is in the answer, beside extra figures: '
+    : '';
   return {
     verdict: 'WRONG',
     got,
-    detail: `rows ${JSON.stringify(rows.slice(0, 5))}${rows.length > 5 ? ` (+${rows.length - 5})` : ''} vs gold ${JSON.stringify(expected.slice(0, 5))}${expected.length > 5 ? ` (+${expected.length - 5})` : ''}`,
+    detail: `${besides}rows ${JSON.stringify(rows.slice(0, 5))}${rows.length > 5 ? ` (+${rows.length - 5})` : ''} vs gold ${JSON.stringify(expected.slice(0, 5))}${expected.length > 5 ? ` (+${expected.length - 5})` : ''}`,
   };
 }

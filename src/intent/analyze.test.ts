@@ -698,3 +698,59 @@ describe('shares and meanings found by the blind sets', () => {
     });
   });
 });
+
+describe('everyday words that are also state codes (a fifth blind set)', () => {
+  const values = fixtureValues();
+  const read = (question: string): Intent =>
+    understand(question, readQuestion(question, catalog, '2026-11-18'), { catalog, today: '2026-11-18', values });
+  const stateFilter = (question: string): unknown => {
+    const i = read(question);
+    return i.kind === 'query' ? i.query.filters.find((f) => f.dimension === 'state')?.values : i.kind;
+  };
+  it('is a filter only in capitals, next to its dimension, or after a word that introduces a place', () => {
+    expect(stateFilter('were my guests up or down last week vs the week before? by what percent')).toBeUndefined();
+    expect(stateFilter('oh and guests last week')).toBe('clarification');
+    expect(stateFilter('revenue last week, id like it by store')).toBe('clarification');
+    expect(stateFilter('guests in or last week')).toEqual(['OR']);
+    expect(stateFilter('revenue last week in oh')).toEqual(['OH']);
+    expect(stateFilter('revenue in IN last week')).toEqual(['IN']);
+    expect(stateFilter('revenue for OH and IN last week')).toEqual(['OH', 'IN']);
+    // A code that is no everyday word is read as before.
+    expect(stateFilter('tx revenue last week')).toEqual(['TX']);
+  });
+  it('offers a choice that rewrites the word itself, never the same letters inside another word', () => {
+    const i = read('revenue last week in la');
+    expect(i.kind === 'clarification' && i.choices?.map((c) => c.question)).toEqual([
+      'revenue last week in la city',
+      'revenue last week in la state',
+    ]);
+  });
+  it('"now rank by X instead" after a bottom 3 keeps the bottom 3; "both together" after two named stores sums them', () => {
+    let history: SemanticQuery[] = [];
+    const turn = (q: string): SemanticQuery => {
+      const i = understand(q, readQuestion(q, catalog, '2026-11-18'), {
+        catalog,
+        today: '2026-11-18',
+        values,
+        ...(history.length ? { previous: history.at(-1)!, history: [...history] } : {}),
+      });
+      if (i.kind !== 'query') throw new Error(`${q}: ${i.kind}`);
+      history.push(i.query);
+      return i.query;
+    };
+    turn('top 3 items by units last month');
+    turn('and the bottom 3?');
+    expect(turn('now rank by item revenue instead')).toMatchObject({
+      measures: ['item_sales_amount'],
+      order: { direction: 'asc' },
+      limit: 3,
+    });
+    history = [];
+    turn('revenue by store last week');
+    turn('just Chicago #17 and Chicago #123');
+    expect(turn('both together')).toMatchObject({
+      dimensions: [],
+      filters: [{ dimension: 'location', op: 'in' }],
+    });
+  });
+});

@@ -13,6 +13,7 @@
  * place means a clarification naming it (or, with a model configured, the
  * model is asked to fill the query); never an answer to the rest.
  */
+import { escapeRegExp } from '../util/regexp.js';
 import { deepFreeze } from '../util/freeze.js';
 import {
   dimensionById,
@@ -548,7 +549,9 @@ function resolveValues(u: Understanding): Refusal | undefined {
       `"${text}" could mean ${options.map((o) => `the ${dimensionById(catalog, o.dimension)!.label} ${o.value}`).join(' or ')}. Which one?`,
       options.map((o) => {
         const label = dimensionById(catalog, o.dimension)!.label;
-        return { label: `${label} ${o.value}`, question: question.replace(text, `${text} ${label}`) };
+        // The phrase as a whole word ("la" of "in la", never the "la" of "last").
+        const at = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(text)}(?![\\p{L}\\p{N}])`, 'u');
+        return { label: `${label} ${o.value}`, question: question.replace(at, `${text} ${label}`) };
       }),
     );
   }
@@ -708,6 +711,16 @@ function ranking(u: Understanding): Refusal | undefined {
     u.order = { measure: u.measures[0]!, by: draft.rank.by ?? 'value', direction: draft.rank.direction };
     if (draft.rank.limit !== undefined) u.limit = draft.rank.limit;
     else if (
+      draft.rank.byMeasure &&
+      follow?.order &&
+      follow.limit !== undefined &&
+      u.baseDims.length === 0 &&
+      !/\b(?:all|every|them|those|these)\b/i.test(question)
+    ) {
+      // "bottom 3 items by units", then "now rank by item revenue instead": the same ranking, another measure.
+      u.order = { ...u.order, direction: follow.order.direction };
+      u.limit = follow.limit;
+    } else if (
       !draft.rank.all &&
       follow?.limit !== undefined &&
       u.baseDims.length === 0 &&

@@ -74,6 +74,20 @@ const EXAMPLES: Record<FollowUpRule['kind'], () => void> = {
       compare: { kind: 'previous_year' },
     });
   },
+  derive: () => {
+    expect(lastQuery(['item revenue by category mtd', 'as a % of the total'])).toMatchObject({
+      measures: ['item_sales_amount'],
+      dimensions: ['category'],
+      derive: 'share',
+      time: { from: '2026-11-01' },
+    });
+    expect(lastQuery(['guests by day last week', 'and cumulatively?'])).toMatchObject({
+      measures: ['guest_count'],
+      dimensions: ['day'],
+      derive: 'running_total',
+      time: LAST_WEEK,
+    });
+  },
   shift: () => {
     expect(lastQuery(['revenue last week', 'and the week before?']).time).toMatchObject({
       from: '2026-11-02',

@@ -21,6 +21,7 @@ export type FollowUpKind =
   | 'period'
   | 'shift'
   | 'compare'
+  | 'derive'
   | 'breakdown'
   | 'replace_filter'
   | 'add_filter'
@@ -63,6 +64,12 @@ export const FOLLOW_UP_RULES: readonly FollowUpRule[] = Object.freeze([
     kind: 'compare',
     recognised: 'a comparison word alone ("and yoy?", "wow?", "mom %?")',
     changes: 'a comparison added: the period before (wow, mom, qoq) or the same period a year before (yoy)',
+    keeps: 'measures, period, filters, breakdown',
+  },
+  {
+    kind: 'derive',
+    recognised: 'a derived figure alone ("as a % of the total", "and cumulatively?")',
+    changes: "the figure shown: each row's share of the total, or a running total along the time breakdown",
     keeps: 'measures, period, filters, breakdown',
   },
   {
@@ -288,6 +295,7 @@ export function applyFollowUp(
   else if (t.compare?.unit) kinds.push('compare');
   if (stated.dimensions.length && stated.dimensions.join() !== previous.dimensions.join()) kinds.push('breakdown');
   if (draft.rank) kinds.push('rank_those');
+  if (draft.derive) kinds.push('derive');
 
   // Filters: the named ones, each replacing, adding to or excluding from the last ones.
   const positive = stated.filters.filter((f) => f.op !== 'not_in');
@@ -375,6 +383,8 @@ export function applyFollowUp(
         ...filters.filter((f) => f.dimension !== dim || f.op === 'not_in'),
         { dimension: dim, op: 'in', values },
       ];
+      // "revenue by store", "just Austin #3 and Seattle #1", then "both together": one number, not one per store.
+      combinedAway = dim;
       kinds.push('combine');
     }
   } else if (DROPS.test(question) && positive.length === 0 && !draft.rank?.all) {

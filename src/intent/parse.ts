@@ -14,7 +14,7 @@ import type { Catalog, DateDimension } from '../semantic/catalog.js';
 import type { QueryFilter } from '../semantic/query.js';
 import { FILLER, FOLLOW_UP_START, LIST_JOINERS, NEGATIVE_CUES, NUMBER, numberOf } from './lexicon.js';
 import { readTime, type TimeReading } from './time.js';
-import { Tokens } from './tokens.js';
+import { Tokens, type Token } from './tokens.js';
 import { domainWords } from '../semantic/domain-words.js';
 
 /** An entity the question names by ID. */
@@ -30,6 +30,8 @@ export interface Mention {
   readonly text: string;
   /** Normalised words. */
   readonly words: readonly string[];
+  /** The same words as typed ("IN" of "OH and IN"). */
+  readonly typed: readonly string[];
   /** After "excluding", "other than", ... */
   readonly negated: boolean;
   /** A dimension named next to it ("the city of X", "category X", "store 17"). */
@@ -39,6 +41,8 @@ export interface Mention {
   /** Token positions, for telling "Austin vs Dallas" from "this week vs last week". */
   readonly from: number;
   readonly to: number;
+  /** The word just before it ("in" of "in oh"), read when a lower-case word is also a short code. */
+  readonly before?: string;
 }
 
 /** A ranking: order, and how many rows when the question says. */
@@ -51,6 +55,8 @@ export interface RankWords {
   readonly by?: 'change' | 'change_pct';
   /** "the bottom ones", "the best performers": several rows (true); "the worst one": one (false). */
   readonly plural?: boolean;
+  /** "rank by item revenue": only the measure to order by is said (no direction, no count). */
+  readonly byMeasure?: true;
 }
 
 /** What the first pass read. */
@@ -267,6 +273,7 @@ function readReferences(s: Reading): void {
       s.mentions.push({
         text: s.tokens.raw(m.from, m.to),
         words: [id],
+        typed: [id],
         negated: negatedBefore(s.tokens, m.from),
         ...(unitDim ? { hint: unitDim } : {}),
         number: id,
@@ -447,15 +454,21 @@ function readRanking(s: Reading): void {
   for (const m of s.tokens.find(
     /(?:rank|ranked|ranking|rankings|sort|sorted|order|ordered|league table)(?: (?:by|on))?/,
   )) {
-    s.rank ??= { direction: 'desc', all: true };
+    s.rank ??= {
+      direction: 'desc',
+      all: true,
+      ...(/ (?:by|on)$/.test(s.tokens.raw(m.from, m.to)) ? { byMeasure: true as const } : {}),
+    };
     s.tokens.claim(m.from, m.to, 'rank');
   }
   for (const m of s.tokens.find(/ascending|lowest first|smallest first|descending|highest first|biggest first/)) {
-    if (s.rank)
+    if (s.rank) {
+      delete s.rank.byMeasure;
       s.rank = {
         ...s.rank,
         direction: /ascending|lowest|smallest/.test(s.tokens.raw(m.from, m.to).toLowerCase()) ? 'asc' : 'desc',
       };
+    }
     s.tokens.claim(m.from, m.to, 'rank');
   }
   // "grew the most", "the biggest drop": a ranking by change (only with a comparison period).
@@ -478,6 +491,11 @@ function readRanking(s: Reading): void {
     for (const m of s.tokens.find(/percent|percentage|in percent|in percentage terms/)) {
       if (s.rank?.by) s.tokens.claim(m.from, m.to, 'rank');
     }
+    // "rev wow %", "up or down, by what percent": the change in percent a comparison shows already.
+    if (s.time.compare && !s.derive)
+      for (const m of s.tokens.find(/(?:by )?(?:what |which )?(?:in )?(?:percent|percentage)/)) {
+        if (s.tokens.isFree(m.from)) s.tokens.claim(m.from, m.to, 'compare');
+      }
     // "% change", "percent change", "the difference": what a comparison shows already (each measure's
     // change and change in percent), so the words are read, not left for a clarification.
     for (const m of s.tokens.find(
@@ -705,7 +723,11 @@ function collectMentions(
   hints: readonly { at: number; dimension: string; side: 'before' | 'after' }[],
   out: Mention[],
 ): void {
-  const content = (i: number): boolean => tokens.isFree(i) && !FILLER.has(tokens.list[i]!.norm);
+  // "revenue in IN", "OH and IN": a filler typed as a code in capitals (in a question not all in capitals) is content.
+  const shouting = tokens.list.every((t) => t.raw === t.raw.toUpperCase());
+  const coded = (t: Token): boolean => !shouting && /^[A-Z]{2}$/.test(t.raw);
+  const content = (i: number): boolean =>
+    tokens.isFree(i) && (!FILLER.has(tokens.list[i]!.norm) || coded(tokens.list[i]!));
   let i = 0;
   while (i < tokens.length) {
     if (!content(i)) {
@@ -743,10 +765,12 @@ function collectMentions(
     out.push({
       text: tokens.raw(i, end),
       words: tokens.list.slice(i, end).map((t) => t.norm),
+      typed: tokens.list.slice(i, end).map((t) => t.raw),
       negated: negatedBefore(tokens, i),
       ...(hint ? { hint: hint.dimension } : {}),
       from: i,
       to: end,
+      ...(i > 0 ? { before: tokens.list[i - 1]!.norm } : {}),
     });
     tokens.claim(i, end, 'filter');
     if (hint && tokens.list[hint.at]?.norm === 'of' && tokens.isFree(hint.at))

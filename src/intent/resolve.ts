@@ -86,6 +86,23 @@ function resolveOne(m: Mention, index: ValueIndex): { values: ValueMatch[][]; un
     return { values: [], unplaced: [m.text] };
   }
   const whole = lookup(m.text, m.words, index);
+  // A short code typed in lower case is also an everyday word ("up or down", "oh and guests", "id like"):
+  // it names the value ("OR", "OH", "ID") only in capitals, next to its dimension, or after a word that
+  // introduces a place ("in oh", "vs ca"). Otherwise a joiner or filler is the parser's own word, and any
+  // other word is reported as not understood, never read as a filter.
+  if (
+    whole.length &&
+    m.words.length === 1 &&
+    EVERYDAY_SHORT_WORDS.has(m.words[0]!) &&
+    m.text !== m.text.toUpperCase() &&
+    !m.hint &&
+    !CODE_CUES.has(m.before ?? '')
+  ) {
+    const words = whole.filter((v) => !isShortCode(v.value));
+    if (words.length === 0)
+      return { values: [], unplaced: LIST_JOINERS.has(m.words[0]!) || FILLER.has(m.words[0]!) ? [] : [m.text] };
+    return { values: [words], unplaced: [] };
+  }
   if (whole.length) return { values: [whole], unplaced: [] };
   // Greedy, longest first, over the words; fillers and list words between values are fine.
   const words = m.words;
@@ -94,7 +111,7 @@ function resolveOne(m: Mention, index: ValueIndex): { values: ValueMatch[][]; un
   let i = 0;
   while (i < words.length) {
     const w = words[i]!;
-    if (LIST_JOINERS.has(w) || FILLER.has(w)) {
+    if ((LIST_JOINERS.has(w) || FILLER.has(w)) && !/^[A-Z]{2}$/.test(m.typed[i] ?? '')) {
       i++;
       continue;
     }
@@ -118,6 +135,38 @@ function resolveOne(m: Mention, index: ValueIndex): { values: ValueMatch[][]; un
     }
   }
   return { values, unplaced: unplaced.length ? [rawWords(m.text, unplaced)] : [] };
+}
+
+/** Words after which a lower-case short code names a place: "in oh", "for la", "vs ca", "excluding tx". */
+const CODE_CUES: ReadonlySet<string> = new Set([
+  'in',
+  'for',
+  'at',
+  'from',
+  'across',
+  'vs',
+  'and',
+  'or',
+  'excluding',
+  'except',
+  'without',
+  'than',
+  'between',
+  'to',
+  'not',
+  'but',
+  'outside',
+  'inside',
+]);
+
+/** Everyday English words that are also two-letter codes (states, countries): read as a code only when cued. */
+const EVERYDAY_SHORT_WORDS: ReadonlySet<string> = new Set(
+  'oh ok hi me or in id la pa ma de al co am as at be by do go he if is it my no of on so to up us we an'.split(' '),
+);
+
+/** A stored value written as a short code in capitals ("OR", "ID"). */
+function isShortCode(value: string): boolean {
+  return value.length <= 2 && /^[A-Z]+$/.test(value);
 }
 
 function lookup(text: string, words: readonly string[], index: ValueIndex): ValueMatch[] {

@@ -220,7 +220,7 @@ function readComparisons(s: TimeState): void {
   }
   for (const m of s.tokens.find(
     new RegExp(
-      `(?:the )?(?:day|week|month|quarter|period|one|weekend|${NUMBER} (?:days|weeks|months)) (?:before|prior)(?: that| it)?|(?:the )?(?:previous|prior|preceding) (?:day|week|month|quarter|period|one|${NUMBER}(?: days| weeks| months)?)|(?:the )?period before|(?:the )?same (?:period|days|time|dates) (?:last|the previous|the prior|of last|of the previous) (?:week|month|quarter)`,
+      `(?:the )?(?:day|week|month|quarter|period|one|weekend|${NUMBER} (?:days|weeks|months)) (?:before|prior)(?: that| it)?|(?:the )?(?:previous|prior|preceding) (?:day|week|month|quarter|period|one|${NUMBER}(?: days| weeks| months)?)|(?:the )?period before|(?:the )?same (?:period|days|time|dates|point) (?:last|the previous|the prior|of last|of the previous|in the previous|in last) (?:week|month|quarter)`,
     ),
   )) {
     s.relative ??= { kind: 'previous_period', at: m.from };

@@ -167,6 +167,8 @@ export function compileQuery(
     query.per?.length && !periods && query.order?.by === 'value' && rankedMeasure?.decimals !== undefined
       ? `${rankedMeasure.id}_exact`
       : undefined;
+  // A change ranks by its exact value too: two states shown at 6.0% are not a tie broken by name.
+  const exactChange = new Map<string, string>();
   let sql: string;
   if (query.versus || query.part) {
     const sides = sideBySide(query, measures, aggregate, condition, q);
@@ -215,6 +217,8 @@ export function compileQuery(
       const [cur, prev] = [`x.${q(m.id)}`, `x.${q(`${m.id}_previous`)}`];
       const [rawCur, rawPrev] = exact ? [cur, prev] : [`x.${q(`${m.id}_raw`)}`, `x.${q(`${m.id}_previous_raw`)}`];
       const [change, pct] = difference(m, cur, prev, rawCur, rawPrev);
+      exactChange.set(`${m.id}_change`, `${rawCur} - ${rawPrev}`);
+      exactChange.set(`${m.id}_change_pct`, `CAST(${rawCur} - ${rawPrev} AS DECIMAL(38, 6)) / NULLIF(${rawPrev}, 0)`);
       outer.push(cur, prev, `${change} AS ${q(`${m.id}_change`)}`, `${pct} AS ${q(`${m.id}_change_pct`)}`);
       columns.push(
         { name: m.id, role: 'value', of: m.id },
@@ -243,6 +247,8 @@ export function compileQuery(
     const suffix = query.order.by === 'value' ? '' : `_${query.order.by}`;
     const dir = query.order.direction === 'asc' ? 'ASC' : 'DESC';
     order.push(`${position(`${query.order.measure}${suffix}`)} ${dir} NULLS LAST`);
+    const exact = exactChange.get(`${query.order.measure}${suffix}`);
+    if (exact) order.push(`${exact} ${dir} NULLS LAST`);
     // A rounded measure ranks by its exact value: two stores shown at $24.94 are not a tie broken by name.
     const ranked = measures.find((m) => m.id === query.order!.measure);
     if (ranked?.decimals !== undefined && query.order.by === 'value' && !query.part) {
