@@ -718,6 +718,16 @@ describe('everyday words that are also state codes (a fifth blind set)', () => {
     // A code that is no everyday word is read as before.
     expect(stateFilter('tx revenue last week')).toEqual(['TX']);
   });
+  it('reads "Dallas\'s" as Dallas and "as percentages of the total" as a share (a sixth blind set)', () => {
+    expect(read("how much higher was houston's avg check than dallas's yesterday")).toMatchObject({
+      kind: 'query',
+      query: { versus: [{ values: ['Houston'] }, { values: ['Dallas'] }] },
+    });
+    expect(read('revenue split by state for ytd as percentages of the total')).toMatchObject({
+      kind: 'query',
+      query: { dimensions: ['state'], derive: 'share' },
+    });
+  });
   it('offers a choice that rewrites the word itself, never the same letters inside another word', () => {
     const i = read('revenue last week in la');
     expect(i.kind === 'clarification' && i.choices?.map((c) => c.question)).toEqual([

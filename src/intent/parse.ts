@@ -203,7 +203,7 @@ export function startReading(question: string, catalog: Catalog, todayIso: strin
     references: [],
     mentions: [],
     filters: [],
-    time: { spans: [] } as unknown as TimeReading,
+    time: { spans: [] },
     measures: [],
     ambiguousHits: [],
     ambiguous: [],
@@ -372,7 +372,7 @@ function readDerived(s: Reading): void {
     s.tokens.claim(m.from, m.to, 'derive');
   }
   // "... came from Florida, as a percentage": the share said at the end.
-  for (const m of s.tokens.find(/(?:as|in) (?:a )?(?:percentage|percent|share)(?: of (?:the )?total)?/)) {
+  for (const m of s.tokens.find(/(?:as|in) (?:a )?(?:percentages?|percent|shares?)(?: of (?:the )?total)?/)) {
     if (s.time.compare || s.time.relative) continue;
     s.derive = 'share';
     s.tokens.claim(m.from, m.to, 'derive');

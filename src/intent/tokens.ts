@@ -76,6 +76,7 @@ export function fold(s: string): string {
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
+    .replace(/(?<=s)['\u2019]s\b/g, '') // "Dallas's" is Dallas (the plural rule keeps a double s)
     .replace(/['\u2019]/g, '');
 }
 
