@@ -32,6 +32,46 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       // `() => reply.send(x)` returning a void call is the house's shorthand for a callback.
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      // A leading underscore marks a binding left unused on purpose (a property dropped by a rest pattern).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
+      // A variable a closure reads, assigned once after the closure is written ("let term" in the pipeline).
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      // A rejection passes on the value that was caught, as it was (a driver's or a worker's error).
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
+      // An async method that implements a Promise-returning interface stays async so a throw is a rejection.
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/engine-registry.ts', 'src/engines/**', 'src/**/*.test.ts'],
+    rules: {
+      // The house's own corridor: only the registry reaches into one engine's folder (test/architecture.test.ts too).
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '/engines/[^/]+/', message: 'import the engine registry or the port, not an engine' }] },
+      ],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      // Tests and benchmarks read JSON bodies (typed any by the HTTP clients) and assert on their shape: a wrong shape fails the assertion.
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      // Tests probe values the types say cannot be missing, so a broken invariant fails with a readable message.
+      '@typescript-eslint/no-unnecessary-condition': 'off',
     },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },

@@ -101,8 +101,8 @@ const report: Record<string, unknown> = {
     duckdb: (await import('@duckdb/node-api')).version(),
   },
   n: N,
-  personas: {} as Record<string, unknown>,
-  scopes: {} as Record<string, unknown>,
+  personas: {},
+  scopes: {},
 };
 const rows: string[] = [];
 

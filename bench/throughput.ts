@@ -42,9 +42,7 @@ const child = spawn(process.execPath, ['--import', 'tsx', 'bench/throughput-serv
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const ports = await new Promise<{ ask: string; base: string }>((resolve) => {
-  createInterface({ input: child.stdout! }).once('line', (l) =>
-    resolve(JSON.parse(l) as { ask: string; base: string }),
-  );
+  createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l) as { ask: string; base: string }));
 });
 const rss = async (): Promise<number> =>
   ((await (await fetch(`http://127.0.0.1:${ports.base}/rss`)).json()) as { rss: number }).rss;

@@ -75,7 +75,7 @@ function runIn(id, file, text) {
     },
   );
   rmSync(scratch, { recursive: true, force: true });
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- the pattern strips the terminal colour codes (ESC) vitest writes
   const out = `${run.stdout}\n${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
   if (process.env.MUTATE_DEBUG) writeFileSync(join(root, 'test-artifacts', `mutant-${id}.log`), out);
   return { status: run.status, failed: [...new Set([...out.matchAll(/^ FAIL +(.+?)\s*$/gm)].map((m) => m[1].trim()))] };

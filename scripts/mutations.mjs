@@ -83,7 +83,7 @@ export const MUTATIONS = [
   [
     'ast-qualified-table',
     'src/guard/sql-check.ts',
-    "if (item[q] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', `${String(item[q])}.${item['table']}`);",
+    "if (item[q] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', `${text(item[q])}.${item['table']}`);",
     '',
   ],
   [

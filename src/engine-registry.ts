@@ -27,7 +27,7 @@ export const ENGINE_SECTIONS = Object.fromEntries(
 
 /** The registry entry of `name`, typed loosely enough to call with its own section. */
 export function engine(name: EngineName): Engine {
-  return ENGINES[name] as unknown as Engine;
+  return ENGINES[name];
 }
 
 /** Open the configured engine with its own section of `warehouse`, over the catalog's tables. */

@@ -139,7 +139,7 @@ async function ask(
   };
   // A measure picked in reply to "which sales?" is remembered for this person (and audited).
   const picked =
-    completed && pending?.ambiguous
+    completed && pending.ambiguous
       ? pending.choices.find((c) => c.question === completed && c.metric !== undefined)
       : undefined;
   const chose = picked && pending?.ambiguous ? { term: pending.ambiguous, metric: picked.metric! } : undefined;
@@ -254,7 +254,7 @@ async function ask(
     sql: ran.guarded.candidate,
     ...(intent.kind === 'query' ? { query: intent.query } : {}),
     ...(members ? { members } : {}),
-    ...(completed && pending ? { alternatives: pending.choices } : {}),
+    ...(completed ? { alternatives: pending.choices } : {}),
   });
   deps.feedback.remember(requestId, identity.sessionKey, scope, understood, ran.guarded.candidate);
   return result;

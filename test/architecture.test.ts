@@ -54,10 +54,15 @@ function imports(): Edge[] {
 
 /** A cycle in the folder graph, as a list of folders, or undefined. */
 function folderCycle(edges: readonly Edge[]): string[] | undefined {
+  return cycle(edges, folderOf);
+}
+
+/** A cycle in the graph of `keyOf` (a folder, or the file itself), as a list of keys, or undefined. */
+function cycle(edges: readonly Edge[], keyOf: (file: string) => string): string[] | undefined {
   const next = new Map<string, Set<string>>();
   for (const e of edges) {
-    const a = folderOf(e.from);
-    const b = folderOf(e.to);
+    const a = keyOf(e.from);
+    const b = keyOf(e.to);
     if (a !== b) next.set(a, (next.get(a) ?? new Set()).add(b));
   }
   const state = new Map<string, 'open' | 'done'>();
@@ -104,6 +109,19 @@ describe('architecture', () => {
         { from: 'src/b/y.ts', to: 'src/a/z.ts' },
       ]),
     ).toEqual(['a', 'b', 'a']);
+  });
+
+  it('has no import cycle between files', () => {
+    expect(cycle(edges, (f) => f)).toBeUndefined();
+    expect(
+      cycle(
+        [
+          { from: 'src/a/x.ts', to: 'src/a/y.ts' },
+          { from: 'src/a/y.ts', to: 'src/a/x.ts' },
+        ],
+        (f) => f,
+      ),
+    ).toEqual(['src/a/x.ts', 'src/a/y.ts', 'src/a/x.ts']);
   });
 
   it('keeps the guard free of engines and warehouse code: they implement its port', () => {
@@ -227,5 +245,68 @@ describe('the domain is data', () => {
       }
     }
     expect(found).toEqual([]);
+  });
+});
+
+/** Every file the linter reads, as text (TypeScript and JavaScript, no dependency or build output). */
+function lintedFiles(): { path: string; text: string }[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) return ['node_modules', 'dist', 'var', 'results'].includes(e.name) ? [] : walk(p);
+      return /\.(ts|js|mjs)$/.test(e.name) ? [p] : [];
+    });
+  return ['src', 'test', 'bench', 'scripts', 'examples']
+    .flatMap(walk)
+    .map((path) => ({ path, text: readFileSync(path, 'utf8') }));
+}
+
+describe('habits', () => {
+  const files = lintedFiles();
+  const disables = files.flatMap(({ path, text }) =>
+    [...text.matchAll(/(?:\/\/|\/\*)\s*eslint-disable(?:-next-line|-line)?\b([^\n]*)/g)].map((m) => ({
+      path,
+      rest: m[1] ?? '',
+    })),
+  );
+
+  it('turns a lint rule off inline only with its reason, and at most 20 times in src/', () => {
+    expect(files.length).toBeGreaterThan(200);
+    // The reader finds the disables there are (a broken pattern would pass every rule).
+    expect(disables.some((d) => d.path === join('src', 'engines', 'postgres', 'connector.ts'))).toBe(true);
+    expect(disables.filter((d) => !/ -- \S/.test(d.rest)).map((d) => d.path)).toEqual([]);
+    expect(
+      disables.filter((d) => d.path.startsWith(`src${sep}`) && !d.path.endsWith('.test.ts')).length,
+    ).toBeLessThanOrEqual(20);
+  });
+
+  it('lets no file turn lint off for the whole file, and no config hides a rule without its reason', () => {
+    expect(files.filter(({ text }) => /\/\*\s*eslint-disable(?!-)/.test(text)).map((f) => f.path)).toEqual([]);
+    const config = readFileSync('eslint.config.js', 'utf8');
+    // Every relaxed rule in the config sits under a comment line that says why.
+    const lines = config.split('\n');
+    const relaxed = lines.flatMap((l, i) => (/^\s+'[@\w/-]+': (?:'off'|'warn'|\[)/.test(l) ? [i] : []));
+    expect(relaxed.length).toBeGreaterThan(5);
+    for (const i of relaxed) {
+      let k = i - 1;
+      while (k >= 0 && /^\s+'[@\w/-]+': (?:'off'|'warn')/.test(lines[k] ?? '')) k--;
+      expect(lines[k], `reason for ${lines[i] ?? ''}`).toMatch(/^\s*\/\/ \S/);
+    }
+  });
+
+  it('keeps every mutation text of scripts/mutations.mjs in its file, once (a reformatted rule fails here)', async () => {
+    const spec = '../scripts/mutations.mjs';
+    const { MUTATIONS } = (await import(spec)) as { MUTATIONS: readonly (readonly [string, string, string, string])[] };
+    expect(MUTATIONS.length).toBeGreaterThan(50);
+    const wrong = MUTATIONS.filter(([, file, find]) => readFileSync(file, 'utf8').split(find).length - 1 !== 1);
+    expect(wrong.map(([id]) => id)).toEqual([]);
+    expect(new Set(MUTATIONS.map(([id]) => id)).size).toBe(MUTATIONS.length);
+  });
+
+  it('holds no file in src/ over 300 lines without a line in docs/architecture.md saying why', () => {
+    const doc = readFileSync('docs/architecture.md', 'utf8');
+    const long = sourceFiles(SRC).filter((f) => readFileSync(f, 'utf8').split('\n').length > 300);
+    expect(long.length).toBeGreaterThan(0);
+    expect(long.filter((f) => !doc.includes(`\`${f.split(sep).join('/')}\` (over 300 lines)`))).toEqual([]);
   });
 });

@@ -138,8 +138,6 @@ describe('hash-chained audit', () => {
   it('refuses to start a new chain on top of a damaged last line', async () => {
     const { file } = await chain(2);
     writeFileSync(file, `${readFileSync(file, 'utf8')}{"truncated":`);
-    expect(() => new JsonlFileAuditSink(file)).toThrowError(
-      expect.objectContaining({ code: 'SP_ERR_AUDIT_UNAVAILABLE' }),
-    );
+    expect(() => new JsonlFileAuditSink(file)).toThrow(expect.objectContaining({ code: 'SP_ERR_AUDIT_UNAVAILABLE' }));
   });
 });

@@ -16,8 +16,8 @@ import { lock } from 'proper-lockfile';
 import { dirname } from 'node:path';
 import { SplitplaneError, type ErrorBody } from '../errors.js';
 
-/** Outcome of one layer: `ok`, `skipped`, or the stable code that stopped the request. */
-export type LayerOutcome = 'ok' | 'skipped' | 'clarification' | 'unsupported' | string;
+/** Outcome of one layer: `ok`, `skipped`, `clarification`, `unsupported`, or the stable code that stopped the request. */
+export type LayerOutcome = string;
 
 /** One audit event, as the pipeline describes it. */
 export interface AuditEvent {
@@ -274,7 +274,7 @@ export function verifyAuditLines(lines: readonly string[]): VerifyResult {
     }
     if (hash !== eventHash(prevHash, rest))
       return { ok: false, events: i, line, seq, problem: 'hash does not match the content (the event was edited)' };
-    prevHash = hash as string;
+    prevHash = hash;
     expectedSeq += 1;
   }
   return { ok: true, events: lines.length, lastHash: prevHash };

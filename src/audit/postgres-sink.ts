@@ -120,9 +120,9 @@ export class PostgresAuditSink implements AuditSink {
  * permission, the refused connection), with any password in a connection string replaced.
  */
 export function describePgError(err: unknown): string {
-  const e = err as { message?: unknown; code?: unknown };
-  const message = typeof e?.message === 'string' ? e.message : String(err);
-  const code = typeof e?.code === 'string' ? ` [${e.code}]` : '';
+  const e: { message?: unknown; code?: unknown } = typeof err === 'object' && err !== null ? err : {};
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  const code = typeof e.code === 'string' ? ` [${e.code}]` : '';
   return `${redactSecrets(message)}${code}`;
 }
 

@@ -50,7 +50,7 @@ export interface RouteResult {
 export class RequestTrace {
   readonly requestId: string;
   readonly #started = performance.now();
-  readonly #layers: Record<string, LayerOutcome> = {};
+  readonly #layers = new Map<string, LayerOutcome>();
   readonly #stageMs: Record<string, number> = {};
   #facts: EventFacts;
 
@@ -76,11 +76,11 @@ export class RequestTrace {
     const t0 = performance.now();
     try {
       const value = await run();
-      this.#layers[name] = outcome ? outcome(value) : 'ok';
+      this.#layers.set(name, outcome ? outcome(value) : 'ok');
       return value;
     } catch (err) {
       const e = asSplitplaneError(err);
-      this.#layers[name] = e.code;
+      this.#layers.set(name, e.code);
       throw e;
     } finally {
       this.#stageMs[name] = round((this.#stageMs[name] ?? 0) + performance.now() - t0);
@@ -89,12 +89,12 @@ export class RequestTrace {
 
   /** Record an outcome that is not a stage's own (a model's rejected first round). */
   mark(layer: string, outcome: LayerOutcome): void {
-    this.#layers[layer] = outcome;
+    this.#layers.set(layer, outcome);
   }
 
   /** Forget a stage's outcome (a round to be run again). */
   unmark(layer: string): void {
-    delete this.#layers[layer];
+    this.#layers.delete(layer);
   }
 
   /** Note facts for the event; later notes of the same field replace earlier ones. */
@@ -112,7 +112,7 @@ export class RequestTrace {
       ...(body.code !== undefined ? { errorCode: body.code } : {}),
       requestId: this.requestId,
       time: new Date().toISOString(),
-      layers: { ...this.#layers },
+      layers: Object.fromEntries(this.#layers),
       stageMs: { ...this.#stageMs },
       outcome: answered
         ? (body.status as 'answered')

@@ -6,6 +6,7 @@
 import { signRequest } from '../client/sign.js';
 import { EXIT } from './common.js';
 import { clientCredential, loadConfig } from './load-config.js';
+import { text as asText } from '../util/text.js';
 
 export interface AskOptions {
   readonly tenant: string;
@@ -85,7 +86,7 @@ export async function ask(question: string, values: AskOptions): Promise<number>
       for (const m of (r['metrics'] as { label: string; description: string }[] | undefined) ?? []) {
         process.stdout.write(`  - ${m.label}: ${m.description}\n`);
       }
-      if (r['sql']) process.stdout.write(`\nSQL over your sandbox:\n  ${String(r['sql'])}\n`);
+      if (r['sql']) process.stdout.write(`\nSQL over your sandbox:\n  ${asText(r['sql'])}\n`);
     }
   }
   return code;
@@ -103,13 +104,13 @@ function networkCause(err: unknown): string {
 
 /** Rows as an aligned text table (numbers right-aligned). */
 function table(columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
-  const cells = [columns, ...rows.map((r) => r.map((v) => (v === null ? '-' : String(v))))];
-  const widths = columns.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
-  const numeric = columns.map((_, i) => rows.every((r) => r[i] === null || /^-?\d+(\.\d+)?$/.test(String(r[i]))));
+  const cells = [columns, ...rows.map((r) => r.map((v) => (v === null ? '-' : asText(v))))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const numeric = columns.map((_, i) => rows.every((r) => r[i] === null || /^-?\d+(\.\d+)?$/.test(asText(r[i]))));
   return cells
     .map((r) =>
       r
-        .map((v, i) => (numeric[i] ? String(v).padStart(widths[i]!) : String(v).padEnd(widths[i]!)))
+        .map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
         .join('  ')
         .trimEnd(),
     )

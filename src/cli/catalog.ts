@@ -6,7 +6,8 @@
  */
 import { checkCatalog } from '../init/check.js';
 import { BadInput, WarehouseUnreachable } from '../init/errors.js';
-import { openIntrospector, type WarehouseTarget } from '../init/introspect.js';
+import type { WarehouseTarget } from '../init/introspect.js';
+import { openIntrospector } from '../init/open-introspector.js';
 import { ASCII_IDENT } from '../init/types.js';
 import { EXIT, note, Unavailable, UsageError } from './common.js';
 import { configTarget, warehouseTarget } from './init.js';

@@ -81,7 +81,7 @@ export async function evaluate(path: string, values: EvalOptions): Promise<numbe
   );
   for (const [c, v] of Object.entries(report.byCategory))
     process.stdout.write(`  ${c.padEnd(14)} right ${v.right}, refused ${v.refused}, WRONG ${v.wrong}\n`);
-  const limited = report.results.filter((r) => String(r.got).startsWith('429')).length;
+  const limited = report.results.filter((r) => r.got.startsWith('429')).length;
   if (limited > 0)
     process.stderr.write(
       `note: ${limited} answers were 429 SP_ERR_RATE_LIMITED: with --url the server's rate limits apply (rateLimit.perAdmin, 60 a minute by default); raise them on the server for an evaluation run\n`,

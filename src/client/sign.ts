@@ -53,5 +53,5 @@ export async function signRequest(opts: SignOptions): Promise<Record<string, str
     }),
     opts.signingDate ? { signingDate: opts.signingDate } : {},
   );
-  return signed.headers as Record<string, string>;
+  return signed.headers;
 }

@@ -27,7 +27,7 @@ describe('production guard rails', () => {
   const demoSettings = { clock: { today: '2026-11-18' }, demo: { enabled: true, generateIfMissing: true } };
 
   it('refuses every demo setting outside mode: demo, naming each', () => {
-    expect(() => parseConfig(demoSettings)).toThrowError(
+    expect(() => parseConfig(demoSettings)).toThrow(
       /clock\.today .*2026-11-18.*demo\.enabled.*demo\.generateIfMissing.*mode: demo/,
     );
     for (const one of [
@@ -35,9 +35,7 @@ describe('production guard rails', () => {
       { demo: { enabled: true } },
       { demo: { generateIfMissing: true } },
     ]) {
-      expect(() => parseConfig(one), JSON.stringify(one)).toThrowError(
-        expect.objectContaining({ code: 'SP_ERR_CONFIG' }),
-      );
+      expect(() => parseConfig(one), JSON.stringify(one)).toThrow(expect.objectContaining({ code: 'SP_ERR_CONFIG' }));
     }
     expect(parseConfig({ ...demoSettings, mode: 'demo' }).mode).toBe('demo');
     expect(parseConfig({}).mode).toBe('production');
@@ -45,22 +43,22 @@ describe('production guard rails', () => {
 
   it('refuses the demo page on a non-loopback address, even in demo mode', () => {
     const open = { mode: 'demo', demo: { enabled: true }, server: { host: '0.0.0.0', allowNonLoopback: true } };
-    expect(() => parseConfig(open)).toThrowError(/demo\.enabled on 0\.0\.0\.0.*loopback only/);
+    expect(() => parseConfig(open)).toThrow(/demo\.enabled on 0\.0\.0\.0.*loopback only/);
     expect(() => parseConfig({ ...open, demo: { enabled: false } })).not.toThrow();
   });
 
   it('refuses the public demo credentials outside mode: demo, naming the keys and no secret', () => {
     const store = loadCredentialStore('config/demo-credentials.json', {});
-    expect(() => refuseDemoCredentials(store, 'production')).toThrowError(
+    expect(() => refuseDemoCredentials(store, 'production')).toThrow(
       /SPDEMOKEY0000000001, SPDEMOKEY0000000012.*mode: demo/,
     );
     try {
       refuseDemoCredentials(store, 'production');
     } catch (e) {
       for (const c of store.list())
-        expect(
-          JSON.stringify(e) + String((e as Error).message) + String((e as { detail?: string }).detail),
-        ).not.toContain(c.secretAccessKey);
+        expect(JSON.stringify(e) + (e as Error).message + String((e as { detail?: string }).detail)).not.toContain(
+          c.secretAccessKey,
+        );
     }
     expect(refuseDemoCredentials(store, 'demo')).toBe(store);
   });
@@ -73,7 +71,7 @@ describe('the README configuration table', () => {
       def?: { type?: string; innerType?: unknown; shape?: Record<string, unknown> };
       shape?: Record<string, unknown>;
     };
-    while (s.def && s.def.innerType && s.def.type !== 'object') s = s.def.innerType as typeof s;
+    while (s.def && s.def.innerType && s.def.type !== 'object') s = s.def.innerType;
     const shape = s.def?.type === 'object' ? (s.shape ?? s.def.shape) : undefined;
     if (!shape) return [prefix];
     return Object.entries(shape).flatMap(([k, v]) => leafKeys(v, prefix ? `${prefix}.${k}` : k));

@@ -21,6 +21,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { AUDIT_TABLE_DDL } from '../audit/postgres-sink.js';
 import { engine } from '../engine-registry.js';
 import type { TableRegistry } from '../schema/tables.js';
+import { text } from '../util/text.js';
 
 /** DuckDB's types as PostgreSQL's (the registry allows no other type on an exposed column). */
 function pgType(duck: string): string {
@@ -65,20 +66,20 @@ export async function loadPostgres(
       );
     }
     // Every raw table of the catalog that the file holds, with its own columns and types.
-    const present = await (
+    const present = (
       await dconn.runAndReadAll(
         `SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src' AND table_schema = 'main'`,
       )
     ).getRowsJson();
-    const names = new Set(present.map((r) => String(r[0])));
+    const names = new Set(present.map((r) => text(r[0])));
     for (const raw of registry.rawTables.filter((t) => names.has(t))) {
       const cols = (
-        await (
-          await dconn.runAndReadAll(
-            `SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'src' AND table_schema = 'main' AND table_name = '${raw}' ORDER BY ordinal_position`,
-          )
-        ).getRowsJson()
-      ).map((r) => ({ name: String(r[0]), type: String(r[1]) }));
+        await dconn.runAndReadAll(
+          `SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'src' AND table_schema = 'main' AND table_name = '${raw}' ORDER BY ordinal_position`,
+        )
+      )
+        .getRowsJson()
+        .map((r) => ({ name: text(r[0]), type: text(r[1]) }));
       await client.query(
         `CREATE TABLE warehouse.${q(raw)} (${cols.map((c) => `${q(c.name)} ${pgType(c.type)}`).join(', ')})`,
       );

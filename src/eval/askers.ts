@@ -42,7 +42,7 @@ export async function inProcessAsker(config: Config, credential: (tenantId: stri
         extraHeaders: { 'x-splitplane-nonce': randomUUID() },
       });
       const res = await app.inject({ method: 'POST', url: '/v1/ask', headers, payload });
-      return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
+      return { statusCode: res.statusCode, body: res.json<Record<string, unknown>>() };
     },
     async close() {
       await app.close();

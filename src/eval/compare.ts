@@ -83,7 +83,7 @@ export function sameRows(
   const extraAreLabels = (): boolean =>
     Array.from({ length: answerWidth }, (_, a) => a)
       .filter((a) => !used.has(a))
-      .every((a) => answer.every((r) => typeof r[a] === 'string' && !/^-?\d+(?:\.\d+)?$/.test(r[a] as string)));
+      .every((a) => answer.every((r) => typeof r[a] === 'string' && !/^-?\d+(?:\.\d+)?$/.test(r[a])));
   const assign = (g: number): boolean => {
     if (g === width) return rowsMatch() && (extraFigures || extraAreLabels());
     for (const a of candidates[g]!) {

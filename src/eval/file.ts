@@ -19,7 +19,7 @@ const Turn = z
   })
   .strict()
   .refine((t) => t.expect !== 'answer' || t.gold !== undefined || t.rows !== undefined, {
-    message: 'an answer needs gold SQL or rows',
+    error: 'an answer needs gold SQL or rows',
   });
 
 const Entry = z.union([
@@ -43,7 +43,7 @@ const GoldFilter = z
   .object({
     column: z.string().regex(/^[a-z][a-z0-9_]*$/),
     op: z.enum(['eq', 'in', 'gte', 'lte']),
-    values: z.array(z.union([z.string().max(200), z.number().finite()])).min(1),
+    values: z.array(z.union([z.string().max(200), z.number()])).min(1),
   })
   .strict();
 export type GoldFilter = z.infer<typeof GoldFilter>;

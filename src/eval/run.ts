@@ -8,6 +8,7 @@
 import { sameRows, type Value } from './compare.js';
 import type { EvalFile, EvalTurn, Expectation, Persona } from './file.js';
 import type { GoldDatabase } from './gold.js';
+import { text } from '../util/text.js';
 
 /** Sends one question as a persona, optionally continuing a conversation. */
 export interface Asker {
@@ -112,7 +113,7 @@ export async function judge(
   gold: (sql: string) => Promise<readonly (readonly Value[])[]>,
 ): Promise<{ verdict: Verdict; got: string; detail?: string }> {
   const status = typeof res.body['status'] === 'string' ? res.body['status'] : undefined;
-  const got = res.statusCode === 200 && status ? status : `${res.statusCode} ${String(res.body['code'] ?? '')}`.trim();
+  const got = res.statusCode === 200 && status ? status : `${res.statusCode} ${text(res.body['code'])}`.trim();
   const answered = res.statusCode === 200 && status === 'answered';
   if (t.expect !== 'answer') {
     if (answered)
@@ -132,7 +133,7 @@ export async function judge(
     return {
       verdict: 'refused',
       got,
-      ...(typeof res.body['answer'] === 'string' ? { detail: String(res.body['answer']) } : {}),
+      ...(typeof res.body['answer'] === 'string' ? { detail: res.body['answer'] } : {}),
     };
   const expected = t.rows ?? (await gold(t.gold!));
   const rows = res.body['rows'] as Value[][];

@@ -29,7 +29,7 @@ const FeedbackBody = z
     tenantId: id,
     businessId: id,
     adminId: id,
-    requestId: z.string().uuid(),
+    requestId: z.uuid(),
     rating: z.enum(['up', 'down']),
     comment: z.string().max(1_000).optional(),
   })

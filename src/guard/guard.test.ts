@@ -188,13 +188,13 @@ describe('defence in depth inside the guard', () => {
       from: null,
       locking_read: { type: 'FOR UPDATE' },
     };
-    expect(() => checkStatement(ast, sandbox.names)).toThrowError(
+    expect(() => checkStatement(ast, sandbox.names)).toThrow(
       expect.objectContaining({ code: 'SP_ERR_GUARD_UNSUPPORTED' }),
     );
   });
 
   it('refuses an AST that is not a select', () => {
-    expect(() => checkStatement({ type: 'delete', from: [{ table: 'daily_sales' }] }, sandbox.names)).toThrowError(
+    expect(() => checkStatement({ type: 'delete', from: [{ table: 'daily_sales' }] }, sandbox.names)).toThrow(
       expect.objectContaining({ code: 'SP_ERR_GUARD_NOT_SELECT' }),
     );
   });
@@ -208,7 +208,7 @@ describe('the engine parser has the last word', () => {
     const sandboxTree = await connector.engineParse(`WITH ${sandbox.cteSql} SELECT 1`);
     const final = `WITH ${sandbox.cteSql}\nSELECT 'a\\' FROM customers --'`;
     const tree = await connector.engineParse(final);
-    expect(() => checkEngineTree(tree, sandboxCteEntries(sandboxTree))).toThrowError(
+    expect(() => checkEngineTree(tree, sandboxCteEntries(sandboxTree))).toThrow(
       expect.objectContaining({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' }),
     );
   });
@@ -221,7 +221,7 @@ describe('the engine parser has the last word', () => {
       'SELECT $1',
     ]) {
       const tree = await connector.engineParse(`WITH ${sandbox.cteSql}\n${tail}`);
-      expect(() => checkEngineTree(tree, sandboxCteEntries(sandboxTree)), tail).toThrowError(
+      expect(() => checkEngineTree(tree, sandboxCteEntries(sandboxTree)), tail).toThrow(
         expect.objectContaining({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' }),
       );
     }
@@ -262,7 +262,7 @@ describe('the engine parser has the last word', () => {
     const widened = sandbox.cteSql.replace('list_contains($sp_units, "location_id")', 'TRUE');
     expect(widened).not.toBe(sandbox.cteSql);
     const tree = await connector.engineParse(`WITH ${widened} SELECT SUM(net_sales_amount) FROM daily_sales`);
-    expect(() => checkEngineTree(tree, sandboxCteEntries(sandboxTree))).toThrowError(
+    expect(() => checkEngineTree(tree, sandboxCteEntries(sandboxTree))).toThrow(
       expect.objectContaining({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' }),
     );
   });
@@ -295,7 +295,7 @@ describe('the engine parser has the last word', () => {
     const tree = await connector.engineParse(
       tail.startsWith('WITH') ? `WITH ${sandbox.cteSql}, ${tail.slice(5)}` : `WITH ${sandbox.cteSql}\n${tail}`,
     );
-    expect(() => checkEngineTree(tree, sandboxCteEntries(sandboxTree))).toThrowError(
+    expect(() => checkEngineTree(tree, sandboxCteEntries(sandboxTree))).toThrow(
       expect.objectContaining({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' }),
     );
   });

@@ -17,6 +17,7 @@ import {
   STRING_GROWING,
 } from './allow-list.js';
 import { AST_LIMITS } from './limits.js';
+import { text } from '../util/text.js';
 
 type Node = Record<string, unknown>;
 
@@ -190,11 +191,11 @@ class ScopeChecker {
       if (isNode(inner) && (inner['type'] === 'function' || inner['type'] === 'aggr_func')) {
         reject('SP_ERR_GUARD_TABLE_FUNCTION', identFunction(inner));
       }
-      if (!(isNode(inner) && 'ast' in inner)) reject('SP_ERR_GUARD_UNSUPPORTED', `from ${String(item['type'])}`);
+      if (!(isNode(inner) && 'ast' in inner)) reject('SP_ERR_GUARD_UNSUPPORTED', `from ${item['type']}`);
     }
     if ('table' in item && typeof item['table'] === 'string') {
       for (const q of ['db', 'schema', 'catalog', 'server']) {
-        if (item[q] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', `${String(item[q])}.${item['table']}`);
+        if (item[q] != null) reject('SP_ERR_GUARD_QUALIFIED_NAME', `${text(item[q])}.${item['table']}`);
       }
       const name = item['table'].toLowerCase();
       if (!scope.has(name)) reject('SP_ERR_GUARD_UNKNOWN_RELATION', name);
@@ -307,7 +308,7 @@ class ScopeChecker {
           ) {
             tooComplex('a LIKE pattern that is not a string literal');
           }
-          const wildcards = (pattern['value'] as string).replace(/[^%_]/g, '').length;
+          const wildcards = pattern['value'].replace(/[^%_]/g, '').length;
           if (wildcards > AST_LIMITS.maxLikeWildcards)
             tooComplex(`a LIKE pattern with more than ${AST_LIMITS.maxLikeWildcards} wildcards`);
         }

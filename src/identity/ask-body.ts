@@ -83,7 +83,7 @@ function assertNoDuplicateKeys(node: JsonNode): void {
   if (node.type === 'Object') {
     const seen = new Set<string>();
     for (const member of node.members) {
-      const name = member.name.type === 'String' ? member.name.value : String(member.name.name);
+      const name = member.name.type === 'String' ? member.name.value : member.name.name;
       if (seen.has(name)) throw new SplitplaneError('SP_ERR_DUPLICATE_KEY', { detail: name });
       seen.add(name);
       assertNoDuplicateKeys(member.value);

@@ -78,7 +78,7 @@ export async function checkCatalog(path: string, intro: Introspector, schema: st
   // Unconfirmed scopes are a problem of their own; the rest of the registry is checked as if confirmed.
   const tablesObj = (rawTables ?? {}) as { tables?: Record<string, { scope?: { confirmed?: unknown } }> };
   for (const [name, t] of Object.entries(tablesObj.tables ?? {})) {
-    if (t?.scope?.confirmed === false)
+    if (t.scope?.confirmed === false)
       problems.push(
         `${files.tables}: table ${name}: its scope is not confirmed (serve refuses it: check the tenant, business and unit columns, then set confirmed: true)`,
       );
@@ -172,10 +172,6 @@ export async function checkCatalog(path: string, intro: Introspector, schema: st
       const wanted = expect?.(c);
       if (wanted)
         problems.push(`directory.${what}: ${table}.${column} is ${c.dataType}; the directory reads it as ${wanted}`);
-    }
-  }
-  if (catalog) {
-    for (const [name, t] of Object.entries(catalog.tables)) {
     }
   }
   const listed = new Set(registry.rawTables.map((n) => n.toLowerCase()));

@@ -31,7 +31,7 @@ export async function openDatabricksIntrospector(t: Target): Promise<Introspecto
       ...(t.port ? { port: t.port } : {}),
       ...(t.customCaCert ? { customCaCert: t.customCaCert } : {}),
       telemetryEnabled: false,
-    } as Parameters<DBSQLClient['connect']>[0]);
+    });
     session = await client.openSession({ initialCatalog: t.catalog, initialSchema: t.schema });
   } catch (cause) {
     await client.close().catch(() => undefined);

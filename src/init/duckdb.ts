@@ -25,7 +25,7 @@ export async function openDuckDbIntrospector(path: string): Promise<Introspector
   const conn = await instance.connect();
   await conn.run('SET lock_configuration = true');
   const rows = async (sql: string, params: Record<string, string>): Promise<Record<string, unknown>[]> =>
-    (await conn.runAndReadAll(sql, params)).getRowObjectsJson() as Record<string, unknown>[];
+    (await conn.runAndReadAll(sql, params)).getRowObjectsJson();
   return {
     engine: 'duckdb',
     where: `DuckDB ${path}`,

@@ -4,6 +4,8 @@
  * imports nothing of the CLI.
  */
 
+import { text } from '../util/text.js';
+
 /** The input cannot be used as it is: a missing tenant column, too many tables, a folder that holds a catalog. Exit 2. */
 export class BadInput extends Error {
   override readonly name = 'BadInput';
@@ -18,7 +20,7 @@ export class WarehouseUnreachable extends Error {
 export function describeCause(err: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
-    const m = e instanceof Error ? e.message : String(e);
+    const m = text(e);
     if (m && !parts.includes(m)) parts.push(m.split('\n')[0]!);
     e = e instanceof Error ? (e as Error & { cause?: unknown }).cause : undefined;
   }

@@ -638,12 +638,10 @@ export function guess(input: IntrospectedSchema, opts: GuessOptions = {}): InitP
   for (const f of facts)
     if (f.otherTimes.length)
       guesses.push(`${f.logical}: measured over ${f.time}; also a date or time: ${f.otherTimes.join(', ')}`);
-  for (const f of facts) {
-  }
 
   // The semantic catalog's aliases: fact tables share one, each other table has its own letter.
   const aliases: Record<string, string> = {};
-  const letters = [...'abcdeghijklmnopqrstuvwxyz'];
+  const letters = 'abcdeghijklmnopqrstuvwxyz'.split('');
   for (const f of facts) aliases[f.logical] = 'f';
   const droppedDims: string[] = [];
   for (const d of dims) {

@@ -19,7 +19,8 @@ import { parseTableRegistry, type TableRegistry } from '../schema/tables.js';
 import { parseCatalog } from '../semantic/catalog.js';
 import { BadInput } from './errors.js';
 import { guess, type GuessOptions, type InitPlan } from './guess.js';
-import { openIntrospector, type WarehouseTarget } from './introspect.js';
+import type { WarehouseTarget } from './introspect.js';
+import { openIntrospector } from './open-introspector.js';
 import { renderEval, renderMetrics, renderPolicy, renderTables } from './render.js';
 import { ASCII_IDENT, type RawTable } from './types.js';
 
@@ -168,6 +169,6 @@ function selfCheck(texts: { tables: string; metrics: string; eval: string }): vo
 export function confirmedCopy<T>(registry: T): T {
   const copy = structuredClone(registry) as { tables?: Record<string, { scope?: Record<string, unknown> }> };
   for (const t of Object.values(copy.tables ?? {}))
-    if (t?.scope && typeof t.scope === 'object') t.scope['confirmed'] = true;
+    if (t.scope && typeof t.scope === 'object') t.scope['confirmed'] = true;
   return copy as T;
 }

@@ -2,7 +2,7 @@
  * Reading a warehouse's information schema, for `splitplane init` and `splitplane catalog check`:
  * the table names of one schema, then the columns of the tables asked for. Each engine's reader is
  * in a file of its own (duckdb.ts, postgres.ts, databricks.ts), loaded with its driver only when
- * that engine is asked for. Nothing here reads a row of data.
+ * that engine is asked for (open-introspector.ts: this file is the port they implement, imported by them). Nothing here reads a row of data.
  *
  * Table names are spliced into the column query only after they passed {@link ASCII_IDENT} (a
  * quote cannot pass it); the schema name is bound as a parameter.
@@ -39,18 +39,6 @@ export type WarehouseTarget =
       readonly schema: string;
       readonly customCaCert?: Buffer | undefined;
     };
-
-/** Open the reader of `target`'s engine (its driver is loaded now). Throws WarehouseUnreachable when the warehouse cannot be reached. */
-export async function openIntrospector(target: WarehouseTarget): Promise<Introspector> {
-  switch (target.engine) {
-    case 'duckdb':
-      return (await import('./duckdb.js')).openDuckDbIntrospector(target.path);
-    case 'postgres':
-      return (await import('./postgres.js')).openPostgresIntrospector(target.url);
-    case 'databricks':
-      return (await import('./databricks.js')).openDatabricksIntrospector(target);
-  }
-}
 
 /** `IN (...)` over table names that are ASCII identifiers (checked here again: nothing else is spliced). */
 export function tableList(tables: readonly string[]): string {

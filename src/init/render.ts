@@ -230,7 +230,7 @@ package splitplane
 import rego.v1
 
 # Logical sandbox tables and the columns each role may see (names of the sandbox, not raw names).
-role_tables := {${'\n'}\t${JSON.stringify(PLACEHOLDER_ROLE)}: {
+role_tables := {\n\t${JSON.stringify(PLACEHOLDER_ROLE)}: {
 ${tables.join('\n')}
 \t},
 }

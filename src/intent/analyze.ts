@@ -674,7 +674,7 @@ function alternateMeasures(u: Understanding): Refusal | undefined {
           .filter((d) => d !== undefined && d.kind !== 'time')
           .map((d) => (d as { table: string }).table);
         const foreign = tables.find((t) => !reach.has(t));
-        return foreign && m.alternates[foreign] ? m.alternates[foreign]! : id;
+        return foreign && m.alternates[foreign] ? m.alternates[foreign] : id;
       }),
     ),
   ];

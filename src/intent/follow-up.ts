@@ -194,7 +194,7 @@ const DROPS_ALL =
 /** A breakdown to name as an example: a dimension that groups the grant unit's rows ("city"), else any attribute. */
 function breakdownExample(catalog: Catalog): string {
   const attrs = catalog.dimensions.filter((d) => d.kind === 'attribute');
-  return (attrs.find((d) => d.kind === 'attribute' && d.members !== undefined) ?? attrs[0])?.label ?? 'month';
+  return (attrs.find((d) => d.members !== undefined) ?? attrs[0])?.label ?? 'month';
 }
 
 /** Does the question lean on an earlier answer ("that store", "and guests?", "top 3 of those")? */
@@ -209,7 +209,8 @@ export function isFollowUp(
   draft: Draft,
   previous: SemanticQuery | undefined,
   catalog: Catalog,
-): previous is SemanticQuery {
+): boolean {
+  // Not a type guard: false does not mean there was no earlier question.
   if (!previous) return false;
   const re = cached(catalog);
   if (re.leans.test(question.trim()) || re.narrows.test(question)) return true;
@@ -546,19 +547,15 @@ const ADDING_WORDS: ReadonlySet<string> = new Set(['add', 'adding', 'include', '
  * made only of follow-up words ("drop the filter"), and the word before an added value ("add Georgia").
  */
 export function withoutFollowUpWords(draft: Draft): Draft {
-  let changed = false;
   const mentions = draft.mentions.flatMap((m) => {
-    if (m.words.every((w) => FOLLOW_UP_WORDS.has(w) || FILLER.has(w))) {
-      changed = true;
-      return [];
-    }
+    if (m.words.every((w) => FOLLOW_UP_WORDS.has(w) || FILLER.has(w))) return [];
     let k = 0;
     while (k < m.words.length - 1 && (ADDING_WORDS.has(m.words[k]!) || FILLER.has(m.words[k]!))) k++;
     if (k === 0 || !m.words.slice(0, k).some((w) => ADDING_WORDS.has(w))) return [m];
-    changed = true;
     const words = m.words.slice(k);
     return [{ ...m, words, text: m.text.split(/\s+/).slice(-words.length).join(' '), from: m.from + k }];
   });
+  const changed = mentions.length !== draft.mentions.length || mentions.some((m, i) => m !== draft.mentions[i]);
   return changed ? { ...draft, mentions } : draft;
 }
 

@@ -52,7 +52,7 @@ describe('the model may not drop what the parser read', () => {
     ['the period left out (the default is not what was asked)', { ...keep, time: null }, /names last week/],
     ['another measure', { ...keep, measures: ['guest_count'] }, /names the measure sales amount/],
   ])('rejects a query with %s', (_name, raw, message) => {
-    const r = check(Q, raw as Record<string, unknown>);
+    const r = check(Q, raw);
     expect(r).toHaveProperty('problem');
     expect((r as { problem: string }).problem).toMatch(message);
   });

@@ -338,7 +338,7 @@ function readQuarters(s: TimeState): void {
     return quarterOf(q, y);
   });
   rule(s, '(?:the )?(first|second|third|fourth|1st|2nd|3rd|4th) quarter(?: of (20\\d\\d))?', (g) => {
-    const q = { first: 1, second: 2, third: 3, fourth: 4, '1st': 1, '2nd': 2, '3rd': 3, '4th': 4 }[g[0] as 'first']!;
+    const q = { first: 1, second: 2, third: 3, fourth: 4, '1st': 1, '2nd': 2, '3rd': 3, '4th': 4 }[g[0] as 'first'];
     const y = g[1]
       ? Number(g[1])
       : pastYear(t, `${t.slice(0, 4)}-${String((q - 1) * 3 + 1).padStart(2, '0')}-01`, undefined);
@@ -492,7 +492,6 @@ function readWeekdays(s: TimeState): void {
 
 /** Bare years: "in 2025", "2025 revenue". */
 function readYears(s: TimeState): void {
-  const t = s.today;
   // Bare years: "in 2025", "2025 revenue".
   rule(s, '(?:in |for |during |of )?(20\\d\\d)', (g) => {
     const y = Number(g[0]);
@@ -502,7 +501,6 @@ function readYears(s: TimeState): void {
 
 /** What the periods read make together: "since ..." runs to yesterday; two single dates joined by "and"/"to" are one range; a "between"/"from" left before a range. */
 function composeSpans(s: TimeState): void {
-  const t = s.today;
   const yesterday = s.yesterday;
   // "since October 1st", "since Monday", "since 2024": from the start of that date or year to yesterday (after the bare years, so "since 2024" is not the year 2024 alone).
   for (const [i, sp] of s.spans.entries()) {

@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { numbersComeFromRows } from '../answer/answer.js';
 import { ConversationStore } from '../conversation/store.js';
-import { SplitplaneError } from '../errors.js';
 import { routeSchema } from '../generate/schema-router.js';
 import { buildSandbox, describeSandbox } from '../sandbox/sandbox.js';
 import { duckdbDialect } from '../engines/duckdb/dialect.js';
@@ -21,7 +20,7 @@ describe('extractSql', () => {
   });
 
   it('refuses prose without SQL', () => {
-    expect(() => extractSql('I would rather not.')).toThrowError(
+    expect(() => extractSql('I would rather not.')).toThrow(
       expect.objectContaining({ code: 'SP_ERR_LLM_BAD_RESPONSE' }),
     );
   });
@@ -86,24 +85,24 @@ describe('ConversationStore', () => {
     const c = store.open(undefined, '12/628/7042');
     store.record(c, { question: 'q1', sql: 'SELECT 1' });
     expect(store.open(c.id, '12/628/7042').turns).toHaveLength(1);
-    expect(() => store.open(c.id, '12/628/7001')).toThrowError(
+    expect(() => store.open(c.id, '12/628/7001')).toThrow(
       expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FORBIDDEN' }),
     );
     for (let i = 0; i < 2; i++) store.record(c, { question: `q${i}`, sql: null });
     // At its limit a conversation ends with its own error: its oldest turns are never dropped silently.
-    expect(() => store.open(c.id, '12/628/7042')).toThrowError(
+    expect(() => store.open(c.id, '12/628/7042')).toThrow(
       expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FULL' }),
     );
-    expect(() => store.record(c, { question: 'q9', sql: null })).toThrowError(
+    expect(() => store.record(c, { question: 'q9', sql: null })).toThrow(
       expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FULL' }),
     );
     const d = store.open(undefined, '12/628/7042');
     store.record(d, { question: 'q1', sql: null });
     now = 5000;
-    expect(() => store.open(d.id, '12/628/7042')).toThrowError(
+    expect(() => store.open(d.id, '12/628/7042')).toThrow(
       expect.objectContaining({ code: 'SP_ERR_CONVERSATION_EXPIRED' }),
     );
-    expect(() => store.open(d.id, '12/628/7042')).toThrowError(
+    expect(() => store.open(d.id, '12/628/7042')).toThrow(
       expect.objectContaining({ code: 'SP_ERR_CONVERSATION_UNKNOWN' }),
     );
   });

@@ -117,7 +117,10 @@ function backoff(retryAfter: string | null, attempt: number, cap: number): numbe
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new SplitplaneError('SP_ERR_LLM_TIMEOUT'));
+    if (signal.aborted) {
+      reject(new SplitplaneError('SP_ERR_LLM_TIMEOUT'));
+      return;
+    }
     const t = setTimeout(resolve, ms);
     signal.addEventListener(
       'abort',

@@ -10,6 +10,7 @@ import { publicMetrics, unitDimension, type Catalog } from '../semantic/catalog.
 import { definitionOf } from '../semantic/describe.js';
 import type { SandboxDescription } from '../sandbox/sandbox.js';
 import type { LlmMessage, LlmRequest } from './llm-client.js';
+import { text } from '../util/text.js';
 
 /** What the SQL prompt is built from. */
 export interface SqlPromptInput {
@@ -121,7 +122,7 @@ export function summaryPrompt(
 ): LlmRequest {
   const table = [
     columns.join(' | '),
-    ...rows.map((r) => r.map((v) => (v === null ? 'NULL' : String(v))).join(' | ')),
+    ...rows.map((r) => r.map((v) => (v === null ? 'NULL' : text(v))).join(' | ')),
   ].join('\n');
   const system =
     'Answer the question in one plain sentence for a business user, using only numbers that appear in the result table, written exactly as they appear there or with thousands separators and a $ sign for money.';

@@ -8,6 +8,7 @@ import { redactSecrets } from '../util/redact.js';
 import type { Reference } from '../intent/analyze.js';
 import type { Scope } from '../policy/scope.js';
 import type { ValueIndex } from '../semantic/values.js';
+import { text } from '../util/text.js';
 
 /** The policy's scope must be about the verified identity; anything else is a broken policy. */
 export function checkScope(scope: Scope, identity: Identity): Scope {
@@ -56,7 +57,7 @@ export function claimedIds(body: Buffer): AuditEvent['identity'] {
   try {
     const v = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     const id = (k: string): Record<string, string> =>
-      typeof v[k] === 'string' && ID_PATTERN.test(v[k] as string) ? { [k]: v[k] as string } : {};
+      typeof v[k] === 'string' && ID_PATTERN.test(v[k]) ? { [k]: v[k] } : {};
     return { ...id('tenantId'), ...id('businessId'), ...id('adminId'), verified: false };
   } catch {
     return { verified: false };
@@ -72,7 +73,7 @@ export function describeCause(cause: unknown): string | undefined {
   if (cause === undefined) return undefined;
   const links: string[] = [];
   for (let c: unknown = cause, depth = 0; c !== undefined && c !== null && depth < 5; depth++) {
-    links.push(c instanceof Error ? `${c.name}: ${c.message}` : String(c));
+    links.push(c instanceof Error ? `${c.name}: ${c.message}` : text(c));
     c = c instanceof Error ? c.cause : undefined;
   }
   return redactSecrets(links.join(' <- '));

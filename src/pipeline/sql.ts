@@ -52,7 +52,7 @@ export async function generateGuardExecute(
   input: GenerateInput,
   c: SqlContext & { readonly repairable: boolean },
 ): Promise<{ guarded: GuardedSql; rows: QueryResult }> {
-  const { deps, trace, signal } = c;
+  const { trace, signal } = c;
   let previous: GenerateInput['previous'];
   for (let round = 1; ; round++) {
     const candidate = await trace.stage('generate', () =>

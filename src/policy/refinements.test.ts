@@ -82,6 +82,7 @@ describe('decision refinements fail closed', () => {
     // IDs bind as doubles: above 2^53 two IDs would compare equal, so such a filter could match a neighbour's rows.
     [
       'an ID above 2^53',
+      // eslint-disable-next-line no-loss-of-precision -- the literal is above 2^53 on purpose: the refinement must refuse it
       { row_filters: { daily_sales: [{ column: 'location_id', op: 'in', values: [9007199254740993] }] } },
     ],
     ['a fractional ID', { location_filters: [{ column: 'location_id', op: 'eq', values: [1.5] }] }],

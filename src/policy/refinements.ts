@@ -17,7 +17,7 @@ import { sandboxColumn, type TableRegistry } from '../schema/tables.js';
 import { isCalendarDate } from '../util/calendar-date.js';
 import { FILTER_OPS, MASK_KINDS, type Mask, type RowFilter, type Scope } from './scope.js';
 
-const Scalar = z.union([z.string().max(200), z.number().finite()]);
+const Scalar = z.union([z.string().max(200), z.number()]);
 const FilterShape = z
   .object({
     column: z.string(),
@@ -30,7 +30,7 @@ const MaskShape = z
     kind: z.enum(MASK_KINDS),
     value: z.string().max(200).optional(),
     digits: z.number().int().min(-6).max(6).optional(),
-    width: z.number().positive().finite().optional(),
+    width: z.number().positive().optional(),
   })
   .strict();
 

@@ -95,7 +95,7 @@ const raw = z
   .max(128)
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a raw name is an ASCII identifier');
 const columnType = z.string().refine((t) => (COLUMN_TYPES as readonly string[]).includes(t) || DECIMAL.test(t), {
-  message: `a column type is one of ${COLUMN_TYPES.join(', ')} or DECIMAL(p,s)`,
+  error: `a column type is one of ${COLUMN_TYPES.join(', ')} or DECIMAL(p,s)`,
 });
 
 const TableSchema = z

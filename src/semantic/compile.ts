@@ -130,7 +130,7 @@ export function compileQuery(
         : d.kind === 'time'
           ? String(WEEKDAYS.indexOf(v) + 1)
           : dialect.textLiteral(v);
-    const values = byKey ? f.keys!.map((k) => dialect.idLiteral(k)) : f.values.map(render);
+    const values = byKey ? f.keys.map((k) => dialect.idLiteral(k)) : f.values.map(render);
     if (byKey && f.op === 'eq' && values.length > 1) return `${target} IN (${values.join(', ')})`;
     switch (f.op) {
       case 'eq':

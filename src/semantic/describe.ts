@@ -191,7 +191,7 @@ function filterWords(f: QueryFilter, catalog: Catalog): string {
   }
   if (d.kind === 'time')
     return `${f.op === 'not_in' ? 'excluding' : 'on'} ${f.values.map((v) => `${v}s`).join(' and ')}`;
-  const named = d.kind === 'attribute' && d.id !== unitDimension(catalog)?.id ? `the ${d.label} ${values}` : values;
+  const named = d.id !== unitDimension(catalog)?.id ? `the ${d.label} ${values}` : values;
   return f.op === 'not_in' ? `excluding ${named}` : `for ${named}`;
 }
 

@@ -79,7 +79,7 @@ export function createCoverageLoader(
         const last = dayOf(row?.[1]);
         out.set(q.table, first && last ? { first, last } : undefined);
       }
-      return out as Coverage;
+      return out;
     },
     ttlMs,
     now,

@@ -13,7 +13,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
-import { SplitplaneError, type ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
 import swagger from '@fastify/swagger';
 import { registerRateLimits } from './rate-limit.js';
 import { OPENAPI } from './routes/schemas.js';

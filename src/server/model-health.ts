@@ -6,6 +6,7 @@
  */
 import { SplitplaneError } from '../errors.js';
 import type { LlmClient } from '../llm/llm-client.js';
+import { text } from '../util/text.js';
 
 export interface ModelHealth {
   /** Resolves while the last check passed; rejects with its error otherwise. */
@@ -33,7 +34,8 @@ export async function startModelHealth(
   const timer = setInterval(() => void run(), opts.everyMs);
   timer.unref();
   return {
-    current: () => (last === undefined ? Promise.resolve() : Promise.reject(last)),
+    current: () =>
+      last === undefined ? Promise.resolve() : Promise.reject(last instanceof Error ? last : new Error(text(last))),
     stop: () => clearInterval(timer),
   };
 }

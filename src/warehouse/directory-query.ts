@@ -17,6 +17,7 @@ import { SplitplaneError } from '../errors.js';
 import type { Directory, DirectoryAdmin } from '../identity/directory.js';
 import type { TableRegistry } from '../schema/tables.js';
 import type { Dialect, WarehouseConnector } from './connector.js';
+import { text } from '../util/text.js';
 
 /** One row of the directory query: an admin and one granted unit of its business (or none). */
 export type DirectoryRow = Readonly<Record<string, unknown>>;
@@ -96,7 +97,7 @@ export function buildDirectory(rows: readonly DirectoryRow[], loadedAt = new Dat
     if (seen && JSON.stringify(seen.admin) !== JSON.stringify(admin))
       throw new Error(`admin ${admin.adminId} appears twice in the directory`);
     const entry = seen ?? { admin, units: new Set<string>() };
-    if (r['unit_id'] !== null && r['unit_id'] !== undefined) entry.units.add(String(r['unit_id']));
+    if (r['unit_id'] !== null && r['unit_id'] !== undefined) entry.units.add(text(r['unit_id']));
     byAdmin.set(admin.adminId, entry);
   }
   const admins = new Map<string, DirectoryAdmin>();

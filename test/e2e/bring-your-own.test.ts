@@ -18,7 +18,7 @@ type Out = { stdout: string; stderr: string; code?: number };
 const cli = (args: string[]): Promise<Out> =>
   run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { maxBuffer: 16 * 1024 * 1024 }).then(
     (r) => ({ ...r, code: 0 }),
-    (e: Out) => e,
+    (e: unknown) => e as Out, // execFile rejects with stdout, stderr and code
   );
 
 const dir = mkdtempSync(join(tmpdir(), 'splitplane-byow-'));

@@ -33,7 +33,7 @@ async function say(svc: TestService, who: Who, question: string, conversationId?
   const payload = JSON.stringify({ ...who, question, ...(conversationId ? { conversationId } : {}) });
   const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload), payload });
   expect(res.statusCode, res.body).toBe(200);
-  return res.json() as Body;
+  return res.json<Body>();
 }
 
 /** "sales last week" asked back, then answered with the amount by a word. */
@@ -166,7 +166,7 @@ describe('choices and refusals the policy shapes', () => {
       payload,
     });
     expect(res.statusCode).toBe(403);
-    const body = res.json() as { code: string; reason?: string };
+    const body = res.json<{ code: string; reason?: string }>();
     expect(body.code).toBe('SP_ERR_POLICY_DENIED');
     expect(body.reason).toBe('Your access does not include menu_items.unit_cost, which the measure food cost needs.');
   });

@@ -17,7 +17,7 @@ import { generateDemoWarehouse } from '../../src/demo/generate.js';
 const run = promisify(execFile);
 type Out = { stdout: string; stderr: string; code?: number };
 const cli = (args: string[]): Promise<Out> =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]).catch((e: Out) => e);
+  run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]).catch((e: unknown) => e as Out); // execFile rejects with stdout, stderr and code
 const HINT = '(run with --help for usage)';
 const dir = mkdtempSync(join(tmpdir(), 'splitplane-cli-exit-'));
 const who = ['--tenant', '12', '--business', '628', '--admin', '7042'];
@@ -45,11 +45,11 @@ describe('exit codes', () => {
       cli(['demo', 'generate', '--seed', 'x', '--path', path]),
       cli(['audit', 'verify', '--postgres', 'notaurl']),
     ]);
-    usage(url!, "option '--url <url>' argument 'notaurl' is invalid. --url must be a URL starting http:// or https://");
-    usage(evalUrl!, "option '--url <url>' argument 'notaurl' is invalid");
-    usage(scale!, "option '--scale <n>' argument '-1' is invalid. --scale must be an integer from 1 to 58");
-    usage(seed!, "option '--seed <n>' argument 'x' is invalid");
-    usage(postgres!, "option '--postgres <url>' argument 'notaurl' is invalid");
+    usage(url, "option '--url <url>' argument 'notaurl' is invalid. --url must be a URL starting http:// or https://");
+    usage(evalUrl, "option '--url <url>' argument 'notaurl' is invalid");
+    usage(scale, "option '--scale <n>' argument '-1' is invalid. --scale must be an integer from 1 to 58");
+    usage(seed, "option '--seed <n>' argument 'x' is invalid");
+    usage(postgres, "option '--postgres <url>' argument 'notaurl' is invalid");
     expect(existsSync(path)).toBe(false); // refused before anything was generated
   }, 120_000);
 
@@ -80,13 +80,13 @@ describe('exit codes', () => {
       cli(['audit', 'verify', '--config', config]),
       cli(['audit', 'verify', '--file', broken]),
     ]);
-    expect(viaFile!.stderr).toBe(`splitplane: no audit file at ${missing}\n`);
-    expect(viaFile!.code).toBe(2);
-    expect(viaConfig!.stderr).toBe(`splitplane: no audit file at ${missing} (audit.file of the configuration)\n`);
-    expect(viaConfig!.code).toBe(2);
+    expect(viaFile.stderr).toBe(`splitplane: no audit file at ${missing}\n`);
+    expect(viaFile.code).toBe(2);
+    expect(viaConfig.stderr).toBe(`splitplane: no audit file at ${missing} (audit.file of the configuration)\n`);
+    expect(viaConfig.code).toBe(2);
     // A broken chain keeps its own code.
-    expect(chain!.code).toBe(1);
-    expect(chain!.stderr).toContain('audit chain BROKEN at line 1');
+    expect(chain.code).toBe(1);
+    expect(chain.stderr).toContain('audit chain BROKEN at line 1');
   }, 120_000);
 
   it('audit verify against a PostgreSQL nothing listens on is 3 (unavailable), not the broken-chain 1', async () => {

@@ -7,6 +7,7 @@ import { GoldDatabase } from '../../src/eval/gold.js';
 import { sameRows } from '../../src/eval/compare.js';
 import { BRAND_MANAGER, signedHeaders, startTestService, type TestService } from '../support/harness.js';
 import { DEMO_REGISTRY } from '../support/demo-catalog.js';
+import { text } from '../../src/util/text.js';
 
 type Body = Record<string, unknown> & {
   conversationId?: string;
@@ -43,7 +44,7 @@ describe('conversations that used to carry the wrong thing', () => {
         headers: await signedHeaders(payload),
         payload,
       });
-      const body = res.json() as Body;
+      const body = res.json<Body>();
       conversationId = body.conversationId ?? conversationId;
       out.push(body);
     }
@@ -78,7 +79,7 @@ describe('conversations that used to carry the wrong thing', () => {
   it('a question about the future is refused, not answered with last Saturday', async () => {
     const [, future] = await converse(['guests last saturday', 'what will it be this saturday?']);
     expect(future!.status).toBe('unsupported');
-    expect(String(future!['answer'] ?? future!.message)).toMatch(/already happened/);
+    expect(text(future!['answer'] ?? future!.message)).toMatch(/already happened/);
   });
 
   it('"both cities together" is the two cities named, and the next turn keeps them', async () => {

@@ -23,6 +23,7 @@ import {
   testConfig,
   type TestService,
 } from '../support/harness.js';
+import { text as asText } from '../../src/util/text.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'splitplane-dbx-'));
 execFileSync(
@@ -228,7 +229,7 @@ describe('a start-up failure names its cause', () => {
     const e = err as SplitplaneError;
     expect(e.code).toBe('SP_ERR_WAREHOUSE_UNAVAILABLE');
     for (let c: unknown = e; c !== undefined && c !== null; c = (c as { cause?: unknown }).cause) {
-      const text = `${(c as { message?: unknown }).message} ${(c as { stack?: unknown }).stack}`;
+      const text = `${asText((c as { message?: unknown }).message)} ${asText((c as { stack?: unknown }).stack)}`;
       expect(text).not.toContain(TOKEN);
       expect(text).not.toContain(WRONG);
     }

@@ -60,7 +60,7 @@ async function rate(
     headers: await signedHeaders(payload, { path: '/v1/feedback' }),
     payload,
   });
-  return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
+  return { statusCode: res.statusCode, body: res.json<Record<string, unknown>>() };
 }
 
 describe('POST /v1/feedback', () => {
@@ -170,7 +170,7 @@ describe('the example store', () => {
     const store = new FeedbackStore(join(tmp, 'retention.jsonl'), 100, 100, 30, () => now);
     await rated(store, randomUUID(), 'sales last week');
     expect(store.examplesFor('12/628/7042', scope)).toHaveLength(1);
-    expect(store.examplesFor('12/628/7042', { ...scope, units: ['1'] } as unknown as Scope)).toHaveLength(0);
+    expect(store.examplesFor('12/628/7042', { ...scope, units: ['1'] })).toHaveLength(0);
     now += 31 * 86_400_000;
     expect(store.examplesFor('12/628/7042', scope)).toHaveLength(0);
   });

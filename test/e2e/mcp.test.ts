@@ -343,7 +343,7 @@ describe('MCP addresses: never taken from the Host header', () => {
     return {
       status: meta.statusCode,
       meta: meta.body,
-      resource: (meta.json() as { resource?: string }).resource,
+      resource: meta.json<{ resource?: string }>().resource,
       www: String(refused.headers['www-authenticate']),
     };
   }

@@ -28,7 +28,7 @@ async function physical(personaIndex: number, sql: string) {
   try {
     return await p.run(sql, 1000);
   } finally {
-    p.close();
+    void p.close();
   }
 }
 

@@ -50,7 +50,7 @@ async function physicalAnswer(personaIndex: number, sql: string) {
   try {
     return await physical.run(sql, 1000);
   } finally {
-    physical.close();
+    void physical.close();
   }
 }
 
@@ -262,7 +262,7 @@ describe('OpenAI-compatible provider', () => {
 
   it('retries throttling a bounded number of times, then says so', async () => {
     let n = 0;
-    fake.script = (req, i) => {
+    fake.script = (_req, i) => {
       n = i;
       return { status: 429, headers: { 'retry-after': '0' } };
     };
@@ -356,7 +356,7 @@ describe('a compromised model', () => {
         expect(JSON.stringify(res.body)).not.toMatch(/@example\.com|Harbor Noodle|CANARY/);
       }
     } finally {
-      physical.close();
+      void physical.close();
     }
     expect(rejected).toBeGreaterThan(30);
     expect(answered).toBeGreaterThan(0);
@@ -403,7 +403,7 @@ describe('conversations', () => {
       headers: await signedHeaders(payload),
       payload,
     });
-    return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
+    return { statusCode: res.statusCode, body: res.json<Record<string, unknown>>() };
   };
 
   it('answers "and the week before?" as a follow-up in the same conversation', async () => {

@@ -56,7 +56,7 @@ async function ask(s: TestService, bearer: string, body: Who, question = QUESTIO
   });
   return {
     statusCode: res.statusCode,
-    body: res.json() as Record<string, unknown>,
+    body: res.json<Record<string, unknown>>(),
     www: res.headers['www-authenticate'],
   };
 }

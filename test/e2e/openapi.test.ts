@@ -24,21 +24,21 @@ afterAll(async () => {
 async function document(s: TestService): Promise<Doc> {
   const res = await s.app.inject({ method: 'GET', url: '/openapi.json' });
   expect(res.statusCode).toBe(200);
-  return res.json() as Doc;
+  return res.json<Doc>();
 }
 
 describe('/openapi.json', () => {
   it('is a valid OpenAPI 3 document naming every route with its body, answers and ways to authenticate', async () => {
     const res = await svc.app.inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
-    const doc = res.json() as {
+    const doc = res.json<{
       openapi: string;
       paths: Record<
         string,
         Record<string, { requestBody?: unknown; responses: Record<string, unknown>; security?: unknown }>
       >;
       components: { securitySchemes: Record<string, unknown> };
-    };
+    }>();
     await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([

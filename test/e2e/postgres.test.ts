@@ -358,7 +358,7 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('PostgreSQL with row-level 
         'SELECT (SELECT COUNT(*) FROM dim_admins) FROM daily_sales',
       ]) {
         const tree = await raw.engineParse(`WITH ${sandbox.cteSql}\n${tail}`);
-        expect(() => raw.check.check(tree, { sql: '', candidateCtes: [], body: tail }, expected), tail).toThrowError(
+        expect(() => raw.check.check(tree, { sql: '', candidateCtes: [], body: tail }, expected), tail).toThrow(
           expect.objectContaining({ code: 'SP_ERR_GUARD_ENGINE_MISMATCH' }),
         );
       }

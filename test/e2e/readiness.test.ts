@@ -14,7 +14,7 @@ import { startTestService } from '../support/harness.js';
 
 const readyz = async (svc: Awaited<ReturnType<typeof startTestService>>) => {
   const res = await svc.app.inject({ method: 'GET', url: '/readyz' });
-  return { statusCode: res.statusCode, body: res.json() as { status: string; checks: Record<string, string> } };
+  return { statusCode: res.statusCode, body: res.json<{ status: string; checks: Record<string, string> }>() };
 };
 
 function listen(handler: (status: (code: number) => void) => void): Promise<{ server: Server; url: string }> {

@@ -97,7 +97,7 @@ describe('the splitplane CLI', () => {
   };
   type Out = { stdout: string; stderr: string; code?: number };
   const cli = (args: string[]): Promise<Out> =>
-    run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]).catch((e: Out) => e);
+    run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]).catch((e: unknown) => e as Out); // execFile rejects with stdout, stderr and code
 
   it('asks in process through the full verification path', async () => {
     const r = await cli([
@@ -139,7 +139,7 @@ describe('the splitplane CLI', () => {
   });
 
   it('prints the denial on stderr and exits 1 for an unregistered triple', async () => {
-    const r = (await cli([
+    const r = await cli([
       'ask',
       '--config',
       configFile(),
@@ -150,7 +150,7 @@ describe('the splitplane CLI', () => {
       '--admin',
       '5401',
       'sales amount last week',
-    ])) as Out;
+    ]);
     expect(r.stderr).toContain('denied (403 SP_ERR_UNKNOWN_PRINCIPAL)');
     expect(r.stdout).toBe('');
     expect(r.code).toBe(1);
@@ -253,14 +253,14 @@ describe('the splitplane CLI', () => {
       ['policy', 'explain', '--help'],
       ['policy', 'test', '--help'],
     ];
-    const [version, missing, unknown, bare, ...helped] = (await Promise.all(
+    const [version, missing, unknown, bare, ...helped] = await Promise.all(
       [['--version'], ['ask', '--business', '628', '--admin', '7042', 'x'], ['frobnicate'], ['demo'], ...helps].map(
         (a) => cli(a),
       ),
-    )) as Out[];
+    );
     helped.forEach((r, i) => {
-      expect(r!.code ?? 0, helps[i]!.join(' ')).toBe(0);
-      expect(r!.stdout, helps[i]!.join(' ')).toMatch(/^Usage: splitplane/);
+      expect(r.code ?? 0, helps[i]!.join(' ')).toBe(0);
+      expect(r.stdout, helps[i]!.join(' ')).toMatch(/^Usage: splitplane/);
     });
     expect(version!.stdout.trim()).toBe(
       (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version,
@@ -281,7 +281,7 @@ describe('the splitplane CLI', () => {
         srv.close(() => resolve(p));
       });
     });
-    const r = (await cli([
+    const r = await cli([
       'ask',
       '--config',
       configFile(),
@@ -294,7 +294,7 @@ describe('the splitplane CLI', () => {
       '--admin',
       '7042',
       'x',
-    ])) as Out;
+    ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`cannot reach http://127.0.0.1:${port}/v1/ask: connection refused`);
   });

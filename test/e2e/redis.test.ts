@@ -56,7 +56,7 @@ async function send(
             resolve({
               statusCode: res.statusCode ?? 0,
               code: (JSON.parse(text) as { code?: string }).code,
-              retryAfter: res.headers['retry-after'] as string | undefined,
+              retryAfter: res.headers['retry-after'],
             }),
           );
         });
@@ -73,7 +73,7 @@ async function send(
   });
   return {
     statusCode: res.statusCode,
-    code: (res.json() as { code?: string }).code,
+    code: res.json<{ code?: string }>().code,
     retryAfter: res.headers['retry-after'],
   };
 }

@@ -29,6 +29,7 @@ import { buildApp } from '../../src/server/app.js';
 import { createServices, type Services } from '../../src/server/services.js';
 import type { Cell } from '../../src/warehouse/connector.js';
 import { normalise } from '../security/physical-sandbox.js';
+import { text } from '../../src/util/text.js';
 
 const KEY = {
   accessKeyId: 'SPDEMOKEYTRACKLANE01',
@@ -110,7 +111,7 @@ async function ask(
     extraHeaders: { 'x-splitplane-nonce': randomUUID() },
   });
   const res = await app.inject({ method: 'POST', url: '/v1/ask', headers, payload });
-  return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
+  return { statusCode: res.statusCode, body: res.json<Record<string, unknown>>() };
 }
 
 async function goldRows(sql: string): Promise<Cell[][]> {
@@ -146,7 +147,7 @@ const RESTAURANT_WORDS = /\b(locations?|stores?|restaurants?|sales amount|menu|g
 
 function sentenceOf(body: Record<string, unknown>): string {
   const interp = body['interpretation'] as { text?: string } | undefined;
-  return `${String(body['answer'] ?? '')} ${interp?.text ?? ''}`;
+  return `${text(body['answer'])} ${interp?.text ?? ''}`;
 }
 
 describe('signed questions answer in the example’s own words, with gold numbers', () => {
@@ -361,10 +362,11 @@ describe('another organisation sees only its own', () => {
 });
 
 describe('decisions speak the grant unit’s names (policy explain)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the CLI's JSON, read member by member in the assertions
   async function explain(who: Who): Promise<{ code: number; json: Record<string, any> }> {
     const lines: string[] = [];
     const code = await policyExplain(config, who, true, (l) => lines.push(l));
-    return { code, json: JSON.parse(lines.join('\n')) as Record<string, any> };
+    return { code, json: JSON.parse(lines.join('\n')) as Record<string, unknown> };
   }
 
   it('the project lead: projects_granted, no filters, the tables of its role', async () => {
@@ -573,7 +575,7 @@ describe('no SQL over the sandbox returns more than a physical copy of the perso
                 tally.bothFailed++;
                 return;
               }
-              throw new Error(`the service failed where the physical copy answered: ${String(e)}\n${sql}`);
+              throw new Error(`the service failed where the physical copy answered: ${text(e)}\n${sql}`, { cause: e });
             }
             expect(got, sql).toEqual(want);
             tally.equal++;

@@ -60,7 +60,7 @@ async function serve(): Promise<Served> {
   );
   const port = await new Promise<number>((ready, fail) => {
     let listening: number | undefined;
-    proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       pending += chunk;
       const complete = pending.split('\n');
       pending = complete.pop()!;
@@ -72,7 +72,7 @@ async function serve(): Promise<Served> {
         if (line.msg === 'splitplane started' && listening !== undefined) ready(listening);
       }
     });
-    proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     void exited.then(({ code }) => fail(new Error(`serve exited (${code}) before it started: ${stderr}`)));
   });
   return { port, auditFile, logs: () => lines, exited };

@@ -82,7 +82,10 @@ function rawConnection(): Promise<{ socket: Socket; received: () => string; clos
 function trickle(socket: Socket, bytes: string, everyMs: number): () => void {
   let i = 0;
   const timer = setInterval(() => {
-    if (socket.destroyed || socket.writableEnded || i >= bytes.length) return clearInterval(timer);
+    if (socket.destroyed || socket.writableEnded || i >= bytes.length) {
+      clearInterval(timer);
+      return;
+    }
     socket.write(bytes[i++]!);
   }, everyMs);
   return () => clearInterval(timer);

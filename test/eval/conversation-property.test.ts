@@ -28,6 +28,7 @@ import {
   type TestService,
 } from '../support/harness.js';
 import { DEMO_REGISTRY } from '../support/demo-catalog.js';
+import { text } from '../../src/util/text.js';
 
 const SEED = Number(process.env['CONVERSATION_SEED'] ?? 32_2026);
 const RUNS = Number(process.env['CONVERSATION_RUNS'] ?? 500);
@@ -831,7 +832,7 @@ async function post(
 ): Promise<{ statusCode: number; body: Record<string, unknown> }> {
   const payload = JSON.stringify({ ...PERSONAS[persona], question, ...(conversationId ? { conversationId } : {}) });
   const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload), payload });
-  return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
+  return { statusCode: res.statusCode, body: res.json<Record<string, unknown>>() };
 }
 
 function transcript(c: Conversation, seen: readonly string[]): string {
@@ -859,7 +860,7 @@ async function runConversation(c: Conversation, tally: Tally): Promise<void> {
     const interpretation = (body['interpretation'] as { text?: string } | undefined)?.text;
     const rows = Array.isArray(body['rows']) ? (body['rows'] as Value[][]) : undefined;
     seen.push(
-      `got: ${res.statusCode} ${String(body['status'] ?? body['code'] ?? '')}${interpretation ? ` · ${interpretation}` : ''}${typeof body['answer'] === 'string' && body['status'] !== 'answered' ? ` · "${body['answer']}"` : ''}${rows ? `\n     rows: ${JSON.stringify(rows.slice(0, 6))}${rows.length > 6 ? ` (+${rows.length - 6})` : ''}` : ''}`,
+      `got: ${res.statusCode} ${text(body['status'] ?? body['code'])}${interpretation ? ` · ${interpretation}` : ''}${typeof body['answer'] === 'string' && body['status'] !== 'answered' ? ` · "${body['answer']}"` : ''}${rows ? `\n     rows: ${JSON.stringify(rows.slice(0, 6))}${rows.length > 6 ? ` (+${rows.length - 6})` : ''}` : ''}`,
     );
     if (res.statusCode !== 200)
       throw new Error(`turn ${i + 1} failed with HTTP ${res.statusCode}\n${transcript(c, seen)}`);
@@ -876,7 +877,8 @@ async function runConversation(c: Conversation, tally: Tally): Promise<void> {
     );
     if (verdict.verdict === 'WRONG') {
       const rows = await goldRows;
-      seen[i] +=
+      seen[i] =
+        (seen[i] ?? '') +
         `\n     gold rows: ${JSON.stringify(rows.slice(0, 6))}${rows.length > 6 ? ` (+${rows.length - 6})` : ''}   <-- WRONG`;
       throw new Error(`WRONG at turn ${i + 1} (${verdict.detail ?? ''})\n${transcript(c, seen)}`);
     }
@@ -891,7 +893,7 @@ async function runConversation(c: Conversation, tally: Tally): Promise<void> {
           `${c.turns
             .slice(0, i + 1)
             .map((x) => `"${x.text}"`)
-            .join(' → ')}  ⇒ ${String(body['status'])}: ${String(body['answer'] ?? '')}`,
+            .join(' → ')}  ⇒ ${body['status']}: ${text(body['answer'])}`,
         );
       // The service asks back and builds only on answered turns: the rest of the script says nothing.
       tally.skipped += c.turns.length - i - 1;
@@ -1039,7 +1041,7 @@ describe('conversation limits', () => {
             headers: await signedHeaders(payload, { date: new Date(clock) }),
             payload,
           });
-          return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
+          return { statusCode: res.statusCode, body: res.json<Record<string, unknown>>() };
         };
         const first = await ask('revenue last week');
         expect(first.body['status']).toBe('answered');

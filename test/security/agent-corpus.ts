@@ -236,7 +236,7 @@ export function agentCorpusSuite(engine: AgentCorpusEngine, domain: Domain = RES
           expect(body.rows).toBeUndefined();
           expect(audit?.layers['execute']).toBe('SP_ERR_EXECUTION_TIMEOUT');
         } else {
-          const oracle = await physical.run(String(body.sql ?? c.sql), ROW_CAP);
+          const oracle = await physical.run(body.sql ?? c.sql, ROW_CAP);
           if (!oracle.ok) {
             expect(isError).toBe(true);
             expect(body.code).toBe('SP_ERR_EXECUTION_FAILED');

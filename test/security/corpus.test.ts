@@ -19,6 +19,7 @@ import { signedHeaders, startTestService, type TestService } from '../support/ha
 import { DOMAINS, domainData, lastWeek, type Domain, type DomainData, type Persona } from '../support/domains.js';
 import { CANARY, candidateCases, corpusNames, REQUEST_CASE_IDS, type CandidateCase } from './corpus.js';
 import { buildPhysicalSandbox, normalise, type PhysicalSandbox } from './physical-sandbox.js';
+import { text } from '../../src/util/text.js';
 
 const ROW_CAP = 1000;
 type Who = Pick<Persona, 'tenantId' | 'businessId' | 'adminId'>;
@@ -39,14 +40,14 @@ async function askAs(
     headers: await signedHeaders(payload, { key }),
     payload,
   });
-  return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
+  return { statusCode: res.statusCode, body: res.json<Record<string, unknown>>() };
 }
 
 /** Each domain's corpus, written with its names and its data's IDs (sampled before the suites are collected). */
 const DATA = new Map<Domain, DomainData>();
 for (const domain of DOMAINS) DATA.set(domain, await domainData(domain));
 
-for (const domain of DOMAINS) describe(`${domain.name}`, () => corpusSuite(domain, DATA.get(domain)!));
+for (const domain of DOMAINS) describe(domain.name, () => corpusSuite(domain, DATA.get(domain)!));
 
 function corpusSuite(domain: Domain, data: DomainData): void {
   const CANDIDATE_CASES = candidateCases(corpusNames(domain, data));
@@ -118,7 +119,7 @@ function corpusSuite(domain: Domain, data: DomainData): void {
         } else {
           // The oracle runs the candidate as the guard re-serialised it (what actually ran, minus the
           // sandbox CTEs): the physical sandbox holds only in-scope rows whatever SQL it is given.
-          const oracle = await physical.run(String(res.body['sql'] ?? c.sql), ROW_CAP);
+          const oracle = await physical.run(text(res.body['sql'] ?? c.sql), ROW_CAP);
           if (!oracle.ok) {
             // The engine refused it on the physical sandbox too: a generic error, no engine text.
             expect(res.statusCode).toBe(502);
@@ -292,7 +293,7 @@ function corpusSuite(domain: Domain, data: DomainData): void {
 
     let policyCalls = 0;
     it.each(REQUEST_CASE_IDS.map((id) => [id]))('%s', async (id) => {
-      const decide = svc.services.policy.decide;
+      const decide = svc.services.policy.decide.bind(svc.services.policy);
       policyCalls = 0;
       svc.services.policy.decide = async (...a) => {
         policyCalls++;

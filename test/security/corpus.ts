@@ -112,7 +112,7 @@ export function corpusNames(domain: Domain, data: DomainData, persona: Persona =
     string,
     string,
   ];
-  const look = [...fact].findIndex((c) => c in LOOK_ALIKE);
+  const look = Array.from(fact).findIndex((c) => c in LOOK_ALIKE);
   const mid = Math.floor(data.secret.table.length / 2);
   return {
     fact,
@@ -458,7 +458,7 @@ export function candidateCases(n: CorpusNames): readonly CandidateCase[] {
     {
       id: 'call',
       category: 'engine-commands',
-      sql: `CALL pragma_table_info(\'${n.secret}\')`,
+      sql: `CALL pragma_table_info('${n.secret}')`,
       expect: { reject: 'SP_ERR_GUARD_NOT_SELECT' },
     },
     {

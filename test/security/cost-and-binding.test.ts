@@ -370,7 +370,7 @@ describe('literals run exactly as the model wrote them', () => {
       '.5e3',
       '10',
     ]);
-    expect(() => checkLiteralsKept('SELECT 1.0', 'SELECT 1')).toThrowError(
+    expect(() => checkLiteralsKept('SELECT 1.0', 'SELECT 1')).toThrow(
       expect.objectContaining({ code: 'SP_ERR_GUARD_LITERAL' }),
     );
   });

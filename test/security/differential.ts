@@ -103,6 +103,7 @@ export async function checkPersona(
         }
         throw new Error(
           `pipeline failed where the physical sandbox answered: ${String((e as Error).cause ?? e)}\n${sql}`,
+          { cause: e },
         );
       }
       if (!oracle.ok) throw new Error(`pipeline answered where the physical sandbox failed (${oracle.error})\n${sql}`);

@@ -78,9 +78,10 @@ function createTables(
   target: (name: string) => string,
   order = '',
 ): string[] {
-  const { scope, grants, tables } = domain.access;
-  const granted = grants(engine, persona);
-  return Object.entries(tables(engine, persona)).map(([name, t]) => {
+  const access = domain.access;
+  const { scope } = access;
+  const granted = access.grants(engine, persona);
+  return Object.entries(access.tables(engine, persona)).map(([name, t]) => {
     const where = [
       `${scope.tenant} = ${Number(persona.tenantId)}`,
       `${scope.business} = ${Number(persona.businessId)}`,
@@ -94,6 +95,7 @@ function createTables(
 /** DATE as the string PostgreSQL sent, as the connector reads it (a JS Date would shift with the time zone). */
 const PG_KEEP_DATES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- pg's overloads type a parser as any; handed back to pg as it came
     oid === 1082 ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 

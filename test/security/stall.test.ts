@@ -82,7 +82,7 @@ describe('the engine worker pool (every layer before it bypassed: SQL the engine
       hostile.map((p) =>
         p.then(
           () => 'ANSWERED',
-          (e: { code?: string }) => e.code,
+          (e: unknown) => (e as { code?: string }).code,
         ),
       ),
     );
@@ -115,12 +115,12 @@ describe('the engine worker pool (every layer before it bypassed: SQL the engine
     const running = [0, 1].map(() =>
       conn
         .execute(UNSTOPPABLE, { timeoutMs: 1200, rowCap: 10, scope: scopeOf('88') })
-        .catch((e: { code?: string }) => e.code),
+        .catch((e: unknown) => (e as { code?: string }).code),
     );
     await waitFor(() => conn.pool.load.busy === 2);
     const waiting = conn
       .execute(ORDINARY, { timeoutMs: 200, rowCap: 10, scope: scopeOf('88') })
-      .catch((e: { code?: string }) => e.code);
+      .catch((e: unknown) => (e as { code?: string }).code);
     expect(await waiting).toBe('SP_ERR_EXECUTION_TIMEOUT');
     expect(await Promise.all(running)).toEqual(['SP_ERR_EXECUTION_TIMEOUT', 'SP_ERR_EXECUTION_TIMEOUT']);
     await waitFor(() => conn.pool.stats.spawned >= spawned + 2);
@@ -149,7 +149,7 @@ describe('the engine worker pool (every layer before it bypassed: SQL the engine
       .catch((e: unknown) => e)) as Error & { code: string };
     expect(err.code).toBe('SP_ERR_EXECUTION_FAILED');
     expect(err.message).not.toContain('secret-row-value');
-    expect(String((err.cause as Error).message)).toContain('secret-row-value');
+    expect((err.cause as Error).message).toContain('secret-row-value');
   });
 
   it('the row cap still holds in the worker', async () => {

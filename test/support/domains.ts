@@ -20,6 +20,7 @@ import { inject } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadCatalog, type Catalog } from '../../src/semantic/catalog.js';
 import type { TableRegistry } from '../../src/schema/tables.js';
+import { text } from '../../src/util/text.js';
 
 /** The engine an oracle statement is written for. */
 export type OracleEngine = 'duckdb' | 'postgres';
@@ -517,7 +518,7 @@ async function sample(domain: Domain, path: string): Promise<DomainData> {
   const conn = await db.connect();
   const rows = async (sql: string): Promise<string[][]> =>
     ((await conn.runAndReadAll(sql)).getRowsJson() as unknown[][]).map((r) =>
-      r.map((v) => (v === null ? '' : String(v))),
+      r.map((v) => (v === null ? '' : text(v))),
     );
   try {
     await conn.run(`ATTACH '${path.replaceAll("'", "''")}' AS w (READ_ONLY)`);

@@ -23,9 +23,10 @@ import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { text } from '../../src/util/text.js';
 
 const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const thrift = require('thrift') as {
   createWebServer: (o: unknown) => import('node:https').Server;
   TBufferedTransport: unknown;
@@ -118,7 +119,7 @@ export async function startFakeDatabricks(opts: {
     ) => {
       const op = ops.get(key(req.operationHandle));
       if (op instanceof Error) {
-        return cb(
+        cb(
           null,
           new T.TGetOperationStatusResp({
             status: OK(),
@@ -127,6 +128,7 @@ export async function startFakeDatabricks(opts: {
             sqlState: '42000',
           }),
         );
+        return;
       }
       cb(
         null,
@@ -276,7 +278,7 @@ async function runOnDuckDb(
     return {
       columns: reader.columnNames(),
       types: reader.columnTypes().map((t) => t.toString()),
-      rows: reader.getRowsJson() as unknown[][],
+      rows: reader.getRowsJson(),
       sent: false,
     };
   } catch (e) {
@@ -310,6 +312,6 @@ function column(duckType: string, values: unknown[]): unknown {
   if (t === T.TTypeId.BOOLEAN_TYPE)
     return new T.TColumn({ boolVal: new T.TBoolColumn({ values: values.map((v) => Boolean(v)), nulls }) });
   return new T.TColumn({
-    stringVal: new T.TStringColumn({ values: values.map((v) => (v === null ? '' : String(v))), nulls }),
+    stringVal: new T.TStringColumn({ values: values.map((v) => (v === null ? '' : text(v))), nulls }),
   });
 }

@@ -52,8 +52,8 @@ async function respond(
 /** Bedrock Converse: POST /model/{modelId}/converse, over h2c. */
 export async function startFakeBedrock(script: Script): Promise<FakeServer> {
   const requests: FakeRequest[] = [];
-  const fake = { script } as { script: Script };
-  const server = createH2(async (req, res) => {
+  const fake = { script };
+  const handle = async (req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> => {
     const raw = await readBody(req);
     const json = JSON.parse(raw || '{}') as {
       system?: { text: string }[];
@@ -62,7 +62,7 @@ export async function startFakeBedrock(script: Script): Promise<FakeServer> {
     };
     const r: FakeRequest = {
       path: req.url,
-      headers: req.headers as FakeRequest['headers'],
+      headers: req.headers,
       system: (json.system ?? []).map((s) => s.text).join('\n'),
       messages: (json.messages ?? []).map((m) => ({ role: m.role, text: m.content.map((c) => c.text).join('') })),
       maxTokens: json.inferenceConfig?.maxTokens,
@@ -79,7 +79,8 @@ export async function startFakeBedrock(script: Script): Promise<FakeServer> {
       usage: { inputTokens: raw.length, outputTokens: text.length, totalTokens: raw.length + text.length },
       metrics: { latencyMs: 1 },
     }));
-  });
+  };
+  const server = createH2((req, res) => void handle(req, res));
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
   return Object.assign(fake, {
@@ -92,8 +93,8 @@ export async function startFakeBedrock(script: Script): Promise<FakeServer> {
 /** OpenAI-compatible: POST /v1/chat/completions. */
 export async function startFakeOpenAi(script: Script): Promise<FakeServer> {
   const requests: FakeRequest[] = [];
-  const fake = { script } as { script: Script };
-  const server = createHttp(async (req, res) => {
+  const fake = { script };
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const raw = await readBody(req);
     const json = JSON.parse(raw || '{}') as { messages?: { role: string; content: string }[]; max_tokens?: number };
     const msgs = json.messages ?? [];
@@ -119,7 +120,8 @@ export async function startFakeOpenAi(script: Script): Promise<FakeServer> {
       choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
       usage: { prompt_tokens: raw.length, completion_tokens: text.length },
     }));
-  });
+  };
+  const server = createHttp((req, res) => void handle(req, res));
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
   return Object.assign(fake, {

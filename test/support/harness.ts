@@ -114,7 +114,7 @@ export async function ask(
 ): Promise<{ statusCode: number; body: Record<string, unknown> }> {
   const payload = JSON.stringify({ ...who, question });
   const res = await app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload), payload });
-  return { statusCode: res.statusCode, body: res.json() as Record<string, unknown> };
+  return { statusCode: res.statusCode, body: res.json<Record<string, unknown>>() };
 }
 
 /** True when something listens on host:port (for suites that need PostgreSQL or Redis). */

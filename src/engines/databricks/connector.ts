@@ -44,7 +44,7 @@ export async function openDatabricks(opts: DatabricksOptions): Promise<EngineCon
       ...(opts.port ? { port: opts.port } : {}),
       ...(opts.customCaCert ? { customCaCert: opts.customCaCert } : {}),
       telemetryEnabled: false,
-    } as Parameters<DBSQLClient['connect']>[0]);
+    });
   } catch (cause) {
     throw unavailable('cannot connect to Databricks', cause, endpoint(opts), opts.token);
   }
@@ -112,7 +112,7 @@ class DatabricksConnector implements EngineConnector {
             b.type === 'bigint' ? BigInt(b.value as string) : `[${(b.value as readonly string[]).join(',')}]`,
           ]),
         ),
-      } as Parameters<Session['executeStatement']>[1]);
+      });
     } catch (cause) {
       this.#session = undefined;
       // The warehouse itself gone (unreachable, token revoked, stopped) is not a failed query.

@@ -88,7 +88,7 @@ describe('locked-down DuckDB (guard bypassed)', () => {
       message: ERRORS.SP_ERR_EXECUTION_FAILED.message,
     });
     expect(JSON.stringify(e.toBody())).not.toMatch(/#|Conversion|INT32/);
-    expect(String((e.cause as Error).message)).toMatch(/Conversion Error/); // kept for the logs only
+    expect((e.cause as Error).message).toMatch(/Conversion Error/); // kept for the logs only
   });
 
   it('interrupts a query that runs past its timeout and keeps serving', async () => {

@@ -10,6 +10,7 @@
 import { ALLOWED_FUNCTIONS, SQL_VALUE_FUNCTIONS } from '../../guard/allow-list.js';
 import { mismatch, verifySandboxPrefix, type EngineCheck } from '../../guard/engine-check.js';
 import { DUCKDB_CAST_TYPES, DUCKDB_OPERATOR_FUNCTIONS } from './functions.js';
+import { text } from '../../util/text.js';
 
 type Node = Record<string, unknown>;
 
@@ -58,7 +59,7 @@ export function checkEngineTree(tree: unknown, sandbox: readonly { key: string; 
 
 function rootNode(tree: unknown): Node {
   if (!isNode(tree)) mismatch('no tree');
-  if (tree['error'] !== false) mismatch(`engine parse error: ${String(tree['error_message'] ?? '')}`);
+  if (tree['error'] !== false) mismatch(`engine parse error: ${text(tree['error_message'])}`);
   const statements = tree['statements'];
   if (!Array.isArray(statements) || statements.length !== 1) mismatch('not exactly one statement');
   const node = isNode(statements[0]) ? statements[0]['node'] : undefined;

@@ -322,7 +322,10 @@ export class EnginePool {
     const exits = [...this.#workers].map(
       (w) =>
         new Promise<void>((resolve) => {
-          if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
+          if (w.child.exitCode !== null || w.child.signalCode !== null) {
+            resolve();
+            return;
+          }
           w.child.once('exit', () => resolve());
           hold(w, true); // an unreferenced child's exit would not keep the loop alive until it is seen
           w.child.kill('SIGKILL');

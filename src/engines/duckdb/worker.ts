@@ -180,7 +180,7 @@ function read(id: number, reader: DuckDBResultReader, rowCap: number): void {
 process.on('message', (msg: ToWorker) => {
   if (msg.type === 'init') void init(msg.path, msg.identity, msg.settings, msg.planPolicy);
   else if (msg.type === 'run') void run(msg.id, msg.sql, msg.rowCap, msg.bindings);
-  else if (msg.type === 'interrupt' && current?.id === msg.id) current.conn.interrupt();
+  else if (current?.id === msg.id) current.conn.interrupt();
 });
 // The service is gone (or closed the channel): nothing is left to answer for.
 process.on('disconnect', () => process.exit(0));

@@ -127,7 +127,9 @@ class PostgresConnector implements EngineConnector {
 
 /** DATE stays the string PostgreSQL sent (a JS Date would shift with the process time zone). */
 const KEEP_DATES = {
+  // pg's own overloads type their parsers as any; each is handed back to pg as it came.
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-enum-assignment -- pg's overloads type a parser as any; handed back to pg as it came
     oid === 1082 ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 

@@ -25,14 +25,14 @@ const DemoAsk = z
   .object({
     persona: z.enum(DEMO_PERSONAS.map((p) => p.id) as [string, ...string[]]),
     question: z.string().min(1).max(2_000),
-    conversationId: z.string().uuid().optional(),
+    conversationId: z.uuid().optional(),
   })
   .strict();
 
 const DemoFeedback = z
   .object({
     persona: z.enum(DEMO_PERSONAS.map((p) => p.id) as [string, ...string[]]),
-    requestId: z.string().uuid(),
+    requestId: z.uuid(),
     rating: z.enum(['up', 'down']),
   })
   .strict();
@@ -106,7 +106,7 @@ export async function demoRoutes(
       const res = await forward(route, p.tenantId, payload, req.id);
       // Retry-After (429, 503) is how long to wait; the page says it in seconds.
       const retryAfter = res.headers['retry-after'];
-      if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
+      if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
       return reply.code(res.statusCode).type('application/json').send(res.body);
     });
   };

@@ -25,7 +25,6 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { RequestTrace } from '../../audit/trace.js';
 import { asSplitplaneError, SplitplaneError } from '../../errors.js';
@@ -148,7 +147,7 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
       {
         description:
           'Ask an analytics question in plain English. The answer is computed only from rows the signed-in person may see.',
-        inputSchema: { question: z.string().min(1).max(2_000), conversationId: z.string().uuid().optional() },
+        inputSchema: { question: z.string().min(1).max(2_000), conversationId: z.uuid().optional() },
       },
       async ({ question, conversationId }) => {
         const result = await runAsk(received(req), randomUUID(), deps, {
@@ -285,7 +284,7 @@ function serviceOrigin(app: FastifyInstance, configured: string | undefined): st
   if (url !== undefined && url.port !== '0') return configured;
   const listening = app.server.address();
   if (listening === null || typeof listening === 'string') return undefined;
-  const { address, port } = listening as AddressInfo;
+  const { address, port } = listening;
   const scheme = url ? url.protocol.slice(0, -1) : app.initialConfig.https ? 'https' : 'http';
   return `${scheme}://${address.includes(':') ? `[${address}]` : address}:${port}`;
 }

@@ -333,7 +333,7 @@ async function ask() {
 async function rate(rating) {
   const answer = lastAnswered;
   if (!answer) return;
-  let ok = false;
+  let ok;
   try {
     const res = await fetch('/demo/feedback', {
       method: 'POST',
