@@ -12,6 +12,7 @@
  *   layer 3  generate, guard, execute   SQL over the sandbox only, checked, run locked down
  *            answer                     the sentence and headline from the rows
  */
+import { audited, requestDeadline } from './audit/audited.js';
 import { RequestTrace, type EventFacts } from './audit/trace.js';
 import type { GenerateInput } from './generate/generator.js';
 import type { PendingClarification } from './conversation/store.js';
@@ -20,10 +21,10 @@ import type { ReceivedRequest } from './identity/sigv4.js';
 import { needsValues, readQuestion } from './intent/analyze.js';
 import { completeClarification, otherChoice } from './intent/clarification.js';
 import { leansOnEarlier, rankedMembers } from './intent/follow-up.js';
-import { claimedIds, denyForeignReferences, describeCause } from './pipeline/checks.js';
+import { claimedIds, denyForeignReferences } from './pipeline/checks.js';
 import type { PipelineDeps, PipelineResult } from './pipeline/deps.js';
 import { firstPass, secondPass } from './pipeline/intent.js';
-import { answered, failure, refusal } from './pipeline/respond.js';
+import { answered, refusal } from './pipeline/respond.js';
 import { generateGuardExecute, guardedReader, unitsInScope, scopeAndSandbox } from './pipeline/sql.js';
 import { describeSandbox } from './sandbox/sandbox.js';
 import { FORGET_CHOICES } from './conversation/choices.js';
@@ -84,15 +85,7 @@ export async function runAsk(
 ): Promise<PipelineResult> {
   const trace = new RequestTrace(requestId, claimedIds(req.body), req);
   if (o.facts) trace.note(o.facts);
-  let result: PipelineResult;
-  try {
-    result = await ask(req, requestId, deps, trace, o);
-  } catch (err) {
-    result = failure(err, requestId, deps);
-  }
-  return trace.finish(result, deps.audit, (cause) =>
-    deps.log('audit write failed', { requestId, cause: describeCause(cause) }),
-  );
+  return audited(trace, deps, () => ask(req, requestId, deps, trace, o));
 }
 
 async function ask(
@@ -102,7 +95,7 @@ async function ask(
   trace: RequestTrace,
   o: AskOptions,
 ): Promise<PipelineResult> {
-  const signal = AbortSignal.timeout(deps.limits.timeoutMs * 3 + 30_000);
+  const signal = requestDeadline(deps.limits);
   // layer 1
   const { identity, question, conversationId } = await trace.stage('identity', () =>
     o.identify ? o.identify() : authenticate(req, deps.verifier, deps.directory()),

@@ -14,7 +14,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, sta
 import { appendFile, writeFile } from 'node:fs/promises';
 import { lock } from 'proper-lockfile';
 import { dirname } from 'node:path';
-import { SplitplaneError, type ErrorBody } from '../errors.js';
+import { SplitplaneError } from '../errors.js';
 
 /** Outcome of one layer: `ok`, `skipped`, `clarification`, `unsupported`, or the stable code that stopped the request. */
 export type LayerOutcome = string;
@@ -97,26 +97,6 @@ export function chainLine(event: AuditEvent, seq: number, prevHash: string): { l
 /** The hash of an event given the previous hash: over the JSON of everything but `hash`. */
 export function eventHash(prevHash: string, withoutHash: Record<string, unknown>): string {
   return createHash('sha256').update(prevHash).update('\n').update(JSON.stringify(withoutHash)).digest('hex');
-}
-
-/**
- * Record a request's event before its answer leaves. If the event cannot be stored the request
- * fails closed: the result becomes 503 SP_ERR_AUDIT_UNAVAILABLE. Every route goes through here.
- */
-export async function recordOrFailClosed<R>(
-  audit: AuditSink,
-  event: AuditEvent,
-  result: R,
-  onFailure: (cause: unknown) => void,
-): Promise<R | { statusCode: number; body: ErrorBody }> {
-  try {
-    await audit.append(event);
-    return result;
-  } catch (cause) {
-    onFailure(cause);
-    const e = new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE', { cause });
-    return { statusCode: e.statusCode, body: e.toBody(event.requestId) };
-  }
 }
 
 /**

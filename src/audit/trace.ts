@@ -1,15 +1,15 @@
 /**
  * One request's trace, and the one place its audit event is built: every
  * route (ask, feedback, the requests that never reach one) starts a trace,
- * runs its stages through `stage`, notes what it learned, and ends with
- * `finish`, which records the event before the answer leaves (fails closed).
+ * runs its stages through `stage`, notes what it learned, and ends in
+ * `audited` (audited.ts), which records the event before the answer leaves (fails closed).
  *
  * The stages, in the order a question meets them, with the layer each belongs
  * to (the README's table, the error registry and docs/architecture.md use the
  * same names and numbers):
  */
 import { asSplitplaneError } from '../errors.js';
-import { recordOrFailClosed, type AuditEvent, type AuditSink, type LayerOutcome } from './audit.js';
+import type { AuditEvent, LayerOutcome } from './audit.js';
 
 export const STAGES = Object.freeze({
   /** Layer 1: the SigV4 signature and the registered admin it may act for. */
@@ -126,14 +126,6 @@ export class RequestTrace {
     };
   }
 
-  /** Record the event, then hand back the result (or, when the event cannot be stored, a 503). */
-  finish<R extends RouteResult>(
-    result: R,
-    audit: AuditSink,
-    onFailure: (cause: unknown) => void,
-  ): ReturnType<typeof recordOrFailClosed<R>> {
-    return recordOrFailClosed(audit, this.event(result), result, onFailure);
-  }
 }
 
 function round(ms: number): number {

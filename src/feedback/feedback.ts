@@ -13,9 +13,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import type { AuditSink } from '../audit/audit.js';
+import { audited, type AuditedDeps } from '../audit/audited.js';
 import { RequestTrace } from '../audit/trace.js';
-import { asSplitplaneError, SplitplaneError, type ErrorBody } from '../errors.js';
+import { SplitplaneError, type ErrorBody } from '../errors.js';
 import { ID_PATTERN } from '../ids.js';
 import { parseStrictJson } from '../identity/ask-body.js';
 import type { Directory } from '../identity/directory.js';
@@ -165,11 +165,10 @@ function parseFeedbackBody(raw: Buffer): FeedbackBody {
 }
 
 /** Everything the feedback route needs. */
-export interface FeedbackDeps {
+export interface FeedbackDeps extends AuditedDeps {
   readonly verifier: VerifierOptions;
   readonly directory: () => Directory;
   readonly feedback: FeedbackStore;
-  readonly audit: AuditSink;
 }
 
 /** Handle one /v1/feedback request: layer 1, the ownership check, the store, and its audit event. */
@@ -179,18 +178,13 @@ export async function runFeedback(
   deps: FeedbackDeps,
 ): Promise<{ statusCode: number; body: { requestId: string; status: 'recorded' } | ErrorBody }> {
   const trace = new RequestTrace(requestId, { verified: false }, req);
-  let result: { statusCode: number; body: { requestId: string; status: 'recorded' } | ErrorBody };
-  try {
+  return audited(trace, deps, async () => {
     const auth = await trace.stage('identity', () =>
       authenticateWith(req, deps.verifier, deps.directory(), parseFeedbackBody),
     );
     const i = auth.identity;
     trace.note({ identity: verifiedIdentity(i) });
     await trace.stage('feedback', () => deps.feedback.rate(i.sessionKey, auth.body));
-    result = { statusCode: 200, body: { requestId, status: 'recorded' } };
-  } catch (err) {
-    const e = asSplitplaneError(err);
-    result = { statusCode: e.statusCode, body: e.toBody(requestId) };
-  }
-  return trace.finish(result, deps.audit, () => {});
+    return { statusCode: 200, body: { requestId, status: 'recorded' as const } };
+  });
 }

@@ -100,7 +100,8 @@ export const FOLLOW_UP_RULES: readonly FollowUpRule[] = Object.freeze([
   {
     kind: 'combine',
     recognised: '"both", "together", "combined" ("both cities together")',
-    changes: 'one filter holding the values the conversation named on that dimension (two or more, else asked back)',
+    changes:
+      'one filter holding the values the conversation named on that dimension (two or more, else asked back); when the last answer already showed exactly those values one per row, one number for them together',
     keeps: 'measures, period, breakdown',
   },
   {
@@ -384,8 +385,11 @@ export function applyFollowUp(
         ...filters.filter((f) => f.dimension !== dim || f.op === 'not_in'),
         { dimension: dim, op: 'in', values },
       ];
-      // "revenue by store", "just Austin #3 and Seattle #1", then "both together": one number, not one per store.
-      combinedAway = dim;
+      // "revenue by store", "just Austin #3 and Seattle #1", then "both together": the two were already
+      // shown one per store, so together is one number (the breakdown goes). After "just Atlanta" it
+      // brings the cities named back, and the breakdown stays.
+      const shown = previous.filters.find((f) => f.dimension === dim && f.op !== 'not_in');
+      if (previous.dimensions.includes(dim) && shown && sameSet(shown.values, values)) combinedAway = dim;
       kinds.push('combine');
     }
   } else if (DROPS.test(question) && positive.length === 0 && !draft.rank?.all) {
@@ -598,4 +602,8 @@ function complementOf(
       ),
     );
   return earlier ? out.dimension : undefined;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v) => b.includes(v));
 }

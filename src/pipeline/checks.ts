@@ -4,11 +4,9 @@ import type { RequestTrace } from '../audit/trace.js';
 import { SplitplaneError } from '../errors.js';
 import type { Identity } from '../identity/identity.js';
 import { ID_PATTERN } from '../ids.js';
-import { redactSecrets } from '../util/redact.js';
 import type { Reference } from '../intent/analyze.js';
 import type { Scope } from '../policy/scope.js';
 import type { ValueIndex } from '../semantic/values.js';
-import { text } from '../util/text.js';
 
 /** The policy's scope must be about the verified identity; anything else is a broken policy. */
 export function checkScope(scope: Scope, identity: Identity): Scope {
@@ -64,17 +62,3 @@ export function claimedIds(body: Buffer): AuditEvent['identity'] {
   }
 }
 
-/**
- * An error's cause, for the log (never the client): every link of its cause chain (the audit
- * sink's own cause, a database's duplicate key, a refused connection), with passwords in URLs
- * replaced.
- */
-export function describeCause(cause: unknown): string | undefined {
-  if (cause === undefined) return undefined;
-  const links: string[] = [];
-  for (let c: unknown = cause, depth = 0; c !== undefined && c !== null && depth < 5; depth++) {
-    links.push(c instanceof Error ? `${c.name}: ${c.message}` : text(c));
-    c = c instanceof Error ? c.cause : undefined;
-  }
-  return redactSecrets(links.join(' <- '));
-}

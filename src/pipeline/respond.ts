@@ -1,7 +1,6 @@
 /** The pipeline's answers: an answered body from rows, a refusal that is an answer, an error. */
 import type { RequestTrace } from '../audit/trace.js';
 import { answerFor, freeFormSentence, numbersComeFromRows } from '../answer/answer.js';
-import { asSplitplaneError } from '../errors.js';
 import type { GuardedSql } from '../guard/guard.js';
 import type { Clarification, Intent, Unsupported } from '../intent/analyze.js';
 import { summaryPrompt } from '../llm/prompt.js';
@@ -11,7 +10,6 @@ import { interpretationOf, type Interpretation } from '../semantic/describe.js';
 import { metricById, unitCount } from '../semantic/catalog.js';
 import { labelColumns } from '../answer/columns.js';
 import type { QueryResult } from '../warehouse/connector.js';
-import { describeCause } from './checks.js';
 import type { PipelineDeps, PipelineResult } from './deps.js';
 
 /** The answered body: the sentence (and headline) from the rows, what the question was understood as, the rows. */
@@ -112,16 +110,6 @@ export function refusal(
   return { statusCode: 200, body: { ...base, answer: `${intent.message}${note}`, metrics: intent.metrics } };
 }
 
-/** Whatever stopped the request, as its stable code; the detail and cause go to the log only. */
-export function failure(err: unknown, requestId: string, deps: PipelineDeps): PipelineResult {
-  const e = asSplitplaneError(err);
-  deps.log('request failed', { requestId, code: e.code, detail: e.message, cause: describeCause(e.cause) });
-  return {
-    statusCode: e.statusCode,
-    body: e.toBody(requestId),
-    ...(e.retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(e.retryAfterSeconds) } }),
-  };
-}
 
 /** A model may word the answer from in-scope rows; a sentence with a number not in the rows is discarded. */
 async function freeFormAnswer(

@@ -17,12 +17,9 @@ import type { ErrorCode } from '../errors.js';
 import swagger from '@fastify/swagger';
 import { registerRateLimits } from './rate-limit.js';
 import { OPENAPI } from './routes/schemas.js';
-import { askRoute } from './routes/ask.js';
-import { demoRoutes } from './routes/demo.js';
-import { feedbackRoute } from './routes/feedback.js';
-import { mcpRoute } from './routes/mcp.js';
+import { mapErrors } from './errors.js';
+import { routes } from './routes/index.js';
 import { refuseUnaudited } from './routes/received.js';
-import { probeRoutes } from './routes/probes.js';
 import type { Services } from './services.js';
 
 /** Options for {@link buildApp}. */
@@ -115,13 +112,73 @@ function armBodyTimer(
   reply.raw.once('close', clear);
 }
 
-/** Build the Fastify app over started services. */
+/** Build the Fastify app over started services: the server's own rules, the rate limits, the routes, the error mapping. */
 export function buildApp(services: Services, opts: AppOptions = {}): FastifyInstance {
-  const { tls, requestTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs } = services.config.server;
-  // Node's own limits, set where the server is created: the whole request (headers and body) within
-  // requestTimeoutMs, the headers within the same (Node requires headersTimeout <= requestTimeout),
-  // checked every second (Node's default is every 30 s, so a limit could be overrun by that much).
-  const serverTimeouts = {
+  const server = services.config.server;
+  const timeouts = nodeTimeouts(server);
+  const app = Fastify({
+    // TLS 1.3 only, when configured.
+    ...(server.tls
+      ? {
+          https: {
+            cert: readFileSync(server.tls.certFile),
+            key: readFileSync(server.tls.keyFile),
+            minVersion: 'TLSv1.3' as const,
+            ...timeouts,
+          },
+        }
+      : { http: timeouts }),
+    // Fastify sets these on the server after creating it (its defaults: no request limit, 72 s keep-alive).
+    requestTimeout: server.requestTimeoutMs,
+    keepAliveTimeout: server.keepAliveTimeoutMs,
+    logger: opts.logger ?? false,
+    bodyLimit: server.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    // One name for the request id in every log line (Fastify's own lines say reqId otherwise).
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // Late arrivals during close get the documented body (below), not Fastify's plain 503.
+    return503OnClosing: false,
+  });
+  const state = { closing: false };
+  shutdownStates.set(app, state);
+  serverRules(app, services, state);
+  // The routes' log lines go to the app's log too.
+  const deps = {
+    ...services.deps,
+    log: (msg: string, detail: Record<string, unknown>) => {
+      services.deps.log(msg, detail);
+      app.log.warn(detail, msg);
+    },
+  };
+  const { check, failures } = registerRateLimits(app, services.config, services.redis);
+  // The OpenAPI document is generated from the routes' schemas, so the routes register after it.
+  void app.register(swagger, { openapi: { ...OPENAPI.openapi, info: { ...OPENAPI.openapi.info, version: VERSION } } });
+  void app.register(routes, {
+    services,
+    deps,
+    limits: { check, failures, metrics: services.metrics },
+    version: VERSION,
+    readinessTimeoutMs: opts.readinessTimeoutMs ?? 1000,
+    closing: () => state.closing,
+  });
+  mapErrors(app, services.metrics);
+  return app;
+}
+
+/**
+ * Node's own limits, set where the server is created: the whole request (headers and body) within
+ * requestTimeoutMs, the headers within the same (Node requires headersTimeout <= requestTimeout),
+ * checked every second (Node's default is every 30 s, so a limit could be overrun by that much).
+ */
+function nodeTimeouts(server: Services['config']['server']): {
+  requestTimeout: number;
+  headersTimeout: number;
+  keepAliveTimeout: number;
+  connectionsCheckingInterval: number;
+} {
+  const { requestTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs } = server;
+  return {
     requestTimeout: requestTimeoutMs,
     headersTimeout: requestTimeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,
@@ -130,34 +187,13 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
       Math.min(1_000, Math.floor(Math.min(requestTimeoutMs, bodyTimeoutMs) / 4)),
     ),
   };
-  const app = Fastify({
-    ...(tls
-      ? {
-          https: {
-            cert: readFileSync(tls.certFile),
-            key: readFileSync(tls.keyFile),
-            minVersion: 'TLSv1.3' as const,
-            ...serverTimeouts,
-          },
-        }
-      : { http: serverTimeouts }),
-    // Fastify sets these on the server after creating it (its defaults: no request limit, 72 s keep-alive).
-    requestTimeout: requestTimeoutMs,
-    keepAliveTimeout: keepAliveTimeoutMs,
-    logger: opts.logger ?? false,
-    bodyLimit: services.config.server.bodyLimitBytes,
-    genReqId: () => randomUUID(),
-    requestIdHeader: false,
-    // One name for the request id in every log line (Fastify's own lines say reqId otherwise).
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
-    // Late arrivals during close get the documented body (below), not Fastify's plain 503.
-    return503OnClosing: false,
-  });
+}
+
+/** The rules every request meets: shutdown refusals, the body timer, raw bodies, and the response headers. */
+function serverRules(app: FastifyInstance, services: Services, state: { closing: boolean }): void {
   // Graceful shutdown (drainAndClose): from then on new requests are refused with
   // SP_ERR_SHUTTING_DOWN while those already running finish (app.close() waits for them) and are
   // audited; the probes still answer, /readyz with 503.
-  const state = { closing: false };
-  shutdownStates.set(app, state);
   app.addHook('preClose', async () => {
     state.closing = true;
   });
@@ -166,20 +202,13 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
       void reply.header('connection', 'close');
       return refuseUnaudited(req, reply, services.metrics, 'SP_ERR_SHUTTING_DOWN', 1);
     }
-    armBodyTimer(req, reply, bodyTimeoutMs, (r, p, code) => refuseUnaudited(r, p, services.metrics, code));
+    armBodyTimer(req, reply, services.config.server.bodyTimeoutMs, (r, p, code) =>
+      refuseUnaudited(r, p, services.metrics, code),
+    );
   });
-  const deps = {
-    ...services.deps,
-    log: (msg: string, detail: Record<string, unknown>) => {
-      services.deps.log(msg, detail);
-      app.log.warn(detail, msg);
-    },
-  };
-
   app.removeAllContentTypeParsers();
   // Keep the raw bytes: the signature and our own body hash are over them.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-
   app.addHook('onSend', async (req, reply) => {
     // A response finished during shutdown closes its connection, so close() need not wait for keep-alive.
     if (state.closing) reply.header('connection', 'close');
@@ -187,57 +216,4 @@ export function buildApp(services: Services, opts: AppOptions = {}): FastifyInst
     reply.header('cache-control', 'no-store');
     reply.header('x-content-type-options', 'nosniff');
   });
-
-  const { check, failures } = registerRateLimits(app, services.config, services.redis);
-  // The OpenAPI document is generated from the routes' schemas, so the routes register after it.
-  void app.register(swagger, { openapi: { ...OPENAPI.openapi, info: { ...OPENAPI.openapi.info, version: VERSION } } });
-  void app.register(async (api) => {
-    askRoute(api, deps, { check, failures, metrics: services.metrics });
-    feedbackRoute(api, deps, { failures, metrics: services.metrics });
-    probeRoutes(api, services, opts.readinessTimeoutMs ?? 1000, () => state.closing);
-    if (services.config.mcp.enabled)
-      mcpRoute(
-        api,
-        deps,
-        { check, failures, metrics: services.metrics },
-        {
-          runQuery: services.config.mcp.runQuery,
-          version: VERSION,
-          ...(services.config.server.publicOrigin ? { publicOrigin: services.config.server.publicOrigin } : {}),
-        },
-      );
-    api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
-  });
-  if (services.config.demo.enabled) {
-    const { signing } = services.config;
-    void app.register(async (scoped) =>
-      demoRoutes(scoped, {
-        credentialsFile: signing.credentialsFile,
-        region: signing.region,
-        service: signing.service,
-      }),
-    );
-  }
-
-  // Requests that never reach identity (unknown route, wrong media type, body too large) are
-  // logged and counted, not chained: anyone could otherwise grow the audit trail at line rate.
-  const sendError = async (req: FastifyRequest, reply: FastifyReply, code: ErrorCode): Promise<FastifyReply> =>
-    refuseUnaudited(req, reply, services.metrics, code);
-
-  app.setNotFoundHandler(async (req, reply) => sendError(req, reply, 'SP_ERR_NOT_FOUND'));
-
-  app.setErrorHandler(async (err: { code?: string; statusCode?: number }, req, reply) => {
-    const code: ErrorCode =
-      err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? 'SP_ERR_UNSUPPORTED_MEDIA_TYPE'
-        : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? 'SP_ERR_BODY_TOO_LARGE'
-          : err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500
-            ? 'SP_ERR_BAD_REQUEST'
-            : 'SP_ERR_INTERNAL';
-    if (code === 'SP_ERR_INTERNAL') req.log.error({ err }, 'unhandled error');
-    return sendError(req, reply, code);
-  });
-
-  return app;
 }

@@ -685,7 +685,11 @@ function followUp(
         { dim: 'city' as const, op: 'in' as const, values: [...namedCities] },
       ];
       if (liveValues(w, filters).length !== 2) return undefined;
-      return turn('combine', T.combine, {}, { ...s, filters });
+      // The last answer already showed exactly these two cities, one per row: together is one number
+      // (the rules table: the breakdown by city goes). Otherwise it brings them back, breakdown kept.
+      const shownAlready = s.dim === 'city' && pos.values.length === 2 && pos.values.every((v) => namedCities.has(v));
+      const { dim: _dim, rank: _rank, ...unbroken } = s;
+      return turn('combine', T.combine, {}, shownAlready ? { ...unbroken, filters } : { ...s, filters });
     }
     case 'drop_filter': {
       if (!s.filters.length) return undefined;

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { signRequest } from '../../client/sign.js';
 import { SplitplaneError } from '../../errors.js';
@@ -42,10 +42,13 @@ const staticDir = join(root, 'src/web/static');
 const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
 
 /** Register the page (src/web/static/) and the demo endpoints. `credentialsFile` holds the demo credential. */
-export async function demoRoutes(
-  app: FastifyInstance,
-  opts: { credentialsFile: string | undefined; region: string; service: string },
-): Promise<void> {
+export interface DemoRouteOptions {
+  readonly credentialsFile: string | undefined;
+  readonly region: string;
+  readonly service: string;
+}
+
+export const demoRoutes: FastifyPluginAsync<DemoRouteOptions> = async (app, opts) => {
   app.addHook('onSend', async (_req, reply) => {
     // The page loads only its own files; no inline script, no third-party origin.
     reply.header(
@@ -115,7 +118,7 @@ export async function demoRoutes(
     ...(b.conversationId ? { conversationId: b.conversationId } : {}),
   }));
   demoRoute('/demo/feedback', DemoFeedback, '/v1/feedback', (b) => ({ requestId: b.requestId, rating: b.rating }));
-}
+};
 
 function readJson(body: unknown): unknown {
   try {

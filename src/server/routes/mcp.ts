@@ -23,25 +23,17 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { auditedRefusal } from '../../audit/audited.js';
 import { RequestTrace } from '../../audit/trace.js';
 import { asSplitplaneError, SplitplaneError } from '../../errors.js';
 import { GUARD_LIMITS } from '../../guard/first-layer.js';
-import {
-  registeredIdentity,
-  verifiedIdentity,
-  verifyCaller,
-  type Caller,
-  type Identity,
-} from '../../identity/identity.js';
+import { registeredIdentity, verifyCaller, type Caller, type Identity } from '../../identity/identity.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { runAsk, type PipelineDeps } from '../../pipeline.js';
-import { describeCause } from '../../pipeline/checks.js';
-import { guardExecute, unitsInScope, scopeAndSandbox } from '../../pipeline/sql.js';
-import { describeSandbox } from '../../sandbox/sandbox.js';
-import { publicMetrics } from '../../semantic/catalog.js';
+import { callTool, describeData, listMetrics, runQuery } from '../../pipeline/tools.js';
 import type { AddressFailures, LimitCheck } from '../rate-limit.js';
 import { received, refuseUnaudited } from './received.js';
 import { documented, MCP_SCHEMA, PROTECTED_RESOURCE_SCHEMA } from './schemas.js';
@@ -60,7 +52,13 @@ export interface McpOptions {
 
 type Limits = { readonly check: LimitCheck; readonly failures: AddressFailures; readonly metrics: Metrics };
 
-export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limits, o: McpOptions): void {
+export interface McpRouteOptions {
+  readonly deps: PipelineDeps;
+  readonly limits: Limits;
+  readonly options: McpOptions;
+}
+
+export const mcpRoute: FastifyPluginAsync<McpRouteOptions> = async (app, { deps, limits, options: o }) => {
   const origin = (): string | undefined => serviceOrigin(app, o.publicOrigin);
   const refuse = (req: FastifyRequest, reply: FastifyReply, e: SplitplaneError): FastifyReply => {
     if (e.statusCode === 401) {
@@ -127,13 +125,11 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
     } catch (err) {
       const e = asSplitplaneError(err);
       if (e.statusCode === 401) await limits.failures.record(req);
-      const recorded = await door.finish({ statusCode: e.statusCode, body: e.toBody(req.id) }, deps.audit, (cause) =>
-        deps.log('audit write failed', { requestId: req.id, cause: describeCause(cause) }),
-      );
+      const refused = await auditedRefusal(door, deps, e);
       return refuse(
         req,
         reply,
-        recorded.statusCode === e.statusCode ? e : new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE'),
+        refused.statusCode === e.statusCode ? e : new SplitplaneError('SP_ERR_AUDIT_UNAVAILABLE'),
       );
     }
     const server = new McpServer(
@@ -159,41 +155,18 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
       },
     );
 
-    /** A tool other than ask: the registered admin, the rate limits, then `run`; one audit event with the tool's name. */
+    /** A tool other than ask: one audited request (src/pipeline/tools.ts) handed to the SDK as its result. */
+    const toolCaller = { bind, limit: (identity: Identity) => limits.check(req, identity), clientAddress: req.ip };
     const tool =
-      <A>(name: string, run: (args: A, identity: Identity, trace: RequestTrace) => Promise<object>) =>
+      <A>(name: string, run: (args: A) => Parameters<typeof callTool>[3]) =>
       async (args: A) => {
-        const trace = new RequestTrace(randomUUID(), { verified: false }, { url: '/mcp', clientAddress: req.ip });
-        trace.note({ tool: name });
-        let out: object;
-        let statusCode = 200;
-        try {
-          const identity = await trace.stage('identity', bind);
-          trace.note({ identity: verifiedIdentity(identity) });
-          await trace.stage('limits', () => limits.check(req, identity));
-          out = await run(args, identity, trace);
-        } catch (err) {
-          const e = asSplitplaneError(err);
-          statusCode = e.statusCode;
-          out = e.toBody(trace.requestId);
-          if (statusCode >= 500)
-            deps.log('tool failed', { requestId: trace.requestId, tool: name, code: e.code, detail: e.message });
-        }
-        const recorded = await trace.finish(
-          { statusCode, body: statusCode === 200 ? { status: 'answered' } : out },
-          deps.audit,
-          (cause) => deps.log('audit write failed', { requestId: trace.requestId, cause: describeCause(cause) }),
-        );
-        const failed = recorded.statusCode !== 200;
-        return toolResult(failed && statusCode === 200 ? recorded.body : out, failed);
+        const out = await callTool(name, toolCaller, deps, run(args));
+        return toolResult(out.body, out.isError);
       };
     server.registerTool(
       'list_metrics',
       { description: "The catalog's metrics and dimensions: what can be asked." },
-      tool('list_metrics', async () => ({
-        metrics: publicMetrics(deps.catalog).map((m) => ({ id: m.id, label: m.label, description: m.description })),
-        dimensions: deps.catalog.dimensions.map((d) => ({ id: d.id, kind: d.kind })),
-      })),
+      tool('list_metrics', () => listMetrics(deps)),
     );
     server.registerTool(
       'describe_data',
@@ -201,9 +174,7 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
         description:
           'The tables and columns the signed-in person may query (their own sandbox), with types and descriptions.',
       },
-      tool('describe_data', async (_args, identity, trace) =>
-        describeSandbox((await scopeAndSandbox(identity, deps, trace, deadline(deps))).sandbox),
-      ),
+      tool('describe_data', () => describeData(deps)),
     );
     if (o.runQuery) {
       server.registerTool(
@@ -215,25 +186,7 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
           // guard, so its refusal is rate-limited and audited with the guard's code like any other.
           inputSchema: { sql: z.string().min(1).meta({ maxLength: GUARD_LIMITS.maxLength }) },
         },
-        tool('run_query', async ({ sql }: { sql: string }, identity, trace) => {
-          const signal = deadline(deps);
-          const { scope, sandbox } = await scopeAndSandbox(identity, deps, trace, signal);
-          trace.note({ generator: 'agent' });
-          const { guarded, rows } = await guardExecute(sql, { scope, sandbox, deps, trace, signal });
-          trace.note({ rowCount: rows.rows.length });
-          return {
-            requestId: trace.requestId,
-            columns: rows.columns,
-            rows: rows.rows,
-            ...(rows.truncated ? { truncated: true } : {}),
-            sql: guarded.candidate,
-            scope: {
-              businessId: scope.businessId,
-              [deps.catalog.schema.grantUnit.plural]: await unitsInScope(scope, sandbox, deps, signal),
-              tables: sandbox.tables.map((t) => t.name),
-            },
-          };
-        }),
+        tool('run_query', ({ sql }: { sql: string }) => runQuery(deps, sql)),
       );
     }
     // registerTool declares `tools: { listChanged: true }`; the tool list never changes, so say so.
@@ -249,7 +202,7 @@ export function mcpRoute(app: FastifyInstance, deps: PipelineDeps, limits: Limit
     await transport.handleRequest(req.raw, reply.raw, message);
     return reply;
   });
-}
+};
 
 function toolResult(body: object, isError: boolean) {
   return { content: [{ type: 'text' as const, text: JSON.stringify(body) }], isError };
@@ -267,11 +220,6 @@ function parseMessage(body: unknown): unknown {
   if (Array.isArray(message))
     throw new SplitplaneError('SP_ERR_BAD_REQUEST', { detail: `a JSON-RPC batch of ${message.length} messages` });
   return message;
-}
-
-/** A tool call's deadline: the engine's own timeout, with room for the policy and the guard. */
-function deadline(deps: PipelineDeps): AbortSignal {
-  return AbortSignal.timeout(deps.limits.timeoutMs * 2 + 10_000);
 }
 
 /**

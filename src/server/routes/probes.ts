@@ -2,16 +2,19 @@
  * Probes: /healthz (the process answers), /readyz (every dependency answers, each within a deadline;
  * 503 from the moment shutdown begins), /metrics.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../services.js';
 import { documented, HEALTHZ_SCHEMA, METRICS_SCHEMA, READYZ_SCHEMA } from './schemas.js';
 
-export function probeRoutes(
-  app: FastifyInstance,
-  services: Services,
-  timeoutMs: number,
-  closing: () => boolean = () => false,
-): void {
+export interface ProbeRouteOptions {
+  readonly services: Services;
+  /** How long each /readyz check may take before it counts as not ready. */
+  readonly timeoutMs: number;
+  /** Whether shutdown has begun (/readyz then answers 503). */
+  readonly closing: () => boolean;
+}
+
+export const probeRoutes: FastifyPluginAsync<ProbeRouteOptions> = async (app, { services, timeoutMs, closing }) => {
   app.get('/healthz', documented(HEALTHZ_SCHEMA), async () => ({ status: 'ok' }));
 
   app.get('/metrics', documented(METRICS_SCHEMA), async (_req, reply) =>
@@ -42,4 +45,4 @@ export function probeRoutes(
     const ready = Object.values(checks).every((c) => c === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
-}
+};
