@@ -125,7 +125,6 @@ export class RequestTrace {
       latencyMs: round(performance.now() - this.#started),
     };
   }
-
 }
 
 function round(ms: number): number {

@@ -61,4 +61,3 @@ export function claimedIds(body: Buffer): AuditEvent['identity'] {
     return { verified: false };
   }
 }
-

@@ -110,7 +110,6 @@ export function refusal(
   return { statusCode: 200, body: { ...base, answer: `${intent.message}${note}`, metrics: intent.metrics } };
 }
 
-
 /** A model may word the answer from in-scope rows; a sentence with a number not in the rows is discarded. */
 async function freeFormAnswer(
   question: string,
