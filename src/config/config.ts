@@ -3,6 +3,8 @@
  * (unknown keys are rejected), then deep-frozen. Relative paths are resolved
  * against the working directory.
  */
+import { AUDIT_SINK_KEYS, AUDIT_SINK_NAMES } from '../audit/sinks.js';
+import { LLM_SECTIONS, LLM_PROVIDER_NAMES } from '../llm/providers.js';
 import { readFileSync } from 'node:fs';
 import { resolve as resolveFrom } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -99,12 +101,8 @@ export const ConfigSchema = z
     audit: z
       .object({
         /** file: JSON lines (default). postgres: the splitplane_audit table, one chain for every replica. */
-        sink: z.enum(['file', 'postgres']).default('file'),
-        file: z.string().min(1).default('var/audit.jsonl'),
-        postgresUrl: z
-          .string()
-          .regex(/^postgres(ql)?:\/\//)
-          .default('postgres://splitplane_auditor@127.0.0.1:5432/test'),
+        sink: z.enum(AUDIT_SINK_NAMES).default('file'),
+        ...AUDIT_SINK_KEYS,
       })
       .strict()
       .prefault({}),
@@ -117,31 +115,12 @@ export const ConfigSchema = z
       .prefault({}),
     llm: z
       .object({
-        /** none: catalog questions only. bedrock: Amazon Bedrock Converse. openai: an OpenAI-compatible server. */
-        provider: z.enum(['none', 'bedrock', 'openai']).default('none'),
+        /** none: catalog questions only; else a provider of the registry (src/llm/providers.ts). */
+        provider: z.enum(['none', ...LLM_PROVIDER_NAMES]).default('none'),
         timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
         maxTokens: z.number().int().min(16).max(8_192).default(1_024),
         maxRetries: z.number().int().min(0).max(5).default(2),
-        bedrock: z
-          .object({
-            modelId: z.string().min(1).default('anthropic.claude-sonnet-4-20250514-v1:0'),
-            region: z.string().min(1).default('us-east-1'),
-            endpoint: z.url().optional(),
-          })
-          .strict()
-          .prefault({}),
-        openai: z
-          .object({
-            baseUrl: z.url().default('https://api.openai.com/v1'),
-            model: z.string().min(1).default('gpt-4o-mini'),
-            /** Name of the environment variable that holds the API key (never the key itself). */
-            apiKeyEnv: z
-              .string()
-              .regex(/^[A-Z_][A-Z0-9_]*$/)
-              .default('OPENAI_API_KEY'),
-          })
-          .strict()
-          .prefault({}),
+        ...LLM_SECTIONS,
       })
       .strict()
       .prefault({}),

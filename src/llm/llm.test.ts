@@ -1,4 +1,5 @@
 /** Pieces of the model path that need no model: SQL extraction, the answer check, the router, conversations. */
+import { openLlm } from './providers.js';
 import { describe, expect, it } from 'vitest';
 import { numbersComeFromRows } from '../answer/answer.js';
 import { ConversationStore } from '../conversation/store.js';
@@ -105,5 +106,22 @@ describe('ConversationStore', () => {
     expect(() => store.open(d.id, '12/628/7042')).toThrow(
       expect.objectContaining({ code: 'SP_ERR_CONVERSATION_UNKNOWN' }),
     );
+  });
+});
+
+describe('the provider registry', () => {
+  const llm = (provider: 'none' | 'bedrock' | 'openai', openaiBase = 'https://api.example.com/v1') => ({
+    provider,
+    maxRetries: 1,
+    bedrock: { modelId: 'm', region: 'us-east-1' },
+    openai: { baseUrl: openaiBase, model: 'gpt', apiKeyEnv: 'SP_TEST_KEY' },
+  });
+  it('opens the configured provider lazily, none for none, and refuses a remote OpenAI server without its key', async () => {
+    expect(await openLlm(llm('none'), {})).toBeUndefined();
+    expect((await openLlm(llm('bedrock'), {}))?.name).toMatch(/bedrock/i);
+    expect((await openLlm(llm('openai'), { SP_TEST_KEY: 'k' }))?.name).toMatch(/openai/i);
+    await expect(openLlm(llm('openai'), {})).rejects.toMatchObject({ code: 'SP_ERR_CONFIG' });
+    // A local server may do without a key.
+    expect(await openLlm(llm('openai', 'http://127.0.0.1:9/v1'), {})).toBeDefined();
   });
 });

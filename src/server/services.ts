@@ -3,7 +3,8 @@
  * so a bad file, a missing policy bundle or an unreadable warehouse fails the
  * boot instead of the first request.
  */
-import { JsonlFileAuditSink, type AuditSink } from '../audit/audit.js';
+import type { AuditSink } from '../audit/audit.js';
+import { openAuditSink, type OpenedSink } from '../audit/sinks.js';
 import { publicOrigin, type Config } from '../config/config.js';
 import { catalogGenerator } from '../generate/catalog-generator.js';
 import type { Generator } from '../generate/generator.js';
@@ -17,7 +18,6 @@ import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wa
 import { MASK_KEY_MAX_LENGTH } from '../policy/refinements.js';
 import type { PipelineDeps } from '../pipeline.js';
 import { Redis } from 'ioredis';
-import { PostgresAuditSink } from '../audit/postgres-sink.js';
 import { ConversationStore } from '../conversation/store.js';
 import { oidcVerifier } from '../identity/oidc.js';
 import { RedisReplayCache } from '../identity/redis-replay-cache.js';
@@ -26,10 +26,9 @@ import { AnomalyDetector } from '../observability/anomaly.js';
 import { Metrics, observedSink } from '../observability/metrics.js';
 import { FeedbackStore } from '../feedback/feedback.js';
 import { modelGenerator } from '../generate/model-generator.js';
-import { bedrockClient } from '../llm/bedrock.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import { startModelHealth } from './model-health.js';
-import { openAiCompatibleClient } from '../llm/openai-compatible.js';
+import { openLlm } from '../llm/providers.js';
 import { SplitplaneError } from '../errors.js';
 import { openEngine, type EngineConnector } from '../engine-registry.js';
 import { loadDirectory } from '../warehouse/directory-query.js';
@@ -105,11 +104,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     let directory = await loadDirectory(connector, catalog.schema);
     const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, catalog.schema, policyOpts);
     const metrics = new Metrics();
-    const baseSink =
-      overrides.audit ??
-      (config.audit.sink === 'postgres'
-        ? new PostgresAuditSink(config.audit.postgresUrl)
-        : new JsonlFileAuditSink(config.audit.file));
+    const baseSink: OpenedSink = overrides.audit ?? (await openAuditSink(config.audit));
     const audit = observedSink(baseSink, metrics, new AnomalyDetector(config.anomaly, overrides.now));
     await audit.check();
     const deps: PipelineDeps = {
@@ -147,7 +142,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       generator: overrides.generator ?? catalogGenerator(catalog),
       values: createValueLoader(catalog, quote, (v) => connector.dialect.writesText(v)),
       coverage: createCoverageLoader(catalog, quote),
-      ...modelDeps(config, overrides, catalog, clockToday),
+      ...(await modelDeps(config, overrides, catalog, clockToday)),
       conversations: new ConversationStore(undefined, undefined, undefined, overrides.now),
       // Remembered choices outlive a conversation and a restart: in Redis when configured.
       choices: redis ? new RedisChoiceStore(redis, overrides.log ?? (() => {})) : new MemoryChoiceStore(),
@@ -193,7 +188,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       close: async () => {
         modelHealth?.stop();
         redis?.disconnect();
-        if (baseSink instanceof PostgresAuditSink) await baseSink.close();
+        await baseSink.close?.();
         await connector.close();
       },
     };
@@ -204,41 +199,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   }
 }
 
-/** The model client from configuration, or none. */
-export function llmFromConfig(config: Config, env: NodeJS.ProcessEnv = process.env): LlmClient | undefined {
-  const l = config.llm;
-  if (l.provider === 'bedrock') {
-    return bedrockClient({
-      modelId: l.bedrock.modelId,
-      region: l.bedrock.region,
-      maxAttempts: l.maxRetries + 1,
-      ...(l.bedrock.endpoint ? { endpoint: l.bedrock.endpoint } : {}),
-    });
-  }
-  if (l.provider === 'openai') {
-    const apiKey = env[l.openai.apiKeyEnv];
-    if (apiKey === undefined && !/^http:\/\/(127\.|localhost)/.test(l.openai.baseUrl)) {
-      throw new SplitplaneError('SP_ERR_CONFIG', {
-        detail: `llm.openai: set ${l.openai.apiKeyEnv} (a local server may do without)`,
-      });
-    }
-    return openAiCompatibleClient({
-      baseUrl: l.openai.baseUrl,
-      model: l.openai.model,
-      maxRetries: l.maxRetries,
-      ...(apiKey ? { apiKey } : {}),
-    });
-  }
-  return undefined;
-}
-
-function modelDeps(
+async function modelDeps(
   config: Config,
   overrides: ServiceOverrides,
   catalog: PipelineDeps['catalog'],
   today: () => string,
-): Pick<PipelineDeps, 'model'> {
-  const llm = overrides.llm ?? llmFromConfig(config);
+): Promise<Pick<PipelineDeps, 'model'>> {
+  const llm = overrides.llm ?? (await openLlm(config.llm));
   if (!llm) return {};
   const timed: LlmClient = {
     name: llm.name,
