@@ -51,7 +51,7 @@ const UNANSWERED =
  */
 export function firstPass(
   c: Context,
-  deps: PipelineDeps,
+  deps: Pick<PipelineDeps, 'catalog' | 'model'>,
   trace: RequestTrace,
 ): { draft: Draft; askModel: boolean; refusal?: Clarification | Unsupported } {
   const draft = readQuestion(c.question, deps.catalog, c.today);
@@ -79,7 +79,7 @@ export async function secondPass(
   c: Context,
   draft: Draft,
   x: {
-    readonly deps: PipelineDeps;
+    readonly deps: Pick<PipelineDeps, 'catalog' | 'connector' | 'coverage' | 'model'>;
     readonly scope: Scope;
     readonly sandbox: SandboxDescription;
     readonly values: ValueIndex | undefined;
@@ -114,7 +114,11 @@ export async function secondPass(
  * A clarification offers only the measures this caller's policy opens (the compiler can write them
  * over this sandbox); when it opens none of them, it says so instead of offering a 403.
  */
-function openChoices(c: Clarification, deps: PipelineDeps, sandbox: SandboxDescription): Clarification {
+function openChoices(
+  c: Clarification,
+  deps: Pick<PipelineDeps, 'catalog' | 'connector'>,
+  sandbox: SandboxDescription,
+): Clarification {
   const open = (metric: string): boolean => {
     try {
       compileQuery(
@@ -143,7 +147,7 @@ async function understood(
   c: Context,
   draft: Draft,
   x: {
-    readonly deps: PipelineDeps;
+    readonly deps: Pick<PipelineDeps, 'catalog' | 'model'>;
     readonly values: ValueIndex | undefined;
     readonly askModel: boolean;
     readonly signal: AbortSignal;

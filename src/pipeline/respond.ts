@@ -23,7 +23,7 @@ export async function answered(
     readonly scope: Scope;
     readonly sandbox: Sandbox;
     readonly units: number;
-    readonly deps: PipelineDeps;
+    readonly deps: Pick<PipelineDeps, 'catalog' | 'model'>;
     readonly trace: RequestTrace;
     readonly signal: AbortSignal;
   },
@@ -114,7 +114,7 @@ export function refusal(
 async function freeFormAnswer(
   question: string,
   rows: QueryResult,
-  deps: PipelineDeps,
+  deps: Pick<PipelineDeps, 'model'>,
   signal: AbortSignal,
 ): Promise<string> {
   const fallback = freeFormSentence(question, rows);

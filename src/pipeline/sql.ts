@@ -12,10 +12,13 @@ import { checkScope } from './checks.js';
 import type { PipelineDeps } from './deps.js';
 
 /** What the SQL stages work with: the caller's sandbox and scope, the services, the trace, the request's deadline. */
+/** What guarding and running SQL needs of the services. */
+export type SqlDeps = Pick<PipelineDeps, 'connector' | 'limits'>;
+
 export interface SqlContext {
   readonly sandbox: Sandbox;
   readonly scope: Scope;
-  readonly deps: PipelineDeps;
+  readonly deps: SqlDeps;
   readonly trace: RequestTrace;
   readonly signal: AbortSignal;
 }
@@ -23,7 +26,7 @@ export interface SqlContext {
 /** The policy's decision for the verified identity (about that identity, or denied) and the CTEs pre-filtered to it. */
 export async function scopeAndSandbox(
   identity: Identity,
-  deps: PipelineDeps,
+  deps: Pick<PipelineDeps, 'policy' | 'connector' | 'catalog'>,
   trace: RequestTrace,
   signal: AbortSignal,
 ): Promise<{ scope: Scope; sandbox: Sandbox }> {
@@ -95,7 +98,7 @@ const counted = new WeakMap<Sandbox, number>();
 export async function unitsInScope(
   scope: Scope,
   sandbox: Sandbox,
-  deps: PipelineDeps,
+  deps: SqlDeps & Pick<PipelineDeps, 'catalog'>,
   signal: AbortSignal,
 ): Promise<number> {
   if (!scope.unitFilters?.length) return scope.units.length;
@@ -126,7 +129,7 @@ export async function unitsInScope(
 export function guardedReader(
   sandbox: Sandbox,
   scope: Scope,
-  deps: PipelineDeps,
+  deps: SqlDeps,
   signal: AbortSignal,
 ): (sql: string, rowCap: number) => Promise<QueryResult> {
   return async (sql, rowCap) => {

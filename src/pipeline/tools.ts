@@ -5,7 +5,7 @@
  * tool's name. The MCP route only wires the SDK's transport to these.
  */
 import { randomUUID } from 'node:crypto';
-import { audited, requestDeadline } from '../audit/audited.js';
+import { audited, requestDeadline, type AuditedDeps } from '../audit/audited.js';
 import { RequestTrace } from '../audit/trace.js';
 import { verifiedIdentity, type Identity } from '../identity/identity.js';
 import { describeSandbox } from '../sandbox/sandbox.js';
@@ -29,12 +29,7 @@ export interface ToolOutput {
 type ToolRun = (identity: Identity, trace: RequestTrace) => Promise<object>;
 
 /** Run one tool call as an audited request. */
-export async function callTool(
-  name: string,
-  caller: ToolCaller,
-  deps: PipelineDeps,
-  run: ToolRun,
-): Promise<ToolOutput> {
+export async function callTool(name: string, caller: ToolCaller, deps: AuditedDeps, run: ToolRun): Promise<ToolOutput> {
   const trace = new RequestTrace(
     randomUUID(),
     { verified: false },
@@ -60,7 +55,7 @@ export async function callTool(
 }
 
 /** `list_metrics`: the catalog's metrics and dimensions, what can be asked. */
-export function listMetrics(deps: PipelineDeps): ToolRun {
+export function listMetrics(deps: Pick<PipelineDeps, 'catalog'>): ToolRun {
   return async () => ({
     metrics: publicMetrics(deps.catalog).map((m) => ({ id: m.id, label: m.label, description: m.description })),
     dimensions: deps.catalog.dimensions.map((d) => ({ id: d.id, kind: d.kind })),
@@ -68,13 +63,16 @@ export function listMetrics(deps: PipelineDeps): ToolRun {
 }
 
 /** `describe_data`: the caller's own sandbox, as a generator sees it (never raw names or IDs). */
-export function describeData(deps: PipelineDeps): ToolRun {
+export function describeData(deps: Pick<PipelineDeps, 'policy' | 'connector' | 'catalog' | 'limits'>): ToolRun {
   return async (identity, trace) =>
     describeSandbox((await scopeAndSandbox(identity, deps, trace, requestDeadline(deps.limits))).sandbox);
 }
 
 /** `run_query`: the agent's own SQL over the caller's sandbox, through the same guard, engine, row cap and audit. */
-export function runQuery(deps: PipelineDeps, sql: string): ToolRun {
+export function runQuery(
+  deps: Pick<PipelineDeps, 'policy' | 'connector' | 'catalog' | 'limits'>,
+  sql: string,
+): ToolRun {
   return async (identity, trace) => {
     const signal = requestDeadline(deps.limits);
     const { scope, sandbox } = await scopeAndSandbox(identity, deps, trace, signal);
