@@ -725,9 +725,9 @@ function collectMentions(
 ): void {
   // "revenue in IN", "OH and IN": a filler typed as a code in capitals (in a question not all in capitals) is content.
   const shouting = tokens.list.every((t) => t.raw === t.raw.toUpperCase());
-  const coded = (t: Token): boolean => !shouting && /^[A-Z]{2}$/.test(t.raw);
+  const coded = (t: Token | undefined): boolean => !shouting && t !== undefined && /^[A-Z]{2}$/.test(t.raw);
   const content = (i: number): boolean =>
-    tokens.isFree(i) && (!FILLER.has(tokens.list[i]!.norm) || coded(tokens.list[i]!));
+    tokens.isFree(i) && (!FILLER.has(tokens.list[i]?.norm ?? '') || coded(tokens.list[i]));
   let i = 0;
   while (i < tokens.length) {
     if (!content(i)) {
@@ -770,7 +770,7 @@ function collectMentions(
       ...(hint ? { hint: hint.dimension } : {}),
       from: i,
       to: end,
-      ...(i > 0 ? { before: tokens.list[i - 1]!.norm } : {}),
+      ...beforeOf(tokens.list[i - 1]),
     });
     tokens.claim(i, end, 'filter');
     if (hint && tokens.list[hint.at]?.norm === 'of' && tokens.isFree(hint.at))
@@ -835,4 +835,9 @@ function phrasePattern(s: string): string {
     .split(' ')
     .map((w) => escapeRegExp(w.replace(/'/g, '').replace('%', 'percent')))
     .join(' ');
+}
+
+/** The word just before a mention, when there is one. */
+function beforeOf(t: Token | undefined): { before?: string } {
+  return t ? { before: t.norm } : {};
 }

@@ -93,14 +93,14 @@ function resolveOne(m: Mention, index: ValueIndex): { values: ValueMatch[][]; un
   if (
     whole.length &&
     m.words.length === 1 &&
-    EVERYDAY_SHORT_WORDS.has(m.words[0]!) &&
+    EVERYDAY_SHORT_WORDS.has(m.words[0] ?? '') &&
     m.text !== m.text.toUpperCase() &&
     !m.hint &&
     !CODE_CUES.has(m.before ?? '')
   ) {
     const words = whole.filter((v) => !isShortCode(v.value));
     if (words.length === 0)
-      return { values: [], unplaced: LIST_JOINERS.has(m.words[0]!) || FILLER.has(m.words[0]!) ? [] : [m.text] };
+      return { values: [], unplaced: LIST_JOINERS.has(m.text.toLowerCase()) || FILLER.has(m.text.toLowerCase()) ? [] : [m.text] };
     return { values: [words], unplaced: [] };
   }
   if (whole.length) return { values: [whole], unplaced: [] };
