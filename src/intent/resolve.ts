@@ -100,7 +100,10 @@ function resolveOne(m: Mention, index: ValueIndex): { values: ValueMatch[][]; un
   ) {
     const words = whole.filter((v) => !isShortCode(v.value));
     if (words.length === 0)
-      return { values: [], unplaced: LIST_JOINERS.has(m.text.toLowerCase()) || FILLER.has(m.text.toLowerCase()) ? [] : [m.text] };
+      return {
+        values: [],
+        unplaced: LIST_JOINERS.has(m.text.toLowerCase()) || FILLER.has(m.text.toLowerCase()) ? [] : [m.text],
+      };
     return { values: [words], unplaced: [] };
   }
   if (whole.length) return { values: [whole], unplaced: [] };
