@@ -13,6 +13,7 @@ describe('error registry', () => {
         "SP_ERR_BAD_REQUEST": 400,
         "SP_ERR_BODY_HASH_MISMATCH": 401,
         "SP_ERR_BODY_TOO_LARGE": 413,
+        "SP_ERR_CHOICES_UNAVAILABLE": 503,
         "SP_ERR_CONFIG": 500,
         "SP_ERR_CONVERSATION_EXPIRED": 410,
         "SP_ERR_CONVERSATION_FORBIDDEN": 403,

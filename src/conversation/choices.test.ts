@@ -1,6 +1,7 @@
 /** Remembered choices: per person, bounded, forgotten on request; what counts as asking to forget. */
 import { describe, expect, it } from 'vitest';
-import { FORGET_CHOICES, MemoryChoiceStore } from './choices.js';
+import { Redis } from 'ioredis';
+import { FORGET_CHOICES, MemoryChoiceStore, RedisChoiceStore } from './choices.js';
 
 describe('MemoryChoiceStore', () => {
   it("keeps each person's choices apart, and forgets only the one who asks", async () => {
@@ -54,5 +55,26 @@ describe('FORGET_CHOICES', () => {
     'top choices by revenue',
   ])('%s does not', (q) => {
     expect(FORGET_CHOICES.test(q)).toBe(false);
+  });
+});
+
+describe('RedisChoiceStore with Redis away', () => {
+  it('reads no choice (the person is asked), and refuses to forget with a stable code, never a 500 or a false "done"', async () => {
+    // A client that never connects: every command fails at once (no offline queue).
+    const redis = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    const logged: string[] = [];
+    const s = new RedisChoiceStore(redis, (m) => logged.push(m));
+    expect(await s.get('12/628/7042')).toEqual({});
+    await expect(s.forget('12/628/7042')).rejects.toMatchObject({
+      code: 'SP_ERR_CHOICES_UNAVAILABLE',
+      statusCode: 503,
+    });
+    expect(logged).toEqual(['remembered choices unavailable', 'remembered choices not forgotten']);
+    redis.disconnect();
   });
 });

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { SplitplaneError } from '../errors.js';
 
 /** A word and the measure it means to one person. */
 export type Choices = Readonly<Record<string, string>>;
@@ -83,9 +84,15 @@ export class RedisChoiceStore implements ChoiceStore {
 
   async forget(owner: string): Promise<number> {
     const key = this.key(owner);
-    const n = await this.redis.hlen(key);
-    await this.redis.del(key);
-    return n;
+    try {
+      const n = await this.redis.hlen(key);
+      await this.redis.del(key);
+      return n;
+    } catch (cause) {
+      // Never a false "done": the person is told nothing was forgotten.
+      this.log('remembered choices not forgotten', { cause: cause instanceof Error ? cause.message : String(cause) });
+      throw new SplitplaneError('SP_ERR_CHOICES_UNAVAILABLE', { cause });
+    }
   }
 }
 
