@@ -715,6 +715,9 @@ describe('everyday words that are also state codes (a fifth blind set)', () => {
     expect(stateFilter('revenue last week in oh')).toEqual(['OH']);
     expect(stateFilter('revenue in IN last week')).toEqual(['IN']);
     expect(stateFilter('revenue for OH and IN last week')).toEqual(['OH', 'IN']);
+    // A question all in capitals says nothing by its case: "OR" there is the word, "IN OH" still a place.
+    expect(stateFilter('TEXAS OR FLORIDA REVENUE LAST WEEK')).toEqual(['TX', 'FL']);
+    expect(stateFilter('REVENUE IN OH LAST WEEK')).toEqual(['OH']);
     // A code that is no everyday word is read as before.
     expect(stateFilter('tx revenue last week')).toEqual(['TX']);
   });

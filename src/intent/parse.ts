@@ -30,8 +30,8 @@ export interface Mention {
   readonly text: string;
   /** Normalised words. */
   readonly words: readonly string[];
-  /** The same words as typed ("IN" of "OH and IN"). */
-  readonly typed: readonly string[];
+  /** Per word: typed as a two-letter code in capitals, in a question not all in capitals ("IN" of "OH and IN"). */
+  readonly codes: readonly boolean[];
   /** After "excluding", "other than", ... */
   readonly negated: boolean;
   /** A dimension named next to it ("the city of X", "category X", "store 17"). */
@@ -273,7 +273,7 @@ function readReferences(s: Reading): void {
       s.mentions.push({
         text: s.tokens.raw(m.from, m.to),
         words: [id],
-        typed: [id],
+        codes: [false],
         negated: negatedBefore(s.tokens, m.from),
         ...(unitDim ? { hint: unitDim } : {}),
         number: id,
@@ -765,7 +765,7 @@ function collectMentions(
     out.push({
       text: tokens.raw(i, end),
       words: tokens.list.slice(i, end).map((t) => t.norm),
-      typed: tokens.list.slice(i, end).map((t) => t.raw),
+      codes: tokens.list.slice(i, end).map(coded),
       negated: negatedBefore(tokens, i),
       ...(hint ? { hint: hint.dimension } : {}),
       from: i,

@@ -87,14 +87,15 @@ function resolveOne(m: Mention, index: ValueIndex): { values: ValueMatch[][]; un
   }
   const whole = lookup(m.text, m.words, index);
   // A short code typed in lower case is also an everyday word ("up or down", "oh and guests", "id like"):
-  // it names the value ("OR", "OH", "ID") only in capitals, next to its dimension, or after a word that
+  // it names the value ("OR", "OH", "ID") only in capitals (in a question not all in capitals: the parser's
+  // `codes`), next to its dimension, or after a word that
   // introduces a place ("in oh", "vs ca"). Otherwise a joiner or filler is the parser's own word, and any
   // other word is reported as not understood, never read as a filter.
   if (
     whole.length &&
     m.words.length === 1 &&
     EVERYDAY_SHORT_WORDS.has(m.words[0] ?? '') &&
-    m.text !== m.text.toUpperCase() &&
+    m.codes[0] !== true &&
     !m.hint &&
     !CODE_CUES.has(m.before ?? '')
   ) {
@@ -114,7 +115,7 @@ function resolveOne(m: Mention, index: ValueIndex): { values: ValueMatch[][]; un
   let i = 0;
   while (i < words.length) {
     const w = words[i]!;
-    if ((LIST_JOINERS.has(w) || FILLER.has(w)) && !/^[A-Z]{2}$/.test(m.typed[i] ?? '')) {
+    if ((LIST_JOINERS.has(w) || FILLER.has(w)) && m.codes[i] !== true) {
       i++;
       continue;
     }
