@@ -7,7 +7,6 @@
  */
 import { asSplitplaneError, SplitplaneError, type ErrorBody } from '../errors.js';
 import { describeCause } from '../util/cause.js';
-import { text } from '../util/text.js';
 import type { AuditSink } from './audit.js';
 import type { RequestTrace, RouteResult } from './trace.js';
 
@@ -51,8 +50,8 @@ export async function audited<R extends RouteResult>(
 }
 
 /** Record the audit event of a request refused before it could run (the MCP door), and hand back its refusal. */
-export async function auditedRefusal(trace: RequestTrace, deps: AuditedDeps, err: unknown): Promise<Refusal> {
-  return audited<never>(trace, deps, () => Promise.reject(err instanceof Error ? err : new Error(text(err))));
+export async function auditedRefusal(trace: RequestTrace, deps: AuditedDeps, err: SplitplaneError): Promise<Refusal> {
+  return audited<never>(trace, deps, () => Promise.reject(err));
 }
 
 /**
