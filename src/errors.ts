@@ -111,6 +111,10 @@ export const ERRORS = {
     status: 410,
     message: 'This conversation expired after an hour without questions; start a new one without a conversationId.',
   },
+  SP_ERR_CONVERSATION_UNAVAILABLE: {
+    status: 503,
+    message: 'This conversation could not be reached, so the question was not answered; try again shortly.',
+  },
   SP_ERR_CHOICES_UNAVAILABLE: {
     status: 503,
     message: 'Your remembered choices could not be reached, so nothing was forgotten; try again shortly.',

@@ -102,7 +102,7 @@ async function ask(
   );
   trace.note({ identity: verifiedIdentity(identity), question });
   await trace.stage('limits', () => o.limit?.(identity));
-  const conversation = deps.conversations.open(conversationId, identity.sessionKey);
+  const conversation = await deps.conversations.open(conversationId, identity.sessionKey);
   const today = deps.today();
   // "forget my choices": every remembered meaning of this person cleared; they are asked again.
   if (FORGET_CHOICES.test(question)) return forgetChoices(identity.sessionKey, requestId, conversation.id, deps, trace);
@@ -142,7 +142,10 @@ async function ask(
   }
   let term: string | undefined;
   let ambiguousTerm: string | undefined;
-  const refuse = (intent: Parameters<typeof refusal>[2], still?: PendingClarification): PipelineResult => {
+  const refuse = async (
+    intent: Parameters<typeof refusal>[2],
+    still?: PendingClarification,
+  ): Promise<PipelineResult> => {
     const asks = intent.kind === 'clarification' && intent.choices.length > 0;
     const waiting =
       still ??
@@ -155,7 +158,7 @@ async function ask(
             ...(ambiguousTerm && intent.choices.some((c) => c.metric) ? { ambiguous: ambiguousTerm } : {}),
           }
         : undefined);
-    deps.conversations.record(conversation, {
+    await deps.conversations.record(conversation, {
       question: understood,
       sql: null,
       ...(waiting ? { pending: waiting } : {}),
@@ -242,7 +245,7 @@ async function ask(
     { requestId, conversationId: conversation.id, scope, sandbox, units, deps, trace, signal },
   );
   const members = intent.kind === 'query' ? rankedMembers(intent.query, ran.rows, deps.catalog) : undefined;
-  deps.conversations.record(conversation, {
+  await deps.conversations.record(conversation, {
     question: understood,
     sql: ran.guarded.candidate,
     ...(intent.kind === 'query' ? { query: intent.query } : {}),

@@ -18,7 +18,7 @@ import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wa
 import { MASK_KEY_MAX_LENGTH } from '../policy/refinements.js';
 import type { PipelineDeps } from '../pipeline.js';
 import { Redis } from 'ioredis';
-import { ConversationStore } from '../conversation/store.js';
+import { MemoryConversationStore, RedisConversationStore } from '../conversation/store.js';
 import { oidcVerifier } from '../identity/oidc.js';
 import { RedisReplayCache } from '../identity/redis-replay-cache.js';
 import { MemoryChoiceStore, RedisChoiceStore } from '../conversation/choices.js';
@@ -143,7 +143,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       values: createValueLoader(catalog, quote, (v) => connector.dialect.writesText(v)),
       coverage: createCoverageLoader(catalog, quote),
       ...(await modelDeps(config, overrides, catalog, clockToday)),
-      conversations: new ConversationStore(undefined, undefined, undefined, overrides.now),
+      // Conversations and remembered choices are per person and shared by every replica when Redis is configured.
+      conversations: redis
+        ? new RedisConversationStore(redis, overrides.log ?? (() => {}), undefined, undefined, overrides.now)
+        : new MemoryConversationStore(undefined, undefined, undefined, overrides.now),
       // Remembered choices outlive a conversation and a restart: in Redis when configured.
       choices: redis ? new RedisChoiceStore(redis, overrides.log ?? (() => {})) : new MemoryChoiceStore(),
       feedback: new FeedbackStore(config.feedback.file, undefined, undefined, config.feedback.exampleRetentionDays),
