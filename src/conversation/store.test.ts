@@ -52,7 +52,7 @@ describe.each(kinds)('%s conversations', (_name, make, run) => {
     await s.record({ ...c, turns: [turn('revenue last week')] }, turn('and the week before?'));
     const again = await s.open(c.id, ME);
     expect(again.turns.map((t) => t.question)).toEqual(['revenue last week', 'and the week before?']);
-    expect(again.turns[0]!.query).toEqual(turn('x').query);
+    expect(again.turns[0]?.query).toEqual(turn('x').query);
     await expect(s.open(c.id, OTHER)).rejects.toMatchObject({ code: 'SP_ERR_CONVERSATION_FORBIDDEN' });
     await expect(s.record({ ...c, owner: OTHER }, turn('planted'))).rejects.toMatchObject({
       code: 'SP_ERR_CONVERSATION_FORBIDDEN',

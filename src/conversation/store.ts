@@ -168,10 +168,10 @@ export class RedisConversationStore implements ConversationStore {
     let found: { owner?: string; touched?: string };
     let raw: string[];
     try {
-      const replies = await this.redis.multi().hgetall(meta).lrange(list, 0, -1).exec();
-      if (!replies || replies.some(([err]) => err)) throw replies?.find(([err]) => err)?.[0] ?? new Error('no reply');
-      found = replies[0]![1] as typeof found;
-      raw = replies[1]![1] as string[];
+      const [hash, turns] = (await this.redis.multi().hgetall(meta).lrange(list, 0, -1).exec()) ?? [];
+      if (!hash || !turns || hash[0] || turns[0]) throw hash?.[0] ?? turns?.[0] ?? new Error('no reply');
+      found = hash[1] as typeof found;
+      raw = turns[1] as string[];
     } catch (cause) {
       throw this.#unavailable('read', cause);
     }

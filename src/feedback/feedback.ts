@@ -8,6 +8,10 @@
  * in, with e-mail addresses and long numbers (IDs) scrubbed, and only for
  * `retentionDays` after the rating. The file keeps the same window: records
  * older than it are dropped when the store opens.
+ *
+ * Two stores keep these rules: FileFeedbackStore (here: this process's memory and a JSON-lines
+ * file, for one instance) and PostgresFeedbackStore (postgres-feedback.ts: two tables every
+ * replica shares, so a request answered by one replica can be rated through another).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
@@ -34,7 +38,7 @@ const FeedbackBody = z
     comment: z.string().max(1_000).optional(),
   })
   .strict();
-type FeedbackBody = z.infer<typeof FeedbackBody>;
+export type FeedbackBody = z.infer<typeof FeedbackBody>;
 
 /** An answered request, remembered so its feedback can be checked and turned into an example. */
 interface Answered {
@@ -52,7 +56,25 @@ export interface Example {
   readonly sql: string;
 }
 
-export class FeedbackStore {
+/** Where answered requests, their ratings and the examples they give are kept. */
+export interface FeedbackStore {
+  /** Called by the pipeline for every answered request. */
+  remember(requestId: string, sessionKey: string, scope: Scope, question: string, sql: string): Promise<void>;
+  /**
+   * Store a rating from `sessionKey` for `body.requestId`; throws SP_ERR_FEEDBACK_UNKNOWN_REQUEST when
+   * the request is unknown, SP_ERR_FEEDBACK_FORBIDDEN when it is not theirs.
+   */
+  rate(sessionKey: string, body: FeedbackBody): Promise<void>;
+  /**
+   * Examples for the admin `sessionKey` in `scope`: their own, rated within the retention window,
+   * answered in a scope this one still covers (a grant taken away takes its examples with it),
+   * scrubbed, at most `limit` (default 3).
+   */
+  examplesFor(sessionKey: string, scope: Scope, limit?: number): Promise<Example[]>;
+}
+
+/** One instance's store: answered requests and examples in memory, ratings appended to a file. */
+export class FileFeedbackStore implements FeedbackStore {
   readonly #answered = new Map<string, Answered>();
   readonly #examples: (Answered & { readonly requestId: string; readonly ratedAt: number })[] = [];
 
@@ -68,7 +90,7 @@ export class FeedbackStore {
   }
 
   /** Called by the pipeline for every answered request. */
-  remember(requestId: string, sessionKey: string, scope: Scope, question: string, sql: string): void {
+  async remember(requestId: string, sessionKey: string, scope: Scope, question: string, sql: string): Promise<void> {
     this.#answered.set(requestId, {
       sessionKey,
       tenantId: scope.tenantId,
@@ -105,7 +127,7 @@ export class FeedbackStore {
    * Examples for the admin `sessionKey` in `scope`: their own, rated within the retention window,
    * answered in a scope this one still covers (a grant taken away takes its examples with it).
    */
-  examplesFor(sessionKey: string, scope: Scope, limit = 3): Example[] {
+  async examplesFor(sessionKey: string, scope: Scope, limit = 3): Promise<Example[]> {
     const oldest = this.now() - this.retentionDays * 86_400_000;
     while (this.#examples.length > 0 && this.#examples[0]!.ratedAt < oldest) this.#examples.shift();
     const mine = new Set(scope.units);
@@ -151,7 +173,7 @@ export function scrub(text: string): string {
 }
 
 /** E-mail addresses out of an example's SQL (its numbers are the query's own and stay). */
-function scrubEmails(text: string): string {
+export function scrubEmails(text: string): string {
   return text.replace(/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, '[email]');
 }
 
