@@ -72,6 +72,11 @@ export interface AuditEvent {
     readonly forgot?: number;
   };
   readonly rowCount?: number;
+  /**
+   * How the answer's rows were read: `hit` from the answer cache (src/cache/: the warehouse round trip
+   * skipped, every other stage run), `miss` by the warehouse and kept, `off` with the cache turned off.
+   */
+  readonly cache?: 'hit' | 'miss' | 'off';
   readonly latencyMs: number;
 }
 

@@ -108,7 +108,13 @@ export const ConfigSchema = z
       .prefault({}),
     feedback: z
       .object({
+        /** file: this instance's memory and a JSON-lines file (default). postgres: two tables every replica shares. */
+        store: z.enum(['file', 'postgres']).default('file'),
         file: z.string().min(1).default('var/feedback.jsonl'),
+        postgresUrl: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//)
+          .default('postgres://splitplane_feedback@127.0.0.1:5432/test'),
         exampleRetentionDays: z.number().int().min(0).max(3_650).default(30),
       })
       .strict()
@@ -141,6 +147,38 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The answer cache (src/cache/answer-cache.ts): the rows of a warehouse read kept under a key of
+     * everything that decides them (SQL text, bound values, policy and catalog revisions, engine, data
+     * version). On by default; `cache: false` (or `enabled: false`) turns it off.
+     */
+    cache: z.preprocess(
+      (v) => (v === false ? { enabled: false } : v === true ? {} : v),
+      z
+        .object({
+          enabled: z.boolean().default(true),
+          /** How long an entry is served (also the longest an answer can lag the warehouse without a data version). */
+          ttlSeconds: z.number().int().min(1).max(86_400).default(60),
+          /** Most bytes of rows this process keeps (least recently used dropped first). */
+          maxBytes: z
+            .number()
+            .int()
+            .min(0)
+            .max(8 * 1024 ** 3)
+            .default(64 * 1024 ** 2),
+          /**
+           * PostgreSQL, Databricks: a query whose answer changes when the data does (the latest load of
+           * an ingestion log), run with the directory's access at most once per `dataVersionEveryMs`.
+           * Absent: the engine's own version (DuckDB: the file's identity), else the TTL alone.
+           */
+          dataVersionQuery: z.string().min(1).max(10_000).optional(),
+          dataVersionEveryMs: z.number().int().min(0).max(600_000).default(1_000),
+          /** Also in Redis for every replica, when redis.url is set and SPLITPLANE_CACHE_KEY is (demo mode: a public key). */
+          shared: z.boolean().default(true),
+        })
+        .strict()
+        .prefault({}),
+    ),
     /** The OIDC/JWT front door beside SigV4 (off by default): bearer tokens from one issuer. */
     oidc: z
       .object({
@@ -238,7 +276,7 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
     policy: { wasmPath: resolve(c.policy.wasmPath), source: resolve(c.policy.source) },
     catalog: { path: resolve(c.catalog.path) },
     audit: { ...c.audit, file: resolve(c.audit.file) },
-    feedback: { file: resolve(c.feedback.file), exampleRetentionDays: c.feedback.exampleRetentionDays },
+    feedback: { ...c.feedback, file: resolve(c.feedback.file) },
   };
   const demoOnly = [
     c.clock.today !== undefined ? `clock.today (the date pinned to ${c.clock.today})` : '',

@@ -81,9 +81,10 @@ export async function guardExecute(sql: string, c: SqlContext): Promise<{ guarde
   const guarded = await trace.stage('guard', () => guardCandidate(sql, { sandbox, engine: deps.connector.check }));
   trace.note({ sql: guarded.sql });
   // The scope also goes to the engine, for engines that enforce it a second time (PostgreSQL RLS).
-  const rows = await trace.stage('execute', () =>
+  const rows: QueryResult & { readonly cache?: 'hit' | 'miss' } = await trace.stage('execute', () =>
     deps.connector.execute(guarded.sql, { signal, ...deps.limits, scope, bindings: sandbox.bindings }),
   );
+  trace.note({ cache: rows.cache ?? 'off' });
   return { guarded, rows };
 }
 

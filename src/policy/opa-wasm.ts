@@ -4,6 +4,7 @@
  * typed result sets; both stay inside this file: the decision is validated
  * strictly and anything unexpected is a deny or a stable error.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { z } from 'zod';
@@ -63,6 +64,11 @@ function decisionSchema(registry: TableRegistry) {
 /** A policy engine that can take a new directory snapshot. */
 export interface ReloadablePolicyEngine extends PolicyEngine {
   setDirectory(directory: Directory): void;
+  /**
+   * What every decision depends on besides the identity and the date: the digest of the compiled
+   * bundle and of the directory snapshot it holds (the answer cache keys on it).
+   */
+  readonly revision: string;
   /** The decision exactly as the policy returned it, before any check (for `splitplane policy explain`). */
   rawDecision(identity: Pick<Identity, 'tenantId' | 'businessId' | 'adminId'>): unknown;
 }
@@ -75,8 +81,10 @@ export async function loadOpaWasmPolicy(
   opts: { readonly cacheDecisions?: boolean; readonly today?: () => string; readonly maskKey?: string } = {},
 ): Promise<ReloadablePolicyEngine> {
   let policy: LoadedPolicy;
+  let bundle: string;
   try {
     const bytes = await readFile(wasmPath);
+    bundle = createHash('sha256').update(bytes).digest('hex');
     policy = await loadPolicy(bytes, { initial: 64 });
   } catch (cause) {
     throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: `cannot load ${wasmPath}`, cause: wrap(cause) });
@@ -95,6 +103,7 @@ export async function loadOpaWasmPolicy(
     opts.cacheDecisions ?? true,
     opts.today ?? (() => new Date().toISOString().slice(0, 10)),
     opts.maskKey,
+    bundle,
   );
   engine.setDirectory(directory);
   return engine;
@@ -119,13 +128,24 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
     cache: boolean,
     today: () => string,
     maskKey: string | undefined,
+    bundle: string,
   ) {
+    this.#bundle = bundle;
     this.#policy = policy;
     this.#registry = registry;
     this.#decision = decisionSchema(registry);
     this.#cache = cache;
     this.#today = today;
     this.#maskKey = maskKey;
+  }
+
+  /** The digest of the compiled bundle. */
+  readonly #bundle: string;
+  /** The digest of the directory snapshot given to the policy. */
+  #directoryDigest = '';
+
+  get revision(): string {
+    return `${this.#bundle}:${this.#directoryDigest}`;
   }
 
   /** The snapshot the policy holds as data: where a `<plural>_granted` decision reads the grant. */
@@ -137,13 +157,15 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
     // Validated once per snapshot, so a decision for a large grant does not test every ID again.
     const malformed = new Set<string>();
     for (const a of directory.admins.values()) if (!idsWellFormed(a.units)) malformed.add(a.adminId);
+    const data = directoryAsPolicyData(directory, this.#registry.grantUnit.plural);
     try {
-      this.#policy.setData(directoryAsPolicyData(directory, this.#registry.grantUnit.plural));
+      this.#policy.setData(data);
     } catch (cause) {
       throw new SplitplaneError('SP_ERR_POLICY_UNAVAILABLE', { detail: 'setData failed', cause: wrap(cause) });
     }
     // A decision is a pure function of the identity and the directory: new directory, new decisions.
     this.#directory = directory;
+    this.#directoryDigest = createHash('sha256').update(JSON.stringify(data)).digest('hex');
     this.#malformed = malformed;
     this.#decisions.clear();
   }

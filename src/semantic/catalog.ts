@@ -5,6 +5,7 @@
  * column, a formula over an unknown or cyclic measure, measures of two tables
  * in one formula, or a word claimed twice all fail the boot.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -516,6 +517,14 @@ export function catalogFiles(path: string): { readonly metrics: string; readonly
   return folder
     ? { metrics: join(path, 'metrics.yaml'), tables: join(path, 'tables.yaml') }
     : { metrics: path, tables: join(dirname(path), 'tables.yaml') };
+}
+
+/** The catalog's revision: a digest of its two files as they are on disk (the answer cache keys on it). */
+export function catalogRevision(path: string): string {
+  const files = catalogFiles(path);
+  const h = createHash('sha256');
+  for (const f of [files.tables, files.metrics]) h.update(readFileSync(f)).update('\n');
+  return h.digest('hex');
 }
 
 /** Load and validate a catalog: its table registry, then its measures and dimensions against it. */

@@ -98,6 +98,11 @@ export interface WarehouseConnector {
    * return its rows as objects; the rules that turn them into the directory are not the connector's.
    */
   readDirectory(sql: string): Promise<readonly Readonly<Record<string, unknown>>[]>;
+  /**
+   * What the rows the engine reads now depend on, for the answer cache (src/cache/): DuckDB, the file's
+   * identity (and it throws once the file was replaced). Absent where the engine has none of its own.
+   */
+  dataVersion?(): Promise<string>;
   /** Throws when the warehouse cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -212,6 +212,14 @@ class DuckDbConnector implements EngineConnector {
     return result;
   }
 
+  /** The identity of the file served; a replaced file throws here too, so a cached answer is never read from it. */
+  dataVersion(): Promise<string> {
+    return Promise.resolve().then(() => {
+      this.#sameFile();
+      return this.#identity;
+    });
+  }
+
   async engineParse(sql: string): Promise<unknown> {
     if (this.#closed) throw new SplitplaneError('SP_ERR_WAREHOUSE_UNAVAILABLE', { detail: 'connector closed' });
     // json_serialize_sql only parses; a prepared statement on a kept connection saves a round trip.
