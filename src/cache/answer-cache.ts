@@ -246,7 +246,7 @@ export function cachedConnector(connector: EngineConnector, cache: AnswerCache, 
     await cache.set(key, { columns: result.columns, rows: result.rows, truncated: result.truncated });
     return { ...result, cache: 'miss' };
   };
-  return Object.freeze({
+  const cached: EngineConnector = {
     dialect: connector.dialect,
     check: connector.check,
     execute,
@@ -254,6 +254,7 @@ export function cachedConnector(connector: EngineConnector, cache: AnswerCache, 
     readDirectory: (sql: string) => connector.readDirectory(sql),
     ping: () => connector.ping(),
     close: () => connector.close(),
-    ...(connector.dataVersion ? { dataVersion: () => connector.dataVersion!() } : {}),
-  }) as EngineConnector;
+    dataVersion: ctx.dataVersion,
+  };
+  return Object.freeze(cached);
 }
