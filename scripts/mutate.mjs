@@ -42,6 +42,7 @@ const TESTS = [
   'src/policy/refinements.test.ts',
   'test/e2e/masks.test.ts',
   'test/e2e/ask.test.ts',
+  'test/security/answer-cache.test.ts',
 ];
 
 const root = process.cwd();

@@ -5,6 +5,14 @@
  */
 /** Each mutation: a unique piece of source replaced by a version without the rule. */
 export const MUTATIONS = [
+  // the answer cache: each part of the key dropped in turn (test/security/answer-cache.test.ts kills each)
+  ['cache-key-engine', 'src/cache/answer-cache.ts', '    engine: p.engine,\n', ''],
+  ['cache-key-policy', 'src/cache/answer-cache.ts', '    policy: p.policyRevision,\n', ''],
+  ['cache-key-catalog', 'src/cache/answer-cache.ts', '    catalog: p.catalogRevision,\n', ''],
+  ['cache-key-data-version', 'src/cache/answer-cache.ts', '    data: p.dataVersion,\n', ''],
+  ['cache-key-sql', 'src/cache/answer-cache.ts', '    sql: p.sql,\n', ''],
+  ['cache-key-bound-values', 'src/cache/answer-cache.ts', '    bound: p.bound,\n', ''],
+  ['cache-key-row-cap', 'src/cache/answer-cache.ts', '    rowCap: p.rowCap,\n', ''],
   // guard: limits before parsing
   [
     'pre-too-long',

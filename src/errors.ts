@@ -126,6 +126,10 @@ export const ERRORS = {
   // feedback (stage feedback)
   SP_ERR_FEEDBACK_UNKNOWN_REQUEST: { status: 404, message: 'No answered request with that id is known here.' },
   SP_ERR_FEEDBACK_FORBIDDEN: { status: 403, message: 'Only the identity that asked may rate the answer.' },
+  SP_ERR_FEEDBACK_UNAVAILABLE: {
+    status: 503,
+    message: 'The feedback store could not be reached, so the rating was not recorded; try again shortly.',
+  },
   // audit and everything else
   SP_ERR_AUDIT_UNAVAILABLE: { status: 503, message: 'The request could not be recorded, so it was not answered.' },
   SP_ERR_SHUTTING_DOWN: { status: 503, message: 'The service is shutting down; retry after the time in Retry-After.' },

@@ -224,7 +224,7 @@ async function ask(
     sandbox: described,
     dialect: deps.connector.dialect,
     history: conversation.turns,
-    examples: deps.feedback.examplesFor(identity.sessionKey, scope),
+    examples: await deps.feedback.examplesFor(identity.sessionKey, scope),
   };
   const generator = intent.kind === 'query' ? deps.generator : deps.model!.generator;
   const ran = await generateGuardExecute(generator, input, {
@@ -252,6 +252,6 @@ async function ask(
     ...(members ? { members } : {}),
     ...(completed ? { alternatives: pending.choices } : {}),
   });
-  deps.feedback.remember(requestId, identity.sessionKey, scope, understood, ran.guarded.candidate);
+  await deps.feedback.remember(requestId, identity.sessionKey, scope, understood, ran.guarded.candidate);
   return result;
 }

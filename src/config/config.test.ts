@@ -64,14 +64,31 @@ describe('production guard rails', () => {
   });
 });
 
+describe('cache', () => {
+  it('is on by default (60 s, 64 MB); `cache: false` turns it off; an unknown key is refused', () => {
+    const on = parseConfig({});
+    expect(on.cache).toMatchObject({ enabled: true, ttlSeconds: 60, maxBytes: 64 * 1024 ** 2, shared: true });
+    expect(parseConfig({ cache: false }).cache.enabled).toBe(false);
+    expect(parseConfig({ cache: { enabled: false } }).cache.enabled).toBe(false);
+    expect(parseConfig({ cache: { ttlSeconds: 5 } }).cache).toMatchObject({ enabled: true, ttlSeconds: 5 });
+    expect(() => parseConfig({ cache: { ttl: 5 } })).toThrow(expect.objectContaining({ code: 'SP_ERR_CONFIG' }));
+    expect(() => parseConfig({ cache: 'yes' })).toThrow(expect.objectContaining({ code: 'SP_ERR_CONFIG' }));
+  });
+});
+
 describe('the README configuration table', () => {
-  /** Every leaf key of a zod object schema, as dotted paths (objects under optional/default/prefault unwrapped). */
+  /** Every leaf key of a zod object schema, as dotted paths (objects under optional/default/prefault/preprocess unwrapped). */
   function leafKeys(schema: unknown, prefix = ''): string[] {
-    let s = schema as {
-      def?: { type?: string; innerType?: unknown; shape?: Record<string, unknown> };
+    type Node = {
+      def?: { type?: string; innerType?: Node; out?: Node; shape?: Record<string, unknown> };
       shape?: Record<string, unknown>;
     };
-    while (s.def && s.def.innerType && s.def.type !== 'object') s = s.def.innerType;
+    let s = schema as Node;
+    for (;;) {
+      if (s.def?.type === 'pipe' && s.def.out) s = s.def.out;
+      else if (s.def?.innerType && s.def.type !== 'object') s = s.def.innerType;
+      else break;
+    }
     const shape = s.def?.type === 'object' ? (s.shape ?? s.def.shape) : undefined;
     if (!shape) return [prefix];
     return Object.entries(shape).flatMap(([k, v]) => leafKeys(v, prefix ? `${prefix}.${k}` : k));
@@ -105,5 +122,22 @@ describe('the README configuration table', () => {
     // And names no key the schema does not have.
     const unknown = [...doc].filter((d) => !keys.some((k) => k === d || k.startsWith(`${d}.`)));
     expect(unknown).toEqual([]);
+  });
+});
+
+describe('feedback.store', () => {
+  it('is file by default; postgres parses with the feedback role as its default URL; anything else is refused', () => {
+    expect(parseConfig({}).feedback).toMatchObject({ store: 'file', exampleRetentionDays: 30 });
+    expect(parseConfig({ feedback: { store: 'postgres' } }).feedback).toMatchObject({
+      store: 'postgres',
+      postgresUrl: 'postgres://splitplane_feedback@127.0.0.1:5432/test',
+    });
+    const url = 'postgresql://feedback@db.internal:5432/analytics';
+    expect(parseConfig({ feedback: { store: 'postgres', postgresUrl: url } }).feedback.postgresUrl).toBe(url);
+    expect(() => parseConfig({ feedback: { store: 'redis' } })).toThrow(/feedback\.store/);
+    expect(() => parseConfig({ feedback: { postgresUrl: 'mysql://x@h/db' } })).toThrow(/feedback\.postgresUrl/);
+    expect(() => parseConfig({ feedback: { store: 'postgres', postgresUrls: url } })).toThrow(
+      expect.objectContaining({ code: 'SP_ERR_CONFIG', message: expect.stringMatching(/postgresUrls/) }),
+    );
   });
 });

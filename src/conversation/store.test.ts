@@ -1,7 +1,7 @@
 /**
  * Conversations, in memory and in Redis (the replicas' shared store): the same rules for both (owner,
  * expiry, the turn limit), every replica continuing every conversation, and what a Redis outage or a
- * planted turn does. The Redis cases need Redis on 127.0.0.1:6379 (database 8); outside CI they skip
+ * planted turn does. The Redis cases need Redis on 127.0.0.1:6379 (database 10); outside CI they skip
  * with a message when it is not running.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,11 +12,8 @@ import { MemoryConversationStore, RedisConversationStore, type ConversationStore
 
 const ME = '12/628/7042';
 const OTHER = '12/628/7043';
-const turn = (question: string): Turn => ({
-  question,
-  sql: 'SELECT 1',
-  query: { metrics: ['net_sales_amount'], dimensions: [], filters: [] } as unknown as Turn['query'],
-});
+const QUERY = { metrics: ['net_sales_amount'], dimensions: [], filters: [] } as unknown as NonNullable<Turn['query']>;
+const turn = (question: string): Turn => ({ question, sql: 'SELECT 1', query: QUERY });
 
 const redisUp = await portOpen('127.0.0.1', 6379);
 if (!redisUp && process.env['CI'] !== 'true')
@@ -25,7 +22,7 @@ if (!redisUp && process.env['CI'] !== 'true')
   );
 const clients: Redis[] = [];
 const redis = (): Redis => {
-  const r = new Redis('redis://127.0.0.1:6379/8', { maxRetriesPerRequest: 1 });
+  const r = new Redis('redis://127.0.0.1:6379/10', { maxRetriesPerRequest: 1 });
   clients.push(r);
   return r;
 };

@@ -6,6 +6,8 @@
  *     the catalog's scope columns (engines/postgres/rls.ts) reading the verified scope from
  *     transaction-local settings (no setting: no rows);
  *   - role splitplane_directory: reads admins and grants for the directory;
+ *   - role splitplane_auditor: SELECT and INSERT on the audit table; role splitplane_feedback:
+ *     SELECT, INSERT and DELETE on the two feedback tables (feedback/postgres-feedback.ts);
  *   - pg_stats and friends revoked from PUBLIC (table-wide statistics would show other
  *     tenants' values to anyone with SELECT on a table), and EXECUTE on set_config() too
  *     (the scope settings can then only be changed by SET, which a cursor cannot run).
@@ -20,6 +22,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { AUDIT_TABLE_DDL } from '../audit/postgres-sink.js';
 import { engine } from '../engine-registry.js';
+import { setUpPostgresFeedback } from '../feedback/postgres-feedback.js';
 import type { TableRegistry } from '../schema/tables.js';
 import { text } from '../util/text.js';
 
@@ -110,6 +113,8 @@ export async function loadPostgres(
     );
     await client.query(AUDIT_TABLE_DDL);
     await client.query('GRANT SELECT, INSERT ON splitplane_audit TO splitplane_auditor');
+    // The feedback tables (feedback.store: postgres): splitplane_feedback may add, read and delete rows, never change them.
+    await setUpPostgresFeedback(client);
     // SQL that slipped past the guard must not be able to widen its own scope from inside a SELECT.
     await client.query('REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC');
   } finally {

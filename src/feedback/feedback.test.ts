@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FeedbackStore } from './feedback.js';
+import { FileFeedbackStore } from './feedback.js';
 
 const NOW = Date.UTC(2026, 10, 18, 12);
 const rec = (daysAgo: number, question: string) =>
@@ -23,7 +23,7 @@ describe('feedback retention on disk', () => {
       [rec(45, 'old question'), rec(29, 'recent question'), 'not json', rec(0, 'today')].join('\n') + '\n',
       { mode: 0o600 },
     );
-    new FeedbackStore(file, 50_000, 1_000, 30, () => NOW);
+    new FileFeedbackStore(file, 50_000, 1_000, 30, () => NOW);
     const text = readFileSync(file, 'utf8');
     expect(text).not.toContain('old question');
     expect(text).toContain('recent question');
@@ -37,7 +37,7 @@ describe('feedback retention on disk', () => {
     const body = `${rec(1, 'a')}\n`;
     writeFileSync(file, body);
     const before = statSync(file).mtimeMs;
-    new FeedbackStore(file, 50_000, 1_000, 30, () => NOW);
+    new FileFeedbackStore(file, 50_000, 1_000, 30, () => NOW);
     expect(readFileSync(file, 'utf8')).toBe(body);
     expect(statSync(file).mtimeMs).toBe(before);
   });

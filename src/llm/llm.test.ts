@@ -1,8 +1,7 @@
-/** Pieces of the model path that need no model: SQL extraction, the answer check, the router, conversations. */
+/** Pieces of the model path that need no model: SQL extraction, the answer check, the router (conversations: src/conversation/store.test.ts). */
 import { openLlm } from './providers.js';
 import { describe, expect, it } from 'vitest';
 import { numbersComeFromRows } from '../answer/answer.js';
-import { ConversationStore } from '../conversation/store.js';
 import { routeSchema } from '../generate/schema-router.js';
 import { buildSandbox, describeSandbox } from '../sandbox/sandbox.js';
 import { duckdbDialect } from '../engines/duckdb/dialect.js';
@@ -76,36 +75,6 @@ describe('routeSchema', () => {
   });
   it('keeps everything when nothing matches', () => {
     expect(names('hello?')).toHaveLength(4);
-  });
-});
-
-describe('ConversationStore', () => {
-  it('binds a conversation to the identity that started it, and forgets idle ones', () => {
-    let now = 0;
-    const store = new ConversationStore(10, 3, 1000, () => now);
-    const c = store.open(undefined, '12/628/7042');
-    store.record(c, { question: 'q1', sql: 'SELECT 1' });
-    expect(store.open(c.id, '12/628/7042').turns).toHaveLength(1);
-    expect(() => store.open(c.id, '12/628/7001')).toThrow(
-      expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FORBIDDEN' }),
-    );
-    for (let i = 0; i < 2; i++) store.record(c, { question: `q${i}`, sql: null });
-    // At its limit a conversation ends with its own error: its oldest turns are never dropped silently.
-    expect(() => store.open(c.id, '12/628/7042')).toThrow(
-      expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FULL' }),
-    );
-    expect(() => store.record(c, { question: 'q9', sql: null })).toThrow(
-      expect.objectContaining({ code: 'SP_ERR_CONVERSATION_FULL' }),
-    );
-    const d = store.open(undefined, '12/628/7042');
-    store.record(d, { question: 'q1', sql: null });
-    now = 5000;
-    expect(() => store.open(d.id, '12/628/7042')).toThrow(
-      expect.objectContaining({ code: 'SP_ERR_CONVERSATION_EXPIRED' }),
-    );
-    expect(() => store.open(d.id, '12/628/7042')).toThrow(
-      expect.objectContaining({ code: 'SP_ERR_CONVERSATION_UNKNOWN' }),
-    );
   });
 });
 

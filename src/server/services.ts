@@ -11,7 +11,8 @@ import type { Generator } from '../generate/generator.js';
 import { loadCredentialStore, refuseDemoCredentials, type CredentialStore } from '../identity/credentials.js';
 import type { Directory } from '../identity/directory.js';
 import { MemoryReplayCache, type ReplayCache } from '../identity/replay-cache.js';
-import { loadCatalog } from '../semantic/catalog.js';
+import { catalogRevision, loadCatalog } from '../semantic/catalog.js';
+import { AnswerCache, cachedConnector, dataVersionOf } from '../cache/answer-cache.js';
 import { today } from '../intent/calendar.js';
 import { createCoverageLoader, createValueLoader } from '../semantic/value-loader.js';
 import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wasm.js';
@@ -24,7 +25,7 @@ import { RedisReplayCache } from '../identity/redis-replay-cache.js';
 import { MemoryChoiceStore, RedisChoiceStore } from '../conversation/choices.js';
 import { AnomalyDetector } from '../observability/anomaly.js';
 import { Metrics, observedSink } from '../observability/metrics.js';
-import { FeedbackStore } from '../feedback/feedback.js';
+import { FileFeedbackStore, type FeedbackStore } from '../feedback/feedback.js';
 import { modelGenerator } from '../generate/model-generator.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import { startModelHealth } from './model-health.js';
@@ -40,12 +41,15 @@ export interface Services {
   readonly connector: EngineConnector;
   readonly policy: ReloadablePolicyEngine;
   readonly metrics: Metrics;
+  /** The answer cache, unless `cache` is off (deps.connector reads through it; `connector` is the engine's own). */
+  readonly answerCache: AnswerCache | undefined;
   /** The shared Redis, when configured (replay cache and rate-limit counters). */
   readonly redis: Redis | undefined;
   /**
    * What /readyz probes: every dependency the request path needs, each a cheap call (the warehouse,
    * the audit sink, the policy; Redis and the model when configured, the model from its last
-   * scheduled check).
+   * scheduled check). Not the feedback store: no answer needs it, and a replica taken out of rotation
+   * for it would stop answering.
    */
   readonly readiness: Readonly<Record<string, () => Promise<unknown>>>;
   /** Re-read the directory from the warehouse and hand it to the policy. */
@@ -100,6 +104,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const redis = config.redis.url ? redisClient(config.redis.url, config.redis.commandTimeoutMs) : undefined;
   const connector = await openEngine(config.warehouse, catalog.schema);
   const quote = (s: string): string => connector.dialect.quoteIdent(s);
+  let feedback: OpenedFeedback | undefined;
   try {
     let directory = await loadDirectory(connector, catalog.schema);
     const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, catalog.schema, policyOpts);
@@ -107,6 +112,15 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     const baseSink: OpenedSink = overrides.audit ?? (await openAuditSink(config.audit));
     const audit = observedSink(baseSink, metrics, new AnomalyDetector(config.anomaly, overrides.now));
     await audit.check();
+    feedback = await openFeedback(config, overrides.log ?? (() => {}));
+    const answerCache = openAnswerCache(config, redis, overrides.log);
+    const warehouse = answerCache
+      ? cachedConnector(connector, answerCache, {
+          policyRevision: () => policy.revision,
+          catalogRevision: catalogRevision(config.catalog.path),
+          dataVersion: dataVersionOf(connector, config.cache.dataVersionQuery, config.cache.dataVersionEveryMs),
+        })
+      : connector;
     const deps: PipelineDeps = {
       verifier: {
         service: config.signing.service,
@@ -138,7 +152,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       catalog,
       today: clockToday,
       policy,
-      connector,
+      connector: warehouse,
       generator: overrides.generator ?? catalogGenerator(catalog),
       values: createValueLoader(catalog, quote, (v) => connector.dialect.writesText(v)),
       coverage: createCoverageLoader(catalog, quote),
@@ -149,7 +163,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         : new MemoryConversationStore(undefined, undefined, undefined, overrides.now),
       // Remembered choices outlive a conversation and a restart: in Redis when configured.
       choices: redis ? new RedisChoiceStore(redis, overrides.log ?? (() => {})) : new MemoryChoiceStore(),
-      feedback: new FeedbackStore(config.feedback.file, undefined, undefined, config.feedback.exampleRetentionDays),
+      feedback: feedback.store,
       audit,
       limits: { timeoutMs: config.warehouse.queryTimeoutMs, rowCap: config.warehouse.rowCap },
       log: overrides.log ?? (() => {}),
@@ -177,6 +191,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       connector,
       policy,
       metrics,
+      answerCache,
       redis,
       reloadCredentials() {
         if (overrides.credentials) return;
@@ -192,14 +207,34 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         modelHealth?.stop();
         redis?.disconnect();
         await baseSink.close?.();
+        await feedback?.close?.();
         await connector.close();
       },
     };
   } catch (err) {
     redis?.disconnect();
+    await feedback?.close?.();
     await connector.close();
     throw err;
   }
+}
+
+/** The configured feedback store, with its probe and its close when it holds connections. */
+interface OpenedFeedback {
+  readonly store: FeedbackStore;
+  readonly check?: () => Promise<void>;
+  readonly close?: () => Promise<void>;
+}
+
+async function openFeedback(config: Config, log: PipelineDeps['log']): Promise<OpenedFeedback> {
+  const f = config.feedback;
+  if (f.store === 'postgres') {
+    // Loaded only here: a deployment with the file store never loads PostgreSQL's driver for it.
+    const { PostgresFeedbackStore } = await import('../feedback/postgres-feedback.js');
+    const store = await PostgresFeedbackStore.open({ url: f.postgresUrl, retentionDays: f.exampleRetentionDays, log });
+    return { store, check: () => store.check(), close: () => store.close() };
+  }
+  return { store: new FileFeedbackStore(f.file, undefined, undefined, f.exampleRetentionDays) };
 }
 
 async function modelDeps(
@@ -226,6 +261,27 @@ async function modelDeps(
 }
 
 /** A Redis client that fails fast instead of queueing while the server is away. */
+/**
+ * The answer cache of the configuration: off, in this process, or shared in Redis too when Redis is
+ * configured and SPLITPLANE_CACHE_KEY (the key Redis entries are authenticated with) is set; demo mode
+ * has a public key. Without the key, answers are cached in this process only (never unauthenticated in Redis).
+ */
+export function openAnswerCache(
+  config: Config,
+  redis: Redis | undefined,
+  log: PipelineDeps['log'] | undefined,
+): AnswerCache | undefined {
+  if (!config.cache.enabled) return undefined;
+  const key = process.env['SPLITPLANE_CACHE_KEY'] || (config.mode === 'demo' ? 'splitplane-demo-cache-key' : undefined);
+  const shared = redis && config.cache.shared && key ? { client: redis, key } : undefined;
+  return new AnswerCache({
+    maxBytes: config.cache.maxBytes,
+    ttlMs: config.cache.ttlSeconds * 1_000,
+    redis: shared,
+    log: (message, fields) => log?.(message, fields),
+  });
+}
+
 function redisClient(url: string, commandTimeoutMs: number): Redis {
   const r = new Redis(url, {
     enableOfflineQueue: false,

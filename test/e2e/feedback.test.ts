@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeedbackStore } from '../../src/feedback/feedback.js';
+import { FileFeedbackStore } from '../../src/feedback/feedback.js';
 import { bedrockClient } from '../../src/llm/bedrock.js';
 import type { Scope } from '../../src/policy/scope.js';
 import { analystScript, isFillPrompt, startFakeBedrock, type FakeServer } from '../support/fake-llm.js';
@@ -147,31 +147,31 @@ describe('well-rated examples reach only the model of the admin who asked, scrub
 
 describe('the example store', () => {
   const scope = { tenantId: '12', businessId: '628', adminId: '7042', units: ['1', '2'] } as unknown as Scope;
-  const rated = async (store: FeedbackStore, requestId: string, question: string, sql = 'SELECT 1') => {
-    store.remember(requestId, '12/628/7042', scope, question, sql);
+  const rated = async (store: FileFeedbackStore, requestId: string, question: string, sql = 'SELECT 1') => {
+    await store.remember(requestId, '12/628/7042', scope, question, sql);
     await store.rate('12/628/7042', { tenantId: '12', businessId: '628', adminId: '7042', requestId, rating: 'up' });
   };
 
   it('scrubs e-mail addresses and long numbers from the question, e-mail addresses from the SQL', async () => {
-    const store = new FeedbackStore(join(tmp, 'scrub.jsonl'));
+    const store = new FileFeedbackStore(join(tmp, 'scrub.jsonl'));
     await rated(
       store,
       randomUUID(),
       'sales for store 104233 managed by ann.lee+ops@example.com',
       "SELECT 1 WHERE 'ann@example.com' <> '' AND 123456 > 0",
     );
-    const [e] = store.examplesFor('12/628/7042', scope);
+    const [e] = await store.examplesFor('12/628/7042', scope);
     expect(e?.question).toBe('sales for store [number] managed by [email]');
     expect(e?.sql).toBe("SELECT 1 WHERE '[email]' <> '' AND 123456 > 0");
   });
 
   it('forgets an example after the retention window, and offers none once the grant no longer covers it', async () => {
     let now = Date.UTC(2026, 10, 1);
-    const store = new FeedbackStore(join(tmp, 'retention.jsonl'), 100, 100, 30, () => now);
+    const store = new FileFeedbackStore(join(tmp, 'retention.jsonl'), 100, 100, 30, () => now);
     await rated(store, randomUUID(), 'sales last week');
-    expect(store.examplesFor('12/628/7042', scope)).toHaveLength(1);
-    expect(store.examplesFor('12/628/7042', { ...scope, units: ['1'] })).toHaveLength(0);
+    expect(await store.examplesFor('12/628/7042', scope)).toHaveLength(1);
+    expect(await store.examplesFor('12/628/7042', { ...scope, units: ['1'] })).toHaveLength(0);
     now += 31 * 86_400_000;
-    expect(store.examplesFor('12/628/7042', scope)).toHaveLength(0);
+    expect(await store.examplesFor('12/628/7042', scope)).toHaveLength(0);
   });
 });

@@ -362,7 +362,11 @@ const PROJECTS_SQL: Record<OracleEngine, ProjectsSql> = {
 };
 
 /** What each Tracklane role may see (examples/projects/policy/splitplane.rego, restated). */
-function projectsColumns(sql: ProjectsSql, p: Persona): Record<string, Record<string, OracleTable>> {
+function projectsColumns(
+  sql: ProjectsSql,
+  p: Persona,
+  maskSecret = DEMO_MASK_SECRET,
+): Record<string, Record<string, OracleTable>> {
   const ACTIVE = `project_id IN (SELECT project_id FROM ${sql.raw('prj_master')} WHERE workspace_id = ${Number(p.businessId)} AND status = 'active')`;
   return {
     // Every project of the workspace, every column.
@@ -402,7 +406,7 @@ function projectsColumns(sql: ProjectsSql, p: Persona): Record<string, Record<st
       events: {
         raw: 'evt_log',
         columns: EVENTS.map((c) =>
-          c === 'user_id' ? sql.hashedUser(oracleMaskKey(DEMO_MASK_SECRET, p.tenantId, p.businessId)) : c,
+          c === 'user_id' ? sql.hashedUser(oracleMaskKey(maskSecret, p.tenantId, p.businessId)) : c,
         ),
         perUnit: true,
         where: [ACTIVE],
@@ -420,6 +424,18 @@ function projectsColumns(sql: ProjectsSql, p: Persona): Record<string, Record<st
 }
 
 const PROJECTS_CATALOG = loadCatalog('examples/projects/catalog');
+
+/** Tracklane as a deployment whose mask secret is `maskSecret` (a rotated key): its policy and its oracle both use it. */
+export function projectsWithMaskSecret(maskSecret: string): Domain {
+  return {
+    ...PROJECTS,
+    maskSecret,
+    access: {
+      ...PROJECTS.access,
+      tables: (engine, p) => statementOf(projectsColumns(PROJECTS_SQL[engine], p, maskSecret), p),
+    },
+  };
+}
 
 export const PROJECTS: Domain = {
   name: 'projects',
