@@ -71,6 +71,11 @@ describe('time on the business calendar', () => {
     ['Oct 3 through Oct 9', '2026-10-03', '2026-10-09'],
     ['between Oct 1 and Oct 15', '2026-10-01', '2026-10-15'],
     ['the week of Oct 12', '2026-10-12', '2026-10-18'],
+    // Written in digits, the week and not the day (found by issue 37's replica test: one day was answered).
+    ['the week of 2026-11-02', '2026-11-02', '2026-11-08'],
+    ['the week starting 2026-11-04', '2026-11-02', '2026-11-08'],
+    ['the week of 11/4', '2026-11-02', '2026-11-08'],
+    ['week of 10/14/2026', '2026-10-12', '2026-10-18'],
     ['Saturday the 14th', '2026-11-14', '2026-11-14'],
     ['in October', '2026-10-01', '2026-10-31'],
     ['since January', '2026-01-01', '2026-11-17'],

@@ -378,6 +378,23 @@ function readDayRanges(s: TimeState): void {
       return { from: monday, to: addDays(monday, 6), label: `the week of ${monday}` };
     },
   );
+  // "the week of 2026-11-02", "the week starting 11/2": the same week, the date written in digits
+  // (ISO, or month/day as chrono reads it); without this rule chrono read the date alone and the
+  // words "the week of" were dropped, answering one day.
+  rule(
+    s,
+    `(?:the )?week (?:of|starting|beginning|commencing) (?:the )?(?:(20\\d\\d)-(\\d\\d)-(\\d\\d)|(\\d{1,2})/(\\d{1,2})(?:/(20\\d\\d))?)`,
+    (g) => {
+      const d = g[0]
+        ? dateOf(Number(g[0]), Number(g[1]) - 1, Number(g[2]))
+        : g[5]
+          ? dateOf(Number(g[5]), Number(g[3]) - 1, Number(g[4]))
+          : pastDate(Number(g[4]), Number(g[3]) - 1, undefined, t);
+      if (!d) return { invalid: 'That date is not a real calendar date.' };
+      const monday = mondayOf(d);
+      return { from: monday, to: addDays(monday, 6), label: `the week of ${monday}` };
+    },
+  );
   // "Saturday the 14th": the most recent past such date, which must be that weekday.
   rule(s, `(${WD}) (?:the )?(\\d{1,2})(?:st|nd|rd|th)`, (g) => {
     const n = Number(g[1]);
