@@ -554,6 +554,19 @@ function readDimensions(s: Reading): void {
         s.tokens.claim(m.from, m.to, 'filler');
         continue;
       }
+      // "the month of 2026-11-02", "the week around Nov 2": a period the calendar rules did not read
+      // (they read "the week of <date>") around a date they did. Left unplaced, so the question is
+      // asked back naming it; claimed as a subject it was dropped, and the date alone answered.
+      // ("the month of October" is October: only a single day after the words is left unplaced.)
+      const timeAfter = s.tokens.list[m.to + 1]?.norm === 'the' ? m.to + 2 : m.to + 1;
+      const dayAfter = s.time.spans.find((x) => x.from === timeAfter && x.range.from === x.range.to);
+      if (
+        s.catalog.dimensions.find((x) => x.id === id)?.kind === 'time' &&
+        cue === undefined &&
+        /^(of|around|ending|containing|including|near|starting|beginning|commencing)$/.test(after) &&
+        dayAfter !== undefined
+      )
+        continue;
       const ranked = before !== undefined && s.tokens.claimOf(before) === 'rank';
       const withTheMost = after === 'with' || after === 'that' || after === 'where';
       if (cue !== undefined || which || ranked || (withTheMost && s.rank)) {

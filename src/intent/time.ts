@@ -478,7 +478,10 @@ function readMonths(s: TimeState): void {
 function readWeekdays(s: TimeState): void {
   const t = s.today;
   // Days of the week: "on Tuesdays" and "weekends" filter; "Tuesday" and "last Tuesday" name a date.
-  for (const m of s.tokens.find(/(?:on )?(?:the )?weekends?|(?:on )?(?:saturdays and sundays|sat and sun)/)) {
+  // Not "the weekend of Nov 2" (which weekend is that?): left unplaced, it is asked back ("weekends of October" filters).
+  for (const m of s.tokens.find(
+    /(?:on )?(?:the )?(?:weekends|weekend(?! (?:of|around|ending|near|starting|beginning|containing|including)\b))|(?:on )?(?:saturdays and sundays|sat and sun)/,
+  )) {
     s.weekdays = [6, 7];
     s.tokens.claim(m.from, m.to, 'filter');
   }

@@ -101,6 +101,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   let credentialStore =
     overrides.credentials ?? refuseDemoCredentials(loadCredentialStore(config.signing.credentialsFile), config.mode);
   const credentials: CredentialStore = { get: (id) => credentialStore.get(id), list: () => credentialStore.list() };
+  // The shared stores' warnings (Redis, the feedback tables, the answer cache) are never dropped: the
+  // caller's log, else one JSON line each on stderr (`splitplane serve` passes none).
+  const storeLog = overrides.log ?? warnOnStderr;
   const redis = config.redis.url ? redisClient(config.redis.url, config.redis.commandTimeoutMs) : undefined;
   const connector = await openEngine(config.warehouse, catalog.schema);
   const quote = (s: string): string => connector.dialect.quoteIdent(s);
@@ -112,8 +115,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     const baseSink: OpenedSink = overrides.audit ?? (await openAuditSink(config.audit));
     const audit = observedSink(baseSink, metrics, new AnomalyDetector(config.anomaly, overrides.now));
     await audit.check();
-    feedback = await openFeedback(config, overrides.log ?? (() => {}));
-    const answerCache = openAnswerCache(config, redis, overrides.log);
+    feedback = await openFeedback(config, storeLog);
+    const answerCache = openAnswerCache(config, redis, storeLog);
     const warehouse = answerCache
       ? cachedConnector(connector, answerCache, {
           policyRevision: () => policy.revision,
@@ -159,10 +162,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       ...(await modelDeps(config, overrides, catalog, clockToday)),
       // Conversations and remembered choices are per person and shared by every replica when Redis is configured.
       conversations: redis
-        ? new RedisConversationStore(redis, overrides.log ?? (() => {}), undefined, undefined, overrides.now)
+        ? new RedisConversationStore(redis, storeLog, undefined, undefined, overrides.now)
         : new MemoryConversationStore(undefined, undefined, undefined, overrides.now),
       // Remembered choices outlive a conversation and a restart: in Redis when configured.
-      choices: redis ? new RedisChoiceStore(redis, overrides.log ?? (() => {})) : new MemoryChoiceStore(),
+      choices: redis ? new RedisChoiceStore(redis, storeLog) : new MemoryChoiceStore(),
       feedback: feedback.store,
       audit,
       limits: { timeoutMs: config.warehouse.queryTimeoutMs, rowCap: config.warehouse.rowCap },
@@ -280,6 +283,11 @@ export function openAnswerCache(
     redis: shared,
     log: (message, fields) => log?.(message, fields),
   });
+}
+
+/** A warning as one JSON line on stderr (pino's shape: level 40 is warn). */
+function warnOnStderr(msg: string, detail: Record<string, unknown>): void {
+  process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), msg, ...detail })}\n`);
 }
 
 function redisClient(url: string, commandTimeoutMs: number): Redis {

@@ -12,6 +12,8 @@ agentCorpusSuite(
   {
     warehouse: () => ({ duckdb: { path: PROJECTS.warehouse(), threads: 2 } }),
     physical: (persona) => buildPhysicalSandbox(PROJECTS.warehouse(), persona, PROJECTS),
+    // The security suites run with the answer cache on and off: this one off (the restaurant's corpus, on).
+    cache: false,
   },
   PROJECTS,
   await domainData(PROJECTS),

@@ -133,6 +133,11 @@ export interface AgentCorpusEngine {
   readonly mayTimeOut?: Readonly<Record<string, string>>;
   /** The service's query time limit on this engine (default 1,000 ms), with the reason when longer. */
   readonly queryTimeoutMs?: number;
+  /**
+   * The answer cache (default on, as deployed): on, every persona's run of the same corpus SQL goes
+   * through one cache, so an entry served across personas would show as rows the oracle does not hold.
+   */
+  readonly cache?: boolean;
 }
 
 type QueryAnswer = { requestId?: string; code?: string; columns?: { name: string }[]; rows?: never; sql?: string };
@@ -161,6 +166,7 @@ export function agentCorpusSuite(engine: AgentCorpusEngine, domain: Domain = RES
         warehouse: { ...engine.warehouse(), queryTimeoutMs: engine.queryTimeoutMs ?? 1000, rowCap: ROW_CAP },
         oidc: { enabled: true, issuer: ISSUER, audience: AUDIENCE, jwksUrl: issuer.jwksUrl, algorithms: ['ES256'] },
         mcp: { runQuery: true },
+        cache: engine.cache ?? true,
       },
     );
     base = await svc.app.listen({ host: '127.0.0.1', port: 0 });

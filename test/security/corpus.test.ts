@@ -128,6 +128,10 @@ function corpusSuite(domain: Domain, data: DomainData): void {
             expect(res.statusCode).toBe(200);
             const cols = (res.body['columns'] as { name: string }[]).map((x) => x.name);
             expect(normalise(cols, res.body['rows'] as never, ROW_CAP)).toEqual(oracle);
+            // Asked again, the answer cache (on, as deployed) serves the same rows, and says so.
+            const again = await askWith(c.sql);
+            expect(again.body['rows']).toEqual(res.body['rows']);
+            expect(svc.auditEvents().find((e) => e.requestId === again.body['requestId'])?.cache).toBe('hit');
           }
         }
       },

@@ -15,7 +15,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGuardCode, SplitplaneError } from '../../src/errors.js';
 import { guardCandidate } from '../../src/guard/guard.js';
-import { loadOpaWasmPolicy } from '../../src/policy/opa-wasm.js';
+import { AnswerCache, cachedConnector, type CachedResult } from '../../src/cache/answer-cache.js';
+import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../../src/policy/opa-wasm.js';
 import type { PolicyEngine } from '../../src/policy/scope.js';
 import type { TableRegistry } from '../../src/schema/tables.js';
 import { buildSandbox } from '../../src/sandbox/sandbox.js';
@@ -46,6 +47,8 @@ export interface Tally {
   equalRows: number;
   bothErrored: number;
   timedOut: number;
+  /** Second runs the answer cache served (personas run with it). */
+  cacheHits: number;
   byCode: Record<string, number>;
 }
 
@@ -57,13 +60,22 @@ export async function checkPersona(
     physical: PhysicalSandbox;
     registry: TableRegistry;
     candidates: fc.Arbitrary<string>;
+    /** With the answer cache: each candidate runs twice through it (a miss, then a hit), both compared. */
+    cache?: AnswerCache;
   },
   seed: number,
   runs: number,
 ): Promise<Tally> {
   const scope = await deps.policy.decide({ ...persona, role: '', accessKeyId: 'test', sessionKey: '' });
   const sandbox = buildSandbox(scope, deps.connector.dialect, deps.registry);
-  const tally: Tally = { rejected: 0, equalRows: 0, bothErrored: 0, timedOut: 0, byCode: {} };
+  const tally: Tally = { rejected: 0, equalRows: 0, bothErrored: 0, timedOut: 0, cacheHits: 0, byCode: {} };
+  const connector = deps.cache
+    ? cachedConnector(deps.connector, deps.cache, {
+        policyRevision: () => (deps.policy as Partial<ReloadablePolicyEngine>).revision ?? '',
+        catalogRevision: 'differential',
+        dataVersion: async () => (await deps.connector.dataVersion?.()) ?? '',
+      })
+    : deps.connector;
   await fc.assert(
     fc.asyncProperty(deps.candidates, async (sql) => {
       let guarded;
@@ -80,8 +92,9 @@ export async function checkPersona(
       // The model's own text on the physical sandbox: what the guard re-serialised must mean the same.
       const oracle = await deps.physical.run(sql, ROW_CAP);
       let got;
+      let again;
       try {
-        const r = await deps.connector.execute(guarded.sql, {
+        const r = await connector.execute(guarded.sql, {
           timeoutMs: 10_000,
           rowCap: ROW_CAP,
           scope,
@@ -92,6 +105,20 @@ export async function checkPersona(
           r.rows,
           ROW_CAP,
         );
+        if (deps.cache) {
+          const hit: CachedResult = await connector.execute(guarded.sql, {
+            timeoutMs: 10_000,
+            rowCap: ROW_CAP,
+            scope,
+            bindings: sandbox.bindings,
+          });
+          if (hit.cache === 'hit') tally.cacheHits++;
+          again = normalise(
+            hit.columns.map((c) => c.name),
+            hit.rows,
+            ROW_CAP,
+          );
+        }
       } catch (e) {
         if (e instanceof SplitplaneError && e.code === 'SP_ERR_EXECUTION_TIMEOUT') {
           tally.timedOut++;
@@ -108,6 +135,7 @@ export async function checkPersona(
       }
       if (!oracle.ok) throw new Error(`pipeline answered where the physical sandbox failed (${oracle.error})\n${sql}`);
       expect(got, sql).toEqual(oracle);
+      if (deps.cache) expect(again, `${sql} (from the answer cache)`).toEqual(oracle);
       tally.equalRows++;
     }),
     { seed, numRuns: runs, endOnFailure: true },
@@ -142,6 +170,7 @@ export function differentialSuite(domain: Domain, from: number, to: number): voi
   let connector: EngineConnector;
   let policy: PolicyEngine;
   let candidates: fc.Arbitrary<string>;
+  const cache = new AnswerCache({ maxBytes: 64 * 1024 ** 2, ttlMs: 3_600_000 });
   const runs = casesFor(domain);
   beforeAll(async () => {
     connector = await openDuckDb({
@@ -164,9 +193,11 @@ export function differentialSuite(domain: Domain, from: number, to: number): voi
         const physical = await buildPhysicalSandbox(domain.warehouse(), persona, domain);
         try {
           const started = performance.now();
+          // The security suites run with the answer cache off and on: odd personas through one cache.
+          const withCache = i % 2 === 1 ? { cache } : {};
           const tally = await checkPersona(
             persona,
-            { policy, connector, physical, registry: domain.registry, candidates },
+            { policy, connector, physical, registry: domain.registry, candidates, ...withCache },
             seedFor(i, domain),
             runs,
           );
@@ -178,6 +209,7 @@ export function differentialSuite(domain: Domain, from: number, to: number): voi
           // Not vacuous: most cases ran and were compared (the domain's share per persona), and the guard refused some.
           expect(tally.equalRows).toBeGreaterThan(runs * domain.minCompared(persona));
           expect(tally.rejected).toBeGreaterThan(0);
+          if (i % 2 === 1) expect(tally.cacheHits).toBeGreaterThan(tally.equalRows / 2);
         } finally {
           await physical.close();
         }
