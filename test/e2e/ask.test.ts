@@ -480,3 +480,41 @@ describe('failed authentications per client address', () => {
     expect((await ask(limited.app, FRANCHISE_OWNER, SAME_QUESTION)).statusCode).toBe(200);
   });
 });
+
+describe('the answer cache', () => {
+  it('a repeat skips only the warehouse: the engine is not called, every other stage runs, the event says hit', async () => {
+    const q = 'how many orders did we have the week before last?';
+    const first = await ask(svc.app, BRAND_MANAGER, q);
+    expect(first.statusCode).toBe(200);
+    await withSpies(async ({ decide, execute }) => {
+      const again = await ask(svc.app, BRAND_MANAGER, q);
+      expect(again.body['headline']).toBe(first.body['headline']);
+      expect(execute).not.toHaveBeenCalled();
+      expect(decide).toHaveBeenCalled();
+      const event = svc.auditEvents().find((e) => e.requestId === again.body['requestId']);
+      expect(event?.cache).toBe('hit');
+      expect(event?.layers).toMatchObject({ identity: 'ok', limits: 'ok', policy: 'ok', guard: 'ok', execute: 'ok' });
+    });
+    // Another person, same SQL shape: a miss (their stores are other bound values), their own number.
+    const owner = await ask(svc.app, FRANCHISE_OWNER, q);
+    expect(svc.auditEvents().find((e) => e.requestId === owner.body['requestId'])?.cache).toBe('miss');
+    expect(owner.body['headline']).not.toBe(first.body['headline']);
+  });
+
+  it('cache: false: every answer reads the warehouse, and the event says off', async () => {
+    const off = await startTestService({}, { cache: false });
+    try {
+      expect(off.services.answerCache).toBeUndefined();
+      const ids: unknown[] = [];
+      for (let i = 0; i < 2; i++) ids.push((await ask(off.app, BRAND_MANAGER, SAME_QUESTION)).body['requestId']);
+      expect(
+        off
+          .auditEvents()
+          .filter((e) => ids.includes(e.requestId))
+          .map((e) => e.cache),
+      ).toEqual(['off', 'off']);
+    } finally {
+      await off.close();
+    }
+  });
+});

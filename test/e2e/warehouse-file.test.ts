@@ -97,6 +97,9 @@ describe('the warehouse file replaced or deleted under the running service', () 
     const { svc, path, dir, pool } = await serve();
     try {
       expect((await ask(svc.app, FRANCHISE_OWNER, QUESTION)).body['headline']).toBe('$84,000.00');
+      // The answer is in the answer cache now: a hit checks the file too, so the next ask is no answer.
+      const cached = await ask(svc.app, FRANCHISE_OWNER, QUESTION);
+      expect(svc.auditEvents().find((e) => e.requestId === cached.body['requestId'])?.cache).toBe('hit');
       const next = join(dir, 'next.duckdb');
       copyFileSync(other, next);
       renameSync(next, path);
