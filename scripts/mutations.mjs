@@ -7,6 +7,7 @@
 export const MUTATIONS = [
   // the answer cache: each part of the key dropped in turn (test/security/answer-cache.test.ts kills each)
   ['cache-key-engine', 'src/cache/answer-cache.ts', '    engine: p.engine,\n', ''],
+  ['cache-key-day', 'src/cache/answer-cache.ts', '    day: p.day,\n', ''],
   ['cache-key-policy', 'src/cache/answer-cache.ts', '    policy: p.policyRevision,\n', ''],
   ['cache-key-catalog', 'src/cache/answer-cache.ts', '    catalog: p.catalogRevision,\n', ''],
   ['cache-key-data-version', 'src/cache/answer-cache.ts', '    data: p.dataVersion,\n', ''],

@@ -19,7 +19,8 @@ const rows = (n: number, v = 1): QueryResult => ({
   truncated: false,
 });
 const PARTS: CacheKeyParts = {
-  engine: 'duckdb',
+  engine: 'duckdb:warehouse-a',
+  day: '2026-11-18',
   policyRevision: 'p1',
   catalogRevision: 'c1',
   dataVersion: 'd1',
@@ -65,6 +66,15 @@ describe('AnswerCache in this process', () => {
     expect(await cache.get('a')).toBeDefined();
     await cache.set('huge', rows(1_000));
     expect(await cache.get('huge')).toBeUndefined();
+  });
+
+  it('hands out frozen rows: a caller cannot change what the next one is served', async () => {
+    const cache = new AnswerCache({ maxBytes: 10_000, ttlMs: 60_000 });
+    await cache.set('a', rows(2, 5));
+    const got = await cache.get('a');
+    expect(Object.isFrozen(got?.rows)).toBe(true);
+    expect(() => (got?.rows[0] as unknown as number[]).push(6)).toThrow(TypeError);
+    expect(await cache.get('a')).toEqual(rows(2, 5));
   });
 
   it('serves an entry for its TTL only', async () => {
@@ -122,6 +132,27 @@ describe.runIf(redisUp || process.env['CI'] === 'true')('AnswerCache shared in R
     expect(await c.cache.get('k4')).toBeUndefined();
     expect(c.cache.stats.forged + b.cache.stats.forged).toBe(4);
     expect(b.log).toContain('shared answer refused: its HMAC does not match');
+  });
+
+  it('an authentic entry copied back after its time is refused, and a shared hit is kept only for what is left of its time', async () => {
+    const prefix = `t:${randomUUID()}:`;
+    let now = 1_000_000;
+    const client = new Redis('redis://127.0.0.1:6379/9', { maxRetriesPerRequest: 1 });
+    clients.push(client);
+    const make = () =>
+      new AnswerCache({ maxBytes: 1e6, ttlMs: 10_000, redis: { client, key: 'server-key', prefix }, now: () => now });
+    await make().set('k', rows(1, 7));
+    const stored = await client.get(`${prefix}k`);
+    // 6 s later another replica reads it, and keeps it for the 4 s left, not a fresh 10.
+    now += 6_000;
+    const b = make();
+    expect(await b.get('k')).toEqual(rows(1, 7));
+    await client.del(`${prefix}k`);
+    now += 4_001;
+    expect(await b.get('k')).toBeUndefined();
+    // Written back into Redis with no expiry, after its time: the signed expiry refuses it.
+    await client.set(`${prefix}k`, stored ?? '');
+    expect(await make().get('k')).toBeUndefined();
   });
 
   it('Redis away: a miss, never an error', async () => {

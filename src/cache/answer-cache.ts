@@ -7,7 +7,8 @@
  * audit); only the round trip is skipped.
  *
  * The key (cacheKey) is a SHA-256 of:
- *   - the engine;
+ *   - the engine, and which warehouse it reads (a digest of the warehouse configuration, secrets left out);
+ *   - the service's date (SQL a model or an agent wrote may read the engine's clock);
  *   - the policy's revision (the bundle's digest and the directory snapshot it decides over);
  *   - the catalog's revision (the digest of its files);
  *   - the data version (DuckDB: the warehouse file's identity, checked on every read, hits included;
@@ -20,13 +21,15 @@
  * returned the same rows to both.
  *
  * Kept in this process (an LRU bounded in bytes) and, when Redis is configured with a cache key,
- * in Redis for every replica. A Redis entry carries an HMAC-SHA256 of its key and rows under the
- * server's key: whoever can write to Redis cannot plant an answer (a forged or altered entry is a
- * miss, logged). Redis failing is a miss, never an error.
+ * in Redis for every replica. A Redis entry carries an HMAC-SHA256 of its key, its rows and its expiry
+ * under the server's key: whoever can write to Redis cannot plant an answer, alter one, move one to
+ * another key or keep one past its time (each is a miss, logged). An entry read from Redis is kept
+ * in this process only for what is left of its time. Redis failing is a miss, never an error.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import { deepFreeze } from '../util/freeze.js';
 import type { EngineConnector } from '../engines/engine.js';
 import { bindScope } from '../warehouse/bindings.js';
 import type { ExecuteOptions, QueryResult } from '../warehouse/connector.js';
@@ -36,7 +39,10 @@ export type CacheOutcome = 'hit' | 'miss' | 'off';
 
 /** Everything that decides the rows of one read. */
 export interface CacheKeyParts {
+  /** The engine and which warehouse it reads (a digest of its configuration, secrets left out). */
   readonly engine: string;
+  /** The service's date: SQL a model or an agent wrote may read the engine's clock ('today' on PostgreSQL). */
+  readonly day: string;
   readonly policyRevision: string;
   readonly catalogRevision: string;
   /** The warehouse's data version; '' when the engine has none (the TTL alone bounds staleness). */
@@ -53,6 +59,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 export function cacheKey(p: CacheKeyParts): string {
   const parts = {
     engine: p.engine,
+    day: p.day,
     policy: p.policyRevision,
     catalog: p.catalogRevision,
     data: p.dataVersion,
@@ -83,12 +90,14 @@ export interface AnswerCacheOptions {
   /** The shared layer: Redis and the key its entries are authenticated with. */
   readonly redis?: { readonly client: Redis; readonly key: string; readonly prefix?: string } | undefined;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  readonly now?: () => number;
 }
 
-/** Rows as kept: the result and its size. */
+/** Rows as kept: the result, its size, and when it stops being served (epoch ms). */
 interface Entry {
   readonly result: QueryResult;
   readonly bytes: number;
+  readonly expires: number;
 }
 
 /** The two layers: this process's LRU, then Redis (authenticated). */
@@ -97,10 +106,12 @@ export class AnswerCache {
   readonly #redis: AnswerCacheOptions['redis'];
   readonly #ttlMs: number;
   readonly #log: NonNullable<AnswerCacheOptions['log']>;
+  readonly #now: () => number;
   readonly stats = { hits: 0, misses: 0, sharedHits: 0, forged: 0 };
 
   constructor(o: AnswerCacheOptions) {
     this.#ttlMs = o.ttlMs;
+    this.#now = o.now ?? Date.now;
     this.#redis = o.redis;
     this.#log = o.log ?? (() => {});
     this.#memory = new LRUCache<string, Entry>({
@@ -114,7 +125,7 @@ export class AnswerCache {
 
   async get(key: string): Promise<QueryResult | undefined> {
     const local = this.#memory.get(key);
-    if (local) {
+    if (local && local.expires > this.#now()) {
       this.stats.hits++;
       return local.result;
     }
@@ -122,7 +133,8 @@ export class AnswerCache {
     if (shared) {
       this.stats.hits++;
       this.stats.sharedHits++;
-      this.#keep(key, shared.result, shared.bytes);
+      // Kept here only for what is left of the time it was written with (never a fresh TTL).
+      this.#keep(key, shared);
       return shared.result;
     }
     this.stats.misses++;
@@ -130,8 +142,12 @@ export class AnswerCache {
   }
 
   async set(key: string, result: QueryResult): Promise<void> {
-    const text = JSON.stringify(result);
-    this.#keep(key, result, text.length);
+    // Frozen: every hit hands out the same rows, which no caller may change for the next one.
+    const frozen = deepFreeze(result);
+    const expires = this.#now() + this.#ttlMs;
+    // The expiry is part of the signed text: an entry copied back after its time is refused too.
+    const text = JSON.stringify({ expires, result: frozen });
+    this.#keep(key, { result: frozen, bytes: text.length, expires });
     if (!this.#redis) return;
     const { client, prefix } = this.#redis;
     try {
@@ -146,8 +162,9 @@ export class AnswerCache {
     this.#memory.clear();
   }
 
-  #keep(key: string, result: QueryResult, bytes: number): void {
-    if (bytes <= this.#memory.maxSize) this.#memory.set(key, { result, bytes });
+  #keep(key: string, entry: Entry): void {
+    const left = entry.expires - this.#now();
+    if (left > 0 && entry.bytes <= this.#memory.maxSize) this.#memory.set(key, entry, { ttl: left });
   }
 
   #mac(key: string, text: string): string {
@@ -178,16 +195,25 @@ export class AnswerCache {
       this.#log('shared answer refused: its HMAC does not match', { key });
       return undefined;
     }
+    let entry: { expires?: unknown; result?: unknown };
     try {
-      return { result: JSON.parse(text) as QueryResult, bytes: text.length };
+      entry = JSON.parse(text) as typeof entry;
     } catch {
       return undefined;
     }
+    // Past its time (an authentic entry replayed into Redis after it expired): a miss.
+    if (typeof entry.expires !== 'number' || entry.expires <= this.#now() || typeof entry.result !== 'object')
+      return undefined;
+    return { result: deepFreeze(entry.result as QueryResult), bytes: text.length, expires: entry.expires };
   }
 }
 
 /** What the cached connector reads besides the read itself. */
 export interface CacheContext {
+  /** Which warehouse this deployment reads (two deployments sharing one Redis never share an entry). */
+  readonly warehouse: string;
+  /** The service's date now (the configured clock). */
+  readonly today: () => string;
   /** The policy's revision now (a reload of the bundle or the directory changes it). */
   readonly policyRevision: () => string;
   readonly catalogRevision: string;
@@ -206,9 +232,11 @@ export function dataVersionOf(
   everyMs = 1_000,
   now: () => number = Date.now,
 ): () => Promise<string> {
-  if (query === undefined) return async () => (await connector.dataVersion?.()) ?? '';
+  const own = async (): Promise<string> => (await connector.dataVersion?.()) ?? '';
+  if (query === undefined) return own;
   let last: { at: number; version: Promise<string> } | undefined;
-  return () => {
+  // The engine's own version is asked every time (DuckDB's file check holds on hits with a query too).
+  const queried = (): Promise<string> => {
     if (last && now() - last.at < everyMs) return last.version;
     const version = connector.readDirectory(query).then((rows) => JSON.stringify(rows));
     // A failed read is not remembered: the next read asks again (and this one fails as the warehouse failed).
@@ -218,6 +246,7 @@ export function dataVersionOf(
     last = { at: now(), version };
     return version;
   };
+  return async () => `${await own()}|${await queried()}`;
 }
 
 /** A connector's read with how it was answered. */
@@ -232,7 +261,8 @@ export function cachedConnector(connector: EngineConnector, cache: AnswerCache, 
   const execute = async (sql: string, opts: ExecuteOptions): Promise<CachedResult> => {
     const dataVersion = await ctx.dataVersion();
     const key = cacheKey({
-      engine: connector.dialect.name,
+      engine: `${connector.dialect.name}:${ctx.warehouse}`,
+      day: ctx.today(),
       policyRevision: ctx.policyRevision(),
       catalogRevision: ctx.catalogRevision,
       dataVersion,

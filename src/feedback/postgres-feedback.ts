@@ -94,7 +94,8 @@ const REMEMBER_SQL = `INSERT INTO splitplane_feedback_answered
  * statement; `owner` says which refusal it was otherwise.
  */
 const RATE_SQL = `WITH a AS (
-    SELECT t.session_key FROM splitplane_feedback_answered AS t WHERE t.request_id = $1::uuid
+    SELECT t.session_key FROM splitplane_feedback_answered AS t
+    WHERE t.request_id = $1::uuid AND t.answered_at >= $6::timestamptz
   ), ins AS (
     INSERT INTO splitplane_feedback (request_id, session_key, rating, comment, rated_at)
     SELECT $1::uuid, $2::text, $3::text, $4::text, $5::timestamptz FROM a WHERE a.session_key = $2::text
@@ -111,14 +112,13 @@ const EXAMPLES_SQL = `SELECT a.question, a.sql
     ORDER BY f.request_id, f.rated_at DESC, f.rating ASC
   ) AS r
   JOIN splitplane_feedback_answered AS a ON a.request_id = r.request_id AND a.session_key = $1
-  WHERE r.rating = 'up' AND a.tenant_id = $2 AND a.business_id = $3 AND a.units <@ $4::text[]
+  WHERE r.rating = 'up' AND a.answered_at >= $5 AND a.tenant_id = $2 AND a.business_id = $3 AND a.units <@ $4::text[]
   ORDER BY r.rated_at DESC, a.request_id
   LIMIT $6`;
 
 const PRUNE_RATINGS_SQL = 'DELETE FROM splitplane_feedback AS f WHERE f.rated_at < $1';
-const PRUNE_ANSWERED_SQL = `DELETE FROM splitplane_feedback_answered AS a
-  WHERE a.answered_at < $1
-    AND NOT EXISTS (SELECT 1 FROM splitplane_feedback AS f WHERE f.request_id = a.request_id AND f.rated_at >= $1)`;
+/** An answer is kept for the window from when it was answered, rated or not (re-rating does not extend it). */
+const PRUNE_ANSWERED_SQL = 'DELETE FROM splitplane_feedback_answered AS a WHERE a.answered_at < $1';
 
 export interface PostgresFeedbackOptions {
   /** e.g. postgres://splitplane_feedback@127.0.0.1:5432/test */
@@ -195,6 +195,8 @@ export class PostgresFeedbackStore implements FeedbackStore {
         body.rating,
         body.comment ?? null,
         new Date(this.#now()),
+        // An answer older than the window cannot be rated (nor kept alive by rating it again).
+        new Date(this.#oldest()),
       ]);
       row = r.rows[0];
     } catch (cause) {

@@ -3,7 +3,9 @@
  * so a bad file, a missing policy bundle or an unreadable warehouse fails the
  * boot instead of the first request.
  */
+import { createHash } from 'node:crypto';
 import type { AuditSink } from '../audit/audit.js';
+import { redactSecrets } from '../util/redact.js';
 import { openAuditSink, type OpenedSink } from '../audit/sinks.js';
 import { publicOrigin, type Config } from '../config/config.js';
 import { catalogGenerator } from '../generate/catalog-generator.js';
@@ -119,6 +121,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     const answerCache = openAnswerCache(config, redis, storeLog);
     const warehouse = answerCache
       ? cachedConnector(connector, answerCache, {
+          warehouse: createHash('sha256')
+            .update(redactSecrets(JSON.stringify(config.warehouse)))
+            .digest('hex'),
+          today: clockToday,
           policyRevision: () => policy.revision,
           catalogRevision: catalogRevision(config.catalog.path),
           dataVersion: dataVersionOf(connector, config.cache.dataVersionQuery, config.cache.dataVersionEveryMs),
@@ -275,7 +281,13 @@ export function openAnswerCache(
   log: PipelineDeps['log'] | undefined,
 ): AnswerCache | undefined {
   if (!config.cache.enabled) return undefined;
-  const key = process.env['SPLITPLANE_CACHE_KEY'] || (config.mode === 'demo' ? 'splitplane-demo-cache-key' : undefined);
+  const given = process.env['SPLITPLANE_CACHE_KEY'];
+  // A short key could be found offline from one entry read out of Redis, and then entries forged.
+  if (given && given.length < 32)
+    throw new SplitplaneError('SP_ERR_CONFIG', {
+      detail: 'SPLITPLANE_CACHE_KEY is shorter than 32 characters (use 32 or more random bytes: openssl rand -hex 32)',
+    });
+  const key = given || (config.mode === 'demo' ? 'splitplane-demo-cache-key' : undefined);
   const shared = redis && config.cache.shared && key ? { client: redis, key } : undefined;
   return new AnswerCache({
     maxBytes: config.cache.maxBytes,

@@ -216,11 +216,12 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('the PostgreSQL feedback st
       await a.settled();
       expect(await count()).toHaveLength(5);
 
-      // A replica opening 31 days on: the old rating, its answer and the unrated answer go; the
-      // answer rated 11 days ago stays with its rating.
+      // A replica opening 31 days on: the old rating and every answer older than the window go (an
+      // answer rated 11 days ago too: a rating never extends an answer's life); that rating stays
+      // until it ages out itself, and offers nothing without its answer.
       const b = await open(() => T0 + 31 * DAY);
       await b.close();
-      expect(await count()).toEqual([`answered ${ratedLate}`, `rating ${ratedLate}`]);
+      expect(await count()).toEqual([`rating ${ratedLate}`]);
 
       // Within the hour after a pruning nothing is deleted; after it, what has aged out is.
       now = T0 + 52 * DAY;
@@ -233,10 +234,18 @@ describe.skipIf(!up && process.env['CI'] !== 'true')('the PostgreSQL feedback st
         `INSERT INTO splitplane_feedback (request_id, session_key, rating, rated_at) VALUES ($1, $2, 'up', $3)`,
         [old, ASKER, new Date(T0)],
       );
+      // An answer older than the window, not yet pruned: it cannot be rated (a rating would keep it alive).
+      await sql(
+        OWNER,
+        `INSERT INTO splitplane_feedback_answered (request_id, session_key, tenant_id, business_id, units, question, sql, answered_at)
+         VALUES ($1, $2, '12', '628', ARRAY['1'], 'old question', 'SELECT 1', $3)`,
+        [old, ASKER, new Date(T0)],
+      );
+      await expect(a.rate(ASKER, body(old))).rejects.toMatchObject({ code: 'SP_ERR_FEEDBACK_UNKNOWN_REQUEST' });
       now += 30 * 60_000;
       await a.examplesFor(ASKER, scope(['1']));
       await a.settled();
-      expect(await count()).toEqual([`rating ${old}`]);
+      expect(await count()).toEqual([`answered ${old}`, `rating ${old}`]);
       now += 31 * 60_000;
       await a.examplesFor(ASKER, scope(['1']));
       await a.settled();

@@ -115,7 +115,7 @@ async function read(
   w: Warehouse,
   base: EngineConnector,
   cache: AnswerCache,
-  revisions: { policy: string; catalog: string },
+  revisions: { policy: string; catalog: string; day?: string; deployment?: string },
   persona: Persona,
   sql: string,
   rowCap: number,
@@ -125,6 +125,8 @@ async function read(
   const sandbox = buildSandbox(scope, base.dialect, domain.registry);
   const guarded = await guardCandidate(sql, { sandbox, engine: base.check });
   const cached = cachedConnector(base, cache, {
+    warehouse: revisions.deployment ?? 'a',
+    today: () => revisions.day ?? domain.today,
     policyRevision: () => `${w.policy.revision}/${revisions.policy}`,
     catalogRevision: revisions.catalog,
     dataVersion: async () => (await w.connector.dataVersion?.()) ?? '',
@@ -167,6 +169,8 @@ type Step =
   | { readonly kind: 'read'; readonly persona: number; readonly sql: number; readonly cap: number }
   | { readonly kind: 'warehouse'; readonly to: number }
   | { readonly kind: 'engine' }
+  | { readonly kind: 'deployment' }
+  | { readonly kind: 'day' }
   | { readonly kind: 'policy' }
   | { readonly kind: 'catalog' };
 
@@ -182,6 +186,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('warehouse' as const), to: fc.nat(2) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('engine' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('deployment' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('day' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('policy' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('catalog' as const) }) },
 );
@@ -212,9 +218,13 @@ describe('the answer cache never crosses a scope', () => {
           let engine = 0;
           let policyRevision = 0;
           let catalogRevision = 0;
+          let deployment = 0;
+          let day = 0;
           for (const s of steps) {
             if (s.kind === 'warehouse') w = s.to;
             else if (s.kind === 'engine') engine = 1 - engine;
+            else if (s.kind === 'deployment') deployment = 1 - deployment;
+            else if (s.kind === 'day') day++;
             else if (s.kind === 'policy') policyRevision++;
             else if (s.kind === 'catalog') catalogRevision++;
             else {
@@ -227,14 +237,29 @@ describe('the answer cache never crosses a scope', () => {
                 wh,
                 base,
                 cache,
-                { policy: String(policyRevision), catalog: String(catalogRevision) },
+                {
+                  policy: String(policyRevision),
+                  catalog: String(catalogRevision),
+                  deployment: String(deployment),
+                  day: `day ${day}`,
+                },
                 persona,
                 sql,
                 s.cap,
               );
-              const what = `${persona.name} on warehouse ${w}, engine ${engine}, policy ${policyRevision}, catalog ${catalogRevision}, cap ${s.cap}: ${sql}`;
+              const what = `${persona.name} on warehouse ${w}, engine ${engine}, deployment ${deployment}, day ${day}, policy ${policyRevision}, catalog ${catalogRevision}, cap ${s.cap}: ${sql}`;
               expect(r.got, what).toEqual(await (await oracle(wh, persona)).run(sql, s.cap));
-              const identical = [w, engine, policyRevision, catalogRevision, persona.adminId, sql, s.cap].join('|');
+              const identical = [
+                w,
+                engine,
+                deployment,
+                day,
+                policyRevision,
+                catalogRevision,
+                persona.adminId,
+                sql,
+                s.cap,
+              ].join('|');
               if (r.cache === 'hit')
                 expect(seen.has(identical), `a hit without an identical earlier read: ${what}`).toBe(true);
               seen.add(identical);

@@ -71,6 +71,8 @@ export async function checkPersona(
   const tally: Tally = { rejected: 0, equalRows: 0, bothErrored: 0, timedOut: 0, cacheHits: 0, byCode: {} };
   const connector = deps.cache
     ? cachedConnector(deps.connector, deps.cache, {
+        warehouse: 'differential',
+        today: () => 'differential',
         policyRevision: () => (deps.policy as Partial<ReloadablePolicyEngine>).revision ?? '',
         catalogRevision: 'differential',
         dataVersion: async () => (await deps.connector.dataVersion?.()) ?? '',
