@@ -72,6 +72,16 @@ role_masks := {"operations_analyst": {
 	"menu_items": {"unit_cost": {"kind": "round", "digits": 0}},
 }}
 
+# Peer benchmarks (src/benchmark/): measures (catalog metric ids) a role may compare against peer
+# stores, over fixed groupings ("business", or a dimension of the stores such as "state"), released
+# only for a group of at least k peer stores outside the caller's scope with sales in the period;
+# includeSelf: whether the caller's own stores count in the released figures (never in k). The
+# service checks every measure and grouping against its catalog (SP_ERR_POLICY_INVALID otherwise).
+role_benchmarks := {
+	"franchise_owner": [{"measures": ["net_sales_amount", "order_count"], "groups": ["business", "state"], "k": 10, "includeSelf": false}],
+	"regional_director": [{"measures": ["net_sales_amount", "order_count"], "groups": ["state"], "k": 10, "includeSelf": false}],
+}
+
 id_pattern := `^[1-9][0-9]{0,17}$`
 
 valid_input if {
@@ -126,6 +136,10 @@ default masks := {}
 
 masks := object.get(role_masks, admin.role, {}) if allow
 
+default benchmarks := []
+
+benchmarks := object.get(role_benchmarks, admin.role, []) if allow
+
 # The single entrypoint the service evaluates.
 decision := {
 	"allow": allow,
@@ -138,6 +152,7 @@ decision := {
 	"row_filters": row_filters,
 	"location_filters": location_filters,
 	"masks": masks,
+	"benchmarks": benchmarks,
 } if valid_input
 
 default decision := {"allow": false, "role": "", "locations_granted": false, "tables": {}}

@@ -163,3 +163,45 @@ test_every_mask_is_on_a_column_the_role_exposes if {
 		}
 	}
 }
+
+test_franchise_owner_may_benchmark_sales_against_the_business_and_their_states if {
+	d := splitplane.decision with input as franchise_owner with data.directory as directory
+	count(d.benchmarks) == 1
+	b := d.benchmarks[0]
+	b.measures == ["net_sales_amount", "order_count"]
+	b.groups == ["business", "state"]
+	b.k == 10
+	b.includeSelf == false
+}
+
+test_regional_director_may_benchmark_per_state_only if {
+	d := splitplane.decision with input as {"tenant_id": "12", "business_id": "628", "admin_id": "7101"} with data.directory as directory
+	count(d.benchmarks) == 1
+	d.benchmarks[0].groups == ["state"]
+	d.benchmarks[0].k == 10
+}
+
+test_other_roles_get_no_benchmark if {
+	every id in ["7001", "7102", "7103"] {
+		d := splitplane.decision with input as {"tenant_id": "12", "business_id": "628", "admin_id": id} with data.directory as directory
+		d.allow == true
+		d.benchmarks == []
+	}
+}
+
+test_denied_decisions_carry_no_benchmark if {
+	d := splitplane.decision with input as {"tenant_id": "31", "business_id": "628", "admin_id": "7042"} with data.directory as directory
+	d.allow == false
+	object.get(d, "benchmarks", []) == []
+	d2 := splitplane.decision with input as {"tenant_id": "12", "business_id": "628", "admin_id": "7050"} with data.directory as directory
+	d2.benchmarks == []
+}
+
+test_every_benchmark_grant_has_k_of_at_least_ten_and_excludes_self if {
+	every _, grants in splitplane.role_benchmarks {
+		every g in grants {
+			g.k >= 10
+			g.includeSelf == false
+		}
+	}
+}

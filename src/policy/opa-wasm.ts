@@ -13,6 +13,7 @@ import { ID_PATTERN, idsWellFormed } from '../ids.js';
 import { directoryAsPolicyData, type Directory } from '../identity/directory.js';
 import type { Identity } from '../identity/identity.js';
 import { sandboxColumn, sandboxTable, unitFields, type TableRegistry } from '../schema/tables.js';
+import { BenchmarkFields, benchmarksOf, type BenchmarkVocabulary } from './benchmarks.js';
 import { RefinementFields, refinementsOf } from './refinements.js';
 import type { PolicyEngine, Scope } from './scope.js';
 
@@ -39,6 +40,7 @@ function decisionSchema(registry: TableRegistry) {
       tables: z.record(z.string(), z.array(z.string())),
       [f.filters]: location_filters,
       ...refinements,
+      ...BenchmarkFields,
     })
     .strict()
     .transform((d) => {
@@ -57,6 +59,7 @@ function decisionSchema(registry: TableRegistry) {
         location_filters: r[f.filters] as z.infer<NonNullable<typeof location_filters>>,
         row_filters: d.row_filters,
         masks: d.masks,
+        benchmarks: d.benchmarks,
       };
     });
 }
@@ -78,7 +81,13 @@ export async function loadOpaWasmPolicy(
   wasmPath: string,
   directory: Directory,
   registry: TableRegistry,
-  opts: { readonly cacheDecisions?: boolean; readonly today?: () => string; readonly maskKey?: string } = {},
+  opts: {
+    readonly cacheDecisions?: boolean;
+    readonly today?: () => string;
+    readonly maskKey?: string;
+    /** The measures and groupings benchmarks may name (src/benchmark/vocabulary.ts); without it none is carried. */
+    readonly benchmarks?: BenchmarkVocabulary;
+  } = {},
 ): Promise<ReloadablePolicyEngine> {
   let policy: LoadedPolicy;
   let bundle: string;
@@ -104,6 +113,7 @@ export async function loadOpaWasmPolicy(
     opts.today ?? (() => new Date().toISOString().slice(0, 10)),
     opts.maskKey,
     bundle,
+    opts.benchmarks,
   );
   engine.setDirectory(directory);
   return engine;
@@ -120,6 +130,8 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
   readonly #maskKey: string | undefined;
 
   readonly #registry: TableRegistry;
+  /** What a benchmark grant may name; undefined: no grant is carried. */
+  readonly #benchmarks: BenchmarkVocabulary | undefined;
   readonly #decision: ReturnType<typeof decisionSchema>;
 
   constructor(
@@ -129,8 +141,10 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
     today: () => string,
     maskKey: string | undefined,
     bundle: string,
+    benchmarks: BenchmarkVocabulary | undefined,
   ) {
     this.#bundle = bundle;
+    this.#benchmarks = benchmarks;
     this.#policy = policy;
     this.#registry = registry;
     this.#decision = decisionSchema(registry);
@@ -250,6 +264,7 @@ class OpaWasmPolicy implements ReloadablePolicyEngine {
           ? undefined
           : { secret: this.#maskKey, tenantId: identity.tenantId, businessId: identity.businessId },
       ),
+      ...benchmarksOf(d.benchmarks, this.#benchmarks),
     });
   }
 }

@@ -20,7 +20,25 @@ export interface Scope {
   readonly unitFilters?: readonly RowFilter[];
   /** Logical table -> column -> how the column is masked (an exposed column only). */
   readonly masks?: Readonly<Record<string, Readonly<Record<string, Mask>>>>;
+  /** Peer benchmarks the caller may be shown (src/benchmark/); absent: none. */
+  readonly benchmarks?: readonly BenchmarkGrant[];
 }
+
+/**
+ * One benchmark grant: which measures (catalog metric ids) the caller may compare against peers, over
+ * which fixed groupings (`business`, or a dimension of the grant unit's table such as `state`), released
+ * only for a group of at least `k` peer units outside the caller's scope; `includeSelf`: whether the
+ * caller's own units count in the released figures (never in k).
+ */
+export interface BenchmarkGrant {
+  readonly measures: readonly string[];
+  readonly groups: readonly string[];
+  readonly k: number;
+  readonly includeSelf: boolean;
+}
+
+/** The grouping that is the whole business. */
+export const BUSINESS_GROUPING = 'business';
 
 /** Comparison operators a row filter may use; a relative date window is resolved to `gte` when decided. */
 export const FILTER_OPS = ['eq', 'ne', 'in', 'not_in', 'gte', 'lte', 'between'] as const;

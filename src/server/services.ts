@@ -14,20 +14,21 @@ import { loadCredentialStore, refuseDemoCredentials, type CredentialStore } from
 import type { Directory } from '../identity/directory.js';
 import { MemoryReplayCache, type ReplayCache } from '../identity/replay-cache.js';
 import { catalogRevision, loadCatalog } from '../semantic/catalog.js';
-import { AnswerCache, cachedConnector, dataVersionOf } from '../cache/answer-cache.js';
+import { cachedConnector, dataVersionOf, type AnswerCache } from '../cache/answer-cache.js';
+import { openAnswerCache, openFeedback, redisClient, warnOnStderr, type OpenedFeedback } from './shared-state.js';
 import { today } from '../intent/calendar.js';
 import { createCoverageLoader, createValueLoader } from '../semantic/value-loader.js';
 import { loadOpaWasmPolicy, type ReloadablePolicyEngine } from '../policy/opa-wasm.js';
+import { benchmarkVocabulary } from '../benchmark/vocabulary.js';
 import { MASK_KEY_MAX_LENGTH } from '../policy/refinements.js';
 import type { PipelineDeps } from '../pipeline.js';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { MemoryConversationStore, RedisConversationStore } from '../conversation/store.js';
 import { oidcVerifier } from '../identity/oidc.js';
 import { RedisReplayCache } from '../identity/redis-replay-cache.js';
 import { MemoryChoiceStore, RedisChoiceStore } from '../conversation/choices.js';
 import { AnomalyDetector } from '../observability/anomaly.js';
 import { Metrics, observedSink } from '../observability/metrics.js';
-import { FileFeedbackStore, type FeedbackStore } from '../feedback/feedback.js';
 import { modelGenerator } from '../generate/model-generator.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import { startModelHealth } from './model-health.js';
@@ -103,7 +104,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   let credentialStore =
     overrides.credentials ?? refuseDemoCredentials(loadCredentialStore(config.signing.credentialsFile), config.mode);
   const credentials: CredentialStore = { get: (id) => credentialStore.get(id), list: () => credentialStore.list() };
-  // The shared stores' warnings (Redis, the feedback tables, the answer cache) are never dropped: the
+  // The shared state's warnings (Redis, the feedback tables, the answer cache) are never dropped: the
   // caller's log, else one JSON line each on stderr (`splitplane serve` passes none).
   const storeLog = overrides.log ?? warnOnStderr;
   const redis = config.redis.url ? redisClient(config.redis.url, config.redis.commandTimeoutMs) : undefined;
@@ -112,7 +113,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   let feedback: OpenedFeedback | undefined;
   try {
     let directory = await loadDirectory(connector, catalog.schema);
-    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, catalog.schema, policyOpts);
+    const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, catalog.schema, {
+      ...policyOpts,
+      benchmarks: benchmarkVocabulary(catalog),
+    });
     const metrics = new Metrics();
     const baseSink: OpenedSink = overrides.audit ?? (await openAuditSink(config.audit));
     const audit = observedSink(baseSink, metrics, new AnomalyDetector(config.anomaly, overrides.now));
@@ -228,24 +232,6 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   }
 }
 
-/** The configured feedback store, with its probe and its close when it holds connections. */
-interface OpenedFeedback {
-  readonly store: FeedbackStore;
-  readonly check?: () => Promise<void>;
-  readonly close?: () => Promise<void>;
-}
-
-async function openFeedback(config: Config, log: PipelineDeps['log']): Promise<OpenedFeedback> {
-  const f = config.feedback;
-  if (f.store === 'postgres') {
-    // Loaded only here: a deployment with the file store never loads PostgreSQL's driver for it.
-    const { PostgresFeedbackStore } = await import('../feedback/postgres-feedback.js');
-    const store = await PostgresFeedbackStore.open({ url: f.postgresUrl, retentionDays: f.exampleRetentionDays, log });
-    return { store, check: () => store.check(), close: () => store.close() };
-  }
-  return { store: new FileFeedbackStore(f.file, undefined, undefined, f.exampleRetentionDays) };
-}
-
 async function modelDeps(
   config: Config,
   overrides: ServiceOverrides,
@@ -267,51 +253,4 @@ async function modelDeps(
       maxTokens: config.llm.maxTokens,
     },
   };
-}
-
-/** A Redis client that fails fast instead of queueing while the server is away. */
-/**
- * The answer cache of the configuration: off, in this process, or shared in Redis too when Redis is
- * configured and SPLITPLANE_CACHE_KEY (the key Redis entries are authenticated with) is set; demo mode
- * has a public key. Without the key, answers are cached in this process only (never unauthenticated in Redis).
- */
-export function openAnswerCache(
-  config: Config,
-  redis: Redis | undefined,
-  log: PipelineDeps['log'] | undefined,
-): AnswerCache | undefined {
-  if (!config.cache.enabled) return undefined;
-  const given = process.env['SPLITPLANE_CACHE_KEY'];
-  // A short key could be found offline from one entry read out of Redis, and then entries forged.
-  if (given && given.length < 32)
-    throw new SplitplaneError('SP_ERR_CONFIG', {
-      detail: 'SPLITPLANE_CACHE_KEY is shorter than 32 characters (use 32 or more random bytes: openssl rand -hex 32)',
-    });
-  const key = given || (config.mode === 'demo' ? 'splitplane-demo-cache-key' : undefined);
-  const shared = redis && config.cache.shared && key ? { client: redis, key } : undefined;
-  return new AnswerCache({
-    maxBytes: config.cache.maxBytes,
-    ttlMs: config.cache.ttlSeconds * 1_000,
-    redis: shared,
-    log: (message, fields) => log?.(message, fields),
-  });
-}
-
-/** A warning as one JSON line on stderr (pino's shape: level 40 is warn). */
-function warnOnStderr(msg: string, detail: Record<string, unknown>): void {
-  process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), msg, ...detail })}\n`);
-}
-
-function redisClient(url: string, commandTimeoutMs: number): Redis {
-  const r = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: commandTimeoutMs,
-    commandTimeout: commandTimeoutMs,
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
-  });
-  r.on('error', () => {
-    // Connection errors surface on each command (and fail that request as configured); no crash here.
-  });
-  return r;
 }
