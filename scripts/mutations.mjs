@@ -347,12 +347,7 @@ export const MUTATIONS = [
     "  if (!scope)\n    throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'bound sandbox text without a verified scope' });",
     '  if (!scope) return [];',
   ],
-  [
-    'worker-parameter-names',
-    'src/engines/duckdb/worker.ts',
-    "      if (asked.join(',') !== given.join(',')) {",
-    '      if (false) {',
-  ],
+  ['worker-parameter-names', 'src/engines/duckdb/worker.ts', '    if (asked !== given) {', '    if (false) {'],
   ['sandbox-fence', 'src/warehouse/standard-dialect.ts', "  cteFence: 'MATERIALIZED',", "  cteFence: '',"],
   // engine lock-down
   ['lock-read-only', 'src/engines/duckdb/connector.ts', "  access_mode: 'READ_ONLY',", ''],
