@@ -284,9 +284,15 @@ describe('a start-up failure names its cause', () => {
   });
 
   it('a running service whose warehouse stops answers 503 SP_ERR_WAREHOUSE_UNAVAILABLE, not a failed query, and recovers when it runs again', async () => {
+    // Asked before the stop: within its TTL the answer cache still serves it (no warehouse round trip).
+    await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?');
     fake.warehouse = 'STOPPED';
     try {
-      const res = await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?');
+      const cached = await ask(svc.app, FRANCHISE_OWNER, 'What was the total sales amount last week?');
+      expect(cached.statusCode).toBe(200);
+      expect(svc.auditEvents().find((e) => e.requestId === cached.body['requestId'])?.cache).toBe('hit');
+      // A read the cache does not hold goes to the warehouse: 503.
+      const res = await ask(svc.app, FRANCHISE_OWNER, 'How many orders did we have the week before last?');
       expect(res.statusCode).toBe(503);
       expect(res.body['code']).toBe('SP_ERR_WAREHOUSE_UNAVAILABLE');
       expect(JSON.stringify(res.body)).not.toMatch(/TEMPORARILY_UNAVAILABLE|splitplane-fake|127\.0\.0\.1/);
