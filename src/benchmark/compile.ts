@@ -33,9 +33,9 @@
 import { SplitplaneError } from '../errors.js';
 import type { Scope } from '../policy/scope.js';
 import { sandboxColumn, sandboxTable } from '../schema/tables.js';
-import { filterSql, refineDialect, type BindValue } from '../sandbox/refine.js';
+import { filterSql, parameterList, refineDialect } from '../sandbox/refine.js';
 import type { Catalog } from '../semantic/catalog.js';
-import { scopeIdsWellFormed, type SandboxParam, type ScopeParam } from '../warehouse/bindings.js';
+import { scopeIdsWellFormed, type SandboxParam } from '../warehouse/bindings.js';
 import type { Dialect } from '../warehouse/connector.js';
 import { benchmarkGrouping, benchmarkMeasure } from './vocabulary.js';
 
@@ -103,17 +103,7 @@ export function compileBenchmark(
   const r = refineDialect(dialect);
   const q = (c: string): string => dialect.quoteIdent(c);
 
-  const bindings: SandboxParam[] = [];
-  const param = (name: ScopeParam): string => {
-    if (!bindings.includes(name)) bindings.push(name);
-    return dialect.scopeParam(name, bindings.indexOf(name) + 1);
-  };
-  let values = 0;
-  const bind: BindValue = (type, value) => {
-    const name = `sp_v${++values}`;
-    bindings.push(Object.freeze({ name, type, value }));
-    return r.valueParam(name, bindings.length, type);
-  };
+  const { bindings, param, bind } = parameterList(dialect);
 
   // f: the fact table, u: the unit table; both restricted to the caller's tenant and business.
   const from = bind('date', spec.from);

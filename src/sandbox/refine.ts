@@ -8,13 +8,37 @@ import { SplitplaneError } from '../errors.js';
 import { kindOf } from '../policy/refinements.js';
 import type { Mask, RowFilter } from '../policy/scope.js';
 import type { SandboxColumnSpec } from '../schema/tables.js';
-import type { DecisionParam, ValueType } from '../warehouse/bindings.js';
+import type { DecisionParam, SandboxParam, ScopeParam, ValueType } from '../warehouse/bindings.js';
 import type { Dialect, RefineDialect } from '../warehouse/connector.js';
 
 /** Adds a decision value to the text's parameters and gives back its placeholder. */
 export type BindValue = (type: ValueType, value: DecisionParam['value']) => string;
 
 /** The engine's way of binding decision values, or a refusal where it has none (fail closed). */
+/**
+ * The parameters of one statement, in placeholder order: `param` names a scope value (positions in
+ * order of first use: positional engines number them, named ones ignore it), `bind` adds a decision
+ * value (`sp_v1`, `sp_v2`...). The sandbox builder and the benchmark compiler both write with it.
+ */
+export function parameterList(dialect: Dialect): {
+  readonly bindings: SandboxParam[];
+  readonly param: (name: ScopeParam) => string;
+  readonly bind: BindValue;
+} {
+  const bindings: SandboxParam[] = [];
+  const param = (name: ScopeParam): string => {
+    if (!bindings.includes(name)) bindings.push(name);
+    return dialect.scopeParam(name, bindings.indexOf(name) + 1);
+  };
+  let values = 0;
+  const bind: BindValue = (type, value) => {
+    const name = `sp_v${++values}`;
+    bindings.push(Object.freeze({ name, type, value }));
+    return refineDialect(dialect).valueParam(name, bindings.length, type);
+  };
+  return { bindings, param, bind };
+}
+
 export function refineDialect(dialect: Dialect): RefineDialect {
   if (!dialect.refine)
     throw new SplitplaneError('SP_ERR_POLICY_INVALID', {

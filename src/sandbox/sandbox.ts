@@ -12,10 +12,10 @@
  */
 import { SplitplaneError } from '../errors.js';
 import type { Scope } from '../policy/scope.js';
-import { scopeIdsWellFormed, type SandboxParam, type ScopeParam } from '../warehouse/bindings.js';
+import { scopeIdsWellFormed, type SandboxParam } from '../warehouse/bindings.js';
 import type { Dialect } from '../warehouse/connector.js';
 import { sandboxColumn, sandboxTable, type TableRegistry } from '../schema/tables.js';
-import { filterSql, maskSql, refineDialect, type BindValue } from './refine.js';
+import { filterSql, maskSql, parameterList, refineDialect } from './refine.js';
 import { sandboxCteList } from './statement.js';
 
 /** A column as generators see it. */
@@ -83,18 +83,7 @@ function build(scope: Scope, dialect: Dialect, registry: TableRegistry): Sandbox
     throw new SplitplaneError('SP_ERR_POLICY_INVALID', { detail: 'scope IDs' });
   }
   const tables: SandboxTable[] = [];
-  const bindings: SandboxParam[] = [];
-  // Positions in order of first use (positional engines number them; named ones ignore it).
-  const param = (name: ScopeParam): string => {
-    if (!bindings.includes(name)) bindings.push(name);
-    return dialect.scopeParam(name, bindings.indexOf(name) + 1);
-  };
-  let values = 0;
-  const bind: BindValue = (type, value) => {
-    const name = `sp_v${++values}`;
-    bindings.push(Object.freeze({ name, type, value }));
-    return refineDialect(dialect).valueParam(name, bindings.length, type);
-  };
+  const { bindings, param, bind } = parameterList(dialect);
   const q = (c: string): string => dialect.quoteIdent(c);
   // The decision's filters over the grant unit's table, as a predicate on its raw columns.
   const unit = registry.grantUnit;
