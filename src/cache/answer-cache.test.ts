@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
+import { unreachableRedis } from '../../test/support/redis.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { portOpen } from '../../test/support/harness.js';
 import type { QueryResult } from '../warehouse/connector.js';
@@ -156,12 +157,7 @@ describe.runIf(redisUp || process.env['CI'] === 'true')('AnswerCache shared in R
   });
 
   it('Redis away: a miss, never an error', async () => {
-    const client = new Redis('redis://127.0.0.1:1', {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
+    const client = unreachableRedis();
     const log: string[] = [];
     const cache = new AnswerCache({
       maxBytes: 1e6,

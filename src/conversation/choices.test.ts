@@ -1,6 +1,6 @@
 /** Remembered choices: per person, bounded, forgotten on request; what counts as asking to forget. */
 import { describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { unreachableRedis } from '../../test/support/redis.js';
 import { FORGET_CHOICES, MemoryChoiceStore, RedisChoiceStore } from './choices.js';
 
 describe('MemoryChoiceStore', () => {
@@ -60,13 +60,7 @@ describe('FORGET_CHOICES', () => {
 
 describe('RedisChoiceStore with Redis away', () => {
   it('reads no choice (the person is asked), and refuses to forget with a stable code, never a 500 or a false "done"', async () => {
-    // A client that never connects: every command fails at once (no offline queue).
-    const redis = new Redis('redis://127.0.0.1:1', {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
+    const redis = unreachableRedis();
     const logged: string[] = [];
     const s = new RedisChoiceStore(redis, (m) => logged.push(m));
     expect(await s.get('12/628/7042')).toEqual({});

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { unreachableRedis } from '../../test/support/redis.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { portOpen } from '../../test/support/harness.js';
 import { MemoryConversationStore, RedisConversationStore, type ConversationStore, type Turn } from './store.js';
@@ -111,12 +112,7 @@ describe.runIf(redisUp || process.env['CI'] === 'true')('conversations in Redis,
 
 describe('conversations in Redis with Redis away', () => {
   it('a turn that continues a conversation is 503 SP_ERR_CONVERSATION_UNAVAILABLE; a first turn is answered and logged', async () => {
-    const r = new Redis('redis://127.0.0.1:1', {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
+    const r = unreachableRedis();
     const logged: string[] = [];
     const s = new RedisConversationStore(r, (m) => logged.push(m));
     await expect(s.open(randomUUID(), ME)).rejects.toMatchObject({
