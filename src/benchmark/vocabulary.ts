@@ -1,6 +1,6 @@
 /**
  * What can be benchmarked, read from the catalog: a measure is a base metric that sums one column of a
- * fact table scoped per grant unit and dated (`net_sales_amount`, `order_count`); a grouping is
+ * fact table scoped per grant unit and dated (a sales amount, a count of orders); a grouping is
  * `business`, or an attribute dimension of the grant unit's table that is not the unit itself (`state`,
  * `city`). A per-unit figure of anything else (a ratio, a distinct count, a joined column) is not
  * additive over units and periods, and the argument of safety in compile.ts rests on additivity.

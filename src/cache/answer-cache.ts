@@ -29,6 +29,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import { describeCause } from '../util/cause.js';
 import { deepFreeze } from '../util/freeze.js';
 import type { EngineConnector } from '../engines/engine.js';
 import { bindScope } from '../warehouse/bindings.js';
@@ -153,7 +154,7 @@ export class AnswerCache {
     try {
       await client.set(`${prefix ?? 'splitplane:answer:'}${key}`, `${this.#mac(key, text)}.${text}`, 'PX', this.#ttlMs);
     } catch (cause) {
-      this.#log('answer not shared', { cause: cause instanceof Error ? cause.message : String(cause) });
+      this.#log('answer not shared', { cause: describeCause(cause) });
     }
   }
 
@@ -182,7 +183,7 @@ export class AnswerCache {
     try {
       stored = await client.get(`${prefix ?? 'splitplane:answer:'}${key}`);
     } catch (cause) {
-      this.#log('shared answers unavailable', { cause: cause instanceof Error ? cause.message : String(cause) });
+      this.#log('shared answers unavailable', { cause: describeCause(cause) });
       return undefined;
     }
     if (stored === null) return undefined;

@@ -9,9 +9,10 @@
  * one of them (an old catalog, a planted key) is ignored, and the person is asked again. When the
  * store cannot be read, the person is asked (never answered with a guess).
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { SplitplaneError } from '../errors.js';
+import { ownerDigest } from './store.js';
+import { describeCause } from '../util/cause.js';
 
 /** A word and the measure it means to one person. */
 export type Choices = Readonly<Record<string, string>>;
@@ -60,7 +61,7 @@ export class RedisChoiceStore implements ChoiceStore {
   ) {}
 
   private key(owner: string): string {
-    return `${this.prefix}${createHash('sha256').update(owner).digest('hex')}`;
+    return `${this.prefix}${ownerDigest(owner)}`;
   }
 
   async get(owner: string): Promise<Choices> {
@@ -68,7 +69,7 @@ export class RedisChoiceStore implements ChoiceStore {
       return await this.redis.hgetall(this.key(owner));
     } catch (cause) {
       // Unreadable: no choice is assumed; the person is asked.
-      this.log('remembered choices unavailable', { cause: cause instanceof Error ? cause.message : String(cause) });
+      this.log('remembered choices unavailable', { cause: describeCause(cause) });
       return {};
     }
   }
@@ -78,7 +79,7 @@ export class RedisChoiceStore implements ChoiceStore {
     try {
       await this.redis.multi().hset(key, term, metric).expire(key, this.ttlSeconds).exec();
     } catch (cause) {
-      this.log('remembered choice not stored', { cause: cause instanceof Error ? cause.message : String(cause) });
+      this.log('remembered choice not stored', { cause: describeCause(cause) });
     }
   }
 
@@ -90,7 +91,7 @@ export class RedisChoiceStore implements ChoiceStore {
       return n;
     } catch (cause) {
       // Never a false "done": the person is told nothing was forgotten.
-      this.log('remembered choices not forgotten', { cause: cause instanceof Error ? cause.message : String(cause) });
+      this.log('remembered choices not forgotten', { cause: describeCause(cause) });
       throw new SplitplaneError('SP_ERR_CHOICES_UNAVAILABLE', { cause });
     }
   }

@@ -14,6 +14,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { SplitplaneError } from '../errors.js';
+import { describeCause } from '../util/cause.js';
 import type { SemanticQuery } from '../semantic/query.js';
 
 /** A clarification waiting for its reply: the question it asked about, and what it offered. */
@@ -157,7 +158,7 @@ export class RedisConversationStore implements ConversationStore {
   }
 
   #unavailable(doing: string, cause: unknown): SplitplaneError {
-    this.log(`conversation not ${doing}`, { cause: cause instanceof Error ? cause.message : String(cause) });
+    this.log(`conversation not ${doing}`, { cause: describeCause(cause) });
     return new SplitplaneError('SP_ERR_CONVERSATION_UNAVAILABLE', { cause });
   }
 
@@ -176,7 +177,7 @@ export class RedisConversationStore implements ConversationStore {
       throw this.#unavailable('read', cause);
     }
     if (found.owner === undefined) throw new SplitplaneError('SP_ERR_CONVERSATION_UNKNOWN');
-    if (found.owner !== digest(owner)) throw new SplitplaneError('SP_ERR_CONVERSATION_FORBIDDEN');
+    if (found.owner !== ownerDigest(owner)) throw new SplitplaneError('SP_ERR_CONVERSATION_FORBIDDEN');
     if (this.now() - Number(found.touched) > this.idleMs || !Number.isFinite(Number(found.touched)))
       throw new SplitplaneError('SP_ERR_CONVERSATION_EXPIRED');
     if (raw.length >= this.maxTurns) throw new SplitplaneError('SP_ERR_CONVERSATION_FULL');
@@ -196,7 +197,7 @@ export class RedisConversationStore implements ConversationStore {
         RECORD,
         2,
         ...this.#keys(conversation.id),
-        digest(conversation.owner),
+        ownerDigest(conversation.owner),
         JSON.stringify(turn),
         String(this.maxTurns),
         String(this.now()),
@@ -207,7 +208,7 @@ export class RedisConversationStore implements ConversationStore {
       // a later turn is refused: left unrecorded, the next follow-up would build on the turn before it.
       if (conversation.turns.length === 0) {
         this.log('first turn of a conversation not recorded', {
-          cause: cause instanceof Error ? cause.message : String(cause),
+          cause: describeCause(cause),
         });
         return;
       }
@@ -218,8 +219,8 @@ export class RedisConversationStore implements ConversationStore {
   }
 }
 
-/** The owner as Redis holds it: a digest of the verified session key, never the IDs themselves. */
-function digest(owner: string): string {
+/** A person as Redis holds them (conversations, remembered choices): a digest of the verified session key. */
+export function ownerDigest(owner: string): string {
   return createHash('sha256').update(owner).digest('hex');
 }
 

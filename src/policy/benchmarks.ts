@@ -5,7 +5,7 @@
  * the deployment's benchmark vocabulary (the catalog's, src/benchmark/vocabulary.ts). Anything it does
  * not know is SP_ERR_POLICY_INVALID: fail closed.
  *
- *   benchmarks: [{"measures": ["net_sales_amount"], "groups": ["business", "state"], "k": 10, "includeSelf": false}]
+ *   benchmarks: [{"measures": ["<a metric id>"], "groups": ["business", "state"], "k": 10, "includeSelf": false}]
  *
  * Without a vocabulary (an adapter opened by a tool that does not serve benchmarks) the shape is still
  * checked, and no grant is carried: a scope never holds a benchmark that was not checked by name.

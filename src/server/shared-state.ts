@@ -37,7 +37,7 @@ export async function openFeedback(config: Config, log: PipelineDeps['log']): Pr
 export function openAnswerCache(
   config: Config,
   redis: RedisClient | undefined,
-  log: PipelineDeps['log'] | undefined,
+  log: PipelineDeps['log'],
 ): AnswerCache | undefined {
   if (!config.cache.enabled) return undefined;
   const given = process.env['SPLITPLANE_CACHE_KEY'];
@@ -52,7 +52,7 @@ export function openAnswerCache(
     maxBytes: config.cache.maxBytes,
     ttlMs: config.cache.ttlSeconds * 1_000,
     redis: shared,
-    log: (message, fields) => log?.(message, fields),
+    log,
   });
 }
 
