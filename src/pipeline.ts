@@ -11,6 +11,9 @@
  *   layer 2  values, intent (second)    the question against the caller's own values and data
  *   layer 3  generate, guard, execute   SQL over the sandbox only, checked, run locked down
  *            answer                     the sentence and headline from the rows
+ *
+ * A comparison with peers ("how do my sales compare with the brand average") leaves after layer 1 for
+ * src/pipeline/benchmark.ts: the policy's benchmark grant, the benchmark compiler, no model.
  */
 import { audited, requestDeadline } from './audit/audited.js';
 import { RequestTrace, type EventFacts } from './audit/trace.js';
@@ -25,6 +28,8 @@ import { claimedIds, denyForeignReferences } from './pipeline/checks.js';
 import type { PipelineDeps, PipelineResult } from './pipeline/deps.js';
 import { firstPass, secondPass } from './pipeline/intent.js';
 import { answered, refusal } from './pipeline/respond.js';
+import { benchmarkTurn } from './pipeline/benchmark.js';
+import { benchmarkAsked } from './benchmark/intent.js';
 import { generateGuardExecute, guardedReader, unitsInScope, scopeAndSandbox } from './pipeline/sql.js';
 import { describeSandbox } from './sandbox/sandbox.js';
 import { FORGET_CHOICES } from './conversation/choices.js';
@@ -179,6 +184,20 @@ async function ask(
       pending,
     );
   }
+
+  // "how do my sales compare with the brand average": a comparison with peers (src/pipeline/benchmark.ts).
+  if (benchmarkAsked(understood, deps.catalog, today))
+    return benchmarkTurn({
+      question: understood,
+      requestId,
+      conversation,
+      identity,
+      today,
+      deps,
+      trace,
+      signal,
+      refuse,
+    });
 
   // layer 2, first pass: refusals that need no data end here
   const first = await trace.stage(

@@ -61,7 +61,28 @@ export interface AuditEvent {
   readonly interpretation?: string;
   readonly sql?: string;
   /** Where the figures came from: compiled from the catalog, or SQL a model wrote over the caller's sandbox. */
-  readonly provenance?: 'catalog' | 'model';
+  readonly provenance?: 'catalog' | 'model' | 'benchmark';
+  /**
+   * A comparison with peers (src/benchmark/): what was compared, the grant's terms (k, whether the
+   * caller's own units count in the peer figures), and per measure and group whether it was
+   * released, its peer count as the band shown, or the rule that refused it. No figure.
+   */
+  readonly benchmark?: {
+    readonly measures: readonly string[];
+    readonly grouping: string;
+    readonly group?: string;
+    readonly from: string;
+    readonly to: string;
+    readonly k: number;
+    readonly includeSelf: boolean;
+    readonly groups: readonly {
+      readonly measure: string;
+      readonly group: string;
+      readonly released: boolean;
+      readonly band?: string;
+      readonly rule?: 'under_k' | 'complement';
+    }[];
+  };
   /**
    * Remembered choices: the words read with a meaning this person chose before (`used`), a choice
    * made by this request (`chose`), or every choice forgotten (`forgot`, how many).

@@ -108,6 +108,7 @@ function expected(group: string, peers: readonly number[], own: readonly number[
     peerAverage: round2(mean(peers)),
     peerMedian: round2(median(peers)),
     ...(you === undefined ? {} : { yourValue: round2(you), yourPercentile: Math.round((100 * below) / peers.length) }),
+    yourUnits: own.length,
   };
 }
 

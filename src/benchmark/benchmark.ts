@@ -1,6 +1,6 @@
 /**
  * Peer benchmarks, run (issue 38): "how am I doing against the others?", answered without revealing a
- * peer. Not reachable from a question yet: nothing in the pipeline calls this.
+ * peer. A question reaches it through src/pipeline/benchmark.ts.
  *
  * A request is checked against the scope's benchmark grants before anything runs:
  *   - a grant must cover both the measure and the grouping (several: the strictest k, and the
@@ -45,6 +45,8 @@ export interface BenchmarkResult {
   readonly yourValue?: number;
   /** The share of peers below the caller's value (ties count half), 0 to 100. */
   readonly yourPercentile?: number;
+  /** How many of the caller's own units had rows in the period in this group. */
+  readonly yourUnits?: number;
 }
 
 export interface BenchmarkOptions {
@@ -53,10 +55,17 @@ export interface BenchmarkOptions {
   readonly today: string;
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** Told the compiled text before it runs (for the audit event). */
+  readonly onSql?: (sql: string) => void;
 }
 
 function notGranted(reason: string): never {
   throw new SplitplaneError('SP_ERR_BENCHMARK_NOT_GRANTED', { detail: reason, reason });
+}
+
+/** Refuses (SP_ERR_BENCHMARK_NOT_GRANTED) a scope whose decision grants no benchmark at all. */
+export function requireBenchmarkGrant(scope: Scope): void {
+  if (!scope.benchmarks?.length) notGranted('Your access does not include comparisons with peers.');
 }
 
 /** Whether from..to is exactly one calendar month that ended before `today`. */
@@ -112,6 +121,7 @@ export async function runBenchmark(
   if (!isClosedMonth(request.from, request.to, options.today))
     notGranted('Comparisons with peers are given for one whole calendar month that has ended.');
   const compiled = compileBenchmark(options.catalog, connector.dialect, scope, terms);
+  options.onSql?.(compiled.sql);
   const result = await connector.execute(compiled.sql, {
     timeoutMs: options.timeoutMs ?? 10_000,
     rowCap: 1_000,
@@ -126,7 +136,7 @@ export async function runBenchmark(
     (d) => d.kind === 'attribute' && d.table === options.catalog.schema.grantUnit.table && d.key !== undefined,
   )?.plural;
   return result.rows.map((row): BenchmarkResult => {
-    const [group, released, refusal, low, high, average, median, yours, pct] = row;
+    const [group, released, refusal, low, high, average, median, yours, pct, mine] = row;
     const name = request.grouping === 'business' ? 'business' : String(group);
     if (released !== true) {
       return {
@@ -148,6 +158,7 @@ export async function runBenchmark(
       peerMedian: num(median) ?? Number.NaN,
       ...(you === undefined ? {} : { yourValue: you }),
       ...(percentile === undefined ? {} : { yourPercentile: percentile }),
+      yourUnits: num(mine) ?? 0,
     };
   });
 }

@@ -66,7 +66,8 @@ export interface CompiledBenchmark {
 /**
  * The columns of the answer, in order: group (text; '' for the business), released (boolean),
  * refusal ('under_k', 'complement' or NULL), band_low, band_high (NULL: open), peer_average,
- * peer_median, your_value, your_percentile (all NULL unless released).
+ * peer_median, your_value, your_percentile, your_units (the caller's units with rows in the group; all NULL
+ * unless released).
  */
 export const BENCHMARK_COLUMNS = [
   'group',
@@ -78,6 +79,7 @@ export const BENCHMARK_COLUMNS = [
   'peer_median',
   'your_value',
   'your_percentile',
+  'your_units',
 ] as const;
 
 function invalid(detail: string): never {
@@ -170,7 +172,8 @@ export function compileBenchmark(
     `SUM(CASE WHEN s."unit" IS NULL OR s."own" THEN 0 ELSE 1 END) AS "n", ` +
     `AVG(CASE WHEN ${inFigures} THEN s."value" END) AS "average", ` +
     `MEDIAN(CASE WHEN ${inFigures} THEN s."value" END) AS "median", ` +
-    `AVG(CASE WHEN s."own" THEN s."value" END) AS "yours" ` +
+    `AVG(CASE WHEN s."own" THEN s."value" END) AS "yours", ` +
+    `SUM(CASE WHEN s."own" THEN 1 ELSE 0 END) AS "mine" ` +
     `FROM ${groupsName} AS g LEFT JOIN ${units} AS s ON s."grp" = g."grp" GROUP BY g."grp")`;
   const rank =
     `"sp_rank" AS (SELECT t."grp", CASE WHEN t."yours" IS NULL OR t."n" = 0 THEN NULL ELSE ` +
@@ -199,7 +202,7 @@ export function compileBenchmark(
     `${q(BENCHMARK_RELATION)} AS (SELECT t."grp", t."n" >= ${k} AND (c."rest" = 0 OR c."rest" >= ${k}) AS "released", ` +
     `CASE WHEN t."n" < ${k} THEN 'under_k' WHEN NOT (c."rest" = 0 OR c."rest" >= ${k}) THEN 'complement' END AS "refusal", ` +
     `${bandLow} AS "band_low", ${bandHigh} AS "band_high", ` +
-    `t."average", t."median", t."yours", p."pct" ` +
+    `t."average", t."median", t."yours", p."pct", t."mine" ` +
     `FROM "sp_stats" AS t JOIN "sp_rank" AS p ON p."grp" = t."grp" CROSS JOIN "sp_rest" AS c)`;
   const when = (expr: string, name: string): string => `CASE WHEN b."released" THEN ${expr} END AS ${q(name)}`;
   const sql =
@@ -207,7 +210,8 @@ export function compileBenchmark(
     `SELECT b."grp" AS "group", b."released", b."refusal", ` +
     `${when('CAST(b."band_low" AS INTEGER)', 'band_low')}, ${when('CAST(b."band_high" AS INTEGER)', 'band_high')}, ` +
     `${when('ROUND(b."average", 2)', 'peer_average')}, ${when('ROUND(b."median", 2)', 'peer_median')}, ` +
-    `${when('ROUND(b."yours", 2)', 'your_value')}, ${when('ROUND(b."pct", 0)', 'your_percentile')} ` +
+    `${when('ROUND(b."yours", 2)', 'your_value')}, ${when('ROUND(b."pct", 0)', 'your_percentile')}, ` +
+    `${when('CAST(b."mine" AS INTEGER)', 'your_units')} ` +
     `FROM ${q(BENCHMARK_RELATION)} AS b ORDER BY b."grp"`;
   return Object.freeze({ sql, bindings: Object.freeze(bindings) });
 }

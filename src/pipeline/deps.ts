@@ -68,10 +68,34 @@ export interface AskResponse {
   readonly unplaced?: readonly string[];
   readonly choices?: readonly Choice[];
   readonly metrics?: readonly { readonly id: string; readonly label: string; readonly description: string }[];
-  /** Where the figures came from: `catalog` (compiled from the semantic catalog) or `model` (SQL a model wrote over the caller's sandbox). */
-  readonly provenance?: 'catalog' | 'model';
+  /**
+   * Where the figures came from: `catalog` (compiled from the semantic catalog), `model` (SQL a model
+   * wrote over the caller's sandbox) or `benchmark` (the peer benchmark compiler, src/benchmark/).
+   */
+  readonly provenance?: 'catalog' | 'model' | 'benchmark';
+  /** A comparison with peers, per measure and group, for a page to draw (the same figures as `rows`). */
+  readonly benchmark?: BenchmarkView;
   /** Words read with the meaning this person chose before, and the label of that meaning. */
   readonly remembered?: readonly { readonly term: string; readonly metric: string; readonly label: string }[];
+}
+
+/** A peer benchmark's figures, as released (src/pipeline/benchmark.ts). */
+export interface BenchmarkView {
+  readonly month: string;
+  readonly k: number;
+  readonly groups: readonly {
+    readonly measure: string;
+    readonly label: string;
+    readonly format: string;
+    readonly group: string;
+    readonly released: boolean;
+    readonly reason?: string;
+    readonly band?: string;
+    readonly yourValue?: number;
+    readonly peerAverage?: number;
+    readonly peerMedian?: number;
+    readonly yourPercentile?: number;
+  }[];
 }
 
 /** The pipeline's result: an HTTP status, a body and any extra headers (Retry-After). */

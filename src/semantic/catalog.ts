@@ -124,6 +124,8 @@ const CatalogSchema = z
         covers: z.string().min(1).max(400).optional(),
         /** "stores, cities or items": what a person names in a question (ask-backs). */
         values: z.string().min(1).max(80).optional(),
+        /** Words that name the whole business as a peer group in a comparison ("the brand average"), beside `identity.business`. */
+        peers: z.array(phrase).max(20).default([]),
         /** Words that introduce an ID of the caller's tenant, business or admin ("business 544"): denied when it is not the caller's. */
         identity: z
           .object({
@@ -230,6 +232,7 @@ export interface Wording {
   readonly business: string;
   readonly covers?: string | undefined;
   readonly values?: string | undefined;
+  readonly peers: readonly string[];
   readonly identity: {
     readonly tenant: readonly string[];
     readonly business: readonly string[];

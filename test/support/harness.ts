@@ -13,7 +13,7 @@ import { inject } from 'vitest';
 import type { AuditEvent } from '../../src/audit/audit.js';
 import { signRequest } from '../../src/client/sign.js';
 import { parseConfig, type Config } from '../../src/config/config.js';
-import { buildApp } from '../../src/server/app.js';
+import { buildApp, type AppOptions } from '../../src/server/app.js';
 import { createServices, type ServiceOverrides, type Services } from '../../src/server/services.js';
 
 export const DEMO_KEY = {
@@ -58,10 +58,11 @@ export interface TestService {
 export async function startTestService(
   overrides: ServiceOverrides = {},
   extra: Record<string, unknown> = {},
+  appOptions: AppOptions = {},
 ): Promise<TestService> {
   const config = testConfig(extra);
   const services = await createServices(config, overrides);
-  const app = buildApp(services);
+  const app = buildApp(services, appOptions);
   await app.ready();
   return {
     services,

@@ -103,8 +103,36 @@ export const ASK_SCHEMA = {
         },
         provenance: {
           type: 'string',
-          enum: ['catalog', 'model'],
-          description: "compiled from the semantic catalog, or SQL a language model wrote over the caller's sandbox",
+          enum: ['catalog', 'model', 'benchmark'],
+          description:
+            "compiled from the semantic catalog, SQL a language model wrote over the caller's sandbox, or the peer benchmark compiler",
+        },
+        benchmark: {
+          type: 'object',
+          description: 'a comparison with peers: per measure and group, released figures or the reason none is shown',
+          properties: {
+            month: { type: 'string' },
+            k: { type: 'integer' },
+            groups: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  measure: { type: 'string' },
+                  label: { type: 'string' },
+                  format: { type: 'string' },
+                  group: { type: 'string' },
+                  released: { type: 'boolean' },
+                  reason: { type: 'string' },
+                  band: { type: 'string' },
+                  yourValue: { type: 'number' },
+                  peerAverage: { type: 'number' },
+                  peerMedian: { type: 'number' },
+                  yourPercentile: { type: 'number' },
+                },
+              },
+            },
+          },
         },
         remembered: {
           type: 'array',

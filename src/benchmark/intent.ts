@@ -1,0 +1,337 @@
+/**
+ * Peer benchmark questions (issue 38): "how do my sales compare with the brand average last month",
+ * "how do my stores rank among the stores in Illinois", "am I above the median for orders". Read
+ * against the catalog alone, before any data: this file decides only that a question asks to compare
+ * the caller with peers, and what with (measures, grouping, month). Whether the caller may, and what
+ * is released, is the policy's grant and compile.ts's rules.
+ *
+ * A question is a benchmark when it names a peer group (peers, other <units> not "my other <units>",
+ * the average <unit>, the <business> average, the rest of the <business>, ...) next to a comparing
+ * word (compare, vs, rank, above, below, stack up, ...), or says "benchmark" or asks its percentile.
+ * The unit and business words come from the catalog (the grant unit's dimension and `wording.peers`
+ * and `wording.identity.business`), so nothing here names a domain.
+ *
+ * What is read:
+ *   - measures: those the question names that can be benchmarked (vocabulary.ts); a word with several
+ *     meanings ("sales") is asked back unless only one meaning can be benchmarked; none named, or one
+ *     that cannot be benchmarked: asked back with those that can;
+ *   - grouping: a grouping dimension the question names by its words ("in my state") or by a value
+ *     ("in Illinois": that group only); else the whole business;
+ *   - the month: one whole calendar month that has ended (none named: the last one); any other period
+ *     is asked back with the months that can be compared.
+ */
+import type { Choice, Clarification } from '../intent/analyze.js';
+import { readQuestion } from '../intent/analyze.js';
+import { fold } from '../intent/tokens.js';
+import { BUSINESS_GROUPING, type BenchmarkGrant } from '../policy/scope.js';
+import { metricById, unitDimension, type AttributeDimension, type Catalog } from '../semantic/catalog.js';
+import { isClosedMonth } from './benchmark.js';
+import { benchmarkVocabulary } from './vocabulary.js';
+
+/** A benchmark the question asks for. */
+export interface BenchmarkAsk {
+  readonly kind: 'benchmark';
+  readonly measures: readonly string[];
+  /** `business`, or a grouping dimension's id. */
+  readonly grouping: string;
+  /** A group the question names ("in Illinois"): its stored value and the words used. */
+  readonly group?: { readonly value: string; readonly text: string };
+  readonly from: string;
+  readonly to: string;
+  /** "November 2026". */
+  readonly month: string;
+  /** No month was named: the last whole month was taken (the answer says so). */
+  readonly defaultMonth: boolean;
+  /** A word with several meanings read as the only one that can be benchmarked ("sales": the sales amount). */
+  readonly readAs?: { readonly term: string; readonly metric: string };
+}
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
+
+/** "November 2026" of a YYYY-MM-DD date. */
+export function monthName(iso: string): string {
+  return `${MONTHS[Number(iso.slice(5, 7)) - 1] ?? '?'} ${iso.slice(0, 4)}`;
+}
+
+/** The first and last day of the month `back` months before the month of `today`. */
+function monthBefore(today: string, back: number): { from: string; to: string } {
+  const y = Number(today.slice(0, 4));
+  const m = Number(today.slice(5, 7)) - 1 - back;
+  const from = new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 10);
+  const to = new Date(Date.UTC(y, m + 1, 0)).toISOString().slice(0, 10);
+  return { from, to };
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const alternatives = (words: readonly string[]): string =>
+  [...new Set(words.map((w) => fold(w).trim()).filter(Boolean))]
+    .sort((a, b) => b.length - a.length)
+    .map(escape)
+    .join('|');
+const plural = (w: string): string => (w.endsWith('s') ? w : `${w}s`);
+
+interface Patterns {
+  readonly peer: RegExp;
+  readonly compare: RegExp;
+  readonly own: RegExp;
+  readonly always: RegExp;
+}
+
+const patternCache = new WeakMap<Catalog, Patterns>();
+
+/** The catalog's words for the grant unit and the business, in the patterns that name a peer group. */
+function patterns(catalog: Catalog): Patterns {
+  const hit = patternCache.get(catalog);
+  if (hit) return hit;
+  const unit = unitDimension(catalog);
+  const unitWords = unit ? [unit.label, unit.plural, ...unit.synonyms] : ['unit'];
+  const U = `(?:${alternatives([...unitWords, ...unitWords.map(plural)])})`;
+  const B = `(?:${alternatives([...catalog.wording.identity.business, ...catalog.wording.peers])})`;
+  const peer = new RegExp(
+    [
+      `\\b(?:peers?|everyone(?: else)?|everybody(?: else)?|others like (?:me|us))\\b`,
+      `\\bthe others\\b`,
+      `(?<!\\b(?:my|our|your) )\\bother ${U}\\b`,
+      `\\b(?:the|an?) (?:average|median|typical|mean) ${U}\\b`,
+      `\\b(?:all|every) (?:the |of the )?${U} (?:in|across|of|throughout|on)\\b`,
+      `\\b(?:among|amongst) (?:the |all (?:the )?)?${U}\\b`,
+      `\\bthe ${U} (?:in|across) (?!my\\b|our\\b)`,
+      `\\b${B}(?:'s|s)? ?(?:average|avg|median|mean|norm|as a whole|overall|wide)\\b`,
+      `\\b(?:rest|remainder) of (?:the )?${B}\\b`,
+      `\\b(?:compared?|comparison|vs|versus|against|relative) (?:with |to |against )?(?:the )?${B}\\b`,
+      `\\b(?:above|below|under|over) (?:the )?(?:average|median)\\b`,
+    ].join('|'),
+  );
+  const compare =
+    /\b(?:compar\w*|stack(?:s|ed)? up|measure up|fare|rank\w*|stand|vs|versus|against|relative|ahead|behind|above|below|better|worse|beat\w*|outperform\w*|underperform\w*|doing|how (?:do|does|did|am|are) (?:i|we))\b/;
+  // Comparisons among the caller's own units: not a benchmark ("my other stores", "each other").
+  const own = new RegExp(`\\b(?:my|our) other ${U}\\b|\\beach other\\b|\\bone another\\b`);
+  const always =
+    /\bbenchmark\w*\b|\b(?:my|our|what|which) percentile\b|\bpercentile (?:am|are|is|do|does|did) (?:i|we|my|our)\b/;
+  const made = { peer, compare, own, always };
+  patternCache.set(catalog, made);
+  return made;
+}
+
+/** Whether the question asks to compare the caller with peers. */
+export function isBenchmarkQuestion(question: string, catalog: Catalog): boolean {
+  if (benchmarkVocabulary(catalog).measures.length === 0) return false;
+  const text = fold(question)
+    .replace(/[^a-z0-9%'\s-]/g, ' ')
+    .replace(/\s+/g, ' ');
+  const p = patterns(catalog);
+  if (p.own.test(text)) return false;
+  return p.always.test(text) || (p.peer.test(text) && p.compare.test(text));
+}
+
+/**
+ * Whether the question path should hand the question to the benchmark path: a benchmark question
+ * that names no ID (one that does is read, and its IDs checked, as any question).
+ */
+export function benchmarkAsked(question: string, catalog: Catalog, today: string): boolean {
+  return isBenchmarkQuestion(question, catalog) && readQuestion(question, catalog, today).references.length === 0;
+}
+
+/** A grouping dimension the question names, by its words or by one of its values. */
+function groupingOf(
+  question: string,
+  catalog: Catalog,
+  groupings: readonly string[],
+): { readonly found: readonly { readonly dimension: string; readonly value?: string; readonly text?: string }[] } {
+  const text = ` ${fold(question)
+    .replace(/[^a-z0-9'\s-]/g, ' ')
+    .replace(/\s+/g, ' ')} `;
+  const found: { dimension: string; value?: string; text?: string }[] = [];
+  for (const id of groupings) {
+    const d = catalog.dimensions.find((x): x is AttributeDimension => x.id === id && x.kind === 'attribute');
+    if (!d) continue;
+    // A value: a word of the dimension's vocabulary, a known value, or a stored code typed as a code ("TX").
+    const named: { value: string; text: string }[] = [];
+    for (const [value, words] of Object.entries(d.vocabulary ?? {}))
+      for (const w of words)
+        if (text.includes(` ${fold(w)} `)) named.push({ value, text: w.replace(/\b[a-z]/g, (c) => c.toUpperCase()) });
+    for (const v of d.known ?? []) if (text.includes(` ${fold(v)} `)) named.push({ value: v, text: v });
+    for (const value of Object.keys(d.vocabulary ?? {}))
+      if (/^[A-Z]{2,3}$/.test(value) && new RegExp(`(?<![A-Za-z])${value}(?![A-Za-z])`).test(question))
+        named.push({ value, text: value });
+    const longest = named.sort((a, b) => b.text.length - a.text.length)[0];
+    if (longest) {
+      found.push({ dimension: id, value: longest.value, text: longest.text });
+      continue;
+    }
+    const words = [d.label, d.plural, ...d.synonyms].map((w) => fold(w));
+    if (words.some((w) => text.includes(` ${w} `) || text.includes(` ${w}wide `) || text.includes(` ${w}-wide `)))
+      found.push({ dimension: id });
+  }
+  return { found };
+}
+
+/** The words a canonical question names the grouping with. */
+function groupWords(catalog: Catalog, grouping: string, group?: { readonly text: string }): string {
+  if (group) return ` in ${group.text}`;
+  if (grouping === BUSINESS_GROUPING) return '';
+  const d = catalog.dimensions.find((x) => x.id === grouping);
+  return ` in my ${d?.label ?? grouping}`;
+}
+
+/** A question that reads back as this benchmark (the choices of an ask-back). */
+export function benchmarkQuestion(
+  catalog: Catalog,
+  measure: string,
+  grouping: string,
+  month: string,
+  group?: { readonly text: string },
+): string {
+  const unit = unitDimension(catalog);
+  const units = unit?.plural ?? 'peers';
+  const label = metricById(catalog, measure)?.label ?? measure;
+  return `How did my ${label} compare with other ${units}${groupWords(catalog, grouping, group)} in ${month}?`;
+}
+
+function clarification(message: string, choices: readonly Choice[]): Clarification {
+  return { kind: 'clarification', message, choices, references: [] };
+}
+
+/**
+ * The benchmark a question asks for, an ask-back when what it asks cannot be read as one, or
+ * undefined when the question is not a benchmark.
+ */
+export function readBenchmark(
+  question: string,
+  catalog: Catalog,
+  today: string,
+  grants?: readonly BenchmarkGrant[],
+): BenchmarkAsk | Clarification | undefined {
+  if (!isBenchmarkQuestion(question, catalog)) return undefined;
+  const vocabulary = benchmarkVocabulary(catalog);
+  const draft = readQuestion(question, catalog, today);
+  // A question that names an ID ("store 17", "business 628") is not a comparison of all of one's own
+  // units: the question path reads it (and denies an ID outside the caller's scope).
+  if (draft.references.length) return undefined;
+  // Ask-backs offer what the caller's grants cover; what the question names is read against the
+  // whole vocabulary, so a grouping or measure the grants leave out is refused by name, never re-read.
+  const granted = (all: readonly string[], pick: (g: BenchmarkGrant) => readonly string[]): readonly string[] =>
+    grants ? all.filter((x) => grants.some((g) => pick(g).includes(x))) : all;
+  const offered = granted(vocabulary.measures, (g) => g.measures);
+  const offeredGroups = granted([BUSINESS_GROUPING, ...vocabulary.groupings], (g) => g.groups);
+  const label = (id: string): string => metricById(catalog, id)?.label ?? id;
+  const list = (ids: readonly string[]): string => {
+    const named = ids.map((id) => `the ${label(id)}`);
+    return named.length < 2 ? (named[0] ?? '') : `${named.slice(0, -1).join(', ')} or ${named.at(-1) ?? ''}`;
+  };
+
+  // The grouping first: the choices of any ask-back below keep it.
+  const { found } = groupingOf(question, catalog, vocabulary.groupings);
+  const dims = [...new Set(found.map((f) => f.dimension))];
+  const last = monthBefore(today, 1);
+  const lastName = monthName(last.from);
+  if (dims.length > 1) {
+    const unit = unitDimension(catalog)?.plural ?? 'peers';
+    return clarification(
+      `Compare within which group: ${dims.map((d) => `your ${catalog.dimensions.find((x) => x.id === d)?.label ?? d}`).join(' or ')}? A comparison with other ${unit} is made within one grouping at a time.`,
+      found.map((f) => ({
+        label: f.text ?? f.dimension,
+        question: benchmarkQuestion(
+          catalog,
+          offered[0] ?? vocabulary.measures[0] ?? '',
+          f.dimension,
+          lastName,
+          f.text ? { text: f.text } : undefined,
+        ),
+      })),
+    );
+  }
+  const one = found[0];
+  const grouping =
+    one?.dimension ??
+    (offeredGroups.includes(BUSINESS_GROUPING) ? BUSINESS_GROUPING : (offeredGroups[0] ?? BUSINESS_GROUPING));
+  const group = one?.value !== undefined && one.text !== undefined ? { value: one.value, text: one.text } : undefined;
+
+  // The month.
+  const spans = draft.time.spans;
+  let from = last.from;
+  let to = last.to;
+  const defaultMonth = spans.length === 0 && draft.time.relative === undefined;
+  const span = spans[0]?.range;
+  const askMonth = (why: string, measures: readonly string[]): Clarification => {
+    const before = monthBefore(today, 2);
+    const m = measures[0] ?? offered[0] ?? vocabulary.measures[0] ?? '';
+    return clarification(
+      `${why} Comparisons with peers are made over one whole calendar month that has ended, so that no two comparisons can be subtracted to reveal a smaller group. Which month do you want?`,
+      [last, before].map((p) => ({
+        label: monthName(p.from),
+        question: benchmarkQuestion(catalog, m, grouping, monthName(p.from), group),
+      })),
+    );
+  };
+
+  // The measures.
+  const chosen = draft.measures.filter((m) => vocabulary.measures.includes(m));
+  const refused = draft.measures.filter((m) => !vocabulary.measures.includes(m));
+  const monthWords = spans.length === 1 && span ? monthName(span.from) : lastName;
+  const whichMeasure = (message: string, choices: readonly string[] = offered): Clarification =>
+    clarification(
+      message,
+      choices.map((id) => ({
+        label: label(id),
+        metric: id,
+        question: benchmarkQuestion(catalog, id, grouping, monthWords, group),
+      })),
+    );
+  let measures = chosen;
+  let readAs: BenchmarkAsk['readAs'];
+  if (refused.length)
+    return whichMeasure(
+      `${list(refused).replace(/^the /, 'The ')} cannot be compared with peers: comparisons cover per-${unitDimension(catalog)?.label ?? 'unit'} totals of ${list(offered)}. Which do you want?`,
+    );
+  if (!measures.length && draft.implied && vocabulary.measures.includes(draft.implied)) measures = [draft.implied];
+  if (!measures.length && draft.ambiguous[0]) {
+    const a = draft.ambiguous[0];
+    const entry = catalog.ambiguous.find((x) => x.term === a.term);
+    const fit = (entry?.choices ?? []).filter((c) => vocabulary.measures.includes(c));
+    const [only] = fit;
+    if (fit.length === 1 && only) {
+      measures = fit;
+      readAs = { term: a.raw, metric: only };
+    } else if (fit.length > 1) {
+      return whichMeasure(`By "${a.raw}", do you mean ${list(fit)}?`, fit);
+    }
+  }
+  if (!measures.length) return whichMeasure(`Which measure do you want to compare with peers: ${list(offered)}?`);
+
+  if (spans.length > 1 || draft.time.relative || draft.time.compare?.unit !== undefined || draft.time.invalid)
+    return askMonth('A comparison with peers covers one month.', measures);
+  if (span) {
+    if (!isClosedMonth(span.from, span.to, today))
+      return askMonth(
+        `${span.label.replace(/^./, (c) => c.toUpperCase())} is not a whole month that has ended.`,
+        measures,
+      );
+    from = span.from;
+    to = span.to;
+  }
+  return {
+    kind: 'benchmark',
+    measures,
+    grouping,
+    ...(group ? { group } : {}),
+    from,
+    to,
+    month: monthName(from),
+    defaultMonth,
+    ...(readAs ? { readAs } : {}),
+  };
+}

@@ -1,0 +1,267 @@
+/**
+ * A peer benchmark question through the layers (issue 38): identity and limits have run; here the
+ * policy decides the scope and its benchmark grants (layer 3), the question is read as a benchmark
+ * against the catalog and those grants (layer 2: an ask-back when it cannot be), and the benchmark
+ * compiler (src/benchmark/) runs one comparison per measure. No model and no sandbox query: the
+ * only SQL is the compiler's, built from the registry and the verified scope, and only its released
+ * figures leave the engine. The answer says what was compared with what, under which rules; the
+ * audit event records the grant's terms, each group's release and band, and the SQL that ran.
+ */
+import type { RequestTrace } from '../audit/trace.js';
+import type { Conversation, Turn } from '../conversation/store.js';
+import { formatValue } from '../answer/answer.js';
+import type { ColumnFormat, LabelledColumn } from '../answer/columns.js';
+import { benchmarkTerms, requireBenchmarkGrant, runBenchmark, type BenchmarkResult } from '../benchmark/benchmark.js';
+import { readBenchmark, type BenchmarkAsk } from '../benchmark/intent.js';
+import type { Identity } from '../identity/identity.js';
+import type { Clarification, Unsupported } from '../intent/analyze.js';
+import { BUSINESS_GROUPING } from '../policy/scope.js';
+import { metricById, unitDimension, type Catalog } from '../semantic/catalog.js';
+import type { Cell } from '../warehouse/connector.js';
+import type { BenchmarkView, PipelineDeps, PipelineResult } from './deps.js';
+import { scopeAndSandbox } from './sql.js';
+
+export interface BenchmarkTurn {
+  readonly question: string;
+  readonly requestId: string;
+  readonly conversation: Conversation;
+  readonly identity: Identity;
+  readonly today: string;
+  readonly deps: PipelineDeps;
+  readonly trace: RequestTrace;
+  readonly signal: AbortSignal;
+  /** Answers an ask-back and records it as the conversation's turn (its choices complete it). */
+  readonly refuse: (intent: Clarification | Unsupported) => Promise<PipelineResult>;
+}
+
+const ordinal = (n: number): string => {
+  const t = n % 100;
+  const s = t >= 11 && t <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${s}`;
+};
+
+/** "9% below", "12% above", "level with". */
+function against(you: number, average: number): string {
+  if (average === 0) return you === 0 ? 'level with' : 'above';
+  const pct = Math.round((100 * (you - average)) / Math.abs(average));
+  return pct === 0 ? 'level with' : `${Math.abs(pct)}% ${pct < 0 ? 'below' : 'above'}`;
+}
+
+/** The words for the peer group: "other stores in the business", "other stores in IL". */
+function peersIn(catalog: Catalog, grouping: string, group: string): string {
+  const units = unitDimension(catalog)?.plural ?? catalog.schema.grantUnit.plural;
+  return grouping === BUSINESS_GROUPING ? `other ${units} in the business` : `other ${units} in ${group}`;
+}
+
+/** One group's sentence. */
+function groupSentence(catalog: Catalog, ask: BenchmarkAsk, measure: string, r: BenchmarkResult): string {
+  const metric = metricById(catalog, measure);
+  const fmt = (v: number | undefined): string => formatValue(v ?? null, metric?.format ?? 'decimal');
+  const where = ask.grouping === BUSINESS_GROUPING ? '' : `In ${r.group}: `;
+  const unit = unitDimension(catalog)?.label ?? catalog.schema.grantUnit.name;
+  const peers = peersIn(catalog, ask.grouping, r.group);
+  if (!r.released) return `${where}no comparison of ${metric?.label ?? measure}. ${r.reason ?? ''}`.trim();
+  const theirs = `the ${peers} (${r.band}) averaged ${fmt(r.peerAverage)} (median ${fmt(r.peerMedian)})`;
+  const label = metric?.label ?? measure;
+  const plural = unitDimension(catalog)?.plural ?? catalog.schema.grantUnit.plural;
+  const cap = (x: string): string => (where ? x : x.replace(/^./, (c) => c.toUpperCase()));
+  if (r.yourValue === undefined) return `${where}${cap(`your ${plural} had no ${label} in ${ask.month}`)}; ${theirs}.`;
+  const n = r.yourUnits ?? 0;
+  const yours = `your ${n} ${n === 1 ? unit : plural} averaged ${fmt(r.yourValue)} per ${unit} in ${label}`;
+  const standing = `You are ${against(r.yourValue, r.peerAverage ?? 0)} their average, in the ${ordinal(Math.round(r.yourPercentile ?? 0))} percentile.`;
+  return `${where}${cap(yours)}; ${theirs}. ${standing}`;
+}
+
+/** The columns of a benchmark answer (released groups only, one row per measure and group). */
+function benchmarkColumns(catalog: Catalog, ask: BenchmarkAsk): LabelledColumn[] {
+  const unit = unitDimension(catalog)?.label ?? catalog.schema.grantUnit.name;
+  const units = unitDimension(catalog)?.plural ?? catalog.schema.grantUnit.plural;
+  const g = catalog.dimensions.find((d) => d.id === ask.grouping);
+  // One measure: its own format; several in one column: plain numbers.
+  const one = ask.measures.length === 1 && ask.measures[0] ? metricById(catalog, ask.measures[0]) : undefined;
+  const format: ColumnFormat =
+    one?.format === 'currency' || one?.format === 'integer' || one?.format === 'percent' ? one.format : 'decimal';
+  const column = (name: string, type: string, label: string, f: ColumnFormat): LabelledColumn => ({
+    name,
+    type,
+    label,
+    format: f,
+  });
+  return [
+    ...(ask.grouping === BUSINESS_GROUPING ? [] : [column(ask.grouping, 'VARCHAR', g?.label ?? ask.grouping, 'text')]),
+    column('measure', 'VARCHAR', 'measure', 'text'),
+    column('your_units', 'INTEGER', `your ${units} with data`, 'integer'),
+    column('your_value', 'DOUBLE', `your average per ${unit}`, format),
+    column('peer_average', 'DOUBLE', `peers' average per ${unit}`, format),
+    column('peer_median', 'DOUBLE', `peers' median per ${unit}`, format),
+    column('your_percentile', 'DOUBLE', 'your percentile among peers', 'decimal'),
+    column('peers', 'VARCHAR', 'peers', 'text'),
+  ];
+}
+
+/** Run a benchmark question (the caller checked benchmarkAsked). */
+export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
+  const { deps, trace, signal, identity } = t;
+  const { catalog } = deps;
+  // layer 3: the scope and its grants. No grant, no benchmark (403, said and audited).
+  const { scope } = await scopeAndSandbox(identity, deps, trace, signal);
+  await trace.stage('generate', () => requireBenchmarkGrant(scope));
+  // layer 2: what is compared, against the catalog and the grants; an ask-back otherwise.
+  const reading = await trace.stage(
+    'intent',
+    () => readBenchmark(t.question, catalog, t.today, scope.benchmarks),
+    (r) => (r?.kind === 'benchmark' ? 'ok' : 'clarification'),
+  );
+  if (reading?.kind !== 'benchmark')
+    return t.refuse(
+      reading ?? {
+        kind: 'clarification',
+        message: 'Which measure and which month do you want to compare with peers?',
+        choices: [],
+        references: [],
+      },
+    );
+  const ask = reading;
+  // The terms (and a refusal naming what the grants leave out) before anything runs.
+  const terms = await trace.stage('generate', () =>
+    ask.measures.map((measure) =>
+      benchmarkTerms(scope, catalog, { measure, grouping: ask.grouping, from: ask.from, to: ask.to }),
+    ),
+  );
+  const sql: string[] = [];
+  const runs = await trace.stage('execute', () =>
+    Promise.all(
+      ask.measures.map(async (measure) => ({
+        measure,
+        results: await runBenchmark(
+          deps.connector,
+          scope,
+          { measure, grouping: ask.grouping, from: ask.from, to: ask.to },
+          { catalog, today: t.today, timeoutMs: deps.limits.timeoutMs, signal, onSql: (s) => sql.push(s) },
+        ),
+      })),
+    ),
+  );
+  // A group the question named: that group only, and only if one of the caller's own units is in it.
+  const shown = runs.map((r) => ({
+    ...r,
+    results: ask.group ? r.results.filter((g) => g.group === ask.group?.value) : r.results,
+  }));
+  const k = Math.max(...terms.map((x) => x.k));
+  const includeSelf = terms.every((x) => x.includeSelf);
+  trace.note({
+    provenance: 'benchmark',
+    sql: sql.join(';\n'),
+    benchmark: {
+      measures: ask.measures,
+      grouping: ask.grouping,
+      ...(ask.group ? { group: ask.group.value } : {}),
+      from: ask.from,
+      to: ask.to,
+      k,
+      includeSelf,
+      groups: shown.flatMap((r) =>
+        r.results.map((g) => ({
+          measure: r.measure,
+          group: g.group,
+          released: g.released,
+          ...(g.band ? { band: g.band } : {}),
+          ...(g.released ? {} : { rule: g.reason?.includes('other groups') ? 'complement' : 'under_k' }),
+        })),
+      ),
+    },
+  });
+  // Nothing could be released: an answer without a figure that says why (not an error), recorded as the turn.
+  const nothingReleased = async (answer: string, view?: BenchmarkView): Promise<PipelineResult> => {
+    await deps.conversations.record(t.conversation, { question: t.question, sql: null } satisfies Turn);
+    return {
+      statusCode: 200,
+      body: {
+        requestId: t.requestId,
+        conversationId: t.conversation.id,
+        status: 'unsupported',
+        answer,
+        columns: [],
+        rows: [],
+        sql: null,
+        scope: null,
+        provenance: 'benchmark',
+        ...(view ? { benchmark: view } : {}),
+      },
+    };
+  };
+  const units = unitDimension(catalog)?.plural ?? catalog.schema.grantUnit.plural;
+  const groupWord = catalog.dimensions.find((d) => d.id === ask.grouping);
+  if (ask.group && shown.every((r) => r.results.length === 0)) {
+    const mine = [...new Set(runs.flatMap((r) => r.results.map((g) => g.group)))];
+    return nothingReleased(
+      `You have no ${units} in ${ask.group.text}: a comparison with peers is made within the ${groupWord?.plural ?? 'groups'} of your own ${units}${mine.length ? ` (${mine.join(', ')})` : ''}.`,
+    );
+  }
+  const released = shown.flatMap((r) => r.results.filter((g) => g.released).map((g) => ({ measure: r.measure, g })));
+  const rules =
+    `Peers are the ${units} outside your access that had data in ${ask.month}; a group is shown only when it has at least ${k} of them, ` +
+    `its size only as a band, and your own ${units} are ${includeSelf ? 'counted in' : 'left out of'} the peer figures.`;
+  const sentences = shown.flatMap((r) => r.results.map((g) => groupSentence(catalog, ask, r.measure, g)));
+  const month = ask.defaultMonth ? `${ask.month} (the last whole month)` : ask.month;
+  const interpretation = {
+    query: null,
+    text: `a comparison with peers · ${ask.measures.map((m) => metricById(catalog, m)?.label ?? m).join(', ')} per ${unitDimension(catalog)?.label ?? 'unit'} · ${month} · ${ask.grouping === BUSINESS_GROUPING ? 'the whole business' : `by ${groupWord?.label ?? ask.grouping}`} · at least ${k} peers`,
+  };
+  trace.note({ rowCount: released.length, interpretation: interpretation.text });
+  const view: BenchmarkView = {
+    month: ask.month,
+    k,
+    groups: shown.flatMap((r) =>
+      r.results.map((g) => ({
+        measure: r.measure,
+        label: metricById(catalog, r.measure)?.label ?? r.measure,
+        format: metricById(catalog, r.measure)?.format ?? 'decimal',
+        group: g.group,
+        released: g.released,
+        ...(g.reason ? { reason: g.reason } : {}),
+        ...(g.band ? { band: g.band } : {}),
+        ...(g.yourValue !== undefined ? { yourValue: g.yourValue } : {}),
+        ...(g.peerAverage !== undefined ? { peerAverage: g.peerAverage } : {}),
+        ...(g.peerMedian !== undefined ? { peerMedian: g.peerMedian } : {}),
+        ...(g.yourPercentile !== undefined ? { yourPercentile: g.yourPercentile } : {}),
+      })),
+    ),
+  };
+  if (!released.length) return nothingReleased(`${sentences.join(' ')} ${rules}`, view);
+  const rows: (readonly Cell[])[] = released.map(({ measure, g }) => [
+    ...(ask.grouping === BUSINESS_GROUPING ? [] : [g.group]),
+    metricById(catalog, measure)?.label ?? measure,
+    g.yourUnits ?? 0,
+    g.yourValue ?? null,
+    g.peerAverage ?? null,
+    g.peerMedian ?? null,
+    g.yourPercentile ?? null,
+    g.band ?? null,
+  ]);
+  await deps.conversations.record(t.conversation, { question: t.question, sql: sql.join(';\n') } satisfies Turn);
+  const readAs = ask.readAs
+    ? ` ("${ask.readAs.term}" read as the ${metricById(catalog, ask.readAs.metric)?.label ?? ask.readAs.metric}, the only meaning that can be compared with peers.)`
+    : '';
+  return {
+    statusCode: 200,
+    body: {
+      requestId: t.requestId,
+      conversationId: t.conversation.id,
+      status: 'answered',
+      answer: `${month.replace(/^./, (c) => c.toUpperCase())}: ${sentences.join(' ')} ${rules}${readAs}`,
+      headline: null,
+      interpretation,
+      columns: benchmarkColumns(catalog, ask),
+      rows,
+      sql: null,
+      provenance: 'benchmark',
+      benchmark: view,
+      scope: {
+        businessId: scope.businessId,
+        [catalog.schema.grantUnit.plural]: scope.units.length,
+        tables: [],
+      },
+    },
+  };
+}
