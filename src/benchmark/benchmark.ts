@@ -15,7 +15,7 @@
  * not an error: `released: false` and a reason naming k, nothing else.
  */
 import { SplitplaneError } from '../errors.js';
-import type { Scope } from '../policy/scope.js';
+import { BUSINESS_GROUPING, type Scope } from '../policy/scope.js';
 import type { Catalog } from '../semantic/catalog.js';
 import type { Cell, WarehouseConnector } from '../warehouse/connector.js';
 import { isCalendarDate } from '../util/calendar-date.js';
@@ -57,6 +57,8 @@ export interface BenchmarkOptions {
   readonly signal?: AbortSignal;
   /** Told the compiled text before it runs (for the audit event). */
   readonly onSql?: (sql: string) => void;
+  /** Told how the rows were read, when the connector is the answer cache's (`hit`, `miss`). */
+  readonly onCache?: (cache: 'hit' | 'miss' | undefined) => void;
 }
 
 function notGranted(reason: string): never {
@@ -81,8 +83,14 @@ export function benchmarkTerms(scope: Scope, catalog: Catalog, request: Benchmar
   const grants = (scope.benchmarks ?? []).filter(
     (g) => g.measures.includes(request.measure) && g.groups.includes(request.grouping),
   );
-  if (!grants.length)
-    notGranted(`Your access does not include comparing ${request.measure} with peers by ${request.grouping}.`);
+  if (!grants.length) {
+    const label = catalog.metrics.find((m) => m.id === request.measure)?.label ?? request.measure;
+    const by =
+      request.grouping === BUSINESS_GROUPING
+        ? 'across the whole business'
+        : `within each ${catalog.dimensions.find((d) => d.id === request.grouping)?.label ?? request.grouping}`;
+    notGranted(`Your access does not include comparing the ${label} with peers ${by}.`);
+  }
   const measure = benchmarkMeasure(catalog, request.measure);
   const grouping = benchmarkGrouping(catalog, request.grouping);
   if (!measure || !grouping) notGranted(`${request.measure} by ${request.grouping} cannot be benchmarked.`);
@@ -129,6 +137,7 @@ export async function runBenchmark(
     bindings: compiled.bindings,
     ...(options.signal ? { signal: options.signal } : {}),
   });
+  options.onCache?.((result as { readonly cache?: 'hit' | 'miss' }).cache);
   const names = result.columns.map((c) => c.name);
   if (names.join() !== BENCHMARK_COLUMNS.join())
     throw new SplitplaneError('SP_ERR_INTERNAL', { detail: 'benchmark columns' });

@@ -85,6 +85,8 @@ const plural = (w: string): string => (w.endsWith('s') ? w : `${w}s`);
 
 interface Patterns {
   readonly peer: RegExp;
+  /** The peer group named as the whole business ("the brand average", "the rest of the chain"). */
+  readonly business: RegExp;
   readonly compare: RegExp;
   readonly own: RegExp;
   readonly always: RegExp;
@@ -112,7 +114,15 @@ function patterns(catalog: Catalog): Patterns {
       `\\b${B}(?:'s|s)? ?(?:average|avg|median|mean|norm|as a whole|overall|wide)\\b`,
       `\\b(?:rest|remainder) of (?:the )?${B}\\b`,
       `\\b(?:compared?|comparison|vs|versus|against|relative) (?:with |to |against )?(?:the )?${B}\\b`,
-      `\\b(?:above|below|under|over) (?:the )?(?:average|median)\\b`,
+      // "am I above the median", "are we below average" (not "which of my stores are above average").
+      `\\b(?:am i|are we|i am|we are|im|were) (?:\\w+ ){0,2}?(?:above|below|under|over) (?:the )?(?:average|median)\\b`,
+    ].join('|'),
+  );
+  const business = new RegExp(
+    [
+      `\\b${B}(?:'s|s)? ?(?:average|avg|median|mean|norm|as a whole|overall|wide)\\b`,
+      `\\b(?:rest|remainder) of (?:the )?${B}\\b`,
+      `\\b(?:compared?|comparison|vs|versus|against|relative) (?:with |to |against )?(?:the )?${B}\\b`,
     ].join('|'),
   );
   const compare =
@@ -121,7 +131,7 @@ function patterns(catalog: Catalog): Patterns {
   const own = new RegExp(`\\b(?:my|our) other ${U}\\b|\\beach other\\b|\\bone another\\b`);
   const always =
     /\bbenchmark\w*\b|\b(?:my|our|what|which) percentile\b|\bpercentile (?:am|are|is|do|does|did) (?:i|we|my|our)\b/;
-  const made = { peer, compare, own, always };
+  const made = { peer, business, compare, own, always };
   patternCache.set(catalog, made);
   return made;
 }
@@ -255,8 +265,12 @@ export function readBenchmark(
     );
   }
   const one = found[0];
+  // No grouping named: the whole business when the question names it or the grants allow it, else
+  // the grants' own grouping ("other stores" for a caller who may compare only per state).
+  const namesBusiness = patterns(catalog).business.test(fold(question).replace(/\s+/g, ' '));
   const grouping =
     one?.dimension ??
+    (namesBusiness ? BUSINESS_GROUPING : undefined) ??
     (offeredGroups.includes(BUSINESS_GROUPING) ? BUSINESS_GROUPING : (offeredGroups[0] ?? BUSINESS_GROUPING));
   const group = one?.value !== undefined && one.text !== undefined ? { value: one.value, text: one.text } : undefined;
 

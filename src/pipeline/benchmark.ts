@@ -129,6 +129,7 @@ export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
     ),
   );
   const sql: string[] = [];
+  const reads: ('hit' | 'miss' | undefined)[] = [];
   const runs = await trace.stage('execute', () =>
     Promise.all(
       ask.measures.map(async (measure) => ({
@@ -137,7 +138,14 @@ export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
           deps.connector,
           scope,
           { measure, grouping: ask.grouping, from: ask.from, to: ask.to },
-          { catalog, today: t.today, timeoutMs: deps.limits.timeoutMs, signal, onSql: (s) => sql.push(s) },
+          {
+            catalog,
+            today: t.today,
+            timeoutMs: deps.limits.timeoutMs,
+            signal,
+            onSql: (s) => sql.push(s),
+            onCache: (c) => reads.push(c),
+          },
         ),
       })),
     ),
@@ -150,6 +158,8 @@ export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
   const k = Math.max(...terms.map((x) => x.k));
   const includeSelf = terms.every((x) => x.includeSelf);
   trace.note({
+    // Every read a hit: `hit`; any read by the warehouse: `miss`; no cache: `off`.
+    cache: reads.includes(undefined) ? 'off' : reads.every((c) => c === 'hit') ? 'hit' : 'miss',
     provenance: 'benchmark',
     sql: sql.join(';\n'),
     benchmark: {
