@@ -193,7 +193,9 @@ describe('no grant, no benchmark', () => {
   it('the regional director may compare per state only: business-wide is 403 naming the grouping', async () => {
     const res = await ask(svc.app, REGIONAL_DIRECTOR, 'revenue compared with the brand average in October');
     expect(res.statusCode).toBe(403);
-    expect(res.body['reason']).toBe('Your access does not include comparing the sales amount with peers across the whole business.');
+    expect(res.body['reason']).toBe(
+      'Your access does not include comparing the sales amount with peers across the whole business.',
+    );
     const byState = await ask(svc.app, REGIONAL_DIRECTOR, 'revenue vs other stores in my state in October');
     expect(byState.statusCode).toBe(200);
     expect(eventOf(byState.body['requestId']).benchmark?.grouping).toBe('state');

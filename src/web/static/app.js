@@ -191,6 +191,108 @@ function renderChart(body) {
   );
 }
 
+// 0 -> 0th, 1 -> 1st, 32 -> 32nd, 11 -> 11th.
+function ordinal(n) {
+  const t = n % 100;
+  const suffix = t >= 11 && t <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] || 'th';
+  return `${n}${suffix}`;
+}
+
+// One bar row of a peer comparison: its name, a bar (the median row: a marker alone) and the value
+// written out. The bar only repeats the written value, so it is hidden from assistive technology.
+function benchRow(kind, name, value, format, top, median) {
+  const row = document.createElement('div');
+  row.className = `bench-row bench-${kind}`;
+  const label = document.createElement('span');
+  label.className = 'bench-name';
+  label.textContent = name;
+  const track = document.createElement('span');
+  track.className = 'bench-track';
+  track.setAttribute('aria-hidden', 'true');
+  // Bars start at zero on one scale; a negative figure draws no bar (its value is still written).
+  const at = (v) => (top > 0 && Number.isFinite(v) ? `${(100 * Math.min(Math.max(v, 0), top)) / top}%` : '0%');
+  if (kind !== 'median') {
+    const bar = document.createElement('span');
+    bar.className = 'bench-bar';
+    bar.style.width = at(value);
+    track.append(bar);
+  }
+  if (median !== undefined) {
+    const mark = document.createElement('span');
+    mark.className = 'bench-mark';
+    mark.style.left = at(median);
+    track.append(mark);
+  }
+  const text = document.createElement('span');
+  text.className = 'bench-value';
+  text.textContent = Number.isFinite(value) ? shown(value, format, true) : '—';
+  if (Number.isFinite(value)) text.dataset.value = String(value);
+  row.append(label, track, text);
+  return row;
+}
+
+// A peer benchmark: per group, "You" beside "Peers' average" on one scale (the median marked and
+// written), the peers' band and your percentile; a group that was not released shows why instead.
+function renderBenchmark(view) {
+  const list = $('benchmark-groups');
+  clear(list);
+  const groups = Array.isArray(view.groups) ? view.groups : [];
+  $('benchmark-title').textContent = `Compared with peers${view.month ? `, ${view.month}` : ''}`;
+  // One scale per measure: the bars of every group of that measure compare with one another too.
+  const top = {};
+  for (const g of groups) {
+    if (!g.released) continue;
+    const values = [g.yourValue, g.peerAverage, g.peerMedian].filter(Number.isFinite);
+    top[g.measure] = Math.max(top[g.measure] || 0, ...values);
+  }
+  groups.forEach((g, i) => {
+    const li = document.createElement('li');
+    li.className = `bench-group${g.released ? '' : ' bench-refused'}`;
+    li.dataset.group = String(g.group);
+    li.dataset.measure = String(g.measure);
+    const title = document.createElement('p');
+    title.className = 'bench-heading';
+    title.id = `bench-heading-${i}`;
+    // The whole business is no group of its own: only the measure is named.
+    title.textContent = g.group === 'business' ? String(g.label) : `${g.group} · ${g.label}`;
+    li.append(title);
+    if (!g.released) {
+      const reason = document.createElement('p');
+      reason.className = 'bench-reason';
+      reason.textContent = g.reason || 'Not shown.';
+      li.append(reason);
+      list.append(li);
+      return;
+    }
+    const bars = document.createElement('div');
+    bars.className = 'bench-bars';
+    bars.setAttribute('role', 'group');
+    bars.setAttribute('aria-labelledby', title.id);
+    const scale = top[g.measure] || 0;
+    bars.append(
+      benchRow('you', 'You', g.yourValue, g.format, scale),
+      benchRow('average', 'Peers’ average', g.peerAverage, g.format, scale, g.peerMedian),
+      benchRow('median', 'Peers’ median', g.peerMedian, g.format, scale, g.peerMedian),
+    );
+    li.append(bars);
+    const meta = document.createElement('p');
+    meta.className = 'bench-meta';
+    const band = document.createElement('span');
+    band.className = 'bench-band';
+    band.textContent = `Peers: ${g.band || 'unknown'}`;
+    meta.append(band);
+    if (Number.isFinite(g.yourPercentile)) {
+      const pct = document.createElement('span');
+      pct.className = 'bench-percentile';
+      pct.textContent = `your percentile: ${ordinal(Math.round(g.yourPercentile))}`;
+      meta.append(' · ', pct);
+    }
+    li.append(meta);
+    list.append(li);
+  });
+  show('benchmark', groups.length > 0);
+}
+
 function renderChoices(title, items) {
   const box = $('choice-buttons');
   clear(box);
@@ -211,14 +313,24 @@ function renderChoices(title, items) {
 // Empty every part of the answer card, so nothing of an earlier answer (its chips, rows, chart,
 // SQL, feedback buttons, choices or error) can show under a later one.
 function reset() {
-  for (const id of ['understood', 'choices', 'chart-box', 'table-box', 'sql-box', 'error', 'feedback']) show(id, false);
-  for (const id of ['chips', 'choice-buttons', 'error']) clear($(id));
+  for (const id of ['understood', 'benchmark', 'choices', 'chart-box', 'table-box', 'sql-box', 'error', 'feedback'])
+    show(id, false);
+  for (const id of ['chips', 'benchmark-groups', 'choice-buttons', 'error']) clear($(id));
   for (const part of $('rows').querySelectorAll('thead, tbody')) clear(part);
   if (chart) {
     chart.destroy();
     chart = null;
   }
-  for (const id of ['headline', 'answer', 'scope', 'provenance', 'choices-title', 'sql', 'feedback-status'])
+  for (const id of [
+    'headline',
+    'answer',
+    'scope',
+    'provenance',
+    'benchmark-title',
+    'choices-title',
+    'sql',
+    'feedback-status',
+  ])
     $(id).textContent = '';
   $('sql-box').open = false;
   lastAnswered = null;
@@ -274,19 +386,27 @@ function render(status, body, note, who, retryAfter) {
         ? 'Computed from the catalog’s definitions.'
         : body.provenance === 'model'
           ? 'Computed by SQL a language model wrote over your data, checked by the guard.'
-          : '';
+          : body.provenance === 'benchmark'
+            ? 'Compared with peers outside your access; their figures are shown only for groups large enough.'
+            : '';
+    if (body.benchmark) renderBenchmark(body.benchmark);
     renderTable(body);
     renderChart(body);
-    $('sql').textContent = body.sql;
-    show('sql-box', true);
+    // A benchmark runs no SQL of its own to show: no empty SQL box.
+    if (body.sql) {
+      $('sql').textContent = body.sql;
+      show('sql-box', true);
+    }
     lastAnswered = { persona: who, requestId: body.requestId };
     show('feedback', true);
   } else if (body.status === 'clarification') {
     renderChoices('Choose what you meant:', body.choices);
   } else if (body.status === 'unsupported') {
+    // A benchmark with nothing released still says, per group, why; it lists no metrics to suggest.
+    if (body.benchmark) renderBenchmark(body.benchmark);
     renderChoices(
       'You can ask about:',
-      body.metrics.map((m) => ({ label: m.label, question: `What was the total ${m.label} last week?` })),
+      (body.metrics || []).map((m) => ({ label: m.label, question: `What was the total ${m.label} last week?` })),
     );
   }
 }
