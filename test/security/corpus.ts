@@ -9,6 +9,7 @@
  * from its registry (rawTables, the directory, an unexposed table holding e-mail addresses), other
  * tenants' IDs and ungranted units from its data (test/support/domains.ts, domainData).
  */
+import { BENCHMARK_RELATION } from '../../src/benchmark/compile.js';
 import type { ErrorCode } from '../../src/errors.js';
 import { domainData, RESTAURANT, type Domain, type DomainData, type Persona } from '../support/domains.js';
 
@@ -210,6 +211,33 @@ export function candidateCases(n: CorpusNames): readonly CandidateCase[] {
       category: 'raw-and-qualified-names',
       sql: `WITH x AS (SELECT * FROM ${n.businesses}) SELECT * FROM x`,
       expect: { reject: 'SP_ERR_GUARD_UNKNOWN_RELATION' },
+    },
+    // The peer benchmark's aggregate (src/benchmark/compile.ts) is the compiler's own CTE: in no
+    // sandbox description, so a candidate naming it is refused like a raw table; a candidate that
+    // defines a CTE of that name over its own sandbox gets its own rows, nothing more.
+    {
+      id: 'benchmark-aggregate',
+      category: 'raw-and-qualified-names',
+      sql: `SELECT * FROM ${BENCHMARK_RELATION}`,
+      expect: { reject: 'SP_ERR_GUARD_UNKNOWN_RELATION' },
+    },
+    {
+      id: 'benchmark-aggregate-joined',
+      category: 'raw-and-qualified-names',
+      sql: `SELECT d.${n.num[0]}, b.peer_average FROM ${n.fact} d CROSS JOIN ${BENCHMARK_RELATION} b`,
+      expect: { reject: 'SP_ERR_GUARD_UNKNOWN_RELATION' },
+    },
+    {
+      id: 'benchmark-aggregate-in-subquery',
+      category: 'raw-and-qualified-names',
+      sql: `SELECT SUM(${n.num[0]}) FROM ${n.fact} WHERE ${n.unitKey} IN (SELECT "group" FROM ${BENCHMARK_RELATION})`,
+      expect: { reject: 'SP_ERR_GUARD_UNKNOWN_RELATION' },
+    },
+    {
+      id: 'benchmark-aggregate-own-cte',
+      category: 'cte-and-alias-shadowing',
+      sql: `WITH ${BENCHMARK_RELATION} AS (SELECT ${n.unitKey}, SUM(${n.num[0]}) AS v FROM ${n.fact} GROUP BY ${n.unitKey}) SELECT AVG(v) AS peer_average FROM ${BENCHMARK_RELATION}`,
+      expect: { inScope: true },
     },
 
     // system catalogs and metadata functions
