@@ -16,7 +16,9 @@ import type { RowFilter, Scope } from '../policy/scope.js';
 import { buildSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { policyOptions } from '../server/services.js';
 import { loadDirectory } from '../warehouse/directory-query.js';
-import { loadCatalog } from '../semantic/catalog.js';
+import { loadCatalog, metricById, unitDimension, type Catalog } from '../semantic/catalog.js';
+import { benchmarkVocabulary } from '../benchmark/vocabulary.js';
+import { BUSINESS_GROUPING } from '../policy/scope.js';
 import type { TableRegistry } from '../schema/tables.js';
 import { ensureDemoWarehouse } from '../demo/generate.js';
 import { PROJECT_ROOT } from './common.js';
@@ -28,17 +30,21 @@ async function open(config: Config): Promise<{
   connector: EngineConnector;
   policy: ReloadablePolicyEngine;
   registry: TableRegistry;
+  catalog: Catalog;
   close: () => Promise<void>;
 }> {
-  const registry = loadCatalog(config.catalog.path).schema;
+  const catalog = loadCatalog(config.catalog.path);
+  const registry = catalog.schema;
   const connector = await openEngine(config.warehouse, registry);
   try {
     const directory = await loadDirectory(connector, registry);
     const policy = await loadOpaWasmPolicy(config.policy.wasmPath, directory, registry, {
       ...policyOptions(config),
       cacheDecisions: false,
+      // As the service opens it: benchmark grants checked against the catalog's vocabulary.
+      benchmarks: benchmarkVocabulary(catalog),
     });
-    return { connector, policy, registry, close: () => connector.close() };
+    return { connector, policy, registry, catalog, close: () => connector.close() };
   } catch (err) {
     await connector.close();
     throw err;
@@ -94,7 +100,7 @@ export async function policyExplain(
   json: boolean,
   out: Out,
 ): Promise<number> {
-  const { connector, policy, registry, close } = await open(config);
+  const { connector, policy, registry, catalog, close } = await open(config);
   const unit = registry.grantUnit;
   try {
     const identity = asIdentity(ids);
@@ -159,12 +165,31 @@ export async function policyExplain(
       );
       for (const f of scope.filters?.[t.name] ?? []) out(`    rows where ${describeFilter(f)}`);
     }
+    out(`\ncomparisons with peers (benchmarks):`);
+    for (const line of describeBenchmarks(scope, catalog)) out(`  ${line}`);
     out(`\nsandbox CTEs, as they run on ${connector.dialect.displayName}:\nWITH ${sandbox.cteSql}`);
     out(`\nparameters:\n${describeParams(scope, sandbox, connector).join('\n')}`);
     return 0;
   } finally {
     await close();
   }
+}
+
+/** What the scope's benchmark grants let this person compare, one line per grant. */
+function describeBenchmarks(scope: Scope, catalog: Catalog): string[] {
+  const units = unitDimension(catalog)?.plural ?? catalog.schema.grantUnit.plural;
+  if (!scope.benchmarks?.length) return ['none: every comparison with peers is refused (SP_ERR_BENCHMARK_NOT_GRANTED)'];
+  return scope.benchmarks.map((g) => {
+    const measures = g.measures.map((m) => metricById(catalog, m)?.label ?? m).join(', ');
+    const groups = g.groups
+      .map((x) =>
+        x === BUSINESS_GROUPING
+          ? 'across the whole business'
+          : `within each ${catalog.dimensions.find((d) => d.id === x)?.label ?? x} of their own ${units}`,
+      )
+      .join('; ');
+    return `${measures}: ${groups}; per ${unitDimension(catalog)?.label ?? 'unit'}, over one whole ended month, released only for a group of at least ${g.k} other ${units} with data (their count as a band), their own ${units} ${g.includeSelf ? 'counted in' : 'left out of'} the peer figures`;
+  });
 }
 
 /** The scope without its list of granted IDs (the count is shown under the grant unit's plural). */

@@ -193,6 +193,10 @@ describe('the splitplane CLI', () => {
     expect(ctes).toContain('"location_id" IN (SELECT "location_id" FROM "main"."dim_locations"');
     expect(ctes).not.toMatch(/'IL'|'WI'|628017/); // values are bound, not written
     expect(director.stdout).toMatch(/\$sp_v1 = \["IL","WI"\] \(text\[\]\)/);
+    // What the director may compare with peers: per state only, k and the rules named.
+    expect(director.stdout).toContain(
+      'comparisons with peers (benchmarks):\n  sales amount, sales count: within each state of their own stores; per store, over one whole ended month, released only for a group of at least 10 other stores with data',
+    );
     const analyst = await cli([
       'policy',
       'explain',
@@ -211,6 +215,8 @@ describe('the splitplane CLI', () => {
       locationsInSandbox: number;
     };
     expect(j.scope.masks['locations']!['manager_email']).toEqual({ kind: 'partial_email' });
+    // The analyst has no benchmark grant: every comparison with peers refused.
+    expect((j.scope as { benchmarks?: unknown }).benchmarks).toBeUndefined();
     expect(j.locationsInSandbox).toBe(200);
     const denied = await cli([
       'policy',
