@@ -10,7 +10,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestService, type TestService } from '../support/harness.js';
+import { signedHeaders, startTestService, type TestService } from '../support/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -25,6 +25,8 @@ const SHOTS = 'test-artifacts/browser';
 const ANSWER_PARTS = [
   '#understood',
   '#chips li',
+  '#benchmark',
+  '#benchmark-groups li',
   '#chart-box',
   '#table-box',
   '#rows tbody tr',
@@ -86,6 +88,44 @@ function rightEdges(p: Page, selector: string, needle: string): Promise<{ text: 
     },
     [selector, needle],
   );
+}
+
+/** A peer benchmark as POST /v1/ask returns it (src/pipeline/deps.ts BenchmarkView). */
+interface BenchmarkBody {
+  status: string;
+  provenance: string;
+  sql: string | null;
+  rows: unknown[][];
+  benchmark: {
+    month: string;
+    k: number;
+    groups: {
+      measure: string;
+      label: string;
+      format: string;
+      group: string;
+      released: boolean;
+      reason?: string;
+      band?: string;
+      yourValue?: number;
+      peerAverage?: number;
+      peerMedian?: number;
+      yourPercentile?: number;
+    }[];
+  };
+}
+
+/** 0th, 1st, 22nd, 54th, 113th: written here, not taken from the page. */
+function ordinal(n: number): string {
+  const t = n % 100;
+  return `${n}${t >= 11 && t <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th')}`;
+}
+
+/** A figure as the page writes it for its catalog format: $1,234.50 for currency, 11,351.5 otherwise. */
+function written(n: number, format: string): string {
+  return format === 'currency'
+    ? `${n < 0 ? '-' : ''}$${Math.abs(n).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+    : n.toLocaleString('en-US', { maximumFractionDigits: 20 });
 }
 
 /** An HTTP proxy in front of the service that records every request and the status it got: the browser's own favicon request included, which playwright does not report. */
@@ -268,6 +308,161 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     await page.waitForSelector('#chart-box:not([hidden])');
     expect(await page.locator('#rows tbody tr').count()).toBe(7);
     await page.screenshot({ path: `${SHOTS}/chart.png`, fullPage: true });
+  });
+
+  /**
+   * Checks one released group's card against the response: the three values written as the page formats them (and
+   * carried exactly in data-value), the band, the percentile, and bars drawn on one scale.
+   */
+  async function expectBars(p: Page, g: BenchmarkBody['benchmark']['groups'][number], heading: string): Promise<void> {
+    const card = p.locator(`#benchmark-groups li[data-group="${g.group}"][data-measure="${g.measure}"]`);
+    expect(await card.isVisible(), g.group).toBe(true);
+    expect(await card.locator('.bench-heading').textContent()).toBe(heading);
+    for (const [kind, figure, name] of [
+      ['you', g.yourValue, 'You'],
+      ['average', g.peerAverage, 'Peers’ average'],
+      ['median', g.peerMedian, 'Peers’ median'],
+    ] as const) {
+      expect(figure, `${g.group} ${kind}`).toEqual(expect.any(Number));
+      const row = card.locator(`.bench-${kind}`);
+      expect(await row.locator('.bench-name').textContent()).toBe(name);
+      expect(await row.locator('.bench-value').textContent(), `${g.group} ${kind}`).toBe(written(figure!, g.format));
+      expect(Number(await row.locator('.bench-value').getAttribute('data-value'))).toBe(figure);
+      expect(await visibleTextWith(p, written(figure!, g.format))).not.toEqual([]);
+    }
+    expect(await card.locator('.bench-band').textContent()).toBe(`Peers: ${g.band}`);
+    expect(await card.locator('.bench-percentile').textContent()).toBe(
+      `your percentile: ${ordinal(g.yourPercentile!)}`,
+    );
+    expect(await card.locator('.bench-reason').count()).toBe(0);
+    // "You" and "Peers' average" on one scale: bar lengths in the figures' proportion, the median's tick at its figure.
+    const drawn = await card.evaluate((el) => {
+      const width = (s: string) => el.querySelector(s)!.getBoundingClientRect();
+      const track = width('.bench-average .bench-track');
+      return {
+        you: width('.bench-you .bench-bar').width,
+        average: width('.bench-average .bench-bar').width,
+        track: track.width,
+        median: width('.bench-average .bench-mark').left + 1 - track.left,
+      };
+    });
+    expect(drawn.you).toBeGreaterThan(0);
+    expect(drawn.average).toBeGreaterThan(0);
+    expect(Math.abs(drawn.you / drawn.average - g.yourValue! / g.peerAverage!)).toBeLessThan(0.02);
+    expect(Math.abs(drawn.median / drawn.average - g.peerMedian! / g.peerAverage!)).toBeLessThan(0.03);
+  }
+
+  it("shows a peer benchmark as bars (you beside the peers' average, the median, band and percentile) and a refused group's reason", async () => {
+    // Franchise owner 7043 (tenant 12, business 628; stores in several states) is no demo persona: the page asks
+    // as the franchise owner, and its /demo/ask request is sent on, signed as 7043, through the same service's full
+    // verification path (POST /v1/ask), as the demo route does for a persona. The page shows that response.
+    const OWNER_7043 = { tenantId: '12', businessId: '628', adminId: '7043' };
+    const p = await openPage(base, 1100);
+    await p.route('**/demo/ask', async (route) => {
+      const sent = JSON.parse(route.request().postData() ?? '{}') as { question: string; conversationId?: string };
+      const payload = JSON.stringify({
+        ...OWNER_7043,
+        question: sent.question,
+        ...(sent.conversationId ? { conversationId: sent.conversationId } : {}),
+      });
+      const res = await svc.app.inject({
+        method: 'POST',
+        url: '/v1/ask',
+        headers: await signedHeaders(payload),
+        payload,
+      });
+      await route.fulfill({ status: res.statusCode, contentType: 'application/json', body: res.body });
+    });
+    const askFor = async (question: string): Promise<BenchmarkBody> => {
+      const [res] = await Promise.all([
+        p.waitForResponse((r) => r.url().endsWith('/demo/ask')),
+        askAs('franchise-owner', question, p),
+      ]);
+      expect(res.status()).toBe(200);
+      return (await res.json()) as BenchmarkBody;
+    };
+    try {
+      const body = await askFor('how does my revenue compare with other stores in my state');
+      expect(body.status).toBe('answered');
+      expect(body.provenance).toBe('benchmark');
+      const groups = body.benchmark.groups;
+      await p.screenshot({ path: `${SHOTS}/benchmark.png`, fullPage: true });
+      expect(await p.textContent('#benchmark-title')).toBe(`Compared with peers, ${body.benchmark.month}`);
+      // Every group of the response, in its order, and no other.
+      expect(
+        await p.locator('#benchmark-groups li').evaluateAll((els) => els.map((e) => e.getAttribute('data-group'))),
+      ).toEqual(groups.map((g) => g.group));
+      for (const state of ['AZ', 'TX']) {
+        const g = groups.find((x) => x.group === state);
+        expect(g?.released, state).toBe(true);
+        await expectBars(p, g!, `${state} · ${g!.label}`);
+      }
+      // A refused group shows its reason, and no bars or figures.
+      const refused = groups.filter((g) => !g.released);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const g of refused) {
+        const card = p.locator(`#benchmark-groups li[data-group="${g.group}"]`);
+        expect(await card.locator('.bench-reason').textContent()).toBe(g.reason);
+        expect(await card.locator('.bench-bars, .bench-value').count()).toBe(0);
+      }
+      expect(await visibleTextWith(p, refused[0]!.reason!)).toContain('p');
+      // The table of rows is kept; a benchmark has no SQL to show, so no empty SQL box.
+      expect(await p.locator('#rows tbody tr').count()).toBe(body.rows.length);
+      expect(await p.isVisible('#table-box')).toBe(true);
+      expect(body.sql).toBeNull();
+      expect(await p.isVisible('#sql-box')).toBe(false);
+
+      // At 375 px every figure stays inside the card and the page does not scroll sideways.
+      await p.setViewportSize({ width: 375, height: 900 });
+      await expect.poll(() => p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      await p.screenshot({ path: `${SHOTS}/benchmark-375.png`, fullPage: true });
+      for (const g of groups.filter((x) => x.released)) {
+        const edge = await rightEdges(
+          p,
+          `#benchmark-groups li[data-group="${g.group}"]`,
+          written(g.peerAverage!, g.format),
+        );
+        expect(edge.text, g.group).toBeGreaterThan(0);
+        expect(edge.text, g.group).toBeLessThanOrEqual(edge.card + 0.5);
+      }
+      await p.setViewportSize({ width: 1100, height: 900 });
+
+      // Nothing released: an unsupported answer (no metrics to suggest) still shows the group's reason, not an error.
+      const none = await askFor('how does my revenue compare with other stores in WA');
+      expect(none.status).toBe('unsupported');
+      const wa = none.benchmark.groups.find((g) => g.group === 'WA');
+      expect(wa?.released).toBe(false);
+      expect(await p.textContent('#benchmark-groups li[data-group="WA"] .bench-reason')).toBe(wa!.reason);
+      expect(await p.isVisible('#error')).toBe(false);
+      expect(await p.locator('.bench-bars').count()).toBe(0);
+
+      // A later answer that is no benchmark shows nothing of it.
+      await askFor('What was the total sales amount last week?');
+      expect(await p.isVisible('#benchmark')).toBe(false);
+      expect(await p.locator('#benchmark-groups li').count()).toBe(0);
+      expect(await p.textContent('#benchmark-title')).toBe('');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('names no group for a comparison with the whole business (franchise owner 7042)', async () => {
+    const p = await openPage(base, 1100);
+    try {
+      const [res] = await Promise.all([
+        p.waitForResponse((r) => r.url().endsWith('/demo/ask')),
+        askAs('franchise-owner', 'how do my orders compare with other stores', p),
+      ]);
+      const body = (await res.json()) as BenchmarkBody;
+      expect(body.status).toBe('answered');
+      const [g] = body.benchmark.groups;
+      expect(body.benchmark.groups).toHaveLength(1);
+      expect(g!.group).toBe('business');
+      expect(g!.released).toBe(true);
+      await expectBars(p, g!, g!.label);
+    } finally {
+      await p.close();
+    }
   });
 
   it('explains a denial in plain words with the request id', async () => {

@@ -250,7 +250,7 @@ function renderBenchmark(view) {
     li.className = `bench-group${g.released ? '' : ' bench-refused'}`;
     li.dataset.group = String(g.group);
     li.dataset.measure = String(g.measure);
-    const title = document.createElement('p');
+    const title = document.createElement('h3');
     title.className = 'bench-heading';
     title.id = `bench-heading-${i}`;
     // The whole business is no group of its own: only the measure is named.
@@ -387,7 +387,7 @@ function render(status, body, note, who, retryAfter) {
         : body.provenance === 'model'
           ? 'Computed by SQL a language model wrote over your data, checked by the guard.'
           : body.provenance === 'benchmark'
-            ? 'Compared with peers outside your access; their figures are shown only for groups large enough.'
+            ? `Compared with peers outside your access; a group is shown only when it has at least ${body.benchmark?.k ?? 'enough'} of them.`
             : '';
     if (body.benchmark) renderBenchmark(body.benchmark);
     renderTable(body);
