@@ -12,6 +12,7 @@ describe('error registry', () => {
         "SP_ERR_AUTH_MISSING": 401,
         "SP_ERR_BAD_REQUEST": 400,
         "SP_ERR_BENCHMARK_NOT_GRANTED": 403,
+        "SP_ERR_BENCHMARK_UNAVAILABLE": 501,
         "SP_ERR_BODY_HASH_MISMATCH": 401,
         "SP_ERR_BODY_TOO_LARGE": 413,
         "SP_ERR_CHOICES_UNAVAILABLE": 503,

@@ -69,6 +69,10 @@ export const ERRORS = {
   SP_ERR_POLICY_UNAVAILABLE: { status: 503, message: 'The access policy could not be evaluated.' },
   SP_ERR_POLICY_INVALID: { status: 500, message: 'The access policy returned an invalid decision.' },
   SP_ERR_BENCHMARK_NOT_GRANTED: { status: 403, message: 'Your access does not include this comparison with peers.' },
+  SP_ERR_BENCHMARK_UNAVAILABLE: {
+    status: 501,
+    message: 'Comparisons with peers are not available on this warehouse engine.',
+  },
   // layer 3, stage guard
   SP_ERR_GUARD_TOO_LONG: { status: 422, message: 'The generated SQL is too long.' },
   SP_ERR_GUARD_TOO_DEEP: { status: 422, message: 'The generated SQL is nested too deeply.' },

@@ -306,3 +306,25 @@ describe('peer benchmarks over the demo warehouse', () => {
     expect(one.bindings).toContain('sp_units');
   });
 });
+
+describe('engines other than DuckDB', () => {
+  it('are refused before anything runs (SP_ERR_BENCHMARK_UNAVAILABLE): row-level security would hide every peer', async () => {
+    const owner = await policy.decide(who('7043'));
+    for (const name of ['postgres', 'databricks']) {
+      let ran = 0;
+      const other = {
+        ...connector,
+        dialect: { ...connector.dialect, name },
+        execute: () => {
+          ran++;
+          return connector.execute('SELECT 1', { timeoutMs: 1000, rowCap: 1 });
+        },
+      };
+      const request = { measure: 'net_sales_amount', grouping: 'business', ...OCTOBER };
+      expect(await code(runBenchmark(other, owner, request, { catalog: DEMO_CATALOG, today: TODAY }))).toBe(
+        'SP_ERR_BENCHMARK_UNAVAILABLE',
+      );
+      expect(ran).toBe(0);
+    }
+  });
+});

@@ -125,6 +125,10 @@ export async function runBenchmark(
   request: BenchmarkRequest,
   options: BenchmarkOptions,
 ): Promise<BenchmarkResult[]> {
+  // DuckDB only: on PostgreSQL the caller's session sees its own rows only (row-level security, the
+  // second wall), so peers would silently vanish; the text is written for DuckDB's aggregates.
+  if (connector.dialect.name !== 'duckdb')
+    throw new SplitplaneError('SP_ERR_BENCHMARK_UNAVAILABLE', { detail: connector.dialect.name });
   const terms = benchmarkTerms(scope, options.catalog, request);
   if (!isClosedMonth(request.from, request.to, options.today))
     notGranted('Comparisons with peers are given for one whole calendar month that has ended.');
