@@ -43,6 +43,8 @@ const TESTS = [
   'test/e2e/masks.test.ts',
   'test/e2e/ask.test.ts',
   'test/security/answer-cache.test.ts',
+  'src/benchmark/benchmark.test.ts',
+  'test/security/benchmark-differencing.test.ts',
 ];
 
 const root = process.cwd();
@@ -57,6 +59,8 @@ function runIn(id, file, text) {
     'policies',
     'catalog',
     'config',
+    // the suites' global setup generates the second domain's warehouse from examples/projects/
+    'examples',
     'package.json',
     'tsconfig.json',
     'vitest.config.ts',

@@ -14,6 +14,39 @@ export const MUTATIONS = [
   ['cache-key-sql', 'src/cache/answer-cache.ts', '    sql: p.sql,\n', ''],
   ['cache-key-bound-values', 'src/cache/answer-cache.ts', '    bound: p.bound,\n', ''],
   ['cache-key-row-cap', 'src/cache/answer-cache.ts', '    rowCap: p.rowCap,\n', ''],
+  // peer benchmarks: k lowered, the caller's own units counted as peers or in the figures, the
+  // complement rule and the whole-month rule dropped (src/benchmark/benchmark.test.ts and
+  // test/security/benchmark-differencing.test.ts kill each)
+  [
+    'benchmark-k-lowered',
+    'src/benchmark/compile.ts',
+    '(SELECT t."grp", t."n" >= ${k} AND',
+    '(SELECT t."grp", t."n" >= 2 AND',
+  ],
+  [
+    'benchmark-k-counts-own-units',
+    'src/benchmark/compile.ts',
+    'SUM(CASE WHEN s."unit" IS NULL OR s."own" THEN 0 ELSE 1 END) AS "n"',
+    'SUM(CASE WHEN s."unit" IS NULL THEN 0 ELSE 1 END) AS "n"',
+  ],
+  [
+    'benchmark-figures-include-own-units',
+    'src/benchmark/compile.ts',
+    'const inFigures = `(${includeSelf} OR NOT s."own")`;',
+    'const inFigures = `TRUE`;',
+  ],
+  [
+    'benchmark-complement-dropped',
+    'src/benchmark/compile.ts',
+    'AND (c."rest" = 0 OR c."rest" >= ${k}) AS "released"',
+    'AS "released"',
+  ],
+  [
+    'benchmark-any-period',
+    'src/benchmark/benchmark.ts',
+    'if (!isClosedMonth(request.from, request.to, options.today))',
+    'if (!isCalendarDate(request.from))',
+  ],
   // guard: limits before parsing
   [
     'pre-too-long',

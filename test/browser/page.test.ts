@@ -314,6 +314,12 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
    * Checks one released group's card against the response: the three values written as the page formats them (and
    * carried exactly in data-value), the band, the percentile, and bars drawn on one scale.
    */
+  /** The value, or the test fails naming what was missing (no non-null assertion). */
+  function must<T>(v: T | null | undefined, what: string): T {
+    if (v === null || v === undefined) throw new Error(`missing: ${what}`);
+    return v;
+  }
+
   async function expectBars(p: Page, g: BenchmarkBody['benchmark']['groups'][number], heading: string): Promise<void> {
     const card = p.locator(`#benchmark-groups li[data-group="${g.group}"][data-measure="${g.measure}"]`);
     expect(await card.isVisible(), g.group).toBe(true);
@@ -324,20 +330,21 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
       ['median', g.peerMedian, 'Peers’ median'],
     ] as const) {
       expect(figure, `${g.group} ${kind}`).toEqual(expect.any(Number));
+      const value = must(figure, `${g.group} ${kind}`);
       const row = card.locator(`.bench-${kind}`);
       expect(await row.locator('.bench-name').textContent()).toBe(name);
-      expect(await row.locator('.bench-value').textContent(), `${g.group} ${kind}`).toBe(written(figure!, g.format));
+      expect(await row.locator('.bench-value').textContent(), `${g.group} ${kind}`).toBe(written(value, g.format));
       expect(Number(await row.locator('.bench-value').getAttribute('data-value'))).toBe(figure);
-      expect(await visibleTextWith(p, written(figure!, g.format))).not.toEqual([]);
+      expect(await visibleTextWith(p, written(value, g.format))).not.toEqual([]);
     }
     expect(await card.locator('.bench-band').textContent()).toBe(`Peers: ${g.band}`);
     expect(await card.locator('.bench-percentile').textContent()).toBe(
-      `your percentile: ${ordinal(g.yourPercentile!)}`,
+      `your percentile: ${ordinal(must(g.yourPercentile, 'percentile'))}`,
     );
     expect(await card.locator('.bench-reason').count()).toBe(0);
     // "You" and "Peers' average" on one scale: bar lengths in the figures' proportion, the median's tick at its figure.
     const drawn = await card.evaluate((el) => {
-      const width = (s: string) => el.querySelector(s)!.getBoundingClientRect();
+      const width = (s: string) => el.querySelector(s)?.getBoundingClientRect() ?? new DOMRect();
       const track = width('.bench-average .bench-track');
       return {
         you: width('.bench-you .bench-bar').width,
@@ -348,8 +355,9 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     });
     expect(drawn.you).toBeGreaterThan(0);
     expect(drawn.average).toBeGreaterThan(0);
-    expect(Math.abs(drawn.you / drawn.average - g.yourValue! / g.peerAverage!)).toBeLessThan(0.02);
-    expect(Math.abs(drawn.median / drawn.average - g.peerMedian! / g.peerAverage!)).toBeLessThan(0.03);
+    const average = must(g.peerAverage, 'average');
+    expect(Math.abs(drawn.you / drawn.average - must(g.yourValue, 'you') / average)).toBeLessThan(0.02);
+    expect(Math.abs(drawn.median / drawn.average - must(g.peerMedian, 'median') / average)).toBeLessThan(0.03);
   }
 
   it("shows a peer benchmark as bars (you beside the peers' average, the median, band and percentile) and a refused group's reason", async () => {
@@ -393,9 +401,12 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
         await p.locator('#benchmark-groups li').evaluateAll((els) => els.map((e) => e.getAttribute('data-group'))),
       ).toEqual(groups.map((g) => g.group));
       for (const state of ['AZ', 'TX']) {
-        const g = groups.find((x) => x.group === state);
-        expect(g?.released, state).toBe(true);
-        await expectBars(p, g!, `${state} · ${g!.label}`);
+        const g = must(
+          groups.find((x) => x.group === state),
+          state,
+        );
+        expect(g.released, state).toBe(true);
+        await expectBars(p, g, `${state} · ${g.label}`);
       }
       // A refused group shows its reason, and no bars or figures.
       const refused = groups.filter((g) => !g.released);
@@ -405,7 +416,7 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
         expect(await card.locator('.bench-reason').textContent()).toBe(g.reason);
         expect(await card.locator('.bench-bars, .bench-value').count()).toBe(0);
       }
-      expect(await visibleTextWith(p, refused[0]!.reason!)).toContain('p');
+      expect(await visibleTextWith(p, must(refused[0]?.reason, 'reason'))).toContain('p');
       // The table of rows is kept; a benchmark has no SQL to show, so no empty SQL box.
       expect(await p.locator('#rows tbody tr').count()).toBe(body.rows.length);
       expect(await p.isVisible('#table-box')).toBe(true);
@@ -420,7 +431,7 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
         const edge = await rightEdges(
           p,
           `#benchmark-groups li[data-group="${g.group}"]`,
-          written(g.peerAverage!, g.format),
+          written(must(g.peerAverage, 'average'), g.format),
         );
         expect(edge.text, g.group).toBeGreaterThan(0);
         expect(edge.text, g.group).toBeLessThanOrEqual(edge.card + 0.5);
@@ -432,7 +443,7 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
       expect(none.status).toBe('unsupported');
       const wa = none.benchmark.groups.find((g) => g.group === 'WA');
       expect(wa?.released).toBe(false);
-      expect(await p.textContent('#benchmark-groups li[data-group="WA"] .bench-reason')).toBe(wa!.reason);
+      expect(await p.textContent('#benchmark-groups li[data-group="WA"] .bench-reason')).toBe(wa?.reason);
       expect(await p.isVisible('#error')).toBe(false);
       expect(await p.locator('.bench-bars').count()).toBe(0);
 
@@ -455,11 +466,11 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
       ]);
       const body = (await res.json()) as BenchmarkBody;
       expect(body.status).toBe('answered');
-      const [g] = body.benchmark.groups;
       expect(body.benchmark.groups).toHaveLength(1);
-      expect(g!.group).toBe('business');
-      expect(g!.released).toBe(true);
-      await expectBars(p, g!, g!.label);
+      const g = must(body.benchmark.groups[0], 'group');
+      expect(g.group).toBe('business');
+      expect(g.released).toBe(true);
+      await expectBars(p, g, g.label);
     } finally {
       await p.close();
     }

@@ -19,6 +19,7 @@ import {
 const OWNER_5 = { tenantId: '12', businessId: '628', adminId: '7043' } as const;
 const REGIONAL_DIRECTOR = { tenantId: '12', businessId: '628', adminId: '7101' } as const;
 const OCTOBER = { from: '2026-10-01', to: '2026-10-31' };
+type Who = { readonly tenantId: string; readonly businessId: string; readonly adminId: string };
 
 let svc: TestService;
 beforeAll(async () => {
@@ -35,7 +36,7 @@ const eventOf = (requestId: unknown): AuditEvent => {
 };
 
 /** What runBenchmark gives this person over the service's own policy and connector. */
-async function direct(who: typeof OWNER_5, measure: string, grouping: string): Promise<BenchmarkResult[]> {
+async function direct(who: Who, measure: string, grouping: string): Promise<BenchmarkResult[]> {
   const scope = await svc.services.policy.decide({
     ...who,
     role: '',
@@ -54,7 +55,7 @@ async function direct(who: typeof OWNER_5, measure: string, grouping: string): P
 }
 
 /** POST a question in a conversation. */
-async function askIn(who: typeof OWNER_5, question: string, conversationId?: string) {
+async function askIn(who: Who, question: string, conversationId?: string) {
   const payload = JSON.stringify({ ...who, question, ...(conversationId ? { conversationId } : {}) });
   const res = await svc.app.inject({ method: 'POST', url: '/v1/ask', headers: await signedHeaders(payload), payload });
   return { statusCode: res.statusCode, body: res.json<Record<string, unknown>>() };
