@@ -70,7 +70,8 @@ export interface AuditEvent {
   readonly benchmark?: {
     readonly measures: readonly string[];
     readonly grouping: string;
-    readonly group?: string;
+    /** The groups the question named, when it named some ("Texas and Arizona"). */
+    readonly named?: readonly string[];
     readonly from: string;
     readonly to: string;
     readonly k: number;

@@ -34,8 +34,8 @@ export interface BenchmarkAsk {
   readonly measures: readonly string[];
   /** `business`, or a grouping dimension's id. */
   readonly grouping: string;
-  /** A group the question names ("in Illinois"): its stored value and the words used. */
-  readonly group?: { readonly value: string; readonly text: string };
+  /** Groups the question names ("in Texas and Arizona"): only those are compared; none: every group of the caller's. */
+  readonly groups: readonly NamedGroup[];
   readonly from: string;
   readonly to: string;
   /** "November 2026". */
@@ -136,6 +136,73 @@ function patterns(catalog: Catalog): Patterns {
   return made;
 }
 
+/** Words a benchmark question may hold besides its measure and month: the comparison's own words. */
+const COMPARISON_WORDS = new Set(
+  (
+    'other others peer peers among amongst am are is i we me us you your my our mine ours above below under over ahead ' +
+    'behind median average averages avg mean typical norm percentile percentiles rank ranks ranked ranking benchmark ' +
+    'benchmarks benchmarked benchmarking rest remainder everyone everybody else like compare compared compares comparing ' +
+    'comparison stack stacks stacked up measure measures fare fares stand stands versus vs against relative better worse ' +
+    'beat beating outperform outperforming underperform underperforming doing do does did how the of with to as a an in ' +
+    'on for at by all every whole overall wide same there here what which where these those them they their and or both ' +
+    // time words the period passes may leave over ("the last full month": the month the answer takes anyway)
+    'last full complete completed entire calendar month finished ended'
+  ).split(' '),
+);
+
+const allowedCache = new WeakMap<Catalog, ReadonlySet<string>>();
+
+/** The comparison's own words, and the catalog's words for units, the business and the groupings and their values. */
+function allowedWords(catalog: Catalog): ReadonlySet<string> {
+  const hit = allowedCache.get(catalog);
+  if (hit) return hit;
+  const words = new Set(COMPARISON_WORDS);
+  const add = (phrase: string): void => {
+    for (const w of fold(phrase).split(/[^a-z0-9]+/)) if (w) words.add(w).add(plural(w)).add(`${w}wide`);
+  };
+  const unit = unitDimension(catalog);
+  for (const p of [
+    ...(unit ? [unit.label, unit.plural, ...unit.synonyms] : []),
+    ...catalog.wording.peers,
+    ...catalog.wording.identity.business,
+  ])
+    add(p);
+  for (const id of benchmarkVocabulary(catalog).groupings) {
+    const d = catalog.dimensions.find((x): x is AttributeDimension => x.id === id && x.kind === 'attribute');
+    if (!d) continue;
+    for (const p of [d.label, d.plural, ...d.synonyms, ...(d.known ?? [])]) add(p);
+    for (const [value, list] of Object.entries(d.vocabulary ?? {})) for (const p of [value, ...list]) add(p);
+  }
+  allowedCache.set(catalog, words);
+  return words;
+}
+
+/**
+ * What the question asks beyond a comparison of whole-month totals of all the caller's units: a
+ * filter, days of the week, a breakdown, a ranking of its own units, a share, a moving window, or
+ * words nothing placed ("burger", "newest"). A benchmark is never narrowed: the peers' figures are
+ * released for the fixed groups only, and a narrower "you" beside them would compare unlike things.
+ */
+function narrowing(draft: ReturnType<typeof readQuestion>, catalog: Catalog): string[] {
+  const groupings = new Set(benchmarkVocabulary(catalog).groupings);
+  const unit = unitDimension(catalog)?.id;
+  const label = (id: string): string => catalog.dimensions.find((d) => d.id === id)?.label ?? id;
+  const allowed = allowedWords(catalog);
+  return [
+    ...draft.filters.map((f) => `${label(f.dimension)}: ${f.values.join(' and ')}`),
+    ...(draft.time.weekdays?.length && !draft.filters.length ? ['days of the week'] : []),
+    ...draft.dimensions
+      .filter((d) => d.id !== unit && !groupings.has(d.id))
+      .map((d) => `a breakdown by ${label(d.id)}`),
+    ...(draft.rank && !draft.rank.all ? ['a ranking'] : []),
+    ...(draft.derive ? [draft.derive === 'share' ? 'a share' : 'a running total'] : []),
+    ...(draft.moving ? [draft.moving] : []),
+    ...draft.mentions
+      .filter((m) => !m.words.every((w) => allowed.has(w) || !/[a-z0-9]/.test(w)))
+      .map((m) => `"${m.text}"`),
+  ];
+}
+
 /** Whether the question asks to compare the caller with peers. */
 export function isBenchmarkQuestion(question: string, catalog: Catalog): boolean {
   if (benchmarkVocabulary(catalog).measures.length === 0) return false;
@@ -155,43 +222,72 @@ export function benchmarkAsked(question: string, catalog: Catalog, today: string
   return isBenchmarkQuestion(question, catalog) && readQuestion(question, catalog, today).references.length === 0;
 }
 
-/** A grouping dimension the question names, by its words or by one of its values. */
+/** A group the question names: its stored value and the words used. */
+export interface NamedGroup {
+  readonly value: string;
+  readonly text: string;
+}
+
+/** The grouping dimensions the question names, each by its words or by values ("Texas and Arizona"). */
 function groupingOf(
   question: string,
   catalog: Catalog,
   groupings: readonly string[],
-): { readonly found: readonly { readonly dimension: string; readonly value?: string; readonly text?: string }[] } {
+): readonly { readonly dimension: string; readonly groups: readonly NamedGroup[] }[] {
   const text = ` ${fold(question)
     .replace(/[^a-z0-9'\s-]/g, ' ')
     .replace(/\s+/g, ' ')} `;
-  const found: { dimension: string; value?: string; text?: string }[] = [];
+  // A code typed in capitals ("TX") is a code only in a question not all in capitals ("IN" of "... IN MY STATE").
+  const codes = /[a-z]/.test(question);
+  const found: { dimension: string; groups: NamedGroup[] }[] = [];
   for (const id of groupings) {
     const d = catalog.dimensions.find((x): x is AttributeDimension => x.id === id && x.kind === 'attribute');
     if (!d) continue;
-    // A value: a word of the dimension's vocabulary, a known value, or a stored code typed as a code ("TX").
-    const named: { value: string; text: string }[] = [];
+    // Values: words of the dimension's vocabulary, known values, stored codes typed as codes; the
+    // longest first, each place in the question read once ("new york state" is not also "new york").
+    const candidates: { value: string; text: string; at: number; length: number }[] = [];
+    const find = (value: string, words: string, shown: string): void => {
+      const w = ` ${fold(words)} `;
+      for (let at = text.indexOf(w); at >= 0; at = text.indexOf(w, at + 1))
+        candidates.push({ value, text: shown, at, length: w.length });
+    };
     for (const [value, words] of Object.entries(d.vocabulary ?? {}))
       for (const w of words)
-        if (text.includes(` ${fold(w)} `)) named.push({ value, text: w.replace(/\b[a-z]/g, (c) => c.toUpperCase()) });
-    for (const v of d.known ?? []) if (text.includes(` ${fold(v)} `)) named.push({ value: v, text: v });
-    for (const value of Object.keys(d.vocabulary ?? {}))
-      if (/^[A-Z]{2,3}$/.test(value) && new RegExp(`(?<![A-Za-z])${value}(?![A-Za-z])`).test(question))
-        named.push({ value, text: value });
-    const longest = named.sort((a, b) => b.text.length - a.text.length)[0];
-    if (longest) {
-      found.push({ dimension: id, value: longest.value, text: longest.text });
-      continue;
-    }
+        find(
+          value,
+          w,
+          w.replace(/\b[a-z]/g, (c) => c.toUpperCase()),
+        );
+    for (const v of d.known ?? []) find(v, v, v);
+    if (codes)
+      for (const value of Object.keys(d.vocabulary ?? {}))
+        if (/^[A-Z]{2,3}$/.test(value))
+          for (const m of question.matchAll(new RegExp(`(?<![A-Za-z])${value}(?![A-Za-z])`, 'g')))
+            candidates.push({ value, text: value, at: -1 - (m.index ?? 0), length: value.length });
+    const taken: typeof candidates = [];
+    for (const c of candidates.sort((a, b) => b.length - a.length))
+      if (
+        !taken.some(
+          (t) => t.at === c.at || (c.at >= 0 && t.at >= 0 && c.at < t.at + t.length - 1 && t.at < c.at + c.length - 1),
+        )
+      )
+        taken.push(c);
+    const groups = [
+      ...new Map(taken.sort((a, b) => Math.abs(a.at) - Math.abs(b.at)).map((t) => [t.value, t])).values(),
+    ].map((t) => ({ value: t.value, text: t.text }));
     const words = [d.label, d.plural, ...d.synonyms].map((w) => fold(w));
-    if (words.some((w) => text.includes(` ${w} `) || text.includes(` ${w}wide `) || text.includes(` ${w}-wide `)))
-      found.push({ dimension: id });
+    if (
+      groups.length ||
+      words.some((w) => text.includes(` ${w} `) || text.includes(` ${w}wide `) || text.includes(` ${w}-wide `))
+    )
+      found.push({ dimension: id, groups });
   }
-  return { found };
+  return found;
 }
 
 /** The words a canonical question names the grouping with. */
-function groupWords(catalog: Catalog, grouping: string, group?: { readonly text: string }): string {
-  if (group) return ` in ${group.text}`;
+function groupWords(catalog: Catalog, grouping: string, groups: readonly NamedGroup[] = []): string {
+  if (groups.length) return ` in ${groups.map((g) => g.text).join(' and ')}`;
   if (grouping === BUSINESS_GROUPING) return '';
   const d = catalog.dimensions.find((x) => x.id === grouping);
   return ` in my ${d?.label ?? grouping}`;
@@ -203,12 +299,12 @@ export function benchmarkQuestion(
   measure: string,
   grouping: string,
   month: string,
-  group?: { readonly text: string },
+  groups: readonly NamedGroup[] = [],
 ): string {
   const unit = unitDimension(catalog);
   const units = unit?.plural ?? 'peers';
   const label = metricById(catalog, measure)?.label ?? measure;
-  return `How did my ${label} compare with other ${units}${groupWords(catalog, grouping, group)} in ${month}?`;
+  return `How did my ${label} compare with other ${units}${groupWords(catalog, grouping, groups)} in ${month}?`;
 }
 
 function clarification(message: string, choices: readonly Choice[]): Clarification {
@@ -244,22 +340,21 @@ export function readBenchmark(
   };
 
   // The grouping first: the choices of any ask-back below keep it.
-  const { found } = groupingOf(question, catalog, vocabulary.groupings);
-  const dims = [...new Set(found.map((f) => f.dimension))];
+  const found = groupingOf(question, catalog, vocabulary.groupings);
   const last = monthBefore(today, 1);
   const lastName = monthName(last.from);
-  if (dims.length > 1) {
+  if (found.length > 1) {
     const unit = unitDimension(catalog)?.plural ?? 'peers';
     return clarification(
-      `Compare within which group: ${dims.map((d) => `your ${catalog.dimensions.find((x) => x.id === d)?.label ?? d}`).join(' or ')}? A comparison with other ${unit} is made within one grouping at a time.`,
+      `Compare within which group: ${found.map((f) => `your ${catalog.dimensions.find((x) => x.id === f.dimension)?.label ?? f.dimension}`).join(' or ')}? A comparison with other ${unit} is made within one grouping at a time.`,
       found.map((f) => ({
-        label: f.text ?? f.dimension,
+        label: f.groups.map((g) => g.text).join(' and ') || f.dimension,
         question: benchmarkQuestion(
           catalog,
           offered[0] ?? vocabulary.measures[0] ?? '',
           f.dimension,
           lastName,
-          f.text ? { text: f.text } : undefined,
+          f.groups,
         ),
       })),
     );
@@ -272,7 +367,18 @@ export function readBenchmark(
     one?.dimension ??
     (namesBusiness ? BUSINESS_GROUPING : undefined) ??
     (offeredGroups.includes(BUSINESS_GROUPING) ? BUSINESS_GROUPING : (offeredGroups[0] ?? BUSINESS_GROUPING));
-  const group = one?.value !== undefined && one.text !== undefined ? { value: one.value, text: one.text } : undefined;
+  const groups = one?.groups ?? [];
+
+  // Anything that would narrow the comparison is asked back, named (never dropped).
+  const narrowed = narrowing(draft, catalog);
+  if (narrowed.length) {
+    const units = unitDimension(catalog)?.plural ?? 'units';
+    const m = draft.measures.find((x) => offered.includes(x)) ?? offered[0] ?? vocabulary.measures[0] ?? '';
+    return clarification(
+      `A comparison with peers covers whole-month totals of all your ${units}, so it cannot be narrowed by ${narrowed.join(', ')}: peers' figures are released only for fixed groups. Ask for the comparison without it, or ask about your own ${units} alone.`,
+      [{ label: 'the comparison', question: benchmarkQuestion(catalog, m, grouping, monthName(last.from), groups) }],
+    );
+  }
 
   // The month.
   const spans = draft.time.spans;
@@ -287,7 +393,7 @@ export function readBenchmark(
       `${why} Comparisons with peers are made over one whole calendar month that has ended, so that no two comparisons can be subtracted to reveal a smaller group. Which month do you want?`,
       [last, before].map((p) => ({
         label: monthName(p.from),
-        question: benchmarkQuestion(catalog, m, grouping, monthName(p.from), group),
+        question: benchmarkQuestion(catalog, m, grouping, monthName(p.from), groups),
       })),
     );
   };
@@ -302,7 +408,7 @@ export function readBenchmark(
       choices.map((id) => ({
         label: label(id),
         metric: id,
-        question: benchmarkQuestion(catalog, id, grouping, monthWords, group),
+        question: benchmarkQuestion(catalog, id, grouping, monthWords, groups),
       })),
     );
   let measures = chosen;
@@ -341,7 +447,7 @@ export function readBenchmark(
     kind: 'benchmark',
     measures,
     grouping,
-    ...(group ? { group } : {}),
+    groups,
     from,
     to,
     month: monthName(from),

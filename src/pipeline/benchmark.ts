@@ -150,10 +150,11 @@ export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
       })),
     ),
   );
-  // A group the question named: that group only, and only if one of the caller's own units is in it.
+  // Groups the question named: those only, and only when each holds one of the caller's own units.
+  const named = new Set(ask.groups.map((g) => g.value));
   const shown = runs.map((r) => ({
     ...r,
-    results: ask.group ? r.results.filter((g) => g.group === ask.group?.value) : r.results,
+    results: named.size ? r.results.filter((g) => named.has(g.group)) : r.results,
   }));
   const k = Math.max(...terms.map((x) => x.k));
   const includeSelf = terms.every((x) => x.includeSelf);
@@ -165,7 +166,7 @@ export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
     benchmark: {
       measures: ask.measures,
       grouping: ask.grouping,
-      ...(ask.group ? { group: ask.group.value } : {}),
+      ...(ask.groups.length ? { named: ask.groups.map((g) => g.value) } : {}),
       from: ask.from,
       to: ask.to,
       k,
@@ -202,12 +203,12 @@ export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
   };
   const units = unitDimension(catalog)?.plural ?? catalog.schema.grantUnit.plural;
   const groupWord = catalog.dimensions.find((d) => d.id === ask.grouping);
-  if (ask.group && shown.every((r) => r.results.length === 0)) {
-    const mine = [...new Set(runs.flatMap((r) => r.results.map((g) => g.group)))];
+  const mine = [...new Set(runs.flatMap((r) => r.results.map((g) => g.group)))];
+  const foreign = ask.groups.filter((g) => !mine.includes(g.value));
+  if (foreign.length)
     return nothingReleased(
-      `You have no ${units} in ${ask.group.text}: a comparison with peers is made within the ${groupWord?.plural ?? 'groups'} of your own ${units}${mine.length ? ` (${mine.join(', ')})` : ''}.`,
+      `You have no ${units} in ${foreign.map((g) => g.text).join(' or ')}: a comparison with peers is made within the ${groupWord?.plural ?? 'groups'} of your own ${units}${mine.length ? ` (${mine.join(', ')})` : ''}.`,
     );
-  }
   const released = shown.flatMap((r) => r.results.filter((g) => g.released).map((g) => ({ measure: r.measure, g })));
   const rules =
     `Peers are the ${units} outside your access that had data in ${ask.month}; a group is shown only when it has at least ${k} of them, ` +

@@ -70,3 +70,11 @@ it(
     expect(wrong, JSON.stringify(wrong, null, 1)).toEqual([]);
   },
 );
+
+it('eval/benchmarks.yaml: no wrong number, at least 95% right', { timeout: 240_000 }, async () => {
+  const { report, wrong } = await evaluate('eval/benchmarks.yaml');
+  expect(report.summary.questions).toBeGreaterThanOrEqual(40);
+  expect(new Set(report.results.map((r) => r.persona)).size).toBeGreaterThanOrEqual(3);
+  expect(wrong, JSON.stringify(wrong, null, 1)).toEqual([]);
+  expect(report.summary.rightRate).toBeGreaterThanOrEqual(0.95);
+});
