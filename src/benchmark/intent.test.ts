@@ -52,6 +52,29 @@ describe('a question that compares the caller with peers', () => {
     ],
     ['revenue compared with the rest of the chain', { measures: ['net_sales_amount'], grouping: 'business' }],
     ['how do I compare with my peers on revenue and orders', { measures: ['net_sales_amount', 'order_count'] }],
+    // eval/benchmarks-fresh.yaml (written without this file) asked these back on its first run:
+    ["how'm I doing vs everyone else on revenue", { measures: ['net_sales_amount'], grouping: 'business' }],
+    [
+      'am i beating the system average on orders in 2026-09',
+      { measures: ['order_count'], from: '2026-09-01', to: '2026-09-30' },
+    ],
+    [
+      'california revenue vs other california stores last month',
+      { grouping: 'state', groups: [{ value: 'CA', text: 'California' }] },
+    ],
+    [
+      'do my stores lag the network in orders? last month',
+      { measures: ['order_count'], grouping: 'business', ...NOVEMBER },
+    ],
+    [
+      'my orders versus the tennessee average last month',
+      { grouping: 'state', groups: [{ value: 'TN', text: 'Tennessee' }] },
+    ],
+    ['how do my stores compare to others in my state on net sales last month', { grouping: 'state', groups: [] }],
+    [
+      'compared to other franchisees, am I above or below average on revenue for Sept 2026?',
+      { measures: ['net_sales_amount'] },
+    ],
   ];
   for (const [q, want] of cases)
     it(`"${q}"`, () => {

@@ -94,6 +94,18 @@ interface Patterns {
 
 const patternCache = new WeakMap<Catalog, Patterns>();
 
+/** The words and values of the groupings a benchmark may use ("state", "states", "Tennessee", "TN"). */
+function groupingWords(catalog: Catalog): string[] {
+  const words: string[] = [];
+  for (const id of benchmarkVocabulary(catalog).groupings) {
+    const d = catalog.dimensions.find((x): x is AttributeDimension => x.id === id && x.kind === 'attribute');
+    if (!d) continue;
+    words.push(d.label, d.plural, ...d.synonyms, ...(d.known ?? []));
+    for (const list of Object.values(d.vocabulary ?? {})) words.push(...list);
+  }
+  return words;
+}
+
 /** The catalog's words for the grant unit and the business, in the patterns that name a peer group. */
 function patterns(catalog: Catalog): Patterns {
   const hit = patternCache.get(catalog);
@@ -102,17 +114,25 @@ function patterns(catalog: Catalog): Patterns {
   const unitWords = unit ? [unit.label, unit.plural, ...unit.synonyms] : ['unit'];
   const U = `(?:${alternatives([...unitWords, ...unitWords.map(plural)])})`;
   const B = `(?:${alternatives([...catalog.wording.identity.business, ...catalog.wording.peers])})`;
+  // The peer words alone ("the chain", "the network"): not the identity's "business", which also
+  // names one's own ("how is the business doing compared with last week").
+  const P = catalog.wording.peers.length ? `(?:${alternatives(catalog.wording.peers)})` : '(?!)';
+  // The groupings' words and values ("state", "Tennessee"): "the Tennessee average", "the rest of California".
+  const grouped = groupingWords(catalog);
+  const G = grouped.length ? `(?:${alternatives(grouped)})` : '(?!)';
   const peer = new RegExp(
     [
       `\\b(?:peers?|everyone(?: else)?|everybody(?: else)?|others like (?:me|us))\\b`,
-      `\\bthe others\\b`,
-      `(?<!\\b(?:my|our|your) )\\bother ${U}\\b`,
-      `\\b(?:the|an?) (?:average|median|typical|mean) ${U}\\b`,
+      `(?<!\\b(?:my|our|your) )\\bothers\\b`,
+      `(?<!\\b(?:my|our|your) )\\bother (?:[a-z]+ ){0,2}?(?:${U}|${P})\\b`,
+      `\\b(?:the|an?) (?:average|median|typical|mean) (?:[a-z]+ )?${U}\\b`,
       `\\b(?:all|every) (?:the |of the )?${U} (?:in|across|of|throughout|on)\\b`,
-      `\\b(?:among|amongst) (?:the |all (?:the )?)?${U}\\b`,
+      `\\b(?:among|amongst) (?:the |all (?:the )?)?(?:[a-z']+ )?${U}\\b`,
       `\\bthe ${U} (?:in|across) (?!my\\b|our\\b)`,
       `\\b${B}(?:'s|s)? ?(?:average|avg|median|mean|norm|as a whole|overall|wide)\\b`,
-      `\\b(?:rest|remainder) of (?:the )?${B}\\b`,
+      `\\b(?:the )?${G} (?:average|avg|median|mean|norm)\\b`,
+      `\\b(?:rest|remainder) of (?:the )?(?:${B}|${G})\\b`,
+      `\\bthe (?:whole |entire )?${P}\\b`,
       `\\b(?:compared?|comparison|vs|versus|against|relative) (?:with |to |against )?(?:the )?${B}\\b`,
       // "am I above the median", "are we below average" (not "which of my stores are above average").
       `\\b(?:am i|are we|i am|we are|im|were) (?:\\w+ ){0,2}?(?:above|below|under|over) (?:the )?(?:average|median)\\b`,
@@ -122,15 +142,16 @@ function patterns(catalog: Catalog): Patterns {
     [
       `\\b${B}(?:'s|s)? ?(?:average|avg|median|mean|norm|as a whole|overall|wide)\\b`,
       `\\b(?:rest|remainder) of (?:the )?${B}\\b`,
+      `\\bthe (?:whole |entire )?${P}\\b`,
       `\\b(?:compared?|comparison|vs|versus|against|relative) (?:with |to |against )?(?:the )?${B}\\b`,
     ].join('|'),
   );
   const compare =
-    /\b(?:compar\w*|stack(?:s|ed)? up|measure up|fare|rank\w*|stand|vs|versus|against|relative|ahead|behind|above|below|better|worse|beat\w*|outperform\w*|underperform\w*|doing|how (?:do|does|did|am|are) (?:i|we))\b/;
+    /\b(?:compar\w*|stack(?:s|ed)? up|measure up|fare|rank\w*|stand|vs|versus|against|relative|ahead|behind|above|below|better|worse|beat\w*|outperform\w*|underperform\w*|out-?\w+|lag\w*|trail\w*|land|doing|howm|howd|how (?:do|does|did|am|are) (?:i|we))\b/;
   // Comparisons among the caller's own units: not a benchmark ("my other stores", "each other").
   const own = new RegExp(`\\b(?:my|our) other ${U}\\b|\\beach other\\b|\\bone another\\b`);
   const always =
-    /\bbenchmark\w*\b|\b(?:my|our|what|which) percentile\b|\bpercentile (?:am|are|is|do|does|did) (?:i|we|my|our)\b/;
+    /\bbenchmark\w*\b|\b(?:my|our|what|which) percentile\b|\bpercentile (?:rank|am|are|is|do|does|did) (?:i|we|my|our|of)?\b/;
   const made = { peer, business, compare, own, always };
   patternCache.set(catalog, made);
   return made;
@@ -146,7 +167,10 @@ const COMPARISON_WORDS = new Set(
     'beat beating outperform outperforming underperform underperforming doing do does did how the of with to as a an in ' +
     'on for at by all every whole overall wide same there here what which where these those them they their and or both ' +
     // time words the period passes may leave over ("the last full month": the month the answer takes anyway)
-    'last full complete completed entire calendar month finished ended'
+    'last full complete completed entire calendar month finished ended ' +
+    // spoken forms and verbs of standing ("how'm I doing", "do I lag the chain", "where do I land")
+    'howm howd hows im ive id lag lags lagging lagged trail trails trailing beating land lands sit sits place ' +
+    'placed position operate operates operating each me'
   ).split(' '),
 );
 
@@ -218,6 +242,14 @@ export function isBenchmarkQuestion(question: string, catalog: Catalog): boolean
  * Whether the question path should hand the question to the benchmark path: a benchmark question
  * that names no ID (one that does is read, and its IDs checked, as any question).
  */
+/** "in 2026-09" as "in September 2026": a month written in digits, read as the month (the period passes read the year). */
+function monthsInWords(question: string): string {
+  return question.replace(
+    /\b(\d{4})-(0[1-9]|1[0-2])\b(?!-\d)/g,
+    (_m, y: string, mm: string) => `${MONTHS[Number(mm) - 1] ?? ''} ${y}`,
+  );
+}
+
 export function benchmarkAsked(question: string, catalog: Catalog, today: string): boolean {
   return isBenchmarkQuestion(question, catalog) && readQuestion(question, catalog, today).references.length === 0;
 }
@@ -263,7 +295,7 @@ function groupingOf(
       for (const value of Object.keys(d.vocabulary ?? {}))
         if (/^[A-Z]{2,3}$/.test(value))
           for (const m of question.matchAll(new RegExp(`(?<![A-Za-z])${value}(?![A-Za-z])`, 'g')))
-            candidates.push({ value, text: value, at: -1 - (m.index ?? 0), length: value.length });
+            candidates.push({ value, text: value, at: -1 - m.index, length: value.length });
     const taken: typeof candidates = [];
     for (const c of candidates.sort((a, b) => b.length - a.length))
       if (
@@ -316,12 +348,13 @@ function clarification(message: string, choices: readonly Choice[]): Clarificati
  * undefined when the question is not a benchmark.
  */
 export function readBenchmark(
-  question: string,
+  asked: string,
   catalog: Catalog,
   today: string,
   grants?: readonly BenchmarkGrant[],
 ): BenchmarkAsk | Clarification | undefined {
-  if (!isBenchmarkQuestion(question, catalog)) return undefined;
+  if (!isBenchmarkQuestion(asked, catalog)) return undefined;
+  const question = monthsInWords(asked);
   const vocabulary = benchmarkVocabulary(catalog);
   const draft = readQuestion(question, catalog, today);
   // A question that names an ID ("store 17", "business 628") is not a comparison of all of one's own
@@ -340,7 +373,11 @@ export function readBenchmark(
   };
 
   // The grouping first: the choices of any ask-back below keep it.
-  const found = groupingOf(question, catalog, vocabulary.groupings);
+  // A grouping the grants leave out is dropped when another one is named too ("New York": a city and a
+  // state; the grants allow states); named alone, it stays, and the grant check refuses it by name.
+  const named = groupingOf(question, catalog, vocabulary.groupings);
+  const allowedGroupings = named.filter((f) => offeredGroups.includes(f.dimension));
+  const found = named.length > 1 && allowedGroupings.length ? allowedGroupings : named;
   const last = monthBefore(today, 1);
   const lastName = monthName(last.from);
   if (found.length > 1) {

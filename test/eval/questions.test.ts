@@ -78,3 +78,13 @@ it('eval/benchmarks.yaml: no wrong number, at least 95% right', { timeout: 240_0
   expect(wrong, JSON.stringify(wrong, null, 1)).toEqual([]);
   expect(report.summary.rightRate).toBeGreaterThanOrEqual(0.95);
 });
+
+it(
+  'eval/benchmarks-fresh.yaml (held out, written without the benchmark reader): no wrong number',
+  { timeout: 240_000 },
+  async () => {
+    const { report, wrong } = await evaluate('eval/benchmarks-fresh.yaml');
+    expect(report.summary.questions).toBeGreaterThanOrEqual(60);
+    expect(wrong, JSON.stringify(wrong, null, 1)).toEqual([]);
+  },
+);
