@@ -8,6 +8,13 @@ export const DEMO_PERSONAS = [
     adminId: '7042',
   },
   {
+    id: 'franchise-owner-5',
+    label: 'Franchise owner (admin 7043, 5 stores in 5 states: compare with other stores)',
+    tenantId: '12',
+    businessId: '628',
+    adminId: '7043',
+  },
+  {
     id: 'brand-manager',
     label: 'Brand manager (admin 7001, 200 stores)',
     tenantId: '12',
