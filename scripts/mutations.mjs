@@ -41,6 +41,19 @@ export const MUTATIONS = [
     'AND (c."rest" = 0 OR c."rest" >= ${k}) AS "released"',
     'AS "released"',
   ],
+  ['benchmark-null-values-count', 'src/benchmark/compile.ts', '      `f.${q(measure.column)} IS NOT NULL`,\n', ''],
+  [
+    'benchmark-two-groupings',
+    'src/policy/benchmarks.ts',
+    '  if (groupings.size > 1)\n',
+    '  if (groupings.size > 99)\n',
+  ],
+  [
+    'benchmark-row-filtered-peers',
+    'src/benchmark/benchmark.ts',
+    '  if ((scope.filters?.[measure.table] ?? []).length)\n',
+    '  if (scope.filters?.[measure.table] === null)\n',
+  ],
   [
     'benchmark-any-period',
     'src/benchmark/benchmark.ts',

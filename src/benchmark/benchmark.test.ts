@@ -80,6 +80,14 @@ async function grantedUnits(adminId: string): Promise<string[]> {
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
+/** A peer figure as released: 3 significant digits (162300.19 -> 162000). */
+const sig3 = (x: number): number => {
+  if (x === 0) return 0;
+  const step = 10 ** (Math.floor(Math.log10(Math.abs(x))) - 2);
+  return Math.round(x / step) * step;
+};
+/** A percentile as released: its decile's lower edge, 0 to 90. */
+const decile = (p: number): number => Math.min(90, Math.floor(p / 10) * 10);
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -105,9 +113,9 @@ function expected(group: string, peers: readonly number[], own: readonly number[
             : peers.length < 250
               ? '100 to 249 stores'
               : 'more',
-    peerAverage: round2(mean(peers)),
-    peerMedian: round2(median(peers)),
-    ...(you === undefined ? {} : { yourValue: round2(you), yourPercentile: Math.round((100 * below) / peers.length) }),
+    peerAverage: sig3(mean(peers)),
+    peerMedian: sig3(median(peers)),
+    ...(you === undefined ? {} : { yourValue: round2(you), yourPercentile: decile((100 * below) / peers.length) }),
     yourUnits: own.length,
   };
 }
@@ -137,6 +145,17 @@ describe('the decision carries benchmark grants', () => {
     [
       'a ratio (not additive over units)',
       [{ measures: ['average_check'], groups: ['state'], k: 10, includeSelf: false }],
+    ],
+    [
+      'two groupings besides the business (a city inside a state could be subtracted from it)',
+      [{ measures: ['order_count'], groups: ['business', 'state', 'city'], k: 10, includeSelf: false }],
+    ],
+    [
+      'two groupings in two grants',
+      [
+        { measures: ['order_count'], groups: ['state'], k: 10, includeSelf: false },
+        { measures: ['net_sales_amount'], groups: ['city'], k: 10, includeSelf: false },
+      ],
     ],
   ])('refuses %s (SP_ERR_POLICY_INVALID)', (_n, raw) => {
     expect(() => benchmarksOf(raw, benchmarkVocabulary(DEMO_CATALOG))).toThrow(
@@ -287,6 +306,12 @@ describe('peer benchmarks over the demo warehouse', () => {
     // A scope whose own answers would not show the measure's column.
     const narrowed: Scope = { ...owner, tables: { ...owner.tables, daily_sales: ['location_id', 'business_date'] } };
     expect(await run(narrowed, {})).toBe('SP_ERR_BENCHMARK_NOT_GRANTED');
+    // A row filter on the fact table (a contractor's last 90 days) would narrow the peers' rows too.
+    const windowed: Scope = {
+      ...owner,
+      filters: { daily_sales: [{ column: 'business_date', op: 'gte', values: ['2026-08-20'] }] },
+    };
+    expect(await run(windowed, {})).toBe('SP_ERR_BENCHMARK_NOT_GRANTED');
     expect(await run(owner, {})).toBeUndefined();
   });
 

@@ -6,7 +6,8 @@
  *   - a grant must cover both the measure and the grouping (several: the strictest k, and the
  *     caller's units in the figures only if every one of them says so);
  *   - the caller's own scope must expose the measure's column and the grouping's column, unmasked
- *     (a benchmark never shows the caller a figure of a column their own answers would not);
+ *     (a benchmark never shows the caller a figure of a column their own answers would not), and
+ *     carry no row filter on the measure's table (it would narrow the peers' rows as well);
  *   - the period is one whole calendar month that has ended before `today`. Fixed, disjoint periods:
  *     two overlapping periods and their union would let a month be split into parts whose groups are
  *     under k (the differencing test shows it), and a month still filling up would change between
@@ -43,7 +44,7 @@ export interface BenchmarkResult {
   readonly peerMedian?: number;
   /** The caller's per-unit value (the average over their units with rows in the period); absent without any. */
   readonly yourValue?: number;
-  /** The share of peers below the caller's value (ties count half), 0 to 100. */
+  /** The share of peers below the caller's value (ties count half), as its decile's lower edge: 0, 10, ... 90. */
   readonly yourPercentile?: number;
   /** How many of the caller's own units had rows in the period in this group. */
   readonly yourUnits?: number;
@@ -94,6 +95,10 @@ export function benchmarkTerms(scope: Scope, catalog: Catalog, request: Benchmar
   const measure = benchmarkMeasure(catalog, request.measure);
   const grouping = benchmarkGrouping(catalog, request.grouping);
   if (!measure || !grouping) notGranted(`${request.measure} by ${request.grouping} cannot be benchmarked.`);
+  // A row filter on the fact table would narrow the peers' rows too: a moving "last 90 days" window
+  // makes a closed month differ from one day to the next, and two days' answers subtract to one day.
+  if ((scope.filters?.[measure.table] ?? []).length)
+    notGranted(`Your access to ${measure.table} is limited to some of its rows, so it cannot be compared with peers.`);
   const unitTable = catalog.schema.grantUnit.table;
   const exposed = (table: string, column: string): boolean =>
     (scope.tables[table] ?? []).includes(column) && scope.masks?.[table]?.[column] === undefined;
@@ -142,6 +147,7 @@ export async function runBenchmark(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   options.onCache?.((result as { readonly cache?: 'hit' | 'miss' }).cache);
+  if (result.truncated) throw new SplitplaneError('SP_ERR_INTERNAL', { detail: 'benchmark rows over the row cap' });
   const names = result.columns.map((c) => c.name);
   if (names.join() !== BENCHMARK_COLUMNS.join())
     throw new SplitplaneError('SP_ERR_INTERNAL', { detail: 'benchmark columns' });

@@ -5,9 +5,10 @@
  *
  * What leaves the engine, per group (the business, or each value of the grouping that one of the
  * caller's own units has): `released`; and only when released, the band of the peer count, the
- * peers' per-unit average and median, the caller's own per-unit value and its percentile among the
- * peers. Peers are the units of the caller's tenant and business OUTSIDE the caller's scope (the
- * granted units the decision's unit filters keep) that have rows in the period; k counts them only
+ * peers' per-unit average and median to FIGURE_DIGITS significant digits, the caller's own per-unit
+ * value and the decile of its percentile among the peers. Peers are the units of the caller's tenant
+ * and business OUTSIDE the caller's scope (the granted units the decision's unit filters keep) that
+ * have a value in the period (a row whose measure is not NULL); k counts them only
  * (`includeSelf` adds the caller's units to the figures, never to k). A group is released when
  *
  *   - its peer count is at least k, and
@@ -42,6 +43,9 @@ import { benchmarkGrouping, benchmarkMeasure } from './vocabulary.js';
 /** The name of the aggregate the compiler releases from: in no sandbox description, so no candidate can name it. */
 export const BENCHMARK_RELATION = 'sp_benchmark';
 
+/** The significant digits of a released peer figure (average, median): $162,300.19 is released as $162,000. */
+export const FIGURE_DIGITS = 3;
+
 /** Edges of the bands a peer count is released as (the first band starts at k, see compileBenchmark). */
 export const BAND_EDGES = [2, 5, 10, 25, 50, 100, 250, 500, 1000] as const;
 
@@ -66,8 +70,8 @@ export interface CompiledBenchmark {
 /**
  * The columns of the answer, in order: group (text; '' for the business), released (boolean),
  * refusal ('under_k', 'complement' or NULL), band_low, band_high (NULL: open), peer_average,
- * peer_median, your_value, your_percentile, your_units (the caller's units with rows in the group; all NULL
- * unless released).
+ * peer_median (both to FIGURE_DIGITS significant digits), your_value, your_percentile (its decile's lower
+ * edge: 0, 10, ... 90), your_units (the caller's units with a value in the group; all NULL unless released).
  */
 export const BENCHMARK_COLUMNS = [
   'group',
@@ -127,10 +131,11 @@ export function compileBenchmark(
       r,
     ),
   );
+  // Never NULL (a unit filter over a NULL column): a unit is the caller's, or a peer, never neither.
   const own =
     scope.units.length === 0
       ? 'FALSE'
-      : [dialect.inBoundList(`u.${q(unitKey)}`, param('sp_units')), ...unitFilters].join(' AND ');
+      : `COALESCE((${[dialect.inBoundList(`u.${q(unitKey)}`, param('sp_units')), ...unitFilters].join(' AND ')}), FALSE)`;
   // The caller's row filters on the fact table hold for every row read (the caller's value and the
   // peers' are computed over the same rows: a contractor's window narrows both).
   const rowFilters = (scope.filters?.[measure.table] ?? []).map((f) =>
@@ -155,6 +160,9 @@ export function compileBenchmark(
       ...tenantBusiness('u', unitTable),
       `f.${q(measure.time)} >= ${from}`,
       `f.${q(measure.time)} <= ${to}`,
+      // A unit counts (in k, in the figures, in the rank) only with a value: one whose rows are all
+      // NULL would count in k while adding nothing to the figures.
+      `f.${q(measure.column)} IS NOT NULL`,
       ...rowFilters,
     ].join(' AND ')} ` +
     `GROUP BY f.${q(factUnit)}, ${grp}, ${own})`;
@@ -205,12 +213,21 @@ export function compileBenchmark(
     `t."average", t."median", t."yours", p."pct", t."mine" ` +
     `FROM "sp_stats" AS t JOIN "sp_rank" AS p ON p."grp" = t."grp" CROSS JOIN "sp_rest" AS c)`;
   const when = (expr: string, name: string): string => `CASE WHEN b."released" THEN ${expr} END AS ${q(name)}`;
+  // The peers' figures to FIGURE_DIGITS significant digits, the percentile as its decile (0, 10, ... 90:
+  // the lower edge of "between the 30th and 40th percentile"): exact
+  // figures of a small group, with the band and the percentile over many months, pin down the exact
+  // peer count and so the exact sum (found by review: 24 peers and their sum, from one owner's answers).
+  // (A ladder of magnitudes: the engine's plan check admits ROUND and ABS, not LOG10.)
+  const coarse = (x: string): string =>
+    `CASE ${Array.from({ length: 16 }, (_, i) => 12 - i)
+      .map((e) => `WHEN ABS(${x}) >= 1e${e} THEN ROUND(${x}, ${FIGURE_DIGITS - 1 - e})`)
+      .join(' ')} ELSE ROUND(${x}, ${FIGURE_DIGITS + 2}) END`;
   const sql =
     `WITH ${[perUnit, groups, stats, rank, rest, release].join(', ')} ` +
     `SELECT b."grp" AS "group", b."released", b."refusal", ` +
     `${when('CAST(b."band_low" AS INTEGER)', 'band_low')}, ${when('CAST(b."band_high" AS INTEGER)', 'band_high')}, ` +
-    `${when('ROUND(b."average", 2)', 'peer_average')}, ${when('ROUND(b."median", 2)', 'peer_median')}, ` +
-    `${when('ROUND(b."yours", 2)', 'your_value')}, ${when('ROUND(b."pct", 0)', 'your_percentile')}, ` +
+    `${when(coarse('b."average"'), 'peer_average')}, ${when(coarse('b."median"'), 'peer_median')}, ` +
+    `${when('ROUND(b."yours", 2)', 'your_value')}, ${when('CASE WHEN b."pct" >= 90 THEN 90 ELSE FLOOR(b."pct" / 10.0) * 10 END', 'your_percentile')}, ` +
     `${when('CAST(b."mine" AS INTEGER)', 'your_units')} ` +
     `FROM ${q(BENCHMARK_RELATION)} AS b ORDER BY b."grp"`;
   return Object.freeze({ sql, bindings: Object.freeze(bindings) });

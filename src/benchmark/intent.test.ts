@@ -134,6 +134,9 @@ describe('ask-backs', () => {
     ['revenue per day vs other stores last month', 'a breakdown by day'],
     ['how does my best store compare with other stores on revenue', 'a ranking'],
     ['what share of revenue vs the brand average', 'a share'],
+    // Found by review: a group left out was read as the group itself.
+    ['how does my revenue compare with the brand average in October except Texas', 'leaving out "Texas"'],
+    ['revenue vs other stores not in Texas last month', 'leaving out'],
   ] as const)
     it(`a question that narrows the comparison is asked back, naming it: "${q}"`, () => {
       const r = read(q);

@@ -222,8 +222,8 @@ function narrowing(draft: ReturnType<typeof readQuestion>, catalog: Catalog): st
     ...(draft.derive ? [draft.derive === 'share' ? 'a share' : 'a running total'] : []),
     ...(draft.moving ? [draft.moving] : []),
     ...draft.mentions
-      .filter((m) => !m.words.every((w) => allowed.has(w) || !/[a-z0-9]/.test(w)))
-      .map((m) => `"${m.text}"`),
+      .filter((m) => m.negated || !m.words.every((w) => allowed.has(w) || !/[a-z0-9]/.test(w)))
+      .map((m) => (m.negated ? `leaving out "${m.text}"` : `"${m.text}"`)),
   ];
 }
 

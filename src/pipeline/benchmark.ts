@@ -61,14 +61,16 @@ function groupSentence(catalog: Catalog, ask: BenchmarkAsk, measure: string, r: 
   const unit = unitDimension(catalog)?.label ?? catalog.schema.grantUnit.name;
   const peers = peersIn(catalog, ask.grouping, r.group);
   if (!r.released) return `${where}no comparison of ${metric?.label ?? measure}. ${r.reason ?? ''}`.trim();
-  const theirs = `the ${peers} (${r.band}) averaged ${fmt(r.peerAverage)} (median ${fmt(r.peerMedian)})`;
+  // The peers' figures are released to three significant digits: written without cents that are not there.
+  const rough = (v: number | undefined): string => fmt(v).replace(/\.00$/, '');
+  const theirs = `the ${peers} (${r.band}) averaged ${rough(r.peerAverage)} (median ${rough(r.peerMedian)})`;
   const label = metric?.label ?? measure;
   const plural = unitDimension(catalog)?.plural ?? catalog.schema.grantUnit.plural;
   const cap = (x: string): string => (where ? x : x.replace(/^./, (c) => c.toUpperCase()));
   if (r.yourValue === undefined) return `${where}${cap(`your ${plural} had no ${label} in ${ask.month}`)}; ${theirs}.`;
   const n = r.yourUnits ?? 0;
   const yours = `your ${n} ${n === 1 ? unit : plural} averaged ${fmt(r.yourValue)} per ${unit} in ${label}`;
-  const standing = `You are ${against(r.yourValue, r.peerAverage ?? 0)} their average, in the ${ordinal(Math.round(r.yourPercentile ?? 0))} percentile.`;
+  const standing = `You are ${against(r.yourValue, r.peerAverage ?? 0)} their average, between the ${ordinal(Math.round(r.yourPercentile ?? 0))} and ${ordinal(Math.round(r.yourPercentile ?? 0) + 10)} percentile.`;
   return `${where}${cap(yours)}; ${theirs}. ${standing}`;
 }
 
@@ -130,6 +132,19 @@ export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
   );
   const sql: string[] = [];
   const reads: ('hit' | 'miss' | undefined)[] = [];
+  const k = Math.max(...terms.map((x) => x.k));
+  const includeSelf = terms.every((x) => x.includeSelf);
+  const asked = {
+    measures: ask.measures,
+    grouping: ask.grouping,
+    ...(ask.groups.length ? { named: ask.groups.map((g) => g.value) } : {}),
+    from: ask.from,
+    to: ask.to,
+    k,
+    includeSelf,
+  };
+  // Audited before anything runs (a run that fails still leaves what was asked and the text that ran).
+  trace.note({ provenance: 'benchmark', benchmark: { ...asked, groups: [] } });
   const runs = await trace.stage('execute', () =>
     Promise.all(
       ask.measures.map(async (measure) => ({
@@ -143,7 +158,10 @@ export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
             today: t.today,
             timeoutMs: deps.limits.timeoutMs,
             signal,
-            onSql: (s) => sql.push(s),
+            onSql: (s) => {
+              sql.push(s);
+              trace.note({ sql: sql.join(';\n') });
+            },
             onCache: (c) => reads.push(c),
           },
         ),
@@ -156,21 +174,11 @@ export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
     ...r,
     results: named.size ? r.results.filter((g) => named.has(g.group)) : r.results,
   }));
-  const k = Math.max(...terms.map((x) => x.k));
-  const includeSelf = terms.every((x) => x.includeSelf);
   trace.note({
     // Every read a hit: `hit`; any read by the warehouse: `miss`; no cache: `off`.
     cache: reads.includes(undefined) ? 'off' : reads.every((c) => c === 'hit') ? 'hit' : 'miss',
-    provenance: 'benchmark',
-    sql: sql.join(';\n'),
     benchmark: {
-      measures: ask.measures,
-      grouping: ask.grouping,
-      ...(ask.groups.length ? { named: ask.groups.map((g) => g.value) } : {}),
-      from: ask.from,
-      to: ask.to,
-      k,
-      includeSelf,
+      ...asked,
       groups: shown.flatMap((r) =>
         r.results.map((g) => ({
           measure: r.measure,
@@ -250,7 +258,8 @@ export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
     g.yourPercentile ?? null,
     g.band ?? null,
   ]);
-  await deps.conversations.record(t.conversation, { question: t.question, sql: sql.join(';\n') } satisfies Turn);
+  // The turn keeps no SQL: a benchmark's text names raw tables, and a turn's SQL reaches a model's prompt.
+  await deps.conversations.record(t.conversation, { question: t.question, sql: null } satisfies Turn);
   const readAs = ask.readAs
     ? ` ("${ask.readAs.term}" read as the ${metricById(catalog, ask.readAs.metric)?.label ?? ask.readAs.metric}, the only meaning that can be compared with peers.)`
     : '';

@@ -1,7 +1,8 @@
 /**
  * The benchmark grants of a decision (issue 38): which measures a caller may compare against peers,
  * over which fixed groupings, with which minimum group size k. Rego returns them as structured data;
- * this file checks the shape (k an integer >= 2, no empty list) and every measure and grouping against
+ * this file checks the shape (k an integer >= 2, no empty list, at most one grouping besides `business`
+ * across all the grants) and every measure and grouping against
  * the deployment's benchmark vocabulary (the catalog's, src/benchmark/vocabulary.ts). Anything it does
  * not know is SP_ERR_POLICY_INVALID: fail closed.
  *
@@ -53,5 +54,13 @@ export function benchmarksOf(
       includeSelf: g.includeSelf,
     });
   });
+  // One grouping besides the business, across all the grants: two (a state and a city in it) could
+  // be subtracted from each other to give a group under k, which the complement rule, checked within
+  // one grouping against the business, does not see (found by review).
+  const groupings = new Set(grants.flatMap((g) => g.groups.filter((x) => x !== BUSINESS_GROUPING)));
+  if (groupings.size > 1)
+    throw new SplitplaneError('SP_ERR_POLICY_INVALID', {
+      detail: `benchmarks over more than one grouping besides the business (${[...groupings].join(', ')})`,
+    });
   return { benchmarks: Object.freeze(grants) };
 }

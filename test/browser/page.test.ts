@@ -339,7 +339,7 @@ describe.skipIf(!available && process.env['CI'] !== 'true')('the demo page in Ch
     }
     expect(await card.locator('.bench-band').textContent()).toBe(`Peers: ${g.band}`);
     expect(await card.locator('.bench-percentile').textContent()).toBe(
-      `your percentile: ${ordinal(must(g.yourPercentile, 'percentile'))}`,
+      `your percentile: ${ordinal(must(g.yourPercentile, 'percentile'))} to ${ordinal(must(g.yourPercentile, 'percentile') + 10)}`,
     );
     expect(await card.locator('.bench-reason').count()).toBe(0);
     // "You" and "Peers' average" on one scale: bar lengths in the figures' proportion, the median's tick at its figure.

@@ -2,7 +2,8 @@
  * Peer benchmarks cannot be differenced (src/benchmark/).
  *
  * What it proves. fast-check draws small businesses (6 to 30 stores in three states, each store open
- * on a random run of days of one quarter, random daily sales), a caller owning 1 to 3 of them and a k
+ * on a random run of days of one quarter, random daily sales; about one store in six "dark": rows whose
+ * sales are NULL, which must count nowhere), a caller owning 1 to 3 of them and a k
  * of 2 to 5, and writes them to a DuckDB file. For each, the caller asks every benchmark an attacker
  * would combine: business and state groupings, over each month, two adjacent months, their union,
  * the quarter and half a month. Whatever the real runBenchmark releases is collected. The attacker is
@@ -12,8 +13,9 @@
  * by rank, whether any of these lies in the span of the equations:
  *   - one peer store's value over a month or over any period asked about, or
  *   - the sum over a group that was refused (under k, or refused as a complement) in a period asked about.
- * Any such vector in the span is a figure recovered exactly, and fails the test. A second check: a
- * released answer carries a band at least k wide at its low end, never a count.
+ * Any such vector in the span is a figure recovered exactly, and fails the test. Two more checks: a
+ * released answer carries a band at least k wide at its low end, never a count; and at least k peers
+ * with a value stand behind it.
  * The detector is itself tested on releases that must leak (a month and half of it; a business and
  * a state that differ by one store), so a vacuous "nothing recovered" would fail too.
  *
@@ -53,6 +55,8 @@ interface Store {
   readonly first: number;
   readonly last: number;
   readonly base: number;
+  /** Rows with a NULL measure on every day it is open: it counts nowhere (not in k, not in a figure). */
+  readonly dark: boolean;
 }
 interface World {
   readonly stores: readonly Store[];
@@ -68,12 +72,14 @@ const storeArb: fc.Arbitrary<Store> = fc
     // Most stores are open the whole quarter; some open or close inside it.
     whole: fc.boolean(),
     base: fc.integer({ min: 1, max: 1000 }),
+    dark: fc.integer({ min: 0, max: 5 }).map((x) => x === 0),
   })
   .map((s) => ({
     state: s.state,
     first: s.whole ? 0 : Math.min(s.a, s.b),
     last: s.whole ? DAYS - 1 : Math.max(s.a, s.b),
     base: s.base,
+    dark: s.dark,
   }));
 const worldArb: fc.Arbitrary<World> = fc.array(storeArb, { minLength: 6, maxLength: 30 }).chain((stores) =>
   fc.record({
@@ -117,7 +123,9 @@ beforeAll(async () => {
     w.stores.forEach((s, i) => {
       locs.push(`(1, ${b + 1}, ${unitId(b, i)}, 's', 'c', '${s.state}', DATE '2020-01-01', 'm@x.com')`);
       for (let d = s.first; d <= s.last; d++)
-        facts.push(`(1, ${b + 1}, ${unitId(b, i)}, DATE '${day(d)}', ${sales(s, i, d)}, 1, 1)`);
+        facts.push(
+          `(1, ${b + 1}, ${unitId(b, i)}, DATE '${day(d)}', ${s.dark ? 'NULL' : String(sales(s, i, d))}, 1, 1)`,
+        );
     }),
   );
   await c.run(`INSERT INTO dim_locations VALUES ${locs.join(',')}`);
@@ -152,7 +160,7 @@ const cell = (i: number, d: number): string => `${i}:${d}`;
 function support(w: World, group: string, from: number, to: number): Set<string> {
   const out = new Set<string>();
   w.stores.forEach((s, i) => {
-    if (w.own.includes(i) || (group !== 'business' && s.state !== group)) return;
+    if (w.own.includes(i) || s.dark || (group !== 'business' && s.state !== group)) return;
     for (let d = Math.max(from, s.first); d <= Math.min(to, s.last); d++) out.add(cell(i, d));
   });
   return out;
@@ -242,6 +250,10 @@ describe('released benchmarks cannot be differenced', () => {
                 const low = Number(m?.[1]);
                 expect(low).toBeGreaterThanOrEqual(w.k);
                 if (low === w.k && m?.[2] !== undefined) expect(Number(m[2]) - low + 1).toBeGreaterThanOrEqual(w.k);
+                // At least k peers with a value behind every released figure (a store whose rows are all
+                // NULL must not count towards k: found by review, k met by stores adding nothing).
+                const contributors = new Set([...eq].map((c) => c.split(':')[0]));
+                expect(contributors.size, `${a.group} ${from}..${to}`).toBeGreaterThanOrEqual(w.k);
                 known.push(eq);
               } else {
                 refusedTotal++;

@@ -284,7 +284,8 @@ function renderBenchmark(view) {
     if (Number.isFinite(g.yourPercentile)) {
       const pct = document.createElement('span');
       pct.className = 'bench-percentile';
-      pct.textContent = `your percentile: ${ordinal(Math.round(g.yourPercentile))}`;
+      // Released as its decile (0, 10, ... 90): "between the 30th and 40th".
+      pct.textContent = `your percentile: ${ordinal(Math.round(g.yourPercentile))} to ${ordinal(Math.round(g.yourPercentile) + 10)}`;
       meta.append(' · ', pct);
     }
     li.append(meta);
