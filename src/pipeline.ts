@@ -29,7 +29,7 @@ import type { PipelineDeps, PipelineResult } from './pipeline/deps.js';
 import { firstPass, secondPass } from './pipeline/intent.js';
 import { answered, refusal } from './pipeline/respond.js';
 import { benchmarkTurn } from './pipeline/benchmark.js';
-import { benchmarkAsked } from './benchmark/intent.js';
+import { benchmarkAsked, benchmarkFollowUp } from './benchmark/intent.js';
 import { generateGuardExecute, guardedReader, unitsInScope, scopeAndSandbox } from './pipeline/sql.js';
 import { describeSandbox } from './sandbox/sandbox.js';
 import { FORGET_CHOICES } from './conversation/choices.js';
@@ -185,10 +185,15 @@ async function ask(
     );
   }
 
-  // "how do my sales compare with the brand average": a comparison with peers (src/pipeline/benchmark.ts).
-  if (benchmarkAsked(understood, deps.catalog, today))
+  // "how do my sales compare with the brand average": a comparison with peers (src/pipeline/benchmark.ts);
+  // "and in September?" right after one: that comparison again, with what the follow-up changes.
+  const priorBenchmark = conversation.turns.at(-1)?.benchmark;
+  const benchmark = benchmarkAsked(understood, deps.catalog, today)
+    ? understood
+    : priorBenchmark && benchmarkFollowUp(understood, priorBenchmark, deps.catalog, today);
+  if (benchmark)
     return benchmarkTurn({
-      question: understood,
+      question: benchmark,
       requestId,
       conversation,
       identity,

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadCatalog, type Catalog } from '../semantic/catalog.js';
 import { DEMO_CATALOG } from '../../test/support/demo-catalog.js';
-import { benchmarkAsked, isBenchmarkQuestion, readBenchmark, type BenchmarkAsk } from './intent.js';
+import { benchmarkAsked, benchmarkFollowUp, isBenchmarkQuestion, readBenchmark, type BenchmarkAsk } from './intent.js';
 
 const TODAY = '2026-12-07';
 const NOVEMBER = { from: '2026-11-01', to: '2026-11-30', month: 'November 2026' };
@@ -194,5 +194,49 @@ describe('not a benchmark', () => {
     }
     expect(n).toBeGreaterThan(1_400);
     expect(taken).toEqual([]);
+  });
+});
+
+describe('a follow-up to a comparison with peers', () => {
+  const prior = {
+    measures: ['order_count'],
+    grouping: 'business',
+    groups: [],
+    from: '2026-10-01',
+  } as const;
+  const follow = (q: string, p: Parameters<typeof benchmarkFollowUp>[1] = prior) =>
+    benchmarkFollowUp(q, p, DEMO_CATALOG, TODAY);
+  const asks = (q: string | undefined): BenchmarkAsk => asked(q ?? 'no follow-up');
+
+  it('"and in September?": the same comparison, that month', () => {
+    expect(asks(follow('and in September?'))).toMatchObject({
+      measures: ['order_count'],
+      grouping: 'business',
+      from: '2026-09-01',
+      to: '2026-09-30',
+    });
+  });
+  it('"what about the month before?": the month before the earlier one', () => {
+    expect(asks(follow('what about the month before?'))).toMatchObject({ from: '2026-09-01', to: '2026-09-30' });
+  });
+  it('"and revenue?": the other measure, the same month and group', () => {
+    expect(asks(follow('and revenue?'))).toMatchObject({ measures: ['net_sales_amount'], from: '2026-10-01' });
+  });
+  it('"and by state?" / "what about Texas?": the grouping the follow-up names', () => {
+    expect(asks(follow('and by state?'))).toMatchObject({ grouping: 'state', groups: [] });
+    expect(asks(follow('what about Texas?'))).toMatchObject({ grouping: 'state', groups: [{ value: 'TX' }] });
+  });
+  it('"and the whole brand?" after a per-state comparison: the business again', () => {
+    const perState = { ...prior, grouping: 'state', groups: [{ value: 'TX', text: 'Texas' }] };
+    expect(asks(follow('and the whole brand?', perState))).toMatchObject({ grouping: 'business', groups: [] });
+    expect(asks(follow('and in September?', perState))).toMatchObject({ grouping: 'state', groups: [{ value: 'TX' }] });
+  });
+  it('"and sales?" is asked back (amount or count); "and last week?" is asked back (not a whole month)', () => {
+    expect(readBenchmark(follow('and sales?') ?? '', DEMO_CATALOG, TODAY)?.kind).toBe('clarification');
+    expect(readBenchmark(follow('and last week?') ?? '', DEMO_CATALOG, TODAY)?.kind).toBe('clarification');
+  });
+  it('a follow-up that narrows, names an ID, or is no follow-up at all is not one', () => {
+    for (const q of ['and on weekends?', 'and store 17?', 'and my burger sales?', 'revenue last week'])
+      expect(follow(q), q).toBeUndefined();
   });
 });

@@ -20,6 +20,7 @@
  *   - the month: one whole calendar month that has ended (none named: the last one); any other period
  *     is asked back with the months that can be compared.
  */
+import type { Turn } from '../conversation/store.js';
 import type { Choice, Clarification } from '../intent/analyze.js';
 import { readQuestion } from '../intent/analyze.js';
 import { fold } from '../intent/tokens.js';
@@ -323,6 +324,52 @@ function groupWords(catalog: Catalog, grouping: string, groups: readonly NamedGr
   if (grouping === BUSINESS_GROUPING) return '';
   const d = catalog.dimensions.find((x) => x.id === grouping);
   return ` in my ${d?.label ?? grouping}`;
+}
+
+/**
+ * A follow-up to a comparison with peers ("and in September?", "what about orders?", "and by state?",
+ * "how about the month before?"): the whole benchmark question it makes, with what it changes, or
+ * undefined when it is no such follow-up. The question made is read, granted and run again in full;
+ * a follow-up that narrows ("and on weekends?") or names an ID is not one (the question path takes it).
+ */
+export function benchmarkFollowUp(
+  question: string,
+  prior: NonNullable<Turn['benchmark']>,
+  catalog: Catalog,
+  today: string,
+): string | undefined {
+  const draft = readQuestion(monthsInWords(question), catalog, today);
+  if (!draft.followUp || draft.references.length || narrowing(draft, catalog).length) return undefined;
+  const label = (id: string): string => metricById(catalog, id)?.label ?? id;
+  // The measures: named ones, a word with several meanings as typed (asked back), else the earlier ones.
+  const measures = draft.measures.length
+    ? draft.measures.map(label).join(' and ')
+    : (draft.ambiguous[0]?.raw ?? prior.measures.map(label).join(' and '));
+  // The month: one named, the month before the earlier one, or the earlier one.
+  const spans = draft.time.spans;
+  const before = new Date(Date.UTC(Number(prior.from.slice(0, 4)), Number(prior.from.slice(5, 7)) - 2, 1));
+  let month: string;
+  if (spans.length === 1 && spans[0] && !draft.time.relative)
+    month = isClosedMonth(spans[0].range.from, spans[0].range.to, today)
+      ? monthName(spans[0].range.from)
+      : spans[0].range.label;
+  else if (spans.length === 0 && draft.time.relative?.kind === 'previous_period')
+    month = monthName(before.toISOString());
+  else if (spans.length === 0 && !draft.time.relative) month = monthName(prior.from);
+  else return undefined;
+  // The grouping: one named ("by state", "in Texas"), the whole business named, or the earlier one.
+  const found = groupingOf(question, catalog, benchmarkVocabulary(catalog).groupings);
+  if (found.length > 1) return undefined;
+  const [named] = found;
+  const business = !named && patterns(catalog).business.test(fold(question).replace(/\s+/g, ' '));
+  const grouping = named?.dimension ?? (business ? BUSINESS_GROUPING : prior.grouping);
+  const groups = named ? named.groups : business ? [] : prior.groups;
+  const units = unitDimension(catalog)?.plural ?? 'peers';
+  const peers =
+    grouping === BUSINESS_GROUPING && catalog.wording.peers[0]
+      ? `the whole ${catalog.wording.peers[0]}`
+      : `other ${units}`;
+  return `How did my ${measures} compare with ${peers}${groupWords(catalog, grouping, groups)} in ${month}?`;
 }
 
 /** A question that reads back as this benchmark (the choices of an ask-back). */

@@ -46,6 +46,16 @@ export interface Turn {
   readonly members?: RankedMembers;
   /** For a turn that completed a clarification: the choices it offered ("and the count?" then picks another). */
   readonly alternatives?: PendingClarification['choices'];
+  /**
+   * For a comparison with peers (src/benchmark/): what was compared, so "and in September?" or "what
+   * about orders?" asks it again with that changed (read, checked and granted again in full).
+   */
+  readonly benchmark?: {
+    readonly measures: readonly string[];
+    readonly grouping: string;
+    readonly groups: readonly { readonly value: string; readonly text: string }[];
+    readonly from: string;
+  };
 }
 
 /** The values of a ranking's first dimension, in rank order. */

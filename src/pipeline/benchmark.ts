@@ -9,14 +9,13 @@
  */
 import type { RequestTrace } from '../audit/trace.js';
 import type { Conversation, Turn } from '../conversation/store.js';
-import { formatValue } from '../answer/answer.js';
-import type { ColumnFormat, LabelledColumn } from '../answer/columns.js';
-import { benchmarkTerms, requireBenchmarkGrant, runBenchmark, type BenchmarkResult } from '../benchmark/benchmark.js';
-import { readBenchmark, type BenchmarkAsk } from '../benchmark/intent.js';
+import { benchmarkColumns, groupSentence } from '../answer/benchmark.js';
+import { benchmarkTerms, requireBenchmarkGrant, runBenchmark } from '../benchmark/benchmark.js';
+import { readBenchmark } from '../benchmark/intent.js';
 import type { Identity } from '../identity/identity.js';
 import type { Clarification, Unsupported } from '../intent/analyze.js';
 import { BUSINESS_GROUPING } from '../policy/scope.js';
-import { metricById, unitDimension, type Catalog } from '../semantic/catalog.js';
+import { metricById, unitDimension } from '../semantic/catalog.js';
 import type { Cell } from '../warehouse/connector.js';
 import type { BenchmarkView, PipelineDeps, PipelineResult } from './deps.js';
 import { scopeAndSandbox } from './sql.js';
@@ -32,73 +31,6 @@ export interface BenchmarkTurn {
   readonly signal: AbortSignal;
   /** Answers an ask-back and records it as the conversation's turn (its choices complete it). */
   readonly refuse: (intent: Clarification | Unsupported) => Promise<PipelineResult>;
-}
-
-const ordinal = (n: number): string => {
-  const t = n % 100;
-  const s = t >= 11 && t <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
-  return `${n}${s}`;
-};
-
-/** "9% below", "12% above", "level with". */
-function against(you: number, average: number): string {
-  if (average === 0) return you === 0 ? 'level with' : 'above';
-  const pct = Math.round((100 * (you - average)) / Math.abs(average));
-  return pct === 0 ? 'level with' : `${Math.abs(pct)}% ${pct < 0 ? 'below' : 'above'}`;
-}
-
-/** The words for the peer group: "other stores in the business", "other stores in IL". */
-function peersIn(catalog: Catalog, grouping: string, group: string): string {
-  const units = unitDimension(catalog)?.plural ?? catalog.schema.grantUnit.plural;
-  return grouping === BUSINESS_GROUPING ? `other ${units} in the business` : `other ${units} in ${group}`;
-}
-
-/** One group's sentence. */
-function groupSentence(catalog: Catalog, ask: BenchmarkAsk, measure: string, r: BenchmarkResult): string {
-  const metric = metricById(catalog, measure);
-  const fmt = (v: number | undefined): string => formatValue(v ?? null, metric?.format ?? 'decimal');
-  const where = ask.grouping === BUSINESS_GROUPING ? '' : `In ${r.group}: `;
-  const unit = unitDimension(catalog)?.label ?? catalog.schema.grantUnit.name;
-  const peers = peersIn(catalog, ask.grouping, r.group);
-  if (!r.released) return `${where}no comparison of ${metric?.label ?? measure}. ${r.reason ?? ''}`.trim();
-  // The peers' figures are released to three significant digits: written without cents that are not there.
-  const rough = (v: number | undefined): string => fmt(v).replace(/\.00$/, '');
-  const theirs = `the ${peers} (${r.band}) averaged ${rough(r.peerAverage)} (median ${rough(r.peerMedian)})`;
-  const label = metric?.label ?? measure;
-  const plural = unitDimension(catalog)?.plural ?? catalog.schema.grantUnit.plural;
-  const cap = (x: string): string => (where ? x : x.replace(/^./, (c) => c.toUpperCase()));
-  if (r.yourValue === undefined) return `${where}${cap(`your ${plural} had no ${label} in ${ask.month}`)}; ${theirs}.`;
-  const n = r.yourUnits ?? 0;
-  const yours = `your ${n} ${n === 1 ? unit : plural} averaged ${fmt(r.yourValue)} per ${unit} in ${label}`;
-  const standing = `You are ${against(r.yourValue, r.peerAverage ?? 0)} their average, between the ${ordinal(Math.round(r.yourPercentile ?? 0))} and ${ordinal(Math.round(r.yourPercentile ?? 0) + 10)} percentile.`;
-  return `${where}${cap(yours)}; ${theirs}. ${standing}`;
-}
-
-/** The columns of a benchmark answer (released groups only, one row per measure and group). */
-function benchmarkColumns(catalog: Catalog, ask: BenchmarkAsk): LabelledColumn[] {
-  const unit = unitDimension(catalog)?.label ?? catalog.schema.grantUnit.name;
-  const units = unitDimension(catalog)?.plural ?? catalog.schema.grantUnit.plural;
-  const g = catalog.dimensions.find((d) => d.id === ask.grouping);
-  // One measure: its own format; several in one column: plain numbers.
-  const one = ask.measures.length === 1 && ask.measures[0] ? metricById(catalog, ask.measures[0]) : undefined;
-  const format: ColumnFormat =
-    one?.format === 'currency' || one?.format === 'integer' || one?.format === 'percent' ? one.format : 'decimal';
-  const column = (name: string, type: string, label: string, f: ColumnFormat): LabelledColumn => ({
-    name,
-    type,
-    label,
-    format: f,
-  });
-  return [
-    ...(ask.grouping === BUSINESS_GROUPING ? [] : [column(ask.grouping, 'VARCHAR', g?.label ?? ask.grouping, 'text')]),
-    column('measure', 'VARCHAR', 'measure', 'text'),
-    column('your_units', 'INTEGER', `your ${units} with data`, 'integer'),
-    column('your_value', 'DOUBLE', `your average per ${unit}`, format),
-    column('peer_average', 'DOUBLE', `peers' average per ${unit}`, format),
-    column('peer_median', 'DOUBLE', `peers' median per ${unit}`, format),
-    column('your_percentile', 'DOUBLE', 'your percentile among peers', 'decimal'),
-    column('peers', 'VARCHAR', 'peers', 'text'),
-  ];
 }
 
 /** Run a benchmark question (the caller checked benchmarkAsked). */
@@ -191,8 +123,19 @@ export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
     },
   });
   // Nothing could be released: an answer without a figure that says why (not an error), recorded as the turn.
+  // What the turn remembers for a follow-up ("and in September?").
+  const remembered: Turn['benchmark'] = {
+    measures: ask.measures,
+    grouping: ask.grouping,
+    groups: ask.groups,
+    from: ask.from,
+  };
   const nothingReleased = async (answer: string, view?: BenchmarkView): Promise<PipelineResult> => {
-    await deps.conversations.record(t.conversation, { question: t.question, sql: null } satisfies Turn);
+    await deps.conversations.record(t.conversation, {
+      question: t.question,
+      sql: null,
+      benchmark: remembered,
+    } satisfies Turn);
     return {
       statusCode: 200,
       body: {
@@ -259,7 +202,11 @@ export async function benchmarkTurn(t: BenchmarkTurn): Promise<PipelineResult> {
     g.band ?? null,
   ]);
   // The turn keeps no SQL: a benchmark's text names raw tables, and a turn's SQL reaches a model's prompt.
-  await deps.conversations.record(t.conversation, { question: t.question, sql: null } satisfies Turn);
+  await deps.conversations.record(t.conversation, {
+    question: t.question,
+    sql: null,
+    benchmark: remembered,
+  } satisfies Turn);
   const readAs = ask.readAs
     ? ` ("${ask.readAs.term}" read as the ${metricById(catalog, ask.readAs.metric)?.label ?? ask.readAs.metric}, the only meaning that can be compared with peers.)`
     : '';

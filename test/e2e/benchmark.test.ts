@@ -36,7 +36,12 @@ const eventOf = (requestId: unknown): AuditEvent => {
 };
 
 /** What runBenchmark gives this person over the service's own policy and connector. */
-async function direct(who: Who, measure: string, grouping: string): Promise<BenchmarkResult[]> {
+async function direct(
+  who: Who,
+  measure: string,
+  grouping: string,
+  period: { from: string; to: string } = OCTOBER,
+): Promise<BenchmarkResult[]> {
   const scope = await svc.services.policy.decide({
     ...who,
     role: '',
@@ -46,7 +51,7 @@ async function direct(who: Who, measure: string, grouping: string): Promise<Benc
   return runBenchmark(
     svc.services.connector,
     scope,
-    { measure, grouping, ...OCTOBER },
+    { measure, grouping, ...period },
     {
       catalog: svc.services.deps.catalog,
       today: '2026-11-18',
@@ -168,6 +173,34 @@ describe('a franchise owner compares with peers', () => {
       g?.yourPercentile,
       g?.band,
     ]);
+  });
+
+  it('follow-ups change the month, the measure or the grouping; one that narrows is never answered with a number', async () => {
+    const row = (g: BenchmarkResult | undefined, label: string) => [
+      label,
+      g?.yourUnits,
+      g?.yourValue,
+      g?.peerAverage,
+      g?.peerMedian,
+      g?.yourPercentile,
+      g?.band,
+    ];
+    const first = await askIn(OWNER_5, 'how do my orders compare with other stores in October');
+    const id = String(first.body['conversationId']);
+    const september = await askIn(OWNER_5, 'and in September?', id);
+    expect(september.body['status']).toBe('answered');
+    const [sep] = await direct(OWNER_5, 'order_count', 'business', { from: '2026-09-01', to: '2026-09-30' });
+    expect(september.body['rows']).toEqual([row(sep, 'sales count')]);
+    const revenue = await askIn(OWNER_5, 'what about revenue?', id);
+    const [rev] = await direct(OWNER_5, 'net_sales_amount', 'business', { from: '2026-09-01', to: '2026-09-30' });
+    expect(revenue.body['rows']).toEqual([row(rev, 'sales amount')]);
+    const byState = await askIn(OWNER_5, 'and by state?', id);
+    const states = (
+      await direct(OWNER_5, 'net_sales_amount', 'state', { from: '2026-09-01', to: '2026-09-30' })
+    ).filter((g) => g.released);
+    expect((byState.body['rows'] as unknown[][]).map((r) => r[0])).toEqual(states.map((g) => g.group));
+    const weekends = await askIn(OWNER_5, 'and on weekends?', id);
+    expect(weekends.body['status']).not.toBe('answered');
   });
 
   it('a week is asked back with the months that can be compared', async () => {
