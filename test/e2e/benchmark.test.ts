@@ -59,6 +59,17 @@ async function direct(
   );
 }
 
+/** A business-wide answer's row for one measure, as the compiler's result gives it. */
+const row = (g: BenchmarkResult | undefined, label: string) => [
+  label,
+  g?.yourUnits,
+  g?.yourValue,
+  g?.peerAverage,
+  g?.peerMedian,
+  g?.yourPercentile,
+  g?.band,
+];
+
 /** POST a question in a conversation. */
 async function askIn(who: Who, question: string, conversationId?: string) {
   const payload = JSON.stringify({ ...who, question, ...(conversationId ? { conversationId } : {}) });
@@ -119,9 +130,7 @@ describe('a franchise owner compares with peers', () => {
     const first = await ask(svc.app, FRANCHISE_OWNER, 'how do my orders compare with other stores?');
     expect(first.body['status']).toBe('answered');
     const [g] = await direct(FRANCHISE_OWNER, 'order_count', 'business');
-    expect(first.body['rows']).toEqual([
-      ['sales count', g?.yourUnits, g?.yourValue, g?.peerAverage, g?.peerMedian, g?.yourPercentile, g?.band],
-    ]);
+    expect(first.body['rows']).toEqual([row(g, 'sales count')]);
     expect(String(first.body['answer'])).toMatch(/^October 2026 \(the last whole month\): Your 2 stores averaged/);
     const again = await ask(svc.app, FRANCHISE_OWNER, 'how do my orders compare with other stores?');
     expect(again.body['rows']).toEqual(first.body['rows']);
@@ -164,27 +173,10 @@ describe('a franchise owner compares with peers', () => {
     expect(reply.body['status']).toBe('answered');
     expect(reply.body['provenance']).toBe('benchmark');
     const [g] = await direct(OWNER_5, 'net_sales_amount', 'business');
-    expect((reply.body['rows'] as unknown[][])[0]).toEqual([
-      'sales amount',
-      g?.yourUnits,
-      g?.yourValue,
-      g?.peerAverage,
-      g?.peerMedian,
-      g?.yourPercentile,
-      g?.band,
-    ]);
+    expect((reply.body['rows'] as unknown[][])[0]).toEqual(row(g, 'sales amount'));
   });
 
   it('follow-ups change the month, the measure or the grouping; one that narrows is never answered with a number', async () => {
-    const row = (g: BenchmarkResult | undefined, label: string) => [
-      label,
-      g?.yourUnits,
-      g?.yourValue,
-      g?.peerAverage,
-      g?.peerMedian,
-      g?.yourPercentile,
-      g?.band,
-    ];
     const first = await askIn(OWNER_5, 'how do my orders compare with other stores in October');
     const id = String(first.body['conversationId']);
     const september = await askIn(OWNER_5, 'and in September?', id);
