@@ -120,6 +120,10 @@ function expected(group: string, peers: readonly number[], own: readonly number[
   };
 }
 
+/** One benchmark of October over the demo warehouse, as `scope`. */
+const october = (scope: Scope, measure: string, grouping: string): Promise<BenchmarkResult[]> =>
+  runBenchmark(connector, scope, { measure, grouping, ...OCTOBER }, { catalog: DEMO_CATALOG, today: TODAY });
+
 const code = async (p: Promise<unknown>): Promise<string | undefined> => {
   try {
     await p;
@@ -181,15 +185,7 @@ describe('peer benchmarks over the demo warehouse', () => {
     const scope = await policy.decide(who('7042'));
     const rows = await perUnit('net_sales_amount', OCTOBER.from, OCTOBER.to);
     const own = new Set(scope.units);
-    const got = await runBenchmark(
-      connector,
-      scope,
-      { measure: 'net_sales_amount', grouping: 'business', ...OCTOBER },
-      {
-        catalog: DEMO_CATALOG,
-        today: TODAY,
-      },
-    );
+    const got = await october(scope, 'net_sales_amount', 'business');
     const peers = rows.filter((r) => !own.has(r.unit)).map((r) => r.value);
     expect(peers).toHaveLength(198);
     expect(got).toEqual([
@@ -203,15 +199,7 @@ describe('peer benchmarks over the demo warehouse', () => {
 
   it('franchise owner 7042: Illinois has no peer outside their scope, so the per-state comparison is refused naming k', async () => {
     const scope = await policy.decide(who('7042'));
-    const got = await runBenchmark(
-      connector,
-      scope,
-      { measure: 'net_sales_amount', grouping: 'state', ...OCTOBER },
-      {
-        catalog: DEMO_CATALOG,
-        today: TODAY,
-      },
-    );
+    const got = await october(scope, 'net_sales_amount', 'state');
     expect(got).toEqual([{ group: 'IL', released: false, reason: expect.stringContaining(`fewer than ${K} peers`) }]);
   });
 
@@ -225,15 +213,7 @@ describe('peer benchmarks over the demo warehouse', () => {
       expect(scope.units).toEqual(await grantedUnits(adminId));
       const own = new Set(scope.units);
       const states = [...new Set(rows.filter((r) => own.has(r.unit)).map((r) => r.state))].sort();
-      const got = await runBenchmark(
-        connector,
-        scope,
-        { measure: 'order_count', grouping: 'state', ...OCTOBER },
-        {
-          catalog: DEMO_CATALOG,
-          today: TODAY,
-        },
-      );
+      const got = await october(scope, 'order_count', 'state');
       expect(got.map((g) => g.group)).toEqual(states);
       const peersOf = (s: string) => rows.filter((r) => r.state === s && !own.has(r.unit)).map((r) => r.value);
       // Complementary suppression: the business's peers outside the released states number 0 or >= k.
@@ -262,15 +242,7 @@ describe('peer benchmarks over the demo warehouse', () => {
     for (let a = 7043; a <= 7082; a++) {
       const scope = await policy.decide(who(String(a)));
       if (!scope.units.some((u) => small.has(u))) continue;
-      const got = await runBenchmark(
-        connector,
-        scope,
-        { measure: 'net_sales_amount', grouping: 'state', ...OCTOBER },
-        {
-          catalog: DEMO_CATALOG,
-          today: TODAY,
-        },
-      );
+      const got = await october(scope, 'net_sales_amount', 'state');
       for (const g of got.filter((x) => ['OH', 'IN', 'OR'].includes(x.group))) {
         expect(g).toEqual({ group: g.group, released: false, reason: expect.stringContaining('fewer than 10') });
         checked++;

@@ -20,6 +20,7 @@ import { BUSINESS_GROUPING, type Scope } from '../policy/scope.js';
 import type { Catalog } from '../semantic/catalog.js';
 import type { Cell, WarehouseConnector } from '../warehouse/connector.js';
 import { isCalendarDate } from '../util/calendar-date.js';
+import { monthEnd } from '../intent/calendar.js';
 import { BENCHMARK_COLUMNS, compileBenchmark, type BenchmarkSpec } from './compile.js';
 import { benchmarkGrouping, benchmarkMeasure } from './vocabulary.js';
 
@@ -74,9 +75,7 @@ export function requireBenchmarkGrant(scope: Scope): void {
 /** Whether from..to is exactly one calendar month that ended before `today`. */
 export function isClosedMonth(from: string, to: string, today: string): boolean {
   if (!isCalendarDate(from) || !isCalendarDate(to) || !isCalendarDate(today) || !from.endsWith('-01')) return false;
-  const start = new Date(`${from}T00:00:00Z`);
-  const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 0));
-  return end.toISOString().slice(0, 10) === to && to < today;
+  return monthEnd(from) === to && to < today;
 }
 
 /** The grant terms for this request, or a refusal. */

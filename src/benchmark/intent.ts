@@ -23,6 +23,8 @@
 import type { Turn } from '../conversation/store.js';
 import type { Choice, Clarification } from '../intent/analyze.js';
 import { readQuestion } from '../intent/analyze.js';
+import { monthEnd, monthStart } from '../intent/calendar.js';
+import { MONTHS } from '../intent/lexicon.js';
 import { fold } from '../intent/tokens.js';
 import { BUSINESS_GROUPING, type BenchmarkGrant } from '../policy/scope.js';
 import { metricById, unitDimension, type AttributeDimension, type Catalog } from '../semantic/catalog.js';
@@ -47,33 +49,15 @@ export interface BenchmarkAsk {
   readonly readAs?: { readonly term: string; readonly metric: string };
 }
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-] as const;
-
-/** "November 2026" of a YYYY-MM-DD date. */
+/** "November 2026" of a YYYY-MM-DD date (the parser's own month words, capitalised). */
 export function monthName(iso: string): string {
-  return `${MONTHS[Number(iso.slice(5, 7)) - 1] ?? '?'} ${iso.slice(0, 4)}`;
+  return `${(MONTHS[Number(iso.slice(5, 7)) - 1] ?? '?').replace(/^./, (c) => c.toUpperCase())} ${iso.slice(0, 4)}`;
 }
 
 /** The first and last day of the month `back` months before the month of `today`. */
 function monthBefore(today: string, back: number): { from: string; to: string } {
-  const y = Number(today.slice(0, 4));
-  const m = Number(today.slice(5, 7)) - 1 - back;
-  const from = new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 10);
-  const to = new Date(Date.UTC(y, m + 1, 0)).toISOString().slice(0, 10);
-  return { from, to };
+  const from = monthStart(today, -back);
+  return { from, to: monthEnd(from) };
 }
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -245,9 +229,8 @@ export function isBenchmarkQuestion(question: string, catalog: Catalog): boolean
  */
 /** "in 2026-09" as "in September 2026": a month written in digits, read as the month (the period passes read the year). */
 function monthsInWords(question: string): string {
-  return question.replace(
-    /\b(\d{4})-(0[1-9]|1[0-2])\b(?!-\d)/g,
-    (_m, y: string, mm: string) => `${MONTHS[Number(mm) - 1] ?? ''} ${y}`,
+  return question.replace(/\b(\d{4})-(0[1-9]|1[0-2])\b(?!-\d)/g, (_m, y: string, mm: string) =>
+    monthName(`${y}-${mm}-01`),
   );
 }
 
@@ -347,14 +330,13 @@ export function benchmarkFollowUp(
     : (draft.ambiguous[0]?.raw ?? prior.measures.map(label).join(' and '));
   // The month: one named, the month before the earlier one, or the earlier one.
   const spans = draft.time.spans;
-  const before = new Date(Date.UTC(Number(prior.from.slice(0, 4)), Number(prior.from.slice(5, 7)) - 2, 1));
   let month: string;
   if (spans.length === 1 && spans[0] && !draft.time.relative)
     month = isClosedMonth(spans[0].range.from, spans[0].range.to, today)
       ? monthName(spans[0].range.from)
       : spans[0].range.label;
   else if (spans.length === 0 && draft.time.relative?.kind === 'previous_period')
-    month = monthName(before.toISOString());
+    month = monthName(monthStart(prior.from, -1));
   else if (spans.length === 0 && !draft.time.relative) month = monthName(prior.from);
   else return undefined;
   // The grouping: one named ("by state", "in Texas"), the whole business named, or the earlier one.
